@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vm.c - the VM object, its file descriptor and the system-wide UUID claim.
+ *
+ * A VM is identified by a 16-byte UUID; at most one live VM per UUID exists
+ * system-wide.  The claim is the VM object itself: it is made under vm_lock
+ * at VMAIN_CREATE_VM and dropped in the VM fd's ->release(), which the VFS
+ * runs when the last reference to the file goes away, whether by close(),
+ * by exit or by kill -9.  There is no lock file and no timeout, so a claim
+ * cannot outlive its owner.
+ *
+ * A VM fd is bound to the process (address space) that created it, like a
+ * KVM VM fd: a descriptor inherited over fork() or passed over a UNIX
+ * socket can keep the VM alive and be closed, but every ioctl through it
+ * from another process fails with EPERM.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "vmain.h"
+#include "core.h"
+
+struct vmain_vm {
+	struct list_head node;		/* in vm_list, under vm_lock */
+	u8 uuid[16];
+	u32 flags;
+	u32 hw;				/* VMAIN_HW_* of the engine */
+	struct mm_struct *mm;		/* owner's address space (mmgrab) */
+	struct pid *owner;		/* owner's thread-group id (get_pid) */
+	struct file *devfile;		/* /dev/vm-main file it came from */
+};
+
+/* Protects vm_list and vm_count. */
+static DEFINE_MUTEX(vm_lock);
+static LIST_HEAD(vm_list);
+static unsigned int vm_count;
+
+/* Adds vm to vm_list unless its UUID is taken or the table is full. */
+static int vm_claim(struct vmain_vm *vm)
+{
+	struct vmain_vm *other;
+	int ret = 0;
+
+	mutex_lock(&vm_lock);
+	if (vm_count >= VMAIN_MAX_VMS) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	list_for_each_entry(other, &vm_list, node) {
+		if (!memcmp(other->uuid, vm->uuid, sizeof(vm->uuid))) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	list_add(&vm->node, &vm_list);
+	vm_count++;
+out_unlock:
+	mutex_unlock(&vm_lock);
+	return ret;
+}
+
+static void vm_unclaim(struct vmain_vm *vm)
+{
+	mutex_lock(&vm_lock);
+	list_del(&vm->node);
+	vm_count--;
+	mutex_unlock(&vm_lock);
+}
+
+static int vm_release(struct inode *inode, struct file *file)
+{
+	struct vmain_vm *vm = file->private_data;
+
+	vm_unclaim(vm);
+	vmain_hw_put();
+	put_pid(vm->owner);
+	mmdrop(vm->mm);
+	fput(vm->devfile);
+	kfree(vm);
+	return 0;
+}
+
+static long vm_get_info(struct vmain_vm *vm, void __user *uarg)
+{
+	struct vmain_vm_info info;
+
+	memset(&info, 0, sizeof(info));
+	memcpy(info.uuid, vm->uuid, sizeof(info.uuid));
+	info.flags = vm->flags;
+	info.owner_pid = pid_vnr(vm->owner);
+	info.hw = vm->hw;
+	if (copy_to_user(uarg, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vmain_vm *vm = file->private_data;
+
+	if (current->mm != vm->mm)
+		return -EPERM;
+
+	switch (cmd) {
+	case VMAIN_CHECK_CAP:
+		return vmain_check_cap(arg);
+	case VMAIN_VM_GET_INFO:
+		return vm_get_info(vm, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static ssize_t vm_read(struct file *file, char __user *buf, size_t len,
+		       loff_t *pos)
+{
+	return -EINVAL;
+}
+
+static ssize_t vm_write(struct file *file, const char __user *buf,
+			size_t len, loff_t *pos)
+{
+	return -EINVAL;
+}
+
+static loff_t vm_llseek(struct file *file, loff_t off, int whence)
+{
+	return -EINVAL;
+}
+
+static const struct file_operations vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vm_release,
+	.unlocked_ioctl	= vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.read		= vm_read,
+	.write		= vm_write,
+	.llseek		= vm_llseek,
+};
+
+/* Checks the arguments of VMAIN_CREATE_VM; the only input is the struct. */
+static int vm_check_args(const struct vmain_create_vm *args)
+{
+	if (args->flags & ~VMAIN_CREATE_VM_VALID_FLAGS)
+		return -EINVAL;
+	if (args->pad || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	/* The nil UUID names nothing: refuse it rather than let it collide. */
+	if (!memchr_inv(args->uuid, 0, sizeof(args->uuid)))
+		return -EINVAL;
+	return 0;
+}
+
+long vmain_vm_create(struct file *devfile, void __user *uarg)
+{
+	struct vmain_create_vm args;
+	struct vmain_vm *vm;
+	int ret, fd;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	ret = vm_check_args(&args);
+	if (ret)
+		return ret;
+
+	ret = vmain_hw_get();
+	if (ret)
+		return ret;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm) {
+		ret = -ENOMEM;
+		goto put_hw;
+	}
+	memcpy(vm->uuid, args.uuid, sizeof(vm->uuid));
+	vm->flags = args.flags;
+	vm->hw = vmain_hw_caps();
+
+	ret = vm_claim(vm);
+	if (ret)
+		goto free_vm;
+
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+	vm->owner = get_pid(task_tgid(current));
+	vm->devfile = get_file(devfile);
+
+	/* Last: once the fd is installed, userspace can reach (and close) it. */
+	fd = anon_inode_getfd("vmain-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto drop_refs;
+	}
+	return fd;
+
+drop_refs:
+	fput(vm->devfile);
+	put_pid(vm->owner);
+	mmdrop(vm->mm);
+	vm_unclaim(vm);
+free_vm:
+	kfree(vm);
+put_hw:
+	vmain_hw_put();
+	return ret;
+}
+
+unsigned int vmain_vm_count(void)
+{
+	return READ_ONCE(vm_count);
+}
