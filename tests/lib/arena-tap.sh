@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/lib/arena-tap.sh - for .t drivers that run test binaries inside an
+# emulator arena: relays their TAP lines, turns an arena failure (crash,
+# timeout, kernel error, missing result) into a "not ok", and prints the
+# plan at the end.  Sourced by sh scripts.
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+KBIN="$TOP/build/tests/kmod"
+tap_count=0
+tap_log=$(mktemp "${TMPDIR:-/tmp}/arena-tap.XXXXXX")
+trap 'rm -f "$tap_log"' EXIT
+
+# arena_tap ARENA DESCRIPTION [ARENA-OPTIONS...] -- COMMAND...
+arena_tap() {
+	arena=$1 desc=$2
+	shift 2
+	echo "# $desc"
+	"$TOP/scripts/$arena" -q "$@" >"$tap_log" 2>"$tap_log.err"
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"ok"|"not ok"*) tap_count=$((tap_count + 1)); echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$tap_log"
+	tap_count=$((tap_count + 1))
+	if [ $rc = 0 ]; then
+		echo "ok - $desc: arena run clean"
+	else
+		echo "not ok - $desc: arena exit status $rc"
+		sed 's/^/# /' "$tap_log.err" | tail -n 80
+	fi
+	rm -f "$tap_log.err"
+}
+
+arena_tap_end() {
+	echo "1..$tap_count"
+}
