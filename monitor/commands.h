@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * commands.h - the subcommands of `vmain`; each takes its own argv
+ * (argv[0] is the command name) and returns the process exit status.
+ */
+#ifndef VMAIN_MONITOR_COMMANDS_H
+#define VMAIN_MONITOR_COMMANDS_H
+
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main.c - the vmain command line: `vmain COMMAND [OPTIONS]`.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#define VMAIN_VERSION "0.1"
+
+static const struct vmain_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "info", "show what /dev/vm-main and this host offer", cmd_info },
+};
+
+static void usage(FILE *out)
+{
+	unsigned int i;
+
+	fprintf(out,
+		"Usage: vmain COMMAND [OPTIONS]\n"
+		"\n"
+		"vmain runs virtual machines with the vmain kernel module (/dev/vm-main).\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  -h, --help     show this help\n"
+		"  --version      show the version\n"
+		"\n"
+		"`vmain COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmain %s (ABI version 1)\n", VMAIN_VERSION);
+		return 0;
+	}
+	for (i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "vmain: unknown command '%s' (see vmain --help)\n", argv[1]);
+	return 2;
+}
