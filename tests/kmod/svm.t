@@ -4,10 +4,11 @@
 # fuzzing, module cycles; then the no-hardware and owned-hardware paths.
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
-arena_tap arena-svm "SVM arena: errno table, claims, 1M-call fuzz, module cycles" \
-	-t 600 -f "$KBIN" -f "$TOP/tests/kmod" -- \
+arena_tap arena-svm "SVM arena: errno table, claims, 1M-call fuzz, module cycles, vmain info" \
+	-t 600 -f "$KBIN" -f "$TOP/tests/kmod" -f "$TOP/build/monitor/vmain" -- \
 	"$TOP/tests/kmod/run-in-guest.sh" "$KBIN/errno" "$KBIN/claims" \
-	"$KBIN/fuzz-ioctl ${FUZZ_CALLS:-1000000}" "$TOP/tests/kmod/modcycle.sh $KBIN"
+	"$KBIN/fuzz-ioctl ${FUZZ_CALLS:-1000000}" "$TOP/tests/kmod/modcycle.sh $KBIN" \
+	"$TOP/tests/kmod/info.sh $TOP/build/monitor/vmain"
 
 arena_tap arena-svm "CPU without SVM: CREATE_VM is ENODEV" \
 	-c max,-la57,-svm -f "$KBIN" -- "$KBIN/errno" --expect-nohw

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vmain - the top-level build.
+#
+#   make              build vmain.ko and the programs (installs build deps)
+#   make run          the main job (see README): today, vmain.ko and
+#                     `vmain info --check` inside the AMD-V arena
+#   make check        run every test (installs test deps; uses the arenas)
+#   make asan         build the userspace programs with ASan/UBSan in build-asan/
+#   make clean
+#
+# Variables:
+#   KDIR=DIR          kernel build tree (default: Debian's linux-headers-amd64)
+#   FUZZ_CALLS=N      ioctl fuzzer calls in make check (default 1000000)
+#   SANITIZE=1        build the userspace programs with ASan and UBSan
+
+TOP      := $(CURDIR)
+KVER     ?= $(shell scripts/kver)
+KDIR     ?= /lib/modules/$(KVER)/build
+SANITIZE ?= 0
+BUILD    ?= $(if $(filter 1,$(SANITIZE)),build-asan,build)
+
+CC       ?= cc
+CXX      ?= c++
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icommon -Itests/lib \
+	$(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
+ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
+
+# Test programs run inside the arenas.
+KMOD_TESTS := errno claims fuzz-ioctl hold-vm
+# Test programs run on the host.
+HOST_TESTS := abi/layout
+
+PROGS := $(BUILD)/monitor/vmain \
+	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
+	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
+
+# The monitor.
+MONITOR_SRCS := $(wildcard monitor/*.c monitor/*/*.c)
+MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h
+GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
+GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
+
+.PHONY: run all deps deps-test kmod progs check check-host check-kmod check-svm check-vmx asan clean help
+
+all: deps kmod progs
+
+help:
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@scripts/deps build
+
+deps-test:
+	@scripts/deps build test
+
+# The module, warning-free (kmod/Kbuild adds -Werror).  BTF needs a vmlinux
+# that headers packages do not ship, so it is not generated.
+kmod:
+	@test -d "$(KDIR)" || { echo "vmain: no kernel build tree at $(KDIR) (install linux-headers-amd64 or set KDIR=)"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES= modules
+
+progs: $(PROGS)
+
+$(BUILD)/monitor/vmain: $(MONITOR_SRCS) $(MONITOR_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -o $@ $(MONITOR_SRCS) $(ALL_LDFLAGS) $(GLIB_LIBS)
+
+$(BUILD)/tests/kmod/fuzz-ioctl: LDLIBS += -pthread
+$(BUILD)/tests/%: tests/%.c common/vmain.h tests/lib/tap.h $(wildcard tests/kmod/util.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(LDLIBS)
+
+asan:
+	$(MAKE) SANITIZE=1 progs
+
+# make check: host tests (sanitized builds), then the module in both arenas.
+# The main job.  Until the monitor boots guests (issue 5), it shows the
+# module at work in the AMD-V arena: loaded, probed, a VM created/released.
+run: deps-test kmod progs
+	@echo "vmain: no guest boot yet; running vmain.ko and 'vmain info --check' in the AMD-V arena (QEMU TCG)"
+	@scripts/arena-svm -f $(BUILD)/monitor/vmain -- $(BUILD)/monitor/vmain info --check
+
+check: deps-test kmod progs
+	@$(MAKE) --no-print-directory SANITIZE=1 progs
+	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
+
+check-host: progs
+	@$(MAKE) --no-print-directory SANITIZE=1 progs
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/monitor/*.t
+
+check-svm: deps-test kmod progs
+	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
+
+check-vmx: deps-test kmod progs
+	@prove -v $(PROVE_FLAGS) tests/kmod/vmx.t
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -rf build build-asan
