@@ -27,7 +27,7 @@ Usage: $ARENA_NAME [OPTIONS] [--] COMMAND [ARG]...
 $ARENA_DESCRIPTION
 
 COMMAND runs as root in a busybox initramfs, with /proc, /sys, /dev and a
-tmpfs /tmp mounted; its output (stdout and stderr) is printed on stdout.
+a writable /tmp; its output (stdout and stderr) is printed on stdout.
 The guest's console (the kernel log) goes to stderr when COMMAND fails, or
 always with --verbose.
 
