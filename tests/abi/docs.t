@@ -16,7 +16,7 @@ done
 # Fields: every member of every struct appears in the struct's table.
 for s in $structs; do
 	fields=$(sed -n "/^struct $s {/,/^};/p" "$h" | grep -oE '__u(8|16|32|64)[[:space:]]+[a-z_0-9]+' | awk '{print $2}')
-	section=$(sed -n "/^### struct $s/,/^### /p" "$doc")
+	section=$(sed -n "/^### struct $s\$/,/^### /p" "$doc")
 	for f in $fields; do
 		n=$((n + 1))
 		if printf '%s\n' "$section" | grep -q "\`$f"; then echo "ok $n - $s.$f documented"
