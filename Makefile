@@ -32,7 +32,11 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 # Test programs run inside the arenas.
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 # Test programs run on the host.
-HOST_TESTS := abi/layout
+HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode
+
+# The x86 decoder (common/x86/), shared with vmain.ko, and its host tests.
+X86_SRCS := common/x86/decode.c common/x86/modrm.c common/x86/describe.c
+X86_HDRS := $(wildcard common/x86/*.h)
 
 PROGS := $(BUILD)/monitor/vmain \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
@@ -44,7 +48,14 @@ MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
 
-.PHONY: run all deps deps-test kmod progs check check-host check-kmod check-svm check-vmx asan clean help
+# libFuzzer on the decoder (clang), for FUZZ_TIME seconds; not part of check.
+fuzz-decode:
+	@mkdir -p build/fuzz/corpus
+	clang -std=gnu11 -Wall -Wextra -Werror -g -O1 -Icommon -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
+	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
+
+.PHONY: run all deps fuzz-decode deps-test kmod progs check check-host check-kmod check-svm check-vmx asan clean help
 
 all: deps kmod progs
 
@@ -69,6 +80,12 @@ $(BUILD)/monitor/vmain: $(MONITOR_SRCS) $(MONITOR_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -o $@ $(MONITOR_SRCS) $(ALL_LDFLAGS) $(GLIB_LIBS)
 
+$(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(X86_SRCS) $(ALL_LDFLAGS)
+
+$(BUILD)/tests/decode/fuzz-decode: ALL_CFLAGS += -DFUZZ_STANDALONE
+
 $(BUILD)/tests/kmod/fuzz-ioctl: LDLIBS += -pthread
 $(BUILD)/tests/%: tests/%.c common/vmain.h tests/lib/tap.h $(wildcard tests/kmod/util.h)
 	@mkdir -p $(dir $@)
@@ -87,11 +104,11 @@ run: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/monitor/*.t
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/monitor/*.t
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
