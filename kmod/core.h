@@ -25,6 +25,9 @@ unsigned int vmain_vm_count(void);
  * hypervisor); vmain_hw_put() pairs with it.
  */
 void vmain_hw_probe(void);
+int vmain_hw_init(void);		/* after probe: engine areas, hooks */
+void vmain_hw_exit(void);
+bool vmain_hw_dead(void);		/* after reboot/panic: no more entry */
 u32 vmain_hw_caps(void);
 int vmain_hw_get(void);
 void vmain_hw_put(void);
@@ -34,5 +37,10 @@ u32 svm_detect(void);
 bool svm_owned_elsewhere(int *cpu);
 u32 vmx_detect(void);
 bool vmx_owned_elsewhere(int *cpu);
+
+struct vmain_engine_ops;
+extern const struct vmain_engine_ops svm_engine_ops;
+extern const struct vmain_engine_ops vmx_engine_ops;
+
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "vmain.h"
 #include "core.h"
+#include "vcpu.h"
 
 /* Protects open_count and excl_file. */
 static DEFINE_MUTEX(open_lock);
@@ -78,6 +79,15 @@ long vmain_check_cap(unsigned long cap)
 		return vmain_hw_caps();
 	case VMAIN_CAP_MAX_VMS:
 		return VMAIN_MAX_VMS;
+	case VMAIN_CAP_MAX_VCPUS:
+		return VMAIN_MAX_VCPUS;
+	case VMAIN_CAP_MAX_MEM_SLOTS:
+		return VMAIN_MAX_MEM_SLOTS;
+	case VMAIN_CAP_GUEST_PHYS_BITS:
+		return VMAIN_GUEST_PHYS_BITS;
+	case VMAIN_CAP_READONLY_MEM:
+	case VMAIN_CAP_DIRTY_LOG:
+		return 1;
 	default:
 		/* Unknown capabilities are absent, never an error (KVM's rule). */
 		return 0;
@@ -96,6 +106,10 @@ static long vmain_dev_ioctl(struct file *file, unsigned int cmd,
 		return vmain_check_cap(arg);
 	case VMAIN_CREATE_VM:
 		return vmain_vm_create(file, (void __user *)arg);
+	case VMAIN_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return VMAIN_VCPU_MMAP_PAGES * PAGE_SIZE;
 	default:
 		return -ENOTTY;
 	}
@@ -163,11 +177,20 @@ static int __init vmain_init(void)
 	int ret;
 
 	vmain_hw_probe();
+	ret = vmain_hw_init();
+	if (ret)
+		return ret;
 
 	/* Registered last: once the node exists, userspace may use it. */
 	ret = misc_register(&vmain_misc);
-	if (ret)
+	if (ret) {
 		pr_err("cannot register /dev/vm-main: error %d\n", ret);
+		goto undo_hw_init;
+	}
+	return 0;
+
+undo_hw_init:
+	vmain_hw_exit();
 	return ret;
 }
 
@@ -175,6 +198,7 @@ static void __exit vmain_exit(void)
 {
 	/* Every open device or VM fd pins the module: nothing is alive here. */
 	misc_deregister(&vmain_misc);
+	vmain_hw_exit();
 }
 
 module_init(vmain_init);

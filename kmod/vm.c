@@ -28,16 +28,9 @@
 
 #include "vmain.h"
 #include "core.h"
+#include "vm.h"
+#include "vcpu.h"
 
-struct vmain_vm {
-	struct list_head node;		/* in vm_list, under vm_lock */
-	u8 uuid[16];
-	u32 flags;
-	u32 hw;				/* VMAIN_HW_* of the engine */
-	struct mm_struct *mm;		/* owner's address space (mmgrab) */
-	struct pid *owner;		/* owner's thread-group id (get_pid) */
-	struct file *devfile;		/* /dev/vm-main file it came from */
-};
 
 /* Protects vm_list and vm_count. */
 static DEFINE_MUTEX(vm_lock);
@@ -76,10 +69,49 @@ static void vm_unclaim(struct vmain_vm *vm)
 	mutex_unlock(&vm_lock);
 }
 
+/* Undoes vm_setup(): every vCPU fd is closed by now (they hold the VM). */
+static void vm_teardown(struct vmain_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vmain_vcpu_free(vm->vcpus[i]);
+	vmain_mmu_destroy(vm);
+	vmain_memslots_free(rcu_dereference_protected(vm->slots, true));
+	cleanup_srcu_struct(&vm->srcu);
+}
+
+static int vm_setup(struct vmain_vm *vm)
+{
+	struct vmain_memslots *slots;
+	int ret;
+
+	mutex_init(&vm->lock);
+	ret = init_srcu_struct(&vm->srcu);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
+	slots = kzalloc(sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	if (!slots)
+		goto cleanup_srcu;
+	RCU_INIT_POINTER(vm->slots, slots);
+	ret = vmain_mmu_init(vm);
+	if (ret)
+		goto free_slots;
+	return 0;
+
+free_slots:
+	kfree(slots);
+cleanup_srcu:
+	cleanup_srcu_struct(&vm->srcu);
+	return ret;
+}
+
 static int vm_release(struct inode *inode, struct file *file)
 {
 	struct vmain_vm *vm = file->private_data;
 
+	vm_teardown(vm);
 	vm_unclaim(vm);
 	vmain_hw_put();
 	put_pid(vm->owner);
@@ -115,6 +147,14 @@ static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmain_check_cap(arg);
 	case VMAIN_VM_GET_INFO:
 		return vm_get_info(vm, (void __user *)arg);
+	case VMAIN_VM_SET_MEMORY_REGION:
+		return vmain_memslot_set(vm, (void __user *)arg);
+	case VMAIN_VM_GET_DIRTY_LOG:
+		return vmain_memslot_get_dirty_log(vm, (void __user *)arg);
+	case VMAIN_VM_CREATE_VCPU:
+		if (!vmain_engine()->vcpu_create)
+			return -ENODEV;		/* VT-x: no vCPUs yet */
+		return vmain_vcpu_create(vm, file, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -193,15 +233,20 @@ long vmain_vm_create(struct file *devfile, void __user *uarg)
 	vm->mm = current->mm;
 	vm->owner = get_pid(task_tgid(current));
 	vm->devfile = get_file(devfile);
+	ret = vm_setup(vm);
+	if (ret)
+		goto drop_refs;
 
 	/* Last: once the fd is installed, userspace can reach (and close) it. */
 	fd = anon_inode_getfd("vmain-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
-		goto drop_refs;
+		goto teardown;
 	}
 	return fd;
 
+teardown:
+	vm_teardown(vm);
 drop_refs:
 	fput(vm->devfile);
 	put_pid(vm->owner);

@@ -9,6 +9,9 @@
 
 #include "vmain.h"
 #include "../core.h"
+#include "svm.h"
+
+u32 svm_features;
 
 /* CPUID Fn8000_0001_ECX bit 2: SVM (APM Vol. 3, E.4.2). */
 #define CPUID_80000001_ECX_SVM		(1U << 2)
@@ -39,6 +42,8 @@ u32 svm_detect(void)
 		return 0;
 	caps |= VMAIN_HW_SVM;
 
+	/* Fn8000_000A_EBX: the number of ASIDs; ASID 0 is the host's. */
+	svm_max_asid = cpuid_ebx(0x8000000a) - 1;
 	edx = cpuid_edx(0x8000000a);
 	if (edx & CPUID_8000000A_EDX_NP)
 		caps |= VMAIN_HW_NPT;
@@ -48,6 +53,7 @@ u32 svm_detect(void)
 		caps |= VMAIN_HW_VMCB_CLEAN;
 	if (edx & CPUID_8000000A_EDX_DECODEASSISTS)
 		caps |= VMAIN_HW_DECODE_ASSISTS;
+	svm_features = caps;
 	return caps;
 }
 

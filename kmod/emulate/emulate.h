@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * emulate/emulate.h - what the emulation paths (port I/O, MMIO, exit
+ * completion) share: the guest state snapshot, mode, address translation.
+ */
+#ifndef VMAIN_KMOD_EMULATE_H
+#define VMAIN_KMOD_EMULATE_H
+
+#include "../vcpu.h"
+#include "x86/decode.h"
+
+struct emul {
+	struct vmain_vcpu *vcpu;
+	struct vmain_gprs g;
+	struct vmain_sregs s;
+};
+
+/* Reads the guest's GPRs, and its system registers if `sregs`, into e. */
+void emul_load(struct emul *e, struct vmain_vcpu *vcpu, bool sregs);
+/* Writes e->g back (RIP, RFLAGS and the GPRs). */
+void emul_store(struct emul *e);
+
+enum x86_cpu_mode emul_mode(const struct emul *e);
+/* The base of segment `seg` (enum x86_seg) as the mode applies it. */
+u64 emul_seg_base(const struct emul *e, int seg);
+
+/*
+ * Translates a linear address through the guest's page tables.  0 and
+ * *gpa; or 1: a #PF is queued for the guest (the caller resumes it); or
+ * -EFAULT: the guest's page tables are not in RAM.
+ */
+#define EMUL_WRITE	(1U << 0)
+#define EMUL_FETCH	(1U << 1)
+int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa);
+
+/*
+ * Reads up to X86_MAX_INSN_LEN bytes at CS:RIP into buf; *len is how many
+ * could be read (stops at a page that is not RAM or not mapped).  0, 1 (a
+ * #PF was queued), or -EFAULT (nothing readable at RIP).
+ */
+int emul_fetch(struct emul *e, u8 *buf, unsigned int *len);
+
+/* Writes `size` bytes of value into GPR reg as a MOV would (SDM 3.4.1.1). */
+void emul_write_gpr(struct emul *e, unsigned int reg, bool high8,
+		    unsigned int size, u64 value);
+u64 emul_read_gpr(const struct emul *e, unsigned int reg, bool high8,
+		  unsigned int size);
+
+/* io.c: the next RUN after an IN (string false) or INS exit. */
+int vmain_io_complete(struct vmain_vcpu *vcpu, bool string);
+/* mmio.c: the next RUN after an MMIO read exit. */
+int vmain_mmio_complete(struct vmain_vcpu *vcpu);
+
+#endif

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * emulate/io.c - port I/O intercepts become VMAIN_EXIT_IO.
+ *
+ * IN/OUT: one exit, the data in page 1 of the vCPU mapping.  OUT leaves
+ * with RIP already past the instruction; IN is finished by the next RUN
+ * (complete.c) with the value userspace stored.
+ *
+ * INS/OUTS (SDM Vol. 2B, "INS", "OUTS"; with REP, Vol. 2B "REP"): each exit
+ * carries up to one page of data (count elements).  OUTS reads the
+ * elements from guest memory before the exit; INS writes them after.  RSI
+ * or RDI and RCX advance by the elements done; while RCX is not 0 the
+ * instruction is re-executed (RIP stays), so a long REP becomes several
+ * exits and interrupts can be taken between them, as on hardware.
+ */
+#include "emulate.h"
+
+static u64 addr_mask(unsigned int addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
+}
+
+/* Guest memory <-> io_data for `count` elements at seg:reg (linear). */
+static int io_string_copy(struct emul *e, int seg, unsigned int reg,
+			  unsigned int size, unsigned int addr_size,
+			  u32 count, bool to_guest)
+{
+	u64 mask = addr_mask(addr_size), base = emul_seg_base(e, seg);
+	int step = (e->g.rflags & X86_EFLAGS_DF) ? -(int)size : (int)size;
+	u8 *data = e->vcpu->io_data;
+	u64 off = e->g.r[reg], gpa, la;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		unsigned int b;
+
+		/* Per byte: an element may straddle two pages. */
+		for (b = 0; b < size; b++) {
+			la = base + ((off + b) & mask);
+			if (emul_mode(e) != X86_MODE_LONG64)
+				la = (u32)la;
+			ret = emul_translate(e, la, to_guest ? EMUL_WRITE : 0, &gpa);
+			if (ret)
+				return ret;
+			ret = to_guest ?
+				vmain_guest_write(e->vcpu->vm, gpa, &data[i * size + b], 1) :
+				vmain_guest_read(e->vcpu->vm, gpa, &data[i * size + b], 1);
+			if (ret)
+				return ret;
+		}
+		off += step;
+	}
+	return 0;
+}
+
+/* After a chunk: advance the index register and RCX, maybe RIP. */
+static void io_string_advance(struct emul *e, unsigned int reg, unsigned int size,
+			      unsigned int addr_size, bool rep, u32 done,
+			      u64 next_rip)
+{
+	u64 mask = addr_mask(addr_size);
+	s64 delta = (s64)done * size * ((e->g.rflags & X86_EFLAGS_DF) ? -1 : 1);
+
+	e->g.r[reg] = (e->g.r[reg] & ~mask) | ((e->g.r[reg] + delta) & mask);
+	if (rep) {
+		u64 rcx = (e->g.r[1] & mask) - done;
+
+		e->g.r[1] = (e->g.r[1] & ~mask) | (rcx & mask);
+		if (rcx & mask)
+			return;		/* re-execute for the rest */
+	}
+	e->g.rip = next_rip;
+}
+
+static int io_string(struct emul *e, const struct vmain_io_exit *io)
+{
+	struct vmain_vcpu *vcpu = e->vcpu;
+	struct vmain_run *run = vcpu->run;
+	u64 mask = addr_mask(io->addr_size);
+	u32 count = io->rep ? (u32)min_t(u64, e->g.r[1] & mask, PAGE_SIZE / io->size) : 1;
+	int seg = io->seg, ret;
+
+	if (io->rep && !(e->g.r[1] & mask)) {
+		e->g.rip = io->next_rip;	/* REP with RCX = 0: no iteration */
+		emul_store(e);
+		return 1;
+	}
+	if (!io->in && seg < 0) {
+		/* No decode assist: find OUTS's segment override ourselves. */
+		struct x86_insn insn;
+		unsigned int len;
+		u8 bytes[X86_MAX_INSN_LEN];
+
+		ret = emul_fetch(e, bytes, &len);
+		if (ret)
+			return ret < 0 ? 1 : ret;
+		ret = x86_decode(bytes, len, emul_mode(e), &insn);
+		seg = (!ret && insn.op == X86_OP_OUTS) ? insn.seg : X86_SEG_DS;
+	}
+
+	if (!io->in) {
+		ret = io_string_copy(e, seg, X86_REG_RSI, io->size, io->addr_size,
+				     count, false);
+		if (ret) {
+			if (ret < 0)
+				vmain_internal_error(vcpu, VMAIN_INTERNAL_MEMORY_FAULT,
+						     1, e->g.rip, 0, 0, 0);
+			return ret < 0 ? 0 : 1;
+		}
+		io_string_advance(e, X86_REG_RSI, io->size, io->addr_size,
+				  io->rep, count, io->next_rip);
+		emul_store(e);
+	} else {
+		vcpu->pending = PENDING_IO_STRING;
+		vcpu->pending_size = io->size;
+		vcpu->pending_count = count;
+		vcpu->pending_next_rip = io->next_rip;
+		vcpu->pending_addr_size = io->addr_size;
+		vcpu->pending_rep = io->rep;
+	}
+	run->exit_reason = VMAIN_EXIT_IO;
+	run->exit.io.direction = io->in ? VMAIN_IO_IN : VMAIN_IO_OUT;
+	run->exit.io.size = io->size;
+	run->exit.io.port = io->port;
+	run->exit.io.count = count;
+	run->exit.io.data_offset = VMAIN_RUN_IO_DATA_OFFSET;
+	return 0;
+}
+
+int vmain_io_exit(struct vmain_vcpu *vcpu, const struct vmain_io_exit *io)
+{
+	struct vmain_run *run = vcpu->run;
+	struct emul e;
+
+	/* Plain IN/OUT touch only RAX and RIP: skip the system registers. */
+	emul_load(&e, vcpu, io->string);
+	if (io->string)
+		return io_string(&e, io);
+
+	run->exit_reason = VMAIN_EXIT_IO;
+	run->exit.io.direction = io->in ? VMAIN_IO_IN : VMAIN_IO_OUT;
+	run->exit.io.size = io->size;
+	run->exit.io.port = io->port;
+	run->exit.io.count = 1;
+	run->exit.io.data_offset = VMAIN_RUN_IO_DATA_OFFSET;
+	if (io->in) {
+		vcpu->pending = PENDING_IO_IN;
+		vcpu->pending_size = io->size;
+		vcpu->pending_next_rip = io->next_rip;
+		memset(vcpu->io_data, 0, 4);
+	} else {
+		u64 v = emul_read_gpr(&e, X86_REG_RAX, false, io->size);
+
+		memcpy(vcpu->io_data, &v, io->size);
+		e.g.rip = io->next_rip;
+		emul_store(&e);
+	}
+	return 0;
+}
+
+/* The next RUN after an IN (string false) or INS exit. */
+int vmain_io_complete(struct vmain_vcpu *vcpu, bool string)
+{
+	struct emul e;
+	u64 v = 0;
+	int ret;
+
+	emul_load(&e, vcpu, string);
+	if (!string) {
+		memcpy(&v, vcpu->io_data, vcpu->pending_size);
+		/* IN AL/AX merges; IN EAX zero-extends (SDM Vol. 2A "IN"). */
+		emul_write_gpr(&e, X86_REG_RAX, false, vcpu->pending_size, v);
+		e.g.rip = vcpu->pending_next_rip;
+		emul_store(&e);
+		return 1;
+	}
+	/* The INS chunk lands in guest memory. */
+	ret = io_string_copy(&e, X86_SEG_ES, X86_REG_RDI, vcpu->pending_size,
+			     vcpu->pending_addr_size, vcpu->pending_count, true);
+	if (ret < 0) {
+		vmain_internal_error(vcpu, VMAIN_INTERNAL_MEMORY_FAULT, 1,
+				     e.g.rip, 0, 0, 0);
+		return 0;
+	}
+	if (ret > 0)
+		return 1;	/* #PF queued; the guest retries the INS */
+	io_string_advance(&e, X86_REG_RDI, vcpu->pending_size,
+			  vcpu->pending_addr_size, vcpu->pending_rep, vcpu->pending_count,
+			  vcpu->pending_next_rip);
+	emul_store(&e);
+	return 1;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * svm/enter.S - the world switch (AMD APM Vol. 2, 15.5 "VMRUN
+ * Instruction", 15.5.2 "VMSAVE and VMLOAD Instructions").
+ *
+ * void vmain_svm_enter(unsigned long vmcb_pa, u64 *gprs,
+ *                      unsigned long host_vmcb_pa);
+ *
+ * Called with GIF=0.  VMRUN itself saves and restores the host's RIP,
+ * RSP, RAX, RFLAGS, CR0/3/4, EFER, CS/SS/DS/ES and GDTR/IDTR (into the
+ * VM_HSAVE_PA area); the rest of the host state the guest may change -
+ * FS, GS, TR and LDTR with their hidden parts, KERNEL_GS_BASE, STAR,
+ * LSTAR, CSTAR, SFMASK and SYSENTER_* - is VMSAVEd to the per-CPU host
+ * area first and VMLOADed back last, with nothing in between touching
+ * per-CPU (GS-based) data.  Guest RAX and RSP live in the VMCB; the other
+ * guest GPRs are swapped here, in encoding order (gprs[0..15]).
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/nospec-branch.h>
+
+#define G(n)	(n * 8)
+
+	.text
+
+SYM_FUNC_START(vmain_svm_enter)
+	push	%rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+	push	%rdx		/* 16(%rsp): host area */
+	push	%rsi		/*  8(%rsp): gprs */
+	push	%rdi		/*  0(%rsp): VMCB */
+
+	/* Host state VMRUN leaves alone. */
+	mov	%rdx, %rax
+	vmsave	%rax
+
+	/* Guest GPRs; RSI carries the array, so it goes last. */
+	mov	G(1)(%rsi), %rcx
+	mov	G(2)(%rsi), %rdx
+	mov	G(3)(%rsi), %rbx
+	mov	G(5)(%rsi), %rbp
+	mov	G(7)(%rsi), %rdi
+	mov	G(8)(%rsi), %r8
+	mov	G(9)(%rsi), %r9
+	mov	G(10)(%rsi), %r10
+	mov	G(11)(%rsi), %r11
+	mov	G(12)(%rsi), %r12
+	mov	G(13)(%rsi), %r13
+	mov	G(14)(%rsi), %r14
+	mov	G(15)(%rsi), %r15
+	mov	G(6)(%rsi), %rsi
+
+	mov	(%rsp), %rax
+	vmload	%rax
+	vmrun	%rax
+	vmsave	%rax
+
+	/* Back in the host with the guest's GPRs live: store them. */
+	mov	8(%rsp), %rax
+	mov	%rcx, G(1)(%rax)
+	mov	%rdx, G(2)(%rax)
+	mov	%rbx, G(3)(%rax)
+	mov	%rbp, G(5)(%rax)
+	mov	%rsi, G(6)(%rax)
+	mov	%rdi, G(7)(%rax)
+	mov	%r8, G(8)(%rax)
+	mov	%r9, G(9)(%rax)
+	mov	%r10, G(10)(%rax)
+	mov	%r11, G(11)(%rax)
+	mov	%r12, G(12)(%rax)
+	mov	%r13, G(13)(%rax)
+	mov	%r14, G(14)(%rax)
+	mov	%r15, G(15)(%rax)
+
+	/* No guest value may linger in a register the host then uses. */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+
+	/* Host FS/GS/TR/LDTR and syscall MSRs, before any per-CPU access. */
+	mov	16(%rsp), %rax
+	vmload	%rax
+	xor	%eax, %eax
+
+	add	$24, %rsp
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+	RET
+SYM_FUNC_END(vmain_svm_enter)

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * svm/exits.c - #VMEXIT handlers, one per exit code (AMD APM Vol. 2,
+ * Appendix C), in a table.
+ *
+ * The contract of every handler:
+ *   > 0  the exit is handled in the kernel; enter the guest again,
+ *   0    return to userspace; run->exit_reason says why,
+ *   < 0  return this errno to userspace.
+ * A code without a handler ends the RUN with VMAIN_EXIT_INTERNAL_ERROR /
+ * VMAIN_INTERNAL_UNHANDLED_EXIT carrying the code: never a silent skip.
+ */
+#include "svm.h"
+#include "../emulate/emulate.h"
+
+typedef int (*svm_exit_handler)(struct svm_vcpu *svm);
+
+/*
+ * Where the intercepted instruction ends.  With NRIP save the CPU tells
+ * (APM 15.7.1); otherwise the instruction is decoded, and must be the
+ * one the exit says it is.  0 and *next; 1: a #PF was queued (resume);
+ * -1: an internal error was reported (return to userspace).
+ */
+static int svm_next_rip(struct svm_vcpu *svm, enum x86_op op, enum x86_op alt,
+			u64 *next)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u8 bytes[X86_MAX_INSN_LEN];
+	struct x86_insn insn;
+	unsigned int len;
+	struct emul e;
+	int ret;
+
+	if ((svm_features & VMAIN_HW_NRIPS) && c->next_rip) {
+		*next = c->next_rip;
+		return 0;
+	}
+	emul_load(&e, svm->vcpu, true);
+	ret = emul_fetch(&e, bytes, &len);
+	if (ret > 0)
+		return 1;
+	if (!ret)
+		ret = x86_decode(bytes, len, emul_mode(&e), &insn);
+	if (ret || (insn.op != op && insn.op != alt)) {
+		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_EMULATION, 2,
+				     e.g.rip, c->exit_code, 0, 0);
+		return -1;
+	}
+	*next = e.g.rip + insn.len;
+	if (emul_mode(&e) != X86_MODE_LONG64)
+		*next = (u32)*next;
+	return 0;
+}
+
+/* Skips the intercepted instruction: 1 (resume) or 0 (error reported). */
+static int svm_skip(struct svm_vcpu *svm, enum x86_op op)
+{
+	u64 next;
+	int ret = svm_next_rip(svm, op, X86_OP_NONE, &next);
+
+	if (ret)
+		return ret > 0 ? 1 : 0;
+	svm->vmcb->save.rip = next;
+	/* An instruction that completes ends an STI/MOV SS shadow. */
+	svm->vmcb->control.int_state &= ~1ULL;
+	return 1;
+}
+
+static int svm_inject_ud(struct svm_vcpu *svm)
+{
+	vmain_queue_exception(svm->vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+static int svm_inject_gp(struct svm_vcpu *svm)
+{
+	vmain_queue_exception(svm->vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+/* The host takes its interrupt (or NMI, SMI) at STGI; nothing else to do. */
+static int svm_exit_host_event(struct svm_vcpu *svm)
+{
+	return 1;
+}
+
+void svm_clear_irq_window(struct svm_vcpu *svm);
+
+static int svm_exit_vintr(struct svm_vcpu *svm)
+{
+	struct vmain_run *run = svm->vcpu->run;
+
+	svm_clear_irq_window(svm);
+	/* A queued interrupt is injected on the next entry. */
+	if (svm->vcpu->irq_pending || !run->request_interrupt_window)
+		return 1;
+	run->exit_reason = VMAIN_EXIT_IRQ_WINDOW;
+	return 0;
+}
+
+static int svm_exit_iret(struct svm_vcpu *svm)
+{
+	/*
+	 * The NMI handler is returning.  NMIs unblock once the IRET
+	 * completes; the next NMI is injected at the next entry, after it.
+	 */
+	svm->vmcb->control.intercept_misc1 &= ~INTERCEPT1_IRET;
+	svm_dirty(svm, VMCB_CLEAN_I);
+	svm->awaiting_iret = false;
+	svm->vcpu->nmi_masked = false;
+	return 1;
+}
+
+static int svm_exit_cpuid(struct svm_vcpu *svm)
+{
+	struct vmain_gprs g;
+
+	svm_get_gprs(svm->vcpu, &g);
+	vmain_cpuid_answer(svm->vcpu, &g, svm->vmcb->save.cr4);
+	svm_set_gprs(svm->vcpu, &g);
+	return svm_skip(svm, X86_OP_CPUID);
+}
+
+static int svm_exit_hlt(struct svm_vcpu *svm)
+{
+	struct vmain_vcpu *vcpu = svm->vcpu;
+	int ret = svm_skip(svm, X86_OP_HLT);
+
+	if (ret <= 0)
+		return ret;
+	/* Something to deliver: HLT ends at once, as on hardware. */
+	if ((vcpu->irq_pending && (svm->vmcb->save.rflags & X86_EFLAGS_IF)) ||
+	    (vcpu->nmi_pending && !vcpu->nmi_masked) || vcpu->exc_pending)
+		return 1;
+	vcpu->run->exit_reason = VMAIN_EXIT_HLT;
+	return 0;
+}
+
+static int svm_exit_ioio(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u32 info = c->exit_info_1;
+	struct vmain_io_exit io = {
+		.port = info >> IOIO_PORT_SHIFT,
+		.in = info & IOIO_TYPE_IN,
+		.string = info & IOIO_STR,
+		.rep = info & IOIO_REP,
+		/* The CPU saves the next RIP for IOIO even without NRIPS. */
+		.next_rip = c->exit_info_2,
+		.seg = -1,
+	};
+	unsigned int sz = (info >> IOIO_SZ_SHIFT) & 7;
+	unsigned int a = (info >> IOIO_A_SHIFT) & 7;
+
+	io.size = sz & 4 ? 4 : sz & 2 ? 2 : 1;
+	io.addr_size = a & 4 ? 8 : a & 2 ? 4 : 2;
+	/* With decode assists, bits 12:10 name OUTS's segment. */
+	if (svm_features & VMAIN_HW_DECODE_ASSISTS)
+		io.seg = (info >> 10) & 7;
+	return vmain_io_exit(svm->vcpu, &io);
+}
+
+static int svm_exit_msr(struct svm_vcpu *svm)
+{
+	struct vmain_vcpu *vcpu = svm->vcpu;
+	bool write = svm->vmcb->control.exit_info_1 & 1;
+	u32 index = svm->gprs[X86_REG_RCX];
+	u64 data = (svm->vmcb->save.rax & 0xffffffffULL) |
+		   (svm->gprs[X86_REG_RDX] << 32);
+	u64 next;
+	int ret;
+
+	ret = svm_next_rip(svm, write ? X86_OP_WRMSR : X86_OP_RDMSR, X86_OP_NONE,
+			   &next);
+	if (ret)
+		return ret > 0 ? 1 : 0;
+	ret = vmain_msr_guest_access(vcpu, index, write, &data, next);
+	if (ret == -EPERM)
+		return svm_inject_gp(svm);
+	if (ret > 0)
+		return 0;		/* userspace answers (VMAIN_EXIT_MSR) */
+	if (!write) {
+		svm->vmcb->save.rax = (u32)data;
+		svm->gprs[X86_REG_RDX] = data >> 32;
+	}
+	svm->vmcb->save.rip = next;
+	return 1;
+}
+
+static int svm_exit_shutdown(struct svm_vcpu *svm)
+{
+	/* The VMCB is undefined after a shutdown intercept (APM 15.12). */
+	svm->vcpu->run->exit_reason = VMAIN_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int svm_exit_rdtscp(struct svm_vcpu *svm)
+{
+	u64 tsc = rdtsc() + svm->vmcb->control.tsc_offset;
+
+	svm->vmcb->save.rax = (u32)tsc;
+	svm->gprs[X86_REG_RDX] = tsc >> 32;
+	svm->gprs[X86_REG_RCX] = (u32)svm->vcpu->tsc_aux;
+	return svm_skip(svm, X86_OP_RDTSCP);
+}
+
+static int svm_exit_xsetbv(struct svm_vcpu *svm)
+{
+	u64 xcr0 = (svm->vmcb->save.rax & 0xffffffffULL) |
+		   (svm->gprs[X86_REG_RDX] << 32);
+
+	/* SDM Vol. 2C "XSETBV": #GP at CPL > 0, for ECX != 0, bad values. */
+	if (svm->vmcb->save.cpl || (u32)svm->gprs[X86_REG_RCX] ||
+	    vmain_xcr0_check(xcr0))
+		return svm_inject_gp(svm);
+	svm->vcpu->xcr0 = xcr0;
+	return svm_skip(svm, X86_OP_XSETBV);
+}
+
+static int svm_exit_invd(struct svm_vcpu *svm)
+{
+	/* Caches are the host's: INVD would lose host data; a no-op. */
+	return svm_skip(svm, X86_OP_INVD);
+}
+
+static int svm_exit_wbinvd(struct svm_vcpu *svm)
+{
+	u64 next;
+	/* WBNOINVD (F3 0F 09) exits as WBINVD too; both are no-ops here. */
+	int ret = svm_next_rip(svm, X86_OP_WBINVD, X86_OP_WBNOINVD, &next);
+
+	if (ret)
+		return ret > 0 ? 1 : 0;
+	svm->vmcb->save.rip = next;
+	return 1;
+}
+
+/* #DB and #AC: give them to the guest (intercepted only for safety). */
+static int svm_exit_reinject(struct svm_vcpu *svm)
+{
+	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+
+	if (vector == X86_TRAP_AC)
+		vmain_queue_exception(svm->vcpu, vector, true,
+				      svm->vmcb->control.exit_info_1);
+	else
+		vmain_queue_exception(svm->vcpu, vector, false, 0);
+	return 1;
+}
+
+static int svm_exit_npf(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u64 gpa = c->exit_info_2, err = c->exit_info_1;
+	bool write = err & NPF_WRITE, fetch = err & NPF_FETCH;
+	int ret;
+
+	ret = vmain_mmu_fault(svm->vcpu, gpa, write, fetch);
+	if (!ret)
+		return 1;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0) {
+		/* The owner's memory behind the slot is gone or unusable. */
+		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_MEMORY_FAULT, 3,
+				     gpa, 0, -ret, 0);
+		return 0;
+	}
+	if (fetch) {
+		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 2,
+				     gpa, svm->vmcb->save.rip, 0, 0);
+		return 0;
+	}
+	/* Decode assists leave the faulting instruction's bytes (15.8.4). */
+	return vmain_mmio_exit(svm->vcpu, gpa, write, c->insn_bytes,
+			       (svm_features & VMAIN_HW_DECODE_ASSISTS) ?
+			       min_t(unsigned int, c->insn_len, 15) : 0);
+}
+
+static const svm_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]	= svm_exit_reinject,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]	= svm_exit_reinject,
+	[SVM_EXIT_INTR]		= svm_exit_host_event,
+	[SVM_EXIT_NMI]		= svm_exit_host_event,
+	[SVM_EXIT_SMI]		= svm_exit_host_event,
+	[SVM_EXIT_VINTR]	= svm_exit_vintr,
+	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
+	[SVM_EXIT_RSM]		= svm_inject_ud,
+	[SVM_EXIT_IRET]		= svm_exit_iret,
+	[SVM_EXIT_INVD]		= svm_exit_invd,
+	[SVM_EXIT_HLT]		= svm_exit_hlt,
+	[SVM_EXIT_INVLPGA]	= svm_inject_ud,
+	[SVM_EXIT_IOIO]		= svm_exit_ioio,
+	[SVM_EXIT_MSR]		= svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN]	= svm_exit_shutdown,
+	[SVM_EXIT_VMRUN]	= svm_inject_ud,
+	[SVM_EXIT_VMMCALL]	= svm_inject_ud,
+	[SVM_EXIT_VMLOAD]	= svm_inject_ud,
+	[SVM_EXIT_VMSAVE]	= svm_inject_ud,
+	[SVM_EXIT_STGI]		= svm_inject_ud,
+	[SVM_EXIT_CLGI]		= svm_inject_ud,
+	[SVM_EXIT_SKINIT]	= svm_inject_ud,
+	[SVM_EXIT_RDTSCP]	= svm_exit_rdtscp,
+	[SVM_EXIT_WBINVD]	= svm_exit_wbinvd,
+	[SVM_EXIT_MONITOR]	= svm_inject_ud,
+	[SVM_EXIT_MWAIT]	= svm_inject_ud,
+	[SVM_EXIT_MWAIT_COND]	= svm_inject_ud,
+	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
+	[SVM_EXIT_RDPRU]	= svm_inject_ud,
+};
+
+int svm_handle_exit(struct svm_vcpu *svm)
+{
+	u64 code = svm->vmcb->control.exit_code;
+
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
+		return svm_exit_handlers[code](svm);
+	if (code == SVM_EXIT_NPF)
+		return svm_exit_npf(svm);
+	vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_UNHANDLED_EXIT, 3, code,
+			     svm->vmcb->control.exit_info_1,
+			     svm->vmcb->control.exit_info_2, 0);
+	return 0;
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * svm/run.c - one guest entry: events to inject, TLB tagging, the world
+ * switch itself, and what the host must put back afterwards.
+ */
+#include <linux/hw_breakpoint.h>
+#include <linux/sched/signal.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/xcr.h>
+
+#include "svm.h"
+
+u32 svm_max_asid;
+
+/*
+ * ASIDs tag guest TLB entries (APM 15.16).  Each CPU hands out ASIDs
+ * from its own counter; a vCPU that moves to another CPU, or whose nested
+ * page tables changed, takes a fresh one, so stale entries are never
+ * used.  When a CPU runs out, it flushes its whole TLB once and starts a
+ * new generation.  Only TLB_CONTROL 0 and 1 are used: TCG and older CPUs
+ * lack flush-by-ASID.
+ */
+static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	bool flush = test_and_clear_bit(VCPU_REQ_TLB_FLUSH, &svm->vcpu->requests);
+
+	c->tlb_control = TLB_CONTROL_NONE;
+	if (!flush && svm->asid_cpu == cpu &&
+	    svm->asid_generation == sc->asid_generation)
+		return;
+	if (sc->next_asid > svm_max_asid) {
+		sc->asid_generation++;
+		sc->next_asid = 1;
+		c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+	}
+	c->asid = sc->next_asid++;
+	svm_dirty(svm, VMCB_CLEAN_ASID);
+	svm->asid_cpu = cpu;
+	svm->asid_generation = sc->asid_generation;
+}
+
+/*
+ * Clean bits are trusted only for the VMCB this CPU ran last; without
+ * the feature, 0 tells the CPU to reload everything, as it must anyway.
+ */
+static void svm_set_clean_bits(struct svm_vcpu *svm, struct svm_cpu *sc)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	if (!(svm_features & VMAIN_HW_VMCB_CLEAN) || sc->last_vmcb != svm->vmcb)
+		c->clean = 0;
+	else
+		c->clean = VMCB_CLEAN_ALL & ~svm->dirty;
+	sc->last_vmcb = svm->vmcb;
+	svm->dirty = 0;
+}
+
+static bool svm_interruptible(struct svm_vcpu *svm)
+{
+	return (svm->vmcb->save.rflags & X86_EFLAGS_IF) &&
+	       !(svm->vmcb->control.int_state & 1);
+}
+
+/* Makes the guest exit (VINTR) as soon as it can take an interrupt. */
+static void svm_request_irq_window(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	/* A virtual interrupt of top priority that ignores the TPR (15.21.4). */
+	c->int_ctl |= V_IRQ | V_IGN_TPR | (0xf << V_INTR_PRIO_SHIFT);
+	c->int_vector = 0;
+	c->intercept_misc1 |= INTERCEPT1_VINTR;
+	svm_dirty(svm, VMCB_CLEAN_TPR | VMCB_CLEAN_I);
+}
+
+void svm_clear_irq_window(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	c->int_ctl &= ~(V_IRQ | V_IGN_TPR | (0xf << V_INTR_PRIO_SHIFT));
+	c->intercept_misc1 &= ~INTERCEPT1_VINTR;
+	svm_dirty(svm, VMCB_CLEAN_TPR | VMCB_CLEAN_I);
+}
+
+/* APM 15.20: one event per entry, exceptions before NMIs before IRQs. */
+static void svm_inject_events(struct svm_vcpu *svm)
+{
+	struct vmain_vcpu *vcpu = svm->vcpu;
+	struct vmcb_control *c = &svm->vmcb->control;
+	bool window = false;
+
+	if (c->event_inj & SVM_EVT_VALID) {
+		/* An event interrupted by the last exit is re-delivered first. */
+	} else if (vcpu->exc_pending) {
+		c->event_inj = vcpu->exc_vector | SVM_EVT_TYPE_EXC | SVM_EVT_VALID;
+		if (vcpu->exc_has_error)
+			c->event_inj |= SVM_EVT_ERR_VALID | ((u64)vcpu->exc_error << 32);
+		vcpu->exc_pending = false;
+	} else if (vcpu->nmi_pending && !vcpu->nmi_masked &&
+		   !(c->int_state & 1)) {
+		c->event_inj = X86_TRAP_NMI | SVM_EVT_TYPE_NMI | SVM_EVT_VALID;
+		vcpu->nmi_pending = false;
+		vcpu->nmi_masked = true;
+		/* NMIs stay blocked until the handler's IRET (APM 15.21.4). */
+		c->intercept_misc1 |= INTERCEPT1_IRET;
+		svm_dirty(svm, VMCB_CLEAN_I);
+		svm->awaiting_iret = true;
+	} else if (vcpu->irq_pending) {
+		if (svm_interruptible(svm)) {
+			c->event_inj = vcpu->irq_vector | SVM_EVT_TYPE_INTR | SVM_EVT_VALID;
+			vcpu->irq_pending = false;
+		} else {
+			window = true;
+		}
+	}
+	if (vcpu->irq_pending && !(c->event_inj & SVM_EVT_VALID))
+		window = true;
+	if (vcpu->run->request_interrupt_window && !svm_interruptible(svm))
+		window = true;
+	if (window)
+		svm_request_irq_window(svm);
+}
+
+/* Reports the interrupt state userspace decides injections by. */
+static void svm_report_irq_state(struct svm_vcpu *svm)
+{
+	struct vmain_run *run = svm->vcpu->run;
+
+	run->if_flag = !!(svm->vmcb->save.rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = svm_interruptible(svm) &&
+		!svm->vcpu->irq_pending &&
+		!(svm->vmcb->control.event_inj & SVM_EVT_VALID);
+	run->cr8 = svm->vmcb->control.int_ctl & V_TPR_MASK;
+}
+
+/* Keeps an event whose delivery the exit interrupted (APM 15.7.2). */
+static void svm_save_interrupted_event(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u64 info = c->exit_int_info;
+	u64 type = info & SVM_EVT_TYPE_MASK;
+	u8 vector = info & SVM_EVT_VECTOR_MASK;
+
+	c->event_inj = 0;
+	if (!(info & SVM_EVT_VALID))
+		return;
+	/*
+	 * Software interrupts and INT3/INTO re-execute from their own RIP,
+	 * which the exit left pointing at them; re-injecting would skip or
+	 * double them.
+	 */
+	if (type == SVM_EVT_TYPE_SOFT ||
+	    (type == SVM_EVT_TYPE_EXC && (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
+		return;
+	c->event_inj = info & (SVM_EVT_VECTOR_MASK | SVM_EVT_TYPE_MASK |
+			       SVM_EVT_ERR_VALID | SVM_EVT_VALID | (0xffffffffULL << 32));
+}
+
+int svm_run(struct vmain_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmain_run *run = vcpu->run;
+	struct svm_cpu *sc;
+	u64 host_xcr0;
+	int cpu, ret;
+
+	/* An open window that userspace asked about: report, don't enter. */
+	if (run->request_interrupt_window && svm_interruptible(svm) &&
+	    !vcpu->irq_pending && !(vmcb->control.event_inj & SVM_EVT_VALID)) {
+		svm_report_irq_state(svm);
+		run->exit_reason = VMAIN_EXIT_IRQ_WINDOW;
+		return 0;
+	}
+	svm_inject_events(svm);
+
+	local_irq_disable();
+	if (!vmain_vcpu_enter_check(vcpu)) {
+		local_irq_enable();
+		return 1;	/* the run loop handles the kick/signal/resched */
+	}
+	cpu = vcpu->cpu;
+	sc = svm_this_cpu();
+	svm_pick_asid(svm, sc, cpu);
+	svm_set_clean_bits(svm, sc);
+
+	host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+
+	/*
+	 * GIF=0 holds interrupts and NMIs off while the host's IF is set for
+	 * the world switch: with V_INTR_MASKING the host's IF at VMRUN gates
+	 * physical interrupts in the guest, and they must cause #VMEXIT(INTR)
+	 * rather than wait (APM 15.17, 15.21.1).  They are taken at STGI.
+	 */
+	asm volatile("clgi" ::: "memory");
+	raw_local_irq_enable();
+	vmain_svm_enter(svm->vmcb_pa, svm->gprs, sc->host_vmcb_pa);
+	raw_local_irq_disable();
+
+	if (vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	/* #VMEXIT leaves DR7 at its reset value: give the host its own back. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	asm volatile("stgi" ::: "memory");
+	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST);
+	local_irq_enable();
+
+	svm_save_interrupted_event(svm);
+	if (svm->vmcb->control.exit_code == SVM_EXIT_INVALID) {
+		/* VMRUN refused the guest state (APM 15.5.1 consistency checks). */
+		run->exit_reason = VMAIN_EXIT_FAIL_ENTRY;
+		memset(&run->exit.fail_entry, 0, sizeof(run->exit.fail_entry));
+		run->exit.fail_entry.hardware_reason = SVM_EXIT_INVALID;
+		run->exit.fail_entry.cpu = cpu;
+		ret = 0;
+	} else {
+		ret = svm_handle_exit(svm);
+	}
+	if (ret <= 0)
+		svm_report_irq_state(svm);
+	return ret;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vcpu.h - services of the engine-neutral layer to the engines' exit
+ * handlers: CPUID and MSR answers, port I/O and MMIO exits, exception
+ * injection, and the entry check.
+ */
+#ifndef VMAIN_KMOD_VCPU_H
+#define VMAIN_KMOD_VCPU_H
+
+#include "vm.h"
+
+#define VMAIN_VCPU_MMAP_PAGES	2
+
+/* vcpu.c */
+/* With IRQs off, right before entry: false if the vCPU must not enter. */
+bool vmain_vcpu_enter_check(struct vmain_vcpu *vcpu);
+void vmain_vcpu_free(struct vmain_vcpu *vcpu);
+
+/* Queues an exception for the next entry (replacing a pending one). */
+static inline void vmain_queue_exception(struct vmain_vcpu *vcpu, u8 vector,
+					 bool has_error, u32 error)
+{
+	vcpu->exc_pending = true;
+	vcpu->exc_vector = vector;
+	vcpu->exc_has_error = has_error;
+	vcpu->exc_error = error;
+}
+
+/* cpuid.c */
+long vmain_cpuid_set(struct vmain_vcpu *vcpu, void __user *uarg);
+long vmain_cpuid_get(struct vmain_vcpu *vcpu, void __user *uarg);
+/* Answers CPUID for the guest: gprs r[0] (EAX) and r[1] (ECX) in, out. */
+void vmain_cpuid_answer(struct vmain_vcpu *vcpu, struct vmain_gprs *g, u64 cr4);
+
+/* msr.c */
+void vmain_vcpu_reset_neutral(struct vmain_vcpu *vcpu);
+long vmain_msrs_ioctl(struct vmain_vcpu *vcpu, void __user *uarg, bool set);
+int vmain_msr_check_apic_base(u64 value);
+int vmain_xcr0_check(u64 xcr0);
+/*
+ * A guest RDMSR/WRMSR: 0 done (*data filled for reads), 1 needs userspace
+ * (run->exit.msr is set up; the RUN returns), -EPERM: inject #GP.
+ */
+int vmain_msr_guest_access(struct vmain_vcpu *vcpu, u32 index, bool write,
+			   u64 *data, u64 next_rip);
+
+/* emulate/io.c: a port I/O intercept. */
+struct vmain_io_exit {
+	u16 port;
+	u8 size;		/* 1, 2 or 4 */
+	bool in;
+	bool string;
+	bool rep;
+	u8 addr_size;		/* 2, 4 or 8: for string I/O */
+	int seg;		/* string OUTS source segment, -1 if unknown */
+	u64 next_rip;
+};
+/* 0: exit to userspace; 1: resume (nothing to do, or #PF injected). */
+int vmain_io_exit(struct vmain_vcpu *vcpu, const struct vmain_io_exit *io);
+
+/* emulate/mmio.c: a guest access to a non-RAM address. */
+/* 0: exit to userspace; 1: resume; <0 never (errors become exits). */
+int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
+		    const u8 *insn_bytes, unsigned int insn_len);
+
+/* emulate/complete.c: the next RUN finishes what the exit started. */
+/* 1: ready to enter; 0/negative: return at once (already reported). */
+int vmain_complete_user_exit(struct vmain_vcpu *vcpu);
+
+/* Sets run->exit_reason = INTERNAL_ERROR with up to 4 data words. */
+void vmain_internal_error(struct vmain_vcpu *vcpu, u32 suberror,
+			  unsigned int ndata, u64 d0, u64 d1, u64 d2, u64 d3);
+
+#endif
