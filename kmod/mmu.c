@@ -246,7 +246,8 @@ static int mmu_get_page(unsigned long hva, bool write, struct page **page)
 	return n == 1 ? 0 : (n < 0 ? (int)n : -EFAULT);
 }
 
-int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write, bool fetch)
+int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
+		    unsigned long *hva_out)
 {
 	struct vmain_vm *vm = vcpu->vm;
 	struct vmain_mmu *mmu = &vm->mmu;
@@ -274,6 +275,7 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write, bool fetch)
 	smp_rmb();	/* read seq before looking up the page */
 
 	hva = s->uaddr + ((gfn - s->base_gfn) << PAGE_SHIFT);
+	*hva_out = hva;
 	/*
 	 * Map writable at once when the slot allows it and writes are not
 	 * being logged, so a read followed by a write faults only once.  A
@@ -320,7 +322,6 @@ put_page:
 	put_page(page);
 out_srcu:
 	srcu_read_unlock(&vm->srcu, idx);
-	(void)fetch;
 	return ret;
 }
 

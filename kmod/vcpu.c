@@ -89,6 +89,22 @@ static long vcpu_run(struct vmain_vcpu *vcpu, unsigned long arg)
 		return -EINTR;
 	}
 
+	if (vcpu->check_state) {
+		struct vmain_sregs sregs;
+		struct vmain_gprs g;
+
+		ops->get_sregs(vcpu, &sregs);
+		ops->get_gprs(vcpu, &g);
+		if (vmain_check_state(&sregs, g.rflags)) {
+			/* hardware_reason 0: the module's own checks (state.c). */
+			run->exit_reason = VMAIN_EXIT_FAIL_ENTRY;
+			memset(&run->exit.fail_entry, 0, sizeof(run->exit.fail_entry));
+			run->exit.fail_entry.cpu = raw_smp_processor_id();
+			return 0;
+		}
+		vcpu->check_state = false;
+	}
+
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	/* Finish the instruction behind the last exit with userspace's data. */
 	ret = vmain_complete_user_exit(vcpu);
@@ -146,6 +162,7 @@ static long vcpu_set_regs(struct vmain_vcpu *vcpu, void __user *uarg)
 	vmain_engine()->set_gprs(vcpu, &g);
 	/* New state: the instruction behind the last exit is abandoned. */
 	vcpu->pending = PENDING_NONE;
+	vcpu->check_state = true;
 	return 0;
 }
 
@@ -191,6 +208,7 @@ static long vcpu_set_sregs(struct vmain_vcpu *vcpu, void __user *uarg)
 		return ret;
 	vcpu->apic_base = sregs.apic_base;
 	vcpu->pending = PENDING_NONE;
+	vcpu->check_state = true;
 	return 0;
 }
 

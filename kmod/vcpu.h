@@ -26,6 +26,9 @@ static inline void vmain_queue_exception(struct vmain_vcpu *vcpu, u8 vector,
 	vcpu->exc_error = error;
 }
 
+/* state.c */
+int vmain_check_state(const struct vmain_sregs *s, u64 rflags);
+
 /* cpuid.c */
 long vmain_cpuid_set(struct vmain_vcpu *vcpu, void __user *uarg);
 long vmain_cpuid_get(struct vmain_vcpu *vcpu, void __user *uarg);
@@ -51,8 +54,6 @@ struct vmain_io_exit {
 	bool in;
 	bool string;
 	bool rep;
-	u8 addr_size;		/* 2, 4 or 8: for string I/O */
-	int seg;		/* string OUTS source segment, -1 if unknown */
 	u64 next_rip;
 };
 /* 0: exit to userspace; 1: resume (nothing to do, or #PF injected). */

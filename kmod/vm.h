@@ -122,6 +122,7 @@ struct vmain_vcpu {
 	bool nmi_pending, nmi_masked;
 
 	/* The instruction behind the last userspace exit. */
+	bool check_state;		/* userspace set registers: check them */
 	enum vmain_pending_exit pending;
 	u8 pending_reg;			/* destination register (MMIO read) */
 	u8 pending_size;		/* operand (destination) size */
@@ -195,8 +196,12 @@ void vmain_memslots_free(struct vmain_memslots *slots);
 /* mmu.c */
 int vmain_mmu_init(struct vmain_vm *vm);
 void vmain_mmu_destroy(struct vmain_vm *vm);
-/* Maps gpa for a fault; 0, 1 if it is not RAM (MMIO), or -errno. */
-int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write, bool fetch);
+/*
+ * Maps gpa for a fault; 0, 1 if it is not RAM (MMIO), or -errno.  *hva is
+ * set to the owner's address behind gpa when there is one.
+ */
+int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
+		    unsigned long *hva);
 /* Under mmu.lock: unmaps [gfn, gfn + npages); returns whether any was. */
 bool vmain_mmu_zap(struct vmain_vm *vm, u64 gfn, u64 npages, bool write_only);
 void vmain_mmu_flush_remote(struct vmain_vm *vm);

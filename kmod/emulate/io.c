@@ -64,43 +64,64 @@ static void io_string_advance(struct emul *e, unsigned int reg, unsigned int siz
 
 	e->g.r[reg] = (e->g.r[reg] & ~mask) | ((e->g.r[reg] + delta) & mask);
 	if (rep) {
-		u64 rcx = (e->g.r[1] & mask) - done;
+		u64 rcx = (e->g.r[X86_REG_RCX] & mask) - done;
 
-		e->g.r[1] = (e->g.r[1] & ~mask) | (rcx & mask);
+		e->g.r[X86_REG_RCX] = (e->g.r[X86_REG_RCX] & ~mask) | (rcx & mask);
 		if (rcx & mask)
 			return;		/* re-execute for the rest */
 	}
 	e->g.rip = next_rip;
 }
 
+static int io_string_undecodable(struct emul *e, const u8 *bytes, unsigned int len)
+{
+	u64 first8 = 0;
+
+	memcpy(&first8, bytes, min(len, 8U));
+	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 2, e->g.rip,
+			     first8, 0, 0);
+	return 0;
+}
+
 static int io_string(struct emul *e, const struct vmain_io_exit *io)
 {
 	struct vmain_vcpu *vcpu = e->vcpu;
 	struct vmain_run *run = vcpu->run;
-	u64 mask = addr_mask(io->addr_size);
-	u32 count = io->rep ? (u32)min_t(u64, e->g.r[1] & mask, PAGE_SIZE / io->size) : 1;
-	int seg = io->seg, ret;
+	unsigned int addr_size;
+	u64 mask;
+	u32 count;
+	int seg, ret;
 
-	if (io->rep && !(e->g.r[1] & mask)) {
-		e->g.rip = io->next_rip;	/* REP with RCX = 0: no iteration */
-		emul_store(e);
-		return 1;
-	}
-	if (!io->in && seg < 0) {
-		/* No decode assist: find OUTS's segment override ourselves. */
+	{
+		/*
+		 * The address size and OUTS's segment come from the instruction
+		 * itself: exit information for them is missing without decode
+		 * assists and not dependable under emulation.
+		 */
 		struct x86_insn insn;
 		unsigned int len;
 		u8 bytes[X86_MAX_INSN_LEN];
 
 		ret = emul_fetch(e, bytes, &len);
 		if (ret)
-			return ret < 0 ? 1 : ret;
+			return ret > 0 ? 1 : io_string_undecodable(e, bytes, 0);
 		ret = x86_decode(bytes, len, emul_mode(e), &insn);
-		seg = (!ret && insn.op == X86_OP_OUTS) ? insn.seg : X86_SEG_DS;
+		if (ret || insn.op != (io->in ? X86_OP_INS : X86_OP_OUTS))
+			return io_string_undecodable(e, bytes, len);
+		addr_size = insn.addrsize;
+		seg = insn.seg;
+		mask = addr_mask(addr_size);
+		count = io->rep ? (u32)min_t(u64, e->g.r[X86_REG_RCX] & mask,
+					    PAGE_SIZE / io->size) : 1;
+	}
+	if (io->rep && !count) {
+		e->g.rip = io->next_rip;	/* REP with rCX = 0: no iteration */
+		emul_store(e);
+		return 1;
 	}
 
 	if (!io->in) {
-		ret = io_string_copy(e, seg, X86_REG_RSI, io->size, io->addr_size,
+		ret = io_string_copy(e, seg, X86_REG_RSI, io->size, addr_size,
 				     count, false);
 		if (ret) {
 			if (ret < 0)
@@ -108,7 +129,7 @@ static int io_string(struct emul *e, const struct vmain_io_exit *io)
 						     1, e->g.rip, 0, 0, 0);
 			return ret < 0 ? 0 : 1;
 		}
-		io_string_advance(e, X86_REG_RSI, io->size, io->addr_size,
+		io_string_advance(e, X86_REG_RSI, io->size, addr_size,
 				  io->rep, count, io->next_rip);
 		emul_store(e);
 	} else {
@@ -116,7 +137,7 @@ static int io_string(struct emul *e, const struct vmain_io_exit *io)
 		vcpu->pending_size = io->size;
 		vcpu->pending_count = count;
 		vcpu->pending_next_rip = io->next_rip;
-		vcpu->pending_addr_size = io->addr_size;
+		vcpu->pending_addr_size = addr_size;
 		vcpu->pending_rep = io->rep;
 	}
 	run->exit_reason = VMAIN_EXIT_IO;

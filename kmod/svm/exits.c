@@ -101,13 +101,17 @@ static int svm_exit_vintr(struct svm_vcpu *svm)
 static int svm_exit_iret(struct svm_vcpu *svm)
 {
 	/*
-	 * The NMI handler is returning.  NMIs unblock once the IRET
-	 * completes; the next NMI is injected at the next entry, after it.
+	 * The NMI handler is about to return: the intercept comes before the
+	 * IRET executes, and NMIs unblock only once it completes.  Step over
+	 * it: with TF set before IRET, a #DB trap follows it whatever RFLAGS
+	 * it pops (SDM Vol. 3A, 18.3.1.4), and that #DB is ours (intercepted).
 	 */
 	svm->vmcb->control.intercept_misc1 &= ~INTERCEPT1_IRET;
 	svm_dirty(svm, VMCB_CLEAN_I);
 	svm->awaiting_iret = false;
-	svm->vcpu->nmi_masked = false;
+	svm->nmi_singlestep = true;
+	svm->nmi_saved_dr6 = svm->vmcb->save.dr6;
+	svm->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
 	return 1;
 }
 
@@ -147,16 +151,10 @@ static int svm_exit_ioio(struct svm_vcpu *svm)
 		.rep = info & IOIO_REP,
 		/* The CPU saves the next RIP for IOIO even without NRIPS. */
 		.next_rip = c->exit_info_2,
-		.seg = -1,
 	};
 	unsigned int sz = (info >> IOIO_SZ_SHIFT) & 7;
-	unsigned int a = (info >> IOIO_A_SHIFT) & 7;
 
 	io.size = sz & 4 ? 4 : sz & 2 ? 2 : 1;
-	io.addr_size = a & 4 ? 8 : a & 2 ? 4 : 2;
-	/* With decode assists, bits 12:10 name OUTS's segment. */
-	if (svm_features & VMAIN_HW_DECODE_ASSISTS)
-		io.seg = (info >> 10) & 7;
 	return vmain_io_exit(svm->vcpu, &io);
 }
 
@@ -240,6 +238,14 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 {
 	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
 
+	if (vector == X86_TRAP_DB && svm->nmi_singlestep) {
+		/* The IRET of an NMI handler completed: NMIs are open again. */
+		svm->nmi_singlestep = false;
+		svm->vmcb->save.dr6 = svm->nmi_saved_dr6;
+		svm_dirty(svm, VMCB_CLEAN_DRX);
+		svm->vcpu->nmi_masked = false;
+		return 1;
+	}
 	if (vector == X86_TRAP_AC)
 		vmain_queue_exception(svm->vcpu, vector, true,
 				      svm->vmcb->control.exit_info_1);
@@ -255,7 +261,9 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 	bool write = err & NPF_WRITE, fetch = err & NPF_FETCH;
 	int ret;
 
-	ret = vmain_mmu_fault(svm->vcpu, gpa, write, fetch);
+	unsigned long hva = 0;
+
+	ret = vmain_mmu_fault(svm->vcpu, gpa, write, &hva);
 	if (!ret)
 		return 1;
 	if (ret == -ENOMEM)
@@ -263,7 +271,7 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 	if (ret < 0) {
 		/* The owner's memory behind the slot is gone or unusable. */
 		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_MEMORY_FAULT, 3,
-				     gpa, 0, -ret, 0);
+				     gpa, hva, -ret, 0);
 		return 0;
 	}
 	if (fetch) {

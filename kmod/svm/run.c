@@ -210,8 +210,11 @@ int svm_run(struct vmain_vcpu *vcpu)
 	local_irq_enable();
 
 	svm_save_interrupted_event(svm);
-	if (svm->vmcb->control.exit_code == SVM_EXIT_INVALID) {
-		/* VMRUN refused the guest state (APM 15.5.1 consistency checks). */
+	/*
+	 * VMRUN refused the guest state (APM 15.5.1 consistency checks).  The
+	 * code is -1; emulators may store only its low 32 bits.
+	 */
+	if (lower_32_bits(svm->vmcb->control.exit_code) == 0xffffffffU) {
 		run->exit_reason = VMAIN_EXIT_FAIL_ENTRY;
 		memset(&run->exit.fail_entry, 0, sizeof(run->exit.fail_entry));
 		run->exit.fail_entry.hardware_reason = SVM_EXIT_INVALID;

@@ -30,6 +30,8 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_generation;
 	bool awaiting_iret;		/* NMI injected, IRET intercepted */
+	bool nmi_singlestep;		/* stepping the NMI handler's IRET */
+	u64 nmi_saved_dr6;
 	u32 dirty;			/* VMCB_CLEAN_* groups we changed */
 };
 

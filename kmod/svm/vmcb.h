@@ -249,7 +249,6 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define IOIO_STR		(1U << 2)
 #define IOIO_REP		(1U << 3)
 #define IOIO_SZ_SHIFT		4	/* bits 6:4: 1, 2 or 4 bytes, one-hot */
-#define IOIO_A_SHIFT		7	/* bits 9:7: 16, 32 or 64-bit address */
 #define IOIO_PORT_SHIFT		16
 
 /* NPF EXITINFO1 (APM 15.25.6): a page-fault error code. */
