@@ -25,8 +25,8 @@
 #define CR4_DEFINED	((1ULL << 25) - 1)
 #define EFER_LME_BIT	(1ULL << 8)
 #define EFER_LMA_BIT	(1ULL << 10)
-/* RFLAGS bits 63:22 are reserved (SDM Vol. 1, 3.4.3). */
-#define RFLAGS_DEFINED	((1ULL << 22) - 1)
+/* RFLAGS bits 63:22, 15, 5 and 3 are reserved (SDM Vol. 1, 3.4.3). */
+#define RFLAGS_DEFINED	(((1ULL << 22) - 1) & ~((1ULL << 15) | (1ULL << 5) | (1ULL << 3)))
 
 /* 0 if the state is one a CPU can be in; -EINVAL otherwise. */
 int vmain_check_state(const struct vmain_sregs *s, u64 rflags)

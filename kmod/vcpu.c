@@ -85,6 +85,13 @@ static long vcpu_run(struct vmain_vcpu *vcpu, unsigned long arg)
 		return -EINVAL;
 	run->exit_reason = VMAIN_EXIT_NONE;
 	if (READ_ONCE(run->immediate_exit)) {
+		/*
+		 * The instruction behind the last exit is finished first, so
+		 * state read afterwards (save/restore) is complete.
+		 */
+		ret = vmain_complete_user_exit(vcpu);
+		if (ret <= 0)
+			return ret;
 		run->exit_reason = VMAIN_EXIT_INTR;
 		return -EINTR;
 	}
@@ -291,6 +298,10 @@ static long vcpu_set_events(struct vmain_vcpu *vcpu, void __user *uarg)
 	/* Exceptions are vectors 0-31; NMI (2) has its own field. */
 	if (ev.exception_pending && (ev.exception_vector >= 32 ||
 				     ev.exception_vector == X86_TRAP_NMI))
+		return -EINVAL;
+	/* Exactly the exceptions that push an error code may carry one. */
+	if (ev.exception_pending &&
+	    ev.exception_has_error != vmain_exception_has_error(ev.exception_vector))
 		return -EINVAL;
 	if (ev.interrupt_pending && ev.interrupt_vector < 16)
 		return -EINVAL;

@@ -16,6 +16,16 @@
 bool vmain_vcpu_enter_check(struct vmain_vcpu *vcpu);
 void vmain_vcpu_free(struct vmain_vcpu *vcpu);
 
+/*
+ * Exceptions that push an error code in protected mode (SDM Vol. 3A,
+ * 6.13, Table 6-1): #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP.
+ */
+static inline bool vmain_exception_has_error(u8 vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) ||
+	       vector == 17 || vector == 21;
+}
+
 /* Queues an exception for the next entry (replacing a pending one). */
 static inline void vmain_queue_exception(struct vmain_vcpu *vcpu, u8 vector,
 					 bool has_error, u32 error)

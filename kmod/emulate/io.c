@@ -78,7 +78,7 @@ static int io_string_undecodable(struct emul *e, const u8 *bytes, unsigned int l
 	u64 first8 = 0;
 
 	memcpy(&first8, bytes, min(len, 8U));
-	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 2, e->g.rip,
+	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 3, e->g.rip,
 			     first8, 0, 0);
 	return 0;
 }

@@ -27,7 +27,7 @@ static int svm_next_rip(struct svm_vcpu *svm, enum x86_op op, enum x86_op alt,
 	struct vmcb_control *c = &svm->vmcb->control;
 	u8 bytes[X86_MAX_INSN_LEN];
 	struct x86_insn insn;
-	unsigned int len;
+	unsigned int len = 0;
 	struct emul e;
 	int ret;
 
@@ -42,8 +42,11 @@ static int svm_next_rip(struct svm_vcpu *svm, enum x86_op op, enum x86_op alt,
 	if (!ret)
 		ret = x86_decode(bytes, len, emul_mode(&e), &insn);
 	if (ret || (insn.op != op && insn.op != alt)) {
-		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_EMULATION, 2,
-				     e.g.rip, c->exit_code, 0, 0);
+		u64 first8 = 0;
+
+		memcpy(&first8, bytes, min(len, 8U));
+		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_EMULATION, 3,
+				     e.g.rip, first8, c->exit_code, 0);
 		return -1;
 	}
 	*next = e.g.rip + insn.len;

@@ -94,7 +94,8 @@ static void svm_inject_events(struct svm_vcpu *svm)
 		/* An event interrupted by the last exit is re-delivered first. */
 	} else if (vcpu->exc_pending) {
 		c->event_inj = vcpu->exc_vector | SVM_EVT_TYPE_EXC | SVM_EVT_VALID;
-		if (vcpu->exc_has_error)
+		/* Real mode pushes no error code (SDM Vol. 3A, 20.1.4). */
+		if (vcpu->exc_has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
 			c->event_inj |= SVM_EVT_ERR_VALID | ((u64)vcpu->exc_error << 32);
 		vcpu->exc_pending = false;
 	} else if (vcpu->nmi_pending && !vcpu->nmi_masked &&

@@ -19,4 +19,28 @@ arena_tap arena-svm "SVM without nested paging: CREATE_VM is ENODEV" \
 arena_tap arena-svm "KVM (kvm_amd) owns AMD-V: CREATE_VM is EBUSY" \
 	-M kvm_amd -f "$KBIN" -- "$KBIN/errno" --expect-owned
 
+arena_tap arena-svm "AMD-V on only while a VM exists, across CPU hot-unplug (EFER.SVME via msr)" \
+	-M msr -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/hwstate.sh" "$KBIN"
+
+# Reboot with a vCPU in guest mode: the reboot notifier turns AMD-V off on
+# every CPU, the vCPU's RUN fails with EIO, and nothing faults on the way
+# down.  The guest reboots, so there is no result line: the console is the
+# evidence, at full log level.
+echo "# reboot -f with a vCPU spinning in guest mode"
+"$TOP/scripts/arena-svm" -q -v -t 120 -a loglevel=8 -f "$KBIN" -- sh -c \
+	"mkfifo /tmp/f; $KBIN/hold-vm --spin 5 >/tmp/f & read l </tmp/f; echo spinning: \$l; sleep 1; reboot -f" \
+	>"$tap_log" 2>"$tap_log.err"
+rc=$?
+tap_count=$((tap_count + 1))
+if [ $rc = 125 ] && grep -q "^spinning: ready" "$tap_log" &&
+   grep -q "hold-vm: RUN: Input/output error" "$tap_log" &&
+   grep -q "reboot: Restarting system" "$tap_log.err" &&
+   ! grep -qE "Oops|BUG:|WARNING:|Call Trace|invalid opcode|general protection" "$tap_log.err"; then
+	echo "ok - reboot with a running vCPU: RUN gets EIO, clean restart, no fault"
+else
+	echo "not ok - reboot with a running vCPU (arena status $rc)"
+	sed 's/^/# /' "$tap_log" "$tap_log.err" | tail -n 60
+fi
+rm -f "$tap_log.err"
+
 arena_tap_end
