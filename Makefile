@@ -38,7 +38,11 @@ HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode
 X86_SRCS := common/x86/decode.c common/x86/modrm.c common/x86/describe.c
 X86_HDRS := $(wildcard common/x86/*.h)
 
+# Guest-execution tests (engine-neutral), run inside the arenas.
+GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors
+
 PROGS := $(BUILD)/monitor/vmain \
+	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
 	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
 
@@ -85,6 +89,11 @@ $(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(X86_SRCS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/decode/fuzz-decode: ALL_CFLAGS += -DFUZZ_STANDALONE
+
+$(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
+		common/vmain.h tests/lib/tap.h tests/kmod/util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/kmod -pthread -o $@ $< tests/kmod/guest/lib.c $(ALL_LDFLAGS) -pthread
 
 $(BUILD)/tests/kmod/fuzz-ioctl: LDLIBS += -pthread
 $(BUILD)/tests/%: tests/%.c common/vmain.h tests/lib/tap.h $(wildcard tests/kmod/util.h)

@@ -10,6 +10,9 @@ arena_tap arena-svm "SVM arena: errno table, claims, 1M-call fuzz, module cycles
 	"$KBIN/fuzz-ioctl ${FUZZ_CALLS:-1000000}" "$TOP/tests/kmod/modcycle.sh $KBIN" \
 	"$TOP/tests/kmod/info.sh $TOP/build/monitor/vmain"
 
+arena_tap arena-svm "SVM arena: guest execution (real, 32-bit, 64-bit guests; every exit kind; events; memory; 2 VMs x 2 vCPUs)" \
+	-t 600 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
+
 arena_tap arena-svm "CPU without SVM: CREATE_VM is ENODEV" \
 	-c max,-la57,-svm -f "$KBIN" -- "$KBIN/errno" --expect-nohw
 

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * control.c - getting a running guest back, and running several at once:
+ *
+ *   control/signal          a signal (pthread_kill, handler without
+ *                           SA_RESTART) makes RUN of a spinning guest fail
+ *                           with EINTR, exit_reason VMAIN_EXIT_INTR, within
+ *                           10 ms; 20 times; max latency in a # line
+ *   control/immediate-exit  immediate_exit = 1: RUN fails with EINTR at once,
+ *                           the guest does not run
+ *   control/kick            VMAIN_VCPU_KICK from another thread: RUN returns
+ *                           VMAIN_EXIT_KICK within 10 ms; 20 times
+ *   control/kick-before-run a KICK with no RUN in progress makes the next RUN
+ *                           return VMAIN_EXIT_KICK at once, the one after
+ *                           runs normally; KICK with an argument: EINVAL
+ *   control/concurrent      2 VMs x 2 vCPUs in 4 threads, each guest doing
+ *                           N OUTs (-n N, default 5000) of its own values
+ *
+ * Usage: control [-n N] [-T TIMEOUT] [CASE...]
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib.h"
+
+#define PORT_FIRST	0x50
+#define PORT_LOOP	0x60
+#define COUNTER_GPA	(GUEST_SCRATCH_GPA + 0x100)
+#define ROUNDS		20
+#define MAX_LATENCY_MS	10.0
+
+/* Spins forever, counting in COUNTER_GPA so the host sees it run. */
+GUEST_CODE(gl_count);
+/* One OUT, then HLT. */
+GUEST_CODE(gl_first);
+/* RCX OUTs of EBX, EBX+1, ... to PORT_LOOP, then HLT. */
+GUEST_CODE(gl_loop);
+
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_count_start:\n"
+    "1:	incq " GUEST_STR(COUNTER_GPA) "\n"
+    "	jmp 1b\n"
+    "gl_count_end:\n"
+    "gl_first_start:\n"
+    "	mov $1, %al\n"
+    "	out %al, $" GUEST_STR(PORT_FIRST) "\n"
+    "	hlt\n"
+    "gl_first_end:\n"
+    "gl_loop_start:\n"
+    "	mov %ebx, %eax\n"
+    "1:	out %eax, $" GUEST_STR(PORT_LOOP) "\n"
+    "	inc %eax\n"
+    "	dec %ecx\n"
+    "	jnz 1b\n"
+    "	hlt\n"
+    "gl_loop_end:\n"
+    GUEST_ASM_END);
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static bool boot(struct vm **vm, struct vcpu **vcpu, const unsigned char *start,
+		 const unsigned char *end)
+{
+	*vm = vm_new();
+	if (!*vm)
+		return false;
+	*vcpu = vcpu_new(*vm, 0);
+	if (!*vcpu || vcpu_start(*vcpu, GUEST_LONG64, start, end)) {
+		vcpu_free(*vcpu);
+		vm_free(*vm);
+		return false;
+	}
+	return true;
+}
+
+static __u64 counter(struct vm *vm)
+{
+	return __atomic_load_n((__u64 *)vm_gpa(vm, COUNTER_GPA), __ATOMIC_RELAXED);
+}
+
+/* Waits up to 5 s until the guest's counter moves. */
+static bool wait_running(struct vm *vm)
+{
+	__u64 c0 = counter(vm);
+	double end = guest_now_ms() + 5000;
+	struct timespec ts = { 0, 50000 };
+
+	while (guest_now_ms() < end) {
+		if (counter(vm) != c0)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static bool sem_wait_ms(sem_t *s, unsigned int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	while (sem_timedwait(s, &ts)) {
+		if (errno != EINTR)
+			return false;
+	}
+	return true;
+}
+
+/* A thread that runs the vCPU once per `go`. */
+struct runner {
+	struct vcpu *vcpu;
+	sem_t go, done;
+	atomic_bool quit;
+	int ret, err;
+	__u32 reason;
+	bool timed_out;
+	double t_ret;		/* ms, when RUN returned */
+	pthread_t thread;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner *r = arg;
+
+	for (;;) {
+		while (sem_wait(&r->go) && errno == EINTR)
+			;
+		if (atomic_load(&r->quit))
+			break;
+		r->ret = vcpu_run(r->vcpu);
+		r->t_ret = guest_now_ms();
+		r->err = errno;
+		r->reason = r->vcpu->run->exit_reason;
+		r->timed_out = r->vcpu->timed_out;
+		sem_post(&r->done);
+	}
+	guest_thread_done();
+	return NULL;
+}
+
+static bool runner_start(struct runner *r, struct vcpu *vcpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->vcpu = vcpu;
+	sem_init(&r->go, 0, 0);
+	sem_init(&r->done, 0, 0);
+	if (pthread_create(&r->thread, NULL, runner_main, r)) {
+		guest_fail("pthread_create failed");
+		return false;
+	}
+	return true;
+}
+
+static void runner_stop(struct runner *r)
+{
+	atomic_store(&r->quit, true);
+	sem_post(&r->go);
+	pthread_join(r->thread, NULL);
+	sem_destroy(&r->go);
+	sem_destroy(&r->done);
+}
+
+/*
+ * ROUNDS times: start RUN of the spinning guest in the runner thread, wait
+ * until the guest counts, then interrupt it with `how` (signal or kick).
+ */
+static void interrupt_rounds(bool kick)
+{
+	const char *what = kick ? "KICK" : "signal";
+	struct sigaction sa;
+	struct runner r;
+	struct vm *vm;
+	struct vcpu *vcpu;
+	double t0, lat, max_lat = 0, sum = 0;
+	unsigned int i, good = 0, fast = 0;
+	char first_bad[300] = "";
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	if (!boot(&vm, &vcpu, GUEST_SNIPPET(gl_count)))
+		return;
+	if (!runner_start(&r, vcpu))
+		goto out;
+	for (i = 0; i < ROUNDS; i++) {
+		sem_post(&r.go);
+		if (!wait_running(vm)) {
+			/* RUN returned by itself, or the guest never ran. */
+			if (sem_wait_ms(&r.done, 1))
+				snprintf(first_bad, sizeof(first_bad),
+					 "round %u: RUN returned before the %s: ret %d errno %d, %s",
+					 i, what, r.ret, r.err, exit_str(vcpu));
+			else
+				snprintf(first_bad, sizeof(first_bad),
+					 "round %u: the guest's counter does not move", i);
+			break;
+		}
+		t0 = guest_now_ms();
+		if (kick)
+			ioctl(vcpu->fd, VMAIN_VCPU_KICK, 0);
+		else
+			pthread_kill(r.thread, SIGUSR1);
+		if (!sem_wait_ms(&r.done, (guest_timeout_s + 5) * 1000)) {
+			snprintf(first_bad, sizeof(first_bad),
+				 "round %u: RUN did not return", i);
+			break;
+		}
+		lat = r.t_ret - t0;
+		if (kick ? (r.ret == 0 && r.reason == VMAIN_EXIT_KICK) :
+			   (r.ret == -1 && r.err == EINTR && !r.timed_out &&
+			    r.reason == VMAIN_EXIT_INTR)) {
+			good++;
+		} else if (!first_bad[0]) {
+			snprintf(first_bad, sizeof(first_bad),
+				 "round %u: ret %d errno %d (%s)%s, %s", i, r.ret,
+				 r.ret == -1 ? r.err : 0,
+				 r.ret == -1 ? strerror(r.err) : "-",
+				 r.timed_out ? " (the timeout, not our signal)" : "",
+				 exit_str(vcpu));
+		}
+		if (lat < MAX_LATENCY_MS)
+			fast++;
+		if (lat > max_lat)
+			max_lat = lat;
+		sum += lat;
+	}
+	if (kick)
+		tap_ok(good == ROUNDS,
+		       "control/kick: KICK from another thread: RUN returns 0 with VMAIN_EXIT_KICK (%u of %d)",
+		       good, ROUNDS);
+	else
+		tap_ok(good == ROUNDS,
+		       "control/signal: a signal makes RUN fail with EINTR, exit_reason VMAIN_EXIT_INTR (%u of %d)",
+		       good, ROUNDS);
+	if (first_bad[0])
+		tap_diag("  %s", first_bad);
+	tap_ok(fast == ROUNDS && good == ROUNDS,
+	       "control/%s: RUN returned within %.0f ms of the %s every time (%u of %d)",
+	       kick ? "kick" : "signal", MAX_LATENCY_MS, what, fast, ROUNDS);
+	tap_diag("%s latency: max %.3f ms, mean %.3f ms over %u rounds", what,
+		 max_lat, i ? sum / i : 0.0, i);
+	runner_stop(&r);
+out:
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+static void test_immediate_exit(void)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	struct vmain_regs regs;
+	double t0, t1;
+	int ret, err;
+
+	if (!boot(&vm, &vcpu, GUEST_SNIPPET(gl_first)))
+		return;
+	vcpu->run->immediate_exit = 1;
+	vcpu->run->exit_reason = VMAIN_EXIT_NONE;
+	t0 = guest_now_ms();
+	ret = vcpu_run(vcpu);
+	err = errno;
+	t1 = guest_now_ms();
+	tap_ok(ret == -1 && err == EINTR && !vcpu->timed_out,
+	       "control/immediate-exit: immediate_exit = 1: RUN fails with EINTR");
+	if (ret != -1 || err != EINTR)
+		tap_diag("  ret %d errno %d, %s", ret, err, exit_str(vcpu));
+	tap_ok(vcpu->run->exit_reason == VMAIN_EXIT_INTR,
+	       "control/immediate-exit: exit_reason is VMAIN_EXIT_INTR");
+	tap_ok(t1 - t0 < MAX_LATENCY_MS, "control/immediate-exit: at once (%.3f ms)", t1 - t0);
+	tap_ok(!vcpu_get_regs(vcpu, &regs) && regs.rip == GUEST_CODE_GPA,
+	       "control/immediate-exit: the guest did not run (RIP unchanged)");
+	vcpu->run->immediate_exit = 0;
+	if (expect_out(vcpu, PORT_FIRST, 1, 1, "with immediate_exit = 0 the guest runs"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "and finishes");
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+static void test_kick_before_run(void)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	struct vmain_regs regs;
+	double t0, t1;
+	int ret;
+
+	if (!boot(&vm, &vcpu, GUEST_SNIPPET(gl_first)))
+		return;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_KICK, 1), EINVAL,
+		  "control/kick-before-run: KICK with a non-zero argument");
+	tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_KICK, 0) == 0,
+	       "control/kick-before-run: KICK with no RUN in progress");
+	vcpu->run->exit_reason = VMAIN_EXIT_NONE;
+	t0 = guest_now_ms();
+	ret = vcpu_run(vcpu);
+	t1 = guest_now_ms();
+	tap_ok(ret == 0 && vcpu->run->exit_reason == VMAIN_EXIT_KICK,
+	       "control/kick-before-run: the next RUN returns VMAIN_EXIT_KICK");
+	if (ret != 0 || vcpu->run->exit_reason != VMAIN_EXIT_KICK)
+		tap_diag("  ret %d errno %d, %s", ret, ret ? errno : 0, exit_str(vcpu));
+	tap_ok(t1 - t0 < MAX_LATENCY_MS, "control/kick-before-run: at once (%.3f ms)", t1 - t0);
+	tap_ok(!vcpu_get_regs(vcpu, &regs) && regs.rip == GUEST_CODE_GPA,
+	       "control/kick-before-run: the guest did not run (RIP unchanged)");
+	if (expect_out(vcpu, PORT_FIRST, 1, 1, "the RUN after that runs the guest (the kick was used up)"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "and finishes");
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+/* 2 VMs x 2 vCPUs. */
+struct looper {
+	struct vcpu *vcpu;
+	__u32 tag;
+	unsigned long n, outs;
+	bool ok;
+	char why[400];
+	pthread_t thread;
+};
+
+static void *looper_main(void *arg)
+{
+	struct looper *l = arg;
+	unsigned long i;
+	__u32 v;
+
+	l->ok = false;
+	for (i = 0; i < l->n; i++) {
+		if (!run_get_out(l->vcpu, PORT_LOOP, 4, &v, l->why, sizeof(l->why)))
+			goto out;
+		if (v != l->tag + (__u32)i) {
+			snprintf(l->why, sizeof(l->why), "OUT %lu: 0x%x, want 0x%x",
+				 i, v, l->tag + (__u32)i);
+			goto out;
+		}
+		l->outs++;
+	}
+	if (!vcpu_run_expect(l->vcpu, VMAIN_EXIT_HLT, l->why, sizeof(l->why)))
+		goto out;
+	l->ok = true;
+out:
+	guest_thread_done();
+	return NULL;
+}
+
+static void test_concurrent(void)
+{
+	struct vm *vms[2] = { NULL, NULL };
+	struct looper l[4];
+	unsigned long n = guest_iters;
+	unsigned int i, started = 0;
+	double t0;
+
+	memset(l, 0, sizeof(l));
+	if (n == 0 || n >= (1UL << 24)) {
+		guest_fail("-n must be 1 .. 2^24-1");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		vms[i] = vm_new();
+		if (!vms[i])
+			goto out;
+		vm_write(vms[i], GUEST_CODE_GPA, gl_loop_start,
+			 (size_t)(gl_loop_end - gl_loop_start));
+	}
+	for (i = 0; i < 4; i++) {
+		struct vmain_regs regs;
+
+		l[i].vcpu = vcpu_new(vms[i / 2], i % 2);
+		if (!l[i].vcpu || vcpu_setup(l[i].vcpu, GUEST_LONG64, GUEST_CODE_GPA) ||
+		    vcpu_get_regs(l[i].vcpu, &regs))
+			goto out;
+		l[i].tag = (i + 1) << 24;
+		l[i].n = n;
+		regs.rbx = l[i].tag;
+		regs.rcx = n;
+		if (vcpu_set_regs(l[i].vcpu, &regs))
+			goto out;
+	}
+	t0 = guest_now_ms();
+	for (i = 0; i < 4; i++) {
+		if (pthread_create(&l[i].thread, NULL, looper_main, &l[i])) {
+			guest_fail("pthread_create failed");
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(l[i].thread, NULL);
+	for (i = 0; i < started; i++) {
+		tap_ok(l[i].ok,
+		       "control/concurrent: VM %u vCPU %u: %lu OUTs with its own values, then HLT (%lu done)",
+		       i / 2, i % 2, n, l[i].outs);
+		if (!l[i].ok)
+			tap_diag("  %s", l[i].why);
+	}
+	tap_diag("4 vCPUs x %lu exits in %.1f ms; exits_in_kernel %llu %llu %llu %llu",
+		 n, guest_now_ms() - t0,
+		 (unsigned long long)l[0].vcpu->run->exits_in_kernel,
+		 (unsigned long long)l[1].vcpu->run->exits_in_kernel,
+		 (unsigned long long)l[2].vcpu->run->exits_in_kernel,
+		 (unsigned long long)l[3].vcpu->run->exits_in_kernel);
+out:
+	for (i = 0; i < 4; i++)
+		vcpu_free(l[i].vcpu);
+	vm_free(vms[0]);
+	vm_free(vms[1]);
+}
+
+int main(int argc, char **argv)
+{
+	guest_init(argc, argv, 5000);
+	if (guest_want("control/signal")) {
+		guest_case("control/signal");
+		interrupt_rounds(false);
+	}
+	if (guest_want("control/immediate-exit")) {
+		guest_case("control/immediate-exit");
+		test_immediate_exit();
+	}
+	if (guest_want("control/kick")) {
+		guest_case("control/kick");
+		interrupt_rounds(true);
+	}
+	if (guest_want("control/kick-before-run")) {
+		guest_case("control/kick-before-run");
+		test_kick_before_run();
+	}
+	if (guest_want("control/concurrent")) {
+		guest_case("control/concurrent");
+		test_concurrent();
+	}
+	close(guest_devfd);
+	return guest_done();
+}

@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * events.c - interrupts, NMIs, exceptions and the interrupt window:
+ *
+ *   MODE/interrupt     VMAIN_VCPU_INTERRUPT with IF=1 runs the IDT (IVT)
+ *                      handler: frame CS/RIP/RFLAGS, IF=0 inside, IRET
+ *                      resumes; long64 also delivers vectors 16 and 255
+ *   long64/interrupt-if0  with IF=0 the interrupt waits (exits meanwhile
+ *                      show if_flag 0, not ready), is delivered right after
+ *                      STI's shadow; a second INTERRUPT while one is queued
+ *                      is EBUSY
+ *   long64/irq-window  request_interrupt_window: VMAIN_EXIT_IRQ_WINDOW once
+ *                      the guest executes STI (RIP after the shadow),
+ *                      if_flag/ready_for_interrupt_injection; at once when
+ *                      the window is open already
+ *   long64/hlt         HLT with an interrupt queued and IF=1 delivers it
+ *                      (no HLT exit); with IF=0 HLT exits and it stays
+ *   long64/nmi         NMI runs vector 2 even with IF=0; nmi_masked in the
+ *                      handler; a second NMI waits for IRET
+ *   long64/set-events  GET/SET_EVENTS round trip; exceptions injected with
+ *                      SET_EVENTS (#GP with error code, #UD) and an
+ *                      interrupt set with SET_EVENTS
+ *   long64/no-nested   VMRUN, MONITOR, MWAIT raise #UD in the guest
+ *   interrupt/errors   vector < 16 or > 255, flags, reserved: EINVAL;
+ *                      NULL: EFAULT; SET_EVENTS with bad vectors: EINVAL
+ *   MODE/triple-fault  IDT limit 0 and a fault: VMAIN_EXIT_SHUTDOWN
+ *
+ * MODE is real, prot32 or long64.  Usage: events [-T TIMEOUT] [CASE...]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib.h"
+
+#define PORT_DONE	0x50
+#define PORT_MARK1	0x51
+#define PORT_MARK2	0x52
+#define FLAG_GPA	GUEST_SCRATCH_GPA	/* the spin loops wait for it */
+#define RFLAGS_IF	0x200ULL
+
+/* Spins with IF=1 until the host sets FLAG_GPA, then OUT 3 to PORT_DONE. */
+#define SPIN_BODY(name, if_insn)					\
+	"	" if_insn "\n"						\
+	name "_loop:\n"							\
+	"	cmpb $0, " GUEST_STR(FLAG_GPA) "\n"			\
+	"	je " name "_loop\n"					\
+	name "_done:\n"							\
+	"	mov $3, %al\n"						\
+	"	out %al, $" GUEST_STR(PORT_DONE) "\n"			\
+	"	hlt\n"
+
+GUEST_CODE(gr_spin); GUEST_LABEL(gr_spin_loop); GUEST_LABEL(gr_spin_done);
+GUEST_CODE(gp_spin); GUEST_LABEL(gp_spin_loop); GUEST_LABEL(gp_spin_done);
+GUEST_CODE(gl_spin); GUEST_LABEL(gl_spin_loop); GUEST_LABEL(gl_spin_done);
+GUEST_CODE(gl_cli); GUEST_LABEL(gl_cli_loop); GUEST_LABEL(gl_cli_done);
+GUEST_CODE(gl_win); GUEST_LABEL(gl_win_after);
+GUEST_CODE(gl_req); GUEST_LABEL(gl_req_open);
+GUEST_CODE(gl_hlt); GUEST_LABEL(gl_hlt_after);
+GUEST_CODE(gl_hlt0); GUEST_LABEL(gl_hlt0_after);
+GUEST_CODE(gl_nonest); GUEST_LABEL(gl_nonest_vmrun); GUEST_LABEL(gl_nonest_monitor);
+GUEST_LABEL(gl_nonest_mwait); GUEST_LABEL(gl_nonest_end2);
+GUEST_CODE(gr_fault);
+GUEST_CODE(gp_fault);
+GUEST_CODE(gl_fault);
+
+asm(GUEST_ASM_BEGIN(".code16")
+    "gr_spin_start:\n"
+    SPIN_BODY("gr_spin", "sti")
+    "gr_spin_end:\n"
+    "gr_fault_start:\n"
+    "	ud2\n"
+    "gr_fault_end:\n"
+    ".code32\n"
+    "gp_spin_start:\n"
+    SPIN_BODY("gp_spin", "sti")
+    "gp_spin_end:\n"
+    "gp_fault_start:\n"
+    "	int3\n"
+    "gp_fault_end:\n"
+    ".code64\n"
+    "gl_spin_start:\n"
+    SPIN_BODY("gl_spin", "sti")
+    "gl_spin_end:\n"
+    "gl_cli_start:\n"
+    SPIN_BODY("gl_cli", "cli")
+    "gl_cli_end:\n"
+    "gl_fault_start:\n"
+    "	ud2\n"
+    "gl_fault_end:\n"
+
+    /* IF=0 (RFLAGS = 2 at start): MARK1, STI, NOP, MARK2, spin. */
+    "gl_win_start:\n"
+    "	mov $1, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	sti\n"
+    "	nop\n"
+    "gl_win_after:\n"
+    "	mov $2, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "1:	jmp 1b\n"
+    "gl_win_end:\n"
+
+    "gl_req_start:\n"
+    "	mov $1, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	sti\n"
+    "	nop\n"
+    "gl_req_open:\n"
+    "	nop\n"
+    "1:	jmp 1b\n"
+    "gl_req_end:\n"
+
+    "gl_hlt_start:\n"
+    "	sti\n"
+    "	hlt\n"
+    "gl_hlt_after:\n"
+    "	mov $3, %al\n"
+    "	out %al, $" GUEST_STR(PORT_DONE) "\n"
+    "	hlt\n"
+    "gl_hlt_end:\n"
+
+    /* Instructions the guest must not have: each raises #UD. */
+    "gl_nonest_start:\n"
+    "	mov $" GUEST_STR(GUEST_SCRATCH_GPA) ", %eax\n"
+    "	xor %ecx, %ecx\n"
+    "	xor %edx, %edx\n"
+    "gl_nonest_vmrun:\n"
+    "	vmrun\n"
+    "gl_nonest_monitor:\n"
+    "	monitor\n"
+    "gl_nonest_mwait:\n"
+    "	mwait\n"
+    "gl_nonest_end2:\n"
+    "	mov $3, %al\n"
+    "	out %al, $" GUEST_STR(PORT_DONE) "\n"
+    "	hlt\n"
+    "gl_nonest_end:\n"
+
+    "gl_hlt0_start:\n"
+    "	hlt\n"
+    "gl_hlt0_after:\n"
+    "	mov $3, %al\n"
+    "	out %al, $" GUEST_STR(PORT_DONE) "\n"
+    "	hlt\n"
+    "gl_hlt0_end:\n"
+    GUEST_ASM_END);
+
+static const char *const mode_names[] = { "real", "prot32", "long64" };
+
+static struct vm *vm;
+static struct vcpu *vcpu;
+
+static bool boot(enum guest_mode mode, const unsigned char *start,
+		 const unsigned char *end)
+{
+	vm = vm_new();
+	if (!vm)
+		return false;
+	vcpu = vcpu_new(vm, 0);
+	if (!vcpu || vcpu_start(vcpu, mode, start, end)) {
+		vcpu_free(vcpu);
+		vm_free(vm);
+		vm = NULL;
+		vcpu = NULL;
+		return false;
+	}
+	return true;
+}
+
+static void shutdown_vm(void)
+{
+	vcpu_free(vcpu);
+	vm_free(vm);
+	vcpu = NULL;
+	vm = NULL;
+}
+
+static int interrupt(struct vcpu *v, __u32 vector)
+{
+	struct vmain_interrupt irq;
+
+	memset(&irq, 0, sizeof(irq));
+	irq.vector = vector;
+	return ioctl(v->fd, VMAIN_VCPU_INTERRUPT, &irq);
+}
+
+static bool get_events(struct vmain_events *ev)
+{
+	memset(ev, 0xa5, sizeof(*ev));
+	if (ioctl(vcpu->fd, VMAIN_VCPU_GET_EVENTS, ev)) {
+		guest_fail("GET_EVENTS: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void set_flag(__u8 value)
+{
+	vm_write(vm, FLAG_GPA, &value, 1);
+}
+
+static __u16 code_selector(enum guest_mode mode)
+{
+	return mode == GUEST_REAL ? GUEST_CODE_GPA >> 4 :
+	       mode == GUEST_PROT32 ? GUEST_SEL_CODE32 : GUEST_SEL_CODE64;
+}
+
+/* Checks the frame of an interrupt that hit the spin loop [lo, hi). */
+static void check_irq_frame(enum guest_mode mode, __u64 lo, __u64 hi,
+			    const char *what)
+{
+	struct guest_frame f;
+	struct vmain_regs r;
+	bool ok;
+
+	if (guest_read_frame(vcpu, &f) || vcpu_get_regs(vcpu, &r))
+		return;
+	ok = f.rip >= vcpu_code_rip(vcpu, lo) && f.rip < vcpu_code_rip(vcpu, hi) &&
+	     f.cs == code_selector(mode) && (f.rflags & RFLAGS_IF) &&
+	     !(r.rflags & RFLAGS_IF);
+	tap_ok(ok, "%s: %s: frame RIP in the loop, CS 0x%x, IF=1 saved, IF=0 in the handler",
+	       guest_case_name(), what, code_selector(mode));
+	if (!ok)
+		tap_diag("  frame rip 0x%llx (loop 0x%llx..0x%llx) cs 0x%llx rflags 0x%llx; handler rflags 0x%llx",
+			 (unsigned long long)f.rip,
+			 (unsigned long long)vcpu_code_rip(vcpu, lo),
+			 (unsigned long long)vcpu_code_rip(vcpu, hi),
+			 (unsigned long long)f.cs, (unsigned long long)f.rflags,
+			 (unsigned long long)r.rflags);
+}
+
+static void test_interrupt(enum guest_mode mode)
+{
+	static const unsigned char *const starts[] = { gr_spin_start, gp_spin_start, gl_spin_start };
+	static const unsigned char *const ends[] = { gr_spin_end, gp_spin_end, gl_spin_end };
+	const unsigned char *loop[] = { gr_spin_loop, gp_spin_loop, gl_spin_loop };
+	const unsigned char *done[] = { gr_spin_done, gp_spin_done, gl_spin_done };
+	__u64 lo, hi;
+	struct vmain_events ev;
+
+	if (!boot(mode, starts[mode], ends[mode]))
+		return;
+	lo = (__u64)(loop[mode] - starts[mode]);
+	hi = (__u64)(done[mode] - starts[mode]);
+	if (!tap_ok(interrupt(vcpu, 0x40) == 0, "%s: INTERRUPT vector 0x40", guest_case_name())) {
+		tap_diag("  errno %d (%s)", errno, strerror(errno));
+		goto out;
+	}
+	if (!expect_vector(vcpu, 0x40, "the guest (IF=1) runs the handler of vector 0x40"))
+		goto out;
+	check_irq_frame(mode, lo, hi, "vector 0x40");
+	if (get_events(&ev))
+		tap_ok(!ev.interrupt_pending,
+		       "%s: GET_EVENTS: nothing queued once the interrupt was delivered",
+		       guest_case_name());
+	set_flag(1);
+	if (!expect_out(vcpu, PORT_DONE, 1, 3, "IRET returns to the loop, which goes on"))
+		goto out;
+	expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+
+	if (mode != GUEST_LONG64)
+		goto out;
+	/* The lowest and highest vectors INTERRUPT takes. */
+	set_flag(0);
+	if (vcpu_start(vcpu, mode, starts[mode], ends[mode]))
+		goto out;
+	tap_ok(interrupt(vcpu, 16) == 0, "%s: INTERRUPT vector 16 is accepted", guest_case_name());
+	if (!expect_vector(vcpu, 16, "vector 16 is delivered"))
+		goto out;
+	tap_ok(interrupt(vcpu, 255) == 0, "%s: INTERRUPT vector 255 is accepted", guest_case_name());
+	if (expect_vector(vcpu, 255, "vector 255 is delivered"))
+		check_irq_frame(mode, lo, hi, "vector 255");
+out:
+	shutdown_vm();
+}
+
+static void check_flags(bool if_flag, bool ready, const char *what)
+{
+	struct vmain_run *run = vcpu->run;
+	bool ok = run->if_flag == if_flag && run->ready_for_interrupt_injection == ready;
+
+	tap_ok(ok, "%s: %s: if_flag %d, ready_for_interrupt_injection %d",
+	       guest_case_name(), what, if_flag, ready);
+	if (!ok)
+		tap_diag("  if_flag %u, ready_for_interrupt_injection %u",
+			 run->if_flag, run->ready_for_interrupt_injection);
+}
+
+static void test_interrupt_if0(void)
+{
+	struct vmain_events ev;
+	struct guest_frame f;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_win)))
+		return;
+	if (!tap_ok(interrupt(vcpu, 0x41) == 0, "%s: INTERRUPT 0x41 while the guest has IF=0",
+		    guest_case_name()))
+		goto out;
+	if (!expect_out(vcpu, PORT_MARK1, 1, 1,
+			"the guest runs on with IF=0, the interrupt is not delivered"))
+		goto out;
+	check_flags(false, false, "exit with IF=0 and an interrupt queued");
+	if (get_events(&ev))
+		tap_ok(ev.interrupt_pending == 1 && ev.interrupt_vector == 0x41,
+		       "%s: GET_EVENTS shows vector 0x41 queued", guest_case_name());
+	tap_errno(interrupt(vcpu, 0x42), EBUSY,
+		  "%s: a second INTERRUPT while one is queued", guest_case_name());
+	if (!expect_vector(vcpu, 0x41, "after STI the queued interrupt is delivered"))
+		goto out;
+	if (!guest_read_frame(vcpu, &f)) {
+		__u64 want = vcpu_code_rip(vcpu, GUEST_OFF(gl_win, gl_win_after));
+
+		tap_ok(f.rip == want,
+		       "%s: delivered right after the instruction in STI's shadow (frame RIP 0x%llx)",
+		       guest_case_name(), (unsigned long long)want);
+		if (f.rip != want)
+			tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
+	}
+	if (!expect_out(vcpu, PORT_MARK2, 1, 2, "IRET resumes after the STI"))
+		goto out;
+	check_flags(true, true, "exit with IF=1 and nothing queued");
+	if (tap_ok(interrupt(vcpu, 0x43) == 0,
+		   "%s: INTERRUPT is accepted again once the first was delivered",
+		   guest_case_name()))
+		expect_vector(vcpu, 0x43, "the new interrupt is delivered");
+out:
+	shutdown_vm();
+}
+
+static void test_irq_window(void)
+{
+	struct vmain_regs r;
+	__u64 want;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_req)))
+		return;
+	vcpu->run->request_interrupt_window = 1;
+	if (!expect_out(vcpu, PORT_MARK1, 1, 1,
+			"request_interrupt_window with IF=0: the guest runs on"))
+		goto out;
+	check_flags(false, false, "exit with IF=0");
+	if (!expect_exit(vcpu, VMAIN_EXIT_IRQ_WINDOW,
+			 "VMAIN_EXIT_IRQ_WINDOW once the guest executes STI"))
+		goto out;
+	check_flags(true, true, "IRQ_WINDOW exit");
+	want = vcpu_code_rip(vcpu, GUEST_OFF(gl_req, gl_req_open));
+	if (!vcpu_get_regs(vcpu, &r)) {
+		tap_ok(r.rip == want && (r.rflags & RFLAGS_IF),
+		       "%s: IRQ_WINDOW exit right after STI's shadow (RIP 0x%llx, IF=1)",
+		       guest_case_name(), (unsigned long long)want);
+		if (r.rip != want)
+			tap_diag("  rip 0x%llx rflags 0x%llx", (unsigned long long)r.rip,
+				 (unsigned long long)r.rflags);
+	}
+	vcpu->run->request_interrupt_window = 0;
+	if (tap_ok(interrupt(vcpu, 0x44) == 0, "%s: INTERRUPT 0x44 at the IRQ_WINDOW exit",
+		   guest_case_name()))
+		expect_vector(vcpu, 0x44, "the interrupt is delivered");
+	shutdown_vm();
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_spin)))
+		return;
+	vcpu->run->request_interrupt_window = 1;
+	if (expect_exit(vcpu, VMAIN_EXIT_IRQ_WINDOW,
+			"request_interrupt_window while the window opens: IRQ_WINDOW, no hang"))
+		check_flags(true, true, "IRQ_WINDOW exit of a spinning guest");
+out:
+	shutdown_vm();
+}
+
+static void test_hlt(void)
+{
+	struct vmain_events ev;
+	struct guest_frame f;
+	__u64 want;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_hlt)))
+		return;
+	if (!tap_ok(interrupt(vcpu, 0x45) == 0, "%s: INTERRUPT 0x45 before STI; HLT",
+		    guest_case_name()))
+		goto out;
+	if (!expect_vector(vcpu, 0x45,
+			   "HLT with IF=1 and an interrupt queued delivers it (no HLT exit)"))
+		goto out;
+	want = vcpu_code_rip(vcpu, GUEST_OFF(gl_hlt, gl_hlt_after));
+	if (!guest_read_frame(vcpu, &f)) {
+		tap_ok(f.rip == want, "%s: the interrupt's frame RIP is after the HLT",
+		       guest_case_name());
+		if (f.rip != want)
+			tap_diag("  frame rip 0x%llx, want 0x%llx",
+				 (unsigned long long)f.rip, (unsigned long long)want);
+	}
+	if (expect_out(vcpu, PORT_DONE, 1, 3, "IRET continues after the HLT"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "the final HLT (nothing queued) exits HLT");
+	shutdown_vm();
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_hlt0)))
+		return;
+	if (!tap_ok(interrupt(vcpu, 0x46) == 0, "%s: INTERRUPT 0x46 with IF=0", guest_case_name()))
+		goto out;
+	if (!expect_hlt(vcpu, vcpu_code_rip(vcpu, GUEST_OFF(gl_hlt0, gl_hlt0_after)),
+			"HLT with IF=0 exits HLT although an interrupt is queued"))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.interrupt_pending == 1 && ev.interrupt_vector == 0x46,
+		       "%s: the interrupt is still queued", guest_case_name());
+out:
+	shutdown_vm();
+}
+
+static void test_nmi(void)
+{
+	/* The first NMI is pending before RUN: it may come before the CLI. */
+	__u64 lo = 0, hi = GUEST_OFF(gl_cli, gl_cli_done);
+	struct vmain_events ev;
+	struct guest_frame f;
+	bool ok;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_cli)))
+		return;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_NMI, 0) == 0, "%s: VMAIN_VCPU_NMI",
+		    guest_case_name()))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 0,
+		       "%s: GET_EVENTS shows the NMI pending", guest_case_name());
+	if (!expect_vector(vcpu, 2, "the NMI runs vector 2's handler although IF=0"))
+		goto out;
+	ok = !guest_read_frame(vcpu, &f) && f.rip >= vcpu_code_rip(vcpu, lo) &&
+	     f.rip < vcpu_code_rip(vcpu, hi) && !(f.rflags & RFLAGS_IF);
+	tap_ok(ok, "%s: the NMI interrupted the guest's code (IF=0 saved)", guest_case_name());
+	if (!ok)
+		tap_diag("  frame rip 0x%llx rflags 0x%llx", (unsigned long long)f.rip,
+			 (unsigned long long)f.rflags);
+	if (get_events(&ev))
+		tap_ok(ev.nmi_masked == 1 && ev.nmi_pending == 0,
+		       "%s: in the NMI handler: nmi_masked 1, nothing pending", guest_case_name());
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_NMI, 0) == 0,
+		    "%s: a second NMI while NMIs are blocked", guest_case_name()))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 1,
+		       "%s: the second NMI is pending while the first is handled",
+		       guest_case_name());
+	if (!expect_vector(vcpu, 2, "after IRET the second NMI is delivered"))
+		goto out;
+	ok = !guest_read_frame(vcpu, &f) && f.rip >= vcpu_code_rip(vcpu, lo) &&
+	     f.rip < vcpu_code_rip(vcpu, hi);
+	tap_ok(ok, "%s: the second NMI came after the first handler's IRET (not nested)",
+	       guest_case_name());
+	if (!ok)
+		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
+	set_flag(1);
+	if (!expect_out(vcpu, PORT_DONE, 1, 3, "the guest goes on after the NMIs"))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
+		       "%s: after the handler: NMIs unmasked, nothing pending", guest_case_name());
+out:
+	shutdown_vm();
+}
+
+static bool events_equal(const struct vmain_events *a, const struct vmain_events *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static void test_set_events(void)
+{
+	struct vmain_events ev, got, zero;
+	struct guest_frame f;
+	bool ok;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_spin)))
+		return;
+	memset(&zero, 0, sizeof(zero));
+	if (get_events(&got))
+		tap_ok(events_equal(&got, &zero), "%s: a new vCPU has no events (all zero)",
+		       guest_case_name());
+
+	memset(&ev, 0, sizeof(ev));
+	ev.interrupt_pending = 1;
+	ev.interrupt_vector = 0x50;
+	ev.nmi_pending = 1;
+	ev.nmi_masked = 1;
+	ev.interrupt_shadow = 1;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0;
+	tap_ok(ok && get_events(&got) && events_equal(&ev, &got),
+	       "%s: SET_EVENTS/GET_EVENTS round trip (interrupt, NMI pending and masked, shadow)",
+	       guest_case_name());
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &zero) == 0;
+	tap_ok(ok && get_events(&got) && events_equal(&zero, &got),
+	       "%s: SET_EVENTS of all zero clears them", guest_case_name());
+
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 13;
+	ev.exception_has_error = 1;
+	ev.exception_error_code = 0x1234;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0;
+	tap_ok(ok && get_events(&got) && events_equal(&ev, &got),
+	       "%s: SET_EVENTS/GET_EVENTS round trip (#GP pending with error code)",
+	       guest_case_name());
+	if (!expect_vector(vcpu, 13, "the injected #GP runs vector 13's handler"))
+		goto out;
+	ok = !guest_read_frame(vcpu, &f) && f.error == 0x1234 &&
+	     f.rip == vcpu_code_rip(vcpu, 0);
+	tap_ok(ok, "%s: #GP frame: error code 0x1234, RIP where it was injected",
+	       guest_case_name());
+	if (!ok)
+		tap_diag("  error 0x%llx rip 0x%llx", (unsigned long long)f.error,
+			 (unsigned long long)f.rip);
+	if (get_events(&got))
+		tap_ok(!got.exception_pending, "%s: the exception is no longer pending",
+		       guest_case_name());
+
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_spin)))
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 6;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0;
+	tap_ok(ok, "%s: SET_EVENTS with #UD pending", guest_case_name());
+	if (!expect_vector(vcpu, 6, "the injected #UD runs vector 6's handler"))
+		goto out;
+	ok = !guest_read_frame(vcpu, &f) && f.error == 0 && f.rip == vcpu_code_rip(vcpu, 0);
+	tap_ok(ok, "%s: #UD frame: RIP where it was injected", guest_case_name());
+
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_spin)))
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.interrupt_pending = 1;
+	ev.interrupt_vector = 0x51;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0;
+	tap_ok(ok, "%s: SET_EVENTS with interrupt 0x51 pending", guest_case_name());
+	expect_vector(vcpu, 0x51, "the interrupt set with SET_EVENTS is delivered");
+out:
+	shutdown_vm();
+}
+
+static void test_interrupt_errors(void)
+{
+	struct vmain_interrupt irq;
+	struct vmain_events ev;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_spin)))
+		return;
+	tap_errno(interrupt(vcpu, 0), EINVAL, "interrupt/errors: INTERRUPT vector 0");
+	tap_errno(interrupt(vcpu, 2), EINVAL, "interrupt/errors: INTERRUPT vector 2 (NMI's)");
+	tap_errno(interrupt(vcpu, 15), EINVAL, "interrupt/errors: INTERRUPT vector 15");
+	tap_errno(interrupt(vcpu, 256), EINVAL, "interrupt/errors: INTERRUPT vector 256");
+	tap_errno(interrupt(vcpu, 0x80000040), EINVAL,
+		  "interrupt/errors: INTERRUPT vector 0x80000040");
+	memset(&irq, 0, sizeof(irq));
+	irq.vector = 0x40;
+	irq.flags = 1;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_INTERRUPT, &irq), EINVAL,
+		  "interrupt/errors: INTERRUPT with non-zero flags");
+	irq.flags = 0;
+	irq.reserved = 1;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_INTERRUPT, &irq), EINVAL,
+		  "interrupt/errors: INTERRUPT with non-zero reserved");
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_INTERRUPT, NULL), EFAULT,
+		  "interrupt/errors: INTERRUPT(NULL)");
+	if (get_events(&ev))
+		tap_ok(!ev.interrupt_pending,
+		       "interrupt/errors: the rejected calls queued nothing");
+	tap_ok(interrupt(vcpu, 0x40) == 0, "interrupt/errors: INTERRUPT 0x40");
+	tap_errno(interrupt(vcpu, 0x40), EBUSY,
+		  "interrupt/errors: the same vector again while queued");
+
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 32;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev), EINVAL,
+		  "interrupt/errors: SET_EVENTS with exception vector 32");
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 2;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev), EINVAL,
+		  "interrupt/errors: SET_EVENTS with exception vector 2 (NMI has its own field)");
+	memset(&ev, 0, sizeof(ev));
+	ev.interrupt_pending = 1;
+	ev.interrupt_vector = 15;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev), EINVAL,
+		  "interrupt/errors: SET_EVENTS with interrupt vector 15");
+	memset(&ev, 0, sizeof(ev));
+	ev.nmi_pending = 2;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev), EINVAL,
+		  "interrupt/errors: SET_EVENTS with nmi_pending 2 (0 or 1)");
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_NMI, 1), EINVAL,
+		  "interrupt/errors: NMI with a non-zero argument");
+	shutdown_vm();
+}
+
+/* VMRUN, MONITOR, MWAIT: #UD at the instruction; the test skips each. */
+static void test_no_nested(void)
+{
+	static const struct {
+		const char *name;
+		const unsigned char *at, *next;
+	} insn[] = {
+		{ "VMRUN", gl_nonest_vmrun, gl_nonest_monitor },
+		{ "MONITOR", gl_nonest_monitor, gl_nonest_mwait },
+		{ "MWAIT", gl_nonest_mwait, gl_nonest_end2 },
+	};
+	struct guest_frame f;
+	unsigned int i;
+	bool ok;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_nonest)))
+		return;
+	for (i = 0; i < 3; i++) {
+		__u64 at = vcpu_code_rip(vcpu, (__u64)(insn[i].at - gl_nonest_start));
+
+		if (!expect_vector(vcpu, 6, "%s raises #UD", insn[i].name))
+			goto out;
+		ok = !guest_read_frame(vcpu, &f) && f.rip == at;
+		tap_ok(ok, "%s: the #UD is at the %s", guest_case_name(), insn[i].name);
+		if (!ok)
+			tap_diag("  frame rip 0x%llx, want 0x%llx", (unsigned long long)f.rip,
+				 (unsigned long long)at);
+		if (guest_frame_set_rip(vcpu, vcpu_code_rip(vcpu,
+				(__u64)(insn[i].next - gl_nonest_start))))
+			goto out;
+	}
+	expect_out(vcpu, PORT_DONE, 1, 3, "the guest goes on after the three #UDs");
+out:
+	shutdown_vm();
+}
+
+static void test_triple_fault(enum guest_mode mode)
+{
+	static const unsigned char *const starts[] = { gr_fault_start, gp_fault_start, gl_fault_start };
+	static const unsigned char *const ends[] = { gr_fault_end, gp_fault_end, gl_fault_end };
+	struct vmain_sregs s;
+
+	if (!boot(mode, starts[mode], ends[mode]))
+		return;
+	if (!vcpu_get_sregs(vcpu, &s)) {
+		s.idt.limit = 0;
+		if (!vcpu_set_sregs(vcpu, &s))
+			expect_exit(vcpu, VMAIN_EXIT_SHUTDOWN,
+				    "IDT limit 0 and %s: triple fault, VMAIN_EXIT_SHUTDOWN",
+				    mode == GUEST_PROT32 ? "INT3" : "UD2");
+	}
+	shutdown_vm();
+}
+
+int main(int argc, char **argv)
+{
+	char name[64];
+	int mode;
+
+	guest_init(argc, argv, 0);
+	for (mode = GUEST_REAL; mode <= GUEST_LONG64; mode++) {
+		snprintf(name, sizeof(name), "%s/interrupt", mode_names[mode]);
+		if (guest_want(name)) {
+			guest_case(name);
+			test_interrupt((enum guest_mode)mode);
+		}
+	}
+	if (guest_want("long64/interrupt-if0")) {
+		guest_case("long64/interrupt-if0");
+		test_interrupt_if0();
+	}
+	if (guest_want("long64/irq-window")) {
+		guest_case("long64/irq-window");
+		test_irq_window();
+	}
+	if (guest_want("long64/hlt")) {
+		guest_case("long64/hlt");
+		test_hlt();
+	}
+	if (guest_want("long64/nmi")) {
+		guest_case("long64/nmi");
+		test_nmi();
+	}
+	if (guest_want("long64/set-events")) {
+		guest_case("long64/set-events");
+		test_set_events();
+	}
+	if (guest_want("long64/no-nested")) {
+		guest_case("long64/no-nested");
+		test_no_nested();
+	}
+	if (guest_want("interrupt/errors")) {
+		guest_case("interrupt/errors");
+		test_interrupt_errors();
+	}
+	for (mode = GUEST_REAL; mode <= GUEST_LONG64; mode++) {
+		snprintf(name, sizeof(name), "%s/triple-fault", mode_names[mode]);
+		if (guest_want(name)) {
+			guest_case(name);
+			test_triple_fault((enum guest_mode)mode);
+		}
+	}
+	close(guest_devfd);
+	return guest_done();
+}

@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * memory.c - memory slots and what the guest sees of them:
+ *
+ *   memory/region-errors  SET_MEMORY_REGION error cases, one check each
+ *                         (EINVAL, EEXIST for overlap, EFAULT, ENOENT),
+ *                         flag changes, delete and re-add
+ *   memory/readd          the guest sees a slot, MMIO once it is deleted,
+ *                         the new memory once it is added again
+ *   memory/no-ram         RUN with no memory: VMAIN_EXIT_INTERNAL_ERROR,
+ *                         VMAIN_INTERNAL_FETCH_NON_RAM at 0xfffffff0, RIP 0xfff0
+ *   memory/bad-state      inconsistent register state (the rules docs/abi.md
+ *                         lists): SET_SREGS takes it, RUN ends with
+ *                         VMAIN_EXIT_FAIL_ENTRY, hardware_reason 0; the vCPU
+ *                         runs again once the state is fixed
+ *   memory/munmap         the slot's memory is unmapped while the guest
+ *                         reads it: VMAIN_INTERNAL_MEMORY_FAULT, never the
+ *                         old contents
+ *   memory/remap          the slot's memory is replaced (MAP_FIXED) while the
+ *                         guest reads it: the new contents, never the old
+ *   memory/dirty-log      VMAIN_MEM_LOG_DIRTY: GET_DIRTY_LOG is exactly the
+ *                         pages the guest wrote (not read, not host-written;
+ *                         REP INS stores by the module count as writes),
+ *                         then empty; enabling logging by a flag change;
+ *                         errors (EINVAL, ENOENT, EFAULT)
+ *
+ * Usage: memory [-T TIMEOUT] [CASE...]
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib.h"
+
+#define PAGE		4096ULL
+#define KERNEL_ADDR	0xffff888000000000ULL
+#define PORT_VAL	0x70
+#define TEST_GPA	0x100000	/* slot for readd/munmap/remap */
+#define TEST_SLOT	2
+#define TEST_SIZE	0x4000
+#define DIRTY_GPA	0x200000
+#define DIRTY_SLOT	3
+#define DIRTY_PAGES	130		/* three bitmap words */
+
+/* Reads TEST_GPA and OUTs it, once (readd) or forever (munmap/remap). */
+GUEST_CODE(gl_read1);
+GUEST_CODE(gl_readloop);
+/*
+ * Dirty log: 16-byte operations at GUEST_DATA_GPA: op (0 end, 1 write a
+ * byte, 2 read a byte), pad, address.
+ */
+GUEST_CODE(gl_dirty);
+/* For bad-state: just HLT. */
+GUEST_CODE(gl_hlt);
+/* REP INSB of 16 bytes into page 20 of the dirty-log slot. */
+GUEST_CODE(gl_dirty_ins);
+
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_read1_start:\n"
+    "	mov " GUEST_STR(TEST_GPA) ", %eax\n"
+    "	out %eax, $" GUEST_STR(PORT_VAL) "\n"
+    "	hlt\n"
+    "gl_read1_end:\n"
+    "gl_readloop_start:\n"
+    "1:	mov " GUEST_STR(TEST_GPA) ", %eax\n"
+    "	add " GUEST_STR(TEST_GPA) "+0x1ffc, %eax\n"	/* a second page */
+    "	out %eax, $" GUEST_STR(PORT_VAL) "\n"
+    "	jmp 1b\n"
+    "gl_readloop_end:\n"
+    "gl_dirty_start:\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n"
+    "1:	mov (%rsi), %eax\n"
+    "	test %eax, %eax\n"
+    "	jz 3f\n"
+    "	mov 8(%rsi), %rdi\n"
+    "	cmp $1, %eax\n"
+    "	jne 2f\n"
+    "	movb $0x5a, (%rdi)\n"
+    "	jmp 4f\n"
+    "2:	mov (%rdi), %al\n"
+    "4:	add $16, %rsi\n"
+    "	jmp 1b\n"
+    "3:	hlt\n"
+    "gl_dirty_end:\n"
+    "gl_hlt_start:\n"
+    "	hlt\n"
+    "gl_hlt_end:\n"
+    "gl_dirty_ins_start:\n"
+    "	mov $" GUEST_STR(DIRTY_GPA) " + 20 * 4096 + 8, %edi\n"
+    "	mov $" GUEST_STR(PORT_VAL) ", %dx\n"
+    "	mov $16, %ecx\n"
+    "	cld\n"
+    "	rep insb\n"
+    "	hlt\n"
+    "gl_dirty_ins_end:\n"
+    GUEST_ASM_END);
+
+static int region(int vmfd, __u32 slot, __u32 flags, __u64 gpa, __u64 size,
+		  __u64 uaddr)
+{
+	struct vmain_memory_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.slot = slot;
+	r.flags = flags;
+	r.guest_phys_addr = gpa;
+	r.size = size;
+	r.userspace_addr = uaddr;
+	return ioctl(vmfd, VMAIN_VM_SET_MEMORY_REGION, &r);
+}
+
+static void test_region_errors(void)
+{
+	long bits = guest_cap(VMAIN_CAP_GUEST_PHYS_BITS);
+	long slots = guest_cap(VMAIN_CAP_MAX_MEM_SLOTS);
+	struct vmain_memory_region r;
+	struct vm *vm;
+	__u64 buf, top;
+	unsigned int bit, i;
+	void *mem;
+
+	tap_ok(bits >= 32 && bits <= 52, "memory/region-errors: VMAIN_CAP_GUEST_PHYS_BITS is %ld (32..52)", bits);
+	tap_ok(slots >= 8, "memory/region-errors: VMAIN_CAP_MAX_MEM_SLOTS is %ld (>= 8)", slots);
+	if (bits < 32 || bits > 52 || slots < 8)
+		return;
+	top = 1ULL << bits;
+	vm = vm_new_bare();
+	if (!vm)
+		return;
+	mem = guest_alloc(0x40000, GUEST_MEMFD, NULL);
+	if (!mem) {
+		guest_fail("guest_alloc: %s", strerror(errno));
+		vm_free(vm);
+		return;
+	}
+	buf = (uintptr_t)mem;
+
+	tap_errno(region(vm->fd, 0, 0, 0x1001, 0x1000, buf), EINVAL,
+		  "memory/region-errors: unaligned guest_phys_addr");
+	tap_errno(region(vm->fd, 0, 0, 0x1000, 0x1001, buf), EINVAL,
+		  "memory/region-errors: size not a page multiple");
+	tap_errno(region(vm->fd, 0, 0, 0x1000, 0x800, buf), EINVAL,
+		  "memory/region-errors: size of half a page");
+	tap_errno(region(vm->fd, 0, 0, 0x1000, 0x1000, buf + 1), EINVAL,
+		  "memory/region-errors: unaligned userspace_addr");
+	tap_errno(region(vm->fd, 0, 0, top - 0x1000, 0x2000, buf), EINVAL,
+		  "memory/region-errors: gpa + size past 2^%ld", bits);
+	tap_errno(region(vm->fd, 0, 0, top, 0x1000, buf), EINVAL,
+		  "memory/region-errors: gpa at 2^%ld", bits);
+	tap_errno(region(vm->fd, 0, 0, 0xfffffffffffff000ULL, 0x2000, buf), EINVAL,
+		  "memory/region-errors: gpa + size wraps around 2^64");
+	tap_errno(region(vm->fd, (__u32)slots, 0, 0, 0x1000, buf), EINVAL,
+		  "memory/region-errors: slot VMAIN_CAP_MAX_MEM_SLOTS (%ld)", slots);
+	tap_errno(region(vm->fd, 0xffffffff, 0, 0, 0x1000, buf), EINVAL,
+		  "memory/region-errors: slot 0xffffffff");
+	for (bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & VMAIN_MEM_VALID_FLAGS)
+			continue;
+		tap_errno(region(vm->fd, 0, 1U << bit, 0, 0x1000, buf), EINVAL,
+			  "memory/region-errors: unknown flag bit %u", bit);
+	}
+	for (i = 0; i < 4; i++) {
+		memset(&r, 0, sizeof(r));
+		r.size = 0x1000;
+		r.userspace_addr = buf;
+		r.reserved[i] = 1;
+		tap_errno(ioctl(vm->fd, VMAIN_VM_SET_MEMORY_REGION, &r), EINVAL,
+			  "memory/region-errors: reserved[%u] non-zero", i);
+	}
+	tap_errno(region(vm->fd, 0, 0, 0, 0x1000, KERNEL_ADDR), EFAULT,
+		  "memory/region-errors: userspace_addr is a kernel address");
+	tap_errno(ioctl(vm->fd, VMAIN_VM_SET_MEMORY_REGION, NULL), EFAULT,
+		  "memory/region-errors: SET_MEMORY_REGION(NULL)");
+	tap_errno(region(vm->fd, 5, 0, 0, 0, 0), ENOENT,
+		  "memory/region-errors: deleting a slot that does not exist");
+	tap_errno(region(vm->fd, (__u32)slots, 0, 0, 0, 0), EINVAL,
+		  "memory/region-errors: deleting slot VMAIN_CAP_MAX_MEM_SLOTS");
+
+	/* Valid slots, then overlaps. */
+	tap_ok(region(vm->fd, 0, 0, 0x10000, 0x10000, buf) == 0,
+	       "memory/region-errors: slot 0 at 0x10000, 64 KiB");
+	tap_ok(region(vm->fd, 1, 0, 0x20000, 0x10000, buf + 0x10000) == 0,
+	       "memory/region-errors: slot 1 right after it (adjacent is fine)");
+	tap_ok(region(vm->fd, (__u32)slots - 1, 0, top - 0x1000, 0x1000, buf + 0x20000) == 0,
+	       "memory/region-errors: the last slot, ending exactly at 2^%ld", bits);
+	tap_errno(region(vm->fd, 2, 0, 0x8000, 0x10000, buf + 0x20000), EEXIST,
+		  "memory/region-errors: overlapping the start of slot 0");
+	tap_errno(region(vm->fd, 2, 0, 0x1f000, 0x2000, buf + 0x20000), EEXIST,
+		  "memory/region-errors: straddling slots 0 and 1");
+	tap_errno(region(vm->fd, 2, 0, 0x14000, 0x1000, buf + 0x20000), EEXIST,
+		  "memory/region-errors: inside slot 0");
+	tap_errno(region(vm->fd, 2, 0, 0, 0x40000, buf), EEXIST,
+		  "memory/region-errors: containing slots 0 and 1");
+	tap_ok(region(vm->fd, 2, 0, 0x30000, 0x1000, buf + 0x30000) == 0,
+	       "memory/region-errors: slot 2 sharing host memory with nothing, after slot 1");
+	tap_ok(region(vm->fd, 3, 0, 0x40000, 0x1000, buf + 0x30000) == 0,
+	       "memory/region-errors: slot 3 backed by the same host memory as slot 2 (aliasing is fine)");
+
+	/* Changes to an existing slot. */
+	tap_ok(region(vm->fd, 0, 0, 0x10000, 0x10000, buf) == 0,
+	       "memory/region-errors: setting slot 0 again unchanged");
+	tap_errno(region(vm->fd, 0, 0, 0x50000, 0x10000, buf), EINVAL,
+		  "memory/region-errors: moving slot 0 (new gpa) without deleting it");
+	tap_errno(region(vm->fd, 0, 0, 0x10000, 0x8000, buf), EINVAL,
+		  "memory/region-errors: shrinking slot 0 without deleting it");
+	tap_errno(region(vm->fd, 0, 0, 0x10000, 0x10000, buf + 0x30000), EINVAL,
+		  "memory/region-errors: new userspace_addr for slot 0 without deleting it");
+	if (guest_cap(VMAIN_CAP_DIRTY_LOG) == 1) {
+		tap_ok(region(vm->fd, 0, VMAIN_MEM_LOG_DIRTY, 0x10000, 0x10000, buf) == 0,
+		       "memory/region-errors: turning on VMAIN_MEM_LOG_DIRTY of slot 0");
+		tap_ok(region(vm->fd, 0, 0, 0x10000, 0x10000, buf) == 0,
+		       "memory/region-errors: turning it off again");
+	} else {
+		tap_errno(region(vm->fd, 0, VMAIN_MEM_LOG_DIRTY, 0x10000, 0x10000, buf), EINVAL,
+			  "memory/region-errors: VMAIN_MEM_LOG_DIRTY without VMAIN_CAP_DIRTY_LOG");
+	}
+
+	/* Delete and re-add. */
+	tap_ok(region(vm->fd, 0, 0, 0, 0, 0) == 0, "memory/region-errors: deleting slot 0");
+	tap_errno(region(vm->fd, 0, 0, 0, 0, 0), ENOENT,
+		  "memory/region-errors: deleting slot 0 again");
+	tap_ok(region(vm->fd, 0, 0, 0x50000, 0x8000, buf + 0x8000) == 0,
+	       "memory/region-errors: slot 0 re-added elsewhere, smaller, other memory");
+	tap_ok(region(vm->fd, 4, 0, 0x10000, 0x10000, buf) == 0,
+	       "memory/region-errors: the range slot 0 had is free for another slot");
+	for (i = 0; i < 5; i++)
+		region(vm->fd, i, 0, 0, 0, 0);
+	region(vm->fd, (__u32)slots - 1, 0, 0, 0, 0);
+	vm_free(vm);
+	munmap(mem, 0x40000);
+}
+
+static void test_readd(void)
+{
+	struct vm *vm = vm_new();
+	struct vcpu *vcpu;
+	__u32 v;
+
+	if (!vm)
+		return;
+	vcpu = vcpu_new(vm, 0);
+	if (!vcpu || vm_add_slot(vm, TEST_SLOT, TEST_GPA, TEST_SIZE, 0, GUEST_MEMFD))
+		goto out;
+	v = 0xaaaa0001;
+	vm_write(vm, TEST_GPA, &v, 4);
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_read1)) ||
+	    !expect_out(vcpu, PORT_VAL, 4, v, "the guest reads the slot"))
+		goto out;
+	if (vm_del_slot(vm, TEST_SLOT) ||
+	    vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_read1)))
+		goto out;
+	if (!expect_mmio_read(vcpu, TEST_GPA, 4, 0xbbbb0002,
+			      "after deleting the slot, its range is MMIO") ||
+	    !expect_out(vcpu, PORT_VAL, 4, 0xbbbb0002, "the MMIO read completes"))
+		goto out;
+	if (vm_add_slot(vm, TEST_SLOT, TEST_GPA, TEST_SIZE, 0, GUEST_ANON))
+		goto out;
+	v = 0xcccc0003;
+	vm_write(vm, TEST_GPA, &v, 4);
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_read1)))
+		goto out;
+	expect_out(vcpu, PORT_VAL, 4, v, "re-added (anonymous memory now): the guest reads the new memory");
+out:
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+static void test_no_ram(void)
+{
+	struct vm *vm = vm_new_bare();
+	struct vcpu *vcpu;
+	struct vmain_run_internal *in;
+
+	if (!vm)
+		return;
+	vcpu = vcpu_new(vm, 0);
+	if (!vcpu)
+		goto out;
+	in = &vcpu->run->exit.internal;
+	if (expect_exit(vcpu, VMAIN_EXIT_INTERNAL_ERROR,
+			"RUN from RESET without memory: VMAIN_EXIT_INTERNAL_ERROR")) {
+		bool ok = in->suberror == VMAIN_INTERNAL_FETCH_NON_RAM && in->ndata >= 2 &&
+			  in->data[0] == 0xfffffff0 && in->data[1] == 0xfff0;
+
+		tap_ok(ok, "memory/no-ram: suberror VMAIN_INTERNAL_FETCH_NON_RAM, data[0] gpa 0xfffffff0, data[1] RIP 0xfff0");
+		if (!ok)
+			tap_diag("  %s", exit_str(vcpu));
+	}
+out:
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+struct bad_state {
+	const char *what;
+	enum guest_mode mode;
+	void (*corrupt)(struct vmain_sregs *s);
+	__u64 rflags;		/* if not 0: RFLAGS to set */
+};
+
+static void pg_without_pe(struct vmain_sregs *s)
+{
+	s->cr0 = 0x80000030;	/* PG, ET, NE; no PE */
+}
+
+static void long_without_pae(struct vmain_sregs *s)
+{
+	s->cr4 &= ~0x20ULL;
+}
+
+static void lma_without_pg(struct vmain_sregs *s)
+{
+	s->cr0 &= ~0x80000000ULL;
+}
+
+static void cs_l_and_d(struct vmain_sregs *s)
+{
+	s->cs.db = 1;
+}
+
+static void cs_not_present(struct vmain_sregs *s)
+{
+	s->cs.present = 0;
+}
+
+static void cs_data_type(struct vmain_sregs *s)
+{
+	s->cs.type = 0x3;
+}
+
+static void nw_without_cd(struct vmain_sregs *s)
+{
+	s->cr0 |= 1ULL << 29;
+}
+
+static void cr0_high_bit(struct vmain_sregs *s)
+{
+	s->cr0 |= 1ULL << 32;
+}
+
+static void cr4_vmxe(struct vmain_sregs *s)
+{
+	s->cr4 |= 1ULL << 13;
+}
+
+static void no_change(struct vmain_sregs *s)
+{
+	(void)s;
+}
+
+static void test_bad_state(void)
+{
+	static const struct bad_state cases[] = {
+		{ "CR0.PG=1 with CR0.PE=0", GUEST_PROT32, pg_without_pe, 0 },
+		{ "EFER.LME/LMA and CR0.PG with CR4.PAE=0", GUEST_LONG64, long_without_pae, 0 },
+		{ "EFER.LMA=1 with CR0.PG=0", GUEST_LONG64, lma_without_pg, 0 },
+		{ "64-bit CS with both L and D set", GUEST_LONG64, cs_l_and_d, 0 },
+		{ "CS not present", GUEST_PROT32, cs_not_present, 0 },
+		{ "CS of a data segment type", GUEST_PROT32, cs_data_type, 0 },
+		{ "CR0.NW=1 with CR0.CD=0", GUEST_PROT32, nw_without_cd, 0 },
+		{ "a CR0 bit above 31", GUEST_LONG64, cr0_high_bit, 0 },
+		{ "CR4.VMXE", GUEST_LONG64, cr4_vmxe, 0 },
+		{ "a reserved RFLAGS bit (22)", GUEST_LONG64, no_change, 0x400002 },
+		{ "a reserved RFLAGS bit (15)", GUEST_LONG64, no_change, 0x8002 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vm *vm = vm_new();
+		struct vcpu *vcpu = vm ? vcpu_new(vm, 0) : NULL;
+		struct vmain_sregs s;
+		int ret;
+
+		if (!vcpu || vcpu_start(vcpu, cases[i].mode, GUEST_SNIPPET(gl_hlt)) ||
+		    vcpu_get_sregs(vcpu, &s))
+			goto next;
+		cases[i].corrupt(&s);
+		if (cases[i].rflags) {
+			ret = vcpu_set_reg(vcpu, R_RFLAGS, cases[i].rflags);
+		} else {
+			ret = ioctl(vcpu->fd, VMAIN_VCPU_SET_SREGS, &s);
+			if (!tap_ok(ret == 0, "memory/bad-state: SET_SREGS takes %s (checked at entry)",
+				    cases[i].what))
+				tap_diag("  errno %d (%s)", errno, strerror(errno));
+		}
+		if (ret)
+			goto next;
+		if (expect_exit(vcpu, VMAIN_EXIT_FAIL_ENTRY,
+				"RUN with %s: VMAIN_EXIT_FAIL_ENTRY", cases[i].what))
+			tap_ok(vcpu->run->exit.fail_entry.hardware_reason == 0,
+			       "memory/bad-state: %s: hardware_reason 0 (the module's own check; got 0x%llx)",
+			       cases[i].what,
+			       (unsigned long long)vcpu->run->exit.fail_entry.hardware_reason);
+		if (!vcpu_setup(vcpu, cases[i].mode, GUEST_CODE_GPA))
+			expect_hlt(vcpu, GUEST_CODE_GPA + 1,
+				   "after FAIL_ENTRY (%s), a valid state runs", cases[i].what);
+next:
+		vcpu_free(vcpu);
+		vm_free(vm);
+	}
+}
+
+/* munmap / MAP_FIXED replacement while the guest reads. */
+#define OLD_VAL	0xa1a1a1a1U
+#define NEW_VAL	0xb2b2b2b2U
+
+struct reader {
+	struct vcpu *vcpu;
+	atomic_int phase;	/* 1 once the memory is gone or replaced */
+	atomic_ulong runs_before;
+	bool remap;
+	__u64 old_hva;
+	unsigned long after;	/* RUNs started after the change */
+	bool ok, fault;
+	char why[400];
+	__u64 fault_data[3];
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	unsigned long i;
+
+	r->ok = false;
+	for (i = 0; i < 10000000; i++) {
+		int phase = atomic_load(&r->phase);
+		struct vmain_run *run = r->vcpu->run;
+		__u32 v;
+
+		if (vcpu_run(r->vcpu)) {
+			snprintf(r->why, sizeof(r->why), "RUN failed: %s%s",
+				 strerror(errno), r->vcpu->timed_out ? " (timeout)" : "");
+			break;
+		}
+		if (run->exit_reason == VMAIN_EXIT_INTERNAL_ERROR &&
+		    run->exit.internal.suberror == VMAIN_INTERNAL_MEMORY_FAULT) {
+			r->fault = true;
+			memcpy(r->fault_data, run->exit.internal.data, sizeof(r->fault_data));
+			if (r->remap)
+				snprintf(r->why, sizeof(r->why),
+					 "MEMORY_FAULT although the range was re-mapped: %s",
+					 exit_str(r->vcpu));
+			else if (run->exit.internal.ndata < 3 ||
+				 run->exit.internal.data[0] < TEST_GPA ||
+				 run->exit.internal.data[0] >= TEST_GPA + TEST_SIZE ||
+				 run->exit.internal.data[1] !=
+				 r->old_hva + (run->exit.internal.data[0] - TEST_GPA))
+				snprintf(r->why, sizeof(r->why),
+					 "MEMORY_FAULT data wrong (want a gpa in the slot and its hva, old hva 0x%llx): %s",
+					 (unsigned long long)r->old_hva, exit_str(r->vcpu));
+			else
+				r->ok = true;	/* also if munmap raced with this RUN */
+			break;
+		}
+		if (run->exit_reason != VMAIN_EXIT_IO || run->exit.io.port != PORT_VAL ||
+		    run->exit.io.size != 4 || !io_data(r->vcpu)) {
+			snprintf(r->why, sizeof(r->why), "unexpected exit: %s",
+				 exit_str(r->vcpu));
+			break;
+		}
+		memcpy(&v, io_data(r->vcpu), 4);
+		if (phase == 0) {
+			/* Old memory, or the new one if the change raced with this RUN. */
+			if (v != 2 * OLD_VAL && !(r->remap && (v == 2 * NEW_VAL ||
+							      v == OLD_VAL + NEW_VAL))) {
+				snprintf(r->why, sizeof(r->why), "read 0x%x before the change", v);
+				break;
+			}
+			atomic_fetch_add(&r->runs_before, 1);
+			continue;
+		}
+		r->after++;
+		if (!r->remap) {
+			snprintf(r->why, sizeof(r->why),
+				 "a RUN started after munmap read 0x%x (%s memory)", v,
+				 v == 2 * OLD_VAL ? "the old" : "some");
+			break;
+		}
+		if (v != 2 * NEW_VAL) {
+			snprintf(r->why, sizeof(r->why),
+				 "a RUN started after the MAP_FIXED replacement read 0x%x%s",
+				 v, v == 2 * OLD_VAL ? " (the old memory)" : "");
+			break;
+		}
+		if (r->after >= 200) {
+			r->ok = true;
+			break;
+		}
+	}
+	guest_thread_done();
+	return NULL;
+}
+
+static void test_unmap(bool remap)
+{
+	const char *name = remap ? "memory/remap" : "memory/munmap";
+	struct vm *vm = vm_new();
+	struct vcpu *vcpu = NULL;
+	struct reader r;
+	pthread_t thread;
+	void *old = NULL, *p;
+	int newfd = -1;
+	unsigned int i;
+	double end;
+
+	if (!vm)
+		return;
+	memset(&r, 0, sizeof(r));
+	/* munmap: memfd memory; remap: anonymous memory replaced by a memfd. */
+	old = guest_alloc(TEST_SIZE, remap ? GUEST_ANON : GUEST_MEMFD, NULL);
+	if (!old) {
+		guest_fail("guest_alloc: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < TEST_SIZE / 4; i++)
+		((__u32 *)old)[i] = OLD_VAL;
+	if (vm_set_region(vm, TEST_SLOT, 0, TEST_GPA, TEST_SIZE, (uintptr_t)old)) {
+		guest_fail("SET_MEMORY_REGION: %s", strerror(errno));
+		goto out;
+	}
+	vcpu = vcpu_new(vm, 0);
+	if (!vcpu || vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_readloop)))
+		goto out;
+	r.vcpu = vcpu;
+	r.remap = remap;
+	r.old_hva = (uintptr_t)old;
+	if (remap) {
+		newfd = memfd_create("vmain-new", MFD_CLOEXEC);
+		p = newfd < 0 || ftruncate(newfd, TEST_SIZE) ? MAP_FAILED :
+		    mmap(NULL, TEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, newfd, 0);
+		if (p == MAP_FAILED) {
+			guest_fail("new memory: %s", strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < TEST_SIZE / 4; i++)
+			((__u32 *)p)[i] = NEW_VAL;
+		munmap(p, TEST_SIZE);
+	}
+	if (pthread_create(&thread, NULL, reader_main, &r)) {
+		guest_fail("pthread_create failed");
+		goto out;
+	}
+	/* Let the guest read the old memory for a while. */
+	end = guest_now_ms() + 5000;
+	while (atomic_load(&r.runs_before) < 100 && guest_now_ms() < end)
+		usleep(100);
+	if (remap) {
+		p = mmap(old, TEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 newfd, 0);
+		if (p != old)
+			guest_fail("mmap MAP_FIXED: %s", strerror(errno));
+	} else {
+		munmap(old, TEST_SIZE);
+	}
+	atomic_store(&r.phase, 1);
+	pthread_join(thread, NULL);
+
+	tap_ok(atomic_load(&r.runs_before) >= 100,
+	       "%s: the guest read the old memory before the change (%lu RUNs)", name,
+	       (unsigned long)atomic_load(&r.runs_before));
+	if (remap) {
+		tap_ok(r.ok, "%s: after mmap(MAP_FIXED) the guest reads the new memory, never the old (%lu RUNs)",
+		       name, r.after);
+	} else {
+		tap_ok(r.ok && r.fault,
+		       "%s: after munmap the guest gets VMAIN_INTERNAL_MEMORY_FAULT, never the old memory",
+		       name);
+		if (r.fault)
+			tap_diag("MEMORY_FAULT gpa 0x%llx hva 0x%llx errno %lld (old hva %p)",
+				 (unsigned long long)r.fault_data[0],
+				 (unsigned long long)r.fault_data[1],
+				 (long long)r.fault_data[2], old);
+	}
+	if (r.why[0])
+		tap_diag("  %s", r.why);
+out:
+	vcpu_free(vcpu);
+	vm_free(vm);
+	if (old && remap)
+		munmap(old, TEST_SIZE);
+	if (newfd >= 0)
+		close(newfd);
+}
+
+/* Dirty logging. */
+struct dop {
+	__u32 op, pad;
+	__u64 addr;
+};
+
+static int get_log(int vmfd, __u32 slot, void *bitmap)
+{
+	struct vmain_dirty_log d;
+
+	memset(&d, 0, sizeof(d));
+	d.slot = slot;
+	d.bitmap = (uintptr_t)bitmap;
+	return ioctl(vmfd, VMAIN_VM_GET_DIRTY_LOG, &d);
+}
+
+/* Runs the guest over `ops`; one line. */
+static bool dirty_run(struct vcpu *vcpu, const struct dop *ops, unsigned int n,
+		      const char *what)
+{
+	struct dop buf[64];
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, ops, n * sizeof(*ops));
+	vm_write(vcpu->vm, GUEST_DATA_GPA, buf, sizeof(buf));
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_dirty)))
+		return false;
+	return expect_hlt(vcpu, GUEST_ANY_RIP, "%s", what);
+}
+
+/* Checks the log of DIRTY_SLOT against the pages in want[]; one line. */
+static void check_log(struct vm *vm, __u32 slot, const unsigned int *want,
+		      unsigned int nwant, const char *what)
+{
+	__u64 bm[4], exp[3] = { 0, 0, 0 };
+	unsigned int i;
+	bool ok;
+	int ret;
+
+	for (i = 0; i < nwant; i++)
+		exp[want[i] / 64] |= 1ULL << (want[i] % 64);
+	bm[0] = bm[1] = bm[2] = 0xa5a5a5a5a5a5a5a5ULL;
+	bm[3] = 0x5a5a5a5a5a5a5a5aULL;	/* past ceil(130 / 64) words */
+	ret = get_log(vm->fd, slot, bm);
+	ok = ret == 0 && !memcmp(bm, exp, sizeof(exp)) && bm[3] == 0x5a5a5a5a5a5a5a5aULL;
+	tap_ok(ok, "memory/dirty-log: %s", what);
+	if (!ok)
+		tap_diag("  ret %d errno %d: %016llx %016llx %016llx [%016llx], want %016llx %016llx %016llx",
+			 ret, ret ? errno : 0, (unsigned long long)bm[0],
+			 (unsigned long long)bm[1], (unsigned long long)bm[2],
+			 (unsigned long long)bm[3], (unsigned long long)exp[0],
+			 (unsigned long long)exp[1], (unsigned long long)exp[2]);
+}
+
+#define PG(n) (DIRTY_GPA + (n) * PAGE)
+
+static void test_dirty_log(void)
+{
+	static const struct dop phase1[] = {
+		{ 1, 0, PG(0) }, { 1, 0, PG(0) + 100 }, { 1, 0, PG(1) + 4095 },
+		{ 2, 0, PG(2) }, { 2, 0, PG(3) + 17 }, { 1, 0, PG(5) },
+		{ 1, 0, PG(63) }, { 1, 0, PG(64) }, { 1, 0, PG(65) + 2048 },
+		{ 2, 0, PG(100) }, { 1, 0, PG(127) }, { 1, 0, PG(129) + 4095 },
+	};
+	static const unsigned int dirty1[] = { 0, 1, 5, 63, 64, 65, 127, 129 };
+	static const struct dop phase2[] = {
+		{ 2, 0, PG(0) }, { 2, 0, PG(1) }, { 1, 0, PG(3) }, { 1, 0, PG(64) },
+		{ 1, 0, PG(128) }, { 2, 0, PG(129) },
+	};
+	static const unsigned int dirty2[] = { 3, 64, 128 };
+	static const struct dop phase3[] = { { 1, 0, PG(5) }, { 1, 0, PG(7) }, { 2, 0, PG(8) } };
+	static const unsigned int dirty3[] = { 5, 7 };
+	long slots = guest_cap(VMAIN_CAP_MAX_MEM_SLOTS);
+	struct vmain_dirty_log d;
+	struct vm *vm;
+	struct vcpu *vcpu = NULL;
+	__u64 bm[4];
+	unsigned int i, n;
+	int ret;
+
+	if (guest_cap(VMAIN_CAP_DIRTY_LOG) != 1) {
+		vm = vm_new_bare();
+		if (vm) {
+			void *mem = guest_alloc(PAGE, GUEST_ANON, NULL);
+
+			tap_errno(vm_set_region(vm, 0, VMAIN_MEM_LOG_DIRTY, 0, PAGE,
+						(uintptr_t)mem), EINVAL,
+				  "memory/dirty-log: without VMAIN_CAP_DIRTY_LOG the flag is rejected");
+			if (mem)
+				munmap(mem, PAGE);
+			vm_free(vm);
+		}
+		return;
+	}
+	vm = vm_new();
+	if (!vm)
+		return;
+	vcpu = vcpu_new(vm, 0);
+	if (!vcpu || vm_add_slot(vm, DIRTY_SLOT, DIRTY_GPA, DIRTY_PAGES * PAGE,
+				 VMAIN_MEM_LOG_DIRTY, GUEST_MEMFD))
+		goto out;
+
+	ret = get_log(vm->fd, DIRTY_SLOT, bm);
+	tap_ok(ret == 0, "memory/dirty-log: GET_DIRTY_LOG of a new logging slot");
+	n = 0;
+	for (i = 0; i < 3; i++)
+		n += (unsigned int)__builtin_popcountll(bm[i]);
+	tap_diag("a new slot's log had %u page(s) set", n);
+
+	if (!dirty_run(vcpu, phase1, sizeof(phase1) / sizeof(phase1[0]),
+		       "phase 1: the guest writes pages 0 1 5 63 64 65 127 129, reads 2 3 100"))
+		goto out;
+	check_log(vm, DIRTY_SLOT, dirty1, sizeof(dirty1) / sizeof(dirty1[0]),
+		  "the log is exactly the written pages (reads set nothing), 3 words written");
+	check_log(vm, DIRTY_SLOT, NULL, 0, "a second GET_DIRTY_LOG is empty");
+
+	memset((char *)vm_gpa(vm, PG(10)), 1, 64);	/* the host writes: not logged */
+	if (!dirty_run(vcpu, phase2, sizeof(phase2) / sizeof(phase2[0]),
+		       "phase 2: the guest writes pages 3 64 128, reads 0 1 129"))
+		goto out;
+	check_log(vm, DIRTY_SLOT, dirty2, sizeof(dirty2) / sizeof(dirty2[0]),
+		  "new writes show again, page 64 a second time; host writes do not");
+	check_log(vm, DIRTY_SLOT, NULL, 0, "and the log is empty again");
+
+	/* The module's own stores (string I/O) are logged too. */
+	if (!vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_dirty_ins))) {
+		static const unsigned int dirty_ins[] = { 20 };
+		unsigned int got = 0, exits = 0;
+		bool ok = true;
+
+		while (ok && got < 16 && exits++ < 16) {
+			struct vmain_run_io *io = &vcpu->run->exit.io;
+
+			ok = vcpu_run(vcpu) == 0 && vcpu->run->exit_reason == VMAIN_EXIT_IO &&
+			     io->direction == VMAIN_IO_IN && io->port == PORT_VAL &&
+			     io->size == 1 && io->count >= 1 && io->count <= 16 - got &&
+			     io_data(vcpu);
+			if (ok) {
+				memset(io_data(vcpu), 0x77, io->count);
+				got += io->count;
+			}
+		}
+		tap_ok(ok && got == 16, "memory/dirty-log: the guest's REP INSB of 16 bytes into page 20");
+		if (!ok)
+			tap_diag("  %s", exit_str(vcpu));
+		if (ok && expect_hlt(vcpu, GUEST_ANY_RIP, "the INS completed"))
+			check_log(vm, DIRTY_SLOT, dirty_ins, 1,
+				  "stores the module makes for the guest (string I/O) are logged: page 20");
+	}
+
+	/* Errors. */
+	tap_errno(get_log(vm->fd, GUEST_LOWMEM_SLOT, bm), EINVAL,
+		  "memory/dirty-log: GET_DIRTY_LOG of a slot without logging");
+	tap_errno(get_log(vm->fd, 7, bm), ENOENT,
+		  "memory/dirty-log: GET_DIRTY_LOG of a slot that does not exist");
+	tap_errno(get_log(vm->fd, (__u32)slots, bm), EINVAL,
+		  "memory/dirty-log: GET_DIRTY_LOG of slot VMAIN_CAP_MAX_MEM_SLOTS");
+	tap_errno(get_log(vm->fd, DIRTY_SLOT, NULL), EFAULT,
+		  "memory/dirty-log: GET_DIRTY_LOG with bitmap NULL");
+	tap_errno(get_log(vm->fd, DIRTY_SLOT, (void *)KERNEL_ADDR), EFAULT,
+		  "memory/dirty-log: GET_DIRTY_LOG with the bitmap at a kernel address");
+	tap_errno(ioctl(vm->fd, VMAIN_VM_GET_DIRTY_LOG, NULL), EFAULT,
+		  "memory/dirty-log: GET_DIRTY_LOG(NULL)");
+	memset(&d, 0, sizeof(d));
+	d.slot = DIRTY_SLOT;
+	d.bitmap = (uintptr_t)bm;
+	d.flags = 1;
+	tap_errno(ioctl(vm->fd, VMAIN_VM_GET_DIRTY_LOG, &d), EINVAL,
+		  "memory/dirty-log: GET_DIRTY_LOG with non-zero flags");
+	d.flags = 0;
+	for (i = 0; i < 2; i++) {
+		d.reserved[i] = 1;
+		tap_errno(ioctl(vm->fd, VMAIN_VM_GET_DIRTY_LOG, &d), EINVAL,
+			  "memory/dirty-log: GET_DIRTY_LOG with reserved[%u] non-zero", i);
+		d.reserved[i] = 0;
+	}
+
+	/* Logging turned on by a flag change of an existing slot. */
+	if (vm_del_slot(vm, DIRTY_SLOT) ||
+	    vm_add_slot(vm, DIRTY_SLOT, DIRTY_GPA, DIRTY_PAGES * PAGE, 0, GUEST_MEMFD))
+		goto out;
+	if (!dirty_run(vcpu, phase1, sizeof(phase1) / sizeof(phase1[0]),
+		       "without logging, the guest writes the slot"))
+		goto out;
+	if (!tap_ok(vm_set_region(vm, DIRTY_SLOT, VMAIN_MEM_LOG_DIRTY, DIRTY_GPA,
+				  DIRTY_PAGES * PAGE,
+				  (uintptr_t)vm->slots[DIRTY_SLOT].hva) == 0,
+		    "memory/dirty-log: turning on VMAIN_MEM_LOG_DIRTY of an existing slot"))
+		goto out;
+	get_log(vm->fd, DIRTY_SLOT, bm);
+	if (!dirty_run(vcpu, phase3, 3, "then the guest writes pages 5 and 7, reads page 8"))
+		goto out;
+	check_log(vm, DIRTY_SLOT, dirty3, 2,
+		  "exactly pages 5 (written before logging was on, already mapped) and 7");
+	if (tap_ok(vm_set_region(vm, DIRTY_SLOT, 0, DIRTY_GPA, DIRTY_PAGES * PAGE,
+				 (uintptr_t)vm->slots[DIRTY_SLOT].hva) == 0,
+		   "memory/dirty-log: turning logging off again"))
+		tap_errno(get_log(vm->fd, DIRTY_SLOT, bm), EINVAL,
+			  "memory/dirty-log: GET_DIRTY_LOG once logging is off");
+out:
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} cases[] = {
+		{ "memory/region-errors", test_region_errors },
+		{ "memory/readd", test_readd },
+		{ "memory/no-ram", test_no_ram },
+		{ "memory/bad-state", test_bad_state },
+		{ "memory/dirty-log", test_dirty_log },
+	};
+	unsigned int i;
+
+	guest_init(argc, argv, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!guest_want(cases[i].name))
+			continue;
+		guest_case(cases[i].name);
+		cases[i].fn();
+	}
+	if (guest_want("memory/munmap")) {
+		guest_case("memory/munmap");
+		test_unmap(false);
+	}
+	if (guest_want("memory/remap")) {
+		guest_case("memory/remap");
+		test_unmap(true);
+	}
+	close(guest_devfd);
+	return guest_done();
+}
