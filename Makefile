@@ -31,6 +31,9 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 
 # Test programs run inside the arenas.
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
+# Benchmarks run inside the arenas (make bench).
+BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
+
 # Test programs run on the host.
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode
 
@@ -41,7 +44,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 # Guest-execution tests (engine-neutral), run inside the arenas.
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors
 
-PROGS := $(BUILD)/monitor/vmain \
+PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
 	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
@@ -59,7 +62,7 @@ fuzz-decode:
 		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
 	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
 
-.PHONY: run all deps fuzz-decode deps-test kmod progs check check-host check-kmod check-svm check-vmx asan clean help
+.PHONY: run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx asan clean help
 
 all: deps kmod progs
 
@@ -102,6 +105,11 @@ $(BUILD)/tests/%: tests/%.c common/vmain.h tests/lib/tap.h $(wildcard tests/kmod
 
 asan:
 	$(MAKE) SANITIZE=1 progs
+
+# Benchmarks (results go to docs/perf.md by hand, with date and machine).
+bench: deps-test kmod progs
+	@echo "vmain: exit counts per guest operation, AMD-V arena (QEMU TCG)"
+	@scripts/arena-svm -q -f $(BUILD)/tests/bench -- $(BUILD)/tests/bench/exit-counts $(or $(BENCH_N),10000)
 
 # make check: host tests (sanitized builds), then the module in both arenas.
 # The main job.  Until the monitor boots guests (issue 5), it shows the
