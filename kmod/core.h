@@ -13,6 +13,12 @@
 
 /* dev.c: answers VMAIN_CHECK_CAP on both the device and a VM fd. */
 long vmain_check_cap(unsigned long cap);
+/* dev.c: read/write/llseek of every vmain fd (all -EINVAL). */
+ssize_t vmain_no_read(struct file *file, char __user *buf, size_t len,
+		      loff_t *pos);
+ssize_t vmain_no_write(struct file *file, const char __user *buf, size_t len,
+		       loff_t *pos);
+loff_t vmain_no_llseek(struct file *file, loff_t off, int whence);
 
 /* vm.c: the VM object and its fd. */
 long vmain_vm_create(struct file *devfile, void __user *uarg);

@@ -115,20 +115,23 @@ static long vmain_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
-/* The device carries no byte stream: read, write and seek are invalid. */
-static ssize_t vmain_dev_read(struct file *file, char __user *buf,
-			      size_t len, loff_t *pos)
+/*
+ * No fd of ours (device, VM, vCPU) carries a byte stream: read, write and
+ * seek are invalid on all of them.
+ */
+ssize_t vmain_no_read(struct file *file, char __user *buf, size_t len,
+		      loff_t *pos)
 {
 	return -EINVAL;
 }
 
-static ssize_t vmain_dev_write(struct file *file, const char __user *buf,
-			       size_t len, loff_t *pos)
+ssize_t vmain_no_write(struct file *file, const char __user *buf, size_t len,
+		       loff_t *pos)
 {
 	return -EINVAL;
 }
 
-static loff_t vmain_dev_llseek(struct file *file, loff_t off, int whence)
+loff_t vmain_no_llseek(struct file *file, loff_t off, int whence)
 {
 	return -EINVAL;
 }
@@ -140,9 +143,9 @@ static const struct file_operations vmain_dev_fops = {
 	.unlocked_ioctl	= vmain_dev_ioctl,
 	/* Every ioctl argument is layout-identical for 32-bit callers. */
 	.compat_ioctl	= compat_ptr_ioctl,
-	.read		= vmain_dev_read,
-	.write		= vmain_dev_write,
-	.llseek		= vmain_dev_llseek,
+	.read		= vmain_no_read,
+	.write		= vmain_no_write,
+	.llseek		= vmain_no_llseek,
 };
 
 /*

@@ -445,32 +445,15 @@ static int vcpu_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static ssize_t vcpu_read(struct file *file, char __user *buf, size_t len,
-			 loff_t *pos)
-{
-	return -EINVAL;
-}
-
-static ssize_t vcpu_write(struct file *file, const char __user *buf,
-			  size_t len, loff_t *pos)
-{
-	return -EINVAL;
-}
-
-static loff_t vcpu_llseek(struct file *file, loff_t off, int whence)
-{
-	return -EINVAL;
-}
-
 static const struct file_operations vcpu_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vcpu_release,
 	.unlocked_ioctl	= vcpu_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= vcpu_mmap,
-	.read		= vcpu_read,
-	.write		= vcpu_write,
-	.llseek		= vcpu_llseek,
+	.read		= vmain_no_read,
+	.write		= vmain_no_write,
+	.llseek		= vmain_no_llseek,
 };
 
 void vmain_vcpu_free(struct vmain_vcpu *vcpu)

@@ -160,31 +160,14 @@ static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
-static ssize_t vm_read(struct file *file, char __user *buf, size_t len,
-		       loff_t *pos)
-{
-	return -EINVAL;
-}
-
-static ssize_t vm_write(struct file *file, const char __user *buf,
-			size_t len, loff_t *pos)
-{
-	return -EINVAL;
-}
-
-static loff_t vm_llseek(struct file *file, loff_t off, int whence)
-{
-	return -EINVAL;
-}
-
 static const struct file_operations vm_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vm_release,
 	.unlocked_ioctl	= vm_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.read		= vm_read,
-	.write		= vm_write,
-	.llseek		= vm_llseek,
+	.read		= vmain_no_read,
+	.write		= vmain_no_write,
+	.llseek		= vmain_no_llseek,
 };
 
 /* Checks the arguments of VMAIN_CREATE_VM; the only input is the struct. */

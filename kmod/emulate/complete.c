@@ -21,6 +21,16 @@ void vmain_internal_error(struct vmain_vcpu *vcpu, u32 suberror,
 	run->exit.internal.data[3] = d3;
 }
 
+int emul_undecodable(struct emul *e, const u8 *bytes, unsigned int len)
+{
+	u64 first8 = 0;
+
+	memcpy(&first8, bytes, min(len, 8U));
+	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 3, e->g.rip,
+			     first8, 0, 0);
+	return 0;
+}
+
 static int msr_complete(struct vmain_vcpu *vcpu, bool read)
 {
 	struct vmain_run_msr *m = &vcpu->run->exit.msr;

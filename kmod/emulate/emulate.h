@@ -46,6 +46,12 @@ void emul_write_gpr(struct emul *e, unsigned int reg, bool high8,
 u64 emul_read_gpr(const struct emul *e, unsigned int reg, bool high8,
 		  unsigned int size);
 
+/*
+ * complete.c: ends the RUN with VMAIN_INTERNAL_EMULATION for an
+ * instruction that cannot be emulated here (rip, first bytes); returns 0.
+ */
+int emul_undecodable(struct emul *e, const u8 *bytes, unsigned int len);
+
 /* io.c: the next RUN after an IN (string false) or INS exit. */
 int vmain_io_complete(struct vmain_vcpu *vcpu, bool string);
 /* mmio.c: the next RUN after an MMIO read exit. */

@@ -73,16 +73,6 @@ static void io_string_advance(struct emul *e, unsigned int reg, unsigned int siz
 	e->g.rip = next_rip;
 }
 
-static int io_string_undecodable(struct emul *e, const u8 *bytes, unsigned int len)
-{
-	u64 first8 = 0;
-
-	memcpy(&first8, bytes, min(len, 8U));
-	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 3, e->g.rip,
-			     first8, 0, 0);
-	return 0;
-}
-
 static int io_string(struct emul *e, const struct vmain_io_exit *io)
 {
 	struct vmain_vcpu *vcpu = e->vcpu;
@@ -104,10 +94,10 @@ static int io_string(struct emul *e, const struct vmain_io_exit *io)
 
 		ret = emul_fetch(e, bytes, &len);
 		if (ret)
-			return ret > 0 ? 1 : io_string_undecodable(e, bytes, 0);
+			return ret > 0 ? 1 : emul_undecodable(e, bytes, 0);
 		ret = x86_decode(bytes, len, emul_mode(e), &insn);
 		if (ret || insn.op != (io->in ? X86_OP_INS : X86_OP_OUTS))
-			return io_string_undecodable(e, bytes, len);
+			return emul_undecodable(e, bytes, len);
 		addr_size = insn.addrsize;
 		seg = insn.seg;
 		mask = addr_mask(addr_size);

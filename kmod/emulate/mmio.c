@@ -12,16 +12,6 @@
  */
 #include "emulate.h"
 
-static int mmio_unsupported(struct emul *e, const u8 *bytes, unsigned int len)
-{
-	u64 first8 = 0;
-
-	memcpy(&first8, bytes, min(len, 8U));
-	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 3, e->g.rip,
-			     first8, 0, 0);
-	return 0;
-}
-
 int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		    const u8 *insn_bytes, unsigned int insn_len)
 {
@@ -49,7 +39,7 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	}
 	ret = x86_decode(bytes, len, emul_mode(&e), &insn);
 	if (ret)
-		return mmio_unsupported(&e, bytes, len);
+		return emul_undecodable(&e, bytes, len);
 	high8 = insn.flags & X86_INSN_HIGH_BYTE;
 
 	switch (insn.op) {
@@ -70,11 +60,11 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		store = false;
 		break;
 	default:
-		return mmio_unsupported(&e, bytes, len);
+		return emul_undecodable(&e, bytes, len);
 	}
 	/* The fault and the instruction must agree on the direction. */
 	if (store != write || !insn.memsize || insn.memsize > 8)
-		return mmio_unsupported(&e, bytes, len);
+		return emul_undecodable(&e, bytes, len);
 
 	run->exit_reason = VMAIN_EXIT_MMIO;
 	memset(&run->exit.mmio, 0, sizeof(run->exit.mmio));

@@ -39,10 +39,10 @@ static inline int test_create_vm(int devfd, uint64_t seed)
 	return ioctl(devfd, VMAIN_CREATE_VM, &args);
 }
 
-/* The module's count of live VMs (/sys/class/misc/vm-main/vms), or -1. */
-static inline long test_live_vms(void)
+/* The number a sysfs file holds, or -1. */
+static inline long test_read_number(const char *path)
 {
-	FILE *f = fopen("/sys/class/misc/vm-main/vms", "r");
+	FILE *f = fopen(path, "r");
 	long n = -1;
 
 	if (!f)
@@ -51,6 +51,12 @@ static inline long test_live_vms(void)
 		n = -1;
 	fclose(f);
 	return n;
+}
+
+/* The module's count of live VMs (/sys/class/misc/vm-main/vms), or -1. */
+static inline long test_live_vms(void)
+{
+	return test_read_number("/sys/class/misc/vm-main/vms");
 }
 
 /* A /proc/meminfo field in KiB, or -1. */
@@ -76,15 +82,7 @@ static inline long test_meminfo(const char *field)
 /* The module's reference count (/sys/module/vmain/refcnt), or -1. */
 static inline long test_module_refs(void)
 {
-	FILE *f = fopen("/sys/module/vmain/refcnt", "r");
-	long n = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
+	return test_read_number("/sys/module/vmain/refcnt");
 }
 
 #endif

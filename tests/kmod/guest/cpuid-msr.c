@@ -123,26 +123,12 @@ static struct vcpu *vcpu;
 
 static bool boot(const unsigned char *start, const unsigned char *end)
 {
-	vm = vm_new();
-	if (!vm)
-		return false;
-	vcpu = vcpu_new(vm, 0);
-	if (!vcpu || vcpu_start(vcpu, GUEST_LONG64, start, end)) {
-		vcpu_free(vcpu);
-		vm_free(vm);
-		vm = NULL;
-		vcpu = NULL;
-		return false;
-	}
-	return true;
+	return guest_boot(&vm, &vcpu, GUEST_LONG64, start, end);
 }
 
 static void shutdown_vm(void)
 {
-	vcpu_free(vcpu);
-	vm_free(vm);
-	vcpu = NULL;
-	vm = NULL;
+	guest_shutdown(&vm, &vcpu);
 }
 
 /* ------------------------------------------------------------------ */

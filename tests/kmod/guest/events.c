@@ -155,26 +155,12 @@ static struct vcpu *vcpu;
 static bool boot(enum guest_mode mode, const unsigned char *start,
 		 const unsigned char *end)
 {
-	vm = vm_new();
-	if (!vm)
-		return false;
-	vcpu = vcpu_new(vm, 0);
-	if (!vcpu || vcpu_start(vcpu, mode, start, end)) {
-		vcpu_free(vcpu);
-		vm_free(vm);
-		vm = NULL;
-		vcpu = NULL;
-		return false;
-	}
-	return true;
+	return guest_boot(&vm, &vcpu, mode, start, end);
 }
 
 static void shutdown_vm(void)
 {
-	vcpu_free(vcpu);
-	vm_free(vm);
-	vcpu = NULL;
-	vm = NULL;
+	guest_shutdown(&vm, &vcpu);
 }
 
 static int interrupt(struct vcpu *v, __u32 vector)

@@ -1226,3 +1226,25 @@ int guest_frame_set_rip(struct vcpu *v, __u64 rip)
 	vm_write(v->vm, f.gpa + GUEST_FRAME_RIP * f.width, &rip, f.width);
 	return 0;
 }
+
+bool guest_boot(struct vm **vm, struct vcpu **vcpu, enum guest_mode mode,
+		const unsigned char *start, const unsigned char *end)
+{
+	*vm = vm_new();
+	if (!*vm)
+		return false;
+	*vcpu = vcpu_new(*vm, 0);
+	if (!*vcpu || vcpu_start(*vcpu, mode, start, end)) {
+		guest_shutdown(vm, vcpu);
+		return false;
+	}
+	return true;
+}
+
+void guest_shutdown(struct vm **vm, struct vcpu **vcpu)
+{
+	vcpu_free(*vcpu);
+	vm_free(*vm);
+	*vcpu = NULL;
+	*vm = NULL;
+}

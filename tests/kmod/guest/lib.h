@@ -177,6 +177,15 @@ bool guest_want(const char *casename);
  * unit: the lines lib.c prints are counted in lib.c's copy.  guest_done()
  * adds them to the caller's and returns tap_done(); tests end with it.
  */
+/*
+ * A fresh VM with low RAM and one vCPU 0 started in `mode` at the code
+ * [start, end); false (and nothing left allocated) if that failed.
+ */
+bool guest_boot(struct vm **vm, struct vcpu **vcpu, enum guest_mode mode,
+		const unsigned char *start, const unsigned char *end);
+/* Frees what guest_boot() made and clears both pointers. */
+void guest_shutdown(struct vm **vm, struct vcpu **vcpu);
+
 void guest_lib_counts(unsigned int *passed, unsigned int *failed);
 static inline int guest_done(void)
 {
