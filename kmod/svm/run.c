@@ -164,7 +164,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmain_run *run = vcpu->run;
 	struct svm_cpu *sc;
-	u64 host_xcr0;
+	u64 host_xcr0, guest_xcr0;
 	int cpu, ret;
 
 	/* An open window that userspace asked about: report, don't enter. */
@@ -201,8 +201,16 @@ int svm_run(struct vmain_vcpu *vcpu)
 	vmain_svm_enter(svm->vmcb_pa, svm->gprs, sc->host_vmcb_pa);
 	raw_local_irq_disable();
 
-	if (vcpu->xcr0 != host_xcr0)
+	/*
+	 * XCR0 is not part of the world switch: what is loaded now is the
+	 * guest's.  Read it back rather than trust our copy: XSETBV is
+	 * intercepted, but an emulator may not honour that intercept (QEMU
+	 * TCG does not), and the host must get its own XCR0 back regardless.
+	 */
+	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (guest_xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	vcpu->xcr0 = guest_xcr0;
 	/* #VMEXIT leaves DR7 at its reset value: give the host its own back. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();

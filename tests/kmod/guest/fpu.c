@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fpu.c - the guest's x87/SSE state and XCR0 (VMAIN_VCPU_GET/SET_FPU,
+ * guest XSETBV).
+ *
+ *   fpu/xmm       SET_FPU puts a value in XMM0 that the guest reads (movq
+ *                 to RAX, OUT), the guest writes XMM1, GET_FPU shows it
+ *   fpu/xsetbv    guest XSETBV of x87|SSE works and GET_FPU reports the
+ *                 new XCR0; XSETBV without x87 raises #GP
+ *   fpu/errors    SET_FPU: XCR0 without x87, with bits the host lacks,
+ *                 AVX without SSE, non-zero flags/reserved: EINVAL;
+ *                 bad pointers: EFAULT
+ */
+#include "lib.h"
+
+#define PORT_XMM	0xf1
+#define XCR0_X87	1ULL
+#define XCR0_SSE	2ULL
+#define XCR0_AVX	4ULL
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXSAVE	(1ULL << 18)
+/* FXSAVE layout (SDM Vol. 1, 10.5.1): XMMn at byte 160 + 16 * n. */
+#define XMM_OFFSET(n)	(160 + 16 * (n))
+
+GUEST_CODE(gl_xmm);
+GUEST_LABEL(gl_xmm_hlt);
+GUEST_CODE(gl_xsetbv);
+GUEST_LABEL(gl_xsetbv_hlt);
+
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_xmm_start:\n"
+    "	movq %xmm0, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_XMM) "\n"
+    "	shr $32, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_XMM) "\n"
+    "	mov $0x1122334455667788, %rax\n"
+    "	movq %rax, %xmm1\n"
+    "	hlt\n"
+    "gl_xmm_hlt:\n"
+    "gl_xmm_end:\n"
+    "gl_xsetbv_start:\n"
+    "	xor %ecx, %ecx\n"
+    "	xor %edx, %edx\n"
+    "	mov $3, %eax\n"
+    "	xsetbv\n"
+    "	xor %ecx, %ecx\n"
+    "	xgetbv\n"
+    "	out %eax, $" GUEST_STR(PORT_XMM) "\n"
+    "	hlt\n"
+    "gl_xsetbv_hlt:\n"
+    "	xor %ecx, %ecx\n"
+    "	xor %edx, %edx\n"
+    "	mov $2, %eax\n"		/* SSE without x87: #GP */
+    "	xsetbv\n"
+    "	hlt\n"
+    "gl_xsetbv_end:\n"
+    GUEST_ASM_END);
+
+static struct vm *vm;
+static struct vcpu *vcpu;
+
+static bool boot_sse(const unsigned char *start, const unsigned char *end,
+		     __u64 cr4_bits)
+{
+	struct vmain_sregs s;
+
+	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, start, end))
+		return false;
+	if (vcpu_get_sregs(vcpu, &s))
+		return false;
+	s.cr4 |= cr4_bits;
+	s.cr0 &= ~(1ULL << 2);	/* EM clear: SSE instructions execute */
+	return vcpu_set_sregs(vcpu, &s) == 0;
+}
+
+static bool get_fpu(struct vmain_fpu *f)
+{
+	memset(f, 0, sizeof(*f));
+	return tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_GET_FPU, f) == 0, "%s: GET_FPU",
+		      guest_case_name());
+}
+
+static void test_xmm(void)
+{
+	static struct vmain_fpu f;
+	__u64 v = 0xdeadbeefcafef00dULL, got = 0;
+
+	if (!tap_ok(boot_sse(GUEST_SNIPPET(gl_xmm), CR4_OSFXSR), "%s: 64-bit guest with SSE",
+		    guest_case_name()) || !get_fpu(&f))
+		goto out;
+	memcpy((char *)f.xsave + XMM_OFFSET(0), &v, sizeof(v));
+	/*
+	 * XSTATE_BV (the XSAVE header at byte 512) says which components the
+	 * image holds; a clear SSE bit would load XMM in its init state (SDM
+	 * Vol. 1, 13.8.1).
+	 */
+	f.xsave[512 / 4] |= XCR0_X87 | XCR0_SSE;
+	f.xcr0 = XCR0_X87 | XCR0_SSE;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &f) == 0,
+		    "%s: SET_FPU with XMM0 = %#llx, XCR0 = x87|SSE", guest_case_name(),
+		    (unsigned long long)v))
+		goto out;
+	if (!expect_out(vcpu, PORT_XMM, 4, (__u32)v, "the guest reads XMM0's low half") ||
+	    !expect_out(vcpu, PORT_XMM, 4, (__u32)(v >> 32), "the guest reads XMM0's high half") ||
+	    !expect_hlt(vcpu, vcpu_code_rip(vcpu, GUEST_OFF(gl_xmm, gl_xmm_hlt)),
+			"the guest wrote XMM1"))
+		goto out;
+	if (!get_fpu(&f))
+		goto out;
+	memcpy(&got, (char *)f.xsave + XMM_OFFSET(1), sizeof(got));
+	tap_ok(got == 0x1122334455667788ULL, "%s: GET_FPU shows the guest's XMM1 (%#llx)",
+	       guest_case_name(), (unsigned long long)got);
+	memcpy(&got, (char *)f.xsave + XMM_OFFSET(0), sizeof(got));
+	tap_ok(got == v, "%s: XMM0 kept its value across exits", guest_case_name());
+	tap_ok(f.xcr0 == (XCR0_X87 | XCR0_SSE), "%s: GET_FPU reports XCR0 = x87|SSE",
+	       guest_case_name());
+out:
+	guest_shutdown(&vm, &vcpu);
+}
+
+static void test_xsetbv(void)
+{
+	static struct vmain_fpu f;
+
+	if (!tap_ok(boot_sse(GUEST_SNIPPET(gl_xsetbv), CR4_OSFXSR | CR4_OSXSAVE),
+		    "%s: 64-bit guest with CR4.OSXSAVE", guest_case_name()))
+		goto out;
+	if (!expect_out(vcpu, PORT_XMM, 4, 3, "after XSETBV(x87|SSE), XGETBV reads 3") ||
+	    !expect_hlt(vcpu, vcpu_code_rip(vcpu, GUEST_OFF(gl_xsetbv, gl_xsetbv_hlt)),
+			"XSETBV(x87|SSE) completes"))
+		goto out;
+	if (get_fpu(&f))
+		tap_ok(f.xcr0 == (XCR0_X87 | XCR0_SSE), "%s: the guest's XCR0 is x87|SSE (%#llx)",
+		       guest_case_name(), (unsigned long long)f.xcr0);
+	expect_vector(vcpu, 13, "XSETBV(SSE without x87) raises #GP");
+out:
+	guest_shutdown(&vm, &vcpu);
+}
+
+static void test_errors(void)
+{
+	static struct vmain_fpu f, bad;
+
+	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_xmm)) || !get_fpu(&f))
+		goto out;
+	bad = f;
+	bad.xcr0 = XCR0_SSE;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &bad), EINVAL, "%s: XCR0 without x87",
+		  guest_case_name());
+	bad = f;
+	bad.xcr0 = XCR0_X87 | (1ULL << 63);
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &bad), EINVAL,
+		  "%s: XCR0 with a bit the host does not enable", guest_case_name());
+	bad = f;
+	bad.xcr0 = XCR0_X87 | XCR0_AVX;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &bad), EINVAL, "%s: AVX without SSE",
+		  guest_case_name());
+	bad = f;
+	bad.flags = 1;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &bad), EINVAL, "%s: non-zero flags",
+		  guest_case_name());
+	bad = f;
+	bad.reserved[5] = 1;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &bad), EINVAL, "%s: non-zero reserved",
+		  guest_case_name());
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, NULL), EFAULT, "%s: SET_FPU(NULL)",
+		  guest_case_name());
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_GET_FPU, NULL), EFAULT, "%s: GET_FPU(NULL)",
+		  guest_case_name());
+	tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &f) == 0,
+	       "%s: the image GET_FPU gave is accepted back", guest_case_name());
+out:
+	guest_shutdown(&vm, &vcpu);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} cases[] = {
+		{ "fpu/xmm", test_xmm },
+		{ "fpu/xsetbv", test_xsetbv },
+		{ "fpu/errors", test_errors },
+	};
+	unsigned int i;
+
+	guest_init(argc, argv, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!guest_want(cases[i].name))
+			continue;
+		guest_case(cases[i].name);
+		cases[i].fn();
+	}
+	close(guest_devfd);
+	return guest_done();
+}
