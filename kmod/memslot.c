@@ -157,7 +157,8 @@ long vmain_memslot_set(struct vmain_vm *vm, void __user *uarg)
 		    cur->uaddr != r.userspace_addr)
 			goto out_unlock;
 	} else {
-		ret = -EEXIST;
+		/* An overlap is a bad argument like the others (EINVAL). */
+		ret = -EINVAL;
 		for (i = 0; i < VMAIN_MAX_MEM_SLOTS; i++) {
 			struct vmain_memslot *o = slots->slot[i];
 

@@ -3,7 +3,7 @@
  * memory.c - memory slots and what the guest sees of them:
  *
  *   memory/region-errors  SET_MEMORY_REGION error cases, one check each
- *                         (EINVAL, EEXIST for overlap, EFAULT, ENOENT),
+ *                         (EINVAL, also for overlap; EFAULT, ENOENT),
  *                         flag changes, delete and re-add
  *   memory/readd          the guest sees a slot, MMIO once it is deleted,
  *                         the new memory once it is added again
@@ -186,13 +186,13 @@ static void test_region_errors(void)
 	       "memory/region-errors: slot 1 right after it (adjacent is fine)");
 	tap_ok(region(vm->fd, (__u32)slots - 1, 0, top - 0x1000, 0x1000, buf + 0x20000) == 0,
 	       "memory/region-errors: the last slot, ending exactly at 2^%ld", bits);
-	tap_errno(region(vm->fd, 2, 0, 0x8000, 0x10000, buf + 0x20000), EEXIST,
+	tap_errno(region(vm->fd, 2, 0, 0x8000, 0x10000, buf + 0x20000), EINVAL,
 		  "memory/region-errors: overlapping the start of slot 0");
-	tap_errno(region(vm->fd, 2, 0, 0x1f000, 0x2000, buf + 0x20000), EEXIST,
+	tap_errno(region(vm->fd, 2, 0, 0x1f000, 0x2000, buf + 0x20000), EINVAL,
 		  "memory/region-errors: straddling slots 0 and 1");
-	tap_errno(region(vm->fd, 2, 0, 0x14000, 0x1000, buf + 0x20000), EEXIST,
+	tap_errno(region(vm->fd, 2, 0, 0x14000, 0x1000, buf + 0x20000), EINVAL,
 		  "memory/region-errors: inside slot 0");
-	tap_errno(region(vm->fd, 2, 0, 0, 0x40000, buf), EEXIST,
+	tap_errno(region(vm->fd, 2, 0, 0, 0x40000, buf), EINVAL,
 		  "memory/region-errors: containing slots 0 and 1");
 	tap_ok(region(vm->fd, 2, 0, 0x30000, 0x1000, buf + 0x30000) == 0,
 	       "memory/region-errors: slot 2 sharing host memory with nothing, after slot 1");
