@@ -42,7 +42,7 @@ X86_SRCS := common/x86/decode.c common/x86/modrm.c common/x86/describe.c
 X86_HDRS := $(wildcard common/x86/*.h)
 
 # Guest-execution tests (engine-neutral), run inside the arenas.
-GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors
+GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
 PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
