@@ -35,7 +35,13 @@ KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 
 # Test programs run on the host.
-HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode
+HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
+	      devices/pio-test devices/serial8250-test devices/cmos_rtc-test devices/i8042-test
+
+# The monitor's device models (monitor/devices/) and their host tests.
+DEVICE_SRCS := monitor/devices/pio.c monitor/devices/serial8250.c \
+	       monitor/devices/cmos_rtc.c monitor/devices/i8042.c
+DEVICE_HDRS := $(DEVICE_SRCS:.c=.h)
 
 # The x86 decoder (common/x86/), shared with vmain.ko, and its host tests.
 X86_SRCS := common/x86/decode.c common/x86/modrm.c common/x86/describe.c
@@ -93,6 +99,10 @@ $(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.
 
 $(BUILD)/tests/decode/fuzz-decode: ALL_CFLAGS += -DFUZZ_STANDALONE
 
+$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(DEVICE_SRCS) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
 	@mkdir -p $(dir $@)
@@ -121,11 +131,11 @@ run: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/monitor/*.t
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/monitor/*.t
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * devices/i8042.h - just enough of the PC's 8042 keyboard controller at
+ * ports 0x60 (data) and 0x64 (status/command) for Linux to probe it and
+ * to reset the machine through it.  No keyboard or mouse is attached.
+ *
+ * Linux guests should boot with "i8042.noaux i8042.nomux i8042.nopnp
+ * i8042.dumbkbd" (as Firecracker does) so that no PS/2 device is probed.
+ *
+ * Not thread-safe: the caller serialises the io callbacks.
+ */
+#ifndef VMAIN_MONITOR_DEVICES_I8042_H
+#define VMAIN_MONITOR_DEVICES_I8042_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/pio.h"
+
+#define I8042_DATA_PORT		0x60
+#define I8042_CMD_PORT		0x64
+
+struct i8042_ops {
+	/* The guest pulsed the CPU reset line (command 0xFE and kin). */
+	void (*reset)(void *opaque);
+};
+
+struct i8042 {
+	struct i8042_ops ops;
+	void *opaque;
+	uint8_t status;		/* the status register */
+	uint8_t ctr;		/* the controller command byte */
+	uint8_t outb;		/* output buffer (valid while status OBF) */
+	uint8_t pending;	/* a command waiting for its data byte, or 0 */
+	uint8_t outport;	/* the output port (bit 0 = reset, 1 = A20) */
+};
+
+void i8042_init(struct i8042 *kbc, const struct i8042_ops *ops, void *opaque);
+
+/*
+ * The device's io function, with port_offset relative to 0x60: 0 is the
+ * data port, 4 the status/command port; other offsets are not the
+ * 8042's (-EINVAL).  Accesses wider than a byte act on the addressed
+ * port's register in the low byte; the other bytes are other ports,
+ * which read 0xff and are not written.
+ */
+int i8042_io(void *opaque, uint16_t port_offset, unsigned size, bool write,
+	     uint32_t *data);
+
+/* Bus callbacks (pio_io_fn) for the one-port regions 0x60 and 0x64. */
+int i8042_data_io(void *opaque, uint16_t port_offset, unsigned size,
+		  bool write, uint32_t *data);
+int i8042_cmd_io(void *opaque, uint16_t port_offset, unsigned size,
+		 bool write, uint32_t *data);
+
+/* Claims 0x60 and 0x64 (not 0x61-0x63, which are other devices'). */
+int i8042_register(struct i8042 *kbc, struct pio_bus *bus);
+
+#endif
