@@ -8,30 +8,9 @@
 #   - cross-check.sh: instruction lengths against GNU as.
 # The two programs are built by make (with ASan/UBSan in build-asan/ when
 # that exists, as in make check).
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-n=0
-relay() { # relay NAME FILE: renumber the "ok - "/"not ok - " lines of FILE
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) n=$((n + 1)); echo "ok $n - ${line#ok - }" ;;
-		"not ok - "*) n=$((n + 1)); echo "not ok $n - ${line#not ok - }" ;;
-		"ok "[0-9]*|"not ok "[0-9]*) # numbered: drop the number
-			st=${line%%ok *}ok; rest=${line#"$st" }
-			rest=${rest#"${rest%%[!0-9]*}"}
-			n=$((n + 1)); echo "$st $n$rest" ;;
-		"1.."*) ;;
-		*) echo "# $1: ${line#\# }" ;;
-		esac
-	done <"$2"
-}
-prog() { # prog NAME: the built program, sanitized build preferred
-	for b in build-asan build; do
-		[ -x "$top/$b/tests/decode/$1" ] && { echo "$top/$b/tests/decode/$1"; return; }
-	done
-}
+. "$(dirname "$0")/../lib/tap-relay.sh"
 
-p=$(prog decode-test)
+p=$(prog decode decode-test)
 if [ -n "$p" ]; then
 	"$p" >"$tmp/unit" 2>&1; rc=$?
 	relay decode-test "$tmp/unit"
@@ -40,7 +19,7 @@ else
 	n=$((n + 1)); echo "not ok $n - build/tests/decode/decode-test is not built (run make)"
 fi
 
-p=$(prog fuzz-decode)
+p=$(prog decode fuzz-decode)
 if [ -n "$p" ]; then
 	"$p" -n "${FUZZ_DECODE_ITERS:-1000000}" -s 1 >"$tmp/fuzz" 2>&1; rc=$?
 	relay fuzz-decode "$tmp/fuzz"

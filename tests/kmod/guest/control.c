@@ -71,16 +71,7 @@ static void on_usr1(int sig)
 static bool boot(struct vm **vm, struct vcpu **vcpu, const unsigned char *start,
 		 const unsigned char *end)
 {
-	*vm = vm_new();
-	if (!*vm)
-		return false;
-	*vcpu = vcpu_new(*vm, 0);
-	if (!*vcpu || vcpu_start(*vcpu, GUEST_LONG64, start, end)) {
-		vcpu_free(*vcpu);
-		vm_free(*vm);
-		return false;
-	}
-	return true;
+	return guest_boot(vm, vcpu, GUEST_LONG64, start, end);
 }
 
 static __u64 counter(struct vm *vm)

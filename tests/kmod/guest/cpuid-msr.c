@@ -856,10 +856,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} cases[] = {
+	static const struct guest_test tests[] = {
 		{ "cpuid/guest", test_cpuid_guest },
 		{ "cpuid/ioctl", test_cpuid_ioctl },
 		{ "msr/kernel", test_msr_kernel },
@@ -867,15 +864,9 @@ int main(int argc, char **argv)
 		{ "msr/user", test_msr_user },
 		{ "msr/ioctl", test_msr_ioctl },
 	};
-	unsigned int i;
 
 	guest_init(argc, argv, 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (!guest_want(cases[i].name))
-			continue;
-		guest_case(cases[i].name);
-		cases[i].fn();
-	}
+	guest_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	close(guest_devfd);
 	return guest_done();
 }

@@ -175,23 +175,14 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} cases[] = {
+	static const struct guest_test tests[] = {
 		{ "fpu/xmm", test_xmm },
 		{ "fpu/xsetbv", test_xsetbv },
 		{ "fpu/errors", test_errors },
 	};
-	unsigned int i;
 
 	guest_init(argc, argv, 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (!guest_want(cases[i].name))
-			continue;
-		guest_case(cases[i].name);
-		cases[i].fn();
-	}
+	guest_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	close(guest_devfd);
 	return guest_done();
 }

@@ -1248,3 +1248,15 @@ void guest_shutdown(struct vm **vm, struct vcpu **vcpu)
 	*vcpu = NULL;
 	*vm = NULL;
 }
+
+void guest_run_tests(const struct guest_test *tests, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!guest_want(tests[i].name))
+			continue;
+		guest_case(tests[i].name);
+		tests[i].fn();
+	}
+}

@@ -177,6 +177,15 @@ bool guest_want(const char *casename);
  * unit: the lines lib.c prints are counted in lib.c's copy.  guest_done()
  * adds them to the caller's and returns tap_done(); tests end with it.
  */
+/* A named test case: runs when its name passes the command-line filter. */
+struct guest_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Runs every case of tests[] the command line selects (guest_want). */
+void guest_run_tests(const struct guest_test *tests, size_t n);
+
 /*
  * A fresh VM with low RAM and one vCPU 0 started in `mode` at the code
  * [start, end); false (and nothing left allocated) if that failed.

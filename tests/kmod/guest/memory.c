@@ -791,25 +791,16 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} cases[] = {
+	static const struct guest_test tests[] = {
 		{ "memory/region-errors", test_region_errors },
 		{ "memory/readd", test_readd },
 		{ "memory/no-ram", test_no_ram },
 		{ "memory/bad-state", test_bad_state },
 		{ "memory/dirty-log", test_dirty_log },
 	};
-	unsigned int i;
 
 	guest_init(argc, argv, 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (!guest_want(cases[i].name))
-			continue;
-		guest_case(cases[i].name);
-		cases[i].fn();
-	}
+	guest_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	if (guest_want("memory/munmap")) {
 		guest_case("memory/munmap");
 		test_unmap(false);

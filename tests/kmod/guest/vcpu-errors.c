@@ -91,16 +91,7 @@ asm(GUEST_ASM_BEGIN(".code64")
 static bool boot(struct vm **vm, struct vcpu **vcpu, const unsigned char *start,
 		 const unsigned char *end)
 {
-	*vm = vm_new();
-	if (!*vm)
-		return false;
-	*vcpu = vcpu_new(*vm, 0);
-	if (!*vcpu || vcpu_start(*vcpu, GUEST_LONG64, start, end)) {
-		vcpu_free(*vcpu);
-		vm_free(*vm);
-		return false;
-	}
-	return true;
+	return guest_boot(vm, vcpu, GUEST_LONG64, start, end);
 }
 
 static void test_create(void)
@@ -673,10 +664,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} cases[] = {
+	static const struct guest_test tests[] = {
 		{ "vcpu/create", test_create },
 		{ "vcpu/mmap", test_mmap },
 		{ "vcpu/initial-state", test_initial_state },
@@ -687,15 +675,9 @@ int main(int argc, char **argv)
 		{ "vcpu/exit-count", test_exit_count },
 		{ "vcpu/set-regs-discards", test_set_regs_discards },
 	};
-	unsigned int i;
 
 	guest_init(argc, argv, 100);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (!guest_want(cases[i].name))
-			continue;
-		guest_case(cases[i].name);
-		cases[i].fn();
-	}
+	guest_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	close(guest_devfd);
 	return guest_done();
 }

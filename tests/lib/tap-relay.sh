@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/lib/tap-relay.sh - for .t scripts that run host test programs and
+# relay their TAP as one stream.  Sourced by sh; sets top, tmp and n.
+#   relay NAME FILE   renumber the ok/not ok lines of FILE into the stream
+#   prog DIR NAME     the built program tests/DIR/NAME, sanitized preferred
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+n=0
+relay() {
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) n=$((n + 1)); echo "ok $n - ${line#ok - }" ;;
+		"not ok - "*) n=$((n + 1)); echo "not ok $n - ${line#not ok - }" ;;
+		"ok "[0-9]*|"not ok "[0-9]*) # numbered: drop the number
+			st=${line%%ok *}ok; rest=${line#"$st" }
+			rest=${rest#"${rest%%[!0-9]*}"}
+			n=$((n + 1)); echo "$st $n$rest" ;;
+		"1.."*) ;;
+		*) echo "# $1: ${line#\# }" ;;
+		esac
+	done <"$2"
+}
+prog() {
+	for b in build-asan build; do
+		[ -x "$top/$b/tests/$1/$2" ] && { echo "$top/$b/tests/$1/$2"; return; }
+	done
+}
