@@ -31,6 +31,10 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 
 # Test programs run inside the arenas.
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
+# The monitor's backends, tested inside the SVM arena with kvm_amd.
+HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c monitor/hv/vmain-dev.c
+MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test
+
 # Benchmarks run inside the arenas (make bench).
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 
@@ -50,7 +54,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 # Guest-execution tests (engine-neutral), run inside the arenas.
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
-PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) \
+PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
 	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
@@ -98,6 +102,10 @@ $(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(X86_SRCS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/decode/fuzz-decode: ALL_CFLAGS += -DFUZZ_STANDALONE
+
+$(BUILD)/tests/monitor/%: tests/monitor/%.c $(HV_SRCS) $(wildcard monitor/hv/*.h) common/vmain.h tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(HV_SRCS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)

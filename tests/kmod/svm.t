@@ -19,8 +19,9 @@ arena_tap arena-svm "CPU without SVM: CREATE_VM is ENODEV" \
 arena_tap arena-svm "SVM without nested paging: CREATE_VM is ENODEV" \
 	-c max,-la57,-npt -f "$KBIN" -- "$KBIN/errno" --expect-nohw
 
-arena_tap arena-svm "KVM (kvm_amd) owns AMD-V: CREATE_VM is EBUSY" \
-	-M kvm_amd -f "$KBIN" -- "$KBIN/errno" --expect-owned
+arena_tap arena-svm "KVM (kvm_amd) owns AMD-V: CREATE_VM is EBUSY; the monitor's vmain and KVM backends" \
+	-M kvm_amd -f "$KBIN" -f "$TOP/build/tests/monitor/hv-test" -f "$TOP/tests/kmod" -- \
+	"$TOP/tests/kmod/run-in-guest.sh" "$KBIN/errno --expect-owned" "$TOP/build/tests/monitor/hv-test"
 
 arena_tap arena-svm "AMD-V on only while a VM exists, across CPU hot-unplug (EFER.SVME via msr)" \
 	-M msr -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/hwstate.sh" "$KBIN"

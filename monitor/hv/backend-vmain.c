@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hv/backend-vmain.c - the vmain.ko backend (/dev/vm-main, docs/abi.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "hv/hv.h"
+#include "hv/vmain-dev.h"
+
+/*
+ * CREATE_VM's EBUSY has two causes (docs/abi.md): this UUID is live, or
+ * another hypervisor holds the hardware.  A VM with a fresh random UUID
+ * tells them apart: -EEXIST for the first, -EBUSY for the second.
+ */
+static int vmain_busy_cause(int sysfd)
+{
+	uint8_t probe[16];
+	int fd;
+
+	if (getrandom(probe, sizeof(probe), 0) != sizeof(probe))
+		return -EBUSY;
+	probe[6] = (probe[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
+	probe[8] = (probe[8] & 0x3f) | 0x80;
+	fd = vmain_dev_create_vm(sysfd, probe);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return -EEXIST;
+}
+
+static int vmain_vm_create(struct hv_vm *vm, const uint8_t uuid[16],
+			   char *why, size_t whylen)
+{
+	int ret;
+
+	ret = vmain_dev_open(0);
+	if (ret < 0) {
+		snprintf(why, whylen, "%s: %s", VMAIN_DEVICE_PATH, vmain_dev_explain(-ret));
+		return ret;
+	}
+	vm->sysfd = ret;
+	vm->run_size = ioctl(vm->sysfd, VMAIN_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		ret = -errno;
+		snprintf(why, whylen, "%s does not answer as vmain.ko", VMAIN_DEVICE_PATH);
+		goto close_dev;
+	}
+	ret = vmain_dev_create_vm(vm->sysfd, uuid);
+	if (ret == -EBUSY)
+		ret = vmain_busy_cause(vm->sysfd);
+	if (ret < 0) {
+		snprintf(why, whylen, "vmain.ko cannot create the VM: %s",
+			 ret == -EEXIST ? "a VM with this UUID is running" :
+			 ret == -EBUSY ? "another hypervisor (e.g. KVM) owns the hardware" :
+			 vmain_dev_explain(-ret));
+		goto close_dev;
+	}
+	vm->vmfd = ret;
+	return 0;
+
+close_dev:
+	close(vm->sysfd);
+	vm->sysfd = -1;
+	return ret;
+}
+
+static void vmain_vm_destroy(struct hv_vm *vm)
+{
+	if (vm->vmfd >= 0)
+		close(vm->vmfd);
+	if (vm->sysfd >= 0)
+		close(vm->sysfd);
+	vm->vmfd = vm->sysfd = -1;
+}
+
+static int vmain_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
+			    uint64_t size, void *hva, bool readonly)
+{
+	struct vmain_memory_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.slot = slot;
+	r.flags = readonly ? VMAIN_MEM_READONLY : 0;
+	r.guest_phys_addr = gpa;
+	r.size = size;
+	r.userspace_addr = (uintptr_t)hva;
+	return ioctl(vm->vmfd, VMAIN_VM_SET_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+static int vmain_vcpu_create(struct hv_vcpu *vcpu)
+{
+	int ret;
+
+	vcpu->fd = ioctl(vcpu->vm->vmfd, VMAIN_VM_CREATE_VCPU, (unsigned long)vcpu->id);
+	if (vcpu->fd < 0)
+		return -errno;
+	vcpu->run = mmap(NULL, vcpu->vm->run_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		close(vcpu->fd);
+		vcpu->fd = -1;
+		vcpu->run = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+static void vmain_vcpu_destroy(struct hv_vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->vm->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+static int vmain_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
+{
+	struct vmain_run *run = vcpu->run;
+
+	memset(exit, 0, sizeof(*exit));
+	if (ioctl(vcpu->fd, VMAIN_VCPU_RUN, 0)) {
+		exit->reason = run->exit_reason;
+		return -errno;
+	}
+	/* vmain's exit reasons are the neutral ones: only the views differ. */
+	exit->reason = run->exit_reason;
+	switch (run->exit_reason) {
+	case VMAIN_EXIT_IO:
+		exit->io.in = run->exit.io.direction == VMAIN_IO_IN;
+		exit->io.size = run->exit.io.size;
+		exit->io.port = run->exit.io.port;
+		exit->io.count = run->exit.io.count;
+		exit->io.data = (uint8_t *)run + run->exit.io.data_offset;
+		break;
+	case VMAIN_EXIT_MMIO:
+		exit->mmio.gpa = run->exit.mmio.phys_addr;
+		exit->mmio.data = run->exit.mmio.data;
+		exit->mmio.len = run->exit.mmio.len;
+		exit->mmio.write = run->exit.mmio.is_write;
+		break;
+	case VMAIN_EXIT_FAIL_ENTRY:
+		exit->hw_reason = run->exit.fail_entry.hardware_reason;
+		break;
+	case VMAIN_EXIT_INTERNAL_ERROR:
+		exit->suberror = run->exit.internal.suberror;
+		break;
+	}
+	return 0;
+}
+
+static int vmain_get_regs(struct hv_vcpu *vcpu, struct vmain_regs *regs)
+{
+	return ioctl(vcpu->fd, VMAIN_VCPU_GET_REGS, regs) ? -errno : 0;
+}
+
+static int vmain_set_regs(struct hv_vcpu *vcpu, const struct vmain_regs *regs)
+{
+	return ioctl(vcpu->fd, VMAIN_VCPU_SET_REGS, regs) ? -errno : 0;
+}
+
+static int vmain_get_sregs(struct hv_vcpu *vcpu, struct vmain_sregs *sregs)
+{
+	return ioctl(vcpu->fd, VMAIN_VCPU_GET_SREGS, sregs) ? -errno : 0;
+}
+
+static int vmain_set_sregs(struct hv_vcpu *vcpu, const struct vmain_sregs *sregs)
+{
+	return ioctl(vcpu->fd, VMAIN_VCPU_SET_SREGS, sregs) ? -errno : 0;
+}
+
+static int vmain_interrupt(struct hv_vcpu *vcpu, uint8_t vector)
+{
+	struct vmain_interrupt irq = { .vector = vector };
+
+	return ioctl(vcpu->fd, VMAIN_VCPU_INTERRUPT, &irq) ? -errno : 0;
+}
+
+static void vmain_request_irq_window(struct hv_vcpu *vcpu, bool on)
+{
+	((struct vmain_run *)vcpu->run)->request_interrupt_window = on;
+}
+
+static bool vmain_ready_for_interrupt(struct hv_vcpu *vcpu)
+{
+	return ((struct vmain_run *)vcpu->run)->ready_for_interrupt_injection;
+}
+
+const struct hv_backend hv_backend_vmain = {
+	.name			= "vmain",
+	.vm_create		= vmain_vm_create,
+	.vm_destroy		= vmain_vm_destroy,
+	.set_memory		= vmain_set_memory,
+	.vcpu_create		= vmain_vcpu_create,
+	.vcpu_destroy		= vmain_vcpu_destroy,
+	.vcpu_run		= vmain_vcpu_run,
+	.get_regs		= vmain_get_regs,
+	.set_regs		= vmain_set_regs,
+	.get_sregs		= vmain_get_sregs,
+	.set_sregs		= vmain_set_sregs,
+	.interrupt		= vmain_interrupt,
+	.request_irq_window	= vmain_request_irq_window,
+	.ready_for_interrupt	= vmain_ready_for_interrupt,
+};

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hv/hv.h - the monitor's hypervisor backends, behind one small interface.
+ *
+ * Two backends: vmain.ko (/dev/vm-main) and KVM (/dev/kvm), for hosts
+ * where the module cannot load or the hardware is KVM's.  Device models
+ * never see which one runs: an exit is a struct hv_exit whose data
+ * pointers point straight into the backend's mapped run structure, so a
+ * device writes an IN or MMIO-read result in place, with no copy, and the
+ * next hv_vcpu_run() completes the instruction.
+ *
+ * The register formats are vmain's ABI structs (struct vmain_regs,
+ * struct vmain_sregs): the KVM backend converts.
+ */
+#ifndef VMAIN_MONITOR_HV_H
+#define VMAIN_MONITOR_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmain.h"
+
+enum hv_accel { HV_ACCEL_AUTO, HV_ACCEL_VMAIN, HV_ACCEL_KVM };
+
+struct hv_backend;
+
+struct hv_vm {
+	const struct hv_backend *backend;
+	int sysfd;		/* /dev/vm-main or /dev/kvm */
+	int vmfd;
+	long run_size;		/* mmap size of a vCPU's run structure */
+};
+
+struct hv_vcpu {
+	struct hv_vm *vm;
+	unsigned int id;
+	int fd;
+	void *run;		/* the backend's mapped run structure */
+};
+
+/* An exit for userspace; reason is a VMAIN_EXIT_* value. */
+struct hv_exit {
+	uint32_t reason;
+	struct {
+		bool in;
+		uint8_t size;
+		uint16_t port;
+		uint32_t count;
+		uint8_t *data;		/* size * count bytes, in place */
+	} io;
+	struct {
+		uint64_t gpa;
+		uint8_t *data;		/* 8 bytes, in place */
+		uint32_t len;
+		bool write;
+	} mmio;
+	uint64_t hw_reason;		/* VMAIN_EXIT_FAIL_ENTRY */
+	uint32_t suberror;		/* VMAIN_EXIT_INTERNAL_ERROR */
+};
+
+struct hv_backend {
+	const char *name;
+	/*
+	 * Opens the device and creates the VM; -errno and a reason: -EEXIST
+	 * if a VM with this UUID runs, -EBUSY if the hardware is taken.
+	 */
+	int (*vm_create)(struct hv_vm *vm, const uint8_t uuid[16],
+			 char *why, size_t whylen);
+	void (*vm_destroy)(struct hv_vm *vm);
+	int (*set_memory)(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
+			  uint64_t size, void *hva, bool readonly);
+	int (*vcpu_create)(struct hv_vcpu *vcpu);
+	void (*vcpu_destroy)(struct hv_vcpu *vcpu);
+	/* 0 and *exit; -EINTR for a signal; other -errno: fatal for the vCPU. */
+	int (*vcpu_run)(struct hv_vcpu *vcpu, struct hv_exit *exit);
+	int (*get_regs)(struct hv_vcpu *vcpu, struct vmain_regs *regs);
+	int (*set_regs)(struct hv_vcpu *vcpu, const struct vmain_regs *regs);
+	int (*get_sregs)(struct hv_vcpu *vcpu, struct vmain_sregs *sregs);
+	int (*set_sregs)(struct hv_vcpu *vcpu, const struct vmain_sregs *sregs);
+	/* Queues an external interrupt (-EBUSY while one is queued). */
+	int (*interrupt)(struct hv_vcpu *vcpu, uint8_t vector);
+	/* Sets or clears the "exit when interrupts open" request. */
+	void (*request_irq_window)(struct hv_vcpu *vcpu, bool on);
+	bool (*ready_for_interrupt)(struct hv_vcpu *vcpu);
+};
+
+extern const struct hv_backend hv_backend_vmain;
+extern const struct hv_backend hv_backend_kvm;
+
+/*
+ * Creates a VM with the backend `accel` asks for.  AUTO prefers vmain.ko
+ * and falls back to KVM when the module is absent, has no usable engine,
+ * or finds the hardware owned by another hypervisor.  *chosen (may be
+ * NULL) receives a line saying which backend was taken and why.
+ */
+int hv_vm_create(struct hv_vm *vm, enum hv_accel accel, const uint8_t uuid[16],
+		 char *chosen, size_t chosen_len);
+
+/* Parses "auto", "vmain" or "kvm"; -EINVAL otherwise. */
+int hv_accel_parse(const char *s, enum hv_accel *accel);
+
+#endif

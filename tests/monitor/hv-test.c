@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hv-test.c - (in the SVM arena with kvm_amd loaded) the monitor's two
+ * hypervisor backends run the same guest with the same results, and
+ * --accel auto picks vmain.ko, or KVM when KVM holds the hardware.
+ *
+ * The guest (real mode, at 0x1000, DS base 0x10000 so that its data
+ * addresses are past the 64 KiB of RAM):
+ *   mov al, 0x42 ; out 0x80, al     -> IO out 0x80 = 0x42
+ *   in al, 0x81                      -> IO in 0x81, we answer 0x55
+ *   mov [0x5000], al                 -> MMIO write 0x15000 = 0x55
+ *   mov al, [0x6000]                 -> MMIO read 0x16000, we answer 0x66
+ *   out 0x82, al                     -> IO out 0x82 = 0x66
+ *   hlt                              -> HLT
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "tap.h"
+#include "hv/hv.h"
+
+static const uint8_t guest[] = {
+	0xb0, 0x42, 0xe6, 0x80, 0xe4, 0x81, 0xa2, 0x00, 0x50,
+	0xa0, 0x00, 0x60, 0xe6, 0x82, 0xf4,
+};
+
+static void random_uuid(uint8_t uuid[16])
+{
+	if (getrandom(uuid, 16, 0) != 16)
+		memset(uuid, 0x5a, 16);
+}
+
+static bool next_exit(struct hv_vcpu *vcpu, struct hv_exit *e, uint32_t reason,
+		      const char *what, const char *name)
+{
+	int ret = vcpu->vm->backend->vcpu_run(vcpu, e);
+
+	return tap_ok(!ret && e->reason == reason, "%s: %s (exit %u, ret %d)", name,
+		      what, e->reason, ret);
+}
+
+/* Runs the guest through `vm`'s backend; TAP lines prefixed by `name`. */
+static void run_guest(struct hv_vm *vm, const char *name)
+{
+	const struct hv_backend *b = vm->backend;
+	struct hv_vcpu vcpu = { .vm = vm, .fd = -1 };
+	struct vmain_sregs s;
+	struct vmain_regs r;
+	struct hv_exit e;
+	uint8_t *mem;
+
+	mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!tap_ok(mem != MAP_FAILED, "%s: guest RAM", name))
+		return;
+	memcpy(mem + 0x1000, guest, sizeof(guest));
+	if (!tap_ok(!b->set_memory(vm, 0, 0, 0x10000, mem, false), "%s: memory slot", name) ||
+	    !tap_ok(!b->vcpu_create(&vcpu), "%s: vCPU 0", name) ||
+	    !tap_ok(!b->get_sregs(&vcpu, &s), "%s: get sregs", name))
+		goto out;
+	s.cs.base = 0;
+	s.cs.selector = 0;
+	s.ds.base = 0x10000;
+	s.ds.selector = 0x1000;
+	memset(&r, 0, sizeof(r));
+	r.rip = 0x1000;
+	r.rflags = 2;
+	if (!tap_ok(!b->set_sregs(&vcpu, &s) && !b->set_regs(&vcpu, &r),
+		    "%s: real-mode state", name))
+		goto out;
+
+	if (next_exit(&vcpu, &e, VMAIN_EXIT_IO, "OUT", name))
+		tap_ok(!e.io.in && e.io.port == 0x80 && e.io.size == 1 && e.io.count == 1 &&
+		       e.io.data[0] == 0x42, "%s: OUT 0x80 = 0x42", name);
+	if (next_exit(&vcpu, &e, VMAIN_EXIT_IO, "IN", name)) {
+		tap_ok(e.io.in && e.io.port == 0x81 && e.io.size == 1, "%s: IN 0x81", name);
+		e.io.data[0] = 0x55;	/* answered in place */
+	}
+	if (next_exit(&vcpu, &e, VMAIN_EXIT_MMIO, "MMIO write", name))
+		tap_ok(e.mmio.write && e.mmio.gpa == 0x15000 && e.mmio.len == 1 &&
+		       e.mmio.data[0] == 0x55, "%s: MMIO write 0x15000 = the IN value", name);
+	if (next_exit(&vcpu, &e, VMAIN_EXIT_MMIO, "MMIO read", name)) {
+		tap_ok(!e.mmio.write && e.mmio.gpa == 0x16000 && e.mmio.len == 1,
+		       "%s: MMIO read 0x16000", name);
+		e.mmio.data[0] = 0x66;
+	}
+	if (next_exit(&vcpu, &e, VMAIN_EXIT_IO, "OUT", name))
+		tap_ok(!e.io.in && e.io.port == 0x82 && e.io.data[0] == 0x66,
+		       "%s: OUT 0x82 = the MMIO read value", name);
+	next_exit(&vcpu, &e, VMAIN_EXIT_HLT, "HLT", name);
+	tap_ok(!b->get_regs(&vcpu, &r) && r.rip == 0x1000 + sizeof(guest) &&
+	       (r.rax & 0xff) == 0x66, "%s: RIP past HLT, AL = 0x66", name);
+out:
+	b->vcpu_destroy(&vcpu);
+	munmap(mem, 0x10000);
+}
+
+static void test_backend(enum hv_accel accel, const char *name, const char *want)
+{
+	struct hv_vm vm;
+	uint8_t uuid[16];
+	char chosen[512];
+
+	random_uuid(uuid);
+	if (!tap_ok(!hv_vm_create(&vm, accel, uuid, chosen, sizeof(chosen)),
+		    "%s: VM created", name)) {
+		tap_diag("  %s", chosen);
+		return;
+	}
+	tap_ok(!strcmp(vm.backend->name, want), "%s: backend is %s (%s)", name,
+	       vm.backend->name, chosen);
+	run_guest(&vm, name);
+	vm.backend->vm_destroy(&vm);
+}
+
+/* While KVM has a VM (and so AMD-V), auto falls back to KVM and says why. */
+static void test_auto_fallback(void)
+{
+	struct hv_vm vm;
+	uint8_t uuid[16];
+	char chosen[512];
+	int kvm, kvmvm;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	kvmvm = kvm >= 0 ? ioctl(kvm, KVM_CREATE_VM, 0) : -1;
+	if (!tap_ok(kvmvm >= 0, "auto: KVM holds AMD-V (a KVM VM exists)"))
+		goto out;
+	random_uuid(uuid);
+	if (tap_ok(!hv_vm_create(&vm, HV_ACCEL_AUTO, uuid, chosen, sizeof(chosen)),
+		   "auto: a VM is created while KVM holds the hardware")) {
+		tap_ok(!strcmp(vm.backend->name, "kvm") && strstr(chosen, "another hypervisor"),
+		       "auto: fell back to KVM, saying why (%s)", chosen);
+		vm.backend->vm_destroy(&vm);
+	}
+	tap_ok(hv_vm_create(&vm, HV_ACCEL_VMAIN, uuid, chosen, sizeof(chosen)) == -EBUSY,
+	       "--accel vmain while KVM holds the hardware: EBUSY (%s)", chosen);
+out:
+	if (kvmvm >= 0)
+		close(kvmvm);
+	if (kvm >= 0)
+		close(kvm);
+}
+
+/* A live UUID is the user's problem: auto does not hide it behind KVM. */
+static void test_uuid_in_use(void)
+{
+	struct hv_vm a, b;
+	uint8_t uuid[16];
+	char chosen[512];
+
+	random_uuid(uuid);
+	if (!tap_ok(!hv_vm_create(&a, HV_ACCEL_VMAIN, uuid, chosen, sizeof(chosen)),
+		    "uuid: first VM"))
+		return;
+	tap_ok(hv_vm_create(&b, HV_ACCEL_AUTO, uuid, chosen, sizeof(chosen)) == -EEXIST &&
+	       strstr(chosen, "UUID"), "uuid: a second VM with that UUID: EEXIST, no fallback (%s)",
+	       chosen);
+	a.backend->vm_destroy(&a);
+}
+
+int main(void)
+{
+	enum hv_accel accel;
+
+	tap_ok(!hv_accel_parse("auto", &accel) && accel == HV_ACCEL_AUTO &&
+	       !hv_accel_parse("kvm", &accel) && accel == HV_ACCEL_KVM &&
+	       !hv_accel_parse("vmain", &accel) && accel == HV_ACCEL_VMAIN &&
+	       hv_accel_parse("qemu", &accel) == -EINVAL, "--accel parsing");
+	test_backend(HV_ACCEL_VMAIN, "vmain", "vmain");
+	test_backend(HV_ACCEL_KVM, "kvm", "kvm");
+	test_backend(HV_ACCEL_AUTO, "auto", "vmain");
+	test_auto_fallback();
+	test_uuid_in_use();
+	return tap_done();
+}
