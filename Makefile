@@ -40,7 +40,13 @@ BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 
 # Test programs run on the host.
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
-	      devices/pio-test devices/serial8250-test devices/cmos_rtc-test devices/i8042-test
+	      devices/pio-test devices/serial8250-test devices/cmos_rtc-test devices/i8042-test \
+	      boot/bzimage-test boot/bootparams-test boot/layout-test
+
+# The Linux boot-protocol loader (monitor/boot/) and its host tests.
+BOOT_SRCS := monitor/boot/bzimage.c monitor/boot/e820.c monitor/boot/bootparams.c \
+	     monitor/boot/layout.c
+BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 
 # The monitor's device models (monitor/devices/) and their host tests.
 DEVICE_SRCS := monitor/devices/pio.c monitor/devices/serial8250.c \
@@ -107,6 +113,10 @@ $(BUILD)/tests/monitor/%: tests/monitor/%.c $(HV_SRCS) $(wildcard monitor/hv/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(HV_SRCS) $(ALL_LDFLAGS)
 
+$(BUILD)/tests/boot/%: tests/boot/%.c $(BOOT_SRCS) $(BOOT_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(BOOT_SRCS) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(DEVICE_SRCS) $(ALL_LDFLAGS)
@@ -139,11 +149,11 @@ run: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t tests/monitor/*.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/monitor/*.t
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t tests/monitor/*.t
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t

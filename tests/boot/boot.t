@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Linux boot-protocol loader (monitor/boot/), on the host:
+#   - bzimage-test: setup-header parsing, each field corrupted, truncation
+#     at every length, random garbage, the machine's /boot/vmlinuz-*;
+#   - bootparams-test: the e820 map (sort, merge, overlaps) and the zero
+#     page (header copy, command line and initrd checks, initrd placement);
+#   - layout-test: the 64-bit direct-boot layout in a guest-RAM buffer
+#     (page tables, GDT, entry state), synthetic and real kernels.
+# The programs are built by make (with ASan/UBSan in build-asan/ when that
+# exists, as in make check); this relays their TAP, renumbered.
+. "$(dirname "$0")/../lib/tap-relay.sh"
+
+for t in bzimage-test bootparams-test layout-test; do
+	p=$(prog boot $t)
+	if [ -n "$p" ]; then
+		"$p" >"$tmp/$t" 2>&1; rc=$?
+		relay $t "$tmp/$t"
+		[ $rc = 0 ] || { n=$((n + 1)); echo "not ok $n - $t exited $rc"; }
+	else
+		n=$((n + 1)); echo "not ok $n - build/tests/boot/$t is not built (run make)"
+	fi
+done
+echo "1..$n"
