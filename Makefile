@@ -41,6 +41,7 @@ BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 # Test programs run on the host.
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      devices/pio-test devices/serial8250-test devices/cmos_rtc-test devices/i8042-test \
+	      devices/i8259-test devices/i8254-test devices/ioapic-test devices/lapic-test \
 	      boot/bzimage-test boot/bootparams-test boot/layout-test
 
 # The Linux boot-protocol loader (monitor/boot/) and its host tests.
@@ -50,7 +51,9 @@ BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 
 # The monitor's device models (monitor/devices/) and their host tests.
 DEVICE_SRCS := monitor/devices/pio.c monitor/devices/serial8250.c \
-	       monitor/devices/cmos_rtc.c monitor/devices/i8042.c
+	       monitor/devices/cmos_rtc.c monitor/devices/i8042.c \
+	       monitor/devices/i8259.c monitor/devices/i8254.c \
+	       monitor/devices/ioapic.c monitor/devices/lapic.c
 DEVICE_HDRS := $(DEVICE_SRCS:.c=.h)
 
 # The x86 decoder (common/x86/), shared with vmain.ko, and its host tests.

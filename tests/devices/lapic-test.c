@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lapic-test.c - the x2APIC local APIC (monitor/devices/lapic.c) driven
+ * through synthetic RDMSR/WRMSR and injected time: reset state, reserved
+ * and read-only MSRs, priority against TPR/PPR, ack and EOI (with the
+ * level-triggered EOI broadcast), IPIs and self IPIs, ESR, and the timer
+ * in one-shot, periodic and TSC-deadline modes.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include "tap.h"
+#include "devices/lapic.h"
+
+static int64_t now_ns = 5000;
+static int neoi, nipi, nkick;
+static uint8_t last_eoi;
+static uint64_t last_icr;
+
+static int64_t fake_now(void *opaque)
+{
+	(void)opaque;
+	return now_ns;
+}
+
+static void on_ipi(void *opaque, uint64_t icr)
+{
+	(void)opaque;
+	nipi++;
+	last_icr = icr;
+}
+
+static void on_eoi(void *opaque, uint8_t vector)
+{
+	(void)opaque;
+	neoi++;
+	last_eoi = vector;
+}
+
+static void on_kick(void *opaque)
+{
+	(void)opaque;
+	nkick++;
+}
+
+static uint64_t rd(struct lapic *l, uint32_t msr)
+{
+	uint64_t d = 0xdeadbeef;
+
+	if (lapic_msr_read(l, msr, &d))
+		tap_diag("rdmsr %#x failed", msr);
+	return d;
+}
+
+static int wr(struct lapic *l, uint32_t msr, uint64_t v)
+{
+	return lapic_msr_write(l, msr, v);
+}
+
+int main(void)
+{
+	static const struct lapic_ops ops = {
+		.send_ipi = on_ipi, .eoi = on_eoi, .kick = on_kick,
+	};
+	struct lapic l;
+	uint64_t d;
+	int64_t t0;
+	int rc;
+
+	lapic_init(&l, &ops, NULL, 0x23, fake_now, NULL, 2000000000ull);
+
+	/* Reset state and read-only registers. */
+	tap_ok(rd(&l, 0x802) == 0x23, "x2APIC ID");
+	tap_ok((rd(&l, 0x803) & 0xff) == 0x14 && ((rd(&l, 0x803) >> 16) & 0xff) == 6,
+	       "version 0x14, max LVT 6");
+	tap_ok(rd(&l, 0x80d) == ((0x2u << 16) | (1u << 3)), "LDR cluster 2, bit 3");
+	tap_ok(rd(&l, 0x80f) == 0xff, "SVR 0xff (software-disabled)");
+	tap_ok(rd(&l, 0x832) == 0x10000 && rd(&l, 0x835) == 0x10000,
+	       "LVTs masked at reset");
+	tap_ok(wr(&l, 0x802, 5) == -EINVAL, "write ID: #GP");
+	tap_ok(wr(&l, 0x803, 0) == -EINVAL, "write version: #GP");
+	tap_ok(wr(&l, 0x80a, 0) == -EINVAL, "write PPR: #GP");
+	tap_ok(wr(&l, 0x80d, 0) == -EINVAL, "write LDR: #GP");
+	tap_ok(wr(&l, 0x820, 0) == -EINVAL, "write IRR: #GP");
+	tap_ok(wr(&l, 0x839, 0) == -EINVAL, "write current count: #GP");
+	tap_ok(lapic_msr_read(&l, 0x80b, &d) == -EINVAL, "read EOI: #GP");
+	tap_ok(lapic_msr_read(&l, 0x83f, &d) == -EINVAL, "read SELF IPI: #GP");
+	tap_ok(lapic_msr_read(&l, 0x809, &d) == -EINVAL, "APR (0x809) reserved");
+	tap_ok(lapic_msr_read(&l, 0x80e, &d) == -EINVAL, "DFR (0x80e) reserved");
+	tap_ok(lapic_msr_read(&l, 0x831, &d) == -EINVAL, "ICR2 (0x831) reserved");
+	tap_ok(lapic_msr_read(&l, 0x8ff, &d) == -EINVAL, "0x8ff reserved");
+	tap_ok(lapic_msr_read(&l, 0x900, &d) == -ENOENT, "0x900 not ours");
+	tap_ok(wr(&l, 0x808, 1ull << 32) == -EINVAL, "TPR bits 63:32: #GP");
+	tap_ok(wr(&l, 0x80f, 0x10ff) == -EINVAL, "SVR bit 12 (no directed EOI): #GP");
+
+	tap_ok(lapic_accept(&l, 0x40, false) == -ENODEV,
+	       "software-disabled: fixed interrupt refused");
+	tap_ok(wr(&l, 0x835, 0x700) == 0 && rd(&l, 0x835) == 0x10700,
+	       "software-disabled: LVT mask cannot be cleared");
+	tap_ok(wr(&l, 0x80f, 0x1ff) == 0 && rd(&l, 0x80f) == 0x1ff, "enable via SVR");
+
+	/* Priorities. */
+	nkick = 0;
+	tap_ok(lapic_accept(&l, 0x31, false) == 0 && lapic_accept(&l, 0x52, false) == 0,
+	       "accept 0x31 and 0x52");
+	tap_ok(nkick == 2, "kick per accepted interrupt");
+	tap_ok(rd(&l, 0x821) == (1u << 17) && rd(&l, 0x822) == (1u << 18),
+	       "IRR words 1 and 2");
+	tap_ok(lapic_next_vector(&l) == 0x52, "highest vector first");
+	wr(&l, 0x808, 0x50);
+	tap_ok(lapic_next_vector(&l) == -1, "TPR 0x50 blocks class 5 and below");
+	wr(&l, 0x808, 0x4f);
+	tap_ok(lapic_next_vector(&l) == 0x52, "TPR 0x4f lets class 5 through");
+	tap_ok(lapic_ack(&l) == 0x52, "ack 0x52");
+	tap_ok(rd(&l, 0x812) == (1u << 18) && rd(&l, 0x822) == 0, "IRR -> ISR");
+	tap_ok(rd(&l, 0x80a) == 0x50, "PPR = ISR class 0x50 over TPR 0x4f");
+	tap_ok(lapic_next_vector(&l) == -1, "0x31 blocked by the in-service 0x52");
+	lapic_accept(&l, 0x61, false);
+	tap_ok(lapic_ack(&l) == 0x61, "0x61 nests over 0x52");
+	wr(&l, 0x808, 0);
+	tap_ok(wr(&l, 0x80b, 1) == -EINVAL, "EOI with a nonzero value: #GP");
+	tap_ok(wr(&l, 0x80b, 0) == 0 && rd(&l, 0x813) == 0 && rd(&l, 0x812) == (1u << 18),
+	       "EOI clears the highest ISR bit (0x61)");
+	wr(&l, 0x80b, 0);
+	tap_ok(rd(&l, 0x80a) == 0 && lapic_ack(&l) == 0x31, "then 0x31");
+	tap_ok(neoi == 0, "edge EOIs not broadcast");
+	wr(&l, 0x80b, 0);
+	tap_ok(lapic_ack(&l) == -1, "nothing left");
+
+	/* Level-triggered: TMR and the EOI broadcast. */
+	lapic_accept(&l, 0x41, true);
+	tap_ok(rd(&l, 0x81a) == (1u << 1), "TMR set for a level interrupt");
+	tap_ok(lapic_ack(&l) == 0x41, "ack level 0x41");
+	wr(&l, 0x80b, 0);
+	tap_ok(neoi == 1 && last_eoi == 0x41, "level EOI broadcast with vector 0x41");
+
+	/* Illegal vectors and ESR. */
+	wr(&l, 0x837, 0xfe);	/* LVT error, vector 0xfe, unmasked */
+	tap_ok(lapic_accept(&l, 0x0f, false) == -EINVAL, "vector 15 refused");
+	tap_ok(wr(&l, 0x828, 0) == 0 && rd(&l, 0x828) == 0x40,
+	       "ESR: received illegal vector after the latching write");
+	tap_ok(lapic_next_vector(&l) == 0xfe, "LVT error interrupt raised");
+	lapic_ack(&l);
+	wr(&l, 0x80b, 0);
+	tap_ok(wr(&l, 0x828, 1) == -EINVAL, "ESR nonzero write: #GP");
+	wr(&l, 0x828, 0);
+	tap_ok(rd(&l, 0x828) == 0, "ESR clear after a second write");
+
+	/* IPIs. */
+	nipi = 0;
+	tap_ok(wr(&l, 0x830, 0x0000000500000040ull) == 0 && nipi == 1 &&
+	       last_icr == 0x0000000500000040ull, "ICR write sends an IPI to 5");
+	tap_ok(rd(&l, 0x830) == 0x0000000500000040ull, "ICR reads back 64 bits");
+	tap_ok(wr(&l, 0x830, 0x1040) == -EINVAL, "ICR bit 12 reserved: #GP");
+	tap_ok(wr(&l, 0x830, 0x40040) == 0 && nipi == 1 && lapic_next_vector(&l) == 0x40,
+	       "ICR shorthand self: accepted locally");
+	lapic_ack(&l);
+	wr(&l, 0x80b, 0);
+	tap_ok(wr(&l, 0x83f, 0x45) == 0 && lapic_next_vector(&l) == 0x45, "SELF IPI");
+	lapic_ack(&l);
+	wr(&l, 0x80b, 0);
+	tap_ok(wr(&l, 0x83f, 0x145) == -EINVAL, "SELF IPI reserved bits: #GP");
+	tap_ok(wr(&l, 0x830, 0x500) == 0 && nipi == 2, "NMI IPI with vector 0 sent");
+
+	/* One-shot timer: divide by 1, 1 GHz -> 1 ns per tick. */
+	wr(&l, 0x83e, 0xb);
+	tap_ok(rd(&l, 0x83e) == 0xb, "DCR divide by 1");
+	wr(&l, 0x832, 0xec);	/* one-shot, vector 0xec */
+	tap_ok(lapic_next_event_ns(&l) == LAPIC_NO_EVENT, "no count: no event");
+	t0 = now_ns;
+	wr(&l, 0x838, 1000);
+	tap_ok(lapic_next_event_ns(&l) == t0 + 1000, "one-shot event at +1000 ns");
+	now_ns = t0 + 400;
+	tap_ok(rd(&l, 0x839) == 600, "current count 600");
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_next_vector(&l) == -1, "not fired early");
+	now_ns = t0 + 1000;
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_next_vector(&l) == 0xec, "one-shot fired");
+	tap_ok(rd(&l, 0x839) == 0 && lapic_next_event_ns(&l) == LAPIC_NO_EVENT,
+	       "one-shot done: count 0, no event");
+	lapic_ack(&l);
+	wr(&l, 0x80b, 0);
+
+	/* Divide by 16. */
+	wr(&l, 0x83e, 0x3);
+	t0 = now_ns;
+	wr(&l, 0x838, 100);
+	tap_ok(lapic_next_event_ns(&l) == t0 + 1600, "divide by 16: 100 ticks = 1600 ns");
+	wr(&l, 0x838, 0);
+	tap_ok(lapic_next_event_ns(&l) == LAPIC_NO_EVENT, "count 0 stops the timer");
+
+	/* Periodic. */
+	wr(&l, 0x83e, 0xb);
+	wr(&l, 0x832, 0x200ec);
+	t0 = now_ns;
+	wr(&l, 0x838, 1000000);
+	now_ns = t0 + 1000000;
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_ack(&l) == 0xec, "periodic: first period");
+	wr(&l, 0x80b, 0);
+	tap_ok(lapic_next_event_ns(&l) == t0 + 2000000, "next period, no drift");
+	now_ns = t0 + 2500000;
+	tap_ok(rd(&l, 0x839) == 500000, "periodic current count reloads (%llu)",
+	       (unsigned long long)rd(&l, 0x839));
+	now_ns = t0 + 5500000;
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_ack(&l) == 0xec && lapic_next_vector(&l) == -1,
+	       "missed periods coalesce into one interrupt");
+	wr(&l, 0x80b, 0);
+	tap_ok(lapic_next_event_ns(&l) == t0 + 6000000, "next event after catch-up");
+	wr(&l, 0x832, 0x300ec);	/* masked periodic */
+	now_ns = t0 + 6000000;
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_next_vector(&l) == -1, "masked timer raises nothing");
+	tap_ok(lapic_next_event_ns(&l) == t0 + 7000000, "but keeps counting");
+
+	/* TSC-deadline (TSC at 2 GHz = 2 ticks per ns). */
+	d = 0;
+	wr(&l, 0x6e0, 12345);
+	tap_ok(lapic_msr_read(&l, 0x6e0, &d) == 0 && d == 0,
+	       "TSC deadline ignored outside deadline mode");
+	wr(&l, 0x832, 0x400ed);
+	tap_ok(lapic_next_event_ns(&l) == LAPIC_NO_EVENT,
+	       "mode switch disarmed the periodic timer");
+	wr(&l, 0x838, 500);
+	tap_ok(rd(&l, 0x838) == 0, "initial count ignored in deadline mode");
+	t0 = now_ns;
+	wr(&l, 0x6e0, (uint64_t)(t0 + 10000) * 2);
+	tap_ok(rd(&l, 0x6e0) == (uint64_t)(t0 + 10000) * 2, "deadline reads back");
+	tap_ok(lapic_next_event_ns(&l) == t0 + 10000, "deadline event time");
+	now_ns = t0 + 9999;
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_next_vector(&l) == -1, "not before the deadline");
+	now_ns = t0 + 10000;
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_next_vector(&l) == 0xed && rd(&l, 0x6e0) == 0,
+	       "deadline fired; MSR reads 0");
+	tap_ok(lapic_next_event_ns(&l) == LAPIC_NO_EVENT, "disarmed after firing");
+	lapic_ack(&l);
+	wr(&l, 0x80b, 0);
+	wr(&l, 0x6e0, 1);	/* in the past */
+	lapic_update(&l, now_ns);
+	tap_ok(lapic_next_vector(&l) == 0xed, "past deadline fires at once");
+
+	/* Disabling via SVR masks every LVT. */
+	rc = wr(&l, 0x80f, 0xff);
+	tap_ok(rc == 0 && (rd(&l, 0x837) & 0x10000) && (rd(&l, 0x832) & 0x10000),
+	       "SVR disable masks the LVTs");
+	return tap_done();
+}
