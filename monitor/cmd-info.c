@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -28,10 +27,9 @@ static int info_check(int fd)
 	uint8_t uuid[16];
 	int vm;
 
-	if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid))
-		return -errno;
-	uuid[6] = (uuid[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
-	uuid[8] = (uuid[8] & 0x3f) | 0x80;
+	vm = vmain_dev_random_uuid(uuid);
+	if (vm)
+		return vm;
 	vm = vmain_dev_create_vm(fd, uuid);
 	if (vm < 0)
 		return vm;

@@ -66,15 +66,6 @@ close_sys:
 	return ret;
 }
 
-static void kvm_vm_destroy(struct hv_vm *vm)
-{
-	if (vm->vmfd >= 0)
-		close(vm->vmfd);
-	if (vm->sysfd >= 0)
-		close(vm->sysfd);
-	vm->vmfd = vm->sysfd = -1;
-}
-
 static int kvm_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 			  uint64_t size, void *hva, bool readonly)
 {
@@ -91,31 +82,7 @@ static int kvm_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 
 static int kvm_vcpu_create(struct hv_vcpu *vcpu)
 {
-	int ret;
-
-	vcpu->fd = ioctl(vcpu->vm->vmfd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
-	if (vcpu->fd < 0)
-		return -errno;
-	vcpu->run = mmap(NULL, vcpu->vm->run_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, vcpu->fd, 0);
-	if (vcpu->run == MAP_FAILED) {
-		ret = -errno;
-		close(vcpu->fd);
-		vcpu->fd = -1;
-		vcpu->run = NULL;
-		return ret;
-	}
-	return 0;
-}
-
-static void kvm_vcpu_destroy(struct hv_vcpu *vcpu)
-{
-	if (vcpu->run)
-		munmap(vcpu->run, vcpu->vm->run_size);
-	if (vcpu->fd >= 0)
-		close(vcpu->fd);
-	vcpu->run = NULL;
-	vcpu->fd = -1;
+	return hv_vcpu_open(vcpu, KVM_CREATE_VCPU);
 }
 
 static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
@@ -290,10 +257,10 @@ static bool kvm_ready_for_interrupt(struct hv_vcpu *vcpu)
 const struct hv_backend hv_backend_kvm = {
 	.name			= "kvm",
 	.vm_create		= kvm_vm_create,
-	.vm_destroy		= kvm_vm_destroy,
+	.vm_destroy		= hv_vm_close,
 	.set_memory		= kvm_set_memory,
 	.vcpu_create		= kvm_vcpu_create,
-	.vcpu_destroy		= kvm_vcpu_destroy,
+	.vcpu_destroy		= hv_vcpu_close,
 	.vcpu_run		= kvm_vcpu_run,
 	.get_regs		= kvm_get_regs,
 	.set_regs		= kvm_set_regs,

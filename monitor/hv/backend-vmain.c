@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "hv/hv.h"
@@ -23,10 +22,8 @@ static int vmain_busy_cause(int sysfd)
 	uint8_t probe[16];
 	int fd;
 
-	if (getrandom(probe, sizeof(probe), 0) != sizeof(probe))
+	if (vmain_dev_random_uuid(probe))
 		return -EBUSY;
-	probe[6] = (probe[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
-	probe[8] = (probe[8] & 0x3f) | 0x80;
 	fd = vmain_dev_create_vm(sysfd, probe);
 	if (fd < 0)
 		return fd;
@@ -70,15 +67,6 @@ close_dev:
 	return ret;
 }
 
-static void vmain_vm_destroy(struct hv_vm *vm)
-{
-	if (vm->vmfd >= 0)
-		close(vm->vmfd);
-	if (vm->sysfd >= 0)
-		close(vm->sysfd);
-	vm->vmfd = vm->sysfd = -1;
-}
-
 static int vmain_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 			    uint64_t size, void *hva, bool readonly)
 {
@@ -95,31 +83,7 @@ static int vmain_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 
 static int vmain_vcpu_create(struct hv_vcpu *vcpu)
 {
-	int ret;
-
-	vcpu->fd = ioctl(vcpu->vm->vmfd, VMAIN_VM_CREATE_VCPU, (unsigned long)vcpu->id);
-	if (vcpu->fd < 0)
-		return -errno;
-	vcpu->run = mmap(NULL, vcpu->vm->run_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, vcpu->fd, 0);
-	if (vcpu->run == MAP_FAILED) {
-		ret = -errno;
-		close(vcpu->fd);
-		vcpu->fd = -1;
-		vcpu->run = NULL;
-		return ret;
-	}
-	return 0;
-}
-
-static void vmain_vcpu_destroy(struct hv_vcpu *vcpu)
-{
-	if (vcpu->run)
-		munmap(vcpu->run, vcpu->vm->run_size);
-	if (vcpu->fd >= 0)
-		close(vcpu->fd);
-	vcpu->run = NULL;
-	vcpu->fd = -1;
+	return hv_vcpu_open(vcpu, VMAIN_VM_CREATE_VCPU);
 }
 
 static int vmain_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
@@ -197,10 +161,10 @@ static bool vmain_ready_for_interrupt(struct hv_vcpu *vcpu)
 const struct hv_backend hv_backend_vmain = {
 	.name			= "vmain",
 	.vm_create		= vmain_vm_create,
-	.vm_destroy		= vmain_vm_destroy,
+	.vm_destroy		= hv_vm_close,
 	.set_memory		= vmain_set_memory,
 	.vcpu_create		= vmain_vcpu_create,
-	.vcpu_destroy		= vmain_vcpu_destroy,
+	.vcpu_destroy		= hv_vcpu_close,
 	.vcpu_run		= vmain_vcpu_run,
 	.get_regs		= vmain_get_regs,
 	.set_regs		= vmain_set_regs,

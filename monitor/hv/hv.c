@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "hv/hv.h"
 
@@ -62,4 +65,42 @@ int hv_vm_create(struct hv_vm *vm, enum hv_accel accel, const uint8_t uuid[16],
 			snprintf(chosen, chosen_len, "KVM (/dev/kvm)");
 	}
 	return ret;
+}
+
+int hv_vcpu_open(struct hv_vcpu *vcpu, unsigned long create_ioctl)
+{
+	int ret;
+
+	vcpu->fd = ioctl(vcpu->vm->vmfd, create_ioctl, (unsigned long)vcpu->id);
+	if (vcpu->fd < 0)
+		return -errno;
+	vcpu->run = mmap(NULL, vcpu->vm->run_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		close(vcpu->fd);
+		vcpu->fd = -1;
+		vcpu->run = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+void hv_vcpu_close(struct hv_vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->vm->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+void hv_vm_close(struct hv_vm *vm)
+{
+	if (vm->vmfd >= 0)
+		close(vm->vmfd);
+	if (vm->sysfd >= 0)
+		close(vm->sysfd);
+	vm->vmfd = vm->sysfd = -1;
 }

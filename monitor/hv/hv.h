@@ -97,6 +97,14 @@ extern const struct hv_backend hv_backend_kvm;
 int hv_vm_create(struct hv_vm *vm, enum hv_accel accel, const uint8_t uuid[16],
 		 char *chosen, size_t chosen_len);
 
+/*
+ * For backends: both ABIs create a vCPU with an ioctl on the VM fd that
+ * takes the id, and map its run structure from offset 0.
+ */
+int hv_vcpu_open(struct hv_vcpu *vcpu, unsigned long create_ioctl);
+void hv_vcpu_close(struct hv_vcpu *vcpu);
+void hv_vm_close(struct hv_vm *vm);
+
 /* Parses "auto", "vmain" or "kvm"; -EINVAL otherwise. */
 int hv_accel_parse(const char *s, enum hv_accel *accel);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "vmain.h"
@@ -64,6 +65,15 @@ int vmain_dev_create_vm(int fd, const uint8_t uuid[16])
 	memcpy(args.uuid, uuid, sizeof(args.uuid));
 	vm = ioctl(fd, VMAIN_CREATE_VM, &args);
 	return vm < 0 ? -errno : vm;
+}
+
+int vmain_dev_random_uuid(uint8_t uuid[16])
+{
+	if (getrandom(uuid, 16, 0) != 16)
+		return -EIO;
+	uuid[6] = (uuid[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	return 0;
 }
 
 const char *vmain_dev_explain(int err)

@@ -26,6 +26,9 @@ int vmain_dev_query(int fd, struct vmain_dev_info *info);
 /* Creates a VM with `uuid`; returns its fd or -errno. */
 int vmain_dev_create_vm(int fd, const uint8_t uuid[16]);
 
+/* A random RFC 4122 version-4 UUID; -errno if no randomness. */
+int vmain_dev_random_uuid(uint8_t uuid[16]);
+
 /* A user-facing explanation of an errno from open or CREATE_VM. */
 const char *vmain_dev_explain(int err);
 
