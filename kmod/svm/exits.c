@@ -87,8 +87,6 @@ static int svm_exit_host_event(struct svm_vcpu *svm)
 	return 1;
 }
 
-void svm_clear_irq_window(struct svm_vcpu *svm);
-
 static int svm_exit_vintr(struct svm_vcpu *svm)
 {
 	struct vmain_run *run = svm->vcpu->run;

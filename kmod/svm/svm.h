@@ -66,6 +66,7 @@ void svm_get_shadow(struct vmain_vcpu *vcpu, bool *shadow);
 void svm_set_shadow(struct vmain_vcpu *vcpu, bool shadow);
 /* svm/run.c */
 int svm_run(struct vmain_vcpu *vcpu);
+void svm_clear_irq_window(struct svm_vcpu *svm);
 /* svm/exits.c */
 int svm_handle_exit(struct svm_vcpu *svm);
 /* svm/enter.S */
