@@ -284,14 +284,20 @@ static const char *hw_likely_owner(void)
 	return "an out-of-tree hypervisor such as VirtualBox (vboxdrv)";
 }
 
+/* cpu: where the flag was seen set, or -1: it appeared while enabling. */
 static void hw_report_owned(int cpu)
 {
 	const bool svm = hw_engine == HW_SVM;
+	char where[32];
 
-	pr_warn_ratelimited("%s is in use by another hypervisor, probably %s (%s set on CPU %d, -1: while enabling); "
+	if (cpu >= 0)
+		snprintf(where, sizeof(where), "on CPU %d", cpu);
+	else
+		snprintf(where, sizeof(where), "while enabling");
+	pr_warn_ratelimited("%s is in use by another hypervisor, probably %s (%s set %s); "
 			    "stop it (e.g. `rmmod %s`; with Linux 6.12+ KVM, boot with kvm.enable_virt_at_load=0) and retry\n",
 			    svm ? "AMD-V" : "VT-x", hw_likely_owner(),
-			    svm ? "EFER.SVME" : "CR4.VMXE", cpu,
+			    svm ? "EFER.SVME" : "CR4.VMXE", where,
 			    svm ? "kvm_amd" : "kvm_intel");
 }
 

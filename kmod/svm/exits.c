@@ -109,7 +109,6 @@ static int svm_exit_iret(struct svm_vcpu *svm)
 	 */
 	svm->vmcb->control.intercept_misc1 &= ~INTERCEPT1_IRET;
 	svm_dirty(svm, VMCB_CLEAN_I);
-	svm->awaiting_iret = false;
 	svm->nmi_singlestep = true;
 	svm->nmi_saved_dr6 = svm->vmcb->save.dr6;
 	svm->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;

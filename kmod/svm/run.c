@@ -106,7 +106,6 @@ static void svm_inject_events(struct svm_vcpu *svm)
 		/* NMIs stay blocked until the handler's IRET (APM 15.21.4). */
 		c->intercept_misc1 |= INTERCEPT1_IRET;
 		svm_dirty(svm, VMCB_CLEAN_I);
-		svm->awaiting_iret = true;
 	} else if (vcpu->irq_pending) {
 		if (svm_interruptible(svm)) {
 			c->event_inj = vcpu->irq_vector | SVM_EVT_TYPE_INTR | SVM_EVT_VALID;

@@ -29,7 +29,6 @@ struct svm_vcpu {
 	/* TLB tagging: an ASID valid for (asid_cpu, asid_generation). */
 	int asid_cpu;
 	u64 asid_generation;
-	bool awaiting_iret;		/* NMI injected, IRET intercepted */
 	bool nmi_singlestep;		/* stepping the NMI handler's IRET */
 	u64 nmi_saved_dr6;
 	u32 dirty;			/* VMCB_CLEAN_* groups we changed */
