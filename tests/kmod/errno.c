@@ -178,6 +178,17 @@ static void test_vm_fd(int fd)
 	       "CHECK_CAP works on a VM fd");
 	tap_errno(ioctl(vmfd, _IO(VMAIN_IO, 0x5f), 0), ENOTTY,
 		  "unknown ioctl number on a VM fd");
+	/* vCPUs: the AMD-V engine has them; the VT-x engine not yet (ENODEV). */
+	if (info.hw & VMAIN_HW_SVM) {
+		int vcpu = ioctl(vmfd, VMAIN_VM_CREATE_VCPU, 0UL);
+
+		tap_ok(vcpu >= 0, "CREATE_VCPU on the AMD-V engine gives a vCPU fd");
+		if (vcpu >= 0)
+			close(vcpu);
+	} else {
+		tap_errno(ioctl(vmfd, VMAIN_VM_CREATE_VCPU, 0UL), ENODEV,
+			  "CREATE_VCPU on the VT-x engine (not written yet)");
+	}
 	tap_errno(ioctl(vmfd, VMAIN_CREATE_VM, buf), ENOTTY,
 		  "a device ioctl (CREATE_VM) on a VM fd");
 	tap_errno(ioctl(vmfd, VMAIN_GET_API_VERSION, 0), ENOTTY,

@@ -480,6 +480,18 @@ static void test_set_events(void)
 	tap_ok(ok && get_events(&got) && events_equal(&zero, &got),
 	       "%s: SET_EVENTS of all zero clears them", guest_case_name());
 
+	/* The error code must match the vector (SDM Vol. 3A, Table 6-1). */
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 6;	/* #UD pushes no error code */
+	ev.exception_has_error = 1;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev), EINVAL,
+		  "%s: SET_EVENTS: #UD with an error code", guest_case_name());
+	ev.exception_vector = 13;	/* #GP pushes one */
+	ev.exception_has_error = 0;
+	tap_errno(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev), EINVAL,
+		  "%s: SET_EVENTS: #GP without its error code", guest_case_name());
+
 	memset(&ev, 0, sizeof(ev));
 	ev.exception_pending = 1;
 	ev.exception_vector = 13;
