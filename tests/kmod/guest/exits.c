@@ -274,6 +274,25 @@ GUEST_CODE(gr_str);
 GUEST_CODE(gp_str);
 GUEST_CODE(gl_str);
 
+/*
+ * The 32- and 64-bit string I/O guests are the same instructions (with
+ * 32-bit addresses), assembled once per mode.
+ */
+#define STR_BODY \
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n" \
+    "	mov $" GUEST_STR(PORT_STR) ", %dx\n" \
+    "	cld\n" \
+    "	outsb\n" SYNC \
+    "	mov $3, %ecx\n	rep outsw\n" SYNC \
+    "	mov $1500, %ecx\n	rep outsl\n" SYNC \
+    "	xor %ecx, %ecx\n	rep outsb\n" SYNC \
+    "	std\n	outsw\n	cld\n" SYNC \
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) "+" GUEST_STR(STR_IN_OFF) ", %edi\n" \
+    "	insb\n" SYNC \
+    "	mov $2, %ecx\n	rep insw\n" SYNC \
+    "	mov $2000, %ecx\n	rep insl\n" SYNC \
+    "	hlt\n"
+
 asm(GUEST_ASM_BEGIN(".code16")
     "gr_str_start:\n"
     "	mov $" GUEST_STR(GUEST_DATA_GPA) " >> 4, %ax\n"
@@ -295,35 +314,11 @@ asm(GUEST_ASM_BEGIN(".code16")
     "gr_str_end:\n"
     ".code32\n"
     "gp_str_start:\n"
-    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n"
-    "	mov $" GUEST_STR(PORT_STR) ", %dx\n"
-    "	cld\n"
-    "	outsb\n" SYNC
-    "	mov $3, %ecx\n	rep outsw\n" SYNC
-    "	mov $1500, %ecx\n	rep outsl\n" SYNC
-    "	xor %ecx, %ecx\n	rep outsb\n" SYNC
-    "	std\n	outsw\n	cld\n" SYNC
-    "	mov $" GUEST_STR(GUEST_DATA_GPA) "+" GUEST_STR(STR_IN_OFF) ", %edi\n"
-    "	insb\n" SYNC
-    "	mov $2, %ecx\n	rep insw\n" SYNC
-    "	mov $2000, %ecx\n	rep insl\n" SYNC
-    "	hlt\n"
+    STR_BODY
     "gp_str_end:\n"
     ".code64\n"
     "gl_str_start:\n"
-    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n"
-    "	mov $" GUEST_STR(PORT_STR) ", %dx\n"
-    "	cld\n"
-    "	outsb\n" SYNC
-    "	mov $3, %ecx\n	rep outsw\n" SYNC
-    "	mov $1500, %ecx\n	rep outsl\n" SYNC
-    "	xor %ecx, %ecx\n	rep outsb\n" SYNC
-    "	std\n	outsw\n	cld\n" SYNC
-    "	mov $" GUEST_STR(GUEST_DATA_GPA) "+" GUEST_STR(STR_IN_OFF) ", %edi\n"
-    "	insb\n" SYNC
-    "	mov $2, %ecx\n	rep insw\n" SYNC
-    "	mov $2000, %ecx\n	rep insl\n" SYNC
-    "	hlt\n"
+    STR_BODY
     "gl_str_end:\n"
     GUEST_ASM_END);
 

@@ -740,40 +740,35 @@ void guest_thread_done(void)
 	}
 }
 
-int vcpu_get_regs(struct vcpu *v, struct vmain_regs *r)
+/* A register ioctl; a failure is reported as a TAP failure. */
+static int vcpu_state_ioctl(struct vcpu *v, unsigned long cmd, const void *arg,
+			    const char *what)
 {
-	if (ioctl(v->fd, VMAIN_VCPU_GET_REGS, r)) {
-		guest_fail("GET_REGS: %s", strerror(errno));
+	if (ioctl(v->fd, cmd, arg)) {
+		guest_fail("%s: %s", what, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+int vcpu_get_regs(struct vcpu *v, struct vmain_regs *r)
+{
+	return vcpu_state_ioctl(v, VMAIN_VCPU_GET_REGS, r, "GET_REGS");
 }
 
 int vcpu_set_regs(struct vcpu *v, const struct vmain_regs *r)
 {
-	if (ioctl(v->fd, VMAIN_VCPU_SET_REGS, r)) {
-		guest_fail("SET_REGS: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vcpu_state_ioctl(v, VMAIN_VCPU_SET_REGS, r, "SET_REGS");
 }
 
 int vcpu_get_sregs(struct vcpu *v, struct vmain_sregs *s)
 {
-	if (ioctl(v->fd, VMAIN_VCPU_GET_SREGS, s)) {
-		guest_fail("GET_SREGS: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vcpu_state_ioctl(v, VMAIN_VCPU_GET_SREGS, s, "GET_SREGS");
 }
 
 int vcpu_set_sregs(struct vcpu *v, const struct vmain_sregs *s)
 {
-	if (ioctl(v->fd, VMAIN_VCPU_SET_SREGS, s)) {
-		guest_fail("SET_SREGS: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vcpu_state_ioctl(v, VMAIN_VCPU_SET_SREGS, s, "SET_SREGS");
 }
 
 __u64 vcpu_reg(struct vcpu *v, enum guest_reg reg)
