@@ -14,17 +14,17 @@ arena_tap arena-svm "SVM arena: guest execution (real, 32-bit, 64-bit guests; ev
 	-t 600 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
 
 arena_tap arena-svm "CPU without SVM: CREATE_VM is ENODEV" \
-	-c max,-la57,-svm -f "$KBIN" -- "$KBIN/errno" --expect-nohw
+	-t 120 -c max,-la57,-svm -f "$KBIN" -- "$KBIN/errno" --expect-nohw
 
 arena_tap arena-svm "SVM without nested paging: CREATE_VM is ENODEV" \
-	-c max,-la57,-npt -f "$KBIN" -- "$KBIN/errno" --expect-nohw
+	-t 120 -c max,-la57,-npt -f "$KBIN" -- "$KBIN/errno" --expect-nohw
 
 arena_tap arena-svm "KVM (kvm_amd) owns AMD-V: CREATE_VM is EBUSY; the monitor's vmain and KVM backends" \
-	-M kvm_amd -f "$KBIN" -f "$TOP/build/tests/monitor/hv-test" -f "$TOP/tests/kmod" -- \
+	-t 180 -M kvm_amd -f "$KBIN" -f "$TOP/build/tests/monitor/hv-test" -f "$TOP/tests/kmod" -- \
 	"$TOP/tests/kmod/run-in-guest.sh" "$KBIN/errno --expect-owned" "$TOP/build/tests/monitor/hv-test"
 
 arena_tap arena-svm "AMD-V on only while a VM exists, across CPU hot-unplug (EFER.SVME via msr)" \
-	-M msr -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/hwstate.sh" "$KBIN"
+	-t 120 -M msr -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/hwstate.sh" "$KBIN"
 
 # Reboot with a vCPU in guest mode: the reboot notifier turns AMD-V off on
 # every CPU, the vCPU's RUN fails with EIO, and nothing faults on the way
@@ -49,7 +49,7 @@ spin_then_checked() { # DESCRIPTION SEED ACTION CHECK...: one TAP line
 	spin_then "$seed" "$action"
 	rc=$?
 	if arena_died_before_init $rc; then
-		echo "# the emulated boot died before init; booting once more"
+		echo "# the emulated boot died or hung before init; booting once more"
 		spin_then "$seed" "$action"
 		rc=$?
 	fi

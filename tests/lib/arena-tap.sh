@@ -10,10 +10,12 @@ tap_count=0
 tap_log=$(mktemp "${TMPDIR:-/tmp}/arena-tap.XXXXXX")
 trap 'rm -f "$tap_log"' EXIT
 
-# True if an arena run ended without a result (125) and the console it
-# printed shows the boot never reached the initramfs's init.
+# True if an arena run ended without a result (125) or timed out (124)
+# and the console it printed shows the boot never reached the initramfs's
+# init: an emulator boot failure, before any vmain code ran.
 arena_died_before_init() {
-	[ "$1" = 125 ] && ! grep -q "arena-init: started" "$tap_log.err"
+	{ [ "$1" = 125 ] || [ "$1" = 124 ]; } &&
+		! grep -q "arena-init: started" "$tap_log.err"
 }
 
 # arena_tap ARENA DESCRIPTION [ARENA-OPTIONS...] -- COMMAND...
@@ -23,10 +25,10 @@ arena_tap() {
 	echo "# $desc"
 	"$TOP/scripts/$arena" -q "$@" >"$tap_log" 2>"$tap_log.err"
 	rc=$?
-	# One retry, only for a boot that died before the guest's init ran
-	# (no vmain code had run yet): a rare emulator boot failure.
+	# One retry, only for a boot that died or hung before the guest's init
+	# ran (no vmain code had run yet): a rare emulator boot failure.
 	if arena_died_before_init $rc; then
-		echo "# the emulated boot died before init; booting once more"
+		echo "# the emulated boot died or hung before init; booting once more"
 		"$TOP/scripts/$arena" -q "$@" >"$tap_log" 2>"$tap_log.err"
 		rc=$?
 	fi
