@@ -39,10 +39,10 @@ MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 
 # Test programs run on the host.
+# Every tests/{devices,boot,acpi}/NAME-test.c is one host test program.
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
-	      devices/pio-test devices/serial8250-test devices/cmos_rtc-test devices/i8042-test \
-	      devices/i8259-test devices/i8254-test devices/ioapic-test devices/lapic-test \
-	      boot/bzimage-test boot/bootparams-test boot/layout-test
+	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
+					     tests/acpi/*-test.c))
 
 # The Linux boot-protocol loader (monitor/boot/) and its host tests.
 BOOT_SRCS := monitor/boot/bzimage.c monitor/boot/e820.c monitor/boot/bootparams.c \
@@ -50,11 +50,14 @@ BOOT_SRCS := monitor/boot/bzimage.c monitor/boot/e820.c monitor/boot/bootparams.
 BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 
 # The monitor's device models (monitor/devices/) and their host tests.
-DEVICE_SRCS := monitor/devices/pio.c monitor/devices/serial8250.c \
-	       monitor/devices/cmos_rtc.c monitor/devices/i8042.c \
-	       monitor/devices/i8259.c monitor/devices/i8254.c \
-	       monitor/devices/ioapic.c monitor/devices/lapic.c
-DEVICE_HDRS := $(DEVICE_SRCS:.c=.h)
+# The monitor's device models (monitor/devices/, with the virtio transport
+# and queues in monitor/virtio/): plain C, host-tested.
+DEVICE_SRCS := $(wildcard monitor/devices/*.c monitor/virtio/*.c)
+DEVICE_HDRS := $(wildcard monitor/devices/*.h monitor/virtio/*.h monitor/machine/*.h)
+
+# The ACPI table builder (monitor/acpi/) and its host tests.
+ACPI_SRCS := $(wildcard monitor/acpi/*.c)
+ACPI_HDRS := $(wildcard monitor/acpi/*.h monitor/machine/*.h)
 
 # The x86 decoder (common/x86/), shared with vmain.ko, and its host tests.
 X86_SRCS := common/x86/decode.c common/x86/modrm.c common/x86/describe.c
@@ -124,6 +127,10 @@ $(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) tests/
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(DEVICE_SRCS) $(ALL_LDFLAGS)
 
+$(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
 	@mkdir -p $(dir $@)
@@ -152,11 +159,11 @@ run: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t tests/monitor/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t tests/monitor/*.t
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/*.t
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t

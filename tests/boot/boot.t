@@ -11,7 +11,8 @@
 # exists, as in make check); this relays their TAP, renumbered.
 . "$(dirname "$0")/../lib/tap-relay.sh"
 
-for t in bzimage-test bootparams-test layout-test; do
+for src in "$top"/tests/boot/*-test.c; do
+	t=$(basename "$src" .c)
 	p=$(prog boot $t)
 	if [ -n "$p" ]; then
 		"$p" >"$tmp/$t" 2>&1; rc=$?

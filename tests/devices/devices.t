@@ -6,7 +6,8 @@
 # that exists, as in make check); this relays their TAP, renumbered.
 . "$(dirname "$0")/../lib/tap-relay.sh"
 
-for t in pio-test serial8250-test cmos_rtc-test i8042-test i8259-test i8254-test ioapic-test lapic-test; do
+for src in "$top"/tests/devices/*-test.c; do
+	t=$(basename "$src" .c)
 	p=$(prog devices $t)
 	if [ -n "$p" ]; then
 		"$p" >"$tmp/$t" 2>&1; rc=$?
