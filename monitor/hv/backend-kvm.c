@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,6 +29,35 @@ _Static_assert(sizeof(struct kvm_dtable) == sizeof(struct vmain_dtable),
 
 /* KVM puts the VMX real-mode TSS here unless told otherwise (api.rst). */
 #define KVM_TSS_ADDR	0xfffbd000UL
+
+/*
+ * The local APIC is the monitor's (devices/lapic.c), as with vmain.ko:
+ * without an in-kernel irqchip KVM finds the x2APIC MSRs invalid and,
+ * with KVM_MSR_EXIT_REASON_INVAL, hands them to userspace.  It would
+ * swallow IA32_TSC_DEADLINE writes, so a filter sends that one out too
+ * (api.rst, KVM_CAP_X86_USER_SPACE_MSR and KVM_X86_SET_MSR_FILTER).
+ */
+static int kvm_msrs_to_userspace(struct hv_vm *vm)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_FILTER },
+	};
+	static uint8_t deny_deadline[1];	/* bit clear: deny -> exit */
+	struct kvm_msr_filter filter = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { {
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			.nmsrs = 1,
+			.base = 0x6e0,
+			.bitmap = deny_deadline,
+		} },
+	};
+
+	if (ioctl(vm->vmfd, KVM_ENABLE_CAP, &cap))
+		return -errno;
+	return ioctl(vm->vmfd, KVM_X86_SET_MSR_FILTER, &filter) ? -errno : 0;
+}
 
 static int kvm_vm_create(struct hv_vm *vm, const uint8_t uuid[16],
 			 char *why, size_t whylen)
@@ -56,7 +87,17 @@ static int kvm_vm_create(struct hv_vm *vm, const uint8_t uuid[16],
 	}
 	/* Needed on Intel for real mode without unrestricted guest. */
 	ioctl(vm->vmfd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
+	ret = kvm_msrs_to_userspace(vm);
+	if (ret) {
+		snprintf(why, whylen, "KVM cannot pass the local APIC's MSRs to "
+			 "userspace (KVM_CAP_X86_USER_SPACE_MSR): %s", strerror(-ret));
+		goto close_vm;
+	}
 	return 0;
+
+close_vm:
+	close(vm->vmfd);
+	vm->vmfd = -1;
 
 close_sys:
 	if (vm->vmfd >= 0)
@@ -80,8 +121,28 @@ static int kvm_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 	return ioctl(vm->vmfd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
+/*
+ * A kick is a signal to the vCPU thread (its handler does nothing: the
+ * point is KVM_RUN's EINTR) plus immediate_exit, which covers a kick that
+ * lands just before KVM_RUN (api.rst, "immediate_exit").
+ */
+#define KVM_KICK_SIGNAL SIGUSR1
+
+static void kvm_kick_handler(int sig)
+{
+	(void)sig;
+}
+
 static int kvm_vcpu_create(struct hv_vcpu *vcpu)
 {
+	struct sigaction sa;
+
+	/* No SA_RESTART: the point of the signal is KVM_RUN's EINTR. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kvm_kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KVM_KICK_SIGNAL, &sa, NULL))
+		return -errno;
 	return hv_vcpu_open(vcpu, KVM_CREATE_VCPU);
 }
 
@@ -124,6 +185,15 @@ static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 	case KVM_EXIT_INTR:
 		exit->reason = VMAIN_EXIT_INTR;
 		return -EINTR;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		exit->reason = VMAIN_EXIT_MSR;
+		exit->msr.index = run->msr.index;
+		exit->msr.write = run->exit_reason == KVM_EXIT_X86_WRMSR;
+		exit->msr.data = (uint64_t *)&run->msr.data;
+		exit->msr.error = &run->msr.error;
+		run->msr.error = 0;
+		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = VMAIN_EXIT_FAIL_ENTRY;
 		exit->hw_reason = run->fail_entry.hardware_entry_failure_reason;
@@ -254,6 +324,94 @@ static bool kvm_ready_for_interrupt(struct hv_vcpu *vcpu)
 	return ((struct kvm_run *)vcpu->run)->ready_for_interrupt_injection;
 }
 
+static void kvm_kick(struct hv_vcpu *vcpu)
+{
+	((struct kvm_run *)vcpu->run)->immediate_exit = 1;
+	if (vcpu->has_thread && !pthread_equal(vcpu->thread, pthread_self()))
+		pthread_kill(vcpu->thread, KVM_KICK_SIGNAL);
+}
+
+static void kvm_kick_done(struct hv_vcpu *vcpu)
+{
+	((struct kvm_run *)vcpu->run)->immediate_exit = 0;
+}
+
+static int kvm_set_cpuid(struct hv_vcpu *vcpu,
+			 const struct vmain_cpuid_entry *e, uint32_t n)
+{
+	struct kvm_cpuid2 *c;
+	uint32_t i;
+	int ret;
+
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	c->nent = n;
+	for (i = 0; i < n; i++) {
+		c->entries[i].function = e[i].function;
+		c->entries[i].index = e[i].index;
+		c->entries[i].flags = (e[i].flags & VMAIN_CPUID_INDEXED) ?
+				      KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+		c->entries[i].eax = e[i].eax;
+		c->entries[i].ebx = e[i].ebx;
+		c->entries[i].ecx = e[i].ecx;
+		c->entries[i].edx = e[i].edx;
+	}
+	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, c) ? -errno : 0;
+	free(c);
+	return ret;
+}
+
+static int kvm_supported_cpuid(struct hv_vm *vm, struct vmain_cpuid_entry *e,
+			       uint32_t *n)
+{
+	struct kvm_cpuid2 *c;
+	uint32_t i;
+	int ret = 0;
+
+	c = calloc(1, sizeof(*c) + *n * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	c->nent = *n;
+	if (ioctl(vm->sysfd, KVM_GET_SUPPORTED_CPUID, c)) {
+		ret = -errno;
+		goto free_c;
+	}
+	for (i = 0; i < c->nent; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].function = c->entries[i].function;
+		e[i].index = c->entries[i].index;
+		e[i].flags = (c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ?
+			     VMAIN_CPUID_INDEXED : 0;
+		e[i].eax = c->entries[i].eax;
+		e[i].ebx = c->entries[i].ebx;
+		e[i].ecx = c->entries[i].ecx;
+		e[i].edx = c->entries[i].edx;
+	}
+	*n = c->nent;
+free_c:
+	free(c);
+	return ret;
+}
+
+static int kvm_set_msr(struct hv_vcpu *vcpu, uint32_t index, uint64_t data)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	m.e.data = data;
+	ret = ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+	if (ret < 0)
+		return -errno;
+	return ret == 1 ? 0 : -EINVAL;
+}
+
 const struct hv_backend hv_backend_kvm = {
 	.name			= "kvm",
 	.vm_create		= kvm_vm_create,
@@ -269,4 +427,9 @@ const struct hv_backend hv_backend_kvm = {
 	.interrupt		= kvm_interrupt,
 	.request_irq_window	= kvm_request_irq_window,
 	.ready_for_interrupt	= kvm_ready_for_interrupt,
+	.kick			= kvm_kick,
+	.kick_done		= kvm_kick_done,
+	.set_cpuid		= kvm_set_cpuid,
+	.supported_cpuid	= kvm_supported_cpuid,
+	.set_msr		= kvm_set_msr,
 };

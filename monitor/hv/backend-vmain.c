@@ -111,6 +111,12 @@ static int vmain_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		exit->mmio.len = run->exit.mmio.len;
 		exit->mmio.write = run->exit.mmio.is_write;
 		break;
+	case VMAIN_EXIT_MSR:
+		exit->msr.index = run->exit.msr.index;
+		exit->msr.write = run->exit.msr.is_write;
+		exit->msr.data = (uint64_t *)&run->exit.msr.data;
+		exit->msr.error = &run->exit.msr.error;
+		break;
 	case VMAIN_EXIT_FAIL_ENTRY:
 		exit->hw_reason = run->exit.fail_entry.hardware_reason;
 		break;
@@ -158,6 +164,50 @@ static bool vmain_ready_for_interrupt(struct hv_vcpu *vcpu)
 	return ((struct vmain_run *)vcpu->run)->ready_for_interrupt_injection;
 }
 
+static void vmain_kick(struct hv_vcpu *vcpu)
+{
+	/* The module keeps a kick that finds no RUN for the next one. */
+	ioctl(vcpu->fd, VMAIN_VCPU_KICK, 0);
+}
+
+static void vmain_kick_done(struct hv_vcpu *vcpu)
+{
+	(void)vcpu;
+}
+
+static int vmain_set_cpuid(struct hv_vcpu *vcpu,
+			   const struct vmain_cpuid_entry *e, uint32_t n)
+{
+	struct vmain_cpuid c;
+
+	memset(&c, 0, sizeof(c));
+	c.nent = n;
+	c.entries = (uintptr_t)e;
+	return ioctl(vcpu->fd, VMAIN_VCPU_SET_CPUID, &c) ? -errno : 0;
+}
+
+static int vmain_supported_cpuid(struct hv_vm *vm, struct vmain_cpuid_entry *e,
+				 uint32_t *n)
+{
+	(void)vm;	/* the module passes CPUID through as the table says */
+	return hv_host_cpuid(e, n);
+}
+
+static int vmain_set_msr(struct hv_vcpu *vcpu, uint32_t index, uint64_t data)
+{
+	struct vmain_msr_entry e = { .index = index, .data = data };
+	struct vmain_msrs m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	m.nmsrs = 1;
+	m.entries = (uintptr_t)&e;
+	ret = ioctl(vcpu->fd, VMAIN_VCPU_SET_MSRS, &m);
+	if (ret < 0)
+		return -errno;
+	return ret == 1 ? 0 : -EINVAL;
+}
+
 const struct hv_backend hv_backend_vmain = {
 	.name			= "vmain",
 	.vm_create		= vmain_vm_create,
@@ -173,4 +223,9 @@ const struct hv_backend hv_backend_vmain = {
 	.interrupt		= vmain_interrupt,
 	.request_irq_window	= vmain_request_irq_window,
 	.ready_for_interrupt	= vmain_ready_for_interrupt,
+	.kick			= vmain_kick,
+	.kick_done		= vmain_kick_done,
+	.set_cpuid		= vmain_set_cpuid,
+	.supported_cpuid	= vmain_supported_cpuid,
+	.set_msr		= vmain_set_msr,
 };

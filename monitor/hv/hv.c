@@ -3,6 +3,7 @@
  * hv/hv.c - choosing a backend.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -103,4 +104,77 @@ void hv_vm_close(struct hv_vm *vm)
 	if (vm->sysfd >= 0)
 		close(vm->sysfd);
 	vm->vmfd = vm->sysfd = -1;
+}
+
+/* Leaves whose ECX input selects a sub-leaf (SDM Vol. 2A, CPUID). */
+static bool cpuid_indexed(uint32_t leaf)
+{
+	switch (leaf) {
+	case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10:
+	case 0x12: case 0x14: case 0x17: case 0x18: case 0x1f:
+	case 0x8000001d: case 0x80000020:
+		return true;
+	}
+	return false;
+}
+
+/* How many sub-leaves of an indexed leaf to record. */
+static uint32_t cpuid_subleaves(uint32_t leaf, uint32_t sub, const uint32_t r[4])
+{
+	switch (leaf) {
+	case 0x4: case 0x8000001d:	/* cache type 0 ends the list */
+		return (r[0] & 0x1f) ? sub + 2 : sub + 1;
+	case 0xb: case 0x1f:		/* level type 0 ends the list */
+		return (r[2] & 0xff00) ? sub + 2 : sub + 1;
+	case 0x7:			/* sub-leaf 0 EAX: the last sub-leaf */
+		return sub == 0 ? (r[0] > 3 ? 4 : r[0] + 1) : 0;
+	case 0xd:			/* state components 0..62 */
+		return 63;
+	default:
+		return 1;
+	}
+}
+
+int hv_host_cpuid(struct vmain_cpuid_entry *e, uint32_t *n)
+{
+	static const uint32_t bases[] = { 0, 0x80000000u };
+	uint32_t cap = *n, out = 0, b, leaf, sub, nsub, max, r[4];
+
+	for (b = 0; b < 2; b++) {
+		__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+				 : "a"(bases[b]), "c"(0));
+		max = r[0];
+		if (max < bases[b] || max > bases[b] + 0x3f)
+			max = bases[b] + (b ? 0 : 0x1f);
+		for (leaf = bases[b]; leaf <= max; leaf++) {
+			nsub = 1;
+			for (sub = 0; sub < nsub; sub++) {
+				__asm__ volatile("cpuid"
+						 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+						 : "a"(leaf), "c"(sub));
+				if (cpuid_indexed(leaf)) {
+					uint32_t want = cpuid_subleaves(leaf, sub, r);
+
+					if (want > nsub)
+						nsub = want;
+					/* Empty XSAVE components are left out. */
+					if (leaf == 0xd && sub > 1 && !r[0])
+						continue;
+				}
+				if (out == cap)
+					return -E2BIG;
+				memset(&e[out], 0, sizeof(e[out]));
+				e[out].function = leaf;
+				e[out].index = sub;
+				e[out].flags = cpuid_indexed(leaf) ? VMAIN_CPUID_INDEXED : 0;
+				e[out].eax = r[0];
+				e[out].ebx = r[1];
+				e[out].ecx = r[2];
+				e[out].edx = r[3];
+				out++;
+			}
+		}
+	}
+	*n = out;
+	return 0;
 }

@@ -15,6 +15,7 @@
 #ifndef VMAIN_MONITOR_HV_H
 #define VMAIN_MONITOR_HV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,8 @@ struct hv_vcpu {
 	unsigned int id;
 	int fd;
 	void *run;		/* the backend's mapped run structure */
+	pthread_t thread;	/* the thread that runs it (for kicks) */
+	bool has_thread;
 };
 
 /* An exit for userspace; reason is a VMAIN_EXIT_* value. */
@@ -55,6 +58,12 @@ struct hv_exit {
 		uint32_t len;
 		bool write;
 	} mmio;
+	struct {
+		uint32_t index;
+		bool write;
+		uint64_t *data;		/* write: the value; read: fill it in */
+		uint8_t *error;		/* set to 1: #GP(0) instead */
+	} msr;
 	uint64_t hw_reason;		/* VMAIN_EXIT_FAIL_ENTRY */
 	uint32_t suberror;		/* VMAIN_EXIT_INTERNAL_ERROR */
 };
@@ -83,6 +92,26 @@ struct hv_backend {
 	/* Sets or clears the "exit when interrupts open" request. */
 	void (*request_irq_window)(struct hv_vcpu *vcpu, bool on);
 	bool (*ready_for_interrupt)(struct hv_vcpu *vcpu);
+	/*
+	 * Makes a RUN in progress on another thread return soon (exit
+	 * reason KICK or INTR), or the next RUN if none is in progress.
+	 * Safe from any thread.
+	 */
+	void (*kick)(struct hv_vcpu *vcpu);
+	/* After RUN returned: clears what kick() left behind. */
+	void (*kick_done)(struct hv_vcpu *vcpu);
+	/* The CPUID table the guest reads (vmain's entry format). */
+	int (*set_cpuid)(struct hv_vcpu *vcpu,
+			 const struct vmain_cpuid_entry *e, uint32_t n);
+	/*
+	 * What the guest may be offered: fills up to *n entries, sets *n.
+	 * Leaves the backend cannot virtualise are cleared by the caller's
+	 * own policy (machine/cpuid.c) afterwards.
+	 */
+	int (*supported_cpuid)(struct hv_vm *vm, struct vmain_cpuid_entry *e,
+			       uint32_t *n);
+	/* Sets one MSR the backend keeps (e.g. IA32_TSC); 0 or -errno. */
+	int (*set_msr)(struct hv_vcpu *vcpu, uint32_t index, uint64_t data);
 };
 
 extern const struct hv_backend hv_backend_vmain;
@@ -104,6 +133,9 @@ int hv_vm_create(struct hv_vm *vm, enum hv_accel accel, const uint8_t uuid[16],
 int hv_vcpu_open(struct hv_vcpu *vcpu, unsigned long create_ioctl);
 void hv_vcpu_close(struct hv_vcpu *vcpu);
 void hv_vm_close(struct hv_vm *vm);
+
+/* The host CPU's own CPUID leaves, as a table (for backends). */
+int hv_host_cpuid(struct vmain_cpuid_entry *e, uint32_t *n);
 
 /* Parses "auto", "vmain" or "kvm"; -EINVAL otherwise. */
 int hv_accel_parse(const char *s, enum hv_accel *accel);
