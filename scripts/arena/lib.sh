@@ -130,9 +130,33 @@ arena_stage_with_libs() {
 	fi
 }
 
+# arena_stage_module ROOT KVER LIST MODULE: copies the Debian kernel module
+# MODULE of kernel KVER, and every module it needs, into ROOT at their
+# /lib/modules paths (decompressed: busybox insmod reads plain .ko), and
+# appends those paths, dependencies first, to LIST unless already there.
+# A built-in MODULE stages nothing.  Also used by scripts/guest-image.
+arena_stage_module() {
+	local root="$1" kver="$2" list="$3" m="$4" line path
+	modprobe -S "$kver" --show-depends "$m" >/dev/null 2>&1 ||
+		arena_die "no Debian kernel module '$m' for $kver"
+	while read -r line; do
+		case "$line" in
+		insmod\ *)
+			path=$(echo "$line" | awk '{print $2}')
+			case "$path" in
+			*.ko.xz) mkdir -p "$root$(dirname "$path")"; xz -dc "$path" > "$root${path%.xz}"; path=${path%.xz} ;;
+			*.ko.zst) mkdir -p "$root$(dirname "$path")"; zstd -qdc "$path" > "$root${path%.zst}"; path=${path%.zst} ;;
+			*) arena_stage_file "$path" "$root" ;;
+			esac
+			grep -qxF "$path" "$list" || echo "$path" >> "$list"
+			;;
+		esac
+	done < <(modprobe -S "$kver" --show-depends "$m")
+}
+
 # Builds the initramfs for the parsed options into $1 (a .cpio.gz path).
 arena_build_initramfs() {
-	local out="$1" root kver m line path f
+	local out="$1" root kver m path f
 	root=$(mktemp -d "${TMPDIR:-/tmp}/arena-root.XXXXXX")
 	kver=$(arena_kver)
 	mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,arena,etc}
@@ -142,21 +166,7 @@ arena_build_initramfs() {
 
 	: > "$root/arena/modules"
 	for m in "${ARENA_MODPROBE[@]}"; do
-		modprobe -S "$kver" --show-depends "$m" >/dev/null 2>&1 ||
-			arena_die "no Debian kernel module '$m' for $kver"
-		while read -r line; do
-			case "$line" in
-			insmod\ *)
-				path=$(echo "$line" | awk '{print $2}')
-				case "$path" in
-				*.ko.xz) mkdir -p "$root$(dirname "$path")"; xz -dc "$path" > "$root${path%.xz}"; path=${path%.xz} ;;
-				*.ko.zst) mkdir -p "$root$(dirname "$path")"; zstd -qdc "$path" > "$root${path%.zst}"; path=${path%.zst} ;;
-				*) arena_stage_file "$path" "$root" ;;
-				esac
-				grep -qxF "$path" "$root/arena/modules" || echo "$path" >> "$root/arena/modules"
-				;;
-			esac
-		done < <(modprobe -S "$kver" --show-depends "$m")
+		arena_stage_module "$root" "$kver" "$root/arena/modules" "$m"
 	done
 
 	if [ "$ARENA_KMOD" != none ]; then
