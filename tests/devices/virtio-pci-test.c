@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-pci-test.c - the virtio-pci modern transport
+ * (monitor/virtio/virtio-pci.c) with a toy device type: PCI identity and
+ * capabilities, feature negotiation (legacy refused), the status state
+ * machine, queue setup, notifications gated by DRIVER_OK, MSI-X and INTx
+ * + ISR interrupts, configuration space and generation, NEEDS_RESET on a
+ * broken ring, the PCI_CFG window, and reset.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "devices/pci.h"
+#include "virtio/virtio-pci.h"
+
+/* --- a small virtio-pci driver over a fake guest (shared by the virtio tests) --- */
+#define RAM_SIZE	(4u << 20)
+#define BAR_BASE	0xc0000000ull
+
+static struct gmem mem;
+static struct pci_bus bus;
+static int nmsi, nirq_calls;
+static uint32_t last_msi_data;
+static bool irq_line;
+
+static void on_msi(void *o, uint64_t addr, uint32_t data)
+{
+	(void)o;
+	(void)addr;
+	nmsi++;
+	last_msi_data = data;
+}
+
+static void on_irq(void *o, unsigned gsi, bool level)
+{
+	(void)o;
+	(void)gsi;
+	nirq_calls++;
+	irq_line = level;
+}
+
+static void bus_setup(void)
+{
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+
+	mem.size = RAM_SIZE;
+	mem.base = aligned_alloc(4096, RAM_SIZE);
+	memset(mem.base, 0, RAM_SIZE);
+	pci_bus_init(&bus, &ops, NULL);
+}
+
+static uint32_t cfg_rd(uint8_t devfn, uint32_t reg, unsigned size)
+{
+	uint32_t v = 0;
+
+	pci_cfg_access(&bus, devfn, reg, size, false, &v);
+	return v;
+}
+
+static void cfg_wr(uint8_t devfn, uint32_t reg, unsigned size, uint32_t v)
+{
+	pci_cfg_access(&bus, devfn, reg, size, true, &v);
+}
+
+static uint64_t bar_rd(uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	pci_mmio(&bus, BAR_BASE + off, size, false, &v);
+	return v;
+}
+
+static void bar_wr(uint64_t off, unsigned size, uint64_t v)
+{
+	pci_mmio(&bus, BAR_BASE + off, size, true, &v);
+}
+
+/* Finds the virtio capability of `type` (4.1.4); returns its offset or 0. */
+static uint8_t find_vcap(uint8_t devfn, uint8_t type)
+{
+	uint8_t p = (uint8_t)cfg_rd(devfn, PCI_CAPABILITY_LIST, 1);
+	int hops = 0;
+
+	while (p && hops++ < 48) {
+		if (cfg_rd(devfn, p, 1) == PCI_CAP_ID_VNDR && cfg_rd(devfn, p + 3u, 1) == type)
+			return p;
+		p = (uint8_t)cfg_rd(devfn, p + 1u, 1);
+	}
+	return 0;
+}
+
+static void map_bar(uint8_t devfn)
+{
+	cfg_wr(devfn, PCI_BAR0, 4, (uint32_t)BAR_BASE);
+	cfg_wr(devfn, PCI_BAR0 + 4, 4, 0);
+	cfg_wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+#define COMMON(off)	(VIRTIO_PCI_COMMON_OFF + (off))
+
+/* Driver-side view of one split queue in fake RAM. */
+struct dq {
+	uint64_t desc, avail, used;
+	uint16_t size, avail_idx, used_seen, next_desc;
+};
+
+static void dq_layout(struct dq *q, unsigned idx, uint16_t size)
+{
+	uint64_t base = 0x100000ull + 0x10000ull * idx;
+
+	q->size = size;
+	q->desc = base;
+	q->avail = base + 16ull * size;
+	q->used = (q->avail + 6 + 2ull * size + 4095) & ~4095ull;
+	q->avail_idx = q->used_seen = q->next_desc = 0;
+}
+
+static void g16(uint64_t gpa, uint16_t v) { memcpy(mem.base + gpa, &v, 2); }
+static void g32(uint64_t gpa, uint32_t v) { memcpy(mem.base + gpa, &v, 4); }
+static void g64(uint64_t gpa, uint64_t v) { memcpy(mem.base + gpa, &v, 8); }
+static uint16_t gr16(uint64_t gpa) { uint16_t v; memcpy(&v, mem.base + gpa, 2); return v; }
+static uint32_t gr32(uint64_t gpa) { uint32_t v; memcpy(&v, mem.base + gpa, 4); return v; }
+
+/* Sets up queue `idx` (4.1.5.1.3) with `vector`; returns queue_enable read back. */
+static unsigned setup_queue(struct dq *q, unsigned idx, uint16_t size, uint16_t vector)
+{
+	dq_layout(q, idx, size);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, idx);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2, size);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_DESCLO), 4, (uint32_t)q->desc);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_DESCHI), 4, (uint32_t)(q->desc >> 32));
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_AVAILLO), 8, q->avail);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_USEDLO), 8, q->used);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_MSIX), 2, vector);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
+	return (unsigned)bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_ENABLE), 2);
+}
+
+/* Status handshake up to FEATURES_OK (3.1.1); returns the status read back. */
+static uint8_t negotiate(uint64_t features)
+{
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1,
+	       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_GFSELECT), 4, 0);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_GF), 4, (uint32_t)features);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_GFSELECT), 4, 1);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_GF), 4, (uint32_t)(features >> 32));
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, VIRTIO_STATUS_ACKNOWLEDGE |
+	       VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	return (uint8_t)bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1);
+}
+
+static void driver_ok(void)
+{
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, VIRTIO_STATUS_ACKNOWLEDGE |
+	       VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static uint64_t read_features(void)
+{
+	uint64_t f;
+
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_DFSELECT), 4, 0);
+	f = bar_rd(COMMON(VIRTIO_PCI_COMMON_DF), 4);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_DFSELECT), 4, 1);
+	return f | bar_rd(COMMON(VIRTIO_PCI_COMMON_DF), 4) << 32;
+}
+
+/* Adds a one-buffer chain and makes it available; returns its head. */
+static uint16_t dq_add(struct dq *q, uint64_t gpa, uint32_t len, bool writable)
+{
+	uint16_t d = q->next_desc++ % q->size;
+
+	g64(q->desc + 16ull * d, gpa);
+	g32(q->desc + 16ull * d + 8, len);
+	g16(q->desc + 16ull * d + 12, writable ? VIRTQ_DESC_F_WRITE : 0);
+	g16(q->desc + 16ull * d + 14, 0);
+	g16(q->avail + 4 + 2ull * (q->avail_idx % q->size), d);
+	q->avail_idx++;
+	g16(q->avail + 2, q->avail_idx);
+	return d;
+}
+
+/* Takes one used entry; returns 1 and fills id/len, or 0 if none. */
+static int dq_used(struct dq *q, uint32_t *id, uint32_t *len)
+{
+	uint64_t e;
+
+	if (gr16(q->used + 2) == q->used_seen)
+		return 0;
+	e = q->used + 4 + 8ull * (q->used_seen % q->size);
+	*id = gr32(e);
+	*len = gr32(e + 4);
+	q->used_seen++;
+	return 1;
+}
+
+static void kick(unsigned q)
+{
+	bar_wr(VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q, 2, q);
+}
+/* --- end of the driver --- */
+
+#define TOY_TYPE	0x1f
+static struct virtio_pci vp;
+static int nnotify[4], nreset;
+static uint8_t toy_cfg[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+static void toy_cfg_read(void *o, uint32_t off, unsigned size, uint64_t *val)
+{
+	(void)o;
+	*val = 0;
+	memcpy(val, toy_cfg + off, size);
+}
+
+static void toy_cfg_write(void *o, uint32_t off, unsigned size, uint64_t val)
+{
+	(void)o;
+	memcpy(toy_cfg + off, &val, size);
+}
+
+static void toy_notify(void *o, unsigned q)
+{
+	(void)o;
+	nnotify[q]++;
+}
+
+static void toy_reset(void *o)
+{
+	(void)o;
+	nreset++;
+}
+
+static const struct virtio_dev_ops toy_ops = {
+	.cfg_read = toy_cfg_read, .cfg_write = toy_cfg_write,
+	.queue_notify = toy_notify, .reset = toy_reset,
+};
+
+#define VER1	(1ull << VIRTIO_F_VERSION_1)
+
+int main(void)
+{
+	struct virtq_elem *el = calloc(1, sizeof(*el));
+	struct dq q0, q1;
+	struct virtq *vq;
+	uint8_t df, c;
+	uint64_t f;
+	uint32_t id, len;
+	int ret;
+
+	bus_setup();
+	ret = virtio_pci_init(&vp, &bus, 4, &mem, TOY_TYPE, 0xff0000, 2, 64, 8,
+			      1ull << 3, &toy_ops, NULL);
+	tap_ok(ret == PCI_DEVFN(4, 0), "toy device at 04.0");
+	df = (uint8_t)ret;
+	tap_ok(virtio_pci_init(&vp, &bus, 5, &mem, TOY_TYPE, 0, 2, 63, 8, 0, &toy_ops, NULL) ==
+	       -EINVAL, "queue size 63: -EINVAL");
+	tap_ok(cfg_rd(df, 0, 4) == ((uint32_t)(0x1040 + TOY_TYPE) << 16 | 0x1af4),
+	       "id 1af4:%04x (4.1.2)", 0x1040 + TOY_TYPE);
+	tap_ok(cfg_rd(df, PCI_REVISION_ID, 1) == 1, "revision 1: non-transitional");
+	tap_ok(cfg_rd(df, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4, "subsystem vendor 1af4");
+	tap_ok(cfg_rd(df, PCI_INTERRUPT_PIN, 1) == 1, "INTA");
+	cfg_wr(df, PCI_BAR0, 4, 0xffffffff);
+	cfg_wr(df, PCI_BAR0 + 4, 4, 0xffffffff);
+	tap_ok(cfg_rd(df, PCI_BAR0, 4) == (0xffffffffu & ~(VIRTIO_PCI_BAR_SIZE - 1u)) + 4 &&
+	       cfg_rd(df, PCI_BAR0 + 4, 4) == 0xffffffffu, "BAR0: 64-bit, 32 KiB");
+
+	c = find_vcap(df, VIRTIO_PCI_CAP_COMMON_CFG);
+	tap_ok(c && cfg_rd(df, c + 2u, 1) == 16 && cfg_rd(df, c + 4u, 1) == 0 &&
+	       cfg_rd(df, c + 8u, 4) == 0 && cfg_rd(df, c + 12u, 4) == 0x3c,
+	       "common cfg capability: BAR 0, offset 0, length 0x3c");
+	c = find_vcap(df, VIRTIO_PCI_CAP_NOTIFY_CFG);
+	tap_ok(c && cfg_rd(df, c + 2u, 1) == 20 && cfg_rd(df, c + 8u, 4) == 0x3000 &&
+	       cfg_rd(df, c + 16u, 4) == 4, "notify capability: 0x3000, multiplier 4");
+	c = find_vcap(df, VIRTIO_PCI_CAP_ISR_CFG);
+	tap_ok(c && cfg_rd(df, c + 8u, 4) == 0x1000, "ISR capability at 0x1000");
+	c = find_vcap(df, VIRTIO_PCI_CAP_DEVICE_CFG);
+	tap_ok(c && cfg_rd(df, c + 8u, 4) == 0x2000 && cfg_rd(df, c + 12u, 4) == 8,
+	       "device cfg capability: 0x2000, 8 bytes");
+	c = find_vcap(df, VIRTIO_PCI_CAP_PCI_CFG);
+	tap_ok(c != 0, "PCI_CFG capability present");
+
+	map_bar(df);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0, "status 0 after init");
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_NUMQ), 2) == 2, "num_queues 2");
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_MSIX), 2) == VIRTIO_PCI_NO_VECTOR,
+	       "config vector NO_VECTOR");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 1);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2) == 64 &&
+	       bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_NOFF), 2) == 1, "queue 1: size 64, notify_off 1");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 2);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2) == 0, "queue 2 does not exist: size 0");
+	f = read_features();
+	tap_ok(f == (VER1 | 1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX | 1ull << 3),
+	       "features: VERSION_1, INDIRECT_DESC, EVENT_IDX and the device's bit 3");
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_DF), 2) == 1, "16-bit read of a feature dword");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_DFSELECT), 4, 2);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_DF), 4) == 0, "feature dword 2 reads 0");
+
+	/* Feature negotiation (3.1.1, 6.1). */
+	tap_ok(!(negotiate(1ull << 3) & VIRTIO_STATUS_FEATURES_OK),
+	       "legacy driver (no VERSION_1): FEATURES_OK refused");
+	tap_ok(!(negotiate(VER1 | 1ull << 5) & VIRTIO_STATUS_FEATURES_OK),
+	       "feature not offered: FEATURES_OK refused");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0x0f);
+	tap_ok(!(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) & VIRTIO_STATUS_DRIVER_OK),
+	       "DRIVER_OK without FEATURES_OK refused");
+	tap_ok(negotiate(VER1 | 1ull << 3) == 0x0b, "modern driver: FEATURES_OK accepted");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_GFSELECT), 4, 0);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_GF), 4, 0);
+	tap_ok(virtio_pci_has_feature(&vp, 3) && vp.guest_features == (VER1 | 1ull << 3),
+	       "features locked after FEATURES_OK");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0x0b, "clearing status bits ignored");
+
+	/* Queues (4.1.5.1.3). */
+	tap_ok(setup_queue(&q0, 0, 16, 1) == 1, "queue 0: 16 entries, vector 1, enabled");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_DESCLO), 8) == q0.desc &&
+	       bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_AVAILLO), 4) == (uint32_t)q0.avail &&
+	       bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_USEDHI), 4) == 0 &&
+	       bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_MSIX), 2) == 1, "queue 0 registers read back");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_DESCLO), 4, 0x5000);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2, 8);
+	tap_ok(vp.q[0].vq.desc_gpa == q0.desc && vp.q[0].vq.size == 16,
+	       "enabled queue's size and addresses are frozen");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_MSIX), 2, 7);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_MSIX), 2) == VIRTIO_PCI_NO_VECTOR,
+	       "vector 7 of 3: reads NO_VECTOR");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_MSIX), 2, 1);
+	tap_ok(setup_queue(&q1, 1, 64, 2) == 1, "queue 1: 64 entries, vector 2");
+	tap_ok(virtio_pci_queue(&vp, 0) == NULL, "queue not live before DRIVER_OK");
+	kick(0);
+	tap_ok(nnotify[0] == 0, "notification before DRIVER_OK ignored");
+	driver_ok();
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0x0f, "DRIVER_OK");
+	tap_ok(nnotify[0] == 1 && nnotify[1] == 1, "DRIVER_OK polls every enabled queue");
+	kick(1);
+	tap_ok(nnotify[1] == 2 && nnotify[0] == 1, "notify at 0x3004 reaches queue 1");
+	bar_wr(VIRTIO_PCI_NOTIFY_OFF + 8, 2, 2);
+	tap_ok(nnotify[0] == 1 && nnotify[1] == 2, "notify past the last queue ignored");
+
+	/* Device configuration (4.1.4.6). */
+	tap_ok(bar_rd(VIRTIO_PCI_DEVICE_OFF + 2, 2) == 0x0403, "device cfg word at 2");
+	tap_ok(bar_rd(VIRTIO_PCI_DEVICE_OFF + 4, 4) == 0x08070605, "device cfg dword at 4");
+	tap_ok(bar_rd(VIRTIO_PCI_DEVICE_OFF + 6, 4) == 0, "dword past cfg_len reads 0");
+	bar_wr(VIRTIO_PCI_DEVICE_OFF, 1, 0xaa);
+	tap_ok(toy_cfg[0] == 0xaa, "device cfg write reaches the device");
+	tap_ok(bar_rd(0x7000, 4) == 0, "unused BAR space reads 0");
+
+	/* Real I/O: driver adds a buffer, device consumes it, INTx path first. */
+	memcpy(mem.base + 0x200000, "ping", 4);
+	dq_add(&q0, 0x200000, 4, false);
+	dq_add(&q0, 0x200100, 16, true);
+	vq = virtio_pci_queue(&vp, 0);
+	tap_ok(vq && virtq_pop(vq, el) == 1 && el->nr_out == 1 && !memcmp(el->seg[0].host, "ping", 4),
+	       "device pops the driver's buffer");
+	virtq_push(vq, el->head, 0);
+	tap_ok(virtq_pop(vq, el) == 1 && el->nr_in == 1, "and the writable one");
+	memcpy(el->seg[0].host, "pong", 4);
+	virtq_push(vq, el->head, 4);
+	nirq_calls = 0;
+	virtio_pci_notify_queue(&vp, 0);
+	tap_ok(irq_line && nirq_calls == 1, "MSI-X off: INTx asserted");
+	tap_ok(dq_used(&q0, &id, &len) && id == 0 && len == 0 &&
+	       dq_used(&q0, &id, &len) && id == 1 && len == 4 &&
+	       !memcmp(mem.base + 0x200100, "pong", 4), "used ring: {0, 0}, {1, 4}");
+	tap_ok(bar_rd(VIRTIO_PCI_ISR_OFF, 1) == VIRTIO_ISR_QUEUE && !irq_line,
+	       "ISR reads 1, read deasserts INTx");
+	tap_ok(bar_rd(VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR cleared by the read");
+	c = (uint8_t)bar_rd(COMMON(VIRTIO_PCI_COMMON_CFGGENERATION), 1);
+	virtio_pci_config_changed(&vp);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_CFGGENERATION), 1) == (uint8_t)(c + 1u),
+	       "config change bumps config_generation");
+	tap_ok(irq_line && bar_rd(VIRTIO_PCI_ISR_OFF, 1) == VIRTIO_ISR_CONFIG,
+	       "config change: ISR bit 1 over INTx");
+
+	/* MSI-X (4.1.5.1.2). */
+	{
+		uint8_t mc = 0;
+		uint8_t p = (uint8_t)cfg_rd(df, PCI_CAPABILITY_LIST, 1);
+		unsigned v;
+
+		while (p) {
+			if (cfg_rd(df, p, 1) == PCI_CAP_ID_MSIX)
+				mc = p;
+			p = (uint8_t)cfg_rd(df, p + 1u, 1);
+		}
+		tap_ok(mc && (cfg_rd(df, mc + 2u, 2) & 0x7ff) == 2 &&
+		       cfg_rd(df, mc + 4u, 4) == VIRTIO_PCI_MSIX_TABLE_OFF,
+		       "MSI-X: 3 vectors, table at 0x4000 in BAR 0");
+		for (v = 0; v < 3; v++) {
+			bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 * v, 8, 0xfee00000ull);
+			bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 * v + 8, 4, 0x30 + v);
+			bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 * v + 12, 4, 0);
+		}
+		cfg_wr(df, mc + 2u, 2, PCI_MSIX_FLAGS_ENABLE);
+	}
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_MSIX), 2, 0);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_MSIX), 2) == 0, "config vector 0");
+	dq_add(&q1, 0x200200, 8, true);
+	vq = virtio_pci_queue(&vp, 1);
+	virtq_pop(vq, el);
+	virtq_push(vq, el->head, 8);
+	nmsi = 0;
+	nirq_calls = 0;
+	virtio_pci_notify_queue(&vp, 1);
+	tap_ok(nmsi == 1 && last_msi_data == 0x32 && nirq_calls == 0,
+	       "queue 1 -> MSI-X vector 2, no INTx");
+	tap_ok(bar_rd(VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR untouched with MSI-X");
+	virtio_pci_config_changed(&vp);
+	tap_ok(nmsi == 2 && last_msi_data == 0x30, "config change -> vector 0");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 1);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_MSIX), 2, VIRTIO_PCI_NO_VECTOR);
+	dq_add(&q1, 0x200200, 8, true);
+	virtq_pop(vq, el);
+	virtq_push(vq, el->head, 8);
+	virtio_pci_notify_queue(&vp, 1);
+	tap_ok(nmsi == 2 && nirq_calls == 0, "NO_VECTOR: no interrupt at all");
+	bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 12, 4, 1);
+	virtio_pci_config_changed(&vp);
+	tap_ok(nmsi == 2 && (bar_rd(VIRTIO_PCI_MSIX_PBA_OFF, 8) & 1),
+	       "masked vector 0: pending in the PBA");
+	bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 12, 4, 0);
+	tap_ok(nmsi == 3 && !(bar_rd(VIRTIO_PCI_MSIX_PBA_OFF, 8) & 1), "unmasked: delivered");
+
+	/* PCI_CFG window (4.1.4.8): read device_status through config space. */
+	c = find_vcap(df, VIRTIO_PCI_CAP_PCI_CFG);
+	cfg_wr(df, c + 4u, 1, 0);
+	cfg_wr(df, c + 8u, 4, VIRTIO_PCI_COMMON_STATUS);
+	cfg_wr(df, c + 12u, 4, 1);
+	tap_ok((cfg_rd(df, c + 16u, 4) & 0xff) == 0x0f, "PCI_CFG window reads device_status");
+	cfg_wr(df, c + 8u, 4, VIRTIO_PCI_COMMON_Q_SELECT);
+	cfg_wr(df, c + 12u, 4, 2);
+	cfg_wr(df, c + 16u, 4, 1);
+	tap_ok(vp.queue_select == 1, "PCI_CFG window writes queue_select");
+	cfg_wr(df, c + 12u, 4, 3);
+	tap_ok(cfg_rd(df, c + 16u, 4) == 1, "length 3: no access, data unchanged");
+
+	/* A broken ring sets NEEDS_RESET and tells the driver (2.1.2). */
+	g16(q0.avail + 2, (uint16_t)(q0.avail_idx + 100));
+	nmsi = 0;
+	vq = virtio_pci_queue(&vp, 0);
+	tap_ok(virtq_pop(vq, el) == -EIO, "bad avail index: pop fails");
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == (0x0f | VIRTIO_STATUS_NEEDS_RESET) &&
+	       nmsi == 1 && last_msi_data == 0x30, "NEEDS_RESET set, config interrupt sent");
+	kick(1);
+	tap_ok(nnotify[1] == 2, "no notifications while NEEDS_RESET");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0x0f);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) & VIRTIO_STATUS_NEEDS_RESET,
+	       "driver cannot clear NEEDS_RESET");
+
+	/* Reset (4.1.4.3.1). */
+	nreset = 0;
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0 && nreset == 1 &&
+	       !vp.q[0].vq.enabled && vp.guest_features == 0 &&
+	       vp.msix_config == VIRTIO_PCI_NO_VECTOR, "status 0: reset, queues off, features cleared");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2) == 64 &&
+	       bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_ENABLE), 2) == 0, "queue size back to max");
+	negotiate(VER1);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2, 12);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_ENABLE), 2) == 0 &&
+	       (bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) & VIRTIO_STATUS_NEEDS_RESET),
+	       "queue size 12 (not a power of 2): not enabled, NEEDS_RESET");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	negotiate(VER1);
+	tap_ok(setup_queue(&q0, 0, 128, 0) == 0, "queue size 128 > max 64: not enabled");
+	nreset = 0;
+	pci_bus_reset(&bus);
+	tap_ok(nreset == 1 && vp.status == 0 && cfg_rd(df, PCI_COMMAND, 2) == 0,
+	       "bus reset resets the transport");
+	free(el);
+	free(mem.base);
+	return tap_done();
+}
