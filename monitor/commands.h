@@ -7,5 +7,6 @@
 #define VMAIN_MONITOR_COMMANDS_H
 
 int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct vmain_command {
 	const char *summary;
 	int (*run)(int argc, char **argv);
 } commands[] = {
+	{ "run", "boot a Linux kernel in a new VM", cmd_run },
 	{ "info", "show what /dev/vm-main and this host offer", cmd_info },
 };
 

@@ -64,7 +64,9 @@ struct boot_setup_header {
 } __attribute__((packed));
 
 struct boot_params {
-	uint8_t  _pad_0x000[0x0c0];		/* screen, APM, IST, ... */
+	uint8_t  _pad_0x000[0x070];		/* screen, APM, IST, ... */
+	uint64_t acpi_rsdp_addr;		/* 0x070 (protocol 2.14) */
+	uint8_t  _pad_0x078[0x048];
 	uint32_t ext_ramdisk_image;		/* 0x0c0 */
 	uint32_t ext_ramdisk_size;		/* 0x0c4 */
 	uint32_t ext_cmd_line_ptr;		/* 0x0c8 */

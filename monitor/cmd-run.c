@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-run.c - `vmain run`: boot a Linux kernel in a new VM.
+ *
+ * This file is the command line and the console; machine/ is the VM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "boot/layout.h"
+#include "commands.h"
+#include "hv/vmain-dev.h"
+#include "machine/machine.h"
+#include "size.h"
+
+#define DEFAULT_MEM		(512ull << 20)
+#define DEFAULT_SHUTDOWN_S	10
+#define ESCAPE_CHAR		0x01	/* Ctrl-A */
+
+enum { EXIT_POWEROFF = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_HARD_STOP = 3 };
+
+static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel;
+static gchar *opt_serial;
+static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
+static gboolean opt_verbose;
+
+static const GOptionEntry run_options[] = {
+	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
+	  "The Linux kernel to boot (a bzImage, e.g. /boot/vmlinuz-*); required", "FILE" },
+	{ "initrd", 'i', 0, G_OPTION_ARG_FILENAME, &opt_initrd,
+	  "An initial RAM disk for the kernel", "FILE" },
+	{ "append", 'a', 0, G_OPTION_ARG_STRING, &opt_append,
+	  "The kernel command line (e.g. 'console=ttyS0')", "STR" },
+	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt_memory,
+	  "Guest RAM: a number with an optional K, M, G suffix (powers of "
+	  "1024; a plain number is MiB); 32M to 3G, default 512M", "SIZE" },
+	{ "cpus", 'c', 0, G_OPTION_ARG_INT, &opt_cpus,
+	  "Virtual CPUs: 1 up to the host's online CPUs (at most 255); default 1", "N" },
+	{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt_accel,
+	  "Backend: 'vmain' (/dev/vm-main), 'kvm' (/dev/kvm) or 'auto' (the "
+	  "module if it can be used, else KVM; says which and why); default auto",
+	  "auto|vmain|kvm" },
+	{ "serial", 's', 0, G_OPTION_ARG_FILENAME, &opt_serial,
+	  "Where the first serial port (ttyS0) goes: 'stdio' (this terminal, "
+	  "in raw mode: Ctrl-A x stops the VM), 'none', or a FILE to write "
+	  "(created or truncated); default stdio", "stdio|none|FILE" },
+	{ "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &opt_shutdown_timeout,
+	  "On SIGTERM or SIGINT, seconds to wait for the guest to power off "
+	  "after the ACPI power button is pressed before stopping it; default 10",
+	  "SECONDS" },
+	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
+	  "Say what the monitor does (backend, resets, dropped events)", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+static const char run_description[] =
+	"Boots an unmodified Linux kernel directly (the x86 64-bit boot protocol)\n"
+	"on a virtual PC: x2APIC local APICs, I/O APIC, 8259 PICs, 8254 PIT,\n"
+	"CMOS RTC, 8250 UART (COM1, IRQ 4), i8042, ACPI (power off, reset, the\n"
+	"power button), a PCI host bridge with virtio-console and virtio-rng.\n"
+	"\n"
+	"Signals: SIGTERM or SIGINT presses the guest's ACPI power button; if the\n"
+	"guest has not powered off after --shutdown-timeout seconds (or on a\n"
+	"second signal), the VM is stopped.  A guest reboot restarts the VM.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  the guest powered off\n"
+	"  1  the VM could not be created or failed\n"
+	"  2  bad usage\n"
+	"  3  the VM was stopped (signal and timeout, or Ctrl-A x)\n"
+	"\n"
+	"Example:\n"
+	"  vmain run --kernel /boot/vmlinuz-$(uname -r) --initrd initrd.img \\\n"
+	"            --append console=ttyS0 --memory 1G --cpus 2\n";
+
+/* The console: COM1 on this terminal, or output to a file, or nothing. */
+struct console {
+	struct machine *m;		/* the machine running now, or NULL */
+	int in_fd;			/* -1: no input */
+	bool raw;			/* the terminal is in raw mode */
+	struct termios saved;
+	bool escape;			/* Ctrl-A seen */
+	uint8_t pending[256];		/* input COM1 had no room for yet */
+	size_t npending;
+	guint in_source, retry_source;
+	bool stop_requested;
+};
+
+static struct console con = { .in_fd = -1 };
+
+static void console_restore(void)
+{
+	if (con.raw) {
+		tcsetattr(con.in_fd, TCSAFLUSH, &con.saved);
+		con.raw = false;
+	}
+}
+
+static int console_raw(int fd)
+{
+	struct termios t;
+
+	if (!isatty(fd))
+		return 0;
+	if (tcgetattr(fd, &con.saved))
+		return -errno;
+	t = con.saved;
+	/* Every key to the guest, ^C included; output as the guest sends it. */
+	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	t.c_oflag &= ~OPOST;
+	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	t.c_cflag &= ~(CSIZE | PARENB);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSAFLUSH, &t))
+		return -errno;
+	con.raw = true;
+	atexit(console_restore);
+	return 0;
+}
+
+static void request_stop(void);
+
+static void console_flush(void)
+{
+	size_t n;
+
+	if (!con.m || !con.npending)
+		return;
+	n = machine_console_input(con.m, con.pending, con.npending);
+	memmove(con.pending, con.pending + n, con.npending - n);
+	con.npending -= n;
+}
+
+static gboolean console_retry(gpointer opaque)
+{
+	(void)opaque;
+	console_flush();
+	if (con.npending)
+		return G_SOURCE_CONTINUE;
+	con.retry_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean console_readable(gint fd, GIOCondition cond, gpointer opaque)
+{
+	uint8_t buf[64];
+	ssize_t n, i;
+
+	(void)cond;
+	(void)opaque;
+	if (con.npending)
+		return G_SOURCE_CONTINUE;	/* the retry timer drains first */
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		con.in_source = 0;
+		return G_SOURCE_REMOVE;		/* EOF: no more input */
+	}
+	for (i = 0; i < n; i++) {
+		if (con.raw && con.escape) {
+			con.escape = false;
+			if (buf[i] == 'x' || buf[i] == 'X') {
+				request_stop();
+				continue;
+			}
+			if (buf[i] != ESCAPE_CHAR)
+				continue;
+		} else if (con.raw && buf[i] == ESCAPE_CHAR) {
+			con.escape = true;
+			continue;
+		}
+		if (con.npending < sizeof(con.pending))
+			con.pending[con.npending++] = buf[i];
+	}
+	console_flush();
+	/*
+	 * The UART's FIFO is full: try again shortly.  The guest drains it
+	 * at interrupt speed, so this only runs while a paste is pending.
+	 */
+	if (con.npending && !con.retry_source)
+		con.retry_source = g_timeout_add(10, console_retry, NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+/* SIGTERM/SIGINT: the power button first, a hard stop after the timeout. */
+static guint stop_timer;
+
+static gboolean hard_stop(gpointer opaque)
+{
+	(void)opaque;
+	stop_timer = 0;
+	if (con.m) {
+		fprintf(stderr, "\r\nvmain: the guest did not power off; stopping the VM\r\n");
+		machine_stop(con.m, MACHINE_EXIT_STOPPED);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void request_stop(void)
+{
+	if (!con.m)
+		return;
+	if (con.stop_requested) {
+		hard_stop(NULL);
+		return;
+	}
+	con.stop_requested = true;
+	if (!machine_power_button(con.m)) {
+		hard_stop(NULL);
+		return;
+	}
+	stop_timer = g_timeout_add_seconds(opt_shutdown_timeout, hard_stop, NULL);
+}
+
+static gboolean on_signal(gpointer opaque)
+{
+	(void)opaque;
+	request_stop();
+	return G_SOURCE_CONTINUE;
+}
+
+static int open_serial(const char *spec, struct machine_config *cfg)
+{
+	if (!spec || !strcmp(spec, "stdio")) {
+		cfg->serial_out = STDOUT_FILENO;
+		con.in_fd = STDIN_FILENO;
+		return 0;
+	}
+	if (!strcmp(spec, "none")) {
+		cfg->serial_out = -1;
+		return 0;
+	}
+	cfg->serial_out = open(spec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (cfg->serial_out < 0) {
+		fprintf(stderr, "vmain run: cannot open '%s' for the serial port: %s\n",
+			spec, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Checks what can be checked before any resource is taken. */
+static int check_args(struct machine_config *cfg)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	long max_cpus = online < MACHINE_MAX_CPUS ? online : MACHINE_MAX_CPUS;
+	const char *why;
+	uint64_t mem = DEFAULT_MEM;
+
+	if (!opt_kernel) {
+		fprintf(stderr, "vmain run: --kernel FILE is required (see vmain run --help)\n");
+		return -EINVAL;
+	}
+	if (access(opt_kernel, R_OK)) {
+		fprintf(stderr, "vmain run: cannot read the kernel '%s': %s\n",
+			opt_kernel, strerror(errno));
+		return -errno;
+	}
+	if (opt_initrd && access(opt_initrd, R_OK)) {
+		fprintf(stderr, "vmain run: cannot read the initrd '%s': %s\n",
+			opt_initrd, strerror(errno));
+		return -errno;
+	}
+	if (opt_memory) {
+		why = size_parse(opt_memory, 20, &mem);
+		if (why) {
+			fprintf(stderr, "vmain run: --memory '%s': %s\n", opt_memory, why);
+			return -EINVAL;
+		}
+	}
+	if (mem < MACHINE_MIN_MEM || mem > BOOT_RAM_MAX || mem % 4096) {
+		fprintf(stderr, "vmain run: --memory '%s': must be a multiple of 4 KiB "
+			"from 32M to 3G\n", opt_memory);
+		return -EINVAL;
+	}
+	if (opt_cpus < 1 || opt_cpus > max_cpus) {
+		fprintf(stderr, "vmain run: --cpus %d: must be 1 to %ld (this host's "
+			"online CPUs%s)\n", opt_cpus, max_cpus,
+			max_cpus == MACHINE_MAX_CPUS ? ", at most 255" : "");
+		return -EINVAL;
+	}
+	if (opt_shutdown_timeout < 0) {
+		fprintf(stderr, "vmain run: --shutdown-timeout %d: must be 0 or more\n",
+			opt_shutdown_timeout);
+		return -EINVAL;
+	}
+	if (hv_accel_parse(opt_accel ? opt_accel : "auto", &cfg->accel)) {
+		fprintf(stderr, "vmain run: --accel '%s': must be auto, vmain or kvm\n",
+			opt_accel);
+		return -EINVAL;
+	}
+	cfg->kernel = opt_kernel;
+	cfg->initrd = opt_initrd;
+	cfg->append = opt_append ? opt_append : "";
+	cfg->mem = mem;
+	cfg->cpus = opt_cpus;
+	cfg->verbose = opt_verbose;
+	return 0;
+}
+
+static int run_vm(struct machine_config *cfg)
+{
+	enum machine_exit why;
+	struct machine *m;
+	guint sigterm, sigint, sighup;
+	int ret, status;
+
+	sigterm = g_unix_signal_add(SIGTERM, on_signal, NULL);
+	sigint = g_unix_signal_add(SIGINT, on_signal, NULL);
+	sighup = g_unix_signal_add(SIGHUP, on_signal, NULL);
+	if (con.in_fd >= 0) {
+		if (console_raw(con.in_fd) == 0 && con.raw)
+			fprintf(stderr, "vmain: the console is this terminal; "
+				"Ctrl-A x stops the VM\r\n");
+		g_unix_set_fd_nonblocking(con.in_fd, TRUE, NULL);
+		con.in_source = g_unix_fd_add(con.in_fd, G_IO_IN | G_IO_HUP,
+					      console_readable, NULL);
+	}
+	for (;;) {
+		ret = machine_create(&m, cfg);
+		if (ret) {
+			status = EXIT_FAILURE_;
+			break;
+		}
+		con.m = m;
+		why = machine_run(m);
+		con.m = NULL;
+		machine_destroy(m);
+		if (why == MACHINE_EXIT_RESET && !con.stop_requested) {
+			if (cfg->verbose)
+				fprintf(stderr, "vmain: the guest reset; restarting\r\n");
+			con.npending = 0;
+			continue;
+		}
+		status = why == MACHINE_EXIT_POWEROFF ? EXIT_POWEROFF :
+			 why == MACHINE_EXIT_ERROR ? EXIT_FAILURE_ : EXIT_HARD_STOP;
+		break;
+	}
+	if (stop_timer)
+		g_source_remove(stop_timer);
+	if (con.in_source)
+		g_source_remove(con.in_source);
+	if (con.retry_source)
+		g_source_remove(con.retry_source);
+	g_source_remove(sigterm);
+	g_source_remove(sigint);
+	g_source_remove(sighup);
+	console_restore();
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct machine_config cfg = { .serial_out = -1 };
+	GOptionContext *ctx;
+	GError *error = NULL;
+	int status;
+
+	g_set_prgname("vmain run");
+	ctx = g_option_context_new("- boot a Linux kernel in a new VM");
+	g_option_context_add_main_entries(ctx, run_options, NULL);
+	g_option_context_set_description(ctx, run_description);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		fprintf(stderr, "vmain run: %s\n", error->message);
+		g_error_free(error);
+		g_option_context_free(ctx);
+		return EXIT_USAGE;
+	}
+	g_option_context_free(ctx);
+	if (argc > 1) {
+		fprintf(stderr, "vmain run: unexpected argument '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (check_args(&cfg))
+		return EXIT_USAGE;
+	if (vmain_dev_random_uuid(cfg.uuid)) {
+		fprintf(stderr, "vmain run: cannot make a VM UUID\n");
+		return EXIT_FAILURE_;
+	}
+	if (open_serial(opt_serial, &cfg))
+		return EXIT_USAGE;
+	status = run_vm(&cfg);
+	if (cfg.serial_out > STDERR_FILENO)
+		close(cfg.serial_out);
+	return status;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * machine/cpuid.c - the CPUID policy (see cpuid.h).  Bit positions are
+ * from the Intel SDM Vol. 2A "CPUID" and the AMD APM Vol. 3 appendix E.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "machine/cpuid.h"
+
+#define BIT(n)	(1u << (n))
+
+/* Highest leaves offered: what the policy below knows about. */
+#define MAX_BASIC	0x0du
+#define MAX_EXT		0x80000008u
+#define HV_BASE		0x40000000u
+
+/*
+ * XSAVE components offered: x87, SSE, AVX, AVX-512 (opmask, ZMM_Hi256,
+ * Hi16_ZMM); they fit the module's 4 KiB XSAVE area.  Supervisor states
+ * need IA32_XSS, which no backend path here keeps, so XSAVES is hidden.
+ */
+#define XCR0_OFFERED	0xe7ull
+
+static void leaf1(struct vmain_cpuid_entry *e, unsigned int cpu,
+		  unsigned int ncpus)
+{
+	e->ebx = (e->ebx & 0xffff) | (ncpus & 0xff) << 16 | (cpu & 0xff) << 24;
+	/* Off: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, PCID, DCA. */
+	e->ecx &= ~(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
+		    BIT(8) | BIT(15) | BIT(17) | BIT(18));
+	/* On: x2APIC, TSC-deadline timer, "running under a hypervisor". */
+	e->ecx |= BIT(21) | BIT(24) | BIT(31);
+	/* Off: DS, ACPI thermal, TM, PBE.  HTT says "more than one CPU". */
+	e->edx &= ~(BIT(21) | BIT(22) | BIT(29) | BIT(31) | BIT(28));
+	e->edx |= BIT(9) | (ncpus > 1 ? BIT(28) : 0);
+}
+
+static void leaf7(struct vmain_cpuid_entry *e)
+{
+	if (e->index) {
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		return;
+	}
+	e->eax = 0;		/* no sub-leaf 1 */
+	/* Off: SGX, HLE, INVPCID, RTM, RDT-M, RDT-A, MPX, Intel PT. */
+	e->ebx &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) | BIT(14) |
+		    BIT(15) | BIT(25));
+	/* Off: PKU, OSPKE, WAITPKG, LA57, PKS. */
+	e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(16) | BIT(31));
+	/*
+	 * EDX is speculation-control and MSR-backed bits (SPEC_CTRL,
+	 * ARCH_CAPABILITIES, ...) whose MSRs no backend path keeps: only
+	 * FSRM, MD_CLEAR and SERIALIZE stay.
+	 */
+	e->edx &= BIT(4) | BIT(10) | BIT(14);
+}
+
+static void leaf_xsave(struct vmain_cpuid_entry *e, uint64_t xcr0)
+{
+	if (e->index == 0) {
+		e->eax &= (uint32_t)xcr0;
+		e->edx &= (uint32_t)(xcr0 >> 32);
+	} else if (e->index == 1) {
+		e->eax &= ~BIT(3);	/* XSAVES/XRSTORS */
+		e->ecx = e->edx = 0;	/* IA32_XSS bits */
+	}
+}
+
+static void leaf_topology(struct vmain_cpuid_entry *e, unsigned int cpu,
+			  unsigned int ncpus)
+{
+	unsigned int shift = 0;
+
+	while ((1u << shift) < ncpus)
+		shift++;
+	e->edx = cpu;
+	if (e->index == 0) {		/* SMT level: one thread per core */
+		e->eax = 0;
+		e->ebx = 1;
+		e->ecx = 1u << 8;
+	} else if (e->index == 1) {	/* core level: the package */
+		e->eax = shift;
+		e->ebx = ncpus;
+		e->ecx = 2u << 8 | 1;
+	} else {
+		e->eax = e->ebx = 0;
+		e->ecx = e->index;
+	}
+}
+
+static void leaf_ext1(struct vmain_cpuid_entry *e)
+{
+	/*
+	 * Off: CmpLegacy, SVM, ExtApicSpace, OSVW, IBS, SKINIT, WDT, LWP,
+	 * NodeId, TopologyExtensions, the performance-counter extensions,
+	 * DataBreakpointExtension, PerfTsc, MWAITX.
+	 */
+	e->ecx &= ~(BIT(1) | BIT(2) | BIT(3) | BIT(9) | BIT(10) | BIT(12) |
+		    BIT(13) | BIT(15) | BIT(19) | BIT(22) | BIT(23) | BIT(24) |
+		    BIT(26) | BIT(27) | BIT(28) | BIT(29));
+}
+
+static void leaf_ext8(struct vmain_cpuid_entry *e, unsigned int ncpus)
+{
+	/* Only CLZERO and XSaveErPtr: the rest is speculation-control MSRs. */
+	e->ebx &= BIT(0) | BIT(2);
+	e->ecx = (ncpus - 1) & 0xff;	/* NC; ApicIdSize 0: derive it */
+	e->edx = 0;
+}
+
+static struct vmain_cpuid_entry *emit(struct vmain_cpuid_entry *out,
+				      uint32_t *n, uint32_t function,
+				      uint32_t index, uint32_t flags)
+{
+	struct vmain_cpuid_entry *e;
+
+	if (*n >= CPUID_MAX_ENTRIES)
+		return NULL;
+	e = &out[(*n)++];
+	memset(e, 0, sizeof(*e));
+	e->function = function;
+	e->index = index;
+	e->flags = flags;
+	return e;
+}
+
+int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
+		unsigned int cpu, unsigned int ncpus, uint64_t xcr0_host,
+		struct vmain_cpuid_entry *out, uint32_t *n_out)
+{
+	uint64_t xcr0 = xcr0_host & XCR0_OFFERED;
+	struct vmain_cpuid_entry *e;
+	uint32_t i, k = 0, f;
+	bool have_topology = false;
+
+	for (i = 0; i < n; i++) {
+		f = in[i].function;
+		if (f > MAX_BASIC && f < 0x80000000u)
+			continue;	/* 0x40000000.. are ours, below */
+		if (f > MAX_EXT)
+			continue;
+		switch (f) {
+		case 0x5: case 0x8: case 0x9: case 0xa:
+		case 0x8000000a:
+			continue;	/* MONITOR, perfmon, DCA, SVM: absent */
+		case 0xb:
+			if (in[i].index > 2)
+				continue;
+			have_topology = true;
+			break;
+		case 0xd:
+			if (in[i].index >= 2 && in[i].index < 64 &&
+			    !(xcr0 & (1ull << in[i].index)))
+				continue;
+			break;
+		}
+		e = emit(out, &k, f, in[i].index, in[i].flags);
+		if (!e)
+			return -E2BIG;
+		e->eax = in[i].eax;
+		e->ebx = in[i].ebx;
+		e->ecx = in[i].ecx;
+		e->edx = in[i].edx;
+		switch (f) {
+		case 0x0:
+			if (e->eax > MAX_BASIC)
+				e->eax = MAX_BASIC;
+			break;
+		case 0x1:
+			leaf1(e, cpu, ncpus);
+			break;
+		case 0x4:	/* cores per package - 1, one thread per cache */
+			e->eax = (e->eax & 0x3ff) | ((ncpus - 1) & 0x3f) << 26;
+			break;
+		case 0x6:	/* only "APIC timer always running" (ARAT) */
+			e->eax &= BIT(2);
+			e->ebx = e->ecx = e->edx = 0;
+			break;
+		case 0x7:
+			leaf7(e);
+			break;
+		case 0xb:
+			leaf_topology(e, cpu, ncpus);
+			break;
+		case 0xd:
+			leaf_xsave(e, xcr0);
+			break;
+		case 0x80000000:
+			if (e->eax > MAX_EXT)
+				e->eax = MAX_EXT;
+			break;
+		case 0x80000001:
+			leaf_ext1(e);
+			break;
+		case 0x80000007:	/* only the invariant TSC */
+			e->eax = e->ebx = e->ecx = 0;
+			e->edx &= BIT(8);
+			break;
+		case 0x80000008:
+			leaf_ext8(e, ncpus);
+			break;
+		}
+	}
+	if (!have_topology) {
+		for (i = 0; i < 3; i++) {
+			e = emit(out, &k, 0xb, i, VMAIN_CPUID_INDEXED);
+			if (!e)
+				return -E2BIG;
+			leaf_topology(e, cpu, ncpus);
+		}
+		for (i = 0; i < k; i++)
+			if (out[i].function == 0 && out[i].eax < 0xb)
+				out[i].eax = 0xb;
+	}
+	/*
+	 * The hypervisor leaves: KVM's signature with no paravirtual feature
+	 * bits (Linux Documentation/virt/kvm/x86/cpuid.rst).  A guest that
+	 * finds them may use x2APIC without interrupt remapping, which is
+	 * what the monitor's local APIC offers; every paravirtual interface
+	 * stays off because no feature bit is set.
+	 */
+	e = emit(out, &k, HV_BASE, 0, 0);
+	if (!e)
+		return -E2BIG;
+	e->eax = HV_BASE + 1;
+	memcpy(&e->ebx, "KVMK", 4);
+	memcpy(&e->ecx, "VMKV", 4);
+	memcpy(&e->edx, "M\0\0\0", 4);
+	if (!emit(out, &k, HV_BASE + 1, 0, 0))
+		return -E2BIG;
+	*n_out = k;
+	return 0;
+}

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * machine/machine.c - building, running and tearing down a machine (see
+ * machine.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "boot/layout.h"
+#include "machine/cpuid.h"
+#include "machine/machine.h"
+#include "machine/platform.h"
+
+#define MSR_IA32_TSC		0x10
+/* IA32_APIC_BASE: enabled, x2APIC mode (SDM Vol. 3A "x2APIC Mode"). */
+#define APIC_BASE_X2APIC	(MEMMAP_APIC_BASE | (1ull << 11) | (1ull << 10))
+#define MEMMAP_APIC_BASE	0xfee00000ull
+
+/*
+ * Guest RAM: a memfd, so it is shared memory that is never a file in a
+ * filesystem the user sees, can be handed to another process (a viewer,
+ * a save file writer) and is released with the last mapping.
+ */
+static int ram_create(struct machine *m)
+{
+	void *p;
+
+	m->memfd = memfd_create("vmain-ram", MFD_CLOEXEC);
+	if (m->memfd < 0)
+		return -errno;
+	if (ftruncate(m->memfd, m->cfg.mem))
+		goto close_fd;
+	p = mmap(NULL, m->cfg.mem, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_NORESERVE, m->memfd, 0);
+	if (p == MAP_FAILED)
+		goto close_fd;
+	/* Transparent huge pages where shmem allows them: fewer NPT walks. */
+	madvise(p, m->cfg.mem, MADV_HUGEPAGE);
+	m->ram.base = p;
+	m->ram.size = m->cfg.mem;
+	return 0;
+
+close_fd: {
+		int err = -errno;
+
+		close(m->memfd);
+		m->memfd = -1;
+		return err;
+	}
+}
+
+static void ram_destroy(struct machine *m)
+{
+	if (m->ram.base)
+		munmap(m->ram.base, m->ram.size);
+	if (m->memfd >= 0)
+		close(m->memfd);
+	m->ram.base = NULL;
+	m->memfd = -1;
+}
+
+static int read_file(const char *what, const char *path, gchar **buf, gsize *len)
+{
+	GError *err = NULL;
+
+	if (!g_file_get_contents(path, buf, len, &err)) {
+		fprintf(stderr, "vmain: cannot read the %s: %s\n", what, err->message);
+		g_error_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void seg_from_boot(struct vmain_segment *s, const struct boot_segment *b)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = b->base;
+	s->limit = b->limit;
+	s->selector = b->selector;
+	s->type = b->type;
+	s->present = b->present;
+	s->dpl = b->dpl;
+	s->db = b->db;
+	s->s = b->s;
+	s->l = b->l;
+	s->g = b->g;
+	s->avl = b->avl;
+	s->unusable = b->unusable;
+}
+
+/* The BSP's registers for the 64-bit entry (boot/layout.h). */
+static int set_boot_state(struct vcpu *v, const struct boot_cpu_state *c)
+{
+	const struct hv_backend *be = v->m->vm.backend;
+	struct vmain_sregs s;
+	struct vmain_regs r;
+	int ret;
+
+	ret = be->get_sregs(&v->hv, &s);
+	if (ret)
+		return ret;
+	seg_from_boot(&s.cs, &c->cs);
+	seg_from_boot(&s.ds, &c->ds);
+	seg_from_boot(&s.es, &c->es);
+	seg_from_boot(&s.fs, &c->fs);
+	seg_from_boot(&s.gs, &c->gs);
+	seg_from_boot(&s.ss, &c->ss);
+	seg_from_boot(&s.tr, &c->tr);
+	seg_from_boot(&s.ldt, &c->ldtr);
+	s.gdt.base = c->gdt.base;
+	s.gdt.limit = c->gdt.limit;
+	s.idt.base = c->idt.base;
+	s.idt.limit = c->idt.limit;
+	s.cr0 = c->cr0;
+	s.cr3 = c->cr3;
+	s.cr4 = c->cr4;
+	s.efer = c->efer;
+	s.apic_base = APIC_BASE_X2APIC | (1ull << 8);
+	ret = be->set_sregs(&v->hv, &s);
+	if (ret)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	r.rip = c->rip;
+	r.rsp = c->rsp;
+	r.rsi = c->rsi;
+	r.rflags = c->rflags;
+	return be->set_regs(&v->hv, &r);
+}
+
+static uint64_t host_xcr0(void)
+{
+	uint32_t a, b, c, d;
+
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 27)))		/* OSXSAVE */
+		return 3;
+	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+	return (uint64_t)d << 32 | a;
+}
+
+static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
+		      const struct vmain_cpuid_entry *offer, uint32_t noffer)
+{
+	static struct vmain_cpuid_entry table[CPUID_MAX_ENTRIES];
+	const struct hv_backend *be = m->vm.backend;
+	struct lapic_ops ops;
+	struct vmain_sregs s;
+	uint32_t n;
+	int ret;
+
+	v->m = m;
+	v->id = id;
+	v->hv.vm = &m->vm;
+	v->hv.id = id;
+	v->hv.fd = -1;
+	v->timerfd = -1;
+	v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+	pthread_cond_init(&v->wake, NULL);
+	machine_lapic_ops(&ops);
+	lapic_init(&v->lapic, &ops, v, id, machine_tsc_ns, m, m->tsc_hz);
+
+	ret = be->vcpu_create(&v->hv);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot create CPU %u: %s\n", id, strerror(-ret));
+		return ret;
+	}
+	ret = cpuid_build(offer, noffer, id, m->nr_vcpus, host_xcr0(), table, &n);
+	if (!ret)
+		ret = be->set_cpuid(&v->hv, table, n);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot set CPU %u's CPUID: %s\n", id, strerror(-ret));
+		return ret;
+	}
+	/* Guest TSC = host TSC (clock.c relies on it). */
+	ret = be->set_msr(&v->hv, MSR_IA32_TSC, __rdtsc());
+	if (ret) {
+		fprintf(stderr, "vmain: cannot set CPU %u's TSC: %s\n", id, strerror(-ret));
+		return ret;
+	}
+	/* x2APIC from the start, as firmware that enabled it leaves it. */
+	ret = be->get_sregs(&v->hv, &s);
+	if (!ret) {
+		s.apic_base = APIC_BASE_X2APIC | (id == 0 ? 1ull << 8 : 0);
+		ret = be->set_sregs(&v->hv, &s);
+	}
+	if (ret) {
+		fprintf(stderr, "vmain: cannot set CPU %u's APIC base: %s\n", id, strerror(-ret));
+		return ret;
+	}
+	v->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (v->timerfd < 0) {
+		ret = -errno;
+		fprintf(stderr, "vmain: timerfd: %s\n", strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+static int load_guest(struct machine *m, struct boot_cpu_state *cpu)
+{
+	gchar *kernel = NULL, *initrd = NULL;
+	gsize klen = 0, ilen = 0;
+	struct boot_layout layout;
+	const char *reason = NULL;
+	int ret;
+
+	ret = read_file("kernel", m->cfg.kernel, &kernel, &klen);
+	if (!ret && m->cfg.initrd)
+		ret = read_file("initrd", m->cfg.initrd, &initrd, &ilen);
+	if (ret)
+		goto free_files;
+	ret = boot_layout_load(m->ram.base, m->ram.size, kernel, klen, initrd, ilen,
+			       m->cfg.append, &layout, cpu, &reason);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot boot %s: %s\n", m->cfg.kernel,
+			reason ? reason : strerror(-ret));
+		goto free_files;
+	}
+	ret = platform_load(m, &layout);
+free_files:
+	g_free(kernel);
+	g_free(initrd);
+	return ret;
+}
+
+int machine_create(struct machine **out, const struct machine_config *cfg)
+{
+	static struct vmain_cpuid_entry offer[CPUID_MAX_ENTRIES];
+	struct boot_cpu_state cpu;
+	struct machine *m;
+	char chosen[512];
+	uint32_t noffer = CPUID_MAX_ENTRIES;
+	unsigned int i;
+	int ret;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *cfg;
+	m->memfd = -1;
+	m->pit_timerfd = -1;
+	m->nr_vcpus = cfg->cpus;
+	pthread_mutex_init(&m->lock, NULL);
+	m->tsc_hz = machine_calibrate_tsc();
+
+	ret = ram_create(m);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot allocate %" G_GUINT64_FORMAT " MiB of guest RAM: %s\n",
+			cfg->mem >> 20, strerror(-ret));
+		goto free_m;
+	}
+	ret = platform_init(m);
+	if (ret)
+		goto free_ram;
+	ret = load_guest(m, &cpu);
+	if (ret)
+		goto free_platform;
+
+	ret = hv_vm_create(&m->vm, cfg->accel, cfg->uuid, chosen, sizeof(chosen));
+	if (ret) {
+		fprintf(stderr, "vmain: cannot create the VM: %s\n", chosen);
+		goto free_platform;
+	}
+	m->vm_created = true;
+	if (cfg->verbose || cfg->accel == HV_ACCEL_AUTO)
+		fprintf(stderr, "vmain: using %s\n", chosen);
+	ret = m->vm.backend->set_memory(&m->vm, 0, 0, m->ram.size, m->ram.base, false);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot map guest RAM: %s\n", strerror(-ret));
+		goto free_vm;
+	}
+	ret = m->vm.backend->supported_cpuid(&m->vm, offer, &noffer);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot read the CPUID the backend offers: %s\n",
+			strerror(-ret));
+		goto free_vm;
+	}
+	m->vcpus = calloc(m->nr_vcpus, sizeof(*m->vcpus));
+	if (!m->vcpus) {
+		ret = -ENOMEM;
+		goto free_vm;
+	}
+	for (i = 0; i < m->nr_vcpus; i++) {
+		ret = vcpu_setup(m, &m->vcpus[i], i, offer, noffer);
+		if (ret)
+			goto free_vcpus;
+	}
+	ret = set_boot_state(&m->vcpus[0], &cpu);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot set the boot CPU's state: %s\n", strerror(-ret));
+		goto free_vcpus;
+	}
+	m->pit_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (m->pit_timerfd < 0) {
+		ret = -errno;
+		goto free_vcpus;
+	}
+	*out = m;
+	return 0;
+
+free_vcpus:
+	for (i = 0; i < m->nr_vcpus; i++) {
+		if (m->vcpus[i].timerfd >= 0)
+			close(m->vcpus[i].timerfd);
+		if (m->vcpus[i].hv.fd >= 0)
+			m->vm.backend->vcpu_destroy(&m->vcpus[i].hv);
+	}
+	free(m->vcpus);
+free_vm:
+	m->vm.backend->vm_destroy(&m->vm);
+free_platform:
+	platform_destroy(m);
+free_ram:
+	ram_destroy(m);
+free_m:
+	free(m);
+	return ret;
+}
+
+static gboolean pit_timer_fired(gint fd, GIOCondition cond, gpointer opaque)
+{
+	struct machine *m = opaque;
+	uint64_t n;
+
+	(void)cond;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return G_SOURCE_REMOVE;
+	pthread_mutex_lock(&m->lock);
+	i8254_update(&m->pit, machine_mono_ns(NULL));
+	platform_rearm_pit(m);
+	pthread_mutex_unlock(&m->lock);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean lapic_timer_fired(gint fd, GIOCondition cond, gpointer opaque)
+{
+	struct vcpu *v = opaque;
+	uint64_t n;
+
+	(void)cond;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return G_SOURCE_REMOVE;
+	pthread_mutex_lock(&v->m->lock);
+	lapic_update(&v->lapic, machine_tsc_ns(v->m));
+	machine_vcpu_rearm_timer(v);
+	pthread_mutex_unlock(&v->m->lock);
+	return G_SOURCE_CONTINUE;
+}
+
+void machine_stop_locked(struct machine *m, enum machine_exit why)
+{
+	unsigned int i;
+
+	if (!m->stopping) {
+		m->stopping = true;
+		m->exit = why;
+	}
+	for (i = 0; i < m->nr_vcpus; i++)
+		machine_vcpu_kick_locked(&m->vcpus[i]);
+	/* Every vCPU, also one that is runnable but not in the guest. */
+	for (i = 0; i < m->nr_vcpus; i++)
+		pthread_cond_signal(&m->vcpus[i].wake);
+	if (m->ctx)
+		g_main_context_wakeup(m->ctx);
+}
+
+void machine_stop(struct machine *m, enum machine_exit why)
+{
+	pthread_mutex_lock(&m->lock);
+	machine_stop_locked(m, why);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool machine_power_button(struct machine *m)
+{
+	bool enabled;
+
+	pthread_mutex_lock(&m->lock);
+	enabled = m->pm.en & ACPI_PM1_PWRBTN;
+	acpi_pm_power_button(&m->pm);
+	pthread_mutex_unlock(&m->lock);
+	return enabled;
+}
+
+size_t machine_console_input(struct machine *m, const uint8_t *buf, size_t len)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->lock);
+	n = serial8250_receive(&m->com1, buf, len);
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+enum machine_exit machine_run(struct machine *m)
+{
+	unsigned int i;
+	bool stopping;
+	int ret;
+
+	m->ctx = g_main_context_default();
+	m->pit_source = g_unix_fd_add(m->pit_timerfd, G_IO_IN, pit_timer_fired, m);
+	for (i = 0; i < m->nr_vcpus; i++)
+		m->vcpus[i].timer_source = g_unix_fd_add(m->vcpus[i].timerfd, G_IO_IN,
+							 lapic_timer_fired, &m->vcpus[i]);
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nr_vcpus; i++) {
+		ret = machine_vcpu_start(&m->vcpus[i]);
+		if (ret) {
+			fprintf(stderr, "vmain: cannot start CPU %u's thread: %s\n", i,
+				strerror(-ret));
+			machine_stop_locked(m, MACHINE_EXIT_ERROR);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	/*
+	 * The loop ends only through machine_stop_locked(), which wakes the
+	 * context after setting `stopping`: no stop is missed, even one
+	 * made before the first iteration.
+	 */
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		stopping = m->stopping;
+		pthread_mutex_unlock(&m->lock);
+		if (stopping)
+			break;
+		g_main_context_iteration(m->ctx, TRUE);
+	}
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i].thread_started)
+			pthread_join(m->vcpus[i].thread, NULL);
+	g_source_remove(m->pit_source);
+	for (i = 0; i < m->nr_vcpus; i++)
+		g_source_remove(m->vcpus[i].timer_source);
+	m->ctx = NULL;
+	return m->exit;
+}
+
+void machine_destroy(struct machine *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_vcpus; i++) {
+		close(m->vcpus[i].timerfd);
+		m->vm.backend->vcpu_destroy(&m->vcpus[i].hv);
+		pthread_cond_destroy(&m->vcpus[i].wake);
+	}
+	free(m->vcpus);
+	m->vm.backend->vm_destroy(&m->vm);
+	close(m->pit_timerfd);
+	platform_destroy(m);
+	ram_destroy(m);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * machine/machine.h - one running virtual PC: guest RAM, the backend VM,
+ * its vCPU threads and the platform devices, wired together.
+ *
+ * Threads.  The thread that calls machine_run() runs the GLib main loop:
+ * device timers (PIT, local APIC timers), console input, signals.  Each
+ * vCPU has its own thread that enters the guest and handles its exits.
+ * Every device model and every local APIC is touched only with
+ * machine.lock held (the models themselves are not thread-safe); the lock
+ * is never held while a vCPU is in the guest.  A halted vCPU sleeps on
+ * its condition variable until an interrupt arrives: nothing polls.
+ *
+ * Lifetime.  machine_create() builds everything and loads the kernel;
+ * machine_run() runs until the guest powers off, resets, fails or is
+ * stopped, and says which; machine_destroy() undoes machine_create().  A
+ * guest reset is a new machine: the caller destroys and creates again
+ * (the UUID is released with the old VM and claimed by the new one).
+ */
+#ifndef VMAIN_MONITOR_MACHINE_MACHINE_H
+#define VMAIN_MONITOR_MACHINE_MACHINE_H
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/acpi_pm.h"
+#include "devices/cmos_rtc.h"
+#include "devices/i8042.h"
+#include "devices/i8254.h"
+#include "devices/i8259.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
+#include "devices/pio.h"
+#include "devices/port61.h"
+#include "devices/serial8250.h"
+#include "hv/hv.h"
+#include "machine/gmem.h"
+
+#define MACHINE_MAX_CPUS	255	/* xAPIC-compatible IDs (MADT, I/O APIC) */
+#define MACHINE_MIN_MEM		(32ull << 20)
+
+struct machine_config {
+	const char *kernel;		/* bzImage path */
+	const char *initrd;		/* NULL: none */
+	const char *append;		/* kernel command line, NULL: "" */
+	uint64_t mem;			/* bytes */
+	unsigned int cpus;
+	enum hv_accel accel;
+	uint8_t uuid[16];
+	int serial_out;			/* fd for COM1 output, -1: dropped */
+	bool verbose;
+};
+
+/* Why machine_run() returned. */
+enum machine_exit {
+	MACHINE_EXIT_POWEROFF,		/* the guest powered off */
+	MACHINE_EXIT_RESET,		/* the guest asked for a reset */
+	MACHINE_EXIT_STOPPED,		/* machine_stop() (e.g. a signal timeout) */
+	MACHINE_EXIT_ERROR,		/* a vCPU failed; message printed */
+};
+
+enum vcpu_state {
+	VCPU_RUNNABLE,
+	VCPU_HALTED,		/* HLT: sleeps until an interrupt */
+	VCPU_WAIT_SIPI,		/* an AP before its startup IPI */
+};
+
+struct machine;
+
+struct vcpu {
+	struct machine *m;
+	unsigned int id;
+	struct hv_vcpu hv;
+	struct lapic lapic;
+	pthread_t thread;
+	bool thread_started;
+	pthread_cond_t wake;		/* with machine.lock */
+	enum vcpu_state state;
+	bool sipi_pending;
+	uint8_t sipi_vector;
+	bool in_guest;			/* between unlock and RUN's return */
+	uint8_t pending_eoi[32];	/* level EOIs to pass to the I/O APIC */
+	bool has_eoi;
+	int timerfd;			/* the local APIC timer */
+	guint timer_source;
+	uint64_t exits;
+};
+
+struct machine {
+	struct machine_config cfg;
+	struct hv_vm vm;
+	bool vm_created;
+	int memfd;
+	struct gmem ram;
+	uint64_t tsc_hz;		/* host TSC frequency (guest TSC = host TSC) */
+
+	pthread_mutex_t lock;
+	struct pio_bus pio;
+	struct i8259 pic;
+	struct i8254 pit;
+	struct port61 port61;
+	struct cmos_rtc rtc;
+	struct i8042 kbc;
+	struct serial8250 com1;
+	struct ioapic ioapic;
+	struct acpi_pm pm;
+	bool pic_output;		/* the 8259 pair's INT line */
+	int pit_timerfd;
+	guint pit_source;
+
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+
+	GMainContext *ctx;		/* set while machine_run() runs */
+	bool stopping;			/* under lock: vCPUs leave their loops */
+	enum machine_exit exit;
+	unsigned int running_vcpus;	/* vCPU threads still in their loop */
+};
+
+/* Builds the machine and loads the guest; -errno with a message printed. */
+int machine_create(struct machine **out, const struct machine_config *cfg);
+/* Runs until the guest stops; returns why. */
+enum machine_exit machine_run(struct machine *m);
+/* Ends the run with `why` (any thread; the lock must NOT be held). */
+void machine_stop(struct machine *m, enum machine_exit why);
+/* The same, with machine.lock held. */
+void machine_stop_locked(struct machine *m, enum machine_exit why);
+void machine_destroy(struct machine *m);
+
+/*
+ * Presses the guest's ACPI power button (any thread, lock not held).
+ * Returns false when the guest has not enabled the power-button event,
+ * i.e. nothing in it would act on a press.
+ */
+bool machine_power_button(struct machine *m);
+
+/* Feeds console input into COM1; returns how many bytes it took. */
+size_t machine_console_input(struct machine *m, const uint8_t *buf, size_t len);
+
+/* machine/irq.c: interrupt routing, with machine.lock held. */
+void machine_isa_irq(struct machine *m, unsigned int irq, bool level);
+void machine_msi(struct machine *m, uint64_t addr, uint32_t data);
+void machine_vcpu_kick_locked(struct vcpu *v);
+/* The vector to inject now, or -1 (ExtINT from the 8259s included). */
+int machine_irq_pending(struct vcpu *v);
+/* Takes that vector (LAPIC IRR -> ISR, or an 8259 INTA). */
+int machine_irq_ack(struct vcpu *v);
+void machine_lapic_ops(struct lapic_ops *ops);
+void machine_ioapic_deliver(void *opaque, uint8_t dest, uint8_t dest_mode,
+			    uint8_t delivery_mode, uint8_t vector, bool level);
+void machine_flush_eois(struct vcpu *v);
+
+/* machine/vcpu.c */
+int machine_vcpu_start(struct vcpu *v);
+void machine_vcpu_rearm_timer(struct vcpu *v);
+
+/* machine/clock.c: the clocks device models run on. */
+int64_t machine_mono_ns(void *opaque);
+int64_t machine_tsc_ns(void *opaque);	/* guest TSC, as nanoseconds */
+uint64_t machine_calibrate_tsc(void);
+/* Arms timerfd `fd` for clock `tsc_domain` time `when_ns` (INT64_MAX: off). */
+void machine_arm_timerfd(struct machine *m, int fd, int64_t when_ns, bool tsc_domain);
+
+#endif

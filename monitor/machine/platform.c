@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * machine/platform.c - the PC platform's devices and their wiring (see
+ * platform.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acpi/tables.h"
+#include "boot/bootparams.h"
+#include "boot/layout.h"
+#include "machine/machine.h"
+#include "machine/memmap.h"
+#include "machine/platform.h"
+
+static void com1_tx(void *opaque, uint8_t byte)
+{
+	struct machine *m = opaque;
+	ssize_t n;
+
+	if (m->cfg.serial_out < 0)
+		return;
+	do {
+		n = write(m->cfg.serial_out, &byte, 1);
+	} while (n < 0 && errno == EINTR);
+}
+
+static void com1_irq(void *opaque, bool level)
+{
+	machine_isa_irq(opaque, IRQ_COM1, level);
+}
+
+static void pit_irq(void *opaque, bool level)
+{
+	machine_isa_irq(opaque, IRQ_PIT, level);
+}
+
+static void pic_output(void *opaque, bool level)
+{
+	struct machine *m = opaque;
+
+	m->pic_output = level;
+	if (level)
+		machine_vcpu_kick_locked(&m->vcpus[0]);
+}
+
+static void kbc_reset(void *opaque)
+{
+	machine_stop_locked(opaque, MACHINE_EXIT_RESET);
+}
+
+static void pm_sleep(void *opaque, unsigned int slp_typ)
+{
+	/* Only S5 is described (\_S5 in the DSDT): soft off. */
+	if (slp_typ == ACPI_SLP_TYP_S5)
+		machine_stop_locked(opaque, MACHINE_EXIT_POWEROFF);
+}
+
+static void pm_reset(void *opaque)
+{
+	machine_stop_locked(opaque, MACHINE_EXIT_RESET);
+}
+
+static void pm_sci(void *opaque, bool level)
+{
+	machine_isa_irq(opaque, IRQ_ACPI_SCI, level);
+}
+
+void platform_rearm_pit(struct machine *m)
+{
+	machine_arm_timerfd(m, m->pit_timerfd, i8254_next_event_ns(&m->pit), false);
+}
+
+int platform_init(struct machine *m)
+{
+	static const struct serial8250_ops com1_ops = { .tx = com1_tx, .irq = com1_irq };
+	static const struct i8254_ops pit_ops = { .irq = pit_irq };
+	static const struct i8259_ops pic_ops = { .output = pic_output };
+	static const struct i8042_ops kbc_ops = { .reset = kbc_reset };
+	static const struct ioapic_ops ioapic_ops = { .deliver = machine_ioapic_deliver };
+	static const struct acpi_pm_ops pm_ops = {
+		.sleep = pm_sleep, .reset = pm_reset, .set_sci = pm_sci,
+	};
+	int ret;
+
+	pio_bus_init(&m->pio);
+	i8259_init(&m->pic, &pic_ops, m);
+	i8254_init(&m->pit, &pit_ops, m, machine_mono_ns, NULL);
+	port61_init(&m->port61, &m->pit);
+	cmos_rtc_init(&m->rtc, NULL, NULL);
+	i8042_init(&m->kbc, &kbc_ops, m);
+	serial8250_init(&m->com1, &com1_ops, m);
+	ioapic_init(&m->ioapic, &ioapic_ops, m);
+	acpi_pm_init(&m->pm, &pm_ops, m, acpi_pm_host_clock, NULL);
+
+	ret = i8259_register(&m->pic, &m->pio);
+	if (!ret)
+		ret = i8254_register(&m->pit, &m->pio);
+	if (!ret)
+		ret = port61_register(&m->port61, &m->pio);
+	if (!ret)
+		ret = cmos_rtc_register(&m->rtc, &m->pio);
+	if (!ret)
+		ret = i8042_register(&m->kbc, &m->pio);
+	if (!ret)
+		ret = serial8250_register(&m->com1, &m->pio, PORT_COM1);
+	if (!ret)
+		ret = acpi_pm_register(&m->pm, &m->pio);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot set up the platform devices: %s\n",
+			strerror(-ret));
+		pio_bus_destroy(&m->pio);
+		return ret;
+	}
+	return 0;
+}
+
+void platform_destroy(struct machine *m)
+{
+	pio_bus_destroy(&m->pio);
+}
+
+static bool is_pit_port(uint16_t port)
+{
+	return (port >= PORT_PIT && port < PORT_PIT + 4) || port == PORT_SYSCTL_B;
+}
+
+void platform_pio(struct machine *m, uint16_t port, unsigned size, bool write,
+		  uint8_t *data)
+{
+	uint32_t v = 0;
+
+	if (write)
+		memcpy(&v, data, size);
+	pio_bus_dispatch(&m->pio, port, size, write, &v);
+	if (!write)
+		memcpy(data, &v, size);
+	if (is_pit_port(port))
+		platform_rearm_pit(m);
+}
+
+void platform_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
+		   uint8_t *data)
+{
+	uint64_t v = 0;
+
+	if (size > 8)
+		size = 8;
+	if (write)
+		memcpy(&v, data, size);
+	else
+		v = ~0ull;
+	if (gpa >= MEMMAP_IOAPIC_BASE && gpa < MEMMAP_IOAPIC_BASE + IOAPIC_MMIO_SIZE)
+		ioapic_mmio(&m->ioapic, gpa - MEMMAP_IOAPIC_BASE, size, write, &v);
+	if (!write)
+		memcpy(data, &v, size);
+}
+
+int platform_load(struct machine *m, const struct boot_layout *layout)
+{
+	struct acpi_config cfg = {
+		.nr_cpus = m->nr_vcpus,
+		.com1 = true,
+	};
+	struct boot_params *bp;
+	uint64_t rsdp;
+	int ret;
+
+	ret = acpi_build(m->ram.base, m->ram.size, &cfg, &rsdp);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot build the ACPI tables: %s\n", strerror(-ret));
+		return ret;
+	}
+	/* Linux would also find the RSDP by scanning 0xe0000..0xfffff. */
+	bp = (struct boot_params *)(m->ram.base + layout->zero_page);
+	bp->acpi_rsdp_addr = rsdp;
+	return 0;
+}
