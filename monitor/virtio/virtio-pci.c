@@ -69,8 +69,9 @@ bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned bit)
 
 struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned q)
 {
+	/* 2.1.2: after NEEDS_RESET the device stops using its queues. */
 	if (q >= vp->nr_queues || !(vp->status & VIRTIO_STATUS_DRIVER_OK) ||
-	    !vp->q[q].vq.enabled)
+	    (vp->status & VIRTIO_STATUS_NEEDS_RESET) || !vp->q[q].vq.enabled)
 		return NULL;
 	return &vp->q[q].vq;
 }

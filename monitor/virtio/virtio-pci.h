@@ -174,7 +174,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_bus *bus, int slot,
 		    uint64_t dev_features, const struct virtio_dev_ops *ops,
 		    void *opaque);
 
-/* Queue `q`'s virtqueue when it is live (DRIVER_OK, enabled), else NULL. */
+/* Queue `q`'s virtqueue when live (DRIVER_OK, enabled, no NEEDS_RESET), else NULL. */
 struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned q);
 
 /* Was feature `bit` negotiated (FEATURES_OK set)? */

@@ -116,6 +116,7 @@ static void dq_layout(struct dq *q, unsigned idx, uint16_t size)
 	q->avail = base + 16ull * size;
 	q->used = (q->avail + 6 + 2ull * size + 4095) & ~4095ull;
 	q->avail_idx = q->used_seen = q->next_desc = 0;
+	memset(mem.base + base, 0, 0x10000);	/* a driver zeroes its rings */
 }
 
 static void g16(uint64_t gpa, uint16_t v) { memcpy(mem.base + gpa, &v, 2); }
