@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmx/engine.c - the VT-x engine's ops table.
+ * vmx/engine.c - the VT-x engine's ops table and its EPT entry format.
  *
- * So far the VT-x engine detects the hardware (vmx/detect.c) and VMs can
- * be created, claimed and given memory; vCPUs need the VMCS-based entry
- * code, which is not written yet: VMAIN_VM_CREATE_VCPU fails with ENODEV
- * on Intel hosts until it is.
+ * cpu.c: VMX operation per CPU and VMCS residency; vmcs.c: a vCPU's VMCS
+ * and the register conversions; run.c: one entry; exits.c: the exit
+ * handlers; enter.S: VMLAUNCH/VMRESUME.
  */
-#include "../vm.h"
+#include "vmx.h"
 #include "../core.h"
 
 static const struct vmain_pte_format vmx_ept_format = {
@@ -22,4 +21,19 @@ static const struct vmain_pte_format vmx_ept_format = {
 const struct vmain_engine_ops vmx_engine_ops = {
 	.name		= "VT-x",
 	.pte_format	= &vmx_ept_format,
+	.init		= vmx_hw_init,
+	.exit		= vmx_hw_exit,
+	.enable_cpu	= vmx_enable_cpu,
+	.disable_cpu	= vmx_disable_cpu,
+	.vcpu_create	= vmx_vcpu_create,
+	.vcpu_free	= vmx_vcpu_free,
+	.run		= vmx_run,
+	.get_gprs	= vmx_get_gprs,
+	.set_gprs	= vmx_set_gprs,
+	.get_sregs	= vmx_get_sregs,
+	.set_sregs	= vmx_set_sregs,
+	.get_msr	= vmx_get_msr,
+	.set_msr	= vmx_set_msr,
+	.get_shadow	= vmx_get_shadow,
+	.set_shadow	= vmx_set_shadow,
 };
