@@ -30,7 +30,7 @@
 enum { EXIT_POWEROFF = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_HARD_STOP = 3 };
 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel;
-static gchar *opt_serial;
+static gchar *opt_serial, *opt_hvc;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
 static gboolean opt_verbose;
 
@@ -54,6 +54,10 @@ static const GOptionEntry run_options[] = {
 	  "Where the first serial port (ttyS0) goes: 'stdio' (this terminal, "
 	  "in raw mode: Ctrl-A x stops the VM), 'none', or a FILE to write "
 	  "(created or truncated); default stdio", "stdio|none|FILE" },
+	{ "hvc", 0, 0, G_OPTION_ARG_FILENAME, &opt_hvc,
+	  "Where the virtio console (hvc0) writes: 'stdio' (standard output), "
+	  "'none', or a FILE (created or truncated); default none.  It takes no "
+	  "input", "stdio|none|FILE" },
 	{ "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &opt_shutdown_timeout,
 	  "On SIGTERM or SIGINT, seconds to wait for the guest to power off "
 	  "after the ACPI power button is pressed before stopping it; default 10",
@@ -232,6 +236,25 @@ static gboolean on_signal(gpointer opaque)
 	return G_SOURCE_CONTINUE;
 }
 
+static int open_output(const char *what, const char *spec, int *fd)
+{
+	if (!spec || !strcmp(spec, "none")) {
+		*fd = -1;
+		return 0;
+	}
+	if (!strcmp(spec, "stdio")) {
+		*fd = STDOUT_FILENO;
+		return 0;
+	}
+	*fd = open(spec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		fprintf(stderr, "vmain run: cannot open '%s' for the %s: %s\n",
+			spec, what, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int open_serial(const char *spec, struct machine_config *cfg)
 {
 	if (!spec || !strcmp(spec, "stdio")) {
@@ -239,17 +262,7 @@ static int open_serial(const char *spec, struct machine_config *cfg)
 		con.in_fd = STDIN_FILENO;
 		return 0;
 	}
-	if (!strcmp(spec, "none")) {
-		cfg->serial_out = -1;
-		return 0;
-	}
-	cfg->serial_out = open(spec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (cfg->serial_out < 0) {
-		fprintf(stderr, "vmain run: cannot open '%s' for the serial port: %s\n",
-			spec, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return open_output("serial port", spec, &cfg->serial_out);
 }
 
 /* Checks what can be checked before any resource is taken. */
@@ -364,7 +377,7 @@ static int run_vm(struct machine_config *cfg)
 
 int cmd_run(int argc, char **argv)
 {
-	struct machine_config cfg = { .serial_out = -1 };
+	struct machine_config cfg = { .serial_out = -1, .hvc_out = -1 };
 	GOptionContext *ctx;
 	GError *error = NULL;
 	int status;
@@ -392,8 +405,15 @@ int cmd_run(int argc, char **argv)
 	}
 	if (open_serial(opt_serial, &cfg))
 		return EXIT_USAGE;
+	if (open_output("virtio console", opt_hvc, &cfg.hvc_out)) {
+		if (cfg.serial_out > STDERR_FILENO)
+			close(cfg.serial_out);
+		return EXIT_USAGE;
+	}
 	status = run_vm(&cfg);
 	if (cfg.serial_out > STDERR_FILENO)
 		close(cfg.serial_out);
+	if (cfg.hvc_out > STDERR_FILENO)
+		close(cfg.hvc_out);
 	return status;
 }

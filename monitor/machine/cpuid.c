@@ -68,6 +68,33 @@ static void leaf_xsave(struct vmain_cpuid_entry *e, uint64_t xcr0)
 	}
 }
 
+/*
+ * CPUID.(EAX=0DH,ECX=0):EBX is the XSAVE area size for the features
+ * enabled in XCR0 now, ECX for all supported ones.  The guest enables
+ * what it is offered, so both are the end of the last offered component
+ * (the standard format: offset and size from sub-leaves 2 and up), at
+ * least the 512-byte legacy area plus the 64-byte header (SDM Vol. 1,
+ * "XSAVE-Supported Features and State-Component Bitmaps").
+ */
+static void xsave_sizes(struct vmain_cpuid_entry *e, uint32_t n, uint64_t xcr0)
+{
+	uint32_t i, size = 576;
+	struct vmain_cpuid_entry *sub0 = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].function != 0xd)
+			continue;
+		if (e[i].index == 0)
+			sub0 = &e[i];
+		else if (e[i].index >= 2 && e[i].index < 64 &&
+			 (xcr0 & (1ull << e[i].index)) &&
+			 e[i].ebx + e[i].eax > size)
+			size = e[i].ebx + e[i].eax;
+	}
+	if (sub0)
+		sub0->ebx = sub0->ecx = size;
+}
+
 static void leaf_topology(struct vmain_cpuid_entry *e, unsigned int cpu,
 			  unsigned int ncpus)
 {
@@ -230,6 +257,7 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 	memcpy(&e->edx, "M\0\0\0", 4);
 	if (!emit(out, &k, HV_BASE + 1, 0, 0))
 		return -E2BIG;
+	xsave_sizes(out, k, xcr0);
 	*n_out = k;
 	return 0;
 }

@@ -204,8 +204,9 @@ int machine_irq_pending(struct vcpu *v)
 
 	if (vec >= 0)
 		return vec;
+	/* ExtINT: the vector the 8259s' INTA cycle would give. */
 	if (extint_enabled(v) && v->m->pic_output)
-		return 256;	/* ExtINT: the vector comes from the 8259 INTA */
+		return i8259_pending(&v->m->pic);
 	return -1;
 }
 

@@ -31,6 +31,9 @@
 #include "devices/i8254.h"
 #include "devices/i8259.h"
 #include "devices/ioapic.h"
+#include "devices/pci.h"
+#include "devices/virtio-console.h"
+#include "devices/virtio-rng.h"
 #include "devices/lapic.h"
 #include "devices/pio.h"
 #include "devices/port61.h"
@@ -50,6 +53,7 @@ struct machine_config {
 	enum hv_accel accel;
 	uint8_t uuid[16];
 	int serial_out;			/* fd for COM1 output, -1: dropped */
+	int hvc_out;			/* fd for virtio-console output, -1: dropped */
 	bool verbose;
 };
 
@@ -106,6 +110,9 @@ struct machine {
 	struct serial8250 com1;
 	struct ioapic ioapic;
 	struct acpi_pm pm;
+	struct pci_bus pci;
+	struct virtio_console hvc;
+	struct virtio_rng rng;
 	bool pic_output;		/* the 8259 pair's INT line */
 	int pit_timerfd;
 	guint pit_source;
@@ -143,9 +150,12 @@ size_t machine_console_input(struct machine *m, const uint8_t *buf, size_t len);
 void machine_isa_irq(struct machine *m, unsigned int irq, bool level);
 void machine_msi(struct machine *m, uint64_t addr, uint32_t data);
 void machine_vcpu_kick_locked(struct vcpu *v);
-/* The vector to inject now, or -1 (ExtINT from the 8259s included). */
+/*
+ * The vector to inject now, or -1 (ExtINT from the 8259s included).  No
+ * side effects: the caller first has the backend queue it, then takes it.
+ */
 int machine_irq_pending(struct vcpu *v);
-/* Takes that vector (LAPIC IRR -> ISR, or an 8259 INTA). */
+/* Takes the vector machine_irq_pending() gave (LAPIC IRR -> ISR, or INTA). */
 int machine_irq_ack(struct vcpu *v);
 void machine_lapic_ops(struct lapic_ops *ops);
 void machine_ioapic_deliver(void *opaque, uint8_t dest, uint8_t dest_mode,

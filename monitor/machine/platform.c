@@ -27,6 +27,34 @@ static void com1_tx(void *opaque, uint8_t byte)
 	} while (n < 0 && errno == EINTR);
 }
 
+static void hvc_output(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+	ssize_t n;
+
+	while (len && m->cfg.hvc_out >= 0) {
+		n = write(m->cfg.hvc_out, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* the output went away: drop, never stall the guest */
+		buf += n;
+		len -= n;
+	}
+}
+
+static void pci_message(void *opaque, uint64_t addr, uint32_t data)
+{
+	machine_msi(opaque, addr, data);
+}
+
+static void pci_line(void *opaque, unsigned gsi, bool level)
+{
+	struct machine *m = opaque;
+
+	ioapic_set_irq(&m->ioapic, gsi, level);
+}
+
 static void com1_irq(void *opaque, bool level)
 {
 	machine_isa_irq(opaque, IRQ_COM1, level);
@@ -80,6 +108,8 @@ int platform_init(struct machine *m)
 	static const struct i8259_ops pic_ops = { .output = pic_output };
 	static const struct i8042_ops kbc_ops = { .reset = kbc_reset };
 	static const struct ioapic_ops ioapic_ops = { .deliver = machine_ioapic_deliver };
+	static const struct pci_bus_ops pci_ops = { .msi = pci_message, .set_irq = pci_line };
+	static const struct virtio_console_ops hvc_ops = { .output = hvc_output };
 	static const struct acpi_pm_ops pm_ops = {
 		.sleep = pm_sleep, .reset = pm_reset, .set_sci = pm_sci,
 	};
@@ -108,6 +138,20 @@ int platform_init(struct machine *m)
 		ret = serial8250_register(&m->com1, &m->pio, PORT_COM1);
 	if (!ret)
 		ret = acpi_pm_register(&m->pm, &m->pio);
+	if (!ret) {
+		pci_bus_init(&m->pci, &pci_ops, m);
+		ret = pci_bus_register_ports(&m->pci, &m->pio);
+	}
+	if (!ret)
+		ret = virtio_console_init(&m->hvc, &m->pci, -1, &m->ram, &hvc_ops, m);
+	if (ret >= 0)
+		ret = virtio_rng_init(&m->rng, &m->pci, -1, &m->ram, NULL, NULL);
+	/* No firmware: the BARs are placed here, as a BIOS would. */
+	if (ret >= 0)
+		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
+				     0xc000, 0x1000);
+	if (ret > 0)
+		ret = 0;
 	if (ret) {
 		fprintf(stderr, "vmain: cannot set up the platform devices: %s\n",
 			strerror(-ret));
@@ -134,7 +178,8 @@ void platform_pio(struct machine *m, uint16_t port, unsigned size, bool write,
 
 	if (write)
 		memcpy(&v, data, size);
-	pio_bus_dispatch(&m->pio, port, size, write, &v);
+	if (pio_bus_dispatch(&m->pio, port, size, write, &v) == PIO_UNCLAIMED)
+		pci_pio(&m->pci, port, size, write, &v);	/* I/O BARs */
 	if (!write)
 		memcpy(data, &v, size);
 	if (is_pit_port(port))
@@ -154,6 +199,8 @@ void platform_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
 		v = ~0ull;
 	if (gpa >= MEMMAP_IOAPIC_BASE && gpa < MEMMAP_IOAPIC_BASE + IOAPIC_MMIO_SIZE)
 		ioapic_mmio(&m->ioapic, gpa - MEMMAP_IOAPIC_BASE, size, write, &v);
+	else
+		pci_mmio(&m->pci, gpa, size, write, &v);	/* ECAM and BARs */
 	if (!write)
 		memcpy(data, &v, size);
 }
@@ -163,6 +210,7 @@ int platform_load(struct machine *m, const struct boot_layout *layout)
 	struct acpi_config cfg = {
 		.nr_cpus = m->nr_vcpus,
 		.com1 = true,
+		.pci_intx_gsi_base = m->pci.intx_gsi[0],
 	};
 	struct boot_params *bp;
 	uint64_t rsdp;

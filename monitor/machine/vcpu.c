@@ -144,19 +144,21 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 	}
 }
 
-/* Offers the highest pending interrupt, or asks for the window. */
+/*
+ * Offers the highest pending interrupt, or asks for the window.  The
+ * vector is taken from the APIC (or the 8259s) only once the backend has
+ * queued it: a backend that still holds an earlier one refuses (EBUSY),
+ * and the vector stays pending for the next entry.
+ */
 static void inject(struct vcpu *v)
 {
 	const struct hv_backend *be = v->m->vm.backend;
 	bool window = false;
-	int vec;
+	int vec = machine_irq_pending(v);
 
-	if (machine_irq_pending(v) >= 0) {
-		if (be->ready_for_interrupt(&v->hv)) {
-			vec = machine_irq_ack(v);
-			if (vec >= 0 && be->interrupt(&v->hv, vec) && v->m->cfg.verbose)
-				fprintf(stderr, "vmain: CPU %u: vector %d not queued\n",
-					v->id, vec);
+	if (vec >= 0) {
+		if (be->ready_for_interrupt(&v->hv) && !be->interrupt(&v->hv, vec)) {
+			machine_irq_ack(v);
 			window = machine_irq_pending(v) >= 0;
 		} else {
 			window = true;
