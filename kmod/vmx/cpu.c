@@ -131,6 +131,11 @@ static void vmx_read_config(void)
 		vmx_unusable = "the VMX fixed-bit or EPT capability MSRs cannot be read";
 		return;
 	}
+	/*
+	 * Bochs 2.7 does not implement IA32_DEBUGCTL (RDMSR 1D9h faults), so
+	 * whether the host's value must be saved is probed, not assumed.
+	 */
+	c->debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &basic);
 	c->unrestricted = (c->proc2 & PROC2_UNRESTRICTED) &&
 			  (caps & VMAIN_HW_UNRESTRICTED);
 	c->vpid = (c->proc2 & PROC2_VPID) &&
@@ -335,7 +340,12 @@ int vmx_get(struct vmx_vcpu *vmx, unsigned long *flags)
 		if (WARN_ON_ONCE(READ_ONCE(vmx->loaded_cpu) >= 0))
 			goto fail;
 		smp_rmb();
-		if (vmx_vmptrld(vmx->vmcs))
+		/*
+		 * VMCLEAR before the first VMPTRLD on this CPU (25.11.3): it
+		 * initializes a new VMCS and sets the launch state to clear,
+		 * which is what `launched` says after a move.
+		 */
+		if (vmx_vmclear(vmx->vmcs) || vmx_vmptrld(vmx->vmcs))
 			goto fail;
 		list_add(&vmx->loaded_node, &vc->loaded);
 		vmx->loaded_cpu = cpu;

@@ -195,7 +195,9 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 	if ((vmx_cfg.proc2 & PROC2_RDTSCP) && vmx->vcpu->tsc_aux != vc->tsc_aux)
 		wrmsrl(MSR_TSC_AUX, vmx->vcpu->tsc_aux);
 	/* VM exit clears IA32_DEBUGCTL (27.5.1); the host's comes back. */
-	rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
+	h->debugctl = 0;
+	if (vmx_cfg.debugctl)
+		rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 	h->xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);

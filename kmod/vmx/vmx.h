@@ -245,6 +245,7 @@ struct vmx_config {
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	u64 ept_vpid_cap;
 	bool unrestricted, vpid;
+	bool debugctl;			/* IA32_DEBUGCTL exists (Bochs: no) */
 };
 extern struct vmx_config vmx_cfg;
 
