@@ -25,6 +25,7 @@
 #include <asm/msr.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 
 #include "vmx.h"
 #include "../core.h"
@@ -70,9 +71,9 @@ static int vmx_adjust(u32 msr, u32 required, u32 optional, u32 *out)
 static void vmx_read_config(void)
 {
 	struct vmx_config *c = &vmx_cfg;
-	u32 caps = vmain_hw_caps();
+	u32 caps = vmain_hw_caps(), misc_pin;
 	bool true_ctls;
-	u64 basic;
+	u64 basic, misc;
 
 	if (rdmsrl_safe(MSR_VMX_BASIC, &basic)) {
 		vmx_unusable = "IA32_VMX_BASIC cannot be read";
@@ -86,6 +87,16 @@ static void vmx_read_config(void)
 		       PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMIS, 0, &c->pin)) {
 		vmx_unusable = "VT-x without virtual NMIs is not supported";
 		return;
+	}
+	/*
+	 * The VMX-preemption timer (25.5.1, 26.7.4) where there is one: run.c
+	 * arms it for guests entered with RFLAGS.IF = 0 (see there).
+	 */
+	if (!vmx_adjust(true_ctls ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
+			PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMIS | PIN_PREEMPT_TIMER,
+			0, &misc_pin) && !rdmsrl_safe(MSR_VMX_MISC, &misc)) {
+		/* It counts down at the TSC rate >> IA32_VMX_MISC[4:0] (A.6). */
+		c->preempt_ticks = max_t(u64, 1, ((u64)tsc_khz >> (misc & 0x1f)));
 	}
 	/*
 	 * Interrupt and NMI windows, HLT, CR8 (no TPR shadow: the guest's TPR

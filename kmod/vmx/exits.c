@@ -420,6 +420,7 @@ static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_INVEPT]		= vmx_inject_ud,
 	[EXIT_REASON_INVVPID]		= vmx_inject_ud,
 	[EXIT_REASON_WBINVD]		= vmx_exit_skip,
+	[EXIT_REASON_PREEMPT_TIMER]	= vmx_exit_host_event,	/* run.c */
 	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]		= vmx_inject_ud,
 };

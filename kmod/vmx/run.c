@@ -114,6 +114,33 @@ static void vmx_requeue_interrupted_event(struct vmx_vcpu *vmx)
 	}
 }
 
+/*
+ * Bochs 2.7 quirk: it decides whether an external interrupt is blocked
+ * only when RFLAGS.IF changes, and VM entry loads the guest's RFLAGS
+ * before the CPU counts as in VMX non-root operation.  A guest entered
+ * with IF = 0 (host IF is 0 too) therefore never gets the external-
+ * interrupt exit (25.6.1) until it executes STI: a guest spinning with
+ * interrupts off would hold the (single) CPU for good, and neither
+ * signals nor the scheduler could get it back.  For such entries the
+ * VMX-preemption timer (25.5.1) forces an exit after about 1 ms of guest
+ * time; the host's interrupt is then taken as usual.  On hardware this
+ * costs at most 1000 exits a second, and only while a guest runs with
+ * interrupts off.
+ */
+static void vmx_arm_preempt_timer(struct vmx_vcpu *vmx, u64 rflags)
+{
+	u32 pin = vmx->pin_ctls & ~PIN_PREEMPT_TIMER;
+
+	if (vmx_cfg.preempt_ticks && !(rflags & X86_EFLAGS_IF)) {
+		pin |= PIN_PREEMPT_TIMER;
+		vmx_write(vmx, VMCS_PREEMPT_TIMER, vmx_cfg.preempt_ticks);
+	}
+	if (pin != vmx->pin_ctls) {
+		vmx->pin_ctls = pin;
+		vmx_write(vmx, VMCS_PIN_CONTROLS, pin);
+	}
+}
+
 /* Reports the interrupt state userspace decides injections by. */
 static void vmx_report_irq_state(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 {
@@ -370,6 +397,7 @@ int vmx_run(struct vmain_vcpu *vcpu)
 		return 0;
 	}
 	vmx_inject_events(vmx, rflags, intr);
+	vmx_arm_preempt_timer(vmx, rflags);
 
 	if (!vmain_vcpu_enter_check(vcpu)) {
 		vmx_put(vmx, flags);

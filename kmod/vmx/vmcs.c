@@ -284,7 +284,8 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 
 	/* 25.4.2: no VMCS shadowing, so the link pointer is all ones. */
 	vmx_write(vmx, VMCS_LINK_POINTER, ~0ULL);
-	vmx_write(vmx, VMCS_PIN_CONTROLS, vmx_cfg.pin);
+	vmx->pin_ctls = vmx_cfg.pin;
+	vmx_write(vmx, VMCS_PIN_CONTROLS, vmx->pin_ctls);
 	/* The interrupt and NMI windows are opened only when needed. */
 	vmx->proc_ctls = vmx_cfg.proc & ~(PROC_INTR_WINDOW | PROC_NMI_WINDOW);
 	vmx_write(vmx, VMCS_PROC_CONTROLS, vmx->proc_ctls);

@@ -18,6 +18,7 @@
 #define MSR_VMX_PROCBASED		0x482
 #define MSR_VMX_EXIT			0x483
 #define MSR_VMX_ENTRY			0x484
+#define MSR_VMX_MISC			0x485
 #define MSR_VMX_CR0_FIXED0		0x486
 #define MSR_VMX_CR0_FIXED1		0x487
 #define MSR_VMX_CR4_FIXED0		0x488
@@ -34,6 +35,7 @@
 #define PIN_EXT_INTR			(1U << 0)
 #define PIN_NMI				(1U << 3)
 #define PIN_VIRTUAL_NMIS		(1U << 5)
+#define PIN_PREEMPT_TIMER		(1U << 6)
 /* Primary processor-based controls (25.6.2, Table 25-6). */
 #define PROC_INTR_WINDOW		(1U << 2)
 #define PROC_TSC_OFFSET			(1U << 3)
@@ -127,6 +129,7 @@ enum vmcs_field {
 	VMCS_GUEST_INTERRUPTIBILITY	= 0x4824,
 	VMCS_GUEST_ACTIVITY		= 0x4826,
 	VMCS_GUEST_SYSENTER_CS		= 0x482a,
+	VMCS_PREEMPT_TIMER		= 0x482e,
 	VMCS_HOST_SYSENTER_CS		= 0x4c00,
 	VMCS_CR0_MASK			= 0x6000,
 	VMCS_CR4_MASK			= 0x6002,
@@ -230,6 +233,7 @@ enum { VSEG_ES, VSEG_CS, VSEG_SS, VSEG_DS, VSEG_FS, VSEG_GS, VSEG_LDTR, VSEG_TR 
 #define EXIT_REASON_EPT_MISCONFIG	49
 #define EXIT_REASON_INVEPT		50
 #define EXIT_REASON_RDTSCP		51
+#define EXIT_REASON_PREEMPT_TIMER	52
 #define EXIT_REASON_INVVPID		53
 #define EXIT_REASON_WBINVD		54
 #define EXIT_REASON_XSETBV		55
@@ -246,6 +250,7 @@ struct vmx_config {
 	u64 ept_vpid_cap;
 	bool unrestricted, vpid;
 	bool debugctl;			/* IA32_DEBUGCTL exists (Bochs: no) */
+	u32 preempt_ticks;		/* VMX-preemption timer: about 1 ms */
 };
 extern struct vmx_config vmx_cfg;
 
@@ -297,6 +302,7 @@ struct vmx_vcpu {
 	u64 cr0_mask, cr4_mask;		/* bits the host owns (25.6.6) */
 	u32 entry_ctls;			/* as in the VMCS */
 	u32 proc_ctls;
+	u32 pin_ctls;
 	struct vmx_event inject;	/* written at the next entry */
 	struct vmx_exit exit;
 	/* The first VMWRITE/VMREAD that failed: reported at the next RUN. */
