@@ -188,7 +188,7 @@ void vmx_put_cr0(struct vmx_vcpu *vmx, u64 cr0)
 {
 	vmx_write(vmx, VMCS_CR0_SHADOW, cr0);
 	vmx_write(vmx, VMCS_GUEST_CR0,
-		  (cr0 | vmx_cr0_must1()) & (u32)vmx_cfg.cr0_fixed1);
+		  (cr0 | vmx_cr0_must1()) & vmx_cfg.cr0_fixed1);
 }
 
 void vmx_put_cr4(struct vmx_vcpu *vmx, u64 cr4)
@@ -312,7 +312,8 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	/* EPTP (25.6.11): write-back, 4-level walk (length - 1 in 5:3). */
 	vmx_write(vmx, VMCS_EPT_POINTER, vm->mmu.root_pa | (3 << 3) | 6);
 
-	vmx->cr0_mask = vmx_cr0_must1() | (u32)~vmx_cfg.cr0_fixed1;
+	/* Bits 63:32 are reserved (fixed to 0): the shadow keeps them. */
+	vmx->cr0_mask = vmx_cr0_must1() | ~vmx_cfg.cr0_fixed1;
 	vmx->cr4_mask = vmx_cfg.cr4_fixed0 | ~vmx_cfg.cr4_fixed1;
 	vmx_write(vmx, VMCS_CR0_MASK, vmx->cr0_mask);
 	vmx_write(vmx, VMCS_CR4_MASK, vmx->cr4_mask);
