@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs inside the SVM arena (tests/monitor/boot.t): `vmain run` boots the
+# default guest (scripts/guest-image) through each backend and checks what
+# the guest reports on its console (VMAIN-GUEST: lines, scripts/guest/init).
+# Prints TAP lines.  Usage: boot-guest.sh VMAIN GUEST-DIR
+vmain=$1 guest=$2
+w=/tmp/boot-guest
+mkdir -p "$w"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check() { # check DESC COMMAND...: one TAP line from a command's status
+	d=$1; shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+fact() { sed -n "s/^VMAIN-GUEST: $1=//p" "$w/con" | tr -d '\r' | head -n 1; }
+bad_lines='WARNING:|BUG:|Oops|Kernel panic|general protection|unchecked MSR access error: WRMSR'
+clean_log() {
+	! grep -qE "$bad_lines" "$w/con" && return 0
+	grep -E -A3 "$bad_lines" "$w/con" | head -n 12 | sed 's/^/#   /'
+	return 1
+}
+uptime_s() { cut -d. -f1 /proc/uptime; }
+
+# boot NAME ACCEL CPUS MEM MODE [vmain options]: runs to the end (or 150 s)
+boot() {
+	name=$1 accel=$2 cpus=$3 mem=$4 mode=$5; shift 5
+	t0=$(uptime_s)
+	timeout -s KILL 150 "$vmain" run --accel "$accel" --cpus "$cpus" --memory "$mem" \
+		--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+		--append "console=ttyS0 panic=-1 vmain.test=$mode" \
+		--serial "$w/con" --hvc "$w/hvc" "$@" </dev/null >"$w/out" 2>&1
+	rc=$?
+	echo "# $name: status $rc after $(( $(uptime_s) - t0 )) s"
+}
+show() { sed 's/^/#   /' "$w/out"; grep -E 'VMAIN-GUEST|WARN|BUG|Oops|panic|error' "$w/con" | sed 's/^/#   /' | head -n 40; }
+
+facts() { # facts NAME ACCEL CPUS MEM-KIB
+	name=$1 accel=$2 cpus=$3 mem_kb=$4
+	check "$name: the guest reached init" grep -q "^VMAIN-GUEST: init" "$w/con"
+	check "$name: exit status 0 after guest poweroff" [ "$rc" = 0 ]
+	check "$name: the guest sees $cpus CPU(s)" [ "$(fact cpus)" = "$cpus" ]
+	kb=$(fact memtotal_kb)
+	# MemTotal is RAM less the kernel's own image and reservations.
+	check "$name: MemTotal $kb kB fits $mem_kb KiB of RAM" \
+		[ "${kb:-0}" -gt $((mem_kb * 8 / 10)) -a "${kb:-0}" -le "$mem_kb" ]
+	rtc=$(fact rtc) now=$(date +%s)
+	check "$name: the RTC shows host time ($rtc vs $now)" \
+		[ "${rtc:-0}" -ge $((now - 120)) -a "${rtc:-0}" -le "$((now + 5))" ]
+	check "$name: PCI: host bridge, virtio-console, virtio-rng" \
+		[ "$(fact pci)" = "1b36:0008 1af4:1043 1af4:1044" ]
+	check "$name: no kernel warning, oops or unchecked MSR write" clean_log
+	[ "$rc" = 0 ] || show
+}
+
+for accel in vmain kvm; do
+	boot "$accel, 1 CPU" $accel 1 256M hvc
+	facts "$accel, 1 CPU" $accel 1 262144
+	check "$accel, 1 CPU: virtio-console output reached the host" \
+		grep -q "^VMAIN-GUEST: hvc-hello" "$w/hvc"
+
+	boot "$accel, 2 CPUs" $accel 2 384M rng
+	facts "$accel, 2 CPUs" $accel 2 393216
+	check "$accel, 2 CPUs: virtio-rng supplies entropy (/dev/hwrng)" \
+		grep -q "^VMAIN-GUEST: hwrng=ok" "$w/con"
+done
+
+# Console input: a line typed on the serial port comes back.
+rm -f "$w/fifo"; mkfifo "$w/fifo"
+t0=$(uptime_s)
+"$vmain" run --accel vmain --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+	--append "console=ttyS0 panic=-1 vmain.test=echo" --serial stdio \
+	<"$w/fifo" >"$w/con" 2>"$w/out" &
+pid=$!
+exec 3>"$w/fifo"
+i=0
+while [ $i -lt 120 ] && ! grep -q "VMAIN-GUEST: echo-ready" "$w/con"; do sleep 1; i=$((i + 1)); done
+printf 'hello from the host\r' >&3
+wait $pid; rc=$?
+exec 3>&-
+echo "# echo: status $rc after $(( $(uptime_s) - t0 )) s"
+check "console: a typed line is read by the guest" grep -q "^VMAIN-GUEST: echo=hello from the host" "$w/con"
+check "console: exit status 0" [ "$rc" = 0 ]
+
+# SIGTERM presses the ACPI power button: the guest powers off cleanly.
+"$vmain" run --accel vmain --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+	--append "console=ttyS0 panic=-1 vmain.test=wait" --serial "$w/con" </dev/null >"$w/out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 120 ] && ! grep -q "VMAIN-GUEST: waiting" "$w/con" 2>/dev/null; do sleep 1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid; rc=$?
+check "SIGTERM: the guest sees the power button" grep -q "^VMAIN-GUEST: power-button" "$w/con"
+check "SIGTERM: the guest powers off, exit status 0" [ "$rc" = 0 ]
+[ "$rc" = 0 ] || show
+
+# SIGTERM to a guest that ignores the button: stopped after the timeout.
+"$vmain" run --accel vmain --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+	--append "console=ttyS0 panic=-1 vmain.test=reboot" --serial "$w/con" \
+	--shutdown-timeout 1 </dev/null >"$w/out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 150 ] && [ "$(grep -c '^VMAIN-GUEST: init' "$w/con" 2>/dev/null)" -lt 3 ]; do
+	sleep 1; i=$((i + 1))
+done
+boots=$(grep -c '^VMAIN-GUEST: init' "$w/con")
+check "reboot: the guest's reboot restarts the VM ($boots boots seen)" [ "$boots" -ge 3 ]
+kill -TERM $pid
+wait $pid; rc=$?
+check "reboot loop, SIGTERM: stopped (status 3) or powered off (0)" [ "$rc" = 3 -o "$rc" = 0 ]
+[ "$rc" = 3 -o "$rc" = 0 ] || show
+
+echo "1..$n"
