@@ -3,8 +3,9 @@
 # vmain - the top-level build.
 #
 #   make              build vmain.ko and the programs (installs build deps)
-#   make run          the main job (see README): today, vmain.ko and
-#                     `vmain info --check` inside the AMD-V arena
+#   make run          the main job (see README): boot the default guest to a
+#                     shell with `vmain run` (directly, or in the AMD-V arena)
+#   make guest        build the default guest (build/guest/)
 #   make check        run every test (installs test deps; uses the arenas)
 #   make asan         build the userspace programs with ASan/UBSan in build-asan/
 #   make clean
@@ -84,7 +85,7 @@ fuzz-decode:
 		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
 	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
 
-.PHONY: run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx asan clean help
+.PHONY: guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
 
 all: deps kmod progs
 
@@ -150,26 +151,36 @@ bench: deps-test kmod progs
 	@scripts/arena-svm -q -f $(BUILD)/tests/bench -- $(BUILD)/tests/bench/exit-counts $(or $(BENCH_N),10000)
 
 # make check: host tests (sanitized builds), then the module in both arenas.
-# The main job.  Until the monitor boots guests (issue 5), it shows the
-# module at work in the AMD-V arena: loaded, probed, a VM created/released.
+# The main job: the default guest to an interactive shell (scripts/run-guest
+# says where: /dev/vm-main, hardware KVM, or the AMD-V arena).  RUN_ARGS go
+# to `vmain run`, e.g. make run RUN_ARGS='--cpus 2'.
 run: deps-test kmod progs
-	@echo "vmain: no guest boot yet; running vmain.ko and 'vmain info --check' in the AMD-V arena (QEMU TCG)"
-	@scripts/arena-svm -f $(BUILD)/monitor/vmain -- $(BUILD)/monitor/vmain info --check
+	@scripts/run-guest $(RUN_ARGS)
+
+guest: deps-test
+	@scripts/guest-image
+
+check-guest: deps-test kmod progs
+	@prove -v $(PROVE_FLAGS) tests/guest/*.t tests/monitor/boot.t
 
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/*.t
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
 
 check-vmx: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/vmx.t
+
+# vmx.t with every guest case instead of the VT-x subset (slow under Bochs).
+check-vmx-full: deps-test kmod progs
+	@VMX_FULL=1 prove -v $(PROVE_FLAGS) tests/kmod/vmx.t
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

@@ -47,6 +47,8 @@ Options:
                        (default: $ARENA_DEFAULT_TIMEOUT)
   -a, --append ARGS    extra kernel command-line arguments
   -v, --verbose        always copy the guest console to stderr
+  -i, --interactive    COMMAND's standard input and output are this terminal
+                       (arena-svm only; its status is not checked then)
   -q, --quiet          say nothing of our own, only COMMAND's output
   -h, --help           show this help
 
@@ -71,6 +73,7 @@ arena_parse() {
 	ARENA_TIMEOUT="$ARENA_DEFAULT_TIMEOUT"
 	ARENA_APPEND=""
 	ARENA_VERBOSE=0
+	ARENA_INTERACTIVE=0
 	ARENA_QUIET=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -83,6 +86,7 @@ arena_parse() {
 		-t|--timeout) [ $# -ge 2 ] || arena_die "$1 needs SEC"; ARENA_TIMEOUT="$2"; shift 2 ;;
 		-a|--append) [ $# -ge 2 ] || arena_die "$1 needs ARGS"; ARENA_APPEND="$2"; shift 2 ;;
 		-v|--verbose) ARENA_VERBOSE=1; shift ;;
+		-i|--interactive) ARENA_INTERACTIVE=1; shift ;;
 		-q|--quiet) ARENA_QUIET=1; shift ;;
 		-h|--help) arena_usage; exit 0 ;;
 		--) shift; break ;;
@@ -188,6 +192,7 @@ arena_build_initramfs() {
 		printf '\n'
 	} > "$root/arena/command"
 	echo "$ARENA_EXIT_METHOD" > "$root/arena/exit-method"
+	[ "$ARENA_INTERACTIVE" = 0 ] || : > "$root/arena/interactive"
 
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$out"
 	rm -rf "$root"
