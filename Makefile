@@ -149,6 +149,10 @@ asan:
 bench: deps-test kmod progs
 	@echo "vmain: exit counts per guest operation, AMD-V arena (QEMU TCG)"
 	@scripts/arena-svm -q -f $(BUILD)/tests/bench -- $(BUILD)/tests/bench/exit-counts $(or $(BENCH_N),10000)
+	@scripts/guest-image -q
+	@echo "vmain: vmain run, default guest, AMD-V arena (QEMU TCG): boot, start-up, idle"
+	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/boot.sh -- \
+		$(TOP)/tests/bench/boot.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest
 
 # make check: host tests (sanitized builds), then the module in both arenas.
 # The main job: the default guest to an interactive shell (scripts/run-guest

@@ -32,7 +32,7 @@ enum { EXIT_POWEROFF = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_HARD_STOP = 3 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel;
 static gchar *opt_serial, *opt_hvc;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
-static gboolean opt_verbose;
+static gboolean opt_verbose, opt_stats;
 
 static const GOptionEntry run_options[] = {
 	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
@@ -62,6 +62,10 @@ static const GOptionEntry run_options[] = {
 	  "On SIGTERM or SIGINT, seconds to wait for the guest to power off "
 	  "after the ACPI power button is pressed before stopping it; default 10",
 	  "SECONDS" },
+	{ "stats", 0, 0, G_OPTION_ARG_NONE, &opt_stats,
+	  "At the end, print on stderr per boot: the monitor's CPU time "
+	  "until the first guest instruction and the exits each vCPU "
+	  "returned to the monitor", NULL },
 	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
 	  "Say what the monitor does (backend, resets, dropped events)", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -324,6 +328,20 @@ static int check_args(struct machine_config *cfg)
 	return 0;
 }
 
+static void print_stats(const struct machine *m)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_vcpus; i++)
+		total += m->vcpus[i].exits;
+	fprintf(stderr, "vmain: stats: start-up CPU time %.1f ms; exits to the "
+		"monitor %" PRIu64, m->first_entry_cpu_ns / 1e6, total);
+	for (i = 0; i < m->nr_vcpus; i++)
+		fprintf(stderr, "%s%" PRIu64, i ? "+" : " (", m->vcpus[i].exits);
+	fprintf(stderr, ")\r\n");
+}
+
 static int run_vm(struct machine_config *cfg)
 {
 	enum machine_exit why;
@@ -351,6 +369,8 @@ static int run_vm(struct machine_config *cfg)
 		con.m = m;
 		why = machine_run(m);
 		con.m = NULL;
+		if (opt_stats)
+			print_stats(m);
 		machine_destroy(m);
 		if (why == MACHINE_EXIT_RESET && !con.stop_requested) {
 			if (cfg->verbose)

@@ -124,6 +124,7 @@ struct machine {
 	bool stopping;			/* under lock: vCPUs leave their loops */
 	enum machine_exit exit;
 	unsigned int running_vcpus;	/* vCPU threads still in their loop */
+	int64_t first_entry_cpu_ns;	/* process CPU time at the BSP's first RUN */
 };
 
 /* Builds the machine and loads the guest; -errno with a message printed. */

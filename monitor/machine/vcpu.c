@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "machine/machine.h"
@@ -208,6 +209,12 @@ static void *vcpu_thread(void *arg)
 			v->state = VCPU_RUNNABLE;
 		}
 		inject(v);
+		if (v->id == 0 && !m->first_entry_cpu_ns) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+			m->first_entry_cpu_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
 		v->in_guest = true;
 		pthread_mutex_unlock(&m->lock);
 		ret = be->vcpu_run(&v->hv, &ex);
