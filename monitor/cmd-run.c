@@ -347,7 +347,7 @@ static int run_vm(struct machine_config *cfg)
 	enum machine_exit why;
 	struct machine *m;
 	guint sigterm, sigint, sighup;
-	int ret, status;
+	int ret, status, in_flags = -1;
 
 	sigterm = g_unix_signal_add(SIGTERM, on_signal, NULL);
 	sigint = g_unix_signal_add(SIGINT, on_signal, NULL);
@@ -356,6 +356,8 @@ static int run_vm(struct machine_config *cfg)
 		if (console_raw(con.in_fd) == 0 && con.raw)
 			fprintf(stderr, "vmain: the console is this terminal; "
 				"Ctrl-A x stops the VM\r\n");
+		/* The caller shares this file description: restored below. */
+		in_flags = fcntl(con.in_fd, F_GETFL);
 		g_unix_set_fd_nonblocking(con.in_fd, TRUE, NULL);
 		con.in_source = g_unix_fd_add(con.in_fd, G_IO_IN | G_IO_HUP,
 					      console_readable, NULL);
@@ -391,6 +393,8 @@ static int run_vm(struct machine_config *cfg)
 	g_source_remove(sigterm);
 	g_source_remove(sigint);
 	g_source_remove(sighup);
+	if (in_flags >= 0)
+		fcntl(con.in_fd, F_SETFL, in_flags);
 	console_restore();
 	return status;
 }

@@ -1,0 +1,246 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `vmain run` on the host (ASan/UBSan build): every bad input gives a clear
+# one-line error and the documented exit status (2: bad usage, 1: the VM
+# could not be created), no sanitizer report, and no stray files.  No
+# /dev/vm-main or /dev/kvm is needed: machine_create() reads the kernel and
+# builds guest RAM before it opens a backend.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vmain="$top/build-asan/monitor/vmain"
+[ -x "$vmain" ] || vmain="$top/build/monitor/vmain"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-args.XXXXXX") || exit 1
+trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+# t DESC WANT-STATUS PATTERN COMMAND...: the status, PATTERN in the output,
+# no sanitizer report, and (for a failure, status 1 or 2) exactly one line.
+t() {
+	desc=$1 want=$2 pat=$3; shift 3
+	out=$("$@" 2>&1 </dev/null); rc=$?
+	why=
+	echo "$rc" | grep -qxE "$want" || why="status $rc, want $want"
+	printf '%s\n' "$out" | grep -qE -- "$pat" || why="${why:+$why; }no match for /$pat/"
+	if printf '%s\n' "$out" | grep -qE 'Sanitizer|runtime error'; then
+		why="${why:+$why; }sanitizer report"
+	fi
+	case $rc in 1|2)
+		[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || why="${why:+$why; }not one line"
+	esac
+	if [ -z "$why" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc ($why)"; printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+}
+run() { "$vmain" run "$@"; }
+
+# A real bzImage for the cases that must get past the loader.
+kernel=
+for k in "$top/build/guest/vmlinuz" /boot/vmlinuz-*; do
+	[ -f "$k" ] && [ -r "$k" ] && { kernel=$k; break; }
+done
+guest_initrd=$top/build/guest/initrd.img
+
+# --help documents every option and the exit statuses.
+help=$("$vmain" run --help 2>&1); rc=$?
+for o in kernel initrd append memory cpus accel serial hvc shutdown-timeout verbose; do
+	if [ "$o" = hvc ] && ! grep -q '"hvc"' "$top/monitor/cmd-run.c" 2>/dev/null; then
+		continue
+	fi
+	if [ $rc -eq 0 ] && printf '%s\n' "$help" | grep -qE -- "--$o(=| |$)"; then
+		ok "run --help documents --$o"
+	else
+		not_ok "run --help documents --$o (status $rc)"
+	fi
+done
+for s in 0 1 2 3; do
+	if printf '%s\n' "$help" | grep -qE "^  $s  [a-z]"; then
+		ok "run --help documents exit status $s"
+	else
+		not_ok "run --help documents exit status $s"
+	fi
+done
+
+cd "$tmp" || exit 1
+mkdir files work
+: >files/empty
+head -c 65536 /dev/urandom >files/random
+printf 'not a kernel\n' >files/text
+mkdir files/dir
+: >files/dummy
+
+# The kernel.
+t "no --kernel" 2 '--kernel FILE is required' run
+t "nonexistent kernel" 2 "cannot read the kernel '$tmp/nope': No such file" \
+	run --kernel "$tmp/nope"
+t "empty kernel path" 2 "cannot read the kernel '': No such file" run --kernel ''
+t "a directory as the kernel" 1 'cannot read the kernel: .*Is a directory' \
+	run --kernel files/dir --serial none --accel vmain
+cp files/random files/noperm; chmod 000 files/noperm
+if [ "$(id -u)" -ne 0 ]; then
+	t "unreadable kernel (mode 000)" 2 "cannot read the kernel '.*': Permission denied" \
+		run --kernel files/noperm
+else
+	skip "unreadable kernel (mode 000): running as root, which may read it"
+fi
+t "empty kernel file" 1 'cannot boot .*empty: file too short for a setup header' \
+	run --kernel files/empty --serial none --accel vmain
+t "/dev/null as the kernel" 1 'cannot boot /dev/null: file too short' \
+	run --kernel /dev/null --serial none --accel vmain
+t "text file as the kernel" 1 'cannot boot .*text: file too short' \
+	run --kernel files/text --serial none --accel vmain
+t "random bytes as the kernel" 1 'cannot boot .*random: no 0xAA55 boot flag' \
+	run --kernel files/random --serial none --accel vmain
+# The boot flag alone: the next check is the "HdrS" magic.
+{ head -c 510 /dev/zero; printf '\125\252'; head -c 512 /dev/zero; } >files/flag
+t "boot flag but no HdrS magic" 1 'cannot boot .*flag: no "HdrS" magic' \
+	run --kernel files/flag --serial none --accel vmain
+if [ -n "$kernel" ]; then
+	head -c 4096 "$kernel" >files/trunc4k
+	t "bzImage cut to 4096 bytes" 1 'cannot boot .*trunc4k: file shorter than its setup part' \
+		run --kernel files/trunc4k --serial none --accel vmain
+	head -c 65536 "$kernel" >files/trunc64k
+	t "bzImage cut to 64 KiB" 1 'cannot boot .*trunc64k: file shorter than' \
+		run --kernel files/trunc64k --serial none --accel vmain
+	t "guest RAM too small for the kernel" 1 "cannot boot .*: guest RAM too small" \
+		run --kernel "$kernel" --memory 32M --serial none --accel vmain
+	t "command line longer than the kernel's cmdline_size" 1 \
+		'cannot boot .*: command line longer than' \
+		run --kernel "$kernel" --append "$(head -c 100000 /dev/zero | tr '\0' a)" \
+		--serial none --accel vmain
+else
+	skip "bzImage cut to 4096 bytes: no bzImage here (build/guest, /boot)"
+	skip "bzImage cut to 64 KiB: no bzImage here"
+	skip "guest RAM too small for the kernel: no bzImage here"
+	skip "command line longer than cmdline_size: no bzImage here"
+fi
+
+# The initrd (the kernel must be readable to get there).
+k=${kernel:-files/random}
+t "nonexistent initrd" 2 "cannot read the initrd '.*nope': No such file" \
+	run --kernel "$k" --initrd "$tmp/nope"
+t "a directory as the initrd" 1 'cannot read the initrd: .*Is a directory' \
+	run --kernel "$k" --initrd files/dir --serial none --accel vmain
+if [ "$(id -u)" -ne 0 ]; then
+	t "unreadable initrd (mode 000)" 2 "cannot read the initrd '.*': Permission denied" \
+		run --kernel "$k" --initrd files/noperm
+else
+	skip "unreadable initrd (mode 000): running as root, which may read it"
+fi
+
+# --memory: --accel bogus comes last in check_args(), so a valid size
+# reaches it and an invalid one never does.
+m() { # m SIZE WANT-STATUS PATTERN
+	t "--memory '$1'" "$2" "$3" run --kernel files/dummy --memory "$1" --accel bogus
+}
+range='must be a multiple of 4 KiB from 32M to 3G'
+m 0 2 'must not be zero'
+m 0M 2 'must not be zero'
+m -1 2 'not a size'
+m '' 2 'not a size'
+m abc 2 'not a size'
+m 12Q 2 'unknown unit'
+m 512MB2 2 'unknown unit'
+m '512 M' 2 'unknown unit'
+m 1K 2 "$range"
+m 31M 2 "$range"
+m 4097K 2 "$range"
+m 3073M 2 "$range"
+m 4G 2 "$range"
+m 1T 2 "$range"
+m 99999999999999999999G 2 'too large'
+m 99999999999999999999 2 'too large'
+m 18014398509481984M 2 'too large'
+for v in 32M 512 512M 512MiB 512mb 2g 3G 3072M 1048576K; do
+	m "$v" 2 "--accel 'bogus'"
+done
+
+# --cpus.
+online=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
+c() { # c N WANT-STATUS PATTERN
+	t "--cpus '$1'" "$2" "$3" run --kernel files/dummy --cpus "$1" --accel bogus
+}
+for v in 0 -1 256 100000 $((online + 1)); do
+	c "$v" 2 "--cpus $v: must be 1 to [0-9]+ \(this host's online CPUs"
+done
+c abc 2 'Cannot parse integer value'
+c 99999999999 2 'out of range'
+c 1 2 "--accel 'bogus'"
+c "$online" 2 "--accel 'bogus'"
+
+# The other options.
+t "--accel bogus" 2 "--accel 'bogus': must be auto, vmain or kvm" \
+	run --kernel files/dummy --accel bogus
+t "--accel ''" 2 "--accel '': must be auto, vmain or kvm" \
+	run --kernel files/dummy --accel ''
+t "--shutdown-timeout -1" 2 '--shutdown-timeout -1: must be 0 or more' \
+	run --kernel files/dummy --shutdown-timeout -1
+t "--shutdown-timeout abc" 2 'Cannot parse integer value' \
+	run --kernel files/dummy --shutdown-timeout abc
+t "--serial to a missing directory" 2 \
+	"cannot open '/nonexistent/dir/file' for the serial port: No such file" \
+	run --kernel files/dummy --serial /nonexistent/dir/file
+t "--serial to a directory" 2 "cannot open '.*' for the serial port: Is a directory" \
+	run --kernel files/dummy --serial files/dir
+if grep -q '"hvc"' "$top/monitor/cmd-run.c" 2>/dev/null; then
+	t "--hvc to a missing directory" 2 \
+		"cannot open '/nonexistent/dir/file' for the virtio console: No such file" \
+		run --kernel files/dummy --serial none --hvc /nonexistent/dir/file
+fi
+t "unexpected positional argument" 2 "unexpected argument 'extra'" \
+	run --kernel files/dummy extra
+t "unknown option" 2 'Unknown option --nope' run --kernel files/dummy --nope
+t "option without its value" 2 'Missing argument for --memory' \
+	run --kernel files/dummy --memory
+
+# Valid arguments on a host without the backends: a clear status-1 error
+# after the kernel and initrd were loaded, and nothing left but the
+# --serial file.
+if [ -n "$kernel" ] && [ ! -e /dev/vm-main ] && [ ! -e /dev/kvm ]; then
+	initrd=
+	[ -r "$guest_initrd" ] && initrd=$guest_initrd
+	for a in vmain kvm auto; do
+		case $a in
+		vmain) pat='cannot create the VM: /dev/vm-main: .*not loaded' ;;
+		kvm) pat='cannot create the VM: /dev/kvm: No such file' ;;
+		auto) pat='cannot create the VM: /dev/vm-main: .*; /dev/kvm: No such file' ;;
+		esac
+		cd work || exit 1
+		t "--accel $a without /dev/vm-main and /dev/kvm" 1 "$pat" \
+			run --kernel "$kernel" ${initrd:+--initrd "$initrd"} \
+			--append console=ttyS0 --memory 256M --cpus 1 \
+			--accel "$a" --serial serial-$a.txt -v
+		left=$(ls -A | grep -vx "serial-$a.txt")
+		if [ -z "$left" ] && [ -f "serial-$a.txt" ]; then
+			ok "--accel $a: the --serial file and no stray files"
+		else
+			not_ok "--accel $a: stray files: $left"
+		fi
+		rm -f "serial-$a.txt"
+		cd .. || exit 1
+	done
+	# The default console is stdio: the caller's stdin must not be left
+	# non-blocking (it is shared with the shell that ran vmain).
+	exec 3<files/random
+	run --kernel "$kernel" --accel kvm <&3 >/dev/null 2>&1
+	flags=$(sed -n 's/^flags:[[:space:]]*//p' /proc/$$/fdinfo/3 2>/dev/null)
+	exec 3<&-
+	n=$((n + 1))
+	if [ -z "$flags" ]; then
+		echo "ok $n # SKIP stdin flags after a failed run: no /proc/PID/fdinfo"
+	elif [ $((0$flags & 04000)) -eq 0 ]; then
+		echo "ok $n - a failed run leaves the caller's stdin blocking"
+	else
+		echo "not ok $n - a failed run leaves the caller's stdin O_NONBLOCK (flags $flags)"
+	fi
+else
+	for a in vmain kvm auto; do
+		skip "--accel $a fails cleanly: needs a bzImage and a host without /dev/vm-main and /dev/kvm"
+		skip "--accel $a: no stray files: as above"
+	done
+	skip "stdin flags after a failed run: as above"
+fi
+echo "1..$n"
