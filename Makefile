@@ -40,10 +40,13 @@ MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 
 # Test programs run on the host.
-# Every tests/{devices,boot,acpi}/NAME-test.c is one host test program.
+# Every tests/{devices,boot,acpi,machine}/NAME-test.c is one host test program.
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
-					     tests/acpi/*-test.c))
+					     tests/acpi/*-test.c tests/machine/*-test.c))
+
+# The machine's plain-C policy pieces (no threads, no backend), host-tested.
+MACHINE_UNIT_SRCS := monitor/machine/cpuid.c monitor/size.c $(HV_SRCS)
 
 # The Linux boot-protocol loader (monitor/boot/) and its host tests.
 BOOT_SRCS := monitor/boot/bzimage.c monitor/boot/e820.c monitor/boot/bootparams.c \
@@ -132,6 +135,10 @@ $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
 
+$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) monitor/machine/cpuid.h monitor/size.h common/vmain.h tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(MACHINE_UNIT_SRCS) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
 	@mkdir -p $(dir $@)
@@ -170,11 +177,11 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t

@@ -42,7 +42,7 @@ static const GOptionEntry run_options[] = {
 	{ "append", 'a', 0, G_OPTION_ARG_STRING, &opt_append,
 	  "The kernel command line (e.g. 'console=ttyS0')", "STR" },
 	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt_memory,
-	  "Guest RAM: a number with an optional K, M, G suffix (powers of "
+	  "Guest RAM: a number with an optional K, M, G or T suffix (powers of "
 	  "1024; a plain number is MiB); 32M to 3G, default 512M", "SIZE" },
 	{ "cpus", 'c', 0, G_OPTION_ARG_INT, &opt_cpus,
 	  "Virtual CPUs: 1 up to the host's online CPUs (at most 255); default 1", "N" },
@@ -96,6 +96,7 @@ struct console {
 	struct machine *m;		/* the machine running now, or NULL */
 	int in_fd;			/* -1: no input */
 	bool raw;			/* the terminal is in raw mode */
+	bool tried_raw;
 	struct termios saved;
 	bool escape;			/* Ctrl-A seen */
 	uint8_t pending[256];		/* input COM1 had no room for yet */
@@ -240,6 +241,14 @@ static gboolean on_signal(gpointer opaque)
 	return G_SOURCE_CONTINUE;
 }
 
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static int open_output(const char *what, const char *spec, int *fd)
 {
 	if (!spec || !strcmp(spec, "none")) {
@@ -250,13 +259,34 @@ static int open_output(const char *what, const char *spec, int *fd)
 		*fd = STDOUT_FILENO;
 		return 0;
 	}
-	*fd = open(spec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Truncated only once every output is open (truncate_outputs()). */
+	*fd = open(spec, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0) {
 		fprintf(stderr, "vmain run: cannot open '%s' for the %s: %s\n",
 			spec, what, strerror(errno));
 		return -errno;
 	}
+	if (same_file(*fd, opt_kernel) || (opt_initrd && same_file(*fd, opt_initrd))) {
+		fprintf(stderr, "vmain run: '%s' for the %s is the kernel or initrd "
+			"itself\n", spec, what);
+		close(*fd);
+		*fd = -1;
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* Starts regular output files afresh (other kinds, e.g. a FIFO, as they are). */
+static void truncate_outputs(const struct machine_config *cfg)
+{
+	struct stat st;
+
+	if (cfg->serial_out > STDERR_FILENO && !fstat(cfg->serial_out, &st) &&
+	    S_ISREG(st.st_mode))
+		(void)!ftruncate(cfg->serial_out, 0);
+	if (cfg->hvc_out > STDERR_FILENO && !fstat(cfg->hvc_out, &st) &&
+	    S_ISREG(st.st_mode))
+		(void)!ftruncate(cfg->hvc_out, 0);
 }
 
 static int open_serial(const char *spec, struct machine_config *cfg)
@@ -353,9 +383,6 @@ static int run_vm(struct machine_config *cfg)
 	sigint = g_unix_signal_add(SIGINT, on_signal, NULL);
 	sighup = g_unix_signal_add(SIGHUP, on_signal, NULL);
 	if (con.in_fd >= 0) {
-		if (console_raw(con.in_fd) == 0 && con.raw)
-			fprintf(stderr, "vmain: the console is this terminal; "
-				"Ctrl-A x stops the VM\r\n");
 		/* The caller shares this file description: restored below. */
 		in_flags = fcntl(con.in_fd, F_GETFL);
 		g_unix_set_fd_nonblocking(con.in_fd, TRUE, NULL);
@@ -367,6 +394,13 @@ static int run_vm(struct machine_config *cfg)
 		if (ret) {
 			status = EXIT_FAILURE_;
 			break;
+		}
+		/* The terminal goes raw only for a VM that exists. */
+		if (con.in_fd >= 0 && !con.raw && !con.tried_raw) {
+			con.tried_raw = true;
+			if (console_raw(con.in_fd) == 0 && con.raw)
+				fprintf(stderr, "vmain: the console is this terminal; "
+					"Ctrl-A x stops the VM\r\n");
 		}
 		con.m = m;
 		why = machine_run(m);
@@ -434,6 +468,7 @@ int cmd_run(int argc, char **argv)
 			close(cfg.serial_out);
 		return EXIT_USAGE;
 	}
+	truncate_outputs(&cfg);
 	status = run_vm(&cfg);
 	if (cfg.serial_out > STDERR_FILENO)
 		close(cfg.serial_out);

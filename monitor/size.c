@@ -17,9 +17,11 @@ const char *size_parse(const char *s, unsigned int default_shift, uint64_t *out)
 	if (!isdigit((unsigned char)*p))
 		return "not a size (expected a number such as 512M or 2G)";
 	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - digit) / 10)
 			return "too large";
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + digit;
 	}
 	if (*p) {
 		switch (toupper((unsigned char)*p)) {
