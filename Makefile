@@ -127,7 +127,7 @@ $(BUILD)/tests/boot/%: tests/boot/%.c $(BOOT_SRCS) $(BOOT_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(BOOT_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) tests/lib/tap.h
+$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(DEVICE_SRCS) $(ALL_LDFLAGS)
 
@@ -158,7 +158,8 @@ bench: deps-test kmod progs
 	@scripts/arena-svm -q -f $(BUILD)/tests/bench -- $(BUILD)/tests/bench/exit-counts $(or $(BENCH_N),10000)
 	@scripts/guest-image -q
 	@echo "vmain: vmain run, default guest, AMD-V arena (QEMU TCG): boot, start-up, idle"
-	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/boot.sh -- \
+	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/boot.sh \
+		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) -- \
 		$(TOP)/tests/bench/boot.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest
 
 # make check: host tests (sanitized builds), then the module in both arenas.

@@ -16,6 +16,7 @@
  *   0x020000  kernel command line (NUL-terminated)
  *   0x09fc00  .. 1 MiB reserved (EBDA, VGA, BIOS holes of a PC)
  *   load_addr protected-mode kernel, init_size bytes reserved from there
+ *             (not written past the image: RAM is expected to start zeroed)
  *   high      initrd, page aligned, as high as RAM and initrd_addr_max allow
  *
  * and fills a struct boot_cpu_state with what the 64-bit boot protocol

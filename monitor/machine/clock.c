@@ -35,7 +35,7 @@ int64_t machine_tsc_ns(void *opaque)
 }
 
 /*
- * The TSC rate: TSC ticks over 20 ms of CLOCK_MONOTONIC, bracketed by
+ * The TSC rate: TSC ticks over 10 ms of CLOCK_MONOTONIC, bracketed by
  * clock reads so that a preemption in between shows up as a wide window
  * (the sample with the narrowest bracket wins).
  */
@@ -50,7 +50,7 @@ uint64_t machine_calibrate_tsc(void)
 		int64_t s0 = machine_mono_ns(NULL);
 		uint64_t c0 = __rdtsc();
 		int64_t s1 = machine_mono_ns(NULL);
-		struct timespec d = { 0, 20 * 1000 * 1000 };
+		struct timespec d = { 0, 10 * 1000 * 1000 };
 		int64_t e0, e1;
 		uint64_t c1;
 

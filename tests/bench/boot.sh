@@ -22,6 +22,7 @@ switches() {
 
 for accel in vmain kvm; do
 	for cpus in 1 2; do
+		rm -f "$w/con"
 		t0=$(now_cs)
 		"$vmain" run --accel "$accel" --cpus "$cpus" --stats --kernel "$guest/vmlinuz" \
 			--initrd "$guest/initrd.img" --append "console=ttyS0 panic=-1 vmain.test=poweroff" \
@@ -39,6 +40,7 @@ for accel in vmain kvm; do
 			$(( (t_end - t0) / 100 )) $(( (t_end - t0) % 100 )) "$rc" "$stats"
 	done
 
+	rm -f "$w/con"
 	"$vmain" run --accel "$accel" --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 		--append "console=ttyS0 panic=-1 vmain.test=wait" --serial "$w/con" </dev/null 2>"$w/err" &
 	pid=$!
@@ -54,3 +56,28 @@ for accel in vmain kvm; do
 	awk -v c=$((c1 - c0)) -v s=$((s1 - s0)) -v hz="$hz" -v a="$accel" 'BEGIN {
 		printf "%-6s idle guest: host CPU %.2f%%, %.1f wakeups/s (10 s)\n", a, 100 * c / hz / 10, s / 10 }'
 done
+
+# A peer, side by side: QEMU with KVM, when the arena has it (make bench
+# copies it in).  Same kernel, initrd and command line; its own firmware
+# (SeaBIOS) runs first, so its time includes the BIOS.
+if command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	for cpus in 1 2; do
+		rm -f "$w/con"
+		t0=$(now_cs)
+		qemu-system-x86_64 -accel kvm -cpu host -smp "$cpus" -m 512 -nographic -nodefaults \
+			-no-reboot -serial "file:$w/con" -device virtio-rng-pci \
+			-kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
+			-append "console=ttyS0 panic=-1 vmain.test=poweroff" </dev/null >"$w/err" 2>&1 &
+		pid=$!
+		while kill -0 $pid 2>/dev/null && ! grep -q "VMAIN-GUEST: init" "$w/con" 2>/dev/null; do
+			sleep 0.1
+		done
+		t_init=$(now_cs)
+		wait $pid; rc=$?
+		t_end=$(now_cs)
+		printf '%-6s %d vCPU: init after %d.%02d s, poweroff after %d.%02d s (status %d)\n' \
+			qemu "$cpus" $(( (t_init - t0) / 100 )) $(( (t_init - t0) % 100 )) \
+			$(( (t_end - t0) / 100 )) $(( (t_end - t0) % 100 )) "$rc"
+		[ "$rc" = 0 ] || sed 's/^/#   /' "$w/err" | tail -n 5
+	done
+fi
