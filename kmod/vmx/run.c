@@ -37,6 +37,12 @@ static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 
 	/* The neutral layer's NMI mask is virtual-NMI blocking (25.4.2). */
 	want_intr = vcpu->nmi_masked ? intr | INTR_BLOCK_NMI : intr & ~INTR_BLOCK_NMI;
+	/*
+	 * Blocking by STI needs IF = 1 (26.3.1.5); if SET_REGS cleared IF
+	 * under a shadow, keep the shadow as blocking by MOV SS.
+	 */
+	if ((want_intr & INTR_BLOCK_STI) && !(rflags & X86_EFLAGS_IF))
+		want_intr = (want_intr & ~INTR_BLOCK_STI) | INTR_BLOCK_MOV_SS;
 	if (want_intr != intr)
 		vmx_write(vmx, VMCS_GUEST_INTERRUPTIBILITY, want_intr);
 
