@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -67,16 +68,49 @@ static void ram_destroy(struct machine *m)
 	m->memfd = -1;
 }
 
-static int read_file(const char *what, const char *path, gchar **buf, gsize *len)
+/*
+ * A kernel or initrd image.  A regular file is mapped read-only, so the
+ * loader copies straight from the page cache into guest RAM with no
+ * intermediate buffer (start-up time); anything else (an empty file, a
+ * pipe, a device) is read, so its errors read as they always do.
+ */
+struct image {
+	GMappedFile *map;
+	gchar *buf;
+	const void *data;
+	size_t len;
+};
+
+static int image_open(struct image *im, const char *what, const char *path)
 {
 	GError *err = NULL;
+	struct stat st;
+	gsize len = 0;
 
-	if (!g_file_get_contents(path, buf, len, &err)) {
+	memset(im, 0, sizeof(*im));
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0)
+		im->map = g_mapped_file_new(path, FALSE, NULL);
+	if (im->map) {
+		im->data = g_mapped_file_get_contents(im->map);
+		im->len = g_mapped_file_get_length(im->map);
+		return 0;
+	}
+	if (!g_file_get_contents(path, &im->buf, &len, &err)) {
 		fprintf(stderr, "vmain: cannot read the %s: %s\n", what, err->message);
 		g_error_free(err);
 		return -EIO;
 	}
+	im->data = im->buf;
+	im->len = len;
 	return 0;
+}
+
+static void image_close(struct image *im)
+{
+	if (im->map)
+		g_mapped_file_unref(im->map);
+	g_free(im->buf);
+	memset(im, 0, sizeof(*im));
 }
 
 static void seg_from_boot(struct vmain_segment *s, const struct boot_segment *b)
@@ -206,28 +240,28 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 
 static int load_guest(struct machine *m, struct boot_cpu_state *cpu)
 {
-	gchar *kernel = NULL, *initrd = NULL;
-	gsize klen = 0, ilen = 0;
+	struct image kernel = { 0 }, initrd = { 0 };
 	struct boot_layout layout;
 	const char *reason = NULL;
 	int ret;
 
-	ret = read_file("kernel", m->cfg.kernel, &kernel, &klen);
+	ret = image_open(&kernel, "kernel", m->cfg.kernel);
 	if (!ret && m->cfg.initrd)
-		ret = read_file("initrd", m->cfg.initrd, &initrd, &ilen);
+		ret = image_open(&initrd, "initrd", m->cfg.initrd);
 	if (ret)
-		goto free_files;
-	ret = boot_layout_load(m->ram.base, m->ram.size, kernel, klen, initrd, ilen,
-			       m->cfg.append, &layout, cpu, &reason);
+		goto close_images;
+	ret = boot_layout_load(m->ram.base, m->ram.size, kernel.data, kernel.len,
+			       initrd.data, initrd.len, m->cfg.append, &layout, cpu,
+			       &reason);
 	if (ret) {
 		fprintf(stderr, "vmain: cannot boot %s: %s\n", m->cfg.kernel,
 			reason ? reason : strerror(-ret));
-		goto free_files;
+		goto close_images;
 	}
 	ret = platform_load(m, &layout);
-free_files:
-	g_free(kernel);
-	g_free(initrd);
+close_images:
+	image_close(&kernel);
+	image_close(&initrd);
 	return ret;
 }
 
