@@ -14,6 +14,8 @@
  * Handlers run with interrupts on and preemption allowed; each VMCS
  * access goes through vmx_get()/vmx_put().
  */
+#include <asm/cpufeature.h>
+
 #include "vmx.h"
 
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
@@ -212,6 +214,9 @@ static int vmx_exit_xsetbv(struct vmx_vcpu *vmx)
 	unsigned long flags;
 	unsigned int cpl;
 
+	/* A host without XSAVE gives its guests none: XSETBV is #UD. */
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
+		return vmx_inject_ud(vmx);
 	if (vmx_get(vmx, &flags))
 		return -EIO;
 	/* The CPL is SS.DPL (25.4.1). */

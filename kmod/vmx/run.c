@@ -9,6 +9,7 @@
 #include <linux/hw_breakpoint.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/cpufeature.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
 #include <asm/special_insns.h>
@@ -233,6 +234,9 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 		rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
+	/* Without XSAVE enabled (no CR4.OSXSAVE) XGETBV is #UD: no XCR0. */
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
+		return;
 	h->xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	if (vmx->vcpu->xcr0 != h->xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->vcpu->xcr0);
@@ -249,10 +253,12 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 	 * XSETBV always exits under VMX, but read XCR0 back anyway rather
 	 * than trust our copy: the host must get its own value regardless.
 	 */
-	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	if (guest_xcr0 != h->xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, h->xcr0);
-	vmx->vcpu->xcr0 = guest_xcr0;
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE)) {
+		guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (guest_xcr0 != h->xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, h->xcr0);
+		vmx->vcpu->xcr0 = guest_xcr0;
+	}
 	vmx->cr2 = native_read_cr2();
 
 	/*
