@@ -45,8 +45,9 @@ HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
 					     tests/acpi/*-test.c tests/machine/*-test.c))
 
-# The machine's plain-C policy pieces (no threads, no backend), host-tested.
-MACHINE_UNIT_SRCS := monitor/machine/cpuid.c monitor/size.c $(HV_SRCS)
+# The machine's pieces that run without a backend (CPUID policy, interrupt
+# routing with the device models, size parsing), host-tested.
+MACHINE_UNIT_SRCS := monitor/machine/cpuid.c monitor/machine/irq.c monitor/size.c $(HV_SRCS)
 
 # The Linux boot-protocol loader (monitor/boot/) and its host tests.
 BOOT_SRCS := monitor/boot/bzimage.c monitor/boot/e820.c monitor/boot/bootparams.c \
@@ -135,9 +136,9 @@ $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) monitor/machine/cpuid.h monitor/size.h common/vmain.h tests/lib/tap.h
+$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(MONITOR_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(MACHINE_UNIT_SRCS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(ALL_LDFLAGS) -pthread
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h

@@ -53,8 +53,8 @@ static void deliver_one(struct vcpu *v, uint8_t mode, uint8_t vector, bool level
 	switch (mode) {
 	case DM_FIXED:
 	case DM_LOWEST:
-		if (lapic_accept(&v->lapic, vector, level) == 0)
-			machine_vcpu_kick_locked(v);
+		/* Accepting kicks the vCPU (lapic_ops.kick). */
+		lapic_accept(&v->lapic, vector, level);
 		break;
 	case DM_INIT:
 		/* An AP goes back to waiting for SIPI; the BSP ignores INIT. */
