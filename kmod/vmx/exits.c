@@ -289,6 +289,7 @@ static int vmx_exit_cr(struct vmx_vcpu *vmx)
 	u64 q = vmx->exit.qual, val, next;
 	unsigned int cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
 	unsigned long flags;
+	bool pdptes = false;
 	int bad = 0;
 
 	if (vmx_get(vmx, &flags))
@@ -318,9 +319,7 @@ static int vmx_exit_cr(struct vmx_vcpu *vmx)
 			goto unhandled;
 		}
 		if (!bad && cr != 8) {
-			/* PAE paging takes its PDPTEs from the VMCS (28.3.1). */
-			if (vmx_load_pdptes(vmx))
-				bad = -1;
+			pdptes = true;
 			vmx->flush = true;
 		}
 		break;
@@ -347,6 +346,13 @@ static int vmx_exit_cr(struct vmx_vcpu *vmx)
 		vmx_set_rip(vmx, next);
 	}
 	vmx_put(vmx, flags);
+	/*
+	 * PAE paging takes its PDPTEs from the VMCS (28.3.1): load them now,
+	 * from guest memory (PDPTEs outside RAM: #GP, as a CPU whose load of
+	 * them failed would raise).
+	 */
+	if (!bad && pdptes && vmx_load_pdptes(vmx))
+		bad = -1;
 	return bad ? vmx_inject_gp(vmx) : 1;
 
 unhandled:

@@ -216,21 +216,31 @@ void vmx_put_efer(struct vmx_vcpu *vmx, u64 efer)
  * PAE paging with EPT: VM entry loads the four PDPTEs from the VMCS, not
  * from memory (26.3.2.4, 28.3.1), so state set from outside (SET_SREGS,
  * an emulated MOV to CR0/CR3/CR4) must read them from guest memory.
- * 0, or -EFAULT when they are not in RAM.
+ * Guest memory is read with the VMCS released (it may fault pages in).
+ * 0, or -EFAULT when they are not in RAM; -EIO if VMX went off.
  */
 int vmx_load_pdptes(struct vmx_vcpu *vmx)
 {
-	u64 cr0 = vmx_guest_cr0(vmx), cr4 = vmx_guest_cr4(vmx), pdpte[4];
+	unsigned long flags;
+	u64 cr0, cr4, efer, cr3, pdpte[4];
 	unsigned int i;
 
-	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) ||
-	    (vmx_read(vmx, VMCS_GUEST_EFER) & EFER_LMA))
+	if (vmx_get(vmx, &flags))
+		return -EIO;
+	cr0 = vmx_guest_cr0(vmx);
+	cr4 = vmx_guest_cr4(vmx);
+	efer = vmx_read(vmx, VMCS_GUEST_EFER);
+	cr3 = vmx_read(vmx, VMCS_GUEST_CR3);
+	vmx_put(vmx, flags);
+	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (efer & EFER_LMA))
 		return 0;
-	if (vmain_guest_read(vmx->vcpu->vm, vmx_read(vmx, VMCS_GUEST_CR3) & ~0x1fULL,
-			     pdpte, sizeof(pdpte)))
+	if (vmain_guest_read(vmx->vcpu->vm, cr3 & ~0x1fULL, pdpte, sizeof(pdpte)))
 		return -EFAULT;
+	if (vmx_get(vmx, &flags))
+		return -EIO;
 	for (i = 0; i < 4; i++)
 		vmx_write(vmx, VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+	vmx_put(vmx, flags);
 	return 0;
 }
 
@@ -471,9 +481,9 @@ int vmx_set_sregs(struct vmain_vcpu *vcpu, const struct vmain_sregs *s)
 	vmx_write(vmx, VMCS_GUEST_CR3, s->cr3);
 	vmx_put_cr4(vmx, s->cr4);
 	vmx_put_efer(vmx, s->efer);
+	vmx_put(vmx, flags);
 	/* Page tables not in RAM: the guest faults on its first access. */
 	vmx_load_pdptes(vmx);
-	vmx_put(vmx, flags);
 	vmx->cr2 = s->cr2;
 	vmx->tpr = s->cr8;
 	/* Translations may have changed with CR0/CR3/CR4. */

@@ -361,6 +361,7 @@ u64 vmx_guest_cr4(struct vmx_vcpu *vmx);
 void vmx_put_cr0(struct vmx_vcpu *vmx, u64 cr0);
 void vmx_put_cr4(struct vmx_vcpu *vmx, u64 cr4);
 void vmx_put_efer(struct vmx_vcpu *vmx, u64 efer);
+/* Without the VMCS current (it reads guest memory): PAE PDPTEs. */
 int vmx_load_pdptes(struct vmx_vcpu *vmx);
 
 /* vmx/run.c */
