@@ -8,7 +8,9 @@
  * a few the guest expects to exist (APIC_BASE, MISC_ENABLE, TSC_AUX,
  * MTRRcap/MTRRdefType, MCG_CAP/STATUS, microcode revision, HWCR), kept
  * here.  The local APIC is emulated in userspace, so the x2APIC range and
- * IA32_TSC_DEADLINE exit to userspace (VMAIN_EXIT_MSR).  Everything else
+ * IA32_TSC_DEADLINE exit to userspace (VMAIN_EXIT_MSR), as do the two
+ * paravirtual clock MSRs (KVM's kvmclock ABI, which a monitor may offer
+ * through CPUID and then serves itself).  Everything else
  * raises #GP in the guest, as on a CPU that lacks the MSR (SDM Vol. 4).
  */
 #include <linux/uaccess.h>
@@ -28,6 +30,9 @@
 #define MSR_X2APIC_FIRST	0x00000800
 #define MSR_X2APIC_LAST		0x000008ff
 #define MSR_TSC_AUX		0xc0000103
+/* Linux Documentation/virt/kvm/x86/msr.rst: MSR_KVM_WALL_CLOCK_NEW, _SYSTEM_TIME_NEW. */
+#define MSR_PV_WALL_CLOCK	0x4b564d00
+#define MSR_PV_SYSTEM_TIME	0x4b564d01
 #define MSR_AMD_HWCR		0xc0010015
 
 /* APIC_BASE: BSP 8, x2APIC 10, enable 11, base 12..51 (SDM 10.4.4). */
@@ -143,6 +148,7 @@ static int msr_set(struct vmain_vcpu *vcpu, u32 index, u64 data)
 static bool msr_for_userspace(u32 index)
 {
 	return index == MSR_TSC_DEADLINE ||
+	       index == MSR_PV_WALL_CLOCK || index == MSR_PV_SYSTEM_TIME ||
 	       (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST);
 }
 
