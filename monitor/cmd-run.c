@@ -32,7 +32,7 @@ enum { EXIT_POWEROFF = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_HARD_STOP = 3 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel;
 static gchar *opt_serial, *opt_hvc;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
-static gboolean opt_verbose, opt_stats;
+static gboolean opt_verbose, opt_stats, opt_no_pvclock;
 
 static const GOptionEntry run_options[] = {
 	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
@@ -62,6 +62,9 @@ static const GOptionEntry run_options[] = {
 	  "On SIGTERM or SIGINT, seconds to wait for the guest to power off "
 	  "after the ACPI power button is pressed before stopping it; default 10",
 	  "SECONDS" },
+	{ "no-pvclock", 0, 0, G_OPTION_ARG_NONE, &opt_no_pvclock,
+	  "Do not offer the guest the paravirtual clock (kvmclock); it then "
+	  "calibrates its TSC against the PIT or the ACPI PM timer", NULL },
 	{ "stats", 0, 0, G_OPTION_ARG_NONE, &opt_stats,
 	  "At the end, print on stderr per boot: the monitor's CPU time "
 	  "until the first guest instruction and the exits each vCPU "
@@ -355,6 +358,7 @@ static int check_args(struct machine_config *cfg)
 	cfg->mem = mem;
 	cfg->cpus = opt_cpus;
 	cfg->verbose = opt_verbose;
+	cfg->pvclock = !opt_no_pvclock;
 	return 0;
 }
 

@@ -155,7 +155,7 @@ static struct vmain_cpuid_entry *emit(struct vmain_cpuid_entry *out,
 
 int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 		unsigned int cpu, unsigned int ncpus, uint64_t xcr0_host,
-		struct vmain_cpuid_entry *out, uint32_t *n_out)
+		bool pvclock, struct vmain_cpuid_entry *out, uint32_t *n_out)
 {
 	uint64_t xcr0 = xcr0_host & XCR0_OFFERED;
 	struct vmain_cpuid_entry *e;
@@ -242,11 +242,12 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 				out[i].eax = 0xb;
 	}
 	/*
-	 * The hypervisor leaves: KVM's signature with no paravirtual feature
-	 * bits (Linux Documentation/virt/kvm/x86/cpuid.rst).  A guest that
-	 * finds them may use x2APIC without interrupt remapping, which is
-	 * what the monitor's local APIC offers; every paravirtual interface
-	 * stays off because no feature bit is set.
+	 * The hypervisor leaves: KVM's signature (Linux Documentation/virt/
+	 * kvm/x86/cpuid.rst).  A guest that finds them may use x2APIC
+	 * without interrupt remapping, which is what the monitor's local
+	 * APIC offers.  The only paravirtual interface offered is the clock
+	 * (KVM_FEATURE_CLOCKSOURCE2, bit 3, with KVM_FEATURE_CLOCKSOURCE_
+	 * STABLE_BIT, bit 24), when asked for.
 	 */
 	e = emit(out, &k, HV_BASE, 0, 0);
 	if (!e)
@@ -255,8 +256,11 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 	memcpy(&e->ebx, "KVMK", 4);
 	memcpy(&e->ecx, "VMKV", 4);
 	memcpy(&e->edx, "M\0\0\0", 4);
-	if (!emit(out, &k, HV_BASE + 1, 0, 0))
+	e = emit(out, &k, HV_BASE + 1, 0, 0);
+	if (!e)
 		return -E2BIG;
+	if (pvclock)
+		e->eax = BIT(3) | BIT(24);
 	xsave_sizes(out, k, xcr0);
 	*n_out = k;
 	return 0;

@@ -14,6 +14,7 @@
 #ifndef VMAIN_MONITOR_MACHINE_CPUID_H
 #define VMAIN_MONITOR_MACHINE_CPUID_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmain.h"
@@ -23,10 +24,12 @@
 /*
  * Rewrites in[0, n) (the backend's offer) into out[] for vCPU `cpu` of
  * `ncpus`; *n_out receives the count.  `xcr0_host` limits the XSAVE
- * components offered.  -E2BIG if out[] (CPUID_MAX_ENTRIES) is too small.
+ * components offered.  `pvclock` offers the paravirtual clock
+ * (KVM_FEATURE_CLOCKSOURCE2 and its stable bit; machine/pvclock.h).
+ * -E2BIG if out[] (CPUID_MAX_ENTRIES) is too small.
  */
 int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 		unsigned int cpu, unsigned int ncpus, uint64_t xcr0_host,
-		struct vmain_cpuid_entry *out, uint32_t *n_out);
+		bool pvclock, struct vmain_cpuid_entry *out, uint32_t *n_out);
 
 #endif

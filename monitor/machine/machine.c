@@ -206,7 +206,8 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 		fprintf(stderr, "vmain: cannot create CPU %u: %s\n", id, strerror(-ret));
 		return ret;
 	}
-	ret = cpuid_build(offer, noffer, id, m->nr_vcpus, host_xcr0(), table, &n);
+	ret = cpuid_build(offer, noffer, id, m->nr_vcpus, host_xcr0(), m->cfg.pvclock,
+			  table, &n);
 	if (!ret)
 		ret = be->set_cpuid(&v->hv, table, n);
 	if (ret) {
@@ -284,6 +285,8 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	m->nr_vcpus = cfg->cpus;
 	pthread_mutex_init(&m->lock, NULL);
 	m->tsc_hz = machine_calibrate_tsc();
+	m->tsc0 = __rdtsc();
+	m->tsc0_ns = (int64_t)((unsigned __int128)m->tsc0 * 1000000000u / m->tsc_hz);
 
 	ret = ram_create(m);
 	if (ret) {

@@ -54,6 +54,7 @@ struct machine_config {
 	uint8_t uuid[16];
 	int serial_out;			/* fd for COM1 output, -1: dropped */
 	int hvc_out;			/* fd for virtio-console output, -1: dropped */
+	bool pvclock;			/* offer the paravirtual clock */
 	bool verbose;
 };
 
@@ -88,6 +89,7 @@ struct vcpu {
 	uint8_t pending_eoi[32];	/* level EOIs to pass to the I/O APIC */
 	bool has_eoi;
 	int timerfd;			/* the local APIC timer */
+	uint64_t pv_time_msr;		/* machine/pvclock.c */
 	guint timer_source;
 	uint64_t exits;
 };
@@ -99,6 +101,9 @@ struct machine {
 	int memfd;
 	struct gmem ram;
 	uint64_t tsc_hz;		/* host TSC frequency (guest TSC = host TSC) */
+	uint64_t tsc0;			/* TSC when the machine was made: pvclock 0 */
+	int64_t tsc0_ns;		/* the same, as machine_tsc_ns() */
+	uint64_t pv_wall_msr;
 
 	pthread_mutex_t lock;
 	struct pio_bus pio;

@@ -13,6 +13,7 @@
 
 #include "machine/machine.h"
 #include "machine/platform.h"
+#include "machine/pvclock.h"
 
 #define MSR_TSC_DEADLINE	0x6e0
 
@@ -93,7 +94,9 @@ static void handle_msr(struct vcpu *v, const struct hv_exit *ex)
 	uint32_t idx = ex->msr.index;
 	int ret;
 
-	if (ex->msr.write)
+	if (pvclock_msr(idx) && v->m->cfg.pvclock)
+		ret = pvclock_msr_access(v, idx, ex->msr.write, ex->msr.data);
+	else if (ex->msr.write)
 		ret = lapic_msr_write(&v->lapic, idx, *ex->msr.data);
 	else
 		ret = lapic_msr_read(&v->lapic, idx, ex->msr.data);
