@@ -118,6 +118,32 @@ static void console_restore(void)
 	}
 }
 
+/*
+ * A crash must not leave the user's terminal raw either: fatal signals
+ * restore it (tcsetattr is async-signal-safe) and then take their
+ * default action, which SA_RESETHAND has put back.
+ */
+static void console_fatal(int sig)
+{
+	if (con.raw)
+		tcsetattr(con.in_fd, TCSAFLUSH, &con.saved);
+	raise(sig);
+}
+
+static void console_catch_fatal(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+	struct sigaction sa;
+	unsigned int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = console_fatal;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < G_N_ELEMENTS(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static int console_raw(int fd)
 {
 	struct termios t;
@@ -139,6 +165,7 @@ static int console_raw(int fd)
 		return -errno;
 	con.raw = true;
 	atexit(console_restore);
+	console_catch_fatal();
 	return 0;
 }
 
