@@ -325,6 +325,9 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		ret = -ENOMEM;
 		goto free_vm;
 	}
+	/* Nothing to undo yet for any vCPU (0 would be stdin to close()). */
+	for (i = 0; i < m->nr_vcpus; i++)
+		m->vcpus[i].timerfd = m->vcpus[i].hv.fd = -1;
 	for (i = 0; i < m->nr_vcpus; i++) {
 		ret = vcpu_setup(m, &m->vcpus[i], i, offer, noffer);
 		if (ret)
@@ -349,6 +352,8 @@ free_vcpus:
 			close(m->vcpus[i].timerfd);
 		if (m->vcpus[i].hv.fd >= 0)
 			m->vm.backend->vcpu_destroy(&m->vcpus[i].hv);
+		if (m->vcpus[i].m)
+			pthread_cond_destroy(&m->vcpus[i].wake);
 	}
 	free(m->vcpus);
 free_vm:
