@@ -488,6 +488,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (check_args(&cfg))
 		return EXIT_USAGE;
+	/* A console reader that went away drops output; it does not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
 	if (vmain_dev_random_uuid(cfg.uuid)) {
 		fprintf(stderr, "vmain run: cannot make a VM UUID\n");
 		return EXIT_FAILURE_;
