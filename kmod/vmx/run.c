@@ -66,7 +66,7 @@ static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 		info = vcpu->irq_vector | INTR_TYPE_EXT | INTR_INFO_VALID;
 		vcpu->irq_pending = false;
 	}
-	vmx->inject.info = info;
+	vmx->inject_info = info;
 	vmx_write(vmx, VMCS_ENTRY_INTR_INFO, info);
 
 	if (vcpu->nmi_pending)
@@ -98,7 +98,7 @@ static void vmx_requeue_interrupted_event(struct vmx_vcpu *vmx)
 	u32 info = vmx->exit.idt_info;
 	u8 vector = info & INTR_INFO_VECTOR_MASK;
 
-	vmx->inject.info = 0;
+	vmx->inject_info = 0;
 	if (!(info & INTR_INFO_VALID))
 		return;
 	switch (info & INTR_INFO_TYPE_MASK) {
@@ -148,6 +148,15 @@ static void vmx_arm_preempt_timer(struct vmx_vcpu *vmx, u64 rflags)
 	}
 }
 
+/* With the VMCS current: the event of an entry that did not happen. */
+static void vmx_requeue_undelivered(struct vmx_vcpu *vmx)
+{
+	vmx->exit.idt_info = vmx->inject_info;
+	vmx->exit.idt_error = (vmx->inject_info & INTR_INFO_ERROR_VALID) ?
+			      vmx_read(vmx, VMCS_ENTRY_EXC_ERROR) : 0;
+	vmx_requeue_interrupted_event(vmx);
+}
+
 /* Reports the interrupt state userspace decides injections by. */
 static void vmx_report_irq_state(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 {
@@ -155,7 +164,7 @@ static void vmx_report_irq_state(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 
 	run->if_flag = !!(rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt_injection = vmx_interruptible(rflags, intr) &&
-		!vmx->vcpu->irq_pending && !vmx->inject.info;
+		!vmx->vcpu->irq_pending && !vmx->inject_info;
 	run->cr8 = vmx->tpr;
 }
 
@@ -351,11 +360,10 @@ static void vmx_after_exit(struct vmx_vcpu *vmx)
 	 * An entry that failed while loading guest state delivered nothing
 	 * (26.8): the event it was to inject goes back to the queue.
 	 */
-	if (vmx->exit.reason & EXIT_REASON_ENTRY_FAILED) {
-		vmx->exit.idt_info = vmx->inject.info;
-		vmx->exit.idt_error = vmx_read(vmx, VMCS_ENTRY_EXC_ERROR);
-	}
-	vmx_requeue_interrupted_event(vmx);
+	if (vmx->exit.reason & EXIT_REASON_ENTRY_FAILED)
+		vmx_requeue_undelivered(vmx);
+	else
+		vmx_requeue_interrupted_event(vmx);
 
 	/*
 	 * The guest may have turned IA-32e mode on or off with CR0.PG; the
@@ -412,6 +420,8 @@ int vmx_run(struct vmain_vcpu *vcpu)
 	vmx_arm_preempt_timer(vmx, rflags);
 
 	if (!vmain_vcpu_enter_check(vcpu)) {
+		/* Not entering after all: the event goes back to the queue. */
+		vmx_requeue_undelivered(vmx);
 		vmx_put(vmx, flags);
 		return 1;	/* the run loop handles the kick/signal/resched */
 	}
@@ -456,9 +466,7 @@ int vmx_run(struct vmain_vcpu *vcpu)
 			err = vmx->vmcs_error;	/* a VMWRITE before entry failed */
 		vmx->vmcs_error = 0;
 		/* Nothing was delivered: the event goes back to the queue. */
-		vmx->exit.idt_info = vmx->inject.info;
-		vmx->exit.idt_error = vmx_read(vmx, VMCS_ENTRY_EXC_ERROR);
-		vmx_requeue_interrupted_event(vmx);
+		vmx_requeue_undelivered(vmx);
 		vmx_put(vmx, flags);
 		pr_warn_ratelimited("vCPU %u: VM entry failed, VM-instruction error %llu\n",
 				    vcpu->id, err);

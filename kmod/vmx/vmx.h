@@ -267,13 +267,6 @@ struct vmx_cpu {
 	u64 star, lstar, cstar, sfmask, tsc_aux;
 };
 
-/* The event the next VM entry injects (25.8.3). */
-struct vmx_event {
-	u32 info;			/* 0: none */
-	u32 error;
-	u32 insn_len;
-};
-
 /* The exit's information, read once right after the exit. */
 struct vmx_exit {
 	u32 reason;
@@ -303,7 +296,7 @@ struct vmx_vcpu {
 	u32 entry_ctls;			/* as in the VMCS */
 	u32 proc_ctls;
 	u32 pin_ctls;
-	struct vmx_event inject;	/* written at the next entry */
+	u32 inject_info;		/* what the entry injects (25.8.3), 0: none */
 	struct vmx_exit exit;
 	/* The first VMWRITE/VMREAD that failed: reported at the next RUN. */
 	u32 vmcs_error;
