@@ -398,9 +398,24 @@ static void print_stats(const struct machine *m)
 		total += m->vcpus[i].exits;
 	fprintf(stderr, "vmain: stats: start-up CPU time %.1f ms; exits to the "
 		"monitor %" PRIu64, m->first_entry_cpu_ns / 1e6, total);
+	static const struct { unsigned int reason; const char *name; } kinds[] = {
+		{ VMAIN_EXIT_IO, "port I/O" }, { VMAIN_EXIT_MMIO, "MMIO" },
+		{ VMAIN_EXIT_MSR, "MSR" }, { VMAIN_EXIT_HLT, "HLT" },
+		{ VMAIN_EXIT_IRQ_WINDOW, "IRQ window" }, { VMAIN_EXIT_KICK, "kick" },
+		{ VMAIN_EXIT_INTR, "signal" },
+	};
+	unsigned int k;
+	uint64_t n;
+
 	for (i = 0; i < m->nr_vcpus; i++)
 		fprintf(stderr, "%s%" PRIu64, i ? "+" : " (", m->vcpus[i].exits);
-	fprintf(stderr, ")\r\n");
+	fprintf(stderr, ")");
+	for (k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		for (n = 0, i = 0; i < m->nr_vcpus; i++)
+			n += m->vcpus[i].exits_by_reason[kinds[k].reason];
+		fprintf(stderr, "%s %s %" PRIu64, k ? "," : ":", kinds[k].name, n);
+	}
+	fprintf(stderr, "\r\n");
 }
 
 static int run_vm(struct machine_config *cfg)

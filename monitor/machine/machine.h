@@ -92,6 +92,7 @@ struct vcpu {
 	uint64_t pv_time_msr;		/* machine/pvclock.c */
 	guint timer_source;
 	uint64_t exits;
+	uint64_t exits_by_reason[VMAIN_EXIT_INTR + 1];	/* VMAIN_EXIT_* */
 };
 
 struct machine {

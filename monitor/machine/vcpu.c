@@ -233,6 +233,8 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		v->exits++;
+		if (ex.reason <= VMAIN_EXIT_INTR)
+			v->exits_by_reason[ex.reason]++;
 		if (handle_exit(v, &ex))
 			break;
 	}
