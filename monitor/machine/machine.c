@@ -367,13 +367,20 @@ free_m:
 	return ret;
 }
 
+/* Consumes a timerfd's expiry count; false if the fd is broken. */
+static bool timerfd_drain(gint fd)
+{
+	uint64_t n;
+
+	return read(fd, &n, sizeof(n)) >= 0 || errno == EAGAIN;
+}
+
 static gboolean pit_timer_fired(gint fd, GIOCondition cond, gpointer opaque)
 {
 	struct machine *m = opaque;
-	uint64_t n;
 
 	(void)cond;
-	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (!timerfd_drain(fd))
 		return G_SOURCE_REMOVE;
 	pthread_mutex_lock(&m->lock);
 	i8254_update(&m->pit, machine_mono_ns(NULL));
@@ -385,10 +392,9 @@ static gboolean pit_timer_fired(gint fd, GIOCondition cond, gpointer opaque)
 static gboolean lapic_timer_fired(gint fd, GIOCondition cond, gpointer opaque)
 {
 	struct vcpu *v = opaque;
-	uint64_t n;
 
 	(void)cond;
-	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (!timerfd_drain(fd))
 		return G_SOURCE_REMOVE;
 	pthread_mutex_lock(&v->m->lock);
 	lapic_update(&v->lapic, machine_tsc_ns(v->m));

@@ -20,24 +20,34 @@ switches() {
 		awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { s += $2 } END { print s + 0 }'
 }
 
+# timed_boot NAME CPUS COMMAND...: runs COMMAND (which writes the guest
+# console to $w/con) and prints the time to the guest's init and to its
+# end, its status, and vmain's --stats line if there is one.
+timed_boot() {
+	name=$1 ncpu=$2
+	shift 2
+	rm -f "$w/con"
+	t0=$(now_cs)
+	"$@" </dev/null >/dev/null 2>"$w/err" &
+	pid=$!
+	while kill -0 $pid 2>/dev/null && ! grep -q "VMAIN-GUEST: init" "$w/con" 2>/dev/null; do
+		sleep 0.1
+	done
+	t_init=$(now_cs)
+	wait $pid; rc=$?
+	t_end=$(now_cs)
+	stats=$(sed -n 's/^vmain: stats: //p' "$w/err" | tr -d '\r')
+	printf '%-6s %d vCPU: init after %d.%02d s, poweroff after %d.%02d s (status %d)%s\n' \
+		"$name" "$ncpu" $(( (t_init - t0) / 100 )) $(( (t_init - t0) % 100 )) \
+		$(( (t_end - t0) / 100 )) $(( (t_end - t0) % 100 )) "$rc" "${stats:+; $stats}"
+	[ "$rc" = 0 ] || sed 's/^/#   /' "$w/err" | tail -n 5
+}
+
 for accel in vmain kvm; do
 	for cpus in 1 2; do
-		rm -f "$w/con"
-		t0=$(now_cs)
-		"$vmain" run --accel "$accel" --cpus "$cpus" --stats --kernel "$guest/vmlinuz" \
-			--initrd "$guest/initrd.img" --append "console=ttyS0 panic=-1 vmain.test=poweroff" \
-			--serial "$w/con" </dev/null 2>"$w/err" &
-		pid=$!
-		while kill -0 $pid 2>/dev/null && ! grep -q "VMAIN-GUEST: init" "$w/con" 2>/dev/null; do
-			sleep 0.1
-		done
-		t_init=$(now_cs)
-		wait $pid; rc=$?
-		t_end=$(now_cs)
-		stats=$(sed -n 's/^vmain: stats: //p' "$w/err" | tr -d '\r')
-		printf '%-6s %d vCPU: init after %d.%02d s, poweroff after %d.%02d s (status %d); %s\n' \
-			"$accel" "$cpus" $(( (t_init - t0) / 100 )) $(( (t_init - t0) % 100 )) \
-			$(( (t_end - t0) / 100 )) $(( (t_end - t0) % 100 )) "$rc" "$stats"
+		timed_boot "$accel" "$cpus" "$vmain" run --accel "$accel" --cpus "$cpus" --stats \
+			--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+			--append "console=ttyS0 panic=-1 vmain.test=poweroff" --serial "$w/con"
 	done
 
 	rm -f "$w/con"
@@ -62,22 +72,9 @@ done
 # (SeaBIOS) runs first, so its time includes the BIOS.
 if command -v qemu-system-x86_64 >/dev/null 2>&1; then
 	for cpus in 1 2; do
-		rm -f "$w/con"
-		t0=$(now_cs)
-		qemu-system-x86_64 -accel kvm -cpu host -smp "$cpus" -m 512 -nographic -nodefaults \
-			-no-reboot -serial "file:$w/con" -device virtio-rng-pci \
+		timed_boot qemu "$cpus" qemu-system-x86_64 -accel kvm -cpu host -smp "$cpus" -m 512 \
+			-nographic -nodefaults -no-reboot -serial "file:$w/con" -device virtio-rng-pci \
 			-kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
-			-append "console=ttyS0 panic=-1 vmain.test=poweroff" </dev/null >"$w/err" 2>&1 &
-		pid=$!
-		while kill -0 $pid 2>/dev/null && ! grep -q "VMAIN-GUEST: init" "$w/con" 2>/dev/null; do
-			sleep 0.1
-		done
-		t_init=$(now_cs)
-		wait $pid; rc=$?
-		t_end=$(now_cs)
-		printf '%-6s %d vCPU: init after %d.%02d s, poweroff after %d.%02d s (status %d)\n' \
-			qemu "$cpus" $(( (t_init - t0) / 100 )) $(( (t_init - t0) % 100 )) \
-			$(( (t_end - t0) / 100 )) $(( (t_end - t0) % 100 )) "$rc"
-		[ "$rc" = 0 ] || sed 's/^/#   /' "$w/err" | tail -n 5
+			-append "console=ttyS0 panic=-1 vmain.test=poweroff"
 	done
 fi
