@@ -3,16 +3,15 @@
  * vmx/cpu.c - VMX operation on a host CPU: the controls the capability
  * MSRs allow, VMXON/VMXOFF, and which VMCS is active and current where.
  *
- * Intel SDM Vol. 3C, 24.7 "Enabling and Entering VMX Operation", 24.11
- * "Changing Fields Within the VMCS" ... and 25.11 "Software Use of the
- * VMCS and Related Structures": a VMCS may be active on one logical
- * processor at a time.  A vCPU's VMCS stays active on the CPU that ran it
- * last (so VMRESUME can be used); when the vCPU's thread moves, the old
- * CPU VMCLEARs it (an IPI) before the new one makes it current with
- * VMPTRLD.  Every VMCS access happens between vmx_get() and vmx_put(),
- * with interrupts off, so that a VMXOFF from the reboot or hot-unplug
- * path (an IPI, or a CPU callback on that CPU) never lands in the middle
- * of one; after VMXOFF, vmx_get() fails.
+ * Intel SDM Vol. 3C, 24.7 "Enabling and Entering VMX Operation", and
+ * 25.11 "Software Use of the VMCS and Related Structures": a VMCS may be
+ * active on one logical processor at a time.  A vCPU's VMCS stays active
+ * on the CPU that ran it last (so VMRESUME can be used); when the vCPU's
+ * thread moves, the old CPU VMCLEARs it (an IPI) before the new one makes
+ * it current with VMPTRLD.  Every VMCS access happens between vmx_get()
+ * and vmx_put(), with interrupts off, so that a VMXOFF from the reboot or
+ * hot-unplug path (an IPI, or a CPU callback on that CPU) never lands in
+ * the middle of one; after VMXOFF, vmx_get() fails.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,7 +37,7 @@ struct vmx_config vmx_cfg;
 const char *vmx_unusable;
 
 static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpus);
-/* VPIDs 1..65535 (0 is the host's; SDM 28.1 "Virtual Processor IDs"). */
+/* VPIDs 1..65535 (0 is the host's; SDM 29.1 "Virtual Processor IDs"). */
 static DEFINE_IDA(vmx_vpids);
 
 struct vmx_cpu *vmx_this_cpu(void)
@@ -89,7 +88,7 @@ static void vmx_read_config(void)
 		return;
 	}
 	/*
-	 * The VMX-preemption timer (25.5.1, 26.7.4) where there is one: run.c
+	 * The VMX-preemption timer (26.5.1, 27.7.4) where there is one: run.c
 	 * arms it for guests entered with RFLAGS.IF = 0 (see there).
 	 */
 	if (!vmx_adjust(true_ctls ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
@@ -266,7 +265,7 @@ static void vmx_invvpid_type(unsigned long type, u16 vpid)
 
 /*
  * Drops this CPU's guest-physical and combined translations of the VM's
- * EPT (28.3.3.3 "Guidelines for Use of the INVEPT Instruction"):
+ * EPT (29.4.3.3 "Guidelines for Use of the INVEPT Instruction"):
  * single-context where supported, else all-context.
  */
 void vmx_invept(struct vmx_vcpu *vmx)
@@ -433,11 +432,11 @@ int vmx_enable_cpu(void)
 		pr_warn_ratelimited("CPU %d: VMXON failed\n", smp_processor_id());
 		return -EIO;
 	}
-	/* Guest-physical translations from before VMXON may linger (28.3.3.4). */
+	/* Guest-physical translations from before VMXON may linger (29.4.3.4). */
 	if (vmx_cfg.ept_vpid_cap & EPT_CAP_INVEPT_ALL)
 		vmx_invept_type(2, 0);
 
-	/* Host state the CPU keeps while Linux runs (26.2.3, 27.5). */
+	/* Host state the CPU keeps while Linux runs (27.2.3, 28.5). */
 	native_store_gdt(&dt);
 	vc->gdt_base = dt.address;
 	vc->gdt_limit = dt.size;

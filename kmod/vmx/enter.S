@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vmx/enter.S - the world switch (Intel SDM Vol. 3C, 26 "VM Entries",
- * 27 "VM Exits", 31.3 "VMLAUNCH/VMRESUME").
+ * vmx/enter.S - the world switch (Intel SDM Vol. 3C, 27 "VM Entries",
+ * 28 "VM Exits", 31.3 "VMLAUNCH/VMRESUME").
  *
  * int vmain_vmx_enter(u64 *gprs, bool launched);
  *
@@ -124,7 +124,7 @@ SYM_FUNC_END(vmain_vmx_enter)
 /*
  * void vmain_vmx_host_nmi(void);
  *
- * An NMI that arrived in guest mode caused the exit (27.1, "NMI exiting")
+ * An NMI that arrived in guest mode caused the exit (26.2, "NMI exiting")
  * and was not delivered: hand it to the kernel's NMI handler through an
  * interrupt frame, as if the CPU had delivered it here.  Its IRET returns
  * to the instruction after the call.

@@ -77,7 +77,7 @@ static int vmx_exit_host_event(struct vmx_vcpu *vmx)
 }
 
 /*
- * Exceptions and NMIs (exit reason 0; 27.2.2): a host NMI was handled in
+ * Exceptions and NMIs (exit reason 0; 28.2.2): a host NMI was handled in
  * run.c; #AC is the only exception in the bitmap and goes back to the
  * guest with its error code.
  */
@@ -347,7 +347,7 @@ static int vmx_exit_cr(struct vmx_vcpu *vmx)
 	}
 	vmx_put(vmx, flags);
 	/*
-	 * PAE paging takes its PDPTEs from the VMCS (28.3.1): load them now,
+	 * PAE paging takes its PDPTEs from the VMCS (27.3.2.4): load them now,
 	 * from guest memory (PDPTEs outside RAM: #GP, as a CPU whose load of
 	 * them failed would raise).
 	 */

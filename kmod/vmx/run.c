@@ -25,9 +25,9 @@ static bool vmx_interruptible(u64 rflags, u32 intr)
 
 /*
  * One event per entry, exceptions before NMIs before interrupts (SDM Vol.
- * 3C, 26.6 "Event Injection"); what cannot be injected now opens the
+ * 3C, 27.6 "Event Injection"); what cannot be injected now opens the
  * interrupt window (25.6.2, "interrupt-window exiting") or the NMI window
- * ("NMI-window exiting", which needs virtual NMIs: 25.3, 27.2).  With the
+ * ("NMI-window exiting", 27.7.6; it needs virtual NMIs, 25.6.1).  With the
  * VMCS current.
  */
 static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
@@ -39,7 +39,7 @@ static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 	/* The neutral layer's NMI mask is virtual-NMI blocking (25.4.2). */
 	want_intr = vcpu->nmi_masked ? intr | INTR_BLOCK_NMI : intr & ~INTR_BLOCK_NMI;
 	/*
-	 * Blocking by STI needs IF = 1 (26.3.1.5); if SET_REGS cleared IF
+	 * Blocking by STI needs IF = 1 (27.3.1.5); if SET_REGS cleared IF
 	 * under a shadow, keep the shadow as blocking by MOV SS.
 	 */
 	if ((want_intr & INTR_BLOCK_STI) && !(rflags & X86_EFLAGS_IF))
@@ -49,7 +49,7 @@ static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 
 	if (vcpu->exc_pending) {
 		info = vcpu->exc_vector | INTR_TYPE_HW_EXC | INTR_INFO_VALID;
-		/* Real mode pushes no error code (26.2.1.3, SDM Vol. 3A 20.1.4). */
+		/* Real mode pushes no error code (27.2.1.3, SDM Vol. 3A 20.1.4). */
 		if (vcpu->exc_has_error &&
 		    (vmx_read(vmx, VMCS_CR0_SHADOW) & X86_CR0_PE)) {
 			info |= INTR_INFO_ERROR_VALID;
@@ -88,7 +88,7 @@ static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
 
 /*
  * An event whose delivery the exit interrupted (IDT-vectoring information,
- * 27.2.4) goes back to the neutral layer's queue and is delivered again.
+ * 28.2.4) goes back to the neutral layer's queue and is delivered again.
  * Software interrupts and INT3/INTO/INT1 are not: RIP still points at
  * their instruction, which runs again.
  */
@@ -129,7 +129,7 @@ static void vmx_requeue_interrupted_event(struct vmx_vcpu *vmx)
  * interrupt exit (25.6.1) until it executes STI: a guest spinning with
  * interrupts off would hold the (single) CPU for good, and neither
  * signals nor the scheduler could get it back.  For such entries the
- * VMX-preemption timer (25.5.1) forces an exit after about 1 ms of guest
+ * VMX-preemption timer (26.5.1) forces an exit after about 1 ms of guest
  * time; the host's interrupt is then taken as usual.  On hardware this
  * costs at most 1000 exits a second, and only while a guest runs with
  * interrupts off.
@@ -237,7 +237,7 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 		wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
 	if ((vmx_cfg.proc2 & PROC2_RDTSCP) && vmx->vcpu->tsc_aux != vc->tsc_aux)
 		wrmsrl(MSR_TSC_AUX, vmx->vcpu->tsc_aux);
-	/* VM exit clears IA32_DEBUGCTL (27.5.1); the host's comes back. */
+	/* VM exit clears IA32_DEBUGCTL (28.5.1); the host's comes back. */
 	h->debugctl = 0;
 	if (vmx_cfg.debugctl)
 		rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
@@ -272,7 +272,7 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 
 	/*
 	 * VM exit leaves LDTR null, DS/ES/FS/GS with the host-state selectors
-	 * (null), and the GDTR/IDTR limits at 0xffff (27.5.2); the thread's
+	 * (null), and the GDTR/IDTR limits at 0xffff (28.5.2); the thread's
 	 * own selectors and LDT come back here.  Loading GS's selector
 	 * changes the inactive GS base, so KERNEL_GS_BASE is restored after.
 	 */
@@ -308,7 +308,7 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 		dt.size = vc->idt_limit;
 		native_load_idt(&dt);
 	}
-	/* The TR limit is 0x67 now (27.5.2): the I/O bitmap needs more. */
+	/* The TR limit is 0x67 now (28.5.2): the I/O bitmap needs more. */
 	invalidate_tss_limit();
 	if (h->debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
@@ -346,7 +346,7 @@ static void vmx_after_exit(struct vmx_vcpu *vmx)
 
 	vcpu->nmi_masked = intr & INTR_BLOCK_NMI;
 	/*
-	 * An exit in the middle of an IRET that unblocked NMIs (27.2.2, "NMI
+	 * An exit in the middle of an IRET that unblocked NMIs (28.2.2, "NMI
 	 * unblocking due to IRET"): the IRET runs again, so NMIs stay blocked
 	 * until it completes.
 	 */
@@ -358,7 +358,7 @@ static void vmx_after_exit(struct vmx_vcpu *vmx)
 		vcpu->nmi_masked = true;
 	/*
 	 * An entry that failed while loading guest state delivered nothing
-	 * (26.8): the event it was to inject goes back to the queue.
+	 * (27.8): the event it was to inject goes back to the queue.
 	 */
 	if (vmx->exit.reason & EXIT_REASON_ENTRY_FAILED)
 		vmx_requeue_undelivered(vmx);
@@ -367,7 +367,7 @@ static void vmx_after_exit(struct vmx_vcpu *vmx)
 
 	/*
 	 * The guest may have turned IA-32e mode on or off with CR0.PG; the
-	 * IA-32e mode guest entry control must follow EFER.LMA (26.3.1.1).
+	 * IA-32e mode guest entry control must follow EFER.LMA (27.3.1.1).
 	 */
 	efer = vmx_read(vmx, VMCS_GUEST_EFER);
 	if (!!(efer & EFER_LMA) != !!(vmx->entry_ctls & ENTRY_IA32E))
@@ -428,7 +428,7 @@ int vmx_run(struct vmain_vcpu *vcpu)
 	/*
 	 * After enter_check set IN_GUEST: an MMU notifier that zapped EPT
 	 * entries either sees IN_GUEST and interrupts us out of the guest,
-	 * or its flush request is seen here (28.3.3.3, 28.3.3.4).
+	 * or its flush request is seen here (29.4.3.3, 29.4.3.4).
 	 */
 	if (test_and_clear_bit(VCPU_REQ_TLB_FLUSH, &vcpu->requests) || vmx->flush) {
 		vmx_invept(vmx);
@@ -445,7 +445,7 @@ int vmx_run(struct vmain_vcpu *vcpu)
 	if (ret == 0) {
 		vmx->launched = true;
 		vmx_read_exit(vmx);
-		/* A host NMI caused the exit: the host handles it now (27.1). */
+		/* A host NMI caused the exit: the host handles it now (26.2). */
 		if ((u16)vmx->exit.reason == EXIT_REASON_EXCEPTION_NMI &&
 		    (vmx->exit.intr_info & (INTR_INFO_VALID | INTR_INFO_TYPE_MASK)) ==
 		    (INTR_INFO_VALID | INTR_TYPE_NMI))
@@ -479,7 +479,7 @@ int vmx_run(struct vmain_vcpu *vcpu)
 
 	if (vmx->exit.reason & EXIT_REASON_ENTRY_FAILED) {
 		/*
-		 * The entry failed while checking or loading guest state (26.8):
+		 * The entry failed while checking or loading guest state (27.8):
 		 * the exit reason (bit 31 set; 33 invalid guest state, 34 MSR
 		 * loading, 41 machine check) is the hardware reason.
 		 */

@@ -69,7 +69,7 @@ u64 vmx_read(struct vmx_vcpu *vmx, u32 field)
 
 /*
  * Host state the CPU loads at every VM exit (SDM Vol. 3C, 25.5 "Host-State
- * Area", 27.5 "Loading Host State").  This part depends on the CPU the
+ * Area", 28.5 "Loading Host State").  This part depends on the CPU the
  * VMCS is current on; vmx_get() writes it after each migration.
  */
 void vmx_write_host_cpu_state(struct vmx_vcpu *vmx, struct vmx_cpu *vc)
@@ -89,7 +89,7 @@ static void vmx_write_host_constants(struct vmx_vcpu *vmx)
 
 	vmx_write(vmx, VMCS_HOST_CR0, read_cr0());
 	/*
-	 * Selectors must have RPL 0 and TI 0 (26.2.3): DS, ES, FS and GS are
+	 * Selectors must have RPL 0 and TI 0 (27.2.3): DS, ES, FS and GS are
 	 * null after an exit, and run.c puts back the ones the thread had.
 	 */
 	vmx_write(vmx, VMCS_HOST_CS_SEL, __KERNEL_CS);
@@ -140,7 +140,7 @@ static void seg_read(struct vmx_vcpu *vmx, int n, struct vmain_segment *s)
 	s->base = vmx_read(vmx, VMCS_SEG_BASE(n));
 	s->limit = vmx_read(vmx, VMCS_SEG_LIMIT(n));
 	if (ar & VMX_AR_UNUSABLE) {
-		/* The other bits are undefined after an exit (27.3.2). */
+		/* The other bits are undefined after an exit (28.3.2). */
 		s->unusable = 1;
 		if (n == VSEG_SS)
 			s->dpl = (ar >> 5) & 3;
@@ -161,7 +161,7 @@ static void seg_read(struct vmx_vcpu *vmx, int n, struct vmain_segment *s)
  * CR0 and CR4", 24.8): the bits IA32_VMX_CR{0,4}_FIXED{0,1} fix are the
  * host's - the guest reads its own value from the read shadow, and a
  * MOV that changes one exits (exits.c).  Unrestricted guest frees CR0.PE
- * and CR0.PG (26.3.1.1).
+ * and CR0.PG (27.3.1.1).
  */
 static u64 vmx_cr0_must1(void)
 {
@@ -214,7 +214,7 @@ void vmx_put_efer(struct vmx_vcpu *vmx, u64 efer)
 
 /*
  * PAE paging with EPT: VM entry loads the four PDPTEs from the VMCS, not
- * from memory (26.3.2.4, 28.3.1), so state set from outside (SET_SREGS,
+ * from memory (27.3.2.4), so state set from outside (SET_SREGS,
  * an emulated MOV to CR0/CR3/CR4) must read them from guest memory.
  * Guest memory is read with the VMCS released (it may fault pages in).
  * 0, or -EFAULT when they are not in RAM; -EIO if VMX went off.
@@ -515,7 +515,7 @@ void vmx_set_shadow(struct vmain_vcpu *vcpu, bool shadow)
 	intr = vmx_read(vmx, VMCS_GUEST_INTERRUPTIBILITY) &
 	       ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS);
 	/*
-	 * Blocking by STI needs RFLAGS.IF = 1 (26.3.1.5); with IF = 0 the
+	 * Blocking by STI needs RFLAGS.IF = 1 (27.3.1.5); with IF = 0 the
 	 * shadow is kept as blocking by MOV SS, which holds off the same
 	 * events for one instruction.
 	 */
