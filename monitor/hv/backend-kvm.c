@@ -314,6 +314,11 @@ static int kvm_interrupt(struct hv_vcpu *vcpu, uint8_t vector)
 	return ioctl(vcpu->fd, KVM_INTERRUPT, &irq) ? -errno : 0;
 }
 
+static int kvm_nmi(struct hv_vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, KVM_NMI, 0) ? -errno : 0;
+}
+
 static void kvm_request_irq_window(struct hv_vcpu *vcpu, bool on)
 {
 	((struct kvm_run *)vcpu->run)->request_interrupt_window = on;
@@ -425,6 +430,7 @@ const struct hv_backend hv_backend_kvm = {
 	.get_sregs		= kvm_get_sregs,
 	.set_sregs		= kvm_set_sregs,
 	.interrupt		= kvm_interrupt,
+	.nmi			= kvm_nmi,
 	.request_irq_window	= kvm_request_irq_window,
 	.ready_for_interrupt	= kvm_ready_for_interrupt,
 	.kick			= kvm_kick,

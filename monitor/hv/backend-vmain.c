@@ -154,6 +154,11 @@ static int vmain_interrupt(struct hv_vcpu *vcpu, uint8_t vector)
 	return ioctl(vcpu->fd, VMAIN_VCPU_INTERRUPT, &irq) ? -errno : 0;
 }
 
+static int vmain_nmi(struct hv_vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, VMAIN_VCPU_NMI, 0) ? -errno : 0;
+}
+
 static void vmain_request_irq_window(struct hv_vcpu *vcpu, bool on)
 {
 	((struct vmain_run *)vcpu->run)->request_interrupt_window = on;
@@ -221,6 +226,7 @@ const struct hv_backend hv_backend_vmain = {
 	.get_sregs		= vmain_get_sregs,
 	.set_sregs		= vmain_set_sregs,
 	.interrupt		= vmain_interrupt,
+	.nmi			= vmain_nmi,
 	.request_irq_window	= vmain_request_irq_window,
 	.ready_for_interrupt	= vmain_ready_for_interrupt,
 	.kick			= vmain_kick,

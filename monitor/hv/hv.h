@@ -89,6 +89,8 @@ struct hv_backend {
 	int (*set_sregs)(struct hv_vcpu *vcpu, const struct vmain_sregs *sregs);
 	/* Queues an external interrupt (-EBUSY while one is queued). */
 	int (*interrupt)(struct hv_vcpu *vcpu, uint8_t vector);
+	/* Queues an NMI (delivered when the guest is not in an NMI handler). */
+	int (*nmi)(struct hv_vcpu *vcpu);
 	/* Sets or clears the "exit when interrupts open" request. */
 	void (*request_irq_window)(struct hv_vcpu *vcpu, bool on);
 	bool (*ready_for_interrupt)(struct hv_vcpu *vcpu);

@@ -10,7 +10,7 @@
  *   I/O APIC   -> local APICs by physical or logical destination
  *   MSI        -> local APICs (SDM Vol. 3A "Message Signalled Interrupts":
  *                 address 0xFEExxxxx, destination ID in bits 19:12)
- *   ICR writes -> fixed/lowest-priority IPIs, INIT and SIPI
+ *   ICR writes -> fixed/lowest-priority IPIs, NMI, INIT and SIPI
  *
  * A vector that becomes pending in a local APIC kicks its vCPU: a halted
  * one is woken, a running one is made to leave the guest so that the
@@ -71,8 +71,13 @@ static void deliver_one(struct vcpu *v, uint8_t mode, uint8_t vector, bool level
 			pthread_cond_signal(&v->wake);
 		}
 		break;
+	case DM_NMI:
+		/* Queued by the vCPU's own thread (backends take vCPU ioctls there). */
+		v->nmi_pending = true;
+		machine_vcpu_kick_locked(v);
+		break;
 	default:
-		/* NMI and SMI are not delivered yet: say so once. */
+		/* SMI (no SMM here), lowest-priority ExtINT and reserved modes. */
 		if (v->m->cfg.verbose)
 			fprintf(stderr, "vmain: delivery mode %u to CPU %u dropped\n",
 				mode, v->id);

@@ -84,6 +84,7 @@ struct vcpu {
 	pthread_cond_t wake;		/* with machine.lock */
 	enum vcpu_state state;
 	bool sipi_pending;
+	bool nmi_pending;		/* an NMI for the vCPU thread to queue */
 	uint8_t sipi_vector;
 	bool in_guest;			/* between unlock and RUN's return */
 	uint8_t pending_eoi[32];	/* level EOIs to pass to the I/O APIC */

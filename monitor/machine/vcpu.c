@@ -128,7 +128,7 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 		handle_msr(v, ex);
 		return 0;
 	case VMAIN_EXIT_HLT:
-		if (machine_irq_pending(v) < 0)
+		if (machine_irq_pending(v) < 0 && !v->nmi_pending)
 			v->state = VCPU_HALTED;
 		return 0;
 	case VMAIN_EXIT_SHUTDOWN:
@@ -159,6 +159,10 @@ static void inject(struct vcpu *v)
 	const struct hv_backend *be = v->m->vm.backend;
 	bool window = false;
 	int vec = machine_irq_pending(v);
+
+	/* An NMI is not blocked by IF; the backend holds it past an NMI handler. */
+	if (v->nmi_pending && !be->nmi(&v->hv))
+		v->nmi_pending = false;
 
 	if (vec >= 0) {
 		if (be->ready_for_interrupt(&v->hv) && !be->interrupt(&v->hv, vec)) {
@@ -205,7 +209,7 @@ static void *vcpu_thread(void *arg)
 			v->state = VCPU_RUNNABLE;
 		}
 		if (v->state == VCPU_HALTED) {
-			if (machine_irq_pending(v) < 0) {
+			if (machine_irq_pending(v) < 0 && !v->nmi_pending) {
 				pthread_cond_wait(&v->wake, &m->lock);
 				continue;
 			}

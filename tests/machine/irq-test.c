@@ -3,7 +3,7 @@
  * irq-test.c - the machine's interrupt routing (monitor/machine/irq.c)
  * with real device models and a recording backend: ISA IRQs through the
  * I/O APIC (and IRQ 0 on pin 2), level-triggered EOIs, MSI decoding,
- * physical/logical/broadcast destinations, IPI shorthands, INIT and
+ * physical/logical/broadcast destinations, IPI shorthands, NMI, INIT and
  * SIPI, the 8259s through LINT0 (ExtINT), and who gets kicked.
  */
 #include <string.h>
@@ -155,6 +155,12 @@ int main(void)
 	tap_ok(!irr(0, 0x53) && irr(1, 0x53) && irr(2, 0x53), "shorthand all-excluding-self");
 	lapic_msr_write(&vcpus[1].lapic, LAPIC_MSR_ICR, 0x54 | (2u << 18));
 	tap_ok(irr(0, 0x54) && irr(1, 0x54) && irr(2, 0x54), "shorthand all-including-self");
+
+	lapic_msr_write(&vcpus[0].lapic, LAPIC_MSR_ICR, (4u << 8) | (2ull << 32));
+	tap_ok(vcpus[2].nmi_pending && !vcpus[1].nmi_pending && kicks[2] > 0,
+	       "NMI IPI: pending for the target's thread to queue, target kicked");
+	machine_msi(&m, 0xfee01000, 4u << 8);
+	tap_ok(vcpus[1].nmi_pending, "MSI with delivery mode NMI");
 
 	/* INIT and SIPI (SDM "MP Initialization Protocol"). */
 	vcpus[1].state = vcpus[2].state = VCPU_WAIT_SIPI;

@@ -75,6 +75,12 @@ for accel in vmain kvm; do
 		grep -q "^VMAIN-GUEST: hwrng=ok" "$w/con"
 done
 
+# NMIs: SysRq l has every CPU print a backtrace from an NMI; the other
+# CPU's comes from an NMI IPI the monitor routes (irq.c, DM_NMI).
+boot "vmain, 2 CPUs, NMI" vmain 2 256M nmi
+check "NMI IPI: both CPUs answered SysRq l ($(fact nmi-backtraces))" [ "$(fact nmi-backtraces)" = 2 ]
+check "NMI IPI: exit status 0" [ "$rc" = 0 ]
+
 # Console input: a line typed on the serial port comes back.
 rm -f "$w/fifo"; mkfifo "$w/fifo"
 t0=$(uptime_s)
