@@ -43,7 +43,8 @@ static const GOptionEntry run_options[] = {
 	  "The kernel command line (e.g. 'console=ttyS0')", "STR" },
 	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt_memory,
 	  "Guest RAM: a number with an optional K, M, G or T suffix (powers of "
-	  "1024; a plain number is MiB); 32M to 3G, default 512M", "SIZE" },
+	  "1024; a plain number is MiB); 32M up to the host's RAM, default 512M. "
+	  "Above 3G the rest of it is placed above 4 GiB", "SIZE" },
 	{ "cpus", 'c', 0, G_OPTION_ARG_INT, &opt_cpus,
 	  "Virtual CPUs: 1 up to the host's online CPUs (at most 255); default 1", "N" },
 	{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt_accel,
@@ -336,6 +337,12 @@ static int check_args(struct machine_config *cfg)
 	long max_cpus = online < MACHINE_MAX_CPUS ? online : MACHINE_MAX_CPUS;
 	const char *why;
 	uint64_t mem = DEFAULT_MEM;
+	/* A guest cannot have more RAM than the host: that is never meant. */
+	uint64_t max_mem = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (max_mem > MACHINE_MAX_MEM)
+		max_mem = MACHINE_MAX_MEM;
+	max_mem &= ~((1ull << 20) - 1);
 
 	if (!opt_kernel) {
 		fprintf(stderr, "vmain run: --kernel FILE is required (see vmain run --help)\n");
@@ -358,9 +365,10 @@ static int check_args(struct machine_config *cfg)
 			return -EINVAL;
 		}
 	}
-	if (mem < MACHINE_MIN_MEM || mem > BOOT_RAM_MAX || mem % 4096) {
+	if (mem < MACHINE_MIN_MEM || mem > max_mem || mem % 4096) {
 		fprintf(stderr, "vmain run: --memory '%s': must be a multiple of 4 KiB "
-			"from 32M to 3G\n", opt_memory);
+			"from 32M to %" PRIu64 "M (this host's RAM%s)\n", opt_memory,
+			max_mem >> 20, max_mem == MACHINE_MAX_MEM ? ", at most 1T" : "");
 		return -EINVAL;
 	}
 	if (opt_cpus < 1 || opt_cpus > max_cpus) {

@@ -205,3 +205,23 @@ int boot_layout_load(void *ram, uint64_t ram_size, const void *image,
 	*layout = lo;
 	return 0;
 }
+
+int boot_layout_add_high_ram(void *ram, const struct boot_layout *layout,
+			     uint64_t gpa, uint64_t size)
+{
+	struct boot_params *bp;
+	struct boot_e820_entry *e;
+
+	if (!ram || !layout || !size || gpa % PAGE_4K || size % PAGE_4K ||
+	    gpa < (4ull << 30) || gpa + size < gpa)
+		return -EINVAL;
+	bp = (struct boot_params *)((uint8_t *)ram + layout->zero_page);
+	if (bp->e820_entries >= BOOT_E820_MAX)
+		return -ENOSPC;
+	/* Above every entry boot_layout_load() wrote: the map stays sorted. */
+	e = &bp->e820_table[bp->e820_entries++];
+	e->addr = gpa;
+	e->size = size;
+	e->type = BOOT_E820_RAM;
+	return 0;
+}

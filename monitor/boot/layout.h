@@ -25,8 +25,9 @@
  * zero page, RIP = load_addr + 0x200.  The hypervisor backend turns that
  * into its own register ABI.
  *
- * RAM is at most BOOT_RAM_MAX (3 GiB), so the range below 4 GiB above it
- * stays free for MMIO; RAM above 4 GiB is not supported yet.
+ * The RAM given here is at most BOOT_RAM_MAX (3 GiB), so the range below
+ * 4 GiB above it stays free for MMIO; more RAM goes above 4 GiB and is
+ * added to the map with boot_layout_add_high_ram().
  *
  * Plain C, no GLib (tests/boot/layout-test.c).
  */
@@ -123,6 +124,16 @@ int boot_layout_load(void *ram, uint64_t ram_size, const void *image,
 		     size_t image_len, const void *initrd, uint64_t initrd_size,
 		     const char *cmdline, struct boot_layout *layout,
 		     struct boot_cpu_state *cpu, const char **reason);
+
+/*
+ * After boot_layout_load(): adds RAM at [gpa, gpa + size) above the MMIO
+ * hole to the zero page's e820 map (RAM beyond BOOT_RAM_MAX lives at
+ * 4 GiB and up, machine/memmap.h).  -EINVAL for a range that is not
+ * page-aligned, is empty, starts below 4 GiB or wraps; -ENOSPC when the
+ * map is full.
+ */
+int boot_layout_add_high_ram(void *ram, const struct boot_layout *layout,
+			     uint64_t gpa, uint64_t size);
 
 /* The pieces, for callers that place things themselves. */
 

@@ -16,15 +16,33 @@
 
 struct gmem {
 	uint8_t *base;		/* host address of guest-physical 0 */
-	uint64_t size;		/* bytes of RAM */
+	uint64_t size;		/* bytes of RAM in all */
+	/*
+	 * 0: all of it at guest-physical 0.  Else the first low_size bytes
+	 * are at 0 and the rest at GMEM_HIGH_BASE (above the MMIO hole,
+	 * machine/memmap.h), contiguous in the host mapping.
+	 */
+	uint64_t low_size;
 };
 
-/* Host pointer to guest-physical [gpa, gpa + len), or NULL if not RAM. */
+#define GMEM_HIGH_BASE	(4ull << 30)
+
+/*
+ * Host pointer to guest-physical [gpa, gpa + len), or NULL if that is
+ * not all RAM (a range across the hole is refused too).
+ */
 static inline void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
 {
-	if (gpa > m->size || len > m->size - gpa)
+	uint64_t low = m->low_size ? m->low_size : m->size;
+
+	if (gpa <= low && len <= low - gpa)
+		return m->base + gpa;
+	if (!m->low_size || gpa < GMEM_HIGH_BASE)
 		return NULL;
-	return m->base + gpa;
+	gpa -= GMEM_HIGH_BASE;
+	if (gpa > m->size - low || len > m->size - low - gpa)
+		return NULL;
+	return m->base + low + gpa;
 }
 
 #endif

@@ -47,6 +47,8 @@ static int ram_create(struct machine *m)
 	madvise(p, m->cfg.mem, MADV_HUGEPAGE);
 	m->ram.base = p;
 	m->ram.size = m->cfg.mem;
+	/* Above BOOT_RAM_MAX the rest goes above the MMIO hole (memmap.h). */
+	m->ram.low_size = m->cfg.mem > BOOT_RAM_MAX ? BOOT_RAM_MAX : 0;
 	return 0;
 
 close_fd: {
@@ -56,6 +58,12 @@ close_fd: {
 		m->memfd = -1;
 		return err;
 	}
+}
+
+/* Guest RAM below the MMIO hole. */
+static uint64_t ram_low_size(const struct machine *m)
+{
+	return m->ram.low_size ? m->ram.low_size : m->ram.size;
 }
 
 static void ram_destroy(struct machine *m)
@@ -251,13 +259,22 @@ static int load_guest(struct machine *m, struct boot_cpu_state *cpu)
 		ret = image_open(&initrd, "initrd", m->cfg.initrd);
 	if (ret)
 		goto close_images;
-	ret = boot_layout_load(m->ram.base, m->ram.size, kernel.data, kernel.len,
+	ret = boot_layout_load(m->ram.base, ram_low_size(m), kernel.data, kernel.len,
 			       initrd.data, initrd.len, m->cfg.append, &layout, cpu,
 			       &reason);
 	if (ret) {
 		fprintf(stderr, "vmain: cannot boot %s: %s\n", m->cfg.kernel,
 			reason ? reason : strerror(-ret));
 		goto close_images;
+	}
+	if (m->ram.low_size) {
+		ret = boot_layout_add_high_ram(m->ram.base, &layout, GMEM_HIGH_BASE,
+					       m->ram.size - m->ram.low_size);
+		if (ret) {
+			fprintf(stderr, "vmain: cannot describe RAM above 4 GiB: %s\n",
+				strerror(-ret));
+			goto close_images;
+		}
 	}
 	ret = platform_load(m, &layout);
 close_images:
@@ -309,7 +326,12 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	m->vm_created = true;
 	if (cfg->verbose || cfg->accel == HV_ACCEL_AUTO)
 		fprintf(stderr, "vmain: using %s\n", chosen);
-	ret = m->vm.backend->set_memory(&m->vm, 0, 0, m->ram.size, m->ram.base, false);
+	/* Slot 0: RAM below the hole; slot 1: the rest, from 4 GiB. */
+	ret = m->vm.backend->set_memory(&m->vm, 0, 0, ram_low_size(m), m->ram.base, false);
+	if (!ret && m->ram.low_size)
+		ret = m->vm.backend->set_memory(&m->vm, 1, GMEM_HIGH_BASE,
+						m->ram.size - m->ram.low_size,
+						m->ram.base + m->ram.low_size, false);
 	if (ret) {
 		fprintf(stderr, "vmain: cannot map guest RAM: %s\n", strerror(-ret));
 		goto free_vm;

@@ -43,6 +43,7 @@
 
 #define MACHINE_MAX_CPUS	255	/* xAPIC-compatible IDs (MADT, I/O APIC) */
 #define MACHINE_MIN_MEM		(32ull << 20)
+#define MACHINE_MAX_MEM		(1ull << 40)	/* and no more than the host has */
 
 struct machine_config {
 	const char *kernel;		/* bzImage path */

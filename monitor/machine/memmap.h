@@ -4,7 +4,8 @@
  * ports: one place, so the loader, the ACPI tables and the device models
  * agree.
  *
- *   0                .. ram_size      RAM (at most 3 GiB, boot/layout.h)
+ *   0                .. min(RAM, 3 GiB)   RAM (boot/layout.h)
+ *   0x100000000      .. + the rest        RAM beyond 3 GiB (gmem.h)
  *   0x000e0000       .. 0x000fffff    ACPI tables (RSDP first), reserved
  *   0xc0000000       .. 0xdfffffff    PCI 32-bit memory window (BARs)
  *   0xe0000000       .. 0xe00fffff    PCI ECAM, bus 0 only (PCI Firmware

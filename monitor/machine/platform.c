@@ -216,7 +216,8 @@ int platform_load(struct machine *m, const struct boot_layout *layout)
 	uint64_t rsdp;
 	int ret;
 
-	ret = acpi_build(m->ram.base, m->ram.size, &cfg, &rsdp);
+	ret = acpi_build(m->ram.base, m->ram.low_size ? m->ram.low_size : m->ram.size,
+			 &cfg, &rsdp);
 	if (ret) {
 		fprintf(stderr, "vmain: cannot build the ACPI tables: %s\n", strerror(-ret));
 		return ret;

@@ -141,6 +141,17 @@ static void test_synthetic(void)
 	       bp->e820_table[2].addr + bp->e820_table[2].size == ram_size,
 	       "zero page: e820 low RAM, reserved hole, RAM from 1 MiB to the end");
 
+	tap_ok(boot_layout_add_high_ram(ram, &lo, 4ull << 30, 1ull << 30) == 0 &&
+	       bp->e820_entries == 4 && bp->e820_table[3].addr == (4ull << 30) &&
+	       bp->e820_table[3].size == (1ull << 30) && bp->e820_table[3].type == 1,
+	       "RAM above the hole: a fourth e820 entry at 4 GiB");
+	tap_ok(boot_layout_add_high_ram(ram, &lo, 3ull << 30, MiB) == -EINVAL &&
+	       boot_layout_add_high_ram(ram, &lo, (4ull << 30) + 1, MiB) == -EINVAL &&
+	       boot_layout_add_high_ram(ram, &lo, 5ull << 30, 0) == -EINVAL &&
+	       boot_layout_add_high_ram(ram, &lo, ~0ull << 12, 1ull << 20) == -EINVAL &&
+	       bp->e820_entries == 4,
+	       "high RAM below 4 GiB, unaligned, empty or wrapping: -EINVAL, map untouched");
+
 	for (i = 0, bad = 0; i < sizeof(probe) / sizeof(probe[0]); i++)
 		if (walk(ram, cpu.cr3, probe[i]) != probe[i])
 			bad++;

@@ -69,9 +69,10 @@ for accel in vmain kvm; do
 	check "$accel, 1 CPU: virtio-console output reached the host" \
 		grep -q "^VMAIN-GUEST: hvc-hello" "$w/hvc"
 
-	boot "$accel, 2 CPUs" $accel 2 384M rng
-	facts "$accel, 2 CPUs" $accel 2 393216
-	check "$accel, 2 CPUs: virtio-rng supplies entropy (/dev/hwrng)" \
+	# 4.5 GiB: 3 GiB below the MMIO hole, the rest from 4 GiB (two slots).
+	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
+	facts "$accel, 2 CPUs, 4.5 GiB" $accel 2 4718592
+	check "$accel, 2 CPUs, 4.5 GiB: virtio-rng supplies entropy (/dev/hwrng)" \
 		grep -q "^VMAIN-GUEST: hwrng=ok" "$w/con"
 done
 
