@@ -23,6 +23,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 
 #include "core.h"
@@ -52,6 +53,17 @@ void vmain_vcpu_kick_all(struct vmain_vm *vm, int request)
 bool vmain_vcpu_enter_check(struct vmain_vcpu *vcpu)
 {
 	lockdep_assert_irqs_disabled();
+	/*
+	 * The FPU registers belong to the guest now (fpu_swap_kvm_fpstate()
+	 * made its state the task's).  If the task was scheduled out, or the
+	 * kernel used the FPU (kernel_fpu_begin() in a softirq, say), they
+	 * were saved and TIF_NEED_FPU_LOAD set: they hold someone else's
+	 * values until reloaded.  Reload them here, with interrupts off so
+	 * nothing can take them again before the entry, or the guest's XMM
+	 * and x87 state is silently corrupted.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 	vcpu->cpu = smp_processor_id();
 	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST);
 	smp_mb();	/* mode before requests: pairs with kick_all */
