@@ -57,9 +57,17 @@ void vmain_vcpu_reset_neutral(struct vmain_vcpu *vcpu)
  * and nothing the host has not enabled, since the host's XSAVE area and
  * the guest's fpstate hold only those components.
  */
+u64 vmain_host_xcr0(void)
+{
+	/* Without CR4.OSXSAVE, XGETBV is #UD: the state is x87 and SSE. */
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
+		return XFEATURE_MASK_FPSSE;
+	return xgetbv(XCR_XFEATURE_ENABLED_MASK);
+}
+
 int vmain_xcr0_check(u64 xcr0)
 {
-	u64 host = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	u64 host = vmain_host_xcr0();
 
 	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~host))
 		return -EINVAL;

@@ -243,7 +243,7 @@ static long vcpu_get_fpu(struct vmain_vcpu *vcpu, void __user *uarg)
 	/* Every component the host enables may be in the guest's image. */
 	fpu_copy_guest_fpstate_to_uabi(&vcpu->guest_fpu, fpu->xsave,
 				       sizeof(fpu->xsave),
-				       xgetbv(XCR_XFEATURE_ENABLED_MASK), 0);
+				       vmain_host_xcr0(), 0);
 	ret = copy_to_user(uarg, fpu, sizeof(*fpu)) ? -EFAULT : 0;
 	kfree(fpu);
 	return ret;

@@ -49,6 +49,8 @@ void vmain_cpuid_answer(struct vmain_vcpu *vcpu, struct vmain_gprs *g, u64 cr4);
 void vmain_vcpu_reset_neutral(struct vmain_vcpu *vcpu);
 long vmain_msrs_ioctl(struct vmain_vcpu *vcpu, void __user *uarg, bool set);
 int vmain_msr_check_apic_base(u64 value);
+/* The host's XCR0, or x87|SSE on a host without XSAVE (XGETBV is #UD). */
+u64 vmain_host_xcr0(void);
 int vmain_xcr0_check(u64 xcr0);
 /*
  * A guest RDMSR/WRMSR: 0 done (*data filled for reads), 1 needs userspace

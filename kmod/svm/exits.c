@@ -207,6 +207,9 @@ static int svm_exit_xsetbv(struct svm_vcpu *svm)
 	u64 xcr0 = (svm->vmcb->save.rax & 0xffffffffULL) |
 		   (svm->gprs[X86_REG_RDX] << 32);
 
+	/* A host without XSAVE gives its guests none: XSETBV is #UD. */
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
+		return svm_inject_ud(svm);
 	/* SDM Vol. 2C "XSETBV": #GP at CPL > 0, for ECX != 0, bad values. */
 	if (svm->vmcb->save.cpl || (u32)svm->gprs[X86_REG_RCX] ||
 	    vmain_xcr0_check(xcr0))

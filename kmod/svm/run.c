@@ -164,6 +164,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 	struct vmain_run *run = vcpu->run;
 	struct svm_cpu *sc;
 	u64 host_xcr0, guest_xcr0;
+	bool has_xsave;
 	int cpu, ret;
 
 	/* An open window that userspace asked about: report, don't enter. */
@@ -185,8 +186,10 @@ int svm_run(struct vmain_vcpu *vcpu)
 	svm_pick_asid(svm, sc, cpu);
 	svm_set_clean_bits(svm, sc);
 
-	host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	if (vcpu->xcr0 != host_xcr0)
+	/* A host without XSAVE (AMD family 10h has NPT but no XSAVE): no XCR0. */
+	has_xsave = boot_cpu_has(X86_FEATURE_OSXSAVE);
+	host_xcr0 = vmain_host_xcr0();
+	if (has_xsave && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 
 	/*
@@ -206,10 +209,12 @@ int svm_run(struct vmain_vcpu *vcpu)
 	 * intercepted, but an emulator may not honour that intercept (QEMU
 	 * TCG does not), and the host must get its own XCR0 back regardless.
 	 */
-	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	if (guest_xcr0 != host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	vcpu->xcr0 = guest_xcr0;
+	if (has_xsave) {
+		guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (guest_xcr0 != host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+		vcpu->xcr0 = guest_xcr0;
+	}
 	/* #VMEXIT leaves DR7 at its reset value: give the host its own back. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
