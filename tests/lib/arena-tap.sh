@@ -34,16 +34,22 @@ arena_tap() {
 	fi
 	while IFS= read -r line; do
 		case "$line" in
-		"ok "*|"ok"|"not ok"*) tap_count=$((tap_count + 1)); echo "$line" ;;
-		*) echo "# $line" ;;
+		"not ok"*) tap_count=$((tap_count + 1)); echo "$line"; failing=1
+			echo "$line" >&2 ;;
+		"ok "*|"ok") tap_count=$((tap_count + 1)); echo "$line"; failing= ;;
+		*) echo "# $line"
+			# prove -f hides comments: a failure's reasons go to
+			# stderr too, so a CI log shows why, not only what.
+			[ -z "$failing" ] || echo "#   $line" >&2 ;;
 		esac
 	done <"$tap_log"
+	failing=
 	tap_count=$((tap_count + 1))
 	if [ $rc = 0 ]; then
 		echo "ok - $desc: arena run clean"
 	else
 		echo "not ok - $desc: arena exit status $rc"
-		sed 's/^/# /' "$tap_log.err" | tail -n 80
+		sed 's/^/# /' "$tap_log.err" | tail -n 80 >&2
 	fi
 	rm -f "$tap_log.err"
 }
