@@ -108,34 +108,6 @@ arena_tap arena-vmx "VMX arena, 2 CPUs: CPU 1 offline and back while a vCPU runs
 # notifier (VMXOFF on every CPU after VMCLEARing the active VMCSs) or the
 # panic path, then a restart without a second fault or a hang.  There is
 # no result line: the console is the evidence.
-spin_then_checked() { # DESCRIPTION SEED ACTION CHECK
-	desc=$1 seed=$2 action=$3 check=$4
-	echo "# $desc"
-	"$TOP/scripts/arena-vmx" -q -v -t 300 -s 2 -a loglevel=5 -f "$KBIN" -- sh -c \
-		"mkfifo /tmp/f; $KBIN/hold-vm --spin $seed >/tmp/f & read l </tmp/f; echo spinning: \$l; sleep 2; $action" \
-		>"$tap_log" 2>"$tap_log.err"
-	rc=$?
-	tap_count=$((tap_count + 1))
-	if [ $rc = 125 ] && grep -q "^spinning: ready" "$tap_log" && $check &&
-	   ! grep -qE "Oops|BUG:|WARNING:|invalid opcode|general protection|double fault" "$tap_log.err"; then
-		echo "ok - $desc"
-	else
-		echo "not ok - $desc (arena status $rc)"
-		sed 's/^/# /' "$tap_log" "$tap_log.err" | tail -n 60
-	fi
-	rm -f "$tap_log.err"
-}
-reboot_checks() {
-	grep -q "hold-vm: RUN: Input/output error" "$tap_log" &&
-		echo "# the vCPU's RUN failed with EIO before the restart"
-	grep -q "reboot: Restarting system" "$tap_log.err"
-}
-panic_checks() {
-	[ "$(grep -c 'Kernel panic - not syncing' "$tap_log.err")" = 1 ]
-}
-spin_then_checked "reboot -f with a vCPU in guest mode: clean restart, no fault" \
-	5 "reboot -f" reboot_checks
-spin_then_checked "kernel panic with a vCPU in guest mode: one panic, clean restart, no hang" \
-	6 "echo c > /proc/sysrq-trigger" panic_checks
+arena_reboot_and_panic arena-vmx -t 300 -s 2
 
 arena_tap_end
