@@ -66,6 +66,8 @@ struct hv_exit {
 	} msr;
 	uint64_t hw_reason;		/* VMAIN_EXIT_FAIL_ENTRY */
 	uint32_t suberror;		/* VMAIN_EXIT_INTERNAL_ERROR */
+	uint32_t ndata;			/* ... and what the backend said of it */
+	uint64_t data[4];
 };
 
 struct hv_backend {

@@ -67,6 +67,21 @@ static int vcpu_sipi_state(struct vcpu *v, uint8_t vector)
 	return be->set_regs(&v->hv, &r);
 }
 
+/* What vmain.ko's internal errors mean (common/vmain.h, docs/abi.md). */
+static const char *internal_name(const struct hv_backend *be, uint32_t suberror)
+{
+	static const char *const names[] = {
+		[VMAIN_INTERNAL_UNHANDLED_EXIT]	= ": an exit the module does not handle",
+		[VMAIN_INTERNAL_EMULATION]	= ": an instruction it cannot emulate",
+		[VMAIN_INTERNAL_FETCH_NON_RAM]	= ": code fetched from outside guest RAM",
+		[VMAIN_INTERNAL_MEMORY_FAULT]	= ": guest RAM unusable behind its slot",
+	};
+
+	if (strcmp(be->name, "vmain") || suberror >= G_N_ELEMENTS(names) || !names[suberror])
+		return "";
+	return names[suberror];
+}
+
 static void report_failure(struct vcpu *v, const struct hv_exit *ex)
 {
 	const struct hv_backend *be = v->m->vm.backend;
@@ -78,8 +93,11 @@ static void report_failure(struct vcpu *v, const struct hv_exit *ex)
 			"(reason %#" PRIx64 ")\n", v->id, ex->hw_reason);
 	else
 		fprintf(stderr, "vmain: CPU %u: the backend could not continue "
-			"(exit %u, internal error %#x)\n", v->id, ex->reason,
-			ex->suberror);
+			"(exit %u, internal error %#x%s)\n", v->id, ex->reason,
+			ex->suberror, internal_name(v->m->vm.backend, ex->suberror));
+	for (unsigned int i = 0; i < ex->ndata; i++)
+		fprintf(stderr, "vmain: CPU %u: error data[%u] %#" PRIx64 "\n",
+			v->id, i, ex->data[i]);
 	if (!be->get_regs(&v->hv, &r) && !be->get_sregs(&v->hv, &s))
 		fprintf(stderr, "vmain: CPU %u: rip %#llx rsp %#llx cr0 %#llx "
 			"cr3 %#llx cr4 %#llx efer %#llx cs %#x\n", v->id,
