@@ -58,6 +58,10 @@ BUG, WARNING, lockup or stall; 1 when it did although COMMAND succeeded;
 reboot) or vmain.ko failed to load; 2 on bad usage or a missing package.
 
 Environment: ARENA_KVER picks the Debian kernel version to boot.
+ARENA_EMULATOR_ARGS (arena-svm only) adds arguments to QEMU's command line,
+split at blanks, to look into a hang; e.g. with
+  ARENA_EMULATOR_ARGS='-monitor unix:/tmp/arena.mon,server,nowait'
+and -a nokaslr, "info registers -a" on that socket shows where each CPU is.
 EOF
 }
 
@@ -192,6 +196,7 @@ arena_build_initramfs() {
 		printf '\n'
 	} > "$root/arena/command"
 	echo "$ARENA_EXIT_METHOD" > "$root/arena/exit-method"
+	echo "$ARENA_TIMEOUT" > "$root/arena/timeout"
 	[ "$ARENA_INTERACTIVE" = 0 ] || : > "$root/arena/interactive"
 
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$out"

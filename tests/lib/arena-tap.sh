@@ -49,7 +49,7 @@ arena_tap() {
 		echo "ok - $desc: arena run clean"
 	else
 		echo "not ok - $desc: arena exit status $rc"
-		sed 's/^/# /' "$tap_log.err" | tail -n 80 >&2
+		sed 's/^/# /' "$tap_log.err" | tail -n 150 >&2
 	fi
 	rm -f "$tap_log.err"
 }
