@@ -157,6 +157,29 @@ static void svm_save_interrupted_event(struct svm_vcpu *svm)
 			       SVM_EVT_ERR_VALID | SVM_EVT_VALID | (0xffffffffULL << 32));
 }
 
+/*
+ * Emulators: QEMU before 10.2 (TCG) marks a pending virtual interrupt at
+ * VMRUN with an unlocked read-modify-write of its per-CPU interrupt
+ * flags, which can erase the flag another thread set at that moment for
+ * one of the host's own interrupts (a timer tick, an IPI).  The vector
+ * stays in the host APIC's IRR but is never delivered: that CPU's one-shot
+ * timer stops for good, and a CPU waiting for it in an IPI (our own
+ * kick_all, TLB shootdowns) waits forever.  Writing CR8 back makes the
+ * emulated APIC re-evaluate its IRR and raise what is pending.  On a real
+ * CPU this is a TPR write of the TPR's own value (APM 15.21.2; Linux runs
+ * with TPR 0); it is done only under a hypervisor, and only after an
+ * entry that had V_IRQ set, the one case the emulator gets wrong.
+ */
+static void svm_recheck_host_apic(void)
+{
+	unsigned long tpr;
+
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		return;
+	asm volatile("mov %%cr8, %0" : "=r"(tpr));
+	asm volatile("mov %0, %%cr8" : : "r"(tpr) : "memory");
+}
+
 int svm_run(struct vmain_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -164,7 +187,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 	struct vmain_run *run = vcpu->run;
 	struct svm_cpu *sc;
 	u64 host_xcr0, guest_xcr0;
-	bool has_xsave;
+	bool has_xsave, virq;
 	int cpu, ret;
 
 	/* An open window that userspace asked about: report, don't enter. */
@@ -192,6 +215,8 @@ int svm_run(struct vmain_vcpu *vcpu)
 	if (has_xsave && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 
+	virq = vmcb->control.int_ctl & V_IRQ;
+
 	/*
 	 * GIF=0 holds interrupts and NMIs off while the host's IF is set for
 	 * the world switch: with V_INTR_MASKING the host's IF at VMRUN gates
@@ -218,6 +243,8 @@ int svm_run(struct vmain_vcpu *vcpu)
 	/* #VMEXIT leaves DR7 at its reset value: give the host its own back. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
+	if (virq)
+		svm_recheck_host_apic();
 	asm volatile("stgi" ::: "memory");
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST);
 	local_irq_enable();
