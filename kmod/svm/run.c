@@ -41,18 +41,22 @@ static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu)
 }
 
 /*
- * Clean bits are trusted only for the VMCB this CPU ran last; without
- * the feature, 0 tells the CPU to reload everything, as it must anyway.
+ * Clean bits are trusted only for the VMCB this CPU ran last, and only if
+ * it ran nowhere else since: what another CPU's #VMEXIT wrote into it is
+ * newer than this CPU's cached copy (APM 15.15.3).  Without the feature,
+ * 0 tells the CPU to reload everything, as it must anyway.
  */
-static void svm_set_clean_bits(struct svm_vcpu *svm, struct svm_cpu *sc)
+static void svm_set_clean_bits(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu)
 {
 	struct vmcb_control *c = &svm->vmcb->control;
 
-	if (!(svm_features & VMAIN_HW_VMCB_CLEAN) || sc->last_vmcb != svm->vmcb)
+	if (!(svm_features & VMAIN_HW_VMCB_CLEAN) || sc->last_vmcb != svm->vmcb ||
+	    svm->clean_cpu != cpu)
 		c->clean = 0;
 	else
 		c->clean = VMCB_CLEAN_ALL & ~svm->dirty;
 	sc->last_vmcb = svm->vmcb;
+	svm->clean_cpu = cpu;
 	svm->dirty = 0;
 }
 
@@ -207,7 +211,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 	cpu = vcpu->cpu;
 	sc = svm_this_cpu();
 	svm_pick_asid(svm, sc, cpu);
-	svm_set_clean_bits(svm, sc);
+	svm_set_clean_bits(svm, sc, cpu);
 
 	/* A host without XSAVE (AMD family 10h has NPT but no XSAVE): no XCR0. */
 	has_xsave = boot_cpu_has(X86_FEATURE_OSXSAVE);

@@ -32,6 +32,7 @@ struct svm_vcpu {
 	bool nmi_singlestep;		/* stepping the NMI handler's IRET */
 	u64 nmi_saved_dr6;
 	u32 dirty;			/* VMCB_CLEAN_* groups we changed */
+	int clean_cpu;			/* the CPU that ran the VMCB last */
 };
 
 /* Records that we changed VMCB fields of these clean-bit groups. */

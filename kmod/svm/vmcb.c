@@ -125,6 +125,7 @@ int svm_vcpu_create(struct vmain_vcpu *vcpu)
 	svm->vmcb_pa = virt_to_phys(svm->vmcb);
 	svm->vcpu = vcpu;
 	svm->asid_cpu = -1;
+	svm->clean_cpu = -1;
 	/*
 	 * Nothing is clean in a new VMCB: its page may be a freed VMCB's,
 	 * whose fields a CPU still caches under the same address.
