@@ -15,6 +15,12 @@
  *                           runs normally; KICK with an argument: EINVAL
  *   control/concurrent      2 VMs x 2 vCPUs in 4 threads, each guest doing
  *                           N OUTs (-n N, default 5000) of its own values
+ *   control/window-storm    a vCPU spins with IF=0 through exits the module
+ *                           handles itself (CPUID) while an interrupt
+ *                           window is requested, for 6 s: a host thread
+ *                           on the same CPU sleeping 1 ms at a time keeps
+ *                           waking (no host timer interrupt is lost), the
+ *                           vCPU keeps running, KICK ends it
  *
  * Usage: control [-n N] [-T TIMEOUT] [CASE...]
  */
@@ -27,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "lib.h"
 
@@ -42,6 +50,8 @@ GUEST_CODE(gl_count);
 GUEST_CODE(gl_first);
 /* RCX OUTs of EBX, EBX+1, ... to PORT_LOOP, then HLT. */
 GUEST_CODE(gl_loop);
+/* IF=0, then CPUID forever, counting in the quadword at R8. */
+GUEST_CODE(gl_cpuid_spin);
 
 asm(GUEST_ASM_BEGIN(".code64")
     "gl_count_start:\n"
@@ -61,6 +71,13 @@ asm(GUEST_ASM_BEGIN(".code64")
     "	jnz 1b\n"
     "	hlt\n"
     "gl_loop_end:\n"
+    "gl_cpuid_spin_start:\n"
+    "	cli\n"
+    "1:	xor %eax, %eax\n"
+    "	cpuid\n"
+    "	incq (%r8)\n"
+    "	jmp 1b\n"
+    "gl_cpuid_spin_end:\n"
     GUEST_ASM_END);
 
 static void on_usr1(int sig)
@@ -415,6 +432,114 @@ out:
 	vm_free(vms[1]);
 }
 
+/*
+ * Under an emulator, every entry with a virtual interrupt pending (the
+ * window: V_IRQ on AMD) is where QEMU TCG before 10.2 can drop one of the
+ * host's own interrupts (svm/run.c, svm_recheck_host_apic()).  A vCPU
+ * makes such entries as fast as the module can (CPUID exits it handles
+ * itself, IF=0, window requested) on the last CPU, and a host thread on
+ * the same CPU sleeps 1 ms at a time: its wakeups are that CPU's timer
+ * interrupts, and the scheduler's tick is what lets it share the CPU with
+ * the vCPU thread.  If the CPU's timer interrupt is lost, the ticker stops
+ * until something else interrupts that CPU; it must keep ticking.
+ */
+#define STORM_SECONDS		6	/* well under the RUN timeout (-T, 10 s) */
+#define STORM_MAX_GAP_MS	500.0	/* TCG: a few tens of ms at worst */
+#define STORM_COUNTER		(GUEST_SCRATCH_GPA + 0x200)
+
+struct ticker {
+	atomic_bool quit;
+	atomic_ulong ticks;
+	double worst_gap;	/* ms between two wakeups, at most */
+	pthread_t thread;
+};
+
+static void *ticker_main(void *arg)
+{
+	struct ticker *t = arg;
+	double last = guest_now_ms();
+
+	while (!atomic_load(&t->quit)) {
+		struct timespec ms = { 0, 1000000 };
+		double now;
+
+		nanosleep(&ms, NULL);
+		now = guest_now_ms();
+		if (now - last > t->worst_gap)
+			t->worst_gap = now - last;
+		last = now;
+		atomic_fetch_add(&t->ticks, 1);
+	}
+	return NULL;
+}
+
+static bool pin(pthread_t thread, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !pthread_setaffinity_np(thread, sizeof(set), &set);
+}
+
+static void test_window_storm(void)
+{
+	int cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	struct ticker t;
+	struct runner r;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	__u64 c0, c1;
+	double t0;
+	bool ran = false;
+
+	memset(&t, 0, sizeof(t));
+	if (!boot(&vm, &vcpu, GUEST_SNIPPET(gl_cpuid_spin)))
+		return;
+	if (vcpu_set_reg(vcpu, R_R8, STORM_COUNTER)) {
+		guest_fail("SET_REGS failed");
+		goto out;
+	}
+	vcpu->run->request_interrupt_window = 1;
+	if (!runner_start(&r, vcpu))
+		goto out;
+	if (pthread_create(&t.thread, NULL, ticker_main, &t)) {
+		guest_fail("pthread_create failed");
+		goto stop_runner;
+	}
+	if (cpu < 0 || !pin(r.thread, cpu) || !pin(t.thread, cpu))
+		guest_fail("pinning the vCPU and the ticker to CPU %d failed", cpu);
+
+	sem_post(&r.go);
+	t0 = guest_now_ms();
+	while (guest_now_ms() - t0 < STORM_SECONDS * 1000.0) {
+		struct timespec step = { 0, 100000000 };
+
+		nanosleep(&step, NULL);
+	}
+	c0 = *(volatile __u64 *)vm_gpa(vm, STORM_COUNTER);
+	atomic_store(&t.quit, true);
+	pthread_join(t.thread, NULL);
+	c1 = *(volatile __u64 *)vm_gpa(vm, STORM_COUNTER);
+
+	tap_ok(t.worst_gap < STORM_MAX_GAP_MS,
+	       "control/window-storm: a 1 ms sleeper on the vCPU's CPU %d kept waking (%lu times, longest gap %.1f ms)",
+	       cpu, atomic_load(&t.ticks), t.worst_gap);
+	tap_ok(c1 > c0, "control/window-storm: the vCPU still runs after %.0f s (%llu CPUIDs)",
+	       (guest_now_ms() - t0) / 1000, (unsigned long long)c1);
+	ioctl(vcpu->fd, VMAIN_VCPU_KICK, 0);
+	ran = sem_wait_ms(&r.done, 5000);
+	tap_ok(ran && r.ret == 0 && r.reason == VMAIN_EXIT_KICK,
+	       "control/window-storm: KICK ends the RUN");
+	if (ran && (r.ret != 0 || r.reason != VMAIN_EXIT_KICK))
+		tap_diag("  ret %d errno %d, exit %s%s", r.ret, r.err, exit_name(r.reason),
+			 r.timed_out ? " (the RUN timed out)" : "");
+stop_runner:
+	runner_stop(&r);
+out:
+	guest_shutdown(&vm, &vcpu);
+}
+
 int main(int argc, char **argv)
 {
 	guest_init(argc, argv, 5000);
@@ -437,6 +562,10 @@ int main(int argc, char **argv)
 	if (guest_want("control/concurrent")) {
 		guest_case("control/concurrent");
 		test_concurrent();
+	}
+	if (guest_want("control/window-storm")) {
+		guest_case("control/window-storm");
+		test_window_storm();
 	}
 	close(guest_devfd);
 	return guest_done();
