@@ -74,9 +74,15 @@ static void vm_teardown(struct vmain_vm *vm)
 {
 	unsigned int i;
 
+	/*
+	 * The notifier first: unregistering calls its ->release, which zaps
+	 * and kicks every vCPU (mmu.c), and an invalidation from kcompactd or
+	 * khugepaged can run until it is gone.  Both walk vm->vcpus, so the
+	 * vCPUs must still exist; nothing runs them any more.
+	 */
+	vmain_mmu_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vmain_vcpu_free(vm->vcpus[i]);
-	vmain_mmu_destroy(vm);
 	vmain_memslots_free(rcu_dereference_protected(vm->slots, true));
 	cleanup_srcu_struct(&vm->srcu);
 }
