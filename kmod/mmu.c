@@ -264,15 +264,21 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	if (gpa >> VMAIN_GUEST_PHYS_BITS)
 		return 1;
 
+	/*
+	 * seq before the slot table: memslots_publish() bumps seq when it
+	 * replaces the table, so a fault that found a slot which is going
+	 * away cannot install its page after the zap (it would never be
+	 * zapped again: later invalidations search the new table only).
+	 */
+	seq = READ_ONCE(mmu->seq);
+	smp_rmb();	/* read seq before the slot table and the page */
+
 	idx = srcu_read_lock(&vm->srcu);
 	slots = srcu_dereference(vm->slots, &vm->srcu);
 	s = vmain_memslot_find(slots, gfn);
 	ret = 1;		/* not RAM: MMIO (or a write to a ROM slot) */
 	if (!s || (write && (s->flags & VMAIN_MEM_READONLY)))
 		goto out_srcu;
-
-	seq = READ_ONCE(mmu->seq);
-	smp_rmb();	/* read seq before looking up the page */
 
 	hva = s->uaddr + ((gfn - s->base_gfn) << PAGE_SHIFT);
 	*hva_out = hva;
