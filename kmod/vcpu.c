@@ -67,8 +67,13 @@ bool vmain_vcpu_enter_check(struct vmain_vcpu *vcpu)
 	vcpu->cpu = smp_processor_id();
 	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST);
 	smp_mb();	/* mode before requests: pairs with kick_all */
+	/*
+	 * hw_dead is checked again here, with interrupts off: the reboot
+	 * notifier's IPI that turns virtualization off on this CPU may have
+	 * come after the run loop's check, and CLGI/VMRUN would then #UD.
+	 */
 	if (test_bit(VCPU_REQ_KICK, &vcpu->requests) ||
-	    signal_pending(current) || need_resched()) {
+	    signal_pending(current) || need_resched() || vmain_hw_dead()) {
 		WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST);
 		return false;
 	}
@@ -481,6 +486,7 @@ void vmain_vcpu_free(struct vmain_vcpu *vcpu)
 long vmain_vcpu_create(struct vmain_vm *vm, struct file *vmfile, unsigned long id)
 {
 	struct vmain_vcpu *vcpu;
+	struct file *file;
 	unsigned int i;
 	int ret, fd;
 
@@ -515,20 +521,33 @@ long vmain_vcpu_create(struct vmain_vm *vm, struct file *vmfile, unsigned long i
 	if (ret)
 		goto free_fpu;
 
-	vcpu->vmfile = get_file(vmfile);
-	fd = anon_inode_getfd("vmain-vcpu", &vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	/*
+	 * The fd becomes usable (RUN, from any thread) only once the vCPU
+	 * is published: kick_all must see every vCPU that can enter a guest,
+	 * or an invalidation could leave it running on a stale mapping.
+	 */
+	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
+		goto free_engine;
+	}
+	vcpu->vmfile = get_file(vmfile);
+	file = anon_inode_getfile("vmain-vcpu", &vcpu_fops, vcpu, O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
 		goto put_vmfile;
 	}
 	vm->vcpus[vm->nr_vcpus] = vcpu;
 	/* Publish the slot before the count: kick_all reads count first. */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
+	fd_install(fd, file);
 	mutex_unlock(&vm->lock);
 	return fd;
 
 put_vmfile:
 	fput(vcpu->vmfile);
+	put_unused_fd(fd);
+free_engine:
 	vmain_engine()->vcpu_free(vcpu);
 free_fpu:
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
