@@ -55,6 +55,14 @@ static int svm_next_rip(struct svm_vcpu *svm, enum x86_op op, enum x86_op alt,
 	return 0;
 }
 
+/* The intercepted instruction completed: the guest goes on at next. */
+static void svm_advance(struct svm_vcpu *svm, u64 next)
+{
+	svm->vmcb->save.rip = next;
+	/* An instruction that completes ends an STI/MOV SS shadow. */
+	svm->vmcb->control.int_state &= ~1ULL;
+}
+
 /* Skips the intercepted instruction: 1 (resume) or 0 (error reported). */
 static int svm_skip(struct svm_vcpu *svm, enum x86_op op)
 {
@@ -63,9 +71,7 @@ static int svm_skip(struct svm_vcpu *svm, enum x86_op op)
 
 	if (ret)
 		return ret > 0 ? 1 : 0;
-	svm->vmcb->save.rip = next;
-	/* An instruction that completes ends an STI/MOV SS shadow. */
-	svm->vmcb->control.int_state &= ~1ULL;
+	svm_advance(svm, next);
 	return 1;
 }
 
@@ -118,11 +124,21 @@ static int svm_exit_iret(struct svm_vcpu *svm)
 static int svm_exit_cpuid(struct svm_vcpu *svm)
 {
 	struct vmain_gprs g;
+	u64 next;
+	/*
+	 * Where CPUID ends, first: finding out may queue a #PF (no NRIP
+	 * save), after which the guest runs CPUID again and must find its
+	 * EAX and ECX as they were.
+	 */
+	int ret = svm_next_rip(svm, X86_OP_CPUID, X86_OP_NONE, &next);
 
+	if (ret)
+		return ret > 0 ? 1 : 0;
 	svm_get_gprs(svm->vcpu, &g);
 	vmain_cpuid_answer(svm->vcpu, &g, svm->vmcb->save.cr4);
 	svm_set_gprs(svm->vcpu, &g);
-	return svm_skip(svm, X86_OP_CPUID);
+	svm_advance(svm, next);
+	return 1;
 }
 
 static int svm_exit_hlt(struct svm_vcpu *svm)
