@@ -32,8 +32,9 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		if (ret > 0)
 			return 1;	/* #PF on the fetch, queued */
 		if (ret < 0) {
-			vmain_internal_error(vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 2,
-					     gpa, e.g.rip, 0, 0);
+			/* The MMIO access's own code is not in RAM. */
+			vmain_internal_error(vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 3,
+					     gpa, e.g.rip, 1, 0);
 			return 0;
 		}
 	}

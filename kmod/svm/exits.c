@@ -294,8 +294,8 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 		return 0;
 	}
 	if (fetch) {
-		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 2,
-				     gpa, svm->vmcb->save.rip, 0, 0);
+		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 4,
+				     gpa, svm->vmcb->save.rip, 0, err);
 		return 0;
 	}
 	/* Decode assists leave the faulting instruction's bytes (15.8.4). */

@@ -391,8 +391,8 @@ static int vmx_exit_ept_violation(struct vmx_vcpu *vmx)
 			return -EIO;
 		rip = vmx_read(vmx, VMCS_GUEST_RIP);
 		vmx_put(vmx, flags);
-		vmain_internal_error(vmx->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 2,
-				     gpa, rip, 0, 0);
+		vmain_internal_error(vmx->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 4,
+				     gpa, rip, 0, q);
 		return 0;
 	}
 	return vmain_mmio_exit(vmx->vcpu, gpa, write, NULL, 0);

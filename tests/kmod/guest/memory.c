@@ -282,10 +282,11 @@ static void test_no_ram(void)
 	in = &vcpu->run->exit.internal;
 	if (expect_exit(vcpu, VMAIN_EXIT_INTERNAL_ERROR,
 			"RUN from RESET without memory: VMAIN_EXIT_INTERNAL_ERROR")) {
-		bool ok = in->suberror == VMAIN_INTERNAL_FETCH_NON_RAM && in->ndata >= 2 &&
-			  in->data[0] == 0xfffffff0 && in->data[1] == 0xfff0;
+		bool ok = in->suberror == VMAIN_INTERNAL_FETCH_NON_RAM && in->ndata == 4 &&
+			  in->data[0] == 0xfffffff0 && in->data[1] == 0xfff0 &&
+			  in->data[2] == 0 && in->data[3] != 0;
 
-		tap_ok(ok, "memory/no-ram: suberror VMAIN_INTERNAL_FETCH_NON_RAM, data[0] gpa 0xfffffff0, data[1] RIP 0xfff0");
+		tap_ok(ok, "memory/no-ram: suberror VMAIN_INTERNAL_FETCH_NON_RAM, data[0] gpa 0xfffffff0, data[1] RIP 0xfff0, data[2] 0 (a fetch), data[3] the fault's error code");
 		if (!ok)
 			tap_diag("  %s", exit_str(vcpu));
 	}
