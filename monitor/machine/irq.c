@@ -129,9 +129,18 @@ static void lapic_send_ipi(void *opaque, uint64_t icr)
 	struct vcpu *self = opaque;
 	struct machine *m = self->m;
 	uint8_t vector = icr & 0xff, mode = (icr >> 8) & 7;
-	bool logical = icr & (1u << 11), level = icr & (1u << 15);
+	bool logical = icr & (1u << 11);
 	uint32_t dest = icr >> 32;
 	unsigned int i;
+
+	/*
+	 * INIT level de-assert (INIT, trigger mode level, level 0) only
+	 * synchronizes arbitration IDs on old APICs (SDM Vol. 3A, 11.6.1,
+	 * "Interrupt Command Register"): it resets no CPU.  Linux sends it
+	 * between INIT and the SIPIs.
+	 */
+	if (mode == DM_INIT && (icr & (1u << 15)) && !(icr & (1u << 14)))
+		return;
 
 	switch ((icr >> 18) & 3) {
 	case 0:		/* no shorthand */
@@ -148,7 +157,6 @@ static void lapic_send_ipi(void *opaque, uint64_t icr)
 		}
 		break;
 	}
-	(void)level;	/* INIT level de-assert is the only level IPI: no-op */
 }
 
 static void lapic_eoi(void *opaque, uint8_t vector)

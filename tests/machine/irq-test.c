@@ -172,6 +172,11 @@ int main(void)
 	vcpus[2].state = VCPU_RUNNABLE;
 	lapic_msr_write(&vcpus[0].lapic, LAPIC_MSR_ICR, (5u << 8) | (2ull << 32));
 	tap_ok(vcpus[2].state == VCPU_WAIT_SIPI, "INIT puts a running AP back to waiting for SIPI");
+	vcpus[2].state = VCPU_RUNNABLE;
+	lapic_msr_write(&vcpus[0].lapic, LAPIC_MSR_ICR, (5u << 8) | (1u << 15) | (2ull << 32));
+	tap_ok(vcpus[2].state == VCPU_RUNNABLE, "INIT level de-assert resets nothing");
+	lapic_msr_write(&vcpus[0].lapic, LAPIC_MSR_ICR, (5u << 8) | (1u << 15) | (1u << 14) | (2ull << 32));
+	tap_ok(vcpus[2].state == VCPU_WAIT_SIPI, "INIT level assert does");
 	lapic_msr_write(&vcpus[1].lapic, LAPIC_MSR_ICR, (5u << 8) | (0ull << 32));
 	tap_ok(vcpus[0].state == VCPU_RUNNABLE, "INIT to the BSP is ignored");
 
