@@ -203,11 +203,9 @@ static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		exit->reason = VMAIN_EXIT_INTERNAL_ERROR;
 		exit->suberror = run->exit_reason == KVM_EXIT_INTERNAL_ERROR ?
 				 run->internal.suberror : 0x10000 + run->exit_reason;
-		if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
-			exit->ndata = run->internal.ndata < 4 ? run->internal.ndata : 4;
-			memcpy(exit->data, run->internal.data,
-			       exit->ndata * sizeof(exit->data[0]));
-		}
+		if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+			hv_exit_set_data(exit, run->internal.ndata,
+					 (const uint64_t *)run->internal.data);
 		break;
 	}
 	return 0;

@@ -122,8 +122,8 @@ static int vmain_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		break;
 	case VMAIN_EXIT_INTERNAL_ERROR:
 		exit->suberror = run->exit.internal.suberror;
-		exit->ndata = run->exit.internal.ndata < 4 ? run->exit.internal.ndata : 4;
-		memcpy(exit->data, run->exit.internal.data, exit->ndata * sizeof(exit->data[0]));
+		hv_exit_set_data(exit, run->exit.internal.ndata,
+				 (const uint64_t *)run->exit.internal.data);
 		break;
 	}
 	return 0;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmain.h"
 
@@ -69,6 +70,14 @@ struct hv_exit {
 	uint32_t ndata;			/* ... and what the backend said of it */
 	uint64_t data[4];
 };
+
+/* Keeps up to 4 words of what a backend reported with an internal error. */
+static inline void hv_exit_set_data(struct hv_exit *exit, uint32_t ndata,
+				    const uint64_t *data)
+{
+	exit->ndata = ndata < 4 ? ndata : 4;
+	memcpy(exit->data, data, exit->ndata * sizeof(exit->data[0]));
+}
 
 struct hv_backend {
 	const char *name;
