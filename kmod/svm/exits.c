@@ -117,6 +117,7 @@ static int svm_exit_iret(struct svm_vcpu *svm)
 	svm_dirty(svm, VMCB_CLEAN_I);
 	svm->nmi_singlestep = true;
 	svm->nmi_saved_dr6 = svm->vmcb->save.dr6;
+	svm->nmi_forced_tf = !(svm->vmcb->save.rflags & X86_EFLAGS_TF);
 	svm->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
 	return 1;
 }

@@ -106,10 +106,8 @@ static void svm_inject_events(struct svm_vcpu *svm)
 		   !(c->int_state & 1)) {
 		c->event_inj = X86_TRAP_NMI | SVM_EVT_TYPE_NMI | SVM_EVT_VALID;
 		vcpu->nmi_pending = false;
+		/* Blocked until the handler's IRET: svm_sync_nmi_block(). */
 		vcpu->nmi_masked = true;
-		/* NMIs stay blocked until the handler's IRET (APM 15.21.4). */
-		c->intercept_misc1 |= INTERCEPT1_IRET;
-		svm_dirty(svm, VMCB_CLEAN_I);
 	} else if (vcpu->irq_pending) {
 		if (svm_interruptible(svm)) {
 			c->event_inj = vcpu->irq_vector | SVM_EVT_TYPE_INTR | SVM_EVT_VALID;
@@ -124,6 +122,39 @@ static void svm_inject_events(struct svm_vcpu *svm)
 		window = true;
 	if (window)
 		svm_request_irq_window(svm);
+}
+
+/*
+ * NMIs stay blocked from an NMI's delivery until the next IRET completes
+ * (APM 15.21.4), and SVM does not track that: an intercepted IRET, then a
+ * single step over it (svm_exit_iret), finds the moment.  nmi_masked is
+ * also what SET_EVENTS restores (a state saved inside an NMI handler) and
+ * clears, and SET_REGS may drop the TF of a step in progress, so the
+ * intercept follows nmi_masked at every entry instead of being armed only
+ * when an NMI is injected.
+ */
+static void svm_sync_nmi_block(struct svm_vcpu *svm)
+{
+	struct vmcb *vmcb = svm->vmcb;
+	bool masked = svm->vcpu->nmi_masked, want;
+
+	if (svm->nmi_singlestep &&
+	    (!masked || !(vmcb->save.rflags & X86_EFLAGS_TF))) {
+		/* The step no longer has a purpose, or can no longer trap. */
+		svm->nmi_singlestep = false;
+		vmcb->save.dr6 = svm->nmi_saved_dr6;
+		if (svm->nmi_forced_tf)
+			vmcb->save.rflags &= ~X86_EFLAGS_TF;
+		svm_dirty(svm, VMCB_CLEAN_DRX);
+	}
+	want = masked && !svm->nmi_singlestep;
+	if (want == !!(vmcb->control.intercept_misc1 & INTERCEPT1_IRET))
+		return;
+	if (want)
+		vmcb->control.intercept_misc1 |= INTERCEPT1_IRET;
+	else
+		vmcb->control.intercept_misc1 &= ~INTERCEPT1_IRET;
+	svm_dirty(svm, VMCB_CLEAN_I);
 }
 
 /* Reports the interrupt state userspace decides injections by. */
@@ -202,6 +233,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 		return 0;
 	}
 	svm_inject_events(svm);
+	svm_sync_nmi_block(svm);
 
 	local_irq_disable();
 	if (!vmain_vcpu_enter_check(vcpu)) {

@@ -30,6 +30,7 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_generation;
 	bool nmi_singlestep;		/* stepping the NMI handler's IRET */
+	bool nmi_forced_tf;		/* ... with a TF the guest did not set */
 	u64 nmi_saved_dr6;
 	u32 dirty;			/* VMCB_CLEAN_* groups we changed */
 	int clean_cpu;			/* the CPU that ran the VMCB last */

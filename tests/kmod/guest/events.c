@@ -17,6 +17,10 @@
  *                      (no HLT exit); with IF=0 HLT exits and it stays
  *   long64/nmi         NMI runs vector 2 even with IF=0; nmi_masked in the
  *                      handler; a second NMI waits for IRET
+ *   long64/nmi-masked-restore  SET_EVENTS with nmi_masked 1 and an NMI
+ *                      pending (a state restored inside an NMI handler):
+ *                      the NMI waits while the guest runs, and comes right
+ *                      after the guest's next IRET, which unblocks NMIs
  *   long64/set-events  GET/SET_EVENTS round trip; exceptions injected with
  *                      SET_EVENTS (#GP with error code, #UD) and an
  *                      interrupt set with SET_EVENTS
@@ -448,6 +452,54 @@ out:
 	shutdown_vm();
 }
 
+/*
+ * A saved state taken inside an NMI handler comes back with nmi_masked 1:
+ * NMIs must then stay blocked until the guest's next IRET, whatever event
+ * it returns from (SDM Vol. 3A 6.7.1, APM 15.21.4), and a pending NMI
+ * must come right after it.  The IRET here ends an injected #UD.
+ */
+static void test_nmi_masked_restore(void)
+{
+	__u64 lo = 0, hi = GUEST_OFF(gl_cli, gl_cli_done);
+	struct vmain_events ev;
+	struct guest_frame f;
+	bool ok;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_cli)))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 6;	/* #UD: no error code */
+	ev.nmi_pending = 1;
+	ev.nmi_masked = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: #UD pending, NMI pending, NMIs masked", guest_case_name()))
+		goto out;
+	if (!expect_vector(vcpu, 6, "the #UD runs first: the NMI stays blocked"))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 1,
+		       "%s: in the #UD handler: the NMI still pending and masked",
+		       guest_case_name());
+	if (!expect_vector(vcpu, 2, "the #UD handler's IRET unblocks NMIs: the NMI comes"))
+		goto out;
+	ok = !guest_read_frame(vcpu, &f) && f.rip >= vcpu_code_rip(vcpu, lo) &&
+	     f.rip < vcpu_code_rip(vcpu, hi);
+	tap_ok(ok, "%s: the NMI came after the IRET, in the guest's own code",
+	       guest_case_name());
+	if (!ok)
+		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
+	set_flag(1);
+	if (!expect_out(vcpu, PORT_DONE, 1, 3, "the guest goes on after the NMI"))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
+		       "%s: after the NMI handler: NMIs unmasked, nothing pending",
+		       guest_case_name());
+out:
+	shutdown_vm();
+}
+
 static bool events_equal(const struct vmain_events *a, const struct vmain_events *b)
 {
 	return !memcmp(a, b, sizeof(*a));
@@ -675,6 +727,10 @@ int main(int argc, char **argv)
 	if (guest_want("long64/nmi")) {
 		guest_case("long64/nmi");
 		test_nmi();
+	}
+	if (guest_want("long64/nmi-masked-restore")) {
+		guest_case("long64/nmi-masked-restore");
+		test_nmi_masked_restore();
 	}
 	if (guest_want("long64/set-events")) {
 		guest_case("long64/set-events");
