@@ -400,6 +400,33 @@ out:
 	shutdown_vm();
 }
 
+/*
+ * gl_cli is spinning with NMIs blocked and one pending: the next RUN must
+ * deliver it after an IRET, in gl_cli's own code (below offset hi), and
+ * the guest must then finish with NMIs unblocked.
+ */
+static void expect_nmi_after_iret(__u64 hi, const char *delivered, const char *where)
+{
+	struct vmain_events ev;
+	struct guest_frame f;
+	bool ok;
+
+	if (!expect_vector(vcpu, 2, "%s", delivered))
+		return;
+	ok = !guest_read_frame(vcpu, &f) && f.rip >= vcpu_code_rip(vcpu, 0) &&
+	     f.rip < vcpu_code_rip(vcpu, hi);
+	tap_ok(ok, "%s: %s", guest_case_name(), where);
+	if (!ok)
+		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
+	set_flag(1);
+	if (!expect_out(vcpu, PORT_DONE, 1, 3, "the guest goes on after the NMI handler"))
+		return;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
+		       "%s: after the NMI handler: NMIs unmasked, nothing pending",
+		       guest_case_name());
+}
+
 static void test_nmi(void)
 {
 	/* The first NMI is pending before RUN: it may come before the CLI. */
@@ -434,20 +461,8 @@ static void test_nmi(void)
 		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 1,
 		       "%s: the second NMI is pending while the first is handled",
 		       guest_case_name());
-	if (!expect_vector(vcpu, 2, "after IRET the second NMI is delivered"))
-		goto out;
-	ok = !guest_read_frame(vcpu, &f) && f.rip >= vcpu_code_rip(vcpu, lo) &&
-	     f.rip < vcpu_code_rip(vcpu, hi);
-	tap_ok(ok, "%s: the second NMI came after the first handler's IRET (not nested)",
-	       guest_case_name());
-	if (!ok)
-		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
-	set_flag(1);
-	if (!expect_out(vcpu, PORT_DONE, 1, 3, "the guest goes on after the NMIs"))
-		goto out;
-	if (get_events(&ev))
-		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
-		       "%s: after the handler: NMIs unmasked, nothing pending", guest_case_name());
+	expect_nmi_after_iret(hi, "after IRET the second NMI is delivered",
+			      "the second NMI came after the first handler's IRET (not nested)");
 out:
 	shutdown_vm();
 }
@@ -460,10 +475,7 @@ out:
  */
 static void test_nmi_masked_restore(void)
 {
-	__u64 lo = 0, hi = GUEST_OFF(gl_cli, gl_cli_done);
 	struct vmain_events ev;
-	struct guest_frame f;
-	bool ok;
 
 	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_cli)))
 		return;
@@ -481,21 +493,9 @@ static void test_nmi_masked_restore(void)
 		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 1,
 		       "%s: in the #UD handler: the NMI still pending and masked",
 		       guest_case_name());
-	if (!expect_vector(vcpu, 2, "the #UD handler's IRET unblocks NMIs: the NMI comes"))
-		goto out;
-	ok = !guest_read_frame(vcpu, &f) && f.rip >= vcpu_code_rip(vcpu, lo) &&
-	     f.rip < vcpu_code_rip(vcpu, hi);
-	tap_ok(ok, "%s: the NMI came after the IRET, in the guest's own code",
-	       guest_case_name());
-	if (!ok)
-		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
-	set_flag(1);
-	if (!expect_out(vcpu, PORT_DONE, 1, 3, "the guest goes on after the NMI"))
-		goto out;
-	if (get_events(&ev))
-		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
-		       "%s: after the NMI handler: NMIs unmasked, nothing pending",
-		       guest_case_name());
+	expect_nmi_after_iret(GUEST_OFF(gl_cli, gl_cli_done),
+			      "the #UD handler's IRET unblocks NMIs: the NMI comes",
+			      "the NMI came after the IRET, in the guest's own code");
 out:
 	shutdown_vm();
 }
