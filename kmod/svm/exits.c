@@ -112,9 +112,8 @@ static int svm_exit_iret(struct svm_vcpu *svm)
 	 * IRET executes, and NMIs unblock only once it completes.  Step over
 	 * it: with TF set before IRET, a #DB trap follows it whatever RFLAGS
 	 * it pops (SDM Vol. 3A, 18.3.1.4), and that #DB is ours (intercepted).
+	 * While the step is on, svm_sync_nmi_block() drops the IRET intercept.
 	 */
-	svm->vmcb->control.intercept_misc1 &= ~INTERCEPT1_IRET;
-	svm_dirty(svm, VMCB_CLEAN_I);
 	svm->nmi_singlestep = true;
 	svm->nmi_saved_dr6 = svm->vmcb->save.dr6;
 	svm->nmi_forced_tf = !(svm->vmcb->save.rflags & X86_EFLAGS_TF);
