@@ -402,11 +402,12 @@ out:
 
 /*
  * gl_cli is spinning with NMIs blocked and one pending: the next RUN must
- * deliver it after an IRET, in gl_cli's own code (below offset hi), and
- * the guest must then finish with NMIs unblocked.
+ * deliver it after an IRET, in gl_cli's own spinning code, and the guest
+ * must then finish with NMIs unblocked.
  */
-static void expect_nmi_after_iret(__u64 hi, const char *delivered, const char *where)
+static void expect_nmi_after_iret(const char *delivered, const char *where)
 {
+	__u64 hi = GUEST_OFF(gl_cli, gl_cli_done);
 	struct vmain_events ev;
 	struct guest_frame f;
 	bool ok;
@@ -461,7 +462,7 @@ static void test_nmi(void)
 		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 1,
 		       "%s: the second NMI is pending while the first is handled",
 		       guest_case_name());
-	expect_nmi_after_iret(hi, "after IRET the second NMI is delivered",
+	expect_nmi_after_iret("after IRET the second NMI is delivered",
 			      "the second NMI came after the first handler's IRET (not nested)");
 out:
 	shutdown_vm();
@@ -493,8 +494,7 @@ static void test_nmi_masked_restore(void)
 		tap_ok(ev.nmi_pending == 1 && ev.nmi_masked == 1,
 		       "%s: in the #UD handler: the NMI still pending and masked",
 		       guest_case_name());
-	expect_nmi_after_iret(GUEST_OFF(gl_cli, gl_cli_done),
-			      "the #UD handler's IRET unblocks NMIs: the NMI comes",
+	expect_nmi_after_iret("the #UD handler's IRET unblocks NMIs: the NMI comes",
 			      "the NMI came after the IRET, in the guest's own code");
 out:
 	shutdown_vm();
