@@ -43,7 +43,8 @@ BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 # Every tests/{devices,boot,acpi,machine}/NAME-test.c is one host test program.
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
-					     tests/acpi/*-test.c tests/machine/*-test.c))
+					     tests/acpi/*-test.c tests/machine/*-test.c \
+					     tests/io/*-test.c tests/disk/*-test.c))
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
 # routing with the device models, size parsing), host-tested.
@@ -59,6 +60,14 @@ BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 # and queues in monitor/virtio/): plain C, host-tested.
 DEVICE_SRCS := $(wildcard monitor/devices/*.c monitor/virtio/*.c)
 DEVICE_HDRS := $(wildcard monitor/devices/*.h monitor/virtio/*.h monitor/machine/*.h)
+
+# The I/O model (monitor/io/: the I/O loop, the worker pool) and the disk
+# stack (monitor/disk/: io_uring engine, write cache, raw and qcow2), GLib-free,
+# host-tested in tests/io/ and tests/disk/.
+IO_SRCS := $(wildcard monitor/io/*.c)
+DISK_SRCS := $(wildcard monitor/disk/*.c)
+IO_HDRS := $(wildcard monitor/io/*.h monitor/disk/*.h)
+DISK_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) -lz -lzstd -pthread
 
 # The ACPI table builder (monitor/acpi/) and its host tests.
 ACPI_SRCS := $(wildcard monitor/acpi/*.c)
@@ -112,7 +121,7 @@ progs: $(PROGS)
 
 $(BUILD)/monitor/vmain: $(MONITOR_SRCS) $(MONITOR_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -o $@ $(MONITOR_SRCS) $(ALL_LDFLAGS) $(GLIB_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $(MONITOR_SRCS) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)
 
 $(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.h
 	@mkdir -p $(dir $@)
@@ -131,6 +140,14 @@ $(BUILD)/tests/boot/%: tests/boot/%.c $(BOOT_SRCS) $(BOOT_HDRS) tests/lib/tap.h
 $(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(DEVICE_SRCS) $(ALL_LDFLAGS)
+
+$(BUILD)/tests/io/%: tests/io/%.c $(IO_SRCS) $(IO_HDRS) $(wildcard tests/io/*.h) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
+
+$(BUILD)/tests/disk/%: tests/disk/%.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS) $(wildcard tests/disk/*.h) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
@@ -179,11 +196,11 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
