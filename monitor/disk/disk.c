@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * disk/disk.c - opening, checking and closing disk images (see disk.h):
+ * the file, its lock, its size, its engine and cache, then the format.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "disk/disk.h"
+
+#define PROBE_LEN	4096	/* also the O_DIRECT alignment of the probe read */
+
+/* The formats, most specific first; raw accepts anything and comes last. */
+static const struct disk_format_ops *const formats[] = {
+	&disk_qcow2_ops,
+	&disk_raw_ops,
+};
+
+/* A request disk_submit() refused, completed from a bottom half. */
+struct disk_reject {
+	struct disk_req *req;
+	int ret;
+	struct disk_reject *next;
+};
+
+struct disk_private {
+	pthread_mutex_t lock;		/* rejects */
+	struct disk_reject *rejects;
+	struct ioloop_bh reject_bh;
+};
+
+int disk_format_parse(const char *s, enum disk_format *out)
+{
+	if (!strcmp(s, "raw"))
+		*out = DISK_FORMAT_RAW;
+	else if (!strcmp(s, "qcow2"))
+		*out = DISK_FORMAT_QCOW2;
+	else if (!strcmp(s, "auto"))
+		*out = DISK_FORMAT_AUTO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int disk_cache_parse(const char *s, enum wcache_mode *out)
+{
+	if (!strcmp(s, "writeback"))
+		*out = WCACHE_WRITEBACK;
+	else if (!strcmp(s, "writethrough"))
+		*out = WCACHE_WRITETHROUGH;
+	else if (!strcmp(s, "none"))
+		*out = WCACHE_DIRECT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int file_open(struct disk *d, const struct disk_options *o, char *err,
+		     size_t errlen)
+{
+	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct stat st;
+	int ret;
+
+	if (o->cache == WCACHE_DIRECT)
+		flags |= O_DIRECT;
+	d->file.fd = open(o->path, flags);
+	if (d->file.fd < 0 && errno == EINVAL && (flags & O_DIRECT)) {
+		snprintf(err, errlen, "cache=none needs O_DIRECT, which this "
+			 "filesystem does not support");
+		return -EINVAL;
+	}
+	if (d->file.fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open it%s: %s",
+			 o->readonly ? " for reading" : " for reading and writing",
+			 strerror(errno));
+		return ret;
+	}
+	/* One writer or any number of readers, across processes (flock(2)). */
+	if (flock(d->file.fd, (o->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "%s", ret == -EBUSY ?
+			 "it is in use (locked) by another process" : strerror(-ret));
+		goto close_fd;
+	}
+	if (fstat(d->file.fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot stat it: %s", strerror(errno));
+		goto close_fd;
+	}
+	if (S_ISREG(st.st_mode)) {
+		d->file.size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		d->file.block_device = true;
+		if (ioctl(d->file.fd, BLKGETSIZE64, &d->file.size)) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot read the block device's size: %s",
+				 strerror(errno));
+			goto close_fd;
+		}
+	} else {
+		ret = -EINVAL;
+		snprintf(err, errlen, "not a regular file or a block device");
+		goto close_fd;
+	}
+	return 0;
+
+close_fd:
+	close(d->file.fd);
+	d->file.fd = -1;
+	return ret;
+}
+
+/* Reads the file's first bytes (aligned: the fd may be O_DIRECT). */
+static int probe_read(struct disk *d, uint8_t **buf, size_t *len, char *err,
+		      size_t errlen)
+{
+	ssize_t n;
+
+	if (posix_memalign((void **)buf, PROBE_LEN, PROBE_LEN))
+		return -ENOMEM;
+	memset(*buf, 0, PROBE_LEN);
+	do
+		n = pread(d->file.fd, *buf, PROBE_LEN, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "cannot read it: %s", strerror(errno));
+		free(*buf);
+		return ret;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+static int pick_format(struct disk *d, const struct disk_options *o, char *err,
+		       size_t errlen)
+{
+	const struct disk_format_ops *found = NULL;
+	uint8_t *buf;
+	size_t len = 0, i;
+	int ret;
+
+	ret = probe_read(d, &buf, &len, err, errlen);
+	if (ret)
+		return ret;
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && !found; i++)
+		if (formats[i]->probe(buf, len))
+			found = formats[i];
+	free(buf);
+	if (o->format == DISK_FORMAT_AUTO) {
+		d->ops = found;
+		return 0;
+	}
+	d->ops = o->format == DISK_FORMAT_QCOW2 ? &disk_qcow2_ops : &disk_raw_ops;
+	if (found != d->ops) {
+		snprintf(err, errlen, "format=%s was given, but the image is %s",
+			 d->ops->name, found == &disk_raw_ops ? "not qcow2" :
+			 "qcow2 (its header says so)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void rejects_run(void *opaque)
+{
+	struct disk_private *p = opaque;
+	struct disk_reject *r, *next;
+
+	pthread_mutex_lock(&p->lock);
+	r = p->rejects;
+	p->rejects = NULL;
+	pthread_mutex_unlock(&p->lock);
+	/* Oldest first: the list is built newest first. */
+	{
+		struct disk_reject *rev = NULL;
+
+		for (; r; r = next) {
+			next = r->next;
+			r->next = rev;
+			rev = r;
+		}
+		r = rev;
+	}
+	for (; r; r = next) {
+		next = r->next;
+		r->req->done(r->req, r->ret);
+		free(r);
+	}
+}
+
+static int engine_and_cache(struct disk *d, const struct disk_options *o,
+			    char *err, size_t errlen)
+{
+	int ret;
+
+	ret = uring_engine_create(&d->file.engine, d->loop, d->file.fd,
+				  URING_DEFAULT_DEPTH);
+	if (ret) {
+		snprintf(err, errlen, "cannot set up io_uring: %s", strerror(-ret));
+		return ret;
+	}
+	d->cache_cfg.mode = o->cache;
+	d->cache_cfg.max_dirty = o->max_dirty;
+	d->cache_cfg.max_age_ns = o->max_age_ns;
+	ret = wcache_create(&d->file.cache, d->loop, d->file.engine, &d->cache_cfg);
+	if (ret) {
+		snprintf(err, errlen, "cannot set up its cache: %s", strerror(-ret));
+		uring_engine_destroy(d->file.engine);
+		d->file.engine = NULL;
+	}
+	return ret;
+}
+
+int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,
+	      struct pool *p, char *err, size_t errlen)
+{
+	struct disk_private *priv;
+	struct disk *d;
+	int ret;
+
+	if (o->depth > DISK_MAX_BACKING_DEPTH) {
+		snprintf(err, errlen, "the backing-file chain is longer than %d",
+			 DISK_MAX_BACKING_DEPTH);
+		return -ELOOP;
+	}
+	d = calloc(1, sizeof(*d) + sizeof(*priv));
+	if (!d)
+		return -ENOMEM;
+	priv = (struct disk_private *)(d + 1);
+	pthread_mutex_init(&priv->lock, NULL);
+	ioloop_bh_init(&priv->reject_bh, rejects_run, priv);
+	d->loop = l;
+	d->pool = p;
+	d->readonly = o->readonly;
+	memcpy(d->serial, o->serial, sizeof(d->serial));
+	d->serial[DISK_SERIAL_MAX] = 0;
+	d->file.fd = -1;
+	d->path = strdup(o->path);
+	if (!d->path) {
+		ret = -ENOMEM;
+		goto free_d;
+	}
+	ret = file_open(d, o, err, errlen);
+	if (ret)
+		goto free_d;
+	ret = pick_format(d, o, err, errlen);
+	if (ret)
+		goto close_file;
+	ret = engine_and_cache(d, o, err, errlen);
+	if (ret)
+		goto close_file;
+	ret = d->ops->open(d, o, err, errlen);
+	if (ret)
+		goto free_cache;
+	*out = d;
+	return 0;
+
+free_cache:
+	wcache_destroy(d->file.cache);
+	uring_engine_destroy(d->file.engine);
+close_file:
+	close(d->file.fd);
+free_d:
+	free(d->path);
+	pthread_mutex_destroy(&priv->lock);
+	free(d);
+	return ret;
+}
+
+static struct disk_private *disk_priv(struct disk *d)
+{
+	return (struct disk_private *)(d + 1);
+}
+
+static void reject(struct disk *d, struct disk_req *req, int ret)
+{
+	struct disk_private *p = disk_priv(d);
+	struct disk_reject *r = malloc(sizeof(*r));
+
+	/* Out of memory for the note: there is no way to complete it later. */
+	if (!r) {
+		fprintf(stderr, "vmain: out of memory completing a disk request\n");
+		abort();
+	}
+	r->req = req;
+	r->ret = ret;
+	pthread_mutex_lock(&p->lock);
+	r->next = p->rejects;
+	p->rejects = r;
+	pthread_mutex_unlock(&p->lock);
+	ioloop_bh_schedule(d->loop, &p->reject_bh);
+}
+
+static int check_req(const struct disk *d, const struct disk_req *req)
+{
+	uint64_t total = 0;
+	unsigned i;
+
+	switch (req->op) {
+	case DISK_FLUSH:
+		return 0;
+	case DISK_READ:
+	case DISK_WRITE:
+		if (req->iovcnt > DISK_MAX_IOV || (req->iovcnt && !req->iov))
+			return -EINVAL;
+		for (i = 0; i < req->iovcnt; i++) {
+			if (req->iov[i].iov_len > UINT64_MAX - total)
+				return -EINVAL;
+			total += req->iov[i].iov_len;
+		}
+		if (total != req->len)
+			return -EINVAL;
+		break;
+	case DISK_DISCARD:
+	case DISK_WRITE_ZEROES:
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!req->len || req->offset % DISK_SECTOR || req->len % DISK_SECTOR ||
+	    req->offset > d->size || req->len > d->size - req->offset)
+		return -EINVAL;
+	if (req->op != DISK_READ && d->readonly)
+		return -EROFS;
+	return 0;
+}
+
+void disk_submit(struct disk *d, struct disk_req *req)
+{
+	int ret = check_req(d, req);
+
+	if (ret)
+		reject(d, req, ret);
+	else
+		d->ops->submit(d, req);
+}
+
+void disk_unplug(struct disk *d)
+{
+	if (d->ops->unplug)
+		d->ops->unplug(d);
+}
+
+unsigned disk_pending(struct disk *d)
+{
+	return d->ops->pending(d);
+}
+
+void disk_set_writeback(struct disk *d, bool on)
+{
+	wcache_set_writeback(d->file.cache, on);
+}
+
+bool disk_writeback(const struct disk *d)
+{
+	return wcache_writeback(d->file.cache);
+}
+
+/* --- closing: a final FLUSH through the format, then the teardown ------ */
+
+struct close_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int ret;
+	struct disk *d;
+	struct disk_req req;
+};
+
+static void close_flushed(struct disk_req *req, int ret)
+{
+	struct close_wait *w = req->opaque;
+
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	w->ret = ret;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void close_start(void *opaque)
+{
+	struct close_wait *w = opaque;
+
+	if (w->d->readonly) {
+		close_flushed(&w->req, 0);
+		return;
+	}
+	w->req.op = DISK_FLUSH;
+	w->req.done = close_flushed;
+	w->req.opaque = w;
+	w->d->ops->submit(w->d, &w->req);
+	disk_unplug(w->d);
+}
+
+static void close_finish(void *opaque)
+{
+	struct disk *d = opaque;
+
+	d->ops->close(d);
+}
+
+void disk_close(struct disk *d)
+{
+	struct close_wait w = { .d = d };
+
+	if (!d)
+		return;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	ioloop_call_sync(d->loop, close_start, &w);
+	pthread_mutex_lock(&w.lock);
+	while (!w.done) {
+		if (ioloop_in_loop(d->loop)) {
+			/* Tests turn the loop by hand on this thread. */
+			pthread_mutex_unlock(&w.lock);
+			ioloop_run_once(d->loop, 100);
+			pthread_mutex_lock(&w.lock);
+		} else {
+			pthread_cond_wait(&w.cond, &w.lock);
+		}
+	}
+	pthread_mutex_unlock(&w.lock);
+	if (w.ret)
+		fprintf(stderr, "vmain: %s: the final flush failed: %s\n", d->path,
+			strerror(-w.ret));
+	ioloop_call_sync(d->loop, close_finish, d);
+	wcache_destroy(d->file.cache);
+	uring_engine_destroy(d->file.engine);
+	/* Bad requests still being completed: let their bottom half run. */
+	ioloop_call_sync(d->loop, rejects_run, disk_priv(d));
+	close(d->file.fd);		/* drops the flock */
+	free(d->path);
+	pthread_mutex_destroy(&disk_priv(d)->lock);
+	pthread_cond_destroy(&w.cond);
+	pthread_mutex_destroy(&w.lock);
+	free(d);
+}
