@@ -71,9 +71,10 @@ static void con_notify(void *opaque, unsigned q)
 		c->ops.rx_ready(c->opaque);
 }
 
-static void con_reset(void *opaque)
+static int con_reset(void *opaque)
 {
 	(void)opaque;
+	return 0;
 }
 
 static const struct virtio_dev_ops con_ops = {

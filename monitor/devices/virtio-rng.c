@@ -72,9 +72,10 @@ static void rng_notify(void *opaque, unsigned q)
 	virtio_rng_kick(opaque);
 }
 
-static void rng_reset(void *opaque)
+static int rng_reset(void *opaque)
 {
 	(void)opaque;
+	return 0;
 }
 
 static const struct virtio_dev_ops rng_ops = {

@@ -70,17 +70,19 @@ bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned bit)
 struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned q)
 {
 	/* 2.1.2: after NEEDS_RESET the device stops using its queues. */
-	if (q >= vp->nr_queues || !(vp->status & VIRTIO_STATUS_DRIVER_OK) ||
+	if (q >= vp->nr_queues || vp->resetting ||
+	    !(vp->status & VIRTIO_STATUS_DRIVER_OK) ||
 	    (vp->status & VIRTIO_STATUS_NEEDS_RESET) || !vp->q[q].vq.enabled)
 		return NULL;
 	return &vp->q[q].vq;
 }
 
-/* 4.1.4.3.1 / 2.4: reset to the initial state. */
-static void device_reset(struct virtio_pci *vp)
+/* 4.1.4.3.1 / 2.4: the transport's state back to the initial one. */
+static void reset_state(struct virtio_pci *vp)
 {
 	unsigned i;
 
+	vp->resetting = false;
 	vp->status = 0;
 	vp->guest_features = 0;
 	vp->dfselect = vp->gfselect = 0;
@@ -97,8 +99,29 @@ static void device_reset(struct virtio_pci *vp)
 		q->msix_vector = VIRTIO_PCI_NO_VECTOR;
 		q->enable = 0;
 	}
-	if (vp->ops->reset)
-		vp->ops->reset(vp->opaque);
+}
+
+/*
+ * A reset: the device first stops taking buffers; if it still has
+ * requests on the host, the transport state is kept (device_status reads
+ * non-zero, 2.4.1) until virtio_pci_reset_done().
+ */
+static void device_reset(struct virtio_pci *vp)
+{
+	if (vp->resetting)
+		return;
+	if (vp->ops->reset && vp->ops->reset(vp->opaque) == -EINPROGRESS) {
+		vp->resetting = true;
+		pci_set_irq(&vp->pci, false);
+		return;
+	}
+	reset_state(vp);
+}
+
+void virtio_pci_reset_done(struct virtio_pci *vp)
+{
+	if (vp->resetting)
+		reset_state(vp);
 }
 
 static void set_status(struct virtio_pci *vp, uint8_t v)
@@ -220,6 +243,10 @@ static void common_write(struct virtio_pci *vp, uint32_t off, unsigned size,
 	bool qcfg = q && !q->enable;
 	bool feat_locked = vp->status & VIRTIO_STATUS_FEATURES_OK;
 
+	/* 2.4.1: until a reset has finished the driver must only wait. */
+	if (vp->resetting)
+		return;
+
 	/* Fields are written at their natural width, 64-bit ones also as halves. */
 	switch (off) {
 	case VIRTIO_PCI_COMMON_DFSELECT:
@@ -334,7 +361,7 @@ static int bar_io(void *opaque, unsigned bar, uint64_t off, unsigned size,
 
 		/* 4.1.4.4: the address names the queue.  2.1: act only after
 		 * DRIVER_OK, and not while the device needs a reset. */
-		if (write && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
+		if (write && !vp->resetting && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
 		    !(vp->status & VIRTIO_STATUS_NEEDS_RESET) &&
 		    vp->q[q].enable && vp->ops->queue_notify)
 			vp->ops->queue_notify(vp->opaque, q);
@@ -491,6 +518,6 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_bus *bus, int slot,
 	if (ret < 0)
 		return ret;
 
-	device_reset(vp);
+	reset_state(vp);
 	return pci_bus_add(bus, dev, slot, 0);
 }

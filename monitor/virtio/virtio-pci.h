@@ -48,10 +48,11 @@
 
 #define VIRTIO_PCI_VENDOR		0x1af4
 #define VIRTIO_PCI_DEVICE_BASE		0x1040
-#define VIRTIO_PCI_MAX_QUEUES		8
+#define VIRTIO_PCI_MAX_QUEUES		16
 #define VIRTIO_PCI_NO_VECTOR		0xffff
 
 /* Device types (5). */
+#define VIRTIO_ID_BLOCK			2
 #define VIRTIO_ID_CONSOLE		3
 #define VIRTIO_ID_RNG			4
 
@@ -129,8 +130,16 @@ struct virtio_dev_ops {
 	 * available before it are seen).
 	 */
 	void (*queue_notify)(void *opaque, unsigned q);
-	/* The device was reset (status 0 written, or pci_bus_reset()). */
-	void (*reset)(void *opaque);
+	/*
+	 * The device is being reset (status 0 written, or pci_bus_reset()):
+	 * it stops taking buffers.  Returns 0 when it is idle, or
+	 * -EINPROGRESS while requests it took are still being served on
+	 * the host; it then calls virtio_pci_reset_done() once the last one
+	 * has finished.  Until then device_status reads back non-zero
+	 * (2.4.1: the driver waits for 0 before re-initialising), no queue
+	 * is live and notifications are dropped.
+	 */
+	int (*reset)(void *opaque);
 };
 
 struct virtio_pci_queue {
@@ -156,6 +165,7 @@ struct virtio_pci {
 	uint8_t config_generation;
 	uint8_t isr;
 	uint8_t pci_cfg_cap;		/* config offset of the PCI_CFG window */
+	bool resetting;			/* reset() said -EINPROGRESS */
 	const char *last_error;		/* why NEEDS_RESET was set, for logs */
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 };
@@ -188,6 +198,9 @@ void virtio_pci_notify_queue(struct virtio_pci *vp, unsigned q);
 
 /* The device configuration changed: bumps config_generation, interrupts. */
 void virtio_pci_config_changed(struct virtio_pci *vp);
+
+/* The device finished what it had in flight: completes a pending reset. */
+void virtio_pci_reset_done(struct virtio_pci *vp);
 
 /* Sets DEVICE_NEEDS_RESET (2.1.2) with a reason and tells the driver. */
 void virtio_pci_needs_reset(struct virtio_pci *vp, const char *why);

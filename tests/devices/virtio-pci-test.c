@@ -45,10 +45,13 @@ static void toy_notify(void *o, unsigned q)
 	nnotify[q]++;
 }
 
-static void toy_reset(void *o)
+static bool toy_busy;		/* reset() says requests are still in flight */
+
+static int toy_reset(void *o)
 {
 	(void)o;
 	nreset++;
+	return toy_busy ? -EINPROGRESS : 0;
 }
 
 static const struct virtio_dev_ops toy_ops = {
@@ -293,6 +296,30 @@ int main(void)
 	pci_bus_reset(&bus);
 	tap_ok(nreset == 1 && vp.status == 0 && cfg_rd(df, PCI_COMMAND, 2) == 0,
 	       "bus reset resets the transport");
+
+	/* A reset while the device still has requests on the host (2.4.1). */
+	map_bar(df);
+	negotiate(VER1);
+	setup_queue(&q0, 0, 16, 1);
+	driver_ok();
+	toy_busy = true;
+	nreset = 0;
+	memset(nnotify, 0, sizeof(nnotify));
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	tap_ok(nreset == 1 && bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) != 0 &&
+	       !virtio_pci_queue(&vp, 0), "busy reset: status reads non-zero, no queue is live");
+	kick(0);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	tap_ok(nnotify[0] == 0 && nreset == 1 && bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) != 0,
+	       "busy reset: notifications and status writes are dropped, no second reset");
+	toy_busy = false;
+	virtio_pci_reset_done(&vp);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0 && !vp.q[0].vq.enabled &&
+	       vp.guest_features == 0, "reset_done: status 0, queue off, features cleared");
+	virtio_pci_reset_done(&vp);
+	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0 && nreset == 1,
+	       "a second reset_done does nothing");
 	free(el);
 	free(mem.base);
 	return tap_done();
