@@ -32,11 +32,6 @@ struct disk_reject {
 	struct disk_reject *next;
 };
 
-struct disk_private {
-	pthread_mutex_t lock;		/* rejects */
-	struct disk_reject *rejects;
-	struct ioloop_bh reject_bh;
-};
 
 int disk_format_parse(const char *s, enum disk_format *out)
 {
@@ -175,13 +170,13 @@ static int pick_format(struct disk *d, const struct disk_options *o, char *err,
 
 static void rejects_run(void *opaque)
 {
-	struct disk_private *p = opaque;
+	struct disk *d = opaque;
 	struct disk_reject *r, *next;
 
-	pthread_mutex_lock(&p->lock);
-	r = p->rejects;
-	p->rejects = NULL;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&d->reject_lock);
+	r = d->rejects;
+	d->rejects = NULL;
+	pthread_mutex_unlock(&d->reject_lock);
 	/* Oldest first: the list is built newest first. */
 	{
 		struct disk_reject *rev = NULL;
@@ -226,7 +221,6 @@ static int engine_and_cache(struct disk *d, const struct disk_options *o,
 int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,
 	      struct pool *p, char *err, size_t errlen)
 {
-	struct disk_private *priv;
 	struct disk *d;
 	int ret;
 
@@ -235,18 +229,14 @@ int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,
 			 DISK_MAX_BACKING_DEPTH);
 		return -ELOOP;
 	}
-	d = calloc(1, sizeof(*d) + sizeof(*priv));
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	priv = (struct disk_private *)(d + 1);
-	pthread_mutex_init(&priv->lock, NULL);
-	ioloop_bh_init(&priv->reject_bh, rejects_run, priv);
-	d->loop = l;
+	disk_init(d, l);
 	d->pool = p;
 	d->readonly = o->readonly;
 	memcpy(d->serial, o->serial, sizeof(d->serial));
 	d->serial[DISK_SERIAL_MAX] = 0;
-	d->file.fd = -1;
 	d->path = strdup(o->path);
 	if (!d->path) {
 		ret = -ENOMEM;
@@ -274,19 +264,26 @@ close_file:
 	close(d->file.fd);
 free_d:
 	free(d->path);
-	pthread_mutex_destroy(&priv->lock);
+	disk_fini(d);
 	free(d);
 	return ret;
 }
 
-static struct disk_private *disk_priv(struct disk *d)
+void disk_init(struct disk *d, struct ioloop *l)
 {
-	return (struct disk_private *)(d + 1);
+	d->loop = l;
+	d->file.fd = -1;
+	pthread_mutex_init(&d->reject_lock, NULL);
+	ioloop_bh_init(&d->reject_bh, rejects_run, d);
+}
+
+void disk_fini(struct disk *d)
+{
+	pthread_mutex_destroy(&d->reject_lock);
 }
 
 static void reject(struct disk *d, struct disk_req *req, int ret)
 {
-	struct disk_private *p = disk_priv(d);
 	struct disk_reject *r = malloc(sizeof(*r));
 
 	/* Out of memory for the note: there is no way to complete it later. */
@@ -296,11 +293,11 @@ static void reject(struct disk *d, struct disk_req *req, int ret)
 	}
 	r->req = req;
 	r->ret = ret;
-	pthread_mutex_lock(&p->lock);
-	r->next = p->rejects;
-	p->rejects = r;
-	pthread_mutex_unlock(&p->lock);
-	ioloop_bh_schedule(d->loop, &p->reject_bh);
+	pthread_mutex_lock(&d->reject_lock);
+	r->next = d->rejects;
+	d->rejects = r;
+	pthread_mutex_unlock(&d->reject_lock);
+	ioloop_bh_schedule(d->loop, &d->reject_bh);
 }
 
 static int check_req(const struct disk *d, const struct disk_req *req)
@@ -440,10 +437,10 @@ void disk_close(struct disk *d)
 	wcache_destroy(d->file.cache);
 	uring_engine_destroy(d->file.engine);
 	/* Bad requests still being completed: let their bottom half run. */
-	ioloop_call_sync(d->loop, rejects_run, disk_priv(d));
+	ioloop_call_sync(d->loop, rejects_run, d);
 	close(d->file.fd);		/* drops the flock */
 	free(d->path);
-	pthread_mutex_destroy(&disk_priv(d)->lock);
+	disk_fini(d);
 	pthread_cond_destroy(&w.cond);
 	pthread_mutex_destroy(&w.lock);
 	free(d);

@@ -19,6 +19,7 @@
 #ifndef VMAIN_MONITOR_DISK_DISK_H
 #define VMAIN_MONITOR_DISK_DISK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,7 @@ struct disk_file {
 };
 
 struct disk;
+struct disk_reject;
 
 /* An image format.  Entry points other than probe/open run on the I/O thread. */
 struct disk_format_ops {
@@ -95,6 +97,10 @@ struct disk {
 	char serial[DISK_SERIAL_MAX + 1];
 	void *priv;			/* the format's */
 	struct wcache_config cache_cfg;
+	/* disk.c's: requests disk_submit() refused, completed from a bottom half. */
+	pthread_mutex_t reject_lock;
+	struct disk_reject *rejects;
+	struct ioloop_bh reject_bh;
 };
 
 extern const struct disk_format_ops disk_raw_ops;
@@ -110,6 +116,14 @@ extern const struct disk_format_ops disk_qcow2_ops;
  */
 int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,
 	      struct pool *p, char *err, size_t errlen);
+/*
+ * The fields disk.c owns, for a struct disk made without disk_open() (a
+ * test's in-memory disk with its own ops; `d` zeroed, then ops, size and
+ * the rest set by the caller).  disk_fini() undoes it.
+ */
+void disk_init(struct disk *d, struct ioloop *l);
+void disk_fini(struct disk *d);
+
 /* Waits for pending requests, writes back and syncs, unlocks, closes. */
 void disk_close(struct disk *d);
 
