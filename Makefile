@@ -137,9 +137,9 @@ $(BUILD)/tests/boot/%: tests/boot/%.c $(BOOT_SRCS) $(BOOT_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(BOOT_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
+$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(DEVICE_SRCS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(DEVICE_SRCS) $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/io/%: tests/io/%.c $(IO_SRCS) $(IO_HDRS) $(wildcard tests/io/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
@@ -153,9 +153,9 @@ $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(MONITOR_HDRS) tests/lib/tap.h
+$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_SRCS) $(DISK_SRCS) $(MONITOR_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(ALL_LDFLAGS) -pthread
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
