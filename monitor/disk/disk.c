@@ -235,6 +235,7 @@ int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,
 	disk_init(d, l);
 	d->pool = p;
 	d->readonly = o->readonly;
+	d->writeback = o->cache != WCACHE_WRITETHROUGH;
 	memcpy(d->serial, o->serial, sizeof(d->serial));
 	d->serial[DISK_SERIAL_MAX] = 0;
 	d->path = strdup(o->path);
@@ -357,12 +358,16 @@ unsigned disk_pending(struct disk *d)
 
 void disk_set_writeback(struct disk *d, bool on)
 {
-	wcache_set_writeback(d->file.cache, on);
+	d->writeback = on;
+	if (d->file.cache)
+		wcache_set_writeback(d->file.cache, on);
+	if (d->ops->set_writeback)
+		d->ops->set_writeback(d, on);
 }
 
 bool disk_writeback(const struct disk *d)
 {
-	return wcache_writeback(d->file.cache);
+	return d->writeback;
 }
 
 /* --- closing: a final FLUSH through the format, then the teardown ------ */

@@ -81,6 +81,8 @@ struct disk_format_ops {
 	void (*unplug)(struct disk *d);
 	/* Requests taken and not completed. */
 	unsigned (*pending)(struct disk *d);
+	/* The guest turned its write cache on or off (optional; after the cache's switch). */
+	void (*set_writeback)(struct disk *d, bool on);
 	/* Writes back metadata, frees d->priv; nothing is pending. */
 	void (*close)(struct disk *d);
 };
@@ -94,6 +96,11 @@ struct disk {
 	uint64_t size;			/* guest-visible bytes */
 	bool readonly;
 	bool can_discard;		/* DISCARD/WRITE_ZEROES deallocate */
+	/*
+	 * The guest-visible write cache is on: a completed write is durable
+	 * only after a FLUSH.  Starts on unless cache=writethrough.
+	 */
+	bool writeback;
 	char serial[DISK_SERIAL_MAX + 1];
 	void *priv;			/* the format's */
 	struct wcache_config cache_cfg;

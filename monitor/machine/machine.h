@@ -33,6 +33,7 @@
 #include "devices/ioapic.h"
 #include "devices/pci.h"
 #include "devices/virtio-console.h"
+#include "devices/virtio-blk.h"
 #include "devices/virtio-rng.h"
 #include "devices/lapic.h"
 #include "devices/pio.h"
@@ -57,6 +58,11 @@ struct machine_config {
 	int hvc_out;			/* fd for virtio-console output, -1: dropped */
 	bool pvclock;			/* offer the paravirtual clock */
 	bool verbose;
+	/* Disks (virtio-blk, in this order: vda, vdb, ...), open for the VM's life. */
+	struct disk **disks;
+	unsigned int nr_disks;
+	unsigned int blk_queues;	/* request queues per disk; 0: one per vCPU */
+	struct ioloop *ioloop;		/* the I/O thread's loop (disks) */
 };
 
 /* Why machine_run() returned. */
@@ -121,6 +127,8 @@ struct machine {
 	struct pci_bus pci;
 	struct virtio_console hvc;
 	struct virtio_rng rng;
+	struct virtio_blk *blk;		/* cfg.nr_disks of them */
+	unsigned int nr_blk;		/* initialised so far */
 	bool pic_output;		/* the 8259 pair's INT line */
 	int pit_timerfd;
 	guint pit_source;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,6 +97,52 @@ static void pm_sci(void *opaque, bool level)
 	machine_isa_irq(opaque, IRQ_ACPI_SCI, level);
 }
 
+static void blk_lock(void *opaque)
+{
+	struct machine *m = opaque;
+
+	pthread_mutex_lock(&m->lock);
+}
+
+static void blk_unlock(void *opaque)
+{
+	struct machine *m = opaque;
+
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* One virtio-blk function per disk, in order (vda, vdb, ...). */
+static int disks_init(struct machine *m)
+{
+	static const struct virtio_blk_ops blk_ops = { .lock = blk_lock, .unlock = blk_unlock };
+	unsigned int i, nq = m->cfg.blk_queues ? m->cfg.blk_queues : m->nr_vcpus;
+	int ret;
+
+	if (!m->cfg.nr_disks)
+		return 0;
+	if (nq > VIRTIO_BLK_MAX_QUEUES)
+		nq = VIRTIO_BLK_MAX_QUEUES;
+	m->blk = calloc(m->cfg.nr_disks, sizeof(*m->blk));
+	if (!m->blk)
+		return -ENOMEM;
+	for (i = 0; i < m->cfg.nr_disks; i++) {
+		ret = virtio_blk_init(&m->blk[i], &m->pci, -1, &m->ram, m->cfg.disks[i],
+				      m->cfg.ioloop, nq, &blk_ops, m);
+		if (ret < 0)
+			return ret;
+		m->nr_blk++;
+	}
+	return 0;
+}
+
+void platform_stop_disks(struct machine *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_blk; i++)
+		virtio_blk_stop(&m->blk[i]);
+}
+
 void platform_rearm_pit(struct machine *m)
 {
 	machine_arm_timerfd(m, m->pit_timerfd, i8254_next_event_ns(&m->pit), false);
@@ -146,6 +193,8 @@ int platform_init(struct machine *m)
 		ret = virtio_console_init(&m->hvc, &m->pci, -1, &m->ram, &hvc_ops, m);
 	if (ret >= 0)
 		ret = virtio_rng_init(&m->rng, &m->pci, -1, &m->ram, NULL, NULL);
+	if (ret >= 0)
+		ret = disks_init(m);
 	/* No firmware: the BARs are placed here, as a BIOS would. */
 	if (ret >= 0)
 		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
@@ -155,14 +204,22 @@ int platform_init(struct machine *m)
 	if (ret) {
 		fprintf(stderr, "vmain: cannot set up the platform devices: %s\n",
 			strerror(-ret));
-		pio_bus_destroy(&m->pio);
+		platform_destroy(m);
 		return ret;
 	}
 	return 0;
 }
 
+/* The disks must have been stopped (platform_stop_disks()). */
 void platform_destroy(struct machine *m)
 {
+	unsigned int i;
+
+	for (i = 0; i < m->nr_blk; i++)
+		virtio_blk_destroy(&m->blk[i]);
+	free(m->blk);
+	m->blk = NULL;
+	m->nr_blk = 0;
 	pio_bus_destroy(&m->pio);
 }
 

@@ -16,6 +16,11 @@ struct boot_layout;
 /* Creates and registers every device; -errno with a message printed. */
 int platform_init(struct machine *m);
 void platform_destroy(struct machine *m);
+/*
+ * Stops the disk devices and waits for their requests in flight (vCPUs
+ * stopped, machine.lock not held): before guest RAM goes away.
+ */
+void platform_stop_disks(struct machine *m);
 
 /*
  * After the kernel is in RAM: the firmware tables (ACPI) and their
