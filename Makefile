@@ -149,6 +149,10 @@ $(BUILD)/tests/disk/%: tests/disk/%.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS) $(wildc
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+$(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
+
 $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
@@ -179,6 +183,14 @@ bench: deps-test kmod progs
 	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/boot.sh \
 		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) -- \
 		$(TOP)/tests/bench/boot.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest
+	@$(MAKE) --no-print-directory bench-disk
+
+# The disk stack beside qemu-img bench and fio on one 2 GiB file, on the host
+# (tests/bench/disk.sh; BENCH_DISK_TIME=seconds per row, TMPDIR=where).
+.PHONY: bench-disk
+bench-disk: deps-test $(BUILD)/tests/bench/disk-bench
+	@echo "vmain: the disk stack, qemu-img bench and fio (host)"
+	@tests/bench/disk.sh $(BUILD)/tests/bench/disk-bench
 
 # make check: host tests (sanitized builds), then the module in both arenas.
 # The main job: the default guest to an interactive shell (scripts/run-guest
