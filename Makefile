@@ -6,6 +6,7 @@
 #   make run          the main job (see README): boot the default guest to a
 #                     shell with `vmain run` (directly, or in the AMD-V arena)
 #   make guest        build the default guest (build/guest/)
+#   make guest-debian build the Debian guest (build/guest-debian/; as root)
 #   make check        run every test (installs test deps; uses the arenas)
 #   make asan         build the userspace programs with ASan/UBSan in build-asan/
 #   make clean
@@ -201,6 +202,10 @@ run: deps-test kmod progs
 
 guest: deps-test
 	@scripts/guest-image
+
+guest-debian: deps-test
+	@scripts/deps guest-debian
+	@scripts/guest-debian
 
 check-guest: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/guest/*.t tests/monitor/boot.t
