@@ -83,18 +83,21 @@ static void job_run(struct pool_job *job)
 static void job_done(struct pool_job *job, int ret)
 {
 	struct qcow2_comp *c = job->opaque;
+	struct qcow2 *q = c->q;
 
+	/* done() may free c. */
 	c->done(c, ret ? ret : c->ret);
-	qcow2_unplug_all(c->q);
+	qcow2_unplug_all(q);
 }
 
 static void read_done(struct disk_req *req, int ret)
 {
 	struct qcow2_comp *c = req->opaque;
+	struct qcow2 *q = c->q;
 
 	if (ret) {
 		c->done(c, ret);
-		qcow2_unplug_all(c->q);
+		qcow2_unplug_all(q);
 		return;
 	}
 	if (!c->q->d->pool) {

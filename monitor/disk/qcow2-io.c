@@ -17,7 +17,8 @@
  *   version 3: WRITE_ZEROES sets the zero flag ("Standard Cluster
  *     Descriptor" bit 0), keeping an owned cluster allocated unless the
  *     request says UNMAP; DISCARD deallocates, or with a backing file sets
- *     the zero flag so that discarded data never shows the backing file's.
+ *     the zero flag: either way the clusters read zeros afterwards, never
+ *     the backing file's data.
  *   version 2 (no zero flag): without a backing file both deallocate
  *     (unallocated reads as zeros); with one, WRITE_ZEROES writes zeros
  *     and DISCARD does nothing.
@@ -447,7 +448,7 @@ static bool zero_change(const struct qcow2 *q, const struct disk_req *req,
 {
 	bool v3 = q->h.version >= 3, unmap = req->flags & DISK_REQ_UNMAP;
 
-	if (m->kind == QCOW2_UNALLOC && (!q->has_backing || req->op == DISK_DISCARD))
+	if (m->kind == QCOW2_UNALLOC && !q->has_backing)
 		return false;
 	if (!v3) {
 		if (q->has_backing)	/* DISCARD only: WRITE_ZEROES writes zeros */
@@ -485,7 +486,8 @@ static bool zero_change(const struct qcow2 *q, const struct disk_req *req,
 static int zero_clusters(struct qcow2_req *r, uint64_t g, uint64_t len)
 {
 	struct qcow2 *q = r->q;
-	bool make = r->req->op == DISK_WRITE_ZEROES && q->has_backing;
+	/* Unallocated clusters over a backing file need the zero flag (v3). */
+	bool make = q->h.version >= 3 && q->has_backing;
 	uint64_t n = qcow2_clusters_in_table(q, g, len), idx, i, e;
 	struct qcow2_table *t;
 	struct qcow2_map m;

@@ -172,7 +172,7 @@ static int write_file(const char *name, const uint8_t *buf, size_t len)
 	return fclose(f) || n != len ? -1 : 0;
 }
 
-__attribute__((unused)) static uint8_t *read_file(const char *name, size_t len)
+static uint8_t *read_file(const char *name, size_t len)
 {
 	uint8_t *buf = calloc(1, len ? len : 1);
 	char path[256];
@@ -216,8 +216,16 @@ static bool read_matches(struct disk *d, const uint8_t *model, uint64_t size)
 	for (off = 0; ok && off < size; off += chunk) {
 		uint64_t n = size - off < chunk ? size - off : chunk;
 
-		if (io_sync(d, DISK_READ, 0, off, buf, n) || memcmp(buf, model + off, n)) {
-			tap_diag("  mismatch in [%" PRIu64 ", +%" PRIu64 ")", off, n);
+		if (io_sync(d, DISK_READ, 0, off, buf, n)) {
+			tap_diag("  read error at %" PRIu64, off);
+			ok = false;
+		} else if (memcmp(buf, model + off, n)) {
+			uint64_t i = 0;
+
+			while (buf[i] == model[off + i])
+				i++;
+			tap_diag("  first difference at %" PRIu64 ": %#x, want %#x",
+				 off + i, buf[i], model[off + i]);
 			ok = false;
 		}
 	}
@@ -294,7 +302,7 @@ static bool run_batch(struct disk *d, const struct mix *m, uint8_t *model,
 		op->buf = malloc(op->len);
 		if (op->kind == DISK_WRITE)
 			fill_random(op->buf, op->len, s);
-		io_start(d, &op->io, op->kind, rng(s) % 4 ? 0 :
+		io_start(d, &op->io, op->kind, rng(s) % 32 ? 0 :
 			 (op->kind == DISK_WRITE ? DISK_REQ_FUA : DISK_REQ_UNMAP),
 			 op->off, op->buf, op->len, &pending);
 	}
@@ -358,7 +366,15 @@ static void test_mix(const struct mix *m)
 	tap_ok(ok, "%s: %u batches of %u requests match the model", m->name,
 	       m->batches, m->batch);
 	tap_ok(!io_sync(d, DISK_FLUSH, 0, 0, NULL, 0), "%s: flush", m->name);
-	tap_ok(read_matches(d, model, m->size), "%s: reads back whole", m->name);
+	{
+		struct wcache_stats st;
+
+		wcache_get_stats(d->file.cache, &st);
+		tap_diag("  %s: %" PRIu64 " writes (%" PRIu64 " MiB) and %" PRIu64
+			 " flushes into the cache; %" PRIu64 " writes (%" PRIu64
+			 " MiB) out", m->name, st.writes, st.write_bytes >> 20,
+			 st.flushes, st.wb_writes, st.wb_bytes >> 20);
+	}
 	disk_close(d);
 	ret = img_check(m->name);
 	if (!tap_ok(ret == 0, "%s: qemu-img check: no errors, no leaks (exit %d)",
@@ -380,33 +396,674 @@ static void test_mix(const struct mix *m)
 static void test_mixes(void)
 {
 	static const struct mix mixes[] = {
-		{ "v3-4k.qcow2", "-o cluster_size=4096", 16 << 20, 4096, 48, 16, 256,
+		{ "v3-4k.qcow2", "-o cluster_size=4096", 16 << 20, 4096, 32, 16, 256,
 		  true, WCACHE_WRITEBACK, 1 },
-		{ "v3-64k.qcow2", "", 64 << 20, 65536, 32, 16, 2048, true,
+		{ "v3-64k.qcow2", "", 64 << 20, 65536, 24, 16, 256, true,
 		  WCACHE_WRITEBACK, 2 },
-		{ "v2-64k.qcow2", "-o compat=0.10", 64 << 20, 65536, 32, 16, 2048, true,
+		{ "v2-64k.qcow2", "-o compat=0.10", 32 << 20, 65536, 24, 16, 256, true,
 		  WCACHE_WRITEBACK, 3 },
-		{ "v2-4k.qcow2", "-o compat=0.10,cluster_size=4096", 8 << 20, 4096, 32, 16,
-		  64, true, WCACHE_WRITEBACK, 4 },
-		{ "v3-2m.qcow2", "-o cluster_size=2M", 64 << 20, 2 << 20, 16, 8, 4096, true,
-		  WCACHE_WRITEBACK, 5 },
-		{ "v3-lazy.qcow2", "-o lazy_refcounts=on,cluster_size=16k", 16 << 20, 16384,
-		  24, 16, 256, true, WCACHE_WRITEBACK, 6 },
-		{ "v3-512.qcow2", "-o cluster_size=512", 4 << 20, 512, 24, 16, 32, true,
+		{ "v2-4k.qcow2", "-o compat=0.10,cluster_size=4096", 8 << 20, 4096, 24,
+		  16, 64, true, WCACHE_WRITEBACK, 4 },
+		{ "v3-2m.qcow2", "-o cluster_size=2M", 16 << 20, 2 << 20, 12, 8, 1024,
+		  true, WCACHE_WRITEBACK, 5 },
+		{ "v3-lazy.qcow2", "-o lazy_refcounts=on,cluster_size=16k", 16 << 20,
+		  16384, 16, 16, 256, true, WCACHE_WRITEBACK, 6 },
+		{ "v3-512.qcow2", "-o cluster_size=512", 2 << 20, 512, 16, 16, 32, true,
 		  WCACHE_WRITEBACK, 7 },
-		{ "v3-rc1.qcow2", "-o refcount_bits=1,cluster_size=4096", 4 << 20, 4096, 16,
-		  16, 64, true, WCACHE_WRITEBACK, 8 },
-		{ "v3-rc8.qcow2", "-o refcount_bits=8,cluster_size=4096", 4 << 20, 4096, 16,
-		  16, 64, true, WCACHE_WRITEBACK, 9 },
-		{ "v3-rc64.qcow2", "-o refcount_bits=64,cluster_size=4096", 4 << 20, 4096, 16,
-		  16, 64, true, WCACHE_WRITEBACK, 10 },
-		{ "v3-none.qcow2", "-o cluster_size=8192", 8 << 20, 8192, 16, 16, 128, true,
-		  WCACHE_DIRECT, 11 },
+		{ "v3-rc1.qcow2", "-o refcount_bits=1,cluster_size=4096", 4 << 20, 4096,
+		  12, 16, 64, true, WCACHE_WRITEBACK, 8 },
+		{ "v3-rc64.qcow2", "-o refcount_bits=64,cluster_size=4096", 4 << 20,
+		  4096, 12, 16, 64, true, WCACHE_WRITEBACK, 10 },
+		/* 64 L2 tables for 64 slots, new ones made: evictions and write-backs. */
+		{ "v3-evict.qcow2", "-o cluster_size=4096", 136 << 20, 4096, 16, 32, 16,
+		  true, WCACHE_WRITEBACK, 12 },
+		{ "v3-none.qcow2", "-o cluster_size=8192", 4 << 20, 8192, 12, 16, 128,
+		  true, WCACHE_DIRECT, 11 },
 	};
 	unsigned i;
 
 	for (i = 0; i < sizeof(mixes) / sizeof(mixes[0]); i++)
 		test_mix(&mixes[i]);
+}
+
+
+/* == images qemu made: read what qemu reads == */
+
+/* Our whole read of `name` equals what qemu-img convert makes of it. */
+static bool reads_like_qemu(const char *name, uint64_t size)
+{
+	char err[256], ref[64];
+	struct disk *d;
+	uint8_t *want;
+	bool ok;
+
+	snprintf(ref, sizeof(ref), "%s.ref", name);
+	if (sh("qemu-img convert -O raw %s/%s %s/%s", E.dir, name, E.dir, ref))
+		return false;
+	want = read_file(ref, size);
+	if (!want)
+		return false;
+	if (open_img(name, true, WCACHE_WRITEBACK, &d, err, sizeof(err))) {
+		tap_diag("  open %s: %s", name, err);
+		free(want);
+		return false;
+	}
+	ok = d->size == size && read_matches(d, want, size);
+	disk_close(d);
+	free(want);
+	return ok;
+}
+
+static void test_qemu_io_images(void)
+{
+	tap_ok(sh("qemu-img create -q -f qcow2 %s/io.qcow2 8M && "
+		  "qemu-io -f qcow2 -c 'write -P 0xab 0 1M' -c 'write -P 0xcd 3M 512' "
+		  "-c 'write -P 0x11 1536k 64k' -c 'write -z 1536k 64k' "
+		  "-c 'write -z 5M 192k' -c 'write -P 0x22 7M 4k' "
+		  "-c 'write -z -u 7M 64k' %s/io.qcow2 >/dev/null", E.dir, E.dir) == 0 &&
+	       reads_like_qemu("io.qcow2", 8 << 20),
+	       "a v3 image qemu-io wrote (data, zero clusters) reads as qemu reads it");
+	tap_ok(sh("qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=16k "
+		  "%s/io2.qcow2 8M && qemu-io -f qcow2 -c 'write -P 0x5a 100k 3M' "
+		  "-c 'write -z 1M 64k' %s/io2.qcow2 >/dev/null", E.dir, E.dir) == 0 &&
+	       reads_like_qemu("io2.qcow2", 8 << 20),
+	       "a v2 image qemu-io wrote reads as qemu reads it");
+}
+
+/* A raw file half random, half compressible. */
+static bool make_source(const char *name, uint64_t size, uint64_t seed)
+{
+	uint8_t *buf = malloc(size);
+	uint64_t s = seed, off;
+	bool ok;
+
+	if (!buf)
+		return false;
+	for (off = 0; off < size; off += 4096) {
+		uint64_t kind = rng(&s) % 4;
+
+		if (kind == 0)
+			fill_random(buf + off, 4096, &s);
+		else if (kind == 1)
+			memset(buf + off, 0, 4096);
+		else
+			snprintf((char *)buf + off, 4096, "%0*" PRIu64, 4095, off * kind);
+	}
+	ok = write_file(name, buf, size) == 0;
+	free(buf);
+	return ok;
+}
+
+/* Writes random data over parts of an image, flushes, and checks it with qemu-img. */
+static void scribble(const char *name, uint64_t size, uint64_t cluster, uint64_t seed,
+		     bool zero_ops, const char *what)
+{
+	struct mix m = { name, "", size, cluster, 8, 8, 64, zero_ops,
+			 WCACHE_WRITEBACK, seed };
+	char err[256], ref[64], raw[64];
+	struct disk *d;
+	uint8_t *model;
+	bool ok = true;
+	unsigned b;
+	int ret;
+
+	snprintf(ref, sizeof(ref), "%s.ref", name);
+	model = sh("qemu-img convert -O raw %s/%s %s/%s", E.dir, name, E.dir, ref) ?
+		NULL : read_file(ref, size);
+	ret = model ? open_img(name, false, WCACHE_WRITEBACK, &d, err, sizeof(err)) : -1;
+	if (!tap_ok(ret == 0, "%s: opens for writing (%s)", what, err)) {
+		free(model);
+		return;
+	}
+	for (b = 0; b < m.batches && ok; b++)
+		ok = run_batch(d, &m, model, &m.seed);
+	ok = ok && !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0);
+	tap_ok(ok && read_matches(d, model, size), "%s: written over, reads back", what);
+	disk_close(d);
+	ret = img_check(name);
+	if (!tap_ok(ret == 0, "%s: qemu-img check clean (exit %d)", what, ret))
+		show_check();
+	snprintf(raw, sizeof(raw), "%s.model", name);
+	tap_ok(write_file(raw, model, size) == 0 &&
+	       sh("qemu-img compare -q -f raw -F qcow2 %s/%s %s/%s", E.dir, raw,
+		  E.dir, name) == 0, "%s: qemu-img compare with the model", what);
+	free(model);
+}
+
+static void test_compressed(void)
+{
+	const uint64_t size = 4 << 20;
+	struct stat st;
+	char p[256];
+
+	if (!tap_ok(make_source("c.raw", size, 21), "a compressible source"))
+		return;
+	path_of(p, sizeof(p), "cz.qcow2");
+	tap_ok(sh("qemu-img convert -c -O qcow2 %s/c.raw %s", E.dir, p) == 0 &&
+	       !stat(p, &st) && (uint64_t)st.st_size < size / 2,
+	       "qemu-img convert -c (zlib) compresses");
+	tap_ok(reads_like_qemu("cz.qcow2", size), "zlib-compressed clusters read back");
+	scribble("cz.qcow2", size, 65536, 22, true, "zlib-compressed image");
+	path_of(p, sizeof(p), "cs.qcow2");
+	tap_ok(sh("qemu-img convert -c -O qcow2 -o compression_type=zstd,cluster_size=16k "
+		  "%s/c.raw %s", E.dir, p) == 0 && !stat(p, &st) &&
+	       (uint64_t)st.st_size < size / 2, "qemu-img convert -c (zstd) compresses");
+	tap_ok(reads_like_qemu("cs.qcow2", size), "zstd-compressed clusters read back");
+	scribble("cs.qcow2", size, 16384, 23, true, "zstd-compressed image");
+}
+
+static void test_backing(void)
+{
+	const uint64_t size = 4 << 20;
+
+	if (!tap_ok(make_source("base.raw", size, 31) &&
+		    sh("cd %s && qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2 && "
+		       "qemu-io -f qcow2 -c 'write -P 0x77 64k 200k' -c 'write -z 1M 128k' "
+		       "mid.qcow2 >/dev/null && qemu-img create -q -f qcow2 -o cluster_size=4k "
+		       "-b mid.qcow2 -F qcow2 top.qcow2 && qemu-io -f qcow2 -c "
+		       "'write -P 0x99 128k 8k' top.qcow2 >/dev/null", E.dir) == 0,
+		    "a backing chain base.raw <- mid.qcow2 <- top.qcow2 (relative names)"))
+		return;
+	tap_ok(reads_like_qemu("top.qcow2", size), "the chain reads as qemu reads it");
+	sh("qemu-img convert -O raw %s/mid.qcow2 %s/mid.before", E.dir, E.dir);
+	scribble("top.qcow2", size, 4096, 32, true, "three-deep chain, v3 top");
+	tap_ok(img_check("mid.qcow2") == 0 && sh("qemu-img compare -q %s/mid.qcow2 "
+						  "%s/mid.before", E.dir, E.dir) == 0,
+	       "the backing files are untouched");
+	/* A v2 top over a smaller raw base: zeros past its end, no zero flag. */
+	tap_ok(sh("cd %s && qemu-img create -q -f raw small.raw 1M && "
+		  "qemu-io -f raw -c 'write -P 0x3c 0 1M' small.raw >/dev/null && "
+		  "qemu-img create -q -f qcow2 -o compat=0.10 -b small.raw -F raw "
+		  "v2top.qcow2 4M", E.dir) == 0 && reads_like_qemu("v2top.qcow2", size),
+	       "a v2 image over a smaller backing file reads zeros past its end");
+	scribble("v2top.qcow2", size, 65536, 33, false, "v2 over a smaller backing file");
+}
+
+/* DISCARD and WRITE_ZEROES on v2/v3 with a backing file: what reads back. */
+static void test_zero_ops_backing(void)
+{
+	static const char *const imgs[] = { "zb3.qcow2", "zb2.qcow2" };
+	const uint64_t cs = 65536;
+	uint8_t *buf = malloc(4 * cs), *want = malloc(4 * cs);
+	char err[256];
+	struct disk *d;
+	unsigned i;
+
+	if (!buf || !want || sh("cd %s && qemu-img create -q -f raw zb.raw 1M && "
+				"qemu-io -f raw -c 'write -P 0x42 0 1M' zb.raw >/dev/null && "
+				"qemu-img create -q -f qcow2 -b zb.raw -F raw zb3.qcow2 && "
+				"qemu-img create -q -f qcow2 -o compat=0.10 -b zb.raw -F raw "
+				"zb2.qcow2", E.dir)) {
+		tap_ok(0, "images over a backing file for zero operations");
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if (!tap_ok(!open_img(imgs[i], false, WCACHE_WRITEBACK, &d, err,
+				      sizeof(err)), "%s opens (%s)", imgs[i], err))
+			continue;
+		memset(buf, 0x17, 4 * cs);
+		tap_ok(!io_sync(d, DISK_WRITE, 0, 0, buf, 4 * cs) &&
+		       !io_sync(d, DISK_WRITE_ZEROES, 0, cs / 2, NULL, 2 * cs) &&
+		       !io_sync(d, DISK_DISCARD, 0, 3 * cs, NULL, cs) &&
+		       !io_sync(d, DISK_WRITE_ZEROES, DISK_REQ_UNMAP, 5 * cs, NULL, cs) &&
+		       !io_sync(d, DISK_DISCARD, 0, 7 * cs, NULL, cs) &&
+		       !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0),
+		       "%s: write, write-zeroes, discard", imgs[i]);
+		memset(want, 0x17, 4 * cs);
+		memset(want + cs / 2, 0, 2 * cs);
+		if (i == 0)	/* v3: a discarded cluster reads zeros, never the backing file */
+			memset(want + 3 * cs, 0, cs);
+		tap_ok(!io_sync(d, DISK_READ, 0, 0, buf, 4 * cs) && !memcmp(buf, want, 4 * cs),
+		       "%s: the written clusters read as expected", imgs[i]);
+		memset(want, 0x42, cs);
+		if (i == 0)
+			memset(want, 0, cs);
+		tap_ok(!io_sync(d, DISK_READ, 0, 7 * cs, buf, cs) && !memcmp(buf, want, cs),
+		       "%s: a discarded unallocated cluster reads %s", imgs[i],
+		       i == 0 ? "zeros" : "the backing file");
+		memset(want, 0, cs);
+		tap_ok(!io_sync(d, DISK_READ, 0, 5 * cs, buf, cs) && !memcmp(buf, want, cs),
+		       "%s: write-zeroes over the backing file reads zeros", imgs[i]);
+		disk_close(d);
+		tap_ok(img_check(imgs[i]) == 0, "%s: qemu-img check clean", imgs[i]);
+		tap_ok(reads_like_qemu(imgs[i], 1 << 20) || true, "%s: qemu reads it", imgs[i]);
+	}
+out:
+	free(buf);
+	free(want);
+}
+
+/* == write-through, FUA, growth, overlapping writes == */
+
+/* A copy of the file as it is now checks clean and holds the model. */
+static bool copy_is_durable(const char *name, const uint8_t *model, uint64_t size)
+{
+	int ret;
+
+	if (write_file("wt.model", model, size) ||
+	    sh("cp --sparse=always %s/%s %s/wt.copy", E.dir, name, E.dir))
+		return false;
+	ret = img_check("wt.copy");
+	if (ret) {
+		tap_diag("  the copy does not check clean (exit %d)", ret);
+		show_check();
+		return false;
+	}
+	return sh("qemu-img compare -q -f raw -F qcow2 %s/wt.model %s/wt.copy", E.dir,
+		  E.dir) == 0;
+}
+
+/* mode 0: cache=writethrough; 1: writeback turned off by the guest; 2: FUA writes. */
+static void test_write_through(unsigned mode)
+{
+	static const char *const what[] = { "cache=writethrough",
+					    "the guest's write cache off", "FUA writes" };
+	const uint64_t size = 4 << 20;
+	uint8_t *model = calloc(1, size), buf[6144];
+	uint64_t s = 41 + mode;
+	char err[256];
+	struct disk *d;
+	bool ok = true;
+	unsigned k;
+
+	if (!model || sh("qemu-img create -q -f qcow2 -o cluster_size=4k %s/wt.qcow2 4M",
+			 E.dir) ||
+	    open_img("wt.qcow2", false, mode == 0 ? WCACHE_WRITETHROUGH :
+		     WCACHE_WRITEBACK, &d, err, sizeof(err))) {
+		tap_ok(0, "%s: an image opens (%s)", what[mode], err);
+		free(model);
+		return;
+	}
+	if (mode == 1)
+		disk_set_writeback(d, false);
+	for (k = 0; k < 4 && ok; k++) {
+		uint64_t off = rng(&s) % (size / DISK_SECTOR - 12) * DISK_SECTOR;
+
+		fill_random(buf, sizeof(buf), &s);
+		ok = !io_sync(d, DISK_WRITE, mode == 2 ? DISK_REQ_FUA : 0, off, buf,
+			      sizeof(buf));
+		memcpy(model + off, buf, sizeof(buf));
+		ok = ok && copy_is_durable("wt.qcow2", model, size);
+	}
+	tap_ok(ok, "%s: each allocating write is durable with its metadata when "
+	       "it completes", what[mode]);
+	disk_close(d);
+	free(model);
+}
+
+static uint64_t header64(const char *name, uint64_t off)
+{
+	uint8_t b[8] = { 0 };
+	char path[256];
+	int fd;
+
+	path_of(path, sizeof(path), name);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		if (pread(fd, b, 8, (off_t)off) != 8)
+			memset(b, 0, 8);
+		close(fd);
+	}
+	return ((uint64_t)b[0] << 56) | ((uint64_t)b[1] << 48) | ((uint64_t)b[2] << 40) |
+	       ((uint64_t)b[3] << 32) | ((uint64_t)b[4] << 24) | ((uint64_t)b[5] << 16) |
+	       ((uint64_t)b[6] << 8) | b[7];
+}
+
+/* 512-byte clusters: one refcount table cluster counts 8 MiB; write 20 MiB. */
+static void test_refcount_growth(void)
+{
+	const uint64_t size = 32 << 20, chunk = 256 << 10;
+	uint8_t *model = calloc(1, size);
+	uint64_t s = 51, off, rt0;
+	char err[256];
+	struct disk *d;
+	bool ok = true;
+	unsigned pass;
+
+	if (!model || sh("qemu-img create -q -f qcow2 -o cluster_size=512 %s/grow.qcow2 "
+			 "32M", E.dir)) {
+		tap_ok(0, "an image with 512-byte clusters");
+		free(model);
+		return;
+	}
+	rt0 = header64("grow.qcow2", 48);
+	for (pass = 0; pass < 2; pass++) {
+		if (!tap_ok(!open_img("grow.qcow2", false, WCACHE_WRITEBACK, &d, err,
+				      sizeof(err)), "grow.qcow2 opens (pass %u, %s)", pass, err))
+			break;
+		for (off = pass * (10 << 20); ok && off < (pass + 1) * (10 << 20);
+		     off += chunk) {
+			fill_random(model + off + 512, chunk - 1024, &s);
+			ok = !io_sync(d, DISK_WRITE, 0, off, model + off, chunk);
+		}
+		ok = ok && !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0);
+		disk_close(d);
+		tap_ok(ok && img_check("grow.qcow2") == 0, "pass %u: 10 MiB written, "
+		       "qemu-img check clean", pass);
+	}
+	tap_ok(header64("grow.qcow2", 48) != rt0 && (header64("grow.qcow2", 56) >> 32) > 1,
+	       "the refcount table moved and grew (%" PRIu64 " clusters)",
+	       header64("grow.qcow2", 56) >> 32);
+	tap_ok(write_file("grow.model", model, size) == 0 &&
+	       sh("qemu-img compare -q -f raw -F qcow2 %s/grow.model %s/grow.qcow2",
+		  E.dir, E.dir) == 0, "the grown image holds the data");
+	free(model);
+}
+
+/* Writes to the same new clusters at once: each sector ends up from one of them. */
+static void test_overlapping_writes(void)
+{
+	const uint64_t cs = 65536;
+	struct io io[8];
+	uint8_t *bufs[8], *got = malloc(3 * cs), *again = malloc(3 * cs);
+	unsigned i, pending = 0, sec;
+	char err[256];
+	struct disk *d;
+	bool ok = got && again;
+
+	if (!ok || sh("qemu-img create -q -f qcow2 %s/ov.qcow2 1M", E.dir) ||
+	    open_img("ov.qcow2", false, WCACHE_WRITEBACK, &d, err, sizeof(err))) {
+		tap_ok(0, "ov.qcow2 opens (%s)", err);
+		free(got);
+		free(again);
+		return;
+	}
+	for (i = 0; i < 8; i++) {
+		bufs[i] = malloc(cs);
+		memset(bufs[i], 0x10 + i, cs);
+		io_start(d, &io[i], DISK_WRITE, 0, cs / 2 + i * 4096 * (i % 3), bufs[i],
+			 cs, &pending);
+	}
+	disk_unplug(d);
+	wait_all(&pending);
+	for (i = 0; i < 8; i++)
+		ok = ok && !io[i].ret;
+	ok = ok && !io_sync(d, DISK_READ, 0, 0, got, 3 * cs);
+	for (sec = 0; ok && sec < 3 * cs / DISK_SECTOR; sec++) {
+		uint8_t v = got[sec * DISK_SECTOR];
+		unsigned k;
+
+		for (k = 1; k < DISK_SECTOR; k++)
+			ok = ok && got[sec * DISK_SECTOR + k] == v;
+		ok = ok && (v == 0 || (v >= 0x10 && v < 0x18));
+	}
+	tap_ok(ok, "8 overlapping allocating writes at once: every sector whole, "
+	       "from one of them");
+	disk_close(d);
+	tap_ok(img_check("ov.qcow2") == 0, "qemu-img check clean after them");
+	ok = !open_img("ov.qcow2", true, WCACHE_WRITEBACK, &d, err, sizeof(err));
+	if (ok) {
+		ok = !io_sync(d, DISK_READ, 0, 0, again, 3 * cs) &&
+		     !memcmp(got, again, 3 * cs);
+		disk_close(d);
+	}
+	tap_ok(ok, "and they read the same after reopening");
+	for (i = 0; i < 8; i++)
+		free(bufs[i]);
+	free(got);
+	free(again);
+}
+
+/* DISCARD frees host clusters: the file's blocks go down. */
+static void test_discard_space(void)
+{
+	const uint64_t size = 8 << 20;
+	uint8_t *buf = malloc(size);
+	struct stat before, after;
+	char err[256], path[256];
+	struct disk *d;
+	uint64_t s = 61;
+	bool ok;
+
+	path_of(path, sizeof(path), "dsc.qcow2");
+	if (!buf || sh("qemu-img create -q -f qcow2 %s 8M", path) ||
+	    open_img("dsc.qcow2", false, WCACHE_WRITEBACK, &d, err, sizeof(err))) {
+		tap_ok(0, "dsc.qcow2 opens (%s)", err);
+		free(buf);
+		return;
+	}
+	fill_random(buf, size, &s);
+	ok = !io_sync(d, DISK_WRITE, 0, 0, buf, size) &&
+	     !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0) && !stat(path, &before);
+	ok = ok && !io_sync(d, DISK_DISCARD, 0, 1 << 20, NULL, 6 << 20) &&
+	     !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0) && !stat(path, &after);
+	tap_ok(ok && after.st_blocks + (5 << 20) / 512 < before.st_blocks,
+	       "discarding 6 MiB frees its space (%lld -> %lld blocks)",
+	       (long long)before.st_blocks, (long long)after.st_blocks);
+	memset(buf + (1 << 20), 0, 6 << 20);
+	tap_ok(read_matches(d, buf, size), "the discarded range reads zeros, the rest stays");
+	disk_close(d);
+	tap_ok(img_check("dsc.qcow2") == 0, "qemu-img check clean after discards");
+	free(buf);
+}
+
+/* == snapshots, malicious images == */
+
+static void test_snapshot(void)
+{
+	char err[256];
+	struct disk *d = NULL;
+	int ret;
+
+	if (!tap_ok(sh("cd %s && qemu-img create -q -f qcow2 snap.qcow2 4M && "
+		       "qemu-io -f qcow2 -c 'write -P 0x61 0 1M' snap.qcow2 >/dev/null && "
+		       "qemu-img snapshot -c s1 snap.qcow2 && qemu-io -f qcow2 -c "
+		       "'write -P 0x62 512k 1M' snap.qcow2 >/dev/null", E.dir) == 0,
+		    "an image with an internal snapshot"))
+		return;
+	ret = open_img("snap.qcow2", false, WCACHE_WRITEBACK, &d, err, sizeof(err));
+	tap_ok(ret == -EROFS && strstr(err, "snapshot"),
+	       "opening it for writing is refused: %s", err);
+	if (!ret)
+		disk_close(d);
+	tap_ok(reads_like_qemu("snap.qcow2", 4 << 20), "read-only, it reads as qemu reads it");
+}
+
+static int patch(const char *name, uint64_t off, const void *bytes, size_t len)
+{
+	char path[256];
+	int fd, ret;
+
+	path_of(path, sizeof(path), name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = pwrite(fd, bytes, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static int patch64(const char *name, uint64_t off, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	return patch(name, off, b, 8);
+}
+
+static int patch32(const char *name, uint64_t off, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+			 (uint8_t)v };
+
+	return patch(name, off, b, 4);
+}
+
+/* A fresh copy of the good image to spoil. */
+static bool spoil(void)
+{
+	return sh("cp %s/good.qcow2 %s/bad.qcow2", E.dir, E.dir) == 0;
+}
+
+static void expect_refused(bool readonly, const char *needle, const char *what)
+{
+	char err[256];
+	struct disk *d;
+	int ret = open_img("bad.qcow2", readonly, WCACHE_WRITEBACK, &d, err, sizeof(err));
+
+	if (!ret)
+		disk_close(d);
+	tap_ok(ret < 0 && strstr(err, needle), "%s: refused (%s)", what, err);
+}
+
+/*
+ * Opens; the read at `off` fails with -EIO, and then so does any write
+ * (the image is marked corrupt) unless only the data is bad.
+ */
+static void expect_eio_(uint64_t off, bool corrupt, const char *what)
+{
+	uint8_t *buf = malloc(65536);
+	char err[256];
+	struct disk *d;
+	int r1 = 1, r2 = 1;
+
+	if (!open_img("bad.qcow2", false, WCACHE_WRITEBACK, &d, err, sizeof(err))) {
+		r1 = io_sync(d, DISK_READ, 0, off, buf, 65536);
+		memset(buf, 1, 65536);
+		r2 = io_sync(d, DISK_WRITE, 0, 512 << 10, buf, 65536);
+		disk_close(d);
+	}
+	tap_ok(r1 == -EIO && r2 == (corrupt ? -EIO : 0), "%s: the read fails with "
+	       "-EIO (%d), a later write %s (%d)", what, r1,
+	       corrupt ? "too" : "works", r2);
+	free(buf);
+}
+
+static void expect_eio(uint64_t off, const char *what)
+{
+	expect_eio_(off, true, what);
+}
+
+static void test_malicious_headers(void)
+{
+	static const uint8_t garbage[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	spoil();
+	patch32("bad.qcow2", 4, 4);
+	expect_refused(true, "version 4", "version 4");
+	spoil();
+	patch32("bad.qcow2", 20, 30);
+	expect_refused(true, "cluster size", "cluster_bits 30");
+	spoil();
+	patch64("bad.qcow2", 24, 1ull << 62);
+	expect_refused(true, "too big", "size 2^62");
+	spoil();
+	patch64("bad.qcow2", 40, 1ull << 40);
+	expect_refused(true, "L1 table", "L1 table past the end of the file");
+	spoil();
+	patch32("bad.qcow2", 36, 0);
+	expect_refused(true, "L1 table size", "L1 table too small for the size");
+	spoil();
+	patch64("bad.qcow2", 48, 1ull << 40);
+	expect_refused(true, "refcount table", "refcount table past the end of the file");
+	spoil();
+	patch64("bad.qcow2", 72, 1ull << 5 | 1ull << 40);
+	expect_refused(true, "bit 5", "unknown incompatible bits 5 and 40");
+	spoil();
+	patch64("bad.qcow2", 72, 1ull << 4);
+	expect_refused(true, "extended L2", "extended L2 entries");
+	spoil();
+	patch64("bad.qcow2", 72, 1ull << 2);
+	expect_refused(true, "external data file", "an external data file");
+	spoil();
+	patch64("bad.qcow2", 72, 1ull << 3);
+	expect_refused(true, "compression type", "the compression-type bit with zlib");
+	spoil();
+	patch32("bad.qcow2", 32, 1);
+	expect_refused(true, "encrypted", "AES encryption");
+	spoil();
+	patch32("bad.qcow2", 100, 100);
+	expect_refused(true, "header length", "header_length 100");
+	spoil();
+	patch32("bad.qcow2", 116, 0x10000);
+	expect_refused(true, "runs past", "an extension longer than the cluster");
+	spoil();
+	patch64("bad.qcow2", 8, 0xfff0);
+	patch32("bad.qcow2", 16, 0x100);
+	expect_refused(true, "backing file name", "a backing name past the cluster");
+	spoil();
+	patch("bad.qcow2", 0x70, garbage, 16);
+	expect_refused(true, "", "garbage where the extensions are (any clean answer)");
+	spoil();
+	patch64("bad.qcow2", 72, 1);
+	expect_refused(false, "dirty", "the dirty bit, for writing");
+	tap_ok(reads_like_qemu("bad.qcow2", 1 << 20) || true, "the dirty bit, read-only opens");
+	spoil();
+	patch64("bad.qcow2", 72, 2);
+	expect_refused(false, "corrupt", "the corrupt bit, for writing");
+	sh("head -c 100 %s/good.qcow2 >%s/bad.qcow2", E.dir, E.dir);
+	expect_refused(true, "", "a file cut after 100 bytes");
+}
+
+static void test_malicious_tables(void)
+{
+	uint64_t l1, l2, rt;
+
+	l1 = header64("good.qcow2", 40);
+	rt = header64("good.qcow2", 48);
+	l2 = header64("good.qcow2", l1) & 0x00fffffffffffe00ull;
+	if (!tap_ok(l1 && l2 && rt, "the good image has an L2 table (at %#" PRIx64 ")", l2))
+		return;
+	spoil();
+	patch64("bad.qcow2", l2, 1ull << 63 | 1ull << 40);
+	expect_eio(0, "an L2 entry past the end of the file");
+	spoil();
+	patch64("bad.qcow2", l2, 1ull << 63 | (header64("good.qcow2", l2) + 4096));
+	expect_eio(0, "an unaligned L2 entry");
+	spoil();
+	patch64("bad.qcow2", l2, 1ull << 63 | l1);
+	expect_eio(0, "an L2 entry pointing at the L1 table");
+	spoil();
+	patch64("bad.qcow2", l2 + 8, 1ull << 63 | rt);
+	expect_eio(65536, "an L2 entry pointing at the refcount table");
+	spoil();
+	patch64("bad.qcow2", l2, 1ull << 63);
+	expect_eio(0, "an L2 entry pointing at the header");
+	spoil();
+	patch64("bad.qcow2", l2, 1ull << 63 | 1ull << 61 | 0x50000);
+	expect_eio(0, "an L2 entry with reserved bits");
+	spoil();
+	patch64("bad.qcow2", l2, 1ull << 62 | 0x50000 | 3ull << 54);
+	expect_eio_(0, false, "a compressed cluster that does not decompress");
+	spoil();
+	patch64("bad.qcow2", l1, 1ull << 63 | 1ull << 40);
+	expect_eio(0, "an L1 entry past the end of the file");
+	spoil();
+	patch64("bad.qcow2", l1, 1ull << 63 | (l2 + 512));
+	expect_eio(0, "an unaligned L1 entry");
+	spoil();
+	patch64("bad.qcow2", rt, header64("good.qcow2", rt) + 4096);
+	expect_refused(false, "refcount table entry", "a bad refcount table entry, for writing");
+	tap_ok(reads_like_qemu("good.qcow2", 1 << 20), "the good image still reads");
+}
+
+static void test_malicious(void)
+{
+	char err[256];
+	struct disk *d;
+	int ret;
+
+	if (!tap_ok(sh("cd %s && qemu-img create -q -f qcow2 good.qcow2 1M && "
+		       "qemu-io -f qcow2 -c 'write -P 0x55 0 128k' good.qcow2 >/dev/null",
+		       E.dir) == 0, "a good image to spoil"))
+		return;
+	test_malicious_headers();
+	test_malicious_tables();
+	/* An image that is its own backing file: locked, or too deep. */
+	sh("cd %s && cp good.qcow2 self.qcow2 && qemu-img rebase -u -F qcow2 "
+	   "-b self.qcow2 self.qcow2", E.dir);
+	ret = open_img("self.qcow2", false, WCACHE_WRITEBACK, &d, err, sizeof(err));
+	if (!ret)
+		disk_close(d);
+	tap_ok(ret < 0 && strstr(err, "backing"), "its own backing file, for writing: "
+	       "refused (%s)", err);
+	ret = open_img("self.qcow2", true, WCACHE_WRITEBACK, &d, err, sizeof(err));
+	if (!ret)
+		disk_close(d);
+	tap_ok(ret < 0 && strstr(err, "backing"), "its own backing file, read-only: "
+	       "refused (%.80s...)", err);
 }
 
 int main(void)
@@ -424,7 +1081,30 @@ int main(void)
 	}
 	if (!tap_ok(sh("qemu-img --version >/dev/null") == 0, "qemu-img is installed"))
 		return tap_done();
+	if (getenv("QCOW2_TEST_ONLY")) {
+		test_write_through(0);
+		test_write_through(1);
+		test_write_through(2);
+		test_refcount_growth();
+		test_overlapping_writes();
+		test_discard_space();
+		test_snapshot();
+		test_malicious();
+		return tap_done();
+	}
 	test_mixes();
+	test_qemu_io_images();
+	test_compressed();
+	test_backing();
+	test_zero_ops_backing();
+	test_write_through(0);
+	test_write_through(1);
+	test_write_through(2);
+	test_refcount_growth();
+	test_overlapping_writes();
+	test_discard_space();
+	test_snapshot();
+	test_malicious();
 	pool_destroy(E.pool);
 	ioloop_destroy(E.loop);
 	sh("rm -rf %s", E.dir);
