@@ -43,7 +43,8 @@
 #define URING_MAX_DEPTH		32768		/* IORING_MAX_ENTRIES */
 /* Positioned and ours to finish: no RWF_APPEND, no RWF_NOWAIT (-EAGAIN loops). */
 #define URING_RW_FLAGS		(RWF_DSYNC | RWF_SYNC)
-#define URING_RETRY_NS		1000000		/* io_uring_enter() failed: try again in 1 ms */
+/* io_uring_enter() took nothing: try again this much later. */
+#define URING_RETRY_NS		1000000
 
 struct uring_engine {
 	struct io_uring ring;

@@ -233,7 +233,8 @@ static void test_batch(void)
 	       "batch: 32 requests staged, nothing entered, nothing done");
 	flush(&c);
 	uring_get_stats(c.e, &st);
-	tap_ok(st.enters == 1 && st.sqes == 32, "batch: one flush, one io_uring_enter() for 32 SQEs (%llu, %llu)",
+	tap_ok(st.enters == 1 && st.sqes == 32,
+	       "batch: one flush, one io_uring_enter() for 32 SQEs (%llu, %llu)",
 	       (unsigned long long)st.enters, (unsigned long long)st.sqes);
 	tap_ok(wait_done(&c, 32), "batch: all 32 completed");
 	for (i = 0; i < 32; i++)
@@ -319,10 +320,12 @@ static void test_eof(void)
 	ret = run1(&c, &t);
 	memset(want, 0, sizeof(want));
 	memcpy(want, data + 8192, 10000 - 8192);
-	tap_ok(ret == 0 && t.r.done_bytes == 10000 - 8192, "read across EOF: 0, %llu bytes from the file",
+	tap_ok(ret == 0 && t.r.done_bytes == 10000 - 8192,
+	       "read across EOF: 0, %llu bytes from the file",
 	       (unsigned long long)t.r.done_bytes);
 	tap_ok(!memcmp(a, want, 3000) && !memcmp(b, want + 3000, 3000) &&
-	       !memcmp(d, want + 6000, 2192), "read across EOF: data, then zeros in all 3 segments");
+	       !memcmp(d, want + 6000, 2192),
+	       "read across EOF: data, then zeros in all 3 segments");
 	uring_get_stats(c.e, &st);
 	tap_ok(st.sqes - sqes == 2, "read across EOF: short read resubmitted once (%llu SQEs)",
 	       (unsigned long long)(st.sqes - sqes));
@@ -365,7 +368,8 @@ static void test_short_write(void)
 	       "short write resubmitted for the rest, which fails: -EFBIG after 4096 bytes (%d, %llu)",
 	       ret, (unsigned long long)t.r.done_bytes);
 	tap_ok(t.r.iovcnt == 1 && t.r.iov == t.iov && t.iov[0].iov_base == buf + 4096 &&
-	       t.iov[0].iov_len == 4096, "short write: req->iov moved down in place, the rest left");
+	       t.iov[0].iov_len == 4096,
+	       "short write: req->iov moved down in place, the rest left");
 	ctx_close(&c);
 }
 
@@ -383,7 +387,8 @@ static void test_errors(void)
 	t.iov[0] = (struct iovec){ buf, sizeof(buf) };
 	t.r.iovcnt = 1;
 	t.r.op = (enum uring_op)99;
-	tap_ok(run1(&c, &t) == -EINVAL && !c.done_inside, "unknown op: -EINVAL from the loop, not from submit");
+	tap_ok(run1(&c, &t) == -EINVAL && !c.done_inside,
+	       "unknown op: -EINVAL from the loop, not from submit");
 	treq_init(&t, &c, URING_WRITEV, 0);
 	t.iov[0] = (struct iovec){ buf, sizeof(buf) };
 	t.r.iovcnt = 1;
@@ -456,13 +461,15 @@ static void test_overflow(void)
 		t[i].r.iovcnt = 1;
 		submit(&c, &t[i]);
 	}
-	tap_ok(uring_inflight(c.e) == 100 && !c.ndone, "overflow: 100 writes taken by a depth-4 engine");
+	tap_ok(uring_inflight(c.e) == 100 && !c.ndone,
+	       "overflow: 100 writes taken by a depth-4 engine");
 	flush(&c);
 	tap_ok(wait_done(&c, 100), "overflow: all 100 writes completed");
 	for (i = 0; i < 100; i++)
 		bad += t[i].ret != 0 || t[i].calls != 1;
 	tap_ok(!bad && !uring_inflight(c.e), "overflow: each once, with 0");
-	tap_ok(pread(c.fd, back, sizeof(back), 0) == sizeof(back) && !memcmp(back, data, sizeof(data)),
+	tap_ok(pread(c.fd, back, sizeof(back), 0) == sizeof(back) &&
+	       !memcmp(back, data, sizeof(data)),
 	       "overflow: the file holds all 100 blocks");
 
 	c.ndone = 0;
@@ -534,7 +541,8 @@ static void test_destroy_thread(void)
 
 	if (!ctx_open(&c, O_RDWR | O_CREAT | O_TRUNC, 4))
 		return;
-	tap_ok(ioloop_start(c.loop, "test-io") == 0, "destroy from another thread: loop thread started");
+	tap_ok(ioloop_start(c.loop,
+	       "test-io") == 0, "destroy from another thread: loop thread started");
 	for (i = 0; i < 50; i++) {
 		treq_init(&t[i], &c, URING_WRITEV, (uint64_t)i * 8192);
 		t[i].iov[0] = (struct iovec){ data[i], sizeof(data[i]) };

@@ -88,7 +88,8 @@ static void test_bh_coalesce(void)
 	for (i = 0; i < 5; i++)
 		ioloop_bh_schedule(l, &c.bh);
 	n = ioloop_run_once(l, -1);
-	tap_ok(n == 1 && c.runs == 1, "bh: 5 schedules before it runs coalesce into 1 run (ran %d)", n);
+	tap_ok(n == 1 && c.runs == 1,
+	       "bh: 5 schedules before it runs coalesce into 1 run (ran %d)", n);
 	n = ioloop_run_once(l, 0);
 	tap_ok(n == 0 && c.runs == 1, "bh: nothing more runs");
 
@@ -236,9 +237,11 @@ static void test_stop_pending(void)
 	pthread_join(th, &owns);
 	for (i = 0; i < 10; i++)
 		runs += c[i].runs;
-	tap_ok(runs == 10, "stop: the 10 bhs queued before ioloop_stop() ran before the thread ended (%d)",
+	tap_ok(runs == 10,
+	       "stop: the 10 bhs queued before ioloop_stop() ran before the thread ended (%d)",
 	       runs);
-	tap_ok(owns && !ioloop_in_loop(s.loop), "stop: the stopping thread, not this one, owns the loop");
+	tap_ok(owns && !ioloop_in_loop(s.loop),
+	       "stop: the stopping thread, not this one, owns the loop");
 	ioloop_destroy(s.loop);
 }
 
@@ -355,7 +358,8 @@ static void test_timers_hand(void)
 	n = ioloop_run_once(g.loop, 100);
 	tap_ok(n == 0 && g.n == 0 && !ioloop_timer_armed(s[0].t),
 	       "timer disarmed before its deadline does not fire");
-	tap_ok(ioloop_now_ns() - t0 >= 90 * MS, "run_once(100 ms) with nothing due waited (%.1f ms)",
+	tap_ok(ioloop_now_ns() - t0 >= 90 * MS,
+	       "run_once(100 ms) with nothing due waited (%.1f ms)",
 	       (double)(ioloop_now_ns() - t0) / MS);
 
 	/* Re-arming replaces the deadline. */
@@ -364,7 +368,8 @@ static void test_timers_hand(void)
 	ioloop_timer_arm(s[0].t, t0 + 10 * MS);
 	n = ioloop_run_once(g.loop, 3000);
 	tap_ok(n == 1 && g.n == 1 && ioloop_now_ns() - t0 < 2000 * MS,
-	       "re-armed from +10 s to +10 ms: fired after %.1f ms", (double)(ioloop_now_ns() - t0) / MS);
+	       "re-armed from +10 s to +10 ms: fired after %.1f ms",
+	       (double)(ioloop_now_ns() - t0) / MS);
 
 	/* A callback re-arming its timer in the past fires once per round. */
 	atomic_store(&g.n, 0);
@@ -420,7 +425,8 @@ static void test_watch_rw(void)
 		return;
 	r.fd = p[0];
 	w.fd = p[1];
-	tap_ok(ioloop_watch_fd(l, p[0], EPOLLIN, fdw_cb, &r, &r.w) == 0, "watch: read end, EPOLLIN");
+	tap_ok(ioloop_watch_fd(l, p[0], EPOLLIN, fdw_cb, &r, &r.w) == 0,
+	       "watch: read end, EPOLLIN");
 	n = ioloop_run_once(l, 0);
 	tap_ok(n == 0 && !r.calls, "watch: an empty pipe is not readable");
 	tap_ok(write(p[1], "x", 1) == 1, "watch: one byte written");
@@ -430,9 +436,11 @@ static void test_watch_rw(void)
 	n = ioloop_run_once(l, 0);
 	tap_ok(n == 0 && r.calls == 1, "watch: consumed, not readable any more");
 
-	tap_ok(ioloop_watch_fd(l, p[1], EPOLLOUT, fdw_cb, &w, &w.w) == 0, "watch: write end, EPOLLOUT");
+	tap_ok(ioloop_watch_fd(l, p[1], EPOLLOUT, fdw_cb, &w, &w.w) == 0,
+	       "watch: write end, EPOLLOUT");
 	n = ioloop_run_once(l, 1000);
-	tap_ok(n == 1 && w.calls == 1 && w.events == EPOLLOUT, "watch: writable (events %#x)", w.events);
+	tap_ok(n == 1 && w.calls == 1 && w.events == EPOLLOUT,
+	       "watch: writable (events %#x)", w.events);
 	n = ioloop_run_once(l, 0);
 	tap_ok(w.calls == 2, "watch: level-triggered, writable again next round");
 	tap_ok(ioloop_watch_modify(l, w.w, 0) == 0, "watch_modify: no events");
@@ -452,7 +460,8 @@ static void test_watch_rw(void)
 	ioloop_run_once(l, 1000);
 	ioloop_run_once(l, 0);
 	ioloop_run_once(l, 0);
-	tap_ok(r.calls == 1 && !r.w, "watch removed from its own callback: called once, freed safely");
+	tap_ok(r.calls == 1 && !r.w,
+	       "watch removed from its own callback: called once, freed safely");
 	ioloop_destroy(l);
 	close(p[0]);
 	close(p[1]);
@@ -504,7 +513,8 @@ static void test_remove_cross_thread(void)
 		sleep_ms(3);
 		late_calls += atomic_load(&b.calls) - seen;
 	}
-	tap_ok(!running_after, "unwatch from another thread: returns only after the running callback (20 rounds)");
+	tap_ok(!running_after,
+	       "unwatch from another thread: returns only after the running callback (20 rounds)");
 	tap_ok(!late_calls, "unwatch from another thread: no callback after it returned (%d late)",
 	       late_calls);
 
@@ -596,7 +606,8 @@ static void test_call_sync(void)
 	ioloop_start(p.loop, "test-io-thread-long-name");
 	ioloop_call_sync(p.loop, sync_probe_fn, &p);
 	tap_ok(p.value == 42 && p.in_loop, "call_sync: ran on the loop thread and was waited for");
-	tap_ok(!strcmp(p.name, "test-io-thread-"), "loop thread named (truncated to 15: \"%s\")", p.name);
+	tap_ok(!strcmp(p.name,
+	       "test-io-thread-"), "loop thread named (truncated to 15: \"%s\")", p.name);
 	tap_ok(p.sigint_blocked && p.sigsegv_open,
 	       "loop thread: SIGINT/SIGTERM blocked, SIGSEGV left for crash reports");
 	ioloop_stop(p.loop);
