@@ -22,6 +22,7 @@
 #include "disk/disk.h"
 #include "disk/options.h"
 #include "io/ioloop.h"
+#include "io/outbuf.h"
 #include "io/pool.h"
 #include "hv/vmain-dev.h"
 #include "machine/machine.h"
@@ -30,6 +31,8 @@
 #define DEFAULT_MEM		(512ull << 20)
 #define DEFAULT_SHUTDOWN_S	10
 #define ESCAPE_CHAR		0x01	/* Ctrl-A */
+#define OUTPUT_BUFFER		(1u << 20)	/* per console output */
+#define OUTPUT_FLUSH_NS		2000000000ll	/* at exit, for both together */
 
 enum { EXIT_POWEROFF = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_HARD_STOP = 3 };
 
@@ -340,27 +343,89 @@ static int open_output(const char *what, const char *spec, int *fd)
 	return 0;
 }
 
+/*
+ * Where the consoles write: the fds, and the buffers the I/O loop drains
+ * into them (the guest never waits for a terminal, see io/outbuf.h).
+ */
+struct outputs {
+	int serial_fd, hvc_fd;		/* -1: none */
+	struct outbuf *serial, *hvc;	/* one, shared, when both go to stdout */
+};
+
 /* Starts regular output files afresh (other kinds, e.g. a FIFO, as they are). */
-static void truncate_outputs(const struct machine_config *cfg)
+static void truncate_outputs(const struct outputs *o)
 {
 	struct stat st;
 
-	if (cfg->serial_out > STDERR_FILENO && !fstat(cfg->serial_out, &st) &&
+	if (o->serial_fd > STDERR_FILENO && !fstat(o->serial_fd, &st) &&
 	    S_ISREG(st.st_mode))
-		(void)!ftruncate(cfg->serial_out, 0);
-	if (cfg->hvc_out > STDERR_FILENO && !fstat(cfg->hvc_out, &st) &&
+		(void)!ftruncate(o->serial_fd, 0);
+	if (o->hvc_fd > STDERR_FILENO && !fstat(o->hvc_fd, &st) &&
 	    S_ISREG(st.st_mode))
-		(void)!ftruncate(cfg->hvc_out, 0);
+		(void)!ftruncate(o->hvc_fd, 0);
 }
 
-static int open_serial(const char *spec, struct machine_config *cfg)
+static int open_serial(const char *spec, struct outputs *o)
 {
 	if (!spec || !strcmp(spec, "stdio")) {
-		cfg->serial_out = STDOUT_FILENO;
+		o->serial_fd = STDOUT_FILENO;
 		con.in_fd = STDIN_FILENO;
 		return 0;
 	}
-	return open_output("serial port", spec, &cfg->serial_out);
+	return open_output("serial port", spec, &o->serial_fd);
+}
+
+static void output_dropped(const char *what, uint64_t dropped)
+{
+	if (dropped)
+		fprintf(stderr, "vmain: %" PRIu64 " bytes of %s output were dropped "
+			"(its reader was too slow, or gone)\n", dropped, what);
+}
+
+/*
+ * After the VM: what the guest wrote last reaches a live reader, within
+ * OUTPUT_FLUSH_NS for both outputs; a stuck reader costs no longer.
+ */
+static void outputs_stop(struct outputs *o, bool verbose)
+{
+	int64_t deadline = ioloop_now_ns() + OUTPUT_FLUSH_NS;
+	bool shared = o->hvc == o->serial;
+	uint64_t dropped;
+
+	if (o->hvc && !shared) {
+		dropped = outbuf_destroy(o->hvc, deadline - ioloop_now_ns());
+		if (verbose)
+			output_dropped("virtio console", dropped);
+	}
+	if (o->serial) {
+		dropped = outbuf_destroy(o->serial, deadline - ioloop_now_ns());
+		if (verbose)
+			output_dropped(shared ? "serial port and virtio console" :
+				       "serial port", dropped);
+	}
+	o->serial = o->hvc = NULL;
+}
+
+/* The outputs' buffers on the I/O loop (an fd in one epoll set once: shared). */
+static int outputs_start(struct outputs *o, struct ioloop *l, struct machine_config *cfg)
+{
+	int ret = 0;
+
+	if (o->serial_fd >= 0)
+		ret = outbuf_create(&o->serial, l, o->serial_fd, OUTPUT_BUFFER);
+	if (!ret && o->hvc_fd >= 0 && o->hvc_fd == o->serial_fd)
+		o->hvc = o->serial;
+	else if (!ret && o->hvc_fd >= 0)
+		ret = outbuf_create(&o->hvc, l, o->hvc_fd, OUTPUT_BUFFER);
+	if (ret) {
+		fprintf(stderr, "vmain run: cannot set up the console output: %s\n",
+			strerror(-ret));
+		outputs_stop(o, false);
+		return ret;
+	}
+	cfg->serial_out = o->serial;
+	cfg->hvc_out = o->hvc;
+	return 0;
 }
 
 /* Checks what can be checked before any resource is taken. */
@@ -525,7 +590,10 @@ static int run_vm(struct machine_config *cfg)
 	return status;
 }
 
-/* The I/O thread, the worker pool and the disks: the VM's whole life. */
+/*
+ * The I/O thread, the worker pool and the disks: the VM's whole life.  The
+ * loop and the pool exist with no disk too: the console output needs the loop.
+ */
 struct storage {
 	struct ioloop *loop;
 	struct pool *pool;
@@ -582,8 +650,6 @@ static int storage_open(struct storage *st, struct machine_config *cfg)
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	if (!n)
-		return 0;
 	st->disks = g_new0(struct disk *, n);
 	st->paths = g_new0(char *, n);
 	ret = ioloop_create(&st->loop);
@@ -618,7 +684,8 @@ close: {
 
 int cmd_run(int argc, char **argv)
 {
-	struct machine_config cfg = { .serial_out = -1, .hvc_out = -1 };
+	struct machine_config cfg = { .serial_out = NULL, .hvc_out = NULL };
+	struct outputs out = { .serial_fd = -1, .hvc_fd = -1 };
 	struct storage st;
 	GOptionContext *ctx;
 	GError *error = NULL;
@@ -647,24 +714,30 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmain run: cannot make a VM UUID\n");
 		return EXIT_FAILURE_;
 	}
-	if (open_serial(opt_serial, &cfg))
+	if (open_serial(opt_serial, &out))
 		return EXIT_USAGE;
-	if (open_output("virtio console", opt_hvc, &cfg.hvc_out)) {
-		if (cfg.serial_out > STDERR_FILENO)
-			close(cfg.serial_out);
+	if (open_output("virtio console", opt_hvc, &out.hvc_fd)) {
+		if (out.serial_fd > STDERR_FILENO)
+			close(out.serial_fd);
 		return EXIT_USAGE;
 	}
 	if (storage_open(&st, &cfg)) {
 		status = st.usage_error ? EXIT_USAGE : EXIT_FAILURE_;
 		goto close_outputs;
 	}
-	truncate_outputs(&cfg);
+	if (outputs_start(&out, st.loop, &cfg)) {
+		status = EXIT_FAILURE_;
+		goto close_storage;
+	}
+	truncate_outputs(&out);
 	status = run_vm(&cfg);
+	outputs_stop(&out, cfg.verbose);
+close_storage:
 	storage_close(&st);
 close_outputs:
-	if (cfg.serial_out > STDERR_FILENO)
-		close(cfg.serial_out);
-	if (cfg.hvc_out > STDERR_FILENO)
-		close(cfg.hvc_out);
+	if (out.serial_fd > STDERR_FILENO)
+		close(out.serial_fd);
+	if (out.hvc_fd > STDERR_FILENO)
+		close(out.hvc_fd);
 	return status;
 }

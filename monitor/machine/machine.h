@@ -46,6 +46,8 @@
 #define MACHINE_MIN_MEM		(32ull << 20)
 #define MACHINE_MAX_MEM		(1ull << 40)	/* and no more than the host has */
 
+struct outbuf;
+
 struct machine_config {
 	const char *kernel;		/* bzImage path */
 	const char *initrd;		/* NULL: none */
@@ -54,8 +56,12 @@ struct machine_config {
 	unsigned int cpus;
 	enum hv_accel accel;
 	uint8_t uuid[16];
-	int serial_out;			/* fd for COM1 output, -1: dropped */
-	int hvc_out;			/* fd for virtio-console output, -1: dropped */
+	/*
+	 * Console output, queued for the I/O loop to write (io/outbuf.h):
+	 * never host I/O under machine.lock.  NULL: dropped.
+	 */
+	struct outbuf *serial_out;	/* COM1 */
+	struct outbuf *hvc_out;		/* virtio-console */
 	bool pvclock;			/* offer the paravirtual clock */
 	bool verbose;
 	/* Disks (virtio-blk, in this order: vda, vdb, ...), open for the VM's life. */

@@ -12,36 +12,28 @@
 #include "acpi/tables.h"
 #include "boot/bootparams.h"
 #include "boot/layout.h"
+#include "io/outbuf.h"
 #include "machine/machine.h"
 #include "machine/memmap.h"
 #include "machine/platform.h"
 
+/*
+ * Console output runs on a vCPU thread with machine.lock held: it is only
+ * queued, and the I/O loop writes it.  What a slow or gone reader cannot
+ * take is dropped; the guest never waits for the terminal.
+ */
 static void com1_tx(void *opaque, uint8_t byte)
 {
 	struct machine *m = opaque;
-	ssize_t n;
 
-	if (m->cfg.serial_out < 0)
-		return;
-	do {
-		n = write(m->cfg.serial_out, &byte, 1);
-	} while (n < 0 && errno == EINTR);
+	outbuf_write(m->cfg.serial_out, &byte, 1);
 }
 
 static void hvc_output(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
-	ssize_t n;
 
-	while (len && m->cfg.hvc_out >= 0) {
-		n = write(m->cfg.hvc_out, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;	/* the output went away: drop, never stall the guest */
-		buf += n;
-		len -= n;
-	}
+	outbuf_write(m->cfg.hvc_out, buf, len);
 }
 
 static void pci_message(void *opaque, uint64_t addr, uint32_t data)
