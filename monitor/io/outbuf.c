@@ -367,14 +367,15 @@ uint64_t outbuf_destroy(struct outbuf *ob, int64_t flush_timeout_ns)
 		flush_timeout_ns = INT64_MAX - now;
 	if (flush_timeout_ns > 0)
 		wait_drained(ob, by_hand, now + flush_timeout_ns);
+	ioloop_call_sync(ob->loop, detach, ob);
 	/*
 	 * The bottom half must not run after the free.  On a loop thread,
-	 * one queued before ioloop_call_sync()'s runs before it (bottom
-	 * halves run in order); on a hand-turned loop, one turn runs it.
+	 * one queued before ioloop_call_sync()'s has run before it (bottom
+	 * halves run in order).  On a loop turned by the caller (who it is
+	 * now, if nobody was), one more turn runs it: it finds nothing to do.
 	 */
-	if (by_hand)
+	if (ioloop_in_loop(ob->loop))
 		ioloop_run_once(ob->loop, 0);
-	ioloop_call_sync(ob->loop, detach, ob);
 	fd_restore(ob);
 	dropped = atomic_load(&ob->dropped);
 	pthread_cond_destroy(&ob->drained);

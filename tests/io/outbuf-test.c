@@ -198,6 +198,13 @@ static void test_deferred(void)
 	tap_ok(ran == 0, "deferred: then the loop has nothing to do (no watch, no bottom half)");
 	tap_ok(outbuf_destroy(ob, 0) == 0 && !nonblocking(fds[1]),
 	       "deferred: destroy: nothing dropped, O_NONBLOCK cleared again");
+
+	/* Its bottom half still queued: destroy must not leave it to run later. */
+	ob = new_outbuf(l, fds[1], 4 * KIB);
+	outbuf_write(ob, buf, 10);
+	tap_ok(outbuf_destroy(ob, 0) == 10, "deferred: destroy with no time to flush drops the 10 bytes");
+	tap_ok(ioloop_run_once(l, 0) == 0 && pipe_queued(fds[0]) == 0,
+	       "deferred: and nothing of it is left on the loop, nothing reached the pipe");
 	close(fds[0]);
 	close(fds[1]);
 	ioloop_destroy(l);
