@@ -396,13 +396,14 @@ static void close_start(void *opaque)
 {
 	struct close_wait *w = opaque;
 
+	w->req.op = DISK_FLUSH;
+	w->req.done = close_flushed;
+	w->req.opaque = w;
+	/* Nothing to write back on a read-only disk. */
 	if (w->d->readonly) {
 		close_flushed(&w->req, 0);
 		return;
 	}
-	w->req.op = DISK_FLUSH;
-	w->req.done = close_flushed;
-	w->req.opaque = w;
 	w->d->ops->submit(w->d, &w->req);
 	disk_unplug(w->d);
 }
