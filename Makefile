@@ -8,6 +8,8 @@
 #   make guest        build the default guest (build/guest/)
 #   make guest-debian build the Debian guest (build/guest-debian/; as root)
 #   make check        run every test (installs test deps; uses the arenas)
+#   make check-full   make check, then the slow ones: the Debian guest, longer
+#                     crash and fuzz runs (docs/testing.md says what runs where)
 #   make asan         build the userspace programs with ASan/UBSan in build-asan/
 #   make clean
 #
@@ -99,12 +101,12 @@ fuzz-decode:
 		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
 	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
 
-.PHONY: guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
+.PHONY: check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
 
 all: deps kmod progs
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps build
@@ -214,6 +216,13 @@ check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
 	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+
+# The slow tests (docs/testing.md): the Debian guest under QEMU and through
+# vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
+check-full: check
+	@scripts/deps guest-debian
+	@scripts/guest-debian -q
+	@TOP=$(TOP) CRASH_CYCLES=2000 prove -f $(PROVE_FLAGS) tests/guest-full/*.t
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
