@@ -31,6 +31,16 @@
  * DISCARD drops cached data for the range and punches a hole
  * (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE); WRITE_ZEROES does the
  * same with DISK_REQ_UNMAP, else FALLOC_FL_ZERO_RANGE; ordered like writes.
+ * A file that cannot zero a range gets zeros written; one that cannot
+ * punch holes makes DISCARD a successful no-op (it is advisory).
+ *
+ * Errors.  A write-back that fails keeps its data dirty (reads still see
+ * it; the next FLUSH retries it), and the first guest FLUSH to complete
+ * after the failure fails with its error, once: sticky until reported,
+ * like fsync(2) after a write-back error.  While write-back keeps failing,
+ * a WRITEBACK write that finds no room fails with that error rather than
+ * waiting for ever.  A DIRECT request whose offset or length is not a
+ * multiple of `align` fails with -EINVAL.
  *
  * Threads: I/O thread only.
  */
@@ -78,7 +88,8 @@ int wcache_create(struct wcache **out, struct ioloop *l, struct uring_engine *e,
 		  const struct wcache_config *cfg);
 /*
  * Writes back everything dirty, fdatasyncs, waits for every request in
- * flight (turning the loop when called on it by hand), frees.
+ * flight (turning the loop when called on it by hand), frees.  Not from
+ * inside one of the cache's done() callbacks.
  */
 void wcache_destroy(struct wcache *c);
 
