@@ -541,17 +541,18 @@ void wc_writeback_due(struct wcache *c)
 	e = wc_set_at(&c->dirty, c->due_off, &after);
 	if (!e)
 		e = after;
-	while (e && c->nr_wb_ios < WC_MAX_WB_IOS) {
-		if (wc_ext_blocked(c, e) || !wc_run_measure(c, e, &cnt, &bytes))
+	for (; e; e = after) {
+		/* Waiting for room or order: the next kick tries again from here. */
+		if (c->nr_wb_ios == WC_MAX_WB_IOS || wc_ext_blocked(c, e)) {
+			c->due_off = e->off;
+			return;
+		}
+		/* A run still growing: the writes that grow it set `due` again. */
+		if (!wc_run_measure(c, e, &cnt, &bytes))
 			break;
 		after = wc_issue_run(c, e, cnt, bytes);
 		if (after == e)
 			return;
-		e = after;
-	}
-	if (e && c->nr_wb_ios == WC_MAX_WB_IOS) {
-		c->due_off = e->off;
-		return;
 	}
 	c->due = false;
 }
