@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cache-test.c - the write-coalescing cache (monitor/disk/cache.c) over the
+ * cache-test.c - the write-coalescing cache (monitor/disk/cache*.c) over the
  * real I/O loop and io_uring engine on temporary files, the loop turned by
  * hand: random mixes of reads, writes, discards, write-zeroes and flushes
  * checked against a model (cache-model.h) in every mode, coalescing of a
  * sequential stream, flush ordering, the dirty bound, the guest's
  * write-cache switch, FUA, engine errors, age-based write-back, the
- * WRITE_ZEROES fallback, bad requests, and closing from another thread.
+ * WRITE_ZEROES fallback, write-through merging, bad requests, and closing
+ * from another thread; and the extent sets on their own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "cache-model.h"
+#include "disk/cache-extent.h"
 #include "disk/cache.h"
 #include "disk/uring.h"
 #include "io/ioloop.h"
@@ -48,6 +50,67 @@ static uint64_t rnd(uint64_t *s)
 	x ^= x << 17;
 	*s = x;
 	return x;
+}
+
+/* ---- the extent sets (cache-extent.c) against a bitmap ---- */
+
+#define SET_UNITS	4096		/* the key space, in units */
+
+/*
+ * Random disjoint extents inserted and removed (also trimmed in place at
+ * the head, as the cache does); after each step wc_set_at() and
+ * wc_set_overlap() answer as a plain owner-per-unit array says.
+ */
+static void test_extent_set(void)
+{
+	struct wc_ext *owner[SET_UNITS] = { 0 }, *e, *after, *want;
+	uint64_t rng = 0x5e75e701, pos, len, u, mismatches = 0, steps;
+	struct wc_set set;
+
+	wc_set_init(&set);
+	for (steps = 0; steps < 20000; steps++) {
+		pos = rnd(&rng) % SET_UNITS;
+		e = owner[pos];
+		if (e && rnd(&rng) % 3 == 0 && e->len > 1) {
+			/* Trim the head in place: the key moves, the order stays. */
+			owner[e->off] = NULL;
+			e->off++;
+			e->len--;
+		} else if (e) {
+			for (u = e->off; u < wc_ext_end(e); u++)
+				owner[u] = NULL;
+			wc_set_remove(&set, e);
+			free(e);
+		} else {
+			for (len = 0; len < 1 + rnd(&rng) % 16 && pos + len < SET_UNITS &&
+				      !owner[pos + len]; len++)
+				;
+			e = wc_ext_alloc(&rng);
+			e->off = pos;
+			e->len = len;
+			for (u = pos; u < pos + len; u++)
+				owner[u] = e;
+			wc_set_insert(&set, e);
+		}
+		pos = rnd(&rng) % SET_UNITS;
+		e = wc_set_at(&set, pos, &after);
+		for (u = pos + 1; u < SET_UNITS && (!owner[u] || owner[u] == owner[pos]); u++)
+			;
+		want = u < SET_UNITS ? owner[u] : NULL;
+		mismatches += e != owner[pos] || after != want;
+		len = 1 + rnd(&rng) % 32;
+		for (want = NULL, u = pos; u < pos + len && u < SET_UNITS && !want; u++)
+			want = owner[u];
+		mismatches += wc_set_overlap(&set, pos, pos + len) != want;
+	}
+	tap_ok(!mismatches, "extent set: 20000 random steps agree with a plain array "
+	       "(%llu did not, %llu extents at the end)", (unsigned long long)mismatches,
+	       (unsigned long long)set.count);
+	while ((e = wc_set_first(&set))) {
+		wc_set_remove(&set, e);
+		free(e);
+	}
+	tap_ok(set.count == 0 && set.level == 1, "extent set: empties");
 }
 
 /* ---- a cache over a fresh file ---- */
@@ -1437,6 +1500,7 @@ int main(void)
 		tap_ok(0, "mkdtemp %s: %s", tmpdir, strerror(errno));
 		return tap_done();
 	}
+	timed("extent set", test_extent_set);
 	timed("bad requests", test_bad_requests);
 	timed("reads", test_reads);
 	timed("flush sharing", test_flush_sharing);
