@@ -397,6 +397,23 @@ static int table_for_write(struct qcow2_req *r, uint64_t g, bool make,
 	return qcow2_l2_get(q, g, &r->wait, t, idx);
 }
 
+/*
+ * A write that must be durable when it completes (write-through, FUA)
+ * found its mapping in table t: if that mapping (t, or the L1 entry that
+ * leads to it) is not durable yet, the request waits for a write-back
+ * cycle too, or a crash could lose the mapping of data it acknowledged.
+ */
+static void sync_if_mapping_dirty(struct qcow2_req *r, const struct qcow2_table *t)
+{
+	struct qcow2 *q = r->q;
+
+	if (!qcow2_write_through(q) && !(r->req->flags & DISK_REQ_FUA))
+		return;
+	if ((t && (t->dirty || t->writing)) || q->l1_dirty_lo != UINT64_MAX ||
+	    q->cycle.running)
+		r->needs_sync = true;
+}
+
 static int write_in_place(struct qcow2_req *r, const struct qcow2_table *t,
 			  uint64_t idx, uint64_t g, uint64_t rem, bool zeros,
 			  const struct qcow2_map *m0)
@@ -418,6 +435,7 @@ static int write_in_place(struct qcow2_req *r, const struct qcow2_table *t,
 	s->req.flags = r->req->flags & DISK_REQ_FUA;
 	wcache_submit(q->d->file.cache, &s->req);
 	r->pos += len;
+	sync_if_mapping_dirty(r, t);
 	return 0;
 }
 
@@ -512,11 +530,10 @@ static int zero_clusters(struct qcow2_req *r, uint64_t g, uint64_t len)
 			qcow2_free_entry(q, &m);
 		changed = true;
 	}
-	if (changed) {
+	if (changed)
 		qcow2_table_dirty(t);
-		if (r->req->op == DISK_WRITE_ZEROES && qcow2_write_through(q))
-			r->needs_sync = true;
-	}
+	if (r->req->op == DISK_WRITE_ZEROES)
+		sync_if_mapping_dirty(r, t);
 	r->pos += t ? i << q->cluster_bits : n << q->cluster_bits;
 	return 0;
 }
@@ -534,6 +551,7 @@ static int zero_partial(struct qcow2_req *r, uint64_t g, uint64_t len)
 	if (ret)
 		return ret;
 	if (qcow2_reads_zero(r->q, g, &m)) {
+		sync_if_mapping_dirty(r, t);
 		r->pos += len;
 		return 0;
 	}
