@@ -714,7 +714,7 @@ static void test_mixes(void)
 	 */
 	test_mix("writeback", O_RDWR, &wb, 20000, 0x5eed0001);
 	test_mix("writeback, 128 KiB", O_RDWR, &wb_small, 10000, 0x5eed0002);
-	test_mix("writethrough", O_RDWR, &wt, 5000, 0x5eed0003);
+	test_mix("writethrough", O_RDWR, &wt, 4000, 0x5eed0003);
 	test_mix("direct", O_RDWR | O_DIRECT, &direct, 10000, 0x5eed0004);
 }
 
@@ -1094,6 +1094,7 @@ static void test_fua(void)
 static void test_write_errors(void)
 {
 	struct wcache_config cfg = { .mode = WCACHE_WRITEBACK, .max_dirty = 256 * KIB };
+	struct wcache_config small = { .mode = WCACHE_WRITEBACK, .max_dirty = 64 * KIB };
 	struct wcache_stats st;
 	unsigned char *big;
 	struct env v;
@@ -1127,6 +1128,18 @@ static void test_write_errors(void)
 	/* Closing cannot write it back either: it ends anyway. */
 	env_close(&v);
 
+	/* Failing write-back and no room: a write fails rather than wait for ever. */
+	if (!env_ok(&v, env_open(&v, O_RDONLY, DISK_SIZE, &small), "write errors, full"))
+		return;
+	write_ver(&v, NULL, 1, 0, 0, 48 * KIB);
+	ret = one_run(&v, DISK_FLUSH, 0, 0, 0, NULL);
+	tap_ok(ret == -EBADF, "write errors, full: the flush fails (%d)", ret);
+	ret = write_ver(&v, NULL, 2, 0, 64 * KIB, 32 * KIB);
+	tap_ok(ret == -EBADF, "write errors, full: a write that finds no room fails (%d)", ret);
+	tap_ok(!write_ver(&v, NULL, 3, 0, 8 * KIB, 8 * KIB),
+	       "write errors, full: one that fits is still cached");
+	env_close(&v);
+
 	/* A write-only fd: reads of what is not cached fail. */
 	if (!env_ok(&v, env_open(&v, O_WRONLY, DISK_SIZE, &cfg), "read errors"))
 		return;
@@ -1136,6 +1149,45 @@ static void test_write_errors(void)
 	tap_ok(!write_ver(&v, NULL, 4, 0, 0, 64 * KIB) && cache_has(&v, 4, 0, 64 * KIB),
 	       "read errors: a read wholly in the cache needs no file");
 	free(big);
+	env_close(&v);
+}
+
+/*
+ * A memfd that may not grow: write-back past its end fails (-EPERM), the
+ * rest of the file works.  The error is reported by the flushes that see
+ * it fail; once the failing data is gone (discarded), flushes succeed.
+ */
+static void test_sticky_error(void)
+{
+	struct wcache_config cfg = { .mode = WCACHE_WRITEBACK };
+	struct env v;
+	int fd, ret;
+
+	memset(&v, 0, sizeof(v));
+	v.vfd = -1;
+	fd = memfd_create("cache-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, MIB) || fcntl(fd, F_ADD_SEALS, F_SEAL_GROW)) {
+		tap_ok(0, "sticky error: sealed memfd");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	v.vfd = dup(fd);
+	if (!env_ok(&v, env_open_fd(&v, fd, &cfg), "sticky error"))
+		return;
+	write_ver(&v, NULL, 1, 0, 0, 4 * KIB);
+	write_ver(&v, NULL, 2, 0, 2 * MIB, 4 * KIB);
+	ret = one_run(&v, DISK_FLUSH, 0, 0, 0, NULL);
+	tap_ok(ret == -EPERM && file_has(&v, 1, 0, 4 * KIB),
+	       "sticky error: the flush fails, the data that could be written is (%d)", ret);
+	ret = one_run(&v, DISK_FLUSH, 0, 0, 0, NULL);
+	tap_ok(ret == -EPERM && cache_has(&v, 2, 2 * MIB, 4 * KIB),
+	       "sticky error: the next flush retries, fails, the data is still there (%d)", ret);
+	ret = one_run(&v, DISK_DISCARD, 0, 2 * MIB, 4 * KIB, NULL);
+	tap_ok(!ret, "sticky error: the failing range is discarded (%d)", ret);
+	ret = one_run(&v, DISK_FLUSH, 0, 0, 0, NULL);
+	tap_ok(ret == 0 && cache_has(&v, 0, 2 * MIB, 4 * KIB),
+	       "sticky error: nothing fails any more, the flush succeeds (%d)", ret);
 	env_close(&v);
 }
 
@@ -1508,6 +1560,7 @@ int main(void)
 	timed("age", test_age);
 	timed("write-cache switch", test_wce_switch);
 	timed("engine errors", test_write_errors);
+	timed("sticky error", test_sticky_error);
 	timed("WRITE_ZEROES fallback", test_zeroes_fallback);
 	timed("write-through merge", test_wt_merge);
 	timed("big writes", test_big_and_discard);
