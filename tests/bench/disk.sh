@@ -15,22 +15,23 @@
 # then do the same number of requests, so every program does the same
 # work.  Each row is measured BENCH_DISK_REPS times (default 3), the
 # order of the programs rotating, and the table gives the median and the
-# range: on a shared or virtual disk one run says little.  qemu-img bench has no random pattern: its random rows use a
-# stride of an odd number of blocks close to 0.618 of the file, which
-# visits every block once per pass with no two neighbours adjacent.
+# range: on a shared or virtual disk one run says little.  qemu-img bench
+# has no random pattern: its random rows use a stride of an odd number of
+# blocks close to 0.618 of the file, which visits every block once per
+# pass with no two neighbours adjacent.
 #
 # cache=none / -t none / --direct=1 (O_DIRECT) for the IOPS and
 # throughput rows, so that the host page cache does not make them memcpy
-# benchmarks.  One row does the opposite on purpose: random reads that
-# the page cache holds (cache=writeback, -t writeback, buffered fio), so
-# no device is involved and what is left is each program's own cost per
-# request (system calls, wake-ups, copies).  The flush row runs at queue depth 1 (fio's fdatasync= does
-# not wait for the writes in flight; at depth 1 all three mean "the 64
-# writes before it").  It runs again with the caches on (cache=writeback,
-# -t writeback, buffered fio), where the write cache's coalescing shows:
-# write submissions to the file per guest write.  Last, a write storm
-# (random 4 KiB writes, no flush) measures the cache's peak dirty bytes
-# against its bound, and the driver's peak RSS.
+# benchmarks.  The flush row runs at queue depth 1, so that all three
+# flush exactly the 64 writes before each FLUSH whatever they do with
+# writes in flight at greater depths.  It runs again with the caches on
+# (cache=writeback, -t writeback, buffered fio), where the write cache's
+# coalescing shows: write submissions to the file per guest write.  One
+# row reads what the page cache holds (cache=writeback again), so no
+# device is involved and what is left is each program's own cost per
+# request (system calls, wake-ups, copies).  Last, a write storm (random
+# 4 KiB writes, no flush) measures the cache's peak dirty bytes against
+# its bound, and the driver's peak RSS.
 #
 # The file lives in a fresh directory under $TMPDIR, else /var/tmp (not
 # tmpfs), and is written in full once before the first row.
