@@ -195,6 +195,7 @@ static int grow_table(struct qcow2 *q, struct qcow2_wait *w)
 	q->rt_dirty_lo = UINT64_MAX;
 	q->rt_dirty_hi = 0;
 	q->alloc_end = (t0 + cl + nb) << q->cluster_bits;
+	q->stats.rt_grown++;
 	qcow2_meta_dirtied(q);
 	return 0;
 }

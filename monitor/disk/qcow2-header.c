@@ -616,7 +616,6 @@ int qcow2_find_alloc_end(struct qcow2 *q, char *err, size_t errlen)
 
 	end = round_up(q->d->file.size, cs);
 	q->alloc_end = end;
-	q->file_limit = end;
 	if (!q->writable)
 		return 0;
 	for (i = 0; i < q->rt_entries; i++) {

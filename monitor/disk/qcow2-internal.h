@@ -211,17 +211,15 @@ struct qcow2_table {
 
 struct qcow2_tcache {
 	struct qcow2 *q;
-	const char *what;		/* "L2 table", "refcount block" */
 	struct qcow2_table *slots;
 	unsigned n;
 	unsigned ndirty;
 	uint64_t clock;
 	struct qcow2_waitlist slot_waiters;	/* waiting for an evictable slot */
-	uint64_t loads, hits;		/* statistics */
+	uint64_t loads;			/* tables read */
 };
 
-int qcow2_tcache_init(struct qcow2_tcache *c, struct qcow2 *q, const char *what,
-		      unsigned n);
+int qcow2_tcache_init(struct qcow2_tcache *c, struct qcow2 *q, unsigned n);
 void qcow2_tcache_fini(struct qcow2_tcache *c);
 /*
  * The table at `host`: 0 with *out set; -EAGAIN with `w` parked on its
@@ -282,17 +280,19 @@ struct qcow2_cycle {
 	uint64_t rt_offset;		/* what this cycle writes into the header */
 	uint32_t rt_clusters;
 	struct disk_req flush;
-	uint64_t count;			/* cycles completed */
 };
 
 /* == The image == */
 
+/* What the format did, for tests and benchmarks (qcow2_get_stats()). */
 struct qcow2_stats {
 	uint64_t allocs;		/* data clusters allocated */
 	uint64_t cows;			/* copy-on-write fills */
-	uint64_t cycles;		/* write-back cycles */
+	uint64_t cycles;		/* write-back cycles completed */
 	uint64_t meta_writes;		/* metadata writes issued */
 	uint64_t frees;			/* clusters whose refcount went down */
+	uint64_t rt_grown;		/* times the refcount table grew */
+	uint64_t l2_loads, rb_loads;	/* tables read into the caches */
 };
 
 struct qcow2_req;
@@ -330,7 +330,6 @@ struct qcow2 {
 	bool rt_moved;			/* rt is new: written whole, then the header */
 	struct qcow2_freelist rt_retired;	/* old refcount tables */
 
-	uint64_t file_limit;		/* end of the metadata/data area seen at open */
 	uint64_t alloc_end;		/* next cluster to allocate */
 
 	uint8_t *hdr_sector;		/* the header's first 512 bytes, as on disk */
@@ -357,6 +356,8 @@ struct qcow2 {
 };
 
 /* == qcow2.c == */
+/* The statistics of a qcow2 disk: 0, or -EINVAL for another format. */
+int qcow2_get_stats(const struct disk *d, struct qcow2_stats *out);
 void qcow2_complete(struct qcow2_req *r);
 /* Marks the image corrupt (once, with a message): later writes fail with -EIO. */
 int qcow2_set_corrupt(struct qcow2 *q, const char *fmt, ...)
@@ -498,8 +499,6 @@ struct qcow2_req {
 
 /* Starts `req` with `r` (the format's note for it, zeroed here). */
 void qcow2_req_start(struct qcow2 *q, struct disk_req *req, struct qcow2_req *r);
-/* Continues a request after a wait or a sub-request. */
-void qcow2_req_resume(struct qcow2_req *r);
 void qcow2_sub_done(struct qcow2_req *r, int ret);
 unsigned qcow2_iovcur_count(const struct qcow2_iovcur *c, uint64_t len);
 void qcow2_iovcur_take(struct qcow2_iovcur *c, uint64_t len, struct iovec *out);

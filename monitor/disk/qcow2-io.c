@@ -642,11 +642,6 @@ static void woken(struct qcow2_wait *w, int err)
 	req_run(r);
 }
 
-void qcow2_req_resume(struct qcow2_req *r)
-{
-	req_run(r);
-}
-
 void qcow2_sub_done(struct qcow2_req *r, int ret)
 {
 	r->inflight--;

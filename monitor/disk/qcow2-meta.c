@@ -274,7 +274,6 @@ static void cycle_commit(struct qcow2 *q)
 	if (keep.n)
 		qcow2_free_add(&q->rt_retired, keep.off, keep.n, q->cluster_size);
 	qcow2_freelist_move(&q->frees_ready, &q->frees_inflight, q->cluster_size);
-	q->cycle.count++;
 	q->stats.cycles++;
 }
 

@@ -57,8 +57,7 @@ void qcow2_waitlist_splice(struct qcow2_waitlist *to, struct qcow2_waitlist *fro
 	qcow2_waitlist_init(from);
 }
 
-int qcow2_tcache_init(struct qcow2_tcache *c, struct qcow2 *q, const char *what,
-		      unsigned n)
+int qcow2_tcache_init(struct qcow2_tcache *c, struct qcow2 *q, unsigned n)
 {
 	unsigned i;
 
@@ -67,7 +66,6 @@ int qcow2_tcache_init(struct qcow2_tcache *c, struct qcow2 *q, const char *what,
 	if (!c->slots)
 		return -ENOMEM;
 	c->q = q;
-	c->what = what;
 	c->n = n;
 	qcow2_waitlist_init(&c->slot_waiters);
 	for (i = 0; i < n; i++) {
@@ -191,7 +189,6 @@ int qcow2_table_get(struct qcow2_tcache *c, uint64_t host, struct qcow2_wait *w,
 
 	if (t && !t->loading) {
 		t->lru = ++c->clock;
-		c->hits++;
 		*out = t;
 		return 0;
 	}

@@ -109,6 +109,18 @@ static void qcow2_submit(struct disk *d, struct disk_req *req)
 	qcow2_req_start(q, req, r);
 }
 
+int qcow2_get_stats(const struct disk *d, struct qcow2_stats *out)
+{
+	const struct qcow2 *q = d->priv;
+
+	if (d->ops != &disk_qcow2_ops || !q)
+		return -EINVAL;
+	*out = q->stats;
+	out->l2_loads = q->l2c.loads;
+	out->rb_loads = q->rbc.loads;
+	return 0;
+}
+
 static void qcow2_unplug(struct disk *d)
 {
 	qcow2_unplug_all(d->priv);
@@ -190,13 +202,13 @@ static int open_memory(struct qcow2 *q)
 	if (posix_memalign((void **)&q->zero_buf, 4096, q->cluster_size))
 		return -ENOMEM;
 	memset(q->zero_buf, 0, q->cluster_size);
-	ret = qcow2_tcache_init(&q->l2c, q, "L2 table",
-				cache_slots(QCOW2_L2_CACHE_BYTES, QCOW2_L2_CACHE_MAX,
-					    q->cluster_size));
+	ret = qcow2_tcache_init(&q->l2c, q, cache_slots(QCOW2_L2_CACHE_BYTES,
+							QCOW2_L2_CACHE_MAX,
+							q->cluster_size));
 	if (!ret)
-		ret = qcow2_tcache_init(&q->rbc, q, "refcount block",
-					cache_slots(QCOW2_RB_CACHE_BYTES,
-						    QCOW2_RB_CACHE_MAX, q->cluster_size));
+		ret = qcow2_tcache_init(&q->rbc, q, cache_slots(QCOW2_RB_CACHE_BYTES,
+								QCOW2_RB_CACHE_MAX,
+								q->cluster_size));
 	if (!ret)
 		ret = qcow2_cycle_init(q);
 	return ret;

@@ -31,6 +31,7 @@
 
 #include "tap.h"
 #include "disk/disk.h"
+#include "disk/qcow2-internal.h"
 
 struct env {
 	struct ioloop *loop;
@@ -237,6 +238,7 @@ static bool read_matches(struct disk *d, const uint8_t *model, uint64_t size)
 
 struct mix {
 	const char *name;		/* image file */
+	uint64_t min_allocs;		/* clusters the run must allocate at least */
 	const char *create;		/* qemu-img create -o ... */
 	uint64_t size;
 	uint64_t cluster;
@@ -338,6 +340,26 @@ static bool run_batch(struct disk *d, const struct mix *m, uint8_t *model,
 	return ok;
 }
 
+static void show_stats(struct disk *d, const struct mix *m)
+{
+	struct qcow2_stats qs;
+	struct wcache_stats st;
+
+	wcache_get_stats(d->file.cache, &st);
+	memset(&qs, 0, sizeof(qs));
+	qcow2_get_stats(d, &qs);
+	if (!tap_ok(qs.allocs >= m->min_allocs,
+		    "%s: %" PRIu64 " clusters allocated (at least %" PRIu64 ")", m->name,
+		    qs.allocs, m->min_allocs))
+		return;
+	tap_diag("  %" PRIu64 " copy-on-write fills, %" PRIu64 " write-back cycles, %"
+		 PRIu64 " metadata writes, %" PRIu64 " L2 and %" PRIu64 " refcount "
+		 "block loads, %" PRIu64 " frees; cache: %" PRIu64 " writes in (%" PRIu64
+		 " MiB), %" PRIu64 " out", qs.cows, qs.cycles, qs.meta_writes,
+		 qs.l2_loads, qs.rb_loads, qs.frees, st.writes, st.write_bytes >> 20,
+		 st.wb_writes);
+}
+
 static void test_mix(const struct mix *m)
 {
 	char err[256], cmd[512], raw[64];
@@ -366,15 +388,7 @@ static void test_mix(const struct mix *m)
 	tap_ok(ok, "%s: %u batches of %u requests match the model", m->name,
 	       m->batches, m->batch);
 	tap_ok(!io_sync(d, DISK_FLUSH, 0, 0, NULL, 0), "%s: flush", m->name);
-	{
-		struct wcache_stats st;
-
-		wcache_get_stats(d->file.cache, &st);
-		tap_diag("  %s: %" PRIu64 " writes (%" PRIu64 " MiB) and %" PRIu64
-			 " flushes into the cache; %" PRIu64 " writes (%" PRIu64
-			 " MiB) out", m->name, st.writes, st.write_bytes >> 20,
-			 st.flushes, st.wb_writes, st.wb_bytes >> 20);
-	}
+	show_stats(d, m);
 	disk_close(d);
 	ret = img_check(m->name);
 	if (!tap_ok(ret == 0, "%s: qemu-img check: no errors, no leaks (exit %d)",
@@ -396,28 +410,28 @@ static void test_mix(const struct mix *m)
 static void test_mixes(void)
 {
 	static const struct mix mixes[] = {
-		{ "v3-4k.qcow2", "-o cluster_size=4096", 16 << 20, 4096, 32, 16, 256,
+		{ "v3-4k.qcow2", 2000, "-o cluster_size=4096", 16 << 20, 4096, 32, 16, 256,
 		  true, WCACHE_WRITEBACK, 1 },
-		{ "v3-64k.qcow2", "", 64 << 20, 65536, 24, 16, 256, true,
+		{ "v3-64k.qcow2", 200, "", 64 << 20, 65536, 24, 16, 256, true,
 		  WCACHE_WRITEBACK, 2 },
-		{ "v2-64k.qcow2", "-o compat=0.10", 32 << 20, 65536, 24, 16, 256, true,
+		{ "v2-64k.qcow2", 200, "-o compat=0.10", 32 << 20, 65536, 24, 16, 256, true,
 		  WCACHE_WRITEBACK, 3 },
-		{ "v2-4k.qcow2", "-o compat=0.10,cluster_size=4096", 8 << 20, 4096, 24,
+		{ "v2-4k.qcow2", 200, "-o compat=0.10,cluster_size=4096", 8 << 20, 4096, 24,
 		  16, 64, true, WCACHE_WRITEBACK, 4 },
-		{ "v3-2m.qcow2", "-o cluster_size=2M", 16 << 20, 2 << 20, 12, 8, 1024,
+		{ "v3-2m.qcow2", 4, "-o cluster_size=2M", 16 << 20, 2 << 20, 12, 8, 1024,
 		  true, WCACHE_WRITEBACK, 5 },
-		{ "v3-lazy.qcow2", "-o lazy_refcounts=on,cluster_size=16k", 16 << 20,
+		{ "v3-lazy.qcow2", 300, "-o lazy_refcounts=on,cluster_size=16k", 16 << 20,
 		  16384, 16, 16, 256, true, WCACHE_WRITEBACK, 6 },
-		{ "v3-512.qcow2", "-o cluster_size=512", 2 << 20, 512, 16, 16, 32, true,
+		{ "v3-512.qcow2", 1000, "-o cluster_size=512", 2 << 20, 512, 16, 16, 32, true,
 		  WCACHE_WRITEBACK, 7 },
-		{ "v3-rc1.qcow2", "-o refcount_bits=1,cluster_size=4096", 4 << 20, 4096,
+		{ "v3-rc1.qcow2", 300, "-o refcount_bits=1,cluster_size=4096", 4 << 20, 4096,
 		  12, 16, 64, true, WCACHE_WRITEBACK, 8 },
-		{ "v3-rc64.qcow2", "-o refcount_bits=64,cluster_size=4096", 4 << 20,
+		{ "v3-rc64.qcow2", 300, "-o refcount_bits=64,cluster_size=4096", 4 << 20,
 		  4096, 12, 16, 64, true, WCACHE_WRITEBACK, 10 },
 		/* 64 L2 tables for 64 slots, new ones made: evictions and write-backs. */
-		{ "v3-evict.qcow2", "-o cluster_size=4096", 136 << 20, 4096, 16, 32, 16,
+		{ "v3-evict.qcow2", 500, "-o cluster_size=4096", 136 << 20, 4096, 16, 32, 16,
 		  true, WCACHE_WRITEBACK, 12 },
-		{ "v3-none.qcow2", "-o cluster_size=8192", 4 << 20, 8192, 12, 16, 128,
+		{ "v3-none.qcow2", 200, "-o cluster_size=8192", 4 << 20, 8192, 12, 16, 128,
 		  true, WCACHE_DIRECT, 11 },
 	};
 	unsigned i;
@@ -498,8 +512,9 @@ static bool make_source(const char *name, uint64_t size, uint64_t seed)
 static void scribble(const char *name, uint64_t size, uint64_t cluster, uint64_t seed,
 		     bool zero_ops, const char *what)
 {
-	struct mix m = { name, "", size, cluster, 8, 8, 64, zero_ops,
+	struct mix m = { name, 0, "", size, cluster, 8, 8, 64, zero_ops,
 			 WCACHE_WRITEBACK, seed };
+	struct qcow2_stats qs;
 	char err[256], ref[64], raw[64];
 	struct disk *d;
 	uint8_t *model;
@@ -519,6 +534,10 @@ static void scribble(const char *name, uint64_t size, uint64_t cluster, uint64_t
 		ok = run_batch(d, &m, model, &m.seed);
 	ok = ok && !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0);
 	tap_ok(ok && read_matches(d, model, size), "%s: written over, reads back", what);
+	memset(&qs, 0, sizeof(qs));
+	qcow2_get_stats(d, &qs);
+	tap_ok(qs.cows > 0, "%s: %" PRIu64 " copy-on-write fills from the old data",
+	       what, qs.cows);
 	disk_close(d);
 	ret = img_check(name);
 	if (!tap_ok(ret == 0, "%s: qemu-img check clean (exit %d)", what, ret))
@@ -714,7 +733,8 @@ static void test_refcount_growth(void)
 {
 	const uint64_t size = 32 << 20, chunk = 256 << 10;
 	uint8_t *model = calloc(1, size);
-	uint64_t s = 51, off, rt0;
+	uint64_t s = 51, off, rt0, grown = 0;
+	struct qcow2_stats qs;
 	char err[256];
 	struct disk *d;
 	bool ok = true;
@@ -737,12 +757,15 @@ static void test_refcount_growth(void)
 			ok = !io_sync(d, DISK_WRITE, 0, off, model + off, chunk);
 		}
 		ok = ok && !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0);
+		if (!qcow2_get_stats(d, &qs))
+			grown += qs.rt_grown;
 		disk_close(d);
 		tap_ok(ok && img_check("grow.qcow2") == 0, "pass %u: 10 MiB written, "
 		       "qemu-img check clean", pass);
 	}
-	tap_ok(header64("grow.qcow2", 48) != rt0 && (header64("grow.qcow2", 56) >> 32) > 1,
-	       "the refcount table moved and grew (%" PRIu64 " clusters)",
+	tap_ok(grown >= 2 && header64("grow.qcow2", 48) != rt0 &&
+	       (header64("grow.qcow2", 56) >> 32) > 1, "the refcount table grew %" PRIu64
+	       " times, moved, and has %" PRIu64 " clusters", grown,
 	       header64("grow.qcow2", 56) >> 32);
 	tap_ok(write_file("grow.model", model, size) == 0 &&
 	       sh("qemu-img compare -q -f raw -F qcow2 %s/grow.model %s/grow.qcow2",
