@@ -37,7 +37,7 @@ static inline void model_free(struct model *m)
 	m->ver = NULL;
 }
 
-/* splitmix64 (S. Vigna): the pattern's words. */
+/* splitmix64 (S. Vigna): the pattern's seeds. */
 static inline uint64_t model_mix(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ull;
@@ -46,20 +46,25 @@ static inline uint64_t model_mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* The 512 bytes of sector `s` at version `v`. */
+/*
+ * The 512 bytes of sector `s` at version `v`: a xorshift64 stream from a
+ * seed that mixes both (cheap per word; only the seed needs mixing well).
+ */
 static inline void model_sector(uint32_t v, uint64_t s, unsigned char *out)
 {
-	uint64_t seed, w;
+	uint64_t x;
 	unsigned i;
 
 	if (!v) {
 		memset(out, 0, MODEL_SECTOR);
 		return;
 	}
-	seed = model_mix(((uint64_t)v << 32) ^ s);
+	x = model_mix(((uint64_t)v << 32) ^ s) | 1;
 	for (i = 0; i < MODEL_SECTOR / 8; i++) {
-		w = model_mix(seed + i);
-		memcpy(out + 8 * i, &w, 8);
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(out + 8 * i, &x, 8);
 	}
 }
 
