@@ -498,6 +498,8 @@ int wcache_create(struct wcache **out, struct ioloop *l, struct uring_engine *e,
 	wc_set_init(&c->dirty);
 	wc_set_init(&c->wback);
 	c->rng = 0x9e3779b97f4a7c15ull;
+	/* The file may hold writes not yet synced (the format's, at open). */
+	c->mod_gen = 1;
 	c->sync_reap.fn = wc_sync_reaped;
 	c->reaped_tail = &c->reaped;
 	c->bh->c = c;

@@ -1273,6 +1273,10 @@ static void test_flush_sharing(void)
 
 	if (!env_ok(&v, env_open(&v, O_RDWR, DISK_SIZE, &cfg), "flush sharing"))
 		return;
+	/* What was written before the cache existed is not known to be synced. */
+	tap_ok(one_run(&v, DISK_FLUSH, 0, 0, 0, NULL) == 0, "flush sharing: a first flush");
+	uring_get_stats(v.eng, &us);
+	tap_ok(us.syncs == 1, "flush sharing: the first flush always fdatasyncs");
 	write_ver(&v, NULL, 1, 0, 0, 4 * KIB);
 	for (i = 0; i < 3; i++) {
 		one_prep(&f[i], DISK_FLUSH, 0, 0, 0, NULL);
@@ -1283,11 +1287,12 @@ static void test_flush_sharing(void)
 	for (i = 0; i < 3; i++)
 		ok = ok && f[i].done && !f[i].ret;
 	uring_get_stats(v.eng, &us);
-	tap_ok(ok && us.syncs == 1, "flush sharing: three flushes in a row, one fdatasync (%llu)",
-	       (unsigned long long)us.syncs);
-	tap_ok(one_run(&v, DISK_FLUSH, 0, 0, 0, NULL) == 0, "flush sharing: a flush with nothing written");
+	tap_ok(ok && us.syncs == 2, "flush sharing: three flushes in a row, one fdatasync (%llu)",
+	       (unsigned long long)us.syncs - 1);
+	tap_ok(one_run(&v, DISK_FLUSH, 0, 0, 0, NULL) == 0,
+	       "flush sharing: a flush with nothing written since");
 	uring_get_stats(v.eng, &us);
-	tap_ok(us.syncs == 1, "flush sharing: needs no fdatasync");
+	tap_ok(us.syncs == 2, "flush sharing: needs no fdatasync");
 	tap_ok(file_has(&v, 1, 0, 4 * KIB), "flush sharing: the write is on the file");
 	env_close(&v);
 }
