@@ -235,6 +235,8 @@ struct qcow2_table *qcow2_table_new(struct qcow2_tcache *c, uint64_t host);
 void qcow2_table_dirty(struct qcow2_table *t);
 void qcow2_table_pin(struct qcow2_table *t);
 void qcow2_table_unpin(struct qcow2_table *t);
+/* Is a table in memory inside [off, off + len) of the file? */
+bool qcow2_tcache_overlaps(const struct qcow2_tcache *c, uint64_t off, uint64_t len);
 /* Wakes requests waiting for a slot (after a write-back or an unpin). */
 void qcow2_tcache_wake_slots(struct qcow2_tcache *c);
 

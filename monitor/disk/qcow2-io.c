@@ -429,6 +429,11 @@ static int write_in_place(struct qcow2_req *r, const struct qcow2_table *t,
 		    !m.copied || m.host != m0->host + (i << q->cluster_bits))
 			break;
 	len = min_u64(rem, (i << q->cluster_bits) - off);
+	/* Data written over a table we hold would be lost or corrupt it. */
+	if (qcow2_tcache_overlaps(&q->l2c, m0->host, i << q->cluster_bits) ||
+	    qcow2_tcache_overlaps(&q->rbc, m0->host, i << q->cluster_bits))
+		return qcow2_set_corrupt(q, "data cluster %#" PRIx64 " is also a "
+					 "metadata table", m0->host);
 	s = sub_new(r, DISK_WRITE, m0->host + off, len, zeros);
 	if (!s)
 		return -ENOMEM;

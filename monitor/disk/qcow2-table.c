@@ -262,6 +262,19 @@ void qcow2_table_unpin(struct qcow2_table *t)
 		qcow2_tcache_wake_slots(t->cache);
 }
 
+bool qcow2_tcache_overlaps(const struct qcow2_tcache *c, uint64_t off, uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n; i++) {
+		uint64_t h = c->slots[i].host;
+
+		if (h && h < off + len && off < h + c->q->cluster_size)
+			return true;
+	}
+	return false;
+}
+
 void qcow2_tcache_wake_slots(struct qcow2_tcache *c)
 {
 	qcow2_waitlist_wake(&c->slot_waiters, 0);
