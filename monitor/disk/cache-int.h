@@ -102,6 +102,8 @@ struct wcache {
 	struct ioloop *loop;
 	struct uring_engine *engine;
 	enum wcache_mode cfg_mode, mode;
+	/* DIRECT with the guest's write cache off: every write RWF_DSYNC. */
+	bool direct_dsync;
 	uint64_t max_dirty;
 	int64_t max_age_ns;
 	uint32_t max_write, align;

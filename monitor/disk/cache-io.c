@@ -231,7 +231,7 @@ int wc_queue_write(struct wcache *c, struct disk_req *req, uint64_t seq)
 		return -ENOMEM;
 	op->iov = req->iov;
 	op->iovcnt = req->iovcnt;
-	if (c->mode == WCACHE_WRITETHROUGH || (req->flags & DISK_REQ_FUA))
+	if (c->mode == WCACHE_WRITETHROUGH || c->direct_dsync || (req->flags & DISK_REQ_FUA))
 		op->rw_flags = RWF_DSYNC;
 	if (c->mode == WCACHE_DIRECT &&
 	    !wc_iov_aligned(req->iov, req->iovcnt, c->align)) {

@@ -535,6 +535,12 @@ void wcache_unplug(struct wcache *c)
 
 void wcache_set_writeback(struct wcache *c, bool on)
 {
+	/*
+	 * O_DIRECT writes still land in the host device's volatile cache:
+	 * with the guest's cache off they must be durable at completion.
+	 */
+	if (c->cfg_mode == WCACHE_DIRECT)
+		c->direct_dsync = !on;
 	if (c->cfg_mode != WCACHE_WRITEBACK)
 		return;
 	if (on) {
@@ -558,7 +564,7 @@ void wcache_set_writeback(struct wcache *c, bool on)
 
 bool wcache_writeback(const struct wcache *c)
 {
-	return c->mode == WCACHE_WRITEBACK;
+	return c->mode == WCACHE_WRITEBACK || (c->mode == WCACHE_DIRECT && !c->direct_dsync);
 }
 
 unsigned wcache_pending(const struct wcache *c)

@@ -101,7 +101,8 @@ void wcache_unplug(struct wcache *c);
 /*
  * The guest's write-cache switch (virtio-blk WCE, ATA SET FEATURES):
  * false turns a WRITEBACK cache into WRITETHROUGH; what is dirty is
- * written back at once.  No effect on WRITETHROUGH or DIRECT caches.
+ * written back at once.  A DIRECT cache then writes with RWF_DSYNC (the
+ * host device has a volatile cache too).  No effect on WRITETHROUGH.
  */
 void wcache_set_writeback(struct wcache *c, bool on);
 bool wcache_writeback(const struct wcache *c);

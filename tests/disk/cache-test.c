@@ -1086,6 +1086,13 @@ static void test_fua(void)
 		return;
 	tap_ok(write_durable_in_done(&v, 3, DISK_REQ_FUA, 4 * KIB, 8 * KIB),
 	       "FUA: a direct cache's FUA write is on the file when done");
+	/* The guest's cache switch on cache=none: the device's cache is volatile too. */
+	tap_ok(wcache_writeback(v.c), "direct: the guest sees a volatile cache");
+	wcache_set_writeback(v.c, false);
+	tap_ok(!wcache_writeback(v.c) && write_durable_in_done(&v, 4, 0, 16 * KIB, 8 * KIB),
+	       "direct, guest cache off: RWF_DSYNC writes, on the file when done");
+	wcache_set_writeback(v.c, true);
+	tap_ok(wcache_writeback(v.c), "direct, guest cache back on");
 	env_close(&v);
 }
 
