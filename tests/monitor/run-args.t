@@ -46,7 +46,7 @@ guest_initrd=$top/build/guest/initrd.img
 
 # --help documents every option and the exit statuses.
 help=$("$vmain" run --help 2>&1); rc=$?
-for o in kernel initrd append memory cpus accel serial hvc shutdown-timeout verbose; do
+for o in kernel initrd append memory cpus accel serial hvc disk io-threads shutdown-timeout verbose; do
 	if [ "$o" = hvc ] && ! grep -q '"hvc"' "$top/monitor/cmd-run.c" 2>/dev/null; then
 		continue
 	fi
@@ -196,6 +196,57 @@ t "unexpected positional argument" 2 "unexpected argument 'extra'" \
 t "unknown option" 2 'Unknown option --nope' run --kernel files/dummy --nope
 t "option without its value" 2 'Missing argument for --memory' \
 	run --kernel files/dummy --memory
+
+# --disk: every image problem is one line before any guest starts.
+dk() { # dk DESC WANT-STATUS PATTERN DISK-SPEC
+	t "--disk: $1" "$2" "$3" run --kernel files/dummy --serial none --accel vmain --disk "$4"
+}
+head -c 1048576 /dev/zero >files/raw.img
+: >files/zero.img
+dk "missing image" 1 "disk '.*nope.img': cannot open it for reading and writing: No such file" \
+	"$tmp/nope.img"
+dk "missing read-only image" 1 "disk '.*nope.img': cannot open it for reading: No such file" \
+	"$tmp/nope.img,readonly=on"
+dk "a directory" 1 "disk 'files/dir': cannot open it .*Is a directory" files/dir
+dk "an empty image" 1 "disk 'files/zero.img': the image is empty" files/zero.img
+dk "no file name" 2 "--disk ',cache=none': no image file given" ",cache=none"
+dk "unknown option" 2 "unknown option 'speed' \\(format, cache" "files/raw.img,speed=fast"
+dk "option without =" 2 "'readonly': options are KEY=VALUE" "files/raw.img,readonly"
+dk "bad cache mode" 2 "cache=fast: must be writeback, writethrough or none" "files/raw.img,cache=fast"
+dk "bad format" 2 "format=vmdk: must be raw, qcow2 or auto" "files/raw.img,format=vmdk"
+dk "bad readonly" 2 "readonly=maybe: must be on or off" "files/raw.img,readonly=maybe"
+dk "serial of 21 characters" 2 "serial=.*: at most 20 characters" "files/raw.img,serial=abcdefghijklmnopqrstu"
+dk "max-dirty too small" 2 "max-dirty=4K: a size from 1M to 4G" "files/raw.img,max-dirty=4K"
+dk "max-age 0" 2 "max-age=0: milliseconds, 1 to 60000" "files/raw.img,max-age=0"
+dk "format=qcow2 on a raw image" 1 "format=qcow2 was given, but the image is not qcow2" \
+	"files/raw.img,format=qcow2"
+if command -v qemu-img >/dev/null; then
+	qemu-img create -q -f qcow2 files/q.qcow2 16M
+	dk "format=raw on a qcow2 image" 1 "format=raw was given, but the image is qcow2" \
+		"files/q.qcow2,format=raw"
+else
+	not_ok "format=raw on a qcow2 image: qemu-img is missing (scripts/deps test installs it)"
+fi
+if command -v flock >/dev/null; then
+	flock -o -x files/raw.img sleep 30 & lockpid=$!
+	# Until the holder has the lock: a non-blocking try then fails.
+	i=0
+	while [ $i -lt 100 ] && flock -n -x files/raw.img true 2>/dev/null; do
+		i=$((i + 1)); sleep 0.05
+	done
+	dk "an image another process holds (flock)" 1 "disk 'files/raw.img': it is in use \\(locked\\) by another process" \
+		files/raw.img
+	dk "the same, read-only" 1 "it is in use \\(locked\\) by another process" \
+		files/raw.img,readonly=on
+	pkill -P $lockpid sleep 2>/dev/null; kill $lockpid 2>/dev/null; wait $lockpid 2>/dev/null
+else
+	not_ok "locked image: flock(1) is missing"
+fi
+t "--disk twice on one image: the second cannot lock it" 1 \
+	"disk 'files/raw.img': it is in use \\(locked\\) by another process" \
+	run --kernel files/dummy --serial none --accel vmain --disk files/raw.img --disk files/raw.img
+t "--io-threads 0" 2 "--io-threads 0: must be 1 to 64" run --kernel files/dummy --io-threads 0
+t "--io-threads 65" 2 "--io-threads 65: must be 1 to 64" run --kernel files/dummy --io-threads 65
 
 # Valid arguments on a host without the backends: a clear status-1 error
 # after the kernel and initrd were loaded, and nothing left but the
