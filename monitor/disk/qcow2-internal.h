@@ -346,6 +346,7 @@ struct qcow2 {
 
 	struct qcow2_cycle cycle;
 	struct ioloop_timer *age_timer;
+	bool kick_wanted, kick_force;	/* see qcow2_meta_kick_later() */
 
 	struct qcow2_run *runs;		/* allocating writes in flight */
 	struct qcow2_req *done_head, **done_tail;
@@ -369,7 +370,7 @@ int qcow2_set_corrupt(struct qcow2 *q, const char *fmt, ...)
  * it off)?  Then an allocating write waits for its metadata to be durable.
  */
 bool qcow2_write_through(const struct qcow2 *q);
-/* Starts what internal submissions staged (cache and backing). */
+/* Ends a batch: starts a cycle wished for, and what was staged (cache, backing). */
 void qcow2_unplug_all(struct qcow2 *q);
 
 /* == qcow2-header.c == */
@@ -469,8 +470,16 @@ int qcow2_apply_frees(struct qcow2 *q, struct qcow2_wait *w);
 int qcow2_cycle_init(struct qcow2 *q);
 /* Completes `w` after a cycle that starts from now has made everything durable. */
 void qcow2_sync_wait(struct qcow2 *q, struct qcow2_wait *w);
-/* Starts a background cycle if metadata passed its bounds (or `force`). */
+/*
+ * Starts a background cycle if metadata passed its bounds, flushes wait
+ * (or `force` and anything is dirty).  Never in the middle of a change to
+ * the metadata: there, qcow2_meta_kick_later() notes the wish, and
+ * qcow2_meta_run_kicks() (from qcow2_unplug_all(), at the end of every
+ * submission batch and callback) acts on it.
+ */
 void qcow2_meta_kick(struct qcow2 *q, bool force);
+void qcow2_meta_kick_later(struct qcow2 *q, bool force);
+void qcow2_meta_run_kicks(struct qcow2 *q);
 /* Some metadata is dirty now: arms the age timer, checks the bounds. */
 void qcow2_meta_dirtied(struct qcow2 *q);
 bool qcow2_meta_dirty(const struct qcow2 *q);

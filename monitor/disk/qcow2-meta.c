@@ -426,12 +426,30 @@ void qcow2_meta_kick(struct qcow2 *q, bool force)
 		cycle_start(q);
 }
 
+void qcow2_meta_kick_later(struct qcow2 *q, bool force)
+{
+	q->kick_wanted = true;
+	q->kick_force |= force;
+}
+
+void qcow2_meta_run_kicks(struct qcow2 *q)
+{
+	bool force = q->kick_force;
+
+	/* A running cycle looks at the bounds and the waiters when it ends. */
+	if (!q->kick_wanted || q->cycle.running)
+		return;
+	q->kick_wanted = false;
+	q->kick_force = false;
+	qcow2_meta_kick(q, force);
+}
+
 void qcow2_meta_dirtied(struct qcow2 *q)
 {
 	if (q->age_timer && !ioloop_timer_armed(q->age_timer))
 		ioloop_timer_arm(q->age_timer, ioloop_now_ns() + QCOW2_META_MAX_AGE_NS);
 	if (!q->cycle.running && over_bounds(q))
-		qcow2_meta_kick(q, false);
+		qcow2_meta_kick_later(q, false);
 }
 
 void qcow2_sync_wait(struct qcow2 *q, struct qcow2_wait *w)

@@ -140,7 +140,7 @@ static void park_for_slot(struct qcow2_tcache *c, struct qcow2_wait *w)
 	if (w)
 		qcow2_waitlist_add(&c->slot_waiters, w);
 	/* Dirty tables become evictable after a write-back. */
-	qcow2_meta_kick(c->q, true);
+	qcow2_meta_kick_later(c->q, true);
 }
 
 static void load_done(struct disk_req *req, int ret)

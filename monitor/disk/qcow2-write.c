@@ -155,13 +155,14 @@ static void run_submit(struct qcow2_run *run)
 static void fill_done(struct qcow2_piece *p, int ret)
 {
 	struct qcow2_run *run = p->run;
+	struct qcow2 *q = run->q;
 
 	if (ret && !run->err)
 		run->err = ret;
 	if (--run->fills)
 		return;
-	run_submit(run);
-	qcow2_unplug_all(run->q);
+	run_submit(run);	/* may end and free the run */
+	qcow2_unplug_all(q);
 }
 
 static void fill_read_done(struct disk_req *req, int ret)
@@ -379,10 +380,14 @@ int qcow2_write_alloc(struct qcow2_req *r, struct qcow2_table *t, uint64_t rem,
 	qcow2_waitlist_init(&run->waiters);
 	if (run_pieces(run, t, idx, g, off, len))
 		goto free_run;
-	if (fill(&run->head) || fill(&run->tail)) {
-		/* A fill may be in flight: the run ends when it does. */
-		run->err = -ENOMEM;
-	}
+	ret = fill(&run->head);
+	if (!ret)
+		ret = fill(&run->tail);
+	/* Nothing in flight: undo now (the request must not end inside a step). */
+	if (ret && !run->fills)
+		goto free_run;
+	/* A fill in flight: the run ends, failed, when it does. */
+	run->err = ret;
 	run_iov(run, off, len, zeros);
 	r->pos += len;
 	r->inflight++;

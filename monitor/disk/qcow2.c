@@ -51,6 +51,7 @@ bool qcow2_write_through(const struct qcow2 *q)
 
 void qcow2_unplug_all(struct qcow2 *q)
 {
+	qcow2_meta_run_kicks(q);
 	wcache_unplug(q->d->file.cache);
 	if (q->backing)
 		disk_unplug(q->backing);
