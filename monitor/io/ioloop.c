@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "io/ioloop.h"
+#include "io/threads.h"
 
 #define NS_PER_SEC	1000000000ll
 #define WAKE_ID		0	/* epoll data of the eventfd */
@@ -599,24 +600,6 @@ static void *loop_thread(void *opaque)
 	return NULL;
 }
 
-/*
- * Blocks the asynchronous signals in the calling thread (so that a thread
- * it creates inherits the mask from its first instruction): SIGINT, SIGTERM
- * and the rest go to the main thread.  The synchronous ones a fault raises
- * stay open, so a crash on the loop thread is still reported as one.
- */
-static void block_async_signals(sigset_t *old)
-{
-	static const int sync_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
-	sigset_t set;
-	size_t i;
-
-	sigfillset(&set);
-	for (i = 0; i < sizeof(sync_signals) / sizeof(sync_signals[0]); i++)
-		sigdelset(&set, sync_signals[i]);
-	pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
 int ioloop_start(struct ioloop *l, const char *name)
 {
 	char comm[16];	/* TASK_COMM_LEN */
@@ -629,7 +612,7 @@ int ioloop_start(struct ioloop *l, const char *name)
 	atomic_store(&l->stopping, false);
 	set_owner(l, false);
 	atomic_store(&l->started, true);
-	block_async_signals(&old);
+	threads_block_async_signals(&old);
 	ret = -pthread_create(&l->thread, NULL, loop_thread, l);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "io/pool.h"
+#include "io/threads.h"
 
 struct pool {
 	pthread_mutex_t lock;
@@ -107,24 +108,6 @@ static void pool_join(struct pool *p, unsigned n)
 		pthread_join(p->threads[i], NULL);
 }
 
-/*
- * Blocks the asynchronous signals in the calling thread, so that the
- * threads it creates start with them blocked: SIGINT, SIGTERM and the rest
- * go to the main thread.  The synchronous ones a fault raises stay open,
- * so a crash in a job is still reported as one.
- */
-static void block_async_signals(sigset_t *old)
-{
-	static const int sync_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
-	sigset_t set;
-	size_t i;
-
-	sigfillset(&set);
-	for (i = 0; i < sizeof(sync_signals) / sizeof(sync_signals[0]); i++)
-		sigdelset(&set, sync_signals[i]);
-	pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
 int pool_create(struct pool **out, unsigned threads)
 {
 	char name[16];	/* TASK_COMM_LEN */
@@ -141,7 +124,7 @@ int pool_create(struct pool **out, unsigned threads)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	p->nthreads = threads;
-	block_async_signals(&old);
+	threads_block_async_signals(&old);
 	for (i = 0; i < threads; i++) {
 		ret = -pthread_create(&p->threads[i], NULL, pool_thread, p);
 		if (ret)
