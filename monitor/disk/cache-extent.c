@@ -282,20 +282,6 @@ unsigned wc_iov_slice(struct wc_iov_cursor *cur, uint64_t n, struct iovec *out,
 	return used;
 }
 
-bool wc_iov_total(const struct iovec *iov, unsigned cnt, uint64_t *total)
-{
-	uint64_t sum = 0;
-	unsigned i;
-
-	for (i = 0; i < cnt; i++) {
-		if (iov[i].iov_len > UINT64_MAX - sum)
-			return false;
-		sum += iov[i].iov_len;
-	}
-	*total = sum;
-	return true;
-}
-
 bool wc_iov_aligned(const struct iovec *iov, unsigned cnt, uint32_t align)
 {
 	unsigned i;

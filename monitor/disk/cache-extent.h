@@ -110,8 +110,6 @@ void wc_iov_write(struct wc_iov_cursor *cur, const void *src, uint64_t n);
 unsigned wc_iov_slice(struct wc_iov_cursor *cur, uint64_t n, struct iovec *out,
 		      unsigned max);
 
-/* Sum of the segment lengths; false if it overflows. */
-bool wc_iov_total(const struct iovec *iov, unsigned cnt, uint64_t *total);
 /* Are every segment's address and length multiples of `align`? */
 bool wc_iov_aligned(const struct iovec *iov, unsigned cnt, uint32_t align);
 

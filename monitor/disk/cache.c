@@ -380,29 +380,9 @@ static int wc_take_write(struct wcache *c, struct disk_req *req, uint64_t seq)
 static int wc_check(const struct wcache *c, const struct disk_req *req)
 {
 	uint32_t gran = c->mode == WCACHE_DIRECT ? c->align : DISK_SECTOR;
-	uint64_t total;
+	int ret = disk_req_check(req, gran, WC_MAX_OFF);
 
-	if (req->flags & ~(DISK_REQ_FUA | DISK_REQ_UNMAP))
-		return -EINVAL;
-	switch (req->op) {
-	case DISK_FLUSH:
-		return 0;
-	case DISK_READ:
-	case DISK_WRITE:
-		if (!req->iov || !req->iovcnt || req->iovcnt > DISK_MAX_IOV ||
-		    !wc_iov_total(req->iov, req->iovcnt, &total) || total != req->len)
-			return -EINVAL;
-		break;
-	case DISK_DISCARD:
-	case DISK_WRITE_ZEROES:
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!req->len || req->offset % gran || req->len % gran ||
-	    req->offset > WC_MAX_OFF || req->len > WC_MAX_OFF - req->offset)
-		return -EINVAL;
-	return 0;
+	return ret == -EOPNOTSUPP ? -EINVAL : ret;
 }
 
 static int wc_take(struct wcache *c, struct disk_req *req)

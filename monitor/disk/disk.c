@@ -303,36 +303,11 @@ static void reject(struct disk *d, struct disk_req *req, int ret)
 
 static int check_req(const struct disk *d, const struct disk_req *req)
 {
-	uint64_t total = 0;
-	unsigned i;
+	int ret = disk_req_check(req, DISK_SECTOR, d->size);
 
-	switch (req->op) {
-	case DISK_FLUSH:
-		return 0;
-	case DISK_READ:
-	case DISK_WRITE:
-		if (req->iovcnt > DISK_MAX_IOV || (req->iovcnt && !req->iov))
-			return -EINVAL;
-		for (i = 0; i < req->iovcnt; i++) {
-			if (req->iov[i].iov_len > UINT64_MAX - total)
-				return -EINVAL;
-			total += req->iov[i].iov_len;
-		}
-		if (total != req->len)
-			return -EINVAL;
-		break;
-	case DISK_DISCARD:
-	case DISK_WRITE_ZEROES:
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
-	if (!req->len || req->offset % DISK_SECTOR || req->len % DISK_SECTOR ||
-	    req->offset > d->size || req->len > d->size - req->offset)
-		return -EINVAL;
-	if (req->op != DISK_READ && d->readonly)
+	if (!ret && req->op != DISK_READ && req->op != DISK_FLUSH && d->readonly)
 		return -EROFS;
-	return 0;
+	return ret;
 }
 
 void disk_submit(struct disk *d, struct disk_req *req)

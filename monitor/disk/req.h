@@ -13,6 +13,7 @@
 #ifndef VMAIN_MONITOR_DISK_REQ_H
 #define VMAIN_MONITOR_DISK_REQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -43,5 +44,13 @@ struct disk_req {
 	void *opaque;			/* the submitter's */
 	void *priv[4];			/* the layer that took it */
 };
+
+/*
+ * The shape of a request: known flags and op; for READ and WRITE 1 to
+ * DISK_MAX_IOV segments adding up to `len`; for all but FLUSH a non-zero
+ * length, offset and length multiples of `gran`, inside [0, limit).
+ * 0, -EINVAL, or -EOPNOTSUPP for an unknown op.
+ */
+int disk_req_check(const struct disk_req *req, uint32_t gran, uint64_t limit);
 
 #endif
