@@ -424,6 +424,9 @@ static int write_in_place(struct qcow2_req *r, const struct qcow2_table *t,
 	struct qcow2_sub *s;
 	struct qcow2_map m;
 
+	/* Zeros take an iovec entry per cluster (qcow2_src_take()). */
+	if (zeros && n > DISK_MAX_IOV)
+		n = DISK_MAX_IOV;
 	for (i = 1; i < n; i++)
 		if (qcow2_map_at(q, t, idx + i, &m) || m.kind != QCOW2_NORMAL ||
 		    !m.copied || m.host != m0->host + (i << q->cluster_bits))

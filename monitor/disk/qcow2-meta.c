@@ -391,8 +391,14 @@ static void cycle_prepare(struct qcow2_wait *w, int err)
 	struct qcow2 *q = (struct qcow2 *)((char *)w - offsetof(struct qcow2, cycle.park));
 	int ret = 0;
 
-	(void)err;	/* a block that failed to load: its frees wait */
-	if (!q->corrupt)
+	/*
+	 * A refcount block that failed to load: its frees wait for a later
+	 * cycle.  On a corrupt image they are dropped (leaked) rather than
+	 * trusted to the refcounts.
+	 */
+	if (q->corrupt)
+		q->frees_ready.head = q->frees_ready.len = 0;
+	else if (!err)
 		ret = qcow2_apply_frees(q, &q->cycle.park);
 	if (ret == -EAGAIN)
 		return;

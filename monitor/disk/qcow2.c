@@ -283,8 +283,16 @@ static void qcow2_close(struct disk *d)
 			d->path);
 	if (q->backing)
 		disk_close(q->backing);
-	qcow2_free(q);
 	d->priv = NULL;
+	/*
+	 * Only after a failed final flush can a retry cycle still be in
+	 * flight: its completions would find freed memory, so it stays.
+	 */
+	if (q->cycle.running) {
+		qcow2_cycle_fini(q);
+		return;
+	}
+	qcow2_free(q);
 }
 
 const struct disk_format_ops disk_qcow2_ops = {

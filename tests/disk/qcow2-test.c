@@ -598,6 +598,36 @@ static void test_backing(void)
 	scribble("v2top.qcow2", size, 65536, 33, false, "v2 over a smaller backing file");
 }
 
+/* WRITE_ZEROES over thousands of written clusters of a v2 image: data zeros. */
+static void test_v2_zeroes_in_place(void)
+{
+	const uint64_t size = 8 << 20;
+	uint8_t *buf = malloc(size);
+	uint64_t s = 71;
+	char err[256];
+	struct disk *d;
+	bool ok;
+
+	if (!buf || sh("cd %s && qemu-img create -q -f raw zv.raw 8M && qemu-img create "
+		       "-q -f qcow2 -o compat=0.10,cluster_size=4k -b zv.raw -F raw "
+		       "zv.qcow2", E.dir) ||
+	    open_img("zv.qcow2", false, WCACHE_WRITEBACK, &d, err, sizeof(err))) {
+		tap_ok(0, "a v2 image with 4 KiB clusters over a raw file (%s)", err);
+		free(buf);
+		return;
+	}
+	fill_random(buf, size, &s);
+	ok = !io_sync(d, DISK_WRITE, 0, 0, buf, size) &&
+	     !io_sync(d, DISK_WRITE_ZEROES, DISK_REQ_UNMAP, 1 << 20, NULL, 6 << 20) &&
+	     !io_sync(d, DISK_FLUSH, 0, 0, NULL, 0);
+	memset(buf + (1 << 20), 0, 6 << 20);
+	tap_ok(ok && read_matches(d, buf, size), "v2 over a backing file: write-zeroes "
+	       "over 1536 written clusters writes zeros in place");
+	disk_close(d);
+	tap_ok(img_check("zv.qcow2") == 0, "and qemu-img check is clean");
+	free(buf);
+}
+
 /* DISCARD and WRITE_ZEROES on v2/v3 with a backing file: what reads back. */
 static void test_zero_ops_backing(void)
 {
@@ -1128,6 +1158,7 @@ int main(void)
 	test_compressed();
 	test_backing();
 	test_zero_ops_backing();
+	test_v2_zeroes_in_place();
 	test_write_through(0);
 	test_write_through(1);
 	test_write_through(2);
