@@ -57,12 +57,14 @@ struct kind {
 };
 
 static const struct kind kinds[NKINDS] = {
-	[K_V3_4K] = { "v3, 4 KiB clusters", "-o cluster_size=4k", 4096, false, false },
+	[K_V3_4K] = { "v3, 4 KiB clusters", "-o cluster_size=4k", 4096, false, false,
+		      NULL },
 	[K_V2_16K] = { "v2, 16 KiB clusters", "-o compat=0.10,cluster_size=16k", 16384,
-		       false, false },
-	[K_V3_64K_WT] = { "v3, 64 KiB clusters, writethrough", "", 65536, true, false },
+		       false, false, NULL },
+	[K_V3_64K_WT] = { "v3, 64 KiB clusters, writethrough", "", 65536, true, false,
+			  NULL },
 	[K_V3_BACKING] = { "v3, 8 KiB clusters over a raw file",
-			   "-o cluster_size=8k -b base.raw -F raw", 8192, false, true },
+			   "-o cluster_size=8k -b base.raw -F raw", 8192, false, true, NULL },
 	/*
 	 * 64-bit refcounts, 512-byte clusters: the table counts 2 MiB, and
 	 * zeros written (not zero clusters) fill it nearly.
@@ -291,6 +293,8 @@ static void child(const char *path, const struct kind *k, uint64_t seed,
 		for (q = 0; q < QD && !sl; q++)
 			if (!c.slots[q].busy)
 				sl = &c.slots[q];
+		if (!sl)	/* inflight < QD: cannot happen */
+			_exit(5);
 		submit_op(&c, sl, &ops[i], i);
 	}
 	child_flush(&c, MAX_OPS + 1);
@@ -581,7 +585,8 @@ static int cycle(unsigned i, const struct kind *kd, const uint8_t *t, size_t len
 		usleep(200);
 	/* 1 to 40 ms of requests, then the kill. */
 	ts.tv_sec = 0;
-	ts.tv_nsec = (long)(1 + (seed * 2654435761u) % 40) * 1000000;
+	ts.tv_nsec = (long)(1 + rng(&seed) % 40) * 1000000;
+	seed = 0x5eed0000ull + i;
 	nanosleep(&ts, NULL);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
