@@ -8,8 +8,13 @@
  * contiguous host clusters at the end of the image.  A cluster the guest
  * writes only part of is completed first (copy-on-write) from what it
  * read as before: zeros, the backing disk, the old shared cluster, or the
- * old compressed cluster decompressed.  The whole run then goes to the
- * cache as one WRITE; only when that has completed are the L2 entries
+ * old compressed cluster decompressed.  Where the old contents are zeros
+ * and the image is a regular file, nothing needs writing: a new cluster
+ * lies past every byte ever written to the file (the bump pointer starts
+ * past its end and past every counted cluster at open), so it reads as
+ * zeros already; on a block device it holds whatever was there, and the
+ * zeros are written.  The run then goes to the cache as one WRITE; only
+ * when that has completed are the L2 entries
  * pointed at the new clusters (so a reader meanwhile still sees the old
  * data, and a write-back cycle never writes an entry before its data),
  * and what the old entries held is freed.  Other writes to the run's
@@ -48,6 +53,7 @@ struct qcow2_run {
 	struct qcow2_run **pprev;
 	struct qcow2_piece head, tail;
 	uint8_t *bounce;		/* the run's data in one buffer, or NULL */
+	uint64_t wr_off, wr_len;	/* what is written, from host */
 	struct disk_req wreq;
 	unsigned iovcnt;
 	struct iovec iov[];
@@ -143,8 +149,8 @@ static void run_submit(struct qcow2_run *run)
 	memset(&run->wreq, 0, sizeof(run->wreq));
 	run->wreq.op = DISK_WRITE;
 	run->wreq.flags = run->r->req->flags & DISK_REQ_FUA;
-	run->wreq.offset = run->host;
-	run->wreq.len = run->n << q->cluster_bits;
+	run->wreq.offset = run->host + run->wr_off;
+	run->wreq.len = run->wr_len;
 	run->wreq.iov = run->iov;
 	run->wreq.iovcnt = run->iovcnt;
 	run->wreq.done = run_written;
@@ -238,7 +244,10 @@ static int fill(struct qcow2_piece *p)
 	}
 }
 
-/* Where a piece's old data goes: the bounce buffer, the zero cluster, or its own. */
+/*
+ * Where a piece's old data goes: the bounce buffer, the zero cluster, or
+ * its own; or nowhere (len 0), when it is zeros the new cluster has already.
+ */
 static int piece_init(struct qcow2_run *run, struct qcow2_piece *p,
 		      const struct qcow2_map *m, uint64_t guest, uint64_t len,
 		      uint64_t run_off)
@@ -252,6 +261,10 @@ static int piece_init(struct qcow2_run *run, struct qcow2_piece *p,
 	p->in_cluster = qcow2_cluster_off(q, guest);
 	if (!len)
 		return 0;
+	if (!run->bounce && !q->d->file.block_device && qcow2_reads_zero(q, guest, m)) {
+		p->len = 0;
+		return 0;
+	}
 	if (run->bounce) {
 		p->buf = run->bounce + run_off;
 	} else if (qcow2_reads_zero(q, guest, m)) {
@@ -270,14 +283,18 @@ static void run_iov(struct qcow2_run *run, uint64_t off, uint64_t len, bool zero
 {
 	struct qcow2_req *r = run->r;
 	struct iovec *v = run->iov;
+	unsigned nsrc;
 
+	run->wr_off = run->head.len || run->bounce ? 0 : off;
+	run->wr_len = (run->tail.len || run->bounce ? run->n << run->q->cluster_bits :
+		       off + len) - run->wr_off;
 	if (run->bounce) {
 		if (zeros)
 			memset(run->bounce + off, 0, len);
 		else
 			qcow2_iovcur_copy(&r->cur, run->bounce + off, len);
 		v->iov_base = run->bounce;
-		v->iov_len = (size_t)(run->n << run->q->cluster_bits);
+		v->iov_len = (size_t)run->wr_len;
 		run->iovcnt = 1;
 		return;
 	}
@@ -286,12 +303,14 @@ static void run_iov(struct qcow2_run *run, uint64_t off, uint64_t len, bool zero
 		v->iov_len = (size_t)run->head.len;
 		v++;
 	}
+	nsrc = qcow2_src_count(r, len, zeros);
 	qcow2_src_take(r, len, zeros, v);
-	v += run->iovcnt - !!run->head.len - !!run->tail.len;
+	v += nsrc;
 	if (run->tail.len) {
 		v->iov_base = run->tail.buf;
 		v->iov_len = (size_t)run->tail.len;
 	}
+	run->iovcnt = !!run->head.len + nsrc + !!run->tail.len;
 }
 
 static struct qcow2_run *run_new(struct qcow2_req *r, uint64_t n, uint64_t off,
@@ -306,7 +325,6 @@ static struct qcow2_run *run_new(struct qcow2_req *r, uint64_t n, uint64_t off,
 	run = calloc(1, sizeof(*run) + (bounce ? 1 : cnt) * sizeof(struct iovec));
 	if (!run)
 		return NULL;
-	run->iovcnt = cnt;
 	if (bounce) {
 		run->bounce = malloc(n << q->cluster_bits);
 		if (!run->bounce) {
