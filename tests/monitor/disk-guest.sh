@@ -1,0 +1,140 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs inside the SVM arena (tests/monitor/disk.t): `vmain run` gives the
+# default guest virtio-blk disks, the guest formats and fills them
+# (vmain.test=disk in scripts/guest/init), and this side checks the images
+# afterwards with e2fsck, debugfs and qemu-img; the guest's write-cache
+# switch; no lseek and no thread per request (strace).
+# Prints TAP lines.  Usage: disk-guest.sh VMAIN GUEST-DIR
+vmain=$1 guest=$2
+w=/tmp/disk-guest
+mkdir -p "$w"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check() { # check DESC COMMAND...: one TAP line from a command's status
+	d=$1; shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+fact() { sed -n "s/^VMAIN-GUEST: $1=//p" "$w/con" | tr -d '\r' | head -n 1; }
+uptime_s() { cut -d. -f1 /proc/uptime; }
+show() { sed 's/^/#   /' "$w/out"; grep -E 'VMAIN-GUEST|WARN|BUG|Oops|panic|error|I/O' "$w/con" | sed 's/^/#   /' | head -n 40; }
+
+# boot NAME ACCEL CPUS MODE [vmain options]: runs to the end (or 300 s)
+boot() {
+	name=$1 accel=$2 cpus=$3 mode=$4; shift 4
+	t0=$(uptime_s)
+	timeout -s KILL 300 ${wrap:-} "$vmain" run --accel "$accel" --cpus "$cpus" --memory 256M \
+		--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+		--append "console=ttyS0 panic=-1 vmain.test=$mode" \
+		--serial "$w/con" "$@" </dev/null >"$w/out" 2>&1
+	rc=$?
+	echo "# $name: status $rc after $(( $(uptime_s) - t0 )) s"
+}
+
+# Every file the guest listed has the same size and SHA-256 in the image
+# (read with debugfs, which needs no kernel ext4).
+files_match() { # files_match IMAGE
+	grep '^VMAIN-GUEST: file=' "$w/con" | tr -d '\r' | {
+		seen=0 bad=0
+		while read -r _ f b s; do
+			f=${f#file=} b=${b#bytes=} s=${s#sha256=}
+			rm -f "$w/dump"
+			debugfs -R "dump /$f $w/dump" "$1" >/dev/null 2>&1
+			got=$(sha256sum <"$w/dump" 2>/dev/null | cut -d' ' -f1)
+			sz=$(wc -c <"$w/dump" 2>/dev/null)
+			if [ "$got" = "$s" ] && [ "$sz" = "$b" ]; then
+				seen=$((seen + 1))
+			else
+				echo "#   $f: guest $b bytes $s, image ${sz:-none} bytes $got"
+				bad=$((bad + 1))
+			fi
+		done
+		[ "$seen" -ge 4 ] && [ "$bad" = 0 ]
+	}
+}
+
+fsck_clean() { # fsck_clean IMAGE: e2fsck -n -f, its output shown on failure
+	e2fsck -n -f "$1" >"$w/fsck" 2>&1 && return 0
+	sed 's/^/#   /' "$w/fsck" | head -n 20
+	return 1
+}
+
+disk_facts() { # disk_facts NAME IMAGE-AS-RAW
+	check "$1: the guest sees vda" grep -q '^VMAIN-GUEST: disks=vda' "$w/con"
+	check "$1: mkfs.ext4, mount, files, sync, umount, fsck -n in the guest" \
+		[ "$(fact disk-test)" = ok ]
+	check "$1: exit status 0 after guest poweroff" [ "$rc" = 0 ]
+	check "$1: e2fsck -n -f on the host finds the file system clean" fsck_clean "$2"
+	check "$1: every file's size and SHA-256 on the host match the guest's" files_match "$2"
+	[ "$rc" = 0 ] && [ "$(fact disk-test)" = ok ] || show
+}
+
+# 1. A raw image through vmain.ko, 2 vCPUs (two request queues).
+rm -f "$w/raw.img"; truncate -s 256M "$w/raw.img"
+boot "raw, vmain, 2 CPUs" vmain 2 disk --disk "$w/raw.img,serial=vmain-raw"
+disk_facts "raw, vmain.ko" "$w/raw.img"
+check "raw: the serial reaches the guest" grep -q '^VMAIN-GUEST: disk=vda .*serial=vmain-raw' "$w/con"
+
+# 2. A qcow2 image made by qemu-img, through vmain.ko.
+rm -f "$w/q.qcow2" "$w/q.raw"
+qemu-img create -q -f qcow2 "$w/q.qcow2" 256M
+boot "qcow2, vmain, 1 CPU" vmain 1 disk --disk "$w/q.qcow2"
+check "qcow2: qemu-img check finds no error" qemu-img check -q "$w/q.qcow2"
+qemu-img convert -O raw "$w/q.qcow2" "$w/q.raw"
+disk_facts "qcow2, vmain.ko" "$w/q.raw"
+rm -f "$w/q.raw"
+
+# 3. The same raw test through KVM: device models do not know the backend.
+rm -f "$w/raw.img"; truncate -s 256M "$w/raw.img"
+boot "raw, kvm, 1 CPU" kvm 1 disk --disk "$w/raw.img,cache=writethrough"
+disk_facts "raw, KVM, cache=writethrough" "$w/raw.img"
+
+# 4. The guest's write-cache switch.  With the cache on and write-back
+# held back (max-age 60 s), a write the guest was told is done is still in
+# vmain's cache when vmain is killed; with the guest's cache off
+# ("write through" in /sys/block/vda/cache_type) it is in the image.
+wce() { # wce MODE: runs until the guest wrote, then kill -9
+	# A fresh console: the last run's wce-written must not count for this one.
+	rm -f "$w/wce.img" "$w/con"; truncate -s 16M "$w/wce.img"
+	"$vmain" run --accel vmain --memory 256M --kernel "$guest/vmlinuz" \
+		--initrd "$guest/initrd.img" --append "console=ttyS0 panic=-1 vmain.test=$1" \
+		--serial "$w/con" --disk "$w/wce.img,max-age=60000,max-dirty=64M" \
+		</dev/null >"$w/out" 2>&1 &
+	pid=$!
+	i=0 written=no
+	while [ $i -lt 300 ]; do
+		grep -q "VMAIN-GUEST: wce-written" "$w/con" 2>/dev/null && { written=yes; break; }
+		sleep 1; i=$((i + 1))
+	done
+	echo "# $1: wce-written=$written after $i s"
+	kill -KILL $pid; wait $pid 2>/dev/null
+	[ $written = yes ] || show
+	# The guest wrote 64 KiB of "VMAINWCE\n" at 1 MiB (scripts/guest/init).
+	got=$(dd if="$w/wce.img" bs=65536 skip=16 count=1 2>/dev/null | grep -c VMAINWCE)
+}
+wce wce-off
+check "write cache off: the guest's cache_type reads '$(fact cache)', 'write through'" \
+	[ "$(fact cache)" = "write through" ]
+check "write cache off: a completed write is in the image when vmain is killed ($got lines)" \
+	[ "$written" = yes -a "$got" = 7281 ]
+wce wce-on
+check "write cache on: cache_type reads '$(fact cache)', 'write back'" [ "$(fact cache)" = "write back" ]
+check "write cache on: the same write is still only in vmain's cache ($got lines)" \
+	[ "$written" = yes -a "$got" = 0 ]
+
+# 5. strace: positioned I/O only (no lseek), and no thread made per request.
+rm -f "$w/raw.img"; truncate -s 256M "$w/raw.img"
+wrap="strace -f --seccomp-bpf -qq -o $w/strace -e trace=lseek,clone,clone3,io_uring_enter"
+boot "raw under strace" vmain 2 disk --disk "$w/raw.img"
+wrap=
+enters=$(grep -c 'io_uring_enter' "$w/strace")
+check "strace: $enters io_uring_enter calls, the guest's test passed" \
+	[ "$(fact disk-test)" = ok -a "$enters" -gt 100 ]
+check "strace: no lseek ($(grep -c 'lseek(' "$w/strace"))" [ "$(grep -c 'lseek(' "$w/strace")" = 0 ]
+# 2 vCPUs + the I/O thread + 4 pool threads + GLib's own few, however much I/O.
+clones=$(grep -cE 'clone3?\(' "$w/strace")
+check "strace: $clones threads made in the whole run (at most 12, not one per request)" \
+	[ "$clones" -le 12 ]
+
+echo "1..$n"
