@@ -291,10 +291,28 @@ void wc_dirty_supersede(struct wcache *c, const struct wc_op *op)
 }
 
 /*
- * A write-back write of `x` failed: its bytes become dirty again, in the
- * current epoch, except where newer data was cached meanwhile.  Pieces
- * share x's buffer; one that cannot get a node is lost, and the loss
- * reported like a write error.
+ * The epoch a failed write-back's data is dirty in again.  The oldest
+ * pending flush that covered it reports the error (cache.h); the data
+ * then belongs to the flush after that one, which must not complete
+ * before it has been written again: counting it in the current epoch
+ * would let a later flush say "durable" while it is only in the cache.
+ */
+static uint64_t wc_redirty_epoch(const struct wcache *c, uint64_t epoch)
+{
+	const struct wc_op *f;
+
+	for (f = c->flushes.head; f; f = f->next) {
+		if (f->epoch >= epoch)
+			return f->next ? f->next->epoch : c->epoch;
+	}
+	return c->epoch;
+}
+
+/*
+ * A write-back write of `x` failed: its bytes become dirty again (in the
+ * epoch wc_redirty_epoch() gives), except where newer data was cached
+ * meanwhile.  Pieces share x's buffer; one that cannot get a node is
+ * lost, and the loss reported like a write error.
  */
 static void wc_redirty(struct wcache *c, struct wc_ext *x)
 {
@@ -302,7 +320,7 @@ static void wc_redirty(struct wcache *c, struct wc_ext *x)
 	struct wc_ext *d, *after, *p;
 
 	wc_set_remove(&c->wback, x);
-	x->epoch = c->epoch;
+	x->epoch = wc_redirty_epoch(c, x->epoch);
 	x->run = 0;
 	if (!wc_set_overlap(&c->dirty, pos, end)) {
 		wc_dirty_link(c, x);

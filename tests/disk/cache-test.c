@@ -1190,6 +1190,23 @@ static void test_sticky_error(void)
 	ret = one_run(&v, DISK_FLUSH, 0, 0, 0, NULL);
 	tap_ok(ret == -EPERM && cache_has(&v, 2, 2 * MIB, 4 * KIB),
 	       "sticky error: the next flush retries, fails, the data is still there (%d)", ret);
+	{
+		/*
+		 * Two flushes taken together while the write-back fails: the
+		 * second must not say "durable" for data still only cached.
+		 */
+		struct one f1, f2;
+
+		one_prep(&f1, DISK_FLUSH, 0, 0, 0, NULL);
+		one_prep(&f2, DISK_FLUSH, 0, 0, 0, NULL);
+		one_submit(&v, &f1);
+		one_submit(&v, &f2);
+		turn_until(&v, &f1.done);
+		turn_until(&v, &f2.done);
+		tap_ok(f1.done && f2.done && f1.ret == -EPERM && f2.ret == -EPERM && cache_has(&v, 2, 2 * MIB, 4 * KIB),
+		       "sticky error: two flushes in a row both fail (%d, %d), the data is kept",
+		       f1.ret, f2.ret);
+	}
 	ret = one_run(&v, DISK_DISCARD, 0, 2 * MIB, 4 * KIB, NULL);
 	tap_ok(!ret, "sticky error: the failing range is discarded (%d)", ret);
 	ret = one_run(&v, DISK_FLUSH, 0, 0, 0, NULL);
