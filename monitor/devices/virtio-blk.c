@@ -59,6 +59,18 @@ static uint64_t get_le(const uint8_t *p, unsigned n)
 
 /* --- configuration (5.2.4) --------------------------------------------- */
 
+/*
+ * The write cache the guest gets: its `writeback` byte, except that a
+ * driver that did not take VIRTIO_BLK_F_FLUSH cannot flush, so it gets
+ * write-through (5.2.5: writeback starts at 0 for it).
+ */
+static bool wce_wanted(struct virtio_blk *b)
+{
+	if (!(b->vp.status & VIRTIO_STATUS_FEATURES_OK))
+		return b->writeback;
+	return b->writeback && virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH);
+}
+
 static void blk_cfg_read(void *opaque, uint32_t off, unsigned size, uint64_t *val)
 {
 	struct virtio_blk *b = opaque;
@@ -71,7 +83,7 @@ static void blk_cfg_read(void *opaque, uint32_t off, unsigned size, uint64_t *va
 	put_le(cfg + 20, DISK_SECTOR, 4);			/* blk_size */
 	cfg[24] = 3;						/* physical_block_exp: 4 KiB */
 	put_le(cfg + 26, 4096 / DISK_SECTOR, 2);		/* min_io_size */
-	cfg[32] = b->writeback;
+	cfg[32] = wce_wanted(b);
 	put_le(cfg + 34, b->nr_queues, 2);
 	put_le(cfg + 36, VIRTIO_BLK_MAX_DWZ_SECTORS, 4);	/* max_discard_sectors */
 	put_le(cfg + 40, VIRTIO_BLK_MAX_DWZ_SEG, 4);
@@ -93,27 +105,27 @@ static void blk_cfg_write(void *opaque, uint32_t off, unsigned size, uint64_t va
 	    !virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_CONFIG_WCE))
 		return;
 	b->writeback = val ? 1 : 0;
-	b->wce_changed = true;
 	ioloop_bh_schedule(b->loop, &b->wce_bh);
 }
 
-/* I/O thread: hands a changed write-cache switch to the disk. */
-static void apply_wce(struct virtio_blk *b)
+/* I/O thread: the disk follows the switch (read with the lock held as `want`). */
+static void apply_wce(struct virtio_blk *b, bool want)
 {
-	bool changed, on;
-
-	lock(b);
-	changed = b->wce_changed;
-	on = b->writeback;
-	b->wce_changed = false;
-	unlock(b);
-	if (changed)
-		disk_set_writeback(b->disk, on);
+	if (want != b->wce_applied) {
+		b->wce_applied = want;
+		disk_set_writeback(b->disk, want);
+	}
 }
 
 static void wce_bh(void *opaque)
 {
-	apply_wce(opaque);
+	struct virtio_blk *b = opaque;
+	bool want;
+
+	lock(b);
+	want = wce_wanted(b);
+	unlock(b);
+	apply_wce(b, want);
 }
 
 /* --- completion --------------------------------------------------------- */
@@ -271,7 +283,9 @@ static int rw_prepare(struct virtio_blk_req *r, const struct virtq_elem *e,
 	uint64_t len = in ? e->in_len - 1 : e->out_len - HDR_LEN;
 	struct disk_req *dr;
 
-	if (!len || len % DISK_SECTOR || sector > UINT64_MAX / DISK_SECTOR)
+	/* SIZE_MAX x SEG_MAX bounds a request, and keeps its used length in 32 bits. */
+	if (!len || len % DISK_SECTOR || sector > UINT64_MAX / DISK_SECTOR ||
+	    len > (uint64_t)VIRTIO_BLK_SIZE_MAX * VIRTIO_BLK_SEG_MAX)
 		return -EINVAL;
 	r->iovcnt = carve(e, in, in ? 0 : HDR_LEN, len, r->iov);
 	dr = r->dreq = calloc(1, sizeof(*dr));
@@ -292,13 +306,14 @@ static int dwz_prepare(struct virtio_blk *b, struct virtio_blk_req *r,
 {
 	bool zeroes = r->type == VIRTIO_BLK_T_WRITE_ZEROES;
 	uint64_t bytes = e->out_len - HDR_LEN;
-	unsigned i, n = (unsigned)(bytes / DWZ_SEG_LEN);
+	unsigned i, n;
 
 	if (!virtio_pci_has_feature(&b->vp, zeroes ? VIRTIO_BLK_F_WRITE_ZEROES :
 				    VIRTIO_BLK_F_DISCARD))
 		return -EOPNOTSUPP;
-	if (!n || bytes % DWZ_SEG_LEN || n > VIRTIO_BLK_MAX_DWZ_SEG)
+	if (!bytes || bytes % DWZ_SEG_LEN || bytes > DWZ_SEG_LEN * VIRTIO_BLK_MAX_DWZ_SEG)
 		return -EINVAL;
+	n = (unsigned)(bytes / DWZ_SEG_LEN);
 	r->dreq = calloc(n, sizeof(*r->dreq));
 	if (!r->dreq)
 		return -ENOMEM;
@@ -391,10 +406,11 @@ static void kick_bh(void *opaque)
 	struct virtio_blk_req *batch = NULL, **tail = &batch, *r, *next;
 	unsigned i, n = 0;
 	struct virtq *vq;
+	bool wce;
 
-	/* A WCE change made before this notification applies to its writes. */
-	apply_wce(b);
 	lock(b);
+	/* Read with the requests: a WCE change made before them applies to them. */
+	wce = wce_wanted(b);
 	vq = b->stopped ? NULL : virtio_pci_queue(&b->vp, bq->idx);
 	/* One ring's worth per turn, so other queues and disks get theirs. */
 	while (vq && n < vq->size && (r = take(b, vq, bq->idx))) {
@@ -406,6 +422,7 @@ static void kick_bh(void *opaque)
 	if (vq && n == vq->size)
 		ioloop_bh_schedule(b->loop, &bq->kick);
 	unlock(b);
+	apply_wce(b, wce);
 
 	for (r = batch; r; r = next) {
 		next = r->next;
@@ -442,7 +459,6 @@ static int blk_reset(void *opaque)
 	/* 5.2.5: the cache mode goes back to its default with the device. */
 	if (b->writeback != b->wce_default) {
 		b->writeback = b->wce_default;
-		b->wce_changed = true;
 		ioloop_bh_schedule(b->loop, &b->wce_bh);
 	}
 	if (!atomic_load(&b->inflight))
@@ -494,9 +510,15 @@ int virtio_blk_init(struct virtio_blk *b, struct pci_bus *bus, int slot,
 	b->ops = *ops;
 	b->opaque = opaque;
 	b->nr_queues = (uint16_t)nr_queues;
-	b->wce_default = disk_writeback(disk);
+	/*
+	 * The configured mode, not what the last boot's guest switched the
+	 * disk to (the disk outlives a guest reset): the first bottom half
+	 * puts the disk back to it.
+	 */
+	b->wce_default = disk->cache_cfg.mode != WCACHE_WRITETHROUGH;
 	b->writeback = b->wce_default;
-	b->wce_changed = b->stopped = b->resetting = false;
+	b->wce_applied = disk_writeback(disk);
+	b->stopped = b->resetting = false;
 	atomic_init(&b->inflight, 0);
 	b->done_head = NULL;
 	b->done_tail = &b->done_head;
@@ -509,6 +531,8 @@ int virtio_blk_init(struct virtio_blk *b, struct pci_bus *bus, int slot,
 	}
 	ioloop_bh_init(&b->done_bh, done_bh, b);
 	ioloop_bh_init(&b->wce_bh, wce_bh, b);
+	if (b->wce_applied != b->wce_default)
+		ioloop_bh_schedule(loop, &b->wce_bh);
 	pthread_mutex_init(&b->drain_lock, NULL);
 	pthread_cond_init(&b->drained, NULL);
 	return ret;

@@ -13,9 +13,11 @@
  * 16-byte header or a status byte breaks the queue (NEEDS_RESET).
  *
  * The write-cache switch: the `writeback` configuration byte (5.2.4,
- * with CONFIG_WCE) starts as 1 unless the disk is cache=writethrough;
+ * with CONFIG_WCE) starts as 1 unless the disk is cache=writethrough
+ * (at every device reset and every boot: the disk outlives the guest);
  * the driver writing 0 makes every later write durable before it
- * completes (disk_set_writeback()).
+ * completes (disk_set_writeback()), and so does a driver that did not
+ * negotiate FLUSH (5.2.5).
  *
  * Threads (DESIGN.md "The monitor's I/O model").  The transport's entry
  * points run on vCPU threads with the device lock held (ops.lock: the
@@ -101,8 +103,7 @@ struct virtio_blk {
 	uint16_t nr_queues;
 	/* Under the device lock. */
 	uint8_t writeback;		/* the WCE configuration byte */
-	bool wce_default;
-	bool wce_changed;		/* to pass to the disk on the I/O thread */
+	bool wce_default;		/* from the disk's cache= */
 	bool stopped;			/* virtio_blk_stop(): take no more requests */
 	bool resetting;			/* reset() returned -EINPROGRESS */
 	atomic_uint inflight;		/* requests taken and not completed */
@@ -112,6 +113,7 @@ struct virtio_blk {
 	struct virtio_blk_req *done_head, **done_tail;
 	struct ioloop_bh done_bh;
 	struct ioloop_bh wce_bh;
+	bool wce_applied;		/* what the disk was last told */
 	/* virtio_blk_stop()'s wait for inflight == 0. */
 	pthread_mutex_t drain_lock;
 	pthread_cond_t drained;

@@ -497,6 +497,39 @@ static bool status_ioerr(int err)
 	return err && err != -EOPNOTSUPP;
 }
 
+/* The disk outlives the guest: a new device puts it back to its cache= mode. */
+static void test_wce_default(void)
+{
+	struct fake_disk *f = calloc(1, sizeof(*f));
+	struct virtio_blk *b2 = calloc(1, sizeof(*b2));
+	struct pci_bus bus2;
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+
+	fake_init(f, false);
+	f->d.writeback = false;		/* the last boot's guest turned it off */
+	f->wb = false;
+	pci_bus_init(&bus2, &ops, NULL);
+	virtio_blk_init(b2, &bus2, 3, &mem, &f->d, loop, 1, &blk_ops, NULL);
+	turn();
+	tap_ok(f->wb && f->d.writeback && b2->writeback == 1,
+	       "a new device (a guest reboot) puts the disk back to write-back (its cache=)");
+	f->d.cache_cfg.mode = WCACHE_WRITETHROUGH;
+	f->d.writeback = true;		/* ... and the other way round */
+	virtio_blk_stop(b2);
+	virtio_blk_destroy(b2);
+	memset(b2, 0, sizeof(*b2));
+	pci_bus_init(&bus2, &ops, NULL);
+	virtio_blk_init(b2, &bus2, 3, &mem, &f->d, loop, 1, &blk_ops, NULL);
+	turn();
+	tap_ok(!f->wb && !f->d.writeback && b2->writeback == 0,
+	       "cache=writethrough: a new device puts the disk back to write-through");
+	virtio_blk_stop(b2);
+	virtio_blk_destroy(b2);
+	disk_fini(&f->d);
+	free(b2);
+	free(f);
+}
+
 static void test_readonly(void)
 {
 	struct disk_req w = { .op = DISK_WRITE, .offset = 0, .len = 512, .done = ro_done };
@@ -558,6 +591,23 @@ int main(void)
 	pthread_mutex_unlock(&dev_lock);
 	test_broken(&q0);
 	test_readonly();
+	test_wce_default();
+
+	/* 5.2.5: a driver without FLUSH gets write-through, and reads writeback 0. */
+	pthread_mutex_lock(&dev_lock);
+	negotiate(blk_features() & ~(1ull << VIRTIO_BLK_F_FLUSH));
+	setup_queue(&q0, 0, 64, 1);
+	driver_ok();
+	pthread_mutex_unlock(&dev_lock);
+	tap_ok(do_req(&q0, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, false, NULL) == 0 &&
+	       !fd0.wb && cfg8(32) == 0, "no FLUSH negotiated: writeback reads 0, the disk is write-through");
+	pthread_mutex_lock(&dev_lock);
+	negotiate(blk_features());
+	setup_queue(&q0, 0, 64, 1);
+	driver_ok();
+	pthread_mutex_unlock(&dev_lock);
+	tap_ok(do_req(&q0, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, false, NULL) == 0 &&
+	       fd0.wb && cfg8(32) == 1, "FLUSH negotiated again: write-back again");
 
 	/* Stop with a request in flight: it waits for it. */
 	pthread_mutex_lock(&dev_lock);
