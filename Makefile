@@ -47,7 +47,8 @@ BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
 					     tests/acpi/*-test.c tests/machine/*-test.c \
-					     tests/io/*-test.c tests/disk/*-test.c))
+					     tests/io/*-test.c tests/disk/*-test.c)) \
+	      disk/fuzz-qcow2
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
 # routing with the device models, size parsing), host-tested.
@@ -94,6 +95,19 @@ MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
 
+# The qcow2 parser: a seeded standalone pass writes a corpus of mutated
+# qemu-img images, then libFuzzer (clang) runs FUZZ_TIME seconds on it.
+# make check runs a bounded standalone pass (tests/disk/fuzz.t).
+fuzz-qcow2:
+	@mkdir -p build/fuzz/qcow2-corpus
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -Icommon -Itests/lib -Imonitor -DFUZZ_STANDALONE \
+		-o build/fuzz/fuzz-qcow2-seeds tests/disk/fuzz-qcow2.c $(IO_SRCS) $(DISK_SRCS) $(DISK_LIBS)
+	build/fuzz/fuzz-qcow2-seeds -w build/fuzz/qcow2-corpus
+	clang -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -Icommon -Itests/lib -Imonitor \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o build/fuzz/fuzz-qcow2 tests/disk/fuzz-qcow2.c $(IO_SRCS) $(DISK_SRCS) $(DISK_LIBS)
+	build/fuzz/fuzz-qcow2 -max_len=65536 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/qcow2-corpus
+
 # libFuzzer on the decoder (clang), for FUZZ_TIME seconds; not part of check.
 fuzz-decode:
 	@mkdir -p build/fuzz/corpus
@@ -101,7 +115,7 @@ fuzz-decode:
 		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
 	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
 
-.PHONY: check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
+.PHONY: fuzz-qcow2 check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
 
 all: deps kmod progs
 
@@ -155,6 +169,8 @@ $(BUILD)/tests/disk/%: tests/disk/%.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS) $(wildc
 $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
+
+$(BUILD)/tests/disk/fuzz-qcow2: ALL_CFLAGS += -DFUZZ_STANDALONE
 
 $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)

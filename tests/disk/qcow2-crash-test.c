@@ -610,7 +610,9 @@ static int cycle(unsigned i, const struct kind *kd, const uint8_t *t, size_t len
 
 int main(int argc, char **argv)
 {
-	unsigned cycles = argc > 1 ? (unsigned)atoi(argv[1]) : 150, i, failed = 0;
+	const char *env = getenv("CRASH_CYCLES");
+	unsigned cycles = argc > 1 ? (unsigned)atoi(argv[1]) : env ? (unsigned)atoi(env) : 150;
+	unsigned i, failed = 0;
 	unsigned per_kind[NKINDS] = { 0 }, leaky = 0, moved = 0;
 	uint64_t kind_leaks[NKINDS] = { 0 };
 	uint8_t *tmpl[NKINDS] = { 0 };
