@@ -123,7 +123,38 @@ check "write cache on: cache_type reads '$(fact cache)', 'write back'" [ "$(fact
 check "write cache on: the same write is still only in vmain's cache ($got lines)" \
 	[ "$written" = yes -a "$got" = 0 ]
 
-# 5. strace: positioned I/O only (no lseek), and no thread made per request.
+# 5. A block device (a loop device over a file): its size from BLKGETSIZE64.
+rm -f "$w/bd.img"; truncate -s 128M "$w/bd.img"
+dev=$(losetup -f 2>/dev/null)
+if [ -n "$dev" ] && losetup "$dev" "$w/bd.img"; then
+	boot "block device $dev" vmain 1 disk --disk "$dev"
+	check "block device: the guest sees 262144 sectors" grep -q '^VMAIN-GUEST: disk=vda sectors=262144 ' "$w/con"
+	check "block device: the guest's disk test passed, exit status 0" [ "$(fact disk-test)" = ok -a "$rc" = 0 ]
+	losetup -d "$dev"
+	check "block device: e2fsck -n -f of its file is clean" fsck_clean "$w/bd.img"
+	check "block device: every file's size and SHA-256 match" files_match "$w/bd.img"
+else
+	nok "block device: a loop device (losetup; the arena loads the loop module)"
+fi
+rm -f "$w/bd.img"
+
+# 6. A guest reboot keeps the disk: the next boot sees it as it was.
+rm -f "$w/con"
+"$vmain" run --accel vmain --memory 256M --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+	--append "console=ttyS0 panic=-1 vmain.test=reboot" --serial "$w/con" \
+	--disk "$w/raw.img,serial=kept" --shutdown-timeout 1 </dev/null >"$w/out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 200 ] && [ "$(grep -c '^VMAIN-GUEST: disk=vda .*serial=kept' "$w/con" 2>/dev/null)" -lt 2 ]; do
+	sleep 1; i=$((i + 1))
+done
+seen=$(grep -c '^VMAIN-GUEST: disk=vda .*serial=kept' "$w/con")
+kill -TERM $pid; wait $pid; rc=$?
+check "reboot: the disk is there after the guest's reboot ($seen boots saw it)" [ "$seen" -ge 2 ]
+check "reboot loop, SIGTERM: stopped (3) or powered off (0): $rc" [ "$rc" = 3 -o "$rc" = 0 ]
+check "reboot: the image is still the clean file system the first test left" fsck_clean "$w/raw.img"
+
+# 7. strace: positioned I/O only (no lseek), and no thread made per request.
 rm -f "$w/raw.img"; truncate -s 256M "$w/raw.img"
 wrap="strace -f --seccomp-bpf -qq -o $w/strace -e trace=lseek,clone,clone3,io_uring_enter"
 boot "raw under strace" vmain 2 disk --disk "$w/raw.img"
