@@ -144,11 +144,12 @@ rm -f "$w/con"
 	--append "console=ttyS0 panic=-1 vmain.test=reboot" --serial "$w/con" \
 	--disk "$w/raw.img,serial=kept" --shutdown-timeout 1 </dev/null >"$w/out" 2>&1 &
 pid=$!
+kept() { c=$(grep -c '^VMAIN-GUEST: disk=vda .*serial=kept' "$w/con" 2>/dev/null); echo "${c:-0}"; }
 i=0
-while [ $i -lt 200 ] && [ "$(grep -c '^VMAIN-GUEST: disk=vda .*serial=kept' "$w/con" 2>/dev/null)" -lt 2 ]; do
+while [ $i -lt 200 ] && [ "$(kept)" -lt 2 ]; do
 	sleep 1; i=$((i + 1))
 done
-seen=$(grep -c '^VMAIN-GUEST: disk=vda .*serial=kept' "$w/con")
+seen=$(kept)
 kill -TERM $pid; wait $pid; rc=$?
 check "reboot: the disk is there after the guest's reboot ($seen boots saw it)" [ "$seen" -ge 2 ]
 check "reboot loop, SIGTERM: stopped (3) or powered off (0): $rc" [ "$rc" = 3 -o "$rc" = 0 ]
