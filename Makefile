@@ -72,6 +72,9 @@ IO_SRCS := $(wildcard monitor/io/*.c)
 DISK_SRCS := $(wildcard monitor/disk/*.c)
 IO_HDRS := $(wildcard monitor/io/*.h monitor/disk/*.h)
 DISK_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) -lz -lzstd -pthread
+# Compiled once into an archive the host tests link (not once per test).
+IO_DISK_LIB := $(BUILD)/lib/libvmain-iodisk.a
+IO_DISK_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(IO_SRCS) $(DISK_SRCS))
 
 # The ACPI table builder (monitor/acpi/) and its host tests.
 ACPI_SRCS := $(wildcard monitor/acpi/*.c)
@@ -154,17 +157,25 @@ $(BUILD)/tests/boot/%: tests/boot/%.c $(BOOT_SRCS) $(BOOT_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(BOOT_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
+$(BUILD)/lib/%.o: %.c $(IO_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(DEVICE_SRCS) $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor -c -o $@ $<
+
+$(IO_DISK_LIB): $(IO_DISK_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/io/%: tests/io/%.c $(IO_SRCS) $(IO_HDRS) $(wildcard tests/io/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
-$(BUILD)/tests/disk/%: tests/disk/%.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS) $(wildcard tests/disk/*.h) tests/lib/tap.h
+$(BUILD)/tests/disk/%: tests/disk/%.c $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/disk/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS)
 	@mkdir -p $(@D)
@@ -176,9 +187,9 @@ $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_SRCS) $(DISK_SRCS) $(MONITOR_HDRS) tests/lib/tap.h
+$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(MONITOR_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
