@@ -83,8 +83,8 @@ static const GOptionEntry run_options[] = {
 	  "image is locked (flock) for the VM's life: a second VM cannot "
 	  "write it", "FILE[,OPTS]" },
 	{ "io-threads", 0, 0, G_OPTION_ARG_INT, &opt_io_threads,
-	  "Worker threads for blocking disk work (qcow2 decompression, "
-	  "allocation); created once at start; 1 to 64, default 4", "N" },
+	  "Worker threads for CPU-heavy disk work (decompressing qcow2 "
+	  "clusters); created once at start; 1 to 64, default 4", "N" },
 	{ "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &opt_shutdown_timeout,
 	  "On SIGTERM or SIGINT, seconds to wait for the guest to power off "
 	  "after the ACPI power button is pressed before stopping it; default 10",

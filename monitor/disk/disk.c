@@ -176,18 +176,8 @@ static void rejects_run(void *opaque)
 	pthread_mutex_lock(&d->reject_lock);
 	r = d->rejects;
 	d->rejects = NULL;
+	d->rejects_tail = &d->rejects;
 	pthread_mutex_unlock(&d->reject_lock);
-	/* Oldest first: the list is built newest first. */
-	{
-		struct disk_reject *rev = NULL;
-
-		for (; r; r = next) {
-			next = r->next;
-			r->next = rev;
-			rev = r;
-		}
-		r = rev;
-	}
 	for (; r; r = next) {
 		next = r->next;
 		r->req->done(r->req, r->ret);
@@ -275,6 +265,8 @@ void disk_init(struct disk *d, struct ioloop *l)
 	d->loop = l;
 	d->file.fd = -1;
 	pthread_mutex_init(&d->reject_lock, NULL);
+	d->rejects = NULL;
+	d->rejects_tail = &d->rejects;
 	ioloop_bh_init(&d->reject_bh, rejects_run, d);
 }
 
@@ -294,9 +286,10 @@ static void reject(struct disk *d, struct disk_req *req, int ret)
 	}
 	r->req = req;
 	r->ret = ret;
+	r->next = NULL;
 	pthread_mutex_lock(&d->reject_lock);
-	r->next = d->rejects;
-	d->rejects = r;
+	*d->rejects_tail = r;
+	d->rejects_tail = &r->next;
 	pthread_mutex_unlock(&d->reject_lock);
 	ioloop_bh_schedule(d->loop, &d->reject_bh);
 }

@@ -106,7 +106,7 @@ struct disk {
 	struct wcache_config cache_cfg;
 	/* disk.c's: requests disk_submit() refused, completed from a bottom half. */
 	pthread_mutex_t reject_lock;
-	struct disk_reject *rejects;
+	struct disk_reject *rejects, **rejects_tail;	/* FIFO */
 	struct ioloop_bh reject_bh;
 };
 
