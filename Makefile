@@ -97,6 +97,9 @@ MONITOR_SRCS := $(wildcard monitor/*.c monitor/*/*.c)
 MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
+# The monitor: GLib's GDBus for the control API, libsystemd for sd_notify.
+MONITOR_CFLAGS = $(shell pkg-config --cflags glib-2.0 gio-unix-2.0 libsystemd)
+MONITOR_LIBS   = $(shell pkg-config --libs glib-2.0 gio-unix-2.0 libsystemd)
 
 # The qcow2 parser: a seeded standalone pass writes a corpus of mutated
 # qemu-img images, then libFuzzer (clang) runs FUZZ_TIME seconds on it.
@@ -141,7 +144,7 @@ progs: $(PROGS)
 
 $(BUILD)/monitor/vmain: $(MONITOR_SRCS) $(MONITOR_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $(MONITOR_SRCS) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(MONITOR_CFLAGS) -pthread -o $@ $(MONITOR_SRCS) $(ALL_LDFLAGS) $(MONITOR_LIBS) $(DISK_LIBS)
 
 $(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.h
 	@mkdir -p $(dir $@)
