@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vm/config.c - config.ini: names, defaults, loading with line-accurate
+ * errors, the text we write, atomic saves (see config.h, docs/bundles.md).
+ *
+ * Everything in config.ini is checked here, where it enters: the rest of
+ * the monitor may take a loaded struct vm_config at its word.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "disk/options.h"
+#include "size.h"
+#include "vm/config.h"
+#include "vm/ini.h"
+
+#define CONFIG_FILE	"config.ini"
+
+/* ---- names ---------------------------------------------------------- */
+
+static bool name_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+}
+
+int vm_name_check(const char *name, char *err, size_t errlen)
+{
+	size_t i, len = strlen(name);
+
+	if (!len) {
+		snprintf(err, errlen, "names may not be empty");
+		return -EINVAL;
+	}
+	if (len > VM_NAME_MAX) {
+		snprintf(err, errlen, "names may not be longer than %d bytes", VM_NAME_MAX);
+		return -EINVAL;
+	}
+	/* '.' first would hide the bundle and allow "." and ".."; '-' would read as an option. */
+	if (name[0] == '.' || name[0] == '-') {
+		snprintf(err, errlen, "names may not start with '%c'", name[0]);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = name[i];
+
+		if (name_char(c))
+			continue;
+		if (c > 0x20 && c < 0x7f)
+			snprintf(err, errlen, "names may not contain '%c' (letters, digits, "
+				 "'.', '_' and '-' only)", c);
+		else
+			snprintf(err, errlen, "names may not contain byte 0x%02x (letters, "
+				 "digits, '.', '_' and '-' only)", c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- UUIDs ---------------------------------------------------------- */
+
+static void random_bytes(uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+	int fd;
+
+	while (done < len) {
+		ssize_t n = getrandom(buf + done, len - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		done += n;
+	}
+	if (done == len)
+		return;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		while (done < len) {
+			ssize_t n = read(fd, buf + done, len - done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			done += n;
+		}
+		close(fd);
+	}
+	/* Neither (a seccomp filter, no /dev): GLib's generator, seeded from the clock. */
+	for (; done < len; done++)
+		buf[done] = (uint8_t)g_random_int();
+}
+
+void vm_uuid_format(const uint8_t uuid[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned int i;
+	char *p = out;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[uuid[i] >> 4];
+		*p++ = hex[uuid[i] & 15];
+	}
+	*p = 0;
+}
+
+int vm_uuid_parse(const char *s, uint8_t uuid[16])
+{
+	unsigned int i, pos = 0;
+
+	if (strlen(s) != 36)
+		return -EINVAL;
+	for (i = 0; i < 16; i++) {
+		int hi, lo;
+
+		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
+			if (s[pos] != '-')
+				return -EINVAL;
+			pos++;
+		}
+		hi = g_ascii_xdigit_value(s[pos]);
+		lo = g_ascii_xdigit_value(s[pos + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		uuid[i] = (uint8_t)(hi << 4 | lo);
+		pos += 2;
+	}
+	return 0;
+}
+
+/* ---- defaults ------------------------------------------------------- */
+
+static void config_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory = VM_MEMORY_DEFAULT;
+	cfg->cpus = 1;
+	cfg->accel = g_strdup("auto");
+	cfg->append = g_strdup("");
+	cfg->serial = g_strdup("console");
+	cfg->stop_action = VM_STOP_POWEROFF;
+	cfg->stop_timeout = 30;
+	cfg->pvclock = true;
+	cfg->io_threads = 4;
+}
+
+void vm_config_init(struct vm_config *cfg)
+{
+	config_defaults(cfg);
+	random_bytes(cfg->uuid, sizeof(cfg->uuid));
+	/* RFC 4122 4.4: version 4 in the high nibble of byte 6, variant 10 in byte 8. */
+	cfg->uuid[6] = (cfg->uuid[6] & 0x0f) | 0x40;
+	cfg->uuid[8] = (cfg->uuid[8] & 0x3f) | 0x80;
+}
+
+static void disk_config_free(struct vm_disk_config *d)
+{
+	g_free(d->file);
+	g_free(d->path);
+	g_free(d->spec);
+}
+
+void vm_config_free(struct vm_config *cfg)
+{
+	unsigned int i;
+
+	g_free(cfg->accel);
+	g_free(cfg->kernel);
+	g_free(cfg->initrd);
+	g_free(cfg->append);
+	g_free(cfg->serial);
+	for (i = 0; i < cfg->nr_disks; i++)
+		disk_config_free(&cfg->disks[i]);
+	g_free(cfg->disks);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- paths ---------------------------------------------------------- */
+
+/* The bundle as an absolute path (lexically: ".." and "." folded). */
+static char *bundle_abs(const char *bundle_dir)
+{
+	return g_canonicalize_filename(bundle_dir, NULL);
+}
+
+/* ',' doubled, as the --disk syntax wants it. */
+static void spec_append_escaped(GString *s, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == ',')
+			g_string_append_c(s, ',');
+		g_string_append_c(s, *v);
+	}
+}
+
+/* ---- disks ---------------------------------------------------------- */
+
+static const char *format_name(enum disk_format f)
+{
+	return f == DISK_FORMAT_RAW ? "raw" : f == DISK_FORMAT_QCOW2 ? "qcow2" : "auto";
+}
+
+static const char *cache_name(enum wcache_mode m)
+{
+	return m == WCACHE_WRITETHROUGH ? "writethrough" : m == WCACHE_DIRECT ? "none" :
+	       "writeback";
+}
+
+/* A byte count in the --disk syntax: the largest of K, M, G that divides it. */
+static char *disk_size_text(uint64_t n)
+{
+	static const char units[] = "GMK";
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		unsigned int shift = 30 - 10 * i;
+
+		if (n && !(n & ((1ull << shift) - 1)))
+			return g_strdup_printf("%llu%c", (unsigned long long)(n >> shift), units[i]);
+	}
+	return g_strdup_printf("%llu", (unsigned long long)n);
+}
+
+/* The spec of `path` with the options `o` (defaults left out). */
+static char *disk_spec(const char *path, const struct disk_options *o)
+{
+	GString *s = g_string_new(NULL);
+
+	spec_append_escaped(s, path);
+	if (o->format != DISK_FORMAT_AUTO)
+		g_string_append_printf(s, ",format=%s", format_name(o->format));
+	if (o->cache != WCACHE_WRITEBACK)
+		g_string_append_printf(s, ",cache=%s", cache_name(o->cache));
+	if (o->readonly)
+		g_string_append(s, ",readonly=on");
+	if (o->serial[0]) {
+		g_string_append(s, ",serial=");
+		spec_append_escaped(s, o->serial);
+	}
+	if (o->max_dirty) {
+		g_autofree char *t = disk_size_text(o->max_dirty);
+
+		g_string_append_printf(s, ",max-dirty=%s", t);
+	}
+	if (o->max_age_ns)
+		g_string_append_printf(s, ",max-age=%llu",
+				       (unsigned long long)(o->max_age_ns / 1000000));
+	return g_string_free(s, false);
+}
+
+/* 0 when no disk of cfg other than `skip` is `path`. */
+static int disk_find(const struct vm_config *cfg, const char *path, unsigned int skip)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_disks; i++)
+		if (i != skip && !strcmp(cfg->disks[i].path, path))
+			return (int)i;
+	return -1;
+}
+
+int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char *spec,
+		       char *err, size_t errlen)
+{
+	g_autofree char *babs = bundle_abs(bundle_dir);
+	g_autofree char *prefix = g_strconcat(babs, "/", NULL);
+	struct vm_disk_config d;
+	struct disk_options o;
+	char *file = NULL;
+	int ret, dup;
+
+	if (cfg->nr_disks >= VM_MAX_DISKS) {
+		snprintf(err, errlen, "at most %d disks", VM_MAX_DISKS);
+		return -EINVAL;
+	}
+	ret = disk_options_parse(spec, &o, &file, err, errlen);
+	if (ret)
+		return ret;
+	d.path = g_canonicalize_filename(file, babs);
+	if (g_str_has_prefix(d.path, prefix) && d.path[strlen(prefix)])
+		d.file = g_strdup(d.path + strlen(prefix));
+	else if (g_path_is_absolute(file))
+		d.file = g_strdup(d.path);
+	else
+		d.file = g_strdup(file);	/* relative, reaching out of the bundle: as given */
+	free(file);
+	dup = disk_find(cfg, d.path, cfg->nr_disks);
+	if (dup >= 0) {
+		snprintf(err, errlen, "%s: already disk%d", d.path, dup);
+		g_free(d.path);
+		g_free(d.file);
+		return -EINVAL;
+	}
+	d.spec = disk_spec(d.path, &o);
+	cfg->disks = g_renew(struct vm_disk_config, cfg->disks, cfg->nr_disks + 1);
+	cfg->disks[cfg->nr_disks++] = d;
+	return 0;
+}
+
+/* ---- loading -------------------------------------------------------- */
+
+static const char *const vm_keys[] = {
+	"uuid", "memory", "cpus", "accel", "serial", "autostart", "stop-action",
+	"stop-timeout", "pvclock", "io-threads", NULL
+};
+static const char *const boot_keys[] = { "kernel", "initrd", "append", NULL };
+static const char *const disk_keys[] = {
+	"file", "format", "cache", "readonly", "serial", "max-dirty", "max-age", NULL
+};
+
+struct loader {
+	struct ini_file ini;
+	char *babs;		/* the bundle, absolute */
+	char *err;
+	size_t errlen;
+};
+
+static int get_uint(struct loader *l, const char *g, const char *k, unsigned int min,
+		    unsigned int max, unsigned int *out)
+{
+	g_autofree char *v = NULL;
+	unsigned long long n = 0;
+	const char *p;
+	int ret = ini_get(&l->ini, g, k, &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	for (p = v; g_ascii_isdigit(*p) && n <= max; p++)
+		n = n * 10 + (unsigned int)(*p - '0');
+	if (p == v || *p || n < min || n > max)
+		return ini_error(&l->ini, l->err, l->errlen, g, k,
+				 "'%s': a whole number from %u to %u", v, min, max);
+	*out = (unsigned int)n;
+	return 0;
+}
+
+static int get_bool(struct loader *l, const char *g, const char *k, bool *out)
+{
+	g_autofree char *v = NULL;
+	int ret = ini_get(&l->ini, g, k, &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	if (!strcmp(v, "true"))
+		*out = true;
+	else if (!strcmp(v, "false"))
+		*out = false;
+	else
+		return ini_error(&l->ini, l->err, l->errlen, g, k,
+				 "'%s': must be true or false", v);
+	return 0;
+}
+
+/* One of `choices` (NULL-terminated, with `help` listing them): *out is the value. */
+static int get_choice(struct loader *l, const char *g, const char *k,
+		      const char *const *choices, const char *help, char **out)
+{
+	g_autofree char *v = NULL;
+	const char *const *c;
+	int ret = ini_get(&l->ini, g, k, &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	for (c = choices; *c; c++) {
+		if (!strcmp(*c, v)) {
+			g_free(*out);
+			*out = g_steal_pointer(&v);
+			return 0;
+		}
+	}
+	return ini_error(&l->ini, l->err, l->errlen, g, k, "'%s': must be %s", v, help);
+}
+
+/* A file name, relative to the bundle unless absolute; *out resolved. */
+static int get_path(struct loader *l, const char *g, const char *k, char **out)
+{
+	g_autofree char *v = NULL;
+	int ret = ini_get(&l->ini, g, k, &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	if (!*v)
+		return ini_error(&l->ini, l->err, l->errlen, g, k, "an empty file name");
+	g_free(*out);
+	*out = g_canonicalize_filename(v, l->babs);
+	return 0;
+}
+
+static int load_memory(struct loader *l, struct vm_config *cfg)
+{
+	g_autofree char *v = NULL;
+	const char *why;
+	uint64_t m;
+	int ret = ini_get(&l->ini, "vm", "memory", &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	why = size_parse(v, 20, &m);
+	if (why)
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "memory", "'%s': %s", v, why);
+	if (m & 4095)
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "memory",
+				 "'%s': not a multiple of 4K", v);
+	if (m < VM_MEMORY_MIN || m > VM_MEMORY_MAX)
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "memory",
+				 "'%s': from 32M to 1T", v);
+	cfg->memory = m;
+	return 0;
+}
+
+static int load_serial(struct loader *l, struct vm_config *cfg)
+{
+	g_autofree char *v = NULL;
+	int ret = ini_get(&l->ini, "vm", "serial", &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	if (!*v)
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "serial",
+				 "empty (console, none or a file name)");
+	g_free(cfg->serial);
+	if (!strcmp(v, "console") || !strcmp(v, "none"))
+		cfg->serial = g_steal_pointer(&v);
+	else
+		cfg->serial = g_canonicalize_filename(v, l->babs);
+	return 0;
+}
+
+static int load_vm(struct loader *l, struct vm_config *cfg)
+{
+	static const char *const accels[] = { "auto", "vmain", "kvm", NULL };
+	static const char *const actions[] = { "poweroff", "kill", NULL };
+	g_autofree char *uuid = NULL, *action = NULL;
+	int ret;
+
+	ret = ini_check_keys(&l->ini, "vm", vm_keys, l->err, l->errlen);
+	if (ret)
+		return ret;
+	ret = ini_get(&l->ini, "vm", "uuid", &uuid, l->err, l->errlen);
+	if (ret)
+		return ret;
+	if (!uuid)
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "uuid",
+				 "missing (every bundle has one, made when it is created)");
+	if (vm_uuid_parse(uuid, cfg->uuid))
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "uuid",
+				 "'%s': not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", uuid);
+	if (!memcmp(cfg->uuid, (uint8_t[16]){ 0 }, 16))
+		return ini_error(&l->ini, l->err, l->errlen, "vm", "uuid",
+				 "the nil UUID is not a VM's");
+	ret = load_memory(l, cfg);
+	if (!ret)
+		ret = get_uint(l, "vm", "cpus", 1, VM_CPUS_MAX, &cfg->cpus);
+	if (!ret)
+		ret = get_choice(l, "vm", "accel", accels, "auto, vmain or kvm", &cfg->accel);
+	if (!ret)
+		ret = load_serial(l, cfg);
+	if (!ret)
+		ret = get_bool(l, "vm", "autostart", &cfg->autostart);
+	if (!ret)
+		ret = get_choice(l, "vm", "stop-action", actions, "poweroff or kill", &action);
+	if (!ret && action)
+		cfg->stop_action = strcmp(action, "kill") ? VM_STOP_POWEROFF : VM_STOP_KILL;
+	if (!ret)
+		ret = get_uint(l, "vm", "stop-timeout", 1, VM_STOP_TIMEOUT_MAX, &cfg->stop_timeout);
+	if (!ret)
+		ret = get_bool(l, "vm", "pvclock", &cfg->pvclock);
+	if (!ret)
+		ret = get_uint(l, "vm", "io-threads", 1, VM_IO_THREADS_MAX, &cfg->io_threads);
+	return ret;
+}
+
+static int load_boot(struct loader *l, struct vm_config *cfg)
+{
+	g_autofree char *append = NULL;
+	int ret;
+
+	if (!g_key_file_has_group(l->ini.kf, "boot"))
+		return 0;
+	ret = ini_check_keys(&l->ini, "boot", boot_keys, l->err, l->errlen);
+	if (!ret)
+		ret = get_path(l, "boot", "kernel", &cfg->kernel);
+	if (!ret)
+		ret = get_path(l, "boot", "initrd", &cfg->initrd);
+	if (!ret)
+		ret = ini_get(&l->ini, "boot", "append", &append, l->err, l->errlen);
+	if (ret)
+		return ret;
+	if (!cfg->kernel && cfg->initrd)
+		return ini_error(&l->ini, l->err, l->errlen, "boot", "initrd",
+				 "an initrd needs a kernel= in [boot]");
+	if (!cfg->kernel && append && *append)
+		return ini_error(&l->ini, l->err, l->errlen, "boot", "append",
+				 "a command line needs a kernel= in [boot]");
+	if (append) {
+		g_free(cfg->append);
+		cfg->append = g_steal_pointer(&append);
+	}
+	return 0;
+}
+
+/*
+ * One option of [diskN], checked by the --disk parser itself so that the
+ * two syntaxes cannot drift; appended to the spec being built.
+ */
+static int load_disk_option(struct loader *l, const char *g, const char *k, GString *spec)
+{
+	g_autofree char *v = NULL;
+	g_autofree char *path = NULL;
+	GString *one = g_string_new("x,");
+	struct disk_options o;
+	char why[160];
+	const char *msg = why;
+	int ret = ini_get(&l->ini, g, k, &v, l->err, l->errlen);
+
+	if (ret || !v)
+		goto free_one;
+	if (!strcmp(k, "readonly")) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			ret = ini_error(&l->ini, l->err, l->errlen, g, k,
+					"'%s': must be true or false", v);
+			goto free_one;
+		}
+		g_string_append(one, !strcmp(v, "true") ? "readonly=on" : "readonly=off");
+	} else {
+		g_string_append_printf(one, "%s=", k);
+		spec_append_escaped(one, v);
+	}
+	ret = disk_options_parse(one->str, &o, &path, why, sizeof(why));
+	if (ret == -ENOMEM)
+		goto free_one;
+	if (ret) {
+		/* The parser's messages start with "KEY=VALUE: " or "KEY: ". */
+		if (g_str_has_prefix(why, k) && strstr(why, ": "))
+			msg = strstr(why, ": ") + 2;
+		ret = ini_error(&l->ini, l->err, l->errlen, g, k, "'%s': %s", v, msg);
+		goto free_one;
+	}
+	g_string_append(spec, one->str + 1);
+free_one:
+	g_string_free(one, true);
+	return ret;
+}
+
+static int load_disk(struct loader *l, struct vm_config *cfg, unsigned int i)
+{
+	g_autofree char *g = g_strdup_printf("disk%u", i);
+	g_autofree char *file = NULL;
+	struct vm_disk_config *d = &cfg->disks[i];
+	char *path = NULL;
+	struct disk_options o;
+	const char *const *k;
+	GString *spec;
+	char why[160];
+	int ret, dup;
+
+	ret = ini_check_keys(&l->ini, g, disk_keys, l->err, l->errlen);
+	if (!ret)
+		ret = ini_get(&l->ini, g, "file", &file, l->err, l->errlen);
+	if (ret)
+		return ret;
+	if (!file)
+		return ini_error(&l->ini, l->err, l->errlen, g, "file", "missing (the image)");
+	if (!*file)
+		return ini_error(&l->ini, l->err, l->errlen, g, "file", "an empty file name");
+	d->path = g_canonicalize_filename(file, l->babs);
+	d->file = g_steal_pointer(&file);
+	cfg->nr_disks = i + 1;		/* d is cfg's to free from here */
+	dup = disk_find(cfg, d->path, i);
+	if (dup >= 0)
+		return ini_error(&l->ini, l->err, l->errlen, g, "file",
+				 "%s is disk%d already", d->path, dup);
+	spec = g_string_new(NULL);
+	spec_append_escaped(spec, d->path);
+	for (k = disk_keys + 1; *k && !ret; k++)
+		ret = load_disk_option(l, g, *k, spec);
+	if (ret) {
+		g_string_free(spec, true);
+		return ret;
+	}
+	/* Each option passed alone; the whole spec must pass too. */
+	ret = disk_options_parse(spec->str, &o, &path, why, sizeof(why));
+	g_string_free(spec, true);
+	if (ret)
+		return ret == -ENOMEM ? ret : ini_error(&l->ini, l->err, l->errlen, g, NULL, "%s", why);
+	d->spec = disk_spec(path, &o);
+	free(path);
+	return 0;
+}
+
+/* "disk0" .. "disk15" (no leading zeros) -> 0 and *i. */
+static int disk_index(const char *g, unsigned int *i)
+{
+	const char *p = g + 4;
+
+	if (strncmp(g, "disk", 4) || !g_ascii_isdigit(*p) || (*p == '0' && p[1]))
+		return -EINVAL;
+	for (*i = 0; g_ascii_isdigit(*p) && *i < 1000; p++)
+		*i = *i * 10 + (unsigned int)(*p - '0');
+	return *p ? -EINVAL : 0;
+}
+
+/* Known groups only; [diskN] from disk0 without gaps.  *nr: how many. */
+static int check_groups(struct loader *l, unsigned int *nr)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(l->ini.kf, NULL);
+	const char *first_of[VM_MAX_DISKS] = { 0 };
+	unsigned int i, n = 0;
+
+	for (char **g = groups; *g; g++) {
+		if (!strcmp(*g, "vm") || !strcmp(*g, "boot"))
+			continue;
+		if (disk_index(*g, &i))
+			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
+					 "unknown group (known: vm, boot, disk0 .. disk%d)",
+					 VM_MAX_DISKS - 1);
+		if (i >= VM_MAX_DISKS)
+			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
+					 "at most %d disks (disk0 .. disk%d)", VM_MAX_DISKS,
+					 VM_MAX_DISKS - 1);
+		first_of[i] = *g;
+		if (i + 1 > n)
+			n = i + 1;
+	}
+	if (!g_key_file_has_group(l->ini.kf, "vm"))
+		return ini_error(&l->ini, l->err, l->errlen, "vm", NULL,
+				 "missing (it holds the VM's uuid)");
+	for (i = 0; i < n; i++) {
+		unsigned int next = i;
+
+		if (first_of[i])
+			continue;
+		while (!first_of[next])	/* the next disk after the gap names it */
+			next++;
+		return ini_error(&l->ini, l->err, l->errlen, first_of[next], NULL,
+				 "no [disk%u] before it (disks are numbered from disk0 "
+				 "without gaps)", i);
+	}
+	*nr = n;
+	return 0;
+}
+
+int vm_config_load(const char *bundle_dir, struct vm_config *cfg, char *err, size_t errlen)
+{
+	g_autofree char *path = g_build_filename(bundle_dir, CONFIG_FILE, NULL);
+	struct loader l = { .babs = bundle_abs(bundle_dir), .err = err, .errlen = errlen };
+	struct vm_config c;
+	unsigned int i, nr = 0;
+	int ret;
+
+	config_defaults(&c);
+	ret = ini_load(&l.ini, path, err, errlen);
+	if (ret)
+		goto free_babs;
+	ret = check_groups(&l, &nr);
+	if (!ret)
+		ret = load_vm(&l, &c);
+	if (!ret)
+		ret = load_boot(&l, &c);
+	if (!ret && nr)
+		c.disks = g_new0(struct vm_disk_config, nr);
+	for (i = 0; !ret && i < nr; i++)
+		ret = load_disk(&l, &c, i);
+	ini_free(&l.ini);
+free_babs:
+	g_free(l.babs);
+	if (ret) {
+		vm_config_free(&c);
+		memset(cfg, 0, sizeof(*cfg));
+		return ret;
+	}
+	*cfg = c;
+	return 0;
+}
+
+/* ---- writing -------------------------------------------------------- */
+
+/* memory= text: the largest of T, G, M, K that divides it. */
+static char *memory_text(uint64_t n)
+{
+	static const char units[] = "TGMK";
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned int shift = 40 - 10 * i;
+
+		if (n && !(n & ((1ull << shift) - 1)))
+			return g_strdup_printf("%llu%c", (unsigned long long)(n >> shift), units[i]);
+	}
+	return g_strdup_printf("%lluK", (unsigned long long)(n >> 10));
+}
+
+static void disk_to_ini(GKeyFile *kf, unsigned int i, const struct vm_disk_config *d)
+{
+	g_autofree char *g = g_strdup_printf("disk%u", i);
+	struct disk_options o;
+	char *path = NULL;
+	char why[160];
+
+	g_key_file_set_string(kf, g, "file", d->file);
+	/* The spec was made by this file from checked options: it parses. */
+	if (!d->spec || disk_options_parse(d->spec, &o, &path, why, sizeof(why)))
+		return;
+	free(path);
+	if (o.format != DISK_FORMAT_AUTO)
+		g_key_file_set_string(kf, g, "format", format_name(o.format));
+	if (o.cache != WCACHE_WRITEBACK)
+		g_key_file_set_string(kf, g, "cache", cache_name(o.cache));
+	if (o.readonly)
+		g_key_file_set_string(kf, g, "readonly", "true");
+	if (o.serial[0])
+		g_key_file_set_string(kf, g, "serial", o.serial);
+	if (o.max_dirty) {
+		g_autofree char *t = disk_size_text(o.max_dirty);
+
+		g_key_file_set_string(kf, g, "max-dirty", t);
+	}
+	if (o.max_age_ns) {
+		g_autofree char *t = g_strdup_printf("%llu",
+					(unsigned long long)(o.max_age_ns / 1000000));
+
+		g_key_file_set_string(kf, g, "max-age", t);
+	}
+}
+
+char *vm_config_to_ini(const struct vm_config *cfg)
+{
+	GKeyFile *kf = g_key_file_new();
+	g_autofree char *mem = memory_text(cfg->memory);
+	char uuid[37];
+	unsigned int i;
+	char *text;
+
+	g_key_file_set_comment(kf, NULL, NULL,
+			       " vmain VM settings: docs/bundles.md lists every key.", NULL);
+	vm_uuid_format(cfg->uuid, uuid);
+	g_key_file_set_string(kf, "vm", "uuid", uuid);
+	g_key_file_set_string(kf, "vm", "memory", mem);
+	g_key_file_set_uint64(kf, "vm", "cpus", cfg->cpus);
+	g_key_file_set_string(kf, "vm", "accel", cfg->accel ? cfg->accel : "auto");
+	g_key_file_set_string(kf, "vm", "serial", cfg->serial ? cfg->serial : "console");
+	g_key_file_set_string(kf, "vm", "autostart", cfg->autostart ? "true" : "false");
+	g_key_file_set_string(kf, "vm", "stop-action",
+			      cfg->stop_action == VM_STOP_KILL ? "kill" : "poweroff");
+	g_key_file_set_uint64(kf, "vm", "stop-timeout", cfg->stop_timeout);
+	g_key_file_set_string(kf, "vm", "pvclock", cfg->pvclock ? "true" : "false");
+	g_key_file_set_uint64(kf, "vm", "io-threads", cfg->io_threads);
+	if (cfg->kernel) {
+		g_key_file_set_string(kf, "boot", "kernel", cfg->kernel);
+		if (cfg->initrd)
+			g_key_file_set_string(kf, "boot", "initrd", cfg->initrd);
+		if (cfg->append && *cfg->append)
+			g_key_file_set_string(kf, "boot", "append", cfg->append);
+	}
+	for (i = 0; i < cfg->nr_disks; i++)
+		disk_to_ini(kf, i, &cfg->disks[i]);
+	text = g_key_file_to_data(kf, NULL, NULL);
+	g_key_file_free(kf);
+	return text;
+}
+
+/* true when PATH holds exactly `text` (a missing or unreadable file does not). */
+static bool file_holds(const char *path, const char *text, size_t len)
+{
+	g_autofree char *old = NULL;
+	gsize old_len;
+
+	if (!g_file_get_contents(path, &old, &old_len, NULL))
+		return false;
+	return old_len == len && !memcmp(old, text, len);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int vm_config_save(const char *bundle_dir, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	g_autofree char *path = g_build_filename(bundle_dir, CONFIG_FILE, NULL);
+	g_autofree char *tmp = g_build_filename(bundle_dir, "." CONFIG_FILE ".XXXXXX", NULL);
+	g_autofree char *text = vm_config_to_ini(cfg);
+	size_t len = strlen(text);
+	const char *what;
+	int fd, ret;
+
+	if (file_holds(path, text, len))
+		return 0;
+	what = "creating a temporary file";
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(-ret));
+		return ret;
+	}
+	what = "setting its mode";
+	ret = fchmod(fd, 0600) ? -errno : 0;
+	if (!ret) {
+		what = "writing";
+		ret = write_all(fd, text, len);
+	}
+	/* The data must be on disk before the rename makes it the file (rename(2)). */
+	if (!ret) {
+		what = "fsync";
+		ret = fsync(fd) ? -errno : 0;
+	}
+	if (close(fd) && !ret) {
+		what = "closing";
+		ret = -errno;
+	}
+	if (!ret) {
+		what = "renaming the temporary file";
+		ret = rename(tmp, path) ? -errno : 0;
+	}
+	if (ret) {
+		unlink(tmp);
+		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(-ret));
+		return ret;
+	}
+	/* The rename itself is durable once the directory is synced. */
+	ret = fsync_dir(bundle_dir);
+	if (ret)
+		snprintf(err, errlen, "%s: fsync: %s", bundle_dir, strerror(-ret));
+	return ret;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vm/config.h - a VM's settings: NAME.vmain/config.ini (docs/bundles.md
+ * lists every key, its values and its default).
+ */
+#ifndef VMAIN_MONITOR_VM_CONFIG_H
+#define VMAIN_MONITOR_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_NAME_MAX		64
+#define VM_MAX_DISKS		16
+#define VM_MEMORY_MIN		(32ull << 20)
+#define VM_MEMORY_MAX		(1ull << 40)
+#define VM_MEMORY_DEFAULT	(512ull << 20)
+#define VM_CPUS_MAX		255
+#define VM_IO_THREADS_MAX	64
+#define VM_STOP_TIMEOUT_MAX	3600
+
+struct vm_disk_config {
+	char *file;	/* as written in config.ini: relative paths are relative to the bundle */
+	char *path;	/* resolved absolute path */
+	char *spec;	/* the same disk in `vmain run --disk` syntax: "PATH[,format=..,cache=..,readonly=on,serial=..,max-dirty=..,max-age=..]" with ',' in PATH doubled (see monitor/disk/options.h) */
+};
+
+enum vm_stop_action { VM_STOP_POWEROFF, VM_STOP_KILL };
+
+struct vm_config {
+	uint8_t uuid[16];	/* stable per bundle: made once at create */
+	uint64_t memory;	/* bytes: multiple of 4 KiB, 32 MiB .. 1 TiB */
+	unsigned int cpus;	/* 1..255 */
+	char *accel;		/* "auto" (default), "vmain" or "kvm" */
+	char *kernel, *initrd;	/* resolved absolute paths; NULL: none */
+	char *append;		/* kernel command line, "" default */
+	struct vm_disk_config *disks;
+	unsigned int nr_disks;	/* at most 16 */
+	char *serial;		/* "console" (default: the console channel), "none", or a resolved file path */
+	bool autostart;		/* default false */
+	enum vm_stop_action stop_action;	/* default poweroff */
+	unsigned int stop_timeout;	/* seconds to wait after the ACPI power button, default 30 (1..3600) */
+	bool pvclock;		/* default true */
+	unsigned int io_threads;	/* 1..64, default 4 */
+};
+
+/*
+ * 0 or -EINVAL; err: why, e.g. "names may not contain '/'".  Rules:
+ * 1..VM_NAME_MAX bytes, [A-Za-z0-9._-] only, no leading '.' or '-'.
+ */
+int vm_name_check(const char *name, char *err, size_t errlen);
+
+/* Defaults and a new random UUID (RFC 4122 version 4, from getrandom()). */
+void vm_config_init(struct vm_config *cfg);
+/* Frees what cfg points to and zeroes it; a zeroed cfg is fine to free. */
+void vm_config_free(struct vm_config *cfg);
+
+/*
+ * Loads BUNDLE/config.ini into *cfg (whose old contents are not freed).
+ * -errno and err = "PATH:LINE: [group] key: what is wrong" (line numbers
+ * from the file text; unknown groups/keys, bad values, missing required
+ * keys, duplicate keys and groups are all errors).  On failure *cfg is
+ * zeroed, so vm_config_free() on it is harmless either way.
+ */
+int vm_config_load(const char *bundle_dir, struct vm_config *cfg, char *err, size_t errlen);
+
+/*
+ * Writes BUNDLE/config.ini atomically: a temporary name in the same
+ * directory, fsync, rename, fsync of the directory; mode 0600.  Writes
+ * nothing when the file already holds exactly this text.
+ */
+int vm_config_save(const char *bundle_dir, const struct vm_config *cfg, char *err, size_t errlen);
+
+/* The config.ini text (what save writes); g_free() it.  Also the D-Bus `Config` property. */
+char *vm_config_to_ini(const struct vm_config *cfg);
+
+/*
+ * Adds a disk from a `--disk` spec (monitor/disk/options.h syntax),
+ * validated with disk_options_parse().  A relative path is relative to
+ * the bundle (a caller with a path relative to its working directory makes
+ * it absolute first); an absolute path inside the bundle is stored
+ * relative to it, so the bundle can be moved.  -EINVAL + err (bad spec,
+ * more than VM_MAX_DISKS, the same file twice).
+ */
+int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char *spec,
+		       char *err, size_t errlen);
+
+/* Lower-case RFC 4122 text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
+void vm_uuid_format(const uint8_t uuid[16], char out[37]);
+/* 0 or -EINVAL (either case; exactly 36 characters, hyphens in place). */
+int vm_uuid_parse(const char *s, uint8_t uuid[16]);
+
+#endif
