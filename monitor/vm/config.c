@@ -606,8 +606,8 @@ static int disk_index(const char *g, unsigned int *i)
 
 	if (strncmp(g, "disk", 4) || !g_ascii_isdigit(*p) || (*p == '0' && p[1]))
 		return -EINVAL;
-	for (*i = 0; g_ascii_isdigit(*p) && *i < 1000; p++)
-		*i = *i * 10 + (unsigned int)(*p - '0');
+	for (*i = 0; g_ascii_isdigit(*p); p++)	/* saturating: disk99999999999 is too many */
+		*i = *i >= 1000 ? *i : *i * 10 + (unsigned int)(*p - '0');
 	return *p ? -EINVAL : 0;
 }
 

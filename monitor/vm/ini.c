@@ -290,8 +290,16 @@ int ini_get(const struct ini_file *ini, const char *group, const char *key,
 	*out = NULL;
 	if (!g_key_file_has_key(ini->kf, group, key, NULL))
 		return 0;
+	/* GKeyFile returns a value even when it says the escapes are bad. */
 	*out = g_key_file_get_string(ini->kf, group, key, &gerr);
-	if (!*out)
-		return ini_error(ini, err, errlen, group, key, "%s", gerr->message);
+	if (gerr) {
+		g_autofree char *raw = g_key_file_get_value(ini->kf, group, key, NULL);
+
+		g_free(*out);
+		*out = NULL;
+		return ini_error(ini, err, errlen, group, key, "'%s': a bad escape (known: "
+				 "\\s \\n \\t \\r \\\\, and no '\\' at the end)",
+				 raw ? raw : "");
+	}
 	return 0;
 }
