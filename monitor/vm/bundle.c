@@ -27,7 +27,7 @@
 
 #define LOCK_FILE	".lock"
 /* Deeper trees than this in a bundle are refused by delete (fds are finite). */
-#define DELETE_MAX_DEPTH	32
+#define DELETE_MAX_DEPTH	64
 /* vm_bundle_lock() retries this long while a probe holds the lock shared. */
 #define LOCK_RETRY_MS		50
 
@@ -156,8 +156,10 @@ static int mkdir_p(const char *path, mode_t mode, bool *made)
 			*made = !mkdir(copy, mode);
 			if (!*made && errno != EEXIST)
 				return -errno;
-			if (!*made && (stat(copy, &st) || !S_ISDIR(st.st_mode)))
-				return errno ? -errno : -ENOTDIR;
+			if (!*made && stat(copy, &st))
+				return -errno;
+			if (!*made && !S_ISDIR(st.st_mode))
+				return -ENOTDIR;
 		}
 		if (!slash)
 			return 0;
@@ -506,19 +508,22 @@ int vm_bundle_delete(const struct vm_paths *p, const char *name, char *err, size
 	if (!ret) {
 		ret = delete_locked(vms_fd, dfd, entry);
 		close(lockfd);
+		if (ret == -ELOOP)
+			snprintf(err, errlen, "deleting %s/%s: nested more than %d levels deep "
+				 "(partly deleted)", p->vms_dir, entry, DELETE_MAX_DEPTH);
 	}
 close_dir:
 	close(dfd);
 close_vms:
 	close(vms_fd);
-	if (ret == -EBUSY)
+	if (ret == -EBUSY || ret == -ELOOP)
 		return ret;
 report:
 	if (ret == -ENOENT)
 		snprintf(err, errlen, "there is no VM named %s", name);
-	else if (ret == -ENOTDIR || ret == -ELOOP)
-		snprintf(err, errlen, "%s/%s: not a bundle directory%s", p->vms_dir, entry,
-			 ret == -ELOOP ? " (a symlink, or nested too deeply)" : "");
+	else if (ret == -ENOTDIR || ret == -ELOOP)	/* O_NOFOLLOW|O_DIRECTORY on a link or file */
+		snprintf(err, errlen, "%s/%s: not a bundle directory (a symlink or a file)",
+			 p->vms_dir, entry);
 	else if (ret)
 		snprintf(err, errlen, "deleting %s/%s: %s", p->vms_dir, entry, strerror(-ret));
 	return ret;
