@@ -301,6 +301,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	m->pit_timerfd = -1;
 	m->nr_vcpus = cfg->cpus;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->parked, NULL);
 	m->tsc_hz = machine_calibrate_tsc();
 	m->tsc0 = __rdtsc();
 	m->tsc0_ns = (int64_t)((unsigned __int128)m->tsc0 * 1000000000u / m->tsc_hz);
@@ -386,6 +387,8 @@ free_platform:
 free_ram:
 	ram_destroy(m);
 free_m:
+	pthread_cond_destroy(&m->parked);
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 	return ret;
 }
@@ -439,6 +442,7 @@ void machine_stop_locked(struct machine *m, enum machine_exit why)
 	/* Every vCPU, also one that is runnable but not in the guest. */
 	for (i = 0; i < m->nr_vcpus; i++)
 		pthread_cond_signal(&m->vcpus[i].wake);
+	pthread_cond_broadcast(&m->parked);	/* a pause waiting ends too */
 	if (m->ctx)
 		g_main_context_wakeup(m->ctx);
 }
@@ -471,6 +475,92 @@ size_t machine_console_input(struct machine *m, const uint8_t *buf, size_t len)
 	return n;
 }
 
+static void timers_watch(struct machine *m)
+{
+	unsigned int i;
+
+	m->pit_source = g_unix_fd_add(m->pit_timerfd, G_IO_IN, pit_timer_fired, m);
+	for (i = 0; i < m->nr_vcpus; i++)
+		m->vcpus[i].timer_source = g_unix_fd_add(m->vcpus[i].timerfd, G_IO_IN,
+							 lapic_timer_fired, &m->vcpus[i]);
+}
+
+static void timers_unwatch(struct machine *m)
+{
+	unsigned int i;
+
+	if (m->pit_source)
+		g_source_remove(m->pit_source);
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i].timer_source)
+			g_source_remove(m->vcpus[i].timer_source);
+	m->pit_source = 0;
+	for (i = 0; i < m->nr_vcpus; i++)
+		m->vcpus[i].timer_source = 0;
+}
+
+static bool any_in_guest(const struct machine *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i].in_guest)
+			return true;
+	return false;
+}
+
+int machine_pause(struct machine *m)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->paused) {
+		pthread_mutex_unlock(&m->lock);
+		return -EALREADY;
+	}
+	m->paused = true;
+	/*
+	 * A vCPU checks `paused` under the lock before each entry, so once
+	 * every vCPU is out of the guest none goes back in.  The kick makes
+	 * RUN return at the next instruction boundary (the backends' kick:
+	 * an IPI that forces an exit, VMAIN_EXIT_KICK or EINTR).
+	 */
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i].in_guest)
+			m->vcpus[i].hv.vm->backend->kick(&m->vcpus[i].hv);
+	while (any_in_guest(m) && !m->stopping)
+		pthread_cond_wait(&m->parked, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+	/* No timer fires while paused: the timerfds are not watched. */
+	if (m->ctx)
+		timers_unwatch(m);
+	return 0;
+}
+
+int machine_resume(struct machine *m)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->paused) {
+		pthread_mutex_unlock(&m->lock);
+		return -EALREADY;
+	}
+	m->paused = false;
+	/* Timers that expired while paused are due now: one update each. */
+	i8254_update(&m->pit, machine_mono_ns(NULL));
+	platform_rearm_pit(m);
+	for (i = 0; i < m->nr_vcpus; i++) {
+		lapic_update(&m->vcpus[i].lapic, machine_tsc_ns(m));
+		machine_vcpu_rearm_timer(&m->vcpus[i]);
+		pthread_cond_signal(&m->vcpus[i].wake);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (m->ctx && !m->pit_source)
+		timers_watch(m);
+	return 0;
+}
+
 enum machine_exit machine_run(struct machine *m)
 {
 	unsigned int i;
@@ -478,10 +568,8 @@ enum machine_exit machine_run(struct machine *m)
 	int ret;
 
 	m->ctx = g_main_context_default();
-	m->pit_source = g_unix_fd_add(m->pit_timerfd, G_IO_IN, pit_timer_fired, m);
-	for (i = 0; i < m->nr_vcpus; i++)
-		m->vcpus[i].timer_source = g_unix_fd_add(m->vcpus[i].timerfd, G_IO_IN,
-							 lapic_timer_fired, &m->vcpus[i]);
+	if (!m->paused)
+		timers_watch(m);
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < m->nr_vcpus; i++) {
 		ret = machine_vcpu_start(&m->vcpus[i]);
@@ -493,6 +581,8 @@ enum machine_exit machine_run(struct machine *m)
 		}
 	}
 	pthread_mutex_unlock(&m->lock);
+	if (m->cfg.on_started)
+		m->cfg.on_started(m->cfg.opaque, m);
 	/*
 	 * The loop ends only through machine_stop_locked(), which wakes the
 	 * context after setting `stopping`: no stop is missed, even one
@@ -509,9 +599,7 @@ enum machine_exit machine_run(struct machine *m)
 	for (i = 0; i < m->nr_vcpus; i++)
 		if (m->vcpus[i].thread_started)
 			pthread_join(m->vcpus[i].thread, NULL);
-	g_source_remove(m->pit_source);
-	for (i = 0; i < m->nr_vcpus; i++)
-		g_source_remove(m->vcpus[i].timer_source);
+	timers_unwatch(m);
 	m->ctx = NULL;
 	return m->exit;
 }
@@ -532,6 +620,7 @@ void machine_destroy(struct machine *m)
 	platform_stop_disks(m);
 	platform_destroy(m);
 	ram_destroy(m);
+	pthread_cond_destroy(&m->parked);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

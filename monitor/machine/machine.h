@@ -47,6 +47,7 @@
 #define MACHINE_MAX_MEM		(1ull << 40)	/* and no more than the host has */
 
 struct outbuf;
+struct machine;
 
 struct machine_config {
 	const char *kernel;		/* bzImage path */
@@ -58,10 +59,16 @@ struct machine_config {
 	uint8_t uuid[16];
 	/*
 	 * Console output, queued for the I/O loop to write (io/outbuf.h):
-	 * never host I/O under machine.lock.  NULL: dropped.
+	 * never host I/O under machine.lock.  NULL: dropped.  COM1 goes
+	 * through serial_write when it is set (vm/console.c: the terminal
+	 * and an attached `vmain console`), else to serial_out.
 	 */
 	struct outbuf *serial_out;	/* COM1 */
+	void (*serial_write)(void *opaque, const void *buf, size_t len);
 	struct outbuf *hvc_out;		/* virtio-console */
+	/* Called on the main thread once the vCPU threads run (may be NULL). */
+	void (*on_started)(void *opaque, struct machine *m);
+	void *opaque;			/* for serial_write and on_started */
 	bool pvclock;			/* offer the paravirtual clock */
 	bool verbose;
 	/* Disks (virtio-blk, in this order: vda, vdb, ...), open for the VM's life. */
@@ -144,6 +151,8 @@ struct machine {
 
 	GMainContext *ctx;		/* set while machine_run() runs */
 	bool stopping;			/* under lock: vCPUs leave their loops */
+	bool paused;			/* under lock: vCPUs stay out of the guest */
+	pthread_cond_t parked;		/* a vCPU left the guest while paused */
 	enum machine_exit exit;
 	unsigned int running_vcpus;	/* vCPU threads still in their loop */
 	int64_t first_entry_cpu_ns;	/* process CPU time at the BSP's first RUN */
@@ -158,6 +167,19 @@ void machine_stop(struct machine *m, enum machine_exit why);
 /* The same, with machine.lock held. */
 void machine_stop_locked(struct machine *m, enum machine_exit why);
 void machine_destroy(struct machine *m);
+
+/*
+ * Pause and resume (the main thread, lock not held; 0 or -EALREADY).
+ * machine_pause() returns once no vCPU is in guest mode: each vCPU keeps
+ * its registers and pending events as they were at its last exit, and
+ * device timers (PIT, local APIC timers) stop firing.  Guest time is the
+ * host's TSC and keeps running: on resume the guest's clocks are right
+ * (they jump over the pause, as after a host suspend), and a timer that
+ * expired meanwhile fires once, at once.  Disk requests already taken
+ * from the queues complete; their interrupts wait for the resume.
+ */
+int machine_pause(struct machine *m);
+int machine_resume(struct machine *m);
 
 /*
  * Presses the guest's ACPI power button (any thread, lock not held).

@@ -211,6 +211,11 @@ static void *vcpu_thread(void *arg)
 
 	pthread_mutex_lock(&m->lock);
 	while (!m->stopping) {
+		/* Paused: nothing, not even an interrupt, enters the guest. */
+		if (m->paused) {
+			pthread_cond_wait(&v->wake, &m->lock);
+			continue;
+		}
 		if (v->state == VCPU_WAIT_SIPI) {
 			if (!v->sipi_pending) {
 				pthread_cond_wait(&v->wake, &m->lock);
@@ -246,6 +251,8 @@ static void *vcpu_thread(void *arg)
 		be->kick_done(&v->hv);
 		pthread_mutex_lock(&m->lock);
 		v->in_guest = false;
+		if (m->paused)
+			pthread_cond_broadcast(&m->parked);
 		if (ret == -EINTR)
 			continue;
 		if (ret < 0) {
