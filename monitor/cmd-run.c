@@ -19,24 +19,19 @@
 
 #include "boot/layout.h"
 #include "commands.h"
-#include "disk/disk.h"
-#include "disk/options.h"
-#include "io/ioloop.h"
-#include "io/outbuf.h"
-#include "io/pool.h"
 #include "hv/vmain-dev.h"
+#include "io/pool.h"
 #include "machine/machine.h"
 #include "size.h"
+#include "vm/bundle.h"
+#include "vm/config.h"
+#include "vm/control.h"
+#include "vm/vm.h"
 
 #define DEFAULT_MEM		(512ull << 20)
 #define DEFAULT_SHUTDOWN_S	10
-#define ESCAPE_CHAR		0x01	/* Ctrl-A */
-#define OUTPUT_BUFFER		(1u << 20)	/* per console output */
-#define OUTPUT_FLUSH_NS		2000000000ll	/* at exit, for both together */
 
-enum { EXIT_POWEROFF = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_HARD_STOP = 3 };
-
-static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel;
+static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel, *opt_name;
 static gchar *opt_serial, *opt_hvc;
 static gchar **opt_disks;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
@@ -96,6 +91,11 @@ static const GOptionEntry run_options[] = {
 	  "At the end, print on stderr per boot: the monitor's CPU time "
 	  "until the first guest instruction and the exits each vCPU "
 	  "returned to the monitor", NULL },
+	{ "name", 'n', 0, G_OPTION_ARG_STRING, &opt_name,
+	  "The VM's name: its control socket is $XDG_RUNTIME_DIR/vmain/NAME.sock "
+	  "(/run/vmain/NAME.sock for root without XDG_RUNTIME_DIR), for `vmain "
+	  "console`, `vmain pause` and the rest; default run-PID.  Letters, "
+	  "digits, '.', '_' and '-', up to 64", "NAME" },
 	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
 	  "Say what the monitor does (backend, resets, dropped events)", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -107,6 +107,10 @@ static const char run_description[] =
 	"CMOS RTC, 8250 UART (COM1, IRQ 4), i8042, ACPI (power off, reset, the\n"
 	"power button), a PCI host bridge with virtio-console, virtio-rng and a\n"
 	"virtio-blk disk for each --disk (one request queue per vCPU).\n"
+	"\n"
+	"Control: the VM serves the control API (docs/api.md) on a socket named by\n"
+	"--name, so `vmain status`, `vmain pause`, `vmain console NAME` work on it\n"
+	"as on VMs made with `vmain create`.\n"
 	"\n"
 	"Signals: SIGTERM or SIGINT presses the guest's ACPI power button; if the\n"
 	"guest has not powered off after --shutdown-timeout seconds (or on a\n"
@@ -130,303 +134,6 @@ static const char run_description[] =
 	"  vmain run --kernel /boot/vmlinuz-$(uname -r) --initrd initrd.img \\\n"
 	"            --append 'console=ttyS0 root=/dev/vda' --memory 1G --cpus 2 \\\n"
 	"            --disk debian.qcow2 --disk scratch.img,cache=none\n";
-
-/* The console: COM1 on this terminal, or output to a file, or nothing. */
-struct console {
-	struct machine *m;		/* the machine running now, or NULL */
-	int in_fd;			/* -1: no input */
-	bool raw;			/* the terminal is in raw mode */
-	bool tried_raw;
-	struct termios saved;
-	bool escape;			/* Ctrl-A seen */
-	uint8_t pending[256];		/* input COM1 had no room for yet */
-	size_t npending;
-	guint in_source, retry_source;
-	bool stop_requested;
-};
-
-static struct console con = { .in_fd = -1 };
-
-static void console_restore(void)
-{
-	if (con.raw) {
-		tcsetattr(con.in_fd, TCSAFLUSH, &con.saved);
-		con.raw = false;
-	}
-}
-
-/*
- * A crash must not leave the user's terminal raw either: fatal signals
- * restore it (tcsetattr is async-signal-safe) and then take their
- * default action, which SA_RESETHAND has put back.
- */
-static void console_fatal(int sig)
-{
-	if (con.raw)
-		tcsetattr(con.in_fd, TCSAFLUSH, &con.saved);
-	raise(sig);
-}
-
-static void console_catch_fatal(void)
-{
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
-	struct sigaction sa;
-	unsigned int i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = console_fatal;
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < G_N_ELEMENTS(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-static int console_raw(int fd)
-{
-	struct termios t;
-
-	if (!isatty(fd))
-		return 0;
-	if (tcgetattr(fd, &con.saved))
-		return -errno;
-	t = con.saved;
-	/* Every key to the guest, ^C included; output as the guest sends it. */
-	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
-	t.c_oflag &= ~OPOST;
-	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-	t.c_cflag &= ~(CSIZE | PARENB);
-	t.c_cflag |= CS8;
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	if (tcsetattr(fd, TCSAFLUSH, &t))
-		return -errno;
-	con.raw = true;
-	atexit(console_restore);
-	console_catch_fatal();
-	return 0;
-}
-
-static void request_stop(void);
-
-static void console_flush(void)
-{
-	size_t n;
-
-	if (!con.m || !con.npending)
-		return;
-	n = machine_console_input(con.m, con.pending, con.npending);
-	memmove(con.pending, con.pending + n, con.npending - n);
-	con.npending -= n;
-}
-
-static gboolean console_retry(gpointer opaque)
-{
-	(void)opaque;
-	console_flush();
-	if (con.npending)
-		return G_SOURCE_CONTINUE;
-	con.retry_source = 0;
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean console_readable(gint fd, GIOCondition cond, gpointer opaque)
-{
-	uint8_t buf[64];
-	ssize_t n, i;
-
-	(void)cond;
-	(void)opaque;
-	if (con.npending)
-		return G_SOURCE_CONTINUE;	/* the retry timer drains first */
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	if (n <= 0) {
-		con.in_source = 0;
-		return G_SOURCE_REMOVE;		/* EOF: no more input */
-	}
-	for (i = 0; i < n; i++) {
-		if (con.raw && con.escape) {
-			con.escape = false;
-			if (buf[i] == 'x' || buf[i] == 'X') {
-				request_stop();
-				continue;
-			}
-			if (buf[i] != ESCAPE_CHAR)
-				continue;
-		} else if (con.raw && buf[i] == ESCAPE_CHAR) {
-			con.escape = true;
-			continue;
-		}
-		if (con.npending < sizeof(con.pending))
-			con.pending[con.npending++] = buf[i];
-	}
-	console_flush();
-	/*
-	 * The UART's FIFO is full: try again shortly.  The guest drains it
-	 * at interrupt speed, so this only runs while a paste is pending.
-	 */
-	if (con.npending && !con.retry_source)
-		con.retry_source = g_timeout_add(10, console_retry, NULL);
-	return G_SOURCE_CONTINUE;
-}
-
-/* SIGTERM/SIGINT: the power button first, a hard stop after the timeout. */
-static guint stop_timer;
-
-static gboolean hard_stop(gpointer opaque)
-{
-	(void)opaque;
-	stop_timer = 0;
-	if (con.m) {
-		fprintf(stderr, "\r\nvmain: the guest did not power off; stopping the VM\r\n");
-		machine_stop(con.m, MACHINE_EXIT_STOPPED);
-	}
-	return G_SOURCE_REMOVE;
-}
-
-static void request_stop(void)
-{
-	if (!con.m)
-		return;
-	if (con.stop_requested) {
-		hard_stop(NULL);
-		return;
-	}
-	con.stop_requested = true;
-	if (!machine_power_button(con.m)) {
-		hard_stop(NULL);
-		return;
-	}
-	stop_timer = g_timeout_add_seconds(opt_shutdown_timeout, hard_stop, NULL);
-}
-
-static gboolean on_signal(gpointer opaque)
-{
-	(void)opaque;
-	request_stop();
-	return G_SOURCE_CONTINUE;
-}
-
-static bool same_file(int fd, const char *path)
-{
-	struct stat a, b;
-
-	return !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
-}
-
-static int open_output(const char *what, const char *spec, int *fd)
-{
-	if (!spec || !strcmp(spec, "none")) {
-		*fd = -1;
-		return 0;
-	}
-	if (!strcmp(spec, "stdio")) {
-		*fd = STDOUT_FILENO;
-		return 0;
-	}
-	/* Truncated only once every output is open (truncate_outputs()). */
-	*fd = open(spec, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0) {
-		fprintf(stderr, "vmain run: cannot open '%s' for the %s: %s\n",
-			spec, what, strerror(errno));
-		return -errno;
-	}
-	if (same_file(*fd, opt_kernel) || (opt_initrd && same_file(*fd, opt_initrd))) {
-		fprintf(stderr, "vmain run: '%s' for the %s is the kernel or initrd "
-			"itself\n", spec, what);
-		close(*fd);
-		*fd = -1;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * Where the consoles write: the fds, and the buffers the I/O loop drains
- * into them (the guest never waits for a terminal, see io/outbuf.h).
- */
-struct outputs {
-	int serial_fd, hvc_fd;		/* -1: none */
-	struct outbuf *serial, *hvc;	/* one, shared, when both go to stdout */
-};
-
-/* Starts regular output files afresh (other kinds, e.g. a FIFO, as they are). */
-static void truncate_outputs(const struct outputs *o)
-{
-	struct stat st;
-
-	if (o->serial_fd > STDERR_FILENO && !fstat(o->serial_fd, &st) &&
-	    S_ISREG(st.st_mode))
-		(void)!ftruncate(o->serial_fd, 0);
-	if (o->hvc_fd > STDERR_FILENO && !fstat(o->hvc_fd, &st) &&
-	    S_ISREG(st.st_mode))
-		(void)!ftruncate(o->hvc_fd, 0);
-}
-
-static int open_serial(const char *spec, struct outputs *o)
-{
-	if (!spec || !strcmp(spec, "stdio")) {
-		o->serial_fd = STDOUT_FILENO;
-		con.in_fd = STDIN_FILENO;
-		return 0;
-	}
-	return open_output("serial port", spec, &o->serial_fd);
-}
-
-static void output_dropped(const char *what, uint64_t dropped)
-{
-	if (dropped)
-		fprintf(stderr, "vmain: %" PRIu64 " bytes of %s output were dropped "
-			"(its reader was too slow, or gone)\n", dropped, what);
-}
-
-/*
- * After the VM: what the guest wrote last reaches a live reader, within
- * OUTPUT_FLUSH_NS for both outputs; a stuck reader costs no longer.
- */
-static void outputs_stop(struct outputs *o, bool verbose)
-{
-	int64_t deadline = ioloop_now_ns() + OUTPUT_FLUSH_NS;
-	bool shared = o->hvc == o->serial;
-	uint64_t dropped;
-
-	if (o->hvc && !shared) {
-		dropped = outbuf_destroy(o->hvc, deadline - ioloop_now_ns());
-		if (verbose)
-			output_dropped("virtio console", dropped);
-	}
-	if (o->serial) {
-		dropped = outbuf_destroy(o->serial, deadline - ioloop_now_ns());
-		if (verbose)
-			output_dropped(shared ? "serial port and virtio console" :
-				       "serial port", dropped);
-	}
-	o->serial = o->hvc = NULL;
-}
-
-/* The outputs' buffers on the I/O loop (an fd in one epoll set once: shared). */
-static int outputs_start(struct outputs *o, struct ioloop *l, struct machine_config *cfg)
-{
-	int ret = 0;
-
-	if (o->serial_fd >= 0)
-		ret = outbuf_create(&o->serial, l, o->serial_fd, OUTPUT_BUFFER);
-	if (!ret && o->hvc_fd >= 0 && o->hvc_fd == o->serial_fd)
-		o->hvc = o->serial;
-	else if (!ret && o->hvc_fd >= 0)
-		ret = outbuf_create(&o->hvc, l, o->hvc_fd, OUTPUT_BUFFER);
-	if (ret) {
-		fprintf(stderr, "vmain run: cannot set up the console output: %s\n",
-			strerror(-ret));
-		outputs_stop(o, false);
-		return ret;
-	}
-	cfg->serial_out = o->serial;
-	cfg->hvc_out = o->hvc;
-	return 0;
-}
 
 /* Checks what can be checked before any resource is taken. */
 static int check_args(struct machine_config *cfg)
@@ -500,196 +207,41 @@ static int check_args(struct machine_config *cfg)
 	return 0;
 }
 
-static void print_stats(const struct machine *m)
-{
-	uint64_t total = 0;
-	unsigned int i;
-
-	for (i = 0; i < m->nr_vcpus; i++)
-		total += m->vcpus[i].exits;
-	fprintf(stderr, "vmain: stats: start-up CPU time %.1f ms; exits to the "
-		"monitor %" PRIu64, m->first_entry_cpu_ns / 1e6, total);
-	static const struct { unsigned int reason; const char *name; } kinds[] = {
-		{ VMAIN_EXIT_IO, "port I/O" }, { VMAIN_EXIT_MMIO, "MMIO" },
-		{ VMAIN_EXIT_MSR, "MSR" }, { VMAIN_EXIT_HLT, "HLT" },
-		{ VMAIN_EXIT_IRQ_WINDOW, "IRQ window" }, { VMAIN_EXIT_KICK, "kick" },
-		{ VMAIN_EXIT_INTR, "signal" },
-	};
-	unsigned int k;
-	uint64_t n;
-
-	for (i = 0; i < m->nr_vcpus; i++)
-		fprintf(stderr, "%s%" PRIu64, i ? "+" : " (", m->vcpus[i].exits);
-	fprintf(stderr, ")");
-	for (k = 0; k < G_N_ELEMENTS(kinds); k++) {
-		for (n = 0, i = 0; i < m->nr_vcpus; i++)
-			n += m->vcpus[i].exits_by_reason[kinds[k].reason];
-		fprintf(stderr, "%s %s %" PRIu64, k ? "," : ":", kinds[k].name, n);
-	}
-	fprintf(stderr, "\r\n");
-}
-
-static int run_vm(struct machine_config *cfg)
-{
-	enum machine_exit why;
-	struct machine *m;
-	guint sigterm, sigint, sighup;
-	int ret, status, in_flags = -1;
-
-	sigterm = g_unix_signal_add(SIGTERM, on_signal, NULL);
-	sigint = g_unix_signal_add(SIGINT, on_signal, NULL);
-	sighup = g_unix_signal_add(SIGHUP, on_signal, NULL);
-	if (con.in_fd >= 0) {
-		/* The caller shares this file description: restored below. */
-		in_flags = fcntl(con.in_fd, F_GETFL);
-		g_unix_set_fd_nonblocking(con.in_fd, TRUE, NULL);
-		con.in_source = g_unix_fd_add(con.in_fd, G_IO_IN | G_IO_HUP,
-					      console_readable, NULL);
-	}
-	for (;;) {
-		ret = machine_create(&m, cfg);
-		if (ret) {
-			status = EXIT_FAILURE_;
-			break;
-		}
-		/* The terminal goes raw only for a VM that exists. */
-		if (con.in_fd >= 0 && !con.raw && !con.tried_raw) {
-			con.tried_raw = true;
-			if (console_raw(con.in_fd) == 0 && con.raw)
-				fprintf(stderr, "vmain: the console is this terminal; "
-					"Ctrl-A x stops the VM\r\n");
-		}
-		con.m = m;
-		why = machine_run(m);
-		con.m = NULL;
-		if (opt_stats)
-			print_stats(m);
-		machine_destroy(m);
-		if (why == MACHINE_EXIT_RESET && !con.stop_requested) {
-			if (cfg->verbose)
-				fprintf(stderr, "vmain: the guest reset; restarting\r\n");
-			con.npending = 0;
-			continue;
-		}
-		status = why == MACHINE_EXIT_POWEROFF ? EXIT_POWEROFF :
-			 why == MACHINE_EXIT_ERROR ? EXIT_FAILURE_ : EXIT_HARD_STOP;
-		break;
-	}
-	if (stop_timer)
-		g_source_remove(stop_timer);
-	if (con.in_source)
-		g_source_remove(con.in_source);
-	if (con.retry_source)
-		g_source_remove(con.retry_source);
-	g_source_remove(sigterm);
-	g_source_remove(sigint);
-	g_source_remove(sighup);
-	if (in_flags >= 0)
-		fcntl(con.in_fd, F_SETFL, in_flags);
-	console_restore();
-	return status;
-}
-
 /*
- * The I/O thread, the worker pool and the disks: the VM's whole life.  The
- * loop and the pool exist with no disk too: the console output needs the loop.
+ * The control socket: the user's runtime directory, or for root without
+ * one (a service, a test rig) the system's.  Another user without
+ * XDG_RUNTIME_DIR gets no socket: the VM runs, uncontrolled.
  */
-struct storage {
-	struct ioloop *loop;
-	struct pool *pool;
-	struct disk **disks;
-	char **paths;
-	unsigned int n;
-	bool usage_error;		/* a bad --disk, not a failed open */
-};
-
-static void storage_close(struct storage *st)
+static int claim_control(const char *name, char **sock_path, int *lock_fd)
 {
-	unsigned int i;
-
-	for (i = 0; i < st->n; i++) {
-		disk_close(st->disks[i]);
-		free(st->paths[i]);
-	}
-	g_free(st->disks);
-	g_free(st->paths);
-	if (st->pool)
-		pool_destroy(st->pool);
-	if (st->loop)
-		ioloop_destroy(st->loop);
-	memset(st, 0, sizeof(*st));
-}
-
-static int open_disk(struct storage *st, const char *spec)
-{
-	struct disk_options o;
-	char err[256] = "";
-	char *path;
+	struct vm_paths paths;
+	char err[256];
 	int ret;
 
-	ret = disk_options_parse(spec, &o, &path, err, sizeof(err));
+	*sock_path = NULL;
+	*lock_fd = -1;
+	ret = vm_paths_init(&paths, false, err, sizeof(err));
+	if (ret && geteuid() == 0)
+		ret = vm_paths_init(&paths, true, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmain run: --disk '%s': %s\n", spec,
-			ret == -ENOMEM ? strerror(ENOMEM) : err);
-		st->usage_error = true;
-		return ret;
+		if (opt_verbose)
+			fprintf(stderr, "vmain run: no control socket: %s\n", err);
+		return 0;
 	}
-	ret = disk_open(&st->disks[st->n], &o, st->loop, st->pool, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "vmain run: disk '%s': %s\n", path, err);
-		free(path);
-		return ret;
-	}
-	st->paths[st->n++] = path;
-	return 0;
-}
-
-static int storage_open(struct storage *st, struct machine_config *cfg)
-{
-	guint i, n = opt_disks ? g_strv_length(opt_disks) : 0;
-	int ret;
-
-	memset(st, 0, sizeof(*st));
-	st->disks = g_new0(struct disk *, n);
-	st->paths = g_new0(char *, n);
-	ret = ioloop_create(&st->loop);
-	if (!ret)
-		ret = ioloop_start(st->loop, "vmain-io");
-	if (ret) {
-		fprintf(stderr, "vmain run: cannot start the I/O thread: %s\n", strerror(-ret));
-		goto close;
-	}
-	ret = pool_create(&st->pool, (unsigned)opt_io_threads);
-	if (ret) {
-		fprintf(stderr, "vmain run: cannot start the worker pool: %s\n", strerror(-ret));
-		goto close;
-	}
-	for (i = 0; i < n; i++) {
-		ret = open_disk(st, opt_disks[i]);
-		if (ret)
-			goto close;
-	}
-	cfg->disks = st->disks;
-	cfg->nr_disks = st->n;
-	cfg->ioloop = st->loop;
-	return 0;
-close: {
-		bool usage = st->usage_error;
-
-		storage_close(st);
-		st->usage_error = usage;
-		return ret;
-	}
+	ret = vm_control_claim(&paths, name, sock_path, lock_fd, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "vmain run: %s\n", err);
+	vm_paths_free(&paths);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct machine_config cfg = { .serial_out = NULL, .hvc_out = NULL };
-	struct outputs out = { .serial_fd = -1, .hvc_fd = -1 };
-	struct storage st;
+	struct vm_spec spec = { .ready_fd = -1 };
 	GOptionContext *ctx;
 	GError *error = NULL;
-	int status;
+	char err[256], *name, *sock_path;
+	int status, lock_fd;
 
 	g_set_prgname("vmain run");
 	ctx = g_option_context_new("- boot a Linux kernel in a new VM");
@@ -699,45 +251,46 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmain run: %s\n", error->message);
 		g_error_free(error);
 		g_option_context_free(ctx);
-		return EXIT_USAGE;
+		return VM_EXIT_USAGE;
 	}
 	g_option_context_free(ctx);
 	if (argc > 1) {
 		fprintf(stderr, "vmain run: unexpected argument '%s'\n", argv[1]);
-		return EXIT_USAGE;
+		return VM_EXIT_USAGE;
 	}
-	if (check_args(&cfg))
-		return EXIT_USAGE;
-	/* A console reader that went away drops output; it does not kill the VM. */
-	signal(SIGPIPE, SIG_IGN);
-	if (vmain_dev_random_uuid(cfg.uuid)) {
+	if (check_args(&spec.mcfg))
+		return VM_EXIT_USAGE;
+	name = opt_name ? g_strdup(opt_name) : g_strdup_printf("run-%ld", (long)getpid());
+	if (vm_name_check(name, err, sizeof(err))) {
+		fprintf(stderr, "vmain run: --name '%s': %s\n", name, err);
+		g_free(name);
+		return VM_EXIT_USAGE;
+	}
+	if (vmain_dev_random_uuid(spec.mcfg.uuid)) {
 		fprintf(stderr, "vmain run: cannot make a VM UUID\n");
-		return EXIT_FAILURE_;
+		g_free(name);
+		return VM_EXIT_FAILURE;
 	}
-	if (open_serial(opt_serial, &out))
-		return EXIT_USAGE;
-	if (open_output("virtio console", opt_hvc, &out.hvc_fd)) {
-		if (out.serial_fd > STDERR_FILENO)
-			close(out.serial_fd);
-		return EXIT_USAGE;
+	if (claim_control(name, &sock_path, &lock_fd)) {
+		g_free(name);
+		return VM_EXIT_FAILURE;
 	}
-	if (storage_open(&st, &cfg)) {
-		status = st.usage_error ? EXIT_USAGE : EXIT_FAILURE_;
-		goto close_outputs;
-	}
-	if (outputs_start(&out, st.loop, &cfg)) {
-		status = EXIT_FAILURE_;
-		goto close_storage;
-	}
-	truncate_outputs(&out);
-	status = run_vm(&cfg);
-	outputs_stop(&out, cfg.verbose);
-close_storage:
-	storage_close(&st);
-close_outputs:
-	if (out.serial_fd > STDERR_FILENO)
-		close(out.serial_fd);
-	if (out.hvc_fd > STDERR_FILENO)
-		close(out.hvc_fd);
+	spec.name = name;
+	spec.socket_path = sock_path;
+	spec.config_text = "";
+	spec.disks = opt_disks;
+	spec.nr_disks = opt_disks ? g_strv_length(opt_disks) : 0;
+	spec.io_threads = (unsigned)opt_io_threads;
+	spec.serial = opt_serial ? opt_serial : "stdio";
+	spec.hvc = opt_hvc ? opt_hvc : "none";
+	spec.kernel_or_initrd[0] = opt_kernel;
+	spec.kernel_or_initrd[1] = opt_initrd;
+	spec.stop_timeout = (unsigned)opt_shutdown_timeout;
+	spec.stats = opt_stats;
+	status = vm_main(&spec);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	g_free(sock_path);
+	g_free(name);
 	return status;
 }

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vm/control.c - the control socket's name lock (see control.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "vm/bundle.h"
+#include "vm/control.h"
+
+static pid_t read_pid(int fd)
+{
+	char buf[24];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_path,
+		     int *lock_fd, char *err, size_t errlen)
+{
+	char *lock_path, pid[24];
+	int fd, ret, len;
+
+	ret = vm_runtime_dir_make(p);
+	if (ret) {
+		snprintf(err, errlen, "cannot make %s: %s", p->runtime_dir, strerror(-ret));
+		return ret;
+	}
+	lock_path = g_strdup_printf("%s/%s.lock", p->runtime_dir, name);
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", lock_path, strerror(errno));
+		goto free_path;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ret = -errno;
+		if (ret == -EWOULDBLOCK) {
+			pid_t holder = read_pid(fd);
+
+			ret = -EBUSY;
+			if (holder > 0)
+				snprintf(err, errlen, "%s is already running (pid %ld)", name,
+					 (long)holder);
+			else
+				snprintf(err, errlen, "%s is already running", name);
+		} else {
+			snprintf(err, errlen, "cannot lock %s: %s", lock_path, strerror(-ret));
+		}
+		goto close_fd;
+	}
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)len, 0) != len) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot write %s: %s", lock_path, strerror(errno));
+		goto close_fd;
+	}
+	*sock_path = vm_socket_path(p, name);
+	*lock_fd = fd;
+	g_free(lock_path);
+	return 0;
+
+close_fd:
+	close(fd);
+free_path:
+	g_free(lock_path);
+	return ret;
+}

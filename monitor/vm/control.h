@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vm/control.h - claiming a VM name's control socket.
+ *
+ * RUNTIME/NAME.sock is served by the one process that holds
+ * RUNTIME/NAME.lock (flock(2), exclusive): a socket file without a
+ * holder is a dead VM's and is replaced, and a VM killed with SIGKILL
+ * leaves nothing that blocks the next start.  The holder's pid is written
+ * into the lock file for the "already running" message.
+ */
+#ifndef VMAIN_MONITOR_VM_CONTROL_H
+#define VMAIN_MONITOR_VM_CONTROL_H
+
+#include <stddef.h>
+
+struct vm_paths;
+
+/*
+ * Makes the runtime directory, takes the name's lock and says where the
+ * socket goes (*sock_path, g_free).  -EBUSY with "NAME is already running
+ * (pid N)" in err, or -errno with the reason.
+ */
+int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_path,
+		     int *lock_fd, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vm/vm.c - the VM's life: outputs, disks, the control socket, and one
+ * machine per boot (see vm.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "disk/disk.h"
+#include "disk/options.h"
+#include "io/ioloop.h"
+#include "io/outbuf.h"
+#include "io/pool.h"
+#include "vm/dbus.h"
+#include "vm/log.h"
+#include "vm/vm.h"
+
+#define OUTPUT_BUFFER		(1u << 20)	/* per console output */
+#define OUTPUT_FLUSH_NS		2000000000ll	/* at exit, for both together */
+
+static const char *const state_names[] = {
+	[VM_STARTING] = "starting",
+	[VM_RUNNING] = "running",
+	[VM_PAUSED] = "paused",
+	[VM_SHUTTING_DOWN] = "shutting-down",
+	[VM_STOPPED] = "stopped",
+};
+
+const char *vm_state_name(enum vm_state s)
+{
+	return s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
+}
+
+static void set_state(struct vm *vm, enum vm_state s)
+{
+	if (vm->state == s)
+		return;
+	vm->state = s;
+	vm_log(vm->spec, LOG_DEBUG, "state %s", vm_state_name(s));
+	vm_dbus_state_changed(vm);
+}
+
+/* --- outputs: where COM1 and the virtio console write -------------------- */
+
+struct outputs {
+	int serial_fd, hvc_fd;		/* -1: none */
+	struct outbuf *serial, *hvc;	/* one, shared, when both go to stdout */
+};
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return path && !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+static int open_output(const struct vm_spec *spec, const char *what, const char *where,
+		       int *fd)
+{
+	if (!where || !strcmp(where, "none") || !strcmp(where, "console")) {
+		*fd = -1;
+		return 0;
+	}
+	if (!strcmp(where, "stdio")) {
+		*fd = STDOUT_FILENO;
+		return 0;
+	}
+	/* Truncated only once every output is open (truncate_outputs()). */
+	*fd = open(where, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		int err = -errno;
+
+		fprintf(stderr, "vmain: cannot open '%s' for the %s: %s\n", where, what,
+			strerror(errno));
+		return err;
+	}
+	if (same_file(*fd, spec->kernel_or_initrd[0]) ||
+	    same_file(*fd, spec->kernel_or_initrd[1])) {
+		fprintf(stderr, "vmain: '%s' for the %s is the kernel or initrd itself\n",
+			where, what);
+		close(*fd);
+		*fd = -1;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Starts regular output files afresh (other kinds, e.g. a FIFO, as they are). */
+static void truncate_outputs(const struct outputs *o)
+{
+	struct stat st;
+
+	if (o->serial_fd > STDERR_FILENO && !fstat(o->serial_fd, &st) && S_ISREG(st.st_mode))
+		(void)!ftruncate(o->serial_fd, 0);
+	if (o->hvc_fd > STDERR_FILENO && !fstat(o->hvc_fd, &st) && S_ISREG(st.st_mode))
+		(void)!ftruncate(o->hvc_fd, 0);
+}
+
+static void output_dropped(const char *what, uint64_t dropped)
+{
+	if (dropped)
+		fprintf(stderr, "vmain: %" PRIu64 " bytes of %s output were dropped "
+			"(its reader was too slow, or gone)\n", dropped, what);
+}
+
+/*
+ * After the VM: what the guest wrote last reaches a live reader, within
+ * OUTPUT_FLUSH_NS for both outputs; a stuck reader costs no longer.
+ */
+static void outputs_stop(struct outputs *o, bool verbose)
+{
+	int64_t deadline = ioloop_now_ns() + OUTPUT_FLUSH_NS;
+	bool shared = o->hvc == o->serial;
+	uint64_t dropped;
+
+	if (o->hvc && !shared) {
+		dropped = outbuf_destroy(o->hvc, deadline - ioloop_now_ns());
+		if (verbose)
+			output_dropped("virtio console", dropped);
+	}
+	if (o->serial) {
+		dropped = outbuf_destroy(o->serial, deadline - ioloop_now_ns());
+		if (verbose)
+			output_dropped(shared ? "serial port and virtio console" :
+				       "serial port", dropped);
+	}
+	o->serial = o->hvc = NULL;
+}
+
+static void outputs_close(struct outputs *o)
+{
+	if (o->serial_fd > STDERR_FILENO)
+		close(o->serial_fd);
+	if (o->hvc_fd > STDERR_FILENO)
+		close(o->hvc_fd);
+	o->serial_fd = o->hvc_fd = -1;
+}
+
+static int outputs_open(struct outputs *o, const struct vm_spec *spec)
+{
+	int ret;
+
+	o->serial_fd = o->hvc_fd = -1;
+	o->serial = o->hvc = NULL;
+	ret = open_output(spec, "serial port", spec->serial, &o->serial_fd);
+	if (!ret)
+		ret = open_output(spec, "virtio console", spec->hvc, &o->hvc_fd);
+	if (ret)
+		outputs_close(o);
+	return ret;
+}
+
+/* The outputs' buffers on the I/O loop (an fd in one epoll set once: shared). */
+static int outputs_start(struct outputs *o, struct ioloop *l)
+{
+	int ret = 0;
+
+	if (o->serial_fd >= 0)
+		ret = outbuf_create(&o->serial, l, o->serial_fd, OUTPUT_BUFFER);
+	if (!ret && o->hvc_fd >= 0 && o->hvc_fd == o->serial_fd)
+		o->hvc = o->serial;
+	else if (!ret && o->hvc_fd >= 0)
+		ret = outbuf_create(&o->hvc, l, o->hvc_fd, OUTPUT_BUFFER);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot set up the console output: %s\n", strerror(-ret));
+		outputs_stop(o, false);
+	}
+	return ret;
+}
+
+/* --- storage: the I/O thread, the worker pool and the disks --------------- */
+
+struct storage {
+	struct ioloop *loop;
+	struct pool *pool;
+	struct disk **disks;
+	unsigned int n;
+	bool usage_error;		/* a bad --disk, not a failed open */
+};
+
+static void storage_close(struct storage *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->n; i++)
+		disk_close(st->disks[i]);
+	g_free(st->disks);
+	if (st->pool)
+		pool_destroy(st->pool);
+	if (st->loop)
+		ioloop_destroy(st->loop);
+	memset(st, 0, sizeof(*st));
+}
+
+static int open_disk(struct storage *st, const char *spec)
+{
+	struct disk_options o;
+	char err[256] = "";
+	char *path;
+	int ret;
+
+	ret = disk_options_parse(spec, &o, &path, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain: --disk '%s': %s\n", spec,
+			ret == -ENOMEM ? strerror(ENOMEM) : err);
+		st->usage_error = true;
+		return ret;
+	}
+	ret = disk_open(&st->disks[st->n], &o, st->loop, st->pool, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "vmain: disk '%s': %s\n", path, err);
+	else
+		st->n++;
+	free(path);
+	return ret;
+}
+
+static int storage_open(struct storage *st, const struct vm_spec *spec)
+{
+	unsigned int i;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	st->disks = g_new0(struct disk *, spec->nr_disks ? spec->nr_disks : 1);
+	ret = ioloop_create(&st->loop);
+	if (!ret)
+		ret = ioloop_start(st->loop, "vmain-io");
+	if (ret) {
+		fprintf(stderr, "vmain: cannot start the I/O thread: %s\n", strerror(-ret));
+		goto close;
+	}
+	ret = pool_create(&st->pool, spec->io_threads ? spec->io_threads : POOL_DEFAULT_THREADS);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot start the worker pool: %s\n", strerror(-ret));
+		goto close;
+	}
+	for (i = 0; i < spec->nr_disks; i++) {
+		ret = open_disk(st, spec->disks[i]);
+		if (ret)
+			goto close;
+	}
+	return 0;
+close: {
+		bool usage = st->usage_error;
+
+		storage_close(st);
+		st->usage_error = usage;
+		return ret;
+	}
+}
+
+/* --- stopping: the power button first, a hard stop after the timeout ------ */
+
+static gboolean hard_stop(gpointer opaque)
+{
+	struct vm *vm = opaque;
+
+	vm->stop_timer = 0;
+	if (vm->m) {
+		vm_log(vm->spec, LOG_WARNING, "the guest did not power off; stopping the VM");
+		vm->kill_requested = true;
+		machine_stop(vm->m, MACHINE_EXIT_STOPPED);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+int vm_stop(struct vm *vm, unsigned int timeout_s)
+{
+	if (vm->state == VM_STOPPED || !vm->m)
+		return -EINVAL;
+	if (vm->stop_requested) {
+		/* A second request: stop now. */
+		hard_stop(vm);
+		return 0;
+	}
+	vm->stop_requested = true;
+	set_state(vm, VM_SHUTTING_DOWN);
+	/* A paused guest cannot see the button: it runs again to act on it. */
+	if (machine_resume(vm->m) == 0)
+		vm_log(vm->spec, LOG_INFO, "resumed to power off");
+	if (!machine_power_button(vm->m) || timeout_s == 0) {
+		hard_stop(vm);
+		return 0;
+	}
+	vm->stop_timer = g_timeout_add_seconds(timeout_s, hard_stop, vm);
+	return 0;
+}
+
+int vm_kill(struct vm *vm)
+{
+	if (vm->state == VM_STOPPED || !vm->m)
+		return -EINVAL;
+	vm->kill_requested = true;
+	set_state(vm, VM_SHUTTING_DOWN);
+	machine_stop(vm->m, MACHINE_EXIT_STOPPED);
+	return 0;
+}
+
+int vm_reset(struct vm *vm)
+{
+	if (!vm->m || (vm->state != VM_RUNNING && vm->state != VM_PAUSED))
+		return -EINVAL;
+	vm->reset_requested = true;
+	machine_stop(vm->m, MACHINE_EXIT_RESET);
+	return 0;
+}
+
+int vm_power_button(struct vm *vm)
+{
+	if (!vm->m || vm->state != VM_RUNNING)
+		return -EINVAL;
+	machine_power_button(vm->m);
+	return 0;
+}
+
+int vm_pause(struct vm *vm)
+{
+	int ret;
+
+	if (!vm->m || vm->state != VM_RUNNING)
+		return -EINVAL;
+	ret = machine_pause(vm->m);
+	if (ret)
+		return ret;
+	set_state(vm, VM_PAUSED);
+	return 0;
+}
+
+int vm_resume(struct vm *vm)
+{
+	int ret;
+
+	if (!vm->m || vm->state != VM_PAUSED)
+		return -EINVAL;
+	ret = machine_resume(vm->m);
+	if (ret)
+		return ret;
+	set_state(vm, VM_RUNNING);
+	return 0;
+}
+
+static void console_stop(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	vm_stop(vm, vm->spec->stop_timeout);
+}
+
+static gboolean on_signal(gpointer opaque)
+{
+	struct vm *vm = opaque;
+
+	vm_stop(vm, vm->spec->stop_timeout);
+	return G_SOURCE_CONTINUE;
+}
+
+/* --- the machines --------------------------------------------------------- */
+
+static void print_stats(const struct machine *m)
+{
+	static const struct { unsigned int reason; const char *name; } kinds[] = {
+		{ VMAIN_EXIT_IO, "port I/O" }, { VMAIN_EXIT_MMIO, "MMIO" },
+		{ VMAIN_EXIT_MSR, "MSR" }, { VMAIN_EXIT_HLT, "HLT" },
+		{ VMAIN_EXIT_IRQ_WINDOW, "IRQ window" }, { VMAIN_EXIT_KICK, "kick" },
+		{ VMAIN_EXIT_INTR, "signal" },
+	};
+	uint64_t total = 0, n;
+	unsigned int i, k;
+
+	for (i = 0; i < m->nr_vcpus; i++)
+		total += m->vcpus[i].exits;
+	fprintf(stderr, "vmain: stats: start-up CPU time %.1f ms; exits to the "
+		"monitor %" PRIu64, m->first_entry_cpu_ns / 1e6, total);
+	for (i = 0; i < m->nr_vcpus; i++)
+		fprintf(stderr, "%s%" PRIu64, i ? "+" : " (", m->vcpus[i].exits);
+	fprintf(stderr, ")");
+	for (k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		for (n = 0, i = 0; i < m->nr_vcpus; i++)
+			n += m->vcpus[i].exits_by_reason[kinds[k].reason];
+		fprintf(stderr, "%s %s %" PRIu64, k ? "," : ":", kinds[k].name, n);
+	}
+	fprintf(stderr, "\r\n");
+}
+
+/* The first boot's vCPUs run: the VM has started (vm.h, ready_fd). */
+static void machine_started(void *opaque, struct machine *m)
+{
+	struct vm *vm = opaque;
+
+	vm->accel = m->vm.backend->name;
+	/* The terminal goes raw only for a VM that exists. */
+	if (!vm->terminal_taken && vm->spec->serial && !strcmp(vm->spec->serial, "stdio")) {
+		vm->terminal_taken = true;
+		vm_console_take_terminal(&vm->console, STDIN_FILENO, console_stop, vm);
+	}
+	if (vm->state == VM_STARTING)
+		set_state(vm, VM_RUNNING);
+	if (!vm->ready_sent) {
+		vm->ready_sent = true;
+		vm_log_ready(vm->spec);
+		if (vm->spec->ready_fd >= 0) {
+			(void)!write(vm->spec->ready_fd, "R", 1);
+			close(vm->spec->ready_fd);
+		}
+		if (vm->spec->daemon)
+			vm_log_detach(vm->spec);
+	}
+}
+
+static int run_machines(struct vm *vm, struct machine_config *cfg)
+{
+	enum machine_exit why;
+	struct machine *m;
+	int ret;
+
+	for (;;) {
+		ret = machine_create(&m, cfg);
+		if (ret)
+			return VM_EXIT_FAILURE;
+		vm->m = m;
+		vm_console_set_machine(&vm->console, m);
+		why = machine_run(m);
+		vm_console_set_machine(&vm->console, NULL);
+		vm->m = NULL;
+		if (vm->spec->stats)
+			print_stats(m);
+		machine_destroy(m);
+		if (why == MACHINE_EXIT_RESET && !vm->stop_requested && !vm->kill_requested) {
+			vm_log(vm->spec, vm->reset_requested ? LOG_INFO : LOG_DEBUG,
+			       "the guest reset; restarting");
+			vm->reset_requested = false;
+			/* A reset while paused boots a machine that runs. */
+			if (vm->state == VM_PAUSED)
+				set_state(vm, VM_RUNNING);
+			continue;
+		}
+		return why == MACHINE_EXIT_POWEROFF ? VM_EXIT_POWEROFF :
+		       why == MACHINE_EXIT_ERROR ? VM_EXIT_FAILURE : VM_EXIT_HARD_STOP;
+	}
+}
+
+int vm_main(const struct vm_spec *spec)
+{
+	struct machine_config cfg = spec->mcfg;
+	struct outputs out;
+	struct storage st;
+	struct vm vm;
+	guint sigterm, sigint, sighup;
+	int status, ret;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.spec = spec;
+	vm.state = VM_STARTING;
+	/* A console reader that went away drops output; it does not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
+	if (outputs_open(&out, spec))
+		return VM_EXIT_USAGE;
+	if (storage_open(&st, spec)) {
+		status = st.usage_error ? VM_EXIT_USAGE : VM_EXIT_FAILURE;
+		goto close_outputs;
+	}
+	vm.loop = st.loop;
+	if (outputs_start(&out, st.loop)) {
+		status = VM_EXIT_FAILURE;
+		goto close_storage;
+	}
+	truncate_outputs(&out);
+	vm_console_init(&vm.console, st.loop, out.serial);
+	cfg.serial_out = NULL;
+	cfg.serial_write = vm_console_write;
+	cfg.hvc_out = out.hvc;
+	cfg.on_started = machine_started;
+	cfg.opaque = &vm;
+	cfg.disks = st.disks;
+	cfg.nr_disks = st.n;
+	cfg.ioloop = st.loop;
+	if (spec->socket_path) {
+		ret = vm_dbus_start(&vm, spec->socket_path);
+		if (ret) {
+			status = VM_EXIT_FAILURE;
+			goto fini_console;
+		}
+	}
+	sigterm = g_unix_signal_add(SIGTERM, on_signal, &vm);
+	sigint = g_unix_signal_add(SIGINT, on_signal, &vm);
+	sighup = g_unix_signal_add(SIGHUP, on_signal, &vm);
+
+	status = run_machines(&vm, &cfg);
+
+	if (vm.stop_timer)
+		g_source_remove(vm.stop_timer);
+	g_source_remove(sigterm);
+	g_source_remove(sigint);
+	g_source_remove(sighup);
+	vm_log_stopping(spec);
+	set_state(&vm, VM_STOPPED);
+	if (vm.dbus)
+		vm_dbus_stop(&vm);
+fini_console:
+	vm_console_fini(&vm.console);
+	outputs_stop(&out, cfg.verbose);
+close_storage:
+	storage_close(&st);
+close_outputs:
+	outputs_close(&out);
+	return status;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vm/vm.h - the VM: one object for the whole life of a VM process.
+ *
+ * struct machine is one boot of a virtual PC; the VM sits above it and
+ * holds what outlives a guest reset (DESIGN.md, "The VM above the
+ * machine"): the settings, the stable UUID, the I/O thread and the worker
+ * pool, the disks, the console with its attached client, and the control
+ * socket (vm/dbus.h).  Each boot or reset builds a fresh machine under it.
+ *
+ * States (docs/api.md): starting -> running <-> paused; running or paused
+ * -> shutting-down (the power button was pressed to stop it) -> stopped.
+ * Each change is signalled on the API.  The process ends with the VM.
+ *
+ * Threads: everything here runs on the main thread, which runs the GLib
+ * main loop while a machine runs (machine_run()).
+ */
+#ifndef VMAIN_MONITOR_VM_VM_H
+#define VMAIN_MONITOR_VM_VM_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "machine/machine.h"
+#include "vm/console.h"
+
+enum vm_state {
+	VM_STARTING,
+	VM_RUNNING,
+	VM_PAUSED,
+	VM_SHUTTING_DOWN,
+	VM_STOPPED,
+};
+
+/* The process's exit status, as `vmain run --help` and docs/cli.md say. */
+enum {
+	VM_EXIT_POWEROFF = 0,
+	VM_EXIT_FAILURE = 1,
+	VM_EXIT_USAGE = 2,
+	VM_EXIT_HARD_STOP = 3,
+};
+
+/* What to run: from `vmain run`'s options or from a bundle. */
+struct vm_spec {
+	const char *name;		/* validated (vm/config.h) */
+	const char *bundle_dir;		/* NULL: a one-off VM (`vmain run`) */
+	const char *socket_path;	/* the control socket; NULL: none */
+	const char *config_text;	/* the Config property ("" for none) */
+	bool system;			/* a system VM: socket group vmain */
+	struct machine_config mcfg;	/* kernel, memory, CPUs, accel, UUID, ... */
+	char **disks;			/* --disk specs */
+	unsigned int nr_disks;
+	unsigned int io_threads;
+	/* COM1: "stdio" (this terminal), "console" (only `vmain console`), "none", or a FILE */
+	const char *serial;
+	const char *hvc;		/* "stdio", "none" or a FILE */
+	const char *kernel_or_initrd[2];	/* outputs may not be these */
+	unsigned int stop_timeout;	/* seconds after the power button */
+	bool stats;
+	int ready_fd;			/* gets one byte once the guest runs, or -1 */
+	bool daemon;			/* stderr is `vmain start`'s pipe until then */
+};
+
+struct storage;
+struct vm_dbus;
+
+struct vm {
+	const struct vm_spec *spec;
+	enum vm_state state;
+	struct machine *m;		/* the machine running now, or NULL */
+	const char *accel;		/* the backend in use ("vmain", "kvm"), once known */
+	struct vm_console console;
+	struct vm_dbus *dbus;
+	struct ioloop *loop;
+	bool stop_requested;		/* the power button was pressed to stop */
+	bool kill_requested;
+	bool reset_requested;
+	guint stop_timer;
+	bool ready_sent;
+	bool terminal_taken;
+};
+
+/* Runs the VM to its end; returns the process's exit status (VM_EXIT_*). */
+int vm_main(const struct vm_spec *spec);
+
+/* For the control API (main thread).  0 or -errno: -EINVAL for a call invalid in this state. */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+int vm_stop(struct vm *vm, unsigned int timeout_s);	/* power button, then hard stop */
+int vm_kill(struct vm *vm);
+int vm_reset(struct vm *vm);
+int vm_power_button(struct vm *vm);
+const char *vm_state_name(enum vm_state s);
+
+#endif
