@@ -15,7 +15,19 @@ static const struct vmain_command {
 	const char *summary;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "run", "boot a Linux kernel in a new VM", cmd_run },
+	{ "create", "create a VM (a bundle with its settings and disks)", cmd_create },
+	{ "list", "list the VMs and their states", cmd_list },
+	{ "start", "start a VM, on this terminal or --headless", cmd_start },
+	{ "stop", "power a VM off (ACPI power button, then a hard stop)", cmd_stop },
+	{ "kill", "stop a VM at once", cmd_kill },
+	{ "pause", "pause a running VM", cmd_pause },
+	{ "resume", "resume a paused VM", cmd_resume },
+	{ "reset", "reset a VM", cmd_reset },
+	{ "status", "show a VM's state", cmd_status },
+	{ "console", "attach this terminal to a VM's serial console", cmd_console },
+	{ "edit", "change a VM's settings", cmd_edit },
+	{ "delete", "delete a VM and its bundle", cmd_delete },
+	{ "run", "boot a Linux kernel in a new, one-off VM", cmd_run },
 	{ "info", "show what /dev/vm-main and this host offer", cmd_info },
 };
 
@@ -37,7 +49,7 @@ static void usage(FILE *out)
 		"  -h, --help     show this help\n"
 		"  --version      show the version\n"
 		"\n"
-		"`vmain COMMAND --help` describes each command.\n");
+		"`vmain COMMAND --help` describes each command; docs/cli.md all of them.\n");
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-create.c - `vmain create`, `vmain edit` and `vmain delete`: a VM's
+ * bundle (docs/bundles.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "disk/create.h"
+#include "size.h"
+#include "vm/bundle.h"
+#include "vm/config.h"
+
+/* The settings both create and edit take; NULL/-1: not given. */
+static gchar *opt_memory, *opt_kernel, *opt_initrd, *opt_append, *opt_accel, *opt_serial;
+static gchar *opt_stop_action, *opt_autostart, *opt_pvclock;
+static gint opt_cpus = -1, opt_stop_timeout = -1, opt_io_threads = -1;
+static gboolean opt_yes, opt_no_initrd;
+/* --disk and --disk-size, in the order given: "d:SPEC" or "s:SIZE[,format=F]". */
+static GPtrArray *disk_args;
+
+static gboolean add_disk_arg(const gchar *option, const gchar *value, gpointer data,
+			     GError **error)
+{
+	(void)data;
+	(void)error;
+	if (!disk_args)
+		disk_args = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(disk_args, g_strdup_printf("%c:%s",
+			!strcmp(option, "--disk-size") ? 's' : 'd', value));
+	return TRUE;
+}
+
+#define SETTING_ENTRIES \
+	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt_memory, \
+	  "Guest RAM: a number with an optional K, M, G or T suffix (a plain " \
+	  "number is MiB); 32M to 1T; default 512M", "SIZE" }, \
+	{ "cpus", 'c', 0, G_OPTION_ARG_INT, &opt_cpus, \
+	  "Virtual CPUs, 1 to 255; default 1", "N" }, \
+	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel, \
+	  "The Linux kernel to boot (a bzImage); required to start", "FILE" }, \
+	{ "initrd", 'i', 0, G_OPTION_ARG_FILENAME, &opt_initrd, \
+	  "An initial RAM disk", "FILE" }, \
+	{ "append", 'a', 0, G_OPTION_ARG_STRING, &opt_append, \
+	  "The kernel command line", "STR" }, \
+	{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt_accel, \
+	  "Backend: auto (default), vmain or kvm", "auto|vmain|kvm" }, \
+	{ "serial", 's', 0, G_OPTION_ARG_FILENAME, &opt_serial, \
+	  "Where a headless VM's serial console also writes: console (only " \
+	  "`vmain console`; the default), none, or a FILE", "console|none|FILE" }, \
+	{ "autostart", 0, 0, G_OPTION_ARG_STRING, &opt_autostart, \
+	  "Start with the host (system VMs: systemctl enable vmain@NAME); " \
+	  "default no", "yes|no" }, \
+	{ "stop-action", 0, 0, G_OPTION_ARG_STRING, &opt_stop_action, \
+	  "What stopping the VM with the host does: poweroff (the ACPI " \
+	  "power button, default) or kill", "poweroff|kill" }, \
+	{ "stop-timeout", 0, 0, G_OPTION_ARG_INT, &opt_stop_timeout, \
+	  "Seconds `vmain stop` waits after the power button before stopping " \
+	  "the VM hard; 1 to 3600, default 30", "S" }, \
+	{ "pvclock", 0, 0, G_OPTION_ARG_STRING, &opt_pvclock, \
+	  "Offer the guest the paravirtual clock (kvmclock); default yes", "yes|no" }, \
+	{ "io-threads", 0, 0, G_OPTION_ARG_INT, &opt_io_threads, \
+	  "Worker threads for CPU-heavy disk work, 1 to 64; default 4", "N" }
+
+static const GOptionEntry create_entries[] = {
+	SETTING_ENTRIES,
+	{ "disk", 'd', 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
+	  "Attach an existing image (repeatable: vda, vdb, ... in order), with "
+	  "`vmain run --disk`'s options: FILE[,format=raw|qcow2][,cache=...]"
+	  "[,readonly=on][,serial=STR]...  A relative FILE is taken from the "
+	  "current directory and stored as an absolute path", "FILE[,OPTS]" },
+	{ "disk-size", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
+	  "Make a new, empty image of SIZE in the bundle (diskN.qcow2, or "
+	  "diskN.img with format=raw) and attach it", "SIZE[,format=qcow2|raw]" },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+static const GOptionEntry edit_entries[] = {
+	SETTING_ENTRIES,
+	{ "no-initrd", 0, 0, G_OPTION_ARG_NONE, &opt_no_initrd,
+	  "Boot without an initial RAM disk", NULL },
+	{ "add-disk", 'd', 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
+	  "Attach another existing image, as `vmain create --disk`", "FILE[,OPTS]" },
+	{ "add-disk-size", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
+	  "Attach another new image, as `vmain create --disk-size`",
+	  "SIZE[,format=qcow2|raw]" },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+static int parse_bool(const char *cmd, const char *opt, const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off")) {
+		*out = false;
+		return 0;
+	}
+	fprintf(stderr, "vmain %s: --%s '%s': must be yes or no\n", cmd, opt, v);
+	return -EINVAL;
+}
+
+/* A readable file, as an absolute path (relative to the working directory). */
+static int abs_file(const char *cmd, const char *what, const char *path, char **out)
+{
+	if (access(path, R_OK)) {
+		fprintf(stderr, "vmain %s: cannot read the %s '%s': %s\n", cmd, what, path,
+			strerror(errno));
+		return -errno;
+	}
+	g_free(*out);
+	*out = g_canonicalize_filename(path, NULL);
+	return 0;
+}
+
+/* Applies the settings given; what changes while the VM runs is refused. */
+static int apply_settings(const char *cmd, struct vm_config *cfg, bool running,
+			  const char *name)
+{
+	const char *live_refused = NULL;
+	uint64_t mem;
+	const char *why;
+
+	if (running) {
+		if (opt_memory) live_refused = "--memory";
+		else if (opt_cpus >= 0) live_refused = "--cpus";
+		else if (opt_kernel) live_refused = "--kernel";
+		else if (opt_initrd || opt_no_initrd) live_refused = "--initrd";
+		else if (opt_append) live_refused = "--append";
+		else if (opt_accel) live_refused = "--accel";
+		else if (opt_serial) live_refused = "--serial";
+		else if (opt_pvclock) live_refused = "--pvclock";
+		else if (opt_io_threads >= 0) live_refused = "--io-threads";
+		else if (disk_args) live_refused = "a disk";
+		if (live_refused) {
+			fprintf(stderr, "vmain %s: %s runs: %s cannot change until it "
+				"stops (autostart, stop-action and stop-timeout can)\n", cmd,
+				name, live_refused);
+			return -EBUSY;
+		}
+	}
+	if (opt_memory) {
+		why = size_parse(opt_memory, 20, &mem);
+		if (!why && (mem < VM_MEMORY_MIN || mem > VM_MEMORY_MAX || mem % 4096))
+			why = "must be a multiple of 4 KiB from 32M to 1T";
+		if (why) {
+			fprintf(stderr, "vmain %s: --memory '%s': %s\n", cmd, opt_memory, why);
+			return -EINVAL;
+		}
+		cfg->memory = mem;
+	}
+	if (opt_cpus >= 0) {
+		if (opt_cpus < 1 || opt_cpus > VM_CPUS_MAX) {
+			fprintf(stderr, "vmain %s: --cpus %d: must be 1 to %d\n", cmd, opt_cpus,
+				VM_CPUS_MAX);
+			return -EINVAL;
+		}
+		cfg->cpus = (unsigned)opt_cpus;
+	}
+	if (opt_kernel && abs_file(cmd, "kernel", opt_kernel, &cfg->kernel))
+		return -EINVAL;
+	if (opt_initrd && abs_file(cmd, "initrd", opt_initrd, &cfg->initrd))
+		return -EINVAL;
+	if (opt_no_initrd) {
+		g_free(cfg->initrd);
+		cfg->initrd = NULL;
+	}
+	if (opt_append) {
+		g_free(cfg->append);
+		cfg->append = g_strdup(opt_append);
+	}
+	if (opt_accel) {
+		if (strcmp(opt_accel, "auto") && strcmp(opt_accel, "vmain") &&
+		    strcmp(opt_accel, "kvm")) {
+			fprintf(stderr, "vmain %s: --accel '%s': must be auto, vmain or kvm\n",
+				cmd, opt_accel);
+			return -EINVAL;
+		}
+		g_free(cfg->accel);
+		cfg->accel = g_strdup(opt_accel);
+	}
+	if (opt_serial) {
+		g_free(cfg->serial);
+		cfg->serial = !strcmp(opt_serial, "console") || !strcmp(opt_serial, "none") ?
+			      g_strdup(opt_serial) : g_canonicalize_filename(opt_serial, NULL);
+	}
+	if (opt_autostart && parse_bool(cmd, "autostart", opt_autostart, &cfg->autostart))
+		return -EINVAL;
+	if (opt_pvclock && parse_bool(cmd, "pvclock", opt_pvclock, &cfg->pvclock))
+		return -EINVAL;
+	if (opt_stop_action) {
+		if (!strcmp(opt_stop_action, "poweroff"))
+			cfg->stop_action = VM_STOP_POWEROFF;
+		else if (!strcmp(opt_stop_action, "kill"))
+			cfg->stop_action = VM_STOP_KILL;
+		else {
+			fprintf(stderr, "vmain %s: --stop-action '%s': must be poweroff or "
+				"kill\n", cmd, opt_stop_action);
+			return -EINVAL;
+		}
+	}
+	if (opt_stop_timeout >= 0 || opt_stop_timeout < -1) {
+		if (opt_stop_timeout < 1 || opt_stop_timeout > VM_STOP_TIMEOUT_MAX) {
+			fprintf(stderr, "vmain %s: --stop-timeout %d: must be 1 to %d\n", cmd,
+				opt_stop_timeout, VM_STOP_TIMEOUT_MAX);
+			return -EINVAL;
+		}
+		cfg->stop_timeout = (unsigned)opt_stop_timeout;
+	}
+	if (opt_io_threads >= 0 || opt_io_threads < -1) {
+		if (opt_io_threads < 1 || opt_io_threads > VM_IO_THREADS_MAX) {
+			fprintf(stderr, "vmain %s: --io-threads %d: must be 1 to %d\n", cmd,
+				opt_io_threads, VM_IO_THREADS_MAX);
+			return -EINVAL;
+		}
+		cfg->io_threads = (unsigned)opt_io_threads;
+	}
+	return 0;
+}
+
+/* A --disk spec with its FILE made absolute (a ',' in a name is written ',,'). */
+static char *absolute_disk_spec(const char *spec)
+{
+	GString *s;
+	char *cwd;
+
+	if (spec[0] == '/')
+		return g_strdup(spec);
+	cwd = g_get_current_dir();
+	s = g_string_new(NULL);
+	for (const char *p = cwd; *p; p++) {
+		g_string_append_c(s, *p);
+		if (*p == ',')
+			g_string_append_c(s, ',');
+	}
+	g_string_append_c(s, '/');
+	g_string_append(s, spec);
+	g_free(cwd);
+	return g_string_free(s, FALSE);
+}
+
+/* A new image for --disk-size SIZE[,format=qcow2|raw]: the next diskN in the bundle. */
+static int new_disk(const char *cmd, struct vm_config *cfg, const char *dir, const char *arg,
+		    GPtrArray *made)
+{
+	enum disk_create_format fmt = DISK_CREATE_QCOW2;
+	char err[256], *size_s, *comma, *file, *path, *spec;
+	const char *why;
+	uint64_t size;
+	unsigned int n;
+	int ret;
+
+	size_s = g_strdup(arg);
+	comma = strchr(size_s, ',');
+	if (comma) {
+		*comma++ = 0;
+		if (!strcmp(comma, "format=raw"))
+			fmt = DISK_CREATE_RAW;
+		else if (strcmp(comma, "format=qcow2")) {
+			fprintf(stderr, "vmain %s: --disk-size '%s': the only option is "
+				"format=qcow2 or format=raw\n", cmd, arg);
+			g_free(size_s);
+			return -EINVAL;
+		}
+	}
+	why = size_parse(size_s, 20, &size);
+	if (!why && (size == 0 || size % 512))
+		why = "must be a positive multiple of 512 bytes";
+	g_free(size_s);
+	if (why) {
+		fprintf(stderr, "vmain %s: --disk-size '%s': %s\n", cmd, arg, why);
+		return -EINVAL;
+	}
+	/* diskN for the Nth disk (vda: disk0), or the next free name. */
+	for (n = cfg->nr_disks;; n++) {
+		file = g_strdup_printf("disk%u.%s", n, fmt == DISK_CREATE_RAW ? "img" : "qcow2");
+		path = g_build_filename(dir, file, NULL);
+		if (!g_file_test(path, G_FILE_TEST_EXISTS))
+			break;
+		g_free(file);
+		g_free(path);
+	}
+	ret = disk_create(path, fmt, size, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain %s: --disk-size '%s': %s\n", cmd, arg, err);
+		goto free_names;
+	}
+	g_ptr_array_add(made, g_strdup(path));
+	spec = g_strdup_printf("%s,format=%s", file, fmt == DISK_CREATE_RAW ? "raw" : "qcow2");
+	ret = vm_config_add_disk(cfg, dir, spec, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "vmain %s: %s\n", cmd, err);
+	g_free(spec);
+free_names:
+	g_free(file);
+	g_free(path);
+	return ret;
+}
+
+/* Adds the --disk and --disk-size arguments, in order; `made` lists new images. */
+static int add_disks(const char *cmd, struct vm_config *cfg, const char *dir, GPtrArray *made)
+{
+	char err[512], *spec;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; disk_args && i < disk_args->len; i++) {
+		const char *arg = g_ptr_array_index(disk_args, i);
+
+		if (arg[0] == 's') {
+			ret = new_disk(cmd, cfg, dir, arg + 2, made);
+		} else {
+			spec = absolute_disk_spec(arg + 2);
+			ret = vm_config_add_disk(cfg, dir, spec, err, sizeof(err));
+			if (ret)
+				fprintf(stderr, "vmain %s: --disk '%s': %s\n", cmd, arg + 2, err);
+			g_free(spec);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void remove_made(GPtrArray *made)
+{
+	for (unsigned int i = 0; i < made->len; i++)
+		unlink(g_ptr_array_index(made, i));
+}
+
+int cmd_create(int argc, char **argv)
+{
+	struct vm_paths paths;
+	struct vm_config cfg;
+	GPtrArray *made;
+	char *name, *dir, err[512];
+	int status, ret;
+
+	status = cli_parse(&argc, &argv, "create", "NAME", "create a VM",
+		"Makes the VM's bundle, NAME.vmain in $XDG_DATA_HOME/vmain/VMs (with\n"
+		"--system in /var/lib/vmain/VMs): its config.ini, with a UUID of its own,\n"
+		"and the images --disk-size makes.  `vmain start NAME` runs it.\n"
+		"\n"
+		"Exit status: 0 created; 1 failed; 2 bad usage or a bad setting;\n"
+		"4 a VM of that name exists.\n"
+		"\n"
+		"Example:\n"
+		"  vmain create web --memory 2G --cpus 2 --kernel /boot/vmlinuz \\\n"
+		"               --append 'console=ttyS0 root=/dev/vda' --disk-size 20G\n",
+		create_entries, &name, &paths);
+	if (status)
+		return status;
+	vm_config_init(&cfg);
+	if (apply_settings("create", &cfg, false, name)) {
+		status = CLI_USAGE;
+		goto free_config;
+	}
+	dir = vm_bundle_dir(&paths, name);
+	ret = vm_bundle_create(&paths, name, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain create: %s\n", err);
+		status = ret == -EEXIST ? CLI_STATE : CLI_FAILED;
+		goto free_dir;
+	}
+	made = g_ptr_array_new_with_free_func(g_free);
+	ret = add_disks("create", &cfg, dir, made);
+	if (!ret) {
+		ret = vm_config_save(dir, &cfg, err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "vmain create: %s\n", err);
+	}
+	if (ret) {
+		/* Nothing half-made stays behind. */
+		remove_made(made);
+		vm_bundle_delete(&paths, name, err, sizeof(err));
+		status = ret == -EINVAL ? CLI_USAGE : CLI_FAILED;
+	}
+	g_ptr_array_free(made, TRUE);
+free_dir:
+	g_free(dir);
+free_config:
+	vm_config_free(&cfg);
+	vm_paths_free(&paths);
+	return status;
+}
+
+int cmd_edit(int argc, char **argv)
+{
+	struct vm_paths paths;
+	struct vm_config cfg;
+	GPtrArray *made;
+	char *name, *dir, err[512];
+	pid_t holder = 0;
+	int status, ret, lock_fd = -1;
+	bool running;
+
+	status = cli_parse(&argc, &argv, "edit", "NAME", "change a VM's settings",
+		"Changes the settings given and keeps the rest; config.ini is rewritten\n"
+		"atomically, and only when something changed.  While the VM runs only\n"
+		"--autostart, --stop-action and --stop-timeout may change: the rest\n"
+		"needs the VM stopped.\n"
+		"\n"
+		"Exit status: 0 done; 1 failed; 2 bad usage or a bad setting; 4 the VM\n"
+		"runs and the setting cannot change now; 5 no such VM.\n",
+		edit_entries, &name, &paths);
+	if (status)
+		return status;
+	status = cli_bundle_exists("edit", &paths, name);
+	if (status)
+		goto free_paths;
+	dir = vm_bundle_dir(&paths, name);
+	vm_config_init(&cfg);
+	ret = vm_bundle_lock(dir, &lock_fd, &holder);
+	running = ret == -EBUSY;
+	if (ret && !running) {
+		fprintf(stderr, "vmain edit: cannot lock %s: %s\n", dir, strerror(-ret));
+		status = CLI_FAILED;
+		goto free_config;
+	}
+	ret = vm_config_load(dir, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain edit: %s\n", err);
+		status = CLI_FAILED;
+		goto unlock;
+	}
+	ret = apply_settings("edit", &cfg, running, name);
+	if (ret) {
+		status = ret == -EBUSY ? CLI_STATE : CLI_USAGE;
+		goto unlock;
+	}
+	made = g_ptr_array_new_with_free_func(g_free);
+	ret = add_disks("edit", &cfg, dir, made);
+	if (!ret) {
+		ret = vm_config_save(dir, &cfg, err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "vmain edit: %s\n", err);
+	}
+	if (ret) {
+		remove_made(made);
+		status = ret == -EINVAL ? CLI_USAGE : CLI_FAILED;
+	}
+	g_ptr_array_free(made, TRUE);
+unlock:
+	if (lock_fd >= 0)
+		vm_bundle_unlock(lock_fd);
+free_config:
+	vm_config_free(&cfg);
+	g_free(dir);
+free_paths:
+	vm_paths_free(&paths);
+	return status;
+}
+
+static const GOptionEntry delete_entries[] = {
+	{ "yes", 'y', 0, G_OPTION_ARG_NONE, &opt_yes,
+	  "Do not ask (needed without a terminal)", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+int cmd_delete(int argc, char **argv)
+{
+	struct vm_paths paths;
+	char *name, *dir, err[512], answer[16];
+	int status, ret;
+
+	status = cli_parse(&argc, &argv, "delete", "NAME", "delete a VM and its bundle",
+		"Removes NAME.vmain and everything in it: config.ini and the disk images\n"
+		"inside the bundle (images attached from elsewhere stay where they are).\n"
+		"A running VM is refused.  Asks first, unless --yes.\n"
+		"\n"
+		"Exit status: 0 deleted; 1 failed, or not confirmed; 2 bad usage; 4 the VM\n"
+		"runs; 5 no such VM.\n",
+		delete_entries, &name, &paths);
+	if (status)
+		return status;
+	status = cli_bundle_exists("delete", &paths, name);
+	if (status)
+		goto free_paths;
+	dir = vm_bundle_dir(&paths, name);
+	if (!opt_yes) {
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr, "vmain delete: not deleting %s without a terminal to ask "
+				"on; use --yes\n", dir);
+			status = CLI_FAILED;
+			goto free_dir;
+		}
+		fprintf(stderr, "Delete VM %s and everything in %s? [y/N] ", name, dir);
+		if (!fgets(answer, sizeof(answer), stdin) ||
+		    (answer[0] != 'y' && answer[0] != 'Y')) {
+			fprintf(stderr, "vmain delete: %s kept\n", name);
+			status = CLI_FAILED;
+			goto free_dir;
+		}
+	}
+	ret = vm_bundle_delete(&paths, name, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain delete: %s\n", err);
+		status = ret == -EBUSY ? CLI_STATE : ret == -ENOENT ? CLI_NO_VM : CLI_FAILED;
+	}
+free_dir:
+	g_free(dir);
+free_paths:
+	vm_paths_free(&paths);
+	return status;
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-ctl.c - `vmain stop|kill|pause|resume|reset NAME`: a running VM,
+ * through its control API (docs/api.md).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "vm/client.h"
+#include "vm/config.h"
+#include "vm/dbus.h"
+
+#define DEFAULT_STOP_TIMEOUT	30	/* a VM with no bundle (`vmain run`) */
+#define EXIT_GRACE_MS		15000	/* for the VM process to end after its last step */
+
+/* Connects, with the message and status for a VM that is not there. */
+static int connect_vm(const char *cmd, const struct vm_paths *paths, const char *name,
+		      GDBusConnection **conn)
+{
+	char err[512];
+	int ret;
+
+	ret = vm_client_connect(paths, name, conn, err, sizeof(err));
+	if (!ret)
+		return CLI_OK;
+	fprintf(stderr, "vmain %s: %s\n", cmd, err);
+	if (ret == -ENOENT || ret == -ECONNREFUSED) {
+		char *dir = vm_bundle_dir(paths, name);
+		bool bundle = g_file_test(dir, G_FILE_TEST_IS_DIR);
+
+		g_free(dir);
+		return bundle || !strncmp(name, "run-", 4) ? CLI_STATE : CLI_NO_VM;
+	}
+	return CLI_FAILED;
+}
+
+static int call_status(const char *cmd, int ret, const char *err)
+{
+	if (!ret)
+		return CLI_OK;
+	fprintf(stderr, "vmain %s: %s\n", cmd, err);
+	return ret == -EINVAL || ret == -EBUSY ? CLI_STATE : CLI_FAILED;
+}
+
+/* pause, resume, reset: one call. */
+static int simple(int argc, char **argv, const char *cmd, const char *method,
+		  const char *summary, const char *description)
+{
+	struct vm_paths paths;
+	GDBusConnection *conn;
+	char *name, err[512];
+	int status, ret;
+
+	status = cli_parse(&argc, &argv, cmd, "NAME", summary, description, NULL, &name, &paths);
+	if (status)
+		return status;
+	status = connect_vm(cmd, &paths, name, &conn);
+	if (!status) {
+		ret = vm_client_call(conn, VM_DBUS_IFACE, method, NULL, NULL, NULL, err,
+				     sizeof(err));
+		status = call_status(cmd, ret, err);
+		g_object_unref(conn);
+	}
+	vm_paths_free(&paths);
+	return status;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	return simple(argc, argv, "pause", "Pause", "pause a running VM",
+		"Stops every virtual CPU outside guest mode, with its state kept, and\n"
+		"the VM's timers.  The guest's clock keeps the host's time: after\n"
+		"`vmain resume` it is right, and timers that expired meanwhile fire\n"
+		"once.  Disk requests already under way complete.\n"
+		"\n"
+		"Exit status: 0 paused; 1 failed; 2 bad usage; 4 the VM is not running\n"
+		"(or is already paused); 5 no such VM.\n");
+}
+
+int cmd_resume(int argc, char **argv)
+{
+	return simple(argc, argv, "resume", "Resume", "resume a paused VM",
+		"Lets the virtual CPUs run again exactly where they paused.\n"
+		"\n"
+		"Exit status: 0 running; 1 failed; 2 bad usage; 4 the VM is not paused;\n"
+		"5 no such VM.\n");
+}
+
+int cmd_reset(int argc, char **argv)
+{
+	return simple(argc, argv, "reset", "Reset", "reset a VM (like its reset button)",
+		"The guest boots again at once, in the same VM process: its disks,\n"
+		"console and control socket stay.  Nothing is flushed inside the guest.\n"
+		"\n"
+		"Exit status: 0 done; 1 failed; 2 bad usage; 4 the VM is not running;\n"
+		"5 no such VM.\n");
+}
+
+static gint opt_timeout = -1;
+
+static const GOptionEntry stop_entries[] = {
+	{ "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
+	  "Seconds to wait for the guest to power off after the ACPI power "
+	  "button before the VM is stopped hard; 0 stops it at once; default "
+	  "the VM's stop-timeout (config.ini), or 30", "S" },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+/* The stop-timeout of the bundle, or the default. */
+static unsigned int stop_timeout(const struct vm_paths *paths, const char *name)
+{
+	struct vm_config cfg;
+	unsigned int t = DEFAULT_STOP_TIMEOUT;
+	char *dir = vm_bundle_dir(paths, name), err[256];
+
+	vm_config_init(&cfg);
+	if (g_file_test(dir, G_FILE_TEST_IS_DIR) &&
+	    !vm_config_load(dir, &cfg, err, sizeof(err)))
+		t = cfg.stop_timeout;
+	vm_config_free(&cfg);
+	g_free(dir);
+	return t;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	struct vm_paths paths;
+	GDBusConnection *conn;
+	char *name, err[512];
+	unsigned int timeout;
+	int status, ret;
+
+	status = cli_parse(&argc, &argv, "stop", "NAME", "power a VM off",
+		"Presses the guest's ACPI power button and waits for the VM to end;\n"
+		"a guest that has not powered off after --timeout seconds is stopped\n"
+		"hard (as by `vmain kill`).  A paused VM is resumed first, so that it\n"
+		"can see the button.\n"
+		"\n"
+		"Exit status: 0 the VM has ended; 1 failed (or it did not end);\n"
+		"2 bad usage; 4 not running; 5 no such VM.\n",
+		stop_entries, &name, &paths);
+	if (status)
+		return status;
+	if (opt_timeout < -1 || opt_timeout > VM_STOP_TIMEOUT_MAX) {
+		fprintf(stderr, "vmain stop: --timeout %d: must be 0 to %d\n", opt_timeout,
+			VM_STOP_TIMEOUT_MAX);
+		status = CLI_USAGE;
+		goto free_paths;
+	}
+	timeout = opt_timeout >= 0 ? (unsigned)opt_timeout : stop_timeout(&paths, name);
+	status = connect_vm("stop", &paths, name, &conn);
+	if (status)
+		goto free_paths;
+	ret = vm_client_call(conn, VM_DBUS_IFACE, "Stop", g_variant_new("(u)", timeout),
+			     NULL, NULL, err, sizeof(err));
+	status = call_status("stop", ret, err);
+	/* The VM is gone when its process closes the connection. */
+	if (!status && !vm_client_wait_closed(conn, (int)timeout * 1000 + EXIT_GRACE_MS)) {
+		fprintf(stderr, "vmain stop: %s did not stop within %u seconds\n", name,
+			timeout + EXIT_GRACE_MS / 1000);
+		status = CLI_FAILED;
+	}
+	g_object_unref(conn);
+free_paths:
+	vm_paths_free(&paths);
+	return status;
+}
+
+/* The API did not answer: the process holding the VM's lock gets SIGKILL. */
+static int kill_holder(const struct vm_paths *paths, const char *name)
+{
+	char *dir = vm_bundle_dir(paths, name);
+	pid_t pid = 0;
+	int i;
+
+	if (!vm_bundle_running(dir, &pid) || pid <= 0) {
+		g_free(dir);
+		return CLI_FAILED;
+	}
+	fprintf(stderr, "vmain kill: %s does not answer; killing pid %ld\n", name, (long)pid);
+	kill(pid, SIGKILL);
+	for (i = 0; i < 100 && vm_bundle_running(dir, NULL); i++)
+		g_usleep(50000);
+	g_free(dir);
+	return i < 100 ? CLI_OK : CLI_FAILED;
+}
+
+int cmd_kill(int argc, char **argv)
+{
+	struct vm_paths paths;
+	GDBusConnection *conn;
+	char *name, err[512];
+	int status, ret;
+
+	status = cli_parse(&argc, &argv, "kill", "NAME", "stop a VM at once",
+		"Stops the VM like pulling its plug: the guest gets no chance to shut\n"
+		"down, but every write it was told is on disk is (the disk cache is\n"
+		"flushed by the VM process as it ends).  A VM that does not answer on\n"
+		"its control socket is killed with SIGKILL.\n"
+		"\n"
+		"Exit status: 0 stopped; 1 failed; 2 bad usage; 4 not running; 5 no such VM.\n",
+		NULL, &name, &paths);
+	if (status)
+		return status;
+	status = connect_vm("kill", &paths, name, &conn);
+	if (status) {
+		if (status == CLI_FAILED)
+			status = kill_holder(&paths, name);
+		goto free_paths;
+	}
+	ret = vm_client_call(conn, VM_DBUS_IFACE, "Kill", NULL, NULL, NULL, err, sizeof(err));
+	if (ret == -EIO) {
+		fprintf(stderr, "vmain kill: %s\n", err);
+		status = kill_holder(&paths, name);
+	} else {
+		status = call_status("kill", ret, err);
+	}
+	if (!status && !vm_client_wait_closed(conn, EXIT_GRACE_MS)) {
+		fprintf(stderr, "vmain kill: %s did not end within %d seconds\n", name,
+			EXIT_GRACE_MS / 1000);
+		status = CLI_FAILED;
+	}
+	g_object_unref(conn);
+free_paths:
+	vm_paths_free(&paths);
+	return status;
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-start.c - `vmain start NAME`: run a VM from its bundle, in the
+ * foreground on this terminal or in the background (--headless).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "vm/bundle.h"
+#include "vm/config.h"
+#include "vm/control.h"
+#include "vm/hostconf.h"
+#include "vm/log.h"
+#include "vm/vm.h"
+
+static gboolean opt_headless, opt_verbose;
+
+static const GOptionEntry start_entries[] = {
+	{ "headless", 'H', 0, G_OPTION_ARG_NONE, &opt_headless,
+	  "Run in the background: `vmain start` returns once the guest runs "
+	  "(or with the error that kept it from running); the console is "
+	  "`vmain console NAME`.  Under systemd (a Type=notify unit) the VM "
+	  "stays in the foreground and tells systemd when it runs", NULL },
+	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
+	  "Say what the monitor does (backend, resets, dropped output)", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+static const char start_description[] =
+	"Runs VM NAME as its bundle describes it (vmain create, vmain edit).\n"
+	"Without --headless the serial console is this terminal, as with `vmain\n"
+	"run`: Ctrl-A x stops the VM.  Either way the VM serves its control API,\n"
+	"so `vmain console`, `vmain pause`, `vmain stop` and the rest work on it.\n"
+	"\n"
+	"Checks: the bundle's config.ini (a bad key or value names the file and\n"
+	"line), that NAME is not running already, and the host's memory cap\n"
+	"(max_memory in /etc/vmain/vmain.conf or ~/.config/vmain/vmain.conf)\n"
+	"against the memory of the VMs running now.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  --headless: the guest runs; foreground: the guest powered off\n"
+	"  1  the VM could not be started, or failed\n"
+	"  2  bad usage, or a bad config.ini\n"
+	"  3  foreground: the VM was stopped (vmain stop's timeout, vmain kill, Ctrl-A x)\n"
+	"  4  NAME is already running\n"
+	"  5  no VM named NAME\n";
+
+/* The memory the other running VMs of this user (or the system) use. */
+static uint64_t running_memory(const struct vm_paths *paths, const char *self)
+{
+	struct vm_config cfg;
+	char **names = NULL, *dir, err[256];
+	uint64_t total = 0;
+	int i, n;
+
+	n = vm_bundle_list(paths, &names);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(names[i], self))
+			continue;
+		dir = vm_bundle_dir(paths, names[i]);
+		if (vm_bundle_running(dir, NULL)) {
+			vm_config_init(&cfg);
+			if (!vm_config_load(dir, &cfg, err, sizeof(err)))
+				total += cfg.memory;
+			vm_config_free(&cfg);
+		}
+		g_free(dir);
+	}
+	g_strfreev(names);
+	return total;
+}
+
+/*
+ * Takes the bundle's lock and checks the memory cap, one start at a time
+ * (a lock on the VMs directory), so that two starts cannot both fit.
+ */
+static int claim_bundle(const struct vm_paths *paths, const char *name, const char *dir,
+			const struct vm_config *cfg, int *lock_fd)
+{
+	struct vm_hostconf hc;
+	char err[512];
+	pid_t holder = 0;
+	int dir_fd, ret, status = CLI_OK;
+
+	dir_fd = open(paths->vms_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd >= 0)
+		flock(dir_fd, LOCK_EX);
+	ret = vm_bundle_lock(dir, lock_fd, &holder);
+	if (ret == -EBUSY) {
+		if (holder > 0)
+			fprintf(stderr, "vmain start: %s is already running (pid %ld)\n", name,
+				(long)holder);
+		else
+			fprintf(stderr, "vmain start: %s is already running\n", name);
+		status = CLI_STATE;
+		goto unlock_dir;
+	}
+	if (ret) {
+		fprintf(stderr, "vmain start: cannot lock %s: %s\n", dir, strerror(-ret));
+		status = CLI_FAILED;
+		goto unlock_dir;
+	}
+	ret = vm_hostconf_load(&hc, paths->system, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain start: %s\n", err);
+		status = CLI_FAILED;
+		goto unlock_bundle;
+	}
+	ret = vm_memcap_check(&hc, name, running_memory(paths, name), cfg->memory, err,
+			      sizeof(err));
+	vm_hostconf_free(&hc);
+	if (ret) {
+		fprintf(stderr, "vmain start: %s\n", err);
+		status = CLI_FAILED;
+		goto unlock_bundle;
+	}
+	goto unlock_dir;
+unlock_bundle:
+	vm_bundle_unlock(*lock_fd);
+	*lock_fd = -1;
+unlock_dir:
+	if (dir_fd >= 0)
+		close(dir_fd);
+	return status;
+}
+
+/*
+ * --headless outside systemd: the VM goes on in a child of its own
+ * session, and this process waits for it to say that the guest runs (a
+ * byte on `ready`).  Until then the child's stderr is a pipe to us, so
+ * every error reaches the user who typed the command.  Returns -1 in the
+ * child, or the exit status for the parent.
+ */
+static int daemonize(const char *name, int *ready_fd)
+{
+	int rp[2], ep[2], st;
+	struct pollfd fds[2];
+	char buf[1024];
+	bool ready = false;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(rp, O_CLOEXEC))
+		goto fail;
+	if (pipe2(ep, O_CLOEXEC)) {
+		close(rp[0]);
+		close(rp[1]);
+		goto fail;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(rp[0]);
+		close(rp[1]);
+		close(ep[0]);
+		close(ep[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		close(rp[0]);
+		close(ep[0]);
+		setsid();
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			close(null);
+		}
+		dup2(ep[1], STDERR_FILENO);
+		close(ep[1]);
+		if (chdir("/"))
+			(void)0;	/* every path in the VM's settings is absolute */
+		*ready_fd = rp[1];
+		return -1;
+	}
+	close(rp[1]);
+	close(ep[1]);
+	fds[0] = (struct pollfd){ .fd = rp[0], .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = ep[0], .events = POLLIN };
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[1].revents) {
+			n = read(ep[0], buf, sizeof(buf));
+			if (n > 0)
+				(void)!write(STDERR_FILENO, buf, (size_t)n);
+			else
+				fds[1].fd = -1;
+		}
+		if (fds[0].revents) {
+			n = read(rp[0], buf, 1);
+			if (n == 1) {
+				ready = true;
+				break;
+			}
+			fds[0].fd = -1;
+		}
+	}
+	close(rp[0]);
+	close(ep[0]);
+	if (ready) {
+		printf("%s is running (pid %ld)\n", name, (long)pid);
+		return CLI_OK;
+	}
+	/* It ended before the guest ran: its status is ours. */
+	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		return WEXITSTATUS(st) == VM_EXIT_USAGE ? CLI_FAILED : WEXITSTATUS(st);
+	return CLI_FAILED;
+fail:
+	fprintf(stderr, "vmain start: cannot start %s in the background: %s\n", name,
+		strerror(errno));
+	return CLI_FAILED;
+}
+
+/* The machine's settings from the bundle's; CLI_USAGE with a message if unusable. */
+static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const char *name)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int i;
+
+	if (!cfg->kernel) {
+		fprintf(stderr, "vmain start: %s has no kernel to boot (vmain edit %s "
+			"--kernel FILE)\n", name, name);
+		return CLI_USAGE;
+	}
+	if (online > 0 && cfg->cpus > (unsigned long)online) {
+		fprintf(stderr, "vmain start: %s has %u CPUs; this host has %ld online\n",
+			name, cfg->cpus, online);
+		return CLI_USAGE;
+	}
+	if (hv_accel_parse(cfg->accel, &spec->mcfg.accel)) {
+		fprintf(stderr, "vmain start: %s: accel '%s' is not auto, vmain or kvm\n",
+			name, cfg->accel);
+		return CLI_USAGE;
+	}
+	memcpy(spec->mcfg.uuid, cfg->uuid, sizeof(cfg->uuid));
+	spec->mcfg.kernel = cfg->kernel;
+	spec->mcfg.initrd = cfg->initrd;
+	spec->mcfg.append = cfg->append ? cfg->append : "";
+	spec->mcfg.mem = cfg->memory;
+	spec->mcfg.cpus = cfg->cpus;
+	spec->mcfg.pvclock = cfg->pvclock;
+	spec->mcfg.verbose = opt_verbose;
+	spec->disks = g_new0(char *, cfg->nr_disks + 1);
+	for (i = 0; i < cfg->nr_disks; i++)
+		spec->disks[i] = cfg->disks[i].spec;
+	spec->nr_disks = cfg->nr_disks;
+	spec->io_threads = cfg->io_threads;
+	spec->kernel_or_initrd[0] = cfg->kernel;
+	spec->kernel_or_initrd[1] = cfg->initrd;
+	spec->stop_timeout = cfg->stop_timeout;
+	spec->hvc = "none";
+	/* Foreground: the terminal is the console, as with `vmain run`. */
+	spec->serial = !opt_headless ? "stdio" : cfg->serial;
+	return CLI_OK;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	struct vm_spec spec = { .ready_fd = -1 };
+	struct vm_paths paths;
+	struct vm_config cfg;
+	char *name, *dir, *sock_path = NULL, *ini = NULL, err[512];
+	int status, ret, bundle_fd = -1, control_fd = -1;
+
+	status = cli_parse(&argc, &argv, "start", "NAME", "start a VM", start_description,
+			   start_entries, &name, &paths);
+	if (status)
+		return status;
+	status = cli_bundle_exists("start", &paths, name);
+	if (status)
+		goto free_paths;
+	dir = vm_bundle_dir(&paths, name);
+	vm_config_init(&cfg);
+	ret = vm_config_load(dir, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain start: %s\n", err);
+		status = CLI_USAGE;
+		goto free_config;
+	}
+	status = make_spec(&spec, &cfg, name);
+	if (status)
+		goto free_config;
+	status = claim_bundle(&paths, name, dir, &cfg, &bundle_fd);
+	if (status)
+		goto free_config;
+	ret = vm_control_claim(&paths, name, &sock_path, &control_fd, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain start: %s\n", err);
+		status = ret == -EBUSY ? CLI_STATE : CLI_FAILED;
+		goto unlock_bundle;
+	}
+	ini = vm_config_to_ini(&cfg);
+	spec.name = name;
+	spec.bundle_dir = dir;
+	spec.socket_path = sock_path;
+	spec.config_text = ini;
+	spec.system = paths.system;
+	if (opt_headless && !getenv("NOTIFY_SOCKET")) {
+		status = daemonize(name, &spec.ready_fd);
+		if (status >= 0)
+			goto unlock_control;	/* the parent: the child has the locks */
+		spec.daemon = true;
+	}
+	status = vm_main(&spec);
+unlock_control:
+	close(control_fd);
+unlock_bundle:
+	vm_bundle_unlock(bundle_fd);
+free_config:
+	g_free(ini);
+	g_free(sock_path);
+	g_free(spec.disks);
+	vm_config_free(&cfg);
+	g_free(dir);
+free_paths:
+	vm_paths_free(&paths);
+	return status;
+}
