@@ -675,9 +675,9 @@ int vm_config_load(const char *bundle_dir, struct vm_config *cfg, char *err, siz
 	ini_free(&l.ini);
 free_babs:
 	g_free(l.babs);
+	vm_config_free(cfg);
 	if (ret) {
 		vm_config_free(&c);
-		memset(cfg, 0, sizeof(*cfg));
 		return ret;
 	}
 	*cfg = c;

@@ -56,11 +56,12 @@ void vm_config_init(struct vm_config *cfg);
 void vm_config_free(struct vm_config *cfg);
 
 /*
- * Loads BUNDLE/config.ini into *cfg (whose old contents are not freed).
- * -errno and err = "PATH:LINE: [group] key: what is wrong" (line numbers
- * from the file text; unknown groups/keys, bad values, missing required
- * keys, duplicate keys and groups are all errors).  On failure *cfg is
- * zeroed, so vm_config_free() on it is harmless either way.
+ * Loads BUNDLE/config.ini into *cfg, which must be initialized
+ * (vm_config_init()) or zeroed: its old contents are freed.  -errno and
+ * err = "PATH:LINE: [group] key: what is wrong" (line numbers from the
+ * file text; unknown groups/keys, bad values, missing required keys,
+ * duplicate keys and groups are all errors).  On failure *cfg is left
+ * freed and zeroed, so vm_config_free() on it is harmless either way.
  */
 int vm_config_load(const char *bundle_dir, struct vm_config *cfg, char *err, size_t errlen);
 

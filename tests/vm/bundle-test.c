@@ -172,6 +172,7 @@ static void test_create(void)
 	tap_ok(!stat(p.vms_dir, &st) && (st.st_mode & 07777) == 0700, "VMs directory: mode 0700");
 	tap_ok(!stat(dir, &st) && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700,
 	       "web.vmain: a directory, mode 0700");
+	memset(&back, 0, sizeof(back));
 	ret = vm_config_load(dir, &back, err, sizeof(err));
 	tap_ok(!ret && !memcmp(back.uuid, c.uuid, 16) && back.cpus == 3,
 	       "its config.ini loads with the same UUID");

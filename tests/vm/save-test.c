@@ -149,7 +149,7 @@ static void test_kill_during_save(void)
 	for (i = 0; i < cycles; i++) {
 		struct timespec ts = { 0, (rand() % 40000) * 1000 };	/* fsyncs take ms */
 		g_autofree char *text = NULL;
-		struct vm_config back;
+		struct vm_config back = { 0 };
 		pid_t pid = fork();
 
 		if (!pid) {
