@@ -651,29 +651,37 @@ static int check_groups(struct loader *l, unsigned int *nr)
 	return 0;
 }
 
+/* The settings in l->ini (loaded) into *c (defaults); on failure *c still needs freeing. */
+static int load_ini(struct loader *l, struct vm_config *c)
+{
+	unsigned int i, nr = 0;
+	int ret;
+
+	ret = check_groups(l, &nr);
+	if (!ret)
+		ret = load_vm(l, c);
+	if (!ret)
+		ret = load_boot(l, c);
+	if (!ret && nr)
+		c->disks = g_new0(struct vm_disk_config, nr);
+	for (i = 0; !ret && i < nr; i++)
+		ret = load_disk(l, c, i);
+	return ret;
+}
+
 int vm_config_load(const char *bundle_dir, struct vm_config *cfg, char *err, size_t errlen)
 {
 	g_autofree char *path = g_build_filename(bundle_dir, CONFIG_FILE, NULL);
 	struct loader l = { .babs = bundle_abs(bundle_dir), .err = err, .errlen = errlen };
 	struct vm_config c;
-	unsigned int i, nr = 0;
 	int ret;
 
 	config_defaults(&c);
 	ret = ini_load(&l.ini, path, err, errlen);
-	if (ret)
-		goto free_babs;
-	ret = check_groups(&l, &nr);
-	if (!ret)
-		ret = load_vm(&l, &c);
-	if (!ret)
-		ret = load_boot(&l, &c);
-	if (!ret && nr)
-		c.disks = g_new0(struct vm_disk_config, nr);
-	for (i = 0; !ret && i < nr; i++)
-		ret = load_disk(&l, &c, i);
-	ini_free(&l.ini);
-free_babs:
+	if (!ret) {
+		ret = load_ini(&l, &c);
+		ini_free(&l.ini);
+	}
 	g_free(l.babs);
 	vm_config_free(cfg);
 	if (ret) {
@@ -682,6 +690,29 @@ free_babs:
 	}
 	*cfg = c;
 	return 0;
+}
+
+/*
+ * Whether `text` would load: a save never writes what the next start
+ * refuses (an append= without a kernel=, a memory size load rejects...).
+ */
+static int check_text(const char *bundle_dir, const char *path, const char *text,
+		      char *err, size_t errlen)
+{
+	g_autofree char *label = g_strconcat(path, " (not saved)", NULL);
+	struct loader l = { .babs = bundle_abs(bundle_dir), .err = err, .errlen = errlen };
+	struct vm_config c;
+	int ret;
+
+	config_defaults(&c);
+	ret = ini_load_data(&l.ini, label, text, strlen(text), err, errlen);
+	if (!ret) {
+		ret = load_ini(&l, &c);
+		ini_free(&l.ini);
+	}
+	vm_config_free(&c);
+	g_free(l.babs);
+	return ret;
 }
 
 /* ---- writing -------------------------------------------------------- */
@@ -756,13 +787,13 @@ char *vm_config_to_ini(const struct vm_config *cfg)
 	g_key_file_set_uint64(kf, "vm", "stop-timeout", cfg->stop_timeout);
 	g_key_file_set_string(kf, "vm", "pvclock", cfg->pvclock ? "true" : "false");
 	g_key_file_set_uint64(kf, "vm", "io-threads", cfg->io_threads);
-	if (cfg->kernel) {
+	/* An initrd or append without a kernel is written too: save refuses it then. */
+	if (cfg->kernel)
 		g_key_file_set_string(kf, "boot", "kernel", cfg->kernel);
-		if (cfg->initrd)
-			g_key_file_set_string(kf, "boot", "initrd", cfg->initrd);
-		if (cfg->append && *cfg->append)
-			g_key_file_set_string(kf, "boot", "append", cfg->append);
-	}
+	if (cfg->initrd)
+		g_key_file_set_string(kf, "boot", "initrd", cfg->initrd);
+	if (cfg->append && *cfg->append)
+		g_key_file_set_string(kf, "boot", "append", cfg->append);
 	for (i = 0; i < cfg->nr_disks; i++)
 		disk_to_ini(kf, i, &cfg->disks[i]);
 	text = g_key_file_to_data(kf, NULL, NULL);
@@ -774,9 +805,9 @@ char *vm_config_to_ini(const struct vm_config *cfg)
 static bool file_holds(const char *path, const char *text, size_t len)
 {
 	g_autofree char *old = NULL;
-	gsize old_len;
+	size_t old_len;
 
-	if (!g_file_get_contents(path, &old, &old_len, NULL))
+	if (ini_read(path, &old, &old_len, NULL, 0))
 		return false;
 	return old_len == len && !memcmp(old, text, len);
 }
@@ -818,6 +849,15 @@ int vm_config_save(const char *bundle_dir, const struct vm_config *cfg, char *er
 	const char *what;
 	int fd, ret;
 
+	/* memory= cannot say every byte count (K is its smallest unit): checked here. */
+	if ((cfg->memory & 4095) || cfg->memory < VM_MEMORY_MIN || cfg->memory > VM_MEMORY_MAX) {
+		snprintf(err, errlen, "%s (not saved): [vm] memory: %llu bytes: a multiple of 4K "
+			 "from 32M to 1T", path, (unsigned long long)cfg->memory);
+		return -EINVAL;
+	}
+	ret = check_text(bundle_dir, path, text, err, errlen);
+	if (ret)
+		return ret;
 	if (file_holds(path, text, len))
 		return 0;
 	what = "creating a temporary file";

@@ -68,7 +68,10 @@ int vm_config_load(const char *bundle_dir, struct vm_config *cfg, char *err, siz
 /*
  * Writes BUNDLE/config.ini atomically: a temporary name in the same
  * directory, fsync, rename, fsync of the directory; mode 0600.  Writes
- * nothing when the file already holds exactly this text.
+ * nothing when the file already holds exactly this text.  A config that
+ * vm_config_load() would refuse (an initrd or append without a kernel, a
+ * value out of range) is not written: -EINVAL, and err says why as load
+ * would, the file named "BUNDLE/config.ini (not saved)".
  */
 int vm_config_save(const char *bundle_dir, const struct vm_config *cfg, char *err, size_t errlen);
 

@@ -201,15 +201,15 @@ free_ini:
 	return ret;
 }
 
-int ini_load(struct ini_file *ini, const char *path, char *err, size_t errlen)
+int ini_read(const char *path, char **data, size_t *len, char *err, size_t errlen)
 {
-	g_autofree char *data = NULL;
 	struct stat st;
-	size_t len = 0;
 	int fd, ret;
 
-	memset(ini, 0, sizeof(*ini));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	*data = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the reader. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
@@ -225,9 +225,9 @@ int ini_load(struct ini_file *ini, const char *path, char *err, size_t errlen)
 		goto close_fd;
 	}
 	/* Read to EOF rather than trusting st_size: the file may be edited now. */
-	data = g_malloc(INI_MAX_BYTES + 1);
+	*data = g_malloc(INI_MAX_BYTES + 1);
 	for (;;) {
-		ssize_t n = read(fd, data + len, INI_MAX_BYTES + 1 - len);
+		ssize_t n = read(fd, *data + *len, INI_MAX_BYTES + 1 - *len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -237,21 +237,38 @@ int ini_load(struct ini_file *ini, const char *path, char *err, size_t errlen)
 		}
 		if (!n)
 			break;
-		len += n;
-		if (len > INI_MAX_BYTES) {
+		*len += n;
+		if (*len > INI_MAX_BYTES) {
 			ret = -EFBIG;
 			snprintf(err, errlen, "%s: larger than %u bytes", path, INI_MAX_BYTES);
 			goto close_fd;
 		}
 	}
 	close(fd);
-	return ini_load_data(ini, path, data, len, err, errlen);
+	(*data)[*len] = 0;
+	return 0;
 
 read_error:
 	snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 close_fd:
 	close(fd);
+	g_free(*data);
+	*data = NULL;
+	*len = 0;
 	return ret;
+}
+
+int ini_load(struct ini_file *ini, const char *path, char *err, size_t errlen)
+{
+	g_autofree char *data = NULL;
+	size_t len;
+	int ret;
+
+	memset(ini, 0, sizeof(*ini));
+	ret = ini_read(path, &data, &len, err, errlen);
+	if (ret)
+		return ret;
+	return ini_load_data(ini, path, data, len, err, errlen);
 }
 
 void ini_free(struct ini_file *ini)

@@ -29,6 +29,12 @@ struct ini_file {
 };
 
 /*
+ * The text of PATH, a regular file of at most INI_MAX_BYTES (*data is
+ * NUL-terminated, g_free).  -errno and "PATH: why".
+ */
+int ini_read(const char *path, char **data, size_t *len, char *err, size_t errlen);
+
+/*
  * Reads and checks PATH.  -ENOENT (and err) when it does not exist, other
  * -errno from reading it, -EFBIG past INI_MAX_BYTES, -EINVAL for a syntax
  * error, a duplicate group or key, or text that is not UTF-8.  On failure

@@ -352,6 +352,12 @@ static void test_bad_nul_and_size(void)
 	ret = vm_config_load(bundle, &c, err, sizeof(err));
 	tap_ok(ret == -EINVAL && strstr(err, "not a regular file"), "config.ini a directory: %s", err);
 	rmdir(config_path);
+
+	/* A FIFO must not hang the reader (vmain list reads every bundle). */
+	mkfifo(config_path, 0600);
+	ret = vm_config_load(bundle, &c, err, sizeof(err));
+	tap_ok(ret == -EINVAL && strstr(err, "not a regular file"), "config.ini a FIFO: %s", err);
+	unlink(config_path);
 }
 
 int main(void)

@@ -116,6 +116,35 @@ static void test_errors(void)
 	tap_ok(ret == -ENOENT && strstr(err, "nope/config.ini: creating a temporary file"),
 	       "no bundle directory: %s", err);
 
+	/* What load would refuse is not written; the file stays as it was. */
+	{
+		g_autofree char *before = NULL, *after = NULL;
+
+		vm_config_save(bundle, &c, err, sizeof(err));
+		before = read_text(config_path);
+		g_free(c.append);
+		c.append = g_strdup("quiet");
+		ret = vm_config_save(bundle, &c, err, sizeof(err));
+		after = read_text(config_path);
+		tap_ok(ret == -EINVAL && strstr(err, "config.ini (not saved):") &&
+		       strstr(err, "[boot] append: a command line needs a kernel=") &&
+		       before && after && !strcmp(before, after),
+		       "append without a kernel: not saved: %s", err + strlen(bundle) + 1);
+		g_free(c.append);
+		c.append = g_strdup("");
+		c.cpus = 0;
+		ret = vm_config_save(bundle, &c, err, sizeof(err));
+		tap_ok(ret == -EINVAL && strstr(err, "[vm] cpus: '0': a whole number"),
+		       "cpus 0: not saved: %s", err + strlen(bundle) + 1);
+		c.cpus = 1;
+		c.memory = (64ull << 20) + 512;
+		ret = vm_config_save(bundle, &c, err, sizeof(err));
+		tap_ok(ret == -EINVAL && strstr(err, "[vm] memory:"),
+		       "memory not a multiple of 4K: not saved: %s", err + strlen(bundle) + 1);
+		c.memory = 64ull << 20;
+		tap_ok(count_prefix(bundle, TEMP_PREFIX) == 0, "refused saves leave no temporary file");
+	}
+
 	/* rename(2) onto a non-empty directory fails: the temporary file must go. */
 	unlink(config_path);
 	mkdir(config_path, 0700);
