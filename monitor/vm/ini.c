@@ -183,6 +183,12 @@ int ini_load_data(struct ini_file *ini, const char *path, const char *data,
 		ret = scan_error(err, errlen, path, 0, NULL, NULL, "contains a NUL byte");
 		goto free_ini;
 	}
+	/* Invisible in editors, and GKeyFile would take it as part of the first line. */
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+		ret = scan_error(err, errlen, path, 1, NULL, NULL,
+				 "starts with a byte-order mark (save it as UTF-8 without one)");
+		goto free_ini;
+	}
 	text = g_strndup(data, len);
 	ret = scan(ini, text, err, errlen);
 	g_free(text);

@@ -299,6 +299,7 @@ static const struct bad bad_files[] = {
 	{ "[vm]\n" U "memory[de]=1G\n", 3, "[vm] memory[de]: not a key name" },
 	{ "[vm]\n" U "\v\n", 3, "is not KEY=VALUE" },
 	{ "[vm]\n" U "append\xff=1\n", 3, "not UTF-8 text" },
+	{ "\xef\xbb\xbf[vm]\n" U, 1, "starts with a byte-order mark" },
 };
 
 static void test_bad_files(void)
