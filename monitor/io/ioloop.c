@@ -95,6 +95,8 @@ struct ioloop {
 	/* ioloop_in_loop(): `owner` is meaningful while `owned` is set */
 	_Atomic(pthread_t) owner;
 	atomic_bool owned;
+	/* the owner's: rounds in a row that ran bottom halves and skipped epoll_wait() */
+	unsigned busy_rounds;
 };
 
 int64_t ioloop_now_ns(void)
@@ -545,7 +547,18 @@ static int loop_iterate(struct ioloop *l, int timeout_ms)
 	int n, i, ran;
 
 	ran = run_bhs(l);
-	/* Work done already: only poll, so run_once(-1) returns after it. */
+	/*
+	 * Work done already: this round will not sleep, and run_once(-1)
+	 * returns after it.  Its look at the fds is a system call that finds
+	 * nothing most of the time when the work comes from bottom halves
+	 * (a disk request whose completion the io_uring engine reaped from
+	 * its ring after submitting it: docs/perf.md, the page-cache row), so
+	 * a busy round skips it, but never IOLOOP_BUSY_ROUNDS in a row: an
+	 * fd or timer that is ready waits at most that many rounds.
+	 */
+	if (ran && ++l->busy_rounds < IOLOOP_BUSY_ROUNDS)
+		return ran + run_bhs(l);
+	l->busy_rounds = 0;
 	n = epoll_wait(l->epfd, ev, MAX_EVENTS, ran ? 0 : timeout_ms);
 	if (n < 0) {
 		if (errno != EINTR)

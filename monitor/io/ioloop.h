@@ -67,7 +67,14 @@ void ioloop_stop(struct ioloop *l);
  * runs due bottom halves, waits up to `timeout_ms` (-1: forever) for fds
  * and timers, dispatches them, runs bottom halves again.  Returns the
  * number of callbacks run, or -errno.
+ *
+ * An iteration that ran bottom halves first does not wait, and does not
+ * look at the fds and timers either (no epoll_wait() system call), unless
+ * the IOLOOP_BUSY_ROUNDS - 1 iterations before it all did the same: a
+ * ready fd or due timer waits at most IOLOOP_BUSY_ROUNDS iterations while
+ * bottom halves keep the loop busy, and none while it would sleep.
  */
+#define IOLOOP_BUSY_ROUNDS	16
 int ioloop_run_once(struct ioloop *l, int timeout_ms);
 
 /* Is the caller the loop's thread (or the thread turning it by hand)? */

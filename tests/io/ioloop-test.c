@@ -467,6 +467,78 @@ static void test_watch_rw(void)
 	close(p[1]);
 }
 
+/*
+ * Busy rounds (ioloop.h): a round that starts with bottom halves to run
+ * skips epoll_wait(), but never IOLOOP_BUSY_ROUNDS in a row, so a ready
+ * fd and a due timer still get their turn while bottom halves keep the
+ * loop busy; a round with no bottom half looks at the fds at once.
+ */
+static void tick(void *opaque)
+{
+	atomic_fetch_add((atomic_int *)opaque, 1);
+}
+
+static void test_busy_rounds(void)
+{
+	struct ioloop *l = new_loop();
+	struct fdw r = { .loop = l, .consume = true };
+	struct counter c = { .loop = l, .again = 1000000 };
+	struct ioloop_timer *t;
+	atomic_int fired = 0;
+	int p[2], i, n, skipped_calls = 0, skipped_fired = 0;
+	int64_t start;
+
+	if (!tap_ok(pipe(p) == 0, "busy rounds: pipe"))
+		return;
+	r.fd = p[0];
+	tap_ok(ioloop_watch_fd(l, p[0], EPOLLIN, fdw_cb, &r, &r.w) == 0 &&
+	       ioloop_timer_new(l, tick, &fired, &t) == 0,
+	       "busy rounds: a watched pipe and a timer");
+	ioloop_bh_init(&c.bh, count_bh, &c);
+	tap_ok(write(p[1], "x", 1) == 1, "busy rounds: the pipe is readable");
+	ioloop_timer_arm(t, ioloop_now_ns());
+	ioloop_bh_schedule(l, &c.bh);
+	start = ioloop_now_ns();
+	for (i = 1; i < IOLOOP_BUSY_ROUNDS; i++) {
+		n = ioloop_run_once(l, 1000);
+		skipped_calls += r.calls;
+		skipped_fired += atomic_load(&fired);
+		if (n != 2)
+			break;
+	}
+	tap_ok(i == IOLOOP_BUSY_ROUNDS && !skipped_calls && !skipped_fired,
+	       "busy rounds: %d rounds that ran a bottom half (twice each) left the fd and "
+	       "the timer alone", IOLOOP_BUSY_ROUNDS - 1);
+	n = ioloop_run_once(l, 1000);
+	tap_ok(n == 4 && r.calls == 1 && atomic_load(&fired) == 1,
+	       "busy rounds: round %d looked at them: fd and timer dispatched (%d callbacks)",
+	       IOLOOP_BUSY_ROUNDS, n);
+	tap_ok(ioloop_now_ns() - start < 500 * MS,
+	       "busy rounds: none of them waited (%.1f ms for %d)",
+	       (double)(ioloop_now_ns() - start) / MS, IOLOOP_BUSY_ROUNDS);
+
+	/* The streak starts again: the fd waits for the next 16th round. */
+	tap_ok(write(p[1], "y", 1) == 1, "busy rounds: readable again");
+	for (i = 1; i < IOLOOP_BUSY_ROUNDS && r.calls == 1; i++)
+		ioloop_run_once(l, 1000);
+	n = ioloop_run_once(l, 1000);
+	tap_ok(i == IOLOOP_BUSY_ROUNDS && r.calls == 2,
+	       "busy rounds: the next streak too skips %d rounds, then looks", i - 1);
+
+	/* No bottom half: the round polls (and would wait) at once. */
+	c.again = 0;
+	while (ioloop_run_once(l, 0) > 0)
+		;
+	tap_ok(write(p[1], "z", 1) == 1, "busy rounds: readable with the loop idle");
+	n = ioloop_run_once(l, 1000);
+	tap_ok(n == 1 && r.calls == 3, "busy rounds: an idle round dispatches the fd at once");
+	ioloop_unwatch(l, r.w);
+	ioloop_timer_free(t);
+	ioloop_destroy(l);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* Removal from another thread while the callback runs on the loop thread. */
 struct busy {
 	struct ioloop *loop;
@@ -627,6 +699,7 @@ int main(void)
 	test_watch_rw();
 	test_remove_cross_thread();
 	test_run_once();
+	test_busy_rounds();
 	test_call_sync();
 	return tap_done();
 }
