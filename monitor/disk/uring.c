@@ -16,12 +16,26 @@
  * bigger than the ring goes to the kernel in order as completions make
  * room, without blocking and without dropping anything.
  *
- * Completions: the ring signals an eventfd (io_uring_register_eventfd(3))
- * that the I/O loop watches.  Its callback reaps the CQEs, finishes or
- * resubmits each request, moves waiting requests into the ring and submits
- * everything staged with one io_uring_enter().  done() runs only there, or
- * in the drain of uring_engine_destroy(): never inside uring_submit() or
- * uring_flush().
+ * Completions are reaped from the CQ ring in two places, both on the I/O
+ * loop, and nothing polls:
+ *   - the ring's own fd, watched by the loop (EPOLLIN, level-triggered): it
+ *     is readable while the CQ ring holds CQEs (io_uring_enter(2): the ring
+ *     fd can be polled; the kernel wakes its pollers at every CQE it posts,
+ *     whichever thread or task work posts it).  Nothing has to be drained:
+ *     once reaped, the fd is not readable any more;
+ *   - a bottom half that uring_flush() schedules when the CQ ring holds
+ *     CQEs after io_uring_enter() returned: a read the page cache holds
+ *     completes inside the io_uring_enter() that submitted it, and reaping
+ *     it without a look at the fds costs no system call (the loop's busy
+ *     rounds, io/ioloop.h; docs/perf.md, the page-cache row).
+ * Either one reaps the CQEs, finishes or resubmits each request, moves
+ * waiting requests into the ring and submits everything staged with one
+ * io_uring_enter().  done() runs only there, or in the drain of
+ * uring_engine_destroy(): never inside uring_submit() or uring_flush().
+ * An eventfd registered with the ring (io_uring_register_eventfd(3)) would
+ * cost a read(2) per wake-up to drain it, and one registered with
+ * io_uring_register_eventfd_async() is not signalled for completions
+ * posted from task work, which this engine would then miss (docs/perf.md).
  *
  * A short transfer is resubmitted for the rest with the request's iovec
  * array adjusted in place (uring.h allows it): the segments already done
@@ -34,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,12 +59,22 @@
 /* io_uring_enter() took nothing: try again this much later. */
 #define URING_RETRY_NS		1000000
 
+/*
+ * The bottom half that reaps what a submission completed inline.  Apart
+ * from the engine: one still queued when the engine is freed finds
+ * e == NULL and frees itself (uring_drain()).
+ */
+struct uring_reap {
+	struct ioloop_bh bh;
+	struct uring_engine *e;
+};
+
 struct uring_engine {
 	struct io_uring ring;
 	struct ioloop *loop;
 	int fd;
-	int evfd;			/* registered with the ring, watched by the loop */
-	struct ioloop_watch *watch;
+	struct ioloop_watch *watch;	/* the ring's fd */
+	struct uring_reap *reap;
 	struct ioloop_timer *retry;	/* a submission the kernel refused */
 	unsigned cq_entries;
 	unsigned sqes_out;		/* STAGED + IN KERNEL, at most cq_entries */
@@ -125,6 +148,13 @@ void uring_flush(struct uring_engine *e)
 		e->stats.enters++;
 		e->stats.sqes += (unsigned)ret;
 	}
+	/*
+	 * Completed inside that io_uring_enter() (a page-cache hit), or by
+	 * task work that ran on its way out: reaped by the loop's next round
+	 * without waiting for the ring's fd.
+	 */
+	if (io_uring_cq_ready(&e->ring))
+		ioloop_bh_schedule(e->loop, &e->reap->bh);
 }
 
 /* Puts req in an SQE; false if none can be had now (then it must wait). */
@@ -316,22 +346,29 @@ static bool uring_reap(struct uring_engine *e)
 	return io_uring_cq_ready(&e->ring) > 0;
 }
 
+/*
+ * The ring's fd is readable.  A long batch leaves CQEs behind: the fd stays
+ * readable and the rest comes next round, after the loop's other fds.
+ */
 static void uring_event(void *opaque, uint32_t events)
 {
 	struct uring_engine *e = opaque;
-	uint64_t v = 1;
-	ssize_t n;
 
 	(void)events;
-	/* Drained first: a CQE posted from now on signals it again. */
-	n = read(e->evfd, &v, sizeof(v));
-	if (uring_reap(e)) {
-		/* A long batch: the rest next round, after the loop's other fds. */
-		v = 1;
-		n = write(e->evfd, &v, sizeof(v));
-	}
-	(void)n;
+	uring_reap(e);
 	uring_kick(e);
+}
+
+static void uring_reap_bh(void *opaque)
+{
+	struct uring_reap *r = opaque;
+
+	if (!r->e) {
+		free(r);	/* queued when the engine was destroyed */
+		return;
+	}
+	uring_reap(r->e);
+	uring_kick(r->e);
 }
 
 static void uring_retry(void *opaque)
@@ -366,22 +403,21 @@ int uring_engine_create(struct uring_engine **out, struct ioloop *l, int fd,
 		return -ENOMEM;
 	e->loop = l;
 	e->fd = fd;
+	e->reap = calloc(1, sizeof(*e->reap));
+	if (!e->reap) {
+		ret = -ENOMEM;
+		goto free_engine;
+	}
+	e->reap->e = e;
+	ioloop_bh_init(&e->reap->bh, uring_reap_bh, e->reap);
 	ret = ring_init(e, depth);
 	if (ret)
-		goto free_engine;
-	e->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (e->evfd < 0) {
-		ret = -errno;
-		goto exit_ring;
-	}
-	ret = io_uring_register_eventfd(&e->ring, e->evfd);
-	if (ret)
-		goto close_evfd;
+		goto free_reap;
 	ret = ioloop_timer_new(l, uring_retry, e, &e->retry);
 	if (ret)
-		goto close_evfd;
+		goto exit_ring;
 	/* Last: from here on completions can reach the engine. */
-	ret = ioloop_watch_fd(l, e->evfd, EPOLLIN, uring_event, e, &e->watch);
+	ret = ioloop_watch_fd(l, e->ring.ring_fd, EPOLLIN, uring_event, e, &e->watch);
 	if (ret)
 		goto free_timer;
 	*out = e;
@@ -389,10 +425,10 @@ int uring_engine_create(struct uring_engine **out, struct ioloop *l, int fd,
 
 free_timer:
 	ioloop_timer_free(e->retry);
-close_evfd:
-	close(e->evfd);
 exit_ring:
 	io_uring_queue_exit(&e->ring);
+free_reap:
+	free(e->reap);
 free_engine:
 	free(e);
 	return ret;
@@ -425,6 +461,15 @@ static void uring_drain(void *opaque)
 	}
 	ioloop_unwatch(e->loop, e->watch);
 	ioloop_timer_free(e->retry);
+	/*
+	 * Only this thread runs or dequeues the loop's bottom halves now (it
+	 * is the loop's), so `queued` cannot change under this test.
+	 */
+	if (atomic_load(&e->reap->bh.queued))
+		e->reap->e = NULL;
+	else
+		free(e->reap);
+	e->reap = NULL;
 }
 
 void uring_engine_destroy(struct uring_engine *e)
@@ -433,9 +478,7 @@ void uring_engine_destroy(struct uring_engine *e)
 		return;
 	/* Direct on the loop thread or with no loop thread; else run there. */
 	ioloop_call_sync(e->loop, uring_drain, e);
-	io_uring_unregister_eventfd(&e->ring);
 	io_uring_queue_exit(&e->ring);
-	close(e->evfd);
 	free(e);
 }
 

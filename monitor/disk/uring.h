@@ -8,8 +8,10 @@
  * the layer above at the end of a batch, and by the engine itself when the
  * SQ is full) makes one io_uring_enter() for all of them ("plug/unplug").
  * A read or write with many segments is one SQE with an iovec.
- * Completions arrive on an eventfd (io_uring_register_eventfd) watched by
- * the I/O loop: nothing polls, no thread or signal per request.
+ * Completions are reaped on the I/O loop: when the ring's fd (watched by
+ * the loop) is readable, and right after a submission that completed
+ * inline (a page-cache hit).  Nothing polls, no thread or signal per
+ * request.
  *
  * Errors: -EAGAIN and -EINTR are resubmitted; a short read is resubmitted
  * for the rest, and a read that hits end-of-file fills the rest with zeros

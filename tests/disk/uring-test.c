@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "disk/uring.h"
@@ -559,6 +560,114 @@ static void test_destroy_thread(void)
 	close(c.fd);
 }
 
+/*
+ * A completion the kernel posts from task work: a read of an empty pipe
+ * waits in the kernel, and the write that fills the pipe has the read
+ * finished by task work on the submitting thread, on its way back from
+ * whatever system call it is in (io_uring_enter(2), IORING_SETUP_COOP_TASKRUN
+ * describes it).  No CQE may be missed, however it is posted: by a write()
+ * on the loop's own thread (what an eventfd registered with
+ * io_uring_register_eventfd_async() never signals: docs/perf.md), and
+ * while the loop thread sleeps in epoll_wait().
+ */
+struct pipe_read {
+	struct uring_req r;
+	struct iovec iov;
+	char buf[8];
+	atomic_int done;
+	int ret;
+};
+
+static void pipe_read_done(struct uring_req *r, int ret)
+{
+	struct pipe_read *pr = r->opaque;
+
+	pr->ret = ret;
+	atomic_fetch_add(&pr->done, 1);
+}
+
+static void pipe_read_init(struct pipe_read *pr)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->iov = (struct iovec){ pr->buf, sizeof(pr->buf) };
+	pr->r = (struct uring_req){
+		.op = URING_READV, .iov = &pr->iov, .iovcnt = 1,
+		.done = pipe_read_done, .opaque = pr,
+	};
+	pr->ret = 1;
+}
+
+struct pipe_ctx {
+	struct uring_engine *e;
+	struct pipe_read *pr;
+};
+
+static void pipe_submit_on_loop(void *opaque)
+{
+	struct pipe_ctx *pc = opaque;
+
+	uring_submit(pc->e, &pc->pr->r);
+	uring_flush(pc->e);
+}
+
+static bool pipe_done_within(struct pipe_read *pr, struct ioloop *hand, int ms)
+{
+	int64_t end = ioloop_now_ns() + ms * MS;
+	struct timespec ts = { .tv_nsec = MS };
+
+	while (!atomic_load(&pr->done) && ioloop_now_ns() < end) {
+		if (hand)
+			ioloop_run_once(hand, 100);
+		else
+			nanosleep(&ts, NULL);
+	}
+	return atomic_load(&pr->done) == 1;
+}
+
+static void test_task_work(void)
+{
+	struct ioloop *l;
+	struct uring_engine *e;
+	struct pipe_read pr;
+	struct pipe_ctx pc = { .pr = &pr };
+	struct timespec ts = { .tv_nsec = 50 * MS };
+	int p[2], i;
+	bool done;
+
+	if (!tap_ok(pipe2(p, O_CLOEXEC) == 0 && ioloop_create(&l) == 0 &&
+		    uring_engine_create(&e, l, p[0], 8) == 0,
+		    "task work: an engine on the read end of a pipe"))
+		return;
+	pc.e = e;
+
+	/* Turned by hand: the CQE is posted on the way back from write(). */
+	pipe_read_init(&pr);
+	pipe_submit_on_loop(&pc);
+	for (i = 0; i < 2 * IOLOOP_BUSY_ROUNDS; i++)
+		ioloop_run_once(l, 0);
+	tap_ok(!atomic_load(&pr.done) && uring_inflight(e) == 1,
+	       "task work: a read of an empty pipe waits");
+	tap_ok(write(p[1], "12345678", 8) == 8, "task work: 8 bytes written on the loop's thread");
+	done = pipe_done_within(&pr, l, 2000);
+	tap_ok(done && pr.ret == 0 && !memcmp(pr.buf, "12345678", 8),
+	       "task work: completion posted on write()'s way back reaped (ret %d)", pr.ret);
+
+	/* A loop thread asleep in epoll_wait(): woken for the CQE. */
+	tap_ok(ioloop_start(l, "test-io") == 0, "task work: loop thread started");
+	pipe_read_init(&pr);
+	ioloop_call_sync(l, pipe_submit_on_loop, &pc);
+	nanosleep(&ts, NULL);
+	tap_ok(!atomic_load(&pr.done), "task work: the loop thread sleeps, the read waits");
+	tap_ok(write(p[1], "abcdefgh", 8) == 8, "task work: 8 bytes written from another thread");
+	done = pipe_done_within(&pr, NULL, 2000);
+	tap_ok(done && pr.ret == 0 && !memcmp(pr.buf, "abcdefgh", 8),
+	       "task work: the sleeping loop thread reaped it (ret %d)", pr.ret);
+	uring_engine_destroy(e);
+	ioloop_destroy(l);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -577,6 +686,7 @@ int main(void)
 	test_overflow();
 	test_destroy_hand();
 	test_destroy_thread();
+	test_task_work();
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
