@@ -391,6 +391,14 @@ static void print_stats(const struct machine *m)
 	fprintf(stderr, "\r\n");
 }
 
+/* COM1's output (a vCPU thread, machine.lock held). */
+static void serial_write(void *opaque, const void *buf, size_t len)
+{
+	struct vm *vm = opaque;
+
+	vm_console_write(&vm->console, buf, len);
+}
+
 /* The first boot's vCPUs run: the VM has started (vm.h, ready_fd). */
 static void machine_started(void *opaque, struct machine *m)
 {
@@ -476,7 +484,7 @@ int vm_main(const struct vm_spec *spec)
 	truncate_outputs(&out);
 	vm_console_init(&vm.console, st.loop, out.serial);
 	cfg.serial_out = NULL;
-	cfg.serial_write = vm_console_write;
+	cfg.serial_write = serial_write;
 	cfg.hvc_out = out.hvc;
 	cfg.on_started = machine_started;
 	cfg.opaque = &vm;
