@@ -24,6 +24,7 @@
 
 #include "vmain.h"
 #include "core.h"
+#include "mitigate.h"
 #include "vcpu.h"
 
 /* Protects open_count and excl_file. */
@@ -160,8 +161,17 @@ static ssize_t vms_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(vms);
 
+/* The speculative-execution mitigations, their modes and counts. */
+static ssize_t mitigations_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	return vmain_mitigations_show(buf);
+}
+static DEVICE_ATTR_RO(mitigations);
+
 static struct attribute *vmain_dev_attrs[] = {
 	&dev_attr_vms.attr,
+	&dev_attr_mitigations.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(vmain_dev);

@@ -28,6 +28,7 @@
 
 #include "vmain.h"
 #include "core.h"
+#include "mitigate.h"
 #include "vm.h"
 
 enum hw_engine { HW_NONE, HW_SVM, HW_VMX };
@@ -190,10 +191,13 @@ int vmain_hw_init(void)
 
 	if (!hw_ops)
 		return 0;
+	ret = vmain_mitigations_init(hw_ops == &vmx_engine_ops);
+	if (ret)
+		return ret;
 	if (hw_ops->init) {
 		ret = hw_ops->init();
 		if (ret)
-			return ret;
+			goto undo_mitigations;
 	}
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vmain:online",
 				hw_cpu_online, hw_cpu_offline);
@@ -208,6 +212,8 @@ int vmain_hw_init(void)
 undo_engine:
 	if (hw_ops->exit)
 		hw_ops->exit();
+undo_mitigations:
+	vmain_mitigations_exit();
 	return ret;
 }
 
@@ -221,6 +227,7 @@ void vmain_hw_exit(void)
 	cpuhp_remove_state(hw_cpuhp_state);
 	if (hw_ops->exit)
 		hw_ops->exit();
+	vmain_mitigations_exit();
 }
 
 void vmain_hw_probe(void)

@@ -14,6 +14,7 @@
  * raises #GP in the guest, as on a CPU that lacks the MSR (SDM Vol. 4).
  */
 #include <linux/uaccess.h>
+#include <asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 
 #include "vcpu.h"
@@ -50,6 +51,10 @@ void vmain_vcpu_reset_neutral(struct vmain_vcpu *vcpu)
 	vcpu->apic_base = 0xfee00000ULL | (1ULL << 11) | (vcpu->id ? 0 : 1ULL << 8);
 	vcpu->misc_enable = 1;		/* fast strings */
 	vcpu->xcr0 = XFEATURE_MASK_FP;
+	/* DR0-3 are 0, DR6 FFFF0FF0h (SDM 9.1.1); PKRU's INIT value is 0. */
+	memset(vcpu->db, 0, sizeof(vcpu->db));
+	vcpu->dr6 = DR6_RESERVED;
+	vcpu->pkru = 0;
 }
 
 /*

@@ -29,6 +29,7 @@
 #include "core.h"
 #include "vm.h"
 #include "vcpu.h"
+#include "mitigate.h"
 
 static void vcpu_ipi_noop(void *unused)
 {
@@ -245,10 +246,13 @@ static long vcpu_get_fpu(struct vmain_vcpu *vcpu, void __user *uarg)
 	if (!fpu)
 		return -ENOMEM;
 	fpu->xcr0 = vcpu->xcr0;
-	/* Every component the host enables may be in the guest's image. */
+	/*
+	 * Every component the host enables may be in the guest's image;
+	 * PKRU is kept apart (switch.c) and goes into its slot here.
+	 */
 	fpu_copy_guest_fpstate_to_uabi(&vcpu->guest_fpu, fpu->xsave,
 				       sizeof(fpu->xsave),
-				       vmain_host_xcr0(), 0);
+				       vmain_host_xcr0(), vcpu->pkru);
 	ret = copy_to_user(uarg, fpu, sizeof(*fpu)) ? -EFAULT : 0;
 	kfree(fpu);
 	return ret;
@@ -257,7 +261,7 @@ static long vcpu_get_fpu(struct vmain_vcpu *vcpu, void __user *uarg)
 static long vcpu_set_fpu(struct vmain_vcpu *vcpu, void __user *uarg)
 {
 	struct vmain_fpu *fpu;
-	u32 pkru = 0;
+	u32 pkru = vcpu->pkru;	/* unchanged if the image has no PKRU */
 	long ret;
 
 	fpu = memdup_user(uarg, sizeof(*fpu));
@@ -275,6 +279,7 @@ static long vcpu_set_fpu(struct vmain_vcpu *vcpu, void __user *uarg)
 	if (ret)
 		goto out;
 	vcpu->xcr0 = fpu->xcr0;
+	vcpu->pkru = pkru;
 out:
 	kfree(fpu);
 	return ret;
@@ -505,6 +510,7 @@ long vmain_vcpu_create(struct vmain_vm *vm, struct file *vmfile, unsigned long i
 		goto out_unlock;
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vmain_mitigations_vcpu_init(vcpu);
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

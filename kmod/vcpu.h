@@ -36,6 +36,32 @@ static inline void vmain_queue_exception(struct vmain_vcpu *vcpu, u8 vector,
 	vcpu->exc_error = error;
 }
 
+/*
+ * switch.c: host state that neither VMRUN/#VMEXIT nor VM entry/exit
+ * switches: debug registers and PKRU.  With interrupts off, right before
+ * the entry and right after the exit.  guest_dr7 is the DR7 the entry
+ * loads; dr6_in_vcpu: the engine has no guest DR6 field (VT-x), so
+ * vcpu->dr6 is loaded and saved here; host_dr6_dirty (after the exit):
+ * the hardware DR6 may hold a guest value.
+ */
+struct vmain_host_save {
+	u32 pkru;
+	bool db_loaded;
+};
+void vmain_switch_to_guest(struct vmain_vcpu *vcpu, struct vmain_host_save *h,
+			   u64 guest_dr7, bool dr6_in_vcpu);
+void vmain_switch_to_host(struct vmain_vcpu *vcpu, struct vmain_host_save *h,
+			  bool dr6_in_vcpu, bool host_dr6_dirty);
+
+/*
+ * switch.c: TSC_AUX.  load: with interrupts off before an entry, puts
+ * the guest's value in the register until this CPU next returns to user
+ * space.  drop: on the CPU itself, when virtualization goes off there
+ * (no notifier may outlive the module).
+ */
+void vmain_tsc_aux_load(u64 guest);
+void vmain_tsc_aux_drop(void);
+
 /* state.c */
 int vmain_check_state(const struct vmain_sregs *s, u64 rflags);
 

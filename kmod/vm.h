@@ -104,6 +104,7 @@ enum vmain_pending_exit {
 struct vmain_vcpu {
 	struct vmain_vm *vm;
 	u32 id;
+	u64 serial;			/* never reused: IBPB (mitigate.c) */
 	struct vmain_run *run;		/* page 0 of the mapping */
 	void *io_data;			/* page 1 of the mapping */
 	struct file *vmfile;		/* keeps the VM alive */
@@ -141,6 +142,18 @@ struct vmain_vcpu {
 	/* MSRs kept by the neutral layer. */
 	u64 apic_base, misc_enable, tsc_aux, mtrr_def_type, hwcr;
 	u64 xcr0;			/* guest XCR0 */
+
+	/*
+	 * Guest state no world switch carries (switch.c): DR0-3 (and DR6 on
+	 * VT-x, where the VMCS has no field for it), while the guest does not
+	 * own them; db_owned: its MOV DR no longer exits and the registers
+	 * hold its values until the next exit.  PKRU, which the FPU swap
+	 * leaves alone (the kernel keeps PKRU outside the restored state).
+	 */
+	u64 db[4];
+	u64 dr6;
+	bool db_owned;
+	u32 pkru;
 
 	struct fpu_guest guest_fpu;
 

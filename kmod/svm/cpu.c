@@ -145,6 +145,7 @@ static void svm_disable_cpu(void)
 
 	if (!sc->enabled)
 		return;
+	vmain_tsc_aux_drop();
 	/*
 	 * GIF must be 1 when SVM goes off, or INIT and NMI stay blocked
 	 * (APM 15.17); STGI is valid only while EFER.SVME is set.

@@ -4,7 +4,10 @@
  * Instruction", 15.5.2 "VMSAVE and VMLOAD Instructions").
  *
  * void vmain_svm_enter(unsigned long vmcb_pa, u64 *gprs,
- *                      unsigned long host_vmcb_pa);
+ *                      unsigned long host_vmcb_pa, unsigned int flags);
+ *
+ * flags (VMAIN_ENTER_*, mitigate.h) add the mitigations the kernel's own
+ * ALTERNATIVEs below leave out but a force_* parameter asks for.
  *
  * Called with GIF=0.  VMRUN itself saves and restores the host's RIP,
  * RSP, RAX, RFLAGS, CR0/3/4, EFER, CS/SS/DS/ES and GDTR/IDTR (into the
@@ -19,6 +22,9 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
+#include "../mitigate.h"
+#include "../rsb.h"
+
 #define G(n)	(n * 8)
 
 	.text
@@ -30,6 +36,7 @@ SYM_FUNC_START(vmain_svm_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
+	push	%rcx		/* 24(%rsp): VMAIN_ENTER_* flags */
 	push	%rdx		/* 16(%rsp): host area */
 	push	%rsi		/*  8(%rsp): gprs */
 	push	%rdi		/*  0(%rsp): VMCB */
@@ -37,6 +44,12 @@ SYM_FUNC_START(vmain_svm_enter)
 	/* Host state VMRUN leaves alone. */
 	mov	%rdx, %rax
 	vmsave	%rax
+
+	/* Forced: clear the CPU buffers (MDS and the like) before entry. */
+	testb	$VMAIN_ENTER_VERW, 24(%rsp)
+	jz	.Lno_verw
+	verw	x86_verw_sel(%rip)
+.Lno_verw:
 
 	/* Guest GPRs; RSI carries the array, so it goes last. */
 	mov	G(1)(%rsi), %rcx
@@ -56,6 +69,8 @@ SYM_FUNC_START(vmain_svm_enter)
 
 	mov	(%rsp), %rax
 	vmload	%rax
+	/* TSA: VERW where the kernel clears CPU buffers before VMRUN. */
+	VM_CLEAR_CPU_BUFFERS
 	vmrun	%rax
 	vmsave	%rax
 
@@ -91,7 +106,20 @@ SYM_FUNC_START(vmain_svm_enter)
 	vmload	%rax
 	xor	%eax, %eax
 
-	add	$24, %rsp
+	/*
+	 * Before the first RET: the guest's return targets out of the RSB
+	 * (where the kernel's spectre_v2 mode asks for it, or forced), then
+	 * Retbleed/SRSO untraining as the kernel applies it (clobbers RAX,
+	 * RCX, RDX).
+	 */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+	testb	$VMAIN_ENTER_RSB, 24(%rsp)
+	jz	.Lno_rsb
+	VMAIN_FILL_RSB %eax
+.Lno_rsb:
+	UNTRAIN_RET
+
+	add	$32, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

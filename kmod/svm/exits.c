@@ -11,6 +11,7 @@
  * VMAIN_INTERNAL_UNHANDLED_EXIT carrying the code: never a silent skip.
  */
 #include "svm.h"
+#include <asm/debugreg.h>
 #include "../emulate/emulate.h"
 
 typedef int (*svm_exit_handler)(struct svm_vcpu *svm);
@@ -114,10 +115,7 @@ static int svm_exit_iret(struct svm_vcpu *svm)
 	 * it pops (SDM Vol. 3A, 18.3.1.4), and that #DB is ours (intercepted).
 	 * While the step is on, svm_sync_nmi_block() drops the IRET intercept.
 	 */
-	svm->nmi_singlestep = true;
-	svm->nmi_saved_dr6 = svm->vmcb->save.dr6;
-	svm->nmi_forced_tf = !(svm->vmcb->save.rflags & X86_EFLAGS_TF);
-	svm->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	svm_nmi_step_start(svm, false);
 	return 1;
 }
 
@@ -258,11 +256,21 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
 
 	if (vector == X86_TRAP_DB && svm->nmi_singlestep) {
-		/* The IRET of an NMI handler completed: NMIs are open again. */
-		svm->nmi_singlestep = false;
-		svm->vmcb->save.dr6 = svm->nmi_saved_dr6;
-		svm_dirty(svm, VMCB_CLEAN_DRX);
-		svm->vcpu->nmi_masked = false;
+		/*
+		 * The stepped instruction completed: the IRET of an NMI handler
+		 * (NMIs are open again) or the one in the interrupt shadow.  The
+		 * pending NMI is injected at the next entry.  A TF the guest set
+		 * itself gets its own single-step #DB (DR6.BS).
+		 */
+		bool guest_tf = !svm->nmi_forced_tf;
+
+		if (!svm->nmi_step_shadow)
+			svm->vcpu->nmi_masked = false;
+		svm_nmi_step_end(svm);
+		if (guest_tf) {
+			svm->vmcb->save.dr6 |= DR_STEP;
+			vmain_queue_exception(svm->vcpu, X86_TRAP_DB, false, 0);
+		}
 		return 1;
 	}
 	if (vector == X86_TRAP_AC)
@@ -270,6 +278,20 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 				      svm->vmcb->control.exit_info_1);
 	else
 		vmain_queue_exception(svm->vcpu, vector, false, 0);
+	return 1;
+}
+
+/*
+ * The guest's first MOV to or from a debug register since the last exit:
+ * from now until the next exit it owns them (switch.c loads its DR0-3
+ * before the entry).  The instruction is not emulated: it runs again,
+ * without the intercept, with the CPU's own checks (CR4.DE, CPL, DR7.GD).
+ */
+static int svm_exit_dr(struct svm_vcpu *svm)
+{
+	svm->vmcb->control.intercept_dr = 0;
+	svm->vcpu->db_owned = true;
+	svm_dirty(svm, VMCB_CLEAN_I);
 	return 1;
 }
 
@@ -340,6 +362,8 @@ int svm_handle_exit(struct svm_vcpu *svm)
 {
 	u64 code = svm->vmcb->control.exit_code;
 
+	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7)
+		return svm_exit_dr(svm);
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](svm);
 	if (code == SVM_EXIT_NPF)

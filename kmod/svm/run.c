@@ -9,6 +9,7 @@
 #include <asm/fpu/xcr.h>
 
 #include "svm.h"
+#include "../mitigate.h"
 
 u32 svm_max_asid;
 
@@ -125,28 +126,63 @@ static void svm_inject_events(struct svm_vcpu *svm)
 }
 
 /*
- * NMIs stay blocked from an NMI's delivery until the next IRET completes
- * (APM 15.21.4), and SVM does not track that: an intercepted IRET, then a
- * single step over it (svm_exit_iret), finds the moment.  nmi_masked is
- * also what SET_EVENTS restores (a state saved inside an NMI handler) and
- * clears, and SET_REGS may drop the TF of a step in progress, so the
- * intercept follows nmi_masked at every entry instead of being armed only
- * when an NMI is injected.
+ * NMI windows.  SVM has no NMI-window intercept (V_NMI is not on every
+ * CPU, nor in emulators), so the moment an NMI can be taken is found by
+ * single-stepping the guest (TF, with #DB intercepted):
+ *  - NMIs stay blocked from an NMI's delivery until the next IRET
+ *    completes (APM 15.21.4): an intercepted IRET, then a step over it
+ *    (svm_exit_iret).  nmi_masked is also what SET_EVENTS restores (a
+ *    state saved inside an NMI handler) and clears, and SET_REGS may drop
+ *    the TF of a step in progress, so the intercept follows nmi_masked at
+ *    every entry instead of being armed only when an NMI is injected.
+ *  - An interrupt shadow (STI, MOV SS) holds NMIs for one instruction: a
+ *    step over it, so the NMI comes right after it, not at whatever exit
+ *    comes next.  Not while an event is injected: its delivery ends the
+ *    shadow, and a TF would be pushed in its frame.
  */
+void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
+{
+	struct vmcb_save *save = &svm->vmcb->save;
+
+	svm->nmi_singlestep = true;
+	svm->nmi_step_shadow = shadow;
+	svm->nmi_saved_dr6 = save->dr6;
+	svm->nmi_forced_tf = !(save->rflags & X86_EFLAGS_TF);
+	/* RF: an instruction breakpoint on it must not fire twice. */
+	save->rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+}
+
+void svm_nmi_step_end(struct svm_vcpu *svm)
+{
+	struct vmcb_save *save = &svm->vmcb->save;
+
+	svm->nmi_singlestep = false;
+	save->dr6 = svm->nmi_saved_dr6;
+	/* IRET popped the guest's own RFLAGS; any other instruction did not. */
+	if (svm->nmi_forced_tf && svm->nmi_step_shadow)
+		save->rflags &= ~X86_EFLAGS_TF;
+	svm_dirty(svm, VMCB_CLEAN_DRX);
+}
+
 static void svm_sync_nmi_block(struct svm_vcpu *svm)
 {
 	struct vmcb *vmcb = svm->vmcb;
-	bool masked = svm->vcpu->nmi_masked, want;
+	struct vmain_vcpu *vcpu = svm->vcpu;
+	bool masked = vcpu->nmi_masked, want;
+	bool shadowed = vcpu->nmi_pending && !masked &&
+			(vmcb->control.int_state & 1) &&
+			!(vmcb->control.event_inj & SVM_EVT_VALID);
 
 	if (svm->nmi_singlestep &&
-	    (!masked || !(vmcb->save.rflags & X86_EFLAGS_TF))) {
+	    (!(svm->nmi_step_shadow ? shadowed : masked) ||
+	     !(vmcb->save.rflags & X86_EFLAGS_TF))) {
 		/* The step no longer has a purpose, or can no longer trap. */
-		svm->nmi_singlestep = false;
-		vmcb->save.dr6 = svm->nmi_saved_dr6;
 		if (svm->nmi_forced_tf)
 			vmcb->save.rflags &= ~X86_EFLAGS_TF;
-		svm_dirty(svm, VMCB_CLEAN_DRX);
+		svm_nmi_step_end(svm);
 	}
+	if (!svm->nmi_singlestep && shadowed)
+		svm_nmi_step_start(svm, true);
 	want = masked && !svm->nmi_singlestep;
 	if (want == !!(vmcb->control.intercept_misc1 & INTERCEPT1_IRET))
 		return;
@@ -154,6 +190,18 @@ static void svm_sync_nmi_block(struct svm_vcpu *svm)
 		vmcb->control.intercept_misc1 |= INTERCEPT1_IRET;
 	else
 		vmcb->control.intercept_misc1 &= ~INTERCEPT1_IRET;
+	svm_dirty(svm, VMCB_CLEAN_I);
+}
+
+/*
+ * The guest's MOV DR exits again, and its DR0-3 (saved by
+ * vmain_switch_to_host()) are loaded only while its DR7 enables a
+ * breakpoint.  APM 15.12.1: bits 15:0 reads of DR0-15, 31:16 writes.
+ */
+void svm_intercept_dr(struct svm_vcpu *svm)
+{
+	svm->vmcb->control.intercept_dr = SVM_INTERCEPT_DR0_7;
+	svm->vcpu->db_owned = false;
 	svm_dirty(svm, VMCB_CLEAN_I);
 }
 
@@ -220,6 +268,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmain_run *run = vcpu->run;
+	struct vmain_host_save host;
 	struct svm_cpu *sc;
 	u64 host_xcr0, guest_xcr0;
 	bool has_xsave, virq;
@@ -252,6 +301,13 @@ int svm_run(struct vmain_vcpu *vcpu)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 
 	virq = vmcb->control.int_ctl & V_IRQ;
+	vmain_switch_to_guest(vcpu, &host, vmcb->save.dr7, false);
+	/*
+	 * TSC_AUX: RDTSCP runs without an exit, and RDPID cannot be
+	 * intercepted at all (APM Vol. 3, "RDPID"): the register must hold
+	 * the guest's value (Linux's comes back before user space runs).
+	 */
+	vmain_tsc_aux_load(vcpu->tsc_aux);
 
 	/*
 	 * GIF=0 holds interrupts and NMIs off while the host's IF is set for
@@ -259,10 +315,13 @@ int svm_run(struct vmain_vcpu *vcpu)
 	 * physical interrupts in the guest, and they must cause #VMEXIT(INTR)
 	 * rather than wait (APM 15.17, 15.21.1).  They are taken at STGI.
 	 */
+	vmain_mitigations_before_entry(vcpu);
 	asm volatile("clgi" ::: "memory");
 	raw_local_irq_enable();
-	vmain_svm_enter(svm->vmcb_pa, svm->gprs, sc->host_vmcb_pa);
+	vmain_svm_enter(svm->vmcb_pa, svm->gprs, sc->host_vmcb_pa,
+			vmain_mitigations_enter_flags());
 	raw_local_irq_disable();
+	vmain_mitigations_after_exit();
 
 	/*
 	 * XCR0 is not part of the world switch: what is loaded now is the
@@ -276,9 +335,13 @@ int svm_run(struct vmain_vcpu *vcpu)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 		vcpu->xcr0 = guest_xcr0;
 	}
-	/* #VMEXIT leaves DR7 at its reset value: give the host its own back. */
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+	/*
+	 * #VMEXIT leaves DR7 at its reset value, and DR6 holding the guest's
+	 * (VMRUN loaded it from the VMCB): the host's come back.
+	 */
+	vmain_switch_to_host(vcpu, &host, false, vmcb->save.dr6 != DR6_RESERVED);
+	if (vcpu->db_owned)
+		svm_intercept_dr(svm);
 	if (virq)
 		svm_recheck_host_apic();
 	asm volatile("stgi" ::: "memory");

@@ -29,7 +29,8 @@ struct svm_vcpu {
 	/* TLB tagging: an ASID valid for (asid_cpu, asid_generation). */
 	int asid_cpu;
 	u64 asid_generation;
-	bool nmi_singlestep;		/* stepping the NMI handler's IRET */
+	bool nmi_singlestep;		/* stepping for an NMI window: */
+	bool nmi_step_shadow;		/* the shadowed instruction, or IRET */
 	bool nmi_forced_tf;		/* ... with a TF the guest did not set */
 	u64 nmi_saved_dr6;
 	u32 dirty;			/* VMCB_CLEAN_* groups we changed */
@@ -68,9 +69,13 @@ void svm_set_shadow(struct vmain_vcpu *vcpu, bool shadow);
 /* svm/run.c */
 int svm_run(struct vmain_vcpu *vcpu);
 void svm_clear_irq_window(struct svm_vcpu *svm);
+void svm_intercept_dr(struct svm_vcpu *svm);
+void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow);
+void svm_nmi_step_end(struct svm_vcpu *svm);
 /* svm/exits.c */
 int svm_handle_exit(struct svm_vcpu *svm);
 /* svm/enter.S */
-void vmain_svm_enter(unsigned long vmcb_pa, u64 *gprs, unsigned long host_vmcb_pa);
+void vmain_svm_enter(unsigned long vmcb_pa, u64 *gprs, unsigned long host_vmcb_pa,
+		     unsigned int flags);
 
 #endif

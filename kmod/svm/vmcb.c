@@ -92,7 +92,7 @@ static void vmcb_init_control(struct svm_vcpu *svm)
 	c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL |
 			     INTERCEPT2_VMLOAD | INTERCEPT2_VMSAVE |
 			     INTERCEPT2_STGI | INTERCEPT2_CLGI |
-			     INTERCEPT2_SKINIT | INTERCEPT2_RDTSCP |
+			     INTERCEPT2_SKINIT |
 			     INTERCEPT2_MONITOR | INTERCEPT2_MWAIT |
 			     INTERCEPT2_MWAIT_COND | INTERCEPT2_XSETBV |
 			     INTERCEPT2_WBINVD | INTERCEPT2_RDPRU;
@@ -102,6 +102,14 @@ static void vmcb_init_control(struct svm_vcpu *svm)
 	 * interrupt can stop it (CVE-2015-8104, CVE-2015-5307).
 	 */
 	c->intercept_exceptions = (1U << X86_TRAP_DB) | (1U << X86_TRAP_AC);
+	/*
+	 * RDTSCP runs natively where the CPU has it (run.c switches
+	 * TSC_AUX); a CPU without it gets the instruction emulated.
+	 */
+	if (!boot_cpu_has(X86_FEATURE_RDTSCP))
+		c->intercept_misc2 |= INTERCEPT2_RDTSCP;
+	/* The guest's DR0-3 are loaded lazily (switch.c). */
+	c->intercept_dr = SVM_INTERCEPT_DR0_7;
 	c->iopm_base_pa = svm_iopm_pa;
 	c->msrpm_base_pa = svm_msrpm_pa;
 	/* The guest's IF masks only virtual interrupts (APM 15.21.1). */

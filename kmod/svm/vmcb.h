@@ -127,6 +127,9 @@ static_assert(offsetof(struct vmcb_save, cr2) == 0x240);
 static_assert(offsetof(struct vmcb_save, g_pat) == 0x268);
 static_assert(sizeof(struct vmcb) == 4096);
 
+/* intercept_dr (VMCB 004h): reads and writes of DR0-DR7. */
+#define SVM_INTERCEPT_DR0_7	0x00ff00ffU
+
 /* intercept_misc1 (VMCB 00Ch). */
 #define INTERCEPT1_INTR		(1U << 0)
 #define INTERCEPT1_NMI		(1U << 1)
@@ -208,6 +211,8 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EVT_VALID		(1ULL << 31)
 
 /* Exit codes (Appendix C). */
+#define SVM_EXIT_READ_DR0	0x020	/* 020h-02Fh: MOV from DR0-15 */
+#define SVM_EXIT_WRITE_DR7	0x037	/* 030h-03Fh: MOV to DR0-15 */
 #define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061

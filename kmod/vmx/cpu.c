@@ -99,15 +99,16 @@ static void vmx_read_config(void)
 	}
 	/*
 	 * Interrupt and NMI windows, HLT, CR8 (no TPR shadow: the guest's TPR
-	 * is ours to keep), all port I/O, MONITOR/MWAIT and RDPMC exit;
+	 * is ours to keep), MOV DR (until the guest owns DR0-3: switch.c),
+	 * all port I/O, MONITOR/MWAIT and RDPMC exit;
 	 * without the MSR-bitmap control every RDMSR/WRMSR exits too.  CR3
 	 * accesses exit only where the CPU cannot turn that off.
 	 */
 	if (vmx_adjust(true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 		       PROC_INTR_WINDOW | PROC_TSC_OFFSET | PROC_HLT |
 		       PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD | PROC_CR8_STORE |
-		       PROC_NMI_WINDOW | PROC_UNCOND_IO | PROC_MONITOR |
-		       PROC_SECONDARY, 0, &c->proc)) {
+		       PROC_NMI_WINDOW | PROC_MOV_DR | PROC_UNCOND_IO |
+		       PROC_MONITOR | PROC_SECONDARY, 0, &c->proc)) {
 		vmx_unusable = "VT-x lacks a required processor-based control";
 		return;
 	}
@@ -451,8 +452,6 @@ int vmx_enable_cpu(void)
 	rdmsrl(MSR_LSTAR, vc->lstar);
 	rdmsrl(MSR_CSTAR, vc->cstar);
 	rdmsrl(MSR_SYSCALL_MASK, vc->sfmask);
-	if (rdmsrl_safe(MSR_TSC_AUX, &vc->tsc_aux))
-		vc->tsc_aux = 0;
 	vc->current_vmcs = NULL;
 	vc->enabled = true;
 	return 0;
@@ -466,6 +465,7 @@ void vmx_disable_cpu(void)
 
 	if (!vc->enabled)
 		return;
+	vmain_tsc_aux_drop();
 	list_for_each_entry_safe(vmx, next, &vc->loaded, loaded_node)
 		vmx_clear_local(vmx, vc);
 	vc->current_vmcs = NULL;

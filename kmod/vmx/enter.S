@@ -3,7 +3,10 @@
  * vmx/enter.S - the world switch (Intel SDM Vol. 3C, 27 "VM Entries",
  * 28 "VM Exits", 31.3 "VMLAUNCH/VMRESUME").
  *
- * int vmain_vmx_enter(u64 *gprs, bool launched);
+ * int vmain_vmx_enter(u64 *gprs, bool launched, unsigned int flags);
+ *
+ * flags (VMAIN_ENTER_*, mitigate.h) add the mitigations the kernel's own
+ * ALTERNATIVEs leave out but a force_* parameter asks for.
  *
  * Called with interrupts off and the vCPU's VMCS current.  VM entry loads
  * the guest's RSP, RIP, RFLAGS, control and segment registers from the
@@ -23,6 +26,9 @@
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
 
+#include "../mitigate.h"
+#include "../rsb.h"
+
 #define G(n)		(n * 8)
 #define VMCS_HOST_RSP	0x6c14
 
@@ -35,12 +41,24 @@ SYM_FUNC_START(vmain_vmx_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
+	push	%rdx		/* 8(%rsp): VMAIN_ENTER_* flags */
 	push	%rdi		/* 0(%rsp): gprs */
 
 	/* The stack as it is now is where a VM exit resumes (25.5.1). */
 	mov	$VMCS_HOST_RSP, %eax
 	vmwrite	%rsp, %rax
 	jbe	.Lhost_rsp_failed
+
+	/*
+	 * MDS, TAA, MMIO stale data, RFDS: clear the CPU buffers where the
+	 * kernel's mode asks for it, or forced.  Only guest values are read
+	 * after this.
+	 */
+	CLEAR_CPU_BUFFERS
+	test	$VMAIN_ENTER_VERW, %edx
+	jz	.Lno_verw
+	verw	x86_verw_sel(%rip)
+.Lno_verw:
 
 	/* Whether to VMRESUME; MOV keeps the flags to the jump below. */
 	test	%esi, %esi
@@ -96,6 +114,10 @@ SYM_INNER_LABEL(vmain_vmx_exit_point, SYM_L_GLOBAL)
 	 * mitigations ask for it).
 	 */
 	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+	testb	$VMAIN_ENTER_RSB, 8(%rsp)
+	jz	.Lno_rsb
+	VMAIN_FILL_RSB %ecx
+.Lno_rsb:
 
 	/* No guest value may linger in a register the host then uses. */
 	xor	%ecx, %ecx
@@ -107,7 +129,7 @@ SYM_INNER_LABEL(vmain_vmx_exit_point, SYM_L_GLOBAL)
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
 .Lout:
-	add	$8, %rsp
+	add	$16, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

@@ -15,6 +15,7 @@
  * access goes through vmx_get()/vmx_put().
  */
 #include <asm/cpufeature.h>
+#include <asm/debugreg.h>
 
 #include "vmx.h"
 
@@ -76,10 +77,67 @@ static int vmx_exit_host_event(struct vmx_vcpu *vmx)
 	return 1;
 }
 
+/* DR6 bits a #DB's exit qualification reports (28.2.1, Table 28-1). */
+#define DB_QUAL_BD	(1ULL << 13)
+#define DB_QUAL_BITS	(DR_TRAP_BITS | DR_STEP | DB_QUAL_BD)
+#define DR7_GD		(1ULL << 13)
+
+/*
+ * A #DB the guest caused (in the exception bitmap: vmcs.c).  It did not
+ * write DR6 (27.1): its bits are in the exit qualification, and go into
+ * the guest's DR6 (B0-B3 replaced, the others sticky; SDM Vol. 3B,
+ * 17.2.3) before it is delivered.  INT1 (ICEBP) is a privileged software
+ * exception: it is delivered as a #DB trap after the instruction, and
+ * sets no DR6 bit.
+ */
+static int vmx_exit_db(struct vmx_vcpu *vmx, u32 type)
+{
+	struct vmain_vcpu *vcpu = vmx->vcpu;
+	unsigned long flags;
+
+	if (type == INTR_TYPE_PRIV_SOFT_EXC) {
+		int ret = vmx_skip(vmx);
+
+		if (ret <= 0)
+			return ret;
+	} else {
+		vcpu->dr6 = (vcpu->dr6 & ~DR_TRAP_BITS) |
+			    (vmx->exit.qual & DB_QUAL_BITS);
+		/* A #DB for DR7.GD clears GD, so the handler may use DRs. */
+		if (vmx->exit.qual & DB_QUAL_BD) {
+			if (vmx_get(vmx, &flags))
+				return -EIO;
+			vmx_write(vmx, VMCS_GUEST_DR7,
+				  vmx_read(vmx, VMCS_GUEST_DR7) & ~DR7_GD);
+			vmx_put(vmx, flags);
+		}
+	}
+	vmain_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+	return 1;
+}
+
+/*
+ * MOV to or from a debug register while the guest does not own them:
+ * from now until the next exit it does (run.c, switch.c).  The
+ * instruction runs again without the exit, with the CPU's own checks.
+ */
+static int vmx_exit_dr(struct vmx_vcpu *vmx)
+{
+	unsigned long flags;
+
+	if (vmx_get(vmx, &flags))
+		return -EIO;
+	vmx->proc_ctls &= ~PROC_MOV_DR;
+	vmx_write(vmx, VMCS_PROC_CONTROLS, vmx->proc_ctls);
+	vmx->vcpu->db_owned = true;
+	vmx_put(vmx, flags);
+	return 1;
+}
+
 /*
  * Exceptions and NMIs (exit reason 0; 28.2.2): a host NMI was handled in
- * run.c; #AC is the only exception in the bitmap and goes back to the
- * guest with its error code.
+ * run.c; #DB and #AC are the exceptions in the bitmap and go back to the
+ * guest, #AC with its error code.
  */
 static int vmx_exit_exception_nmi(struct vmx_vcpu *vmx)
 {
@@ -88,6 +146,10 @@ static int vmx_exit_exception_nmi(struct vmx_vcpu *vmx)
 
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
 		return 1;
+	if (vector == X86_TRAP_DB &&
+	    ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_HW_EXC ||
+	     (info & INTR_INFO_TYPE_MASK) == INTR_TYPE_PRIV_SOFT_EXC))
+		return vmx_exit_db(vmx, info & INTR_INFO_TYPE_MASK);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_HW_EXC &&
 	    vector == X86_TRAP_AC) {
 		vmain_queue_exception(vmx->vcpu, vector, true, vmx->exit.intr_error);
@@ -422,6 +484,7 @@ static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VMXOFF]		= vmx_inject_ud,
 	[EXIT_REASON_VMXON]		= vmx_inject_ud,
 	[EXIT_REASON_CR_ACCESS]		= vmx_exit_cr,
+	[EXIT_REASON_DR_ACCESS]		= vmx_exit_dr,
 	[EXIT_REASON_IO]		= vmx_exit_io,
 	[EXIT_REASON_RDMSR]		= vmx_exit_msr,
 	[EXIT_REASON_WRMSR]		= vmx_exit_msr,

@@ -16,6 +16,7 @@
 #include <asm/tlbflush.h>
 
 #include "vmx.h"
+#include "../mitigate.h"
 
 static bool vmx_interruptible(u64 rflags, u32 intr)
 {
@@ -194,13 +195,14 @@ static int vmx_fail_entry(struct vmx_vcpu *vmx, u64 reason, int cpu)
 struct vmx_host {
 	u16 ds, es, fs, gs, ldt;
 	u64 kernel_gs_base, debugctl, xcr0;
+	struct vmain_host_save common;	/* debug registers, PKRU */
 };
 
 /*
  * Before entry, with interrupts off: the host-state fields that change
  * with the thread (CR3, CR4, FS base; 25.5), and the guest's values of
  * registers VMX leaves alone: the SYSCALL MSRs, KERNEL_GS_BASE (SWAPGS),
- * TSC_AUX (RDTSCP), CR2 and XCR0.
+ * TSC_AUX (RDTSCP; restored lazily, switch.c), CR2 and XCR0.
  */
 static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 				struct vmx_host *h)
@@ -235,14 +237,16 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 		wrmsrl(MSR_CSTAR, vmx->cstar);
 	if (vmx->sfmask != vc->sfmask)
 		wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
-	if ((vmx_cfg.proc2 & PROC2_RDTSCP) && vmx->vcpu->tsc_aux != vc->tsc_aux)
-		wrmsrl(MSR_TSC_AUX, vmx->vcpu->tsc_aux);
+	if (vmx_cfg.proc2 & PROC2_RDTSCP)
+		vmain_tsc_aux_load(vmx->vcpu->tsc_aux);
 	/* VM exit clears IA32_DEBUGCTL (28.5.1); the host's comes back. */
 	h->debugctl = 0;
 	if (vmx_cfg.debugctl)
 		rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
+	vmain_switch_to_guest(vmx->vcpu, &h->common,
+			      vmx_read(vmx, VMCS_GUEST_DR7), true);
 	/* Without XSAVE enabled (no CR4.OSXSAVE) XGETBV is #UD: no XCR0. */
 	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
 		return;
@@ -296,8 +300,6 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 		wrmsrl(MSR_CSTAR, vc->cstar);
 	if (vmx->sfmask != vc->sfmask)
 		wrmsrl(MSR_SYSCALL_MASK, vc->sfmask);
-	if ((vmx_cfg.proc2 & PROC2_RDTSCP) && vmx->vcpu->tsc_aux != vc->tsc_aux)
-		wrmsrl(MSR_TSC_AUX, vc->tsc_aux);
 	if (vc->gdt_limit != 0xffff) {
 		dt.address = vc->gdt_base;
 		dt.size = vc->gdt_limit;
@@ -312,9 +314,14 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_cpu *vc,
 	invalidate_tss_limit();
 	if (h->debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
-	/* VM exit leaves DR7 at 0x400: give the host its breakpoints back. */
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+	/* VM exit leaves DR7 at 0x400: the host's breakpoints come back. */
+	vmain_switch_to_host(vmx->vcpu, &h->common, true, false);
+	if (vmx->vcpu->db_owned) {
+		/* The guest's next MOV DR exits again (exits.c). */
+		vmx->vcpu->db_owned = false;
+		vmx->proc_ctls |= PROC_MOV_DR;
+		vmx_write(vmx, VMCS_PROC_CONTROLS, vmx->proc_ctls);
+	}
 }
 
 /* Reads the exit information (25.9) while the VMCS is current. */
@@ -436,10 +443,13 @@ int vmx_run(struct vmain_vcpu *vcpu)
 		vmx->flush = false;
 	}
 	vmx_switch_to_guest(vmx, vc, &host);
+	vmain_mitigations_before_entry(vcpu);
 	if (vmx->vmcs_error)
 		ret = 2;
 	else
-		ret = vmain_vmx_enter(vmx->gprs, vmx->launched);
+		ret = vmain_vmx_enter(vmx->gprs, vmx->launched,
+				      vmain_mitigations_enter_flags());
+	vmain_mitigations_after_exit();
 	vmx_switch_to_host(vmx, vc, &host);
 
 	if (ret == 0) {

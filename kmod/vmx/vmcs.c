@@ -306,9 +306,13 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	/*
 	 * #AC is intercepted and re-injected: a guest can otherwise make its
 	 * delivery loop inside the CPU, where no host interrupt can stop it
-	 * (CVE-2015-5307).
+	 * (CVE-2015-5307).  #DB too: a #DB that exits does not write DR6
+	 * (27.1), so the hardware DR6 stays the host's while the guest does
+	 * not own the debug registers, and the guest's DR6 is kept in
+	 * vcpu->dr6 (exits.c).
 	 */
-	vmx_write(vmx, VMCS_EXCEPTION_BITMAP, 1U << X86_TRAP_AC);
+	vmx_write(vmx, VMCS_EXCEPTION_BITMAP,
+		  (1U << X86_TRAP_AC) | (1U << X86_TRAP_DB));
 	vmx_write(vmx, VMCS_PF_ERROR_MASK, 0);
 	vmx_write(vmx, VMCS_PF_ERROR_MATCH, 0);
 	vmx_write(vmx, VMCS_CR3_TARGET_COUNT, 0);

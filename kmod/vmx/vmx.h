@@ -47,6 +47,7 @@
 #define PROC_CR8_LOAD			(1U << 19)
 #define PROC_CR8_STORE			(1U << 20)
 #define PROC_NMI_WINDOW			(1U << 22)
+#define PROC_MOV_DR			(1U << 23)
 #define PROC_UNCOND_IO			(1U << 24)
 #define PROC_MONITOR			(1U << 29)
 #define PROC_SECONDARY			(1U << 31)
@@ -264,7 +265,7 @@ struct vmx_cpu {
 	unsigned long gdt_base, idt_base, tr_base, gs_base;
 	u16 gdt_limit, idt_limit;
 	u64 sysenter_esp, sysenter_eip;
-	u64 star, lstar, cstar, sfmask, tsc_aux;
+	u64 star, lstar, cstar, sfmask;
 };
 
 /* The exit's information, read once right after the exit. */
@@ -364,7 +365,7 @@ int vmx_run(struct vmain_vcpu *vcpu);
 int vmx_handle_exit(struct vmx_vcpu *vmx);
 
 /* vmx/enter.S */
-int vmain_vmx_enter(u64 *gprs, bool launched);
+int vmain_vmx_enter(u64 *gprs, bool launched, unsigned int flags);
 void vmain_vmx_exit_point(void);
 void vmain_vmx_host_nmi(void);
 

@@ -13,6 +13,9 @@ arena_tap arena-svm "SVM arena: errno table, claims, 1M-call fuzz, module cycles
 arena_tap arena-svm "SVM arena: guest execution (real, 32-bit, 64-bit guests; every exit kind; events; memory; 2 VMs x 2 vCPUs)" \
 	-t 600 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
 
+arena_tap arena-svm "SVM arena: every force_* mitigation parameter: guests run, each mitigation's count goes up" \
+	-t 300 -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/mitigations.sh" "$KBIN" "$KBIN/guest"
+
 arena_tap arena-svm "CPU without SVM: CREATE_VM is ENODEV" \
 	-t 120 -c max,-la57,-svm -f "$KBIN" -- "$KBIN/errno" --expect-nohw
 

@@ -55,6 +55,9 @@ if [ "${VMX_FULL:-0}" = 1 ]; then
 	rm -rf "$gdir"
 fi
 
+arena_tap arena-vmx "VMX arena: every force_* mitigation parameter: guests run, each mitigation's count goes up" \
+	-t 600 -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/mitigations.sh" "$KBIN" "$KBIN/guest"
+
 # Other Bochs CPU models: the engine's requirements and its clear errors.
 arena_tap arena-vmx "CPU without VMX (p4_prescott_celeron_336): CREATE_VM is ENODEV" \
 	-t 120 -c p4_prescott_celeron_336 -f "$KBIN" -- "$KBIN/errno" --expect-nohw

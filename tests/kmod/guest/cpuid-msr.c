@@ -15,12 +15,17 @@
  *   msr/user        x2APIC MSRs (0x800-0x8ff) and TSC_DEADLINE (0x6e0) exit
  *                   with VMAIN_EXIT_MSR; reads return userspace's data;
  *                   exit.msr.error = 1 injects #GP
+ *   msr/tsc-aux     the TSC_AUX the guest writes is what its RDTSCP (and
+ *                   RDPID, where the CPU has it) read; the host thread's
+ *                   RDTSCP reads the host's own value after every RUN
  *   msr/ioctl       GET_MSRS/SET_MSRS return the count done and stop at an
  *                   unknown MSR or a refused value; bad input (EINVAL, EFAULT)
  *
  * Usage: cpuid-msr [-T TIMEOUT] [CASE...]
  */
+#include <cpuid.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +47,30 @@
 #define MSR_UNKNOWN		0x12345678
 
 #define KERNEL_ADDR	((void *)0xffff888000000000UL)
+
+#define MSR_TSC_AUX	0xc0000103
+#define PORT_AUX	0x34
+#define GUEST_AUX	0x00c0ffee
+
+/* Sets TSC_AUX, an exit, then RDTSCP's ECX out; RDPID's too if RBX = 1. */
+GUEST_CODE(gl_tscaux);
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_tscaux_start:\n"
+    "	mov $" GUEST_STR(MSR_TSC_AUX) ", %ecx\n"
+    "	mov $" GUEST_STR(GUEST_AUX) ", %eax\n"
+    "	xor %edx, %edx\n"
+    "	wrmsr\n"
+    "	out %al, $" GUEST_STR(GUEST_PORT_SYNC) "\n"
+    "	rdtscp\n"
+    "	mov %ecx, %eax\n"
+    "	out %eax, $" GUEST_STR(PORT_AUX) "\n"
+    "	test %rbx, %rbx\n"
+    "	jz 1f\n"
+    "	rdpid %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_AUX) "\n"
+    "1:	hlt\n"
+    "gl_tscaux_end:\n"
+    GUEST_ASM_END);
 
 /*
  * CPUID: the table at GUEST_DATA_GPA is a count, then (EAX, ECX) pairs;
@@ -854,6 +883,68 @@ out:
 	shutdown_vm();
 }
 
+static unsigned int host_tsc_aux(void)
+{
+	unsigned int lo, hi, aux;
+
+	asm volatile("rdtscp" : "=a" (lo), "=d" (hi), "=c" (aux));
+	(void)lo;
+	(void)hi;
+	return aux;
+}
+
+/*
+ * TSC_AUX is what Linux keeps its CPU number in (RDTSCP, RDPID in the
+ * vDSO's getcpu): the guest's value must be in the register while the
+ * guest runs (RDPID cannot be intercepted on AMD-V), and the host's
+ * back after every exit.  The thread stays on one CPU so the host's
+ * value does not change under the test.
+ */
+static void test_tsc_aux(void)
+{
+	unsigned int a, b, c, d, host, got;
+	bool rdpid;
+	cpu_set_t set, old;
+
+	if (!__get_cpuid(0x80000001, &a, &b, &c, &d) || !(d & (1U << 27))) {
+		tap_ok(1, "%s # SKIP the CPU has no RDTSCP", guest_case_name());
+		return;
+	}
+	rdpid = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1U << 22));
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	host = host_tsc_aux();
+	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_tscaux)))
+		goto out;
+	if (vcpu_set_reg(vcpu, R_RBX, rdpid))
+		goto out;
+	if (!expect_sync(vcpu, "the guest writes TSC_AUX %#x", GUEST_AUX))
+		goto out;
+	got = host_tsc_aux();
+	tap_ok(got == host, "%s: the host thread's RDTSCP reads the host's TSC_AUX (%#x)",
+	       guest_case_name(), host);
+	if (got != host)
+		tap_diag("  host RDTSCP: ECX %#x", got);
+	if (!expect_out(vcpu, PORT_AUX, 4, GUEST_AUX, "the guest's RDTSCP reads its TSC_AUX"))
+		goto out;
+	if (rdpid && !expect_out(vcpu, PORT_AUX, 4, GUEST_AUX, "the guest's RDPID reads its TSC_AUX"))
+		goto out;
+	if (!rdpid)
+		tap_ok(1, "%s: RDPID # SKIP the CPU has no RDPID", guest_case_name());
+	if (!expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished"))
+		goto out;
+	got = host_tsc_aux();
+	tap_ok(got == host, "%s: after the guest's RDTSCP and RDPID the host's TSC_AUX is back",
+	       guest_case_name());
+	if (got != host)
+		tap_diag("  host RDTSCP: ECX %#x", got);
+out:
+	guest_shutdown(&vm, &vcpu);
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct guest_test tests[] = {
@@ -862,6 +953,7 @@ int main(int argc, char **argv)
 		{ "msr/kernel", test_msr_kernel },
 		{ "msr/unknown", test_msr_unknown },
 		{ "msr/user", test_msr_user },
+		{ "msr/tsc-aux", test_tsc_aux },
 		{ "msr/ioctl", test_msr_ioctl },
 	};
 

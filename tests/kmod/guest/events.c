@@ -28,13 +28,27 @@
  *   interrupt/errors   vector < 16 or > 255, flags, reserved: EINVAL;
  *                      NULL: EFAULT; SET_EVENTS with bad vectors: EINVAL
  *   MODE/triple-fault  IDT limit 0 and a fault: VMAIN_EXIT_SHUTDOWN
+ *   long64/nmi-shadow  an NMI pending while the guest is in an interrupt
+ *                      shadow (SET_EVENTS) comes right after the shadowed
+ *                      instruction, not at the next unrelated exit, and
+ *                      its frame has the guest's own RFLAGS (no TF)
+ *   long64/debugregs   DR0-3 the guest writes keep its values across
+ *                      exits; its write breakpoint raises #DB in the guest
+ *                      with DR6.B0; a perf hardware breakpoint of the
+ *                      host thread still fires after the RUNs where the
+ *                      guest used DR0-3, and the guest's breakpoint on a
+ *                      host address never fires in the host (no SIGTRAP)
  *
  * MODE is real, prot32 or long64.  Usage: events [-T TIMEOUT] [CASE...]
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 
 #include "lib.h"
 
@@ -68,6 +82,13 @@ GUEST_LABEL(gl_nonest_mwait); GUEST_LABEL(gl_nonest_end2);
 GUEST_CODE(gr_fault);
 GUEST_CODE(gp_fault);
 GUEST_CODE(gl_fault);
+GUEST_CODE(gl_nmis); GUEST_LABEL(gl_nmis_shadowed); GUEST_LABEL(gl_nmis_after);
+GUEST_CODE(gl_dbr);
+
+#define PORT_DR		0x53
+#define DR_VAL(n)	"0x" #n #n #n #n #n #n #n "0"
+/* DR7: L0 and L1, both write-only (R/W 01) and 4 bytes (LEN 11). */
+#define DR7_L0L1_W4	0xdd0005
 
 asm(GUEST_ASM_BEGIN(".code16")
     "gr_spin_start:\n"
@@ -149,6 +170,57 @@ asm(GUEST_ASM_BEGIN(".code16")
     "	out %al, $" GUEST_STR(PORT_DONE) "\n"
     "	hlt\n"
     "gl_hlt0_end:\n"
+
+    /* MARK1; the host makes the next instruction shadowed, NMI pending. */
+    "gl_nmis_start:\n"
+    "	mov $1, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "gl_nmis_shadowed:\n"
+    "	nop\n"
+    "gl_nmis_after:\n"
+    "	nop\n"
+    "	mov $2, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	hlt\n"
+    "gl_nmis_end:\n"
+
+    /*
+     * Debug registers: DR0-3 written, an exit, read back (OUT each);
+     * then DR0 watches GUEST_DATA_GPA and DR1 the host address in RBX,
+     * an exit, a write to DR0's address (#DB), DR6 out, DR7 off.
+     */
+    "gl_dbr_start:\n"
+    "	mov $" DR_VAL(1) ", %eax\n"
+    "	mov %rax, %db0\n"
+    "	mov $" DR_VAL(2) ", %eax\n"
+    "	mov %rax, %db1\n"
+    "	mov $" DR_VAL(3) ", %eax\n"
+    "	mov %rax, %db2\n"
+    "	mov $" DR_VAL(4) ", %eax\n"
+    "	mov %rax, %db3\n"
+    "	out %al, $" GUEST_STR(GUEST_PORT_SYNC) "\n"
+    "	mov %db0, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_DR) "\n"
+    "	mov %db1, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_DR) "\n"
+    "	mov %db2, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_DR) "\n"
+    "	mov %db3, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_DR) "\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %eax\n"
+    "	mov %rax, %db0\n"
+    "	mov %rbx, %db1\n"
+    "	mov $" GUEST_STR(DR7_L0L1_W4) ", %eax\n"
+    "	mov %rax, %db7\n"
+    "	out %al, $" GUEST_STR(GUEST_PORT_SYNC) "\n"
+    "	movl $1, " GUEST_STR(GUEST_DATA_GPA) "\n"
+    "	mov %db6, %rax\n"
+    "	out %eax, $" GUEST_STR(PORT_DR) "\n"
+    "	xor %eax, %eax\n"
+    "	mov %rax, %db7\n"
+    "	out %al, $" GUEST_STR(GUEST_PORT_SYNC) "\n"
+    "	hlt\n"
+    "gl_dbr_end:\n"
     GUEST_ASM_END);
 
 static const char *const mode_names[] = { "real", "prot32", "long64" };
@@ -500,6 +572,175 @@ out:
 	shutdown_vm();
 }
 
+/*
+ * An NMI pending while the guest is in an interrupt shadow waits for the
+ * shadowed instruction only (SDM Vol. 3A 6.8.3, APM 15.21.4): the module
+ * opens an NMI window (VT-x: NMI-window exiting; AMD-V: a single step over
+ * the instruction) instead of leaving it to the next exit.
+ */
+static void test_nmi_shadow(void)
+{
+	struct vmain_events ev;
+	struct guest_frame f;
+	__u64 want;
+	bool ok;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_nmis)))
+		return;
+	if (!expect_out(vcpu, PORT_MARK1, 1, 1, "the guest reaches the shadowed instruction"))
+		goto out;
+	if (!get_events(&ev))
+		goto out;
+	ev.nmi_pending = 1;
+	ev.interrupt_shadow = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: NMI pending inside an interrupt shadow", guest_case_name()))
+		goto out;
+	if (!expect_vector(vcpu, 2, "the NMI is delivered before the guest's next exit"))
+		goto out;
+	want = vcpu_code_rip(vcpu, GUEST_OFF(gl_nmis, gl_nmis_after));
+	ok = !guest_read_frame(vcpu, &f) && f.rip == want;
+	tap_ok(ok, "%s: right after the shadowed instruction (frame RIP 0x%llx)",
+	       guest_case_name(), (unsigned long long)want);
+	if (!ok)
+		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
+	tap_ok(!(f.rflags & 0x100), "%s: the frame's RFLAGS has no TF (the window is invisible)",
+	       guest_case_name());
+	if (get_events(&ev))
+		tap_ok(ev.nmi_masked == 1 && ev.nmi_pending == 0 && ev.interrupt_shadow == 0,
+		       "%s: in the handler: NMIs masked, nothing pending, no shadow",
+		       guest_case_name());
+	if (!expect_out(vcpu, PORT_MARK2, 1, 2, "IRET returns, the guest goes on"))
+		goto out;
+	if (get_events(&ev))
+		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
+		       "%s: after the handler's IRET: NMIs unmasked", guest_case_name());
+	expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+}
+
+static volatile sig_atomic_t host_traps;
+static volatile __u32 host_watch, host_trap_target;
+
+static void on_sigtrap(int sig)
+{
+	(void)sig;
+	host_traps++;
+}
+
+/* A perf hardware breakpoint on writes to host_watch by this thread. */
+static int open_host_breakpoint(void)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_BREAKPOINT;
+	a.size = sizeof(a);
+	a.bp_type = HW_BREAKPOINT_W;
+	a.bp_addr = (__u64)(unsigned long)&host_watch;
+	a.bp_len = HW_BREAKPOINT_LEN_4;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	return syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+}
+
+static long long host_hits(int fd)
+{
+	long long n = -1;
+
+	if (fd < 0 || read(fd, &n, sizeof(n)) != sizeof(n))
+		return -1;
+	return n;
+}
+
+/* The host writes its watched word; the count must go up by one. */
+static void check_host_breakpoint(int fd, long long *hits, const char *when)
+{
+	long long n;
+
+	if (fd < 0)
+		return;
+	host_watch++;
+	n = host_hits(fd);
+	tap_ok(n == *hits + 1, "%s: %s: the host thread's hardware breakpoint fires (%lld hits)",
+	       guest_case_name(), when, *hits + 1);
+	if (n != *hits + 1)
+		tap_diag("  perf counted %lld hits", n);
+	*hits = n;
+}
+
+static void test_debugregs(void)
+{
+	static const __u32 want[4] = { 0x11111110, 0x22222220, 0x33333330, 0x44444440 };
+	struct sigaction sa, old;
+	char why[600];
+	long long hits = 0;
+	unsigned int i;
+	__u32 value;
+	int bp;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigtrap;
+	sigaction(SIGTRAP, &sa, &old);
+	host_traps = 0;
+	bp = open_host_breakpoint();
+	if (bp < 0)
+		tap_diag("  perf_event_open(PERF_TYPE_BREAKPOINT): %s: the host-breakpoint checks are left out",
+			 strerror(errno));
+	else
+		check_host_breakpoint(bp, &hits, "before any guest");
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_dbr)))
+		goto out_bp;
+	if (vcpu_set_reg(vcpu, R_RBX, (__u64)(unsigned long)&host_trap_target))
+		goto out;
+	if (!expect_sync(vcpu, "the guest writes DR0-3"))
+		goto out;
+	check_host_breakpoint(bp, &hits, "after the guest wrote DR0-3");
+	for (i = 0; i < 4; i++)
+		if (!expect_out(vcpu, PORT_DR, 4, want[i],
+				"DR%u reads back the guest's value after an exit", i))
+			goto out;
+	/*
+	 * QEMU 7.2 TCG (the AMD-V arena) crashes (SIGSEGV) at a VMRUN whose
+	 * guest DR7 enables a breakpoint while the L1 host had one enabled
+	 * until just before: the host's breakpoint ends here, before the
+	 * guest enables its own.  On hardware both may coexist.
+	 */
+	if (bp >= 0)
+		close(bp);
+	bp = -1;
+	if (!expect_sync(vcpu, "the guest sets write breakpoints on its data and a host address"))
+		goto out;
+	host_trap_target++;
+	if (!expect_vector(vcpu, 1, "the guest's write to DR0's address raises #DB in the guest"))
+		goto out;
+	if (tap_ok(run_get_out(vcpu, PORT_DR, 4, &value, why, sizeof(why)),
+		   "%s: the guest reads DR6", guest_case_name())) {
+		/*
+		 * B0; QEMU TCG also sets B1 (DR1's address was not written),
+		 * so the other B bits are not checked.
+		 */
+		tap_ok(value & 1, "%s: DR6 says breakpoint 0 hit (B0, DR6 0x%x)",
+		       guest_case_name(), value);
+	} else {
+		tap_diag("  %s", why);
+		goto out;
+	}
+	if (!expect_sync(vcpu, "the guest turns its breakpoints off"))
+		goto out;
+	host_trap_target++;
+	tap_ok(host_traps == 0, "%s: the guest's breakpoint on a host address never fired in the host",
+	       guest_case_name());
+	expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+out_bp:
+	if (bp >= 0)
+		close(bp);
+	sigaction(SIGTRAP, &old, NULL);
+}
+
 static bool events_equal(const struct vmain_events *a, const struct vmain_events *b)
 {
 	return !memcmp(a, b, sizeof(*a));
@@ -731,6 +972,14 @@ int main(int argc, char **argv)
 	if (guest_want("long64/nmi-masked-restore")) {
 		guest_case("long64/nmi-masked-restore");
 		test_nmi_masked_restore();
+	}
+	if (guest_want("long64/nmi-shadow")) {
+		guest_case("long64/nmi-shadow");
+		test_nmi_shadow();
+	}
+	if (guest_want("long64/debugregs")) {
+		guest_case("long64/debugregs");
+		test_debugregs();
 	}
 	if (guest_want("long64/set-events")) {
 		guest_case("long64/set-events");

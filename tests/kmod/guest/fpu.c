@@ -7,10 +7,15 @@
  *                 to RAX, OUT), the guest writes XMM1, GET_FPU shows it
  *   fpu/xsetbv    guest XSETBV of x87|SSE works and GET_FPU reports the
  *                 new XCR0; XSETBV without x87 raises #GP
+ *   fpu/pkru      (hosts with PKU) the PKRU the guest writes is the one
+ *                 it reads after exits, never the host thread's, and the
+ *                 host thread's PKRU is its own after every RUN
  *   fpu/errors    SET_FPU: XCR0 without x87, with bits the host lacks,
  *                 AVX without SSE, non-zero flags/reserved: EINVAL;
  *                 bad pointers: EFAULT
  */
+#include <cpuid.h>
+
 #include "lib.h"
 
 #define PORT_XMM	0xf1
@@ -26,6 +31,12 @@ GUEST_CODE(gl_xmm);
 GUEST_LABEL(gl_xmm_hlt);
 GUEST_CODE(gl_xsetbv);
 GUEST_LABEL(gl_xsetbv_hlt);
+GUEST_CODE(gl_pkru);
+
+#define PORT_PKRU	0xf2
+#define CR4_PKE		(1ULL << 22)
+/* Keys 1-15 denied in the guest; key 0 (every page) stays usable. */
+#define GUEST_PKRU	0xfffffffcU
 
 asm(GUEST_ASM_BEGIN(".code64")
     "gl_xmm_start:\n"
@@ -54,7 +65,31 @@ asm(GUEST_ASM_BEGIN(".code64")
     "	xsetbv\n"
     "	hlt\n"
     "gl_xsetbv_end:\n"
+    "gl_pkru_start:\n"
+    "	xor %ecx, %ecx\n"
+    "	xor %edx, %edx\n"
+    "	mov $" GUEST_STR(GUEST_PKRU) ", %eax\n"
+    "	wrpkru\n"
+    "	out %al, $" GUEST_STR(GUEST_PORT_SYNC) "\n"
+    "	xor %ecx, %ecx\n"
+    "	rdpkru\n"
+    "	out %eax, $" GUEST_STR(PORT_PKRU) "\n"
+    "	hlt\n"
+    "gl_pkru_end:\n"
     GUEST_ASM_END);
+
+static unsigned int host_rdpkru(void)
+{
+	unsigned int eax, edx;
+
+	asm volatile("rdpkru" : "=a" (eax), "=d" (edx) : "c" (0));
+	return eax;
+}
+
+static void host_wrpkru(unsigned int pkru)
+{
+	asm volatile("wrpkru" : : "a" (pkru), "c" (0), "d" (0) : "memory");
+}
 
 static struct vm *vm;
 static struct vcpu *vcpu;
@@ -137,6 +172,49 @@ out:
 	guest_shutdown(&vm, &vcpu);
 }
 
+/*
+ * PKRU is not in the state the kernel's FPU swap restores, so the module
+ * switches it (kmod/switch.c).  The host thread runs with keys 1 or 2
+ * access-disabled (key 0, which its pages use, stays open), the guest
+ * with keys 1-15 denied: neither may see the other's value.
+ */
+static void test_pkru(void)
+{
+	static const unsigned int h1 = 0x4, h2 = 0x10;
+	unsigned int a, b, c, d, orig, got;
+
+	/* CPUID.(7,0):ECX[4] OSPKE: the host kernel enabled PKRU. */
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(c & (1U << 4))) {
+		tap_ok(1, "%s # SKIP the CPU or the host kernel has no protection keys",
+		       guest_case_name());
+		return;
+	}
+	orig = host_rdpkru();
+	if (!tap_ok(boot_sse(GUEST_SNIPPET(gl_pkru), CR4_PKE), "%s: 64-bit guest with CR4.PKE",
+		    guest_case_name()))
+		goto out;
+	host_wrpkru(h1);
+	if (!expect_sync(vcpu, "the guest writes PKRU %#x", GUEST_PKRU))
+		goto out;
+	got = host_rdpkru();
+	tap_ok(got == h1, "%s: after the exit the host thread's PKRU is its own (%#x)",
+	       guest_case_name(), h1);
+	if (got != h1)
+		tap_diag("  host PKRU %#x", got);
+	host_wrpkru(h2);
+	if (!expect_out(vcpu, PORT_PKRU, 4, GUEST_PKRU,
+			"the guest reads its own PKRU back, not the host's new one"))
+		goto out;
+	got = host_rdpkru();
+	tap_ok(got == h2, "%s: after the next exit the host's PKRU is still its own (%#x)",
+	       guest_case_name(), h2);
+	if (got != h2)
+		tap_diag("  host PKRU %#x", got);
+out:
+	host_wrpkru(orig);
+	guest_shutdown(&vm, &vcpu);
+}
+
 static void test_errors(void)
 {
 	static struct vmain_fpu f, bad;
@@ -178,6 +256,7 @@ int main(int argc, char **argv)
 	static const struct guest_test tests[] = {
 		{ "fpu/xmm", test_xmm },
 		{ "fpu/xsetbv", test_xsetbv },
+		{ "fpu/pkru", test_pkru },
 		{ "fpu/errors", test_errors },
 	};
 

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rsb.h - the module's own return-stack-buffer fill, for enter.S when
+ * force_rsb_fill asks for it where the kernel's FILL_RETURN_BUFFER is
+ * patched out (mitigate.c).
+ *
+ * 32 CALLs whose return addresses point at a speculation trap (INT3)
+ * replace whatever the guest left in the RSB; the stack pointer is put
+ * back after each pair, since none of them returns.  LFENCE keeps a mispredicted
+ * loop exit from running ahead with the old entries.
+ */
+#ifndef VMAIN_KMOD_RSB_H
+#define VMAIN_KMOD_RSB_H
+
+#include <linux/objtool.h>
+
+.macro VMAIN_FILL_RSB reg:req
+	mov	$16, \reg
+.Lvmain_rsb_loop\@:
+	ANNOTATE_INTRA_FUNCTION_CALL
+	call	.Lvmain_rsb_a\@
+	int3
+.Lvmain_rsb_a\@:
+	ANNOTATE_INTRA_FUNCTION_CALL
+	call	.Lvmain_rsb_b\@
+	int3
+.Lvmain_rsb_b\@:
+	add	$(2 * 8), %rsp
+	dec	\reg
+	jnz	.Lvmain_rsb_loop\@
+	lfence
+.endm
+
+#endif
