@@ -11,18 +11,25 @@
 #   make check-full   make check, then the slow ones: the Debian guest, longer
 #                     crash and fuzz runs (docs/testing.md says what runs where)
 #   make asan         build the userspace programs with ASan/UBSan in build-asan/
+#   make install      install the programs, units and the module via DKMS
+#   make uninstall    remove what make install put there (docs/install.md)
 #   make clean
 #
 # Variables:
 #   KDIR=DIR          kernel build tree (default: Debian's linux-headers-amd64)
 #   FUZZ_CALLS=N      ioctl fuzzer calls in make check (default 1000000)
 #   SANITIZE=1        build the userspace programs with ASan and UBSan
+#   PREFIX=DIR        where make install puts programs (default /usr/local)
+#   DESTDIR=DIR       staging root for make install/uninstall (packagers)
 
 TOP      := $(CURDIR)
 KVER     ?= $(shell scripts/kver)
 KDIR     ?= /lib/modules/$(KVER)/build
 SANITIZE ?= 0
 BUILD    ?= $(if $(filter 1,$(SANITIZE)),build-asan,build)
+PREFIX   ?= /usr/local
+# Plain `make` builds; the fuzz rules below come first in the file.
+.DEFAULT_GOAL := all
 
 CC       ?= cc
 CXX      ?= c++
@@ -37,7 +44,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 # The monitor's backends, tested inside the SVM arena with kvm_amd.
 HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c monitor/hv/vmain-dev.c
-MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test
+MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/vmctl-test
 
 # Benchmarks run inside the arenas (make bench).
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
@@ -47,7 +54,7 @@ BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
 					     tests/acpi/*-test.c tests/machine/*-test.c \
-					     tests/io/*-test.c tests/disk/*-test.c)) \
+					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c)) \
 	      disk/fuzz-qcow2
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
@@ -94,7 +101,7 @@ PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) \
 
 # The monitor.
 MONITOR_SRCS := $(wildcard monitor/*.c monitor/*/*.c)
-MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h
+MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h common/org.vmain.xml
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
 # The monitor: GLib's GDBus for the control API, libsystemd for sd_notify.
@@ -121,12 +128,12 @@ fuzz-decode:
 		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
 	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
 
-.PHONY: fuzz-qcow2 check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
+.PHONY: install uninstall fuzz-qcow2 check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
 
 all: deps kmod progs
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps build
@@ -151,6 +158,11 @@ $(BUILD)/tests/decode/%: tests/decode/%.c $(X86_SRCS) $(X86_HDRS) tests/lib/tap.
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(X86_SRCS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/decode/fuzz-decode: ALL_CFLAGS += -DFUZZ_STANDALONE
+
+# The control API's test client (the lifecycle test in the arena).
+$(BUILD)/tests/monitor/vmctl-test: tests/monitor/vmctl-test.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(MONITOR_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(MONITOR_LIBS)
 
 $(BUILD)/tests/monitor/%: tests/monitor/%.c $(HV_SRCS) $(wildcard monitor/hv/*.h) common/vmain.h tests/lib/tap.h
 	@mkdir -p $(@D)
@@ -180,6 +192,13 @@ $(BUILD)/tests/disk/%: tests/disk/%.c $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+# The bundle and configuration library (monitor/vm/: config.ini, bundles and
+# their lock, vmain.conf), host-tested in tests/vm/.
+VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/size.c
+$(BUILD)/tests/vm/%: tests/vm/%.c $(VM_LIB_SRCS) $(wildcard monitor/vm/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/vm/*.h) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(VM_LIB_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)
+
 $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
@@ -206,6 +225,13 @@ $(BUILD)/tests/%: tests/%.c common/vmain.h tests/lib/tap.h $(wildcard tests/kmod
 
 asan:
 	$(MAKE) SANITIZE=1 progs
+
+# scripts/install does the work (docs/install.md).
+install: $(BUILD)/monitor/vmain
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BUILD="$(BUILD)" scripts/install install
+
+uninstall:
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BUILD="$(BUILD)" scripts/install uninstall
 
 # Benchmarks (results go to docs/perf.md by hand, with date and machine).
 bench: deps-test kmod progs
@@ -245,7 +271,7 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
@@ -256,7 +282,7 @@ check-full: check
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
