@@ -288,8 +288,7 @@ int cmd_run(int argc, char **argv)
 	spec.stop_timeout = (unsigned)opt_shutdown_timeout;
 	spec.stats = opt_stats;
 	status = vm_main(&spec);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	vm_control_release(sock_path, lock_fd);
 	g_free(sock_path);
 	g_free(name);
 	return status;

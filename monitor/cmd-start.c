@@ -22,7 +22,7 @@
 #include "vm/log.h"
 #include "vm/vm.h"
 
-static gboolean opt_headless, opt_verbose;
+static gboolean opt_headless, opt_verbose, opt_stats;
 
 static const GOptionEntry start_entries[] = {
 	{ "headless", 'H', 0, G_OPTION_ARG_NONE, &opt_headless,
@@ -32,6 +32,10 @@ static const GOptionEntry start_entries[] = {
 	  "stays in the foreground and tells systemd when it runs", NULL },
 	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
 	  "Say what the monitor does (backend, resets, dropped output)", NULL },
+	{ "stats", 0, 0, G_OPTION_ARG_NONE, &opt_stats,
+	  "At the end, print on stderr per boot the monitor's CPU time until "
+	  "the first guest instruction and the exits each vCPU returned (as "
+	  "vmain run --stats)", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -263,6 +267,7 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	spec->kernel_or_initrd[1] = cfg->initrd;
 	spec->stop_timeout = cfg->stop_timeout;
 	spec->hvc = "none";
+	spec->stats = opt_stats;
 	/* Foreground: the terminal is the console, as with `vmain run`. */
 	spec->serial = !opt_headless ? "stdio" : cfg->serial;
 	return CLI_OK;
@@ -311,13 +316,16 @@ int cmd_start(int argc, char **argv)
 	spec.system = paths.system;
 	if (opt_headless && !getenv("NOTIFY_SOCKET")) {
 		status = daemonize(name, &spec.ready_fd);
-		if (status >= 0)
-			goto unlock_control;	/* the parent: the child has the locks */
+		if (status >= 0) {
+			/* The parent: the locks are the child's now; only our fds go. */
+			close(control_fd);
+			close(bundle_fd);
+			goto free_config;
+		}
 		spec.daemon = true;
 	}
 	status = vm_main(&spec);
-unlock_control:
-	close(control_fd);
+	vm_control_release(sock_path, control_fd);
 unlock_bundle:
 	vm_bundle_unlock(bundle_fd);
 free_config:

@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vm/bundle.h"
 #include "vm/control.h"
+
+#define CLAIM_RETRIES	8
 
 static pid_t read_pid(int fd)
 {
@@ -25,11 +28,19 @@ static pid_t read_pid(int fd)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* The name still leads to the file we hold (not unlinked, not replaced). */
+static bool still_named(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_path,
 		     int *lock_fd, char *err, size_t errlen)
 {
+	int fd, ret, len, retries = CLAIM_RETRIES;
 	char *lock_path, pid[24];
-	int fd, ret, len;
 
 	ret = vm_runtime_dir_make(p);
 	if (ret) {
@@ -37,6 +48,7 @@ int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_pat
 		return ret;
 	}
 	lock_path = g_strdup_printf("%s/%s.lock", p->runtime_dir, name);
+again:
 	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -59,6 +71,15 @@ int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_pat
 		}
 		goto close_fd;
 	}
+	/*
+	 * The holder before us removes the file as it ends
+	 * (vm_control_release()): if that happened after our open, our lock
+	 * is on a file nobody else will open.  Take the one the name has now.
+	 */
+	if (!still_named(fd, lock_path) && retries-- > 0) {
+		close(fd);
+		goto again;
+	}
 	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)len, 0) != len) {
 		ret = -errno;
@@ -75,4 +96,22 @@ close_fd:
 free_path:
 	g_free(lock_path);
 	return ret;
+}
+
+void vm_control_release(const char *sock_path, int lock_fd)
+{
+	size_t n;
+	char *lock_path;
+
+	if (lock_fd < 0 || !sock_path)
+		return;
+	n = strlen(sock_path);
+	if (n > 5 && !strcmp(sock_path + n - 5, ".sock")) {
+		lock_path = g_strdup_printf("%.*s.lock", (int)(n - 5), sock_path);
+		/* Still ours: nobody else may unlink or replace it meanwhile. */
+		if (still_named(lock_fd, lock_path))
+			unlink(lock_path);
+		g_free(lock_path);
+	}
+	close(lock_fd);
 }

@@ -6,7 +6,9 @@
  * RUNTIME/NAME.lock (flock(2), exclusive): a socket file without a
  * holder is a dead VM's and is replaced, and a VM killed with SIGKILL
  * leaves nothing that blocks the next start.  The holder's pid is written
- * into the lock file for the "already running" message.
+ * into the lock file for the "already running" message, and a VM that
+ * ends removes the file (a claim checks that the name still leads to the
+ * file it locked, so removing it never lets two processes in).
  */
 #ifndef VMAIN_MONITOR_VM_CONTROL_H
 #define VMAIN_MONITOR_VM_CONTROL_H
@@ -22,5 +24,8 @@ struct vm_paths;
  */
 int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_path,
 		     int *lock_fd, char *err, size_t errlen);
+
+/* Removes the lock file (still holding the lock) and closes it. */
+void vm_control_release(const char *sock_path, int lock_fd);
 
 #endif
