@@ -34,7 +34,7 @@ __asm__(".pushsection .rodata\n"
 struct client {
 	struct vm_dbus *d;
 	GDBusConnection *conn;
-	guint vm_id, console_id;
+	guint vm_id, console_id, bus_id;
 	gulong closed_id;
 };
 
@@ -43,6 +43,8 @@ struct vm_dbus {
 	GDBusServer *server;
 	GDBusAuthObserver *observer;
 	GDBusNodeInfo *info;
+	GDBusNodeInfo *bus_info;
+	unsigned int serial;		/* for the unique names Hello gives */
 	GPtrArray *clients;		/* struct client * */
 	char *path;
 	gid_t group;			/* system VMs: group vmain, else (gid_t)-1 */
@@ -248,6 +250,45 @@ static GVariant *console_get_property(GDBusConnection *conn, const gchar *sender
 	return NULL;
 }
 
+/* --- org.freedesktop.DBus, the little that bus-minded clients ask ------- */
+
+/*
+ * Tools written for a message bus (gdbus(1) with --address among them)
+ * open every connection with org.freedesktop.DBus.Hello, and `gdbus
+ * monitor` adds match rules.  A peer-to-peer server has no bus: Hello
+ * gets a unique name of the form a bus gives (D-Bus specification,
+ * "Message Bus Messages"), and match rules are accepted and ignored
+ * (every signal we send goes to every client anyway).
+ */
+static const char bus_xml[] =
+	"<node><interface name='org.freedesktop.DBus'>"
+	"<method name='Hello'><arg name='name' type='s' direction='out'/></method>"
+	"<method name='AddMatch'><arg name='rule' type='s' direction='in'/></method>"
+	"<method name='RemoveMatch'><arg name='rule' type='s' direction='in'/></method>"
+	"</interface></node>";
+
+static void bus_method(GDBusConnection *conn, const gchar *sender, const gchar *path,
+		       const gchar *iface, const gchar *method, GVariant *params,
+		       GDBusMethodInvocation *inv, gpointer opaque)
+{
+	struct vm_dbus *d = opaque;
+	char name[32];
+
+	(void)conn;
+	(void)sender;
+	(void)path;
+	(void)iface;
+	(void)params;
+	if (!strcmp(method, "Hello")) {
+		snprintf(name, sizeof(name), ":1.%u", ++d->serial);
+		g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", name));
+		return;
+	}
+	g_dbus_method_invocation_return_value(inv, NULL);	/* AddMatch, RemoveMatch */
+}
+
+static const GDBusInterfaceVTable bus_vtable = { bus_method, NULL, NULL, { 0 } };
+
 static const GDBusInterfaceVTable vm_vtable = { vm_method, vm_get_property, NULL, { 0 } };
 static const GDBusInterfaceVTable console_vtable = {
 	console_method, console_get_property, NULL, { 0 }
@@ -261,6 +302,8 @@ static void client_free(struct client *c)
 		g_dbus_connection_unregister_object(c->conn, c->vm_id);
 	if (c->console_id)
 		g_dbus_connection_unregister_object(c->conn, c->console_id);
+	if (c->bus_id)
+		g_dbus_connection_unregister_object(c->conn, c->bus_id);
 	g_signal_handler_disconnect(c->conn, c->closed_id);
 	g_object_unref(c->conn);
 	g_free(c);
@@ -294,8 +337,11 @@ static gboolean new_connection(GDBusServer *server, GDBusConnection *conn, gpoin
 		c->console_id = g_dbus_connection_register_object(conn, VM_DBUS_PATH,
 			g_dbus_node_info_lookup_interface(d->info, VM_DBUS_CONSOLE_IFACE),
 			&console_vtable, d, NULL, &err);
+	if (c->console_id)
+		c->bus_id = g_dbus_connection_register_object(conn, "/org/freedesktop/DBus",
+			d->bus_info->interfaces[0], &bus_vtable, d, NULL, &err);
 	c->closed_id = g_signal_connect(conn, "closed", G_CALLBACK(client_closed), c);
-	if (!c->console_id) {
+	if (!c->bus_id) {
 		vm_log(d->vm->spec, LOG_WARNING, "control connection: %s", err->message);
 		g_error_free(err);
 		client_free(c);
@@ -342,9 +388,13 @@ int vm_dbus_start(struct vm *vm, const char *path)
 	d->path = g_strdup(path);
 	d->clients = g_ptr_array_new_with_free_func((GDestroyNotify)client_free);
 	d->info = g_dbus_node_info_new_for_xml(vm_dbus_xml, &err);
-	if (!d->info) {
+	if (d->info)
+		d->bus_info = g_dbus_node_info_new_for_xml(bus_xml, &err);
+	if (!d->bus_info) {
 		fprintf(stderr, "vmain: the control API's interfaces: %s\n", err->message);
 		ret = -EINVAL;
+		if (d->info)
+			g_dbus_node_info_unref(d->info);
 		goto free_d;
 	}
 	if (vm->spec->system) {
@@ -382,6 +432,7 @@ int vm_dbus_start(struct vm *vm, const char *path)
 
 free_observer:
 	g_object_unref(d->observer);
+	g_dbus_node_info_unref(d->bus_info);
 	g_dbus_node_info_unref(d->info);
 free_d:
 	if (err)
@@ -438,6 +489,7 @@ void vm_dbus_stop(struct vm *vm)
 	g_ptr_array_free(d->clients, TRUE);
 	g_object_unref(d->server);
 	g_object_unref(d->observer);
+	g_dbus_node_info_unref(d->bus_info);
 	g_dbus_node_info_unref(d->info);
 	g_free(d->path);
 	g_free(d);
