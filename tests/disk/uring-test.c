@@ -6,8 +6,10 @@
  * fdatasync, fallocate and hole punching, reads past end-of-file, a short
  * write resubmitted, errors (-EBADF, -EINVAL) as completions, more requests
  * than the ring holds, and destroy with requests in flight, turning the
- * loop by hand and on a loop thread.  done() must never run inside
- * uring_submit() or uring_flush().
+ * loop by hand and on a loop thread; a cached read completed inside its
+ * submission (reaped from a bottom half, also when the engine is
+ * destroyed first), and completions the kernel posts from task work.
+ * done() must never run inside uring_submit() or uring_flush().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -561,6 +563,47 @@ static void test_destroy_thread(void)
 }
 
 /*
+ * A read the page cache holds completes inside the io_uring_enter() that
+ * submits it; the engine reaps it from a bottom half, never inside
+ * uring_flush().  Destroying the engine with that bottom half still queued
+ * (nobody turned the loop) leaves it to free itself (ASan checks).
+ */
+static void test_inline(void)
+{
+	uint8_t data[4096], got[4096];
+	struct treq t;
+	struct ctx c;
+	int ret;
+
+	if (!ctx_open(&c, O_RDWR | O_CREAT | O_TRUNC, 8))
+		return;
+	fill_random(data, sizeof(data));
+	tap_ok(pwrite(c.fd, data, sizeof(data), 0) == sizeof(data), "inline: a cached 4 KiB block");
+	memset(got, 0, sizeof(got));
+	treq_init(&t, &c, URING_READV, 0);
+	t.iov[0] = (struct iovec){ got, sizeof(got) };
+	t.r.iovcnt = 1;
+	ret = run1(&c, &t);
+	tap_ok(ret == 0 && t.calls == 1 && !memcmp(got, data, sizeof(got)) && !c.done_inside,
+	       "inline: read back, done() once and not inside submit/flush (%d)", ret);
+
+	/* Again, and the engine destroyed before anything turns the loop. */
+	memset(got, 0, sizeof(got));
+	treq_init(&t, &c, URING_READV, 0);
+	t.iov[0] = (struct iovec){ got, sizeof(got) };
+	t.r.iovcnt = 1;
+	submit(&c, &t);
+	flush(&c);
+	tap_ok(!t.calls, "inline: not done inside uring_flush()");
+	uring_engine_destroy(c.e);
+	tap_ok(t.calls == 1 && t.ret == 0 && !memcmp(got, data, sizeof(got)) && !c.done_inside,
+	       "inline: destroyed with its reap queued: done once, by the drain");
+	/* Runs the orphaned bottom half: it frees itself, touching no engine. */
+	ioloop_destroy(c.loop);
+	close(c.fd);
+}
+
+/*
  * A completion the kernel posts from task work: a read of an empty pipe
  * waits in the kernel, and the write that fills the pipe has the read
  * finished by task work on the submitting thread, on its way back from
@@ -686,6 +729,7 @@ int main(void)
 	test_overflow();
 	test_destroy_hand();
 	test_destroy_thread();
+	test_inline();
 	test_task_work();
 	unlink(path);
 	rmdir(dir);
