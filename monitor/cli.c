@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "vm/client.h"
 #include "vm/config.h"
 
 static gboolean opt_system;
@@ -85,6 +86,26 @@ int cli_bundle_exists(const char *cmd, const struct vm_paths *paths, const char 
 	}
 	g_free(dir);
 	return ret;
+}
+
+int cli_connect(const char *cmd, const struct vm_paths *paths, const char *name,
+		GDBusConnection **conn)
+{
+	char err[512], *dir;
+	bool bundle;
+	int ret;
+
+	ret = vm_client_connect(paths, name, conn, err, sizeof(err));
+	if (!ret)
+		return CLI_OK;
+	fprintf(stderr, "vmain %s: %s\n", cmd, err);
+	if (ret != -ENOENT && ret != -ECONNREFUSED)
+		return CLI_FAILED;
+	/* Not running: a VM that is not there at all is another answer. */
+	dir = vm_bundle_dir(paths, name);
+	bundle = g_file_test(dir, G_FILE_TEST_IS_DIR);
+	g_free(dir);
+	return bundle || g_str_has_prefix(name, "run-") ? CLI_STATE : CLI_NO_VM;
 }
 
 void cli_json_string(GString *out, const char *s)

@@ -6,6 +6,7 @@
 #ifndef VMAIN_MONITOR_CLI_H
 #define VMAIN_MONITOR_CLI_H
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <stdbool.h>
 
@@ -34,6 +35,13 @@ int cli_parse(int *argc, char ***argv, const char *cmd, const char *params,
 
 /* The bundle of `name` exists: CLI_OK, or CLI_NO_VM with a message. */
 int cli_bundle_exists(const char *cmd, const struct vm_paths *paths, const char *name);
+
+/*
+ * Connects to running VM `name` (vm/client.h): CLI_OK, or the message and
+ * CLI_STATE (it is not running), CLI_NO_VM (no such VM) or CLI_FAILED.
+ */
+int cli_connect(const char *cmd, const struct vm_paths *paths, const char *name,
+		GDBusConnection **conn);
 
 /* Appends s as a JSON string (RFC 8259 section 7), quotes included. */
 void cli_json_string(GString *out, const char *s);

@@ -149,12 +149,9 @@ int cmd_console(int argc, char **argv)
 		NULL, &name, &paths);
 	if (status)
 		return status;
-	ret = vm_client_connect(&paths, name, &conn, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "vmain console: %s\n", err);
-		status = ret == -ENOENT || ret == -ECONNREFUSED ? CLI_STATE : CLI_FAILED;
+	status = cli_connect("console", &paths, name, &conn);
+	if (status)
 		goto free_paths;
-	}
 	ret = vm_client_call(conn, VM_DBUS_CONSOLE_IFACE, "Open", NULL, &reply, &fds, err,
 			     sizeof(err));
 	if (ret) {

@@ -31,8 +31,9 @@ static gboolean add_disk_arg(const gchar *option, const gchar *value, gpointer d
 	(void)error;
 	if (!disk_args)
 		disk_args = g_ptr_array_new_with_free_func(g_free);
+	/* --disk-size and --add-disk-size make an image; --disk and --add-disk name one. */
 	g_ptr_array_add(disk_args, g_strdup_printf("%c:%s",
-			!strcmp(option, "--disk-size") ? 's' : 'd', value));
+			g_str_has_suffix(option, "-size") ? 's' : 'd', value));
 	return TRUE;
 }
 

@@ -18,27 +18,6 @@
 #define DEFAULT_STOP_TIMEOUT	30	/* a VM with no bundle (`vmain run`) */
 #define EXIT_GRACE_MS		15000	/* for the VM process to end after its last step */
 
-/* Connects, with the message and status for a VM that is not there. */
-static int connect_vm(const char *cmd, const struct vm_paths *paths, const char *name,
-		      GDBusConnection **conn)
-{
-	char err[512];
-	int ret;
-
-	ret = vm_client_connect(paths, name, conn, err, sizeof(err));
-	if (!ret)
-		return CLI_OK;
-	fprintf(stderr, "vmain %s: %s\n", cmd, err);
-	if (ret == -ENOENT || ret == -ECONNREFUSED) {
-		char *dir = vm_bundle_dir(paths, name);
-		bool bundle = g_file_test(dir, G_FILE_TEST_IS_DIR);
-
-		g_free(dir);
-		return bundle || !strncmp(name, "run-", 4) ? CLI_STATE : CLI_NO_VM;
-	}
-	return CLI_FAILED;
-}
-
 static int call_status(const char *cmd, int ret, const char *err)
 {
 	if (!ret)
@@ -59,7 +38,7 @@ static int simple(int argc, char **argv, const char *cmd, const char *method,
 	status = cli_parse(&argc, &argv, cmd, "NAME", summary, description, NULL, &name, &paths);
 	if (status)
 		return status;
-	status = connect_vm(cmd, &paths, name, &conn);
+	status = cli_connect(cmd, &paths, name, &conn);
 	if (!status) {
 		ret = vm_client_call(conn, VM_DBUS_IFACE, method, NULL, NULL, NULL, err,
 				     sizeof(err));
@@ -153,7 +132,7 @@ int cmd_stop(int argc, char **argv)
 		goto free_paths;
 	}
 	timeout = opt_timeout >= 0 ? (unsigned)opt_timeout : stop_timeout(&paths, name);
-	status = connect_vm("stop", &paths, name, &conn);
+	status = cli_connect("stop", &paths, name, &conn);
 	if (status)
 		goto free_paths;
 	ret = vm_client_call(conn, VM_DBUS_IFACE, "Stop", g_variant_new("(u)", timeout),
@@ -207,7 +186,7 @@ int cmd_kill(int argc, char **argv)
 		NULL, &name, &paths);
 	if (status)
 		return status;
-	status = connect_vm("kill", &paths, name, &conn);
+	status = cli_connect("kill", &paths, name, &conn);
 	if (status) {
 		if (status == CLI_FAILED)
 			status = kill_holder(&paths, name);
