@@ -11,6 +11,8 @@
 # Prints TAP lines.  Usage: lifecycle-guest.sh VMAIN VMCTL-TEST GUEST-DIR
 vmain=$1 vmctl=$2 guest=$3
 w=/tmp/lifecycle
+# The arena's root is made 0700; another uid must be able to run gdbus.
+chmod 755 /
 rm -rf "$w"; mkdir -p "$w/run" "$w/data"
 export XDG_RUNTIME_DIR="$w/run" XDG_DATA_HOME="$w/data"
 n=0
@@ -95,43 +97,52 @@ for accel in vmain kvm; do
 		grep -q "$vm is already running (pid [0-9]*)" "$w/out"
 
 	# gdbus, as docs/api.md shows it.
-	gdbus introspect --address "unix:path=$sock" --object-path /org/vmain/VM >"$w/intro" 2>&1
+	gdbus introspect --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM >"$w/intro" 2>&1
 	check "$accel: gdbus introspect shows org.vmain.VM1 and Console1" \
 		sh -c "grep -q 'interface org.vmain.VM1' '$w/intro' && grep -q 'interface org.vmain.Console1' '$w/intro'"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/VM \
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.freedesktop.DBus.Properties.Get org.vmain.VM1 State 2>&1)
 	is "$accel: gdbus: Get State" "(<'running'>,)" "$out"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/VM \
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.vmain.VM1.Pause 2>&1)
 	is "$accel: gdbus: Pause" "()" "$out"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/VM \
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.vmain.VM1.Pause 2>&1)
 	check "$accel: gdbus: Pause again: org.vmain.Error.InvalidState ($out)" \
 		sh -c "echo '$out' | grep -q org.vmain.Error.InvalidState"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/VM \
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.vmain.VM1.Resume 2>&1)
 	is "$accel: gdbus: Resume" "()" "$out"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/VM \
+	# gdbus monitor sees the state signals.
+	timeout 8 gdbus monitor --address "unix:path=$sock" --dest org.vmain.VM >"$w/monitor" 2>&1 &
+	mon=$!
+	sleep 2
+	"$vmain" pause "$vm"; "$vmain" resume "$vm"
+	wait $mon
+	check "$accel: gdbus monitor shows StateChanged paused, then running" \
+		sh -c "grep -q \"StateChanged ('paused',)\" '$w/monitor' && grep -q \"StateChanged ('running',)\" '$w/monitor'"
+	sed 's/^/#   /' "$w/monitor" | head -n 6
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.vmain.VM1.Frobnicate 2>&1)
 	check "$accel: an unknown method: UnknownMethod" sh -c "echo '$out' | grep -q UnknownMethod"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/VM \
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.vmain.VM1.Stop "'soon'" 2>&1)
 	check "$accel: Stop with a string: InvalidArgs" sh -c "echo '$out' | grep -q InvalidArgs"
-	out=$(gdbus call --address "unix:path=$sock" --object-path /org/vmain/Other \
+	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/Other \
 		--method org.vmain.VM1.Pause 2>&1)
 	check "$accel: a wrong object path: an error" sh -c "echo '$out' | grep -q Error"
 	is "$accel: running after the bad calls" running "$(state "$vm")"
 
 	# Another uid: the socket's mode keeps it out; opened up, SO_PEERCRED does.
 	/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups gdbus introspect \
-		--address "unix:path=$sock" --object-path /org/vmain/VM >"$w/other" 2>&1
+		--address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM >"$w/other" 2>		--address "unix:path=$sock" --object-path /org/vmain/VM >"$w/other" 2>&11
 	rc=$?
 	check "$accel: uid 65534 cannot connect (mode 0600: permission denied)" \
 		sh -c "[ $rc != 0 ] && grep -q 'Permission denied' '$w/other'"
 	sed 's/^/#   /' "$w/other" | head -n 2
 	chmod 0711 "$w" "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR/vmain"; chmod 0666 "$sock"
 	/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups gdbus introspect \
-		--address "unix:path=$sock" --object-path /org/vmain/VM >"$w/other" 2>&1
+		--address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM >"$w/other" 2>		--address "unix:path=$sock" --object-path /org/vmain/VM >"$w/other" 2>&11
 	rc=$?
 	chmod 0600 "$sock"; chmod 0700 "$XDG_RUNTIME_DIR/vmain"
 	check "$accel: uid 65534 with the socket opened up: refused after connecting (SO_PEERCRED)" \
