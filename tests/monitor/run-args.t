@@ -10,6 +10,9 @@ vmain="$top/build-asan/monitor/vmain"
 [ -x "$vmain" ] || vmain="$top/build/monitor/vmain"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-args.XXXXXX") || exit 1
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+# The control socket of each `vmain run` goes here, not to /run/vmain.
+mkdir -p "$tmp/run"
+export XDG_RUNTIME_DIR="$tmp/run"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -294,5 +297,12 @@ else
 		skip "--accel $a: no stray files: as above"
 	done
 	skip "stdin flags after a failed run: as above"
+fi
+# Every run ended: no control socket or lock file is left behind.
+left=$(ls -A "$tmp/run/vmain" 2>/dev/null)
+if [ -z "$left" ]; then
+	ok "no control socket or lock left in \$XDG_RUNTIME_DIR/vmain"
+else
+	not_ok "left in \$XDG_RUNTIME_DIR/vmain: $left"
 fi
 echo "1..$n"
