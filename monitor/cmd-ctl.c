@@ -90,17 +90,20 @@ static const GOptionEntry stop_entries[] = {
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
-/* The stop-timeout of the bundle, or the default. */
-static unsigned int stop_timeout(const struct vm_paths *paths, const char *name)
+/* The bundle's stop-timeout and stop-action, or the defaults. */
+static unsigned int stop_settings(const struct vm_paths *paths, const char *name, bool *kill)
 {
 	struct vm_config cfg;
 	unsigned int t = DEFAULT_STOP_TIMEOUT;
 	char *dir = vm_bundle_dir(paths, name), err[256];
 
+	*kill = false;
 	vm_config_init(&cfg);
 	if (g_file_test(dir, G_FILE_TEST_IS_DIR) &&
-	    !vm_config_load(dir, &cfg, err, sizeof(err)))
+	    !vm_config_load(dir, &cfg, err, sizeof(err))) {
 		t = cfg.stop_timeout;
+		*kill = cfg.stop_action == VM_STOP_KILL;
+	}
 	vm_config_free(&cfg);
 	g_free(dir);
 	return t;
@@ -112,13 +115,15 @@ int cmd_stop(int argc, char **argv)
 	GDBusConnection *conn;
 	char *name, err[512];
 	unsigned int timeout;
+	bool kill_it = false;
 	int status, ret;
 
 	status = cli_parse(&argc, &argv, "stop", "NAME", "power a VM off",
 		"Presses the guest's ACPI power button and waits for the VM to end;\n"
 		"a guest that has not powered off after --timeout seconds is stopped\n"
 		"hard (as by `vmain kill`).  A paused VM is resumed first, so that it\n"
-		"can see the button.\n"
+		"can see the button.  A VM whose stop-action is kill (config.ini) is\n"
+		"stopped at once unless --timeout is given.\n"
 		"\n"
 		"Exit status: 0 the VM has ended; 1 failed (or it did not end);\n"
 		"2 bad usage; 4 not running; 5 no such VM.\n",
@@ -131,12 +136,20 @@ int cmd_stop(int argc, char **argv)
 		status = CLI_USAGE;
 		goto free_paths;
 	}
-	timeout = opt_timeout >= 0 ? (unsigned)opt_timeout : stop_timeout(&paths, name);
+	timeout = stop_settings(&paths, name, &kill_it);
+	if (opt_timeout >= 0) {
+		timeout = (unsigned)opt_timeout;
+		kill_it = false;
+	}
 	status = cli_connect("stop", &paths, name, &conn);
 	if (status)
 		goto free_paths;
-	ret = vm_client_call(conn, VM_DBUS_IFACE, "Stop", g_variant_new("(u)", timeout),
-			     NULL, NULL, err, sizeof(err));
+	if (kill_it)
+		ret = vm_client_call(conn, VM_DBUS_IFACE, "Kill", NULL, NULL, NULL, err,
+				     sizeof(err));
+	else
+		ret = vm_client_call(conn, VM_DBUS_IFACE, "Stop",
+				     g_variant_new("(u)", timeout), NULL, NULL, err, sizeof(err));
 	status = call_status("stop", ret, err);
 	/* The VM is gone when its process closes the connection. */
 	if (!status && !vm_client_wait_closed(conn, (int)timeout * 1000 + EXIT_GRACE_MS)) {

@@ -266,6 +266,7 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	spec->kernel_or_initrd[0] = cfg->kernel;
 	spec->kernel_or_initrd[1] = cfg->initrd;
 	spec->stop_timeout = cfg->stop_timeout;
+	spec->stop_kills = cfg->stop_action == VM_STOP_KILL;
 	spec->hvc = "none";
 	spec->stats = opt_stats;
 	/* Foreground: the terminal is the console, as with `vmain run`. */

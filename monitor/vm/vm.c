@@ -355,11 +355,15 @@ static void console_stop(void *opaque)
 	vm_stop(vm, vm->spec->stop_timeout);
 }
 
+/* SIGTERM, SIGINT, SIGHUP: the host or the user stops the VM. */
 static gboolean on_signal(gpointer opaque)
 {
 	struct vm *vm = opaque;
 
-	vm_stop(vm, vm->spec->stop_timeout);
+	if (vm->spec->stop_kills)
+		vm_kill(vm);
+	else
+		vm_stop(vm, vm->spec->stop_timeout);
 	return G_SOURCE_CONTINUE;
 }
 

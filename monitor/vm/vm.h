@@ -58,6 +58,7 @@ struct vm_spec {
 	const char *hvc;		/* "stdio", "none" or a FILE */
 	const char *kernel_or_initrd[2];	/* outputs may not be these */
 	unsigned int stop_timeout;	/* seconds after the power button */
+	bool stop_kills;		/* SIGTERM stops at once (stop-action=kill) */
 	bool stats;
 	int ready_fd;			/* gets one byte once the guest runs, or -1 */
 	bool daemon;			/* stderr is `vmain start`'s pipe until then */
