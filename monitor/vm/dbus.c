@@ -255,14 +255,19 @@ static GVariant *console_get_property(GDBusConnection *conn, const gchar *sender
 /*
  * Tools written for a message bus (gdbus(1) with --address among them)
  * open every connection with org.freedesktop.DBus.Hello, and `gdbus
- * monitor` adds match rules.  A peer-to-peer server has no bus: Hello
- * gets a unique name of the form a bus gives (D-Bus specification,
- * "Message Bus Messages"), and match rules are accepted and ignored
- * (every signal we send goes to every client anyway).
+ * monitor` adds match rules and asks who owns the name it watches.  A
+ * peer-to-peer server has no bus: Hello gets a unique name of the form a
+ * bus gives (D-Bus specification, "Message Bus Messages"), every name is
+ * owned by the VM itself (VM_UNIQUE_NAME, the sender of its signals), and
+ * match rules are accepted and ignored (every signal goes to every client).
  */
+#define VM_UNIQUE_NAME	":1.0"
+
 static const char bus_xml[] =
 	"<node><interface name='org.freedesktop.DBus'>"
 	"<method name='Hello'><arg name='name' type='s' direction='out'/></method>"
+	"<method name='GetNameOwner'><arg name='name' type='s' direction='in'/>"
+	"<arg name='owner' type='s' direction='out'/></method>"
 	"<method name='AddMatch'><arg name='rule' type='s' direction='in'/></method>"
 	"<method name='RemoveMatch'><arg name='rule' type='s' direction='in'/></method>"
 	"</interface></node>";
@@ -282,6 +287,10 @@ static void bus_method(GDBusConnection *conn, const gchar *sender, const gchar *
 	if (!strcmp(method, "Hello")) {
 		snprintf(name, sizeof(name), ":1.%u", ++d->serial);
 		g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", name));
+		return;
+	}
+	if (!strcmp(method, "GetNameOwner")) {
+		g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", VM_UNIQUE_NAME));
 		return;
 	}
 	g_dbus_method_invocation_return_value(inv, NULL);	/* AddMatch, RemoveMatch */
@@ -351,6 +360,22 @@ static gboolean new_connection(GDBusServer *server, GDBusConnection *conn, gpoin
 	return TRUE;
 }
 
+/*
+ * A signal with VM_UNIQUE_NAME as its sender, so that clients that match
+ * signals by sender, as on a bus, take them (g_dbus_connection_emit_signal()
+ * sends none on a peer-to-peer connection).
+ */
+static void send_signal(GDBusConnection *conn, const char *iface, const char *member,
+			GVariant *body)
+{
+	GDBusMessage *msg = g_dbus_message_new_signal(VM_DBUS_PATH, iface, member);
+
+	g_dbus_message_set_sender(msg, VM_UNIQUE_NAME);
+	g_dbus_message_set_body(msg, body);
+	g_dbus_connection_send_message(conn, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+	g_object_unref(msg);
+}
+
 void vm_dbus_state_changed(struct vm *vm)
 {
 	struct vm_dbus *d = vm->dbus;
@@ -365,11 +390,9 @@ void vm_dbus_state_changed(struct vm *vm)
 
 		g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
 		g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(state));
-		g_dbus_connection_emit_signal(c->conn, NULL, VM_DBUS_PATH, VM_DBUS_IFACE,
-					      "StateChanged", g_variant_new("(s)", state), NULL);
-		g_dbus_connection_emit_signal(c->conn, NULL, VM_DBUS_PATH,
-			"org.freedesktop.DBus.Properties", "PropertiesChanged",
-			g_variant_new("(sa{sv}as)", VM_DBUS_IFACE, &changed, NULL), NULL);
+		send_signal(c->conn, VM_DBUS_IFACE, "StateChanged", g_variant_new("(s)", state));
+		send_signal(c->conn, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+			    g_variant_new("(sa{sv}as)", VM_DBUS_IFACE, &changed, NULL));
 	}
 }
 

@@ -125,29 +125,35 @@ for accel in vmain kvm; do
 	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
 		--method org.vmain.VM1.Frobnicate 2>&1)
 	check "$accel: an unknown method: UnknownMethod" sh -c "echo '$out' | grep -q UnknownMethod"
-	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM \
-		--method org.vmain.VM1.Stop "'soon'" 2>&1)
-	check "$accel: Stop with a string: InvalidArgs" sh -c "echo '$out' | grep -q InvalidArgs"
+	"$vmctl" badargs "$sock" >"$w/badargs" 2>&1
+	check "$accel: Stop with a string: InvalidArgs" \
+		grep -qx "Stop: org.freedesktop.DBus.Error.InvalidArgs" "$w/badargs"
+	check "$accel: Pause with an argument: InvalidArgs" \
+		grep -qx "Pause: org.freedesktop.DBus.Error.InvalidArgs" "$w/badargs"
+	sed 's/^/#   /' "$w/badargs"
 	out=$(gdbus call --address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/Other \
 		--method org.vmain.VM1.Pause 2>&1)
 	check "$accel: a wrong object path: an error" sh -c "echo '$out' | grep -q Error"
 	is "$accel: running after the bad calls" running "$(state "$vm")"
 
 	# Another uid: the socket's mode keeps it out; opened up, SO_PEERCRED does.
-	/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups gdbus introspect \
-		--address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM >"$w/other" 2>		--address "unix:path=$sock" --object-path /org/vmain/VM >"$w/other" 2>&11
+	/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups "$vmctl" connect "$sock" \
+		>"$w/other" 2>&1
 	rc=$?
-	check "$accel: uid 65534 cannot connect (mode 0600: permission denied)" \
-		sh -c "[ $rc != 0 ] && grep -q 'Permission denied' '$w/other'"
 	sed 's/^/#   /' "$w/other" | head -n 2
+	check "$accel: uid 65534 cannot connect (mode 0700 directory: permission denied)" \
+		sh -c "[ $rc != 0 ] && grep -q 'Permission denied' '$w/other'"
 	chmod 0711 "$w" "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR/vmain"; chmod 0666 "$sock"
-	/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups gdbus introspect \
-		--address "unix:path=$sock" --dest org.vmain.VM --object-path /org/vmain/VM >"$w/other" 2>		--address "unix:path=$sock" --object-path /org/vmain/VM >"$w/other" 2>&11
+	/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups "$vmctl" connect "$sock" \
+		>"$w/other" 2>&1
 	rc=$?
 	chmod 0600 "$sock"; chmod 0700 "$XDG_RUNTIME_DIR/vmain"
-	check "$accel: uid 65534 with the socket opened up: refused after connecting (SO_PEERCRED)" \
-		sh -c "[ $rc != 0 ] && ! grep -q 'Permission denied' '$w/other' && ! grep -q 'interface org.vmain' '$w/other'"
 	sed 's/^/#   /' "$w/other" | head -n 2
+	check "$accel: uid 65534 with the socket opened up: refused after connecting (SO_PEERCRED)" \
+		sh -c "[ $rc != 0 ] && ! grep -q 'Permission denied' '$w/other' && ! grep -q connected '$w/other'"
+	/usr/bin/setpriv --reuid 0 --regid 65534 --clear-groups "$vmctl" connect "$sock" \
+		>"$w/other" 2>&1
+	check "$accel: the owner's uid with another gid: admitted" grep -q "connected: .*running" "$w/other"
 	is "$accel: running after the refused connections" running "$(state "$vm")"
 
 	# 4 clients x 250 calls while the guest runs: every call answered, the guest ticks on.

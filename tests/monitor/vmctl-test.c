@@ -14,6 +14,12 @@
  *       the first READY=1, 1 after SECONDS without it.
  *   vmctl-test hold SOCKET SECONDS
  *       Connects and does nothing for SECONDS (an idle client).
+ *   vmctl-test connect SOCKET
+ *       Connects and reads State: prints it, or the error; exits 0 or 1.
+ *   vmctl-test badargs SOCKET
+ *       Calls Stop with a string and Pause with an argument, as a client
+ *       that ignores the introspection data would, and prints the error
+ *       name of each ("none" when a call succeeded); exits 0.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -143,8 +149,62 @@ static int notify(const char *path, int seconds)
 	return 1;
 }
 
+static int connect_only(const char *sock)
+{
+	GDBusConnection *c = connect_to(sock);
+	GError *err = NULL;
+	GVariant *r;
+
+	if (!c)
+		return 1;
+	r = g_dbus_connection_call_sync(c, NULL, "/org/vmain/VM",
+		"org.freedesktop.DBus.Properties", "Get",
+		g_variant_new("(ss)", "org.vmain.VM1", "State"), NULL, G_DBUS_CALL_FLAGS_NONE,
+		10000, NULL, &err);
+	if (!r) {
+		printf("error: %s\n", err->message);
+		return 1;
+	}
+	printf("connected: %s\n", g_variant_print(r, FALSE));
+	return 0;
+}
+
+static void bad_call(GDBusConnection *c, const char *method, GVariant *args)
+{
+	GError *err = NULL;
+	GVariant *r;
+	char *name;
+
+	r = g_dbus_connection_call_sync(c, NULL, "/org/vmain/VM", "org.vmain.VM1", method, args,
+					NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &err);
+	if (r) {
+		printf("%s: none\n", method);
+		g_variant_unref(r);
+		return;
+	}
+	name = g_dbus_error_get_remote_error(err);
+	printf("%s: %s\n", method, name ? name : err->message);
+	g_free(name);
+	g_error_free(err);
+}
+
+static int badargs(const char *sock)
+{
+	GDBusConnection *c = connect_to(sock);
+
+	if (!c)
+		return 1;
+	bad_call(c, "Stop", g_variant_new("(s)", "soon"));
+	bad_call(c, "Pause", g_variant_new("(u)", 1));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "connect"))
+		return connect_only(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "badargs"))
+		return badargs(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "stress"))
 		return stress(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "notify"))
