@@ -242,6 +242,9 @@ bench: deps-test kmod progs
 	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/boot.sh \
 		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) -- \
 		$(TOP)/tests/bench/boot.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest
+	@echo "vmain: vmain start against vmain run (the VM object and the control API), AMD-V arena"
+	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/start.sh -- \
+		$(TOP)/tests/bench/start.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest $(or $(BENCH_RUNS),5)
 	@$(MAKE) --no-print-directory bench-disk
 
 # The disk stack beside qemu-img bench and fio on one 2 GiB file, on the host
