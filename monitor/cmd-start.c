@@ -339,3 +339,79 @@ free_paths:
 	vm_paths_free(&paths);
 	return status;
 }
+
+static const char autostart_description[] =
+	"Starts, each with `vmain start --headless`, every VM whose settings say\n"
+	"autostart=true (vmain create/edit --autostart yes) and that is not\n"
+	"running yet, one after the other.  Under systemd each starts in its own\n"
+	"unit instead (systemctl [--user] start vmain@NAME.service).  The user\n"
+	"unit vmain-autostart.service runs it when the user's service manager\n"
+	"starts; system VMs start with the host through their own units\n"
+	"(systemctl enable vmain@NAME), or `vmain autostart --system`.\n"
+	"\n"
+	"Exit status: 0 every such VM runs; 1 one or more could not start (each\n"
+	"says why); 2 bad usage.\n";
+
+int cmd_autostart(int argc, char **argv)
+{
+	struct vm_paths paths;
+	struct vm_config cfg;
+	char **names = NULL, *dir, err[512];
+	int status, i, n, st;
+
+	status = cli_parse(&argc, &argv, "autostart", "", "start the VMs marked autostart",
+			   autostart_description, NULL, NULL, &paths);
+	if (status)
+		return status;
+	n = vm_bundle_list(&paths, &names);
+	if (n < 0) {
+		fprintf(stderr, "vmain autostart: %s: %s\n", paths.vms_dir, strerror(-n));
+		vm_paths_free(&paths);
+		return CLI_FAILED;
+	}
+	for (i = 0; i < n; i++) {
+		bool want;
+
+		dir = vm_bundle_dir(&paths, names[i]);
+		vm_config_init(&cfg);
+		want = !vm_config_load(dir, &cfg, err, sizeof(err)) && cfg.autostart &&
+		       !vm_bundle_running(dir, NULL);
+		vm_config_free(&cfg);
+		g_free(dir);
+		if (!want)
+			continue;
+		/*
+		 * Each its own `vmain start`: its own errors, its own daemon; under
+		 * systemd ($INVOCATION_ID, systemd.exec(5)) its own unit instead,
+		 * so that it is supervised and not part of this one-shot service.
+		 */
+		{
+			char *unit = g_strdup_printf("vmain@%s.service", names[i]);
+			char *args[] = { (char *)"/proc/self/exe", (char *)"start",
+					 (char *)"--headless", paths.system ? (char *)"--system" : NULL,
+					 NULL, NULL };
+			char *units[] = { (char *)"systemctl", paths.system ? (char *)"start" :
+					  (char *)"--user", (char *)"start", unit, NULL };
+			GError *gerr = NULL;
+
+			args[paths.system ? 4 : 3] = names[i];
+			if (paths.system) {
+				units[2] = unit;
+				units[3] = NULL;
+			}
+			if (!g_spawn_sync(NULL, getenv("INVOCATION_ID") ? units : args, NULL,
+					  G_SPAWN_CHILD_INHERITS_STDIN | G_SPAWN_SEARCH_PATH,
+					  NULL, NULL, NULL, NULL, &st, &gerr)) {
+				fprintf(stderr, "vmain autostart: %s: %s\n", names[i], gerr->message);
+				g_error_free(gerr);
+				status = CLI_FAILED;
+			} else if (!g_spawn_check_wait_status(st, NULL)) {
+				status = CLI_FAILED;
+			}
+			g_free(unit);
+		}
+	}
+	g_strfreev(names);
+	vm_paths_free(&paths);
+	return status;
+}

@@ -18,6 +18,7 @@ static const struct vmain_command {
 	{ "create", "create a VM (a bundle with its settings and disks)", cmd_create },
 	{ "list", "list the VMs and their states", cmd_list },
 	{ "start", "start a VM, on this terminal or --headless", cmd_start },
+	{ "autostart", "start the VMs marked autostart", cmd_autostart },
 	{ "stop", "power a VM off (ACPI power button, then a hard stop)", cmd_stop },
 	{ "kill", "stop a VM at once", cmd_kill },
 	{ "pause", "pause a running VM", cmd_pause },

@@ -36,6 +36,8 @@ src=/usr/src/vmain-$ver
 	echo /usr/lib/udev/rules.d/60-vmain.rules
 	echo /usr/lib/systemd/system/vmain@.service
 	echo /usr/lib/systemd/user/vmain@.service
+	echo /usr/lib/systemd/user/vmain-autostart.service
+	echo /usr/include/vmain/org.vmain.xml
 	echo /usr/lib/sysusers.d/vmain.conf
 	echo /usr/lib/tmpfiles.d/vmain.conf
 	echo "$src/dkms.conf"
@@ -90,6 +92,13 @@ out=$(cd "$tmp" && XDG_RUNTIME_DIR=$tmp/xdg systemd-analyze --user verify "$tmp/
 rc=$?
 if [ $rc = 0 ] && [ -z "$out" ]; then pass "systemd-analyze --user verify: the user unit vmain@test.service"
 else fail "systemd-analyze --user verify: the user unit (status $rc)" "$out"; fi
+
+sed "s|=/usr/bin/vmain |=$dest/usr/bin/vmain |" "$dest/usr/lib/systemd/user/vmain-autostart.service" \
+	>"$tmp/user/vmain-autostart.service"
+out=$(cd "$tmp" && XDG_RUNTIME_DIR=$tmp/xdg systemd-analyze --user verify "$tmp/user/vmain-autostart.service" 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ -z "$out" ]; then pass "systemd-analyze --user verify: vmain-autostart.service"
+else fail "systemd-analyze --user verify: vmain-autostart.service (status $rc)" "$out"; fi
 
 # The exposure scores documented in docs/install.md, as ceilings.
 score() { # score [--user] UNIT-FILE

@@ -50,7 +50,7 @@ printf 'not really a kernel, but readable\n' >"$kernel"
 cd "$tmp" || exit 1
 
 # --help: every command, its options and its exit statuses.
-for c in create list start stop kill pause resume reset status console edit delete; do
+for c in create list start autostart stop kill pause resume reset status console edit delete; do
 	help=$(v "$c" --help 2>&1)
 	check "$c --help: status 0 and a usage line" sh -c "v() { '$vmain' \"\$@\"; }; v $c --help >/dev/null" 
 	check "$c --help documents --system" sh -c "printf '%s' \"\$1\" | grep -q -- '--system'" _ "$help"
@@ -181,6 +181,19 @@ if [ ! -e /dev/vm-main ] && [ ! -e /dev/kvm ]; then
 		'cannot (create the VM|boot)' v start rel --headless
 else
 	n=$((n + 1)); echo "ok $n # SKIP start without a backend: this host has one"
+fi
+
+# autostart: only the VMs marked so, each through `vmain start --headless`.
+if [ ! -e /dev/vm-main ] && [ ! -e /dev/kvm ]; then
+	v autostart </dev/null >"$tmp/auto" 2>&1; rc=$?
+	check "autostart: status 1 when a VM cannot start" [ $rc = 1 ]
+	check "autostart: it tried web (autostart yes), with its error" \
+		grep -qE 'cannot (create the VM|boot)' "$tmp/auto"
+	check "autostart: one attempt (rel is not marked)" [ "$(grep -cE 'cannot (create the VM|boot)' "$tmp/auto")" = 1 ]
+	v edit web --autostart no
+	t "autostart with nothing marked: nothing to do" 0 '' v autostart
+else
+	n=$((n + 1)); echo "ok $n # SKIP autostart's failure path: this host has a backend"
 fi
 
 # delete.
