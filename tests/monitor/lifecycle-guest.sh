@@ -164,6 +164,28 @@ for accel in vmain kvm; do
 	sleep 1
 	check "$accel: the guest kept ticking ($a -> $(ticks))" [ "$(ticks)" -gt "$a" ]
 
+	# A client that never reads its replies: the VM does not wait for it.
+	"$vmctl" noread "$sock" 20000 12 >"$w/noread" 2>&1 &
+	nr=$!
+	sleep 4
+	a=$(ticks)
+	"$vmain" pause "$vm" && "$vmain" resume "$vm"
+	is "$accel: with a client that never reads: pause and resume work" 0 $?
+	is "$accel: ... status answers: running" running "$(state "$vm")"
+	sleep 1.5
+	check "$accel: ... the guest ticks on ($a -> $(ticks))" [ "$(ticks)" -gt "$a" ]
+	wait $nr
+	sed 's/^/#   /' "$w/noread"
+	is "$accel: running after the non-reading client left" running "$(state "$vm")"
+
+	# Reset: the guest boots again in the same process, clients stay.
+	pid=$(pid_of "$vm")
+	"$vmain" reset "$vm"; is "$accel: vmain reset" 0 $?
+	check "$accel: reset: the guest booted again" \
+		sh -c "i=0; while [ \$i -lt 600 ]; do [ \$(grep -c '^VMAIN-GUEST: ticker-ready' '$w/con') -ge 2 ] && exit 0; sleep 0.2; i=\$((i + 1)); done; exit 1"
+	is "$accel: reset: the same process" "$pid" "$(pid_of "$vm")"
+	is "$accel: reset: running" running "$(state "$vm")"
+
 	# An idle client: the API path (GDBus's thread) does not wake.
 	pid=$(pid_of "$vm")
 	"$vmctl" hold "$sock" 8 &

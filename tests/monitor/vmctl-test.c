@@ -16,6 +16,10 @@
  *       Connects and does nothing for SECONDS (an idle client).
  *   vmctl-test connect SOCKET
  *       Connects and reads State: prints it, or the error; exits 0 or 1.
+ *   vmctl-test noread SOCKET CALLS SECONDS
+ *       A client that never reads: authenticates by hand (D-Bus
+ *       specification, "Authentication Protocol"), sends CALLS GetAll
+ *       calls at once, then sleeps SECONDS with every reply unread.
  *   vmctl-test badargs SOCKET
  *       Calls Stop with a string and Pause with an argument, as a client
  *       that ignores the introspection data would, and prints the error
@@ -149,6 +153,57 @@ static int notify(const char *path, int seconds)
 	return 1;
 }
 
+static int noread(const char *sock, int calls, int seconds)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[256], uid[32], hex[64];
+	GDBusMessage *m;
+	guchar *blob;
+	gsize len;
+	ssize_t n;
+	int fd, i;
+
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || strlen(sock) >= sizeof(sa.sun_path))
+		return 1;
+	strcpy(sa.sun_path, sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		perror("vmctl-test: connect");
+		return 1;
+	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
+	for (i = 0; uid[i]; i++)
+		sprintf(hex + 2 * i, "%02x", (unsigned char)uid[i]);
+	snprintf(line, sizeof(line), "AUTH EXTERNAL %s\r\n", hex);
+	if (write(fd, "", 1) != 1 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		return 1;
+	n = read(fd, line, sizeof(line) - 1);
+	if (n < 3 || strncmp(line, "OK ", 3)) {
+		fprintf(stderr, "vmctl-test: authentication refused\n");
+		return 1;
+	}
+	if (write(fd, "BEGIN\r\n", 7) != 7)
+		return 1;
+	for (i = 0; i < calls; i++) {
+		m = g_dbus_message_new_method_call(NULL, "/org/vmain/VM",
+			"org.freedesktop.DBus.Properties", "GetAll");
+		g_dbus_message_set_body(m, g_variant_new("(s)", "org.vmain.VM1"));
+		g_dbus_message_set_serial(m, (guint32)i + 1);
+		blob = g_dbus_message_to_blob(m, &len, G_DBUS_CAPABILITY_FLAGS_NONE, NULL);
+		if (!blob || write(fd, blob, len) != (ssize_t)len) {
+			fprintf(stderr, "vmctl-test: write %d: %s\n", i, strerror(errno));
+			return 1;
+		}
+		g_free(blob);
+		g_object_unref(m);
+	}
+	printf("sent %d calls; reading none\n", calls);
+	fflush(stdout);
+	sleep((unsigned)seconds);
+	close(fd);
+	return 0;
+}
+
 static int connect_only(const char *sock)
 {
 	GDBusConnection *c = connect_to(sock);
@@ -203,6 +258,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "connect"))
 		return connect_only(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "noread"))
+		return noread(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "badargs"))
 		return badargs(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "stress"))
