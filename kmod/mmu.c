@@ -374,3 +374,50 @@ int vmain_guest_write(struct vmain_vm *vm, u64 gpa, const void *buf, size_t len)
 {
 	return guest_copy(vm, gpa, (void *)buf, len, true);
 }
+
+/*
+ * Sets `bits` in the 4- or 8-byte guest page-table entry at gpa, if it still
+ * holds `old`, with a locked CMPXCHG on the owner's mapping: the guest's
+ * other vCPUs (and the guest's own page-table writes) update the same entry
+ * concurrently, as hardware's A/D updates are atomic (SDM Vol. 3A 4.8).
+ * 0: done; 1: the entry changed (the caller walks again); -EFAULT: not
+ * writable RAM.
+ */
+int vmain_guest_set_pte_bits(struct vmain_vm *vm, u64 gpa, u64 old, u64 bits,
+			     bool wide)
+{
+	struct vmain_memslots *slots;
+	struct vmain_memslot *s;
+	int idx, ret = -EFAULT;
+	unsigned long hva;
+
+	if (gpa & (wide ? 7 : 3))
+		return -EFAULT;		/* entries are naturally aligned */
+	idx = srcu_read_lock(&vm->srcu);
+	slots = srcu_dereference(vm->slots, &vm->srcu);
+	s = vmain_memslot_find(slots, gpa >> PAGE_SHIFT);
+	if (!s || (s->flags & VMAIN_MEM_READONLY))
+		goto out;
+	hva = s->uaddr + (((gpa >> PAGE_SHIFT) - s->base_gfn) << PAGE_SHIFT) +
+	      (gpa & ~PAGE_MASK);
+	if (!access_ok((void __user *)hva, wide ? 8 : 4))
+		goto out;
+	if (wide) {
+		u64 cur = old;
+
+		ret = __try_cmpxchg_user((u64 __user *)hva, &cur, old | bits,
+					 efault64);
+	} else {
+		u32 cur = (u32)old;
+
+		ret = __try_cmpxchg_user((u32 __user *)hva, &cur,
+					 (u32)(old | bits), efault32);
+	}
+	if (ret < 0)
+		ret = -EFAULT;
+	else if (!ret && s->dirty_bitmap)
+		set_bit((gpa >> PAGE_SHIFT) - s->base_gfn, s->dirty_bitmap);
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return ret;
+}

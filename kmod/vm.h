@@ -221,6 +221,8 @@ void vmain_mmu_flush_remote(struct vmain_vm *vm);
 /* Copies guest memory at gpa (RAM only); -EFAULT if not RAM. */
 int vmain_guest_read(struct vmain_vm *vm, u64 gpa, void *buf, size_t len);
 int vmain_guest_write(struct vmain_vm *vm, u64 gpa, const void *buf, size_t len);
+int vmain_guest_set_pte_bits(struct vmain_vm *vm, u64 gpa, u64 old, u64 bits,
+			     bool wide);
 
 /* vcpu.c */
 long vmain_vcpu_create(struct vmain_vm *vm, struct file *vmfile, unsigned long id);

@@ -34,8 +34,18 @@ u64 emul_seg_base(const struct emul *e, int seg);
 int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa);
 
 /*
+ * seg.c: the linear address of `size` bytes at offset `off` (already cut to
+ * the address size) of segment `seg` (enum x86_seg), accessed as `access`
+ * (EMUL_WRITE or 0 for a read), after the mode's segment checks.  0 and
+ * *la; or 1: #GP(0) or #SS(0) is queued for the guest.
+ */
+int emul_linear(struct emul *e, int seg, u64 off, unsigned int size,
+		unsigned int access, u64 *la);
+
+/*
  * Reads up to X86_MAX_INSN_LEN bytes at CS:RIP into buf; *len is how many
- * could be read (stops at a page that is not RAM or not mapped).  0, 1 (a
+ * could be read (stops at a page that is not RAM or not mapped, and at the
+ * CS limit outside 64-bit mode; RIP past the limit queues #GP(0)).  0, 1 (a
  * #PF was queued), or -EFAULT (nothing readable at RIP).
  */
 int emul_fetch(struct emul *e, u8 *buf, unsigned int *len);

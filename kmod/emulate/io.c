@@ -12,6 +12,14 @@
  * or RDI and RCX advance by the elements done; while RCX is not 0 the
  * instruction is re-executed (RIP stays), so a long REP becomes several
  * exits and interrupts can be taken between them, as on hardware.
+ *
+ * The data accesses go through the segment checks (seg.c) and the guest's
+ * paging (walk.c, which sets A/D bits) as the CPU's own would.  INS's ES
+ * destination is checked before the exit, so that a #GP/#SS comes without
+ * the port having been read (SDM Vol. 2A "INS": the protection checks come
+ * before the input).  A fault anywhere in a chunk faults the whole chunk
+ * with RSI/RDI, RCX and RIP unchanged: the guest's handler sees the
+ * instruction as not yet started.
  */
 #include "emulate.h"
 
@@ -20,13 +28,18 @@ static u64 addr_mask(unsigned int addr_size)
 	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
 }
 
-/* Guest memory <-> io_data for `count` elements at seg:reg (linear). */
+/*
+ * Guest memory <-> io_data for `count` elements at seg:reg; with
+ * check_only, only the segment checks of writes there (INS before its
+ * exit).  0, 1 (an exception is queued) or -EFAULT.
+ */
 static int io_string_copy(struct emul *e, int seg, unsigned int reg,
 			  unsigned int size, unsigned int addr_size,
-			  u32 count, bool to_guest)
+			  u32 count, bool to_guest, bool check_only)
 {
-	u64 mask = addr_mask(addr_size), base = emul_seg_base(e, seg);
 	int step = (e->g.rflags & X86_EFLAGS_DF) ? -(int)size : (int)size;
+	unsigned int access = to_guest ? EMUL_WRITE : 0;
+	u64 mask = addr_mask(addr_size);
 	u8 *data = e->vcpu->io_data;
 	u64 off = e->g.r[reg], gpa, la;
 	u32 i;
@@ -35,12 +48,18 @@ static int io_string_copy(struct emul *e, int seg, unsigned int reg,
 	for (i = 0; i < count; i++) {
 		unsigned int b;
 
-		/* Per byte: an element may straddle two pages. */
+		/*
+		 * Per byte: an element may straddle two pages, and its offset
+		 * wraps at the address size byte by byte.
+		 */
 		for (b = 0; b < size; b++) {
-			la = base + ((off + b) & mask);
-			if (emul_mode(e) != X86_MODE_LONG64)
-				la = (u32)la;
-			ret = emul_translate(e, la, to_guest ? EMUL_WRITE : 0, &gpa);
+			ret = emul_linear(e, seg, (off + b) & mask, 1, access, &la);
+			if (ret || check_only) {
+				if (ret)
+					return ret;
+				continue;
+			}
+			ret = emul_translate(e, la, access, &gpa);
 			if (ret)
 				return ret;
 			ret = to_guest ?
@@ -112,7 +131,7 @@ static int io_string(struct emul *e, const struct vmain_io_exit *io)
 
 	if (!io->in) {
 		ret = io_string_copy(e, seg, X86_REG_RSI, io->size, addr_size,
-				     count, false);
+				     count, false, false);
 		if (ret) {
 			if (ret < 0)
 				vmain_internal_error(vcpu, VMAIN_INTERNAL_MEMORY_FAULT,
@@ -123,6 +142,11 @@ static int io_string(struct emul *e, const struct vmain_io_exit *io)
 				  io->rep, count, io->next_rip);
 		emul_store(e);
 	} else {
+		/* INS always writes ES:rDI (no segment override). */
+		ret = io_string_copy(e, X86_SEG_ES, X86_REG_RDI, io->size,
+				     addr_size, count, true, true);
+		if (ret)
+			return 1;
 		vcpu->pending = PENDING_IO_STRING;
 		vcpu->pending_size = io->size;
 		vcpu->pending_count = count;
@@ -188,7 +212,8 @@ int vmain_io_complete(struct vmain_vcpu *vcpu, bool string)
 	}
 	/* The INS chunk lands in guest memory. */
 	ret = io_string_copy(&e, X86_SEG_ES, X86_REG_RDI, vcpu->pending_size,
-			     vcpu->pending_addr_size, vcpu->pending_count, true);
+			     vcpu->pending_addr_size, vcpu->pending_count, true,
+			     false);
 	if (ret < 0) {
 		vmain_internal_error(vcpu, VMAIN_INTERNAL_MEMORY_FAULT, 1,
 				     e.g.rip, 0, 0, 0);

@@ -4,8 +4,13 @@
  * through the guest's own page tables (SDM Vol. 3A, 4.3 32-bit paging,
  * 4.4 PAE paging, 4.5 4-level paging; AMD APM Vol. 2, 5.3-5.4), for the
  * few paths that must read guest memory by linear address: instruction
- * fetch for MMIO emulation, and string I/O.  Accessed/dirty bits are not
- * set: these accesses stand in for ones the guest itself made.
+ * fetch for MMIO emulation, and string I/O.  A translation that succeeds
+ * sets the accessed flag of every paging-structure entry it used and, for a
+ * write, the dirty flag of the entry that maps the page, as the processor
+ * does (SDM Vol. 3A 4.8 "Accessed and Dirty Flags"; APM Vol. 2 5.4.2): the
+ * guest's memory manager relies on them (page aging, writeback of dirty
+ * file pages), and the string I/O it emulates is an access hardware never
+ * made.  A walk that faults sets nothing.
  */
 #include "emulate.h"
 
@@ -21,6 +26,8 @@
 #define PTE_P		(1ULL << 0)
 #define PTE_RW		(1ULL << 1)
 #define PTE_US		(1ULL << 2)
+#define PTE_A		(1ULL << 5)
+#define PTE_D		(1ULL << 6)
 #define PTE_PS		(1ULL << 7)
 #define PTE_NX		(1ULL << 63)
 
@@ -93,7 +100,14 @@ static int read_pte(struct emul *e, u64 gpa, u64 *pte, bool wide)
 	return vmain_guest_read(e->vcpu->vm, gpa, pte, 8) ? -EFAULT : 0;
 }
 
-int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa)
+/* The entries a walk used: where they are and what they held. */
+struct walk_path {
+	u64 gpa[4], pte[4];
+	unsigned int n;
+};
+
+static int walk(struct emul *e, u64 la, unsigned int access, u64 *gpa,
+		struct walk_path *path, bool *wide_out)
 {
 	bool user = e->s.cs.dpl == 3, write = access & EMUL_WRITE;
 	bool fetch = access & EMUL_FETCH, nxe = e->s.efer & EFER_NXE_BIT;
@@ -103,10 +117,7 @@ int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa)
 	u32 pfec = (write ? PFEC_W : 0) | (user ? PFEC_U : 0) |
 		   (fetch && nxe ? PFEC_I : 0);
 
-	if (!(e->s.cr0 & CR0_PG)) {
-		*gpa = (e->s.efer & EFER_LMA_BIT) ? la : (u32)la;
-		return 0;
-	}
+	path->n = 0;
 	if (e->s.efer & EFER_LMA_BIT) {
 		if (e->s.cr4 & CR4_LA57)
 			return -EFAULT;		/* 5-level: not offered to guests */
@@ -117,7 +128,10 @@ int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa)
 		u64 pdpte;
 
 		la = (u32)la;
-		/* The 4 PDPTEs sit at CR3[31:5] (SDM 4.4.1). */
+		/*
+		 * The 4 PDPTEs sit at CR3[31:5] (SDM 4.4.1).  They are loaded
+		 * with CR3 and have no accessed flag: nothing to set there.
+		 */
 		ret = read_pte(e, (e->s.cr3 & 0xffffffe0ULL) + ((la >> 30) & 3) * 8,
 			       &pdpte, true);
 		if (ret)
@@ -134,17 +148,21 @@ int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa)
 		addr_mask = 0xfffff000ULL;
 		table = e->s.cr3 & addr_mask;
 	}
+	*wide_out = wide;
 
 	for (level = levels; level >= 1; level--) {
 		unsigned int shift = wide ? 12 + 9 * (level - 1) : 12 + 10 * (level - 1);
 		unsigned int mask = wide ? 511 : 1023;
 		u64 idx = (la >> shift) & mask;
+		u64 at = table + idx * (wide ? 8 : 4);
 
-		ret = read_pte(e, table + idx * (wide ? 8 : 4), &pte, wide);
+		ret = read_pte(e, at, &pte, wide);
 		if (ret)
 			return ret;
 		if (!(pte & PTE_P))
 			return walk_fault(e, la, pfec);
+		path->gpa[path->n] = at;
+		path->pte[path->n++] = pte;
 		rw &= !!(pte & PTE_RW);
 		us &= !!(pte & PTE_US);
 		if (wide && nxe)
@@ -173,16 +191,78 @@ check:
 	return 0;
 }
 
+/*
+ * Sets A in every entry of the path, and D in its last (the one that maps
+ * the page) for a write.  0, 1 if an entry changed under us (walk again),
+ * -EFAULT.
+ */
+static int walk_set_ad(struct emul *e, const struct walk_path *path,
+		       bool write, bool wide)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < path->n; i++) {
+		u64 want = PTE_A | (write && i == path->n - 1 ? PTE_D : 0);
+
+		if ((path->pte[i] & want) == want)
+			continue;
+		ret = vmain_guest_set_pte_bits(e->vcpu->vm, path->gpa[i],
+					       path->pte[i], want, wide);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int emul_translate(struct emul *e, u64 la, unsigned int access, u64 *gpa)
+{
+	struct walk_path path;
+	unsigned int tries;
+	bool wide;
+	int ret;
+
+	if (!(e->s.cr0 & CR0_PG)) {
+		*gpa = (e->s.efer & EFER_LMA_BIT) ? la : (u32)la;
+		return 0;
+	}
+	/*
+	 * An entry that changed between our read and the CMPXCHG is walked
+	 * again, as the processor's locked update would have seen the new
+	 * value; a guest rewriting it without pause gets an internal error
+	 * rather than a livelocked host thread.
+	 */
+	for (tries = 0; tries < 8; tries++) {
+		ret = walk(e, la, access, gpa, &path, &wide);
+		if (ret)
+			return ret;
+		ret = walk_set_ad(e, &path, access & EMUL_WRITE, wide);
+		if (ret <= 0)
+			return ret;
+	}
+	return -EFAULT;
+}
+
 int emul_fetch(struct emul *e, u8 *buf, unsigned int *len)
 {
 	u64 la = emul_seg_base(e, X86_SEG_CS) + e->g.rip, gpa;
-	unsigned int got = 0;
+	unsigned int got = 0, max = X86_MAX_INSN_LEN;
 	int ret;
 
-	if (emul_mode(e) != X86_MODE_LONG64)
+	if (emul_mode(e) != X86_MODE_LONG64) {
 		la = (u32)la;
-	while (got < X86_MAX_INSN_LEN) {
-		unsigned int chunk = min_t(unsigned int, X86_MAX_INSN_LEN - got,
+		/*
+		 * Bytes past the CS limit are not the instruction's (SDM Vol.
+		 * 3A 5.3): the decoder sees the instruction cut there.
+		 */
+		if (e->g.rip > e->s.cs.limit) {
+			vmain_queue_exception(e->vcpu, X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		max = min_t(u64, max, (u64)e->s.cs.limit - e->g.rip + 1);
+	}
+	while (got < max) {
+		unsigned int chunk = min_t(unsigned int, max - got,
 					   PAGE_SIZE - ((la + got) & ~PAGE_MASK));
 
 		ret = emul_translate(e, la + got, EMUL_FETCH, &gpa);

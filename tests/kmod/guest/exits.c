@@ -21,6 +21,14 @@
  *                  exit as MMIO writes and do not reach the memory
  *   long64/mmio-above-4g   MMIO at 6 GiB (when the guest has 33+ phys bits)
  *   long64/mmio-unsupported  ADD to MMIO: VMAIN_INTERNAL_EMULATION at its RIP
+ *   long64/ad-bits REP INSB/OUTSB through a 4 KiB mapping whose entries
+ *                  have A/D clear: the emulated writes set A on the PDE and
+ *                  A and D on the PTE, the reads set only A (SDM Vol. 3A
+ *                  4.8)
+ *   MODE/seg-limit string I/O past a segment limit, through SS, through a
+ *                  read-only ES (INS), a null FS, an expand-down GS, a
+ *                  non-canonical address (long64): #GP(0)/#SS(0) at the
+ *                  instruction, and no exit for its port (SDM Vol. 3A 5.3)
  *
  * MODE is real, prot32 or long64.  Usage: exits [-T TIMEOUT] [CASE...]
  */
@@ -893,6 +901,270 @@ free:
 	close(memfd);
 }
 
+/* ------------------------------------------------------------------ */
+/* A/D bits set by emulated accesses                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Linear 2 MiB .. 2 MiB + 12 KiB is mapped through a 4 KiB page table that
+ * nothing but the string I/O below uses, so only the module's emulated
+ * accesses can set the A/D bits of PD entry 1 and of that table's PTEs.
+ */
+#define AD_LA		0x200000
+#define AD_PT_GPA	(GUEST_DATA_GPA + 0x3f000)
+#define AD_PAGE_GPA	(GUEST_DATA_GPA + 0x10000)	/* PTE n -> this + n pages */
+#define AD_P_RW		0x3ULL
+#define AD_A		(1ULL << 5)
+#define AD_D		(1ULL << 6)
+#define AD_LEN		16
+
+GUEST_CODE(gl_ad);
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_ad_start:\n"
+    "	mov $" GUEST_STR(PORT_STR) ", %dx\n"
+    "	cld\n"
+    "	mov $" GUEST_STR(AD_LA) ", %edi\n"
+    "	mov $" GUEST_STR(AD_LEN) ", %ecx\n"
+    "	rep insb\n" SYNC
+    "	mov $" GUEST_STR(AD_LA) "+0x1000, %esi\n"
+    "	mov $" GUEST_STR(AD_LEN) ", %ecx\n"
+    "	rep outsb\n" SYNC
+    "	hlt\n"
+    "gl_ad_end:\n"
+    GUEST_ASM_END);
+
+static bool ad_check(__u64 gpa, __u64 want, const char *what)
+{
+	__u64 e;
+	bool ok;
+
+	vm_read(vm, gpa, &e, 8);
+	ok = (e & (AD_A | AD_D)) == want;
+	tap_ok(ok, "%s: %s", guest_case_name(), what);
+	if (!ok)
+		tap_diag("  entry 0x%llx, want A/D bits 0x%llx",
+			 (unsigned long long)e, (unsigned long long)want);
+	return ok;
+}
+
+static void test_ad_bits(void)
+{
+	unsigned char in[AD_LEN], out[AD_LEN], got[AD_LEN];
+	__u64 e;
+	unsigned int i;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_ad)))
+		return;
+	/* PD entry 1 (2..4 MiB) -> the page table; A/D clear everywhere. */
+	e = AD_PT_GPA | AD_P_RW;
+	vm_write(vm, GUEST_PD_GPA + 8, &e, 8);
+	for (i = 0; i < 3; i++) {
+		e = (AD_PAGE_GPA + i * GUEST_PAGE) | AD_P_RW;
+		vm_write(vm, AD_PT_GPA + i * 8, &e, 8);
+	}
+	for (i = 0; i < AD_LEN; i++) {
+		in[i] = in_pattern(i);
+		out[i] = out_pattern(i);
+	}
+	vm_write(vm, AD_PAGE_GPA + GUEST_PAGE, out, sizeof(out));
+
+	if (!string_io(VMAIN_IO_IN, 1, AD_LEN, NULL, in,
+		       "REP INSB to the 4 KiB mapping") ||
+	    !run_to_sync(vcpu, "after the INS"))
+		goto out;
+	vm_read(vm, AD_PAGE_GPA, got, sizeof(got));
+	tap_ok(!memcmp(got, in, sizeof(in)), "%s: INS data reached the page",
+	       guest_case_name());
+	ad_check(GUEST_PD_GPA + 8, AD_A, "the emulated write set A in the PDE");
+	ad_check(AD_PT_GPA, AD_A | AD_D, "the emulated write set A and D in its PTE");
+	ad_check(AD_PT_GPA + 8, 0, "the next PTE, not used yet, has A/D clear");
+
+	if (!string_io(VMAIN_IO_OUT, 1, AD_LEN, out, NULL,
+		       "REP OUTSB from the second page") ||
+	    !run_to_sync(vcpu, "after the OUTS"))
+		goto out;
+	ad_check(AD_PT_GPA + 8, AD_A, "the emulated read set A (not D) in its PTE");
+	ad_check(AD_PT_GPA + 16, 0, "the unused third PTE still has A/D clear");
+	expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+}
+
+/* ------------------------------------------------------------------ */
+/* Segment checks of emulated string I/O                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each fault is taken at label seg_fN, and the test moves the handler's
+ * return to seg_nN; the last OUTSB is inside every limit and must exit.
+ * Real mode: DS = ES = GUEST_DATA_GPA >> 4 (limit 0xffff), 32-bit
+ * offsets through the address-size prefix.  Protected mode: the test sets
+ * DS.limit = DATA + 0xfff, SS.limit = DATA - 1, ES read-only, FS null, GS
+ * expand-down with limit DATA + 0xfff.
+ */
+#define SEG_DS_LIMIT	(GUEST_DATA_GPA + 0xfff)
+#define SEG_N		5
+
+GUEST_CODE(gr_seg);
+GUEST_LABEL(gr_seg_f1); GUEST_LABEL(gr_seg_n1);
+GUEST_LABEL(gr_seg_f2); GUEST_LABEL(gr_seg_n2);
+GUEST_LABEL(gr_seg_f3); GUEST_LABEL(gr_seg_n3);
+GUEST_CODE(gp_seg);
+GUEST_LABEL(gp_seg_f1); GUEST_LABEL(gp_seg_n1);
+GUEST_LABEL(gp_seg_f2); GUEST_LABEL(gp_seg_n2);
+GUEST_LABEL(gp_seg_f3); GUEST_LABEL(gp_seg_n3);
+GUEST_LABEL(gp_seg_f4); GUEST_LABEL(gp_seg_n4);
+GUEST_LABEL(gp_seg_f5); GUEST_LABEL(gp_seg_n5);
+GUEST_CODE(gl_seg);
+GUEST_LABEL(gl_seg_f1); GUEST_LABEL(gl_seg_n1);
+
+asm(GUEST_ASM_BEGIN(".code16")
+    "gr_seg_start:\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) " >> 4, %ax\n"
+    "	mov %ax, %ds\n"
+    "	mov %ax, %es\n"
+    "	mov $" GUEST_STR(PORT_STR) ", %dx\n"
+    "	cld\n"
+    "	mov $0xffff, %esi\n"
+    "gr_seg_f1:\n"
+    "	outsw %ds:(%esi), (%dx)\n"	/* its second byte is at 0x10000 */
+    "gr_seg_n1:\n"
+    "	mov $0x10000, %esi\n"
+    "gr_seg_f2:\n"
+    "	outsb %ss:(%esi), (%dx)\n"
+    "gr_seg_n2:\n"
+    "	mov $0x10000, %edi\n"
+    "gr_seg_f3:\n"
+    "	insb (%dx), %es:(%edi)\n"
+    "gr_seg_n3:\n"
+    "	mov $0xffff, %esi\n"
+    "	outsb %ds:(%esi), (%dx)\n"
+    "	hlt\n"
+    "gr_seg_end:\n"
+    ".code32\n"
+    "gp_seg_start:\n"
+    "	mov $" GUEST_STR(PORT_STR) ", %dx\n"
+    "	cld\n"
+    "	mov $" GUEST_STR(SEG_DS_LIMIT) ", %esi\n"
+    "gp_seg_f1:\n"
+    "	outsw\n"			/* DS: its second byte is past the limit */
+    "gp_seg_n1:\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n"
+    "gp_seg_f2:\n"
+    "	outsb %ss:(%esi), (%dx)\n"	/* SS ends below DATA: #SS */
+    "gp_seg_n2:\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %edi\n"
+    "gp_seg_f3:\n"
+    "	insb\n"				/* ES is read-only */
+    "gp_seg_n3:\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n"
+    "gp_seg_f4:\n"
+    "	outsb %fs:(%esi), (%dx)\n"	/* FS is null */
+    "gp_seg_n4:\n"
+    "	mov $" GUEST_STR(GUEST_DATA_GPA) " + 0x800, %esi\n"
+    "gp_seg_f5:\n"
+    "	outsb %gs:(%esi), (%dx)\n"	/* expand-down: at or below the limit */
+    "gp_seg_n5:\n"
+    "	mov $" GUEST_STR(SEG_DS_LIMIT) ", %esi\n"
+    "	outsb\n"
+    "	hlt\n"
+    "gp_seg_end:\n"
+    ".code64\n"
+    "gl_seg_start:\n"
+    "	mov $" GUEST_STR(PORT_STR) ", %dx\n"
+    "	cld\n"
+    "	movabs $0x0000800000000000, %rsi\n"
+    "gl_seg_f1:\n"
+    "	outsb\n"
+    "gl_seg_n1:\n"
+    "	mov $0x10, %esi\n"
+    "	outsb %fs:(%rsi), (%dx)\n"	/* FS.base = DATA */
+    "	hlt\n"
+    "gl_seg_end:\n"
+    GUEST_ASM_END);
+
+struct seg_fault {
+	const unsigned char *fault, *next;
+	unsigned int vector;
+	const char *what;
+};
+
+static void test_seg_limit(enum guest_mode mode)
+{
+	static const struct seg_fault real[] = {
+		{ gr_seg_f1, gr_seg_n1, 13, "OUTSW whose second byte is past DS's limit 0xffff" },
+		{ gr_seg_f2, gr_seg_n2, 12, "OUTSB SS:0x10000 (past SS's limit)" },
+		{ gr_seg_f3, gr_seg_n3, 13, "INSB to ES:0x10000 (past ES's limit)" },
+	};
+	static const struct seg_fault prot[] = {
+		{ gp_seg_f1, gp_seg_n1, 13, "OUTSW whose second byte is past DS's limit" },
+		{ gp_seg_f2, gp_seg_n2, 12, "OUTSB through SS past its limit" },
+		{ gp_seg_f3, gp_seg_n3, 13, "INSB to a read-only ES" },
+		{ gp_seg_f4, gp_seg_n4, 13, "OUTSB through a null FS" },
+		{ gp_seg_f5, gp_seg_n5, 13, "OUTSB at an expand-down GS's limit - 0x7ff" },
+	};
+	static const struct seg_fault l64[] = {
+		{ gl_seg_f1, gl_seg_n1, 13, "OUTSB from a non-canonical RSI" },
+	};
+	const unsigned char *start = mode == GUEST_REAL ? gr_seg_start :
+				     mode == GUEST_PROT32 ? gp_seg_start : gl_seg_start;
+	const unsigned char *end = mode == GUEST_REAL ? gr_seg_end :
+				   mode == GUEST_PROT32 ? gp_seg_end : gl_seg_end;
+	const struct seg_fault *f = mode == GUEST_REAL ? real :
+				    mode == GUEST_PROT32 ? prot : l64;
+	unsigned int n = mode == GUEST_REAL ? 3 : mode == GUEST_PROT32 ? SEG_N : 1;
+	__u32 last = mode == GUEST_REAL ? 0xffff :
+		     mode == GUEST_PROT32 ? 0xfff : 0x10;
+	const unsigned char marker = 0xa5;
+	struct vmain_sregs s;
+	struct guest_frame fr;
+	unsigned int i;
+	bool ok;
+
+	if (!boot(mode, start, end))
+		return;
+	vm_write(vm, GUEST_DATA_GPA + last, &marker, 1);
+	if (mode != GUEST_REAL) {
+		if (vcpu_get_sregs(vcpu, &s))
+			goto out;
+		if (mode == GUEST_PROT32) {
+			s.ds.limit = SEG_DS_LIMIT;
+			s.ss.limit = GUEST_DATA_GPA - 1;
+			s.es.type = 0x1;		/* read-only, accessed */
+			memset(&s.fs, 0, sizeof(s.fs));
+			s.fs.unusable = 1;
+			s.gs.type = 0x7;		/* read/write, expand-down */
+			s.gs.limit = SEG_DS_LIMIT;
+		} else {
+			s.fs.base = GUEST_DATA_GPA;
+		}
+		if (vcpu_set_sregs(vcpu, &s)) {
+			tap_ok(0, "%s: SET_SREGS: %s", guest_case_name(), strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!expect_vector(vcpu, f[i].vector, "%s raises %s", f[i].what,
+				   f[i].vector == 12 ? "#SS" : "#GP"))
+			goto out;
+		ok = !guest_read_frame(vcpu, &fr) && fr.error == 0 &&
+		     fr.rip == vcpu_code_rip(vcpu, (__u64)(f[i].fault - start));
+		tap_ok(ok, "%s: %s: error code 0 at the instruction",
+		       guest_case_name(), f[i].what);
+		if (!ok)
+			tap_diag("  error 0x%llx rip 0x%llx, want rip 0x%llx",
+				 (unsigned long long)fr.error, (unsigned long long)fr.rip,
+				 (unsigned long long)vcpu_code_rip(vcpu, (__u64)(f[i].fault - start)));
+		if (guest_frame_set_rip(vcpu, vcpu_code_rip(vcpu, (__u64)(f[i].next - start))))
+			goto out;
+	}
+	if (expect_out(vcpu, PORT_STR, 1, marker,
+		       "OUTSB inside the limits exits with its byte"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const topics[] = { "io", "mmio", "string", "readonly" };
@@ -924,6 +1196,17 @@ int main(int argc, char **argv)
 	if (guest_want("long64/mmio-unsupported")) {
 		guest_case("long64/mmio-unsupported");
 		test_mmio_rmw();
+	}
+	if (guest_want("long64/ad-bits")) {
+		guest_case("long64/ad-bits");
+		test_ad_bits();
+	}
+	for (mode = GUEST_REAL; mode <= GUEST_LONG64; mode++) {
+		snprintf(name, sizeof(name), "%s/seg-limit", mode_names[mode]);
+		if (!guest_want(name))
+			continue;
+		guest_case(name);
+		test_seg_limit((enum guest_mode)mode);
 	}
 	close(guest_devfd);
 	return guest_done();
