@@ -96,7 +96,15 @@ struct vmain_vm_info {
 				 *     as seen from the caller's pid namespace */
 	__u32 hw;		/* 24: VMAIN_HW_* engine this VM runs on */
 	__u32 pad;		/* 28: 0 */
-	__u64 reserved[4];	/* 32: 0 */
+	/*
+	 * Nested paging counters (read-only, for tests and tuning): table
+	 * pages held now, faults on RAM so far, 2 MiB leaves held now.
+	 * Zero from a module older than these fields.
+	 */
+	__u64 npt_table_pages;	/* 32 */
+	__u64 npt_faults;	/* 40 */
+	__u64 npt_huge_leaves;	/* 48 */
+	__u64 reserved;		/* 56: 0 */
 };				/* 64 bytes */
 
 /*

@@ -14,10 +14,27 @@
  * invalidation notices by `seq` and retries.  So the guest can reach a
  * page only while the owner maps it at that address: never a freed or
  * foreign page, and nothing pinned long-term (no RLIMIT_MEMLOCK needed).
+ *
+ * Large pages.  Where the owner maps a slot's memory with a 2 MiB page
+ * (THP on the memfd or anonymous memory, a 2 MiB hugetlbfs page) and the
+ * slot covers the whole aligned 2 MiB of guest-physical space at the same
+ * offset within it, a fault maps the 2 MiB with one PDE-level leaf (NPT:
+ * PS, APM Vol. 2 15.25.5 and 5.3.4; EPT: bit 7 of an EPT PDE, SDM Vol. 3C
+ * 29.3.2), which saves the page-table page and the 511 faults that 4 KiB
+ * entries would cost, and the TLB entries.  A large leaf is never split in
+ * place: an invalidation that touches any part of it (a THP split,
+ * MADV_DONTNEED of 4 KiB, migration) removes it whole, and the next faults
+ * map again at whatever size the owner's mapping then has; a slot that
+ * logs dirty pages is mapped in 4 KiB pages only, and turning logging on
+ * removes its large leaves, so the log stays per 4 KiB page.  Re-merging
+ * 4 KiB entries into a large one is not done.  The module parameter
+ * `huge_pages` (default on) turns the large leaves off.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -28,6 +45,15 @@
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL
 #define PT_ENTRIES	512
 #define PT_LEVELS	4
+/* Bit 7 of a PDE/PDPTE: NPT's PS and EPT's "maps a page" are the same bit. */
+#define PTE_LARGE	(1ULL << 7)
+#define HUGE_NPAGES	512		/* 4 KiB pages in a 2 MiB leaf */
+
+bool vmain_mmu_no_2m;
+static bool huge_pages = true;
+module_param(huge_pages, bool, 0644);
+MODULE_PARM_DESC(huge_pages,
+		 "map guest RAM the owner backs with 2 MiB pages with 2 MiB nested page-table leaves (default on)");
 
 static inline unsigned int pt_index(u64 gfn, int level)
 {
@@ -45,6 +71,12 @@ static bool npt_present(const struct vmain_pte_format *fmt, u64 e)
 	return e & fmt->leaf_read;
 }
 
+/* A present entry at `level` (0: PT) that points to a table below it. */
+static bool pt_is_table(u64 e, int level)
+{
+	return level > 0 && !(e & PTE_LARGE);
+}
+
 /* Frees a table and every table below it (level 3: PML4 .. 0: PT). */
 static void pt_free(struct vmain_mmu *mmu, u64 *table, int level)
 {
@@ -52,7 +84,8 @@ static void pt_free(struct vmain_mmu *mmu, u64 *table, int level)
 
 	if (level > 0) {
 		for (i = 0; i < PT_ENTRIES; i++)
-			if (npt_present(mmu->fmt, table[i]))
+			if (npt_present(mmu->fmt, table[i]) &&
+			    pt_is_table(table[i], level))
 				pt_free(mmu, pt_table(table[i]), level - 1);
 	}
 	free_page((unsigned long)table);
@@ -62,6 +95,8 @@ static void pt_free(struct vmain_mmu *mmu, u64 *table, int level)
 /*
  * Clears (or write-protects) the leaves for [start, end) below `table`,
  * which maps gfns from `base` at `level`.  Returns whether any changed.
+ * A large leaf that the range touches is cleared whole, also when only
+ * write access was to go: dirty logging needs 4 KiB write faults.
  */
 static bool pt_zap(struct vmain_mmu *mmu, u64 *table, int level, u64 base,
 		   u64 start, u64 end, bool write_only)
@@ -76,9 +111,13 @@ static bool pt_zap(struct vmain_mmu *mmu, u64 *table, int level, u64 base,
 
 		if (hi <= start || lo >= end || !npt_present(mmu->fmt, e))
 			continue;
-		if (level > 0) {
+		if (pt_is_table(e, level)) {
 			changed |= pt_zap(mmu, pt_table(e), level - 1, lo, start,
 					  end, write_only);
+		} else if (level > 0) {
+			WRITE_ONCE(table[i], 0);
+			mmu->huge_leaves--;
+			changed = true;
 		} else if (write_only) {
 			if (e & mmu->fmt->leaf_write) {
 				WRITE_ONCE(table[i], e & ~mmu->fmt->leaf_write);
@@ -217,16 +256,27 @@ void vmain_mmu_destroy(struct vmain_vm *vm)
 	WARN_ON(mmu->table_pages);
 }
 
-/* Installs a leaf for gfn; tables come from `spare` (3 pages at most). */
-static void pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf,
-		       u64 **spare, unsigned int *nspare)
+/*
+ * Installs a leaf for gfn at `leaf_level` (0: 4 KiB, 1: 2 MiB); tables come
+ * from `spare` (3 pages at most).  A 2 MiB leaf goes in only where no table
+ * is (4 KiB entries already there stay: no merging); false then.  A 4 KiB
+ * leaf under a 2 MiB one replaces it with a table; *flush is set, because
+ * the CPUs may hold the large translation.
+ */
+static bool pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf, int leaf_level,
+		       u64 **spare, unsigned int *nspare, bool *flush)
 {
-	u64 *table = mmu->root;
+	u64 *table = mmu->root, *e;
 	int level;
 
-	for (level = PT_LEVELS - 1; level > 0; level--) {
-		u64 *e = &table[pt_index(gfn, level)];
-
+	for (level = PT_LEVELS - 1; level > leaf_level; level--) {
+		e = &table[pt_index(gfn, level)];
+		if (npt_present(mmu->fmt, *e) && !pt_is_table(*e, level)) {
+			/* Only a 2 MiB leaf can be here (level 1). */
+			WRITE_ONCE(*e, 0);
+			mmu->huge_leaves--;
+			*flush = true;
+		}
 		if (!npt_present(mmu->fmt, *e)) {
 			u64 *next = spare[--(*nspare)];
 
@@ -235,7 +285,69 @@ static void pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf,
 		}
 		table = pt_table(*e);
 	}
-	WRITE_ONCE(table[pt_index(gfn, 0)], leaf);
+	e = &table[pt_index(gfn, leaf_level)];
+	if (leaf_level) {
+		if (npt_present(mmu->fmt, *e) && pt_is_table(*e, leaf_level))
+			return false;
+		if (!npt_present(mmu->fmt, *e))
+			mmu->huge_leaves++;
+		leaf |= PTE_LARGE;
+	}
+	WRITE_ONCE(*e, leaf);
+	return true;
+}
+
+/*
+ * Whether the owner maps hva with a 2 MiB (PMD) or larger page, writable
+ * if `write`.  Read locklessly, as the CPU's page walker does: interrupts
+ * off keep the page-table pages from being freed under us (their freeing
+ * waits for an IPI or an RCU grace period).  A change after this read
+ * goes through the MMU notifier, which the caller's seq check catches.
+ */
+static bool host_maps_2m(struct mm_struct *mm, unsigned long hva, bool write)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (pgd_none(pgd) || pgd_bad(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (p4d_none(p4d) || !p4d_present(p4d) || p4d_bad(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (pud_none(pud) || !pud_present(pud))
+		goto out;
+	if (pud_large(pud)) {
+		huge = !write || pud_write(pud);
+		goto out;
+	}
+	if (pud_bad(pud))
+		goto out;
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (pmd_present(pmd) && pmd_large(pmd))
+		huge = !write || pmd_write(pmd);
+out:
+	local_irq_restore(flags);
+	return huge;
+}
+
+/*
+ * Whether the slot holds the whole 2 MiB-aligned guest range around gfn,
+ * at an owner address with the same offset in its 2 MiB, so that one
+ * 2 MiB host page can back it.
+ */
+static bool slot_covers_2m(const struct vmain_memslot *s, u64 gfn)
+{
+	u64 first = gfn & ~(u64)(HUGE_NPAGES - 1);
+
+	return first >= s->base_gfn && first + HUGE_NPAGES <= s->base_gfn + s->npages &&
+	       !(((s->uaddr >> PAGE_SHIFT) - s->base_gfn) & (HUGE_NPAGES - 1));
 }
 
 /* Finds the page behind hva, writable if `write`; -EFAULT if none. */
@@ -255,10 +367,10 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	u64 gfn = gpa >> PAGE_SHIFT, *spare[PT_LEVELS - 1], leaf;
 	struct vmain_memslots *slots;
 	struct vmain_memslot *s;
+	unsigned long hva, seq, head_pfn = 0;
+	bool map_write, huge, flush = false;
 	unsigned int nspare = 0;
-	unsigned long hva, seq;
 	struct page *page;
-	bool map_write;
 	int idx, ret;
 
 	if (gpa >> VMAIN_GUEST_PHYS_BITS)
@@ -289,6 +401,7 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	 */
 	map_write = !(s->flags & VMAIN_MEM_READONLY) &&
 		    (write || !(s->flags & VMAIN_MEM_LOG_DIRTY));
+	atomic64_inc(&mmu->faults);
 	ret = mmu_get_page(hva, map_write, &page);
 	if (ret && map_write && !write) {
 		map_write = false;
@@ -305,9 +418,16 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		}
 	}
 
-	leaf = (page_to_pfn(page) << PAGE_SHIFT) | fmt->leaf_read |
-	       fmt->leaf_exec | fmt->leaf_memtype |
+	leaf = fmt->leaf_read | fmt->leaf_exec | fmt->leaf_memtype |
 	       (map_write ? fmt->leaf_write : 0);
+	huge = huge_pages && !vmain_mmu_no_2m &&
+	       !(s->flags & VMAIN_MEM_LOG_DIRTY) && slot_covers_2m(s, gfn) &&
+	       host_maps_2m(vm->mm, hva, map_write);
+	if (huge) {
+		/* The 2 MiB page that holds `page`, aligned as the gfn's. */
+		head_pfn = page_to_pfn(page) - ((hva >> PAGE_SHIFT) & (HUGE_NPAGES - 1));
+		huge = !(head_pfn & (HUGE_NPAGES - 1));
+	}
 
 	spin_lock(&mmu->lock);
 	/* An invalidation ran or runs: the page may be stale; retry later. */
@@ -316,10 +436,15 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		ret = 0;
 		goto put_page;
 	}
-	pt_install(mmu, gfn, leaf, spare, &nspare);
+	if (!huge || !pt_install(mmu, gfn, (head_pfn << PAGE_SHIFT) | leaf, 1,
+				 spare, &nspare, &flush))
+		pt_install(mmu, gfn, (page_to_pfn(page) << PAGE_SHIFT) | leaf, 0,
+			   spare, &nspare, &flush);
 	if (map_write && s->dirty_bitmap)
 		set_bit(gfn - s->base_gfn, s->dirty_bitmap);
 	spin_unlock(&mmu->lock);
+	if (flush)
+		vmain_mmu_flush_remote(vm);
 	ret = 0;
 
 put_page:

@@ -136,6 +136,11 @@ static long vm_get_info(struct vmain_vm *vm, void __user *uarg)
 	info.flags = vm->flags;
 	info.owner_pid = pid_vnr(vm->owner);
 	info.hw = vm->hw;
+	spin_lock(&vm->mmu.lock);
+	info.npt_table_pages = vm->mmu.table_pages;
+	info.npt_huge_leaves = vm->mmu.huge_leaves;
+	spin_unlock(&vm->mmu.lock);
+	info.npt_faults = atomic64_read(&vm->mmu.faults);
 	if (copy_to_user(uarg, &info, sizeof(info)))
 		return -EFAULT;
 	return 0;

@@ -16,6 +16,12 @@ arena_tap arena-vmx "VMX arena: errno table, claims, ioctl fuzz, module cycles" 
 arena_tap arena-vmx "VMX arena: the whole guest suite (real, 32-bit, 64-bit guests; every exit kind; events; memory; 2 VMs x 2 vCPUs)" \
 	-t 600 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
 
+# The kernel turns THP off with 512 MiB of RAM or less: 768 MiB, so that
+# guest RAM on THP gets 2 MiB EPT leaves.
+arena_tap arena-vmx "VMX arena, 768 MiB: THP-backed guest RAM in 2 MiB EPT leaves; MADV_DONTNEED and dirty logging on them" \
+	-t 300 -m 768 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- \
+	"$TOP/tests/kmod/guest/run-all.sh" "memory huge-thp"
+
 # Two CPUs: vCPU threads move between CPUs (VMCLEAR by IPI, VMPTRLD where
 # they land), signals and kicks reach a vCPU in guest mode on the other
 # CPU, and MMU-notifier flushes kick vCPUs there.  Bochs runs two CPUs at

@@ -23,8 +23,20 @@
  *                         REP INS stores by the module count as writes),
  *                         then empty; enabling logging by a flag change;
  *                         errors (EINVAL, ENOENT, EFAULT)
+ *   memory/huge-thp       a guest touches every 4 KiB page of a slot the
+ *                         host backs with THP: each 2 MiB host page is one
+ *                         2 MiB nested leaf (VM_GET_INFO's npt_huge_leaves
+ *                         equals the THPs smaps counts, table pages and
+ *                         faults as computed); MADV_DONTNEED of 4 KiB in a
+ *                         huge page: the guest reads zeros there, the rest
+ *                         of the 2 MiB stays; dirty logging turned on: no
+ *                         large leaves, the log holds exactly the 4 KiB
+ *                         pages written
+ *   memory/huge-4k        the same slot with MADV_NOHUGEPAGE: 4 KiB leaves
+ *                         only (the numbers to compare with, docs/perf.md)
  *
- * Usage: memory [-T TIMEOUT] [CASE...]
+ * Usage: memory [-T TIMEOUT] [-n MIB] [CASE...]; -n is the size of the
+ * huge-* slot (default 64 MiB; the SVM arena runs 1024).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -96,6 +108,41 @@ asm(GUEST_ASM_BEGIN(".code64")
     "	rep insb\n"
     "	hlt\n"
     "gl_dirty_ins_end:\n"
+    GUEST_ASM_END);
+
+/*
+ * huge-*: ops of 16 bytes at GUEST_DATA_GPA: op (0 end, 1 write 0x11 at
+ * the start of `count` pages from addr, 2 write 0x5a at addr, 3 read the
+ * dword at addr and OUT it to PORT_VAL), count, addr.  HLT after the
+ * list; the next RUN starts the list again.
+ */
+GUEST_CODE(gl_huge);
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_huge_start:\n"
+    "1:	mov $" GUEST_STR(GUEST_DATA_GPA) ", %esi\n"
+    "2:	mov (%rsi), %eax\n"
+    "	test %eax, %eax\n"
+    "	jz 9f\n"
+    "	mov 4(%rsi), %ecx\n"
+    "	mov 8(%rsi), %rdi\n"
+    "	cmp $1, %eax\n"
+    "	jne 3f\n"
+    "4:	movb $0x11, (%rdi)\n"
+    "	add $4096, %rdi\n"
+    "	dec %ecx\n"
+    "	jnz 4b\n"
+    "	jmp 8f\n"
+    "3:	cmp $2, %eax\n"
+    "	jne 5f\n"
+    "	movb $0x5a, (%rdi)\n"
+    "	jmp 8f\n"
+    "5:	mov (%rdi), %eax\n"
+    "	out %eax, $" GUEST_STR(PORT_VAL) "\n"
+    "8:	add $16, %rsi\n"
+    "	jmp 2b\n"
+    "9:	hlt\n"
+    "	jmp 1b\n"
+    "gl_huge_end:\n"
     GUEST_ASM_END);
 
 static int region(int vmfd, __u32 slot, __u32 flags, __u64 gpa, __u64 size,
@@ -806,6 +853,249 @@ out:
 	vm_free(vm);
 }
 
+/* ------------------------------------------------------------------ */
+/* Large nested pages                                                  */
+/* ------------------------------------------------------------------ */
+
+#define HUGE_GPA	0x40000000ULL	/* 1 GiB: its own PD */
+#define HUGE_SLOT	4
+#define HUGE_2M		(2ULL << 20)
+#define HUGE_PER_2M	512
+
+struct hop {
+	__u32 op, count;
+	__u64 addr;
+};
+
+static bool vm_info(struct vm *vm, struct vmain_vm_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (ioctl(vm->fd, VMAIN_VM_GET_INFO, info)) {
+		tap_ok(0, "%s: VM_GET_INFO: %s", guest_case_name(), strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* AnonHugePages of the mapping that starts at `start`, in 2 MiB pages. */
+static long smaps_thp(void *start)
+{
+	char line[256], want[32];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)start);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = !strncmp(line, want, strlen(want));
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb < 0 ? -1 : kb / 2048;
+}
+
+static bool huge_run(struct vm *vm, struct vcpu *vcpu, const struct hop *ops,
+		     unsigned int n, const __u32 *outs, unsigned int nouts,
+		     const char *what)
+{
+	struct hop end = { 0, 0, 0 };
+	unsigned int i;
+	__u32 v;
+	char why[300] = "";
+	bool ok = true;
+
+	if (n)
+		vm_write(vm, GUEST_DATA_GPA, ops, n * sizeof(*ops));
+	vm_write(vm, GUEST_DATA_GPA + n * sizeof(*ops), &end, sizeof(end));
+	for (i = 0; ok && i < nouts; i++) {
+		ok = run_get_out(vcpu, PORT_VAL, 4, &v, why, sizeof(why));
+		if (ok && v != outs[i]) {
+			snprintf(why, sizeof(why), "read %u: 0x%x, want 0x%x", i, v, outs[i]);
+			ok = false;
+		}
+	}
+	if (ok)
+		ok = vcpu_run_expect(vcpu, VMAIN_EXIT_HLT, why, sizeof(why));
+	tap_ok(ok, "%s: %s", guest_case_name(), what);
+	if (!ok)
+		tap_diag("  %s", why);
+	return ok;
+}
+
+static void test_huge(bool thp)
+{
+	unsigned long mib = guest_iters ? guest_iters : 64;
+	__u64 size = (__u64)mib << 20, pages = size / PAGE, regions = size / HUGE_2M;
+	struct vmain_vm_info i0, i1, i2;
+	struct vm *vm = NULL;
+	struct vcpu *vcpu = NULL;
+	unsigned char *map = MAP_FAILED, *mem;
+	__u64 *bm = NULL, want_tables, want_faults, faults, w;
+	long nthp = 0;
+	double t0, ms;
+	bool ok;
+
+	if (mib < 16 || mib % 2 || mib > 1024) {
+		tap_ok(0, "%s: -n %lu: the slot size in MiB must be even, 16..1024",
+		       guest_case_name(), mib);
+		return;
+	}
+	map = mmap(NULL, size + HUGE_2M, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED) {
+		tap_ok(0, "%s: mmap %lu MiB: %s", guest_case_name(), mib, strerror(errno));
+		return;
+	}
+	if (madvise(map, size + HUGE_2M, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		tap_ok(0, "%s: madvise: %s", guest_case_name(), strerror(errno));
+		goto out;
+	}
+	mem = (unsigned char *)(((uintptr_t)map + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_huge)))
+		goto out;
+	if (vm_set_region(vm, HUGE_SLOT, 0, HUGE_GPA, size, (uintptr_t)mem)) {
+		tap_ok(0, "%s: SET_MEMORY_REGION: %s", guest_case_name(), strerror(errno));
+		goto out;
+	}
+
+	/*
+	 * A first pass over an empty list maps the code and the list in low
+	 * memory, so the counters below count the slot alone.  Then every
+	 * 4 KiB page of the slot is written once, by the guest.
+	 */
+	if (!huge_run(vm, vcpu, NULL, 0, NULL, 0, "the guest runs") ||
+	    !vm_info(vm, &i0))
+		goto out;
+	t0 = guest_now_ms();
+	{
+		struct hop touch = { 1, (__u32)pages, HUGE_GPA };
+
+		if (!huge_run(vm, vcpu, &touch, 1, NULL, 0, "the guest wrote every 4 KiB page"))
+			goto out;
+	}
+	ms = guest_now_ms() - t0;
+	if (!vm_info(vm, &i1))
+		goto out;
+	nthp = thp ? smaps_thp(map) : 0;
+	if (nthp < 0) {
+		tap_ok(0, "%s: AnonHugePages not found in /proc/self/smaps", guest_case_name());
+		goto out;
+	}
+	if (thp && nthp == 0) {
+		tap_ok(1, "%s: # SKIP the host gave no THP (transparent_hugepage disabled or memory fragmented)",
+		       guest_case_name());
+		goto out;
+	}
+	/* One PD for the slot's GiB; one PT for each 2 MiB not mapped large. */
+	want_tables = 1 + (regions - (__u64)nthp);
+	want_faults = (__u64)nthp + (regions - (__u64)nthp) * HUGE_PER_2M;
+	faults = i1.npt_faults - i0.npt_faults;
+	tap_diag("%s: %lu MiB touched in %.0f ms: %llu THP of %llu, %llu 2 MiB leaves, %llu table pages added, %llu faults",
+		 guest_case_name(), mib, ms, (unsigned long long)nthp,
+		 (unsigned long long)regions, (unsigned long long)i1.npt_huge_leaves,
+		 (unsigned long long)(i1.npt_table_pages - i0.npt_table_pages),
+		 (unsigned long long)faults);
+	tap_ok(i1.npt_huge_leaves - i0.npt_huge_leaves == (__u64)nthp,
+	       "%s: each 2 MiB host page is one 2 MiB nested leaf (%ld)",
+	       guest_case_name(), nthp);
+	tap_ok(i1.npt_table_pages - i0.npt_table_pages == want_tables,
+	       "%s: nested table pages added: %llu (1 PD + a PT per 2 MiB not mapped large)",
+	       guest_case_name(), (unsigned long long)want_tables);
+	/* A fault that raced with an invalidation is taken again: 1% slack. */
+	tap_ok(faults >= want_faults && faults <= want_faults + want_faults / 100 + 4,
+	       "%s: nested page faults: %llu, want %llu (+1%%)",
+	       guest_case_name(), (unsigned long long)faults,
+	       (unsigned long long)want_faults);
+	if (!thp)
+		goto out;
+
+	/* 4 KiB of a huge page dropped by the owner: the guest reads zeros. */
+	if (madvise(mem + 3 * HUGE_2M + 2 * PAGE, PAGE, MADV_DONTNEED)) {
+		tap_ok(0, "%s: MADV_DONTNEED: %s", guest_case_name(), strerror(errno));
+		goto out;
+	}
+	{
+		static const __u32 outs[] = { 0, 0x11, 0x11 };
+		struct hop rd[] = {
+			{ 3, 0, HUGE_GPA + 3 * HUGE_2M + 2 * PAGE },
+			{ 3, 0, HUGE_GPA + 3 * HUGE_2M + 3 * PAGE },
+			{ 3, 0, HUGE_GPA + 3 * HUGE_2M + 511 * PAGE },
+		};
+
+		if (!huge_run(vm, vcpu, rd, 3, outs, 3,
+			      "after MADV_DONTNEED of 4 KiB in a 2 MiB page the guest reads zeros there, its data around it"))
+			goto out;
+	}
+	if (!vm_info(vm, &i2))
+		goto out;
+	if (nthp == (long)regions)
+		tap_ok(i2.npt_huge_leaves == i1.npt_huge_leaves - 1,
+		       "%s: that 2 MiB leaf is gone (%llu -> %llu), the others stay",
+		       guest_case_name(), (unsigned long long)i1.npt_huge_leaves,
+		       (unsigned long long)i2.npt_huge_leaves);
+
+	/* Dirty logging: 4 KiB leaves, the log per 4 KiB page. */
+	if (guest_cap(VMAIN_CAP_DIRTY_LOG) != 1)
+		goto out;
+	if (vm_set_region(vm, HUGE_SLOT, VMAIN_MEM_LOG_DIRTY, HUGE_GPA, size,
+			  (uintptr_t)mem)) {
+		tap_ok(0, "%s: turning dirty logging on: %s", guest_case_name(), strerror(errno));
+		goto out;
+	}
+	{
+		static const __u32 outs[] = { 0x11 };
+		struct hop wr[] = {
+			{ 2, 0, HUGE_GPA + 5 * HUGE_2M + 3 * PAGE },
+			{ 2, 0, HUGE_GPA + 5 * HUGE_2M + 100 * PAGE + 17 },
+			{ 3, 0, HUGE_GPA + 7 * HUGE_2M },
+		};
+		struct vmain_dirty_log d;
+		__u64 nbits = 0, b;
+
+		if (!huge_run(vm, vcpu, wr, 3, outs, 1,
+			      "with dirty logging on, two writes in one 2 MiB page, a read in another"))
+			goto out;
+		bm = calloc(pages / 64, sizeof(*bm));
+		memset(&d, 0, sizeof(d));
+		d.slot = HUGE_SLOT;
+		d.bitmap = (uintptr_t)bm;
+		ok = bm && ioctl(vm->fd, VMAIN_VM_GET_DIRTY_LOG, &d) == 0;
+		for (b = 0; ok && b < pages; b++)
+			nbits += (bm[b / 64] >> (b % 64)) & 1;
+		w = 5 * HUGE_PER_2M;
+		ok = ok && nbits == 2 && ((bm[(w + 3) / 64] >> ((w + 3) % 64)) & 1) &&
+		     ((bm[(w + 100) / 64] >> ((w + 100) % 64)) & 1);
+		tap_ok(ok, "%s: the dirty log is exactly the two 4 KiB pages written (%llu bits set)",
+		       guest_case_name(), (unsigned long long)nbits);
+		if (vm_info(vm, &i2))
+			tap_ok(i2.npt_huge_leaves == 0,
+			       "%s: no 2 MiB leaf while the slot logs dirty pages (%llu)",
+			       guest_case_name(), (unsigned long long)i2.npt_huge_leaves);
+	}
+out:
+	free(bm);
+	guest_shutdown(&vm, &vcpu);
+	if (map != MAP_FAILED)
+		munmap(map, size + HUGE_2M);
+}
+
+static void test_huge_thp(void)
+{
+	test_huge(true);
+}
+
+static void test_huge_4k(void)
+{
+	test_huge(false);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct guest_test tests[] = {
@@ -814,6 +1104,8 @@ int main(int argc, char **argv)
 		{ "memory/no-ram", test_no_ram },
 		{ "memory/bad-state", test_bad_state },
 		{ "memory/dirty-log", test_dirty_log },
+		{ "memory/huge-thp", test_huge_thp },
+		{ "memory/huge-4k", test_huge_4k },
 	};
 
 	guest_init(argc, argv, 0);
