@@ -420,6 +420,18 @@ static int kvm_set_msr(struct hv_vcpu *vcpu, uint32_t index, uint64_t data)
 	return ret == 1 ? 0 : -EINVAL;
 }
 
+/*
+ * KVM_KVMCLOCK_CTRL (Documentation/virt/kvm/api.rst): KVM sets
+ * PVCLOCK_GUEST_STOPPED in the guest's kvmclock record.  EINVAL means the
+ * guest has no kvmclock: nothing to tell.
+ */
+static int kvm_clock_stopped(struct hv_vcpu *vcpu)
+{
+	if (ioctl(vcpu->fd, KVM_KVMCLOCK_CTRL, 0) && errno != EINVAL)
+		return -errno;
+	return 0;
+}
+
 const struct hv_backend hv_backend_kvm = {
 	.name			= "kvm",
 	.vm_create		= kvm_vm_create,
@@ -441,4 +453,5 @@ const struct hv_backend hv_backend_kvm = {
 	.set_cpuid		= kvm_set_cpuid,
 	.supported_cpuid	= kvm_supported_cpuid,
 	.set_msr		= kvm_set_msr,
+	.clock_stopped		= kvm_clock_stopped,
 };

@@ -125,6 +125,14 @@ struct hv_backend {
 			       uint32_t *n);
 	/* Sets one MSR the backend keeps (e.g. IA32_TSC); 0 or -errno. */
 	int (*set_msr)(struct hv_vcpu *vcpu, uint32_t index, uint64_t data);
+	/*
+	 * After a pause: tells the guest's paravirtual clock that the vCPU
+	 * was stopped (kvmclock's PVCLOCK_GUEST_STOPPED flag), so that its
+	 * soft-lockup and RCU-stall watchdogs do not take the pause for a
+	 * hang.  NULL where the monitor serves the paravirtual clock itself
+	 * (machine/pvclock.c sets the flag).  Not while the vCPU runs.
+	 */
+	int (*clock_stopped)(struct hv_vcpu *vcpu);
 };
 
 extern const struct hv_backend hv_backend_vmain;

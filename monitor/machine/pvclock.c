@@ -9,6 +9,9 @@
 #include "machine/machine.h"
 #include "machine/pvclock.h"
 
+/* pvclock flags (Linux's asm/pvclock-abi.h). */
+#define PVCLOCK_GUEST_STOPPED	(1 << 1)
+
 /* struct pvclock_vcpu_time_info (32 bytes), Linux's pvclock ABI. */
 struct pv_time {
 	uint32_t version;	/* odd while being updated */
@@ -113,4 +116,16 @@ int pvclock_msr_access(struct vcpu *v, uint32_t index, bool write, uint64_t *dat
 	if (*data & SYSTEM_TIME_ENABLE)
 		write_time(v, *data & ~SYSTEM_TIME_ENABLE);
 	return 0;
+}
+
+void pvclock_guest_stopped(struct vcpu *v)
+{
+	struct pv_time *t;
+
+	if (!v->m->cfg.pvclock || !(v->pv_time_msr & SYSTEM_TIME_ENABLE))
+		return;
+	t = gmem_ptr(&v->m->ram, v->pv_time_msr & ~SYSTEM_TIME_ENABLE, sizeof(*t));
+	/* One byte, which the guest only ever clears: no version dance needed. */
+	if (t)
+		__atomic_or_fetch(&t->flags, PVCLOCK_GUEST_STOPPED, __ATOMIC_SEQ_CST);
 }

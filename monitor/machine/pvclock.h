@@ -33,5 +33,11 @@ bool pvclock_msr(uint32_t index);
  * guest RAM is accepted and nothing is written, as on KVM.
  */
 int pvclock_msr_access(struct vcpu *v, uint32_t index, bool write, uint64_t *data);
+/*
+ * After a pause: sets PVCLOCK_GUEST_STOPPED in the vCPU's time record, if
+ * the guest has one; the guest's watchdogs clear it and forgive the gap
+ * (Linux: kvm_check_and_clear_guest_paused()).  machine.lock held.
+ */
+void pvclock_guest_stopped(struct vcpu *v);
 
 #endif
