@@ -6,7 +6,10 @@
  */
 #include <errno.h>
 #include <gio/gunixfdlist.h>
+#include <glib-unix.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -29,18 +32,40 @@ static void terminal_restore(void)
 	raw = false;
 }
 
+/*
+ * A signal that ends us (SIGTERM from kill, SIGHUP from a closed terminal,
+ * a crash) restores the terminal first: tcsetattr is async-signal-safe
+ * (POSIX.1-2008 2.4.3); SA_RESETHAND puts the default action back.
+ */
+static void terminal_fatal(int sig)
+{
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	raise(sig);
+}
+
 static void terminal_raw(void)
 {
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGSEGV, SIGBUS,
+				    SIGABRT, SIGILL, SIGFPE };
+	struct sigaction sa;
 	struct termios t;
+	unsigned int i;
 
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved))
 		return;
 	t = saved;
 	cfmakeraw(&t);
-	if (!tcsetattr(STDIN_FILENO, TCSAFLUSH, &t)) {
-		raw = true;
-		atexit(terminal_restore);
-	}
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t))
+		return;
+	raw = true;
+	atexit(terminal_restore);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = terminal_fatal;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < G_N_ELEMENTS(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 static bool write_all(int fd, const uint8_t *p, size_t n)
@@ -61,29 +86,31 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
 
 /*
  * Copies both ways until the VM ends (EOF on the socket: 0), the user
- * detaches (Ctrl-A d: 0) or input ends (EOF on stdin: 0).  Typed keys go
- * out as they come, so a blocking write is fine: the VM drains its end
- * on its own loop.
+ * detaches (Ctrl-A d: 0) or input ends (EOF on stdin: output goes on).
+ * The socket is non-blocking: keys the VM does not take (a paused guest,
+ * a huge paste) wait in `out` and, once it is full, are dropped, so the
+ * keyboard, Ctrl-A d included, always works.
  */
 static int bridge(int sock, const char *name)
 {
-	struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
-				 { .fd = sock, .events = POLLIN } };
-	uint8_t in[256], out[256], buf[4096];
+	struct pollfd fds[2];
+	uint8_t in[256], out[4096], buf[4096];
 	bool escape = false, input = true;
-	size_t n, i;
+	size_t nout = 0, i;
 	ssize_t r;
 
+	g_unix_set_fd_nonblocking(sock, TRUE, NULL);
 	for (;;) {
-		fds[0].fd = input ? STDIN_FILENO : -1;
+		fds[0] = (struct pollfd){ .fd = input ? STDIN_FILENO : -1, .events = POLLIN };
+		fds[1] = (struct pollfd){ .fd = sock, .events = POLLIN | (nout ? POLLOUT : 0) };
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return CLI_FAILED;
 		}
-		if (fds[1].revents) {
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			r = read(sock, buf, sizeof(buf));
-			if (r < 0 && errno == EINTR)
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (r <= 0) {
 				terminal_restore();
@@ -93,19 +120,25 @@ static int bridge(int sock, const char *name)
 			if (!write_all(STDOUT_FILENO, buf, (size_t)r))
 				return CLI_FAILED;
 		}
-		if (input && fds[0].revents) {
+		if (nout && (fds[1].revents & POLLOUT)) {
+			r = write(sock, out, nout);
+			if (r > 0) {
+				memmove(out, out + r, nout - (size_t)r);
+				nout -= (size_t)r;
+			}
+		}
+		if (input && (fds[0].revents & (POLLIN | POLLHUP))) {
 			r = read(STDIN_FILENO, in, sizeof(in));
-			if (r < 0 && errno == EINTR)
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (r <= 0) {
 				input = false;	/* no more input; output goes on */
 				continue;
 			}
-			for (n = 0, i = 0; i < (size_t)r; i++) {
+			for (i = 0; i < (size_t)r; i++) {
 				if (escape) {
 					escape = false;
 					if (in[i] == 'd' || in[i] == 'D') {
-						write_all(sock, out, n);
 						terminal_restore();
 						fprintf(stderr, "\r\n[vmain: detached from %s; it "
 							"keeps running]\r\n", name);
@@ -117,10 +150,16 @@ static int bridge(int sock, const char *name)
 					escape = true;
 					continue;
 				}
-				out[n++] = in[i];
+				if (nout < sizeof(out))
+					out[nout++] = in[i];
 			}
-			if (n && !write_all(sock, out, n))
-				return CLI_FAILED;
+			if (nout) {
+				r = write(sock, out, nout);
+				if (r > 0) {
+					memmove(out, out + r, nout - (size_t)r);
+					nout -= (size_t)r;
+				}
+			}
 		}
 	}
 }

@@ -4,6 +4,8 @@
  * through its control API (docs/api.md).
  */
 #include <errno.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "commands.h"
 #include "vm/client.h"
 #include "vm/config.h"
+#include "vm/control.h"
 #include "vm/dbus.h"
 
 #define DEFAULT_STOP_TIMEOUT	30	/* a VM with no bundle (`vmain run`) */
@@ -163,23 +166,37 @@ free_paths:
 	return status;
 }
 
-/* The API did not answer: the process holding the VM's lock gets SIGKILL. */
-static int kill_holder(const struct vm_paths *paths, const char *name)
+/*
+ * The API did not answer: the process serving the VM's socket gets
+ * SIGKILL.  Its pid comes from the kernel (vm_control_server_pidfd()),
+ * never from a file the VM process could write, and a pidfd keeps a
+ * reused pid out of reach.
+ */
+static int kill_server(const struct vm_paths *paths, const char *name)
 {
-	char *dir = vm_bundle_dir(paths, name);
+	char *sock = vm_socket_path(paths, name);
+	struct pollfd pfd;
 	pid_t pid = 0;
-	int i;
+	int pidfd;
 
-	if (!vm_bundle_running(dir, &pid) || pid <= 0) {
-		g_free(dir);
+	pidfd = vm_control_server_pidfd(sock, &pid);
+	g_free(sock);
+	if (pidfd < 0) {
+		fprintf(stderr, "vmain kill: cannot find %s's process: %s\n", name,
+			strerror(-pidfd));
 		return CLI_FAILED;
 	}
 	fprintf(stderr, "vmain kill: %s does not answer; killing pid %ld\n", name, (long)pid);
-	kill(pid, SIGKILL);
-	for (i = 0; i < 100 && vm_bundle_running(dir, NULL); i++)
-		g_usleep(50000);
-	g_free(dir);
-	return i < 100 ? CLI_OK : CLI_FAILED;
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0)) {
+		fprintf(stderr, "vmain kill: pid %ld: %s\n", (long)pid, strerror(errno));
+		close(pidfd);
+		return CLI_FAILED;
+	}
+	/* A pidfd turns readable when the process has ended. */
+	pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	poll(&pfd, 1, EXIT_GRACE_MS);
+	close(pidfd);
+	return pfd.revents ? CLI_OK : CLI_FAILED;
 }
 
 int cmd_kill(int argc, char **argv)
@@ -192,26 +209,26 @@ int cmd_kill(int argc, char **argv)
 	status = cli_parse(&argc, &argv, "kill", "NAME", "stop a VM at once",
 		"Stops the VM like pulling its plug: the guest gets no chance to shut\n"
 		"down, but every write it was told is on disk is (the disk cache is\n"
-		"flushed by the VM process as it ends).  A VM that does not answer on\n"
-		"its control socket is killed with SIGKILL.\n"
+		"flushed by the VM process as it ends).  A VM whose control API does not\n"
+		"answer is killed with SIGKILL (the process serving its socket, as the\n"
+		"kernel names it).\n"
 		"\n"
 		"Exit status: 0 stopped; 1 failed; 2 bad usage; 4 not running; 5 no such VM.\n",
 		NULL, &name, &paths);
 	if (status)
 		return status;
 	status = cli_connect("kill", &paths, name, &conn);
-	if (status) {
-		if (status == CLI_FAILED)
-			status = kill_holder(&paths, name);
+	if (status)
 		goto free_paths;
-	}
 	ret = vm_client_call(conn, VM_DBUS_IFACE, "Kill", NULL, NULL, NULL, err, sizeof(err));
 	if (ret == -EIO) {
+		/* No answer within VM_CLIENT_TIMEOUT_MS (or a broken VM): force it. */
 		fprintf(stderr, "vmain kill: %s\n", err);
-		status = kill_holder(&paths, name);
-	} else {
-		status = call_status("kill", ret, err);
+		g_object_unref(conn);
+		status = kill_server(&paths, name);
+		goto free_paths;
 	}
+	status = call_status("kill", ret, err);
 	if (!status && !vm_client_wait_closed(conn, EXIT_GRACE_MS)) {
 		fprintf(stderr, "vmain kill: %s did not end within %d seconds\n", name,
 			EXIT_GRACE_MS / 1000);

@@ -110,15 +110,20 @@ static void info_get(struct vm_info *in, const struct vm_paths *paths, const cha
 		in->autostart = cfg.autostart;
 	}
 	vm_config_free(&cfg);
-	if (vm_bundle_running(in->bundle, &pid)) {
+	/*
+	 * The VM answers for itself first: group vmain may connect to a
+	 * system VM's socket without being able to read its bundle.
+	 */
+	if (!vm_client_connect(paths, name, &conn, err, sizeof(err))) {
 		g_free(in->state);
-		/* Running, but its API not (yet) answering: starting, or stuck. */
+		in->state = g_strdup("starting");
+		info_from_vm(in, conn);
+		g_object_unref(conn);
+	} else if (vm_bundle_running(in->bundle, &pid)) {
+		/* Its lock is held, its API not (yet) answering: starting, or stuck. */
+		g_free(in->state);
 		in->state = g_strdup("starting");
 		in->pid = pid;
-		if (!vm_client_connect(paths, name, &conn, err, sizeof(err))) {
-			info_from_vm(in, conn);
-			g_object_unref(conn);
-		}
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,25 @@ static const char start_description[] =
 	"  3  foreground: the VM was stopped (vmain stop's timeout, vmain kill, Ctrl-A x)\n"
 	"  4  NAME is already running\n"
 	"  5  no VM named NAME\n";
+
+/*
+ * System VMs run as user vmain (vmain@.service): one started by root
+ * would leave root's lock files in the bundle and /run/vmain, which the
+ * service could not take afterwards.
+ */
+static int check_system_user(const struct vm_paths *paths)
+{
+	struct passwd *pw;
+
+	if (!paths->system || geteuid() != 0)
+		return CLI_OK;
+	pw = getpwnam("vmain");
+	if (!pw)
+		return CLI_OK;	/* no such user: root's own system VMs */
+	fprintf(stderr, "vmain start: system VMs run as user vmain: use `systemctl start "
+		"vmain@NAME` (or run this as vmain)\n");
+	return CLI_USAGE;
+}
 
 /* The memory the other running VMs of this user (or the system) use. */
 static uint64_t running_memory(const struct vm_paths *paths, const char *self)
@@ -144,7 +164,7 @@ unlock_dir:
  * every error reaches the user who typed the command.  Returns -1 in the
  * child, or the exit status for the parent.
  */
-static int daemonize(const char *name, int *ready_fd)
+static int daemonize(const char *name, int *ready_fd, int lock_fd1, int lock_fd2)
 {
 	int rp[2], ep[2], st;
 	struct pollfd fds[2];
@@ -184,6 +204,9 @@ static int daemonize(const char *name, int *ready_fd)
 		close(ep[1]);
 		if (chdir("/"))
 			(void)0;	/* every path in the VM's settings is absolute */
+		/* The locks are ours now: the pid in them must be too. */
+		vm_lock_set_pid(lock_fd1);
+		vm_lock_set_pid(lock_fd2);
 		*ready_fd = rp[1];
 		return -1;
 	}
@@ -221,7 +244,7 @@ static int daemonize(const char *name, int *ready_fd)
 	}
 	/* It ended before the guest ran: its status is ours. */
 	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
-		return WEXITSTATUS(st) == VM_EXIT_USAGE ? CLI_FAILED : WEXITSTATUS(st);
+		return WEXITSTATUS(st);
 	return CLI_FAILED;
 fail:
 	fprintf(stderr, "vmain start: cannot start %s in the background: %s\n", name,
@@ -289,6 +312,9 @@ int cmd_start(int argc, char **argv)
 	status = cli_bundle_exists("start", &paths, name);
 	if (status)
 		goto free_paths;
+	status = check_system_user(&paths);
+	if (status)
+		goto free_paths;
 	dir = vm_bundle_dir(&paths, name);
 	vm_config_init(&cfg);
 	ret = vm_config_load(dir, &cfg, err, sizeof(err));
@@ -316,7 +342,7 @@ int cmd_start(int argc, char **argv)
 	spec.config_text = ini;
 	spec.system = paths.system;
 	if (opt_headless && !getenv("NOTIFY_SOCKET")) {
-		status = daemonize(name, &spec.ready_fd);
+		status = daemonize(name, &spec.ready_fd, bundle_fd, control_fd);
 		if (status >= 0) {
 			/* The parent: the locks are the child's now; only our fds go. */
 			close(control_fd);

@@ -138,6 +138,37 @@ void vm_console_write(void *opaque, const void *buf, size_t len)
 	pthread_mutex_unlock(&c->lock);
 }
 
+static gboolean terminal_readable(gint fd, GIOCondition cond, gpointer opaque);
+static gboolean client_readable(gint fd, GIOCondition cond, gpointer opaque);
+
+/*
+ * What the input fds are watched for.  While input is pending (COM1's
+ * FIFO is full) nothing more is read, so the fds are not watched for
+ * input at all: GLib's fd sources are level-triggered and would spin.  The
+ * client's socket is still watched for its hang-up, so a client that
+ * detaches is let go at once.
+ */
+static void input_watch(struct vm_console *c)
+{
+	bool reading = !c->npending;
+
+	if (c->term_source && !reading) {
+		g_source_remove(c->term_source);
+		c->term_source = 0;
+	} else if (!c->term_source && reading && c->term_fd >= 0 && !c->term_eof) {
+		c->term_source = g_unix_fd_add(c->term_fd, G_IO_IN | G_IO_HUP,
+					       terminal_readable, c);
+	}
+	if (c->client_fd >= 0 && c->client_reading != reading) {
+		if (c->client_source)
+			g_source_remove(c->client_source);
+		c->client_source = g_unix_fd_add(c->client_fd, reading ?
+			G_IO_IN | G_IO_HUP | G_IO_ERR : G_IO_HUP | G_IO_ERR,
+			client_readable, c);
+		c->client_reading = reading;
+	}
+}
+
 static void input_flush(struct vm_console *c)
 {
 	size_t n;
@@ -161,18 +192,32 @@ static gboolean input_retry(gpointer opaque)
 	if (c->npending)
 		return G_SOURCE_CONTINUE;
 	c->retry_source = 0;
+	input_watch(c);
 	return G_SOURCE_REMOVE;
 }
 
 /*
  * The UART's FIFO is full: try again shortly.  The guest drains it at
- * interrupt speed, so this timer only runs while a paste is pending.
+ * interrupt speed, so this timer only runs while a paste is pending (and
+ * not while the VM is paused: nothing drains then).
  */
 static void input_push(struct vm_console *c)
 {
 	input_flush(c);
-	if (c->npending && !c->retry_source)
+	if (c->npending && !c->retry_source && !c->paused)
 		c->retry_source = g_timeout_add(RETRY_MS, input_retry, c);
+	input_watch(c);
+}
+
+void vm_console_set_paused(struct vm_console *c, bool paused)
+{
+	c->paused = paused;
+	if (paused && c->retry_source) {
+		g_source_remove(c->retry_source);
+		c->retry_source = 0;
+	}
+	if (!paused)
+		input_push(c);
 }
 
 void vm_console_set_machine(struct vm_console *c, struct machine *m)
@@ -189,13 +234,12 @@ static gboolean terminal_readable(gint fd, GIOCondition cond, gpointer opaque)
 	ssize_t n, i;
 
 	(void)cond;
-	if (c->npending)
-		return G_SOURCE_CONTINUE;	/* the retry timer drains first */
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
 	if (n <= 0) {
 		c->term_source = 0;
+		c->term_eof = true;
 		return G_SOURCE_REMOVE;		/* EOF: no more input */
 	}
 	for (i = 0; i < n; i++) {
@@ -216,7 +260,8 @@ static gboolean terminal_readable(gint fd, GIOCondition cond, gpointer opaque)
 			c->pending[c->npending++] = buf[i];
 	}
 	input_push(c);
-	return G_SOURCE_CONTINUE;
+	/* input_push() may have removed this source (input pending). */
+	return c->term_source ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 int vm_console_take_terminal(struct vm_console *c, int fd, void (*stop)(void *opaque),
@@ -228,7 +273,7 @@ int vm_console_take_terminal(struct vm_console *c, int fd, void (*stop)(void *op
 	/* The caller's shell shares this file description: restored in fini. */
 	c->term_flags = fcntl(fd, F_GETFL);
 	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
-	c->term_source = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP, terminal_readable, c);
+	input_watch(c);
 	if (terminal_raw(c) == 0 && c->raw)
 		fprintf(stderr, "vmain: the console is this terminal; Ctrl-A x stops the VM\r\n");
 	return 0;
@@ -259,10 +304,11 @@ static gboolean client_readable(gint fd, GIOCondition cond, gpointer opaque)
 	struct vm_console *c = opaque;
 	ssize_t n;
 
-	(void)cond;
-	if (c->npending)
-		return G_SOURCE_CONTINUE;
-	n = read(fd, c->pending, sizeof(c->pending));
+	/* Pending input: only the hang-up is watched; the client is gone. */
+	if (c->npending || !(cond & G_IO_IN))
+		n = 0;
+	else
+		n = read(fd, c->pending, sizeof(c->pending));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
 	if (n <= 0) {
@@ -272,7 +318,8 @@ static gboolean client_readable(gint fd, GIOCondition cond, gpointer opaque)
 	}
 	c->npending = (size_t)n;
 	input_push(c);
-	return G_SOURCE_CONTINUE;
+	/* input_push() replaced this source (input pending): remove it. */
+	return c->client_source && c->client_reading ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 int vm_console_attach(struct vm_console *c, int *fd)
@@ -298,8 +345,9 @@ int vm_console_attach(struct vm_console *c, int *fd)
 	c->client_out = ob;
 	pthread_mutex_unlock(&c->lock);
 	c->client_fd = sv[0];
-	c->client_source = g_unix_fd_add(sv[0], G_IO_IN | G_IO_HUP | G_IO_ERR,
-					 client_readable, c);
+	c->client_reading = !c->npending;
+	c->client_source = g_unix_fd_add(sv[0], c->client_reading ?
+		G_IO_IN | G_IO_HUP | G_IO_ERR : G_IO_HUP | G_IO_ERR, client_readable, c);
 	*fd = sv[1];
 	return 0;
 

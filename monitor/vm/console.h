@@ -52,8 +52,11 @@ struct vm_console {
 	guint term_source;
 	bool raw, escape;
 	struct termios saved;
+	bool term_eof;
 	int client_fd;			/* our end of the client's socket, or -1 */
 	guint client_source;
+	bool client_reading;		/* client_source watches G_IO_IN too */
+	bool paused;			/* the VM is: no input retries */
 	uint8_t pending[256];		/* input COM1 had no room for yet */
 	size_t npending;
 	guint retry_source;
@@ -85,5 +88,8 @@ int vm_console_take_terminal(struct vm_console *c, int fd, void (*stop)(void *op
  */
 int vm_console_attach(struct vm_console *c, int *fd);
 bool vm_console_attached(const struct vm_console *c);
+
+/* The VM paused or resumed: pending input waits without a timer meanwhile. */
+void vm_console_set_paused(struct vm_console *c, bool paused);
 
 #endif

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,8 +42,8 @@ static bool still_named(int fd, const char *path)
 int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_path,
 		     int *lock_fd, char *err, size_t errlen)
 {
-	int fd, ret, len, retries = CLAIM_RETRIES;
-	char *lock_path, pid[24];
+	int fd, ret, retries = CLAIM_RETRIES;
+	char *lock_path;
 
 	ret = vm_runtime_dir_make(p);
 	if (ret) {
@@ -76,14 +79,17 @@ again:
 	 * (vm_control_release()): if that happened after our open, our lock
 	 * is on a file nobody else will open.  Take the one the name has now.
 	 */
-	if (!still_named(fd, lock_path) && retries-- > 0) {
+	if (!still_named(fd, lock_path)) {
 		close(fd);
-		goto again;
+		if (retries-- > 0)
+			goto again;
+		ret = -EAGAIN;
+		snprintf(err, errlen, "cannot lock %s: it keeps being replaced", lock_path);
+		goto free_path;
 	}
-	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)len, 0) != len) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", lock_path, strerror(errno));
+	ret = vm_lock_set_pid(fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot write %s: %s", lock_path, strerror(-ret));
 		goto close_fd;
 	}
 	*sock_path = vm_socket_path(p, name);
@@ -95,6 +101,53 @@ close_fd:
 	close(fd);
 free_path:
 	g_free(lock_path);
+	return ret;
+}
+
+int vm_lock_set_pid(int lock_fd)
+{
+	char pid[24];
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+
+	if (ftruncate(lock_fd, 0) || pwrite(lock_fd, pid, (size_t)len, 0) != len)
+		return -errno;
+	return 0;
+}
+
+int vm_control_server_pidfd(const char *sock_path, pid_t *pid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	int fd, pidfd, ret;
+
+	if (strlen(sock_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, sock_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The kernel accepts into the backlog even when the VM's loop is stuck. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len)) {
+		ret = -errno;
+		goto close_fd;
+	}
+	if (uc.pid <= 0 || (uc.uid != geteuid() && geteuid() != 0)) {
+		ret = -EPERM;
+		goto close_fd;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, uc.pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		goto close_fd;
+	}
+	close(fd);
+	*pid = uc.pid;
+	return pidfd;
+
+close_fd:
+	close(fd);
 	return ret;
 }
 

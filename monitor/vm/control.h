@@ -25,6 +25,21 @@ struct vm_paths;
 int vm_control_claim(const struct vm_paths *p, const char *name, char **sock_path,
 		     int *lock_fd, char *err, size_t errlen);
 
+/*
+ * Writes this process's pid into a lock file it holds (NAME.lock or a
+ * bundle's .lock): after `vmain start --headless` forked, the child that
+ * runs the VM holds the locks, not the parent that took them.
+ */
+int vm_lock_set_pid(int lock_fd);
+
+/*
+ * The pid of the process serving the socket at `sock_path`, from the
+ * kernel (SO_PEERCRED of a connection to it: the process that called
+ * listen()), as a pidfd (pidfd_open(2)) so that it cannot name a reused
+ * pid; only for a server of our own uid (or any, for root).  -errno.
+ */
+int vm_control_server_pidfd(const char *sock_path, pid_t *pid);
+
 /* Removes the lock file (still holding the lock) and closes it. */
 void vm_control_release(const char *sock_path, int lock_fd);
 

@@ -16,10 +16,12 @@
 #include "vm/log.h"
 #include "vm/vm.h"
 
+/* Whether stderr is the journal: -1 not known yet (vm_log_detach() sets it). */
+static int known = -1;
+
 /* stderr is the journal when $JOURNAL_STREAM is its "device:inode". */
 static bool stderr_is_journal(void)
 {
-	static int known = -1;
 	const char *e;
 	unsigned long long dev, ino;
 	struct stat st;
@@ -70,6 +72,8 @@ void vm_log_detach(const struct vm_spec *spec)
 
 	snprintf(ident, sizeof(ident), "vmain-%s", spec->name);
 	fd = sd_journal_stream_fd(ident, LOG_INFO, 0);
+	/* Messages of our own then go as structured entries (vm_log()). */
+	known = fd >= 0;
 	if (fd < 0)
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {

@@ -278,15 +278,20 @@ int vm_stop(struct vm *vm, unsigned int timeout_s)
 	if (vm->state == VM_STOPPED || !vm->m)
 		return -EINVAL;
 	if (vm->stop_requested) {
-		/* A second request: stop now. */
+		/* A second request: stop now (and the first one's timer goes). */
+		if (vm->stop_timer)
+			g_source_remove(vm->stop_timer);
+		vm->stop_timer = 0;
 		hard_stop(vm);
 		return 0;
 	}
 	vm->stop_requested = true;
 	set_state(vm, VM_SHUTTING_DOWN);
 	/* A paused guest cannot see the button: it runs again to act on it. */
-	if (machine_resume(vm->m) == 0)
+	if (machine_resume(vm->m) == 0) {
+		vm_console_set_paused(&vm->console, false);
 		vm_log(vm->spec, LOG_INFO, "resumed to power off");
+	}
 	if (!machine_power_button(vm->m) || timeout_s == 0) {
 		hard_stop(vm);
 		return 0;
@@ -331,6 +336,7 @@ int vm_pause(struct vm *vm)
 	ret = machine_pause(vm->m);
 	if (ret)
 		return ret;
+	vm_console_set_paused(&vm->console, true);
 	set_state(vm, VM_PAUSED);
 	return 0;
 }
@@ -344,6 +350,7 @@ int vm_resume(struct vm *vm)
 	ret = machine_resume(vm->m);
 	if (ret)
 		return ret;
+	vm_console_set_paused(&vm->console, false);
 	set_state(vm, VM_RUNNING);
 	return 0;
 }
@@ -407,7 +414,14 @@ static void serial_write(void *opaque, const void *buf, size_t len)
 static void machine_started(void *opaque, struct machine *m)
 {
 	struct vm *vm = opaque;
+	bool failed;
 
+	/* A vCPU thread that could not start: the VM is ending, not running. */
+	pthread_mutex_lock(&m->lock);
+	failed = m->stopping && m->exit == MACHINE_EXIT_ERROR;
+	pthread_mutex_unlock(&m->lock);
+	if (failed)
+		return;
 	vm->accel = m->vm.backend->name;
 	/* The terminal goes raw only for a VM that exists. */
 	if (!vm->terminal_taken && vm->spec->serial && !strcmp(vm->spec->serial, "stdio")) {
@@ -451,8 +465,10 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 			       "the guest reset; restarting");
 			vm->reset_requested = false;
 			/* A reset while paused boots a machine that runs. */
-			if (vm->state == VM_PAUSED)
+			if (vm->state == VM_PAUSED) {
+				vm_console_set_paused(&vm->console, false);
 				set_state(vm, VM_RUNNING);
+			}
 			continue;
 		}
 		return why == MACHINE_EXIT_POWEROFF ? VM_EXIT_POWEROFF :

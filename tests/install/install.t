@@ -157,7 +157,7 @@ check "PREFIX=/usr/local: units, rule, sysusers/tmpfiles still in /usr/lib" \
 	-a -f "$dest2/usr/lib/udev/rules.d/60-vmain.rules" -a -f "$dest2/usr/lib/sysusers.d/vmain.conf" \
 	-a -f "$dest2/usr/lib/tmpfiles.d/vmain.conf"
 check "PREFIX=/usr/local: the units run /usr/local/bin/vmain" \
-	grep -q '^ExecStop=/usr/local/bin/vmain stop --system %i' "$dest2/usr/lib/systemd/system/vmain@.service"
+	grep -q '^ExecStop=-/usr/local/bin/vmain stop --system %i' "$dest2/usr/lib/systemd/system/vmain@.service"
 check "make uninstall PREFIX=/usr/local leaves nothing" \
 	sh -c "make -s -C '$top' uninstall DESTDIR='$dest2' PREFIX=/usr/local && test -z \"\$(ls -A '$dest2')\""
 
