@@ -304,11 +304,13 @@ int cmd_start(int argc, char **argv)
 	struct vm_config cfg;
 	char *name, *dir, *sock_path = NULL, *ini = NULL, err[512];
 	int status, ret, bundle_fd = -1, control_fd = -1;
+	int64_t t0;
 
 	status = cli_parse(&argc, &argv, "start", "NAME", "start a VM", start_description,
 			   start_entries, &name, &paths);
 	if (status)
 		return status;
+	t0 = thread_cpu_ns();
 	status = cli_bundle_exists("start", &paths, name);
 	if (status)
 		goto free_paths;
@@ -336,6 +338,7 @@ int cmd_start(int argc, char **argv)
 		goto unlock_bundle;
 	}
 	ini = vm_config_to_ini(&cfg);
+	spec.bundle_cpu_ns = thread_cpu_ns() - t0;
 	spec.name = name;
 	spec.bundle_dir = dir;
 	spec.socket_path = sock_path;

@@ -60,6 +60,7 @@ struct vm_spec {
 	unsigned int stop_timeout;	/* seconds after the power button */
 	bool stop_kills;		/* SIGTERM stops at once (stop-action=kill) */
 	bool stats;
+	int64_t bundle_cpu_ns;		/* --stats: CPU the caller spent on the bundle */
 	int ready_fd;			/* gets one byte once the guest runs, or -1 */
 	bool daemon;			/* stderr is `vmain start`'s pipe until then */
 };
@@ -94,5 +95,7 @@ int vm_kill(struct vm *vm);
 int vm_reset(struct vm *vm);
 int vm_power_button(struct vm *vm);
 const char *vm_state_name(enum vm_state s);
+/* This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), for --stats. */
+int64_t thread_cpu_ns(void);
 
 #endif
