@@ -34,6 +34,12 @@
  *                         pages written
  *   memory/huge-4k        the same slot with MADV_NOHUGEPAGE: 4 KiB leaves
  *                         only (the numbers to compare with, docs/perf.md)
+ *   memory/huge-memfd     huge-thp on a memfd, as the monitor backs guest
+ *                         RAM (shmem THP, ShmemPmdMapped; MADV_REMOVE
+ *                         instead of MADV_DONTNEED, which keeps shmem
+ *                         data).  Needs shmem_enabled "advise" or
+ *                         "always": as root it sets "advise" for the test
+ *                         and puts the old mode back
  *
  * Usage: memory [-T TIMEOUT] [-n MIB] [CASE...]; -n is the size of the
  * huge-* slot (default 64 MiB; the SVM arena runs 1024).
@@ -877,9 +883,15 @@ static bool vm_info(struct vm *vm, struct vmain_vm_info *info)
 	return true;
 }
 
-/* AnonHugePages of the mapping that starts at `start`, in 2 MiB pages. */
-static long smaps_thp(void *start)
+enum huge_kind { HUGE_THP, HUGE_4K, HUGE_MEMFD };
+
+/*
+ * AnonHugePages (or ShmemPmdMapped for a memfd) of the mapping that starts
+ * at `start`, in 2 MiB pages.
+ */
+static long smaps_thp(void *start, bool shmem)
 {
+	const char *field = shmem ? "ShmemPmdMapped: %ld kB" : "AnonHugePages: %ld kB";
 	char line[256], want[32];
 	bool in = false;
 	long kb = -1;
@@ -894,7 +906,7 @@ static long smaps_thp(void *start)
 			in = !strncmp(line, want, strlen(want));
 			continue;
 		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+		if (in && sscanf(line, field, &kb) == 1)
 			break;
 	}
 	fclose(f);
@@ -929,8 +941,46 @@ static bool huge_run(struct vm *vm, struct vcpu *vcpu, const struct hop *ops,
 	return ok;
 }
 
-static void test_huge(bool thp)
+#define SHMEM_THP	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+/* The [selected] word of a THP mode file into mode; false if none. */
+static bool thp_mode(const char *path, char *mode, size_t n)
 {
+	char buf[128], *l, *r;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	l = strchr(buf, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r || (size_t)(r - l) >= n)
+		return false;
+	memcpy(mode, l + 1, (size_t)(r - l - 1));
+	mode[r - l - 1] = 0;
+	return true;
+}
+
+static bool thp_set_mode(const char *path, const char *mode)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(mode, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+static void test_huge(enum huge_kind kind)
+{
+	bool thp = kind != HUGE_4K, shmem = kind == HUGE_MEMFD;
+	char old_shmem[32] = "";
+	int memfd = -1;
 	unsigned long mib = guest_iters ? guest_iters : 64;
 	__u64 size = (__u64)mib << 20, pages = size / PAGE, regions = size / HUGE_2M;
 	struct vmain_vm_info i0, i1, i2;
@@ -947,17 +997,46 @@ static void test_huge(bool thp)
 		       guest_case_name(), mib);
 		return;
 	}
+	if (shmem) {
+		char mode[32];
+
+		if (!thp_mode(SHMEM_THP, mode, sizeof(mode))) {
+			tap_ok(1, "%s: # SKIP no %s", guest_case_name(), SHMEM_THP);
+			return;
+		}
+		if (strcmp(mode, "advise") && strcmp(mode, "always") &&
+		    strcmp(mode, "force")) {
+			if (!thp_set_mode(SHMEM_THP, "advise")) {
+				tap_ok(1, "%s: # SKIP shmem THP is \"%s\" and cannot be set to \"advise\" (%s)",
+				       guest_case_name(), mode, strerror(errno));
+				return;
+			}
+			snprintf(old_shmem, sizeof(old_shmem), "%s", mode);
+		}
+	}
 	map = mmap(NULL, size + HUGE_2M, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map == MAP_FAILED) {
 		tap_ok(0, "%s: mmap %lu MiB: %s", guest_case_name(), mib, strerror(errno));
-		return;
-	}
-	if (madvise(map, size + HUGE_2M, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
-		tap_ok(0, "%s: madvise: %s", guest_case_name(), strerror(errno));
 		goto out;
 	}
 	mem = (unsigned char *)(((uintptr_t)map + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+	if (shmem) {
+		/* The monitor's backing: a shared memfd mapping, 2 MiB aligned. */
+		memfd = memfd_create("vmain-huge", MFD_CLOEXEC);
+		if (memfd < 0 || ftruncate(memfd, (off_t)size) ||
+		    mmap(mem, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 memfd, 0) == MAP_FAILED) {
+			tap_ok(0, "%s: memfd of %lu MiB: %s", guest_case_name(), mib,
+			       strerror(errno));
+			goto out;
+		}
+	}
+	if (madvise(shmem ? mem : map, shmem ? size : size + HUGE_2M,
+		    thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		tap_ok(0, "%s: madvise: %s", guest_case_name(), strerror(errno));
+		goto out;
+	}
 	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_huge)))
 		goto out;
 	if (vm_set_region(vm, HUGE_SLOT, 0, HUGE_GPA, size, (uintptr_t)mem)) {
@@ -983,9 +1062,10 @@ static void test_huge(bool thp)
 	ms = guest_now_ms() - t0;
 	if (!vm_info(vm, &i1))
 		goto out;
-	nthp = thp ? smaps_thp(map) : 0;
+	nthp = thp ? smaps_thp(shmem ? mem : map, shmem) : 0;
 	if (nthp < 0) {
-		tap_ok(0, "%s: AnonHugePages not found in /proc/self/smaps", guest_case_name());
+		tap_ok(0, "%s: %s not found in /proc/self/smaps", guest_case_name(),
+		       shmem ? "ShmemPmdMapped" : "AnonHugePages");
 		goto out;
 	}
 	if (thp && nthp == 0) {
@@ -1016,9 +1096,15 @@ static void test_huge(bool thp)
 	if (!thp)
 		goto out;
 
-	/* 4 KiB of a huge page dropped by the owner: the guest reads zeros. */
-	if (madvise(mem + 3 * HUGE_2M + 2 * PAGE, PAGE, MADV_DONTNEED)) {
-		tap_ok(0, "%s: MADV_DONTNEED: %s", guest_case_name(), strerror(errno));
+	/*
+	 * 4 KiB of a huge page dropped by the owner: the guest reads zeros.
+	 * MADV_DONTNEED of a shared mapping only unmaps (the memfd keeps
+	 * the data): MADV_REMOVE frees it.
+	 */
+	if (madvise(mem + 3 * HUGE_2M + 2 * PAGE, PAGE,
+		    shmem ? MADV_REMOVE : MADV_DONTNEED)) {
+		tap_ok(0, "%s: %s: %s", guest_case_name(),
+		       shmem ? "MADV_REMOVE" : "MADV_DONTNEED", strerror(errno));
 		goto out;
 	}
 	{
@@ -1029,13 +1115,19 @@ static void test_huge(bool thp)
 			{ 3, 0, HUGE_GPA + 3 * HUGE_2M + 511 * PAGE },
 		};
 
-		if (!huge_run(vm, vcpu, rd, 3, outs, 3,
+		if (!huge_run(vm, vcpu, rd, 3, outs, 3, shmem ?
+			      "after MADV_REMOVE of 4 KiB in a 2 MiB page the guest reads zeros there, its data around it" :
 			      "after MADV_DONTNEED of 4 KiB in a 2 MiB page the guest reads zeros there, its data around it"))
 			goto out;
 	}
 	if (!vm_info(vm, &i2))
 		goto out;
-	if (nthp == (long)regions)
+	/*
+	 * Anonymous memory: the kernel splits the huge PMD, so the 2 MiB
+	 * comes back as 4 KiB leaves.  (A memfd may keep its huge page
+	 * with the hole zeroed, and map it huge again.)
+	 */
+	if (!shmem && nthp == (long)regions)
 		tap_ok(i2.npt_huge_leaves == i1.npt_huge_leaves - 1,
 		       "%s: that 2 MiB leaf is gone (%llu -> %llu), the others stay",
 		       guest_case_name(), (unsigned long long)i1.npt_huge_leaves,
@@ -1084,16 +1176,26 @@ out:
 	guest_shutdown(&vm, &vcpu);
 	if (map != MAP_FAILED)
 		munmap(map, size + HUGE_2M);
+	if (memfd >= 0)
+		close(memfd);
+	if (old_shmem[0] && !thp_set_mode(SHMEM_THP, old_shmem))
+		tap_diag("could not put %s back to \"%s\": %s", SHMEM_THP,
+			 old_shmem, strerror(errno));
 }
 
 static void test_huge_thp(void)
 {
-	test_huge(true);
+	test_huge(HUGE_THP);
 }
 
 static void test_huge_4k(void)
 {
-	test_huge(false);
+	test_huge(HUGE_4K);
+}
+
+static void test_huge_memfd(void)
+{
+	test_huge(HUGE_MEMFD);
 }
 
 int main(int argc, char **argv)
@@ -1106,6 +1208,7 @@ int main(int argc, char **argv)
 		{ "memory/dirty-log", test_dirty_log },
 		{ "memory/huge-thp", test_huge_thp },
 		{ "memory/huge-4k", test_huge_4k },
+		{ "memory/huge-memfd", test_huge_memfd },
 	};
 
 	guest_init(argc, argv, 0);
