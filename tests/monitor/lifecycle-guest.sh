@@ -236,4 +236,37 @@ for accel in vmain kvm; do
 	is "$accel: stop --timeout 0: the foreground VM ends (status 3: stopped hard)" 3 $rc
 done
 
+# A system VM: its socket is 0660 group vmain; root and group vmain get
+# in, another uid does not (SO_PEERGROUPS).  The arena has no user vmain,
+# so root may start it (with a user vmain, only its unit may).
+if ! grep -q '^vmain:' /etc/group 2>/dev/null; then
+	echo "vmain:x:990:" >>/etc/group
+fi
+sysvms=$w/sys/VMs sysrun=$w/sys/run
+mkdir -p "$sysvms"; chmod 755 "$w" "$w/sys"
+VMAIN_VMS_DIR=$sysvms VMAIN_RUNTIME_DIR=$sysrun "$vmain" create --system sys --memory 256M \
+	--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --serial "$w/sys.con" \
+	--append "console=ttyS0 panic=-1 vmain.test=ticker" >"$w/out" 2>&1
+VMAIN_VMS_DIR=$sysvms VMAIN_RUNTIME_DIR=$sysrun "$vmain" start --system sys --headless >"$w/out" 2>&1
+is "system VM: starts" 0 $?
+ssock=$sysrun/sys.sock
+check "system VM: the socket is 0660 group vmain" \
+	[ "$(stat -c '%a %G' "$ssock")" = "660 vmain" ]
+check "system VM: the runtime directory is 0750 group vmain" \
+	[ "$(stat -c '%a %G' "$sysrun")" = "750 vmain" ]
+/usr/bin/setpriv --reuid 65534 --regid 65534 --groups 990 "$vmctl" connect "$ssock" >"$w/other" 2>&1
+check "system VM: a member of group vmain is admitted" grep -q "connected: .*running" "$w/other"
+sed 's/^/#   /' "$w/other" | head -n 1
+/usr/bin/setpriv --reuid 65534 --regid 990 --clear-groups "$vmctl" connect "$ssock" >"$w/other" 2>&1
+check "system VM: group vmain as the primary group is admitted" grep -q "connected: .*running" "$w/other"
+chmod 0666 "$ssock"
+/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups "$vmctl" connect "$ssock" >"$w/other" 2>&1
+rc=$?
+chmod 0660 "$ssock"
+check "system VM: another uid, socket opened up: refused (SO_PEERCRED, SO_PEERGROUPS)" \
+	sh -c "[ $rc != 0 ] && ! grep -q connected '$w/other'"
+sed 's/^/#   /' "$w/other" | head -n 1
+VMAIN_VMS_DIR=$sysvms VMAIN_RUNTIME_DIR=$sysrun "$vmain" kill --system sys >"$w/out" 2>&1
+is "system VM: kill" 0 $?
+
 echo "1..$n"
