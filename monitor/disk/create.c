@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "disk/create.h"
+#include "io/fsync-dir.h"
 #include "disk/qcow2-internal.h"
 
 /* qcow2.txt "Header": byte offsets of the fields we set. */
@@ -211,7 +212,7 @@ static int sync_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir;
-	int fd, ret = 0;
+	int ret;
 
 	if (!slash)
 		dir = strdup(".");
@@ -221,13 +222,8 @@ static int sync_dir(const char *path)
 		dir = strndup(path, (size_t)(slash - path));
 	if (!dir)
 		return -ENOMEM;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = fsync_dir(dir);
 	free(dir);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
 	return ret;
 }
 

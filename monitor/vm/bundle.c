@@ -23,6 +23,7 @@
 
 #include <glib.h>
 
+#include "io/fsync-dir.h"
 #include "vm/bundle.h"
 
 #define LOCK_FILE	".lock"
@@ -188,18 +189,6 @@ int vm_runtime_dir_make(const struct vm_paths *p)
 
 /* ---- create, list, delete ------------------------------------------- */
 
-static int fsync_path(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /*
  * Empties the directory `dfd` without following links: each entry is
@@ -278,7 +267,7 @@ int vm_bundle_create(const struct vm_paths *p, const char *name, const struct vm
 	}
 	ret = vm_config_save(dir, cfg, err, errlen);
 	if (!ret) {
-		ret = fsync_path(p->vms_dir);
+		ret = fsync_dir(p->vms_dir);
 		if (ret)
 			snprintf(err, errlen, "%s: fsync: %s", p->vms_dir, strerror(-ret));
 	}

@@ -19,6 +19,7 @@
 
 #include "disk/options.h"
 #include "size.h"
+#include "io/fsync-dir.h"
 #include "vm/config.h"
 #include "vm/ini.h"
 
@@ -827,18 +828,6 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 int vm_config_save(const char *bundle_dir, const struct vm_config *cfg, char *err, size_t errlen)
 {
