@@ -21,6 +21,7 @@
 #include "disk/req.h"
 #include "disk/uring.h"
 #include "io/ioloop.h"
+#include "io/pool.h"
 
 /* The largest DIRECT alignment (cache-io.c's zero buffer is a multiple). */
 #define WC_MAX_ALIGN	(64u << 10)
@@ -46,6 +47,7 @@ enum wc_alloc_stage {
 	WC_ALLOC_FALLOCATE,
 	WC_ALLOC_ZEROING,	/* fallocate unsupported: writing zeros */
 	WC_ALLOC_SYNC,		/* WRITETHROUGH: the fdatasync after it */
+	WC_ALLOC_BLKDISCARD,	/* DISCARD on a block device: in the pool */
 };
 
 /* A request the cache holds on to: queued, in flight, or a flush. */
@@ -73,6 +75,8 @@ struct wc_op {
 	struct wc_reap reap;
 	uint64_t zero_pos;
 	struct iovec *zero_iov;
+	struct pool_job job;		/* WC_ALLOC_BLKDISCARD */
+	int job_ret;			/* the ioctl's, written by the pool thread */
 	/* WC_OP_FLUSH */
 	uint64_t nr_dirty;		/* dirty extents it writes (wc_bucket()) */
 	uint64_t failures;		/* c->wb_failures when taken */
@@ -150,6 +154,10 @@ struct wcache {
 	struct wc_bh *bh;
 	bool kicking, kick_again;
 	unsigned pending;
+
+	/* A block device: DISCARD is BLKDISCARD on blk_fd, in blk_pool. */
+	struct pool *blk_pool;
+	int blk_fd;
 
 	bool destroying, gave_up;
 	void *zero_buf;

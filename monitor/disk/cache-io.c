@@ -5,15 +5,18 @@
  * cached bytes copied and the gaps between them read from the file; writes
  * from the request's own buffers, those taken in one batch that continue
  * each other merged into one vectored write; DISCARD and WRITE_ZEROES as
- * fallocate(2), with zeros written where the file cannot zero a range.
+ * fallocate(2), with zeros written where the file cannot zero a range, and
+ * DISCARD on a block device as ioctl(BLKDISCARD) in the worker pool.
  * DIRECT caches read and write through aligned bounce buffers when the
  * request's are not aligned.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "disk/cache-int.h"
 
@@ -359,7 +362,43 @@ static void wc_alloc_engine_done(struct uring_req *ur, int ret)
 	wc_reap(op->c, &op->reap, ret);
 }
 
-/* Sends the engine request of the stage `op` is at. */
+/*
+ * On a block device fallocate(PUNCH_HOLE) is a discard that must read back
+ * zeros (blkdev_fallocate(): write-zeroes with unmap allowed), refused with
+ * EOPNOTSUPP by a device without write-zeroes, so a guest's discard would
+ * never reach it.  BLKDISCARD is the plain discard; it blocks until the
+ * device is done, so it runs on a pool thread.
+ */
+static int wc_blkdiscard_ioctl(int fd, uint64_t off, uint64_t len)
+{
+	uint64_t range[2] = { off, len };
+	int ret;
+
+	do
+		ret = ioctl(fd, BLKDISCARD, range);
+	while (ret && errno == EINTR);
+	return ret ? -errno : 0;
+}
+
+int (*wcache_blkdiscard)(int fd, uint64_t off, uint64_t len) = wc_blkdiscard_ioctl;
+
+/* Pool thread: only the op's fixed fields and the cache's fd are read. */
+static void wc_blkdiscard_run(struct pool_job *job)
+{
+	struct wc_op *op = job->opaque;
+
+	op->job_ret = wcache_blkdiscard(op->c->blk_fd, op->off, op->end - op->off);
+}
+
+/* Loop thread: into the same completion path as the engine's requests. */
+static void wc_blkdiscard_done(struct pool_job *job, int ret)
+{
+	struct wc_op *op = job->opaque;
+
+	wc_reap(op->c, &op->reap, ret ? ret : op->job_ret);
+}
+
+/* Sends the engine request (or the pool job) of the stage `op` is at. */
 static void wc_alloc_submit(struct wcache *c, struct wc_op *op)
 {
 	uint64_t n, left;
@@ -393,6 +432,13 @@ static void wc_alloc_submit(struct wcache *c, struct wc_op *op)
 	case WC_ALLOC_SYNC:
 		op->ur.op = URING_FDATASYNC;
 		break;
+	case WC_ALLOC_BLKDISCARD:
+		op->job.run = wc_blkdiscard_run;
+		op->job.done = wc_blkdiscard_done;
+		op->job.loop = c->loop;
+		op->job.opaque = op;
+		pool_submit(c->blk_pool, &op->job);
+		return;
 	}
 	uring_submit(c->engine, &op->ur);
 }
@@ -401,7 +447,10 @@ void wc_issue_alloc(struct wcache *c, struct wc_op *op)
 {
 	wc_list_del(&c->queue, op);
 	wc_list_add(&c->inflight, op);
-	op->stage = WC_ALLOC_FALLOCATE;
+	if (c->blk_pool && op->req->op == DISK_DISCARD)
+		op->stage = WC_ALLOC_BLKDISCARD;
+	else
+		op->stage = WC_ALLOC_FALLOCATE;
 	wc_alloc_submit(c, op);
 }
 
@@ -441,6 +490,14 @@ static void wc_alloc_reaped(struct wc_reap *r)
 
 	if (op->stage != WC_ALLOC_SYNC)
 		c->mod_gen++;
+	if (op->stage == WC_ALLOC_BLKDISCARD) {
+		/* Advisory: a device that cannot discard has done its part. */
+		if (ret == -EOPNOTSUPP)
+			wc_alloc_end(c, op, 0, false);
+		else
+			wc_alloc_end(c, op, ret, !ret);
+		return;
+	}
 	if (op->stage == WC_ALLOC_FALLOCATE && ret == -EOPNOTSUPP) {
 		/* DISCARD is advisory; WRITE_ZEROES must zero one way or another. */
 		if (op->req->op == DISK_DISCARD) {

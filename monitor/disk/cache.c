@@ -13,8 +13,10 @@
  * reads, and it is not written back until the wback write is done.
  * Writes that go to the file from the request's own buffers (write-through,
  * FUA, writes bigger than max_dirty, O_DIRECT) and fallocates (DISCARD,
- * WRITE_ZEROES) are "ops": they wait in `queue` (in take order), then sit
- * in `inflight`.  So do WRITEBACK writes waiting for room (in the queue
+ * WRITE_ZEROES; a block device's DISCARD is a BLKDISCARD in the worker
+ * pool, whose done() comes back through wc_reap() like an engine
+ * completion, so it is one more "fallocate" for the rules below) are
+ * "ops": they wait in `queue` (in take order), then sit in `inflight`.  So do WRITEBACK writes waiting for room (in the queue
  * only, FIFO among themselves).  Flushes wait in `flushes`.
  *
  * Order.  Every request gets a sequence number when taken (`seq`); an
@@ -540,6 +542,12 @@ void wcache_set_writeback(struct wcache *c, bool on)
 	if (wc_take_flush(c, NULL, ++c->seq))
 		fprintf(stderr, "vmain: disk cache: no memory to flush at write-through\n");
 	wc_schedule(c);
+}
+
+void wcache_set_block_device(struct wcache *c, struct pool *p, int fd)
+{
+	c->blk_pool = p;
+	c->blk_fd = fd;
 }
 
 bool wcache_writeback(const struct wcache *c)

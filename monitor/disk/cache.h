@@ -32,7 +32,10 @@
  * (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE); WRITE_ZEROES does the
  * same with DISK_REQ_UNMAP, else FALLOC_FL_ZERO_RANGE; ordered like writes.
  * A file that cannot zero a range gets zeros written; one that cannot
- * punch holes makes DISCARD a successful no-op (it is advisory).
+ * punch holes makes DISCARD a successful no-op (it is advisory).  On a
+ * block device (wcache_set_block_device()) DISCARD is ioctl(BLKDISCARD)
+ * instead, run in the worker pool: the punch-hole fallocate is a zeroing
+ * discard there, refused by devices without write-zeroes.
  *
  * Errors.  A write-back that fails keeps its data dirty (reads still see
  * it; the next FLUSH retries it), and the first guest FLUSH to complete
@@ -53,6 +56,7 @@
 #include "disk/req.h"
 #include "disk/uring.h"
 #include "io/ioloop.h"
+#include "io/pool.h"
 
 enum wcache_mode {
 	WCACHE_WRITEBACK,
@@ -106,6 +110,22 @@ void wcache_unplug(struct wcache *c);
  */
 void wcache_set_writeback(struct wcache *c, bool on);
 bool wcache_writeback(const struct wcache *c);
+
+/*
+ * The file is a block device, `fd` open for writing (the engine's): from
+ * now on DISCARD is ioctl(fd, BLKDISCARD, {offset, length}) (linux/fs.h),
+ * a blocking call, so it runs in pool `p` (never on the I/O thread); its
+ * result comes back to the loop and is ordered exactly like the fallocate
+ * it replaces (cache.c's rules 1 to 4).  -EOPNOTSUPP (a device that
+ * cannot discard) completes the DISCARD with 0.  WRITE_ZEROES stays the
+ * fallocate.  With no pool, so does DISCARD.  Call before any request.
+ */
+void wcache_set_block_device(struct wcache *c, struct pool *p, int fd);
+/*
+ * The BLKDISCARD call: 0 or -errno, on a pool thread.  Tests replace it to
+ * see the range and the thread, and to fake a device's answer.
+ */
+extern int (*wcache_blkdiscard)(int fd, uint64_t off, uint64_t len);
 
 /* Requests taken and not completed (for draining). */
 unsigned wcache_pending(const struct wcache *c);

@@ -204,8 +204,12 @@ static int engine_and_cache(struct disk *d, const struct disk_options *o,
 		snprintf(err, errlen, "cannot set up its cache: %s", strerror(-ret));
 		uring_engine_destroy(d->file.engine);
 		d->file.engine = NULL;
+		return ret;
 	}
-	return ret;
+	/* A device's discard is BLKDISCARD, a blocking ioctl: for the pool. */
+	if (d->file.block_device && d->pool && !o->readonly)
+		wcache_set_block_device(d->file.cache, d->pool, d->file.fd);
+	return 0;
 }
 
 int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,

@@ -5,9 +5,11 @@
  * Requests pass straight to the file's write cache, which merges, orders
  * and syncs them.  The guest-visible size is the file (or block device)
  * size rounded down to whole sectors; a trailing partial sector is not
- * shown.  DISCARD and WRITE_ZEROES punch holes in a regular file and
- * become the kernel's zeroing discard on a block device (fallocate on a
- * block device, see docs/storage.md).
+ * shown.  DISCARD and WRITE_ZEROES punch holes in a regular file
+ * (fallocate).  On a block device DISCARD is ioctl(BLKDISCARD), run in the
+ * worker pool (the punch-hole fallocate there is a zeroing discard that
+ * devices without write-zeroes refuse), and WRITE_ZEROES stays the
+ * fallocate, the kernel's write-zeroes (see docs/storage.md).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -6,12 +6,15 @@
  * checked against a model (cache-model.h) in every mode, coalescing of a
  * sequential stream, flush ordering, the dirty bound, the guest's
  * write-cache switch, FUA, engine errors, age-based write-back, the
- * WRITE_ZEROES fallback, write-through merging, bad requests, and closing
- * from another thread; and the extent sets on their own.
+ * WRITE_ZEROES fallback, write-through merging, bad requests, closing
+ * from another thread, and DISCARD on a block device (BLKDISCARD in the
+ * worker pool, faked); and the extent sets on their own.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/falloc.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #include "disk/cache.h"
 #include "disk/uring.h"
 #include "io/ioloop.h"
+#include "io/pool.h"
 #include "tap.h"
 
 #define KIB		(1ull << 10)
@@ -1428,6 +1432,271 @@ free_all:
 	free(buf);
 }
 
+/* ---- DISCARD on a block device: BLKDISCARD in the pool, faked ---- */
+
+/*
+ * The fake BLKDISCARD (wcache_blkdiscard): records each call, may hold the
+ * pool thread until released, then answers `ret`; on 0 it punches the
+ * range out of the regular file behind the cache, as a device that reads
+ * discarded blocks back as zeros would, so an overtaking write would show.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t loop_thread;
+	unsigned calls, on_loop;	/* on_loop: calls made on the loop thread */
+	int fd;
+	uint64_t off, len;
+	int ret;
+	bool hold, entered;
+} fake = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static int fake_blkdiscard(int fd, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.calls++;
+	fake.on_loop += pthread_equal(pthread_self(), fake.loop_thread) != 0;
+	fake.fd = fd;
+	fake.off = off;
+	fake.len = len;
+	fake.entered = true;
+	pthread_cond_broadcast(&fake.cond);
+	while (fake.hold)
+		pthread_cond_wait(&fake.cond, &fake.lock);
+	ret = fake.ret;
+	pthread_mutex_unlock(&fake.lock);
+	if (!ret && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)off, (off_t)len))
+		ret = -errno;
+	return ret;
+}
+
+/* Holds the next fake BLKDISCARD, answering `ret`. */
+static void fake_arm(bool hold, int ret)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.hold = hold;
+	fake.entered = false;
+	fake.ret = ret;
+	pthread_mutex_unlock(&fake.lock);
+}
+
+static void fake_release(void)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.hold = false;
+	pthread_cond_broadcast(&fake.cond);
+	pthread_mutex_unlock(&fake.lock);
+}
+
+/* Turns the loop until the fake BLKDISCARD has been entered (60 s at most). */
+static bool fake_wait_entered(struct env *v)
+{
+	int64_t end = ioloop_now_ns() + TIMEOUT_NS;
+	bool in = false;
+
+	while (!in && ioloop_now_ns() < end) {
+		ioloop_run_once(v->loop, 5);
+		pthread_mutex_lock(&fake.lock);
+		in = fake.entered;
+		pthread_mutex_unlock(&fake.lock);
+	}
+	return in;
+}
+
+static unsigned fake_calls(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&fake.lock);
+	n = fake.calls;
+	pthread_mutex_unlock(&fake.lock);
+	return n;
+}
+
+/*
+ * Write-through over a "block device": a DISCARD held in the pool keeps
+ * the overlapping write and the flush taken after it waiting, a write
+ * elsewhere goes; then the range, the thread, the order on the file, the
+ * fdatasync a DISCARD asks of the next flush, -EOPNOTSUPP as success,
+ * other errors reported, WRITE_ZEROES still a fallocate.
+ */
+static void test_blkdev_wt(struct pool *p)
+{
+	struct wcache_config cfg = { .mode = WCACHE_WRITETHROUGH };
+	unsigned char *b2 = malloc(8 * KIB), *b3 = malloc(4 * KIB);
+	struct one d, w, other, f;
+	struct uring_stats us0, us1;
+	unsigned calls;
+	struct model m;
+	struct env v;
+	int ret;
+
+	model_init(&m, DISK_SIZE);
+	if (!env_ok(&v, env_open(&v, O_RDWR, DISK_SIZE, &cfg), "block device discard"))
+		goto free_all;
+	wcache_set_block_device(v.c, p, v.fd);
+	tap_ok(!write_ver(&v, &m, 1, 0, 0, 256 * KIB), "blkdev: a write of 256 KiB");
+	model_fill(2, 96 * KIB, 8 * KIB, b2);
+	model_fill(3, 192 * KIB, 4 * KIB, b3);
+	fake_arm(true, 0);
+	one_prep(&d, DISK_DISCARD, 0, 64 * KIB, 64 * KIB, NULL);
+	one_prep(&w, DISK_WRITE, 0, 96 * KIB, 8 * KIB, b2);
+	one_prep(&other, DISK_WRITE, 0, 192 * KIB, 4 * KIB, b3);
+	one_prep(&f, DISK_FLUSH, 0, 0, 0, NULL);
+	wcache_submit(v.c, &d.req);
+	wcache_submit(v.c, &w.req);
+	wcache_submit(v.c, &other.req);
+	wcache_unplug(v.c);
+	tap_ok(fake_wait_entered(&v), "blkdev: the DISCARD reaches BLKDISCARD");
+	wcache_submit(v.c, &f.req);
+	wcache_unplug(v.c);
+	turn_until(&v, &other.done);
+	turn_for(&v, 50);
+	tap_ok(other.done && !other.ret && file_has(&v, 3, 192 * KIB, 4 * KIB),
+	       "blkdev: a write elsewhere is not held up by it");
+	tap_ok(!d.done && !w.done && !f.done && file_has(&v, 1, 96 * KIB, 8 * KIB),
+	       "blkdev: while it runs, the write over its range and the flush wait");
+	fake_release();
+	settle(&v);
+	model_set(&m, 0, 64 * KIB, 64 * KIB);
+	model_set(&m, 2, 96 * KIB, 8 * KIB);
+	model_set(&m, 3, 192 * KIB, 4 * KIB);
+	pthread_mutex_lock(&fake.lock);
+	tap_ok(fake.calls == 1 && fake.fd == v.fd && fake.off == 64 * KIB &&
+	       fake.len == 64 * KIB,
+	       "blkdev: one BLKDISCARD on the device's fd of exactly the range (%u calls, "
+	       "%llu+%llu)", fake.calls, (unsigned long long)fake.off,
+	       (unsigned long long)fake.len);
+	tap_ok(fake.on_loop == 0, "blkdev: it ran on a pool thread, not the loop's");
+	pthread_mutex_unlock(&fake.lock);
+	tap_ok(d.done && !d.ret && w.done && !w.ret && f.done && !f.ret,
+	       "blkdev: then the DISCARD, the write and the flush complete (%d %d %d)",
+	       d.ret, w.ret, f.ret);
+	tap_ok(model_diff_file(&m, v.vfd, NULL) == UINT64_MAX,
+	       "blkdev: the write landed after the discard, the rest is untouched");
+
+	/* A DISCARD changes the device: the next flush fdatasyncs. */
+	uring_get_stats(v.eng, &us0);
+	fake_arm(false, 0);
+	ret = one_run(&v, DISK_DISCARD, 0, 0, 4 * KIB, NULL);
+	model_set(&m, 0, 0, 4 * KIB);
+	tap_ok(!ret && one_run(&v, DISK_FLUSH, 0, 0, 0, NULL) == 0,
+	       "blkdev: a DISCARD then a flush");
+	uring_get_stats(v.eng, &us1);
+	tap_ok(us1.syncs == us0.syncs + 1 && us1.fallocates == us0.fallocates,
+	       "blkdev: the flush fdatasyncs once, no fallocate was used (%llu, %llu)",
+	       (unsigned long long)(us1.syncs - us0.syncs),
+	       (unsigned long long)(us1.fallocates - us0.fallocates));
+
+	/* A device that cannot discard: advisory, so success; the data stays. */
+	fake_arm(false, -EOPNOTSUPP);
+	calls = fake_calls();
+	ret = one_run(&v, DISK_DISCARD, 0, 8 * KIB, 8 * KIB, NULL);
+	tap_ok(ret == 0 && fake_calls() == calls + 1,
+	       "blkdev: EOPNOTSUPP from BLKDISCARD completes the DISCARD with 0 (%d)", ret);
+	tap_ok(file_has(&v, 1, 8 * KIB, 8 * KIB) && cache_has(&v, 1, 8 * KIB, 8 * KIB),
+	       "blkdev: ... and the data there is still read");
+	fake_arm(false, -EIO);
+	ret = one_run(&v, DISK_DISCARD, 0, 8 * KIB, 8 * KIB, NULL);
+	tap_ok(ret == -EIO, "blkdev: another error is the DISCARD's (%d)", ret);
+
+	/* WRITE_ZEROES is still the fallocate (with the write-zeros fallback). */
+	fake_arm(false, 0);
+	calls = fake_calls();
+	uring_get_stats(v.eng, &us0);
+	ret = one_run(&v, DISK_WRITE_ZEROES, DISK_REQ_UNMAP, 128 * KIB, 16 * KIB, NULL);
+	ret = ret ? ret : one_run(&v, DISK_WRITE_ZEROES, 0, 160 * KIB, 16 * KIB, NULL);
+	model_set(&m, 0, 128 * KIB, 16 * KIB);
+	model_set(&m, 0, 160 * KIB, 16 * KIB);
+	uring_get_stats(v.eng, &us1);
+	tap_ok(!ret && fake_calls() == calls && us1.fallocates == us0.fallocates + 2,
+	       "blkdev: WRITE_ZEROES does not use BLKDISCARD (%d, %llu fallocates)", ret,
+	       (unsigned long long)(us1.fallocates - us0.fallocates));
+	tap_ok(model_diff_file(&m, v.vfd, NULL) == UINT64_MAX,
+	       "blkdev: the file holds what the model says");
+	env_close(&v);
+free_all:
+	model_free(&m);
+	free(b2);
+	free(b3);
+}
+
+/*
+ * Write-back: a DISCARD held in the pool over older dirty data; a newer
+ * cached write over part of it and a flush.  The older data must not be
+ * written back over the discarded range, the newer must survive it.
+ */
+static void test_blkdev_wb(struct pool *p)
+{
+	struct wcache_config cfg = { .mode = WCACHE_WRITEBACK };
+	unsigned char *b3 = malloc(4 * KIB);
+	struct one d, w, f;
+	struct model m;
+	struct env v;
+
+	model_init(&m, DISK_SIZE);
+	if (!env_ok(&v, env_open(&v, O_RDWR, DISK_SIZE, &cfg), "block device discard, writeback"))
+		goto free_all;
+	wcache_set_block_device(v.c, p, v.fd);
+	write_ver(&v, &m, 1, 0, 0, 16 * KIB);
+	model_fill(3, 4 * KIB, 4 * KIB, b3);
+	fake_arm(true, 0);
+	one_prep(&d, DISK_DISCARD, 0, 0, 16 * KIB, NULL);
+	wcache_submit(v.c, &d.req);
+	wcache_unplug(v.c);
+	tap_ok(fake_wait_entered(&v), "blkdev writeback: the DISCARD reaches BLKDISCARD");
+	one_prep(&w, DISK_WRITE, 0, 4 * KIB, 4 * KIB, b3);
+	one_prep(&f, DISK_FLUSH, 0, 0, 0, NULL);
+	wcache_submit(v.c, &w.req);
+	wcache_submit(v.c, &f.req);
+	wcache_unplug(v.c);
+	turn_for(&v, 50);
+	tap_ok(w.done && !w.ret && !d.done && !f.done,
+	       "blkdev writeback: the newer write is cached, the DISCARD and the flush wait");
+	fake_release();
+	settle(&v);
+	model_set(&m, 0, 0, 16 * KIB);
+	model_set(&m, 3, 4 * KIB, 4 * KIB);
+	tap_ok(d.done && !d.ret && f.done && !f.ret &&
+	       model_diff_file(&m, v.vfd, NULL) == UINT64_MAX,
+	       "blkdev writeback: after the flush the file has the discard and the newer "
+	       "write, none of the older data");
+	tap_ok(cache_has(&v, 3, 4 * KIB, 4 * KIB), "blkdev writeback: reads agree");
+	env_close(&v);
+free_all:
+	model_free(&m);
+	free(b3);
+}
+
+static void test_blkdev_discard(void)
+{
+	struct wcache_config cfg = { .mode = WCACHE_WRITEBACK };
+	struct pool *p;
+	struct env v;
+	int ret;
+
+	ret = pool_create(&p, 2);
+	if (!tap_ok(!ret, "blkdev: a pool of 2 threads (%d)", ret))
+		return;
+	fake.loop_thread = pthread_self();
+	wcache_blkdiscard = fake_blkdiscard;
+	test_blkdev_wt(p);
+	test_blkdev_wb(p);
+	/* A regular file's cache never calls it. */
+	if (env_ok(&v, env_open(&v, O_RDWR, DISK_SIZE, &cfg), "regular file discard")) {
+		unsigned calls = fake_calls();
+
+		ret = one_run(&v, DISK_DISCARD, 0, 0, 64 * KIB, NULL);
+		tap_ok(!ret && fake_calls() == calls,
+		       "blkdev: a regular file's DISCARD stays a fallocate (%d)", ret);
+		env_close(&v);
+	}
+	pool_destroy(p);
+}
+
 /* A caller that never ends its batch: the bottom half issues it. */
 static void test_no_unplug(void)
 {
@@ -1593,6 +1862,7 @@ int main(void)
 	timed("WRITE_ZEROES fallback", test_zeroes_fallback);
 	timed("write-through merge", test_wt_merge);
 	timed("big writes", test_big_and_discard);
+	timed("block device discard", test_blkdev_discard);
 	timed("no unplug", test_no_unplug);
 	timed("threaded close", test_threaded_destroy);
 	timed("coalescing", test_coalescing);
