@@ -3,8 +3,9 @@
 # Runs inside the SVM arena (tests/monitor/disk.t): `vmain run` gives the
 # default guest virtio-blk disks, the guest formats and fills them
 # (vmain.test=disk in scripts/guest/init), and this side checks the images
-# afterwards with e2fsck, debugfs and qemu-img; the guest's write-cache
-# switch; no lseek and no thread per request (strace).
+# afterwards with e2fsck, debugfs and qemu-img; a loop block device, whose
+# discards are BLKDISCARD; the guest's write-cache switch; no lseek and no
+# thread per request (strace).
 # Prints TAP lines.  Usage: disk-guest.sh VMAIN GUEST-DIR
 vmain=$1 guest=$2
 w=/tmp/disk-guest
@@ -124,13 +125,27 @@ check "write cache on: the same write is still only in vmain's cache ($got lines
 	[ "$written" = yes -a "$got" = 0 ]
 
 # 5. A block device (a loop device over a file): its size from BLKGETSIZE64.
-rm -f "$w/bd.img"; truncate -s 128M "$w/bd.img"
+# Its file starts fully allocated; the guest's mkfs.ext4 discards the whole
+# disk first (mke2fs's default), which vmain passes on as BLKDISCARD from a
+# pool thread, and the loop device punches it out of the file.
+rm -f "$w/bd.img"; dd if=/dev/zero of="$w/bd.img" bs=1M count=128 2>/dev/null
+alloc_mib() { echo $(( $(stat -c '%b * %B' "$1") >> 20 )); }
+before=$(alloc_mib "$w/bd.img")
 dev=$(losetup -f 2>/dev/null)
 if [ -n "$dev" ] && losetup "$dev" "$w/bd.img"; then
 	boot "block device $dev" vmain 1 disk --disk "$dev"
 	check "block device: the guest sees 262144 sectors" grep -q '^VMAIN-GUEST: disk=vda sectors=262144 ' "$w/con"
 	check "block device: the guest's disk test passed, exit status 0" [ "$(fact disk-test)" = ok -a "$rc" = 0 ]
+	# /sys/block/loopN/stat, field 14: sectors discarded (REQ_OP_DISCARD;
+	# the punch-hole fallocate used before was a write-zeroes, counted as
+	# writes).  Documentation/block/stat.rst.
+	discarded=$(awk '{ print $14 }' "/sys/block/${dev#/dev/}/stat" 2>/dev/null)
+	check "block device: the guest's discards reach it as discards (${discarded:-no} sectors)" \
+		[ "${discarded:-0}" -gt 0 ]
 	losetup -d "$dev"
+	after=$(alloc_mib "$w/bd.img")
+	check "block device: its file shrank from $before to $after MiB allocated (the discard)" \
+		[ "$before" -ge 128 -a "$after" -lt 64 ]
 	check "block device: e2fsck -n -f of its file is clean" fsck_clean "$w/bd.img"
 	check "block device: every file's size and SHA-256 match" files_match "$w/bd.img"
 else
