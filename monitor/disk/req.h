@@ -24,7 +24,9 @@ enum disk_op {
 	DISK_READ,
 	DISK_WRITE,
 	DISK_FLUSH,		/* every write completed before it is durable */
-	DISK_DISCARD,		/* the range may read back anything (zeros for us) */
+	DISK_DISCARD,		/* the range may read back anything (zeros from a
+				 * regular file; a block device's BLKDISCARD
+				 * leaves it to the device) */
 	DISK_WRITE_ZEROES,	/* the range reads back zeros */
 };
 
