@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "sh.h"
 #include "disk/create.h"
 #include "disk/disk.h"
 #include "disk/qcow2-internal.h"
@@ -46,22 +47,6 @@ static struct {
 	struct pool *pool;
 	char dir[64];
 } E;
-
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
 
 static void path_of(char *out, size_t n, const char *name)
 {

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "sh.h"
 #include "disk/disk.h"
 
 #define IMG_SIZE	(4u << 20)
@@ -105,20 +106,6 @@ static uint64_t rng(uint64_t *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
 static void make_ops(uint64_t seed, struct op *ops)

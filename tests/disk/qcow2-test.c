@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "sh.h"
 #include "disk/disk.h"
 #include "disk/qcow2-internal.h"
 
@@ -64,22 +65,6 @@ static void fill_random(uint8_t *p, size_t n, uint64_t *s)
 	}
 	for (; i < n; i++)
 		p[i] = (uint8_t)rng(s);
-}
-
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
 }
 
 static void path_of(char *out, size_t n, const char *name)
