@@ -235,11 +235,7 @@ static char *absolute_disk_spec(const char *spec)
 		return g_strdup(spec);
 	cwd = g_get_current_dir();
 	s = g_string_new(NULL);
-	for (const char *p = cwd; *p; p++) {
-		g_string_append_c(s, *p);
-		if (*p == ',')
-			g_string_append_c(s, ',');
-	}
+	vm_spec_append_escaped(s, cwd);
 	g_string_append_c(s, '/');
 	g_string_append(s, spec);
 	g_free(cwd);

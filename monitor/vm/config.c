@@ -195,8 +195,7 @@ static char *bundle_abs(const char *bundle_dir)
 	return g_canonicalize_filename(bundle_dir, NULL);
 }
 
-/* ',' doubled, as the --disk syntax wants it. */
-static void spec_append_escaped(GString *s, const char *v)
+void vm_spec_append_escaped(GString *s, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == ',')
@@ -238,7 +237,7 @@ static char *disk_spec(const char *path, const struct disk_options *o)
 {
 	GString *s = g_string_new(NULL);
 
-	spec_append_escaped(s, path);
+	vm_spec_append_escaped(s, path);
 	if (o->format != DISK_FORMAT_AUTO)
 		g_string_append_printf(s, ",format=%s", format_name(o->format));
 	if (o->cache != WCACHE_WRITEBACK)
@@ -247,7 +246,7 @@ static char *disk_spec(const char *path, const struct disk_options *o)
 		g_string_append(s, ",readonly=on");
 	if (o->serial[0]) {
 		g_string_append(s, ",serial=");
-		spec_append_escaped(s, o->serial);
+		vm_spec_append_escaped(s, o->serial);
 	}
 	if (o->max_dirty) {
 		g_autofree char *t = disk_size_text(o->max_dirty);
@@ -536,7 +535,7 @@ static int load_disk_option(struct loader *l, const char *g, const char *k, GStr
 		g_string_append(one, !strcmp(v, "true") ? "readonly=on" : "readonly=off");
 	} else {
 		g_string_append_printf(one, "%s=", k);
-		spec_append_escaped(one, v);
+		vm_spec_append_escaped(one, v);
 	}
 	ret = disk_options_parse(one->str, &o, &path, why, sizeof(why));
 	if (ret == -ENOMEM)
@@ -583,7 +582,7 @@ static int load_disk(struct loader *l, struct vm_config *cfg, unsigned int i)
 		return ini_error(&l->ini, l->err, l->errlen, g, "file",
 				 "%s is disk%d already", d->path, dup);
 	spec = g_string_new(NULL);
-	spec_append_escaped(spec, d->path);
+	vm_spec_append_escaped(spec, d->path);
 	for (k = disk_keys + 1; *k && !ret; k++)
 		ret = load_disk_option(l, g, *k, spec);
 	if (ret) {

@@ -6,6 +6,7 @@
 #ifndef VMAIN_MONITOR_VM_CONFIG_H
 #define VMAIN_MONITOR_VM_CONFIG_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,9 @@ char *vm_config_to_ini(const struct vm_config *cfg);
  */
 int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char *spec,
 		       char *err, size_t errlen);
+
+/* Appends v to s with each ',' doubled, as the --disk syntax wants it. */
+void vm_spec_append_escaped(GString *s, const char *v);
 
 /* Lower-case RFC 4122 text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
 void vm_uuid_format(const uint8_t uuid[16], char out[37]);
