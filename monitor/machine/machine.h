@@ -60,10 +60,9 @@ struct machine_config {
 	/*
 	 * Console output, queued for the I/O loop to write (io/outbuf.h):
 	 * never host I/O under machine.lock.  NULL: dropped.  COM1 goes
-	 * through serial_write when it is set (vm/console.c: the terminal
-	 * and an attached `vmain console`), else to serial_out.
+	 * through serial_write (vm/console.c: the terminal and an attached
+	 * `vmain console`), which only copies into buffers.
 	 */
-	struct outbuf *serial_out;	/* COM1 */
 	void (*serial_write)(void *opaque, const void *buf, size_t len);
 	struct outbuf *hvc_out;		/* virtio-console */
 	/* Called on the main thread once the vCPU threads run (may be NULL). */

@@ -28,8 +28,6 @@ static void com1_tx(void *opaque, uint8_t byte)
 
 	if (m->cfg.serial_write)
 		m->cfg.serial_write(m->cfg.opaque, &byte, 1);
-	else
-		outbuf_write(m->cfg.serial_out, &byte, 1);
 }
 
 static void hvc_output(void *opaque, const uint8_t *buf, size_t len)

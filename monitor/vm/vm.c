@@ -512,7 +512,6 @@ int vm_main(const struct vm_spec *spec)
 	}
 	truncate_outputs(&out);
 	vm_console_init(&vm.console, st.loop, out.serial);
-	cfg.serial_out = NULL;
 	cfg.serial_write = serial_write;
 	cfg.hvc_out = out.hvc;
 	cfg.on_started = machine_started;
