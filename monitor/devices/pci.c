@@ -4,9 +4,11 @@
  * (see pci.h for the model and the references).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/pci.h"
+#include "state/stream.h"
 #include "machine/memmap.h"
 
 static uint64_t ones(unsigned size)
@@ -694,4 +696,120 @@ void pci_bus_reset(struct pci_bus *bus)
 		if (dev->ops && dev->ops->reset)
 			dev->ops->reset(dev);
 	}
+}
+
+/* --- save and restore -------------------------------------------------- */
+
+#define PCI_FN_STATE_VERSION	1
+#define PCI_BUS_STATE_VERSION	1
+
+void pci_dev_save(const struct pci_dev *dev, struct state_writer *w)
+{
+	state_section_begin(w, "pci-fn", dev->devfn, PCI_FN_STATE_VERSION);
+	state_put_bytes(w, dev->cfg, PCI_CFG_SIZE);
+	state_put_bool(w, dev->intx_level);
+	state_put_u32(w, dev->msix.nvec);
+	state_put_bytes(w, dev->msix.table,
+			(size_t)dev->msix.nvec * PCI_MSIX_ENTRY_SIZE);
+	state_put_u64(w, dev->msix.pending);
+	state_section_end(w);
+}
+
+int pci_dev_load(struct pci_dev *dev, struct state_reader *r)
+{
+	uint8_t *cfg;
+	uint8_t table[sizeof(dev->msix.table)];
+	uint64_t pending;
+	uint32_t nvec, o;
+	bool level;
+	int ret;
+
+	ret = state_section_open(r, "pci-fn", dev->devfn, PCI_FN_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	cfg = malloc(PCI_CFG_SIZE);
+	if (!cfg) {
+		state_reader_fail(r, "out of memory");
+		return -ENOMEM;
+	}
+	state_get_bytes(r, cfg, PCI_CFG_SIZE);
+	level = state_get_bool(r);
+	nvec = state_get_u32(r);
+	if (nvec != dev->msix.nvec)
+		state_reader_fail(r, "%u MSI-X vectors saved, the function has %u",
+				  nvec, dev->msix.nvec);
+	state_get_bytes(r, table, (size_t)dev->msix.nvec * PCI_MSIX_ENTRY_SIZE);
+	pending = state_get_u64(r);
+	if (dev->msix.nvec < 64 && pending >> dev->msix.nvec)
+		state_reader_fail(r, "MSI-X pending bits beyond the table");
+	/*
+	 * What the guest cannot write is the function's identity: a saved
+	 * byte that differs there is another device (or a corrupt file).
+	 * Status bit 3 follows the INTx output and is rebuilt from it.
+	 */
+	for (o = 0; o < PCI_CFG_SIZE && !state_reader_error(r); o++) {
+		uint8_t ro = (uint8_t)~(dev->wmask[o] | dev->w1cmask[o]);
+
+		if (o == PCI_STATUS)
+			ro &= (uint8_t)~PCI_STATUS_INTERRUPT;
+		if ((cfg[o] ^ dev->cfg[o]) & ro)
+			state_reader_fail(r, "read-only config byte 0x%x differs "
+					  "(saved 0x%02x, this function 0x%02x)",
+					  o, cfg[o], dev->cfg[o]);
+	}
+	ret = state_section_close(r);
+	if (ret) {
+		free(cfg);
+		return ret;
+	}
+	memcpy(dev->cfg, cfg, PCI_CFG_SIZE);
+	free(cfg);
+	if (level)
+		dev->cfg[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
+	else
+		dev->cfg[PCI_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
+	dev->intx_level = level;
+	dev->intx_driven = level && dev->cfg[PCI_INTERRUPT_PIN] &&
+		!(pci_cfg_get16(dev, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
+	memcpy(dev->msix.table, table, (size_t)dev->msix.nvec * PCI_MSIX_ENTRY_SIZE);
+	dev->msix.pending = pending;
+	return 0;
+}
+
+void pci_bus_save(const struct pci_bus *bus, struct state_writer *w)
+{
+	state_section_begin(w, "pci-bus", 0, PCI_BUS_STATE_VERSION);
+	state_put_u32(w, bus->config_address);
+	state_section_end(w);
+	pci_dev_save(&bus->host_bridge, w);
+}
+
+int pci_bus_load(struct pci_bus *bus, struct state_reader *r)
+{
+	uint32_t config_address;
+	unsigned d;
+	int ret;
+
+	ret = state_section_open(r, "pci-bus", 0, PCI_BUS_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	config_address = state_get_u32(r);
+	/* As pci_cfg_io() stores it. */
+	if (config_address & ~0x80fffffcu)
+		state_reader_fail(r, "CONFIG_ADDRESS 0x%x has reserved bits",
+				  config_address);
+	ret = state_section_close(r);
+	if (!ret)
+		ret = pci_dev_load(&bus->host_bridge, r);
+	if (ret)
+		return ret;
+	bus->config_address = config_address;
+	memset(bus->intx_count, 0, sizeof(bus->intx_count));
+	for (d = 0; d < PCI_NR_DEVFN; d++) {
+		struct pci_dev *dev = bus->devs[d];
+
+		if (dev && dev->intx_driven)
+			bus->intx_count[((d >> 3) + dev->cfg[PCI_INTERRUPT_PIN] - 1) & 3]++;
+	}
+	return 0;
 }

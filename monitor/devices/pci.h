@@ -376,4 +376,31 @@ static inline void pci_wmask_set(struct pci_dev *d, uint32_t off, unsigned len,
 int pci_bar_access(struct pci_dev *dev, unsigned idx, uint64_t offset,
 		   unsigned size, bool write, uint64_t *data);
 
+/* --- save and restore (state/stream.h) -------------------------------- */
+
+struct state_writer;
+struct state_reader;
+
+/*
+ * One function's state as section "pci-fn" / devfn: its configuration
+ * space (BAR addresses, command, capabilities the guest wrote), the MSI-X
+ * table and pending bits, and its INTx output.  The load refuses a
+ * section whose read-only configuration bits (ids, class, BAR types,
+ * capability layout) differ from this function's: another device.  It
+ * changes `dev` only on success, and does not touch the bus: the bus's
+ * line counts are rebuilt by pci_bus_load(), and the interrupt
+ * controllers restore their own input levels.
+ */
+void pci_dev_save(const struct pci_dev *dev, struct state_writer *w);
+int pci_dev_load(struct pci_dev *dev, struct state_reader *r);
+
+/*
+ * The bus's own state (section "pci-bus": CONFIG_ADDRESS) and the host
+ * bridge's function.  Load it after every other function on the bus: it
+ * recounts the INTx lines from the loaded functions (without calling
+ * set_irq()).
+ */
+void pci_bus_save(const struct pci_bus *bus, struct state_writer *w);
+int pci_bus_load(struct pci_bus *bus, struct state_reader *r);
+
 #endif

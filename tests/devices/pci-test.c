@@ -11,6 +11,7 @@
 #include "tap.h"
 #include "devices/pci.h"
 #include "machine/memmap.h"
+#include "state/stream.h"
 
 static struct pci_bus bus;
 static struct pio_bus pio;
@@ -94,6 +95,104 @@ static void ecam_write(uint8_t devfn, uint32_t reg, unsigned size, uint64_t v)
 static int mm(uint64_t gpa, unsigned size, bool write, uint64_t *d)
 {
 	return pci_mmio(&bus, gpa, size, write, d);
+}
+
+/* --- save and restore ---------------------------------------------------- */
+
+static void make_fn(struct pci_bus *b, struct pci_dev *f, uint16_t id)
+{
+	pci_dev_init(f, 0x1234, id, 0xff0000, 3, 0x1234, 0x0001, 1);
+	pci_bar_init(f, 0, PCI_BAR_MEM32, false, 0x1000, bar_fn, NULL);
+	pci_bar_init(f, 2, PCI_BAR_MEM64, true, 0x10000, bar_fn, NULL);
+	pci_msix_init(f, 4, 2, 0x8000, 0x9000);
+	pci_bus_add(b, f, 3, 0);
+}
+
+static uint32_t cfg_rd(struct pci_bus *b, uint8_t devfn, uint32_t reg)
+{
+	uint32_t v = 0;
+
+	pci_cfg_access(b, devfn, reg, 4, false, &v);
+	return v;
+}
+
+static void test_save_restore(void)
+{
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+	static struct pci_bus b1, b2, b3;
+	static struct pci_dev f1, f2, f3;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *buf;
+	uint8_t df = PCI_DEVFN(3, 0);
+	uint32_t v, reg, same = 0;
+	uint64_t d;
+	size_t len;
+	int err;
+
+	pci_bus_init(&b1, &ops, NULL);
+	pci_bus_init(&b2, &ops, NULL);
+	pci_bus_init(&b3, &ops, NULL);
+	make_fn(&b1, &f1, 0x5678);
+	make_fn(&b2, &f2, 0x5678);
+	make_fn(&b3, &f3, 0x5679);
+	/* BARs placed, decode on, MSI-X enabled with vector 2 programmed
+	 * and pending behind its mask, INTx asserted, CONFIG_ADDRESS set. */
+	v = 0xc0200000;
+	pci_cfg_access(&b1, df, 0x10, 4, true, &v);
+	v = 0x0;
+	pci_cfg_access(&b1, df, 0x18, 4, true, &v);
+	v = 0x2;
+	pci_cfg_access(&b1, df, 0x1c, 4, true, &v);
+	v = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	pci_cfg_access(&b1, df, PCI_COMMAND, 2, true, &v);
+	v = PCI_MSIX_FLAGS_ENABLE;
+	pci_cfg_access(&b1, df, 0x42, 2, true, &v);
+	d = 0xfee00000ull;
+	pci_mmio(&b1, 0x200000000ull + 0x8020, 8, true, &d);
+	d = 0x4055;
+	pci_mmio(&b1, 0x200000000ull + 0x8028, 4, true, &d);
+	pci_msix_notify(&f1, 2);
+	pci_set_irq(&f1, true);
+	b1.config_address = 0x80001810u;
+
+	state_writer_init(&w);
+	pci_dev_save(&f1, &w);
+	pci_bus_save(&b1, &w);
+	buf = state_writer_data(&w, &len, &err);
+	tap_ok(buf && !err, "save: function and bus written (%zu bytes)", len);
+
+	state_reader_init(&r, buf, len);
+	tap_ok(pci_dev_load(&f3, &r) == -EINVAL && pci_bar_addr(&f3, 0) == 0,
+	       "save: another device id is refused, function untouched (%s)",
+	       state_reader_msg(&r));
+
+	irq_calls = 0;
+	state_reader_init(&r, buf, len);
+	tap_ok(pci_dev_load(&f2, &r) == 0 && pci_bus_load(&b2, &r) == 0 &&
+	       state_reader_at_end(&r), "load: function and bus (%s)", state_reader_msg(&r));
+	tap_ok(irq_calls == 0, "load: no interrupt callbacks while loading");
+	for (reg = 0; reg < PCI_CFG_SIZE; reg += 4)
+		same += cfg_rd(&b1, df, reg) == cfg_rd(&b2, df, reg);
+	tap_ok(same == PCI_CFG_SIZE / 4, "load: every config dword reads the same");
+	tap_ok(b2.config_address == 0x80001810u && b2.intx_count[3] == 1,
+	       "load: CONFIG_ADDRESS and the INTx count restored");
+	bar_calls = 0;
+	tap_ok(pci_mmio(&b2, 0xc0200010, 4, false, &d) == 0 && bar_calls == 1 &&
+	       last_bar == 0 && last_off == 0x10, "load: BAR0 decodes at its saved address");
+	nmsi = 0;
+	d = 0;
+	pci_mmio(&b2, 0x200000000ull + 0x9000, 8, false, &d);
+	tap_ok(d == 4, "load: PBA shows vector 2 pending");
+	d = 0;
+	pci_mmio(&b2, 0x200000000ull + 0x802c, 4, true, &d);
+	tap_ok(nmsi == 1 && msi_addr == 0xfee00000ull && msi_data == 0x4055,
+	       "load: unmasking vector 2 sends the saved message");
+	irq_calls = 0;
+	pci_set_irq(&f2, false);
+	tap_ok(irq_calls == 1 && !irq_level && irq_gsi == 19,
+	       "load: deasserting INTx drops the restored line");
+	state_writer_free(&w);
 }
 
 int main(void)
@@ -366,6 +465,7 @@ int main(void)
 		tap_ok(ecam_read(df, PCI_HEADER_TYPE, 1) == 0x80, "03.0 multi-function bit");
 		tap_ok(pci_bus_add(&bus, &f1, -1, 0) == PCI_DEVFN(1, 0), "slot -1: first free slot 1");
 	}
+	test_save_restore();
 	pio_bus_destroy(&pio);
 	return tap_done();
 }
