@@ -703,7 +703,7 @@ void pci_bus_reset(struct pci_bus *bus)
 #define PCI_FN_STATE_VERSION	1
 #define PCI_BUS_STATE_VERSION	1
 
-void pci_dev_save(const struct pci_dev *dev, struct state_writer *w)
+int pci_dev_save(const struct pci_dev *dev, struct state_writer *w)
 {
 	state_section_begin(w, "pci-fn", dev->devfn, PCI_FN_STATE_VERSION);
 	state_put_bytes(w, dev->cfg, PCI_CFG_SIZE);
@@ -713,6 +713,7 @@ void pci_dev_save(const struct pci_dev *dev, struct state_writer *w)
 			(size_t)dev->msix.nvec * PCI_MSIX_ENTRY_SIZE);
 	state_put_u64(w, dev->msix.pending);
 	state_section_end(w);
+	return state_writer_error(w);
 }
 
 int pci_dev_load(struct pci_dev *dev, struct state_reader *r)
@@ -776,12 +777,12 @@ int pci_dev_load(struct pci_dev *dev, struct state_reader *r)
 	return 0;
 }
 
-void pci_bus_save(const struct pci_bus *bus, struct state_writer *w)
+int pci_bus_save(const struct pci_bus *bus, struct state_writer *w)
 {
 	state_section_begin(w, "pci-bus", 0, PCI_BUS_STATE_VERSION);
 	state_put_u32(w, bus->config_address);
 	state_section_end(w);
-	pci_dev_save(&bus->host_bridge, w);
+	return pci_dev_save(&bus->host_bridge, w);
 }
 
 int pci_bus_load(struct pci_bus *bus, struct state_reader *r)

@@ -389,9 +389,10 @@ struct state_reader;
  * capability layout) differ from this function's: another device.  It
  * changes `dev` only on success, and does not touch the bus: the bus's
  * line counts are rebuilt by pci_bus_load(), and the interrupt
- * controllers restore their own input levels.
+ * controllers restore their own input levels.  Saves return 0 or the
+ * writer's error.
  */
-void pci_dev_save(const struct pci_dev *dev, struct state_writer *w);
+int pci_dev_save(const struct pci_dev *dev, struct state_writer *w);
 int pci_dev_load(struct pci_dev *dev, struct state_reader *r);
 
 /*
@@ -400,7 +401,7 @@ int pci_dev_load(struct pci_dev *dev, struct state_reader *r);
  * recounts the INTx lines from the loaded functions (without calling
  * set_irq()).
  */
-void pci_bus_save(const struct pci_bus *bus, struct state_writer *w);
+int pci_bus_save(const struct pci_bus *bus, struct state_writer *w);
 int pci_bus_load(struct pci_bus *bus, struct state_reader *r);
 
 #endif
