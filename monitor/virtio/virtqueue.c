@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "state/stream.h"
 #include "virtio/virtqueue.h"
 
 struct desc {
@@ -73,11 +74,11 @@ void virtq_reset(struct virtq *vq)
 	virtq_init(vq, vq->mem, vq->fail, vq->fail_opaque);
 }
 
-int virtq_enable(struct virtq *vq, bool event_idx, bool indirect)
+/* Checks size and alignment (2.7) and maps the three areas (RAM only). */
+static int vq_map(struct virtq *vq)
 {
 	uint64_t n = vq->size;
 
-	vq->enabled = false;
 	if (!n || n > VIRTQ_MAX_SIZE || (n & (n - 1)))
 		return -EINVAL;
 	/* 2.7, table "Virtqueue Part Alignment". */
@@ -90,6 +91,14 @@ int virtq_enable(struct virtq *vq, bool event_idx, bool indirect)
 		vq->desc = vq->avail = vq->used = NULL;
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int virtq_enable(struct virtq *vq, bool event_idx, bool indirect)
+{
+	vq->enabled = false;
+	if (vq_map(vq) < 0)
+		return -EINVAL;
 	vq->event_idx = event_idx;
 	vq->indirect = indirect;
 	vq->last_avail = vq->used_idx = 0;
@@ -246,6 +255,29 @@ int virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 	return 0;
 }
 
+int virtq_push_many(struct virtq *vq, const uint16_t *heads,
+		    const uint32_t *written, unsigned n)
+{
+	unsigned i;
+
+	if (!vq->enabled || vq->broken || n > vq->size)
+		return -EIO;
+	for (i = 0; i < n; i++)
+		if (heads[i] >= vq->size)
+			return -EIO;
+	for (i = 0; i < n; i++) {
+		uint8_t *ent = vq->used + 4 +
+			8 * (size_t)((uint16_t)(vq->used_idx + i) & (vq->size - 1));
+
+		st32(ent, heads[i]);
+		st32(ent + 4, written[i]);
+	}
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	/* 2.7.8.2 / 2.7.13.4: every entry is visible before the index. */
+	st16_rel(vq->used + 2, vq->used_idx);
+	return 0;
+}
+
 bool virtq_should_notify(struct virtq *vq)
 {
 	uint16_t old, new, event;
@@ -317,4 +349,54 @@ size_t virtq_elem_from_guest(const struct virtq_elem *e, uint64_t off,
 		off = 0;
 	}
 	return done;
+}
+
+/* --- save and restore -------------------------------------------------- */
+
+void virtq_save(const struct virtq *vq, struct state_writer *w)
+{
+	state_put_u16(w, vq->size);
+	state_put_bool(w, vq->enabled);
+	state_put_bool(w, vq->broken);
+	state_put_bool(w, vq->event_idx);
+	state_put_bool(w, vq->indirect);
+	state_put_u64(w, vq->desc_gpa);
+	state_put_u64(w, vq->avail_gpa);
+	state_put_u64(w, vq->used_gpa);
+	state_put_u16(w, vq->last_avail);
+	state_put_u16(w, vq->used_idx);
+	state_put_u16(w, vq->signalled_used);
+	state_put_bool(w, vq->signalled_valid);
+}
+
+int virtq_load(struct virtq *vq, struct state_reader *r)
+{
+	struct virtq t = *vq;
+
+	t.size = state_get_u16(r);
+	t.enabled = state_get_bool(r);
+	t.broken = state_get_bool(r);
+	t.event_idx = state_get_bool(r);
+	t.indirect = state_get_bool(r);
+	t.desc_gpa = state_get_u64(r);
+	t.avail_gpa = state_get_u64(r);
+	t.used_gpa = state_get_u64(r);
+	t.last_avail = state_get_u16(r);
+	t.used_idx = state_get_u16(r);
+	t.signalled_used = state_get_u16(r);
+	t.signalled_valid = state_get_bool(r);
+	if (state_reader_error(r))
+		return state_reader_error(r);
+	t.desc = t.avail = t.used = NULL;
+	/*
+	 * An enabled queue is mapped again on this host (its rings must lie
+	 * in this guest's RAM, as virtq_enable() checked when the driver
+	 * enabled it), keeping its ring positions: virtq_enable() would
+	 * start them at 0 and the driver would see its buffers lost.
+	 */
+	if (t.enabled && vq_map(&t) < 0)
+		return state_reader_fail(r, "enabled virtqueue with a bad size "
+					 "(%u) or ring outside RAM", t.size);
+	*vq = t;
+	return 0;
 }

@@ -126,6 +126,16 @@ void virtq_unpop(struct virtq *vq);
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 
 /*
+ * Puts `n` chains on the used ring as one group: every entry first, then
+ * a single used->idx update, so the driver never sees part of the group
+ * (virtio-net's merged receive buffers, 5.1.6.4: a packet's num_buffers
+ * entries).  Returns 0, or -EIO (nothing pushed) if the queue is
+ * broken/disabled, an id is out of range or n exceeds the queue size.
+ */
+int virtq_push_many(struct virtq *vq, const uint16_t *heads,
+		    const uint32_t *written, unsigned n);
+
+/*
  * After one or more pushes: should the device send a used-buffer
  * notification?  Honours VIRTQ_AVAIL_F_NO_INTERRUPT (2.7.7) or, with
  * EVENT_IDX, used_event (2.7.10).  Records the notification as sent when
@@ -144,5 +154,22 @@ size_t virtq_elem_to_guest(const struct virtq_elem *e, uint64_t off,
 			   const void *buf, size_t len);
 size_t virtq_elem_from_guest(const struct virtq_elem *e, uint64_t off,
 			     void *buf, size_t len);
+
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h): the queue's fields (size, ring
+ * addresses, negotiated features, ring positions: last_avail, used_idx,
+ * the EVENT_IDX notification record, broken) into the section the
+ * transport has open.  No host pointers: virtq_load() maps an enabled
+ * queue's rings again through gmem_ptr() and keeps the ring positions
+ * (unlike virtq_enable(), which starts them at 0).  It changes `vq` only
+ * when every field was read and is valid; otherwise it returns the
+ * reader's error (-EINVAL for a ring outside RAM).  Chains popped and not
+ * pushed are not state: the device drains them before saving.
+ */
+void virtq_save(const struct virtq *vq, struct state_writer *w);
+int virtq_load(struct virtq *vq, struct state_reader *r);
 
 #endif

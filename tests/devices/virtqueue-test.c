@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "state/stream.h"
 #include "virtio/virtqueue.h"
 
 #define RAM_SIZE	(1u << 20)
@@ -151,6 +152,12 @@ int main(void)
 	virtq_push(&vq, 0, 0);
 	tap_ok(!virtq_should_notify(&vq), "VIRTQ_AVAIL_F_NO_INTERRUPT: no notify");
 	tap_ok(virtq_push(&vq, QSZ, 0) == -EIO, "push of an id >= size: -EIO");
+	tap_ok(virtq_push_many(&vq, (uint16_t[]){ 3, 1, 2 }, (uint32_t[]){ 30, 10, 20 }, 3) == 0 &&
+	       r16(USED + 2) == 5 && r32(USED + 4 + 8 * 2) == 3 && r32(USED + 8 + 8 * 2) == 30 &&
+	       r32(USED + 4 + 8 * 4) == 2 && r32(USED + 8 + 8 * 4) == 20,
+	       "push_many: three entries, used idx 2 -> 5 in one step");
+	tap_ok(virtq_push_many(&vq, (uint16_t[]){ 1, QSZ }, (uint32_t[]){ 0, 0 }, 2) == -EIO &&
+	       r16(USED + 2) == 5, "push_many with an id >= size: -EIO, nothing pushed");
 	tap_ok(nfail == 0, "no failure so far");
 
 	/* Unpop. */
@@ -300,6 +307,47 @@ int main(void)
 	virtq_push(&vq, 0, 4);
 	tap_ok(virtq_should_notify(&vq), "used idx crosses used_event 2: notify");
 	tap_ok(!virtq_should_notify(&vq), "no new entries: no notify");
+
+	/* Save and restore: positions kept, rings mapped again, bad rings refused. */
+	{
+		struct state_writer w;
+		struct state_reader r;
+		const uint8_t *sb;
+		struct virtq fresh, bad;
+		size_t slen;
+		int err;
+
+		offer(0);
+		state_writer_init(&w);
+		state_section_begin(&w, "vq", 0, 1);
+		virtq_save(&vq, &w);
+		state_section_end(&w);
+		bad = vq;
+		bad.used_gpa = RAM_SIZE - 4;	/* the used ring would leave RAM */
+		state_section_begin(&w, "vq", 1, 1);
+		virtq_save(&bad, &w);
+		state_section_end(&w);
+		sb = state_writer_data(&w, &slen, &err);
+		virtq_init(&fresh, &mem, on_fail, NULL);
+		w16(AVAIL + 4 + 2 * QSZ, 3);	/* used_event: after entry 3 */
+		state_reader_init(&r, sb, slen);
+		state_section_open(&r, "vq", 0, 1, NULL);
+		tap_ok(virtq_load(&fresh, &r) == 0 && state_section_close(&r) == 0 &&
+		       fresh.enabled && fresh.event_idx && fresh.last_avail == vq.last_avail &&
+		       fresh.used_idx == 3 && fresh.desc == vq.desc && fresh.used == vq.used,
+		       "save/load: ring positions kept (used 3), rings mapped again");
+		tap_ok(virtq_pop(&fresh, &el) == 1 && el.head == 0 &&
+		       virtq_push(&fresh, 0, 4) == 0 && r16(USED + 2) == 4 &&
+		       virtq_should_notify(&fresh),
+		       "save/load: the loaded queue pops the pending chain, used idx 4, notifies");
+		virtq_init(&fresh, &mem, on_fail, NULL);
+		state_section_open(&r, "vq", 1, 1, NULL);
+		tap_ok(virtq_load(&fresh, &r) == -EINVAL && !fresh.enabled &&
+		       fresh.last_avail == 0,
+		       "save/load: a ring outside RAM is refused, queue untouched (%s)",
+		       state_reader_msg(&r));
+		state_writer_free(&w);
+	}
 
 	free(mem.base);
 	return tap_done();
