@@ -4,8 +4,10 @@
  * section 4.1; see virtio-pci.h for the layout).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "state/stream.h"
 #include "virtio/virtio-pci.h"
 
 /* struct virtio_pci_cap (4.1.4): vndr, next, len, cfg_type, bar, id, pad[2],
@@ -520,4 +522,167 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_bus *bus, int slot,
 
 	reset_state(vp);
 	return pci_bus_add(bus, dev, slot, 0);
+}
+
+/* --- save and restore -------------------------------------------------- */
+
+#define VIRTIO_PCI_STATE_VERSION	1
+
+int virtio_pci_save(const struct virtio_pci *vp, struct state_writer *w)
+{
+	unsigned i;
+	int ret;
+
+	/* 2.4.1: a reset still waiting for host requests is in-flight work. */
+	if (vp->resetting)
+		return -EBUSY;
+	ret = pci_dev_save(&vp->pci, w);
+	if (ret)
+		return ret;
+	state_section_begin(w, "virtio-pci", vp->pci.devfn, VIRTIO_PCI_STATE_VERSION);
+	state_put_u16(w, vp->type);
+	state_put_u16(w, vp->nr_queues);
+	state_put_u32(w, vp->cfg_len);
+	state_put_u64(w, vp->host_features);
+	state_put_u64(w, vp->guest_features);
+	state_put_u32(w, vp->dfselect);
+	state_put_u32(w, vp->gfselect);
+	state_put_u16(w, vp->msix_config);
+	state_put_u16(w, vp->queue_select);
+	state_put_u8(w, vp->status);
+	state_put_u8(w, vp->config_generation);
+	state_put_u8(w, vp->isr);
+	for (i = 0; i < vp->nr_queues; i++) {
+		const struct virtio_pci_queue *q = &vp->q[i];
+
+		state_put_u16(w, q->max_size);
+		state_put_u16(w, q->msix_vector);
+		state_put_u16(w, q->enable);
+		virtq_save(&q->vq, w);
+	}
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+static bool vector_ok(const struct virtio_pci *vp, uint16_t v)
+{
+	return v == VIRTIO_PCI_NO_VECTOR || v < vp->pci.msix.nvec;
+}
+
+/* The saved transport in `t` (a copy of `vp`) against the device it loads into. */
+static void check_loaded(struct state_reader *r, const struct virtio_pci *vp,
+			 const struct virtio_pci *t, uint16_t type,
+			 uint16_t nr_queues, uint32_t cfg_len, uint64_t host_features)
+{
+	uint64_t ei = 1ull << VIRTIO_F_EVENT_IDX, ind = 1ull << VIRTIO_F_INDIRECT_DESC;
+	unsigned i;
+
+	if (type != vp->type || nr_queues != vp->nr_queues ||
+	    cfg_len != vp->cfg_len || host_features != vp->host_features) {
+		state_reader_fail(r, "saved virtio device (type %u, %u queues, "
+				  "features 0x%llx) is not this one (type %u, "
+				  "%u queues, features 0x%llx)", type, nr_queues,
+				  (unsigned long long)host_features, vp->type,
+				  vp->nr_queues, (unsigned long long)vp->host_features);
+		return;
+	}
+	/* What set_status() and common_write() let a driver reach. */
+	if ((t->status & VIRTIO_STATUS_DRIVER_OK) &&
+	    !(t->status & VIRTIO_STATUS_FEATURES_OK))
+		state_reader_fail(r, "DRIVER_OK without FEATURES_OK");
+	if ((t->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    ((t->guest_features & ~t->host_features) ||
+	     !(t->guest_features >> VIRTIO_F_VERSION_1 & 1)))
+		state_reader_fail(r, "accepted features 0x%llx not offered",
+				  (unsigned long long)t->guest_features);
+	if (!vector_ok(vp, t->msix_config))
+		state_reader_fail(r, "configuration vector %u", t->msix_config);
+	if (t->isr & ~(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG))
+		state_reader_fail(r, "ISR 0x%x", t->isr);
+	for (i = 0; i < nr_queues; i++) {
+		const struct virtio_pci_queue *q = &t->q[i];
+
+		if (q->max_size != vp->q[i].max_size)
+			state_reader_fail(r, "queue %u: maximum size %u, the device "
+					  "has %u", i, q->max_size, vp->q[i].max_size);
+		else if (!vector_ok(vp, q->msix_vector))
+			state_reader_fail(r, "queue %u: vector %u", i, q->msix_vector);
+		else if (q->enable > 1 || q->enable != q->vq.enabled)
+			state_reader_fail(r, "queue %u: enable %u", i, q->enable);
+		else if (q->vq.enabled &&
+			 (q->vq.size > q->max_size ||
+			  q->vq.event_idx != !!(t->guest_features & ei) ||
+			  q->vq.indirect != !!(t->guest_features & ind)))
+			state_reader_fail(r, "queue %u: size or features differ "
+					  "from the negotiated ones", i);
+	}
+}
+
+int virtio_pci_load(struct virtio_pci *vp, struct state_reader *r)
+{
+	struct virtio_pci *t;
+	uint64_t host_features;
+	uint32_t cfg_len;
+	uint16_t type, nr_queues;
+	unsigned i;
+	int ret;
+
+	/* Everything goes into a copy first: a failed load changes nothing. */
+	t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, vp, sizeof(*t));
+	ret = pci_dev_load(&t->pci, r);
+	if (ret)
+		goto out_free;
+	ret = state_section_open(r, "virtio-pci", vp->pci.devfn,
+				 VIRTIO_PCI_STATE_VERSION, NULL);
+	if (ret)
+		goto out_free;
+	type = state_get_u16(r);
+	nr_queues = state_get_u16(r);
+	cfg_len = state_get_u32(r);
+	host_features = state_get_u64(r);
+	if (nr_queues != vp->nr_queues)
+		state_reader_fail(r, "%u queues saved, the device has %u",
+				  nr_queues, vp->nr_queues);
+	t->guest_features = state_get_u64(r);
+	t->dfselect = state_get_u32(r);
+	t->gfselect = state_get_u32(r);
+	t->msix_config = state_get_u16(r);
+	t->queue_select = state_get_u16(r);
+	t->status = state_get_u8(r);
+	t->config_generation = state_get_u8(r);
+	t->isr = state_get_u8(r);
+	for (i = 0; i < vp->nr_queues && !state_reader_error(r); i++) {
+		struct virtio_pci_queue *q = &t->q[i];
+
+		q->max_size = state_get_u16(r);
+		q->msix_vector = state_get_u16(r);
+		q->enable = state_get_u16(r);
+		virtq_load(&q->vq, r);
+	}
+	if (!state_reader_error(r))
+		check_loaded(r, vp, t, type, nr_queues, cfg_len, host_features);
+	ret = state_section_close(r);
+	if (ret)
+		goto out_free;
+	vp->pci = t->pci;
+	vp->guest_features = t->guest_features;
+	vp->dfselect = t->dfselect;
+	vp->gfselect = t->gfselect;
+	vp->msix_config = t->msix_config;
+	vp->queue_select = t->queue_select;
+	vp->status = t->status;
+	vp->config_generation = t->config_generation;
+	vp->isr = t->isr;
+	vp->resetting = false;
+	/* The reason is a host string, not state; the bit is what matters. */
+	vp->last_error = (vp->status & VIRTIO_STATUS_NEEDS_RESET) ?
+			 "needed a reset when saved" : NULL;
+	for (i = 0; i < vp->nr_queues; i++)
+		vp->q[i] = t->q[i];
+out_free:
+	free(t);
+	return ret;
 }

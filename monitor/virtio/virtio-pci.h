@@ -205,4 +205,30 @@ void virtio_pci_reset_done(struct virtio_pci *vp);
 /* Sets DEVICE_NEEDS_RESET (2.1.2) with a reason and tells the driver. */
 void virtio_pci_needs_reset(struct virtio_pci *vp, const char *why);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h): the PCI function (pci_dev_save():
+ * BARs, MSI-X table and PBA) then section "virtio-pci" / devfn: the
+ * device status, the offered (checked) and accepted features, the
+ * feature selects, the queue select, the configuration vector, the
+ * configuration generation, the ISR, and per queue its maximum size
+ * (checked), vector, queue_enable and virtqueue (virtq_save(): ring
+ * addresses and positions).  The device type saves its own section after
+ * this one.
+ *
+ * virtio_pci_save() refuses (-EBUSY) while a reset waits for host
+ * requests (2.4.1): stop and drain the device first.  virtio_pci_load()
+ * refuses another device (type, queues, configuration length, offered
+ * features) and states the driver could not have reached (DRIVER_OK
+ * without FEATURES_OK, unoffered features, a vector past the MSI-X
+ * table, a queue enabled with a bad ring): -EINVAL with the reader's
+ * message.  It changes `vp` only on success, and calls no device op:
+ * queues resume where they were, and nothing is notified (the driver's
+ * pending notifications are in the restored ISR / PBA / ring indices).
+ */
+int virtio_pci_save(const struct virtio_pci *vp, struct state_writer *w);
+int virtio_pci_load(struct virtio_pci *vp, struct state_reader *r);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "tap.h"
 #include "devices/pci.h"
+#include "state/stream.h"
 #include "virtio/virtio-pci.h"
 
 /* --- a small virtio-pci driver over a fake guest (shared by the virtio tests) --- */
@@ -60,6 +61,169 @@ static const struct virtio_dev_ops toy_ops = {
 };
 
 #define VER1	(1ull << VIRTIO_F_VERSION_1)
+
+/* --- save and restore ---------------------------------------------------- */
+
+static uint64_t mmio_rd(struct pci_bus *b, uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	pci_mmio(b, BAR_BASE + off, size, false, &v);
+	return v;
+}
+
+/* The common configuration fields at their natural sizes (4.1.4.3). */
+static const struct { uint8_t off, size; } common_fields[] = {
+	{ 0x00, 4 }, { 0x04, 4 }, { 0x08, 4 }, { 0x0c, 4 }, { 0x10, 2 },
+	{ 0x12, 2 }, { 0x14, 1 }, { 0x15, 1 }, { 0x16, 2 }, { 0x18, 2 },
+	{ 0x1a, 2 }, { 0x1c, 2 }, { 0x1e, 2 }, { 0x20, 8 }, { 0x28, 8 },
+	{ 0x30, 8 }, { 0x38, 2 },
+};
+
+/* Reads the same registers of both devices; returns how many differ. */
+static unsigned compare_regs(struct pci_bus *b2, unsigned nq)
+{
+	unsigned q, i, diff = 0;
+	uint64_t sel = bar_rd(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2);
+
+	for (q = 0; q < nq + 1; q++) {
+		bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, q);
+		pci_mmio(b2, BAR_BASE + COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, true,
+			 &(uint64_t){ q });
+		for (i = 0; i < sizeof(common_fields) / sizeof(common_fields[0]); i++)
+			diff += bar_rd(common_fields[i].off, common_fields[i].size) !=
+				mmio_rd(b2, common_fields[i].off, common_fields[i].size);
+	}
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, sel);
+	pci_mmio(b2, BAR_BASE + COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, true, &sel);
+	/* MSI-X table and PBA, the toy configuration. */
+	for (i = 0; i < 3 * 16 + 8; i += 4) {
+		uint64_t off = i < 48 ? VIRTIO_PCI_MSIX_TABLE_OFF + i :
+				VIRTIO_PCI_MSIX_PBA_OFF + i - 48;
+
+		diff += bar_rd(off, 4) != mmio_rd(b2, off, 4);
+	}
+	for (i = 0; i < 8; i++)
+		diff += bar_rd(VIRTIO_PCI_DEVICE_OFF + i, 1) !=
+			mmio_rd(b2, VIRTIO_PCI_DEVICE_OFF + i, 1);
+	return diff;
+}
+
+static void test_save_restore(uint8_t df, struct virtq_elem *el)
+{
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+	static struct pci_bus bus2, bus3;
+	static struct virtio_pci vp2, vp3;
+	uint64_t feat = VER1 | 1ull << VIRTIO_F_EVENT_IDX | 1ull << 3;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *buf;
+	struct dq q0, q1;
+	struct virtq *vq, *vq2;
+	uint16_t heads[3];
+	uint8_t msix = vp.pci.msix.cap;
+	size_t len;
+	int err, i;
+
+	/* A driver mid-flight: MSI-X on, two queues, q0 mid-ring. */
+	map_bar(df);
+	negotiate(feat);
+	cfg_wr(df, msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16, 8, 0xfee00000ull);
+	bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 24, 4, 0x41);
+	bar_wr(VIRTIO_PCI_MSIX_TABLE_OFF + 28, 4, 0);	/* vector 1 unmasked */
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_MSIX), 2, 0);	/* vector 0 masked */
+	setup_queue(&q0, 0, 16, 1);
+	setup_queue(&q1, 1, 32, VIRTIO_PCI_NO_VECTOR);
+	driver_ok();
+	for (i = 0; i < 3; i++)
+		heads[i] = dq_add(&q0, 0x300000 + 0x1000 * i, 64, true);
+	vq = virtio_pci_queue(&vp, 0);
+	for (i = 0; i < 2; i++) {
+		virtq_pop(vq, el);
+		virtq_push(vq, el->head, 8);
+	}
+	virtio_pci_notify_queue(&vp, 0);
+	virtio_pci_config_changed(&vp);		/* vector 0 masked: pending */
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_DFSELECT), 4, 1);
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_Q_SELECT), 2, 1);
+	toy_busy = false;
+
+	state_writer_init(&w);
+	tap_ok(virtio_pci_save(&vp, &w) == 0, "save: transport saved");
+	buf = state_writer_data(&w, &len, &err);
+
+	pci_bus_init(&bus2, &ops, NULL);
+	virtio_pci_init(&vp2, &bus2, 4, &mem, TOY_TYPE, 0xff0000, 2, 64, 8,
+			1ull << 3, &toy_ops, NULL);
+	state_reader_init(&r, buf, len);
+	memset(nnotify, 0, sizeof(nnotify));
+	nmsi = 0;
+	tap_ok(virtio_pci_load(&vp2, &r) == 0 && state_reader_at_end(&r),
+	       "load: into a fresh device (%s)", state_reader_msg(&r));
+	tap_ok(nmsi == 0 && nnotify[0] == 0 && nnotify[1] == 0,
+	       "load: no interrupt, no queue notification");
+	tap_ok(compare_regs(&bus2, 2) == 0,
+	       "load: common config of every queue, MSI-X table, PBA read the same");
+	/* The ring continues: the third buffer, used index 3, not 0. */
+	vq2 = virtio_pci_queue(&vp2, 0);
+	tap_ok(vq2 && virtq_pop(vq2, el) == 1 && el->head == heads[2] &&
+	       el->in_len == 64, "load: the next pop is the third buffer");
+	tap_ok(virtq_pop(vq2, el) == 0, "load: then the ring is empty");
+	virtq_push(vq2, heads[2], 16);
+	tap_ok(gr16(q0.used + 2) == 3 && gr32(q0.used + 4 + 8 * 2) == heads[2] &&
+	       gr32(q0.used + 4 + 8 * 2 + 4) == 16, "load: the push lands at used index 2 -> 3");
+	nmsi = 0;
+	g16(q0.avail + 4 + 2 * 16, 2);		/* used_event: after entry 2 */
+	virtio_pci_notify_queue(&vp2, 0);
+	tap_ok(nmsi == 1 && last_msi_data == 0x41,
+	       "load: EVENT_IDX record kept, queue interrupt on its saved vector");
+	dq_add(&q0, 0x304000, 64, true);
+	pci_mmio(&bus2, BAR_BASE + VIRTIO_PCI_NOTIFY_OFF, 2, true, &(uint64_t){ 0 });
+	tap_ok(nnotify[0] == 1, "load: a driver kick reaches the device (DRIVER_OK restored)");
+	pci_mmio(&bus2, BAR_BASE + VIRTIO_PCI_MSIX_TABLE_OFF + 12, 4, true, &(uint64_t){ 0 });
+	tap_ok(nmsi == 2 && last_msi_data == 0,
+	       "load: unmasking vector 0 sends the pending config interrupt");
+
+	/* Another device behind the same PCI identity: refused, untouched. */
+	pci_bus_init(&bus3, &ops, NULL);
+	virtio_pci_init(&vp3, &bus3, 4, &mem, TOY_TYPE, 0xff0000, 2, 64, 8,
+			1ull << 4, &toy_ops, NULL);
+	state_reader_init(&r, buf, len);
+	tap_ok(virtio_pci_load(&vp3, &r) == -EINVAL && vp3.status == 0 &&
+	       pci_bar_addr(&vp3.pci, 0) == 0 && !vp3.q[0].vq.enabled,
+	       "load: other features refused, device untouched (%s)", state_reader_msg(&r));
+	state_writer_free(&w);
+
+	/* Every truncation: refused, the fresh device untouched. */
+	{
+		size_t n, bad = 0;
+
+		state_writer_init(&w);
+		virtio_pci_save(&vp, &w);
+		buf = state_writer_data(&w, &len, &err);
+		for (n = 0; n < len; n += 7) {
+			pci_bus_init(&bus3, &ops, NULL);
+			virtio_pci_init(&vp3, &bus3, 4, &mem, TOY_TYPE, 0xff0000, 2, 64,
+					8, 1ull << 3, &toy_ops, NULL);
+			state_reader_init(&r, buf, n);
+			if (virtio_pci_load(&vp3, &r) == 0 || vp3.status ||
+			    pci_bar_addr(&vp3.pci, 0) || vp3.q[0].vq.enabled)
+				bad++;
+		}
+		tap_ok(!bad, "load: truncated streams refused, device untouched");
+		state_writer_free(&w);
+	}
+
+	/* A reset still waiting for the host: nothing to save yet. */
+	toy_busy = true;
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	state_writer_init(&w);
+	tap_ok(virtio_pci_save(&vp, &w) == -EBUSY, "save: refused during a busy reset");
+	state_writer_free(&w);
+	toy_busy = false;
+	virtio_pci_reset_done(&vp);
+}
 
 int main(void)
 {
@@ -320,6 +484,7 @@ int main(void)
 	virtio_pci_reset_done(&vp);
 	tap_ok(bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0 && nreset == 1,
 	       "a second reset_done does nothing");
+	test_save_restore(df, el);
 	free(el);
 	free(mem.base);
 	return tap_done();
