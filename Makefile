@@ -54,7 +54,8 @@ BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
 HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
 					     tests/acpi/*-test.c tests/machine/*-test.c \
-					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c)) \
+					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c \
+					     tests/net/*-test.c)) \
 	      disk/fuzz-qcow2
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
@@ -105,8 +106,8 @@ MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h common/org.
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
 # The monitor: GLib's GDBus for the control API, libsystemd for sd_notify.
-MONITOR_CFLAGS = $(shell pkg-config --cflags glib-2.0 gio-unix-2.0 libsystemd)
-MONITOR_LIBS   = $(shell pkg-config --libs glib-2.0 gio-unix-2.0 libsystemd)
+MONITOR_CFLAGS = $(shell pkg-config --cflags glib-2.0 gio-unix-2.0 libsystemd slirp)
+MONITOR_LIBS   = $(shell pkg-config --libs glib-2.0 gio-unix-2.0 libsystemd slirp)
 
 # The qcow2 parser: a seeded standalone pass writes a corpus of mutated
 # qemu-img images, then libFuzzer (clang) runs FUZZ_TIME seconds on it.
@@ -192,6 +193,13 @@ $(BUILD)/tests/disk/%: tests/disk/%.c $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+# The packet back ends (monitor/net/: options, slirp, tap), host-tested in
+# tests/net/ (libslirp from Debian's libslirp-dev).
+NET_SRCS := $(wildcard monitor/net/*.c)
+$(BUILD)/tests/net/%: tests/net/%.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
+
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
 VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/size.c
@@ -274,7 +282,7 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
@@ -285,7 +293,7 @@ check-full: check
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
