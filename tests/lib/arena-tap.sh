@@ -18,6 +18,24 @@ arena_died_before_init() {
 		! grep -q "arena-init: started" "$tap_log.err"
 }
 
+# arena_tap_why OUT ERR: what a CI log needs to tell why an arena run
+# failed: the last result lines before it ended, the console from the
+# guest kernel's first complaint on (a hang's later lockup reports would
+# push it out of a plain tail), then the end of the console.
+arena_tap_why() {
+	echo "# the last lines the command printed:"
+	grep -av '^#' "$1" | tail -n 5 | sed 's/^/#   /'
+	first=$(grep -anE 'BUG:|WARNING:|Oops|general protection|Call Trace|rcu: INFO|soft lockup|hung_task|blocked for more than' "$2" |
+		head -n 1 | cut -d: -f1)
+	total=$(wc -l <"$2")
+	if [ -n "$first" ] && [ $((total - first)) -gt 100 ]; then
+		echo "# the console from the kernel's first complaint (line $first of $total):"
+		sed -n "$((first > 20 ? first - 20 : 1)),$((first + 80))p" "$2" | sed 's/^/# /'
+		echo "# [...]"
+	fi
+	sed 's/^/# /' "$2" | tail -n 100
+}
+
 # arena_tap ARENA DESCRIPTION [ARENA-OPTIONS...] -- COMMAND...
 arena_tap() {
 	arena=$1 desc=$2
@@ -49,7 +67,7 @@ arena_tap() {
 		echo "ok - $desc: arena run clean"
 	else
 		echo "not ok - $desc: arena exit status $rc"
-		sed 's/^/# /' "$tap_log.err" | tail -n 150 >&2
+		arena_tap_why "$tap_log" "$tap_log.err" >&2
 	fi
 	rm -f "$tap_log.err"
 }
