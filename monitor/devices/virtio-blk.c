@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "devices/virtio-blk.h"
+#include "state/stream.h"
 
 #define HDR_LEN		16	/* struct virtio_blk_req header: le32 type, reserved; le64 sector */
 #define DWZ_SEG_LEN	16	/* le64 sector, le32 num_sectors, le32 flags */
@@ -568,4 +569,77 @@ void virtio_blk_destroy(struct virtio_blk *b)
 {
 	pthread_cond_destroy(&b->drained);
 	pthread_mutex_destroy(&b->drain_lock);
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define VIRTIO_BLK_STATE_VERSION	1
+
+int virtio_blk_save(const struct virtio_blk *b, struct state_writer *w)
+{
+	int ret;
+
+	/*
+	 * A request on the host would complete into a ring that has been
+	 * saved already: the caller stops and drains the device first
+	 * (virtio_blk_stop()).  So is a reset waiting for one.
+	 */
+	if (atomic_load(&b->inflight) || b->done_head || b->resetting)
+		return -EBUSY;
+	ret = virtio_pci_save(&b->vp, w);
+	if (ret)
+		return ret;
+	state_section_begin(w, "virtio-blk", b->vp.pci.devfn, VIRTIO_BLK_STATE_VERSION);
+	/* The guest's view of the disk, to refuse a state for another size. */
+	state_put_u64(w, b->disk->size);
+	state_put_u16(w, b->nr_queues);
+	state_put_u8(w, b->writeback);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int virtio_blk_load(struct virtio_blk *b, struct state_reader *r)
+{
+	struct virtio_pci *vp;
+	uint64_t size;
+	uint16_t nq;
+	uint8_t wb;
+	int ret;
+
+	if (atomic_load(&b->inflight) || b->resetting)
+		return -EBUSY;
+	/* The transport into a copy: nothing changes unless all of it loads. */
+	vp = malloc(sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	memcpy(vp, &b->vp, sizeof(*vp));
+	ret = virtio_pci_load(vp, r);
+	if (ret)
+		goto out_free;
+	ret = state_section_open(r, "virtio-blk", b->vp.pci.devfn,
+				 VIRTIO_BLK_STATE_VERSION, NULL);
+	if (ret)
+		goto out_free;
+	size = state_get_u64(r);
+	nq = state_get_u16(r);
+	wb = state_get_u8(r);
+	if (!state_reader_error(r) && size != b->disk->size)
+		state_reader_fail(r, "the disk had %llu bytes when saved, it has "
+				  "%llu now", (unsigned long long)size,
+				  (unsigned long long)b->disk->size);
+	if (!state_reader_error(r) && nq != b->nr_queues)
+		state_reader_fail(r, "%u queues saved, the device has %u", nq,
+				  b->nr_queues);
+	if (wb > 1)
+		state_reader_fail(r, "writeback %u", wb);
+	ret = state_section_close(r);
+	if (ret)
+		goto out_free;
+	memcpy(&b->vp, vp, sizeof(*vp));
+	b->writeback = wb;
+	/* The disk follows the restored cache mode (on the I/O thread). */
+	ioloop_bh_schedule(b->loop, &b->wce_bh);
+out_free:
+	free(vp);
+	return ret;
 }

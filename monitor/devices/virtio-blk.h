@@ -140,4 +140,20 @@ int virtio_blk_init(struct virtio_blk *b, struct pci_bus *bus, int slot,
 void virtio_blk_stop(struct virtio_blk *b);
 void virtio_blk_destroy(struct virtio_blk *b);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h): the transport (virtio_pci_save())
+ * then section "virtio-blk" / devfn: the disk's size (a state for another
+ * size is refused), the number of queues and the guest's `writeback`
+ * byte.  In-flight requests are not state: virtio_blk_save() refuses
+ * (-EBUSY) while any is on the host or a reset waits for one; call
+ * virtio_blk_stop() first.  virtio_blk_load() (device lock held, device
+ * idle) changes nothing unless everything loads; the disk is then switched
+ * to the restored cache mode on the I/O loop.
+ */
+int virtio_blk_save(const struct virtio_blk *b, struct state_writer *w);
+int virtio_blk_load(struct virtio_blk *b, struct state_reader *r);
+
 #endif

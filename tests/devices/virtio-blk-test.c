@@ -17,6 +17,7 @@
 #include "tap.h"
 #include "devices/pci.h"
 #include "devices/virtio-blk.h"
+#include "state/stream.h"
 
 /* --- a small virtio-pci driver over a fake guest (shared by the virtio tests) --- */
 #include "virtio-driver.h"
@@ -552,6 +553,106 @@ static void test_readonly(void)
 	tap_ok(ro_ret == -EROFS && status_ioerr(ro_ret), "... later, with -EROFS (IOERR to the guest)");
 }
 
+/*
+ * Save and restore: a device mid-ring with the guest's write cache off,
+ * saved (refused while a request is on the host), loaded into a fresh
+ * device that is then plugged into the same slot, as a restored VM's
+ * would be: it reads the same and the ring continues.
+ */
+static void test_save_restore(uint8_t df, struct dq *q)
+{
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+	static struct pci_bus bus2, bus3;
+	static struct virtio_blk blk2, blk3;
+	static struct fake_disk fd_small;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *buf;
+	uint16_t used_before;
+	size_t len;
+	int err, ret;
+
+	pthread_mutex_lock(&dev_lock);
+	negotiate(blk_features());
+	setup_queue(q, 0, 64, 1);
+	driver_ok();
+	pthread_mutex_unlock(&dev_lock);
+	do_req(q, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, false, NULL);
+	do_req(q, 0, VIRTIO_BLK_T_OUT, 8, DATA_GPA, 512, false, NULL);
+	lbar_wr(VIRTIO_PCI_DEVICE_OFF + 32, 1, 0);	/* writeback off */
+	turn();
+
+	fd0.hold = true;
+	put_hdr(0, VIRTIO_BLK_T_IN, 0);
+	add_chain(q, (struct seg[]){ { HDR_GPA, 16, false }, { DATA_GPA, 512, true },
+				     { ST_GPA, 1, true } }, 3);
+	lkick(0);
+	turn();
+	state_writer_init(&w);
+	pthread_mutex_lock(&dev_lock);
+	ret = virtio_blk_save(&blk, &w);
+	pthread_mutex_unlock(&dev_lock);
+	tap_ok(ret == -EBUSY, "save: refused with a request on the host");
+	state_writer_free(&w);
+	fake_release(&fd0);
+	turn();
+	while (dq_used(q, &(uint32_t){ 0 }, &(uint32_t){ 0 }))
+		;
+	used_before = gr16(q->used + 2);
+
+	state_writer_init(&w);
+	pthread_mutex_lock(&dev_lock);
+	ret = virtio_blk_save(&blk, &w);
+	pthread_mutex_unlock(&dev_lock);
+	buf = state_writer_data(&w, &len, &err);
+	tap_ok(ret == 0 && buf, "save: drained device saved (%zu bytes)", len);
+
+	/* A disk of another size: refused, device untouched. */
+	fake_init(&fd_small, false);
+	fd_small.d.size = DISK_BYTES / 2;
+	pci_bus_init(&bus3, &ops, NULL);
+	virtio_blk_init(&blk3, &bus3, 4, &mem, &fd_small.d, loop, 2, &blk_ops, NULL);
+	state_reader_init(&r, buf, len);
+	tap_ok(virtio_blk_load(&blk3, &r) == -EINVAL && blk3.vp.status == 0 &&
+	       pci_bar_addr(&blk3.vp.pci, 0) == 0 && blk3.writeback == 1,
+	       "load: a disk of another size is refused, device untouched (%s)",
+	       state_reader_msg(&r));
+
+	pci_bus_init(&bus2, &ops, NULL);
+	virtio_blk_init(&blk2, &bus2, 4, &mem, &fd0.d, loop, 2, &blk_ops, NULL);
+	turn();
+	tap_ok(fd0.wb, "load: the fresh device put the disk back to write-back");
+	state_reader_init(&r, buf, len);
+	pthread_mutex_lock(&dev_lock);
+	ret = virtio_blk_load(&blk2, &r);
+	pthread_mutex_unlock(&dev_lock);
+	tap_ok(ret == 0 && state_reader_at_end(&r), "load: into a fresh device (%s)",
+	       state_reader_msg(&r));
+	/* The fresh device takes the old one's slot on the test's bus. */
+	bus.devs[df] = &blk2.vp.pci;
+	blk2.vp.pci.bus = &bus;
+	turn();
+	tap_ok(cfg8(32) == 0 && !fd0.wb, "load: writeback 0 restored, the disk follows it");
+	tap_ok(lbar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0x0f &&
+	       cfg8(34) == 2 && lbar_rd(VIRTIO_PCI_DEVICE_OFF, 8) == DISK_BYTES / 512,
+	       "load: DRIVER_OK, 2 queues, capacity as before");
+	nmsi = 0;
+	tap_ok(do_req(q, 1, VIRTIO_BLK_T_IN, 8, DATA_GPA + 4096, 512, true, NULL) == 0 &&
+	       gr16(q->used + 2) == (uint16_t)(used_before + 1) && nmsi == 1 &&
+	       last_msi_data == 0x31,
+	       "load: the next request completes at used index %u, MSI-X vector 1",
+	       used_before + 1);
+	tap_ok(!memcmp(mem.base + DATA_GPA + 4096, fd0.data + 8 * 512, 512),
+	       "load: ... and reads the disk");
+	bus.devs[df] = &blk.vp.pci;
+	virtio_blk_stop(&blk2);
+	virtio_blk_stop(&blk3);
+	virtio_blk_destroy(&blk2);
+	virtio_blk_destroy(&blk3);
+	disk_fini(&fd_small.d);
+	state_writer_free(&w);
+}
+
 int main(void)
 {
 	struct dq q0;
@@ -608,6 +709,8 @@ int main(void)
 	pthread_mutex_unlock(&dev_lock);
 	tap_ok(do_req(&q0, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, false, NULL) == 0 &&
 	       fd0.wb && cfg8(32) == 1, "FLUSH negotiated again: write-back again");
+
+	test_save_restore(df, &q0);
 
 	/* Stop with a request in flight: it waits for it. */
 	pthread_mutex_lock(&dev_lock);
