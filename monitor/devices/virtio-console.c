@@ -4,9 +4,11 @@
  * see virtio-console.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/virtio-console.h"
+#include "state/stream.h"
 
 static void con_cfg_read(void *opaque, uint32_t off, unsigned size,
 			 uint64_t *val)
@@ -146,4 +148,54 @@ void virtio_console_set_size(struct virtio_console *c, uint16_t cols,
 	/* 5.3.6.1: a size change is a configuration change. */
 	if (virtio_pci_has_feature(&c->vp, VIRTIO_CONSOLE_F_SIZE))
 		virtio_pci_config_changed(&c->vp);
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define VIRTIO_CONSOLE_STATE_VERSION	1
+
+int virtio_console_save(const struct virtio_console *c, struct state_writer *w)
+{
+	int ret = virtio_pci_save(&c->vp, w);
+
+	if (ret)
+		return ret;
+	state_section_begin(w, "virtio-console", c->vp.pci.devfn,
+			    VIRTIO_CONSOLE_STATE_VERSION);
+	state_put_u16(w, c->cols);
+	state_put_u16(w, c->rows);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int virtio_console_load(struct virtio_console *c, struct state_reader *r)
+{
+	struct virtio_pci *vp;
+	uint16_t cols, rows;
+	int ret;
+
+	/* The transport into a copy: nothing changes unless all of it loads. */
+	vp = malloc(sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	memcpy(vp, &c->vp, sizeof(*vp));
+	ret = virtio_pci_load(vp, r);
+	if (ret)
+		goto out_free;
+	ret = state_section_open(r, "virtio-console", c->vp.pci.devfn,
+				 VIRTIO_CONSOLE_STATE_VERSION, NULL);
+	if (ret)
+		goto out_free;
+	cols = state_get_u16(r);
+	rows = state_get_u16(r);
+	ret = state_section_close(r);
+	if (ret)
+		goto out_free;
+	memcpy(&c->vp, vp, sizeof(*vp));
+	/* What the guest last read; the host's terminal may resize it after. */
+	c->cols = cols;
+	c->rows = rows;
+out_free:
+	free(vp);
+	return ret;
 }

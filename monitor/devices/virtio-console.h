@@ -77,4 +77,18 @@ bool virtio_console_can_input(struct virtio_console *c);
 void virtio_console_set_size(struct virtio_console *c, uint16_t cols,
 			     uint16_t rows);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h): the transport (virtio_pci_save())
+ * then section "virtio-console" / devfn: the size the guest sees.  Host
+ * input not yet offered is the caller's, not the device's.  The load
+ * changes nothing unless everything loads, and calls no op: after it, the
+ * caller offers pending input again (receive buffers made available
+ * before the save are on the restored ring).
+ */
+int virtio_console_save(const struct virtio_console *c, struct state_writer *w);
+int virtio_console_load(struct virtio_console *c, struct state_reader *r);
+
 #endif
