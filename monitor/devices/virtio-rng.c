@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "devices/virtio-rng.h"
+#include "state/stream.h"
 
 ssize_t virtio_rng_getrandom(void *opaque, void *buf, size_t len)
 {
@@ -92,4 +93,20 @@ int virtio_rng_init(struct virtio_rng *r, struct pci_bus *bus, int slot,
 	return virtio_pci_init(&r->vp, bus, slot, mem, VIRTIO_ID_RNG,
 			       VIRTIO_PCI_CLASS_RNG, 1, VIRTIO_RNG_QUEUE_SIZE, 0, 0,
 			       &rng_ops, r);
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+/*
+ * The entropy device has no state of its own: the transport is all of
+ * it, and its type field says what device it was.
+ */
+int virtio_rng_save(const struct virtio_rng *r, struct state_writer *w)
+{
+	return virtio_pci_save(&r->vp, w);
+}
+
+int virtio_rng_load(struct virtio_rng *r, struct state_reader *rd)
+{
+	return virtio_pci_load(&r->vp, rd);
 }

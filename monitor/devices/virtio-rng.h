@@ -49,4 +49,16 @@ int virtio_rng_init(struct virtio_rng *r, struct pci_bus *bus, int slot,
 /* Serves every pending request (also what a guest notification does). */
 void virtio_rng_kick(struct virtio_rng *r);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h): the transport only
+ * (virtio_pci_save()); requests still on the ring stay there and are
+ * served after the load by the next virtio_rng_kick() (the loader calls
+ * it: the load itself calls nothing).
+ */
+int virtio_rng_save(const struct virtio_rng *r, struct state_writer *w);
+int virtio_rng_load(struct virtio_rng *r, struct state_reader *rd);
+
 #endif
