@@ -211,8 +211,23 @@ static size_t arp_request(uint8_t *f, const char *sender, const char *target)
 	return 60;
 }
 
-static size_t tcp_syn(uint8_t *f, const uint8_t *dst_mac, const char *src, const char *dst,
-		      uint16_t sport, uint16_t dport)
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static const uint8_t *gw_mac = (const uint8_t *)"\x52\x55\x0a\x00\x02\x02";
+
+/* A TCP segment (RFC 793 section 3.1) with `plen` bytes of payload. */
+static size_t tcp_seg(uint8_t *f, const uint8_t *dst_mac, const char *src, const char *dst,
+		      uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		      uint8_t flags, const void *payload, size_t plen)
 {
 	uint8_t *ip = f + 14, *t = ip + 20;
 
@@ -220,13 +235,21 @@ static size_t tcp_syn(uint8_t *f, const uint8_t *dst_mac, const char *src, const
 	eth(f, dst_mac, 0x0800);
 	put16(t, sport);
 	put16(t + 2, dport);
-	t[4] = 0x12; t[5] = 0x34;	/* seq */
+	put32(t + 4, seq);
+	put32(t + 8, ack);
 	t[12] = 5 << 4;			/* data offset */
-	t[13] = 0x02;			/* SYN */
+	t[13] = flags;
 	put16(t + 14, 64240);
-	ip4(ip, 6, src, dst, 20);
-	put16(t + 16, l4sum(ip, t, 20));
-	return 14 + 40;
+	memcpy(t + 20, payload, plen);
+	ip4(ip, 6, src, dst, 20 + plen);
+	put16(t + 16, l4sum(ip, t, 20 + plen));
+	return 14 + 40 + plen;
+}
+
+static size_t tcp_syn(uint8_t *f, const uint8_t *dst_mac, const char *src, const char *dst,
+		      uint16_t sport, uint16_t dport)
+{
+	return tcp_seg(f, dst_mac, src, dst, sport, dport, 0x12340000, 0, 0x02, NULL, 0);
 }
 
 static int send_frame(struct net_backend *be, uint8_t *f, size_t len)
@@ -359,8 +382,62 @@ static int listen_on(int port)
 
 /* ---- tests ---- */
 
+static uint16_t data_port;
+static const char *data_want;
+
+/* A segment to the guest's data_port carrying data_want. */
+static bool is_data_to_guest(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = ipv4_of(f, len, 6), *t;
+	size_t n = strlen(data_want), hl;
+
+	if (!ip)
+		return false;
+	t = ip + (ip[0] & 15) * 4;
+	hl = (t[12] >> 4) * 4;
+	return get16(t + 2) == data_port && get16(ip + 2) == (ip[0] & 15) * 4 + hl + n &&
+	       !memcmp(t + hl, data_want, n);
+}
+
+/*
+ * After slirp's SYN (frame syn) for host socket c: the guest accepts, then
+ * data goes both ways, through slirp's fd watches and poll steps.
+ */
+static void tcp_data(struct net_backend *be, int c, const uint8_t *syn)
+{
+	const uint8_t *t = tcp_of(syn);
+	uint16_t sport = get16(t);
+	uint32_t sseq = get32(t + 4), gseq = 0x7000;
+	char buf[64];
+	uint8_t f[200];
+	int i, got = 0;
+	int64_t end;
+	ssize_t n;
+
+	nic_reset();
+	send_frame(be, f, tcp_seg(f, gw_mac, "10.0.2.15", "10.0.2.2", 2222, sport, gseq,
+				  sseq + 1, 0x12, NULL, 0));
+	pump(30);
+	n = write(c, "hello guest", 11);
+	data_port = 2222;
+	data_want = "hello guest";
+	i = pump_until(is_data_to_guest, 2000);
+	tap_ok(n == 11 && i >= 0, "hostfwd: 11 bytes the host writes reach the guest in a segment");
+	send_frame(be, f, tcp_seg(f, gw_mac, "10.0.2.15", "10.0.2.2", 2222, sport, gseq + 1,
+				  sseq + 1 + 11, 0x18, "hello host", 10));
+	end = ioloop_now_ns() + 2000 * 1000000ll;
+	while (got < 10 && ioloop_now_ns() < end) {
+		ioloop_run_once(loop, 5);
+		n = read(c, buf + got, sizeof(buf) - got);
+		if (n > 0)
+			got += n;
+	}
+	tap_ok(got == 10 && !memcmp(buf, "hello host", 10),
+	       "hostfwd: 10 bytes the guest sends reach the host socket (%d)", got);
+}
+
 /* The host connects to forwarded port `port`: slirp opens toward 10.0.2.15:2222. */
-static void hostfwd_syn(int port, const char *what)
+static void hostfwd_syn(struct net_backend *be, int port, const char *what)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -382,6 +459,12 @@ static void hostfwd_syn(int port, const char *what)
 		       "%sthe SYN's frame: to the guest's MAC, IPv4", what);
 		tap_ok(t[13] == 0x02 && l4sum(nic.f[i] + 14, t, nic.len[i] - 34) == 0,
 		       "%sthe segment: SYN only, a valid checksum", what);
+		if (!*what) {
+			uint8_t syn[128];
+
+			memcpy(syn, nic.f[i], nic.len[i] < sizeof(syn) ? nic.len[i] : sizeof(syn));
+			tcp_data(be, c, syn);
+		}
 	}
 	close(c);
 }
@@ -442,7 +525,7 @@ static void dhcp_arp_hostfwd(void)
 		       a[8], a[9], a[10], a[11], a[12], a[13]);
 	}
 
-	hostfwd_syn(port, "");
+	hostfwd_syn(be, port, "");
 	net_backend_destroy(be);
 }
 
@@ -468,7 +551,7 @@ static void restrict_mode(bool restricted)
 	send_frame(be, f, len);
 	pump_until(is_arp_reply, 1000);
 	nic_reset();
-	len = tcp_syn(f, (const uint8_t *)"\x52\x55\x0a\x00\x02\x02", "10.0.2.15", "10.0.2.2",
+	len = tcp_syn(f, gw_mac, "10.0.2.15", "10.0.2.2",
 		      40000, port);
 	want_sport = 40000;
 	want_dport = port;
@@ -482,7 +565,7 @@ static void restrict_mode(bool restricted)
 		tap_ok(i < 0 || (tcp_of(nic.f[i])[13] & 0x12) != 0x12,
 		       "restrict=on: no SYN-ACK for it (%s)", i < 0 ? "nothing" : "a reset");
 		/* Forwarded ports still work. */
-		hostfwd_syn(fwd, "restrict=on: ");
+		hostfwd_syn(be, fwd, "restrict=on: ");
 	} else {
 		tap_ok(ret == 0 && a >= 0, "restrict=off: the guest's SYN to 10.0.2.2:%d is "
 		       "a connection on the host's 127.0.0.1:%d", port, port);
@@ -540,6 +623,63 @@ static void other_net(void)
 	net_backend_destroy(be);
 }
 
+/* An ICMPv6 router solicitation (RFC 4861 section 4.1) from the guest's link-local address. */
+static size_t router_solicitation(uint8_t *f)
+{
+	uint8_t *ip = f + 14, *icmp = ip + 40;
+	uint32_t s;
+
+	memset(f, 0, 14 + 40 + 16);
+	eth(f, (const uint8_t *)"\x33\x33\x00\x00\x00\x02", 0x86dd);
+	ip[0] = 0x60;
+	put16(ip + 4, 16);
+	ip[6] = 58;		/* ICMPv6 */
+	ip[7] = 255;
+	inet_pton(AF_INET6, "fe80::5054:ff:fe12:3456", ip + 8);
+	inet_pton(AF_INET6, "ff02::2", ip + 24);
+	icmp[0] = 133;
+	icmp[8] = 1;		/* source link-layer address option */
+	icmp[9] = 1;
+	memcpy(icmp + 10, guest_mac, 6);
+	/* RFC 8200 section 8.1: the pseudo-header's addresses, length, next header. */
+	s = sum(ip + 8, 32, 0) + 16 + 58;
+	put16(icmp + 2, fold(sum(icmp, 16, s)));
+	return 14 + 40 + 16;
+}
+
+static bool is_router_advert(const uint8_t *f, size_t len)
+{
+	return len >= 14 + 40 + 16 && get16(f + 12) == 0x86dd && f[14 + 6] == 58 &&
+	       f[14 + 40] == 134;
+}
+
+static void ipv6(void)
+{
+	char err[256], prefix[INET6_ADDRSTRLEN] = "";
+	struct net_backend *be;
+	uint8_t f[128];
+	int ret, i;
+	size_t off;
+
+	be = make("user", err, &ret);
+	if (!tap_ok(be != NULL, "user: created (%s)", err))
+		return;
+	nic_reset();
+	send_frame(be, f, router_solicitation(f));
+	i = pump_until(is_router_advert, 2000);
+	tap_ok(i >= 0, "IPv6: a router solicitation is answered with an advertisement");
+	if (i >= 0) {
+		/* Options after the 16-byte RA header (RFC 4861 section 4.2). */
+		for (off = 14 + 40 + 16; off + 8 <= nic.len[i] && nic.f[i][off + 1];
+		     off += nic.f[i][off + 1] * 8) {
+			if (nic.f[i][off] == 3 && off + 32 <= nic.len[i])
+				inet_ntop(AF_INET6, nic.f[i] + off + 16, prefix, sizeof(prefix));
+		}
+		tap_ok(!strcmp(prefix, "fec0::"), "the advertised prefix: fec0::/64 (%s)", prefix);
+	}
+	net_backend_destroy(be);
+}
+
 static void tx_bounds(void)
 {
 	struct virtio_net_hdr_v1 hdr = { 0 };
@@ -594,6 +734,7 @@ int main(void)
 	restrict_mode(true);
 	hostfwd_in_use();
 	other_net();
+	ipv6();
 	tx_bounds();
 	pump(10);
 	/* Aborts unless every back end removed all its watches and timers. */
