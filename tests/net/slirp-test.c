@@ -240,7 +240,8 @@ static size_t tcp_seg(uint8_t *f, const uint8_t *dst_mac, const char *src, const
 	t[12] = 5 << 4;			/* data offset */
 	t[13] = flags;
 	put16(t + 14, 64240);
-	memcpy(t + 20, payload, plen);
+	if (plen)
+		memcpy(t + 20, payload, plen);
 	ip4(ip, 6, src, dst, 20 + plen);
 	put16(t + 16, l4sum(ip, t, 20 + plen));
 	return 14 + 40 + plen;
