@@ -44,7 +44,8 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 # The monitor's backends, tested inside the SVM arena with kvm_amd.
 HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c monitor/hv/vmain-dev.c
-MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/vmctl-test
+MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/vmctl-test \
+		       $(BUILD)/tests/monitor/dns-stub
 
 # Benchmarks run inside the arenas (make bench).
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
@@ -165,6 +166,11 @@ $(BUILD)/tests/monitor/vmctl-test: tests/monitor/vmctl-test.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(MONITOR_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(MONITOR_LIBS)
 
+# The network test's DNS server (the arena has none).
+$(BUILD)/tests/monitor/dns-stub: tests/monitor/dns-stub.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
 $(BUILD)/tests/monitor/%: tests/monitor/%.c $(HV_SRCS) $(wildcard monitor/hv/*.h) common/vmain.h tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(HV_SRCS) $(ALL_LDFLAGS)
@@ -202,7 +208,7 @@ $(BUILD)/tests/net/%: tests/net/%.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(IO
 
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
-VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/size.c
+VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/net/options.c monitor/size.c
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_LIB_SRCS) $(wildcard monitor/vm/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/vm/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(VM_LIB_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)
