@@ -368,8 +368,49 @@ static void tx_kick(struct virtio_net *n, unsigned q)
 
 /* --- receive (5.1.6.3, 5.1.6.4) ----------------------------------------- */
 
-/* The active receive queue with buffers for a frame; -1 if none. */
-static int rx_pick(struct virtio_net *n, const uint8_t *peek, size_t plen)
+/*
+ * A receive chain the driver had no right to post (5.1.6.3.1: nothing
+ * writable, or with MRG_RXBUF smaller than the header): the device needs
+ * a reset (2.1.2).
+ */
+static bool rx_chain_bad(struct virtio_net *n, const struct virtq_elem *e, bool mrg)
+{
+	if (e->nr_in && (!mrg || e->in_len >= VIRTIO_NET_HDR_LEN))
+		return false;
+	virtio_pci_needs_reset(&n->vp, "virtio-net receive buffer without room for the header");
+	return true;
+}
+
+/*
+ * Does receive queue `vq` hold room for a frame of `flen` bytes?  With
+ * MRG_RXBUF the chains it would take are walked (popped, then given back)
+ * so that a back end that can wait (tap holds the packet) is told no
+ * rather than having a large GSO frame dropped; without it one chain is
+ * what a frame gets, and one too small drops the frame (rx_fill()).
+ * flen 0: any buffer at all.
+ */
+static bool rx_room(struct virtio_net *n, struct virtq *vq, size_t flen)
+{
+	uint64_t need = VIRTIO_NET_HDR_LEN + (uint64_t)flen, got = 0;
+	unsigned k = 0, i;
+
+	if (!virtq_has_avail(vq))
+		return false;
+	if (!flen || !has(n, VIRTIO_NET_F_MRG_RXBUF))
+		return true;
+	while (got < need && k < vq->size && virtq_pop(vq, &n->rx_elem) == 1) {
+		if (rx_chain_bad(n, &n->rx_elem, true))
+			return false;	/* NEEDS_RESET: the queue is dead */
+		got += n->rx_elem.in_len;
+		k++;
+	}
+	for (i = 0; i < k; i++)
+		virtq_unpop(vq);
+	return got >= need;
+}
+
+/* The active receive queue with room for a frame; -1 if none. */
+static int rx_pick(struct virtio_net *n, const uint8_t *peek, size_t plen, size_t flen)
 {
 	unsigned slot, p, i;
 	struct virtq *vq;
@@ -377,12 +418,12 @@ static int rx_pick(struct virtio_net *n, const uint8_t *peek, size_t plen)
 	if (n->curr_pairs > 1 && flow_hash(peek, plen, &slot) && n->flow_q[slot]) {
 		p = n->flow_q[slot] - 1u;
 		vq = p < n->curr_pairs ? live(n, 2 * p) : NULL;
-		if (vq && virtq_has_avail(vq))
+		if (vq && rx_room(n, vq, flen))
 			return (int)(2 * p);
 	}
 	for (i = 0; i < n->curr_pairs; i++) {
 		vq = live(n, 2 * i);
-		if (vq && virtq_has_avail(vq))
+		if (vq && rx_room(n, vq, flen))
 			return (int)(2 * i);
 	}
 	return -1;
@@ -497,19 +538,6 @@ static size_t fill_elem(const struct virtq_elem *e, uint64_t off, struct iov_cur
 }
 
 /*
- * A receive chain the driver had no right to post (5.1.6.3.1: nothing
- * writable, or with MRG_RXBUF smaller than the header): the device needs
- * a reset (2.1.2).
- */
-static bool rx_chain_bad(struct virtio_net *n, const struct virtq_elem *e, bool mrg)
-{
-	if (e->nr_in && (!mrg || e->in_len >= VIRTIO_NET_HDR_LEN))
-		return false;
-	virtio_pci_needs_reset(&n->vp, "virtio-net receive buffer without room for the header");
-	return true;
-}
-
-/*
  * Puts one frame on receive queue `q` (lock held).  Returns 0, -ENOSPC (no
  * or too few buffers: nothing consumed), -EMSGSIZE (no MRG_RXBUF and the
  * first chain is too small: dropped, chain kept) or -EIO (bad ring).
@@ -584,9 +612,8 @@ static bool peer_can_receive(void *opaque, size_t len)
 	struct virtio_net *n = opaque;
 	bool ok;
 
-	(void)len;
 	lock(n);
-	ok = rx_open(n) && rx_pick(n, NULL, 0) >= 0;
+	ok = rx_open(n) && rx_pick(n, NULL, 0, len) >= 0;
 	if (!ok)
 		n->rx_waiting = true;
 	unlock(n);
@@ -624,7 +651,7 @@ static long peer_receive(void *opaque, const struct virtio_net_hdr_v1 *hdr,
 		n->stats.rx_filtered++;
 		goto out;
 	}
-	q = rx_pick(n, peek, plen);
+	q = rx_pick(n, peek, plen, flen);
 	switch (q < 0 ? -ENOSPC : rx_fill(n, (unsigned)q, &h, iov, iovcnt, flen)) {
 	case 0:
 		n->stats.rx_packets++;
@@ -669,7 +696,7 @@ static void try_resume(struct virtio_net *n)
 	bool resume;
 
 	lock(n);
-	resume = n->rx_waiting && rx_open(n) && rx_pick(n, NULL, 0) >= 0;
+	resume = n->rx_waiting && rx_open(n) && rx_pick(n, NULL, 0, 0) >= 0;
 	if (resume)
 		n->rx_waiting = false;
 	unlock(n);

@@ -38,10 +38,13 @@
  * together with num_buffers set in the first header.  Back ends without a
  * vnet header get a zeroed one; a back end's header is checked against
  * the guest's GUEST_ features (a packet the guest did not ask for is
- * dropped, DATA_VALID cleared without GUEST_CSUM).  No buffers (or link
- * down, or before DRIVER_OK): can_receive() says no, receive() returns
- * -ENOSPC and counts rx_dropped; when the guest next posts receive
- * buffers the back end gets net_backend_rx_resume().  A receive chain
+ * dropped, DATA_VALID cleared without GUEST_CSUM).  No room (no buffer;
+ * with MRG_RXBUF, too few for can_receive()'s length; link down; before
+ * DRIVER_OK): can_receive() says no, receive() returns -ENOSPC and counts
+ * rx_dropped; when the guest next posts receive buffers the back end gets
+ * net_backend_rx_resume().  A frame the NIC drops on purpose (filtered,
+ * bad back-end header, too big for a non-merged buffer) is counted and
+ * receive() returns its length: it was consumed, nothing to wait for.  A receive chain
  * with nothing writable, or (MRG_RXBUF) smaller than the header, breaks
  * the device (NEEDS_RESET, 2.1.2: 5.1.6.3.1 makes it a driver MUST).
  * With several queue pairs active, a frame goes to the receive queue of

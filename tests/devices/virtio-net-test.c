@@ -621,6 +621,9 @@ static void test_rx_merged(void)
 	tap_ok(h.num_buffers == 3 && len[0] == 64 && len[1] == 64 && len[2] == 34 &&
 	       !memcmp(got, f, 150), "  num_buffers 3, lengths 64/64/34, the frame across them");
 	/* One buffer left (64 bytes): not enough for 150. */
+	tap_ok(!cbe->be.peer->can_receive(cbe->be.peer_opaque, 150) &&
+	       cbe->be.peer->can_receive(cbe->be.peer_opaque, 52),
+	       "  can_receive(150) false with one 64-byte buffer left, can_receive(52) true");
 	tap_ok(inject(NULL, f, 150) == -ENOSPC && stats().rx_dropped == s0.rx_dropped + 1 &&
 	       gr16(dq[0].used + 2) == (uint16_t)(before + 3),
 	       "  too few buffers for the frame: -ENOSPC, none consumed, counted");
