@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "devices/serial8250.h"
+#include "state/stream.h"
 
 /* Register offsets ("Table II. Register Summary"). */
 enum {
@@ -388,4 +389,70 @@ size_t serial8250_receive(struct serial8250 *s, const uint8_t *buf, size_t len)
 	}
 	update_irq(s);
 	return taken;
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define SERIAL8250_STATE_VERSION	1
+
+int serial8250_save(const struct serial8250 *s, struct state_writer *w)
+{
+	unsigned int i;
+
+	state_section_begin(w, "serial8250", 0, SERIAL8250_STATE_VERSION);
+	state_put_u8(w, s->ier);
+	state_put_u8(w, s->fcr);
+	state_put_u8(w, s->lcr);
+	state_put_u8(w, s->mcr);
+	state_put_u8(w, s->lsr);
+	state_put_u8(w, s->msr);
+	state_put_u8(w, s->scr);
+	state_put_u8(w, s->dll);
+	state_put_u8(w, s->dlm);
+	state_put_bool(w, s->thr_ipending);
+	state_put_bool(w, s->irq_level);
+	/* The receive FIFO oldest first (its ring position is not state). */
+	state_put_u8(w, (uint8_t)s->rx_count);
+	for (i = 0; i < s->rx_count; i++)
+		state_put_u8(w, s->rx[(s->rx_head + i) % SERIAL8250_FIFO_SIZE]);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int serial8250_load(struct serial8250 *s, struct state_reader *r)
+{
+	struct serial8250 t = *s;
+	unsigned int i;
+	int ret;
+
+	ret = state_section_open(r, "serial8250", 0, SERIAL8250_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	t.ier = state_get_u8(r);
+	t.fcr = state_get_u8(r);
+	t.lcr = state_get_u8(r);
+	t.mcr = state_get_u8(r);
+	t.lsr = state_get_u8(r);
+	t.msr = state_get_u8(r);
+	t.scr = state_get_u8(r);
+	t.dll = state_get_u8(r);
+	t.dlm = state_get_u8(r);
+	t.thr_ipending = state_get_bool(r);
+	t.irq_level = state_get_bool(r);
+	t.rx_count = state_get_u8(r);
+	t.rx_head = 0;
+	if (t.rx_count > SERIAL8250_FIFO_SIZE)
+		return state_reader_fail(r, "%u bytes in a %u-byte FIFO", t.rx_count,
+					 SERIAL8250_FIFO_SIZE);
+	for (i = 0; i < t.rx_count; i++)
+		t.rx[i] = state_get_u8(r);
+	/* The register widths the model keeps (serial8250.h). */
+	if ((t.ier & 0xf0) || (t.mcr & 0xe0))
+		state_reader_fail(r, "IER 0x%x / MCR 0x%x with reserved bits",
+				  t.ier, t.mcr);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	*s = t;
+	return 0;
 }

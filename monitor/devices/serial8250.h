@@ -75,4 +75,19 @@ size_t serial8250_receive(struct serial8250 *s, const uint8_t *buf, size_t len);
 /* Free space in the receive FIFO (0 in loopback mode). */
 size_t serial8250_rx_room(const struct serial8250 *s);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "serial8250" / 0 (the caller
+ * tells several UARTs apart by saving each into its own stream part, or by
+ * loading them in the same order): every register, the divisor latch, the
+ * pending THR-empty interrupt, the interrupt output and the receive FIFO
+ * (oldest byte first).  The load changes `d` only when everything is
+ * valid, and calls no op: the interrupt controllers restore their own
+ * input levels.
+ */
+int serial8250_save(const struct serial8250 *d, struct state_writer *w);
+int serial8250_load(struct serial8250 *d, struct state_reader *r);
+
 #endif

@@ -6,9 +6,12 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "tap.h"
 #include "devices/serial8250.h"
+#include "state/stream.h"
 
 #define B 0x3f8
 
@@ -48,6 +51,109 @@ static void out(unsigned reg, uint8_t v)
 
 	if (pio_bus_dispatch(&bus, (uint16_t)(B + reg), 1, true, &d))
 		tap_diag("out %u failed", reg);
+}
+
+/* --- save and restore ----------------------------------------------------- */
+
+static uint8_t sio(struct serial8250 *u, unsigned reg, bool write, uint8_t v)
+{
+	uint32_t d = v;
+
+	serial8250_io(u, (uint16_t)reg, 1, write, &d);
+	return (uint8_t)d;
+}
+
+/* The same reads on a UART: every register, the FIFO drained, the divisor. */
+static void observe(struct serial8250 *u, uint8_t *o)
+{
+	unsigned i, n = 0;
+
+	o[n++] = sio(u, 2, false, 0);	/* IIR: the pending interrupt */
+	o[n++] = sio(u, 5, false, 0);
+	for (i = 1; i < 8; i++)
+		if (i != 2 && i != 5)
+			o[n++] = sio(u, i, false, 0);
+	for (i = 0; i < 16; i++) {
+		o[n++] = sio(u, 0, false, 0);
+		o[n++] = sio(u, 5, false, 0);
+	}
+	o[n++] = sio(u, 2, false, 0);
+	sio(u, 3, true, 0x83);
+	o[n++] = sio(u, 0, false, 0);
+	o[n++] = sio(u, 1, false, 0);
+	sio(u, 3, true, 0x03);
+}
+
+static bool irq_b;
+static int irq_b_calls;
+
+static void on_irq_b(void *opaque, bool level)
+{
+	(void)opaque;
+	irq_b = level;
+	irq_b_calls++;
+}
+
+static void test_save_restore(void)
+{
+	static const struct serial8250_ops ops = { .tx = on_tx, .irq = on_irq };
+	static const struct serial8250_ops ops_b = { .tx = on_tx, .irq = on_irq_b };
+	struct serial8250 a, b, c;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *buf;
+	uint8_t oa[48] = { 0 }, ob[48] = { 0 };
+	size_t len, n, bad = 0;
+	int err;
+
+	serial8250_init(&a, &ops, NULL);
+	sio(&a, 3, true, 0x80);		/* DLAB: divisor 0x010c */
+	sio(&a, 0, true, 0x0c);
+	sio(&a, 1, true, 0x01);
+	sio(&a, 3, true, 0x1b);		/* 8E1 */
+	sio(&a, 2, true, 0xc7);		/* FIFO on, trigger 14 */
+	sio(&a, 4, true, 0x0b);
+	sio(&a, 7, true, 0x5a);
+	serial8250_receive(&a, (const uint8_t *)"hello, world", 12);
+	sio(&a, 0, false, 0);		/* the ring wraps differently from 0 */
+	serial8250_receive(&a, (const uint8_t *)"!!!!", 4);
+	sio(&a, 1, true, 0x05);		/* RDA + RLS interrupts: the line goes up */
+	state_writer_init(&w);
+	tap_ok(serial8250_save(&a, &w) == 0, "save: UART with 15 bytes queued");
+	buf = state_writer_data(&w, &len, &err);
+
+	serial8250_init(&b, &ops_b, NULL);
+	state_reader_init(&r, buf, len);
+	irq_b_calls = 0;
+	tap_ok(serial8250_load(&b, &r) == 0 && state_reader_at_end(&r) && irq_b_calls == 0,
+	       "load: into a fresh UART, no callback (%s)", state_reader_msg(&r));
+	tap_ok(serial8250_rx_room(&b) == serial8250_rx_room(&a) &&
+	       serial8250_rx_room(&b) == SERIAL8250_FIFO_SIZE - 15, "load: FIFO room 1");
+	observe(&a, oa);
+	observe(&b, ob);
+	tap_ok(!memcmp(oa, ob, sizeof(oa)) && (ob[1] & 1) && ob[0] == 0xc4 &&
+	       ob[7] == 'e' && ob[7 + 2 * 14] == '!' && !(ob[8 + 2 * 14] & 1) &&
+	       ob[39] == 0xc1 && ob[40] == 0x0c && ob[41] == 0x01,
+	       "load: registers, FIFO bytes, IIR and divisor latch read the same");
+	tap_ok(irq_b_calls == 1 && !irq_b, "load: draining the FIFO drops the restored line");
+
+	/* Damaged streams: refused, the UART untouched. */
+	for (n = 0; n < len; n++) {
+		uint8_t *copy = malloc(len);
+
+		memcpy(copy, buf, len);
+		copy[n] ^= 0x40;
+		serial8250_init(&c, &ops_b, NULL);
+		state_reader_init(&r, copy, len);
+		if (serial8250_load(&c, &r) == 0 || c.rx_count || c.dll)
+			bad++;
+		state_reader_init(&r, buf, n);
+		if (serial8250_load(&c, &r) == 0 || c.rx_count || c.dll)
+			bad++;
+		free(copy);
+	}
+	tap_ok(!bad, "load: every flipped byte and truncation refused, UART untouched");
+	state_writer_free(&w);
 }
 
 int main(void)
@@ -211,5 +317,6 @@ int main(void)
 	out(5, 0xff);
 	tap_ok((in(5) & 0x9e) == 0, "LSR writes ignored");
 	pio_bus_destroy(&bus);
+	test_save_restore();
 	return tap_done();
 }
