@@ -44,7 +44,7 @@ for m in $(modlist); do
 	grep -qx "${m#/}" "$tmp/list" || missing="$missing $m"
 done
 for m in virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_console virtio-rng \
-	virtio_blk ext4 jbd2 mbcache crc16 crc32c_generic; do
+	virtio_blk virtio_net net_failover failover ext4 jbd2 mbcache crc16 crc32c_generic; do
 	modlist | grep -q "/$m\.ko\$" || missing="$missing $m"
 done
 check "the modules init loads are in the archive${missing:+ (missing:$missing)}" test -z "$missing"
