@@ -14,7 +14,8 @@
  *   3. slirp_pollfds_fill(), and the loop's watches are brought in line
  *      with the set it asked for: an fd no longer asked for loses its
  *      watch, one asked for with other events gets them; the poll timer is
- *      armed for slirp's timeout.
+ *      armed for slirp's timeout, or not at all when none of slirp's TCP
+ *      timers runs (an idle network never wakes the loop).
  *
  * The step runs after anything that may change slirp's state: a watched fd
  * became ready (level-triggered: the watch only records the events and
@@ -43,6 +44,8 @@
 
 /* Guest frames staged between send() and the next poll step. */
 #define TX_STAGE_BYTES	(256 * 1024)
+/* The timeout slirp_pollfds_fill() gives when none of its timers runs (see step()). */
+#define SLIRP_IDLE_TIMEOUT_MS	1000u
 /* slirp's complaints about guest packets: the first few reach stderr. */
 #define GUEST_ERRORS_SHOWN	10
 
@@ -388,7 +391,16 @@ static void step(void *opaque)
 	slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
 	s->filled = true;
 	update_watches(s);
-	if (timeout == UINT32_MAX)
+	/*
+	 * slirp_update_timeout() (libslirp 4.7 to 4.9) caps the timeout at
+	 * 1000 ms and lowers it only for its TCP fast (2 ms) and slow (499 ms)
+	 * timers, the latter also covering IP reassembly and UDP/ICMP socket
+	 * expiry.  So 1000 means nothing of slirp's is due: no wake-up then,
+	 * an idle VM's network costs the loop nothing.  (A TCP hostfwd rule's
+	 * listening socket is on slirp's TCP list, which keeps the slow timer
+	 * running: two wake-ups a second.)
+	 */
+	if (timeout >= SLIRP_IDLE_TIMEOUT_MS)
 		ioloop_timer_disarm(s->poll_timer);
 	else
 		ioloop_timer_arm(s->poll_timer, ioloop_now_ns() + (int64_t)timeout * 1000000);

@@ -435,6 +435,13 @@ static void tcp_data(struct net_backend *be, int c, const uint8_t *syn)
 	}
 	tap_ok(got == 10 && !memcmp(buf, "hello host", 10),
 	       "hostfwd: 10 bytes the guest sends reach the host socket (%d)", got);
+	/* A connection open: slirp's slow TCP timer (499 ms) wakes the loop. */
+	pump(20);
+	end = ioloop_now_ns();
+	i = ioloop_run_once(loop, 1500);
+	end = (ioloop_now_ns() - end) / 1000000;
+	tap_ok(i > 0 && end < 700, "with a connection open the loop wakes for slirp's "
+	       "timers (after %lld ms)", (long long)end);
 }
 
 /* The host connects to forwarded port `port`: slirp opens toward 10.0.2.15:2222. */
@@ -681,6 +688,33 @@ static void ipv6(void)
 	net_backend_destroy(be);
 }
 
+/* No connection, nothing to send: slirp never wakes the loop. */
+static void idle(void)
+{
+	char err[256], spec[64];
+	struct net_backend *be;
+	int64_t t;
+	int ret;
+
+	/*
+	 * A UDP forward, not TCP: a listening TCP socket is on slirp's TCP list,
+	 * and libslirp runs its slow timer (499 ms) whenever that list is not
+	 * empty.
+	 */
+	snprintf(spec, sizeof(spec), "user,hostfwd=udp::%d-:53", free_port());
+	be = make(spec, err, &ret);
+	if (!tap_ok(be != NULL, "%s: created (%s)", spec, err))
+		return;
+	pump(50);
+	t = ioloop_now_ns();
+	ret = ioloop_run_once(loop, 1300);
+	t = (ioloop_now_ns() - t) / 1000000;
+	tap_ok(ret == 0 && t >= 1250, "idle, a UDP forward listening: no wake-up in 1.3 s "
+	       "(%d callbacks, %lld ms)", ret,
+	       (long long)t);
+	net_backend_destroy(be);
+}
+
 static void tx_bounds(void)
 {
 	struct virtio_net_hdr_v1 hdr = { 0 };
@@ -736,6 +770,7 @@ int main(void)
 	hostfwd_in_use();
 	other_net();
 	ipv6();
+	idle();
 	tx_bounds();
 	pump(10);
 	/* Aborts unless every back end removed all its watches and timers. */
