@@ -89,8 +89,10 @@ static unsigned guest_offloads(const struct virtio_net *n)
 {
 	unsigned o = 0;
 
-	if (has(n, VIRTIO_NET_F_GUEST_CSUM))
-		o |= NET_OFFLOAD_CSUM;
+	/* 5.1.3.1: every GUEST_ segmentation offload depends on GUEST_CSUM. */
+	if (!has(n, VIRTIO_NET_F_GUEST_CSUM))
+		return 0;
+	o |= NET_OFFLOAD_CSUM;
 	if (has(n, VIRTIO_NET_F_GUEST_TSO4))
 		o |= NET_OFFLOAD_TSO4;
 	if (has(n, VIRTIO_NET_F_GUEST_TSO6))
