@@ -6,6 +6,7 @@
  * Everything in config.ini is checked here, where it enters: the rest of
  * the monitor may take a loaded struct vm_config at its word.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <glib.h>
 
 #include "disk/options.h"
+#include "net/options.h"
 #include "size.h"
 #include "io/fsync-dir.h"
 #include "vm/config.h"
@@ -184,6 +186,9 @@ void vm_config_free(struct vm_config *cfg)
 	for (i = 0; i < cfg->nr_disks; i++)
 		disk_config_free(&cfg->disks[i]);
 	g_free(cfg->disks);
+	for (i = 0; i < cfg->nr_nets; i++)
+		g_free(cfg->nets[i].spec);
+	g_free(cfg->nets);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -308,6 +313,135 @@ int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char
 	return 0;
 }
 
+/* ---- NICs ----------------------------------------------------------- */
+
+static void mac_text(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
+/* NIC i's options (its spec was checked when it was added or loaded). */
+static bool net_get(const struct vm_config *cfg, unsigned int i, struct net_options *o)
+{
+	char why[256];
+
+	return cfg->nets[i].spec && !net_options_parse(cfg->nets[i].spec, o, why, sizeof(why));
+}
+
+static bool fwd_overlap(const struct net_hostfwd *a, const struct net_hostfwd *b)
+{
+	/* 0.0.0.0 binds every address: it takes the port on all of them. */
+	return a->udp == b->udp && a->host_port == b->host_port &&
+	       (a->host_addr.s_addr == b->host_addr.s_addr || !a->host_addr.s_addr ||
+		!b->host_addr.s_addr);
+}
+
+/*
+ * Whether `o`, to be NIC `self`, clashes with NIC 0 .. n-1 (self left
+ * out): the same MAC (two NICs on one segment would take each other's
+ * frames), the same tap interface, or a host port both forward (the
+ * second bind(2) would fail at start).  -1, or the key it is about in
+ * *key and why in `why`.
+ */
+static int net_clash(const struct vm_config *cfg, unsigned int n, unsigned int self,
+		     const struct net_options *o, const char **key, char *why, size_t len)
+{
+	struct net_options p;
+	char a[INET_ADDRSTRLEN], mac[18];
+	unsigned int i, f, g;
+
+	for (i = 0; i < n; i++) {
+		if (i == self || !net_get(cfg, i, &p))
+			continue;
+		if (o->mac_set && p.mac_set && !memcmp(o->mac, p.mac, 6)) {
+			mac_text(o->mac, mac);
+			snprintf(why, len, "the MAC address %s is net%u's already", mac, i);
+			*key = "mac";
+			return (int)i;
+		}
+		if (o->kind == NET_KIND_TAP && p.kind == NET_KIND_TAP &&
+		    !strcmp(o->ifname, p.ifname)) {
+			snprintf(why, len, "the tap interface %s is net%u's already", o->ifname, i);
+			*key = "ifname";
+			return (int)i;
+		}
+		if (o->kind != NET_KIND_USER || p.kind != NET_KIND_USER)
+			continue;
+		for (f = 0; f < o->nr_hostfwd; f++) {
+			for (g = 0; g < p.nr_hostfwd; g++) {
+				if (!fwd_overlap(&o->hostfwd[f], &p.hostfwd[g]))
+					continue;
+				inet_ntop(AF_INET, &o->hostfwd[f].host_addr, a, sizeof(a));
+				snprintf(why, len, "host port %s %s:%u is forwarded by net%u already",
+					 o->hostfwd[f].udp ? "udp" : "tcp", a,
+					 o->hostfwd[f].host_port, i);
+				*key = "hostfwd";
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+/*
+ * A MAC for a NIC given none: net_mac_derive() of the first index from
+ * `index` up whose MAC no other NIC has (after a NIC was removed by hand,
+ * index N's MAC may be another NIC's).
+ */
+static void net_pick_mac(const struct vm_config *cfg, unsigned int n, unsigned int self,
+			 unsigned int index, struct net_options *o)
+{
+	struct net_options p;
+	unsigned int i, tries;
+	bool taken;
+
+	/* Each NIC takes at most one index: n + 1 tries always find a free one. */
+	for (tries = 0; tries <= n; tries++, index++) {
+		net_mac_derive(cfg->uuid, index, o->mac);
+		taken = false;
+		for (i = 0; i < n && !taken; i++)
+			taken = i != self && net_get(cfg, i, &p) && p.mac_set &&
+				!memcmp(p.mac, o->mac, 6);
+		if (!taken)
+			break;
+	}
+	o->mac_set = true;
+}
+
+static char *net_spec(const struct net_options *o)
+{
+	char buf[NET_MAX_HOSTFWD * 64 + 128];
+
+	/* Sized for the most a spec can hold: it fits. */
+	if (net_options_format(o, buf, sizeof(buf)) < 0)
+		return NULL;
+	return g_strdup(buf);
+}
+
+int vm_config_add_net(struct vm_config *cfg, const char *spec, char *err, size_t errlen)
+{
+	struct net_options o;
+	const char *key;
+	int ret;
+
+	if (cfg->nr_nets >= VM_MAX_NETS) {
+		snprintf(err, errlen, "at most %d network interfaces", VM_MAX_NETS);
+		return -EINVAL;
+	}
+	ret = net_options_parse(spec, &o, err, errlen);
+	if (ret)
+		return ret;
+	if (!o.mac_set)
+		net_pick_mac(cfg, cfg->nr_nets, cfg->nr_nets, cfg->nr_nets, &o);
+	if (net_clash(cfg, cfg->nr_nets, cfg->nr_nets, &o, &key, err, errlen) >= 0)
+		return -EINVAL;
+	cfg->nets = g_renew(struct vm_net_config, cfg->nets, cfg->nr_nets + 1);
+	cfg->nets[cfg->nr_nets].spec = net_spec(&o);
+	cfg->nr_nets++;
+	return 0;
+}
+
 /* ---- loading -------------------------------------------------------- */
 
 static const char *const vm_keys[] = {
@@ -317,6 +451,9 @@ static const char *const vm_keys[] = {
 static const char *const boot_keys[] = { "kernel", "initrd", "append", NULL };
 static const char *const disk_keys[] = {
 	"file", "format", "cache", "readonly", "serial", "max-dirty", "max-age", NULL
+};
+static const char *const net_keys[] = {
+	"type", "mac", "hostfwd", "restrict", "net", "ifname", "queues", NULL
 };
 
 struct loader {
@@ -599,65 +736,259 @@ static int load_disk(struct loader *l, struct vm_config *cfg, unsigned int i)
 	return 0;
 }
 
-/* "disk0" .. "disk15" (no leading zeros) -> 0 and *i. */
-static int disk_index(const char *g, unsigned int *i)
+/*
+ * One option of [netN] but hostfwd, checked by the --net parser itself
+ * (alone, with a stand-in ifname= for a tap) so that the two syntaxes
+ * cannot drift; appended to the spec being built.
+ */
+static int load_net_option(struct loader *l, const char *g, const char *k, bool tap,
+			   GString *spec)
 {
-	const char *p = g + 4;
+	g_autofree char *v = NULL;
+	struct net_options o;
+	char why[256];
+	const char *msg = why, *val;
+	GString *one;
+	int ret = ini_get(&l->ini, g, k, &v, l->err, l->errlen);
 
-	if (strncmp(g, "disk", 4) || !g_ascii_isdigit(*p) || (*p == '0' && p[1]))
+	if (ret || !v)
+		return ret;
+	if (!tap && (!strcmp(k, "ifname") || !strcmp(k, "queues")))
+		return ini_error(&l->ini, l->err, l->errlen, g, k, "only for type=tap");
+	if (tap && (!strcmp(k, "restrict") || !strcmp(k, "net")))
+		return ini_error(&l->ini, l->err, l->errlen, g, k, "only for type=user");
+	if (strchr(v, ','))
+		return ini_error(&l->ini, l->err, l->errlen, g, k, "'%s': no ',' in a value", v);
+	val = v;
+	if (!strcmp(k, "restrict")) {
+		if (strcmp(v, "true") && strcmp(v, "false"))
+			return ini_error(&l->ini, l->err, l->errlen, g, k,
+					 "'%s': must be true or false", v);
+		val = !strcmp(v, "true") ? "on" : "off";
+	}
+	one = g_string_new(tap ? "tap" : "user");
+	if (tap && strcmp(k, "ifname"))
+		g_string_append(one, ",ifname=x");
+	g_string_append_printf(one, ",%s=%s", k, val);
+	ret = net_options_parse(one->str, &o, why, sizeof(why));
+	g_string_free(one, true);
+	if (ret) {
+		/* The parser's messages start with "KEY=VALUE: ". */
+		if (g_str_has_prefix(why, k) && why[strlen(k)] == '=' && strstr(why, ": "))
+			msg = strstr(why, ": ") + 2;
+		return ini_error(&l->ini, l->err, l->errlen, g, k, "'%s': %s", v, msg);
+	}
+	g_string_append_printf(spec, ",%s=%s", k, val);
+	return 0;
+}
+
+/*
+ * hostfwd: forwards separated by ';' (blanks around each ignored, a
+ * trailing ';' allowed, as in a GKeyFile list), each checked with the
+ * NIC's net= and the forwards before it, so that an error names the one.
+ */
+static int load_hostfwd(struct loader *l, const char *g, bool tap, GString *spec)
+{
+	g_autofree char *v = NULL;
+	g_auto(GStrv) items = NULL;
+	struct net_options o;
+	unsigned int i, n = 0;
+	char why[256];
+	const char *msg;
+	int ret = ini_get(&l->ini, g, "hostfwd", &v, l->err, l->errlen);
+
+	if (ret || !v)
+		return ret;
+	if (tap)
+		return ini_error(&l->ini, l->err, l->errlen, g, "hostfwd", "only for type=user");
+	items = g_strsplit(v, ";", -1);
+	for (i = 0; items[i]; i++) {
+		char *f = g_strstrip(items[i]);
+		size_t before = spec->len;
+
+		if (!*f) {
+			if (!items[i + 1] && n)
+				break;		/* the trailing ';' of a list */
+			return ini_error(&l->ini, l->err, l->errlen, g, "hostfwd",
+					 "'%s': an empty forward (forwards are separated by "
+					 "';')", v);
+		}
+		if (strchr(f, ','))
+			return ini_error(&l->ini, l->err, l->errlen, g, "hostfwd",
+					 "'%s': no ',' in a forward (forwards are separated by "
+					 "';')", f);
+		g_string_append_printf(spec, ",hostfwd=%s", f);
+		ret = net_options_parse(spec->str, &o, why, sizeof(why));
+		if (ret) {
+			g_string_truncate(spec, before);
+			msg = why;
+			if (g_str_has_prefix(why, "hostfwd=") && strstr(why, ": "))
+				msg = strstr(why, ": ") + 2;
+			return ini_error(&l->ini, l->err, l->errlen, g, "hostfwd", "'%s': %s",
+					 f, msg);
+		}
+		n++;
+	}
+	if (!n)		/* g_strsplit() gives no items at all for "" */
+		return ini_error(&l->ini, l->err, l->errlen, g, "hostfwd",
+				 "'%s': an empty forward (forwards are separated by ';')", v);
+	return 0;
+}
+
+/*
+ * [netN] into cfg->nets[i]; a NIC without mac= gets its MAC once every
+ * group is read (load_net_macs()), so that it can avoid all of theirs.
+ */
+static int load_net(struct loader *l, struct vm_config *cfg, unsigned int i)
+{
+	static const char *const opts[] = { "mac", "restrict", "net", "ifname", "queues", NULL };
+	g_autofree char *g = g_strdup_printf("net%u", i);
+	g_autofree char *type = NULL;
+	const char *const *k;
+	struct net_options o;
+	const char *key;
+	GString *spec;
+	char why[256];
+	bool tap;
+	int ret;
+
+	cfg->nr_nets = i + 1;		/* nets[i] is cfg's to free from here */
+	ret = ini_check_keys(&l->ini, g, net_keys, l->err, l->errlen);
+	if (!ret)
+		ret = ini_get(&l->ini, g, "type", &type, l->err, l->errlen);
+	if (ret)
+		return ret;
+	if (!type)
+		return ini_error(&l->ini, l->err, l->errlen, g, "type", "missing (user or tap)");
+	if (strcmp(type, "user") && strcmp(type, "tap"))
+		return ini_error(&l->ini, l->err, l->errlen, g, "type",
+				 "'%s': must be user or tap", type);
+	tap = !strcmp(type, "tap");
+	if (tap && !g_key_file_has_key(l->ini.kf, g, "ifname", NULL))
+		return ini_error(&l->ini, l->err, l->errlen, g, "ifname",
+				 "missing (the name of an existing tap interface)");
+	spec = g_string_new(type);
+	for (k = opts; *k && !ret; k++)
+		ret = load_net_option(l, g, *k, tap, spec);
+	if (!ret)
+		ret = load_hostfwd(l, g, tap, spec);
+	if (ret) {
+		g_string_free(spec, true);
+		return ret;
+	}
+	/* Each option passed alone; the whole spec must pass too. */
+	ret = net_options_parse(spec->str, &o, why, sizeof(why));
+	g_string_free(spec, true);
+	if (ret)
+		return ini_error(&l->ini, l->err, l->errlen, g, NULL, "%s", why);
+	if (net_clash(cfg, i, i, &o, &key, why, sizeof(why)) >= 0)
+		return ini_error(&l->ini, l->err, l->errlen, g, key, "%s", why);
+	cfg->nets[i].spec = net_spec(&o);
+	return 0;
+}
+
+/* The NICs written without mac=: each gets its derived MAC (config.h). */
+static void load_net_macs(struct vm_config *cfg)
+{
+	struct net_options o;
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_nets; i++) {
+		if (!net_get(cfg, i, &o) || o.mac_set)
+			continue;
+		net_pick_mac(cfg, cfg->nr_nets, i, i, &o);
+		g_free(cfg->nets[i].spec);
+		cfg->nets[i].spec = net_spec(&o);
+	}
+}
+
+/* PREFIX0 .. PREFIX<big> (no leading zeros) -> 0 and *i. */
+static int group_index(const char *g, const char *prefix, unsigned int *i)
+{
+	size_t len = strlen(prefix);
+	const char *p = g + len;
+
+	if (strncmp(g, prefix, len) || !g_ascii_isdigit(*p) || (*p == '0' && p[1]))
 		return -EINVAL;
 	for (*i = 0; g_ascii_isdigit(*p); p++)	/* saturating: disk99999999999 is too many */
 		*i = *i >= 1000 ? *i : *i * 10 + (unsigned int)(*p - '0');
 	return *p ? -EINVAL : 0;
 }
 
-/* Known groups only; [diskN] from disk0 without gaps.  *nr: how many. */
-static int check_groups(struct loader *l, unsigned int *nr)
+/* A numbered kind of group: [disk0].., [net0].. */
+struct numbered {
+	const char *prefix, *what;
+	unsigned int max;
+	const char *first_of[VM_MAX_DISKS > VM_MAX_NETS ? VM_MAX_DISKS : VM_MAX_NETS];
+	unsigned int n;
+};
+
+/* The groups of `num` from PREFIX0 without gaps. */
+static int check_gaps(struct loader *l, const struct numbered *num)
+{
+	unsigned int i, next;
+
+	for (i = 0; i < num->n; i++) {
+		if (num->first_of[i])
+			continue;
+		for (next = i; !num->first_of[next]; next++)
+			;	/* the next group after the gap names it */
+		return ini_error(&l->ini, l->err, l->errlen, num->first_of[next], NULL,
+				 "no [%s%u] before it (%s are numbered from %s0 "
+				 "without gaps)", num->prefix, i, num->what, num->prefix);
+	}
+	return 0;
+}
+
+/* Known groups only; [diskN] and [netN] from 0 without gaps. */
+static int check_groups(struct loader *l, unsigned int *nr_disks, unsigned int *nr_nets)
 {
 	g_auto(GStrv) groups = g_key_file_get_groups(l->ini.kf, NULL);
-	const char *first_of[VM_MAX_DISKS] = { 0 };
-	unsigned int i, n = 0;
+	struct numbered kinds[2] = {
+		{ .prefix = "disk", .what = "disks", .max = VM_MAX_DISKS },
+		{ .prefix = "net", .what = "network interfaces", .max = VM_MAX_NETS },
+	};
+	struct numbered *num;
+	unsigned int i;
+	int ret;
 
 	for (char **g = groups; *g; g++) {
 		if (!strcmp(*g, "vm") || !strcmp(*g, "boot"))
 			continue;
-		if (disk_index(*g, &i))
+		num = NULL;
+		for (unsigned int k = 0; k < 2 && !num; k++)
+			if (!group_index(*g, kinds[k].prefix, &i))
+				num = &kinds[k];
+		if (!num)
 			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
-					 "unknown group (known: vm, boot, disk0 .. disk%d)",
-					 VM_MAX_DISKS - 1);
-		if (i >= VM_MAX_DISKS)
+					 "unknown group (known: vm, boot, disk0 .. disk%d, "
+					 "net0 .. net%d)", VM_MAX_DISKS - 1, VM_MAX_NETS - 1);
+		if (i >= num->max)
 			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
-					 "at most %d disks (disk0 .. disk%d)", VM_MAX_DISKS,
-					 VM_MAX_DISKS - 1);
-		first_of[i] = *g;
-		if (i + 1 > n)
-			n = i + 1;
+					 "at most %u %s (%s0 .. %s%u)", num->max, num->what,
+					 num->prefix, num->prefix, num->max - 1);
+		num->first_of[i] = *g;
+		if (i + 1 > num->n)
+			num->n = i + 1;
 	}
 	if (!g_key_file_has_group(l->ini.kf, "vm"))
 		return ini_error(&l->ini, l->err, l->errlen, "vm", NULL,
 				 "missing (it holds the VM's uuid)");
-	for (i = 0; i < n; i++) {
-		unsigned int next = i;
-
-		if (first_of[i])
-			continue;
-		while (!first_of[next])	/* the next disk after the gap names it */
-			next++;
-		return ini_error(&l->ini, l->err, l->errlen, first_of[next], NULL,
-				 "no [disk%u] before it (disks are numbered from disk0 "
-				 "without gaps)", i);
-	}
-	*nr = n;
-	return 0;
+	ret = check_gaps(l, &kinds[0]);
+	if (!ret)
+		ret = check_gaps(l, &kinds[1]);
+	*nr_disks = kinds[0].n;
+	*nr_nets = kinds[1].n;
+	return ret;
 }
 
 /* The settings in l->ini (loaded) into *c (defaults); on failure *c still needs freeing. */
 static int load_ini(struct loader *l, struct vm_config *c)
 {
-	unsigned int i, nr = 0;
+	unsigned int i, nr = 0, nr_nets = 0;
 	int ret;
 
-	ret = check_groups(l, &nr);
+	ret = check_groups(l, &nr, &nr_nets);
 	if (!ret)
 		ret = load_vm(l, c);
 	if (!ret)
@@ -666,6 +997,12 @@ static int load_ini(struct loader *l, struct vm_config *c)
 		c->disks = g_new0(struct vm_disk_config, nr);
 	for (i = 0; !ret && i < nr; i++)
 		ret = load_disk(l, c, i);
+	if (!ret && nr_nets)
+		c->nets = g_new0(struct vm_net_config, nr_nets);
+	for (i = 0; !ret && i < nr_nets; i++)
+		ret = load_net(l, c, i);
+	if (!ret)
+		load_net_macs(c);
 	return ret;
 }
 
@@ -765,6 +1102,58 @@ static void disk_to_ini(GKeyFile *kf, unsigned int i, const struct vm_disk_confi
 	}
 }
 
+static void net_to_ini(GKeyFile *kf, unsigned int i, const struct vm_net_config *n)
+{
+	g_autofree char *g = g_strdup_printf("net%u", i);
+	char a[INET_ADDRSTRLEN], mac[18];
+	struct net_options o;
+	char why[256];
+	unsigned int f;
+
+	/* The spec was made by this file from checked options: it parses. */
+	if (!n->spec || net_options_parse(n->spec, &o, why, sizeof(why)))
+		return;
+	g_key_file_set_string(kf, g, "type", o.kind == NET_KIND_TAP ? "tap" : "user");
+	if (o.mac_set) {
+		mac_text(o.mac, mac);
+		g_key_file_set_string(kf, g, "mac", mac);
+	}
+	if (o.kind == NET_KIND_TAP) {
+		g_key_file_set_string(kf, g, "ifname", o.ifname);
+		if (o.queues != 1)
+			g_key_file_set_uint64(kf, g, "queues", o.queues);
+		return;
+	}
+	if (o.net.s_addr != htonl(0x0a000200) || o.prefix != 24) {
+		g_autofree char *t = NULL;
+
+		inet_ntop(AF_INET, &o.net, a, sizeof(a));
+		t = g_strdup_printf("%s/%u", a, o.prefix);
+		g_key_file_set_string(kf, g, "net", t);
+	}
+	if (o.restrict_)
+		g_key_file_set_string(kf, g, "restrict", "true");
+	if (o.nr_hostfwd) {
+		GString *s = g_string_new(NULL);
+
+		/* The host address always (loopback is the point), the guest's when not .15. */
+		for (f = 0; f < o.nr_hostfwd; f++) {
+			const struct net_hostfwd *h = &o.hostfwd[f];
+
+			inet_ntop(AF_INET, &h->host_addr, a, sizeof(a));
+			g_string_append_printf(s, "%s%s:%s:%u-", f ? "; " : "",
+					       h->udp ? "udp" : "tcp", a, h->host_port);
+			if (h->guest_addr.s_addr != net_options_dhcp_start(&o).s_addr) {
+				inet_ntop(AF_INET, &h->guest_addr, a, sizeof(a));
+				g_string_append(s, a);
+			}
+			g_string_append_printf(s, ":%u", h->guest_port);
+		}
+		g_key_file_set_string(kf, g, "hostfwd", s->str);
+		g_string_free(s, true);
+	}
+}
+
 char *vm_config_to_ini(const struct vm_config *cfg)
 {
 	GKeyFile *kf = g_key_file_new();
@@ -796,6 +1185,8 @@ char *vm_config_to_ini(const struct vm_config *cfg)
 		g_key_file_set_string(kf, "boot", "append", cfg->append);
 	for (i = 0; i < cfg->nr_disks; i++)
 		disk_to_ini(kf, i, &cfg->disks[i]);
+	for (i = 0; i < cfg->nr_nets; i++)
+		net_to_ini(kf, i, &cfg->nets[i]);
 	text = g_key_file_to_data(kf, NULL, NULL);
 	g_key_file_free(kf);
 	return text;

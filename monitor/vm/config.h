@@ -13,6 +13,7 @@
 
 #define VM_NAME_MAX		64
 #define VM_MAX_DISKS		16
+#define VM_MAX_NETS		8
 #define VM_MEMORY_MIN		(32ull << 20)
 #define VM_MEMORY_MAX		(1ull << 40)
 #define VM_MEMORY_DEFAULT	(512ull << 20)
@@ -26,6 +27,16 @@ struct vm_disk_config {
 	char *spec;	/* the same disk in `vmain run --disk` syntax: "PATH[,format=..,cache=..,readonly=on,serial=..,max-dirty=..,max-age=..]" with ',' in PATH doubled (see monitor/disk/options.h) */
 };
 
+/*
+ * A NIC.  The spec is canonical (net_options_format(): every default
+ * spelled out) and always has mac=: a NIC given without one gets
+ * net_mac_derive(uuid, index) when it is added, and that MAC is then
+ * written into config.ini so it stays the NIC's whatever is renumbered.
+ */
+struct vm_net_config {
+	char *spec;	/* the NIC in `vmain run --net` syntax (monitor/net/options.h) */
+};
+
 enum vm_stop_action { VM_STOP_POWEROFF, VM_STOP_KILL };
 
 struct vm_config {
@@ -37,6 +48,8 @@ struct vm_config {
 	char *append;		/* kernel command line, "" default */
 	struct vm_disk_config *disks;
 	unsigned int nr_disks;	/* at most 16 */
+	struct vm_net_config *nets;
+	unsigned int nr_nets;	/* at most VM_MAX_NETS; none by default */
 	char *serial;		/* "console" (default: the console channel), "none", or a resolved file path */
 	bool autostart;		/* default false */
 	enum vm_stop_action stop_action;	/* default poweroff */
@@ -89,6 +102,15 @@ char *vm_config_to_ini(const struct vm_config *cfg);
  */
 int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char *spec,
 		       char *err, size_t errlen);
+
+/*
+ * Adds a NIC from a `--net` spec (monitor/net/options.h syntax), validated
+ * with net_options_parse().  Without mac= the NIC gets
+ * net_mac_derive(cfg->uuid, N) for the first N from cfg->nr_nets up whose
+ * MAC no other NIC has.  -EINVAL + err (bad spec, more than VM_MAX_NETS,
+ * a MAC, tap interface or forwarded host port another NIC has).
+ */
+int vm_config_add_net(struct vm_config *cfg, const char *spec, char *err, size_t errlen);
 
 /* Appends v to s with each ',' doubled, as the --disk syntax wants it. */
 void vm_spec_append_escaped(GString *s, const char *v);

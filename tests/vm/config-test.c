@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * config-test.c - config.ini: a full round trip (every field, disks with
- * their options, commas and escapes), a hand-written file (comments,
- * blanks, CRLF, relative paths), vm_config_add_disk()'s paths and
- * refusals, and every error of vm_config_load() with its line number.
+ * their options, commas and escapes, NICs with their MACs), a hand-written
+ * file (comments, blanks, CRLF, relative paths, NICs without mac=),
+ * vm_config_add_disk()'s paths and refusals, vm_config_add_net()'s MACs
+ * and refusals, and every error of vm_config_load() with its line number.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "net/options.h"
 #include "tap.h"
 #include "util.h"
 #include "vm/config.h"
@@ -33,8 +35,14 @@ static bool configs_equal(const struct vm_config *a, const struct vm_config *b)
 	    a->nr_disks != b->nr_disks || !str_eq(a->serial, b->serial) ||
 	    a->autostart != b->autostart || a->stop_action != b->stop_action ||
 	    a->stop_timeout != b->stop_timeout || a->pvclock != b->pvclock ||
-	    a->io_threads != b->io_threads)
+	    a->io_threads != b->io_threads || a->nr_nets != b->nr_nets)
 		return false;
+	for (i = 0; i < a->nr_nets; i++) {
+		if (!str_eq(a->nets[i].spec, b->nets[i].spec)) {
+			tap_diag("  net%u: %s vs %s", i, a->nets[i].spec, b->nets[i].spec);
+			return false;
+		}
+	}
 	for (i = 0; i < a->nr_disks; i++) {
 		const struct vm_disk_config *x = &a->disks[i], *y = &b->disks[i];
 
@@ -224,7 +232,7 @@ struct bad {
 
 static const struct bad bad_files[] = {
 	/* groups and keys nobody knows */
-	{ "[vm]\n" U "[net]\nx=1\n", 3, "[net]: unknown group (known: vm, boot, disk0 .. disk15)" },
+	{ "[vm]\n" U "[nic]\nx=1\n", 3, "[nic]: unknown group (known: vm, boot, disk0 .. disk15, net0 .. net7)" },
 	{ "[vm]\n" U "colour=red\n", 3, "[vm] colour: unknown key (known: uuid, memory, " },
 	{ "[vm]\n" U "[boot]\nkernel=/k\ncmdline=x\n", 5, "[boot] cmdline: unknown key" },
 	{ "[vm]\n" U "[disk0]\nfile=a\nsize=1G\n", 5, "[disk0] size: unknown key (known: file, format" },
@@ -272,6 +280,56 @@ static const struct bad bad_files[] = {
 	{ "[vm]\n" U "[disk0]\nfile=a\nmax-dirty=1K\n", 5, "[disk0] max-dirty: '1K': a size from 1M to 4G" },
 	{ "[vm]\n" U "[disk0]\nfile=a\nmax-age=0\n", 5, "[disk0] max-age: '0': milliseconds, 1 to 60000" },
 	{ "[vm]\n" U "[disk0]\nfile=a\n[disk1]\nfile=./a\n", 6, "[disk1] file: " },
+	/* [netN] */
+	{ "[vm]\n" U "[net0]\nmac=52:54:00:12:34:56\n", 3, "[net0] type: missing (user or tap)" },
+	{ "[vm]\n" U "[net0]\ntype=vde\n", 4, "[net0] type: 'vde': must be user or tap" },
+	{ "[vm]\n" U "[net0]\ntype=\n", 4, "[net0] type: '': must be user or tap" },
+	{ "[vm]\n" U "[net0]\ntype=user\ncolour=red\n", 5, "[net0] colour: unknown key (known: type, mac, hostfwd, restrict, net, ifname, queues)" },
+	{ "[vm]\n" U "[net0]\ntype=user\nmac=52:54:00:12:34\n", 5, "[net0] mac: '52:54:00:12:34': six hex pairs separated by ':'" },
+	{ "[vm]\n" U "[net0]\ntype=user\nmac=52-54-00-12-34-56\n", 5, "[net0] mac: '52-54-00-12-34-56': six hex pairs" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nmac=01:00:5e:00:00:01\n", 6, "[net0] mac: '01:00:5e:00:00:01': a multicast address" },
+	{ "[vm]\n" U "[net0]\ntype=user\nmac=00:00:00:00:00:00\n", 5, "[net0] mac: '00:00:00:00:00:00': the zero address" },
+	{ "[vm]\n" U "[net0]\ntype=user\nrestrict=on\n", 5, "[net0] restrict: 'on': must be true or false" },
+	{ "[vm]\n" U "[net0]\ntype=user\nnet=10.0.2.0\n", 5, "[net0] net: '10.0.2.0': a network as A.B.C.D/N" },
+	{ "[vm]\n" U "[net0]\ntype=user\nnet=10.0.2.300/24\n", 5, "[net0] net: '10.0.2.300/24': '10.0.2.300' is not an IPv4 address" },
+	{ "[vm]\n" U "[net0]\ntype=user\nnet=10.0.2.1/24\n", 5, "[net0] net: '10.0.2.1/24': host bits set" },
+	{ "[vm]\n" U "[net0]\ntype=user\nnet=10.0.0.0/28\n", 5, "[net0] net: '10.0.0.0/28': the prefix length must be 8 to 27" },
+	{ "[vm]\n" U "[net0]\ntype=user\nnet=10.0.2.0/24,restrict=on\n", 5, "[net0] net: '10.0.2.0/24,restrict=on': no ',' in a value" },
+	{ "[vm]\n" U "[net0]\ntype=user\nifname=tap0\n", 5, "[net0] ifname: only for type=tap" },
+	{ "[vm]\n" U "[net0]\ntype=user\nqueues=2\n", 5, "[net0] queues: only for type=tap" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nrestrict=true\n", 6, "[net0] restrict: only for type=user" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nnet=10.0.2.0/24\n", 6, "[net0] net: only for type=user" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nhostfwd=tcp::1-:2\n", 6, "[net0] hostfwd: only for type=user" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nqueues=2\n", 3, "[net0] ifname: missing (the name of an existing tap interface)" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=\n", 5, "[net0] ifname: '': an interface name has 1 to 15 characters" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=abcdefghijklmnop\n", 5, "[net0] ifname: 'abcdefghijklmnop': an interface name has 1 to 15" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=br/0\n", 5, "[net0] ifname: 'br/0': no '/', ':', spaces" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=..\n", 5, "[net0] ifname: '..': not an interface name" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nqueues=0\n", 6, "[net0] queues: '0': a number from 1 to 16" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nqueues=17\n", 6, "[net0] queues: '17': a number from 1 to 16" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\nqueues=two\n", 6, "[net0] queues: 'two': a number from 1 to 16" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=\n", 5, "[net0] hostfwd: '': an empty forward (forwards are separated by ';')" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::1-:2;;tcp::3-:4\n", 5, "[net0] hostfwd: 'tcp::1-:2;;tcp::3-:4': an empty forward" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::2222\n", 5, "[net0] hostfwd: 'tcp::2222': the form is PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=sctp::1-:2\n", 5, "[net0] hostfwd: 'sctp::1-:2': starts with tcp: or udp:" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::22-:22; tcp::0-:22\n", 5, "[net0] hostfwd: 'tcp::0-:22': bad host side ':0'" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::22-:65536\n", 5, "[net0] hostfwd: 'tcp::22-:65536': bad guest side ':65536'" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::22-0.0.0.0:22\n", 5, "[net0] hostfwd: 'tcp::22-0.0.0.0:22': the guest address cannot be 0.0.0.0" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::2222-:22; tcp:127.0.0.1:2222-:23\n", 5, "[net0] hostfwd: 'tcp:127.0.0.1:2222-:23': host port tcp 2222 is forwarded twice" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::2222-10.0.3.5:22\n", 5, "[net0] hostfwd: 'tcp::2222-10.0.3.5:22': hostfwd to 10.0.3.5:22: the guest address is not a host on the guest network 10.0.2.0/24" },
+	{ "[vm]\n" U "[net0]\ntype=user\nnet=192.168.7.0/24\nhostfwd=tcp::2222-10.0.2.15:22\n", 6, "[net0] hostfwd: 'tcp::2222-10.0.2.15:22': hostfwd to 10.0.2.15:22: the guest address is not a host on the guest network 192.168.7.0/24" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::1-:2,restrict=on\n", 5, "[net0] hostfwd: 'tcp::1-:2,restrict=on': no ',' in a forward" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::1-:2\\q\n", 5, "[net0] hostfwd: 'tcp::1-:2\\q': a bad escape" },
+	{ "[vm]\n" U "[net0]\ntype=tap\nifname=t0\n[net1]\ntype=tap\nifname=t0\n", 8, "[net1] ifname: the tap interface t0 is net0's already" },
+	{ "[vm]\n" U "[net0]\ntype=user\nmac=02:00:00:00:00:01\n[net1]\ntype=tap\nifname=t0\nmac=02:00:00:00:00:01\n", 9, "[net1] mac: the MAC address 02:00:00:00:00:01 is net0's already" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=udp:0.0.0.0:53-:53\n[net1]\ntype=user\nhostfwd=udp::53-:53\n", 8, "[net1] hostfwd: host port udp 127.0.0.1:53 is forwarded by net0 already" },
+	{ "[vm]\n" U "[net0]\ntype=user\n[net2]\ntype=user\n", 5, "[net2]: no [net1] before it (network interfaces are numbered from net0 without gaps)" },
+	{ "[vm]\n" U "[net1]\ntype=user\n", 3, "[net1]: no [net0] before it" },
+	{ "[vm]\n" U "[net8]\ntype=user\n", 3, "[net8]: at most 8 network interfaces (net0 .. net7)" },
+	{ "[vm]\n" U "[net01]\ntype=user\n", 3, "[net01]: unknown group" },
+	{ "[vm]\n" U "[net]\ntype=user\n", 3, "[net]: unknown group" },
+	{ "[vm]\n" U "[net0]\ntype=user\n[net0]\ntype=tap\n", 5, "[net0]: appears twice (first at line 3)" },
+	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::1-:2\nhostfwd=tcp::3-:4\n", 6, "[net0] hostfwd: set twice (first at line 5)" },
 	/* duplicates, missing things, gaps */
 	{ "[vm]\n" U "memory=1G\ncpus=2\nmemory=2G\n", 5, "[vm] memory: set twice (first at line 3)" },
 	{ "[vm]\n" U "[boot]\nkernel=/k\n[boot]\n", 5, "[boot]: appears twice (first at line 3)" },
@@ -328,6 +386,214 @@ static void test_bad_files(void)
 	}
 }
 
+static const uint8_t net_uuid[16] = {
+	0x6f, 0x1c, 0x1d, 0x2e, 0x8a, 0x4b, 0x4c, 0x3d, 0x9e, 0x8f, 0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f
+};
+
+/* The MAC net_mac_derive() gives net_uuid's NIC `index`, as text. */
+static const char *derived(unsigned int index)
+{
+	static char buf[4][18];
+	static int n;
+	uint8_t m[6];
+
+	n = (n + 1) % 4;
+	net_mac_derive(net_uuid, index, m);
+	snprintf(buf[n], sizeof(buf[n]), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf[n];
+}
+
+static void test_nets(void)
+{
+	g_autofree char *want0 = g_strdup_printf("user,net=10.0.2.0/24,restrict=off,mac=%s",
+						 derived(0));
+	g_autofree char *want1 = g_strdup_printf("user,net=192.168.76.0/24,restrict=on,"
+						 "hostfwd=tcp:127.0.0.1:8080-192.168.76.15:80,"
+						 "hostfwd=udp:0.0.0.0:5353-192.168.76.20:53,mac=%s",
+						 derived(1));
+	g_autofree char *ini0 = g_strdup_printf("[net0]\ntype=user\nmac=%s\n\n", derived(0));
+	g_autofree char *ini1 = g_strdup_printf("[net1]\ntype=user\nmac=%s\nnet=192.168.76.0/24\n"
+						"restrict=true\nhostfwd=tcp:127.0.0.1:8080-:80; "
+						"udp:0.0.0.0:5353-192.168.76.20:53\n\n", derived(1));
+	g_autofree char *t1 = NULL, *t2 = NULL;
+	struct vm_config c, back;
+	char err[256] = "";
+	int ret;
+
+	vm_config_init(&c);
+	memcpy(c.uuid, net_uuid, 16);
+	tap_ok(c.nr_nets == 0 && !c.nets, "a new config has no network interface");
+	ret = vm_config_add_net(&c, "user", err, sizeof(err));
+	tap_ok(!ret && c.nr_nets == 1 && !strcmp(c.nets[0].spec, want0),
+	       "add_net user: canonical, with the MAC derived for index 0: %s",
+	       c.nr_nets ? c.nets[0].spec : err);
+	ret = vm_config_add_net(&c, "user,restrict=on,hostfwd=tcp::8080-:80,net=192.168.76.0/24,"
+				"hostfwd=udp:0.0.0.0:5353-192.168.76.20:53", err, sizeof(err));
+	tap_ok(!ret && c.nr_nets == 2 && !strcmp(c.nets[1].spec, want1),
+	       "add_net user with every option: index 1's MAC: %s", c.nr_nets > 1 ? c.nets[1].spec : err);
+	ret = vm_config_add_net(&c, "tap,mac=52:54:00:AB:cd:01,queues=4,ifname=vm-web0", err, sizeof(err));
+	tap_ok(!ret && c.nr_nets == 3 &&
+	       !strcmp(c.nets[2].spec, "tap,ifname=vm-web0,queues=4,mac=52:54:00:ab:cd:01"),
+	       "add_net tap with its own MAC: kept: %s", c.nr_nets > 2 ? c.nets[2].spec : err);
+	ret = vm_config_save(bundle, &c, err, sizeof(err));
+	tap_ok(!ret, "save with three NICs");
+	if (ret)
+		tap_diag("  %s", err);
+	vm_config_init(&back);
+	ret = vm_config_load(bundle, &back, err, sizeof(err));
+	tap_ok(!ret && configs_equal(&c, &back), "the NICs come back the same");
+	if (ret)
+		tap_diag("  %s", err);
+	t1 = vm_config_to_ini(&c);
+	t2 = vm_config_to_ini(&back);
+	tap_ok(!strcmp(t1, t2), "the text of the loaded config is the text saved");
+	tap_ok(strstr(t1, ini0) && strstr(t1, ini1) &&
+	       strstr(t1, "[net2]\ntype=tap\nmac=52:54:00:ab:cd:01\nifname=vm-web0\nqueues=4\n"),
+	       "the text: type, the MAC always, defaults left out, forwards separated by '; '");
+	if (!strstr(t1, ini1))
+		tap_diag("%s", t1);
+	vm_config_free(&back);
+
+	/* Renumbered by hand (net0 removed): every NIC keeps its written MAC. */
+	{
+		g_autofree char *text = g_strdup_printf("[vm]\n" U "[net0]\ntype=user\nmac=%s\n",
+							derived(1));
+
+		write_text(config_path, text);
+	}
+	memset(&back, 0, sizeof(back));
+	ret = vm_config_load(bundle, &back, err, sizeof(err));
+	tap_ok(!ret && back.nr_nets == 1 && strstr(back.nets[0].spec, derived(1)),
+	       "a NIC moved to net0 keeps the MAC written for it");
+	ret = ret ?: vm_config_add_net(&back, "user", err, sizeof(err));
+	tap_ok(!ret && back.nr_nets == 2 && strstr(back.nets[1].spec, derived(2)),
+	       "a NIC added as net1 skips index 1's MAC (net0 has it): %s",
+	       back.nr_nets > 1 ? back.nets[1].spec : err);
+	vm_config_free(&back);
+	vm_config_free(&c);
+}
+
+static void test_add_net_refused(void)
+{
+	struct vm_config c;
+	char err[256] = "", spec[64];
+	unsigned int i;
+	int ret;
+
+	vm_config_init(&c);
+	ret = vm_config_add_net(&c, "", err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "no network kind given (user or tap)"), "add_net '': %s", err);
+	ret = vm_config_add_net(&c, "vde", err, sizeof(err));
+	tap_ok(ret == -EINVAL && strstr(err, "'vde': the network kind must be user or tap"),
+	       "add_net vde: %s", err);
+	ret = vm_config_add_net(&c, "tap", err, sizeof(err));
+	tap_ok(ret == -EINVAL && strstr(err, "ifname=NAME is required"), "add_net tap: %s", err);
+	ret = vm_config_add_net(&c, "user,ifname=tap0", err, sizeof(err));
+	tap_ok(ret == -EINVAL && strstr(err, "unknown option 'ifname' for user"),
+	       "add_net user,ifname=: %s", err);
+	tap_ok(c.nr_nets == 0, "nothing added by the refusals");
+	ret = vm_config_add_net(&c, "user,mac=52:54:00:00:00:01,hostfwd=tcp::2222-:22", err, sizeof(err));
+	tap_ok(!ret, "add_net with a MAC and a forward");
+	ret = vm_config_add_net(&c, "tap,ifname=t1,mac=52:54:00:00:00:01", err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "the MAC address 52:54:00:00:00:01 is net0's already"),
+	       "the same MAC again: %s", err);
+	ret = vm_config_add_net(&c, "tap,ifname=t1", err, sizeof(err));
+	tap_ok(!ret, "add_net tap t1");
+	ret = vm_config_add_net(&c, "tap,ifname=t1,queues=2", err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "the tap interface t1 is net1's already"),
+	       "the same tap again: %s", err);
+	ret = vm_config_add_net(&c, "user,hostfwd=tcp:0.0.0.0:2222-:22", err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "host port tcp 0.0.0.0:2222 is forwarded by net0 already"),
+	       "a host port forwarded by another NIC (0.0.0.0 takes every address): %s", err);
+	ret = vm_config_add_net(&c, "user,hostfwd=udp::2222-:22,hostfwd=tcp:10.9.9.9:2222-:22",
+				err, sizeof(err));
+	tap_ok(!ret, "the same port over udp, or on another address, is another port");
+	ret = 0;
+	for (i = c.nr_nets; i < VM_MAX_NETS; i++) {
+		snprintf(spec, sizeof(spec), "tap,ifname=t%u0", i);
+		ret |= vm_config_add_net(&c, spec, err, sizeof(err));
+	}
+	tap_ok(!ret && c.nr_nets == VM_MAX_NETS, "8 NICs");
+	ret = vm_config_add_net(&c, "user", err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "at most 8 network interfaces") && c.nr_nets == 8,
+	       "a 9th: %s", err);
+	for (i = 0; i < c.nr_nets; i++) {
+		uint8_t m[6];
+		struct net_options o;
+		char e[256];
+		unsigned int j;
+		bool unique = true;
+
+		ret = net_options_parse(c.nets[i].spec, &o, e, sizeof(e));
+		memcpy(m, o.mac, 6);
+		for (j = 0; j < i; j++) {
+			struct net_options p;
+
+			net_options_parse(c.nets[j].spec, &p, e, sizeof(e));
+			unique = unique && memcmp(p.mac, m, 6);
+		}
+		if (ret || !o.mac_set || !unique || (i && (m[0] & 3) != 2)) {
+			tap_ok(0, "net%u: a MAC of its own: %s", i, c.nets[i].spec);
+			break;
+		}
+		if (i == c.nr_nets - 1)
+			tap_ok(1, "every NIC has a MAC of its own, derived ones locally administered unicast");
+	}
+	vm_config_free(&c);
+}
+
+static void test_nets_hand_written(void)
+{
+	g_autofree char *text = g_strdup_printf(
+		"[vm]\n" U
+		"[net1]\n"
+		"type = tap\n"
+		"ifname = tap0\n"
+		"[net0]\n"
+		"type=user\n"
+		"net=192.168.0.0/16\n"
+		"restrict=false\n"
+		"hostfwd = tcp::2222-:22 ;  udp:0.0.0.0:69-192.168.3.4:69;\n"
+		"[net2]\n"
+		"type=user\n"
+		"hostfwd=tcp::8080-:80\n"
+		"mac=%s\n", derived(1));
+	g_autofree char *want0 = g_strdup_printf("user,net=192.168.0.0/16,restrict=off,"
+		"hostfwd=tcp:127.0.0.1:2222-192.168.0.15:22,hostfwd=udp:0.0.0.0:69-192.168.3.4:69,"
+		"mac=%s", derived(0));
+	g_autofree char *want1 = g_strdup_printf("tap,ifname=tap0,queues=1,mac=%s", derived(2));
+	struct vm_config c = { 0 };
+	char err[256] = "";
+	int ret;
+
+	write_text(config_path, text);
+	ret = vm_config_load(bundle, &c, err, sizeof(err));
+	tap_ok(!ret && c.nr_nets == 3, "a hand-written file: NICs out of order, blanks, a trailing ';'");
+	if (ret) {
+		tap_diag("  %s", err);
+		return;
+	}
+	tap_ok(!strcmp(c.nets[0].spec, want0), "net0 without mac=: index 0's MAC: %s", c.nets[0].spec);
+	tap_ok(!strcmp(c.nets[1].spec, want1),
+	       "net1 without mac=: index 1's MAC is net2's, so index 2's: %s", c.nets[1].spec);
+	tap_ok(g_str_has_suffix(c.nets[2].spec, derived(1)), "net2 keeps its written MAC");
+	ret = vm_config_save(bundle, &c, err, sizeof(err));
+	vm_config_free(&c);
+	ret = ret ?: vm_config_load(bundle, &c, err, sizeof(err));
+	tap_ok(!ret && c.nr_nets == 3 && !strcmp(c.nets[1].spec, want1) &&
+	       !strcmp(c.nets[0].spec, want0),
+	       "a save writes the MACs given at load: the same after a reload");
+	{
+		g_autofree char *t = NULL;
+
+		ret = g_file_get_contents(config_path, &t, NULL, NULL);
+		tap_ok(ret && strstr(t, derived(0)) && strstr(t, derived(2)),
+		       "config.ini now holds net0's and net1's MACs");
+	}
+	vm_config_free(&c);
+}
+
 static void test_bad_nul_and_size(void)
 {
 	g_autofree char *big = g_malloc(2 << 20);
@@ -371,6 +637,9 @@ int main(void)
 	test_round_trip();
 	test_add_disk_refused();
 	test_hand_written();
+	test_nets();
+	test_add_net_refused();
+	test_nets_hand_written();
 	test_bad_files();
 	test_bad_nul_and_size();
 	scratch_rm(scratch);
