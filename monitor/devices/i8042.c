@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "devices/i8042.h"
+#include "state/stream.h"
 
 #define STR_OBF		0x01	/* output buffer full */
 #define STR_IBF		0x02	/* input buffer full (never here) */
@@ -221,4 +222,44 @@ int i8042_register(struct i8042 *kbc, struct pio_bus *bus)
 		return ret;
 	return pio_bus_register(bus, I8042_CMD_PORT, 1, i8042_cmd_io, kbc,
 				"i8042-cmd");
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define I8042_STATE_VERSION	1
+
+int i8042_save(const struct i8042 *k, struct state_writer *w)
+{
+	state_section_begin(w, "i8042", 0, I8042_STATE_VERSION);
+	state_put_u8(w, k->status);
+	state_put_u8(w, k->ctr);
+	state_put_u8(w, k->outb);
+	state_put_u8(w, k->pending);
+	state_put_u8(w, k->outport);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int i8042_load(struct i8042 *k, struct state_reader *r)
+{
+	uint8_t status, ctr, outb, pending, outport;
+	int ret;
+
+	ret = state_section_open(r, "i8042", 0, I8042_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	status = state_get_u8(r);
+	ctr = state_get_u8(r);
+	outb = state_get_u8(r);
+	pending = state_get_u8(r);
+	outport = state_get_u8(r);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	k->status = status;
+	k->ctr = ctr;
+	k->outb = outb;
+	k->pending = pending;
+	k->outport = outport;
+	return 0;
 }

@@ -56,4 +56,15 @@ int i8042_cmd_io(void *opaque, uint16_t port_offset, unsigned size,
 /* Claims 0x60 and 0x64 (not 0x61-0x63, which are other devices'). */
 int i8042_register(struct i8042 *kbc, struct pio_bus *bus);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "i8042" / 0: status,
+ * command byte, output buffer, a command waiting for its data byte, the
+ * output port.  The load changes `d` only when the section is whole.
+ */
+int i8042_save(const struct i8042 *d, struct state_writer *w);
+int i8042_load(struct i8042 *d, struct state_reader *r);
+
 #endif

@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tap.h"
 #include "devices/i8042.h"
+#include "state/stream.h"
 
 static int resets;
 
@@ -32,6 +34,65 @@ static void out(uint16_t port, unsigned size, uint32_t v)
 {
 	if (pio_bus_dispatch(&bus, port, size, true, &v))
 		tap_diag("out %#x failed", port);
+}
+
+/* --- save and restore ----------------------------------------------------- */
+
+static uint8_t kio(struct i8042 *k, bool cmd, bool write, uint8_t v)
+{
+	uint32_t d = v;
+
+	if (cmd)
+		i8042_cmd_io(k, 0, 1, write, &d);
+	else
+		i8042_data_io(k, 0, 1, write, &d);
+	return (uint8_t)d;
+}
+
+static void test_save_restore(void)
+{
+	static const struct i8042_ops ops = { .reset = on_reset };
+	struct i8042 a, b;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *buf;
+	uint8_t oa[6], ob[6];
+	size_t len;
+	int err;
+
+	i8042_init(&a, &ops, NULL);
+	kio(&a, true, true, 0xd1);	/* write output port: A20 on */
+	kio(&a, false, true, 0x03);
+	kio(&a, true, true, 0x60);	/* a command waiting for its byte */
+	state_writer_init(&w);
+	tap_ok(i8042_save(&a, &w) == 0, "save: controller mid-command");
+	buf = state_writer_data(&w, &len, &err);
+	i8042_init(&b, &ops, NULL);
+	state_reader_init(&r, buf, len);
+	tap_ok(i8042_load(&b, &r) == 0 && state_reader_at_end(&r),
+	       "load: into a fresh controller (%s)", state_reader_msg(&r));
+	oa[0] = kio(&a, true, false, 0);
+	ob[0] = kio(&b, true, false, 0);
+	kio(&a, false, true, 0x23);	/* completes the pending 0x60 */
+	kio(&b, false, true, 0x23);
+	kio(&a, true, true, 0x20);
+	kio(&b, true, true, 0x20);
+	oa[1] = kio(&a, true, false, 0);
+	ob[1] = kio(&b, true, false, 0);
+	oa[2] = kio(&a, false, false, 0);
+	ob[2] = kio(&b, false, false, 0);
+	kio(&a, true, true, 0xd0);
+	kio(&b, true, true, 0xd0);
+	oa[3] = kio(&a, false, false, 0);
+	ob[3] = kio(&b, false, false, 0);
+	oa[4] = kio(&a, true, false, 0);
+	ob[4] = kio(&b, true, false, 0);
+	oa[5] = ob[5] = 0;
+	tap_ok(!memcmp(oa, ob, sizeof(oa)) && ob[2] == 0x23 && (ob[3] & 2),
+	       "load: the pending command takes its byte, output port (A20) kept");
+	state_reader_init(&r, buf, len - 1);
+	tap_ok(i8042_load(&b, &r) == -EBADMSG, "load: a truncated section is refused");
+	state_writer_free(&w);
 }
 
 int main(void)
@@ -116,5 +177,6 @@ int main(void)
 	tap_ok(i8042_data_io(&kbc, 1, 1, false, &d) == -EINVAL,
 	       "data io offset 1: -EINVAL");
 	pio_bus_destroy(&bus);
+	test_save_restore();
 	return tap_done();
 }
