@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "devices/i8254.h"
+#include "state/stream.h"
 
 #define NSEC_PER_SEC	1000000000ull
 
@@ -482,4 +483,100 @@ void i8254_init(struct i8254 *pit, const struct i8254_ops *ops, void *opaque,
 		pit->ch[i].reload = 0x10000;
 		pit->ch[i].gate = i != 2;
 	}
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define I8254_STATE_VERSION	1
+
+/*
+ * A counter's position is the ticks of earlier run segments plus the
+ * time its current segment has run: saved as nanoseconds run, and the
+ * segment restarted that long before "now" on the loading host's clock,
+ * so the count and OUT continue where they were.
+ */
+int i8254_save(const struct i8254 *pit, struct state_writer *w)
+{
+	int64_t now = pit_now(pit);
+	unsigned int i;
+
+	state_section_begin(w, "i8254", 0, I8254_STATE_VERSION);
+	for (i = 0; i < 3; i++) {
+		const struct i8254_channel *c = &pit->ch[i];
+
+		state_put_u8(w, c->mode);
+		state_put_u8(w, c->rw);
+		state_put_bool(w, c->bcd);
+		state_put_bool(w, c->gate);
+		state_put_bool(w, c->armed);
+		state_put_bool(w, c->triggered);
+		state_put_bool(w, c->null_count);
+		state_put_u32(w, c->reload);
+		state_put_u64(w, state_ns_since(c->run_ns, now));
+		state_put_u64(w, c->ticks_before);
+		state_put_bool(w, c->running);
+		state_put_bool(w, c->write_msb_next);
+		state_put_u8(w, c->write_lsb);
+		state_put_bool(w, c->read_msb_next);
+		state_put_bool(w, c->count_latched);
+		state_put_u16(w, c->latch);
+		state_put_u8(w, c->latch_left);
+		state_put_bool(w, c->status_latched);
+		state_put_u8(w, c->status);
+	}
+	state_put_bool(w, pit->irq_level);
+	state_put_u64(w, pit->irq_edges);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int i8254_load(struct i8254 *pit, struct state_reader *r)
+{
+	struct i8254 t = *pit;
+	uint64_t ran[3];
+	unsigned int i;
+	int64_t now;
+	int ret;
+
+	ret = state_section_open(r, "i8254", 0, I8254_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	for (i = 0; i < 3; i++) {
+		struct i8254_channel *c = &t.ch[i];
+
+		c->mode = state_get_u8(r);
+		c->rw = state_get_u8(r);
+		c->bcd = state_get_bool(r);
+		c->gate = state_get_bool(r);
+		c->armed = state_get_bool(r);
+		c->triggered = state_get_bool(r);
+		c->null_count = state_get_bool(r);
+		c->reload = state_get_u32(r);
+		ran[i] = state_get_u64(r);
+		c->ticks_before = state_get_u64(r);
+		c->running = state_get_bool(r);
+		c->write_msb_next = state_get_bool(r);
+		c->write_lsb = state_get_u8(r);
+		c->read_msb_next = state_get_bool(r);
+		c->count_latched = state_get_bool(r);
+		c->latch = state_get_u16(r);
+		c->latch_left = state_get_u8(r);
+		c->status_latched = state_get_bool(r);
+		c->status = state_get_u8(r);
+		/* What the control word and count writes can produce. */
+		if (c->mode > 5 || c->rw > 3 || !c->reload || c->reload > 0x10000 ||
+		    c->latch_left > 2)
+			state_reader_fail(r, "counter %u: mode %u, access %u, count %u",
+					  i, c->mode, c->rw, c->reload);
+	}
+	t.irq_level = state_get_bool(r);
+	t.irq_edges = state_get_u64(r);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	now = pit_now(pit);
+	for (i = 0; i < 3; i++)
+		t.ch[i].run_ns = state_start(ran[i], now);
+	*pit = t;
+	return 0;
 }

@@ -105,4 +105,20 @@ int i8254_set_gate(struct i8254 *pit, unsigned int ch, bool level);
 /* OUT of counter `ch` (0-2) now (false for a bad counter). */
 bool i8254_out(struct i8254 *pit, unsigned int ch);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "i8254" / 0: per counter
+ * the mode, access mode, count, gate, the read/write flip-flops and
+ * latches, and its position (ticks counted plus the nanoseconds the
+ * current run has lasted, never a host timestamp); counter 0's OUT as
+ * last reported and its edges already delivered.  The load rebuilds the
+ * run from the loading host's clock, changes `d` only when the section
+ * is whole and valid, and calls no op: the caller re-arms its host timer
+ * from i8254_next_event_ns() afterwards.
+ */
+int i8254_save(const struct i8254 *d, struct state_writer *w);
+int i8254_load(struct i8254 *d, struct state_reader *r);
+
 #endif
