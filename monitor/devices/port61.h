@@ -32,4 +32,15 @@ int port61_io(void *opaque, uint16_t port_offset, unsigned size, bool write,
 	      uint32_t *data);
 int port61_register(struct port61 *p, struct pio_bus *bus);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "port61" / 0: the writable
+ * bits and the refresh toggle.  Counter 2's gate (bit 0) is restored with
+ * the PIT (i8254_load()), not driven again here.
+ */
+int port61_save(const struct port61 *d, struct state_writer *w);
+int port61_load(struct port61 *d, struct state_reader *r);
+
 #endif
