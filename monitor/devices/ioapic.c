@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "devices/ioapic.h"
+#include "state/stream.h"
 
 #define IOREGSEL	0x00
 #define IOWIN		0x10
@@ -184,5 +185,53 @@ int ioapic_mmio(struct ioapic *io, uint64_t offset, unsigned size,
 		ioapic_write_reg(io, io->regsel, (uint32_t)*data);
 	else
 		*data = ioapic_read_reg(io, io->regsel);
+	return 0;
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define IOAPIC_STATE_VERSION	1
+
+int ioapic_save(const struct ioapic *io, struct state_writer *w)
+{
+	unsigned int i;
+
+	state_section_begin(w, "ioapic", 0, IOAPIC_STATE_VERSION);
+	state_put_u8(w, io->id);
+	state_put_u8(w, io->regsel);
+	state_put_u32(w, io->irr);
+	state_put_u8(w, IOAPIC_NR_PINS);
+	for (i = 0; i < IOAPIC_NR_PINS; i++)
+		state_put_u64(w, io->rte[i]);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int ioapic_load(struct ioapic *io, struct state_reader *r)
+{
+	struct ioapic t = *io;
+	unsigned int i, n;
+	int ret;
+
+	ret = state_section_open(r, "ioapic", 0, IOAPIC_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	t.id = state_get_u8(r);
+	t.regsel = state_get_u8(r);
+	t.irr = state_get_u32(r);
+	n = state_get_u8(r);
+	if (n != IOAPIC_NR_PINS)
+		return state_reader_fail(r, "%u pins saved, this I/O APIC has %u",
+					 n, IOAPIC_NR_PINS);
+	for (i = 0; i < IOAPIC_NR_PINS; i++)
+		t.rte[i] = state_get_u64(r);
+	if (t.id > 15)
+		state_reader_fail(r, "ID %u is wider than 4 bits", t.id);
+	if (IOAPIC_NR_PINS < 32 && (t.irr >> IOAPIC_NR_PINS))
+		state_reader_fail(r, "IRR 0x%x beyond the pins", t.irr);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	*io = t;
 	return 0;
 }

@@ -83,4 +83,17 @@ int ioapic_set_irq(struct ioapic *ioapic, unsigned int pin, bool level);
  */
 void ioapic_eoi(struct ioapic *ioapic, uint8_t vector);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "ioapic" / 0: ID, the
+ * register select, IRR (asserted level pins, latched edges) and the
+ * redirection table.  The load changes `d` only when the section is
+ * whole and valid, and delivers nothing: an entry that was waiting for
+ * its EOI (Remote IRR) keeps waiting for it.
+ */
+int ioapic_save(const struct ioapic *d, struct state_writer *w);
+int ioapic_load(struct ioapic *d, struct state_reader *r);
+
 #endif
