@@ -290,13 +290,21 @@ static long vcpu_get_events(struct vmain_vcpu *vcpu, void __user *uarg)
 	struct vmain_events ev;
 	bool shadow;
 
+	/*
+	 * An event's fields are those of the event pending, all zero when
+	 * none is (not the last one delivered): equal states read equal.
+	 */
 	memset(&ev, 0, sizeof(ev));
-	ev.exception_pending = vcpu->exc_pending;
-	ev.exception_vector = vcpu->exc_vector;
-	ev.exception_has_error = vcpu->exc_has_error;
-	ev.exception_error_code = vcpu->exc_error;
-	ev.interrupt_pending = vcpu->irq_pending;
-	ev.interrupt_vector = vcpu->irq_vector;
+	if (vcpu->exc_pending) {
+		ev.exception_pending = 1;
+		ev.exception_vector = vcpu->exc_vector;
+		ev.exception_has_error = vcpu->exc_has_error;
+		ev.exception_error_code = vcpu->exc_error;
+	}
+	if (vcpu->irq_pending) {
+		ev.interrupt_pending = 1;
+		ev.interrupt_vector = vcpu->irq_vector;
+	}
 	ev.nmi_pending = vcpu->nmi_pending;
 	ev.nmi_masked = vcpu->nmi_masked;
 	vmain_engine()->get_shadow(vcpu, &shadow);

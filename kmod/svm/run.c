@@ -88,16 +88,19 @@ void svm_clear_irq_window(struct svm_vcpu *svm)
 	svm_dirty(svm, VMCB_CLEAN_TPR | VMCB_CLEAN_I);
 }
 
-/* APM 15.20: one event per entry, exceptions before NMIs before IRQs. */
+/*
+ * APM 15.20: one event per entry, exceptions before NMIs before IRQs.  An
+ * event whose delivery the last exit interrupted is back in the queue
+ * (svm_requeue_event()), so it goes by the same order, as on VT-x.
+ */
 static void svm_inject_events(struct svm_vcpu *svm)
 {
 	struct vmain_vcpu *vcpu = svm->vcpu;
 	struct vmcb_control *c = &svm->vmcb->control;
 	bool window = false;
 
-	if (c->event_inj & SVM_EVT_VALID) {
-		/* An event interrupted by the last exit is re-delivered first. */
-	} else if (vcpu->exc_pending) {
+	c->event_inj = 0;
+	if (vcpu->exc_pending) {
 		c->event_inj = vcpu->exc_vector | SVM_EVT_TYPE_EXC | SVM_EVT_VALID;
 		/* Real mode pushes no error code (SDM Vol. 3A, 20.1.4). */
 		if (vcpu->exc_has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
@@ -117,12 +120,19 @@ static void svm_inject_events(struct svm_vcpu *svm)
 			window = true;
 		}
 	}
-	if (vcpu->irq_pending && !(c->event_inj & SVM_EVT_VALID))
+	/*
+	 * An interrupt that waits behind the injected event: the window
+	 * exit comes once the event's handler can take it (VINTR is checked
+	 * only after the injected event is delivered, APM 15.20, 15.21.4).
+	 */
+	if (vcpu->irq_pending)
 		window = true;
 	if (vcpu->run->request_interrupt_window && !svm_interruptible(svm))
 		window = true;
 	if (window)
 		svm_request_irq_window(svm);
+	svm->injected = c->event_inj;
+	svm->injected_rip = svm->vmcb->save.rip;
 }
 
 /*
@@ -212,32 +222,69 @@ static void svm_report_irq_state(struct svm_vcpu *svm)
 
 	run->if_flag = !!(svm->vmcb->save.rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt_injection = svm_interruptible(svm) &&
-		!svm->vcpu->irq_pending &&
-		!(svm->vmcb->control.event_inj & SVM_EVT_VALID);
+		!svm->vcpu->irq_pending;
 	run->cr8 = svm->vmcb->control.int_ctl & V_TPR_MASK;
 }
 
-/* Keeps an event whose delivery the exit interrupted (APM 15.7.2). */
-static void svm_save_interrupted_event(struct svm_vcpu *svm)
+/*
+ * An event that was not delivered goes back to the neutral layer's queue,
+ * where GET_EVENTS shows it and SET_EVENTS replaces it, and is injected
+ * again at the next entry: `info` is EXITINTINFO, the event whose
+ * delivery an intercept interrupted (APM 15.7.2), or the EVENTINJ of an
+ * entry that did not happen.  The same rules as vmx_requeue_interrupted_
+ * event(): an exception's error code follows its vector (in real mode the
+ * CPU pushes none and reports none, yet SET_EVENTS requires the flag);
+ * an NMI is no longer blocked, since its delivery never completed.
+ */
+static void svm_requeue_event(struct svm_vcpu *svm, u64 info)
 {
-	struct vmcb_control *c = &svm->vmcb->control;
-	u64 info = c->exit_int_info;
+	struct vmain_vcpu *vcpu = svm->vcpu;
 	u64 type = info & SVM_EVT_TYPE_MASK;
 	u8 vector = info & SVM_EVT_VECTOR_MASK;
+	u64 ours = svm->injected & (SVM_EVT_VALID | SVM_EVT_TYPE_MASK |
+				    SVM_EVT_VECTOR_MASK);
 
-	c->event_inj = 0;
 	if (!(info & SVM_EVT_VALID))
 		return;
-	/*
-	 * Software interrupts and INT3/INTO re-execute from their own RIP,
-	 * which the exit left pointing at them; re-injecting would skip or
-	 * double them.
-	 */
-	if (type == SVM_EVT_TYPE_SOFT ||
-	    (type == SVM_EVT_TYPE_EXC && (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
-		return;
-	c->event_inj = info & (SVM_EVT_VECTOR_MASK | SVM_EVT_TYPE_MASK |
-			       SVM_EVT_ERR_VALID | SVM_EVT_VALID | (0xffffffffULL << 32));
+	switch (type) {
+	case SVM_EVT_TYPE_INTR:
+		vcpu->irq_pending = true;
+		vcpu->irq_vector = vector;
+		break;
+	case SVM_EVT_TYPE_NMI:
+		vcpu->nmi_pending = true;
+		vcpu->nmi_masked = false;
+		break;
+	case SVM_EVT_TYPE_EXC:
+		/*
+		 * The guest's own INT3/INTO re-execute from their RIP, which
+		 * the exit left pointing at them: re-injecting would double
+		 * them.  A #BP/#OF the module injected (SET_EVENTS) has no
+		 * instruction behind it, and is still at the injection RIP.
+		 */
+		if ((vector == X86_TRAP_BP || vector == X86_TRAP_OF) &&
+		    (ours != (info & (SVM_EVT_VALID | SVM_EVT_TYPE_MASK |
+				      SVM_EVT_VECTOR_MASK)) ||
+		     svm->vmcb->save.rip != svm->injected_rip))
+			break;
+		if (!vcpu->exc_pending)
+			vmain_queue_exception(vcpu, vector,
+					      vmain_exception_has_error(vector),
+					      (info & SVM_EVT_ERR_VALID) ?
+					      (u32)(info >> 32) : 0);
+		break;
+	default:
+		/* Software interrupts (INT n) re-execute from their RIP too. */
+		break;
+	}
+}
+
+/* After the world switch: nothing stays in EVENTINJ between entries. */
+static void svm_requeue_undelivered(struct svm_vcpu *svm, u64 info)
+{
+	svm->vmcb->control.event_inj = 0;
+	svm_requeue_event(svm, info);
+	svm->injected = 0;
 }
 
 /*
@@ -276,7 +323,7 @@ int svm_run(struct vmain_vcpu *vcpu)
 
 	/* An open window that userspace asked about: report, don't enter. */
 	if (run->request_interrupt_window && svm_interruptible(svm) &&
-	    !vcpu->irq_pending && !(vmcb->control.event_inj & SVM_EVT_VALID)) {
+	    !vcpu->irq_pending) {
 		svm_report_irq_state(svm);
 		run->exit_reason = VMAIN_EXIT_IRQ_WINDOW;
 		return 0;
@@ -287,6 +334,8 @@ int svm_run(struct vmain_vcpu *vcpu)
 	local_irq_disable();
 	if (!vmain_vcpu_enter_check(vcpu)) {
 		local_irq_enable();
+		/* Not entering after all: the event goes back to the queue. */
+		svm_requeue_undelivered(svm, svm->injected);
 		return 1;	/* the run loop handles the kick/signal/resched */
 	}
 	cpu = vcpu->cpu;
@@ -348,18 +397,21 @@ int svm_run(struct vmain_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST);
 	local_irq_enable();
 
-	svm_save_interrupted_event(svm);
 	/*
 	 * VMRUN refused the guest state (APM 15.5.1 consistency checks).  The
-	 * code is -1; emulators may store only its low 32 bits.
+	 * code is -1; emulators may store only its low 32 bits.  Nothing was
+	 * delivered then; otherwise EXITINTINFO holds what an intercept
+	 * interrupted, if anything.
 	 */
 	if (lower_32_bits(svm->vmcb->control.exit_code) == 0xffffffffU) {
+		svm_requeue_undelivered(svm, svm->injected);
 		run->exit_reason = VMAIN_EXIT_FAIL_ENTRY;
 		memset(&run->exit.fail_entry, 0, sizeof(run->exit.fail_entry));
 		run->exit.fail_entry.hardware_reason = SVM_EXIT_INVALID;
 		run->exit.fail_entry.cpu = cpu;
 		ret = 0;
 	} else {
+		svm_requeue_undelivered(svm, svm->vmcb->control.exit_int_info);
 		ret = svm_handle_exit(svm);
 	}
 	if (ret <= 0)

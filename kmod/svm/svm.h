@@ -33,6 +33,13 @@ struct svm_vcpu {
 	bool nmi_step_shadow;		/* the shadowed instruction, or IRET */
 	bool nmi_forced_tf;		/* ... with a TF the guest did not set */
 	u64 nmi_saved_dr6;
+	/*
+	 * The EVENTINJ of the entry in progress and the RIP it was injected
+	 * at (run.c): outside svm_run() every event waits in the neutral
+	 * layer's queue, where GET_EVENTS/SET_EVENTS see it.
+	 */
+	u64 injected;
+	u64 injected_rip;
 	u32 dirty;			/* VMCB_CLEAN_* groups we changed */
 	int clean_cpu;			/* the CPU that ran the VMCB last */
 };

@@ -91,7 +91,9 @@ static void vmx_inject_events(struct vmx_vcpu *vmx, u64 rflags, u32 intr)
  * An event whose delivery the exit interrupted (IDT-vectoring information,
  * 28.2.4) goes back to the neutral layer's queue and is delivered again.
  * Software interrupts and INT3/INTO/INT1 are not: RIP still points at
- * their instruction, which runs again.
+ * their instruction, which runs again.  An exception's error-code flag
+ * follows its vector, as SET_EVENTS requires: in real mode the CPU
+ * delivers (and reports) no error code even for #GP.
  */
 static void vmx_requeue_interrupted_event(struct vmx_vcpu *vmx)
 {
@@ -114,8 +116,9 @@ static void vmx_requeue_interrupted_event(struct vmx_vcpu *vmx)
 	case INTR_TYPE_HW_EXC:
 		if (!vcpu->exc_pending)
 			vmain_queue_exception(vcpu, vector,
-					      info & INTR_INFO_ERROR_VALID,
-					      vmx->exit.idt_error);
+					      vmain_exception_has_error(vector),
+					      (info & INTR_INFO_ERROR_VALID) ?
+					      vmx->exit.idt_error : 0);
 		break;
 	default:
 		break;

@@ -24,6 +24,14 @@
  *   long64/set-events  GET/SET_EVENTS round trip; exceptions injected with
  *                      SET_EVENTS (#GP with error code, #UD) and an
  *                      interrupt set with SET_EVENTS
+ *   MODE/event-interrupted  an interrupt, an NMI, a #GP with its error
+ *                      code (long64) and a real-mode #GP (real) whose
+ *                      delivery faults on a stack page the owner made
+ *                      inaccessible: RUN returns (MEMORY_FAULT) with the
+ *                      event not delivered, GET_EVENTS shows it pending
+ *                      (AMD-V: EXITINTINFO; VT-x: IDT-vectoring info),
+ *                      and SET_EVENTS into a fresh vCPU, or into the same
+ *                      one after clearing, delivers it exactly once
  *   long64/no-nested   VMRUN, MONITOR, MWAIT raise #UD in the guest
  *   interrupt/errors   vector < 16 or > 255, flags, reserved: EINVAL;
  *                      NULL: EFAULT; SET_EVENTS with bad vectors: EINVAL
@@ -831,6 +839,273 @@ out:
 	shutdown_vm();
 }
 
+/*
+ * MODE/event-interrupted.  The stack is a slot of its own whose host
+ * memory is PROT_NONE, one page per event: delivering an event there
+ * pushes the frame, the nested fault finds no page, and RUN returns
+ * VMAIN_INTERNAL_MEMORY_FAULT with the event's delivery interrupted.
+ */
+#define EVI_SLOT	2
+#define EVI_GPA		0x90000ULL	/* below 1 MiB: real mode reaches it */
+#define EVI_PAGES	4
+
+static bool evi_stack(bool accessible)
+{
+	void *hva = vm_gpa(vm, EVI_GPA);
+
+	if (!hva || mprotect(hva, EVI_PAGES * GUEST_PAGE,
+			     accessible ? PROT_READ | PROT_WRITE : PROT_NONE)) {
+		guest_fail("mprotect of the stack slot: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Points the vCPU's stack at the top of page `page` of the stack slot. */
+static bool evi_set_stack(struct vcpu *v, unsigned int page)
+{
+	__u64 top = EVI_GPA + (page + 1) * GUEST_PAGE - 0x10;
+	struct vmain_sregs s;
+
+	if (v->mode != GUEST_REAL)
+		return !vcpu_set_reg(v, R_RSP, top);
+	/* Real mode: SS = 9000h, SP below the page's top. */
+	if (vcpu_get_sregs(v, &s))
+		return false;
+	s.ss.selector = EVI_GPA >> 4;
+	s.ss.base = EVI_GPA;
+	return !vcpu_set_sregs(v, &s) && !vcpu_set_reg(v, R_RSP, top - EVI_GPA);
+}
+
+/* RUN ends in a MEMORY_FAULT on page `page` of the stack slot. */
+static bool evi_expect_fault(struct vcpu *v, unsigned int page, const char *what)
+{
+	__u64 gpa = EVI_GPA + page * GUEST_PAGE;
+	int ret = vcpu_run(v);
+	bool ok = !ret && v->run->exit_reason == VMAIN_EXIT_INTERNAL_ERROR &&
+		  v->run->exit.internal.suberror == VMAIN_INTERNAL_MEMORY_FAULT &&
+		  (v->run->exit.internal.data[0] & ~(GUEST_PAGE - 1)) == gpa;
+
+	tap_ok(ok, "%s: %s: its delivery faults on the inaccessible stack page 0x%llx (MEMORY_FAULT)",
+	       guest_case_name(), what, (unsigned long long)gpa);
+	if (!ok)
+		tap_diag("  RUN %d (%s): %s", ret, ret ? strerror(errno) : "",
+			 exit_str(v));
+	return ok;
+}
+
+static bool evi_get(struct vcpu *v, struct vmain_events *ev)
+{
+	memset(ev, 0xa5, sizeof(*ev));
+	if (ioctl(v->fd, VMAIN_VCPU_GET_EVENTS, ev)) {
+		guest_fail("GET_EVENTS: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void evi_diag(const struct vmain_events *e)
+{
+	tap_diag("  exception %u/%u/%u/0x%x interrupt %u/0x%x nmi %u masked %u shadow %u",
+		 e->exception_pending, e->exception_vector, e->exception_has_error,
+		 e->exception_error_code, e->interrupt_pending, e->interrupt_vector,
+		 e->nmi_pending, e->nmi_masked, e->interrupt_shadow);
+}
+
+/* GET_EVENTS equals `want` exactly. */
+static bool evi_expect_events(struct vcpu *v, const struct vmain_events *want,
+			      const char *what)
+{
+	struct vmain_events got;
+	bool ok = evi_get(v, &got) && events_equal(&got, want);
+
+	tap_ok(ok, "%s: %s", guest_case_name(), what);
+	if (!ok) {
+		evi_diag(&got);
+		tap_diag("  want:");
+		evi_diag(want);
+	}
+	return ok;
+}
+
+/*
+ * A second vCPU of the VM with the first one's registers, system
+ * registers and events: a restore from a saved state.
+ */
+static struct vcpu *evi_clone(struct vcpu *from, unsigned int id)
+{
+	struct vmain_events ev;
+	struct vmain_sregs s;
+	struct vmain_regs r;
+	struct vcpu *v = vcpu_new(vm, id);
+
+	if (!v)
+		return NULL;
+	v->mode = from->mode;
+	if (vcpu_get_regs(from, &r) || vcpu_get_sregs(from, &s) || !evi_get(from, &ev) ||
+	    vcpu_set_sregs(v, &s) || vcpu_set_regs(v, &r)) {
+		vcpu_free(v);
+		return NULL;
+	}
+	if (ioctl(v->fd, VMAIN_VCPU_SET_EVENTS, &ev)) {
+		guest_fail("SET_EVENTS on the new vCPU: %s", strerror(errno));
+		vcpu_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The vector's handler runs once, IRETs, and the guest finishes. */
+static void evi_expect_once(struct vcpu *v, unsigned int vector, const char *what)
+{
+	if (!expect_vector(v, vector, "%s: delivered after the restore", what))
+		return;
+	set_flag(1);
+	expect_out(v, PORT_DONE, 1, 3, "%s: delivered exactly once (the guest returns to its loop and finishes)",
+		   what);
+	set_flag(0);
+}
+
+static void test_event_interrupted(enum guest_mode mode)
+{
+	const unsigned char *start = mode == GUEST_REAL ? gr_spin_start : gl_spin_start;
+	const unsigned char *end = mode == GUEST_REAL ? gr_spin_end : gl_spin_end;
+	struct vmain_events want, zero, ev;
+	struct vcpu *v2 = NULL;
+	struct guest_frame f;
+	bool ok;
+
+	if (!boot(mode, start, end))
+		return;
+	memset(&zero, 0, sizeof(zero));
+	if (vm_add_slot(vm, EVI_SLOT, EVI_GPA, EVI_PAGES * GUEST_PAGE, 0, GUEST_ANON) ||
+	    !evi_stack(false))
+		goto out;
+
+	if (mode == GUEST_REAL) {
+		/*
+		 * Real mode pushes no error code, yet the flag follows the
+		 * vector: GET_EVENTS gives back what SET_EVENTS accepts.
+		 */
+		memset(&want, 0, sizeof(want));
+		want.exception_pending = 1;
+		want.exception_vector = 13;
+		want.exception_has_error = 1;
+		if (!evi_set_stack(vcpu, 3) || ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &want)) {
+			guest_fail("SET_EVENTS #GP: %s", strerror(errno));
+			goto out;
+		}
+		if (!evi_expect_fault(vcpu, 3, "#GP"))
+			goto out;
+		evi_expect_events(vcpu, &want,
+				  "GET_EVENTS: the #GP is pending, with the error-code flag of its vector");
+		if (!evi_stack(true))
+			goto out;
+		ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &zero) == 0 &&
+		     ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &want) == 0;
+		tap_ok(ok, "%s: SET_EVENTS clears it, and takes it back", guest_case_name());
+		evi_expect_once(vcpu, 13, "the real-mode #GP");
+		goto out;
+	}
+
+	/* An interrupt, delivered after STI's shadow, into a fresh vCPU. */
+	if (!evi_set_stack(vcpu, 0) || interrupt(vcpu, 0x40)) {
+		guest_fail("INTERRUPT 0x40: %s", strerror(errno));
+		goto out;
+	}
+	if (!evi_expect_fault(vcpu, 0, "interrupt 0x40"))
+		goto out;
+	memset(&want, 0, sizeof(want));
+	want.interrupt_pending = 1;
+	want.interrupt_vector = 0x40;
+	evi_expect_events(vcpu, &want, "GET_EVENTS: interrupt 0x40 is pending again");
+	tap_ok(!vcpu->run->ready_for_interrupt_injection,
+	       "%s: ready_for_interrupt_injection is 0 while it is", guest_case_name());
+	if (!evi_stack(true))
+		goto out;
+	v2 = evi_clone(vcpu, 1);
+	if (!v2)
+		goto out;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &zero) == 0;
+	tap_ok(ok && evi_expect_events(vcpu, &zero, "SET_EVENTS of zero clears the old vCPU's"),
+	       "%s: the state moved to vCPU 1", guest_case_name());
+	evi_expect_once(v2, 0x40, "interrupt 0x40 on vCPU 1");
+	if (evi_get(v2, &ev) &&
+	    !tap_ok(events_equal(&ev, &zero), "%s: vCPU 1 has nothing pending afterwards",
+		    guest_case_name()))
+		evi_diag(&ev);
+	vcpu_free(v2);
+	v2 = NULL;
+
+	/* An NMI, into the same vCPU after clearing it. */
+	if (vcpu_start(vcpu, mode, start, end) || !evi_set_stack(vcpu, 1))
+		goto out;
+	if (!evi_stack(false))
+		goto out;
+	if (ioctl(vcpu->fd, VMAIN_VCPU_NMI, 0)) {
+		guest_fail("NMI: %s", strerror(errno));
+		goto out;
+	}
+	if (!evi_expect_fault(vcpu, 1, "an NMI"))
+		goto out;
+	memset(&want, 0, sizeof(want));
+	want.nmi_pending = 1;
+	evi_expect_events(vcpu, &want, "GET_EVENTS: the NMI is pending, and NMIs are not masked");
+	if (!evi_stack(true))
+		goto out;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &zero) == 0 &&
+	     evi_get(vcpu, &ev) && events_equal(&ev, &zero) &&
+	     ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &want) == 0;
+	tap_ok(ok, "%s: SET_EVENTS clears the NMI, and sets it again", guest_case_name());
+	if (expect_vector(vcpu, 2, "the NMI: delivered after the restore")) {
+		memset(&want, 0, sizeof(want));
+		want.nmi_masked = 1;
+		evi_expect_events(vcpu, &want, "in its handler: none pending, NMIs masked");
+		set_flag(1);
+		expect_out(vcpu, PORT_DONE, 1, 3,
+			   "the NMI: delivered exactly once (the guest returns to its loop and finishes)");
+		set_flag(0);
+	}
+
+	/* A #GP with its error code, injected by SET_EVENTS, into vCPU 2. */
+	if (vcpu_start(vcpu, mode, start, end) || !evi_set_stack(vcpu, 2) || !evi_stack(false))
+		goto out;
+	memset(&want, 0, sizeof(want));
+	want.exception_pending = 1;
+	want.exception_vector = 13;
+	want.exception_has_error = 1;
+	want.exception_error_code = 0x5a58;
+	if (ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &want)) {
+		guest_fail("SET_EVENTS #GP: %s", strerror(errno));
+		goto out;
+	}
+	if (!evi_expect_fault(vcpu, 2, "#GP(0x5a58)"))
+		goto out;
+	evi_expect_events(vcpu, &want, "GET_EVENTS: #GP pending with error code 0x5a58");
+	if (!evi_stack(true))
+		goto out;
+	v2 = evi_clone(vcpu, 2);
+	if (!v2 || ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &zero))
+		goto out;
+	if (expect_vector(v2, 13, "#GP(0x5a58) on vCPU 2: delivered after the restore")) {
+		ok = !guest_read_frame(v2, &f) && f.error == 0x5a58 &&
+		     f.rip == vcpu_code_rip(v2, 0);
+		tap_ok(ok, "%s: its frame has error code 0x5a58 and the RIP it was injected at",
+		       guest_case_name());
+		if (!ok)
+			tap_diag("  error 0x%llx rip 0x%llx", (unsigned long long)f.error,
+				 (unsigned long long)f.rip);
+		set_flag(1);
+		expect_out(v2, PORT_DONE, 1, 3,
+			   "#GP on vCPU 2: delivered exactly once (the guest returns and finishes)");
+		set_flag(0);
+	}
+out:
+	if (v2)
+		vcpu_free(v2);
+	shutdown_vm();
+}
+
 static void test_interrupt_errors(void)
 {
 	struct vmain_interrupt irq;
@@ -984,6 +1259,13 @@ int main(int argc, char **argv)
 	if (guest_want("long64/set-events")) {
 		guest_case("long64/set-events");
 		test_set_events();
+	}
+	for (mode = GUEST_REAL; mode <= GUEST_LONG64; mode += GUEST_LONG64 - GUEST_REAL) {
+		snprintf(name, sizeof(name), "%s/event-interrupted", mode_names[mode]);
+		if (guest_want(name)) {
+			guest_case(name);
+			test_event_interrupted((enum guest_mode)mode);
+		}
 	}
 	if (guest_want("long64/no-nested")) {
 		guest_case("long64/no-nested");
