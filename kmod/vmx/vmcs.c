@@ -441,6 +441,13 @@ void vmx_get_sregs(struct vmain_vcpu *vcpu, struct vmain_sregs *s)
 	seg_read(vmx, VSEG_GS, &s->gs);
 	seg_read(vmx, VSEG_SS, &s->ss);
 	seg_read(vmx, VSEG_TR, &s->tr);
+	if (vmx->tr_substituted) {
+		/* Unless the guest has loaded a TR of its own since. */
+		if (!memcmp(&s->tr, &vmx->tr_fixed, sizeof(s->tr)))
+			s->tr = vmx->tr_set;
+		else
+			vmx->tr_substituted = false;
+	}
 	seg_read(vmx, VSEG_LDTR, &s->ldt);
 	s->gdt.base = vmx_read(vmx, VMCS_GUEST_GDTR_BASE);
 	s->gdt.limit = vmx_read(vmx, VMCS_GUEST_GDTR_LIMIT);
@@ -456,6 +463,39 @@ void vmx_get_sregs(struct vmain_vcpu *vcpu, struct vmain_sregs *s)
 	/* CR2 is not in the VMCS: run.c switches the register itself. */
 	s->cr2 = vmx->cr2;
 	s->cr8 = vmx->tpr;
+}
+
+/*
+ * VM entry requires a usable TR holding a busy TSS (26.3.1.2: type 11, or
+ * 3 outside IA-32e mode; S = 0; P = 1; G consistent with the limit);
+ * AMD-V checks nothing of TR (APM 15.5.1), and a 64-bit guest that never
+ * switches stacks through its TSS never reads it.  An unusable (or not
+ * present) TR, an all-zero one included, is therefore entered as a busy
+ * 32/64-bit TSS with the same selector, base and limit, so that both
+ * engines run the same states; GET_SREGS still reports it as it was set
+ * (unusable, as AMD-V reports a TR with P = 0), until the guest loads
+ * a TR of its own.  Guest accesses to the TSS (I/O permission bitmap,
+ * stack switches) then see that base and limit on both engines.
+ */
+static void vmx_write_tr(struct vmx_vcpu *vmx, const struct vmain_segment *tr)
+{
+	vmx->tr_substituted = tr->unusable || !tr->present;
+	if (!vmx->tr_substituted) {
+		seg_write(vmx, VSEG_TR, tr);
+		return;
+	}
+	memset(&vmx->tr_set, 0, sizeof(vmx->tr_set));
+	vmx->tr_set.selector = tr->selector;
+	vmx->tr_set.base = tr->base;
+	vmx->tr_set.limit = tr->limit;
+	vmx->tr_set.unusable = 1;
+	vmx->tr_fixed = vmx->tr_set;
+	vmx->tr_fixed.unusable = 0;
+	vmx->tr_fixed.present = 1;
+	vmx->tr_fixed.type = 11;
+	/* Limit bits 31:20 set need G = 1; G = 1 needs bits 11:0 set. */
+	vmx->tr_fixed.g = (tr->limit >> 20) != 0;
+	seg_write(vmx, VSEG_TR, &vmx->tr_fixed);
 }
 
 int vmx_set_sregs(struct vmain_vcpu *vcpu, const struct vmain_sregs *s)
@@ -475,7 +515,7 @@ int vmx_set_sregs(struct vmain_vcpu *vcpu, const struct vmain_sregs *s)
 	seg_write(vmx, VSEG_FS, &s->fs);
 	seg_write(vmx, VSEG_GS, &s->gs);
 	seg_write(vmx, VSEG_SS, &s->ss);
-	seg_write(vmx, VSEG_TR, &s->tr);
+	vmx_write_tr(vmx, &s->tr);
 	seg_write(vmx, VSEG_LDTR, &s->ldt);
 	vmx_write(vmx, VMCS_GUEST_GDTR_BASE, s->gdt.base);
 	vmx_write(vmx, VMCS_GUEST_GDTR_LIMIT, s->gdt.limit);

@@ -299,6 +299,13 @@ struct vmx_vcpu {
 	u32 proc_ctls;
 	u32 pin_ctls;
 	u32 inject_info;		/* what the entry injects (25.8.3), 0: none */
+	/*
+	 * SET_SREGS gave an unusable TR, which VM entry refuses (26.3.1.2):
+	 * the VMCS holds tr_fixed (a busy TSS) and GET_SREGS reports tr_set
+	 * while the VMCS still holds that (vmcs.c).
+	 */
+	bool tr_substituted;
+	struct vmain_segment tr_set, tr_fixed;
 	struct vmx_exit exit;
 	/* The first VMWRITE/VMREAD that failed: reported at the next RUN. */
 	u32 vmcs_error;

@@ -10,6 +10,15 @@
  *                       != 0 or size > that: EINVAL
  *   vcpu/initial-state  the x86 RESET state; RFLAGS bit 1 reads 1; REGS and
  *                       SREGS round trips
+ *   vcpu/reset-state    every value docs/abi.md documents for a new vCPU:
+ *                       GPRs, each segment's selector/base/limit/attributes
+ *                       (TR a busy TSS, LDTR an LDT), tables, CRs, EFER,
+ *                       apic_base (BSP bit on vCPU 0 only), no events, an
+ *                       empty CPUID table, the MSRs the module keeps, XCR0
+ *                       and the x87/SSE control words
+ *   MODE/zero-tr-ldt    an all-zero TR and LDTR (MODE prot32, long64) run
+ *                       on every engine and deliver an exception; GET_SREGS
+ *                       reports them unusable, with selector, base, limit
  *   vcpu/bad-args       RUN with arg != 0; SET_REGS/SET_SREGS/SET_EVENTS/
  *                       SET_FPU with non-zero flags/pad/reserved, EFER bits
  *                       outside the guest's, cr8 > 15, reserved apic_base
@@ -272,6 +281,203 @@ static void test_initial_state(void)
 out:
 	vcpu_free(vcpu);
 	vm_free(vm);
+}
+
+static bool seg_is(const struct vmain_segment *g, __u16 sel, __u64 base,
+		   __u32 limit, __u8 type, __u8 s, const char *name)
+{
+	bool ok = g->selector == sel && g->base == base && g->limit == limit &&
+		  g->type == type && g->s == s && g->present == 1 && g->dpl == 0 &&
+		  g->db == 0 && g->l == 0 && g->g == 0 && g->avl == 0 &&
+		  g->unusable == 0 && g->pad == 0;
+
+	tap_ok(ok, "vcpu/reset-state: %s: selector 0x%x, base 0x%llx, limit 0x%x, type %u, S %u, P 1, DPL/DB/L/G/AVL 0, usable",
+	       name, sel, (unsigned long long)base, limit, type, s);
+	if (!ok)
+		tap_diag("  got selector 0x%x base 0x%llx limit 0x%x type %u s %u p %u dpl %u db %u l %u g %u avl %u unusable %u",
+			 g->selector, (unsigned long long)g->base, g->limit, g->type,
+			 g->s, g->present, g->dpl, g->db, g->l, g->g, g->avl, g->unusable);
+	return ok;
+}
+
+static void check_reset_vcpu(struct vm *vm, unsigned int id)
+{
+	static const struct { __u32 index; __u64 value; const char *name; } msrs[] = {
+		{ 0x1b, 0, "APIC_BASE" },	/* filled in below */
+		{ 0x8b, 0, "microcode revision" },
+		{ 0xfe, 0, "MTRRcap" },
+		{ 0x179, 0, "MCG_CAP" },
+		{ 0x17a, 0, "MCG_STATUS" },
+		{ 0x1a0, 1, "MISC_ENABLE" },
+		{ 0x1d9, 0, "DEBUGCTL" },
+		{ 0x277, 0x0007040600070406ULL, "PAT" },
+		{ 0x2ff, 0, "MTRRdefType" },
+		{ 0x174, 0, "SYSENTER_CS" },
+		{ 0x175, 0, "SYSENTER_ESP" },
+		{ 0x176, 0, "SYSENTER_EIP" },
+		{ 0xc0000080, 0, "EFER" },
+		{ 0xc0000081, 0, "STAR" },
+		{ 0xc0000082, 0, "LSTAR" },
+		{ 0xc0000083, 0, "CSTAR" },
+		{ 0xc0000084, 0, "SFMASK" },
+		{ 0xc0000100, 0, "FS_BASE" },
+		{ 0xc0000101, 0, "GS_BASE" },
+		{ 0xc0000102, 0, "KERNEL_GS_BASE" },
+		{ 0xc0000103, 0, "TSC_AUX" },
+		{ 0xc0010015, 0, "HWCR" },
+	};
+	struct vmain_msr_entry e[sizeof(msrs) / sizeof(msrs[0])];
+	__u64 apic_base = 0xfee00800ULL | (id ? 0 : 0x100);
+	struct vmain_events ev, zero;
+	struct vmain_cpuid_entry ce[4];
+	struct vmain_cpuid cpuid;
+	struct vmain_msrs m;
+	struct vmain_sregs s;
+	struct vmain_regs r;
+	static struct vmain_fpu f;
+	struct vcpu *vcpu = vcpu_new(vm, id);
+	unsigned int i, n = sizeof(msrs) / sizeof(msrs[0]);
+	__u16 fcw;
+	__u32 mxcsr;
+	bool ok;
+
+	if (!vcpu || vcpu_get_regs(vcpu, &r) || vcpu_get_sregs(vcpu, &s))
+		goto out;
+	ok = r.rip == 0xfff0 && r.rflags == 2;
+	for (i = R_RAX; i <= R_R15; i++)
+		ok = ok && *regs_ptr(&r, (enum guest_reg)i) == 0;
+	tap_ok(ok, "vcpu/reset-state: vCPU %u: RIP 0xfff0, RFLAGS 2, every GPR 0 (RDX too)", id);
+	if (!ok)
+		tap_diag("  rip 0x%llx rflags 0x%llx rdx 0x%llx", (unsigned long long)r.rip,
+			 (unsigned long long)r.rflags, (unsigned long long)r.rdx);
+	if (id == 0) {
+		seg_is(&s.cs, 0xf000, 0xffff0000ULL, 0xffff, 11, 1, "CS");
+		seg_is(&s.ds, 0, 0, 0xffff, 3, 1, "DS");
+		seg_is(&s.es, 0, 0, 0xffff, 3, 1, "ES");
+		seg_is(&s.fs, 0, 0, 0xffff, 3, 1, "FS");
+		seg_is(&s.gs, 0, 0, 0xffff, 3, 1, "GS");
+		seg_is(&s.ss, 0, 0, 0xffff, 3, 1, "SS");
+		seg_is(&s.tr, 0, 0, 0xffff, 11, 0, "TR");
+		seg_is(&s.ldt, 0, 0, 0xffff, 2, 0, "LDTR");
+	}
+	ok = s.gdt.base == 0 && s.gdt.limit == 0xffff && s.idt.base == 0 &&
+	     s.idt.limit == 0xffff && s.cr0 == 0x60000010 && s.cr2 == 0 &&
+	     s.cr3 == 0 && s.cr4 == 0 && s.cr8 == 0 && s.efer == 0 &&
+	     s.apic_base == apic_base;
+	tap_ok(ok, "vcpu/reset-state: vCPU %u: GDTR/IDTR 0/0xffff, CR0 0x60000010, CR2/CR3/CR4/CR8 0, EFER 0, apic_base 0x%llx",
+	       id, (unsigned long long)apic_base);
+	if (!ok)
+		tap_diag("  gdt %llx/%x idt %llx/%x cr0 %llx cr2 %llx cr3 %llx cr4 %llx cr8 %llx efer %llx apic_base %llx",
+			 (unsigned long long)s.gdt.base, s.gdt.limit,
+			 (unsigned long long)s.idt.base, s.idt.limit,
+			 (unsigned long long)s.cr0, (unsigned long long)s.cr2,
+			 (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+			 (unsigned long long)s.cr8, (unsigned long long)s.efer,
+			 (unsigned long long)s.apic_base);
+
+	memset(&zero, 0, sizeof(zero));
+	memset(&ev, 0xa5, sizeof(ev));
+	tap_ok(!ioctl(vcpu->fd, VMAIN_VCPU_GET_EVENTS, &ev) && !memcmp(&ev, &zero, sizeof(ev)),
+	       "vcpu/reset-state: vCPU %u: no events pending, NMIs not masked, no shadow", id);
+
+	memset(&cpuid, 0, sizeof(cpuid));
+	cpuid.nent = 4;
+	cpuid.entries = (uintptr_t)ce;
+	tap_ok(!ioctl(vcpu->fd, VMAIN_VCPU_GET_CPUID, &cpuid) && cpuid.nent == 0,
+	       "vcpu/reset-state: vCPU %u: the CPUID table is empty (nent %u)", id, cpuid.nent);
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < n; i++)
+		e[i].index = msrs[i].index;
+	memset(&m, 0, sizeof(m));
+	m.nmsrs = n;
+	m.entries = (uintptr_t)e;
+	ok = ioctl(vcpu->fd, VMAIN_VCPU_GET_MSRS, &m) == (int)n;
+	for (i = 0; ok && i < n; i++) {
+		__u64 want = msrs[i].index == 0x1b ? apic_base : msrs[i].value;
+
+		if (e[i].data != want) {
+			tap_diag("  MSR %s (0x%x) reads 0x%llx, want 0x%llx", msrs[i].name,
+				 msrs[i].index, (unsigned long long)e[i].data,
+				 (unsigned long long)want);
+			ok = false;
+		}
+	}
+	tap_ok(ok, "vcpu/reset-state: vCPU %u: the %u MSRs the module keeps (but the TSC) have their RESET values",
+	       id, n);
+
+	memset(&f, 0xa5, sizeof(f));
+	ok = !ioctl(vcpu->fd, VMAIN_VCPU_GET_FPU, &f);
+	memcpy(&fcw, &f.xsave[0], sizeof(fcw));
+	memcpy(&mxcsr, &f.xsave[6], sizeof(mxcsr));
+	ok = ok && f.xcr0 == 1 && fcw == 0x37f && mxcsr == 0x1f80;
+	tap_ok(ok, "vcpu/reset-state: vCPU %u: XCR0 1 (x87), FCW 0x37f, MXCSR 0x1f80", id);
+	if (!ok)
+		tap_diag("  xcr0 0x%llx fcw 0x%x mxcsr 0x%x", (unsigned long long)f.xcr0,
+			 fcw, mxcsr);
+out:
+	vcpu_free(vcpu);
+}
+
+static void test_reset_state(void)
+{
+	struct vm *vm = vm_new();
+
+	if (!vm)
+		return;
+	check_reset_vcpu(vm, 0);
+	check_reset_vcpu(vm, 1);
+	vm_free(vm);
+}
+
+static void test_zero_tr_ldt(enum guest_mode mode)
+{
+	const char *name = mode == GUEST_PROT32 ? "prot32/zero-tr-ldt" : "long64/zero-tr-ldt";
+	struct vmain_segment unusable;
+	struct vmain_events ev;
+	struct vmain_sregs s, s2;
+	struct vm *vm;
+	struct vcpu *vcpu;
+	bool ok;
+
+	if (!guest_boot(&vm, &vcpu, mode, GUEST_SNIPPET(gl_hlt)))
+		return;
+	if (vcpu_get_sregs(vcpu, &s))
+		goto out;
+	memset(&s.tr, 0, sizeof(s.tr));
+	memset(&s.ldt, 0, sizeof(s.ldt));
+	if (vcpu_set_sregs(vcpu, &s))
+		goto out;
+	expect_hlt(vcpu, GUEST_ANY_RIP, "%s: an all-zero TR and LDTR: the guest runs (HLT)", name);
+	memset(&unusable, 0, sizeof(unusable));
+	unusable.unusable = 1;
+	ok = !vcpu_get_sregs(vcpu, &s2) && !memcmp(&s2.tr, &unusable, sizeof(unusable)) &&
+	     !memcmp(&s2.ldt, &unusable, sizeof(unusable));
+	tap_ok(ok, "%s: GET_SREGS reports TR and LDTR unusable, selector/base/limit 0", name);
+	if (!ok)
+		tap_diag("  tr: sel %x type %u s %u p %u unusable %u; ldt: type %u p %u unusable %u",
+			 s2.tr.selector, s2.tr.type, s2.tr.s, s2.tr.present, s2.tr.unusable,
+			 s2.ldt.type, s2.ldt.present, s2.ldt.unusable);
+	memset(&ev, 0, sizeof(ev));
+	ev.exception_pending = 1;
+	ev.exception_vector = 6;
+	if (ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev)) {
+		guest_fail("SET_EVENTS #UD: %s", strerror(errno));
+		goto out;
+	}
+	expect_vector(vcpu, 6, "%s: with them, an injected #UD is delivered", name);
+out:
+	guest_shutdown(&vm, &vcpu);
+}
+
+static void test_zero_tr_ldt32(void)
+{
+	test_zero_tr_ldt(GUEST_PROT32);
+}
+
+static void test_zero_tr_ldt64(void)
+{
+	test_zero_tr_ldt(GUEST_LONG64);
 }
 
 static void test_bad_args(void)
@@ -668,6 +874,9 @@ int main(int argc, char **argv)
 		{ "vcpu/create", test_create },
 		{ "vcpu/mmap", test_mmap },
 		{ "vcpu/initial-state", test_initial_state },
+		{ "vcpu/reset-state", test_reset_state },
+		{ "prot32/zero-tr-ldt", test_zero_tr_ldt32 },
+		{ "long64/zero-tr-ldt", test_zero_tr_ldt64 },
 		{ "vcpu/bad-args", test_bad_args },
 		{ "vcpu/wrong-fd", test_wrong_fd },
 		{ "vcpu/fork", test_fork },
