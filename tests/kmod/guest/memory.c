@@ -23,6 +23,15 @@
  *                         REP INS stores by the module count as writes),
  *                         then empty; enabling logging by a flag change;
  *                         errors (EINVAL, ENOENT, EFAULT)
+ *   memory/dirty-log-ad   the CPU's own accessed/dirty-flag updates in the
+ *                         guest's page tables are guest writes: with the
+ *                         slot holding the page tables logging, a guest that
+ *                         only fetches code dirties exactly the PML4, PDPT
+ *                         and PD pages whose A flags it sets; once they are
+ *                         set, at most those; a data write adds the PD page
+ *                         (its D flag) and the written page.  Under Bochs
+ *                         (VT-x arena), whose walk skips EPT's write check,
+ *                         the page-table pages are allowed, not required
  *   memory/huge-thp       a guest touches every 4 KiB page of a slot the
  *                         host backs with THP: each 2 MiB host page is one
  *                         2 MiB nested leaf (VM_GET_INFO's npt_huge_leaves
@@ -73,6 +82,8 @@ GUEST_CODE(gl_readloop);
 GUEST_CODE(gl_dirty);
 /* For bad-state: just HLT. */
 GUEST_CODE(gl_hlt);
+/* For dirty-log-ad: one byte written to GUEST_DATA_GPA, then HLT. */
+GUEST_CODE(gl_adw);
 /* REP INSB of 16 bytes into page 20 of the dirty-log slot. */
 GUEST_CODE(gl_dirty_ins);
 
@@ -106,6 +117,10 @@ asm(GUEST_ASM_BEGIN(".code64")
     "gl_hlt_start:\n"
     "	hlt\n"
     "gl_hlt_end:\n"
+    "gl_adw_start:\n"
+    "	movb $1, " GUEST_STR(GUEST_DATA_GPA) "\n"
+    "	hlt\n"
+    "gl_adw_end:\n"
     "gl_dirty_ins_start:\n"
     "	mov $" GUEST_STR(DIRTY_GPA) " + 20 * 4096 + 8, %edi\n"
     "	mov $" GUEST_STR(PORT_VAL) ", %dx\n"
@@ -695,6 +710,146 @@ static void check_log(struct vm *vm, __u32 slot, const unsigned int *want,
 
 #define PG(n) (DIRTY_GPA + (n) * PAGE)
 
+/*
+ * memory/dirty-log-ad.  vm_new() writes the identity map with every
+ * accessed and dirty flag clear; the CPU sets them as it walks, and its
+ * stores to the guest's paging structures are writes for the nested
+ * walk (AMD APM Vol. 2, "Nested Paging"; Intel SDM Vol. 3C, "EPT"), so
+ * they fault on a write-protected, logging slot like the guest's own
+ * stores.  Whether a walk that changes no flag counts as a write is the
+ * CPU's choice (Intel's EPT A/D feature makes every paging-structure
+ * access one, QEMU's AMD-V does the same): such pages may be in the log,
+ * and are reported as a # line.
+ *
+ * Bochs 2.7 (the VT-x arena) sets the flags without the EPT write check
+ * that hardware makes, so no page-table page reaches the log there: on
+ * a VT-x VM under Bochs (DMI names it) the page-table pages are only
+ * allowed, not required, and a # line says so; the guest's own write
+ * is still required.
+ */
+static bool bochs_vtx(struct vm *vm)
+{
+	static const char *const files[] = {
+		"/sys/class/dmi/id/bios_vendor", "/sys/class/dmi/id/sys_vendor",
+		"/sys/class/dmi/id/product_name",
+	};
+	struct vmain_vm_info info;
+	char buf[128];
+	unsigned int i;
+	bool bochs = false;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(vm->fd, VMAIN_VM_GET_INFO, &info) || !(info.hw & VMAIN_HW_VMX))
+		return false;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(files[i], "r");
+
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = 0;
+			tap_diag("%s: %s", files[i], buf);
+			bochs = bochs || strstr(buf, "Bochs") || strstr(buf, "BOCHS");
+		}
+		fclose(f);
+	}
+	return bochs;
+}
+
+static void check_low_log(struct vm *vm, const unsigned int *want,
+			  unsigned int nwant, const unsigned int *may,
+			  unsigned int nmay, const char *what)
+{
+	__u64 bm[GUEST_LOWMEM_SIZE / PAGE / 64], exp[GUEST_LOWMEM_SIZE / PAGE / 64];
+	__u64 allowed[GUEST_LOWMEM_SIZE / PAGE / 64];
+	unsigned int i;
+	bool ok;
+	int ret;
+
+	memset(exp, 0, sizeof(exp));
+	for (i = 0; i < nwant; i++)
+		exp[want[i] / 64] |= 1ULL << (want[i] % 64);
+	memcpy(allowed, exp, sizeof(exp));
+	for (i = 0; i < nmay; i++)
+		allowed[may[i] / 64] |= 1ULL << (may[i] % 64);
+	memset(bm, 0xa5, sizeof(bm));
+	ret = get_log(vm->fd, GUEST_LOWMEM_SLOT, bm);
+	ok = ret == 0;
+	for (i = 0; ok && i < sizeof(bm) / sizeof(bm[0]); i++)
+		ok = (bm[i] & exp[i]) == exp[i] && !(bm[i] & ~allowed[i]);
+	tap_ok(ok, "memory/dirty-log-ad: %s", what);
+	for (i = 0; i < sizeof(bm) / sizeof(bm[0]); i++)
+		if (!ok || bm[i] != exp[i])
+			tap_diag("  %s: log word %u: %016llx, required %016llx, allowed %016llx",
+				 ok ? "(allowed)" : "", i, (unsigned long long)bm[i],
+				 (unsigned long long)exp[i], (unsigned long long)allowed[i]);
+}
+
+static void test_dirty_log_ad(void)
+{
+	static const unsigned int walk[] = {
+		GUEST_PML4_GPA / PAGE, GUEST_PDPT_GPA / PAGE, GUEST_PD_GPA / PAGE,
+	};
+	static const unsigned int write[] = { GUEST_PD_GPA / PAGE, GUEST_DATA_GPA / PAGE };
+	__u64 bm[GUEST_LOWMEM_SIZE / PAGE / 64], pde;
+	struct vm *vm;
+	struct vcpu *vcpu = NULL;
+	bool emu;
+
+	if (guest_cap(VMAIN_CAP_DIRTY_LOG) != 1)
+		return;
+	vm = vm_new();
+	if (!vm)
+		return;
+	emu = bochs_vtx(vm);
+	if (emu)
+		tap_diag("VT-x under Bochs: its A/D-flag stores skip the EPT write check; page-table pages are not required in the log");
+	vcpu = vcpu_new(vm, 0);
+	if (!vcpu || vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_hlt)))
+		goto out;
+	if (vm_set_region(vm, GUEST_LOWMEM_SLOT, VMAIN_MEM_LOG_DIRTY, 0, GUEST_LOWMEM_SIZE,
+			  (uintptr_t)vm_gpa(vm, 0)) || get_log(vm->fd, GUEST_LOWMEM_SLOT, bm)) {
+		guest_fail("logging on the low RAM slot: %s", strerror(errno));
+		goto out;
+	}
+	vm_read(vm, GUEST_PD_GPA, &pde, sizeof(pde));
+	tap_ok((pde & 0x60) == 0, "memory/dirty-log-ad: the guest's PDE 0 starts with A and D clear");
+	if (!expect_hlt(vcpu, GUEST_ANY_RIP, "a guest that only fetches code (HLT)"))
+		goto out;
+	vm_read(vm, GUEST_PD_GPA, &pde, sizeof(pde));
+	tap_ok((pde & 0x60) == 0x20, "memory/dirty-log-ad: the CPU set A (not D) in PDE 0 (0x%llx)",
+	       (unsigned long long)pde);
+	if (emu)
+		check_low_log(vm, NULL, 0, walk, 3,
+			      "nothing but page-table pages is logged for a guest that only fetches code");
+	else
+		check_low_log(vm, walk, 3, NULL, 0,
+			      "its A-flag updates dirty exactly the PML4, PDPT and PD pages (the code page, only read, is clean)");
+
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_hlt)) ||
+	    !expect_hlt(vcpu, GUEST_ANY_RIP, "the same guest again (a fresh CR3 load)"))
+		goto out;
+	check_low_log(vm, NULL, 0, walk, 3,
+		      "with the A flags already set, nothing but (on some CPUs) the walked tables");
+
+	if (vcpu_start(vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_adw)) ||
+	    !expect_hlt(vcpu, GUEST_ANY_RIP, "a guest writing one byte to GUEST_DATA_GPA"))
+		goto out;
+	vm_read(vm, GUEST_PD_GPA, &pde, sizeof(pde));
+	tap_ok((pde & 0x60) == 0x60, "memory/dirty-log-ad: the write set D in PDE 0 (0x%llx)",
+	       (unsigned long long)pde);
+	if (emu)
+		check_low_log(vm, write + 1, 1, walk, 3,
+			      "the written page is logged (page-table pages allowed)");
+	else
+		check_low_log(vm, write, 2, walk, 3,
+			      "the D-flag update dirties the PD page, next to the written page");
+out:
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+
 /* Runs gl_dirty_ins (REP INSB of 16 bytes into page 20), answering the IN. */
 static bool dirty_by_ins(struct vcpu *vcpu)
 {
@@ -1211,6 +1366,7 @@ int main(int argc, char **argv)
 		{ "memory/no-ram", test_no_ram },
 		{ "memory/bad-state", test_bad_state },
 		{ "memory/dirty-log", test_dirty_log },
+		{ "memory/dirty-log-ad", test_dirty_log_ad },
 		{ "memory/huge-thp", test_huge_thp },
 		{ "memory/huge-4k", test_huge_4k },
 		{ "memory/huge-memfd", test_huge_memfd },
