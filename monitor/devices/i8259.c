@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "devices/i8259.h"
+#include "state/stream.h"
 
 #define ICW1_IC4	0x01
 #define ICW1_SNGL	0x02
@@ -436,4 +437,90 @@ int i8259_register(struct i8259 *pic, struct pio_bus *bus)
 		return ret;
 	return pio_bus_register(bus, I8259_ELCR_BASE, 2, i8259_io_elcr,
 				pic, "i8259-elcr");
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define I8259_STATE_VERSION	1
+
+static void chip_save(const struct i8259_chip *c, struct state_writer *w)
+{
+	state_put_u8(w, c->irr);
+	state_put_u8(w, c->isr);
+	state_put_u8(w, c->imr);
+	state_put_u8(w, c->lines);
+	state_put_u8(w, c->elcr);
+	state_put_u8(w, c->elcr_mask);
+	state_put_u8(w, c->vector_base);
+	state_put_u8(w, c->icw3);
+	state_put_u8(w, c->lowest);
+	state_put_u8(w, c->init_state);
+	state_put_bool(w, c->icw4_needed);
+	state_put_bool(w, c->single);
+	state_put_bool(w, c->ltim);
+	state_put_bool(w, c->auto_eoi);
+	state_put_bool(w, c->sfnm);
+	state_put_bool(w, c->rotate_aeoi);
+	state_put_bool(w, c->special_mask);
+	state_put_bool(w, c->read_isr);
+	state_put_bool(w, c->poll);
+}
+
+static void chip_load(struct i8259_chip *c, struct state_reader *r)
+{
+	uint8_t mask = c->elcr_mask;
+
+	c->irr = state_get_u8(r);
+	c->isr = state_get_u8(r);
+	c->imr = state_get_u8(r);
+	c->lines = state_get_u8(r);
+	c->elcr = state_get_u8(r);
+	c->elcr_mask = state_get_u8(r);
+	c->vector_base = state_get_u8(r);
+	c->icw3 = state_get_u8(r);
+	c->lowest = state_get_u8(r);
+	c->init_state = state_get_u8(r);
+	c->icw4_needed = state_get_bool(r);
+	c->single = state_get_bool(r);
+	c->ltim = state_get_bool(r);
+	c->auto_eoi = state_get_bool(r);
+	c->sfnm = state_get_bool(r);
+	c->rotate_aeoi = state_get_bool(r);
+	c->special_mask = state_get_bool(r);
+	c->read_isr = state_get_bool(r);
+	c->poll = state_get_bool(r);
+	if (c->elcr_mask != mask || (c->elcr & ~mask))
+		state_reader_fail(r, "ELCR 0x%x / mask 0x%x: another chipset",
+				  c->elcr, c->elcr_mask);
+	if (c->lowest > 7 || c->init_state > 3)
+		state_reader_fail(r, "lowest priority %u, init state %u",
+				  c->lowest, c->init_state);
+}
+
+int i8259_save(const struct i8259 *pic, struct state_writer *w)
+{
+	state_section_begin(w, "i8259", 0, I8259_STATE_VERSION);
+	chip_save(&pic->chip[0], w);
+	chip_save(&pic->chip[1], w);
+	state_put_bool(w, pic->int_level);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int i8259_load(struct i8259 *pic, struct state_reader *r)
+{
+	struct i8259 t = *pic;
+	int ret;
+
+	ret = state_section_open(r, "i8259", 0, I8259_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	chip_load(&t.chip[0], r);
+	chip_load(&t.chip[1], r);
+	t.int_level = state_get_bool(r);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	*pic = t;
+	return 0;
 }

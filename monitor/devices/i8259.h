@@ -95,4 +95,18 @@ int i8259_pending(const struct i8259 *pic);
  */
 int i8259_ack(struct i8259 *pic);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "i8259" / 0: both chips
+ * (IRR, ISR, IMR, input levels, ELCR, the ICW/OCW modes, an
+ * initialisation in progress, priority rotation) and the master's INT
+ * output as last reported.  The load changes `d` only when the section is
+ * whole and valid (an ELCR mask of another chipset is refused) and calls
+ * no op.
+ */
+int i8259_save(const struct i8259 *d, struct state_writer *w);
+int i8259_load(struct i8259 *d, struct state_reader *r);
+
 #endif
