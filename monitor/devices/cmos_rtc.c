@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "devices/cmos_rtc.h"
+#include "state/stream.h"
 
 enum {
 	RTC_SECONDS = 0x00,
@@ -375,4 +376,58 @@ int cmos_rtc_io(void *opaque, uint16_t port_offset, unsigned size,
 {
 	return pio_io_bytewise(opaque, cmos_rtc_byte, CMOS_RTC_NR_PORTS,
 			       port_offset, size, write, data);
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define CMOS_RTC_STATE_VERSION	1
+
+/*
+ * The guest's clock is an offset from the host's wall clock, so it keeps
+ * running while the VM is saved: after a restore it shows the real time
+ * again (plus the offset the guest set), as a powered-off PC's battery
+ * clock would.
+ */
+int cmos_rtc_save(const struct cmos_rtc *rtc, struct state_writer *w)
+{
+	state_section_begin(w, "cmos_rtc", 0, CMOS_RTC_STATE_VERSION);
+	state_put_u8(w, rtc->index);
+	state_put_u8(w, CMOS_RTC_RAM_SIZE);
+	state_put_bytes(w, rtc->ram, CMOS_RTC_RAM_SIZE);
+	state_put_u64(w, (uint64_t)rtc->offset_sec);
+	state_put_u64(w, (uint64_t)rtc->offset_subns);
+	state_put_u64(w, (uint64_t)rtc->last_c_sec);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int cmos_rtc_load(struct cmos_rtc *rtc, struct state_reader *r)
+{
+	struct cmos_rtc t = *rtc;
+	unsigned int n;
+	int ret;
+
+	ret = state_section_open(r, "cmos_rtc", 0, CMOS_RTC_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	t.index = state_get_u8(r);
+	n = state_get_u8(r);
+	if (n != CMOS_RTC_RAM_SIZE)
+		return state_reader_fail(r, "%u bytes of CMOS saved, this one has %u",
+					 n, CMOS_RTC_RAM_SIZE);
+	state_get_bytes(r, t.ram, CMOS_RTC_RAM_SIZE);
+	t.offset_sec = (int64_t)state_get_u64(r);
+	t.offset_subns = (int64_t)state_get_u64(r);
+	t.last_c_sec = (int64_t)state_get_u64(r);
+	if (t.offset_subns < 0 || t.offset_subns > 999999999)
+		state_reader_fail(r, "sub-second offset %lld",
+				  (long long)t.offset_subns);
+	/* Years 0-9999 need far less; more would overflow the arithmetic. */
+	if (t.offset_sec < -(INT64_C(1) << 40) || t.offset_sec > (INT64_C(1) << 40))
+		state_reader_fail(r, "clock offset %lld s", (long long)t.offset_sec);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	*rtc = t;
+	return 0;
 }

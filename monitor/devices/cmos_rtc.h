@@ -59,4 +59,18 @@ static inline bool cmos_rtc_nmi_masked(const struct cmos_rtc *rtc)
 /* Guest time, seconds since the epoch (what the clock currently shows). */
 int64_t cmos_rtc_guest_seconds(const struct cmos_rtc *rtc);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "cmos_rtc" / 0: the index
+ * (with the NMI mask bit), the 128 bytes of CMOS RAM (time, alarm,
+ * registers A/B, BIOS bytes) and the guest clock's offset from the host's
+ * wall clock, so the guest's time runs on across a save and restore (the
+ * clock jumps forward by the time the VM was saved).  The load changes
+ * `d` only when the section is whole and valid.
+ */
+int cmos_rtc_save(const struct cmos_rtc *d, struct state_writer *w);
+int cmos_rtc_load(struct cmos_rtc *d, struct state_reader *r);
+
 #endif
