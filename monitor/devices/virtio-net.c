@@ -1025,7 +1025,14 @@ void virtio_net_stop(struct virtio_net *n)
 
 void virtio_net_destroy(struct virtio_net *n)
 {
-	/* Bottom halves a destroyed back end scheduled last run (and do nothing). */
-	ioloop_call_sync(n->loop, noop, NULL);
+	/*
+	 * Bottom halves scheduled since the stop (a kick, the back end's last
+	 * tx_ready()) run now and do nothing; none is left pointing at `n`.
+	 */
+	if (ioloop_in_loop(n->loop))
+		while (ioloop_run_once(n->loop, 0) > 0)
+			;
+	else
+		ioloop_call_sync(n->loop, noop, NULL);
 	n->be = NULL;
 }

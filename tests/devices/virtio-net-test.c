@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "devices/pci.h"
@@ -818,12 +819,141 @@ static void test_hostile(void)
 		tap_ok(inject(NULL, f, 60) == -ENOSPC && (status() & VIRTIO_STATUS_NEEDS_RESET),
 		       "MRG_RXBUF, an 8-byte rx buffer (5.1.6.3.1): NEEDS_RESET");
 	}
+	/* An indirect table (2.7.5.3) whose entry chains to itself. */
+	bring_up(a_features(), 3);
+	g64(TX_GPA + 0x800, TX_GPA);
+	g32(TX_GPA + 0x808, 72);
+	g16(TX_GPA + 0x80c, VIRTQ_DESC_F_NEXT);
+	g16(TX_GPA + 0x80e, 0);
+	d = add_chain(&dq[1], (struct seg[]){ { TX_GPA + 0x800, 16, false } }, 1);
+	g16(dq[1].desc + 16ull * d + 12, VIRTQ_DESC_F_INDIRECT);
+	lkick(1);
+	turn();
+	tap_ok((status() & VIRTIO_STATUS_NEEDS_RESET) && cbe->nsend == 0,
+	       "indirect table looping on itself: NEEDS_RESET");
+	/* A receive buffer outside RAM. */
+	bring_up(a_features(), 3);
+	add_chain(&dq[0], (struct seg[]){ { RAM_SIZE + 0x1000, 1600, true } }, 1);
+	lkick(0);
+	turn();
+	{
+		uint8_t f[60];
+
+		make_frame(f, MAC, 60, 0);
+		tap_ok(inject(NULL, f, 60) == -ENOSPC && (status() & VIRTIO_STATUS_NEEDS_RESET),
+		       "rx buffer outside RAM: NEEDS_RESET, frame dropped");
+	}
 	bring_up(a_features(), 3);
 	tx_simple(1, TX_GPA, 60, 0);
 	lkick(1);
 	turn();
 	tap_ok(cbe->nrec == 1 && drain_used(&dq[1]) == 1,
 	       "after a reset the device works again");
+	fake_clear(cbe);
+}
+
+/* 2.7.7 / 2.7.10: the driver's interrupt suppression is honoured. */
+static void test_suppress(void)
+{
+	int m;
+
+	bring_up(a_features(), 3);
+	g16(dq[1].avail, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	m = nmsi;
+	tx_simple(1, TX_GPA, 60, 0);
+	lkick(1);
+	turn();
+	tap_ok(cbe->nrec == 1 && drain_used(&dq[1]) == 1 && nmsi == m,
+	       "VIRTQ_AVAIL_F_NO_INTERRUPT: frame sent, no interrupt");
+	g16(dq[1].avail, 0);
+	tx_simple(1, TX_GPA, 60, 0);
+	lkick(1);
+	turn();
+	tap_ok(drain_used(&dq[1]) == 1 && nmsi == m + 1, "  flag cleared: an interrupt");
+
+	bring_up(a_features() | BIT(VIRTIO_F_EVENT_IDX), 3);
+	m = nmsi;
+	tx_simple(1, TX_GPA, 60, 0);
+	lkick(1);
+	turn();
+	tap_ok(drain_used(&dq[1]) == 1 && nmsi == m + 1, "EVENT_IDX: the first used buffer interrupts");
+	g16(dq[1].avail + 4 + 2 * QSZ, 2);	/* used_event: after used index 2 */
+	tx_simple(1, TX_GPA, 60, 0);
+	lkick(1);
+	turn();
+	tap_ok(drain_used(&dq[1]) == 1 && nmsi == m + 1, "  used_event 2, used idx 1 -> 2: no interrupt");
+	tx_simple(1, TX_GPA, 60, 0);
+	lkick(1);
+	turn();
+	tap_ok(drain_used(&dq[1]) == 1 && nmsi == m + 2, "  used idx 2 -> 3: an interrupt");
+	tap_ok(gr16(dq[1].used + 4 + 8 * QSZ) == 3, "  avail_event asks for the next buffer");
+	fake_clear(cbe);
+}
+
+static void inject_one(void *opaque)
+{
+	uint8_t f[100];
+
+	make_frame(f, MAC, sizeof(f), 0);
+	*(long *)opaque += inject(NULL, f, sizeof(f)) == (long)sizeof(f);
+}
+
+/* Waits up to 5 s for `q`'s used index to reach `want`. */
+static bool wait_used(struct dq *q, uint16_t want)
+{
+	struct timespec ts = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (__atomic_load_n((uint16_t *)(void *)(mem.base + q->used + 2),
+				    __ATOMIC_ACQUIRE) == want)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* The I/O loop in its own thread, this thread as the vCPU. */
+static void test_threaded(void)
+{
+	struct virtio_net_stats s0;
+	uint64_t bytes = 0;
+	uint16_t used;
+	long got = 0;
+	bool ok = true;
+	unsigned b, j;
+
+	bring_up(a_features() | BIT(VIRTIO_F_EVENT_IDX), 3);
+	fake_clear(cbe);
+	s0 = stats();
+	used = gr16(dq[1].used + 2);
+	if (ioloop_start(loop, "net-test")) {
+		tap_ok(0, "ioloop_start");
+		return;
+	}
+	for (b = 0; b < 8 && ok; b++) {
+		for (j = 0; j < 32; j++) {
+			tx_simple(1, TX_GPA + 0x800ull * j, 60 + j, j);
+			bytes += 60 + j;
+		}
+		lkick(1);
+		used = (uint16_t)(used + 32);
+		ok = wait_used(&dq[1], used);
+	}
+	for (j = 0; j < 32; j++)
+		rx_post(0, RX_GPA + 0x800ull * j, 1600);
+	lkick(0);
+	/* Frames come from the I/O thread, as a back end's would. */
+	for (j = 0; j < 32; j++)
+		ioloop_call_sync(loop, inject_one, &got);
+	virtio_net_stop(&nb);
+	ioloop_stop(loop);
+	tap_ok(ok && cbe->nsend == 256 && stats().tx_packets == s0.tx_packets + 256 &&
+	       stats().tx_bytes == s0.tx_bytes + bytes,
+	       "I/O thread running: 256 frames in 8 kicks of 32, all sent, counted");
+	tap_ok(got == 32 && stats().rx_packets == s0.rx_packets + 32 && drain_used(&dq[0]) == 32,
+	       "  32 frames received from the I/O thread into 32 buffers");
+	drain_used(&dq[1]);
 	fake_clear(cbe);
 }
 
@@ -1012,6 +1142,7 @@ int main(void)
 	bring_up(a_features() | BIT(VIRTIO_NET_F_MRG_RXBUF), 3);
 	test_rx_merged();
 	test_hostile();
+	test_suppress();
 	test_b((uint8_t)df_b, (uint8_t)df_a);
 
 	/* Stop: nothing taken afterwards in either direction. */
@@ -1021,6 +1152,7 @@ int main(void)
 	cfg_wr((uint8_t)df_b, PCI_COMMAND, 2, 0);
 	map_bar((uint8_t)df_a);
 	pthread_mutex_unlock(&dev_lock);
+	test_threaded();
 	bring_up(a_features(), 3);
 	rx_post(0, RX_GPA, 1600);
 	lkick(0);
