@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "devices/acpi_pm.h"
+#include "state/stream.h"
 
 #define NSEC_PER_SEC	1000000000ll
 
@@ -187,4 +188,47 @@ void acpi_pm_power_button(struct acpi_pm *pm)
 {
 	pm->sts |= ACPI_PM1_PWRBTN;
 	update_sci(pm);
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define ACPI_PM_STATE_VERSION	1
+
+/* The PM timer counts from t0: saved as the nanoseconds it has run. */
+int acpi_pm_save(const struct acpi_pm *pm, struct state_writer *w)
+{
+	state_section_begin(w, "acpi_pm", 0, ACPI_PM_STATE_VERSION);
+	state_put_u64(w, state_ns_since(pm->t0, pm->clock(pm->clock_opaque)));
+	state_put_u16(w, pm->sts);
+	state_put_u16(w, pm->en);
+	state_put_u16(w, pm->cnt);
+	state_put_bool(w, pm->sci);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int acpi_pm_load(struct acpi_pm *pm, struct state_reader *r)
+{
+	uint64_t ran;
+	uint16_t sts, en, cnt;
+	bool sci;
+	int ret;
+
+	ret = state_section_open(r, "acpi_pm", 0, ACPI_PM_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	ran = state_get_u64(r);
+	sts = state_get_u16(r);
+	en = state_get_u16(r);
+	cnt = state_get_u16(r);
+	sci = state_get_bool(r);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	pm->t0 = state_start(ran, pm->clock(pm->clock_opaque));
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt;
+	pm->sci = sci;
+	return 0;
 }

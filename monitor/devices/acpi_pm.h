@@ -120,4 +120,17 @@ int acpi_pm_register(struct acpi_pm *pm, struct pio_bus *bus);
  */
 void acpi_pm_power_button(struct acpi_pm *pm);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "acpi_pm" / 0: the PM
+ * timer as the time it has run (it continues from that value on the
+ * loading host's clock), PM1 status, enable and control, the SCI level
+ * last reported.  The load changes `d` only when the section is whole and
+ * calls no op.
+ */
+int acpi_pm_save(const struct acpi_pm *d, struct state_writer *w);
+int acpi_pm_load(struct acpi_pm *d, struct state_reader *r);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "tap.h"
 #include "devices/acpi_pm.h"
+#include "state/stream.h"
 
 #define NS 1000000000LL
 
@@ -60,6 +61,68 @@ static uint32_t in(uint16_t port, unsigned size)
 static int out(uint16_t port, unsigned size, uint32_t v)
 {
 	return pio_bus_dispatch(&bus, port, size, true, &v);
+}
+
+/* --- save and restore ----------------------------------------------------- */
+
+static uint32_t pmio(struct acpi_pm *p, uint16_t off, unsigned size, bool write,
+		     uint32_t v)
+{
+	acpi_pm_io(p, off, size, write, &v);
+	return v;
+}
+
+/*
+ * The power button pressed with PWRBTN_EN (SCI high), SLP_TYP written,
+ * the PM timer 1.5 s in: saved, the host clock jumps 10 s, loaded into a
+ * fresh block: the timer continues from 1.5 s, the status, enables,
+ * control and the SCI level are the original's.
+ */
+static void test_save_restore(void)
+{
+	static const struct acpi_pm_ops ops = {
+		.sleep = on_sleep, .reset = on_reset, .set_sci = on_sci,
+	};
+	struct acpi_pm a, b;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *buf;
+	uint32_t tmr;
+	size_t len;
+	int err;
+
+	fake_ns = 7 * NS;
+	acpi_pm_init(&a, &ops, NULL, fake_now, NULL);
+	fake_ns += NS + NS / 2;
+	pmio(&a, 2, 2, true, ACPI_PM1_PWRBTN);		/* PM1_EN */
+	acpi_pm_power_button(&a);
+	pmio(&a, 4, 2, true, 3u << ACPI_PM1_SLP_TYP_SHIFT);
+	tmr = pmio(&a, 8, 4, false, 0);
+	state_writer_init(&w);
+	tap_ok(sci && acpi_pm_save(&a, &w) == 0, "save: SCI raised by the power button");
+	buf = state_writer_data(&w, &len, &err);
+
+	fake_ns += 10 * NS;
+	acpi_pm_init(&b, &ops, NULL, fake_now, NULL);
+	sci_changes = 0;
+	state_reader_init(&r, buf, len);
+	tap_ok(acpi_pm_load(&b, &r) == 0 && state_reader_at_end(&r) && !sci_changes,
+	       "load: into a fresh block, no callback (%s)", state_reader_msg(&r));
+	tap_ok(pmio(&b, 8, 4, false, 0) == tmr && tmr == (uint32_t)(3 * ACPI_PM_TIMER_HZ / 2),
+	       "load: the PM timer continues from 1.5 s, not from the host's 10 s jump");
+	fake_ns += NS;
+	tap_ok(pmio(&b, 8, 4, false, 0) == tmr + ACPI_PM_TIMER_HZ, "load: ... and counts on");
+	tap_ok(pmio(&b, 0, 2, false, 0) == pmio(&a, 0, 2, false, 0) &&
+	       (pmio(&b, 0, 2, false, 0) & ACPI_PM1_PWRBTN) &&
+	       pmio(&b, 2, 2, false, 0) == ACPI_PM1_PWRBTN &&
+	       pmio(&b, 4, 2, false, 0) == pmio(&a, 4, 2, false, 0),
+	       "load: PM1 status, enable and control as on the original");
+	sci = true;
+	pmio(&b, 0, 2, true, ACPI_PM1_PWRBTN);		/* the OS acknowledges */
+	tap_ok(sci_changes == 1 && !sci, "load: clearing PWRBTN_STS drops the restored SCI");
+	state_reader_init(&r, buf, len - 4);
+	tap_ok(acpi_pm_load(&b, &r) == -EBADMSG, "load: a truncated section is refused");
+	state_writer_free(&w);
 }
 
 int main(void)
@@ -193,5 +256,6 @@ int main(void)
 	}
 
 	pio_bus_destroy(&bus);
+	test_save_restore();
 	return tap_done();
 }
