@@ -217,9 +217,12 @@ static int tx_check(const struct virtio_net *n, struct virtio_net_hdr_v1 *h,
 
 	if (flen < ETH_HLEN || flen > NET_MAX_FRAME)
 		return -EINVAL;
-	/* DATA_VALID and RSC_INFO are the device's; NEEDS_CSUM needs CSUM. */
-	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		return -EINVAL;
+	/*
+	 * 5.1.6.2.2: the device ignores flag bits it does not act on
+	 * (DATA_VALID and RSC_INFO are the device's, 5.1.6.2.1).  A partial
+	 * checksum without CSUM negotiated cannot be completed: dropped.
+	 */
+	h->flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		if (!has(n, VIRTIO_NET_F_CSUM) ||
 		    (uint64_t)h->csum_start + h->csum_offset + 2 > flen)

@@ -22,8 +22,9 @@
  *
  * Transmit (5.1.6.2): each chain is a 12-byte struct virtio_net_hdr_v1
  * and the frame, anywhere in its readable buffers.  The header is copied
- * out once and checked against what was negotiated: flags only
- * NEEDS_CSUM and only with CSUM, csum_start + csum_offset + 2 and hdr_len
+ * out once and checked against what was negotiated: flag bits other than
+ * NEEDS_CSUM ignored (5.1.6.2.2), NEEDS_CSUM only with CSUM,
+ * csum_start + csum_offset + 2 and hdr_len
  * inside the frame, a gso_type only with its HOST_ feature (ECN with
  * HOST_ECN) and a non-zero gso_size, the frame 14 bytes to NET_MAX_FRAME
  * (the MTU plus an Ethernet and a VLAN header without GSO when MTU was
