@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "devices/lapic.h"
+#include "state/stream.h"
 
 #define NSEC_PER_SEC		1000000000ull
 /* "Local APIC Version Register": integrated APIC, max LVT entry 6. */
@@ -499,4 +500,98 @@ void lapic_init(struct lapic *l, const struct lapic_ops *ops, void *opaque,
 	l->svr = 0xff;
 	for (i = 0; i < LAPIC_NR_LVT; i++)
 		l->lvt[i] = LAPIC_LVT_MASKED;
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define LAPIC_STATE_VERSION	1
+
+/*
+ * The timer is saved as time: how long the current count has run (one-
+ * shot/periodic), or how far away the TSC deadline is.  Both are rebuilt
+ * on the loading host's clock.
+ */
+int lapic_save(const struct lapic *l, struct state_writer *w)
+{
+	int64_t now = l->now(l->now_opaque);
+	unsigned int i;
+
+	state_section_begin(w, "lapic", l->id, LAPIC_STATE_VERSION);
+	state_put_u32(w, l->tpr);
+	state_put_u32(w, l->svr);
+	state_put_u32(w, l->esr);
+	state_put_u32(w, l->esr_pending);
+	state_put_u64(w, l->icr);
+	state_put_u8(w, LAPIC_NR_LVT);
+	for (i = 0; i < LAPIC_NR_LVT; i++)
+		state_put_u32(w, l->lvt[i]);
+	for (i = 0; i < 8; i++) {
+		state_put_u32(w, l->irr[i]);
+		state_put_u32(w, l->isr[i]);
+		state_put_u32(w, l->tmr[i]);
+	}
+	state_put_u32(w, l->timer_initial);
+	state_put_u32(w, l->timer_dcr);
+	state_put_bool(w, l->timer_armed);
+	state_put_u64(w, state_ns_since(l->timer_start_ns, now));
+	state_put_u64(w, l->timer_fired);
+	state_put_bool(w, l->tsc_deadline != 0);
+	state_put_u64(w, l->tsc_deadline ?
+		      state_ns_left(lapic_next_event_ns(l), now) : 0);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int lapic_load(struct lapic *l, struct state_reader *r)
+{
+	struct lapic t = *l;
+	uint64_t ran, left;
+	unsigned int i, n;
+	bool deadline;
+	int64_t now;
+	int ret;
+
+	/* The section's id is the APIC ID: each vCPU loads its own. */
+	ret = state_section_open(r, "lapic", l->id, LAPIC_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	t.tpr = state_get_u32(r);
+	t.svr = state_get_u32(r);
+	t.esr = state_get_u32(r);
+	t.esr_pending = state_get_u32(r);
+	t.icr = state_get_u64(r);
+	n = state_get_u8(r);
+	if (n != LAPIC_NR_LVT)
+		return state_reader_fail(r, "%u LVT entries saved, this APIC has %u",
+					 n, LAPIC_NR_LVT);
+	for (i = 0; i < LAPIC_NR_LVT; i++)
+		t.lvt[i] = state_get_u32(r);
+	for (i = 0; i < 8; i++) {
+		t.irr[i] = state_get_u32(r);
+		t.isr[i] = state_get_u32(r);
+		t.tmr[i] = state_get_u32(r);
+	}
+	t.timer_initial = state_get_u32(r);
+	t.timer_dcr = state_get_u32(r);
+	t.timer_armed = state_get_bool(r);
+	ran = state_get_u64(r);
+	t.timer_fired = state_get_u64(r);
+	deadline = state_get_bool(r);
+	left = state_get_u64(r);
+	/* lapic_update() divides by the initial count of an armed timer. */
+	if (t.timer_armed && !t.timer_initial)
+		state_reader_fail(r, "timer armed with an initial count of 0");
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	now = l->now(l->now_opaque);
+	t.timer_start_ns = state_start(ran, now);
+	t.tsc_deadline = 0;
+	if (deadline) {
+		t.tsc_deadline = guest_tsc(l, state_deadline(left, now));
+		if (!t.tsc_deadline)
+			t.tsc_deadline = 1;	/* armed, due at once */
+	}
+	*l = t;
+	return 0;
 }

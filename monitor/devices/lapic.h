@@ -148,4 +148,21 @@ void lapic_update(struct lapic *lapic, int64_t now);
 /* When the timer next fires, or LAPIC_NO_EVENT. */
 int64_t lapic_next_event_ns(const struct lapic *lapic);
 
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), section "lapic" / the APIC ID (a
+ * state for another vCPU is refused): TPR, SVR, ESR, ICR, the LVT, IRR,
+ * ISR, TMR, and the timer as time: how long the current count has run
+ * and the periods delivered, or the time left to an armed TSC deadline.
+ * The load rebuilds both on the loading host's clock (a TSC-deadline MSR
+ * read afterwards gives the rebuilt deadline), changes `d` only when the
+ * section is whole and valid, and calls no op: the vCPU looks at
+ * lapic_next_vector() and the caller re-arms its host timer from
+ * lapic_next_event_ns().
+ */
+int lapic_save(const struct lapic *d, struct state_writer *w);
+int lapic_load(struct lapic *d, struct state_reader *r);
+
 #endif
