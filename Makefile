@@ -205,6 +205,10 @@ NET_SRCS := $(wildcard monitor/net/*.c)
 $(BUILD)/tests/net/%: tests/net/%.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
+# The NIC over the real user back end: the device models and the fake guest driver too.
+$(BUILD)/tests/net/virtio-net-slirp-test: tests/net/virtio-net-slirp-test.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(DEVICE_SRCS) $(DEVICE_HDRS) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
 
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
