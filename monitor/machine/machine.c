@@ -395,7 +395,7 @@ free_vcpus:
 free_vm:
 	m->vm.backend->vm_destroy(&m->vm);
 free_platform:
-	platform_stop_disks(m);
+	platform_stop_io(m);
 	platform_destroy(m);
 free_ram:
 	ram_destroy(m);
@@ -637,7 +637,7 @@ void machine_destroy(struct machine *m)
 	m->vm.backend->vm_destroy(&m->vm);
 	close(m->pit_timerfd);
 	/* In-flight disk reads write guest RAM: they finish before it goes. */
-	platform_stop_disks(m);
+	platform_stop_io(m);
 	platform_destroy(m);
 	ram_destroy(m);
 	pthread_cond_destroy(&m->parked);

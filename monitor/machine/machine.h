@@ -34,6 +34,7 @@
 #include "devices/pci.h"
 #include "devices/virtio-console.h"
 #include "devices/virtio-blk.h"
+#include "devices/virtio-net.h"
 #include "devices/virtio-rng.h"
 #include "devices/lapic.h"
 #include "devices/pio.h"
@@ -74,7 +75,20 @@ struct machine_config {
 	struct disk **disks;
 	unsigned int nr_disks;
 	unsigned int blk_queues;	/* request queues per disk; 0: one per vCPU */
-	struct ioloop *ioloop;		/* the I/O thread's loop (disks) */
+	struct ioloop *ioloop;		/* the I/O thread's loop (disks, NICs) */
+	/* NICs (virtio-net, one PCI function each, in this order: eth0, ...). */
+	const struct machine_nic *nics;
+	unsigned int nr_nics;
+};
+
+/*
+ * A NIC: its packet back end lives for the VM's life (vm/nics.c), across
+ * guest resets; each machine attaches a fresh virtio-net to it.
+ */
+struct machine_nic {
+	struct net_backend *be;
+	uint8_t mac[6];
+	unsigned int queue_pairs;
 };
 
 /* Why machine_run() returned. */
@@ -141,6 +155,8 @@ struct machine {
 	struct virtio_rng rng;
 	struct virtio_blk *blk;		/* cfg.nr_disks of them */
 	unsigned int nr_blk;		/* initialised so far */
+	struct virtio_net *net;		/* cfg.nr_nics of them */
+	unsigned int nr_net;		/* initialised so far */
 	bool pic_output;		/* the 8259 pair's INT line */
 	int pit_timerfd;
 	guint pit_source;

@@ -12,6 +12,7 @@
 #include "acpi/tables.h"
 #include "boot/bootparams.h"
 #include "boot/layout.h"
+#include "io/ioloop.h"
 #include "io/outbuf.h"
 #include "machine/machine.h"
 #include "machine/memmap.h"
@@ -128,12 +129,101 @@ static int disks_init(struct machine *m)
 	return 0;
 }
 
-void platform_stop_disks(struct machine *m)
+/* The I/O thread: the back end calls the NIC from there only (net/net.h). */
+struct nic_init {
+	struct machine *m;
+	const struct machine_nic *nic;
+	int ret;
+};
+
+static void nic_init_on_loop(void *opaque)
+{
+	static const struct virtio_net_ops net_ops = { .lock = blk_lock, .unlock = blk_unlock };
+	struct nic_init *ni = opaque;
+	struct virtio_net_config cfg = { .queue_pairs = ni->nic->queue_pairs };
+
+	memcpy(cfg.mac, ni->nic->mac, sizeof(cfg.mac));
+	ni->ret = virtio_net_init(&ni->m->net[ni->m->nr_net], &ni->m->pci, -1, &ni->m->ram,
+				  ni->nic->be, ni->m->cfg.ioloop, &cfg, &net_ops, ni->m);
+}
+
+/*
+ * One virtio-net function per NIC, after the disks.  Each is built on the
+ * I/O thread, where its back end may be delivering a frame this moment:
+ * attaching it there means no frame ever sees half of the new peer.
+ */
+static int nics_init(struct machine *m)
+{
+	struct nic_init ni = { .m = m };
+	unsigned int i;
+
+	if (!m->cfg.nr_nics)
+		return 0;
+	m->net = calloc(m->cfg.nr_nics, sizeof(*m->net));
+	if (!m->net)
+		return -ENOMEM;
+	for (i = 0; i < m->cfg.nr_nics; i++) {
+		ni.nic = &m->cfg.nics[i];
+		ioloop_call_sync(m->cfg.ioloop, nic_init_on_loop, &ni);
+		if (ni.ret < 0)
+			return ni.ret;
+		m->nr_net++;
+	}
+	return 0;
+}
+
+/*
+ * The back ends outlive this machine (the next reset attaches a new NIC):
+ * until then they talk to a peer that takes nothing, so a frame arriving
+ * between two machines is dropped, as on a cable unplugged.
+ */
+static bool detached_can_receive(void *opaque, size_t len)
+{
+	(void)opaque;
+	(void)len;
+	return false;
+}
+
+static long detached_receive(void *opaque, const struct virtio_net_hdr_v1 *hdr,
+			     const struct iovec *iov, int iovcnt)
+{
+	(void)opaque;
+	(void)hdr;
+	(void)iov;
+	(void)iovcnt;
+	return -ENOSPC;
+}
+
+static void detached_tx_ready(void *opaque)
+{
+	(void)opaque;
+}
+
+static const struct net_peer_ops detached_peer = {
+	.can_receive = detached_can_receive,
+	.receive = detached_receive,
+	.tx_ready = detached_tx_ready,
+};
+
+static void nics_detach_on_loop(void *opaque)
+{
+	struct machine *m = opaque;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_net; i++)
+		net_backend_attach(m->cfg.nics[i].be, &detached_peer, NULL);
+}
+
+void platform_stop_io(struct machine *m)
 {
 	unsigned int i;
 
 	for (i = 0; i < m->nr_blk; i++)
 		virtio_blk_stop(&m->blk[i]);
+	for (i = 0; i < m->nr_net; i++)
+		virtio_net_stop(&m->net[i]);
+	if (m->nr_net)
+		ioloop_call_sync(m->cfg.ioloop, nics_detach_on_loop, m);
 }
 
 void platform_rearm_pit(struct machine *m)
@@ -188,6 +278,8 @@ int platform_init(struct machine *m)
 		ret = virtio_rng_init(&m->rng, &m->pci, -1, &m->ram, NULL, NULL);
 	if (ret >= 0)
 		ret = disks_init(m);
+	if (ret >= 0)
+		ret = nics_init(m);
 	/* No firmware: the BARs are placed here, as a BIOS would. */
 	if (ret >= 0)
 		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
@@ -203,7 +295,7 @@ int platform_init(struct machine *m)
 	return 0;
 }
 
-/* The disks must have been stopped (platform_stop_disks()). */
+/* The disks must have been stopped (platform_stop_io()). */
 void platform_destroy(struct machine *m)
 {
 	unsigned int i;
@@ -213,6 +305,11 @@ void platform_destroy(struct machine *m)
 	free(m->blk);
 	m->blk = NULL;
 	m->nr_blk = 0;
+	for (i = 0; i < m->nr_net; i++)
+		virtio_net_destroy(&m->net[i]);
+	free(m->net);
+	m->net = NULL;
+	m->nr_net = 0;
 	pio_bus_destroy(&m->pio);
 }
 

@@ -17,10 +17,11 @@ struct boot_layout;
 int platform_init(struct machine *m);
 void platform_destroy(struct machine *m);
 /*
- * Stops the disk devices and waits for their requests in flight (vCPUs
- * stopped, machine.lock not held): before guest RAM goes away.
+ * Stops the disk devices and NICs and waits for their work in flight
+ * (vCPUs stopped, machine.lock not held): before guest RAM goes away.
+ * The NICs' back ends are left attached to a peer that takes nothing.
  */
-void platform_stop_disks(struct machine *m);
+void platform_stop_io(struct machine *m);
 
 /*
  * After the kernel is in RAM: the firmware tables (ACPI) and their
