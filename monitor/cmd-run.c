@@ -33,7 +33,7 @@
 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel, *opt_name;
 static gchar *opt_serial, *opt_hvc;
-static gchar **opt_disks;
+static gchar **opt_disks, **opt_nets;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
 static gint opt_io_threads = POOL_DEFAULT_THREADS;
 static gboolean opt_verbose, opt_stats, opt_no_pvclock;
@@ -77,6 +77,20 @@ static const GOptionEntry run_options[] = {
 	  "unwritten, default 1000).  A ',' in FILE is written ',,'.  Each "
 	  "image is locked (flock) for the VM's life: a second VM cannot "
 	  "write it", "FILE[,OPTS]" },
+	{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_nets,
+	  "A virtio network interface (repeatable, up to 8; the guest sees them "
+	  "in this order).  'user[,OPTS]' is user-mode NAT inside this process (no "
+	  "privileges; the guest gets 10.0.2.15 by DHCP, gateway .2, DNS .3, "
+	  "and reaches this host's loopback services through .2) "
+	  "with the options hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT "
+	  "(repeatable; PROTO tcp or udp; an empty HOSTADDR is 127.0.0.1, so "
+	  "the port is open to this host only; an empty GUESTADDR is the "
+	  "guest's DHCP address), restrict=on (the guest reaches nothing "
+	  "outside, the host included; only forwarded ports reach it), net=A.B.C.D/N (8 to 27) and "
+	  "mac=MAC.  'tap,ifname=NAME[,queues=N][,mac=MAC]' uses an existing "
+	  "tap interface (queues 1 to 16).  Without mac= the MAC is derived "
+	  "from this run's random UUID: give one to keep it.  Without --net the "
+	  "VM has no network", "SPEC" },
 	{ "io-threads", 0, 0, G_OPTION_ARG_INT, &opt_io_threads,
 	  "Worker threads for CPU-heavy disk work (decompressing qcow2 "
 	  "clusters); created once at start; 1 to 64, default 4", "N" },
@@ -105,8 +119,9 @@ static const char run_description[] =
 	"Boots an unmodified Linux kernel directly (the x86 64-bit boot protocol)\n"
 	"on a virtual PC: x2APIC local APICs, I/O APIC, 8259 PICs, 8254 PIT,\n"
 	"CMOS RTC, 8250 UART (COM1, IRQ 4), i8042, ACPI (power off, reset, the\n"
-	"power button), a PCI host bridge with virtio-console, virtio-rng and a\n"
-	"virtio-blk disk for each --disk (one request queue per vCPU).\n"
+	"power button), a PCI host bridge with virtio-console, virtio-rng, a\n"
+	"virtio-blk disk for each --disk (one request queue per vCPU) and a\n"
+	"virtio-net interface for each --net.\n"
 	"\n"
 	"Control: the VM serves the control API (docs/api.md) on a socket named by\n"
 	"--name, so `vmain status`, `vmain pause`, `vmain console NAME` work on it\n"
@@ -133,13 +148,20 @@ static const char run_description[] =
 	"/sys/block/vda/cache_type) makes them durable with fdatasync.  On\n"
 	"exit every cached write reaches the image.  See docs/storage.md.\n"
 	"\n"
-	"Example:\n"
+	"Network: none unless --net asks for it.  A bad --net is status 2, before\n"
+	"anything starts; a tap interface that cannot be opened or a forwarded\n"
+	"port that cannot be bound is status 1.  See docs/networking.md.\n"
+	"\n"
+	"Examples:\n"
 	"  vmain run --kernel /boot/vmlinuz-$(uname -r) --initrd initrd.img \\\n"
 	"            --append 'console=ttyS0 root=/dev/vda' --memory 1G --cpus 2 \\\n"
-	"            --disk debian.qcow2 --disk scratch.img,cache=none\n";
+	"            --disk debian.qcow2 --disk scratch.img,cache=none \\\n"
+	"            --net user,hostfwd=tcp:127.0.0.1:2222-:22\n"
+	"  (then ssh -p 2222 127.0.0.1 reaches the guest's port 22)\n"
+	"  vmain run --kernel bzImage --append console=ttyS0 --net tap,ifname=tap0\n";
 
 /* Checks what can be checked before any resource is taken. */
-static int check_args(struct machine_config *cfg)
+static int check_args(struct machine_config *cfg, struct vm_config *nets)
 {
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
 	long max_cpus = online < MACHINE_MAX_CPUS ? online : MACHINE_MAX_CPUS;
@@ -200,6 +222,18 @@ static int check_args(struct machine_config *cfg)
 			opt_accel);
 		return -EINVAL;
 	}
+	/*
+	 * Each --net checked as a bundle's [netN] is (the same limits, no MAC,
+	 * tap or forwarded port twice), and made canonical with its MAC.
+	 */
+	for (unsigned int i = 0; opt_nets && opt_nets[i]; i++) {
+		char err[256];
+
+		if (vm_config_add_net(nets, opt_nets[i], err, sizeof(err))) {
+			fprintf(stderr, "vmain run: --net '%s': %s\n", opt_nets[i], err);
+			return -EINVAL;
+		}
+	}
 	cfg->kernel = opt_kernel;
 	cfg->initrd = opt_initrd;
 	cfg->append = opt_append ? opt_append : "";
@@ -241,6 +275,7 @@ static int claim_control(const char *name, char **sock_path, int *lock_fd)
 int cmd_run(int argc, char **argv)
 {
 	struct vm_spec spec = { .ready_fd = -1 };
+	struct vm_config nets = { 0 };
 	GOptionContext *ctx;
 	GError *error = NULL;
 	char err[256], *name, *sock_path;
@@ -261,28 +296,35 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmain run: unexpected argument '%s'\n", argv[1]);
 		return VM_EXIT_USAGE;
 	}
-	if (check_args(&spec.mcfg))
+	/* First: a NIC's MAC is derived from it (check_args()). */
+	if (vmain_dev_random_uuid(spec.mcfg.uuid)) {
+		fprintf(stderr, "vmain run: cannot make a VM UUID\n");
+		return VM_EXIT_FAILURE;
+	}
+	memcpy(nets.uuid, spec.mcfg.uuid, sizeof(nets.uuid));
+	if (check_args(&spec.mcfg, &nets)) {
+		vm_config_free(&nets);
 		return VM_EXIT_USAGE;
+	}
 	name = opt_name ? g_strdup(opt_name) : g_strdup_printf("run-%ld", (long)getpid());
 	if (vm_name_check(name, err, sizeof(err))) {
 		fprintf(stderr, "vmain run: --name '%s': %s\n", name, err);
-		g_free(name);
-		return VM_EXIT_USAGE;
-	}
-	if (vmain_dev_random_uuid(spec.mcfg.uuid)) {
-		fprintf(stderr, "vmain run: cannot make a VM UUID\n");
-		g_free(name);
-		return VM_EXIT_FAILURE;
+		status = VM_EXIT_USAGE;
+		goto free_name;
 	}
 	if (claim_control(name, &sock_path, &lock_fd)) {
-		g_free(name);
-		return VM_EXIT_FAILURE;
+		status = VM_EXIT_FAILURE;
+		goto free_name;
 	}
 	spec.name = name;
 	spec.socket_path = sock_path;
 	spec.config_text = "";
 	spec.disks = opt_disks;
 	spec.nr_disks = opt_disks ? g_strv_length(opt_disks) : 0;
+	spec.nets = g_new0(char *, nets.nr_nets + 1);
+	for (unsigned int i = 0; i < nets.nr_nets; i++)
+		spec.nets[i] = nets.nets[i].spec;
+	spec.nr_nets = nets.nr_nets;
 	spec.io_threads = (unsigned)opt_io_threads;
 	spec.serial = opt_serial ? opt_serial : "stdio";
 	spec.hvc = opt_hvc ? opt_hvc : "none";
@@ -293,6 +335,9 @@ int cmd_run(int argc, char **argv)
 	status = vm_main(&spec);
 	vm_control_release(sock_path, lock_fd);
 	g_free(sock_path);
+	g_free(spec.nets);
+free_name:
 	g_free(name);
+	vm_config_free(&nets);
 	return status;
 }

@@ -285,6 +285,10 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	for (i = 0; i < cfg->nr_disks; i++)
 		spec->disks[i] = cfg->disks[i].spec;
 	spec->nr_disks = cfg->nr_disks;
+	spec->nets = g_new0(char *, cfg->nr_nets + 1);
+	for (i = 0; i < cfg->nr_nets; i++)
+		spec->nets[i] = cfg->nets[i].spec;
+	spec->nr_nets = cfg->nr_nets;
 	spec->io_threads = cfg->io_threads;
 	spec->kernel_or_initrd[0] = cfg->kernel;
 	spec->kernel_or_initrd[1] = cfg->initrd;
@@ -362,6 +366,7 @@ free_config:
 	g_free(ini);
 	g_free(sock_path);
 	g_free(spec.disks);
+	g_free(spec.nets);
 	vm_config_free(&cfg);
 	g_free(dir);
 free_paths:

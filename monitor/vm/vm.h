@@ -52,6 +52,12 @@ struct vm_spec {
 	struct machine_config mcfg;	/* kernel, memory, CPUs, accel, UUID, ... */
 	char **disks;			/* --disk specs */
 	unsigned int nr_disks;
+	/*
+	 * --net specs (net/options.h), checked and canonical, each with its
+	 * mac= (net_mac_derive() from mcfg.uuid when none was given).
+	 */
+	char **nets;
+	unsigned int nr_nets;		/* at most VM_MAX_NETS */
 	unsigned int io_threads;
 	/* COM1: "stdio" (this terminal), "console" (only `vmain console`), "none", or a FILE */
 	const char *serial;

@@ -49,7 +49,7 @@ guest_initrd=$top/build/guest/initrd.img
 
 # --help documents every option and the exit statuses.
 help=$("$vmain" run --help 2>&1); rc=$?
-for o in kernel initrd append memory cpus accel serial hvc disk io-threads shutdown-timeout verbose; do
+for o in kernel initrd append memory cpus accel serial hvc disk net io-threads shutdown-timeout verbose; do
 	if [ "$o" = hvc ] && ! grep -q '"hvc"' "$top/monitor/cmd-run.c" 2>/dev/null; then
 		continue
 	fi
@@ -249,6 +249,60 @@ t "--disk twice on one image: the second cannot lock it" 1 \
 	"disk 'files/raw.img': it is in use \\(locked\\) by another process" \
 	run --kernel files/dummy --serial none --accel vmain --disk files/raw.img --disk files/raw.img
 t "--io-threads 0" 2 "--io-threads 0: must be 1 to 64" run --kernel files/dummy --io-threads 0
+
+# --net: every bad value is one line and status 2, before anything starts.
+if printf '%s\n' "$help" | grep -q 'Network: none unless --net asks for it' &&
+   printf '%s\n' "$help" | grep -q -- '--net user,hostfwd=tcp:127.0.0.1:2222-:22' &&
+   printf '%s\n' "$help" | grep -q -- '--net tap,ifname=tap0'; then
+	ok "run --help: no network unless --net, with a user and a tap example"
+else
+	not_ok "run --help: no network unless --net, with a user and a tap example"
+fi
+nt() { # nt DESC PATTERN SPEC...: each SPEC one --net
+	desc=$1 pat=$2; shift 2
+	for spec; do set -- "$@" --net "$spec"; shift; done
+	t "--net: $desc" 2 "^vmain run: --net '.*': $pat" run --kernel files/dummy --serial none --accel vmain "$@"
+}
+nt "empty" "no network kind given \(user or tap\)$" ''
+nt "an unknown kind" "'vde': the network kind must be user or tap" vde
+nt "an option without =" "'restrict': options are KEY=VALUE" user,restrict
+nt "a stray comma" "an empty option \(a stray ','\)" user,,restrict=on
+nt "a tap option on user" "unknown option 'ifname' for user \(hostfwd, restrict, net, mac\)" user,ifname=tap0
+nt "a user option on tap" "unknown option 'restrict' for tap \(ifname, queues, mac\)" tap,ifname=t0,restrict=on
+nt "tap without ifname" "tap: ifname=NAME is required" tap tap,queues=2
+nt "an interface name of 16 characters" "ifname=abcdefghijklmnop: an interface name has 1 to 15 characters" \
+	tap,ifname=abcdefghijklmnop
+nt "an interface name with '/'" "ifname=a/b: no '/'" tap,ifname=a/b
+nt "queues=0" "queues=0: a number from 1 to 16" tap,ifname=t0,queues=0
+nt "queues=17" "queues=17: a number from 1 to 16" tap,ifname=t0,queues=17
+nt "a MAC of five pairs" "mac=52:54:00:12:34: six hex pairs" user,mac=52:54:00:12:34
+nt "a multicast MAC" "mac=33:33:00:00:00:01: a multicast address" user,mac=33:33:00:00:00:01
+nt "the zero MAC" "mac=00:00:00:00:00:00: the zero address" user,mac=00:00:00:00:00:00
+nt "mac twice" "mac= is given twice" user,mac=52:54:00:00:00:01,mac=52:54:00:00:00:02
+nt "restrict=yes" "restrict=yes: must be on or off" user,restrict=yes
+nt "net without a prefix" "net=10.0.3.0: a network as A.B.C.D/N" user,net=10.0.3.0
+nt "net=/28" "net=10.0.3.0/28: the prefix length must be 8 to 27" user,net=10.0.3.0/28
+nt "net with host bits" "net=10.0.3.1/24: host bits set" user,net=10.0.3.1/24
+nt "hostfwd without a guest side" "hostfwd=tcp::2222: the form is PROTO:" user,hostfwd=tcp::2222
+nt "hostfwd over icmp" "hostfwd=icmp::1-:1: starts with tcp: or udp:" user,hostfwd=icmp::1-:1
+nt "hostfwd to port 70000" "hostfwd=tcp::70000-:22: bad host side ':70000'" user,hostfwd=tcp::70000-:22
+nt "hostfwd with a bad host address" "hostfwd=tcp:localhost:2222-:22: bad host side" user,hostfwd=tcp:localhost:2222-:22
+nt "hostfwd to a guest off its network" "hostfwd to 10.0.3.4:22: the guest address is not a host on the guest network 10.0.2.0/24" \
+	user,hostfwd=tcp::2222-10.0.3.4:22
+nt "one host port twice" "hostfwd=tcp:0.0.0.0:2222-:23: host port tcp 2222 is forwarded twice" \
+	user,hostfwd=tcp::2222-:22,hostfwd=tcp:0.0.0.0:2222-:23
+nt "one host port on two NICs" "host port tcp 127.0.0.1:2222 is forwarded by net0 already" \
+	user,hostfwd=tcp::2222-:22 user,hostfwd=tcp::2222-:22
+nt "one tap on two NICs" "the tap interface tap0 is net0's already" tap,ifname=tap0 tap,ifname=tap0
+nt "one MAC on two NICs" "the MAC address 52:54:00:00:00:01 is net0's already" \
+	user,mac=52:54:00:00:00:01 tap,ifname=t0,mac=52:54:00:00:00:01
+nt "nine NICs" "at most 8 network interfaces" user user user user user user user user user
+t "--net without a value" 2 'Missing argument for --net' run --kernel files/dummy --net
+# Good ones pass check_args(): the next refusal is --name's.
+t "--net: eight good NICs get past the checks" 2 "--name 'a/b'" \
+	run --kernel files/dummy --name a/b --net user --net user,restrict=on,net=192.168.5.0/24 \
+	--net user,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:5353-:53 --net tap,ifname=tap0 \
+	--net tap,ifname=tap1,queues=16,mac=52:54:00:AB:CD:EF --net user --net user --net user
 t "--io-threads 65" 2 "--io-threads 65: must be 1 to 64" run --kernel files/dummy --io-threads 65
 
 # Valid arguments on a host without the backends: a clear status-1 error
