@@ -20,7 +20,9 @@
 static gchar *opt_memory, *opt_kernel, *opt_initrd, *opt_append, *opt_accel, *opt_serial;
 static gchar *opt_stop_action, *opt_autostart, *opt_pvclock;
 static gint opt_cpus = -1, opt_stop_timeout = -1, opt_io_threads = -1;
-static gboolean opt_yes, opt_no_initrd;
+static gboolean opt_yes, opt_no_initrd, opt_no_net;
+/* --net (create) or --add-net (edit), in order. */
+static gchar **opt_nets;
 /* --disk and --disk-size, in the order given: "d:SPEC" or "s:SIZE[,format=F]". */
 static GPtrArray *disk_args;
 
@@ -36,6 +38,12 @@ static gboolean add_disk_arg(const gchar *option, const gchar *value, gpointer d
 			g_str_has_suffix(option, "-size") ? 's' : 'd', value));
 	return TRUE;
 }
+
+/* The --net syntax, for create's and edit's --help (net/options.c reads it). */
+#define NET_SYNTAX \
+	"user[,hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,restrict=on|off]" \
+	"[,net=A.B.C.D/N][,mac=MAC] (user-mode NAT: no privileges needed) or " \
+	"tap,ifname=NAME[,queues=N][,mac=MAC] (an existing tap interface)"
 
 #define SETTING_ENTRIES \
 	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt_memory, \
@@ -78,6 +86,11 @@ static const GOptionEntry create_entries[] = {
 	{ "disk-size", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
 	  "Make a new, empty image of SIZE in the bundle (diskN.qcow2, or "
 	  "diskN.img with format=raw) and attach it", "SIZE[,format=qcow2|raw]" },
+	{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_nets,
+	  "Add a virtio network interface (repeatable, up to 8; the guest sees "
+	  "them in this order): " NET_SYNTAX ".  Without --net the VM has no network.  A "
+	  "NIC without mac= gets one made from the VM's UUID, written into "
+	  "config.ini", "SPEC" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -90,6 +103,12 @@ static const GOptionEntry edit_entries[] = {
 	{ "add-disk-size", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
 	  "Attach another new image, as `vmain create --disk-size`",
 	  "SIZE[,format=qcow2|raw]" },
+	{ "add-net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_nets,
+	  "Add a network interface after the others, as `vmain create --net` "
+	  "(repeatable): " NET_SYNTAX, "SPEC" },
+	{ "no-net", 0, 0, G_OPTION_ARG_NONE, &opt_no_net,
+	  "Remove every network interface (before the --add-net ones are added: "
+	  "--no-net --add-net SPEC replaces them)", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -139,6 +158,7 @@ static int apply_settings(const char *cmd, struct vm_config *cfg, bool running,
 		else if (opt_pvclock) live_refused = "--pvclock";
 		else if (opt_io_threads >= 0) live_refused = "--io-threads";
 		else if (disk_args) live_refused = "a disk";
+		else if (opt_nets || opt_no_net) live_refused = "a network interface";
 		if (live_refused) {
 			fprintf(stderr, "vmain %s: %s runs: %s cannot change until it "
 				"stops (autostart, stop-action and stop-timeout can)\n", cmd,
@@ -325,6 +345,31 @@ static int add_disks(const char *cmd, struct vm_config *cfg, const char *dir, GP
 	return 0;
 }
 
+/*
+ * --no-net, then each --net / --add-net in order; the first bad one is
+ * one line naming it.  -EINVAL: a usage error.
+ */
+static int add_nets(const char *cmd, const char *opt, struct vm_config *cfg)
+{
+	char err[512];
+	unsigned int i;
+
+	if (opt_no_net) {
+		for (i = 0; i < cfg->nr_nets; i++)
+			g_free(cfg->nets[i].spec);
+		g_free(cfg->nets);
+		cfg->nets = NULL;
+		cfg->nr_nets = 0;
+	}
+	for (i = 0; opt_nets && opt_nets[i]; i++) {
+		if (vm_config_add_net(cfg, opt_nets[i], err, sizeof(err))) {
+			fprintf(stderr, "vmain %s: --%s '%s': %s\n", cmd, opt, opt_nets[i], err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static void remove_made(GPtrArray *made)
 {
 	for (unsigned int i = 0; i < made->len; i++)
@@ -344,17 +389,41 @@ int cmd_create(int argc, char **argv)
 		"--system in /var/lib/vmain/VMs): its config.ini, with a UUID of its own,\n"
 		"and the images --disk-size makes.  `vmain start NAME` runs it.\n"
 		"\n"
+		"Network: a VM has no network unless --net gives it one.  Each --net is a\n"
+		"virtio-net interface, in the order given (eth0, eth1, ... in a guest\n"
+		"that does not rename them):\n"
+		"  user[,OPTS]      user-mode NAT (libslirp) in the VM process: no root, no\n"
+		"                   host setup.  The guest gets 10.0.2.15 by DHCP (net=\n"
+		"                   picks another network), gateway .2, DNS .3; through\n"
+		"                   .2 it also reaches this host's loopback services.\n"
+		"                   Options:\n"
+		"                   hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT\n"
+		"                   (repeatable; PROTO tcp or udp; HOSTADDR defaults to\n"
+		"                   127.0.0.1, so a forwarded port is open to this host\n"
+		"                   only unless 0.0.0.0 or an address is written),\n"
+		"                   restrict=on (the guest reaches nothing outside, the\n"
+		"                   host included; only forwarded ports reach it),\n"
+		"                   net=A.B.C.D/N, mac=MAC\n"
+		"  tap,ifname=NAME  an existing tap interface the user may open (made with\n"
+		"                   `ip tuntap add dev NAME mode tap user USER`, usually on\n"
+		"                   a bridge).  Options: queues=N (1-16), mac=MAC\n"
+		"A NIC without mac= gets a locally administered MAC made from the VM's\n"
+		"UUID and its index, written into config.ini, so it never changes.\n"
+		"See docs/networking.md.\n"
+		"\n"
 		"Exit status: 0 created; 1 failed; 2 bad usage or a bad setting;\n"
 		"4 a VM of that name exists.\n"
 		"\n"
-		"Example:\n"
+		"Examples:\n"
 		"  vmain create web --memory 2G --cpus 2 --kernel /boot/vmlinuz \\\n"
-		"               --append 'console=ttyS0 root=/dev/vda' --disk-size 20G\n",
+		"               --append 'console=ttyS0 root=/dev/vda' --disk-size 20G \\\n"
+		"               --net user,hostfwd=tcp:127.0.0.1:2222-:22\n"
+		"  vmain create db --kernel /boot/vmlinuz --disk-size 8G --net tap,ifname=tap0\n",
 		create_entries, &name, &paths);
 	if (status)
 		return status;
 	vm_config_init(&cfg);
-	if (apply_settings("create", &cfg, false, name)) {
+	if (apply_settings("create", &cfg, false, name) || add_nets("create", "net", &cfg)) {
 		status = CLI_USAGE;
 		goto free_config;
 	}
@@ -403,6 +472,11 @@ int cmd_edit(int argc, char **argv)
 		"--autostart, --stop-action and --stop-timeout may change: the rest\n"
 		"needs the VM stopped.\n"
 		"\n"
+		"Network interfaces: --add-net SPEC adds one after those there are\n"
+		"(`vmain create --help` has the syntax), --no-net removes them all;\n"
+		"together, --no-net --add-net SPEC... replaces them.  Each keeps the MAC\n"
+		"config.ini gives it; edit [netN] in config.ini to change one in place.\n"
+		"\n"
 		"Exit status: 0 done; 1 failed; 2 bad usage or a bad setting; 4 the VM\n"
 		"runs and the setting cannot change now; 5 no such VM.\n",
 		edit_entries, &name, &paths);
@@ -427,6 +501,8 @@ int cmd_edit(int argc, char **argv)
 		goto unlock;
 	}
 	ret = apply_settings("edit", &cfg, running, name);
+	if (!ret)
+		ret = add_nets("edit", "add-net", &cfg);
 	if (ret) {
 		status = ret == -EBUSY ? CLI_STATE : CLI_USAGE;
 		goto unlock;

@@ -56,6 +56,15 @@ for c in create list start autostart stop kill pause resume reset status console
 	check "$c --help documents --system" sh -c "printf '%s' \"\$1\" | grep -q -- '--system'" _ "$help"
 	check "$c --help documents its exit statuses" sh -c "printf '%s' \"\$1\" | grep -qi 'exit status'" _ "$help"
 done
+for o in create:--net edit:--add-net edit:--no-net; do
+	c=${o%%:*} opt=${o#*:}
+	check "$c --help documents $opt" sh -c "'$vmain' $c --help | grep -q -- '$opt'"
+done
+check "create --help says a VM has no network unless --net gives it one" \
+	sh -c "'$vmain' create --help | grep -q 'a VM has no network unless --net'"
+check "create --help has --net examples" \
+	sh -c "'$vmain' create --help | grep -q -- '--net user,hostfwd=tcp:127.0.0.1:2222-:22' &&
+	       '$vmain' create --help | grep -q -- '--net tap,ifname=tap0'"
 help=$(v --help)
 for c in create list start stop kill pause resume reset status console edit delete run info; do
 	check "vmain --help lists $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \"" _ "$help"
@@ -128,6 +137,61 @@ check "edit: the third disk is disk2.qcow2" grep -qx 'file=disk2.qcow2' "$vms/we
 t "edit: a bad value" 2 "--cpus 999" v edit web --cpus 999
 t "edit: a VM that does not exist" 5 "no VM named 'nope'" v edit nope --memory 1G
 
+# Network interfaces: none unless asked; each --net a [netN] with its MAC written.
+check "create without --net: no [netN] in config.ini" sh -c "! grep -q '^\[net' '$vms/web.vmain/config.ini'"
+t "create: --net ''" 2 "create: --net '': no network kind given \(user or tap\)" v create n1 --net ''
+t "create: --net vde" 2 "--net 'vde': 'vde': the network kind must be user or tap" v create n2 --net vde
+t "create: --net tap without ifname" 2 "--net 'tap': tap: ifname=NAME is required" v create n3 --net tap
+t "create: --net with a bad hostfwd" 2 "hostfwd=tcp::0-:22: bad host side ':0'" \
+	v create n4 --net user,hostfwd=tcp::0-:22
+t "create: --net with a multicast MAC" 2 "mac=01:00:5e:00:00:01: a multicast address" \
+	v create n5 --net user,mac=01:00:5e:00:00:01
+t "create: --net with restrict=yes" 2 "restrict=yes: must be on or off" v create n6 --net user,restrict=yes
+t "create: the same tap twice" 2 "--net 'tap,ifname=tap0': the tap interface tap0 is net0's already" \
+	v create n7 --net tap,ifname=tap0 --net tap,ifname=tap0
+t "create: one host port forwarded twice" 2 "host port tcp 127.0.0.1:2222 is forwarded by net0 already" \
+	v create n8 --net user,hostfwd=tcp::2222-:22 --net user,hostfwd=tcp::2222-:23
+t "create: nine --net" 2 "--net 'user': at most 8 network interfaces" \
+	v create n9 $(for i in 1 2 3 4 5 6 7 8 9; do printf '%s ' --net user; done)
+t "create: --net without a value" 2 "Missing argument for --net" v create n10 --net
+check "create: no bundle is left by a refused --net" sh -c "[ \$(ls '$vms' | wc -l) = 2 ]"
+t "create with --net user (a forward) and --net tap" 0 '' v create netvm --kernel "$kernel" \
+	--net user,hostfwd=tcp::2222-:22 --net tap,ifname=tap0,queues=2
+ini=$vms/netvm.vmain/config.ini
+# net ITEM KEY: the value of KEY in [netN] of netvm's config.ini.
+net() { sed -n "/^\[net$1\]/,/^\[/s/^$2=//p" "$ini"; }
+check "create --net: [net0] is user, its forward with the host address written" \
+	sh -c "[ '$(net 0 type)' = user ] && [ '$(net 0 hostfwd)' = 'tcp:127.0.0.1:2222-:22' ]"
+check "create --net: [net1] is tap0 with 2 queues" \
+	sh -c "[ '$(net 1 type)' = tap ] && [ '$(net 1 ifname)' = tap0 ] && [ '$(net 1 queues)' = 2 ]"
+mac0=$(net 0 mac) mac1=$(net 1 mac)
+check "create --net: two different locally administered unicast MACs written ($mac0, $mac1)" \
+	sh -c "printf '%s\n%s\n' '$mac0' '$mac1' | grep -cxE '[0-9a-f][26ae](:[0-9a-f]{2}){5}' | grep -qx 2 &&
+	       [ '$mac0' != '$mac1' ]"
+t "edit --add-net" 0 '' v edit netvm --add-net user,restrict=on,mac=52:54:00:12:34:56
+check "edit --add-net: [net2] after the others, restricted, its MAC as given" \
+	sh -c "[ '$(net 2 restrict)' = true ] && [ '$(net 2 mac)' = 52:54:00:12:34:56 ]"
+check "edit --add-net: net0 and net1 keep their MACs" \
+	sh -c "[ '$(net 0 mac)' = '$mac0' ] && [ '$(net 1 mac)' = '$mac1' ]"
+t "edit: a bad --add-net" 2 "edit: --add-net 'user,restrict=yes': restrict=yes: must be on or off" \
+	v edit netvm --add-net user,restrict=yes
+t "edit: --add-net with a MAC another NIC has" 2 "the MAC address 52:54:00:12:34:56 is net2's already" \
+	v edit netvm --add-net tap,ifname=tap1,mac=52:54:00:12:34:56
+t "edit: --net is create's option" 2 'Unknown option --net' v edit netvm --net user
+check "edit: refused --add-net changed nothing" sh -c "[ \$(grep -c '^\[net' '$ini') = 3 ]"
+t "edit --no-net --add-net: replaces them" 0 '' v edit netvm --no-net --add-net tap,ifname=tap9
+check "edit --no-net --add-net: only [net0], tap9, with index 0's MAC again" \
+	sh -c "[ \$(grep -c '^\[net' '$ini') = 1 ] && [ '$(net 0 ifname)' = tap9 ] && [ '$(net 0 mac)' = '$mac0' ]"
+t "edit --no-net" 0 '' v edit netvm --no-net
+check "edit --no-net: no [netN] left" sh -c "! grep -q '^\[net' '$ini'"
+printf '[net0]\ntype=user\nrestrict=maybe\n' >>"$ini"
+line=$(grep -n '^restrict=' "$ini" | cut -d: -f1)
+t "start with a bad [net0]: file, line and key" 2 "config.ini:$line: \[net0\] restrict: 'maybe': must be true or false" \
+	v start netvm
+t "edit of a bundle with a bad [net0]: the same error" 1 "config.ini:$line: \[net0\] restrict: 'maybe'" \
+	v edit netvm --no-net
+t "delete netvm" 0 '' v delete netvm --yes
+
 # A running VM (its bundle lock held): start, edit, delete refuse.
 ( flock -x 9; echo 4242 >&9; sleep 30 ) 9>"$vms/web.vmain/.lock" &
 holder=$!
@@ -135,6 +199,10 @@ sleep 0.5
 t "start while it runs: refused" 4 'web is already running \(pid 4242\)' v start web --headless
 t "edit --memory while it runs: refused" 4 'web runs: --memory cannot change' v edit web --memory 1G
 t "edit --autostart while it runs: allowed" 0 '' v edit web --autostart yes
+t "edit --add-net while it runs: refused" 4 'web runs: a network interface cannot change' \
+	v edit web --add-net user
+t "edit --no-net while it runs: refused" 4 'web runs: a network interface cannot change' \
+	v edit web --no-net
 t "delete while it runs: refused" 4 'web is running' v delete web --yes
 v status web --json >"$tmp/status.json"
 check "status of a VM whose API does not answer yet: starting, with the lock's pid" \
