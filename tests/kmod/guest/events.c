@@ -32,6 +32,15 @@
  *                      (AMD-V: EXITINTINFO; VT-x: IDT-vectoring info),
  *                      and SET_EVENTS into a fresh vCPU, or into the same
  *                      one after clearing, delivers it exactly once
+ *   long64/event-kick-storm  -n interrupts (default 300) while another
+ *                      thread KICKs the vCPU every 50-250 us: each RUN
+ *                      ends in the interrupt's handler or a KICK; at a
+ *                      KICK an undelivered interrupt is in GET_EVENTS, and
+ *                      the state moves to a new vCPU (the first 60 KICKs)
+ *                      or goes through SET_EVENTS zero / back; every one
+ *                      is delivered exactly once, none lost or doubled,
+ *                      however the kicks fall (before the entry, during
+ *                      the injection, in the guest)
  *   long64/no-nested   VMRUN, MONITOR, MWAIT raise #UD in the guest
  *   interrupt/errors   vector < 16 or > 255, flags, reserved: EINVAL;
  *                      NULL: EFAULT; SET_EVENTS with bad vectors: EINVAL
@@ -50,7 +59,9 @@
  * MODE is real, prot32 or long64.  Usage: events [-T TIMEOUT] [CASE...]
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1106,6 +1117,158 @@ out:
 	shutdown_vm();
 }
 
+/* long64/event-kick-storm */
+#define STORM_MOVES	60	/* vCPU ids 1 .. 60 */
+
+struct kicker {
+	atomic_int fd;		/* the vCPU in use */
+	pthread_t thread;
+	atomic_bool quit;
+	atomic_ulong kicks;
+};
+
+static void *kicker_main(void *arg)
+{
+	struct kicker *k = arg;
+	unsigned int seed = 1;
+
+	while (!atomic_load(&k->quit)) {
+		if (ioctl(atomic_load(&k->fd), VMAIN_VCPU_KICK, 0) == 0)
+			atomic_fetch_add(&k->kicks, 1);
+		usleep(50 + rand_r(&seed) % 200);
+	}
+	return NULL;
+}
+
+/*
+ * Runs until the stub of some vector OUTs it.  At each KICK exit the
+ * interrupt `vec` is pending or delivered; the state then moves to a new
+ * vCPU (the first STORM_MOVES times) or its events are taken out and put
+ * back.  Returns the vector, or -1 with `why` filled.
+ */
+static int storm_run(struct kicker *k, unsigned int vec, unsigned long *kicked,
+		     unsigned long *pending, unsigned int *moves, char *why, size_t n)
+{
+	struct vmain_events ev, zero;
+	struct vcpu *next;
+
+	memset(&zero, 0, sizeof(zero));
+	for (;;) {
+		struct vmain_run *run = vcpu->run;
+		__u8 *data;
+
+		if (vcpu_run(vcpu)) {
+			snprintf(why, n, "RUN: %s%s", strerror(errno),
+				 vcpu->timed_out ? " (timed out)" : "");
+			return -1;
+		}
+		if (run->exit_reason == VMAIN_EXIT_IO && run->exit.io.port == GUEST_PORT_VECTOR &&
+		    run->exit.io.size == 1 && (data = io_data(vcpu)))
+			return *data;
+		if (run->exit_reason != VMAIN_EXIT_KICK) {
+			snprintf(why, n, "unexpected exit: %s", exit_str(vcpu));
+			return -1;
+		}
+		(*kicked)++;
+		if (ioctl(vcpu->fd, VMAIN_VCPU_GET_EVENTS, &ev)) {
+			snprintf(why, n, "GET_EVENTS: %s", strerror(errno));
+			return -1;
+		}
+		if (ev.interrupt_pending &&
+		    (ev.interrupt_vector != vec || ev.exception_pending || ev.nmi_pending)) {
+			snprintf(why, n, "at a KICK: interrupt 0x%x pending, want 0x%x (exception %u, NMI %u)",
+				 ev.interrupt_vector, vec, ev.exception_pending, ev.nmi_pending);
+			return -1;
+		}
+		*pending += ev.interrupt_pending;
+		if (*moves < STORM_MOVES) {
+			/* Restore the whole state into a new vCPU; drop the old. */
+			next = evi_clone(vcpu, ++*moves);
+			if (!next) {
+				snprintf(why, n, "moving the state to vCPU %u failed", *moves);
+				return -1;
+			}
+			next->timed_out = false;
+			atomic_store(&k->fd, next->fd);
+			vcpu_free(vcpu);
+			vcpu = next;
+			continue;
+		}
+		if (!ev.interrupt_pending)
+			continue;	/* delivered; its handler runs on */
+		if (ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &zero) ||
+		    ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev)) {
+			snprintf(why, n, "SET_EVENTS: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static void test_event_kick_storm(void)
+{
+	unsigned long n = guest_iters ? guest_iters : 300, i, kicked = 0, pending = 0;
+	unsigned int moves = 0;
+	struct kicker k;
+	char why[200] = "";
+	double t0;
+	int got = 0;
+	bool ok = true;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_spin)))
+		return;
+	memset(&k, 0, sizeof(k));
+	atomic_store(&k.fd, vcpu->fd);
+	if (pthread_create(&k.thread, NULL, kicker_main, &k)) {
+		guest_fail("pthread_create failed");
+		goto out;
+	}
+	t0 = guest_now_ms();
+	for (i = 0; ok && i < n; i++) {
+		unsigned int vec = 0x40 + (unsigned int)(i % 0x40);
+
+		if (interrupt(vcpu, vec)) {
+			snprintf(why, sizeof(why), "INTERRUPT 0x%x (number %lu): %s", vec, i,
+				 strerror(errno));
+			ok = false;
+			break;
+		}
+		got = storm_run(&k, vec, &kicked, &pending, &moves, why, sizeof(why));
+		if (got != (int)vec) {
+			if (got >= 0)
+				snprintf(why, sizeof(why), "interrupt number %lu: vector 0x%x ran, want 0x%x",
+					 i, got, vec);
+			ok = false;
+		}
+	}
+	atomic_store(&k.quit, true);
+	pthread_join(k.thread, NULL);
+	tap_ok(ok, "%s: %lu interrupts, each delivered right after its INTERRUPT, while another thread kicked (%lu KICK exits, %lu with the interrupt still pending; %u moves to a new vCPU, then SET_EVENTS zero and back)",
+	       guest_case_name(), i, kicked, pending, moves);
+	if (!ok)
+		tap_diag("  %s", why);
+	tap_diag("%lu kicks in %.0f ms", (unsigned long)atomic_load(&k.kicks),
+		 guest_now_ms() - t0);
+	if (!ok)
+		goto out;
+	/* No interrupt is left to run twice: the guest finishes. */
+	set_flag(1);
+	for (;;) {
+		if (vcpu_run(vcpu)) {
+			ok = false;
+			break;
+		}
+		if (vcpu->run->exit_reason != VMAIN_EXIT_KICK)
+			break;
+	}
+	ok = ok && vcpu->run->exit_reason == VMAIN_EXIT_IO &&
+	     vcpu->run->exit.io.port == PORT_DONE;
+	tap_ok(ok, "%s: none of them runs a second time (the guest finishes)", guest_case_name());
+	if (!ok)
+		tap_diag("  %s", exit_str(vcpu));
+out:
+	shutdown_vm();
+}
+
 static void test_interrupt_errors(void)
 {
 	struct vmain_interrupt irq;
@@ -1266,6 +1429,10 @@ int main(int argc, char **argv)
 			guest_case(name);
 			test_event_interrupted((enum guest_mode)mode);
 		}
+	}
+	if (guest_want("long64/event-kick-storm")) {
+		guest_case("long64/event-kick-storm");
+		test_event_kick_storm();
 	}
 	if (guest_want("long64/no-nested")) {
 		guest_case("long64/no-nested");
