@@ -602,6 +602,7 @@ int virtio_blk_load(struct virtio_blk *b, struct state_reader *r)
 {
 	struct virtio_pci *vp;
 	uint64_t size;
+	unsigned i;
 	uint16_t nq;
 	uint8_t wb;
 	int ret;
@@ -639,6 +640,13 @@ int virtio_blk_load(struct virtio_blk *b, struct state_reader *r)
 	b->writeback = wb;
 	/* The disk follows the restored cache mode (on the I/O thread). */
 	ioloop_bh_schedule(b->loop, &b->wce_bh);
+	/*
+	 * Requests the driver made available (and notified) before the save
+	 * were never taken: the driver will not notify for them again, so
+	 * every queue looks at its ring once.
+	 */
+	for (i = 0; i < b->nr_queues; i++)
+		ioloop_bh_schedule(b->loop, &b->q[i].kick);
 out_free:
 	free(vp);
 	return ret;

@@ -151,7 +151,8 @@ struct state_reader;
  * (-EBUSY) while any is on the host or a reset waits for one; call
  * virtio_blk_stop() first.  virtio_blk_load() (device lock held, device
  * idle) changes nothing unless everything loads; the disk is then switched
- * to the restored cache mode on the I/O loop.
+ * to the restored cache mode, and every queue takes the requests the
+ * driver made available before the save, on the I/O loop.
  */
 int virtio_blk_save(const struct virtio_blk *b, struct state_writer *w);
 int virtio_blk_load(struct virtio_blk *b, struct state_reader *r);

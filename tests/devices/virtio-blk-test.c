@@ -599,6 +599,14 @@ static void test_save_restore(uint8_t df, struct dq *q)
 	while (dq_used(q, &(uint32_t){ 0 }, &(uint32_t){ 0 }))
 		;
 	used_before = gr16(q->used + 2);
+	/* A request available at the save, its notification already taken. */
+	g64(DATA_GPA + 8192, 0);
+	put_hdr(2, VIRTIO_BLK_T_IN, 16);
+	mem.base[ST_GPA + 2] = 0xee;
+	add_chain(q, (struct seg[]){ { HDR_GPA + 32, 16, false },
+				     { DATA_GPA + 8192, 512, true },
+				     { ST_GPA + 2, 1, true } }, 3);
+	memset(fd0.data + 16 * 512, 0x5c, 512);
 
 	state_writer_init(&w);
 	pthread_mutex_lock(&dev_lock);
@@ -633,6 +641,11 @@ static void test_save_restore(uint8_t df, struct dq *q)
 	blk2.vp.pci.bus = &bus;
 	turn();
 	tap_ok(cfg8(32) == 0 && !fd0.wb, "load: writeback 0 restored, the disk follows it");
+	tap_ok(mem.base[ST_GPA + 2] == 0 && mem.base[DATA_GPA + 8192] == 0x5c &&
+	       dq_used(q, &(uint32_t){ 0 }, &(uint32_t){ 0 }) &&
+	       gr16(q->used + 2) == (uint16_t)(used_before + 1),
+	       "load: the request available at the save is taken without a new kick");
+	used_before++;
 	tap_ok(lbar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0x0f &&
 	       cfg8(34) == 2 && lbar_rd(VIRTIO_PCI_DEVICE_OFF, 8) == DISK_BYTES / 512,
 	       "load: DRIVER_OK, 2 queues, capacity as before");
