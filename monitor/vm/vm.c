@@ -22,6 +22,7 @@
 #include "io/pool.h"
 #include "vm/dbus.h"
 #include "vm/log.h"
+#include "vm/nics.h"
 #include "vm/vm.h"
 
 #define OUTPUT_BUFFER		(1u << 20)	/* per console output */
@@ -186,20 +187,22 @@ static int outputs_start(struct outputs *o, struct ioloop *l)
 	return ret;
 }
 
-/* --- storage: the I/O thread, the worker pool and the disks --------------- */
+/* --- storage: the I/O thread, the worker pool, the disks and the NICs ------ */
 
 struct storage {
 	struct ioloop *loop;
 	struct pool *pool;
 	struct disk **disks;
 	unsigned int n;
-	bool usage_error;		/* a bad --disk, not a failed open */
+	struct vm_nics nics;		/* the network back ends, on the same loop */
+	bool usage_error;		/* a bad --disk or --net, not a failed open */
 };
 
 static void storage_close(struct storage *st)
 {
 	unsigned int i;
 
+	vm_nics_close(&st->nics);
 	for (i = 0; i < st->n; i++)
 		disk_close(st->disks[i]);
 	g_free(st->disks);
@@ -257,6 +260,10 @@ static int storage_open(struct storage *st, const struct vm_spec *spec)
 		if (ret)
 			goto close;
 	}
+	ret = vm_nics_open(&st->nics, spec->nets, spec->nr_nets, spec->mcfg.uuid, st->loop,
+			   &st->usage_error);
+	if (ret)
+		goto close;
 	return 0;
 close: {
 		bool usage = st->usage_error;
@@ -518,6 +525,8 @@ int vm_main(const struct vm_spec *spec)
 	cfg.opaque = &vm;
 	cfg.disks = st.disks;
 	cfg.nr_disks = st.n;
+	cfg.nics = st.nics.nic;
+	cfg.nr_nics = st.nics.n;
 	cfg.ioloop = st.loop;
 	if (spec->socket_path) {
 		int64_t t0 = thread_cpu_ns();
