@@ -44,7 +44,8 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 # The monitor's backends, tested inside the SVM arena with kvm_amd.
 HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c monitor/hv/vmain-dev.c
-MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/vmctl-test \
+MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/hv-state-test \
+		       $(BUILD)/tests/monitor/vmctl-test \
 		       $(BUILD)/tests/monitor/dns-stub
 
 # Benchmarks run inside the arenas (make bench).
@@ -292,7 +293,7 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
