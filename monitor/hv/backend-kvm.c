@@ -432,6 +432,192 @@ static int kvm_clock_stopped(struct hv_vcpu *vcpu)
 	return 0;
 }
 
+/* The kvmclock MSRs (Documentation/virt/kvm/x86/msr.rst): KVM serves them. */
+#define KVM_MSR_WALL_CLOCK_NEW	0x4b564d00
+#define KVM_MSR_SYSTEM_TIME_NEW	0x4b564d01
+#define STATE_NR_MSRS		(sizeof(struct hv_state_msrs) / sizeof(uint64_t))
+
+struct kvm_state_msrs {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e[STATE_NR_MSRS + 2];
+};
+
+/*
+ * hv_state_msrs[], then kvmclock's system time; on SET also its wall
+ * clock, but only once the guest has given it an address: KVM writes the
+ * wall clock to the guest-physical address written, 0 included.
+ */
+static int kvm_state_msrs(struct hv_vcpu *vcpu, struct hv_vcpu_state *st, bool set)
+{
+	struct kvm_state_msrs m;
+	unsigned int i, n;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < hv_state_nr_msrs; i++) {
+		m.e[i].index = hv_state_msrs[i].index;
+		m.e[i].data = set ? *hv_state_msr_value(&st->msr, i) : 0;
+	}
+	m.e[i].index = KVM_MSR_SYSTEM_TIME_NEW;
+	m.e[i++].data = st->pvclock_system_time;
+	if (!set || st->pvclock_wall_clock) {
+		m.e[i].index = KVM_MSR_WALL_CLOCK_NEW;
+		m.e[i++].data = st->pvclock_wall_clock;
+	}
+	n = i;
+	m.hdr.nmsrs = n;
+	ret = ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
+	if (ret < 0)
+		return -errno;
+	if ((unsigned int)ret != n)
+		return -EIO;	/* KVM stopped at entry `ret` */
+	if (set)
+		return 0;
+	for (i = 0; i < hv_state_nr_msrs; i++)
+		*hv_state_msr_value(&st->msr, i) = m.e[i].data;
+	st->pvclock_system_time = m.e[i].data;
+	st->pvclock_wall_clock = m.e[i + 1].data;
+	return 0;
+}
+
+static void events_from_kvm(struct vmain_events *v, const struct kvm_vcpu_events *k)
+{
+	memset(v, 0, sizeof(*v));
+	/* Without KVM_CAP_EXCEPTION_PAYLOAD KVM folds "pending" into "injected". */
+	if (k->exception.injected || k->exception.pending) {
+		v->exception_pending = 1;
+		v->exception_vector = k->exception.nr;
+		v->exception_has_error = hv_vector_has_error(k->exception.nr);
+		v->exception_error_code = k->exception.has_error_code ?
+					  k->exception.error_code : 0;
+	}
+	if (k->interrupt.injected && !k->interrupt.soft) {
+		v->interrupt_pending = 1;
+		v->interrupt_vector = k->interrupt.nr;
+	}
+	v->nmi_pending = k->nmi.pending || k->nmi.injected;
+	v->nmi_masked = !!k->nmi.masked;
+	v->interrupt_shadow = !!k->interrupt.shadow;
+}
+
+static void events_to_kvm(struct kvm_vcpu_events *k, const struct vmain_events *v,
+			  const struct vmain_sregs *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->exception.injected = v->exception_pending;
+	k->exception.nr = v->exception_vector;
+	/* The CPU pushes no error code in real mode (SDM Vol. 3A 20.1.4). */
+	k->exception.has_error_code = v->exception_has_error && (s->cr0 & 1);
+	k->exception.error_code = v->exception_error_code;
+	k->interrupt.injected = v->interrupt_pending;
+	k->interrupt.nr = v->interrupt_vector;
+	/*
+	 * One flag in the neutral state; MOV SS's kind, because VT-x refuses
+	 * STI blocking with RFLAGS.IF clear (SDM Vol. 3C 27.3.1.5) and both
+	 * block the same events.
+	 */
+	k->interrupt.shadow = v->interrupt_shadow ? KVM_X86_SHADOW_INT_MOV_SS : 0;
+	k->nmi.pending = v->nmi_pending;
+	k->nmi.masked = v->nmi_masked;
+	k->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;
+}
+
+/*
+ * KVM finishes an exit's instruction (an OUT's RIP advance, an IN's
+ * data) only in the next KVM_RUN; with immediate_exit that RUN does it
+ * and returns EINTR without entering the guest (api.rst, "immediate_exit"
+ * and the note on saving state after KVM_EXIT_IO/MMIO).
+ */
+static int kvm_complete_exit(struct hv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t saved = run->immediate_exit;
+	int ret = -EIO;
+
+	run->immediate_exit = 1;
+	if (ioctl(vcpu->fd, KVM_RUN, 0))
+		ret = errno == EINTR ? 0 : -errno;
+	run->immediate_exit = saved;
+	return ret;
+}
+
+static int kvm_get_state(struct hv_vcpu *vcpu, struct hv_vcpu_state *st)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_xsave *xs;
+	struct kvm_xcrs xcrs;
+	unsigned int i;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = kvm_complete_exit(vcpu);
+	if (!ret)
+		ret = kvm_get_regs(vcpu, &st->regs);
+	if (!ret)
+		ret = kvm_get_sregs(vcpu, &st->sregs);
+	if (ret)
+		return ret;
+	xs = calloc(1, sizeof(*xs));
+	if (!xs)
+		return -ENOMEM;
+	memset(&xcrs, 0, sizeof(xcrs));
+	if (ioctl(vcpu->fd, KVM_GET_XSAVE, xs) || ioctl(vcpu->fd, KVM_GET_XCRS, &xcrs) ||
+	    ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev)) {
+		ret = -errno;
+		goto free_xs;
+	}
+	_Static_assert(sizeof(xs->region) == HV_XSAVE_SIZE, "kvm_xsave region size");
+	memcpy(st->xsave, xs->region, HV_XSAVE_SIZE);
+	st->xsave_size = HV_XSAVE_SIZE;
+	st->xcr0 = 1;
+	for (i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+		if (xcrs.xcrs[i].xcr == 0)
+			st->xcr0 = xcrs.xcrs[i].value;
+	hv_xsave_normalize(st);
+	events_from_kvm(&st->events, &ev);
+	ret = kvm_state_msrs(vcpu, st, false);
+free_xs:
+	free(xs);
+	return ret;
+}
+
+static int kvm_set_state(struct hv_vcpu *vcpu, const struct hv_vcpu_state *st)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_xsave *xs;
+	struct kvm_xcrs xcrs;
+	int ret;
+
+	if (st->xsave_size < HV_XSAVE_MIN_SIZE || st->xsave_size > HV_XSAVE_SIZE)
+		return -EINVAL;
+	ret = kvm_set_sregs(vcpu, &st->sregs);
+	if (!ret)
+		ret = kvm_set_regs(vcpu, &st->regs);
+	if (ret)
+		return ret;
+	xs = calloc(1, sizeof(*xs));
+	if (!xs)
+		return -ENOMEM;
+	memcpy(xs->region, st->xsave, st->xsave_size);
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].xcr = 0;
+	xcrs.xcrs[0].value = st->xcr0;
+	/* XCR0 first: KVM checks the image's components against it. */
+	if (ioctl(vcpu->fd, KVM_SET_XCRS, &xcrs) || ioctl(vcpu->fd, KVM_SET_XSAVE, xs)) {
+		ret = -errno;
+		goto free_xs;
+	}
+	ret = kvm_state_msrs(vcpu, (struct hv_vcpu_state *)st, true);
+	if (ret)
+		goto free_xs;
+	events_to_kvm(&ev, &st->events, &st->sregs);
+	ret = ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) ? -errno : 0;
+free_xs:
+	free(xs);
+	return ret;
+}
+
 const struct hv_backend hv_backend_kvm = {
 	.name			= "kvm",
 	.vm_create		= kvm_vm_create,
@@ -454,4 +640,6 @@ const struct hv_backend hv_backend_kvm = {
 	.supported_cpuid	= kvm_supported_cpuid,
 	.set_msr		= kvm_set_msr,
 	.clock_stopped		= kvm_clock_stopped,
+	.get_state		= kvm_get_state,
+	.set_state		= kvm_set_state,
 };

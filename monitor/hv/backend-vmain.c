@@ -215,6 +215,103 @@ static int vmain_set_msr(struct hv_vcpu *vcpu, uint32_t index, uint64_t data)
 	return ret == 1 ? 0 : -EINVAL;
 }
 
+/* All of hv_state_msrs[] in one GET or SET_MSRS; -EIO if one stopped it. */
+static int vmain_state_msrs(struct hv_vcpu *vcpu, struct hv_state_msrs *m, bool set)
+{
+	struct vmain_msr_entry e[sizeof(struct hv_state_msrs) / sizeof(uint64_t)];
+	struct vmain_msrs req;
+	unsigned int i;
+	int ret;
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < hv_state_nr_msrs; i++) {
+		e[i].index = hv_state_msrs[i].index;
+		e[i].data = set ? *hv_state_msr_value(m, i) : 0;
+	}
+	memset(&req, 0, sizeof(req));
+	req.nmsrs = hv_state_nr_msrs;
+	req.entries = (uintptr_t)e;
+	ret = ioctl(vcpu->fd, set ? VMAIN_VCPU_SET_MSRS : VMAIN_VCPU_GET_MSRS, &req);
+	if (ret < 0)
+		return -errno;
+	if ((unsigned int)ret != hv_state_nr_msrs)
+		return -EIO;	/* the module stopped at entry `ret` */
+	if (!set)
+		for (i = 0; i < hv_state_nr_msrs; i++)
+			*hv_state_msr_value(m, i) = e[i].data;
+	return 0;
+}
+
+/*
+ * RUN with immediate_exit completes the instruction behind the last exit
+ * (an IN's data, an MMIO read's value) and returns EINTR without entering
+ * the guest (docs/abi.md, RUN): only then is the state whole.  A kick
+ * left for the next RUN may answer first.
+ */
+static int vmain_complete_exit(struct hv_vcpu *vcpu)
+{
+	struct vmain_run *run = vcpu->run;
+	uint8_t saved = run->immediate_exit;
+	int ret = -EIO, tries;
+
+	run->immediate_exit = 1;
+	for (tries = 0; tries < 2; tries++) {
+		if (ioctl(vcpu->fd, VMAIN_VCPU_RUN, 0)) {
+			ret = errno == EINTR ? 0 : -errno;
+			break;
+		}
+		if (run->exit_reason != VMAIN_EXIT_KICK)
+			break;		/* it ran the guest: should not be */
+	}
+	run->immediate_exit = saved;
+	return ret;
+}
+
+static int vmain_get_state(struct hv_vcpu *vcpu, struct hv_vcpu_state *st)
+{
+	struct vmain_fpu fpu;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = vmain_complete_exit(vcpu);
+	if (ret)
+		return ret;
+	if (ioctl(vcpu->fd, VMAIN_VCPU_GET_REGS, &st->regs) ||
+	    ioctl(vcpu->fd, VMAIN_VCPU_GET_SREGS, &st->sregs) ||
+	    ioctl(vcpu->fd, VMAIN_VCPU_GET_FPU, &fpu) ||
+	    ioctl(vcpu->fd, VMAIN_VCPU_GET_EVENTS, &st->events))
+		return -errno;
+	st->xcr0 = fpu.xcr0;
+	st->xsave_size = HV_XSAVE_SIZE;
+	_Static_assert(sizeof(fpu.xsave) == HV_XSAVE_SIZE, "vmain_fpu image size");
+	memcpy(st->xsave, fpu.xsave, HV_XSAVE_SIZE);
+	hv_xsave_normalize(st);
+	ret = vmain_state_msrs(vcpu, &st->msr, false);
+	/* The paravirtual clock is the machine's here (machine/pvclock.c). */
+	return ret;
+}
+
+static int vmain_set_state(struct hv_vcpu *vcpu, const struct hv_vcpu_state *st)
+{
+	struct hv_state_msrs msr = st->msr;
+	struct vmain_fpu fpu;
+	int ret;
+
+	if (st->xsave_size < HV_XSAVE_MIN_SIZE || st->xsave_size > HV_XSAVE_SIZE)
+		return -EINVAL;
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.xcr0 = st->xcr0;
+	memcpy(fpu.xsave, st->xsave, st->xsave_size);
+	if (ioctl(vcpu->fd, VMAIN_VCPU_SET_SREGS, &st->sregs) ||
+	    ioctl(vcpu->fd, VMAIN_VCPU_SET_REGS, &st->regs) ||
+	    ioctl(vcpu->fd, VMAIN_VCPU_SET_FPU, &fpu))
+		return -errno;
+	ret = vmain_state_msrs(vcpu, &msr, true);
+	if (ret)
+		return ret;
+	return ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &st->events) ? -errno : 0;
+}
+
 const struct hv_backend hv_backend_vmain = {
 	.name			= "vmain",
 	.vm_create		= vmain_vm_create,
@@ -236,4 +333,6 @@ const struct hv_backend hv_backend_vmain = {
 	.set_cpuid		= vmain_set_cpuid,
 	.supported_cpuid	= vmain_supported_cpuid,
 	.set_msr		= vmain_set_msr,
+	.get_state		= vmain_get_state,
+	.set_state		= vmain_set_state,
 };

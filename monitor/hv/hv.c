@@ -12,6 +12,37 @@
 
 #include "hv/hv.h"
 
+/*
+ * The MSRs a saved vCPU state carries besides regs/sregs: those of the
+ * SYSCALL/SYSENTER paths, memory types, the TSC and TSC_AUX, and
+ * MISC_ENABLE; both backends keep all of them (docs/abi.md, "MSRs the
+ * module keeps"; KVM's kvm_set_msr_common).  EFER, FS/GS base and
+ * APIC_BASE are in sregs.  Left out: DEBUGCTL (vmain keeps only 0), AMD's
+ * HWCR (KVM refuses most of its bits), MTRRcap/MCG_* (constants), and the
+ * paravirtual clock's MSRs, which have their own fields.
+ */
+#define STATE_MSR(idx, field) \
+	{ idx, #field, offsetof(struct hv_state_msrs, field) }
+const struct hv_state_msr hv_state_msrs[] = {
+	STATE_MSR(0x10, tsc),
+	STATE_MSR(0xc0000081, star),
+	STATE_MSR(0xc0000082, lstar),
+	STATE_MSR(0xc0000083, cstar),
+	STATE_MSR(0xc0000084, sfmask),
+	STATE_MSR(0xc0000102, kernel_gs_base),
+	STATE_MSR(0x174, sysenter_cs),
+	STATE_MSR(0x175, sysenter_esp),
+	STATE_MSR(0x176, sysenter_eip),
+	STATE_MSR(0x277, pat),
+	STATE_MSR(0x1a0, misc_enable),
+	STATE_MSR(0x2ff, mtrr_def_type),
+	STATE_MSR(0xc0000103, tsc_aux),
+};
+const unsigned int hv_state_nr_msrs = sizeof(hv_state_msrs) / sizeof(hv_state_msrs[0]);
+_Static_assert(sizeof(hv_state_msrs) / sizeof(hv_state_msrs[0]) ==
+	       sizeof(struct hv_state_msrs) / sizeof(uint64_t),
+	       "every field of struct hv_state_msrs has its MSR");
+
 int hv_accel_parse(const char *s, enum hv_accel *accel)
 {
 	if (!strcmp(s, "auto"))

@@ -79,6 +79,134 @@ static inline void hv_exit_set_data(struct hv_exit *exit, uint32_t ndata,
 	memcpy(exit->data, data, exit->ndata * sizeof(exit->data[0]));
 }
 
+/*
+ * A vCPU's architectural state for save and restore, in a form neither
+ * backend owns: get_state() on one backend, set_state() on the other
+ * (vmain.ko <-> KVM) gives the guest the same CPU.
+ *
+ * What it covers:
+ *  - regs, sregs: vmain's ABI structs (docs/abi.md); sregs holds CR0-4,
+ *    CR8 (the TPR), EFER, FS/GS base, APIC_BASE, GDT/IDT and all segments.
+ *  - xcr0 and the x87/SSE/AVX registers as an XSAVE image in the standard
+ *    (non-compacted) format of SDM Vol. 1 13.4, xsave_size bytes of it
+ *    (get_state: HV_XSAVE_SIZE; set_state takes 576 .. HV_XSAVE_SIZE, the
+ *    legacy region plus the header at least, and zero-fills the rest).
+ *    Components past 4 KiB (AMX tiles) do not fit: the monitor does not
+ *    offer them.  vmain: VMAIN_VCPU_GET/SET_FPU; KVM: KVM_GET/SET_XSAVE
+ *    and KVM_GET/SET_XCRS.  XSTATE_BV holds only components XCR0 enables.
+ *  - msr: the MSRs both backends keep that regs/sregs do not hold, the
+ *    list hv_state_msrs[] (hv.c).  Both backends save exactly that list.
+ *    tsc is the guest's TSC when get_state read it; set_state writes it
+ *    back (IA32_TSC: both backends turn the write into a TSC offset), so
+ *    the guest's TSC continues from the value it had when saved.  A
+ *    caller that wants the guest's TSC to account for the time it was
+ *    stopped adds that time itself.
+ *  - events: what is pending delivery and the blocking state (struct
+ *    vmain_events): an exception with its error code, an external
+ *    interrupt queued, NMI pending/masked, the STI/MOV-SS shadow.  The
+ *    error-code rule follows the vector (docs/abi.md), whatever the
+ *    backend reported.  KVM's "injected" and "pending" are one flag here.
+ *  - pvclock_system_time / pvclock_wall_clock: the guest's kvmclock MSRs
+ *    (4B564D01h, 4B564D00h).  Only a backend that serves the paravirtual
+ *    clock in its kernel (KVM: clock_stopped != NULL) reads and writes
+ *    them.  On vmain the monitor serves them (machine/pvclock.c keeps
+ *    pv_time_msr): get_state leaves them 0 and set_state ignores them, and
+ *    the machine copies its own values in and out.
+ *
+ * What a backend cannot do:
+ *  - KVM on an AMD host keeps only the low 32 bits of SYSENTER_ESP and
+ *    SYSENTER_EIP unless the guest's CPUID vendor is Intel (its SVM code
+ *    stores them in the VMCB as AMD CPUs do, which have no SYSENTER in
+ *    long mode); vmain keeps all 64.  A state moved vmain -> KVM there
+ *    loses the upper halves; nothing an AMD guest executes reads them.
+ *  - KVM: the FPU goes through KVM_GET/SET_XSAVE (KVM_CAP_XSAVE); a KVM
+ *    without it (or with AMX enabled, which needs KVM_GET_XSAVE2) fails
+ *    get_state.  vmain: SET_FPU refuses components the host has not
+ *    enabled, so a state with AVX-512 restores only where the host has it.
+ *  - vmain does not keep the kvmclock MSRs (the monitor does, above).
+ *  - An external interrupt queued while RFLAGS.IF=0 means different
+ *    things: vmain waits for the window, KVM injects it at the next
+ *    entry.  The monitor queues one only when the window is open, so a
+ *    saved state holds one only in that case.
+ *
+ * What it does NOT cover, saved by the machine separately:
+ *  - the local APIC: both backends leave it to the monitor's model
+ *    (devices/lapic.c; KVM runs without an in-kernel irqchip, see
+ *    backend-kvm.c), whose save/load covers TPR-side state, timers,
+ *    IRR/ISR and IA32_TSC_DEADLINE;
+ *  - the CPUID table (the machine rebuilds it from its configuration);
+ *  - guest RAM and device state.
+ */
+#define HV_XSAVE_SIZE		4096
+#define HV_XSAVE_MIN_SIZE	576	/* legacy region + XSAVE header */
+
+struct hv_state_msrs {
+	uint64_t tsc;			/* 10h, IA32_TSC */
+	uint64_t star;			/* C0000081h */
+	uint64_t lstar;			/* C0000082h */
+	uint64_t cstar;			/* C0000083h */
+	uint64_t sfmask;		/* C0000084h */
+	uint64_t kernel_gs_base;	/* C0000102h */
+	uint64_t sysenter_cs;		/* 174h */
+	uint64_t sysenter_esp;		/* 175h */
+	uint64_t sysenter_eip;		/* 176h */
+	uint64_t pat;			/* 277h */
+	uint64_t misc_enable;		/* 1A0h */
+	uint64_t mtrr_def_type;		/* 2FFh */
+	uint64_t tsc_aux;		/* C0000103h */
+};
+
+struct hv_vcpu_state {
+	struct vmain_regs regs;
+	struct vmain_sregs sregs;
+	uint64_t xcr0;
+	uint32_t xsave_size;		/* bytes of xsave[] that hold the image */
+	uint32_t pad;
+	uint8_t xsave[HV_XSAVE_SIZE] __attribute__((aligned(64)));
+	struct hv_state_msrs msr;
+	struct vmain_events events;
+	uint64_t pvclock_system_time;	/* 4B564D01h, where the backend serves it */
+	uint64_t pvclock_wall_clock;	/* 4B564D00h, likewise; 0: never written */
+};
+
+/* The MSRs in struct hv_state_msrs: index and where the value lives. */
+struct hv_state_msr {
+	uint32_t index;
+	const char *name;
+	size_t offset;			/* in struct hv_state_msrs */
+};
+
+extern const struct hv_state_msr hv_state_msrs[];
+extern const unsigned int hv_state_nr_msrs;
+
+static inline uint64_t *hv_state_msr_value(struct hv_state_msrs *m, unsigned int i)
+{
+	return (uint64_t *)((char *)m + hv_state_msrs[i].offset);
+}
+
+/* The vectors that push an error code in protected mode (SDM Vol. 3A 6.3.1). */
+static inline bool hv_vector_has_error(uint8_t vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+	       vector == 21;
+}
+
+/*
+ * For backends' get_state: the image keeps only the components XCR0
+ * enables (XSTATE_BV &= xcr0; vmain.ko and KVM report others too, and
+ * vmain's SET_FPU refuses them): a component the guest has not enabled
+ * is not state it can see.  XCOMP_BV is 0 in the standard format.
+ */
+static inline void hv_xsave_normalize(struct hv_vcpu_state *st)
+{
+	uint64_t bv;
+
+	memcpy(&bv, st->xsave + 512, 8);
+	bv &= st->xcr0;
+	memcpy(st->xsave + 512, &bv, 8);
+	memset(st->xsave + 520, 0, 8);
+}
+
 struct hv_backend {
 	const char *name;
 	/*
@@ -133,6 +261,18 @@ struct hv_backend {
 	 * (machine/pvclock.c sets the flag).  Not while the vCPU runs.
 	 */
 	int (*clock_stopped)(struct hv_vcpu *vcpu);
+	/*
+	 * The vCPU's whole state (struct hv_vcpu_state above), not while it
+	 * runs.  get_state first re-enters with immediate_exit, which
+	 * finishes the instruction behind the last exit without running the
+	 * guest: call it after that exit's results (IN data, MMIO read
+	 * value) are stored, as the next run would need them.  set_state writes, in order, sregs, regs, the FPU, the MSRs
+	 * and the events, into a vCPU whose CPUID table is already set (KVM
+	 * checks XCR0 and CR4 against it).  0 or -errno; -EIO where the
+	 * backend refused one of the MSRs.
+	 */
+	int (*get_state)(struct hv_vcpu *vcpu, struct hv_vcpu_state *st);
+	int (*set_state)(struct hv_vcpu *vcpu, const struct hv_vcpu_state *st);
 };
 
 extern const struct hv_backend hv_backend_vmain;
