@@ -9,7 +9,8 @@
  * (long-mode segments, FS/GS bases, x87 and XMM registers, MXCSR, the
  * SYSCALL/SYSENTER MSRs, PAT, MTRRdefType, MISC_ENABLE, TSC_AUX, a TSC of
  * 2^40) and runs to a port write, so the state is the CPU's, not only
- * what was written.  Then a #GP with an error code, a masked pending NMI
+ * what was written, and on to an IN whose data is stored but whose
+ * instruction is not finished (get_state must finish it).  Then a #GP with an error code, a masked pending NMI
  * and a MOV-SS shadow are set as events, the state is read, the VM
  * destroyed (the two backends cannot hold AMD-V at once), and the state
  * set into a fresh vCPU of a new VM on the other backend.  Read again, it
@@ -38,7 +39,8 @@
 
 #define RAM_SIZE	0x200000
 #define MAIN		0x10000
-#define MAIN_OUT_NEXT	0x1001c		/* the JMP after main's OUT */
+#define RESUME_RIP	0x1001e		/* past main's IN: where it is saved */
+#define IN_VALUE	0x5eed1234u
 #define GP_HANDLER	0x10100
 #define STACK_TOP	0x9000
 #define PVCLOCK_GPA	0x8000
@@ -49,13 +51,15 @@
  * main:  rdtsc; shl rdx,32; or rax,rdx; mov rsi,rax   (rsi = TSC)
  *        movq rdi,xmm1                                (rdi = XMM1[63:0])
  *        mov rax,r12; add rax,r13; mov r14,rax        (r14 = r12 + r13)
- *        out 0x10,al; jmp main
+ *        out 0x10,al
+ *        in eax,0x12                                  (saved here, unfinished)
+ *        jmp main
  */
 static const uint8_t main_code[] = {
 	0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20, 0x48, 0x09, 0xd0, 0x48, 0x89, 0xc6,
 	0x66, 0x48, 0x0f, 0x7e, 0xcf,
 	0x4c, 0x89, 0xe0, 0x4c, 0x01, 0xe8, 0x49, 0x89, 0xc6,
-	0xe6, 0x10, 0xeb, 0xe2,
+	0xe6, 0x10, 0xe5, 0x12, 0xeb, 0xe0,
 };
 
 /* #GP: pop rbx (the error code); rsi = TSC as above; out 0x11,al; hlt */
@@ -257,11 +261,14 @@ static void vm_close(struct vm *v)
 	v->b->vm_destroy(&v->vm);
 }
 
-static bool run_to(struct vm *v, uint32_t reason, uint16_t port, const char *what)
+static bool run_to(struct vm *v, uint32_t reason, uint16_t port, const char *what,
+		   struct hv_exit *out)
 {
 	struct hv_exit e;
 	int ret = v->b->vcpu_run(&v->vcpu, &e);
 
+	if (out)
+		*out = e;
 	if (ret || e.reason != reason || (reason == VMAIN_EXIT_IO && e.io.port != port)) {
 		tap_diag("  %s: ret %d exit %u port %#x hw %#llx suberror %u", what, ret,
 			 e.reason, e.io.port, (unsigned long long)e.hw_reason, e.suberror);
@@ -414,6 +421,7 @@ static void move(enum hv_accel from, const char *fname, enum hv_accel to, const 
 	struct hv_vcpu_state *reset, *s0, *g1, *g2, *g3, *g4;
 	char what[64];
 	struct vmain_regs r;
+	struct hv_exit ex;
 	struct vm a, b;
 	uint64_t tsc1, xmm1;
 	bool pv, sysenter32;
@@ -436,7 +444,8 @@ static void move(enum hv_accel from, const char *fname, enum hv_accel to, const 
 	if (!tap_ok(!ret, "%s: set_state of the 64-bit state on %s (%s)", what, fname,
 		    strerror(-ret)))
 		goto close_a;
-	if (!tap_ok(run_to(&a, VMAIN_EXIT_IO, 0x10, what), "%s: the guest runs to OUT 0x10", what))
+	if (!tap_ok(run_to(&a, VMAIN_EXIT_IO, 0x10, what, NULL), "%s: the guest runs to OUT 0x10",
+		    what))
 		goto close_a;
 	memcpy(&xmm1, s0->xsave + 160 + 16, 8);
 	a.b->get_regs(&a.vcpu, &r);
@@ -445,17 +454,24 @@ static void move(enum hv_accel from, const char *fname, enum hv_accel to, const 
 	       r.r14 == s0->regs.r12 + s0->regs.r13,
 	       "%s: on %s the guest read TSC %#llx (from 2^40), XMM1 and r12+r13", what, fname,
 	       (unsigned long long)tsc1);
+	/* Saved between an IN's exit and its completion: the data is stored. */
+	if (!tap_ok(run_to(&a, VMAIN_EXIT_IO, 0x12, what, &ex) && ex.io.in && ex.io.size == 4,
+		    "%s: then to IN 0x12", what))
+		goto close_a;
+	memcpy(ex.io.data, &(uint32_t){ IN_VALUE }, 4);
 	ret = set_events(&a, &events_gp);
 	tap_ok(!ret, "%s: #GP(%#x) pending, NMI pending and masked, shadow (%d)", what,
 	       GP_ERROR, ret);
 	ret = a.b->get_state(&a.vcpu, g1);
 	if (!tap_ok(!ret, "%s: get_state on %s", what, fname))
 		goto close_a;
-	tap_ok(events_eq(&g1->events, &events_gp) && g1->regs.rip == MAIN_OUT_NEXT &&
+	tap_ok(events_eq(&g1->events, &events_gp) && g1->regs.rip == RESUME_RIP &&
+	       (uint32_t)g1->regs.rax == IN_VALUE &&
 	       g1->msr.tsc >= tsc1 && g1->msr.pat == s0->msr.pat &&
 	       g1->msr.tsc_aux == s0->msr.tsc_aux && g1->xcr0 == 3 &&
 	       !memcmp(g1->xsave + 160, s0->xsave + 160, 256),
-	       "%s: the state read on %s holds the events, RIP, MSRs, XCR0, XMM", what, fname);
+	       "%s: the state read on %s holds the finished IN, the events, MSRs, XCR0, XMM",
+	       what, fname);
 	pv = a.pvclock;
 	vm_close(&a);
 
@@ -472,10 +488,10 @@ static void move(enum hv_accel from, const char *fname, enum hv_accel to, const 
 	       sysenter32 ? " (SYSENTER_ESP/EIP: the low 32 bits)" : "");
 
 	/* 3: it runs on: the #GP is taken, the TSC continued. */
-	if (tap_ok(run_to(&b, VMAIN_EXIT_IO, 0x11, what), "%s: the guest takes the #GP (OUT 0x11)",
-		   what)) {
+	if (tap_ok(run_to(&b, VMAIN_EXIT_IO, 0x11, what, NULL),
+		   "%s: the guest takes the #GP (OUT 0x11)", what)) {
 		b.b->get_regs(&b.vcpu, &r);
-		tap_ok(r.rbx == GP_ERROR && get64(r.rsp) == MAIN_OUT_NEXT &&
+		tap_ok(r.rbx == GP_ERROR && get64(r.rsp) == RESUME_RIP &&
 		       r.r14 == s0->regs.r12 + s0->regs.r13 && r.r15 == s0->regs.r15,
 		       "%s: error code %#llx, return RIP %#llx, registers kept", what,
 		       (unsigned long long)r.rbx, (unsigned long long)get64(r.rsp));
