@@ -266,7 +266,11 @@ struct hv_backend {
 	 * runs.  get_state first re-enters with immediate_exit, which
 	 * finishes the instruction behind the last exit without running the
 	 * guest: call it after that exit's results (IN data, MMIO read
-	 * value) are stored, as the next run would need them.  set_state writes, in order, sregs, regs, the FPU, the MSRs
+	 * value) are stored, as the next run would need them.  On vmain
+	 * that RUN also takes a kick left pending (none is owed then: the
+	 * vCPU is stopped).  Any thread may call these while the vCPU is
+	 * stopped; on KVM its own thread is cheaper (a KVM_RUN from another
+	 * thread moves the vCPU's pid).  set_state writes, in order, sregs, regs, the FPU, the MSRs
 	 * and the events, into a vCPU whose CPUID table is already set (KVM
 	 * checks XCR0 and CR4 against it).  0 or -errno; -EIO where the
 	 * backend refused one of the MSRs.
