@@ -222,6 +222,9 @@ int acpi_pm_load(struct acpi_pm *pm, struct state_reader *r)
 	en = state_get_u16(r);
 	cnt = state_get_u16(r);
 	sci = state_get_bool(r);
+	/* No host has run that long; acpi_pm_timer() subtracts t0. */
+	if (ran > STATE_NS_MAX)
+		state_reader_fail(r, "PM timer ran %llu ns", (unsigned long long)ran);
 	ret = state_section_close(r);
 	if (ret)
 		return ret;

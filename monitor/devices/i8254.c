@@ -568,6 +568,10 @@ int i8254_load(struct i8254 *pit, struct state_reader *r)
 		    c->latch_left > 2)
 			state_reader_fail(r, "counter %u: mode %u, access %u, count %u",
 					  i, c->mode, c->rw, c->reload);
+		/* No host has run that long; elapsed() subtracts the start. */
+		if (ran[i] > STATE_NS_MAX)
+			state_reader_fail(r, "counter %u ran %llu ns", i,
+					  (unsigned long long)ran[i]);
 	}
 	t.irq_level = state_get_bool(r);
 	t.irq_edges = state_get_u64(r);

@@ -581,6 +581,9 @@ int lapic_load(struct lapic *l, struct state_reader *r)
 	/* lapic_update() divides by the initial count of an armed timer. */
 	if (t.timer_armed && !t.timer_initial)
 		state_reader_fail(r, "timer armed with an initial count of 0");
+	/* No host has run that long; lapic_update() subtracts the start. */
+	if (ran > STATE_NS_MAX)
+		state_reader_fail(r, "timer ran %llu ns", (unsigned long long)ran);
 	ret = state_section_close(r);
 	if (ret)
 		return ret;

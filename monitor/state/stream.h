@@ -181,8 +181,20 @@ static inline uint64_t state_ns_since(int64_t start, int64_t now)
 	return now > start ? (uint64_t)now - (uint64_t)start : 0;
 }
 
+/*
+ * The most nanoseconds a load takes as a count's run time: 2^62 ns is
+ * about 146 years, beyond any host's uptime, and leaves the devices'
+ * "now - start" (both signed) room for another 146 years before it could
+ * overflow.  A load refuses more (state_reader_fail()); state_start()
+ * clamps to it in any case, so a start it returns is never INT64_MIN
+ * while the clock is past it.
+ */
+#define STATE_NS_MAX		(1ull << 62)
+
 static inline int64_t state_start(uint64_t ran, int64_t now)
 {
+	if (ran > STATE_NS_MAX)
+		ran = STATE_NS_MAX;
 	/* The distance from INT64_MIN up to now, in unsigned arithmetic. */
 	if (ran > (uint64_t)now - (uint64_t)INT64_MIN)
 		return INT64_MIN;

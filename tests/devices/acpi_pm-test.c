@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "tap.h"
 #include "devices/acpi_pm.h"
@@ -78,6 +80,67 @@ static uint32_t pmio(struct acpi_pm *p, uint16_t off, unsigned size, bool write,
  * fresh block: the timer continues from 1.5 s, the status, enables,
  * control and the SCI level are the original's.
  */
+/*
+ * Loads a copy of the one-section stream buf[0 .. len) with the le64 at
+ * payload offset `off` replaced by v and the CRC made good again, as a
+ * crafted state file would come.
+ */
+static int load_patched(struct acpi_pm *pm, const uint8_t *buf, size_t len,
+			size_t off, uint64_t v, const char **msg)
+{
+	static char m[STATE_MSG_MAX];
+	struct state_reader r;
+	uint8_t copy[256];
+	size_t p = 1 + buf[0] + 12 + off;
+	uint32_t crc;
+	unsigned int i;
+	int ret;
+
+	if (len > sizeof(copy) || p + 8 > len - 4)
+		return -E2BIG;
+	memcpy(copy, buf, len);
+	for (i = 0; i < 8; i++)
+		copy[p + i] = (uint8_t)(v >> 8 * i);
+	crc = state_crc32(0, copy, len - 4);
+	for (i = 0; i < 4; i++)
+		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
+	state_reader_init(&r, copy, len);
+	ret = acpi_pm_load(pm, &r);
+	snprintf(m, sizeof(m), "%s", state_reader_msg(&r));
+	*msg = m;
+	return ret;
+}
+
+/*
+ * A PM timer that has run longer than any host could (2^63 ns, or
+ * UINT64_MAX) is refused with the block untouched; before, the start
+ * became INT64_MIN and acpi_pm_timer()'s now - t0 overflowed.
+ */
+static void test_load_bad_ran(const uint8_t *buf, size_t len)
+{
+	static const uint64_t bad[] = { UINT64_MAX, 1ull << 63, STATE_NS_MAX + 1 };
+	struct acpi_pm b;
+	const char *msg = "";
+	uint32_t tmr;
+	unsigned int i, fails = 0;
+
+	for (i = 0; i < 3; i++) {
+		acpi_pm_init(&b, NULL, NULL, fake_now, NULL);
+		fake_ns += NS;
+		tmr = acpi_pm_timer(&b);
+		if (load_patched(&b, buf, len, 0, bad[i], &msg) != -EINVAL ||
+		    acpi_pm_timer(&b) != tmr || b.sts || b.cnt != ACPI_PM1_SCI_EN)
+			fails++;
+	}
+	tap_ok(!fails, "load: PM timer run 2^62+1, 2^63 or 2^64-1 ns refused, block untouched (%s)",
+	       msg);
+	acpi_pm_init(&b, NULL, NULL, fake_now, NULL);
+	tap_ok(load_patched(&b, buf, len, 0, STATE_NS_MAX, &msg) == 0 &&
+	       acpi_pm_timer(&b) == (uint32_t)((STATE_NS_MAX / NS) * ACPI_PM_TIMER_HZ +
+					       (STATE_NS_MAX % NS) * ACPI_PM_TIMER_HZ / NS),
+	       "load: PM timer run 2^62 ns taken, and reads without overflow");
+}
+
 static void test_save_restore(void)
 {
 	static const struct acpi_pm_ops ops = {
@@ -122,6 +185,7 @@ static void test_save_restore(void)
 	tap_ok(sci_changes == 1 && !sci, "load: clearing PWRBTN_STS drops the restored SCI");
 	state_reader_init(&r, buf, len - 4);
 	tap_ok(acpi_pm_load(&b, &r) == -EBADMSG, "load: a truncated section is refused");
+	test_load_bad_ran(buf, len);
 	state_writer_free(&w);
 }
 

@@ -6,7 +6,10 @@
  * read-back, access modes, counter 2's gate (TSC calibration), mode 3.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <stdio.h>
 
 #include "tap.h"
 #include "devices/i8254.h"
@@ -88,6 +91,116 @@ static void on_irq_b(void *opaque, bool level)
  * off), loaded into a fresh PIT: counts, OUT and the next event continue
  * from where they were at the save, not from the host's clock.
  */
+/*
+ * Copies the one-section stream buf[0 .. len) into copy[] with the
+ * n-byte little-endian field at payload offset `off` set to v and the
+ * CRC made good again, as a crafted state file would come.  Returns the
+ * length, or 0 if the field is not inside the payload.
+ */
+static size_t patched(uint8_t *copy, size_t cap, const uint8_t *buf, size_t len,
+		      size_t off, uint64_t v, unsigned int n)
+{
+	size_t p = 1 + (size_t)buf[0] + 12 + off;
+	uint32_t crc;
+	unsigned int i;
+
+	if (len > cap || len < 4 || p + n > len - 4)
+		return 0;
+	memcpy(copy, buf, len);
+	for (i = 0; i < n; i++)
+		copy[p + i] = (uint8_t)(v >> 8 * i);
+	crc = state_crc32(0, copy, len - 4);
+	for (i = 0; i < 4; i++)
+		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
+	return len;
+}
+
+/* A saved channel's bytes, in i8254_save()'s order. */
+#define CH_STATE_LEN	37
+#define CH_RAN		11	/* le64 ns the current segment has run */
+
+/*
+ * Loads buf patched (see patched()) into a fresh PIT: returns the load's
+ * result, and whether the PIT was left bit for bit as it was.
+ */
+static int load_patched(const uint8_t *buf, size_t len, size_t off, uint64_t v,
+			unsigned int n, bool *untouched, char *msg, size_t msg_len)
+{
+	struct i8254 c, before;
+	struct state_reader r;
+	uint8_t copy[512];
+	size_t l = patched(copy, sizeof(copy), buf, len, off, v, n);
+	int ret;
+
+	if (!l)
+		return -E2BIG;
+	i8254_init(&c, NULL, NULL, fake_now, NULL);
+	memcpy(&before, &c, sizeof(c));
+	state_reader_init(&r, copy, l);
+	ret = i8254_load(&c, &r);
+	*untouched = !memcmp(&before, &c, sizeof(c));
+	snprintf(msg, msg_len, "%s", state_reader_msg(&r));
+	return ret;
+}
+
+/*
+ * A counter whose segment has run longer than any host could (2^63 ns or
+ * UINT64_MAX): refused, the PIT untouched.  Before, its start became
+ * INT64_MIN and elapsed()'s now - run_ns overflowed.  2^62 ns is taken,
+ * and counts without overflow.
+ */
+static void test_load_bad_ran(void)
+{
+	static const uint64_t bad[] = { UINT64_MAX, 1ull << 63, STATE_NS_MAX + 1 };
+	struct i8254 a;
+	struct state_writer w;
+	const uint8_t *buf;
+	char msg[STATE_MSG_MAX] = "";
+	unsigned int ch, i, fails = 0;
+	bool untouched;
+	size_t len;
+	int err;
+
+	i8254_init(&a, NULL, NULL, fake_now, NULL);
+	pio(&a, 3, true, 0x34);		/* counter 0: mode 2, count 1000 */
+	pio(&a, 0, true, 1000 & 0xff);
+	pio(&a, 0, true, 1000 >> 8);
+	state_writer_init(&w);
+	i8254_save(&a, &w);
+	buf = state_writer_data(&w, &len, &err);
+	for (ch = 0; ch < 3; ch++)
+		for (i = 0; i < 3; i++)
+			if (load_patched(buf, len, ch * CH_STATE_LEN + CH_RAN, bad[i], 8,
+					 &untouched, msg, sizeof(msg)) != -EINVAL ||
+			    !untouched)
+				fails++;
+	tap_ok(buf && !fails,
+	       "load: a counter run 2^62+1, 2^63 or 2^64-1 ns refused, each channel, PIT untouched (%s)",
+	       msg);
+	{
+		struct i8254 c;
+		struct state_reader r;
+		uint8_t copy[512];
+		size_t l = patched(copy, sizeof(copy), buf, len, CH_RAN, STATE_NS_MAX, 8);
+		uint8_t lo, hi;
+
+		i8254_init(&c, NULL, NULL, fake_now, NULL);
+		state_reader_init(&r, copy, l);
+		tap_ok(l && i8254_load(&c, &r) == 0,
+		       "load: a counter run 2^62 ns taken (%s)", state_reader_msg(&r));
+		i8254_update(&c, now_ns);
+		pio(&c, 3, true, 0x00);	/* latch counter 0 */
+		lo = pio(&c, 0, false, 0);
+		hi = pio(&c, 0, false, 0);
+		/* ticks = 2^62 ns * 1193182 / 10^9, then mode 2 from 1000 down. */
+		tap_ok((unsigned int)(lo | hi << 8) ==
+		       1000 - (unsigned int)((unsigned __int128)STATE_NS_MAX * I8254_FREQ_HZ /
+					     1000000000u % 1000),
+		       "load: ... and reads its count without overflow (%u)", lo | hi << 8);
+	}
+	state_writer_free(&w);
+}
+
 static void test_save_restore(void)
 {
 	static const struct i8254_ops ops_b = { .irq = on_irq_b };
@@ -328,5 +441,6 @@ int main(void)
 
 	pio_bus_destroy(&bus);
 	test_save_restore();
+	test_load_bad_ran();
 	return tap_done();
 }

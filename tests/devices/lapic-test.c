@@ -7,7 +7,9 @@
  * in one-shot, periodic and TSC-deadline modes.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -100,6 +102,115 @@ static int roundtrip(struct lapic *from, struct lapic *to, int64_t gap)
 	}
 	state_writer_free(&w);
 	return ret;
+}
+
+/*
+ * Copies the one-section stream buf[0 .. len) into copy[] with the
+ * n-byte little-endian field at payload offset `off` set to v and the
+ * CRC made good again, as a crafted state file would come.  Returns the
+ * length, or 0 if the field is not inside the payload.
+ */
+static size_t patched(uint8_t *copy, size_t cap, const uint8_t *buf, size_t len,
+		      size_t off, uint64_t v, unsigned int n)
+{
+	size_t p = 1 + (size_t)buf[0] + 12 + off;
+	uint32_t crc;
+	unsigned int i;
+
+	if (len > cap || len < 4 || p + n > len - 4)
+		return 0;
+	memcpy(copy, buf, len);
+	for (i = 0; i < n; i++)
+		copy[p + i] = (uint8_t)(v >> 8 * i);
+	crc = state_crc32(0, copy, len - 4);
+	for (i = 0; i < 4; i++)
+		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
+	return len;
+}
+
+/* Payload offsets of fields in lapic_save()'s order. */
+#define ST_RAN		158	/* le64 ns the timer's count has run */
+
+/*
+ * Loads buf patched (see patched()) into a fresh APIC 0x23: returns the
+ * load's result, and whether the APIC was left bit for bit as it was.
+ */
+static int load_patched(const uint8_t *buf, size_t len, size_t off, uint64_t v,
+			unsigned int n, bool *untouched, char *msg, size_t msg_len)
+{
+	struct lapic c, before;
+	struct state_reader r;
+	uint8_t copy[512];
+	size_t l = patched(copy, sizeof(copy), buf, len, off, v, n);
+	int ret;
+
+	if (!l)
+		return -E2BIG;
+	lapic_init(&c, NULL, NULL, 0x23, fake_now, NULL, 2000000000ull);
+	memcpy(&before, &c, sizeof(c));
+	state_reader_init(&r, copy, l);
+	ret = lapic_load(&c, &r);
+	*untouched = !memcmp(&before, &c, sizeof(c));
+	snprintf(msg, msg_len, "%s", state_reader_msg(&r));
+	return ret;
+}
+
+/*
+ * A one-shot timer counting, saved; then loads of that state with
+ * one field changed.
+ */
+static const uint8_t *saved_oneshot(struct state_writer *w, size_t *len)
+{
+	struct lapic a;
+	int err;
+
+	now_ns = 5000000000ll;
+	lapic_init(&a, NULL, NULL, 0x23, fake_now, NULL, 2000000000ull);
+	wr(&a, 0x80f, 0x1ff);
+	wr(&a, 0x83e, 0xb);			/* divide by 1 */
+	wr(&a, 0x832, 0xe1);			/* one-shot, vector 0xe1 */
+	wr(&a, 0x838, 1000000);
+	state_writer_init(w);
+	lapic_save(&a, w);
+	return state_writer_data(w, len, &err);
+}
+
+/*
+ * A timer that has run longer than any host could (2^63 ns or
+ * UINT64_MAX): refused, the APIC untouched.  Before, its start became
+ * INT64_MIN and lapic_update()'s now - timer_start_ns overflowed
+ * (UBSan: "5000000000 - -9223372036854775808").  2^62 ns is taken and
+ * runs without overflow.
+ */
+static void test_load_bad_ran(void)
+{
+	static const uint64_t bad[] = { UINT64_MAX, 1ull << 63, STATE_NS_MAX + 1 };
+	struct state_writer w;
+	struct state_reader r;
+	struct lapic c;
+	const uint8_t *buf;
+	char msg[STATE_MSG_MAX] = "";
+	uint8_t copy[512];
+	unsigned int i, fails = 0;
+	bool untouched;
+	size_t len, l;
+
+	buf = saved_oneshot(&w, &len);
+	for (i = 0; i < 3; i++)
+		if (load_patched(buf, len, ST_RAN, bad[i], 8, &untouched, msg,
+				 sizeof(msg)) != -EINVAL || !untouched)
+			fails++;
+	tap_ok(buf && !fails,
+	       "load: a timer run 2^62+1, 2^63 or 2^64-1 ns refused, APIC untouched (%s)", msg);
+	l = patched(copy, sizeof(copy), buf, len, ST_RAN, STATE_NS_MAX, 8);
+	lapic_init(&c, NULL, NULL, 0x23, fake_now, NULL, 2000000000ull);
+	state_reader_init(&r, copy, l);
+	tap_ok(l && lapic_load(&c, &r) == 0, "load: a timer run 2^62 ns taken (%s)",
+	       state_reader_msg(&r));
+	lapic_update(&c, now_ns);
+	tap_ok(lapic_next_vector(&c) == 0xe1 && rd(&c, 0x839) == 0,
+	       "load: ... long expired: fires once, current count 0, no overflow");
+	state_writer_free(&w);
 }
 
 /*
@@ -379,5 +490,6 @@ int main(void)
 	tap_ok(rc == 0 && (rd(&l, 0x837) & 0x10000) && (rd(&l, 0x832) & 0x10000),
 	       "SVR disable masks the LVTs");
 	test_save_restore();
+	test_load_bad_ran();
 	return tap_done();
 }

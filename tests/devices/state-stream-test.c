@@ -237,9 +237,23 @@ static void test_helpers(void)
 	tap_ok(state_ns_since(1000, 4000) == 3000 && state_ns_since(5000, 4000) == 0,
 	       "stream: time run so far");
 	tap_ok(state_start(3000, 100) == -2900 &&
-	       state_start(UINT64_MAX, 0) == INT64_MIN &&
-	       state_start((uint64_t)INT64_MAX + 1, 0) == INT64_MIN,
+	       state_start(100, INT64_MIN + 50) == INT64_MIN,
 	       "stream: start time rebuilt on the new clock, saturating");
+	/*
+	 * A run time past STATE_NS_MAX counts as STATE_NS_MAX: the devices'
+	 * signed "now - start" then stays in range, where INT64_MIN would
+	 * overflow it (UBSan: 5000000000 - -9223372036854775808).
+	 */
+	{
+		int64_t now = 5000000000ll;
+		int64_t s1 = state_start(UINT64_MAX, now);
+		int64_t s2 = state_start((uint64_t)INT64_MAX + 1, now);
+		int64_t s3 = state_start(STATE_NS_MAX, now);
+
+		tap_ok(s1 == s3 && s2 == s3 && now - s3 == (int64_t)STATE_NS_MAX &&
+		       state_start(UINT64_MAX, 0) == -(int64_t)STATE_NS_MAX,
+		       "stream: a start more than STATE_NS_MAX back is clamped to it");
+	}
 }
 
 int main(void)
