@@ -441,9 +441,17 @@ int serial8250_load(struct serial8250 *s, struct state_reader *r)
 	t.irq_level = state_get_bool(r);
 	t.rx_count = state_get_u8(r);
 	t.rx_head = 0;
-	if (t.rx_count > SERIAL8250_FIFO_SIZE)
+	/*
+	 * An FCR write keeps only the enable and trigger bits, and none of
+	 * them with the FIFOs off; with them off the receiver holds one byte
+	 * (16450 mode), and serial8250_rx_room() subtracts from that.
+	 */
+	if ((t.fcr & ~(FCR_ENABLE | FCR_TRIGGER)) ||
+	    (t.fcr && !(t.fcr & FCR_ENABLE)))
+		return state_reader_fail(r, "FCR 0x%x with reserved bits", t.fcr);
+	if (t.rx_count > rx_capacity(&t))
 		return state_reader_fail(r, "%u bytes in a %u-byte FIFO", t.rx_count,
-					 SERIAL8250_FIFO_SIZE);
+					 rx_capacity(&t));
 	for (i = 0; i < t.rx_count; i++)
 		t.rx[i] = state_get_u8(r);
 	/* The register widths the model keeps (serial8250.h). */

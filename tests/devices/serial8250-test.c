@@ -5,7 +5,9 @@
  * priorities and the IRQ line, DLAB, loopback, odd sizes.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +96,97 @@ static void on_irq_b(void *opaque, bool level)
 	irq_b_calls++;
 }
 
+/*
+ * Copies the one-section stream buf[0 .. len) into copy[] with the
+ * n-byte little-endian field at payload offset `off` set to v and the
+ * CRC made good again, as a crafted state file would come.  Returns the
+ * length, or 0 if the field is not inside the payload.
+ */
+static size_t patched(uint8_t *copy, size_t cap, const uint8_t *buf, size_t len,
+		      size_t off, uint64_t v, unsigned int n)
+{
+	size_t p = 1 + (size_t)buf[0] + 12 + off;
+	uint32_t crc;
+	unsigned int i;
+
+	if (len > cap || len < 4 || p + n > len - 4)
+		return 0;
+	memcpy(copy, buf, len);
+	for (i = 0; i < n; i++)
+		copy[p + i] = (uint8_t)(v >> 8 * i);
+	crc = state_crc32(0, copy, len - 4);
+	for (i = 0; i < 4; i++)
+		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
+	return len;
+}
+
+/*
+ * Loads buf with its FCR byte (payload offset 1) set to fcr into a fresh
+ * UART: returns the load's result; *untouched says whether the UART was
+ * left bit for bit as it was.
+ */
+static int load_fcr(const uint8_t *buf, size_t len, uint8_t fcr, bool *untouched,
+		    char *msg, size_t msg_len)
+{
+	struct serial8250 c, before;
+	struct state_reader r;
+	uint8_t copy[256];
+	size_t l = patched(copy, sizeof(copy), buf, len, 1, fcr, 1);
+	int ret;
+
+	if (!l)
+		return -E2BIG;
+	serial8250_init(&c, NULL, NULL);
+	memcpy(&before, &c, sizeof(c));
+	state_reader_init(&r, copy, l);
+	ret = serial8250_load(&c, &r);
+	*untouched = !memcmp(&before, &c, sizeof(c));
+	snprintf(msg, msg_len, "%s", state_reader_msg(&r));
+	return ret;
+}
+
+/*
+ * The receive queue must fit the saved FCR: 16 bytes with the FIFOs on,
+ * one without (16450 mode).  15 bytes saved with the FIFOs on and the FCR
+ * then turned off: refused, the UART untouched (before, the load took it
+ * and serial8250_rx_room() returned (size_t)(1 - 15)).  FCR bits a write
+ * cannot leave (DMA mode, a trigger with the FIFOs off) are refused too.
+ */
+static void test_load_rx_capacity(const uint8_t *buf, size_t len)
+{
+	static const struct serial8250_ops ops = { .tx = on_tx, .irq = on_irq };
+	struct serial8250 a, b;
+	struct state_writer w;
+	struct state_reader r;
+	const uint8_t *b1;
+	char msg[STATE_MSG_MAX] = "", msg2[STATE_MSG_MAX] = "";
+	bool untouched, untouched2, untouched3;
+	size_t l1;
+	int err;
+
+	tap_ok(load_fcr(buf, len, 0x00, &untouched, msg, sizeof(msg)) == -EINVAL && untouched,
+	       "load: 15 bytes queued with the FIFOs off refused, UART untouched (%s)", msg);
+	tap_ok(load_fcr(buf, len, 0xc0, &untouched, msg, sizeof(msg)) == -EINVAL && untouched &&
+	       load_fcr(buf, len, 0x09, &untouched2, msg2, sizeof(msg2)) == -EINVAL && untouched2,
+	       "load: FCR 0xc0 (trigger, FIFOs off) and 0x09 (DMA mode) refused (%s; %s)",
+	       msg, msg2);
+	tap_ok(load_fcr(buf, len, 0x01, &untouched3, msg, sizeof(msg)) == 0 && !untouched3,
+	       "load: the same 15 bytes with the FIFOs on, trigger 1, taken (%s)", msg);
+
+	/* 16450 mode, its one byte held: taken, no room left. */
+	serial8250_init(&a, &ops, NULL);
+	serial8250_receive(&a, (const uint8_t *)"xy", 2);
+	state_writer_init(&w);
+	serial8250_save(&a, &w);
+	b1 = state_writer_data(&w, &l1, &err);
+	serial8250_init(&b, NULL, NULL);
+	state_reader_init(&r, b1, l1);
+	tap_ok(b1 && serial8250_rx_room(&a) == 0 && serial8250_load(&b, &r) == 0 &&
+	       serial8250_rx_room(&b) == 0 && sio(&b, 0, false, 0) == 'x',
+	       "load: FIFOs off with one byte held: taken, no room (%s)", state_reader_msg(&r));
+	state_writer_free(&w);
+}
+
 static void test_save_restore(void)
 {
 	static const struct serial8250_ops ops = { .tx = on_tx, .irq = on_irq };
@@ -153,6 +246,7 @@ static void test_save_restore(void)
 		free(copy);
 	}
 	tap_ok(!bad, "load: every flipped byte and truncation refused, UART untouched");
+	test_load_rx_capacity(buf, len);
 	state_writer_free(&w);
 }
 
