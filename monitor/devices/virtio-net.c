@@ -4,9 +4,11 @@
  * virtio-net.h for the features, the checks and the threading).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/virtio-net.h"
+#include "state/stream.h"
 
 #define ETH_HLEN	14
 #define VLAN_HLEN	4
@@ -720,11 +722,15 @@ static void rx_notify_bh(void *opaque)
 	unsigned i;
 
 	lock(n);
+	/*
+	 * Stopped: the interrupt stays owed (notify kept), so that a save
+	 * after virtio_net_stop() records it and the restored NIC raises it.
+	 * A reset has cleared every notify already.
+	 */
 	for (i = 0; i < 2u * n->max_pairs; i += 2) {
-		if (n->q[i].notify) {
+		if (n->q[i].notify && !n->stopped && !n->resetting) {
 			n->q[i].notify = false;
-			if (!n->stopped && !n->resetting)
-				virtio_pci_notify_queue(&n->vp, i);
+			virtio_pci_notify_queue(&n->vp, i);
 		}
 	}
 	unlock(n);
@@ -1038,4 +1044,193 @@ void virtio_net_destroy(struct virtio_net *n)
 	else
 		ioloop_call_sync(n->loop, noop, NULL);
 	n->be = NULL;
+}
+
+/* --- save and restore --------------------------------------------------- */
+
+#define VIRTIO_NET_STATE_VERSION	1
+
+/* The counters, one by one, in struct virtio_net_stats order. */
+static void put_stats(struct state_writer *w, const struct virtio_net_stats *s)
+{
+	state_put_u64(w, s->tx_packets);
+	state_put_u64(w, s->tx_bytes);
+	state_put_u64(w, s->tx_dropped);
+	state_put_u64(w, s->tx_errors);
+	state_put_u64(w, s->tx_stalls);
+	state_put_u64(w, s->rx_packets);
+	state_put_u64(w, s->rx_bytes);
+	state_put_u64(w, s->rx_dropped);
+	state_put_u64(w, s->rx_filtered);
+	state_put_u64(w, s->rx_errors);
+	state_put_u64(w, s->ctrl_cmds);
+	state_put_u64(w, s->ctrl_errors);
+}
+
+static void get_stats(struct state_reader *r, struct virtio_net_stats *s)
+{
+	s->tx_packets = state_get_u64(r);
+	s->tx_bytes = state_get_u64(r);
+	s->tx_dropped = state_get_u64(r);
+	s->tx_errors = state_get_u64(r);
+	s->tx_stalls = state_get_u64(r);
+	s->rx_packets = state_get_u64(r);
+	s->rx_bytes = state_get_u64(r);
+	s->rx_dropped = state_get_u64(r);
+	s->rx_filtered = state_get_u64(r);
+	s->rx_errors = state_get_u64(r);
+	s->ctrl_cmds = state_get_u64(r);
+	s->ctrl_errors = state_get_u64(r);
+}
+
+int virtio_net_save(const struct virtio_net *n, struct state_writer *w)
+{
+	uint32_t owed = 0;
+	unsigned i;
+	int ret;
+
+	/*
+	 * A frame in send() is a transmit chain popped and not yet pushed,
+	 * which the ring positions cannot express, and a reset waiting for
+	 * it is unfinished (2.4.1): the caller stops the NIC first
+	 * (virtio_net_stop(), after which neither can be), or retries.
+	 */
+	if (n->sending || n->resetting)
+		return -EBUSY;
+	ret = virtio_pci_save(&n->vp, w);
+	if (ret)
+		return ret;
+	state_section_begin(w, "virtio-net", n->vp.pci.devfn, VIRTIO_NET_STATE_VERSION);
+	/* What the driver read from the configuration (5.1.4), to refuse another NIC. */
+	state_put_bytes(w, n->mac, 6);
+	state_put_u16(w, n->max_pairs);
+	state_put_u16(w, n->mtu);
+	/* The status field the driver sees (5.1.4): the host may change it after. */
+	state_put_bool(w, n->link_up);
+	/* Receive filtering (5.1.6.5.1, 5.1.6.5.2). */
+	state_put_bool(w, n->promisc);
+	state_put_bool(w, n->allmulti);
+	state_put_bool(w, n->uni_overflow);
+	state_put_u8(w, (uint8_t)n->nr_uni);
+	for (i = 0; i < n->nr_uni; i++)
+		state_put_bytes(w, n->uni[i], 6);
+	/* 5.1.6.5.6: the pairs in use, and where each known flow's answers go. */
+	state_put_u16(w, n->curr_pairs);
+	state_put_bytes(w, n->flow_q, VIRTIO_NET_FLOWS);
+	/* Used entries pushed and not yet signalled: an interrupt still owed. */
+	for (i = 0; i < n->vp.nr_queues; i++)
+		if (n->q[i].notify)
+			owed |= 1u << i;
+	state_put_u32(w, owed);
+	put_stats(w, &n->stats);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int virtio_net_load(struct virtio_net *n, struct state_reader *r)
+{
+	uint8_t mac[6], uni[VIRTIO_NET_MAC_TABLE][6], flow_q[VIRTIO_NET_FLOWS];
+	bool link_up, promisc, allmulti, overflow;
+	struct virtio_net_stats stats;
+	uint16_t max_pairs, mtu, pairs;
+	struct virtio_pci *vp;
+	unsigned nr_uni, i;
+	uint32_t owed;
+	int ret;
+
+	if (n->sending || n->resetting)
+		return -EBUSY;
+	/* The transport into a copy: nothing changes unless all of it loads. */
+	vp = malloc(sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	memcpy(vp, &n->vp, sizeof(*vp));
+	ret = virtio_pci_load(vp, r);
+	if (ret)
+		goto out_free;
+	ret = state_section_open(r, "virtio-net", n->vp.pci.devfn,
+				 VIRTIO_NET_STATE_VERSION, NULL);
+	if (ret)
+		goto out_free;
+	state_get_bytes(r, mac, 6);
+	max_pairs = state_get_u16(r);
+	mtu = state_get_u16(r);
+	if (!state_reader_error(r) && memcmp(mac, n->mac, 6))
+		state_reader_fail(r, "the NIC had MAC %02x:%02x:%02x:%02x:%02x:%02x "
+				  "when saved, it has %02x:%02x:%02x:%02x:%02x:%02x",
+				  mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+				  n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+				  n->mac[5]);
+	if (!state_reader_error(r) && max_pairs != n->max_pairs)
+		state_reader_fail(r, "%u queue pairs saved, the NIC has %u", max_pairs,
+				  n->max_pairs);
+	if (!state_reader_error(r) && mtu != n->mtu)
+		state_reader_fail(r, "MTU %u saved, the NIC has %u", mtu, n->mtu);
+	link_up = state_get_bool(r);
+	promisc = state_get_bool(r);
+	allmulti = state_get_bool(r);
+	overflow = state_get_bool(r);
+	nr_uni = state_get_u8(r);
+	/* ctrl_mac_table() keeps the first VIRTIO_NET_MAC_TABLE of a longer list. */
+	if (nr_uni > VIRTIO_NET_MAC_TABLE || (overflow && nr_uni != VIRTIO_NET_MAC_TABLE))
+		state_reader_fail(r, "MAC table of %u entries%s", nr_uni,
+				  overflow ? ", overflowed" : "");
+	for (i = 0; i < nr_uni && !state_reader_error(r); i++)
+		state_get_bytes(r, uni[i], 6);
+	pairs = state_get_u16(r);
+	/* VQ_PAIRS_SET takes 1..max_virtqueue_pairs, and only with MQ (5.1.6.5.6). */
+	if (!state_reader_error(r) &&
+	    (pairs < 1 || pairs > n->max_pairs ||
+	     (pairs > 1 && !(vp->guest_features & (1ull << VIRTIO_NET_F_MQ)))))
+		state_reader_fail(r, "%u queue pairs in use (of %u%s)", pairs, n->max_pairs,
+				  vp->guest_features & (1ull << VIRTIO_NET_F_MQ) ? "" :
+				  ", MQ not negotiated");
+	state_get_bytes(r, flow_q, VIRTIO_NET_FLOWS);
+	for (i = 0; i < VIRTIO_NET_FLOWS && !state_reader_error(r); i++)
+		if (flow_q[i] > n->max_pairs)
+			state_reader_fail(r, "flow %u steered to pair %u of %u", i,
+					  flow_q[i], n->max_pairs);
+	owed = state_get_u32(r);
+	if (!state_reader_error(r) && n->vp.nr_queues < 32 && owed >> n->vp.nr_queues)
+		state_reader_fail(r, "interrupt owed on queue mask 0x%x, %u queues", owed,
+				  n->vp.nr_queues);
+	get_stats(r, &stats);
+	ret = state_section_close(r);
+	if (ret)
+		goto out_free;
+
+	memcpy(&n->vp, vp, sizeof(*vp));
+	n->link_up = link_up;
+	n->promisc = promisc;
+	n->allmulti = allmulti;
+	n->uni_overflow = overflow;
+	n->nr_uni = nr_uni;
+	memcpy(n->uni, uni, 6 * (size_t)nr_uni);
+	n->curr_pairs = pairs;
+	memcpy(n->flow_q, flow_q, sizeof(flow_q));
+	n->stats = stats;
+	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		n->q[i].notify = i < n->vp.nr_queues && (owed >> i & 1);
+	/*
+	 * The back end is this NIC's, not the saved one's: what it has been
+	 * told or has said (tx_blocked, rx_waiting) stays, but it has to be
+	 * told the restored driver's receive offloads; an offload_bh already
+	 * past its check must not count (gen).
+	 */
+	n->gen++;
+	n->offloads_applied = false;
+	if (!n->stopped) {
+		ioloop_bh_schedule(n->loop, &n->offload_bh);
+		ioloop_bh_schedule(n->loop, &n->rx_notify_bh);
+		/*
+		 * Chains the driver made available and notified before the
+		 * save were never taken; it will not notify again for them
+		 * (2.7.10): every queue is looked at once.
+		 */
+		for (i = 0; i < n->vp.nr_queues; i++)
+			ioloop_bh_schedule(n->loop, &n->q[i].kick);
+	}
+out_free:
+	free(vp);
+	return ret;
 }

@@ -151,7 +151,7 @@ struct virtio_net_config {
 	bool link_down;			/* start with the link down */
 };
 
-/* Counters since init (virtio_net_get_stats()). */
+/* Counters since init, carried on by a load (virtio_net_get_stats()). */
 struct virtio_net_stats {
 	uint64_t tx_packets, tx_bytes;	/* frames the back end took */
 	uint64_t tx_dropped;		/* back end error, or link down */
@@ -241,5 +241,41 @@ void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *out);
  */
 void virtio_net_stop(struct virtio_net *n);
 void virtio_net_destroy(struct virtio_net *n);
+
+struct state_writer;
+struct state_reader;
+
+/*
+ * Save and restore (state/stream.h), device lock held: the transport
+ * (virtio_pci_save(): features, status, vectors, every queue's rings and
+ * positions) then section "virtio-net" / devfn, version 1: the MAC, N and
+ * the MTU (a state for a NIC with others is refused), the link status the
+ * driver sees, PROMISC, ALLMULTI, the unicast MAC table (count, overflow,
+ * entries), curr_pairs, the flow steering table (a pair per hash slot:
+ * the hash is a fixed function of the frame, so it means the same on the
+ * loading host; without it a flow's answers would go to receiveq1 until
+ * it transmits again), the queues whose used entries are not yet
+ * signalled (an interrupt owed, kept across virtio_net_stop()), and the
+ * counters.
+ *
+ * Not saved: the back end, which the VM builds again (what it was told
+ * or said: tx_blocked, rx_waiting, its offloads), and host bookkeeping
+ * (gen, tx_ready_seq, scratch).  Packets in flight are not state either:
+ * with the lock held a chain is only ever off its ring while a frame is
+ * in send(), and virtio_net_save() refuses (-EBUSY) then, or while a
+ * reset waits for that send; after virtio_net_stop() it never does.
+ *
+ * virtio_net_load() (lock held; -EBUSY while a frame is in send())
+ * changes nothing unless everything loads: -EINVAL with the reader's
+ * message for another NIC or a state the driver could not have reached
+ * (a MAC table longer than kept, curr_pairs outside 1..N or above 1
+ * without MQ, a flow on a pair past N).  Then, on the I/O loop: the back
+ * end is told the restored driver's receive offloads, owed interrupts
+ * are raised, and every queue is looked at once, so chains made
+ * available before the save are taken without a new notification.  The
+ * restored link status stands until virtio_net_set_link().
+ */
+int virtio_net_save(const struct virtio_net *n, struct state_writer *w);
+int virtio_net_load(struct virtio_net *n, struct state_reader *r);
 
 #endif

@@ -9,7 +9,9 @@
  * transmit header, -EAGAIN and tx_ready(), receive into single and
  * merged buffers, no buffers and rx_resume(), filtering, the control
  * queue, multiqueue steering, resets with a packet in send(), hostile
- * rings, stop.
+ * rings, stop; save and load into a fresh NIC over a fresh back end,
+ * which continues the rings, the filters and the steering, and refuses
+ * damaged or foreign states untouched.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include "tap.h"
 #include "devices/pci.h"
 #include "devices/virtio-net.h"
+#include "state/stream.h"
 
 /* --- a small virtio-pci driver over a fake guest (shared by the virtio tests) --- */
 #include "virtio-driver.h"
@@ -1085,6 +1088,331 @@ static void test_b(uint8_t df_b, uint8_t df_a)
 	fake_clear(&fb);
 }
 
+/* --- save and restore --- */
+
+static struct fake_be fd, fe;
+static struct virtio_net nd, ne;
+static struct pci_bus bus2, bus3;
+static const uint8_t THIRD[6] = { 0x52, 0x54, 0x00, 0x77, 0x77, 0x77 };
+
+/* In send(): the host tries to save (the device lock is free). */
+static int save_in_send_ret;
+
+static void save_in_send(struct fake_be *f)
+{
+	struct state_writer w;
+
+	(void)f;
+	state_writer_init(&w);
+	pthread_mutex_lock(&dev_lock);
+	save_in_send_ret = virtio_net_save(cur, &w);
+	pthread_mutex_unlock(&dev_lock);
+	state_writer_free(&w);
+}
+
+/* A fresh NIC like B (2 pairs, MTU 1500) at 04.0 on bus b, over a fresh back end f. */
+static void fresh(struct virtio_net *n, struct pci_bus *b, struct fake_be *f,
+		  const uint8_t *mac)
+{
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+	struct virtio_net_config c = { .queue_pairs = 2, .mtu = 1500 };
+
+	memcpy(c.mac, mac, 6);
+	fake_init(f, "tap", NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4 | NET_OFFLOAD_TSO6 |
+		  NET_OFFLOAD_ECN, true);
+	pci_bus_init(b, &ops, NULL);
+	virtio_net_init(n, b, 4, &mem, &f->be, loop, &c, &net_ops, NULL);
+}
+
+/* Is NIC n as virtio_net_init() left it? */
+static bool pristine(const struct virtio_net *n)
+{
+	static const struct virtio_net_stats zero;
+	unsigned i;
+
+	for (i = 0; i < VIRTIO_NET_FLOWS; i++)
+		if (n->flow_q[i])
+			return false;
+	return n->vp.status == 0 && pci_bar_addr(&n->vp.pci, 0) == 0 &&
+	       !n->vp.q[0].vq.enabled && n->vp.guest_features == 0 && n->link_up &&
+	       n->promisc && !n->allmulti && !n->nr_uni && n->curr_pairs == 1 &&
+	       !n->q[0].notify && !memcmp(&n->stats, &zero, sizeof(zero));
+}
+
+/* Loads buf[0 .. len) into a fresh NIC E with MAC mac: 0 if refused and E untouched. */
+static int refused(const uint8_t *buf, size_t len, const uint8_t *mac, struct state_reader *r)
+{
+	int ret;
+
+	fresh(&ne, &bus3, &fe, mac);
+	state_reader_init(r, buf, len);
+	pthread_mutex_lock(&dev_lock);
+	ret = virtio_net_load(&ne, r);
+	pthread_mutex_unlock(&dev_lock);
+	if (!ret) {
+		turn();		/* its bottom halves run before the next init */
+		return -1;
+	}
+	return ret < 0 && state_reader_msg(r)[0] && pristine(&ne) ? 0 : -1;
+}
+
+/*
+ * A copy of the state with byte `off` of the virtio-net payload set to
+ * `v` and the section's CRC made good again: only the NIC's own checks
+ * stand between it and the device.
+ */
+static uint8_t *patched(const uint8_t *buf, size_t len, size_t off, uint8_t v)
+{
+	static const char name[] = "\012virtio-net";
+	uint8_t *c = malloc(len);
+	const uint8_t *at = memmem(buf, len, name, sizeof(name) - 1);
+	size_t start = (size_t)(at - buf), hdr = sizeof(name) - 1 + 12, plen;
+	uint32_t crc;
+
+	memcpy(c, buf, len);
+	if (!at)
+		return c;
+	plen = (uint32_t)c[start + hdr - 4] | (uint32_t)c[start + hdr - 3] << 8 |
+	       (uint32_t)c[start + hdr - 2] << 16 | (uint32_t)c[start + hdr - 1] << 24;
+	c[start + hdr + off] = v;
+	crc = state_crc32(0, c + start, hdr + plen);
+	memcpy(c + start + hdr + plen, &crc, 4);
+	return c;
+}
+
+/* Posts one receive buffer on queue q; returns its head. */
+static uint16_t rx_post_h(unsigned q, uint64_t gpa, uint32_t len)
+{
+	uint16_t head = dq[q].next_desc % dq[q].size;
+
+	rx_post(q, gpa, len);
+	return head;
+}
+
+/*
+ * B in a state worth keeping (mid-ring in every direction, a transmit
+ * stalled by a full back end, merged receive buffers half used, not
+ * promiscuous with a MAC table, two pairs with a known flow, link down,
+ * an rx interrupt owed across the stop), saved, and loaded into a fresh
+ * NIC over a fresh back end plugged into B's slot.
+ */
+static void test_save_restore(uint8_t df)
+{
+	struct virtio_net_stats s0, s1;
+	struct virtio_net_hdr_v1 h;
+	struct state_writer w;
+	struct state_reader r;
+	uint8_t table[4 + 6 + 4], f[1500], exp[1500], off = 0, on = 1, *c;
+	uint16_t tx_head, tx_used, rx_used, p2, p3, p4, q2h, q0_used, q2_used;
+	uint32_t id, len, id2, len2;
+	const uint8_t *buf;
+	size_t slen, n, bad = 0;
+	int err, ret, nmsi0;
+
+	memset(table, 0, sizeof(table));
+	table[0] = 1;
+	memcpy(table + 4, OTHER, 6);
+	tap_ok(ctrl(4, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &off, 1) == VIRTIO_NET_OK &&
+	       ctrl(4, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, &on, 1) == VIRTIO_NET_OK &&
+	       ctrl(4, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, table, sizeof(table)) ==
+	       VIRTIO_NET_OK && nb.curr_pairs == 2,
+	       "save: B not promiscuous, ALLMULTI, MAC table { OTHER }, 2 pairs in use");
+
+	/* Transmit: one frame while the host tries to save, then one the back end refuses. */
+	cbe->in_send = save_in_send;
+	tx_simple(1, TX_GPA, 100, 1);
+	lkick(1);
+	turn();
+	tap_ok(save_in_send_ret == -EBUSY && fb.nrec == 1 && drain_used(&dq[1]) == 1,
+	       "save: refused (-EBUSY) while a frame is in send(); the frame goes on");
+	fb.full = true;
+	tx_head = dq[1].next_desc % dq[1].size;
+	tx_simple(1, TX_GPA + 0x1000, 200, 2);
+	lkick(1);
+	turn();
+	tx_used = gr16(dq[1].used + 2);
+	tap_ok(fb.nrec == 1 && !dq_used(&dq[1], &id, &len) && nb.tx_blocked,
+	       "save: a frame stalled by the full back end stays on transmitq1 (used %u)",
+	       tx_used);
+
+	/* Receive: use up what test_b left, then 4 x 1024 merged buffers, half taken. */
+	make_frame(f, MAC, 60, 3);
+	while (gr16(dq[0].used + 2) != dq[0].avail_idx && inject(NULL, f, 60) == 60)
+		;
+	drain_used(&dq[0]);
+	rx_post_h(0, RX_GPA, 1024);
+	rx_post_h(0, RX_GPA + 0x1000, 1024);
+	p2 = rx_post_h(0, RX_GPA + 0x2000, 1024);
+	p3 = rx_post_h(0, RX_GPA + 0x3000, 1024);
+	lkick(0);
+	turn();
+	make_frame(f, MAC, 1500, 5);
+	tap_ok(inject(NULL, f, 1500) == 1500 && dq_used(&dq[0], &id, &len) && len == 1024 &&
+	       dq_used(&dq[0], &id, &len) && len == HDR + 1500 - 1024,
+	       "save: a 1500-byte frame took 2 of 4 merged buffers");
+	rx_used = gr16(dq[0].used + 2);
+	nmsi0 = nmsi;
+	virtio_net_set_link(&nb, false);
+	tap_ok(nmsi == nmsi0 + 1 && lbar_rd(VIRTIO_PCI_DEVICE_OFF + 6, 2) == 0,
+	       "save: link down, the driver told");
+	/* Stopped before its rx interrupt went out: the interrupt stays owed. */
+	nmsi0 = nmsi;
+	virtio_net_stop(&nb);
+	turn();
+	tap_ok(nmsi == nmsi0 && nb.q[0].notify, "save: stopped with receiveq1's interrupt owed");
+
+	s0 = stats();
+	state_writer_init(&w);
+	pthread_mutex_lock(&dev_lock);
+	ret = virtio_net_save(&nb, &w);
+	pthread_mutex_unlock(&dev_lock);
+	buf = state_writer_data(&w, &slen, &err);
+	tap_ok(ret == 0 && buf, "save: the stopped NIC saved (%zu bytes)", slen);
+	if (!buf) {
+		state_writer_free(&w);
+		return;
+	}
+
+	/* Refusals, each into a fresh NIC E that must stay as it was. */
+	tap_ok(refused(buf, slen, THIRD, &r) == 0 && state_reader_error(&r) == -EINVAL,
+	       "load: a NIC with another MAC refuses it, untouched (%s)", state_reader_msg(&r));
+	for (n = 0; n < slen; n++) {
+		c = malloc(slen);
+		memcpy(c, buf, slen);
+		c[n] ^= 0x40;
+		if (refused(c, slen, MAC, &r))
+			bad++;
+		free(c);
+		/* An exact-size heap copy, so ASan sees any read past it. */
+		c = malloc(n ? n : 1);
+		memcpy(c, buf, n);
+		if (refused(c, n, MAC, &r))
+			bad++;
+		free(c);
+	}
+	tap_ok(!bad, "load: every flipped byte and truncation (%zu) refused, NIC untouched",
+	       slen);
+	/* Payload: mac 0, N 6, mtu 8, link 10, ..., nr_uni 14, 1 MAC, curr_pairs 21, flows 23. */
+	bad = 0;
+	{
+		static const struct { size_t off; uint8_t v; } bads[] = {
+			{ 6, 3 }, { 8, 0 }, { 10, 2 }, { 14, 33 }, { 13, 1 },
+			{ 21, 0 }, { 21, 3 }, { 23 + 77, 3 },
+		};
+		unsigned i;
+
+		for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+			c = patched(buf, slen, bads[i].off, bads[i].v);
+			if (refused(c, slen, MAC, &r) || state_reader_error(&r) != -EINVAL)
+				bad++;
+			else
+				tap_diag("  %s", state_reader_msg(&r));
+			free(c);
+		}
+	}
+	tap_ok(!bad, "load: N, MTU, a bad bool, MAC table sizes, curr_pairs 0/3, a flow on "
+	       "pair 3 refused (good CRC), untouched");
+
+	/* The real thing: a fresh NIC over a fresh back end, in B's slot. */
+	fresh(&nd, &bus2, &fd, MAC);
+	state_reader_init(&r, buf, slen);
+	pthread_mutex_lock(&dev_lock);
+	ret = virtio_net_load(&nd, &r);
+	pthread_mutex_unlock(&dev_lock);
+	tap_ok(ret == 0 && state_reader_at_end(&r), "load: into a fresh NIC (%s)",
+	       state_reader_msg(&r));
+	bus.devs[df] = &nd.vp.pci;
+	nd.vp.pci.bus = &bus;
+	cur = &nd;
+	cbe = &fd;
+	s1 = stats();
+	tap_ok(!memcmp(&s0, &s1, sizeof(s0)), "load: the counters carry on");
+	tap_ok(status() == 0x0f && lbar_rd(VIRTIO_PCI_DEVICE_OFF, 4) == 0x12005452u &&
+	       lbar_rd(VIRTIO_PCI_DEVICE_OFF + 4, 2) == 0x5634 &&
+	       lbar_rd(VIRTIO_PCI_DEVICE_OFF + 6, 2) == 0 &&
+	       lbar_rd(VIRTIO_PCI_DEVICE_OFF + 8, 2) == 2 &&
+	       lbar_rd(VIRTIO_PCI_DEVICE_OFF + 10, 2) == 1500,
+	       "load: DRIVER_OK; configuration: the MAC, link down, 2 pairs, MTU 1500");
+	nmsi0 = nmsi;
+	virtio_net_set_link(&nd, true);
+	tap_ok(nmsi == nmsi0 + 1 && last_msi_data == 0x30 &&
+	       lbar_rd(VIRTIO_PCI_DEVICE_OFF + 6, 2) == VIRTIO_NET_S_LINK_UP,
+	       "load: the host brings the link up: a change, the config interrupt on vector 0");
+
+	/* The loop: offloads told, the owed interrupt, the stalled frame sent. */
+	nmsi0 = nmsi;
+	turn();
+	make_frame(exp, OTHER, 200, 2);
+	tap_ok(fd.nset_off == 1 && fd.offloads_set == (NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4),
+	       "load: the fresh back end is told the guest's offloads (CSUM|TSO4)");
+	tap_ok(fd.nrec == 1 && fd.rec[0].len == 200 && !memcmp(fd.rec[0].data, exp, 200) &&
+	       dq_used(&dq[1], &id, &len) && id == tx_head && gr16(dq[1].used + 2) == tx_used + 1,
+	       "load: the stalled frame is sent without a new kick, used entry %u (head %u)",
+	       tx_used, tx_head);
+	tap_ok(!nd.q[0].notify && nmsi == nmsi0 + 2 && last_msi_data == 0x32,
+	       "load: receiveq1's owed interrupt raised, then transmitq1's (vectors 1, 2)");
+	tx_head = dq[1].next_desc % dq[1].size;
+	tx_simple(1, TX_GPA + 0x2000, 300, 6);
+	lkick(1);
+	turn();
+	make_frame(exp, OTHER, 300, 6);
+	tap_ok(fd.nrec == 2 && fd.rec[1].len == 300 && !memcmp(fd.rec[1].data, exp, 300) &&
+	       dq_used(&dq[1], &id, &len) && id == tx_head && gr16(dq[1].used + 2) == tx_used + 2,
+	       "load: the next frame comes from the next available entry");
+
+	/* Receive: filtering as before, the rest of the merged buffers. */
+	make_frame(f, THIRD, 1500, 7);
+	tap_ok(inject(NULL, f, 1500) == 1500 && gr16(dq[0].used + 2) == rx_used &&
+	       stats().rx_filtered == s0.rx_filtered + 1,
+	       "load: not promiscuous: a frame for a MAC outside the table is filtered");
+	make_frame(f, OTHER, 1500, 8);
+	nmsi0 = nmsi;
+	ret = (int)inject(NULL, f, 1500);
+	turn();
+	tap_ok(ret == 1500 && dq_used(&dq[0], &id, &len) && id == p2 && len == 1024 &&
+	       dq_used(&dq[0], &id2, &len2) && id2 == p3 && len2 == HDR + 1500 - 1024 &&
+	       gr16(dq[0].used + 2) == (uint16_t)(rx_used + 2) && nmsi == nmsi0 + 1 &&
+	       last_msi_data == 0x31,
+	       "load: a frame for the table's MAC lands in the next 2 posted buffers "
+	       "(heads %u, %u), used %u, vector 1", p2, p3, rx_used + 2);
+	memcpy(&h, mem.base + RX_GPA + 0x2000, sizeof(h));
+	tap_ok(h.num_buffers == 2 && !memcmp(mem.base + RX_GPA + 0x2000 + HDR, f, 1024 - HDR) &&
+	       !memcmp(mem.base + RX_GPA + 0x3000, f + 1024 - HDR, 1500 - (1024 - HDR)),
+	       "load: ... num_buffers 2, the frame across them");
+
+	/* Steering: the flow test_b sent on transmitq2 still answers on receiveq2. */
+	p4 = rx_post_h(0, RX_GPA + 0x4000, 2048);
+	q2h = rx_post_h(2, RX_GPA + 0x5000, 2048);
+	lkick(0);
+	lkick(2);
+	turn();
+	q0_used = gr16(dq[0].used + 2);
+	q2_used = gr16(dq[2].used + 2);
+	tcp_frame(f, 80, 0x0200000a, 0x0100000a, 443, 1234, MAC);
+	tap_ok(inject(NULL, f, 80) == 80 && gr16(dq[0].used + 2) == q0_used &&
+	       dq_used(&dq[2], &id, &len) && id == q2h && gr16(dq[2].used + 2) == q2_used + 1,
+	       "load: the known flow's answer lands on receiveq2 (curr_pairs 2, flow table)");
+	tcp_frame(f, 80, 0x0300000a, 0x0100000a, 443, 999, MAC);
+	tap_ok(inject(NULL, f, 80) == 80 && dq_used(&dq[0], &id, &len) && id == p4,
+	       "load: an unknown flow lands on receiveq1");
+	drain_used(&dq[0]);
+	drain_used(&dq[2]);
+
+	/* B's slot back to B (stopped); the fresh NICs go. */
+	bus.devs[df] = &nb.vp.pci;
+	cur = &nb;
+	cbe = &fb;
+	fb.full = false;
+	fake_clear(&fb);
+	virtio_net_stop(&nd);
+	virtio_net_stop(&ne);
+	net_backend_destroy(&fd.be);
+	net_backend_destroy(&fe.be);
+	virtio_net_destroy(&nd);
+	virtio_net_destroy(&ne);
+	state_writer_free(&w);
+}
+
 int main(void)
 {
 	struct virtio_net_config ca = { .queue_pairs = 1 }, cb = { .queue_pairs = 2, .mtu = 1500 };
@@ -1146,6 +1474,7 @@ int main(void)
 	test_hostile();
 	test_suppress();
 	test_b((uint8_t)df_b, (uint8_t)df_a);
+	test_save_restore((uint8_t)df_b);
 
 	/* Stop: nothing taken afterwards in either direction. */
 	cur = &na;
