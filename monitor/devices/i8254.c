@@ -568,6 +568,25 @@ int i8254_load(struct i8254 *pit, struct state_reader *r)
 		    c->latch_left > 2)
 			state_reader_fail(r, "counter %u: mode %u, access %u, count %u",
 					  i, c->mode, c->rw, c->reload);
+		/*
+		 * A latch holds the bytes latch_count() gave it: 2 for LSB
+		 * then MSB, 1 otherwise or after the LSB was read; it is
+		 * dropped at 0, so a latched count at 0 would make
+		 * counter_read() wrap latch_left.  (Cleared, latch_left is
+		 * unused; a control word clears the latch and leaves it.)
+		 * The byte pointers move only in LSB-then-MSB access, and
+		 * only a gate edge in modes 1 and 5 triggers.  BCD is not
+		 * checked against the count: counting is binary (see the
+		 * top), and a guest may write any count in BCD mode.
+		 */
+		if (c->count_latched && c->latch_left != 1 &&
+		    !(c->latch_left == 2 && c->rw == 3))
+			state_reader_fail(r, "counter %u: latch with %u bytes left, access %u",
+					  i, c->latch_left, c->rw);
+		if ((c->write_msb_next || c->read_msb_next) && c->rw != 3)
+			state_reader_fail(r, "counter %u: MSB next in access %u", i, c->rw);
+		if (c->triggered && c->mode != 1 && c->mode != 5)
+			state_reader_fail(r, "counter %u: triggered in mode %u", i, c->mode);
 		/* No host has run that long; elapsed() subtracts the start. */
 		if (ran[i] > STATE_NS_MAX)
 			state_reader_fail(r, "counter %u ran %llu ns", i,

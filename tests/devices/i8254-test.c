@@ -201,6 +201,76 @@ static void test_load_bad_ran(void)
 	state_writer_free(&w);
 }
 
+/* More of a saved channel's fields (CH_STATE_LEN bytes each). */
+#define CH_TRIGGERED	5
+#define CH_WRITE_MSB	28
+#define CH_LATCHED	31
+#define CH_LATCH_LEFT	34
+
+/*
+ * Latch states the chip cannot reach: a count latched with no byte left
+ * to read (counter_read() would wrap latch_left to 255 and read the
+ * latch forever), two bytes left in LSB-only access or three; the MSB
+ * pointer moved in LSB-only access; a mode 2 counter triggered.  Each
+ * refused, the PIT untouched.  The reachable ones load.
+ */
+static void test_load_bad_latch(void)
+{
+	static const struct {
+		unsigned int ch, off;
+		uint8_t v;
+		int ret;
+		const char *what;
+	} cases[] = {
+		{ 0, CH_LATCH_LEFT, 0, -EINVAL, "LSB/MSB latch, 0 bytes left" },
+		{ 0, CH_LATCH_LEFT, 3, -EINVAL, "LSB/MSB latch, 3 bytes left" },
+		{ 1, CH_LATCH_LEFT, 0, -EINVAL, "LSB latch, 0 bytes left" },
+		{ 1, CH_LATCH_LEFT, 2, -EINVAL, "LSB latch, 2 bytes left" },
+		{ 1, CH_WRITE_MSB, 1, -EINVAL, "MSB write next in LSB access" },
+		{ 0, CH_TRIGGERED, 1, -EINVAL, "mode 2 triggered" },
+		{ 0, CH_LATCH_LEFT, 1, 0, "LSB/MSB latch, MSB left" },
+		{ 2, CH_LATCH_LEFT, 1, 0, "no latch, stale latch_left" },
+	};
+	struct i8254 a;
+	struct state_writer w;
+	const uint8_t *buf;
+	char msg[STATE_MSG_MAX];
+	unsigned int i;
+	bool untouched;
+	size_t len;
+	int err, ret;
+
+	i8254_init(&a, NULL, NULL, fake_now, NULL);
+	pio(&a, 3, true, 0x34);		/* counter 0: mode 2, LSB/MSB, 1000 */
+	pio(&a, 0, true, 1000 & 0xff);
+	pio(&a, 0, true, 1000 >> 8);
+	pio(&a, 3, true, 0x00);		/* ... latched: 2 bytes left */
+	pio(&a, 3, true, 0x50);		/* counter 1: mode 0, LSB only, 100 */
+	pio(&a, 1, true, 100);
+	pio(&a, 3, true, 0x40);		/* ... latched: 1 byte left */
+	pio(&a, 3, true, 0xb0);		/* counter 2: latched, then a new */
+	pio(&a, 3, true, 0x80);		/* control word drops the latch */
+	pio(&a, 3, true, 0xb0);
+	state_writer_init(&w);
+	i8254_save(&a, &w);
+	buf = state_writer_data(&w, &len, &err);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msg[0] = 0;
+		ret = load_patched(buf, len, cases[i].ch * CH_STATE_LEN + cases[i].off,
+				   cases[i].v, 1, &untouched, msg, sizeof(msg));
+		tap_ok(buf && ret == cases[i].ret && untouched == (ret != 0),
+		       "load: counter %u %s: %s (%s)", cases[i].ch, cases[i].what,
+		       cases[i].ret ? "refused, PIT untouched" : "taken", msg);
+	}
+	/* The saved latches themselves, as the chip left them. */
+	tap_ok(buf && buf[1 + buf[0] + 12 + CH_LATCHED] == 1 &&
+	       buf[1 + buf[0] + 12 + CH_LATCH_LEFT] == 2 &&
+	       buf[1 + buf[0] + 12 + CH_STATE_LEN + CH_LATCH_LEFT] == 1 &&
+	       buf[1 + buf[0] + 12 + 2 * CH_STATE_LEN + CH_LATCHED] == 0,
+	       "save: the layout the cases above patch");
+	state_writer_free(&w);
+}
+
 static void test_save_restore(void)
 {
 	static const struct i8254_ops ops_b = { .irq = on_irq_b };
@@ -442,5 +512,6 @@ int main(void)
 	pio_bus_destroy(&bus);
 	test_save_restore();
 	test_load_bad_ran();
+	test_load_bad_latch();
 	return tap_done();
 }
