@@ -581,6 +581,29 @@ int lapic_load(struct lapic *l, struct state_reader *r)
 	/* lapic_update() divides by the initial count of an armed timer. */
 	if (t.timer_armed && !t.timer_initial)
 		state_reader_fail(r, "timer armed with an initial count of 0");
+	/*
+	 * Only what lapic_msr_write() can leave: each register within the
+	 * bits a write keeps (or does not #GP on), every LVT masked while
+	 * the APIC is software-disabled, and the one-shot/periodic count and
+	 * the TSC deadline each only in their own timer mode.  Timer mode 3
+	 * is reserved in the SDM but write_lvt() keeps it (it counts as
+	 * one-shot, as in KVM), so a load takes it too.
+	 */
+	for (i = 0; i < LAPIC_NR_LVT; i++) {
+		if (t.lvt[i] & ~lvt_writable[i])
+			state_reader_fail(r, "LVT %u = 0x%x: reserved bits", i, t.lvt[i]);
+		if (!(t.svr & LAPIC_SVR_ENABLE) && !(t.lvt[i] & LAPIC_LVT_MASKED))
+			state_reader_fail(r, "LVT %u unmasked in a disabled APIC", i);
+	}
+	if ((t.svr & ~0x3ffu) || (t.timer_dcr & ~0xbu) || (t.tpr & ~0xffu) ||
+	    ((t.esr | t.esr_pending) & ~(ESR_SEND_ILLEGAL | ESR_RECV_ILLEGAL)) ||
+	    (t.icr & ICR_RESERVED))
+		state_reader_fail(r, "SVR 0x%x, DCR 0x%x, TPR 0x%x, ESR 0x%x/0x%x, ICR 0x%llx: reserved bits",
+				  t.svr, t.timer_dcr, t.tpr, t.esr, t.esr_pending,
+				  (unsigned long long)t.icr);
+	if (timer_mode(&t) == TIMER_TSC_DEADLINE ? t.timer_armed : deadline)
+		state_reader_fail(r, "timer mode %u with a %s armed", timer_mode(&t),
+				  deadline ? "TSC deadline" : "count");
 	/* No host has run that long; lapic_update() subtracts the start. */
 	if (ran > STATE_NS_MAX)
 		state_reader_fail(r, "timer ran %llu ns", (unsigned long long)ran);
