@@ -466,35 +466,49 @@ void vmx_get_sregs(struct vmain_vcpu *vcpu, struct vmain_sregs *s)
 }
 
 /*
- * VM entry requires a usable TR holding a busy TSS (26.3.1.2: type 11, or
- * 3 outside IA-32e mode; S = 0; P = 1; G consistent with the limit);
- * AMD-V checks nothing of TR (APM 15.5.1), and a 64-bit guest that never
- * switches stacks through its TSS never reads it.  An unusable (or not
- * present) TR, an all-zero one included, is therefore entered as a busy
- * 32/64-bit TSS with the same selector, base and limit, so that both
- * engines run the same states; GET_SREGS still reports it as it was set
- * (unusable, as AMD-V reports a TR with P = 0), until the guest loads
- * a TR of its own.  Guest accesses to the TSS (I/O permission bitmap,
- * stack switches) then see that base and limit on both engines.
+ * VM entry requires a usable TR holding a busy TSS (26.3.1.2: selector
+ * TI = 0; canonical base; type 11, or 3 outside IA-32e mode; S = 0;
+ * P = 1; G consistent with the limit); AMD-V checks nothing of TR (APM
+ * 15.5.1), and a 64-bit guest that never switches stacks through its TSS
+ * never reads it.  An unusable (or not present) TR, an all-zero one
+ * included, is therefore entered as a busy 32/64-bit TSS with the same
+ * selector, base and limit, so that both engines run the same states;
+ * GET_SREGS still reports it as it was set (unusable, as AMD-V reports a
+ * TR with P = 0), until the guest loads a TR of its own.  Guest accesses
+ * to the TSS (I/O permission bitmap, stack switches) then see that base
+ * and limit on both engines.  Where the entry checks forbid them, the
+ * VMCS holds TI cleared and, with a limit of 1 MiB or more (G = 1),
+ * limit bits 11:0 set; GET_SREGS still reports the selector and limit
+ * as set.  A non-canonical base is sign-extended from the highest
+ * implemented linear-address bit, and reported so, as AMD-V's VMRUN
+ * and VMLOAD canonicalize the segment bases they load.
  */
 static void vmx_write_tr(struct vmx_vcpu *vmx, const struct vmain_segment *tr)
 {
+	unsigned int bits = boot_cpu_data.x86_virt_bits;
+
 	vmx->tr_substituted = tr->unusable || !tr->present;
 	if (!vmx->tr_substituted) {
 		seg_write(vmx, VSEG_TR, tr);
 		return;
 	}
+	if (bits < 48 || bits > 63)
+		bits = 48;
 	memset(&vmx->tr_set, 0, sizeof(vmx->tr_set));
 	vmx->tr_set.selector = tr->selector;
-	vmx->tr_set.base = tr->base;
+	vmx->tr_set.base = (u64)((s64)(tr->base << (64 - bits)) >> (64 - bits));
 	vmx->tr_set.limit = tr->limit;
 	vmx->tr_set.unusable = 1;
 	vmx->tr_fixed = vmx->tr_set;
 	vmx->tr_fixed.unusable = 0;
 	vmx->tr_fixed.present = 1;
 	vmx->tr_fixed.type = 11;
+	/* A TR selector's TI flag (bit 2) must be 0. */
+	vmx->tr_fixed.selector &= ~4;
 	/* Limit bits 31:20 set need G = 1; G = 1 needs bits 11:0 set. */
 	vmx->tr_fixed.g = (tr->limit >> 20) != 0;
+	if (vmx->tr_fixed.g)
+		vmx->tr_fixed.limit |= 0xfff;
 	seg_write(vmx, VSEG_TR, &vmx->tr_fixed);
 }
 

@@ -18,7 +18,10 @@
  *                       and the x87/SSE control words
  *   MODE/zero-tr-ldt    an all-zero TR and LDTR (MODE prot32, long64) run
  *                       on every engine and deliver an exception; GET_SREGS
- *                       reports them unusable, with selector, base, limit
+ *                       reports them unusable, with selector, base, limit;
+ *                       so do an unusable TR with selector TI 1, with a
+ *                       limit >= 1 MiB whose bits 11:0 are not all ones,
+ *                       and with a non-canonical base (read back canonical)
  *   vcpu/bad-args       RUN with arg != 0; SET_REGS/SET_SREGS/SET_EVENTS/
  *                       SET_FPU with non-zero flags/pad/reserved, EFER bits
  *                       outside the guest's, cr8 > 15, reserved apic_base
@@ -430,9 +433,28 @@ static void test_reset_state(void)
 	vm_free(vm);
 }
 
-static void test_zero_tr_ldt(enum guest_mode mode)
+/*
+ * TRs VM entry would refuse as they are (SDM Vol. 3C 26.3.1.2) and that
+ * VT-x therefore enters changed: TI set in the selector, a limit of
+ * 1 MiB or more with bits 11:0 not all ones, a non-canonical base.  The
+ * base reads back canonical (sign-extended from the highest implemented
+ * bit: 1000h for any width), as AMD-V's VMRUN makes it.
+ */
+static const struct {
+	const char *what;
+	__u16 selector;
+	__u32 limit;
+	__u64 base, base_read;
+} zero_tr_cases[] = {
+	{ "an all-zero TR and LDTR", 0, 0, 0, 0 },
+	{ "an unusable TR with selector 000Ch (TI 1)", 0x000c, 0, 0, 0 },
+	{ "an unusable TR with limit 00123456h", 0, 0x00123456, 0, 0 },
+	{ "an unusable TR with base 8000000000001000h", 0, 0x67, 0x8000000000001000ull, 0x1000 },
+};
+
+static void test_zero_tr_ldt_case(enum guest_mode mode, const char *name, unsigned int i)
 {
-	const char *name = mode == GUEST_PROT32 ? "prot32/zero-tr-ldt" : "long64/zero-tr-ldt";
+	const char *what = zero_tr_cases[i].what;
 	struct vmain_segment unusable;
 	struct vmain_events ev;
 	struct vmain_sregs s, s2;
@@ -444,19 +466,29 @@ static void test_zero_tr_ldt(enum guest_mode mode)
 		return;
 	if (vcpu_get_sregs(vcpu, &s))
 		goto out;
-	memset(&s.tr, 0, sizeof(s.tr));
+	memset(&unusable, 0, sizeof(unusable));
+	unusable.unusable = i != 0;
+	unusable.selector = zero_tr_cases[i].selector;
+	unusable.limit = zero_tr_cases[i].limit;
+	unusable.base = zero_tr_cases[i].base;
+	s.tr = unusable;
 	memset(&s.ldt, 0, sizeof(s.ldt));
 	if (vcpu_set_sregs(vcpu, &s))
 		goto out;
-	expect_hlt(vcpu, GUEST_ANY_RIP, "%s: an all-zero TR and LDTR: the guest runs (HLT)", name);
+	expect_hlt(vcpu, GUEST_ANY_RIP, "%s: %s: the guest runs (HLT)", name, what);
+	unusable.unusable = 1;
+	unusable.base = zero_tr_cases[i].base_read;
+	ok = !vcpu_get_sregs(vcpu, &s2) && !memcmp(&s2.tr, &unusable, sizeof(unusable));
 	memset(&unusable, 0, sizeof(unusable));
 	unusable.unusable = 1;
-	ok = !vcpu_get_sregs(vcpu, &s2) && !memcmp(&s2.tr, &unusable, sizeof(unusable)) &&
-	     !memcmp(&s2.ldt, &unusable, sizeof(unusable));
-	tap_ok(ok, "%s: GET_SREGS reports TR and LDTR unusable, selector/base/limit 0", name);
+	ok = ok && !memcmp(&s2.ldt, &unusable, sizeof(unusable));
+	tap_ok(ok, "%s: %s: GET_SREGS reports TR and LDTR unusable, selector/base/limit as set",
+	       name, what);
 	if (!ok)
-		tap_diag("  tr: sel %x type %u s %u p %u unusable %u; ldt: type %u p %u unusable %u",
-			 s2.tr.selector, s2.tr.type, s2.tr.s, s2.tr.present, s2.tr.unusable,
+		tap_diag("  tr: sel %x base %llx limit %x type %u s %u p %u g %u unusable %u; "
+			 "ldt: type %u p %u unusable %u",
+			 s2.tr.selector, (unsigned long long)s2.tr.base, s2.tr.limit, s2.tr.type,
+			 s2.tr.s, s2.tr.present, s2.tr.g, s2.tr.unusable,
 			 s2.ldt.type, s2.ldt.present, s2.ldt.unusable);
 	memset(&ev, 0, sizeof(ev));
 	ev.exception_pending = 1;
@@ -465,9 +497,18 @@ static void test_zero_tr_ldt(enum guest_mode mode)
 		guest_fail("SET_EVENTS #UD: %s", strerror(errno));
 		goto out;
 	}
-	expect_vector(vcpu, 6, "%s: with them, an injected #UD is delivered", name);
+	expect_vector(vcpu, 6, "%s: %s: an injected #UD is delivered", name, what);
 out:
 	guest_shutdown(&vm, &vcpu);
+}
+
+static void test_zero_tr_ldt(enum guest_mode mode)
+{
+	const char *name = mode == GUEST_PROT32 ? "prot32/zero-tr-ldt" : "long64/zero-tr-ldt";
+	unsigned int i;
+
+	for (i = 0; i < sizeof(zero_tr_cases) / sizeof(zero_tr_cases[0]); i++)
+		test_zero_tr_ldt_case(mode, name, i);
 }
 
 static void test_zero_tr_ldt32(void)
