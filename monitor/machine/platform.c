@@ -17,6 +17,7 @@
 #include "machine/machine.h"
 #include "machine/memmap.h"
 #include "machine/platform.h"
+#include "net/options.h"
 
 /*
  * Console output runs on a vCPU thread with machine.lock held: it is only
@@ -136,6 +137,9 @@ struct nic_init {
 	int ret;
 };
 
+/* A tap's queue count is a NIC's queue pairs (net/options.h). */
+_Static_assert(NET_MAX_QUEUES <= VIRTIO_NET_MAX_PAIRS, "more tap queues than virtio-net pairs");
+
 static void nic_init_on_loop(void *opaque)
 {
 	static const struct virtio_net_ops net_ops = { .lock = blk_lock, .unlock = blk_unlock };
@@ -145,6 +149,15 @@ static void nic_init_on_loop(void *opaque)
 	memcpy(cfg.mac, ni->nic->mac, sizeof(cfg.mac));
 	ni->ret = virtio_net_init(&ni->m->net[ni->m->nr_net], &ni->m->pci, -1, &ni->m->ram,
 				  ni->nic->be, ni->m->cfg.ioloop, &cfg, &net_ops, ni->m);
+	/*
+	 * A back end that stopped receiving while no NIC, or the last
+	 * machine's stopping one, was attached waits for an rx_resume() no
+	 * one else owes it (net.h): resume it now.  Its held frame meets the
+	 * new NIC's can_receive(), which says no until the driver posts
+	 * buffers and then resumes it itself.
+	 */
+	if (ni->ret >= 0)
+		net_backend_rx_resume(ni->nic->be);
 }
 
 /*
@@ -289,6 +302,8 @@ int platform_init(struct machine *m)
 	if (ret) {
 		fprintf(stderr, "vmain: cannot set up the platform devices: %s\n",
 			strerror(-ret));
+		/* The NICs made so far are attached to back ends that outlive them. */
+		platform_stop_io(m);
 		platform_destroy(m);
 		return ret;
 	}
