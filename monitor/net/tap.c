@@ -157,6 +157,19 @@ static void on_queue(void *opaque, uint32_t events)
 		if (t->be.peer)
 			t->be.peer->tx_ready(t->be.peer_opaque);
 	}
+	/*
+	 * epoll reports EPOLLERR whatever the mask: a deleted interface
+	 * (tun answers EBADFD from then on) would spin the loop while
+	 * receive is stopped and rx() reads nothing.
+	 */
+	if ((events & (EPOLLERR | EPOLLHUP)) && t->rx_stopped) {
+		struct ifreq ifr;
+
+		if (ioctl(q->fd, TUNGETIFF, &ifr) < 0) {
+			queue_dead(q, errno);
+			return;
+		}
+	}
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 		rx(q);
 }
