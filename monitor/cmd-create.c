@@ -406,7 +406,7 @@ int cmd_create(int argc, char **argv)
 		"                   net=A.B.C.D/N, mac=MAC\n"
 		"  tap,ifname=NAME  an existing tap interface the user may open (made with\n"
 		"                   `ip tuntap add dev NAME mode tap user USER`, usually on\n"
-		"                   a bridge).  Options: queues=N (1-16), mac=MAC\n"
+		"                   a bridge).  Options: queues=N (1-7), mac=MAC\n"
 		"A NIC without mac= gets a locally administered MAC made from the VM's\n"
 		"UUID and its index, written into config.ini, so it never changes.\n"
 		"See docs/networking.md.\n"

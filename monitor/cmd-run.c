@@ -88,7 +88,7 @@ static const GOptionEntry run_options[] = {
 	  "guest's DHCP address), restrict=on (the guest reaches nothing "
 	  "outside, the host included; only forwarded ports reach it), net=A.B.C.D/N (8 to 27) and "
 	  "mac=MAC.  'tap,ifname=NAME[,queues=N][,mac=MAC]' uses an existing "
-	  "tap interface (queues 1 to 16).  Without mac= the MAC is derived "
+	  "tap interface (queues 1 to 7).  Without mac= the MAC is derived "
 	  "from this run's random UUID: give one to keep it.  Without --net the "
 	  "VM has no network", "SPEC" },
 	{ "io-threads", 0, 0, G_OPTION_ARG_INT, &opt_io_threads,

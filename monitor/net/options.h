@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define NET_MAX_HOSTFWD		32
-#define NET_MAX_QUEUES		16	/* tap queues (virtio-net queue pairs) */
+#define NET_MAX_QUEUES		7	/* tap queues = virtio-net queue pairs: (VIRTIO_PCI_MAX_QUEUES - 1) / 2 */
 #define NET_IFNAME_MAX		15	/* IFNAMSIZ - 1 */
 
 enum net_kind {

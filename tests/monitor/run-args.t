@@ -273,8 +273,8 @@ nt "tap without ifname" "tap: ifname=NAME is required" tap tap,queues=2
 nt "an interface name of 16 characters" "ifname=abcdefghijklmnop: an interface name has 1 to 15 characters" \
 	tap,ifname=abcdefghijklmnop
 nt "an interface name with '/'" "ifname=a/b: no '/'" tap,ifname=a/b
-nt "queues=0" "queues=0: a number from 1 to 16" tap,ifname=t0,queues=0
-nt "queues=17" "queues=17: a number from 1 to 16" tap,ifname=t0,queues=17
+nt "queues=0" "queues=0: a number from 1 to 7" tap,ifname=t0,queues=0
+nt "queues=8" "queues=8: a number from 1 to 7" tap,ifname=t0,queues=8
 nt "a MAC of five pairs" "mac=52:54:00:12:34: six hex pairs" user,mac=52:54:00:12:34
 nt "a multicast MAC" "mac=33:33:00:00:00:01: a multicast address" user,mac=33:33:00:00:00:01
 nt "the zero MAC" "mac=00:00:00:00:00:00: the zero address" user,mac=00:00:00:00:00:00
@@ -302,7 +302,7 @@ t "--net without a value" 2 'Missing argument for --net' run --kernel files/dumm
 t "--net: eight good NICs get past the checks" 2 "--name 'a/b'" \
 	run --kernel files/dummy --name a/b --net user --net user,restrict=on,net=192.168.5.0/24 \
 	--net user,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:5353-:53 --net tap,ifname=tap0 \
-	--net tap,ifname=tap1,queues=16,mac=52:54:00:AB:CD:EF --net user --net user --net user
+	--net tap,ifname=tap1,queues=7,mac=52:54:00:AB:CD:EF --net user --net user --net user
 t "--io-threads 65" 2 "--io-threads 65: must be 1 to 64" run --kernel files/dummy --io-threads 65
 
 # Valid arguments on a host without the backends: a clear status-1 error
