@@ -73,7 +73,7 @@ BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 # The monitor's device models (monitor/devices/, with the virtio transport
 # and queues in monitor/virtio/): plain C, host-tested.
 DEVICE_SRCS := $(wildcard monitor/devices/*.c monitor/virtio/*.c monitor/state/*.c)
-DEVICE_HDRS := $(wildcard monitor/devices/*.h monitor/virtio/*.h monitor/state/*.h monitor/machine/*.h)
+DEVICE_HDRS := $(wildcard monitor/devices/*.h monitor/virtio/*.h monitor/state/*.h monitor/machine/*.h) monitor/le.h
 
 # The I/O model (monitor/io/: the I/O loop, the worker pool) and the disk
 # stack (monitor/disk/: io_uring engine, write cache, raw and qcow2), GLib-free,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "devices/virtio-blk.h"
 #include "state/stream.h"
 
@@ -38,24 +39,6 @@ static void lock(struct virtio_blk *b)
 static void unlock(struct virtio_blk *b)
 {
 	b->ops.unlock(b->opaque);
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
 }
 
 /* --- configuration (5.2.4) --------------------------------------------- */

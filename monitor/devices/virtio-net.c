@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "devices/virtio-net.h"
 #include "state/stream.h"
 
@@ -24,24 +25,6 @@ static void lock(struct virtio_net *n)
 static void unlock(struct virtio_net *n)
 {
 	n->ops.unlock(n->opaque);
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned len)
-{
-	unsigned i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *p, unsigned len)
-{
-	uint32_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
 }
 
 static bool has(const struct virtio_net *n, unsigned bit)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "state/stream.h"
 
 /* --- CRC-32 ------------------------------------------------------------ */
@@ -101,24 +102,6 @@ static uint8_t *w_reserve(struct state_writer *w, size_t n)
 	p = w->buf + w->len;
 	w->len += n;
 	return p;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
 }
 
 static void w_raw(struct state_writer *w, uint64_t v, unsigned n)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "state/stream.h"
 #include "virtio/virtio-pci.h"
 
@@ -162,14 +163,6 @@ static void set_status(struct virtio_pci *vp, uint8_t v)
 static struct virtio_pci_queue *selected(struct virtio_pci *vp)
 {
 	return vp->queue_select < vp->nr_queues ? &vp->q[vp->queue_select] : NULL;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static uint64_t common_read(struct virtio_pci *vp, uint32_t off, unsigned size)
