@@ -14,8 +14,10 @@
 #   iproute2, as a host's network manager would), static
 #   addresses: one pings the other and downloads its file; a tap in
 #   use and a missing tap are refused, naming the tap.
-# - a guest flooding UDP for 20 s: the monitor's resident memory stays
-#   within 16 MiB of where it was, and the VM still answers on hostfwd.
+# - a guest streaming TCP for 20 s at a peer that never reads (a stalled
+#   back end): the data reaches the peer until it stalls, the monitor's
+#   resident memory stays within 16 MiB of where it was, and the VM still
+#   answers on hostfwd.
 # Prints TAP lines.  Usage: net-guest.sh VMAIN GUEST-DIR DNS-STUB IPROUTE2-IP
 vmain=$1 guest=$2 dns=$3 ip=$4
 w=/tmp/net
@@ -146,15 +148,24 @@ sed 's/^/#   /' "$w/missing.out" | head -n 2
 check "tap: a missing tap: refused, naming it (status $rc)" \
 	sh -c "[ $rc != 0 ] && grep -q nosuchtap '$w/missing.out'"
 
-# A guest flooding UDP: the monitor's memory stays bounded.
+# A guest flooding a stalled peer: the monitor's memory stays bounded.
 vm=flood
+# The arena side of the flood, a peer that never reads: slirp's connection
+# to it stalls, and with it the guest's sender (its window closes).
+nc -l -p 5999 -e sleep 600 &
+sink=$!
 boot "$vm" vmain user,hostfwd=tcp:127.0.0.1:2224-:8000 vmain.net.serve=8000 \
-	vmain.net.flood=10.0.2.2:9
+	vmain.net.flood=10.0.2.2:5999
 check "flood: the guest comes up and floods" up "$vm" "VMAIN-GUEST: net-serve=" 300
 r0=$(rss_kb "$pid_flood")
 up "$vm" "VMAIN-GUEST: net-flood=done" 120
 r1=$(rss_kb "$pid_flood")
-echo "# flood: monitor VmRSS ${r0} kB before, ${r1} kB after 20 s of UDP"
+# What waits unread in the stalled peer's receive queue (netstat's Recv-Q).
+rx=$(netstat -tn 2>/dev/null | awk '$4 ~ /:5999$/ && $1 == "tcp" { print $2 }' | head -n 1)
+echo "# flood: monitor VmRSS ${r0} kB before, ${r1} kB after 20 s of TCP at a peer that never reads; ${rx:-no} bytes wait in its receive queue"
+check "flood: the stream went through the monitor until the peer stalled (at least 64 KiB queued at it)" \
+	[ "${rx:-0}" -ge 65536 ]
+kill "$sink" 2>/dev/null
 check "flood: the monitor's memory grew by less than 16 MiB" \
 	sh -c "[ -n '$r0' ] && [ -n '$r1' ] && [ \$(($r1 - $r0)) -lt 16384 ]"
 served=$(guest_says "$w/$vm.con" net-serve | sed 's/.*sha256=//')

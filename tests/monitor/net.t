@@ -3,7 +3,8 @@
 # Networking (issue 15): inside the SVM arena, `vmain run --net` gives the
 # default guest a virtio-net NIC on libslirp's user network (vmain.ko and
 # KVM: DHCP, DNS, a download, hostfwd; restrict=on) and on a bridge of
-# taps (two VMs), and a UDP flood leaves the monitor's memory bounded
+# taps (two VMs), and a guest streaming at a peer that never reads leaves
+# the monitor's memory bounded
 # (tests/monitor/net-guest.sh says what is checked).
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
