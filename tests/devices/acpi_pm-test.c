@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "state-patch.h"
 #include "devices/acpi_pm.h"
 #include "state/stream.h"
 
@@ -91,19 +92,10 @@ static int load_patched(struct acpi_pm *pm, const uint8_t *buf, size_t len,
 	static char m[STATE_MSG_MAX];
 	struct state_reader r;
 	uint8_t copy[256];
-	size_t p = 1 + buf[0] + 12 + off;
-	uint32_t crc;
-	unsigned int i;
 	int ret;
 
-	if (len > sizeof(copy) || p + 8 > len - 4)
+	if (!patched(copy, sizeof(copy), buf, len, off, v, 8))
 		return -E2BIG;
-	memcpy(copy, buf, len);
-	for (i = 0; i < 8; i++)
-		copy[p + i] = (uint8_t)(v >> 8 * i);
-	crc = state_crc32(0, copy, len - 4);
-	for (i = 0; i < 4; i++)
-		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
 	state_reader_init(&r, copy, len);
 	ret = acpi_pm_load(pm, &r);
 	snprintf(m, sizeof(m), "%s", state_reader_msg(&r));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "tap.h"
+#include "state-patch.h"
 #include "devices/i8254.h"
 #include "state/stream.h"
 
@@ -91,30 +92,6 @@ static void on_irq_b(void *opaque, bool level)
  * off), loaded into a fresh PIT: counts, OUT and the next event continue
  * from where they were at the save, not from the host's clock.
  */
-/*
- * Copies the one-section stream buf[0 .. len) into copy[] with the
- * n-byte little-endian field at payload offset `off` set to v and the
- * CRC made good again, as a crafted state file would come.  Returns the
- * length, or 0 if the field is not inside the payload.
- */
-static size_t patched(uint8_t *copy, size_t cap, const uint8_t *buf, size_t len,
-		      size_t off, uint64_t v, unsigned int n)
-{
-	size_t p = 1 + (size_t)buf[0] + 12 + off;
-	uint32_t crc;
-	unsigned int i;
-
-	if (len > cap || len < 4 || p + n > len - 4)
-		return 0;
-	memcpy(copy, buf, len);
-	for (i = 0; i < n; i++)
-		copy[p + i] = (uint8_t)(v >> 8 * i);
-	crc = state_crc32(0, copy, len - 4);
-	for (i = 0; i < 4; i++)
-		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
-	return len;
-}
-
 /* A saved channel's bytes, in i8254_save()'s order. */
 #define CH_STATE_LEN	37
 #define CH_RAN		11	/* le64 ns the current segment has run */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "state-patch.h"
 #include "devices/lapic.h"
 #include "state/stream.h"
 
@@ -102,30 +103,6 @@ static int roundtrip(struct lapic *from, struct lapic *to, int64_t gap)
 	}
 	state_writer_free(&w);
 	return ret;
-}
-
-/*
- * Copies the one-section stream buf[0 .. len) into copy[] with the
- * n-byte little-endian field at payload offset `off` set to v and the
- * CRC made good again, as a crafted state file would come.  Returns the
- * length, or 0 if the field is not inside the payload.
- */
-static size_t patched(uint8_t *copy, size_t cap, const uint8_t *buf, size_t len,
-		      size_t off, uint64_t v, unsigned int n)
-{
-	size_t p = 1 + (size_t)buf[0] + 12 + off;
-	uint32_t crc;
-	unsigned int i;
-
-	if (len > cap || len < 4 || p + n > len - 4)
-		return 0;
-	memcpy(copy, buf, len);
-	for (i = 0; i < n; i++)
-		copy[p + i] = (uint8_t)(v >> 8 * i);
-	crc = state_crc32(0, copy, len - 4);
-	for (i = 0; i < 4; i++)
-		copy[len - 4 + i] = (uint8_t)(crc >> 8 * i);
-	return len;
 }
 
 /* Payload offsets of fields in lapic_save()'s order. */
