@@ -23,6 +23,7 @@
 #include "virtio-driver.h"
 }
 /* --- end of the driver --- */
+#include "virtio-locked.h"
 
 #define VER1		(1ull << VIRTIO_F_VERSION_1)
 #define DISK_BYTES	(1u << 20)
@@ -45,7 +46,6 @@ struct fake_disk {
 
 static struct fake_disk fd0, fd_ro;
 static struct ioloop *loop;
-static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct fake_disk *fake_of(struct disk *d)
 {
@@ -138,45 +138,8 @@ static void fake_init(struct fake_disk *f, bool ro)
 	ioloop_bh_init(&f->bh, fake_complete, f);
 }
 
-static void dlock(void *o)
-{
-	(void)o;
-	pthread_mutex_lock(&dev_lock);
-}
-
-static void dunlock(void *o)
-{
-	(void)o;
-	pthread_mutex_unlock(&dev_lock);
-}
-
 static const struct virtio_blk_ops blk_ops = { .lock = dlock, .unlock = dunlock };
 static struct virtio_blk blk, blk_ro;
-
-/* The transport's entry points run with the device lock, as a vCPU's exit would. */
-static uint64_t lbar_rd(uint64_t off, unsigned size)
-{
-	uint64_t v;
-
-	pthread_mutex_lock(&dev_lock);
-	v = bar_rd(off, size);
-	pthread_mutex_unlock(&dev_lock);
-	return v;
-}
-
-static void lbar_wr(uint64_t off, unsigned size, uint64_t v)
-{
-	pthread_mutex_lock(&dev_lock);
-	bar_wr(off, size, v);
-	pthread_mutex_unlock(&dev_lock);
-}
-
-static void lkick(unsigned q)
-{
-	pthread_mutex_lock(&dev_lock);
-	kick(q);
-	pthread_mutex_unlock(&dev_lock);
-}
 
 static void turn(void)
 {

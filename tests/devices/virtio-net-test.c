@@ -29,6 +29,7 @@
 #include "virtio-driver.h"
 }
 /* --- end of the driver --- */
+#include "virtio-locked.h"
 
 #define BIT(b)		(1ull << (b))
 #define VER1		BIT(VIRTIO_F_VERSION_1)
@@ -149,50 +150,13 @@ static void fake_clear(struct fake_be *f)
 /* --- the device and the loop --- */
 
 static struct ioloop *loop;
-static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fake_be fa, fb, fc;
 static struct virtio_net na, nb, nc;
 static struct virtio_net *cur;
 static struct fake_be *cbe;
 static struct dq dq[5];
 
-static void dlock(void *o)
-{
-	(void)o;
-	pthread_mutex_lock(&dev_lock);
-}
-
-static void dunlock(void *o)
-{
-	(void)o;
-	pthread_mutex_unlock(&dev_lock);
-}
-
 static const struct virtio_net_ops net_ops = { .lock = dlock, .unlock = dunlock };
-
-static uint64_t lbar_rd(uint64_t off, unsigned size)
-{
-	uint64_t v;
-
-	pthread_mutex_lock(&dev_lock);
-	v = bar_rd(off, size);
-	pthread_mutex_unlock(&dev_lock);
-	return v;
-}
-
-static void lbar_wr(uint64_t off, unsigned size, uint64_t v)
-{
-	pthread_mutex_lock(&dev_lock);
-	bar_wr(off, size, v);
-	pthread_mutex_unlock(&dev_lock);
-}
-
-static void lkick(unsigned q)
-{
-	pthread_mutex_lock(&dev_lock);
-	kick(q);
-	pthread_mutex_unlock(&dev_lock);
-}
 
 static void turn(void)
 {
