@@ -92,14 +92,19 @@ static void pm_sci(void *opaque, bool level)
 	machine_isa_irq(opaque, IRQ_ACPI_SCI, level);
 }
 
-static void blk_lock(void *opaque)
+/*
+ * The device lock of virtio-blk and virtio-net is the machine lock: a
+ * vCPU reaches their registers through the PCI bus under it.  Their ring
+ * work on the I/O thread takes it, their host I/O never runs under it.
+ */
+static void machine_lock_op(void *opaque)
 {
 	struct machine *m = opaque;
 
 	pthread_mutex_lock(&m->lock);
 }
 
-static void blk_unlock(void *opaque)
+static void machine_unlock_op(void *opaque)
 {
 	struct machine *m = opaque;
 
@@ -109,7 +114,9 @@ static void blk_unlock(void *opaque)
 /* One virtio-blk function per disk, in order (vda, vdb, ...). */
 static int disks_init(struct machine *m)
 {
-	static const struct virtio_blk_ops blk_ops = { .lock = blk_lock, .unlock = blk_unlock };
+	static const struct virtio_blk_ops blk_ops = {
+		.lock = machine_lock_op, .unlock = machine_unlock_op,
+	};
 	unsigned int i, nq = m->cfg.blk_queues ? m->cfg.blk_queues : m->nr_vcpus;
 	int ret;
 
@@ -142,7 +149,9 @@ _Static_assert(NET_MAX_QUEUES <= VIRTIO_NET_MAX_PAIRS, "more tap queues than vir
 
 static void nic_init_on_loop(void *opaque)
 {
-	static const struct virtio_net_ops net_ops = { .lock = blk_lock, .unlock = blk_unlock };
+	static const struct virtio_net_ops net_ops = {
+		.lock = machine_lock_op, .unlock = machine_unlock_op,
+	};
 	struct nic_init *ni = opaque;
 	struct virtio_net_config cfg = { .queue_pairs = ni->nic->queue_pairs };
 
@@ -310,7 +319,7 @@ int platform_init(struct machine *m)
 	return 0;
 }
 
-/* The disks must have been stopped (platform_stop_io()). */
+/* The disks and NICs must have been stopped (platform_stop_io()). */
 void platform_destroy(struct machine *m)
 {
 	unsigned int i;
