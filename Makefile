@@ -57,7 +57,7 @@ HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
 					     tests/acpi/*-test.c tests/machine/*-test.c \
 					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c \
-					     tests/net/*-test.c)) \
+					     tests/net/*-test.c tests/display/*-test.c)) \
 	      disk/fuzz-qcow2
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
@@ -107,9 +107,11 @@ MONITOR_SRCS := $(wildcard monitor/*.c monitor/*/*.c)
 MONITOR_HDRS := $(wildcard monitor/*.h monitor/*/*.h) common/vmain.h common/org.vmain.xml
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   = $(shell pkg-config --libs glib-2.0)
-# The monitor: GLib's GDBus for the control API, libsystemd for sd_notify.
-MONITOR_CFLAGS = $(shell pkg-config --cflags glib-2.0 gio-unix-2.0 libsystemd slirp)
-MONITOR_LIBS   = $(shell pkg-config --libs glib-2.0 gio-unix-2.0 libsystemd slirp)
+# The monitor: GLib's GDBus for the control API, libsystemd for sd_notify,
+# libslirp for user networking, libvncserver for VNC, libpng for screenshots.
+MONITOR_PKGS   = glib-2.0 gio-unix-2.0 libsystemd slirp libvncserver libpng
+MONITOR_CFLAGS = $(shell pkg-config --cflags $(MONITOR_PKGS))
+MONITOR_LIBS   = $(shell pkg-config --libs $(MONITOR_PKGS))
 
 # The qcow2 parser: a seeded standalone pass writes a corpus of mutated
 # qemu-img images, then libFuzzer (clang) runs FUZZ_TIME seconds on it.
@@ -211,6 +213,15 @@ $(BUILD)/tests/net/virtio-net-slirp-test: tests/net/virtio-net-slirp-test.c $(NE
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
 
+# The display (monitor/display/: the surface between the virtio-gpu and its
+# viewers, and the VNC server), GLib-free, host-tested in tests/display/
+# (VNC through libvncclient, in libvncserver-dev).
+DISPLAY_SRCS := $(wildcard monitor/display/*.c)
+DISPLAY_PKGS := libvncserver libvncclient
+$(BUILD)/tests/display/%: tests/display/%.c $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/display/*.h) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
+
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
 VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/net/options.c monitor/size.c
@@ -293,7 +304,7 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
@@ -304,7 +315,7 @@ check-full: check
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
