@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +312,30 @@ static void test_modes(void)
 	tap_ok(!fstat(b->fd, &st) && a->fd >= 0 && ({ struct stat sa; !fstat(a->fd, &sa) &&
 	       sa.st_ino == st.st_ino; }), "both viewers map the same memfd");
 
+	/* A new mode: the old memfd stays mapped, whole, until the viewer polls. */
+	draw_all(d, 640, 480, 5);
+	viewer_poll(a);
+	ret = display_set_mode(d, 32, 32, DISPLAY_FORMAT_XRGB8888);
+	tap_ok(ret == 0 && shows(a, 5),
+	       "after a mode change the old mapping still reads, every byte (no SIGBUS)");
+	{
+		struct rlimit old, low;
+		int probe = dup(0);
+
+		/* Out of fds: the poll fails and keeps everything pending. */
+		getrlimit(RLIMIT_NOFILE, &old);
+		low = old;
+		low.rlim_cur = probe >= 0 ? (rlim_t)probe : 0;
+		if (probe >= 0)
+			close(probe);
+		setrlimit(RLIMIT_NOFILE, &low);
+		ret = display_viewer_poll(a->v, &a->f);
+		setrlimit(RLIMIT_NOFILE, &old);
+		tap_ok(ret == -EMFILE, "poll with no fd left: -EMFILE (%d)", ret);
+		tap_ok(viewer_poll(a) == 1 && a->f.mode_changed && a->f.fd >= 0 && a->width == 32 &&
+		       shows(a, ~0u), "polled again: the new mode was kept for it");
+	}
+
 	ret = display_set_mode(d, 0, 0, 0);
 	tap_ok(ret == 0 && viewer_poll(a) == 1 && a->f.mode_changed && a->f.fd == -1 &&
 	       !a->f.width && !a->f.nr_rects && !a->map, "width 0: the scanout is off (fd -1)");
@@ -320,6 +345,20 @@ static void test_modes(void)
 	       "mode after mode: one wake for the viewer that did not poll in between");
 	tap_ok(display_set_mode(d, 64, 64, 0x12345678) == -EINVAL && viewer_poll(b) == 0,
 	       "a failed set_mode leaves the old mode, no change for viewers");
+	{
+		struct display_viewer *quiet;
+		struct display_frame *f = malloc(sizeof(*f));
+
+		/* A viewer without ops (input only) is never woken, still polls. */
+		ret = display_viewer_new(d, NULL, NULL, false, &quiet);
+		tap_ok(!ret && f && display_viewer_poll(quiet, f) == 1 && f->mode_changed &&
+		       f->fd >= 0 && !close(f->fd), "a viewer without ops: polls");
+		draw_all(d, 64, 64, 6);
+		tap_ok(f && display_viewer_poll(quiet, f) == 1 && f->nr_rects == 1 &&
+		       display_viewer_poll(quiet, f) == 0, "and gets damage without a wake()");
+		display_viewer_free(quiet);
+		free(f);
+	}
 	viewer_free(a);
 	viewer_free(b);
 	display_destroy(d);
