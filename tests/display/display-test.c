@@ -741,7 +741,7 @@ static void test_resize(void)
 	struct ioloop *l = NULL;
 	struct display *d;
 	struct viewer *a;
-	int64_t last;
+	int64_t last, start;
 	int i, ret, runs;
 
 	if (ioloop_create(&l))
@@ -775,6 +775,7 @@ static void test_resize(void)
 
 	/* Requests spread over three settle periods: one resize, after the last. */
 	runs = 0;
+	start = ioloop_now_ns();
 	for (i = 0; i < 30; i++) {
 		display_request_size(a->v, 1000 + i, 700);
 		last = ioloop_now_ns();
@@ -786,7 +787,10 @@ static void test_resize(void)
 	       g.resize_at - last >= DISPLAY_RESIZE_SETTLE_MS * MS,
 	       "then one, the last size, once it settles (%d resizes, %ux%u, %lld ms after)",
 	       g.resizes, g.resize_w, g.resize_h, (long long)((g.resize_at - last) / MS));
-	tap_ok(runs <= 6, "about one timer event per settle period meanwhile, no churn (%d)", runs);
+	/* 30 requests over >= 300 ms; a loaded machine stretches the storm. */
+	tap_ok(runs <= (last - start) / (DISPLAY_RESIZE_SETTLE_MS * MS) + 4,
+	       "about one timer event per settle period meanwhile, no churn (%d in %lld ms)",
+	       runs, (long long)((last - start) / MS));
 
 	for (i = 0; i < 100; i++)
 		display_request_size(a->v, 800, 600 + i);
@@ -819,7 +823,30 @@ struct conc {
 	struct viewer *vw[2];
 	atomic_bool stop;
 	atomic_long polls, updates, toggles, modes;
+	/* What reached the "guest" (from the poll threads and the loop thread). */
+	atomic_long keys, denied, resizes;
+	atomic_uint resize_w, resize_h;
 };
+
+static void conc_key(void *opaque, uint16_t code, bool down)
+{
+	struct conc *c = opaque;
+
+	(void)code;
+	(void)down;
+	atomic_fetch_add(&c->keys, 1);
+}
+
+static void conc_resize(void *opaque, uint32_t w, uint32_t h)
+{
+	struct conc *c = opaque;
+
+	atomic_store(&c->resize_w, w);
+	atomic_store(&c->resize_h, h);
+	atomic_fetch_add(&c->resizes, 1);
+}
+
+static const struct display_input_ops conc_ops = { .key = conc_key, .resize = conc_resize };
 
 static void *producer(void *opaque)
 {
@@ -876,6 +903,13 @@ static void *poll_thread(void *opaque)
 			if (q->x + q->w <= vw->width && q->y + q->h <= vw->height)
 				sink += vpix(vw, q->x + q->w - 1, q->y + q->h - 1);
 		}
+		/* Input and size requests too: refused while the other holds it. */
+		if (n % 64 == 0) {
+			ret = display_input_key(vw->v, KEY_A, n & 64);
+			ret |= display_request_size(vw->v, 64 + n % 512, 64 + n % 256);
+			if (ret == -EACCES)
+				atomic_fetch_add(&p->c->denied, 1);
+		}
 		n++;
 	}
 	(void)sink;
@@ -902,11 +936,19 @@ static void *toggler(void *opaque)
 
 static void test_threads(void)
 {
-	struct conc c = { .d = new_display(NULL, NULL) };
+	struct conc c = { 0 };
+	struct ioloop *l = NULL;
 	struct poll_arg pa[2];
 	pthread_t t[4];
-	int i;
+	long before;
+	int i, ret;
 
+	/* The resize timer fires on a loop thread of its own here. */
+	if (ioloop_create(&l) || ioloop_start(l, "display-test"))
+		fail_exit("ioloop", -EIO);
+	ret = display_create(&c.d, l, &conc_ops, &c);
+	if (ret)
+		fail_exit("display_create", ret);
 	display_set_mode(c.d, CW, CH, DISPLAY_FORMAT_XRGB8888);
 	c.vw[0] = viewer_new(c.d, true);
 	c.vw[1] = viewer_new(c.d, false);
@@ -920,12 +962,23 @@ static void test_threads(void)
 	atomic_store(&c.stop, true);
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	tap_diag("threads: %ld updates, %ld mode changes, %ld polls, %ld private toggles",
-		 atomic_load(&c.updates), atomic_load(&c.modes), atomic_load(&c.polls),
-		 atomic_load(&c.toggles));
+	tap_diag("threads: %ld updates, %ld mode changes, %ld polls, %ld private toggles, "
+		 "%ld keys, %ld refused, %ld resizes", atomic_load(&c.updates),
+		 atomic_load(&c.modes), atomic_load(&c.polls), atomic_load(&c.toggles),
+		 atomic_load(&c.keys), atomic_load(&c.denied), atomic_load(&c.resizes));
 	tap_ok(atomic_load(&c.updates) > 0 && atomic_load(&c.polls) > 0 &&
-	       atomic_load(&c.toggles) > 0, "1 s of updates, polls and private toggles at once");
+	       atomic_load(&c.toggles) > 0 && atomic_load(&c.keys) > 0,
+	       "1 s of updates, polls, input, size requests and private toggles at once");
 	tap_ok(!display_private_held(c.d), "private mode ends released");
+
+	/* Whatever the storm left settles; then one more request, alone. */
+	sleep_ms(3 * DISPLAY_RESIZE_SETTLE_MS);
+	before = atomic_load(&c.resizes);
+	display_request_size(c.vw[1]->v, 300, 200);
+	for (i = 0; i < 200 && atomic_load(&c.resizes) == before; i++)
+		sleep_ms(10);
+	tap_ok(atomic_load(&c.resizes) == before + 1 && atomic_load(&c.resize_w) == 300 &&
+	       atomic_load(&c.resize_h) == 200, "the loop thread's resize: the last size, once");
 	draw_all(c.d, CW, CH, 99);
 	for (i = 0; i < 2; i++) {
 		viewer_poll(c.vw[i]);
@@ -933,9 +986,12 @@ static void test_threads(void)
 		       "viewer %d: the final pixels in its mapping", i);
 		tap_ok(viewer_poll(c.vw[i]) == 0, "viewer %d: nothing left pending", i);
 	}
+	/* A request pending while the display goes, its loop still running. */
+	display_request_size(c.vw[0]->v, 400, 300);
 	viewer_free(c.vw[0]);
 	viewer_free(c.vw[1]);
 	display_destroy(c.d);
+	ioloop_destroy(l);
 }
 
 int main(void)
