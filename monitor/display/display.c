@@ -29,6 +29,11 @@
  * woken by the first change too, though its first poll already has the
  * mode: it polls when it is ready).
  *
+ * Polls.  Every poll fills the whole frame: the size, format and `blank`
+ * describe the viewer's surface now (fd only with mode_changed); the
+ * cursor image only with cursor_changed, packed (cursor_w pixels a row).
+ * A blanked viewer gets cursor width 0, position (0, 0), not visible.
+ *
  * Private mode.  While a viewer holds it, display_update() draws into a
  * second surface of the same mode that only the holder is given; the
  * public surface is cleared to black (its pages punched out of the memfd,
@@ -44,7 +49,8 @@
  * loop refuses size requests (-EOPNOTSUPP).
  *
  * Input.  Checked under the lock (private mode, the mode's size for the
- * absolute pointer), then passed to the ops with the lock dropped.  An
+ * absolute pointer), then passed to the ops with the lock dropped.  Key
+ * codes outside 1..KEY_MAX and unknown button bits are -EINVAL.  An
  * absolute pointer with no scanout is refused (-ENODEV); a NULL op drops
  * the event and the call returns 0, as does a wheel or motion of zero.
  */
