@@ -217,7 +217,7 @@ $(BUILD)/tests/net/virtio-net-slirp-test: tests/net/virtio-net-slirp-test.c $(NE
 # viewers, and the VNC server), GLib-free, host-tested in tests/display/
 # (VNC through libvncclient, in libvncserver-dev).
 DISPLAY_SRCS := $(wildcard monitor/display/*.c)
-DISPLAY_PKGS := libvncserver libvncclient
+DISPLAY_PKGS := libvncserver libvncclient libpng
 $(BUILD)/tests/display/%: tests/display/%.c $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/display/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
