@@ -55,6 +55,7 @@
 #define VIRTIO_ID_BLOCK			2
 #define VIRTIO_ID_CONSOLE		3
 #define VIRTIO_ID_RNG			4
+#define VIRTIO_ID_GPU			16
 #define VIRTIO_ID_INPUT			18
 
 /* Device status bits (2.1). */
