@@ -456,6 +456,7 @@ static uint32_t cmd_attach(struct virtio_gpu *g, struct gpu_req *rq)
 {
 	struct virtio_gpu_resource *res = find_res(g, le32(rq->cmd + HDR));
 	uint32_t n = le32(rq->cmd + HDR + 4), i, err;
+	uint8_t raw[256 * 16];
 	struct virtio_gpu_entry *ents;
 	uint64_t total;
 	bool contig;
@@ -474,12 +475,13 @@ static uint32_t cmd_attach(struct virtio_gpu *g, struct gpu_req *rq)
 	ents = calloc(n, sizeof(*ents));
 	if (!ents)
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	/* Linux puts them in a buffer of their own; read them 256 at a time. */
 	for (i = 0; i < n; i++) {
-		uint8_t raw[16];
-
-		virtq_elem_from_guest(rq->e, HDR + 8 + (uint64_t)i * 16, raw, sizeof(raw));
-		ents[i].addr = le64(raw);
-		ents[i].len = le32(raw + 8);
+		if (!(i % 256))
+			virtq_elem_from_guest(rq->e, HDR + 8 + (uint64_t)i * 16, raw,
+					      (n - i < 256 ? n - i : 256) * 16);
+		ents[i].addr = le64(raw + i % 256 * 16);
+		ents[i].len = le32(raw + i % 256 * 16 + 8);
 	}
 	err = check_entries(g, ents, n, &total, &contig);
 	if (err) {
@@ -1151,7 +1153,8 @@ int virtio_gpu_load(struct virtio_gpu *g, struct state_reader *r)
 	if (!sres && g->ops.set_mode)
 		g->ops.set_mode(g->opaque, 0, 0, 0);
 	if (sres && scanout_set(g, sres, &s) < 0)
-		g->scanout_res = 0;	/* the display refused: the next SET_SCANOUT retries */
+		/* The display refused (no memory): disabled until the next SET_SCANOUT. */
+		memset(&g->scanout, 0, sizeof(g->scanout));
 	g->cursor_res = cid;
 	g->cursor_w = cw;
 	g->cursor_h = ch;

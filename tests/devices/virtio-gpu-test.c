@@ -656,6 +656,40 @@ int main(void)
 		       "a command split across two readable buffers: served");
 	}
 
+	/* ATTACH_BACKING as Linux sends it: the entries in a buffer of their own. */
+	{
+		struct seg s[3] = { { REQ_GPA, 32, false }, { REQ_GPA + 0x800, 300 * 16, false },
+				    { RESP_GPA, 24, true } };
+		uint32_t id;
+
+		tap_ok(create(8, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 300, 1) == VIRTIO_GPU_RESP_OK_NODATA,
+		       "resource 8: 300x1");
+		hdr(VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING);
+		p32(24, 8);
+		p32(28, 300);
+		for (i = 0; i < 300; i++) {
+			p64(0x800 + 16 * i, BK_GPA + 0x30000 + 8 * i);	/* every other 4 bytes */
+			p32(0x800 + 16 * i + 8, 4);
+			g32(BK_GPA + 0x30000 + 8 * i, 0xc0de0000 + i);
+		}
+		add_chain(&cq, s, 3);
+		kick(0);
+		tap_ok(dq_used(&cq, &id, &used_len) && r32(0) == VIRTIO_GPU_RESP_OK_NODATA &&
+		       gpu.res_entries == 303, "300 entries in a second buffer: attached");
+		tap_ok(transfer(8, 0, 0, 300, 1, 0) == VIRTIO_GPU_RESP_OK_NODATA &&
+		       scanout(0, 8, 0, 0, 300, 1) == VIRTIO_GPU_RESP_OK_NODATA && d1.nmode == 5,
+		       "transfer over 300 4-byte entries, shown");
+		for (i = 0, ret = 0; i < gpu.nr_res; i++)
+			if (gpu.res[i]->id == 8)
+				for (x = 0, ret = 1; x < 300; x++)
+					ret &= gpu.res[i]->pixels[4 * x] == (uint8_t)x &&
+					       gpu.res[i]->pixels[4 * x + 3] == 0xc0;
+		tap_ok(ret, "the 300 pixels gathered from their entries");
+		tap_ok(d1.ur.w == 300 && unref(8) == VIRTIO_GPU_RESP_OK_NODATA && d1.mw == 0 &&
+		       gpu.res_entries == 3 && scanout(0, 1, 0, 0, W1, H1) == VIRTIO_GPU_RESP_OK_NODATA,
+		       "(unref it: scanout back on resource 1)");
+	}
+
 	/* The cursor (5.7.6.10). */
 	{
 		struct virtio_gpu_entry ce = { BK_GPA + 0x10000, 64 * 64 * 4 };
