@@ -97,7 +97,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 # Guest-execution tests (engine-neutral), run inside the arenas.
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
-PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) \
+PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
 	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
@@ -221,6 +221,17 @@ DISPLAY_PKGS := libvncserver libvncclient libpng
 $(BUILD)/tests/display/%: tests/display/%.c $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/display/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
+
+# The control API's display interface (vm/dbus-display.c) over a real
+# GDBusServer, with the display and the I/O loop it runs on.
+$(BUILD)/tests/vm/dbus-display-test: tests/vm/dbus-display-test.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
+
+# The example viewer of docs/api.md (also the display test's listener).
+$(BUILD)/examples/display-viewer: examples/display-viewer.c monitor/display/png.c monitor/display/display.c $(wildcard monitor/display/*.h) $(IO_DISK_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0 libpng) -pthread -o $@ $< monitor/display/png.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0 libpng) $(DISK_LIBS)
 
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
