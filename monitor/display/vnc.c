@@ -82,6 +82,7 @@
 #define VNC_IDLE_W		640		/* the black screen before any mode */
 #define VNC_IDLE_H		480
 #define VNC_RETRY_NS		100000000ll	/* polling the display again after -EMFILE */
+#define VNC_RESIZE_BURST	64
 
 struct vnc_client {
 	struct vnc_server *s;
@@ -90,6 +91,8 @@ struct vnc_client {
 	struct ioloop_watch *w;
 	uint32_t events;
 	int last_mask;			/* the pointer buttons last reported */
+	int64_t resize_tokens;		/* SetDesktopSize replies of Success left */
+	int64_t resize_ns;		/* when the last token was added */
 	struct vnc_client *next;
 };
 
@@ -300,11 +303,20 @@ static void cut_text(char *str, int len, rfbClientPtr cl)
 	(void)cl;		/* no clipboard towards the guest */
 }
 
-/* ExtendedDesktopSize SetDesktopSize: the guest is asked, it decides. */
+/*
+ * ExtendedDesktopSize SetDesktopSize: the guest is asked (the display
+ * debounces a storm), it decides; the new mode reaches the clients as
+ * any mode does.  libvncserver 0.9.14 leaks its client iterator (24
+ * bytes) each time this returns Success, so a client gets Success at
+ * most VNC_RESIZE_BURST times at once and once a second after that;
+ * past it the request still goes to the guest, the reply says
+ * OutOfResources.
+ */
 static int set_desktop_size(int width, int height, int nr_screens,
 			    struct rfbExtDesktopScreen *screens, rfbClientPtr cl)
 {
 	struct vnc_client *c = cl->clientData;
+	int64_t now = ioloop_now_ns();
 	int ret;
 
 	(void)nr_screens;
@@ -312,10 +324,18 @@ static int set_desktop_size(int width, int height, int nr_screens,
 	if (width <= 0 || height <= 0)
 		return rfbExtDesktopSize_InvalidScreenLayout;
 	ret = display_request_size(c->s->v, width, height);
-	if (!ret)
-		return rfbExtDesktopSize_Success;
-	return ret == -EINVAL ? rfbExtDesktopSize_InvalidScreenLayout :
-				rfbExtDesktopSize_ResizeProhibited;
+	if (ret)
+		return ret == -EINVAL ? rfbExtDesktopSize_InvalidScreenLayout :
+					rfbExtDesktopSize_ResizeProhibited;
+	c->resize_tokens += (now - c->resize_ns) / 1000000000;
+	if (c->resize_tokens > VNC_RESIZE_BURST)
+		c->resize_tokens = VNC_RESIZE_BURST;
+	if (now - c->resize_ns >= 1000000000)
+		c->resize_ns = now;
+	if (c->resize_tokens < 1)
+		return rfbExtDesktopSize_OutOfResources;
+	c->resize_tokens--;
+	return rfbExtDesktopSize_Success;
 }
 
 /* VNC authentication (RFC 6143 7.2.2), compared in constant time. */
@@ -508,6 +528,8 @@ static void client_new(struct vnc_server *s, int fd)
 	c->s = s;
 	c->fd = mine;
 	c->events = EPOLLIN;
+	c->resize_tokens = VNC_RESIZE_BURST;
+	c->resize_ns = ioloop_now_ns();
 	/* It writes the ProtocolVersion (RFC 6143 7.1.1) and owns fd from here. */
 	cl = rfbNewClient(s->screen, fd);
 	if (!cl) {
@@ -672,9 +694,11 @@ static void mode_take(struct vnc_server *s, struct display_frame *f)
 			map = NULL;
 		}
 	}
-	if (s->old_map)		/* a show() failed last time: it is still shown */
-		munmap(s->map, s->map_size);
-	else {
+	if (s->old_map) {
+		/* A show() failed last time: old_map is still shown, map never was. */
+		if (s->map)
+			munmap(s->map, s->map_size);
+	} else {
 		s->old_map = s->map;
 		s->old_size = s->map_size;
 	}
