@@ -1006,6 +1006,21 @@ static void nothing(void *opaque)
 	(void)opaque;
 }
 
+/*
+ * Waits until our bottom half is not queued: the loop's thread runs it
+ * (nothing() queued behind it), or we turn the loop when it has none
+ * (ioloop_call_sync() made the caller its owner) or we are its thread.
+ */
+static void drain_bh(struct vnc_server *s)
+{
+	while (atomic_load(&s->bh.queued)) {
+		if (ioloop_in_loop(s->loop))
+			ioloop_run_once(s->loop, 0);
+		else
+			ioloop_call_sync(s->loop, nothing, NULL);
+	}
+}
+
 int vnc_server_start(struct vnc_server **out, struct display *d, struct ioloop *loop,
 		     const struct vnc_options *o, char *err, size_t errlen)
 {
@@ -1093,8 +1108,7 @@ int vnc_server_start(struct vnc_server **out, struct display *d, struct ioloop *
 
 err_viewer:
 	ioloop_call_sync(loop, viewer_free_on_loop, s);
-	while (atomic_load(&s->bh.queued))
-		ioloop_call_sync(loop, nothing, NULL);
+	drain_bh(s);
 err_listen:
 	close(s->lfd);
 	if (s->unix_)
@@ -1116,8 +1130,7 @@ void vnc_server_stop(struct vnc_server *s)
 		return;
 	/* Clients, listener and viewer go on the loop; then a bottom half already queued runs out. */
 	ioloop_call_sync(s->loop, stop_on_loop, s);
-	while (atomic_load(&s->bh.queued))
-		ioloop_call_sync(s->loop, nothing, NULL);
+	drain_bh(s);
 	rfbScreenCleanup(s->screen);
 	unmap_surface(s);
 	free(s->black);

@@ -5,8 +5,9 @@
  * loop (io/ioloop.h).  How it is driven and what it costs: vnc.c.
  *
  * Threads.  vnc_server_start() and vnc_server_stop() may be called from
- * any thread but the loop's own (stop waits for the loop); everything
- * else the server does runs on the loop thread.  The process must ignore
+ * any thread, with the loop started or turned by hand (they run their
+ * part on it through ioloop_call_sync()); everything else the server
+ * does runs on the loop thread.  The process must ignore
  * SIGPIPE (libvncserver writes with write(2); vm.c ignores it).
  */
 #ifndef VMAIN_MONITOR_DISPLAY_VNC_H
@@ -36,7 +37,7 @@ int vnc_server_start(struct vnc_server **out, struct display *d, struct ioloop *
 		     const struct vnc_options *o, char *err, size_t errlen);
 /*
  * Closes every client and the listening socket, removes the unix socket,
- * frees the viewer and the server.  Not on the loop thread.
+ * frees the viewer and the server.  Before display_destroy().
  */
 void vnc_server_stop(struct vnc_server *s);
 

@@ -769,6 +769,49 @@ static void test_socket_path(void)
 	vnc_server_stop(s);
 }
 
+/* The server on a loop this thread turns by hand, as tests and tools may. */
+static void test_hand_turned(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct display *d2 = NULL;
+	struct vnc_server *s = NULL;
+	struct ioloop *l2 = NULL;
+	struct vnc_options o;
+	char err[256] = "", buf[32] = "";
+	ssize_t got = 0;
+	int fd, ret, i;
+
+	if (ioloop_create(&l2) || display_create(&d2, l2, &input_ops, NULL)) {
+		tap_ok(0, "a second loop and display");
+		return;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path("hand.sock"));
+	vnc_options_parse("unix:x", &o, err, sizeof(err));
+	snprintf(o.path, sizeof(o.path), "%s", sa.sun_path);
+	ret = vnc_server_start(&s, d2, l2, &o, err, sizeof(err));
+	tap_ok(!ret, "a server on a loop turned by hand (%s)", err);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (!ret && !connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		for (i = 0; i < 50 && got < 12; i++) {
+			ssize_t r;
+
+			ioloop_run_once(l2, 20);
+			r = read(fd, buf + got, 12 - got);
+			if (r > 0)
+				got += r;
+		}
+	}
+	tap_ok(got == 12 && !memcmp(buf, "RFB 003.008\n", 12),
+	       "turning it accepts a connection and the server greets (RFB 003.008)");
+	vnc_server_stop(s);
+	tap_ok(access(sa.sun_path, F_OK) && errno == ENOENT,
+	       "stop on the hand-turned loop returns, the socket removed");
+	close(fd);
+	display_destroy(d2);
+	ioloop_destroy(l2);
+}
+
 static void test_keymap(void)
 {
 	static const struct { uint32_t sym; uint16_t code; } k[] = {
@@ -829,6 +872,7 @@ int main(void)
 	test_password();
 	test_tcp();
 	test_socket_path();
+	test_hand_turned();
 
 	display_destroy(disp);
 	ioloop_destroy(loop);
