@@ -28,7 +28,8 @@ int cli_parse(int *argc, char ***argv, const char *cmd, const char *params,
 	GOptionContext *ctx;
 	GError *error = NULL;
 	char err[256], *prg, *title;
-	int want = name ? 2 : 1;
+	/* NAME and the other words of `params` are the arguments wanted. */
+	int want = name ? 2 + (int)(strchr(params, ' ') ? 1 : 0) : 1;
 
 	prg = g_strdup_printf("vmain %s", cmd);
 	g_set_prgname(prg);
@@ -46,7 +47,10 @@ int cli_parse(int *argc, char ***argv, const char *cmd, const char *params,
 		goto usage;
 	}
 	if (*argc < want) {
-		fprintf(stderr, "%s: which VM? (usage: %s %s)\n", prg, prg, params);
+		if (*argc < 2)
+			fprintf(stderr, "%s: which VM? (usage: %s %s)\n", prg, prg, params);
+		else
+			fprintf(stderr, "%s: missing argument (usage: %s %s)\n", prg, prg, params);
 		goto usage;
 	}
 	if (*argc > want) {

@@ -21,5 +21,6 @@ int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_screenshot(int argc, char **argv);
 
 #endif

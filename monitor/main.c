@@ -26,6 +26,7 @@ static const struct vmain_command {
 	{ "reset", "reset a VM", cmd_reset },
 	{ "status", "show a VM's state", cmd_status },
 	{ "console", "attach this terminal to a VM's serial console", cmd_console },
+	{ "screenshot", "save a VM's screen as a PNG file", cmd_screenshot },
 	{ "edit", "change a VM's settings", cmd_edit },
 	{ "delete", "delete a VM and its bundle", cmd_delete },
 	{ "run", "boot a Linux kernel in a new, one-off VM", cmd_run },

@@ -49,6 +49,8 @@
 
 struct outbuf;
 struct machine;
+struct machine_screen;
+struct display;
 
 struct machine_config {
 	const char *kernel;		/* bzImage path */
@@ -79,6 +81,14 @@ struct machine_config {
 	/* NICs (virtio-net, one PCI function each, in this order: eth0, ...). */
 	const struct machine_nic *nics;
 	unsigned int nr_nics;
+	/*
+	 * The screen (display/display.h), living for the VM's life: a
+	 * virtio-gpu draws into it and virtio-input devices take its input
+	 * (machine/screen.h).  NULL: headless, no display devices at all.
+	 */
+	struct display *display;
+	uint32_t display_width, display_height;	/* the GPU's first size; 0: its default */
+	uint64_t gpu_mem_cap;		/* bytes for the GPU's resources; 0: its default */
 };
 
 /*
@@ -157,6 +167,7 @@ struct machine {
 	unsigned int nr_blk;		/* initialised so far */
 	struct virtio_net *net;		/* cfg.nr_nics of them */
 	unsigned int nr_net;		/* initialised so far */
+	struct machine_screen *screen;	/* with cfg.display (machine/screen.h), else NULL */
 	bool pic_output;		/* the 8259 pair's INT line */
 	int pit_timerfd;
 	guint pit_source;

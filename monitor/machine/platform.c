@@ -17,6 +17,7 @@
 #include "machine/machine.h"
 #include "machine/memmap.h"
 #include "machine/platform.h"
+#include "machine/screen.h"
 #include "net/options.h"
 
 /*
@@ -302,6 +303,8 @@ int platform_init(struct machine *m)
 		ret = disks_init(m);
 	if (ret >= 0)
 		ret = nics_init(m);
+	if (ret >= 0 && m->cfg.display)
+		ret = machine_screen_init(m);
 	/* No firmware: the BARs are placed here, as a BIOS would. */
 	if (ret >= 0)
 		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
@@ -334,6 +337,7 @@ void platform_destroy(struct machine *m)
 	free(m->net);
 	m->net = NULL;
 	m->nr_net = 0;
+	machine_screen_destroy(m);
 	pio_bus_destroy(&m->pio);
 }
 

@@ -15,6 +15,8 @@
 
 #include "vm/config.h"
 #include "vm/dbus.h"
+#include "vm/dbus-display.h"
+#include "vm/screen.h"
 #include "vm/log.h"
 #include "vm/vm.h"
 
@@ -36,6 +38,7 @@ struct client {
 	GDBusConnection *conn;
 	guint vm_id, console_id, bus_id;
 	gulong closed_id;
+	struct dbus_display *display;	/* org.vmain.Display1, on VMs with a screen */
 };
 
 struct vm_dbus {
@@ -307,6 +310,7 @@ static const GDBusInterfaceVTable console_vtable = {
 
 static void client_free(struct client *c)
 {
+	dbus_display_free(c->display);
 	if (c->vm_id)
 		g_dbus_connection_unregister_object(c->conn, c->vm_id);
 	if (c->console_id)
@@ -329,11 +333,27 @@ static void client_closed(GDBusConnection *conn, gboolean remote, GError *error,
 	g_ptr_array_remove(c->d->clients, c);	/* frees it */
 }
 
+/*
+ * The VM's owner: its own uid, or root.  Members of group vmain may
+ * control a system VM but not take its screen from the others.
+ */
+static bool peer_is_owner(GDBusConnection *conn)
+{
+	GCredentials *cred = g_dbus_connection_get_peer_credentials(conn);
+	uid_t uid;
+
+	if (!cred)
+		return false;
+	uid = g_credentials_get_unix_user(cred, NULL);
+	return uid != (uid_t)-1 && (uid == geteuid() || uid == 0);
+}
+
 static gboolean new_connection(GDBusServer *server, GDBusConnection *conn, gpointer opaque)
 {
 	struct vm_dbus *d = opaque;
 	struct client *c;
 	GError *err = NULL;
+	bool ok;
 
 	(void)server;
 	c = g_new0(struct client, 1);
@@ -346,7 +366,14 @@ static gboolean new_connection(GDBusServer *server, GDBusConnection *conn, gpoin
 		c->console_id = g_dbus_connection_register_object(conn, VM_DBUS_PATH,
 			g_dbus_node_info_lookup_interface(d->info, VM_DBUS_CONSOLE_IFACE),
 			&console_vtable, d, NULL, &err);
-	if (c->console_id)
+	ok = c->console_id;
+	if (ok && d->vm->screen) {
+		c->display = dbus_display_new(d->vm->screen->display, conn, VM_DBUS_PATH,
+			g_dbus_node_info_lookup_interface(d->info, VM_DBUS_DISPLAY_IFACE),
+			peer_is_owner(conn), &err);
+		ok = c->display;
+	}
+	if (ok)
 		c->bus_id = g_dbus_connection_register_object(conn, "/org/freedesktop/DBus",
 			d->bus_info->interfaces[0], &bus_vtable, d, NULL, &err);
 	c->closed_id = g_signal_connect(conn, "closed", G_CALLBACK(client_closed), c);

@@ -23,6 +23,7 @@
 #include "vm/dbus.h"
 #include "vm/log.h"
 #include "vm/nics.h"
+#include "vm/screen.h"
 #include "vm/vm.h"
 
 #define OUTPUT_BUFFER		(1u << 20)	/* per console output */
@@ -465,12 +466,23 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 	int ret;
 
 	for (;;) {
+		/* A reset keeps the size the viewers settled on. */
+		if (vm->screen)
+			vm_screen_size(vm->screen, &cfg->display_width, &cfg->display_height);
+		if (vm->screen && !cfg->display_width) {
+			cfg->display_width = vm->spec->display_width;
+			cfg->display_height = vm->spec->display_height;
+		}
 		ret = machine_create(&m, cfg);
 		if (ret)
 			return VM_EXIT_FAILURE;
 		vm->m = m;
 		vm_console_set_machine(&vm->console, m);
+		if (vm->screen)
+			vm_screen_attach(vm->screen, m);
 		why = machine_run(m);
+		if (vm->screen)
+			vm_screen_attach(vm->screen, NULL);
 		vm_console_set_machine(&vm->console, NULL);
 		vm->m = NULL;
 		if (vm->spec->stats)
@@ -497,6 +509,7 @@ int vm_main(const struct vm_spec *spec)
 	struct machine_config cfg = spec->mcfg;
 	struct outputs out;
 	struct storage st;
+	struct vm_screen screen;
 	struct vm vm;
 	guint sigterm, sigint, sighup;
 	int status, ret;
@@ -528,13 +541,24 @@ int vm_main(const struct vm_spec *spec)
 	cfg.nics = st.nics.nic;
 	cfg.nr_nics = st.nics.n;
 	cfg.ioloop = st.loop;
+	if (spec->display || spec->vnc) {
+		bool usage;
+
+		if (vm_screen_open(&screen, st.loop, spec->vnc, spec->vnc_listen_any,
+				   spec->vnc_password_file, &usage)) {
+			status = usage ? VM_EXIT_USAGE : VM_EXIT_FAILURE;
+			goto fini_console;
+		}
+		vm.screen = &screen;
+		cfg.display = screen.display;
+	}
 	if (spec->socket_path) {
 		int64_t t0 = thread_cpu_ns();
 
 		ret = vm_dbus_start(&vm, spec->socket_path);
 		if (ret) {
 			status = VM_EXIT_FAILURE;
-			goto fini_console;
+			goto close_screen;
 		}
 		/* What the VM above the machine costs (docs/perf.md). */
 		if (spec->stats)
@@ -557,6 +581,10 @@ int vm_main(const struct vm_spec *spec)
 	set_state(&vm, VM_STOPPED);
 	if (vm.dbus)
 		vm_dbus_stop(&vm);
+close_screen:
+	/* After the API: its connections were the display's viewers. */
+	if (vm.screen)
+		vm_screen_close(vm.screen);
 fini_console:
 	vm_console_fini(&vm.console);
 	outputs_stop(&out, cfg.verbose);

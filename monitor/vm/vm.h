@@ -59,6 +59,13 @@ struct vm_spec {
 	char **nets;
 	unsigned int nr_nets;		/* at most VM_MAX_NETS */
 	unsigned int io_threads;
+	/* A screen (vm/screen.h): a virtio-gpu and input devices, Display1 on the API. */
+	bool display;
+	uint32_t display_width, display_height;	/* the guest's first size; 0: 1024x768 */
+	/* VNC (implies display): --vnc's spec (display/vnc-options.h), NULL: none. */
+	const char *vnc;
+	bool vnc_listen_any;
+	const char *vnc_password_file;	/* NULL: no password */
 	/* COM1: "stdio" (this terminal), "console" (only `vmain console`), "none", or a FILE */
 	const char *serial;
 	const char *hvc;		/* "stdio", "none" or a FILE */
@@ -73,6 +80,7 @@ struct vm_spec {
 
 struct storage;
 struct vm_dbus;
+struct vm_screen;
 
 struct vm {
 	const struct vm_spec *spec;
@@ -81,6 +89,7 @@ struct vm {
 	const char *accel;		/* the backend in use ("vmain", "kvm"), once known */
 	struct vm_console console;
 	struct vm_dbus *dbus;
+	struct vm_screen *screen;	/* NULL: headless */
 	struct ioloop *loop;
 	bool stop_requested;		/* the power button was pressed to stop */
 	bool kill_requested;
