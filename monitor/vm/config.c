@@ -19,6 +19,8 @@
 #include <glib.h>
 
 #include "disk/options.h"
+#include "display/display.h"
+#include "display/vnc-options.h"
 #include "net/options.h"
 #include "size.h"
 #include "io/fsync-dir.h"
@@ -189,6 +191,9 @@ void vm_config_free(struct vm_config *cfg)
 	for (i = 0; i < cfg->nr_nets; i++)
 		g_free(cfg->nets[i].spec);
 	g_free(cfg->nets);
+	g_free(cfg->vnc);
+	g_free(cfg->vnc_password_file);
+	g_free(cfg->vnc_password_path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -198,6 +203,25 @@ void vm_config_free(struct vm_config *cfg)
 static char *bundle_abs(const char *bundle_dir)
 {
 	return g_canonicalize_filename(bundle_dir, NULL);
+}
+
+/*
+ * A file named on the command line or in config.ini: *path resolved
+ * (relative to the bundle unless absolute), *stored what config.ini
+ * keeps, relative to the bundle when inside it so that the bundle can
+ * be moved.
+ */
+static void bundle_file(const char *babs, const char *file, char **stored, char **path)
+{
+	g_autofree char *prefix = g_strconcat(babs, "/", NULL);
+
+	*path = g_canonicalize_filename(file, babs);
+	if (g_str_has_prefix(*path, prefix) && (*path)[strlen(prefix)])
+		*stored = g_strdup(*path + strlen(prefix));
+	else if (g_path_is_absolute(file))
+		*stored = g_strdup(*path);
+	else
+		*stored = g_strdup(file);	/* relative, reaching out of the bundle: as given */
 }
 
 void vm_spec_append_escaped(GString *s, const char *v)
@@ -279,7 +303,6 @@ int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char
 		       char *err, size_t errlen)
 {
 	g_autofree char *babs = bundle_abs(bundle_dir);
-	g_autofree char *prefix = g_strconcat(babs, "/", NULL);
 	struct vm_disk_config d;
 	struct disk_options o;
 	char *file = NULL;
@@ -292,13 +315,7 @@ int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char
 	ret = disk_options_parse(spec, &o, &file, err, errlen);
 	if (ret)
 		return ret;
-	d.path = g_canonicalize_filename(file, babs);
-	if (g_str_has_prefix(d.path, prefix) && d.path[strlen(prefix)])
-		d.file = g_strdup(d.path + strlen(prefix));
-	else if (g_path_is_absolute(file))
-		d.file = g_strdup(d.path);
-	else
-		d.file = g_strdup(file);	/* relative, reaching out of the bundle: as given */
+	bundle_file(babs, file, &d.file, &d.path);
 	free(file);
 	dup = disk_find(cfg, d.path, cfg->nr_disks);
 	if (dup >= 0) {
@@ -442,6 +459,106 @@ int vm_config_add_net(struct vm_config *cfg, const char *spec, char *err, size_t
 	return 0;
 }
 
+/* ---- the display ---------------------------------------------------- */
+
+int vm_display_size_parse(const char *s, unsigned int *w, unsigned int *h,
+			  char *err, size_t errlen)
+{
+	unsigned long v[2];
+	const char *p = s;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!g_ascii_isdigit(*p))
+			goto syntax;
+		/* Saturating: 99999999999x1 is out of range, not wrapped into it. */
+		for (v[i] = 0; g_ascii_isdigit(*p); p++)
+			v[i] = v[i] > 100000 ? v[i] : v[i] * 10 + (unsigned int)(*p - '0');
+		if (!i && *p++ != 'x')
+			goto syntax;
+	}
+	if (*p)
+		goto syntax;
+	if (v[0] < DISPLAY_MIN_WIDTH || v[0] > DISPLAY_MAX_WIDTH ||
+	    v[1] < DISPLAY_MIN_HEIGHT || v[1] > DISPLAY_MAX_HEIGHT) {
+		snprintf(err, errlen, "the width must be %d to %d and the height %d to %d",
+			 DISPLAY_MIN_WIDTH, DISPLAY_MAX_WIDTH, DISPLAY_MIN_HEIGHT,
+			 DISPLAY_MAX_HEIGHT);
+		return -EINVAL;
+	}
+	*w = (unsigned int)v[0];
+	*h = (unsigned int)v[1];
+	return 0;
+syntax:
+	snprintf(err, errlen, "not WIDTHxHEIGHT (e.g. 1280x800)");
+	return -EINVAL;
+}
+
+/*
+ * A VNC setting as config.ini may hold it: the spec by the --vnc parser
+ * itself (the two syntaxes cannot drift), and vnc_options_check()'s rule
+ * with "a password file is named" for "a password was read": the file is
+ * read when the VM starts, so that a bundle whose file went missing can
+ * still be listed and edited.  0, or -EINVAL with why and the [display]
+ * key it is about.
+ */
+static int vnc_rule(const char *spec, bool listen_any, bool password, const char **key,
+		    char *why, size_t len)
+{
+	struct vnc_options o;
+
+	*key = "vnc";
+	if (vnc_options_parse(spec, &o, why, len))
+		return -EINVAL;
+	if (vnc_options_loopback(&o))
+		return 0;
+	if (!listen_any) {
+		snprintf(why, len, "'%s': not a loopback address: listening beyond this host "
+			 "needs vnc-listen-any = true and a vnc-password-file", spec);
+		return -EINVAL;
+	}
+	if (!password) {
+		*key = "vnc-listen-any";
+		snprintf(why, len, "'%s' is beyond loopback: it needs a vnc-password-file too "
+			 "(whoever reaches the port drives the VM's keyboard and mouse)", spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vm_config_set_vnc(struct vm_config *cfg, const char *bundle_dir, const char *spec,
+		      bool listen_any, const char *password_file, char *err, size_t errlen)
+{
+	g_autofree char *babs = NULL;
+	const char *key;
+	char why[512];
+
+	if (spec && vnc_rule(spec, listen_any, password_file != NULL, &key, why, sizeof(why))) {
+		snprintf(err, errlen, "[display] %s: %s", key, why);
+		return -EINVAL;
+	}
+	if (password_file && !*password_file) {
+		snprintf(err, errlen, "[display] vnc-password-file: an empty file name");
+		return -EINVAL;
+	}
+	g_free(cfg->vnc);
+	g_free(cfg->vnc_password_file);
+	g_free(cfg->vnc_password_path);
+	cfg->vnc = NULL;
+	cfg->vnc_password_file = cfg->vnc_password_path = NULL;
+	cfg->vnc_listen_any = false;
+	if (!spec)
+		return 0;
+	cfg->display = true;
+	cfg->vnc = g_strdup(spec);
+	cfg->vnc_listen_any = listen_any;
+	if (password_file) {
+		babs = bundle_abs(bundle_dir);
+		bundle_file(babs, password_file, &cfg->vnc_password_file, &cfg->vnc_password_path);
+	}
+	return 0;
+}
+
 /* ---- loading -------------------------------------------------------- */
 
 static const char *const vm_keys[] = {
@@ -454,6 +571,9 @@ static const char *const disk_keys[] = {
 };
 static const char *const net_keys[] = {
 	"type", "mac", "hostfwd", "restrict", "net", "ifname", "queues", NULL
+};
+static const char *const display_keys[] = {
+	"enabled", "size", "vnc", "vnc-listen-any", "vnc-password-file", NULL
 };
 
 struct loader {
@@ -644,6 +764,63 @@ static int load_boot(struct loader *l, struct vm_config *cfg)
 		g_free(cfg->append);
 		cfg->append = g_steal_pointer(&append);
 	}
+	return 0;
+}
+
+/*
+ * [display]: the screen is on with enabled = true or with vnc= (a VNC
+ * server shows it, as `vmain run --vnc` implies --display); what makes
+ * sense only with one of them is refused without, so that a file never
+ * says more than the VM does.
+ */
+static int load_display(struct loader *l, struct vm_config *cfg)
+{
+	static const char g[] = "display";
+	g_autofree char *size = NULL, *vnc = NULL, *pw = NULL;
+	bool enabled = false, listen_any = false;
+	const char *key;
+	char why[512];
+	int ret;
+
+	if (!g_key_file_has_group(l->ini.kf, g))
+		return 0;
+	ret = ini_check_keys(&l->ini, g, display_keys, l->err, l->errlen);
+	if (!ret)
+		ret = get_bool(l, g, "enabled", &enabled);
+	if (!ret)
+		ret = ini_get(&l->ini, g, "size", &size, l->err, l->errlen);
+	if (!ret)
+		ret = ini_get(&l->ini, g, "vnc", &vnc, l->err, l->errlen);
+	if (!ret)
+		ret = get_bool(l, g, "vnc-listen-any", &listen_any);
+	if (!ret)
+		ret = ini_get(&l->ini, g, "vnc-password-file", &pw, l->err, l->errlen);
+	if (ret)
+		return ret;
+	if (size && vm_display_size_parse(size, &cfg->display_width, &cfg->display_height,
+					  why, sizeof(why)))
+		return ini_error(&l->ini, l->err, l->errlen, g, "size", "'%s': %s", size, why);
+	if (vnc && !enabled && g_key_file_has_key(l->ini.kf, g, "enabled", NULL))
+		return ini_error(&l->ini, l->err, l->errlen, g, "vnc",
+				 "a VNC server shows the screen: not with enabled = false");
+	if (size && !enabled && !vnc)
+		return ini_error(&l->ini, l->err, l->errlen, g, "size",
+				 "only with a screen (enabled = true, or vnc=)");
+	if (!vnc && g_key_file_has_key(l->ini.kf, g, "vnc-listen-any", NULL))
+		return ini_error(&l->ini, l->err, l->errlen, g, "vnc-listen-any", "only with vnc=");
+	if (!vnc && pw)
+		return ini_error(&l->ini, l->err, l->errlen, g, "vnc-password-file",
+				 "only with vnc=");
+	if (pw && !*pw)
+		return ini_error(&l->ini, l->err, l->errlen, g, "vnc-password-file",
+				 "an empty file name");
+	if (vnc && vnc_rule(vnc, listen_any, pw != NULL, &key, why, sizeof(why)))
+		return ini_error(&l->ini, l->err, l->errlen, g, key, "%s", why);
+	cfg->display = enabled || vnc;
+	cfg->vnc = g_steal_pointer(&vnc);
+	cfg->vnc_listen_any = listen_any;
+	if (pw)
+		bundle_file(l->babs, pw, &cfg->vnc_password_file, &cfg->vnc_password_path);
 	return 0;
 }
 
@@ -953,7 +1130,7 @@ static int check_groups(struct loader *l, unsigned int *nr_disks, unsigned int *
 	int ret;
 
 	for (char **g = groups; *g; g++) {
-		if (!strcmp(*g, "vm") || !strcmp(*g, "boot"))
+		if (!strcmp(*g, "vm") || !strcmp(*g, "boot") || !strcmp(*g, "display"))
 			continue;
 		num = NULL;
 		for (unsigned int k = 0; k < 2 && !num; k++)
@@ -961,7 +1138,7 @@ static int check_groups(struct loader *l, unsigned int *nr_disks, unsigned int *
 				num = &kinds[k];
 		if (!num)
 			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
-					 "unknown group (known: vm, boot, disk0 .. disk%d, "
+					 "unknown group (known: vm, boot, display, disk0 .. disk%d, "
 					 "net0 .. net%d)", VM_MAX_DISKS - 1, VM_MAX_NETS - 1);
 		if (i >= num->max)
 			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
@@ -993,6 +1170,8 @@ static int load_ini(struct loader *l, struct vm_config *c)
 		ret = load_vm(l, c);
 	if (!ret)
 		ret = load_boot(l, c);
+	if (!ret)
+		ret = load_display(l, c);
 	if (!ret && nr)
 		c->disks = g_new0(struct vm_disk_config, nr);
 	for (i = 0; !ret && i < nr; i++)
@@ -1154,6 +1333,27 @@ static void net_to_ini(GKeyFile *kf, unsigned int i, const struct vm_net_config 
 	}
 }
 
+/* [display], only for a VM with a screen: other bundles' files stay as they were. */
+static void display_to_ini(GKeyFile *kf, const struct vm_config *cfg)
+{
+	if (!cfg->display && !cfg->vnc)
+		return;
+	g_key_file_set_string(kf, "display", "enabled", "true");
+	if (cfg->display_width || cfg->display_height) {
+		g_autofree char *t = g_strdup_printf("%ux%u", cfg->display_width,
+						     cfg->display_height);
+
+		g_key_file_set_string(kf, "display", "size", t);
+	}
+	if (!cfg->vnc)
+		return;
+	g_key_file_set_string(kf, "display", "vnc", cfg->vnc);
+	if (cfg->vnc_listen_any)
+		g_key_file_set_string(kf, "display", "vnc-listen-any", "true");
+	if (cfg->vnc_password_file)
+		g_key_file_set_string(kf, "display", "vnc-password-file", cfg->vnc_password_file);
+}
+
 char *vm_config_to_ini(const struct vm_config *cfg)
 {
 	GKeyFile *kf = g_key_file_new();
@@ -1187,6 +1387,7 @@ char *vm_config_to_ini(const struct vm_config *cfg)
 		disk_to_ini(kf, i, &cfg->disks[i]);
 	for (i = 0; i < cfg->nr_nets; i++)
 		net_to_ini(kf, i, &cfg->nets[i]);
+	display_to_ini(kf, cfg);
 	text = g_key_file_to_data(kf, NULL, NULL);
 	g_key_file_free(kf);
 	return text;

@@ -56,6 +56,18 @@ struct vm_config {
 	unsigned int stop_timeout;	/* seconds to wait after the ACPI power button, default 30 (1..3600) */
 	bool pvclock;		/* default true */
 	unsigned int io_threads;	/* 1..64, default 4 */
+	/*
+	 * [display]: a screen (a virtio-gpu and input devices, Display1 on
+	 * the API), off by default.  Whenever vnc is set display is true
+	 * too (a VNC server shows the screen); the vnc_* fields are only
+	 * set with vnc.
+	 */
+	bool display;
+	unsigned int display_width, display_height;	/* the guest's first size; 0: none given (1024x768) */
+	char *vnc;		/* where VNC listens, a `vmain run --vnc` spec (display/vnc-options.h); NULL: no VNC */
+	bool vnc_listen_any;	/* an address beyond loopback may be used (with a password) */
+	char *vnc_password_file;	/* as written in config.ini: relative paths are relative to the bundle; NULL: none */
+	char *vnc_password_path;	/* resolved absolute path */
 };
 
 /*
@@ -111,6 +123,26 @@ int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char
  * a MAC, tap interface or forwarded host port another NIC has).
  */
 int vm_config_add_net(struct vm_config *cfg, const char *spec, char *err, size_t errlen);
+
+/*
+ * WIDTHxHEIGHT (e.g. 1280x800; each DISPLAY_MIN_* .. DISPLAY_MAX_*, so
+ * 64 to 8192) into *w and *h: 0, or -EINVAL and err says why.  The
+ * syntax of `--display-size` and of [display] size.
+ */
+int vm_display_size_parse(const char *s, unsigned int *w, unsigned int *h,
+			  char *err, size_t errlen);
+
+/*
+ * Sets VNC from a `--vnc` spec (and turns the screen on), or with spec
+ * NULL removes it (the screen stays).  The spec is checked with
+ * vnc_options_parse(), and the rule that an address beyond loopback
+ * needs listen_any and a password file; the file itself is not read
+ * here (vmain start reads it).  A relative password_file is relative to
+ * the bundle; an absolute one inside the bundle is stored relative to
+ * it, as vm_config_add_disk() does.  0 or -EINVAL + err.
+ */
+int vm_config_set_vnc(struct vm_config *cfg, const char *bundle_dir, const char *spec,
+		      bool listen_any, const char *password_file, char *err, size_t errlen);
 
 /* Appends v to s with each ',' doubled, as the --disk syntax wants it. */
 void vm_spec_append_escaped(GString *s, const char *v);

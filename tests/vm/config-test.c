@@ -4,7 +4,9 @@
  * their options, commas and escapes, NICs with their MACs), a hand-written
  * file (comments, blanks, CRLF, relative paths, NICs without mac=),
  * vm_config_add_disk()'s paths and refusals, vm_config_add_net()'s MACs
- * and refusals, and every error of vm_config_load() with its line number.
+ * and refusals, [display] (its round trip, vm_config_set_vnc() and
+ * vm_display_size_parse()), and every error of vm_config_load() with its
+ * line number.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,7 +37,12 @@ static bool configs_equal(const struct vm_config *a, const struct vm_config *b)
 	    a->nr_disks != b->nr_disks || !str_eq(a->serial, b->serial) ||
 	    a->autostart != b->autostart || a->stop_action != b->stop_action ||
 	    a->stop_timeout != b->stop_timeout || a->pvclock != b->pvclock ||
-	    a->io_threads != b->io_threads || a->nr_nets != b->nr_nets)
+	    a->io_threads != b->io_threads || a->nr_nets != b->nr_nets ||
+	    a->display != b->display || a->display_width != b->display_width ||
+	    a->display_height != b->display_height || !str_eq(a->vnc, b->vnc) ||
+	    a->vnc_listen_any != b->vnc_listen_any ||
+	    !str_eq(a->vnc_password_file, b->vnc_password_file) ||
+	    !str_eq(a->vnc_password_path, b->vnc_password_path))
 		return false;
 	for (i = 0; i < a->nr_nets; i++) {
 		if (!str_eq(a->nets[i].spec, b->nets[i].spec)) {
@@ -123,6 +130,8 @@ static void test_round_trip(void)
 	       "the text: sizes with units, words, leading blanks escaped, defaults left out");
 	if (!strstr(t1, "memory=2G\n"))
 		tap_diag("%s", t1);
+	tap_ok(!strstr(t1, "[display]") && !back.display && !back.vnc,
+	       "a VM without a screen: no [display] written, none loaded");
 	vm_config_free(&back);
 
 	/* Odd sizes: 4 KiB granularity is kept exactly. */
@@ -232,7 +241,7 @@ struct bad {
 
 static const struct bad bad_files[] = {
 	/* groups and keys nobody knows */
-	{ "[vm]\n" U "[nic]\nx=1\n", 3, "[nic]: unknown group (known: vm, boot, disk0 .. disk15, net0 .. net7)" },
+	{ "[vm]\n" U "[nic]\nx=1\n", 3, "[nic]: unknown group (known: vm, boot, display, disk0 .. disk15, net0 .. net7)" },
 	{ "[vm]\n" U "colour=red\n", 3, "[vm] colour: unknown key (known: uuid, memory, " },
 	{ "[vm]\n" U "[boot]\nkernel=/k\ncmdline=x\n", 5, "[boot] cmdline: unknown key" },
 	{ "[vm]\n" U "[disk0]\nfile=a\nsize=1G\n", 5, "[disk0] size: unknown key (known: file, format" },
@@ -330,6 +339,38 @@ static const struct bad bad_files[] = {
 	{ "[vm]\n" U "[net]\ntype=user\n", 3, "[net]: unknown group" },
 	{ "[vm]\n" U "[net0]\ntype=user\n[net0]\ntype=tap\n", 5, "[net0]: appears twice (first at line 3)" },
 	{ "[vm]\n" U "[net0]\ntype=user\nhostfwd=tcp::1-:2\nhostfwd=tcp::3-:4\n", 6, "[net0] hostfwd: set twice (first at line 5)" },
+	/* [display] */
+	{ "[vm]\n" U "[display]\nenabled=true\nwidth=800\n", 5, "[display] width: unknown key (known: enabled, size, vnc, vnc-listen-any, vnc-password-file)" },
+	{ "[vm]\n" U "[display]\nenabled=yes\n", 4, "[display] enabled: 'yes': must be true or false" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=1280\n", 5, "[display] size: '1280': not WIDTHxHEIGHT (e.g. 1280x800)" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=1280X800\n", 5, "[display] size: '1280X800': not WIDTHxHEIGHT (e.g. 1280x800)" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=1280x800x2\n", 5, "[display] size: '1280x800x2': not WIDTHxHEIGHT" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize= x800\n", 5, "[display] size: 'x800': not WIDTHxHEIGHT" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=-1x800\n", 5, "[display] size: '-1x800': not WIDTHxHEIGHT" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=\n", 5, "[display] size: '': not WIDTHxHEIGHT" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=63x600\n", 5, "[display] size: '63x600': the width must be 64 to 8192 and the height 64 to 8192" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=800x8193\n", 5, "[display] size: '800x8193': the width must be 64 to 8192" },
+	{ "[vm]\n" U "[display]\nenabled=true\nsize=99999999999999999999x800\n", 5, "[display] size: '99999999999999999999x800': the width must be 64 to 8192" },
+	{ "[vm]\n" U "[display]\nsize=800x600\n", 4, "[display] size: only with a screen (enabled = true, or vnc=)" },
+	{ "[vm]\n" U "[display]\nenabled=false\nsize=800x600\n", 5, "[display] size: only with a screen" },
+	{ "[vm]\n" U "[display]\nenabled=false\nvnc=127.0.0.1:5901\n", 5, "[display] vnc: a VNC server shows the screen: not with enabled = false" },
+	{ "[vm]\n" U "[display]\nenabled=true\nvnc-listen-any=true\n", 5, "[display] vnc-listen-any: only with vnc=" },
+	{ "[vm]\n" U "[display]\nenabled=true\nvnc-listen-any=false\n", 5, "[display] vnc-listen-any: only with vnc=" },
+	{ "[vm]\n" U "[display]\nenabled=true\nvnc-password-file=p\n", 5, "[display] vnc-password-file: only with vnc=" },
+	{ "[vm]\n" U "[display]\nvnc=127.0.0.1:5901\nvnc-listen-any=1\n", 5, "[display] vnc-listen-any: '1': must be true or false" },
+	{ "[vm]\n" U "[display]\nvnc=127.0.0.1:5901\nvnc-password-file=\n", 5, "[display] vnc-password-file: an empty file name" },
+	{ "[vm]\n" U "[display]\nvnc=\n", 4, "[display] vnc: an empty address: unix:PATH, A.B.C.D:PORT or [IPV6]:PORT" },
+	{ "[vm]\n" U "[display]\nvnc=5901\n", 4, "[display] vnc: '5901': not an address: unix:PATH, A.B.C.D:PORT or [IPV6]:PORT" },
+	{ "[vm]\n" U "[display]\nvnc=unix:\n", 4, "[display] vnc: 'unix:': the socket path is empty" },
+	{ "[vm]\n" U "[display]\nvnc=127.0.0.1:0\n", 4, "[display] vnc: '127.0.0.1:0': the port '0' is not a number from 1 to 65535" },
+	{ "[vm]\n" U "[display]\nvnc=localhost:5901\n", 4, "[display] vnc: 'localhost:5901': 'localhost' is not an IPv4 address" },
+	{ "[vm]\n" U "[display]\nvnc=::1:5901\n", 4, "[display] vnc: '::1:5901': '::1' is not an IPv4 address (A.B.C.D; IPv6 is written [ADDR]:PORT)" },
+	{ "[vm]\n" U "[display]\nvnc=[::1]\n", 4, "[display] vnc: '[::1]': an IPv6 address is written [ADDR]:PORT" },
+	{ "[vm]\n" U "[display]\nvnc=0.0.0.0:5901\n", 4, "[display] vnc: '0.0.0.0:5901': not a loopback address: listening beyond this host needs vnc-listen-any = true and a vnc-password-file" },
+	{ "[vm]\n" U "[display]\nvnc=[::]:5901\nvnc-password-file=p\n", 4, "[display] vnc: '[::]:5901': not a loopback address" },
+	{ "[vm]\n" U "[display]\nvnc=192.168.1.2:5901\nvnc-listen-any=true\n", 5, "[display] vnc-listen-any: '192.168.1.2:5901' is beyond loopback: it needs a vnc-password-file too (whoever reaches the port drives the VM's keyboard and mouse)" },
+	{ "[vm]\n" U "[display]\nenabled=true\n[display]\n", 5, "[display]: appears twice (first at line 3)" },
+	{ "[vm]\n" U "[display]\nvnc=unix:/a\nvnc=unix:/b\n", 5, "[display] vnc: set twice (first at line 4)" },
 	/* duplicates, missing things, gaps */
 	{ "[vm]\n" U "memory=1G\ncpus=2\nmemory=2G\n", 5, "[vm] memory: set twice (first at line 3)" },
 	{ "[vm]\n" U "[boot]\nkernel=/k\n[boot]\n", 5, "[boot]: appears twice (first at line 3)" },
@@ -627,6 +668,153 @@ static void test_bad_nul_and_size(void)
 	unlink(config_path);
 }
 
+static void test_display_size_parse(void)
+{
+	static const struct { const char *s; unsigned int w, h; } good[] = {
+		{ "1280x800", 1280, 800 }, { "64x64", 64, 64 }, { "8192x8192", 8192, 8192 },
+		{ "0800x0600", 800, 600 },
+	};
+	static const char *const bad[] = {
+		"", "x", "800", "800x", "x600", "800x600 ", " 800x600", "800X600", "800*600",
+		"+800x600", "800x-600", "63x600", "800x63", "8193x600", "800x8193", "0x0",
+		"4294968096x600",
+	};
+	unsigned int i, w, h;
+	char err[128];
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		w = h = 0;
+		tap_ok(!vm_display_size_parse(good[i].s, &w, &h, err, sizeof(err)) &&
+		       w == good[i].w && h == good[i].h, "display size '%s': %ux%u", good[i].s, w, h);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		w = h = 7;
+		err[0] = 0;
+		tap_ok(vm_display_size_parse(bad[i], &w, &h, err, sizeof(err)) == -EINVAL &&
+		       w == 7 && h == 7 && err[0], "display size '%s' refused: %s", bad[i], err);
+	}
+}
+
+static void test_display(void)
+{
+	g_autofree char *inside = g_strdup_printf("%s/keys/../vnc.pass", bundle);
+	g_autofree char *want_path = g_strdup_printf("%s/vnc.pass", bundle);
+	char *t;
+	struct vm_config c, back;
+	char err[512] = "";
+	int ret;
+
+	vm_config_init(&c);
+	c.display = true;
+	ret = vm_config_save(bundle, &c, err, sizeof(err));
+	t = vm_config_to_ini(&c);
+	tap_ok(!ret && g_str_has_suffix(t, "\n[display]\nenabled=true\n"),
+	       "a screen and nothing else: [display] enabled=true, last");
+	g_free(t);
+	memset(&back, 0, sizeof(back));
+	ret = vm_config_load(bundle, &back, err, sizeof(err));
+	tap_ok(!ret && back.display && !back.display_width && !back.display_height && !back.vnc,
+	       "... loads as a screen of the default size without VNC");
+	vm_config_free(&back);
+
+	c.display_width = 1280;
+	c.display_height = 800;
+	ret = vm_config_set_vnc(&c, bundle, "0.0.0.0:5901", true, inside, err, sizeof(err));
+	tap_ok(!ret && c.vnc && !strcmp(c.vnc, "0.0.0.0:5901") && c.vnc_listen_any,
+	       "set_vnc: any address with listen-any and a password file");
+	if (ret)
+		tap_diag("  %s", err);
+	tap_ok(c.vnc_password_file && !strcmp(c.vnc_password_file, "vnc.pass") &&
+	       !strcmp(c.vnc_password_path, want_path),
+	       "set_vnc: a password file inside the bundle is stored relative: %s (%s)",
+	       c.vnc_password_file, c.vnc_password_path);
+	ret = vm_config_save(bundle, &c, err, sizeof(err));
+	tap_ok(!ret, "save with [display] and VNC");
+	if (ret)
+		tap_diag("  %s", err);
+	t = vm_config_to_ini(&c);
+	tap_ok(g_str_has_suffix(t, "\n[display]\nenabled=true\nsize=1280x800\nvnc=0.0.0.0:5901\n"
+				"vnc-listen-any=true\nvnc-password-file=vnc.pass\n"),
+	       "the text of [display]: every key");
+	if (!g_str_has_suffix(t, "vnc-password-file=vnc.pass\n"))
+		tap_diag("%s", t);
+	g_free(t);
+	memset(&back, 0, sizeof(back));
+	ret = vm_config_load(bundle, &back, err, sizeof(err));
+	tap_ok(!ret && configs_equal(&c, &back), "[display] round-trips, every field");
+	if (ret)
+		tap_diag("  %s", err);
+	vm_config_free(&back);
+
+	ret = vm_config_set_vnc(&c, bundle, "[::1]:5902", false, "/etc/vmain/vnc.pass", err,
+				sizeof(err));
+	tap_ok(!ret && !strcmp(c.vnc, "[::1]:5902") && !c.vnc_listen_any &&
+	       !strcmp(c.vnc_password_file, "/etc/vmain/vnc.pass") &&
+	       !strcmp(c.vnc_password_path, "/etc/vmain/vnc.pass"),
+	       "set_vnc again: replaces it; an absolute file outside the bundle stays absolute");
+	ret = vm_config_set_vnc(&c, bundle, "unix:/run/vnc.sock", false, NULL, err, sizeof(err));
+	tap_ok(!ret && !strcmp(c.vnc, "unix:/run/vnc.sock") && !c.vnc_password_file &&
+	       !c.vnc_password_path, "set_vnc: a unix socket, no password: the old file is gone");
+
+	ret = vm_config_set_vnc(&c, bundle, "10.1.2.3:5901", false, NULL, err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "[display] vnc: '10.1.2.3:5901': not a loopback "
+	       "address: listening beyond this host needs vnc-listen-any = true and a "
+	       "vnc-password-file") && !strcmp(c.vnc, "unix:/run/vnc.sock"),
+	       "set_vnc refused: beyond loopback without listen-any; nothing changed");
+	ret = vm_config_set_vnc(&c, bundle, "10.1.2.3:5901", true, NULL, err, sizeof(err));
+	tap_ok(ret == -EINVAL && g_str_has_prefix(err, "[display] vnc-listen-any: '10.1.2.3:5901' "
+	       "is beyond loopback: it needs a vnc-password-file too"),
+	       "set_vnc refused: listen-any without a password file: %s", err);
+	ret = vm_config_set_vnc(&c, bundle, "127.0.0.1", false, NULL, err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "[display] vnc: '127.0.0.1': not an address: "
+	       "unix:PATH, A.B.C.D:PORT or [IPV6]:PORT"), "set_vnc refused: a bad spec: %s", err);
+	ret = vm_config_set_vnc(&c, bundle, "127.0.0.1:5900", false, "", err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "[display] vnc-password-file: an empty file name"),
+	       "set_vnc refused: an empty password file name");
+
+	ret = vm_config_set_vnc(&c, bundle, NULL, false, NULL, err, sizeof(err));
+	tap_ok(!ret && !c.vnc && !c.vnc_listen_any && !c.vnc_password_file && c.display &&
+	       c.display_width == 1280, "set_vnc(NULL): VNC gone, the screen and its size stay");
+	t = vm_config_to_ini(&c);
+	tap_ok(g_str_has_suffix(t, "\n[display]\nenabled=true\nsize=1280x800\n"),
+	       "... and config.ini says so");
+	g_free(t);
+
+	c.display = false;
+	c.display_width = c.display_height = 0;
+	t = vm_config_to_ini(&c);
+	tap_ok(!strstr(t, "[display]"), "no screen: no [display] at all");
+	g_free(t);
+	vm_config_free(&c);
+
+	/* By hand: vnc= alone is a screen; enabled=false alone is none. */
+	write_text(config_path, "[vm]\n" U "[display]\nvnc = unix:vnc.sock\n"
+		   "vnc-password-file = ../secret/pass\n");
+	memset(&c, 0, sizeof(c));
+	ret = vm_config_load(bundle, &c, err, sizeof(err));
+	tap_ok(!ret && c.display && c.vnc && !strcmp(c.vnc, "unix:vnc.sock"),
+	       "by hand: vnc= without enabled= is a screen with VNC");
+	if (ret)
+		tap_diag("  %s", err);
+	{
+		g_autofree char *rel = g_build_filename(bundle, "..", "secret", "pass", NULL);
+		g_autofree char *want = g_canonicalize_filename(rel, NULL);
+
+		tap_ok(!ret && !strcmp(c.vnc_password_file, "../secret/pass") &&
+		       !strcmp(c.vnc_password_path, want),
+		       "by hand: a relative password file outside the bundle: kept as written, "
+		       "resolved against the bundle (%s)", ret ? "-" : c.vnc_password_path);
+	}
+	vm_config_free(&c);
+	write_text(config_path, "[vm]\n" U "[display]\nenabled = false\n");
+	ret = vm_config_load(bundle, &c, err, sizeof(err));
+	tap_ok(!ret && !c.display, "by hand: enabled = false alone: no screen");
+	t = ret ? NULL : vm_config_to_ini(&c);
+	tap_ok(t && !strstr(t, "[display]"), "... and a save writes no [display]");
+	g_free(t);
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	char *scratch = scratch_dir("config");
@@ -640,6 +828,8 @@ int main(void)
 	test_nets();
 	test_add_net_refused();
 	test_nets_hand_written();
+	test_display_size_parse();
+	test_display();
 	test_bad_files();
 	test_bad_nul_and_size();
 	scratch_rm(scratch);
