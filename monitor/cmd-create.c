@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "disk/create.h"
+#include "display/vnc-options.h"
 #include "size.h"
 #include "vm/bundle.h"
 #include "vm/config.h"
@@ -21,6 +22,9 @@ static gchar *opt_memory, *opt_kernel, *opt_initrd, *opt_append, *opt_accel, *op
 static gchar *opt_stop_action, *opt_autostart, *opt_pvclock;
 static gint opt_cpus = -1, opt_stop_timeout = -1, opt_io_threads = -1;
 static gboolean opt_yes, opt_no_initrd, opt_no_net;
+/* The screen: --display, --display-size, --vnc and its options; edit's --no-*. */
+static gchar *opt_display_size, *opt_vnc, *opt_vnc_password_file;
+static gboolean opt_display, opt_vnc_listen_any, opt_no_display, opt_no_vnc;
 /* --net (create) or --add-net (edit), in order. */
 static gchar **opt_nets;
 /* --disk and --disk-size, in the order given: "d:SPEC" or "s:SIZE[,format=F]". */
@@ -74,7 +78,26 @@ static gboolean add_disk_arg(const gchar *option, const gchar *value, gpointer d
 	{ "pvclock", 0, 0, G_OPTION_ARG_STRING, &opt_pvclock, \
 	  "Offer the guest the paravirtual clock (kvmclock); default yes", "yes|no" }, \
 	{ "io-threads", 0, 0, G_OPTION_ARG_INT, &opt_io_threads, \
-	  "Worker threads for CPU-heavy disk work, 1 to 64; default 4", "N" }
+	  "Worker threads for CPU-heavy disk work, 1 to 64; default 4", "N" }, \
+	{ "display", 0, 0, G_OPTION_ARG_NONE, &opt_display, \
+	  "Give the VM a screen (a virtio-gpu, a virtio keyboard and tablet, the " \
+	  "API's Display1); the guest follows a viewer's size.  Default: none, " \
+	  "and a headless VM pays nothing for one", NULL }, \
+	{ "display-size", 0, 0, G_OPTION_ARG_STRING, &opt_display_size, \
+	  "The screen's first size, each 64 to 8192 (e.g. 1280x800); default " \
+	  "1024x768.  Implies --display", "WxH" }, \
+	{ "vnc", 0, 0, G_OPTION_ARG_STRING, &opt_vnc, \
+	  "Serve the screen over VNC at unix:PATH, A.B.C.D:PORT or [IPV6]:PORT " \
+	  "(off by default).  An address beyond loopback needs --vnc-listen-any " \
+	  "and --vnc-password-file.  Replaces the VNC settings there were, " \
+	  "those two included.  Implies --display", "ADDR" }, \
+	{ "vnc-listen-any", 0, 0, G_OPTION_ARG_NONE, &opt_vnc_listen_any, \
+	  "With --vnc: allow an address beyond loopback (only with " \
+	  "--vnc-password-file; VNC encrypts nothing)", NULL }, \
+	{ "vnc-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_vnc_password_file, \
+	  "With --vnc: the password VNC viewers must give, the first line of " \
+	  "FILE (1 to 8 bytes); FILE readable by its owner only (chmod 600).  " \
+	  "Read again at each start", "FILE" }
 
 static const GOptionEntry create_entries[] = {
 	SETTING_ENTRIES,
@@ -109,6 +132,11 @@ static const GOptionEntry edit_entries[] = {
 	{ "no-net", 0, 0, G_OPTION_ARG_NONE, &opt_no_net,
 	  "Remove every network interface (before the --add-net ones are added: "
 	  "--no-net --add-net SPEC replaces them)", NULL },
+	{ "no-display", 0, 0, G_OPTION_ARG_NONE, &opt_no_display,
+	  "Remove the screen, its size and VNC: the VM is headless again", NULL },
+	{ "no-vnc", 0, 0, G_OPTION_ARG_NONE, &opt_no_vnc,
+	  "Stop serving the screen over VNC (the screen stays; --no-display "
+	  "removes it)", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -159,6 +187,9 @@ static int apply_settings(const char *cmd, struct vm_config *cfg, bool running,
 		else if (opt_io_threads >= 0) live_refused = "--io-threads";
 		else if (disk_args) live_refused = "a disk";
 		else if (opt_nets || opt_no_net) live_refused = "a network interface";
+		else if (opt_display || opt_display_size || opt_vnc || opt_vnc_listen_any ||
+			 opt_vnc_password_file || opt_no_display || opt_no_vnc)
+			live_refused = "the display";
 		if (live_refused) {
 			fprintf(stderr, "vmain %s: %s runs: %s cannot change until it "
 				"stops (autostart, stop-action and stop-timeout can)\n", cmd,
@@ -243,6 +274,81 @@ static int apply_settings(const char *cmd, struct vm_config *cfg, bool running,
 		cfg->io_threads = (unsigned)opt_io_threads;
 	}
 	return 0;
+}
+
+/*
+ * The screen's options, checked as `vmain run` checks them (the password
+ * file is read now, to catch a mistake early, and again at each start),
+ * then applied: --no-display and --no-vnc first, then what is given.
+ * -EINVAL: a usage error, said in one line.
+ */
+static int apply_display(const char *cmd, struct vm_config *cfg, const char *dir)
+{
+	g_autofree char *pw = NULL;
+	unsigned int w = 0, h = 0;
+	struct vnc_options o;
+	char err[512];
+
+	if (opt_no_display && (opt_display || opt_display_size || opt_vnc)) {
+		fprintf(stderr, "vmain %s: --no-display and %s contradict each other\n", cmd,
+			opt_display ? "--display" : opt_display_size ? "--display-size" : "--vnc");
+		return -EINVAL;
+	}
+	if (opt_no_vnc && opt_vnc) {
+		fprintf(stderr, "vmain %s: --no-vnc and --vnc contradict each other\n", cmd);
+		return -EINVAL;
+	}
+	if (opt_display_size && vm_display_size_parse(opt_display_size, &w, &h, err,
+						      sizeof(err))) {
+		fprintf(stderr, "vmain %s: --display-size '%s': %s\n", cmd, opt_display_size, err);
+		return -EINVAL;
+	}
+	/* Given with --vnc only: --vnc replaces the whole VNC setting. */
+	if (!opt_vnc && (opt_vnc_listen_any || opt_vnc_password_file)) {
+		fprintf(stderr, "vmain %s: %s needs --vnc ADDR (where VNC listens)\n", cmd,
+			opt_vnc_listen_any ? "--vnc-listen-any" : "--vnc-password-file");
+		return -EINVAL;
+	}
+	if (opt_vnc) {
+		if (vnc_options_parse(opt_vnc, &o, err, sizeof(err))) {
+			fprintf(stderr, "vmain %s: --vnc: %s\n", cmd, err);
+			return -EINVAL;
+		}
+		if (opt_vnc_password_file) {
+			/* Relative to the working directory, stored absolute (or in the bundle). */
+			pw = g_canonicalize_filename(opt_vnc_password_file, NULL);
+			if (vnc_options_load_password(&o, pw, err, sizeof(err))) {
+				fprintf(stderr, "vmain %s: --vnc-password-file: %s\n", cmd, err);
+				return -EINVAL;
+			}
+			explicit_bzero(o.password, sizeof(o.password));
+		}
+		o.listen_any = opt_vnc_listen_any;
+		if (vnc_options_check(&o, err, sizeof(err))) {
+			fprintf(stderr, "vmain %s: --vnc '%s': %s\n", cmd, opt_vnc, err);
+			return -EINVAL;
+		}
+	}
+	if (opt_no_display) {
+		cfg->display = false;
+		cfg->display_width = cfg->display_height = 0;
+	}
+	if ((opt_no_display || opt_no_vnc) &&
+	    vm_config_set_vnc(cfg, dir, NULL, false, NULL, err, sizeof(err)))
+		goto refused;
+	if (opt_display || opt_display_size)
+		cfg->display = true;
+	if (opt_display_size) {
+		cfg->display_width = w;
+		cfg->display_height = h;
+	}
+	if (opt_vnc && vm_config_set_vnc(cfg, dir, opt_vnc, opt_vnc_listen_any, pw, err,
+					 sizeof(err)))
+		goto refused;
+	return 0;
+refused:
+	fprintf(stderr, "vmain %s: %s\n", cmd, err);
+	return -EINVAL;
 }
 
 /* A --disk spec with its FILE made absolute (a ',' in a name is written ',,'). */
@@ -411,6 +517,13 @@ int cmd_create(int argc, char **argv)
 		"UUID and its index, written into config.ini, so it never changes.\n"
 		"See docs/networking.md.\n"
 		"\n"
+		"Display: a VM is headless unless --display, --display-size or --vnc\n"
+		"gives it a screen (a virtio-gpu, a virtio keyboard and tablet, the API's\n"
+		"Display1); headless costs nothing.  VNC is off unless --vnc names where\n"
+		"it listens: a loopback address or a unix socket, or any address with\n"
+		"--vnc-listen-any and a --vnc-password-file only its owner may read.\n"
+		"config.ini keeps them in [display] (docs/bundles.md).\n"
+		"\n"
 		"Exit status: 0 created; 1 failed; 2 bad usage or a bad setting;\n"
 		"4 a VM of that name exists.\n"
 		"\n"
@@ -423,11 +536,12 @@ int cmd_create(int argc, char **argv)
 	if (status)
 		return status;
 	vm_config_init(&cfg);
-	if (apply_settings("create", &cfg, false, name) || add_nets("create", "net", &cfg)) {
-		status = CLI_USAGE;
-		goto free_config;
-	}
 	dir = vm_bundle_dir(&paths, name);
+	if (apply_settings("create", &cfg, false, name) || add_nets("create", "net", &cfg) ||
+	    apply_display("create", &cfg, dir)) {
+		status = CLI_USAGE;
+		goto free_dir;
+	}
 	ret = vm_bundle_create(&paths, name, &cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "vmain create: %s\n", err);
@@ -450,7 +564,6 @@ int cmd_create(int argc, char **argv)
 	g_ptr_array_free(made, TRUE);
 free_dir:
 	g_free(dir);
-free_config:
 	vm_config_free(&cfg);
 	vm_paths_free(&paths);
 	return status;
@@ -476,6 +589,11 @@ int cmd_edit(int argc, char **argv)
 		"(`vmain create --help` has the syntax), --no-net removes them all;\n"
 		"together, --no-net --add-net SPEC... replaces them.  Each keeps the MAC\n"
 		"config.ini gives it; edit [netN] in config.ini to change one in place.\n"
+		"\n"
+		"Display: --display or --display-size gives the VM a screen, --no-display\n"
+		"takes it away (its size and VNC with it).  --vnc ADDR replaces the VNC\n"
+		"settings (give --vnc-listen-any and --vnc-password-file with it again);\n"
+		"--no-vnc turns VNC off and keeps the screen.\n"
 		"\n"
 		"Exit status: 0 done; 1 failed; 2 bad usage or a bad setting; 4 the VM\n"
 		"runs and the setting cannot change now; 5 no such VM.\n",
@@ -503,6 +621,8 @@ int cmd_edit(int argc, char **argv)
 	ret = apply_settings("edit", &cfg, running, name);
 	if (!ret)
 		ret = add_nets("edit", "add-net", &cfg);
+	if (!ret)
+		ret = apply_display("edit", &cfg, dir);
 	if (ret) {
 		status = ret == -EBUSY ? CLI_STATE : CLI_USAGE;
 		goto unlock;

@@ -19,6 +19,7 @@
 
 #include "boot/layout.h"
 #include "commands.h"
+#include "display/vnc-options.h"
 #include "hv/vmain-dev.h"
 #include "io/pool.h"
 #include "machine/machine.h"
@@ -33,6 +34,8 @@
 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel, *opt_name;
 static gchar *opt_serial, *opt_hvc;
+static gchar *opt_display_size, *opt_vnc, *opt_vnc_password_file;
+static gboolean opt_display, opt_vnc_listen_any;
 static gchar **opt_disks, **opt_nets;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
 static gint opt_io_threads = POOL_DEFAULT_THREADS;
@@ -91,6 +94,33 @@ static const GOptionEntry run_options[] = {
 	  "tap interface (queues 1 to 7).  Without mac= the MAC is derived "
 	  "from this run's random UUID: give one to keep it.  Without --net the "
 	  "VM has no network", "SPEC" },
+	{ "display", 0, 0, G_OPTION_ARG_NONE, &opt_display,
+	  "Give the VM a screen: a virtio-gpu, a virtio keyboard and tablet, and "
+	  "the control API's org.vmain.Display1 (`vmain screenshot`, the desktop "
+	  "app).  The guest follows a viewer's window size.  Without it the VM "
+	  "is headless and pays nothing for a screen: no device, no memory, no "
+	  "thread", NULL },
+	{ "display-size", 0, 0, G_OPTION_ARG_STRING, &opt_display_size,
+	  "The screen's first size, WIDTHxHEIGHT with each 64 to 8192 (e.g. "
+	  "1280x800); default 1024x768.  A viewer that asks for another size "
+	  "gets it.  Implies --display", "WxH" },
+	{ "vnc", 0, 0, G_OPTION_ARG_STRING, &opt_vnc,
+	  "Serve the screen over VNC at ADDR: 'unix:PATH' (a unix "
+	  "socket, mode 0600), 'A.B.C.D:PORT' or '[IPV6]:PORT'.  Off by default; "
+	  "a loopback address (127.0.0.1:5901, [::1]:5901) or a unix socket is "
+	  "all it takes.  A viewer drives the guest's keyboard and mouse, so any "
+	  "other address needs --vnc-listen-any and --vnc-password-file.  "
+	  "Implies --display", "ADDR" },
+	{ "vnc-listen-any", 0, 0, G_OPTION_ARG_NONE, &opt_vnc_listen_any,
+	  "Allow --vnc on an address beyond loopback (e.g. 0.0.0.0:5901), "
+	  "reachable from other hosts; only with --vnc-password-file.  Note that "
+	  "VNC encrypts nothing: prefer a loopback address through an SSH "
+	  "tunnel", NULL },
+	{ "vnc-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_vnc_password_file,
+	  "Ask VNC viewers for the password on the first line of FILE (1 to 8 "
+	  "bytes: VNC authentication uses no more).  FILE must be a regular file "
+	  "readable by its owner only (chmod 600), as ssh wants a private key; "
+	  "it is read once, at start", "FILE" },
 	{ "io-threads", 0, 0, G_OPTION_ARG_INT, &opt_io_threads,
 	  "Worker threads for CPU-heavy disk work (decompressing qcow2 "
 	  "clusters); created once at start; 1 to 64, default 4", "N" },
@@ -152,13 +182,25 @@ static const char run_description[] =
 	"anything starts; a tap interface that cannot be opened or a forwarded\n"
 	"port that cannot be bound is status 1.  See docs/networking.md.\n"
 	"\n"
+	"Display: none unless --display, --display-size or --vnc asks for it; a\n"
+	"headless VM has no graphics device and costs nothing for one.  With a\n"
+	"screen, the guest's virtio-gpu driver draws into it, and `vmain\n"
+	"screenshot`, the API's org.vmain.Display1 and a VNC viewer (--vnc) show\n"
+	"and drive it; the guest resizes to a viewer's window.  VNC is off unless\n"
+	"--vnc names where it listens: a loopback address or a unix socket, or\n"
+	"with --vnc-listen-any and a password file any address.  A bad display\n"
+	"option or password file is status 2, before anything starts.\n"
+	"\n"
 	"Examples:\n"
 	"  vmain run --kernel /boot/vmlinuz-$(uname -r) --initrd initrd.img \\\n"
 	"            --append 'console=ttyS0 root=/dev/vda' --memory 1G --cpus 2 \\\n"
 	"            --disk debian.qcow2 --disk scratch.img,cache=none \\\n"
 	"            --net user,hostfwd=tcp:127.0.0.1:2222-:22\n"
 	"  (then ssh -p 2222 127.0.0.1 reaches the guest's port 22)\n"
-	"  vmain run --kernel bzImage --append console=ttyS0 --net tap,ifname=tap0\n";
+	"  vmain run --kernel bzImage --append console=ttyS0 --net tap,ifname=tap0\n"
+	"  vmain run --kernel bzImage --disk root.img --display-size 1280x800 \\\n"
+	"            --vnc 127.0.0.1:5901\n"
+	"  (then a VNC viewer on 127.0.0.1::5901 shows the screen)\n";
 
 /* Checks what can be checked before any resource is taken. */
 static int check_args(struct machine_config *cfg, struct vm_config *nets)
@@ -245,6 +287,53 @@ static int check_args(struct machine_config *cfg, struct vm_config *nets)
 }
 
 /*
+ * The screen's options, checked as the VM will check them (the spec, the
+ * password file and the rule on addresses beyond loopback), so that a
+ * mistake is status 2 before anything is taken.
+ */
+static int check_display(struct vm_spec *spec)
+{
+	unsigned int w = 0, h = 0;
+	struct vnc_options o;
+	char err[512];
+
+	if (opt_display_size && vm_display_size_parse(opt_display_size, &w, &h, err,
+						      sizeof(err))) {
+		fprintf(stderr, "vmain run: --display-size '%s': %s\n", opt_display_size, err);
+		return -EINVAL;
+	}
+	if (!opt_vnc && (opt_vnc_listen_any || opt_vnc_password_file)) {
+		fprintf(stderr, "vmain run: %s needs --vnc ADDR (where VNC listens)\n",
+			opt_vnc_listen_any ? "--vnc-listen-any" : "--vnc-password-file");
+		return -EINVAL;
+	}
+	if (opt_vnc) {
+		if (vnc_options_parse(opt_vnc, &o, err, sizeof(err))) {
+			fprintf(stderr, "vmain run: --vnc: %s\n", err);
+			return -EINVAL;
+		}
+		if (opt_vnc_password_file &&
+		    vnc_options_load_password(&o, opt_vnc_password_file, err, sizeof(err))) {
+			fprintf(stderr, "vmain run: --vnc-password-file: %s\n", err);
+			return -EINVAL;
+		}
+		explicit_bzero(o.password, sizeof(o.password));
+		o.listen_any = opt_vnc_listen_any;
+		if (vnc_options_check(&o, err, sizeof(err))) {
+			fprintf(stderr, "vmain run: --vnc '%s': %s\n", opt_vnc, err);
+			return -EINVAL;
+		}
+	}
+	spec->display = opt_display || opt_display_size || opt_vnc;
+	spec->display_width = w;
+	spec->display_height = h;
+	spec->vnc = opt_vnc;
+	spec->vnc_listen_any = opt_vnc_listen_any;
+	spec->vnc_password_file = opt_vnc_password_file;
+	return 0;
+}
+
+/*
  * The control socket: the user's runtime directory, or for root without
  * one (a service, a test rig) the system's.  Another user without
  * XDG_RUNTIME_DIR gets no socket: the VM runs, uncontrolled.
@@ -302,7 +391,7 @@ int cmd_run(int argc, char **argv)
 		return VM_EXIT_FAILURE;
 	}
 	memcpy(nets.uuid, spec.mcfg.uuid, sizeof(nets.uuid));
-	if (check_args(&spec.mcfg, &nets)) {
+	if (check_args(&spec.mcfg, &nets) || check_display(&spec)) {
 		vm_config_free(&nets);
 		return VM_EXIT_USAGE;
 	}

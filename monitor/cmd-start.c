@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "display/vnc-options.h"
 #include "vm/bundle.h"
 #include "vm/config.h"
 #include "vm/control.h"
@@ -252,6 +253,31 @@ fail:
 	return CLI_FAILED;
 }
 
+/*
+ * The VNC password file is read when the VM opens its screen; reading it
+ * here too makes a missing or too open file status 2 with the bundle's
+ * name before anything is claimed (config.ini was checked by the load).
+ */
+static int check_vnc(const struct vm_config *cfg, const char *name)
+{
+	struct vnc_options o;
+	char err[512];
+	int ret;
+
+	if (!cfg->vnc || !cfg->vnc_password_path)
+		return CLI_OK;
+	ret = vnc_options_parse(cfg->vnc, &o, err, sizeof(err));
+	if (!ret) {
+		ret = vnc_options_load_password(&o, cfg->vnc_password_path, err, sizeof(err));
+		explicit_bzero(o.password, sizeof(o.password));
+	}
+	if (ret) {
+		fprintf(stderr, "vmain start: %s: [display] vnc-password-file: %s\n", name, err);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 /* The machine's settings from the bundle's; CLI_USAGE with a message if unusable. */
 static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const char *name)
 {
@@ -273,6 +299,8 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 			name, cfg->accel);
 		return CLI_USAGE;
 	}
+	if (check_vnc(cfg, name))
+		return CLI_USAGE;
 	memcpy(spec->mcfg.uuid, cfg->uuid, sizeof(cfg->uuid));
 	spec->mcfg.kernel = cfg->kernel;
 	spec->mcfg.initrd = cfg->initrd;
@@ -296,6 +324,12 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	spec->stop_kills = cfg->stop_action == VM_STOP_KILL;
 	spec->hvc = "none";
 	spec->stats = opt_stats;
+	spec->display = cfg->display || cfg->vnc;
+	spec->display_width = cfg->display_width;
+	spec->display_height = cfg->display_height;
+	spec->vnc = cfg->vnc;
+	spec->vnc_listen_any = cfg->vnc_listen_any;
+	spec->vnc_password_file = cfg->vnc_password_path;
 	/* Foreground: the terminal is the console, as with `vmain run`. */
 	spec->serial = !opt_headless ? "stdio" : cfg->serial;
 	return CLI_OK;

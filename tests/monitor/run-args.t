@@ -298,6 +298,77 @@ nt "one MAC on two NICs" "the MAC address 52:54:00:00:00:01 is net0's already" \
 	user,mac=52:54:00:00:00:01 tap,ifname=t0,mac=52:54:00:00:00:01
 nt "nine NICs" "at most 8 network interfaces" user user user user user user user user user
 t "--net without a value" 2 'Missing argument for --net' run --kernel files/dummy --net
+
+# The screen: every option checked before anything starts (status 2, one
+# line), and a good set gets as far as the kernel (status 1: files/dummy).
+help=$("$vmain" run --help 2>&1)
+for o in display display-size vnc vnc-listen-any vnc-password-file; do
+	if printf '%s\n' "$help" | grep -qE -- "--$o(=| |$)"; then
+		ok "run --help documents --$o"
+	else
+		not_ok "run --help documents --$o"
+	fi
+done
+if printf '%s\n' "$help" | grep -q '^Display: none unless --display' &&
+   printf '%s\n' "$help" | grep -q 'costs nothing' &&
+   printf '%s\n' "$help" | grep -q -- '--vnc 127.0.0.1:5901'; then
+	ok "run --help: no screen unless asked, what headless costs, a VNC example"
+else
+	not_ok "run --help: no screen unless asked, what headless costs, a VNC example"
+fi
+printf 'secret\n' >files/vnc-pass
+chmod 600 files/vnc-pass
+dt() { # dt DESC PATTERN OPTION...: status 2, exactly PATTERN
+	desc=$1 pat=$2; shift 2
+	t "display: $desc" 2 "^vmain run: $pat\$" run --kernel files/dummy --serial none "$@"
+}
+dt "--display-size without an x" "--display-size '1280': not WIDTHxHEIGHT \(e.g. 1280x800\)" --display-size 1280
+dt "--display-size with X" "--display-size '1280X800': not WIDTHxHEIGHT \(e.g. 1280x800\)" --display-size 1280X800
+dt "--display-size empty" "--display-size '': not WIDTHxHEIGHT \(e.g. 1280x800\)" --display-size ''
+dt "--display-size negative" "--display-size '-1x800': not WIDTHxHEIGHT \(e.g. 1280x800\)" --display-size=-1x800
+dt "--display-size too narrow" "--display-size '63x800': the width must be 64 to 8192 and the height 64 to 8192" \
+	--display-size 63x800
+dt "--display-size too tall" "--display-size '800x8193': the width must be 64 to 8192 and the height 64 to 8192" \
+	--display-size 800x8193
+dt "--display-size huge" "--display-size '99999999999x800': the width must be 64 to 8192 and the height 64 to 8192" \
+	--display-size 99999999999x800
+dt "--vnc empty" "--vnc: an empty address: unix:PATH, A.B.C.D:PORT or \[IPV6\]:PORT" --vnc ''
+dt "--vnc without a port" "--vnc: '127.0.0.1': not an address: unix:PATH, A.B.C.D:PORT or \[IPV6\]:PORT" \
+	--vnc 127.0.0.1
+dt "--vnc a host name" "--vnc: 'localhost:5901': 'localhost' is not an IPv4 address \(A.B.C.D; IPv6 is written \[ADDR\]:PORT\)" \
+	--vnc localhost:5901
+dt "--vnc port 0" "--vnc: '127.0.0.1:0': the port '0' is not a number from 1 to 65535" --vnc 127.0.0.1:0
+dt "--vnc IPv6 without brackets' port" "--vnc: '\[::1\]': an IPv6 address is written \[ADDR\]:PORT" --vnc '[::1]'
+dt "--vnc unix: without a path" "--vnc: 'unix:': the socket path is empty" --vnc unix:
+dt "--vnc on any address" "--vnc '0.0.0.0:5901': 0.0.0.0 is not a loopback address: listening beyond this host needs --vnc-listen-any and --vnc-password-file" \
+	--vnc 0.0.0.0:5901
+dt "--vnc on a LAN address with a password only" "--vnc '192.168.1.2:5901': 192.168.1.2 is not a loopback address: listening beyond this host needs --vnc-listen-any and --vnc-password-file" \
+	--vnc 192.168.1.2:5901 --vnc-password-file files/vnc-pass
+dt "--vnc-listen-any without a password" "--vnc '\[::\]:5901': --vnc-listen-any on :: needs --vnc-password-file \(whoever reaches the port drives the VM's keyboard and mouse\)" \
+	--vnc '[::]:5901' --vnc-listen-any
+dt "--vnc-listen-any without --vnc" "--vnc-listen-any needs --vnc ADDR \(where VNC listens\)" --vnc-listen-any
+dt "--vnc-password-file without --vnc" "--vnc-password-file needs --vnc ADDR \(where VNC listens\)" \
+	--display --vnc-password-file files/text
+chmod 644 files/vnc-pass
+dt "a password file others may read" "--vnc-password-file: files/vnc-pass: permissions 0644 are too open: a password file must be for its owner only \(chmod 600 files/vnc-pass\)" \
+	--vnc 0.0.0.0:5901 --vnc-listen-any --vnc-password-file files/vnc-pass
+chmod 600 files/vnc-pass
+dt "a missing password file" "--vnc-password-file: files/nope: No such file or directory" \
+	--vnc 127.0.0.1:5901 --vnc-password-file files/nope
+dt "a password file that is a directory" "--vnc-password-file: files/dir: not a regular file" \
+	--vnc 127.0.0.1:5901 --vnc-password-file files/dir
+printf '123456789\n' >files/vnc-long; chmod 600 files/vnc-long
+dt "a password of 9 bytes" "--vnc-password-file: files/vnc-long: the password is longer than 8 bytes: VNC passwords are 8 bytes at most \(VNC authentication uses no more\)" \
+	--vnc 127.0.0.1:5901 --vnc-password-file files/vnc-long
+t "display: --vnc without a value" 2 'Missing argument for --vnc' run --kernel files/dummy --vnc
+for d in "--display" "--display-size 1280x800" "--vnc unix:$tmp/work/vnc.sock" "--vnc [::1]:5901" \
+	 "--vnc 0.0.0.0:5901 --vnc-listen-any --vnc-password-file files/vnc-pass"; do
+	# shellcheck disable=SC2086
+	t "display: $d is accepted (the dummy kernel fails next)" 1 'cannot boot .*dummy' \
+		run --kernel files/dummy --serial none $d
+done
+check_no_vnc_sock() { [ ! -e "$tmp/work/vnc.sock" ]; }
+if check_no_vnc_sock; then ok "display: no VNC socket made for a VM that never ran"; else not_ok "display: a VNC socket was left"; fi
 # Good ones pass check_args(): the next refusal is --name's.
 t "--net: eight good NICs get past the checks" 2 "--name 'a/b'" \
 	run --kernel files/dummy --name a/b --net user --net user,restrict=on,net=192.168.5.0/24 \

@@ -192,6 +192,95 @@ t "edit of a bundle with a bad [net0]: the same error" 1 "config.ini:$line: \[ne
 	v edit netvm --no-net
 t "delete netvm" 0 '' v delete netvm --yes
 
+# The screen: create, edit and start with [display].
+for o in create:--display create:--display-size create:--vnc create:--vnc-listen-any \
+	 create:--vnc-password-file edit:--display edit:--display-size edit:--vnc edit:--no-display \
+	 edit:--no-vnc edit:--vnc-listen-any edit:--vnc-password-file; do
+	c=${o%%:*} opt=${o#*:}
+	check "$c --help documents $opt" sh -c "'$vmain' $c --help | grep -qE -- '$opt( |=|\$)'"
+done
+t "create --display-size --vnc" 0 '' v create scr --kernel "$kernel" --display-size 800x600 \
+	--vnc unix:/tmp/x.sock
+ini=$vms/scr.vmain/config.ini
+check "create: config.ini has [display] with the screen, its size and VNC, last" \
+	sh -c "tail -n 4 '$ini' | tr '\n' ' ' | grep -qx '\[display\] enabled=true size=800x600 vnc=unix:/tmp/x.sock '"
+check "create without a screen: no [display]" sh -c "! grep -q '^\[display\]' '$vms/web.vmain/config.ini'"
+ino=$(stat -c %i "$ini")
+t "edit with nothing to change: [display] read and written the same" 0 '' v edit scr
+check "... nothing written (same inode)" [ "$(stat -c %i "$ini")" = "$ino" ]
+t "edit --no-vnc" 0 '' v edit scr --no-vnc
+check "edit --no-vnc: the screen and its size stay, VNC goes" \
+	sh -c "tail -n 3 '$ini' | tr '\n' ' ' | grep -qx '\[display\] enabled=true size=800x600 '"
+printf 'secret\n' >"$tmp/vnc.pass"; chmod 600 "$tmp/vnc.pass"
+t "edit --vnc on any address with a password file" 0 '' v edit scr --vnc 0.0.0.0:5901 \
+	--vnc-listen-any --vnc-password-file vnc.pass
+check "edit --vnc: listen-any and the password file, made absolute" \
+	sh -c "grep -qx 'vnc=0.0.0.0:5901' '$ini' && grep -qx 'vnc-listen-any=true' '$ini' &&
+	       grep -qx 'vnc-password-file=$tmp/vnc.pass' '$ini'"
+t "edit --vnc again: replaces the VNC settings" 0 '' v edit scr --vnc '[::1]:5902'
+check "edit --vnc again: no listen-any or password file left" \
+	sh -c "grep -qx 'vnc=\[::1\]:5902' '$ini' && ! grep -q '^vnc-' '$ini'"
+t "edit --display-size" 0 '' v edit scr --display-size 1920x1080
+check "edit --display-size: the new size, VNC kept" \
+	sh -c "grep -qx 'size=1920x1080' '$ini' && grep -qx 'vnc=\[::1\]:5902' '$ini'"
+t "edit: --no-display with --display" 2 '^vmain edit: --no-display and --display contradict each other$' \
+	v edit scr --no-display --display
+t "edit: --no-display with --vnc" 2 '^vmain edit: --no-display and --vnc contradict each other$' \
+	v edit scr --no-display --vnc unix:/tmp/y.sock
+t "edit: --no-vnc with --vnc" 2 '^vmain edit: --no-vnc and --vnc contradict each other$' \
+	v edit scr --no-vnc --vnc unix:/tmp/y.sock
+t "edit: --vnc-listen-any without --vnc" 2 '^vmain edit: --vnc-listen-any needs --vnc ADDR \(where VNC listens\)$' \
+	v edit scr --vnc-listen-any
+t "edit: --vnc-password-file without --vnc" 2 '^vmain edit: --vnc-password-file needs --vnc ADDR \(where VNC listens\)$' \
+	v edit scr --vnc-password-file "$tmp/vnc.pass"
+t "edit: a bad --display-size" 2 "^vmain edit: --display-size '0x0': the width must be 64 to 8192 and the height 64 to 8192\$" \
+	v edit scr --display-size 0x0
+check "refused edits changed nothing" sh -c "grep -qx 'size=1920x1080' '$ini' && grep -qx 'vnc=\[::1\]:5902' '$ini'"
+t "edit --no-display" 0 '' v edit scr --no-display
+check "edit --no-display: no [display] left" sh -c "! grep -qE '^\[display\]|^(enabled|size|vnc)' '$ini'"
+t "edit --display" 0 '' v edit scr --display
+check "edit --display: [display] enabled=true alone" \
+	sh -c "tail -n 2 '$ini' | tr '\n' ' ' | grep -qx '\[display\] enabled=true '"
+t "edit --no-display again" 0 '' v edit scr --no-display
+t "create: a bad --display-size" 2 "^vmain create: --display-size '1280': not WIDTHxHEIGHT \(e.g. 1280x800\)\$" \
+	v create d1 --display-size 1280
+t "create: a bad --vnc" 2 "^vmain create: --vnc: 'x.sock': not an address: unix:PATH, A.B.C.D:PORT or \[IPV6\]:PORT\$" \
+	v create d2 --vnc x.sock
+t "create: --vnc beyond loopback" 2 "^vmain create: --vnc '0.0.0.0:5901': 0.0.0.0 is not a loopback address: listening beyond this host needs --vnc-listen-any and --vnc-password-file\$" \
+	v create d3 --vnc 0.0.0.0:5901
+t "create: --vnc-listen-any without a password file" 2 "^vmain create: --vnc '0.0.0.0:5901': --vnc-listen-any on 0.0.0.0 needs --vnc-password-file" \
+	v create d4 --vnc 0.0.0.0:5901 --vnc-listen-any
+t "create: --vnc-password-file without --vnc" 2 '^vmain create: --vnc-password-file needs --vnc ADDR' \
+	v create d5 --display --vnc-password-file "$tmp/vnc.pass"
+chmod 640 "$tmp/vnc.pass"
+t "create: a password file the group may read" 2 "^vmain create: --vnc-password-file: $tmp/vnc.pass: permissions 0640 are too open" \
+	v create d6 --vnc 127.0.0.1:5901 --vnc-password-file vnc.pass
+chmod 600 "$tmp/vnc.pass"
+t "create: a missing password file" 2 "^vmain create: --vnc-password-file: $tmp/nope: No such file or directory\$" \
+	v create d7 --vnc 127.0.0.1:5901 --vnc-password-file nope
+check "create: no bundle is left by a refused display option" sh -c "! ls -d '$vms'/d[0-9].vmain 2>/dev/null"
+t "create --display --vnc with a password file" 0 '' v create scr2 --kernel "$kernel" --display \
+	--vnc 127.0.0.1:5901 --vnc-password-file vnc.pass
+ini2=$vms/scr2.vmain/config.ini
+check "create: no size= unless given; the password file absolute" \
+	sh -c "! grep -q '^size=' '$ini2' && grep -qx 'vnc-password-file=$tmp/vnc.pass' '$ini2'"
+mv "$tmp/vnc.pass" "$tmp/vnc.moved"
+t "start with the password file gone: status 2, before anything starts" 2 \
+	"^vmain start: scr2: \[display\] vnc-password-file: $tmp/vnc.pass: No such file or directory\$" v start scr2
+mv "$tmp/vnc.moved" "$tmp/vnc.pass"
+t "delete scr2" 0 '' v delete scr2 --yes
+printf '[display]\nenabled=true\nsize=10x10\n' >>"$ini"
+line=$(grep -n '^size=' "$ini" | cut -d: -f1)
+t "start with a bad [display]: file, line and key" 2 \
+	"config.ini:$line: \[display\] size: '10x10': the width must be 64 to 8192 and the height 64 to 8192\$" v start scr
+sed -i 's/^size=10x10$/size=800x600/; s/^enabled=true$/enabled=false/' "$ini"
+line=$(grep -n '^size=' "$ini" | cut -d: -f1)
+t "start with a size but enabled=false: file, line and key" 2 \
+	"config.ini:$line: \[display\] size: only with a screen \(enabled = true, or vnc=\)\$" v start scr
+t "edit of a bundle with a bad [display]: the same error" 1 "config.ini:$line: \[display\] size: only with a screen" \
+	v edit scr --no-display
+sed -i 's/^enabled=false$/enabled=true/' "$ini"
+
 # A running VM (its bundle lock held): start, edit, delete refuse.
 ( flock -x 9; echo 4242 >&9; sleep 30 ) 9>"$vms/web.vmain/.lock" &
 holder=$!
@@ -203,6 +292,11 @@ t "edit --add-net while it runs: refused" 4 'web runs: a network interface canno
 	v edit web --add-net user
 t "edit --no-net while it runs: refused" 4 'web runs: a network interface cannot change' \
 	v edit web --no-net
+for d in --display "--display-size 800x600" "--vnc unix:/tmp/z.sock" --no-display --no-vnc; do
+	# shellcheck disable=SC2086
+	t "edit $d while it runs: refused" 4 'web runs: the display cannot change until it stops' \
+		v edit web $d
+done
 t "delete while it runs: refused" 4 'web is running' v delete web --yes
 v status web --json >"$tmp/status.json"
 check "status of a VM whose API does not answer yet: starting, with the lock's pid" \
@@ -271,6 +365,7 @@ t "delete --yes" 0 '' v delete rel --yes
 check "... removed the bundle" [ ! -e "$vms/rel.vmain" ]
 check "... but not the image attached from elsewhere" [ -f "$tmp/data.img" ]
 t "delete a VM that does not exist" 5 "no VM named 'rel'" v delete rel --yes
+t "delete scr" 0 '' v delete scr -y
 t "delete web" 0 '' v delete web -y
 check "nothing is left in the VMs directory" sh -c "[ -z \"\$(ls -A '$vms')\" ]"
 
