@@ -91,6 +91,7 @@ struct vnc_client {
 	struct ioloop_watch *w;
 	uint32_t events;
 	int last_mask;			/* the pointer buttons last reported */
+	uint8_t keys_down[256 / 8];	/* evdev codes this client holds down */
 	int64_t resize_tokens;		/* SetDesktopSize replies of Success left */
 	int64_t resize_ns;		/* when the last token was added */
 	struct vnc_client *next;
@@ -255,8 +256,31 @@ static void kbd_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 	struct vnc_client *c = cl->clientData;
 	uint16_t code = vnc_keysym_to_evdev(sym);
 
-	if (code)
-		display_input_key(c->s->v, code, down);
+	if (!code || code >= 256)
+		return;
+	/* Held is what the guest saw go down (not what private mode dropped). */
+	if (!display_input_key(c->s->v, code, down) && down)
+		c->keys_down[code / 8] |= 1 << (code % 8);
+	else if (!down)
+		c->keys_down[code / 8] &= ~(1 << (code % 8));
+}
+
+/*
+ * A client that goes (or is dropped) with keys or buttons down would
+ * leave them held in the guest (Ctrl stuck after a closed viewer):
+ * release them.
+ */
+static void client_release_input(struct vnc_client *c)
+{
+	unsigned code;
+
+	for (code = 0; code < 256; code++)
+		if (c->keys_down[code / 8] & (1 << (code % 8)))
+			display_input_key(c->s->v, code, false);
+	memset(c->keys_down, 0, sizeof(c->keys_down));
+	if (c->last_mask & 0x87)
+		display_input_buttons(c->s->v, 0);
+	c->last_mask = 0;
 }
 
 /*
@@ -383,6 +407,7 @@ static void client_free(struct vnc_client *c)
 	for (pp = &s->clients; *pp != c; pp = &(*pp)->next)
 		;
 	*pp = c->next;
+	client_release_input(c);
 	ioloop_unwatch(s->loop, c->w);
 	close(c->fd);
 	if (c->cl->sock != RFB_INVALID_SOCKET)
@@ -497,11 +522,9 @@ static int fd_below_setsize(int fd)
 		return fd;
 	low = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	close(fd);
-	if (low >= FD_SETSIZE) {
+	if (low >= FD_SETSIZE)
 		close(low);
-		return -EMFILE;
-	}
-	return low < 0 ? -errno : low;
+	return low < 0 || low >= FD_SETSIZE ? -EMFILE : low;
 }
 
 static void client_new(struct vnc_server *s, int fd)

@@ -650,6 +650,23 @@ static void test_password(void)
 	password_answer = "hunter2";
 	c = client_connect(sock_path("pw.sock"), 0, "zrle raw");
 	tap_ok(c && pump(c, 3000, shows_screen, NULL), "the right password connects and sees the screen");
+	if (c) {
+		unsigned n = 3;
+
+		evs_clear();
+		SendKeyEvent(c, XK_Control_L, TRUE);
+		SendPointerEvent(c, 1, 1, 1);
+		pump(c, 3000, got_events, &n);
+		evs_clear();
+		client_close(c);
+		c = NULL;
+		for (int i = 0; i < 300 && evs_count() < 2; i++)
+			usleep(10000);
+		tap_ok(evs_count() == 2 && evs[0].kind == R_KEY && evs[0].a == KEY_LEFTCTRL &&
+		       !evs[0].b && evs[1].kind == R_BUTTONS && evs[1].a == 0,
+		       "a client that goes with Ctrl and a button down: both released (%u events)",
+		       evs_count());
+	}
 	client_close(c);
 	password_answer = "hunter3";
 	c = client_connect(sock_path("pw.sock"), 0, "zrle raw");
