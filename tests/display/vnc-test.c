@@ -786,6 +786,44 @@ static void test_socket_path(void)
 	vnc_server_stop(s);
 }
 
+/* More than VNC_MAX_CLIENTS connections: the extra one is closed at once. */
+static void test_max_clients(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fds[VNC_MAX_CLIENTS + 1], i, greeted = 0;
+	struct vnc_server_stats st;
+	char spec[300], err[256], buf[16];
+	struct vnc_server *s;
+	ssize_t r = -1;
+
+	snprintf(spec, sizeof(spec), "unix:%s", sock_path("max.sock"));
+	s = start(spec, NULL, err);
+	if (!s) {
+		tap_ok(0, "a server for the client limit (%s)", err);
+		return;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path("max.sock"));
+	for (i = 0; i <= VNC_MAX_CLIENTS; i++) {
+		struct timeval tv = { .tv_sec = 5 };
+
+		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)))
+			tap_diag("connect %d: %s", i, strerror(errno));
+		/* One at a time, so the last is the one over the limit. */
+		r = read(fds[i], buf, 12);
+		if (i < VNC_MAX_CLIENTS)
+			greeted += r == 12 && !memcmp(buf, "RFB 003.008\n", 12);
+	}
+	vnc_server_stats(s, &st);
+	tap_ok(greeted == VNC_MAX_CLIENTS && r == 0 && st.clients == VNC_MAX_CLIENTS,
+	       "%d connections are greeted, the next is closed (%d greeted, last read %zd, "
+	       "%u clients)", VNC_MAX_CLIENTS, greeted, r, st.clients);
+	for (i = 0; i <= VNC_MAX_CLIENTS; i++)
+		close(fds[i]);
+	vnc_server_stop(s);
+}
+
 /* The server on a loop this thread turns by hand, as tests and tools may. */
 static void test_hand_turned(void)
 {
@@ -890,6 +928,7 @@ int main(void)
 	test_tcp();
 	test_socket_path();
 	test_hand_turned();
+	test_max_clients();
 
 	display_destroy(disp);
 	ioloop_destroy(loop);
