@@ -46,7 +46,8 @@ KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c monitor/hv/vmain-dev.c
 MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/hv-state-test \
 		       $(BUILD)/tests/monitor/vmctl-test \
-		       $(BUILD)/tests/monitor/dns-stub
+		       $(BUILD)/tests/monitor/dns-stub $(BUILD)/tests/monitor/display-check \
+		       $(BUILD)/tests/monitor/vnc-snap
 
 # Benchmarks run inside the arenas (make bench).
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
@@ -169,6 +170,16 @@ $(BUILD)/tests/monitor/vmctl-test: tests/monitor/vmctl-test.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(MONITOR_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(MONITOR_LIBS)
 
+# The display test's pattern checker (a screenshot against the guest's drawing).
+$(BUILD)/tests/monitor/display-check: tests/monitor/display-check.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libpng) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs libpng)
+
+# The display test's VNC client (libvncclient), saving what it sees as a PNG.
+$(BUILD)/tests/monitor/vnc-snap: tests/monitor/vnc-snap.c monitor/display/png.c monitor/display/display.c $(IO_DISK_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags libvncclient libpng) -pthread -o $@ $< monitor/display/png.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs libvncclient libpng) $(DISK_LIBS)
+
 # The network test's DNS server (the arena has none).
 $(BUILD)/tests/monitor/dns-stub: tests/monitor/dns-stub.c
 	@mkdir -p $(@D)
@@ -235,7 +246,7 @@ $(BUILD)/examples/display-viewer: examples/display-viewer.c monitor/display/png.
 
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
-VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/net/options.c monitor/size.c
+VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/net/options.c monitor/size.c monitor/display/vnc-options.c
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_LIB_SRCS) $(wildcard monitor/vm/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/vm/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(VM_LIB_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)
