@@ -16,8 +16,9 @@
  * asked for (rfbUpdateClient(), with deferUpdateTime 0 so nothing waits
  * for a later call).  No timer runs: with the screen idle and the
  * clients quiet nothing here wakes the loop (tests/display/vnc-test.c
- * counts it).  The one timer is a retry when polling the display failed
- * for want of a file descriptor.
+ * counts it).  Timers run only while something is wrong: a retry when
+ * polling the display failed for want of a file descriptor, and a look
+ * every 10 ms at a client whose message is half in (below).
  *
  * The framebuffer is the display's memfd mapped read-only: every DRM
  * format the display has (32 bits, 8 bits a channel) is a true-colour
@@ -45,13 +46,19 @@
  * socket stays writable (libvncserver forgets the request after the
  * first slice; we give it back while the region requested is not sent
  * yet).  A slice fits in the room a writable socket has (its send buffer
- * is raised to VNC_SNDBUF), so the write does not wait.  What remains:
- * a message begun and not finished holds the loop for up to
- * VNC_CLIENT_WAIT_MS before libvncserver drops that client, and
- * rfbNewClient() peeks for a WebSockets handshake for 100 ms on each new
- * connection (compiled into Debian's 0.9.14); VNC_MAX_CLIENTS bounds how
- * often that can be asked for at once.  libvncserver's select() cannot
- * take fds >= FD_SETSIZE: a connection is moved below it or refused.
+ * is raised to VNC_SNDBUF), so the write does not wait.  A message is
+ * handed to libvncserver only once it is queued whole (its length known
+ * from the state and the header: client_message_ready()), so a client
+ * that sends half a message and the rest a byte at a time holds nothing
+ * but itself, and goes after VNC_CLIENT_WAIT_MS.  What remains: a
+ * message whose length we do not know (the UltraVNC extensions
+ * libvncserver takes, a ClientCutText over VNC_GATE_MAX) is read as it
+ * comes, waiting up to maxClientWait for each missing piece (only an
+ * authenticated client can send those); and rfbNewClient() peeks for a
+ * WebSockets handshake for 100 ms on each new connection (compiled into
+ * Debian's 0.9.14): VNC_MAX_CLIENTS bounds how often that can be asked
+ * for at once.  libvncserver's select() cannot take fds >= FD_SETSIZE:
+ * a connection is moved below it or refused.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -83,6 +91,8 @@
 #define VNC_IDLE_H		480
 #define VNC_RETRY_NS		100000000ll	/* polling the display again after -EMFILE */
 #define VNC_RESIZE_BURST	64
+#define VNC_PARTIAL_POLL_NS	10000000ll	/* looking again for the rest of a message */
+#define VNC_GATE_MAX		(64 * 1024)	/* longer messages are read as they come */
 
 struct vnc_client {
 	struct vnc_server *s;
@@ -92,6 +102,8 @@ struct vnc_client {
 	uint32_t events;
 	int last_mask;			/* the pointer buttons last reported */
 	uint8_t keys_down[256 / 8];	/* evdev codes this client holds down */
+	struct ioloop_timer *partial;	/* looks again while a message is half in */
+	int64_t partial_since;		/* 0: no message waiting for its rest */
 	int64_t resize_tokens;		/* SetDesktopSize replies of Success left */
 	int64_t resize_ns;		/* when the last token was added */
 	struct vnc_client *next;
@@ -408,6 +420,7 @@ static void client_free(struct vnc_client *c)
 		;
 	*pp = c->next;
 	client_release_input(c);
+	ioloop_timer_free(c->partial);
 	ioloop_unwatch(s->loop, c->w);
 	close(c->fd);
 	if (c->cl->sock != RFB_INVALID_SOCKET)
@@ -487,11 +500,109 @@ static bool client_flush(struct vnc_client *c)
 	return true;
 }
 
+static uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+/*
+ * The length of the message the client sends next (RFC 6143 7.1-7.5,
+ * and SetDesktopSize of the community RFB spec), from the bytes queued
+ * (`h`, `n` of them); 0: not known from these (read it as it comes).
+ */
+static size_t msg_need(rfbClientPtr cl, const uint8_t *h, size_t n)
+{
+	switch (cl->state) {
+	case RFB_PROTOCOL_VERSION:
+		return sz_rfbProtocolVersionMsg;
+	case RFB_SECURITY_TYPE:
+	case RFB_INITIALISATION:
+		return 1;
+	case RFB_AUTHENTICATION:
+		return CHALLENGESIZE;
+	case RFB_NORMAL:
+		break;
+	default:
+		return 0;
+	}
+	if (!n)
+		return 1;
+	switch (h[0]) {
+	case rfbSetPixelFormat:
+		return sz_rfbSetPixelFormatMsg;
+	case rfbFixColourMapEntries:
+		return n < 6 ? 6 : 6 + 6 * be16(h + 4);
+	case rfbSetEncodings:
+		return n < 4 ? 4 : 4 + 4 * be16(h + 2);
+	case rfbFramebufferUpdateRequest:
+		return sz_rfbFramebufferUpdateRequestMsg;
+	case rfbKeyEvent:
+		return sz_rfbKeyEventMsg;
+	case rfbPointerEvent:
+		return sz_rfbPointerEventMsg;
+	case rfbClientCutText: {
+		uint32_t len;
+
+		if (n < 8)
+			return 8;
+		len = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | be16(h + 6);
+		if (len & 0x80000000)	/* extended clipboard: the length negated */
+			len = -len;
+		return len > VNC_GATE_MAX ? 0 : 8 + len;
+	}
+	case rfbSetDesktopSize:
+		return n < 8 ? 8 : 8 + 16 * h[6];
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Is the client's next message all there?  libvncserver reads a message
+ * whole and waits in select() for what is missing (a whole
+ * maxClientWait per byte): a client that sends half a message and the
+ * rest a byte at a time would hold the loop.  So a message is handed to
+ * it only once queued in full; meanwhile the client's socket is not
+ * watched for input (it stays readable: level-triggered epoll would
+ * spin) and a timer looks again every VNC_PARTIAL_POLL_NS, for
+ * VNC_CLIENT_WAIT_MS at most, after which the client is dropped.  The
+ * timer runs only while a message is half in.
+ */
+static int client_message_ready(struct vnc_client *c)
+{
+	uint8_t h[8];
+	ssize_t n;
+	size_t need;
+	int avail = 0;
+	int64_t now;
+
+	if (ioctl(c->fd, FIONREAD, &avail) || avail <= 0)
+		return 1;		/* nothing, or the end: libvncserver reads it and closes */
+	n = recv(c->fd, h, sizeof(h), MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0)
+		return 1;
+	need = msg_need(c->cl, h, n);
+	if (need && (size_t)avail < need) {
+		now = ioloop_now_ns();
+		if (!c->partial_since)
+			c->partial_since = now;
+		if (now - c->partial_since > VNC_CLIENT_WAIT_MS * 1000000ll) {
+			vnc_log("dropping a client: half a message for %d ms\n", VNC_CLIENT_WAIT_MS);
+			return -1;
+		}
+		client_watch(c, 0);
+		ioloop_timer_arm(c->partial, now + VNC_PARTIAL_POLL_NS);
+		return 0;
+	}
+	c->partial_since = 0;
+	return 1;
+}
+
 static void client_fd_ready(void *opaque, uint32_t events)
 {
 	struct vnc_client *c = opaque;
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int n;
+	int n, ready;
 
 	atomic_fetch_add(&c->s->callbacks, 1);
 	if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
@@ -506,11 +617,23 @@ static void client_fd_ready(void *opaque, uint32_t events)
 		}
 		if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
 			break;
+		ready = client_message_ready(c);
+		if (ready < 0) {
+			client_free(c);
+			return;
+		}
+		if (!ready)
+			return;		/* the timer looks again */
 		rfbProcessClientMessage(c->cl);
 		if (client_gone(c))
 			return;
 	}
 	client_flush(c);
+}
+
+static void client_partial_timer(void *opaque)
+{
+	client_fd_ready(opaque, EPOLLIN);
 }
 
 /* libvncserver keeps its fds in fd_sets and select()s on them. */
@@ -548,6 +671,8 @@ static void client_new(struct vnc_server *s, int fd)
 	mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (!c || mine < 0)
 		goto err_free;
+	if (ioloop_timer_new(s->loop, client_partial_timer, c, &c->partial))
+		goto err_free;
 	c->s = s;
 	c->fd = mine;
 	c->events = EPOLLIN;
@@ -556,6 +681,7 @@ static void client_new(struct vnc_server *s, int fd)
 	/* It writes the ProtocolVersion (RFC 6143 7.1.1) and owns fd from here. */
 	cl = rfbNewClient(s->screen, fd);
 	if (!cl) {
+		ioloop_timer_free(c->partial);
 		close(mine);
 		free(c);
 		return;
@@ -565,6 +691,7 @@ static void client_new(struct vnc_server *s, int fd)
 	if (ioloop_watch_fd(s->loop, c->fd, EPOLLIN, client_fd_ready, c, &c->w)) {
 		rfbCloseClient(cl);
 		rfbClientConnectionGone(cl);
+		ioloop_timer_free(c->partial);
 		close(mine);
 		free(c);
 		return;
@@ -577,6 +704,8 @@ static void client_new(struct vnc_server *s, int fd)
 err_free:
 	if (mine >= 0)
 		close(mine);
+	if (c)
+		ioloop_timer_free(c->partial);
 	free(c);
 	close(fd);
 }

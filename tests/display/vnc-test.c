@@ -786,6 +786,77 @@ static void test_socket_path(void)
 	vnc_server_stop(s);
 }
 
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	char buf[12];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || read(fd, buf, 12) != 12)
+		tap_diag("raw connect: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Half a message, the rest a byte at a time: libvncserver would wait in
+ * select() for each byte; the server hands it whole messages only, so
+ * the loop and the other clients go on, and the trickler is dropped
+ * after VNC_CLIENT_WAIT_MS.
+ */
+static void test_trickle(void)
+{
+	char spec[300], err[256], buf[64];
+	struct vnc_server *s;
+	double worst = 0, t0;
+	rfbClient *c;
+	int fd, slow, i;
+	ssize_t r;
+	bool ok = true;
+
+	snprintf(spec, sizeof(spec), "unix:%s", sock_path("trickle.sock"));
+	s = start(spec, NULL, err);
+	c = s ? client_connect(sock_path("trickle.sock"), 0, "zrle raw") : NULL;
+	if (!c || !pump(c, 3000, shows_screen, NULL)) {
+		tap_ok(0, "a server and a client for the trickle (%s)", err);
+		client_close(c);
+		vnc_server_stop(s);
+		return;
+	}
+	fd = raw_connect(sock_path("trickle.sock"));
+	slow = raw_connect(sock_path("trickle.sock"));
+	if (write(fd, "RFB 003", 7) != 7 || write(slow, "RFB 003.0", 9) != 9)
+		tap_diag("write: %s", strerror(errno));
+	for (i = 0; i < 6; i++) {
+		/* 10 of its 12 bytes, and then nothing. */
+		if (i < 3 && write(fd, ".", 1) != 1)
+			break;
+		if (i == 1 && write(slow, "08\n", 3) != 3)
+			tap_diag("write: %s", strerror(errno));
+		draw(0, 0, 64, 64, 3000 + i);
+		t0 = now();
+		ok = ok && pump(c, 3000, shows_screen, NULL);
+		if (now() - t0 > worst)
+			worst = now() - t0;
+		usleep(250000);
+	}
+	tap_ok(ok && worst < 0.2, "while a client sends its version string a byte every 250 ms "
+	       "and stops short, updates reach another client in %.3f s at worst", worst);
+	r = read(slow, buf, sizeof(buf));
+	tap_ok(r >= 2 && buf[0] >= 1, "one that finishes its message within %d ms goes on "
+	       "(%zd bytes of security types)", VNC_CLIENT_WAIT_MS, r);
+	/* Closed with its half message unread: the peer sees a reset (or the end). */
+	r = read(fd, buf, sizeof(buf));
+	tap_ok(r == 0 || (r < 0 && errno == ECONNRESET), "the trickler is dropped after %d ms of half a message (read %zd)",
+	       VNC_CLIENT_WAIT_MS, r);
+	close(fd);
+	close(slow);
+	client_close(c);
+	vnc_server_stop(s);
+}
+
 /* More than VNC_MAX_CLIENTS connections: the extra one is closed at once. */
 static void test_max_clients(void)
 {
@@ -929,6 +1000,7 @@ int main(void)
 	test_socket_path();
 	test_hand_turned();
 	test_max_clients();
+	test_trickle();
 
 	display_destroy(disp);
 	ioloop_destroy(loop);
