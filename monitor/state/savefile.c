@@ -263,18 +263,57 @@ struct ram_scan {
 	uint64_t pages, pos;		/* next page to look at */
 	uint8_t *map;
 	uint64_t zero_pages, data_pages;
+	/* SAVEFILE_RAM_FD: the file behind RAM, and its data extent at or after pos. */
+	int fd;				/* -1: none, or SEEK_DATA failed */
+	uint64_t fd_off;
+	uint64_t data_start, data_end;	/* pages; [pos, data_start) is a hole */
 };
 
-/* Marks and counts page `pfn`; true if it holds data. */
-static bool scan_page(struct ram_scan *s, uint64_t pfn)
+/*
+ * Is page `pfn` in a hole of the file behind RAM?  A hole reads as zeros
+ * and is never read here: reading a memfd's hole through its mapping
+ * would allocate a page for it (shmem has no shared zero page), and a
+ * save would grow the VM to its full size.  SEEK_DATA counts swapped-out
+ * pages as data, which mincore() would not.  Pages are visited in order,
+ * so one extent is looked up at a time.
+ */
+static bool scan_hole(struct ram_scan *s, uint64_t pfn)
 {
+	off_t d, h;
+
+	if (s->fd < 0 || pfn < s->data_start)
+		return s->fd >= 0;
+	if (pfn < s->data_end)
+		return false;
+	d = lseek(s->fd, (off_t)(s->fd_off + pfn * PAGE), SEEK_DATA);
+	if (d < 0) {
+		if (errno != ENXIO) {
+			s->fd = -1;	/* no SEEK_DATA here: read every page */
+			return false;
+		}
+		s->data_start = s->data_end = UINT64_MAX;
+		return true;
+	}
+	h = lseek(s->fd, d, SEEK_HOLE);
+	s->data_start = ((uint64_t)d - s->fd_off) / PAGE;
+	s->data_end = h < 0 ? UINT64_MAX : align_up((uint64_t)h - s->fd_off, PAGE) / PAGE;
+	return pfn < s->data_start;
+}
+
+/* Marks and counts page `pfn`: 1 data, 0 a zero page, -1 a hole (zero too). */
+static int scan_page(struct ram_scan *s, uint64_t pfn)
+{
+	if (scan_hole(s, pfn)) {
+		s->zero_pages++;
+		return -1;
+	}
 	if (page_is_zero(s->ram + pfn * PAGE)) {
 		s->zero_pages++;
-		return false;
+		return 0;
 	}
 	s->map[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
 	s->data_pages++;
-	return true;
+	return 1;
 }
 
 /*
@@ -290,7 +329,7 @@ static bool scan_next(struct ram_scan *s, uint64_t *first, uint64_t *n,
 	const uint64_t max = SAVEFILE_WRITE_MAX / PAGE;
 	uint64_t start = s->pos, end, limit, gap;
 
-	while (s->pos < s->pages && !scan_page(s, s->pos))
+	while (s->pos < s->pages && scan_page(s, s->pos) <= 0)
 		s->pos++;
 	if (s->pos == s->pages) {
 		*span = (s->pos - start) * PAGE;
@@ -301,13 +340,18 @@ static bool scan_next(struct ram_scan *s, uint64_t *first, uint64_t *n,
 	limit = (*first / max + 1) * max;
 	if (limit > s->pages)
 		limit = s->pages;
-	/* Extend over data, and over zero gaps that data follows soon. */
+	/*
+	 * Extend over data, and over zero gaps that data follows soon; never
+	 * over a hole of the RAM file (writing from it would fault a page in).
+	 */
 	gap = 0;
 	while (s->pos < limit) {
-		if (scan_page(s, s->pos)) {
+		int r = scan_page(s, s->pos);
+
+		if (r > 0) {
 			end = s->pos + 1;
 			gap = 0;
-		} else if (++gap > MERGE_PAGES) {
+		} else if (r < 0 || ++gap > MERGE_PAGES) {
 			s->pos++;
 			break;
 		}
@@ -335,10 +379,15 @@ static int write_ram(struct bulk *b, const uint8_t *ram, uint64_t ram_size,
 		     uint64_t ram_off, uint8_t *map, const struct savefile_opts *o,
 		     struct savefile_stats *st, char *err, size_t errlen)
 {
-	struct ram_scan s = { .ram = ram, .pages = ram_size / PAGE, .map = map };
+	struct ram_scan s = { .ram = ram, .pages = ram_size / PAGE, .map = map, .fd = -1 };
 	uint64_t scanned_span = 0, last = 0, first, n, span;
 	bool more = true;
 	int ret = 0;
+
+	if (o && (o->flags & SAVEFILE_RAM_FD)) {
+		s.fd = o->ram_fd;
+		s.fd_off = o->ram_fd_off;
+	}
 
 	while (more || b->inflight) {
 		while (more && b->inflight < SAVEFILE_DEPTH) {
@@ -446,6 +495,8 @@ int savefile_write(const char *path, const void *ram, uint64_t ram_size,
 	int fd, ret;
 
 	if (!ram_size || ram_size % PAGE || ((uintptr_t)ram % PAGE) ||
+	    (opts && (opts->flags & SAVEFILE_RAM_FD) &&
+	     (opts->ram_fd < 0 || opts->ram_fd_off % PAGE)) ||
 	    state_len > SAVEFILE_STATE_MAX || (state_len && !state))
 		return fail(err, errlen, "save: bad arguments (RAM %llu bytes, state %zu)",
 			    (unsigned long long)ram_size, state_len), -EINVAL;

@@ -53,8 +53,9 @@
  * nothing) and at worst a temporary file that savefile_open() of PATH
  * never looks at (savefile_remove_stale() deletes them).
  *
- * I/O.  RAM goes out with IORING_OP_WRITE at explicit offsets (no lseek,
- * no write position), O_DIRECT from the RAM mapping itself (page-aligned,
+ * I/O.  RAM goes out with IORING_OP_WRITE at explicit offsets (no lseek
+ * and no write position on the save file; the only lseek() calls are
+ * SAVEFILE_RAM_FD's SEEK_DATA / SEEK_HOLE queries on the RAM's memfd), O_DIRECT from the RAM mapping itself (page-aligned,
  * no copy), up to SAVEFILE_WRITE_MAX per write, SAVEFILE_DEPTH writes in
  * flight.  Zero pages are skipped, leaving holes: the file is sparse.  A
  * zero gap of at most SAVEFILE_MERGE_GAP between two non-zero runs is
@@ -126,6 +127,14 @@
 
 /* Write without O_DIRECT (buffered, then POSIX_FADV_DONTNEED). */
 #define SAVEFILE_BUFFERED	(1u << 0)
+/*
+ * RAM is a mapping of opts->ram_fd from opts->ram_fd_off (the machine's
+ * memfd): its holes (SEEK_DATA / SEEK_HOLE) are zero pages, skipped
+ * without reading them.  Without it every page of RAM is read, and for a
+ * memfd that allocates every page never touched (shmem has no shared
+ * zero page): pass it for memfd RAM.
+ */
+#define SAVEFILE_RAM_FD		(1u << 1)
 
 struct savefile_stats {
 	uint64_t bytes_written;		/* or read; all parts, zeros merged in included */
@@ -139,7 +148,9 @@ struct savefile_stats {
 
 struct savefile_opts {
 	const char *writer;		/* "vmain 0.1" into the header; NULL: "vmain" */
-	unsigned flags;			/* SAVEFILE_BUFFERED */
+	unsigned flags;			/* SAVEFILE_BUFFERED, SAVEFILE_RAM_FD */
+	int ram_fd;			/* SAVEFILE_RAM_FD: the file RAM maps */
+	uint64_t ram_fd_off;		/* page-aligned */
 	/*
 	 * Called every 16 MiB of RAM or so, and once with done == total when
 	 * the file is in place.

@@ -7,7 +7,8 @@
  * byte for byte; the file is sparse, written in large O_DIRECT writes that
  * leave the page cache empty, and a lazy restore reads nothing before the
  * guest touches it; truncated, corrupt and foreign files are refused with
- * their reason; a writer killed with SIGKILL at random points leaves the
+ * their reason; RAM in a memfd is saved without reading (so allocating)
+ * its holes; a writer killed with SIGKILL at random points leaves the
  * previous file or the new one, complete, and never anything else.
  *
  * The files go to a directory on a real filesystem ($TMPDIR, /var/tmp,
@@ -475,6 +476,64 @@ out:
 	munmap(back, 8 * MIB);
 }
 
+/*
+ * RAM in a memfd (the machine's): with SAVEFILE_RAM_FD the save reads no
+ * hole of it, so the memfd allocates nothing more; without, it would.
+ */
+static void test_memfd(void)
+{
+	struct savefile_opts o = { .flags = SAVEFILE_RAM_FD };
+	struct savefile_stats st;
+	struct savefile *f;
+	struct stat before, after;
+	uint8_t *ram, *ref = ram_alloc(BIG), *back = ram_alloc(BIG);
+	uint64_t data = pattern(ref, BIG, 9);
+	char path[300];
+	int fd = memfd_create("savefile-test", MFD_CLOEXEC), ret;
+
+	if (fd < 0 || ftruncate(fd, BIG)) {
+		tap_ok(0, "memfd: %s", strerror(errno));
+		return;
+	}
+	ram = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ram == MAP_FAILED) {
+		tap_ok(0, "memfd mmap: %s", strerror(errno));
+		return;
+	}
+	pattern(ram, BIG, 9);
+	/* Allocated pages of zeros are still zero pages. */
+	memset(ram + 5000 * PAGE, 0, 3 * PAGE);
+	memset(ref + 5000 * PAGE, 0, 3 * PAGE);
+	data -= 3;
+	o.ram_fd = fd;
+	snprintf(path, sizeof(path), "%s/memfd.sav", dir);
+	fstat(fd, &before);
+	ret = savefile_write(path, ram, BIG, "m", 1, &o, &st, err, sizeof(err));
+	fstat(fd, &after);
+	tap_ok(ret == 0 && st.data_pages == data,
+	       "memfd RAM saved with SAVEFILE_RAM_FD (%d %s), %llu data pages", ret, ret ? err : "",
+	       (unsigned long long)st.data_pages);
+	tap_ok(after.st_blocks == before.st_blocks,
+	       "  its holes were not read: the memfd still holds %lld KiB of %llu",
+	       (long long)after.st_blocks / 2, (unsigned long long)BIG / 1024);
+	ret = savefile_open(&f, path, err, sizeof(err));
+	if (!ret) {
+		ret = savefile_read_ram(f, back, BIG, NULL, err, sizeof(err));
+		savefile_close(f);
+	}
+	tap_ok(ret == 0 && !memcmp(back, ref, BIG), "  and it reads back == original");
+	ret = savefile_write(path, ram, BIG, "m", 1, NULL, &st, err, sizeof(err));
+	fstat(fd, &after);
+	tap_diag("without SAVEFILE_RAM_FD the memfd grows from %lld to %lld KiB",
+		 (long long)before.st_blocks / 2, (long long)after.st_blocks / 2);
+	tap_ok(ret == 0 && st.data_pages == data, "without it: the same pages saved");
+	unlink(path);
+	munmap(ram, BIG);
+	close(fd);
+	munmap(ref, BIG);
+	munmap(back, BIG);
+}
+
 /* --- refusals --------------------------------------------------------- */
 
 static uint8_t *file_get(const char *path, size_t *len)
@@ -802,6 +861,7 @@ int main(void)
 	test_roundtrip();
 	test_throughput();
 	test_buffered();
+	test_memfd();
 	test_refusals();
 	test_kill();
 	{
