@@ -11,8 +11,11 @@
  *   [0, 4096)            the header (below)
  *   [state_off, +len)    the device-state stream, opaque here (4096)
  *   [map_off, +len)      the page map, 4096-aligned after the stream
- *   [ram_off, +ram_size) the RAM area, 2 MiB-aligned after the map: guest
- *                        page N (4 KiB) at ram_off + N * 4096
+ *   [ram_off, +ram_size) the RAM area, 2 MiB-aligned after the map: page
+ *                        N (4 KiB) of the caller's RAM mapping at ram_off +
+ *                        N * 4096 (the mapping's offset, not a guest-physical
+ *                        address: how the machine splits RAM around the
+ *                        MMIO hole is the machine's, the same on both sides)
  *
  * Header (4096 bytes):
  *     0  "VMAINSAV"            magic
@@ -86,9 +89,12 @@
  *     vmain.ko (VMAIN_VM_SET_MEMORY_REGION: get_user_pages() at fault
  *     time, MMU notifiers for changes, nothing pinned, kmod/mmu.c), which
  *     follows the copy-on-write of a private file page like any other
- *     change of the mapping.  Both fault writable pages with FOLL_WRITE,
- *     so a guest page the backend maps writable is copied at its first
- *     fault.
+ *     change of the mapping.  KVM maps a page read-only on a guest read
+ *     and copies it at the first write; vmain.ko's fault asks
+ *     get_user_pages() for a writable page even on a read (mmu.c,
+ *     map_write), so there every page is copied at its first touch: it
+ *     works, at the cost of a copy and of the page cache page kept
+ *     alongside until reclaimed.
  *   - the file must not be truncated or rewritten in place while mapped
  *     (a page not yet copied would read the new data or SIGBUS);
  *     unlinking or renaming over it is fine (the mapping keeps the inode).
@@ -196,7 +202,7 @@ int savefile_open(struct savefile **out, const char *path, char *err, size_t err
 const struct savefile_info *savefile_info(const struct savefile *f);
 /* The device-state stream (valid until savefile_close()). */
 const void *savefile_state(const struct savefile *f, size_t *len);
-/* Is guest page `pfn` a data page (false: a zero page, or out of range)? */
+/* Is page `pfn` of RAM a data page (false: a zero page, or out of range)? */
 bool savefile_page_present(const struct savefile *f, uint64_t pfn);
 
 /*
