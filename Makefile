@@ -58,7 +58,8 @@ HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 	      $(patsubst tests/%.c,%,$(wildcard tests/devices/*-test.c tests/boot/*-test.c \
 					     tests/acpi/*-test.c tests/machine/*-test.c \
 					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c \
-					     tests/net/*-test.c tests/display/*-test.c)) \
+					     tests/net/*-test.c tests/display/*-test.c \
+					     tests/state/*-test.c)) \
 	      disk/fuzz-qcow2
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
@@ -205,6 +206,11 @@ $(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(IO_D
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+# The save file (monitor/state/savefile.c) with the state stream, host-tested.
+$(BUILD)/tests/state/%: tests/state/%.c $(wildcard monitor/state/*.c monitor/state/*.h) monitor/le.h $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(wildcard monitor/state/*.c) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
+
 $(BUILD)/tests/io/%: tests/io/%.c $(IO_SRCS) $(IO_HDRS) $(wildcard tests/io/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
@@ -255,6 +261,12 @@ $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+# The display's numbers (docs/perf.md): the virtio-gpu and virtio-input
+# through the fake guest driver, the display, VNC with a libvncclient client.
+$(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DEVICE_SRCS) $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
+
 $(BUILD)/tests/disk/fuzz-qcow2: ALL_CFLAGS += -DFUZZ_STANDALONE
 
 $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
@@ -298,6 +310,7 @@ bench: deps-test kmod progs
 	@scripts/arena-svm -q -t 900 -M kvm_amd -f $(BUILD)/monitor/vmain -f build/guest -f tests/bench/start.sh -- \
 		$(TOP)/tests/bench/start.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest $(or $(BENCH_RUNS),5)
 	@$(MAKE) --no-print-directory bench-disk
+	@$(MAKE) --no-print-directory bench-display
 
 # The disk stack beside qemu-img bench and fio on one 2 GiB file, on the host
 # (tests/bench/disk.sh; BENCH_DISK_TIME=seconds per row, TMPDIR=where).
@@ -305,6 +318,14 @@ bench: deps-test kmod progs
 bench-disk: deps-test $(BUILD)/tests/bench/disk-bench
 	@echo "vmain: the disk stack, qemu-img bench and fio (host)"
 	@tests/bench/disk.sh $(BUILD)/tests/bench/disk-bench
+
+# The display on the host: a full-screen and a 64x64 update against memcpy,
+# wake-ups while idle with a VNC client connected, key latency
+# (tests/bench/display-bench.c; docs/perf.md, "Display").
+.PHONY: bench-display
+bench-display: deps-test $(BUILD)/tests/bench/display-bench
+	@echo "vmain: the display: updates, idle wake-ups, key latency (host)"
+	@$(BUILD)/tests/bench/display-bench
 
 # make check: host tests (sanitized builds), then the module in both arenas.
 # The main job: the default guest to an interactive shell (scripts/run-guest
@@ -326,7 +347,7 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
@@ -337,7 +358,7 @@ check-full: check
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
