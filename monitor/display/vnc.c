@@ -103,6 +103,7 @@ struct vnc_client {
 	int last_mask;			/* the pointer buttons last reported */
 	uint8_t keys_down[256 / 8];	/* evdev codes this client holds down */
 	struct ioloop_timer *partial;	/* looks again while a message is half in */
+	struct ioloop_timer *handshake;	/* drops it if not through by then */
 	int64_t partial_since;		/* 0: no message waiting for its rest */
 	int64_t resize_tokens;		/* SetDesktopSize replies of Success left */
 	int64_t resize_ns;		/* when the last token was added */
@@ -158,6 +159,7 @@ struct vnc_server {
 	atomic_uint nr_clients;
 	atomic_uint_least64_t callbacks;
 	atomic_uint_least64_t updates;
+	atomic_int_least64_t handshake_ns;
 };
 
 /* ---- logging ---- */
@@ -421,6 +423,7 @@ static void client_free(struct vnc_client *c)
 	*pp = c->next;
 	client_release_input(c);
 	ioloop_timer_free(c->partial);
+	ioloop_timer_free(c->handshake);
 	ioloop_unwatch(s->loop, c->w);
 	close(c->fd);
 	if (c->cl->sock != RFB_INVALID_SOCKET)
@@ -627,8 +630,26 @@ static void client_fd_ready(void *opaque, uint32_t events)
 		rfbProcessClientMessage(c->cl);
 		if (client_gone(c))
 			return;
+		if (c->cl->state == RFB_NORMAL && ioloop_timer_armed(c->handshake))
+			ioloop_timer_disarm(c->handshake);
 	}
 	client_flush(c);
+}
+
+/*
+ * Through the handshake in VNC_HANDSHAKE_NS or gone: a connection that
+ * says nothing would hold one of the VNC_MAX_CLIENTS places for good.
+ */
+static void client_handshake_timer(void *opaque)
+{
+	struct vnc_client *c = opaque;
+
+	atomic_fetch_add(&c->s->callbacks, 1);
+	if (c->cl->state != RFB_NORMAL) {
+		vnc_log("dropping a client: no handshake in %lld ms\n",
+			(long long)atomic_load(&c->s->handshake_ns) / 1000000);
+		client_free(c);
+	}
 }
 
 static void client_partial_timer(void *opaque)
@@ -671,7 +692,8 @@ static void client_new(struct vnc_server *s, int fd)
 	mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (!c || mine < 0)
 		goto err_free;
-	if (ioloop_timer_new(s->loop, client_partial_timer, c, &c->partial))
+	if (ioloop_timer_new(s->loop, client_partial_timer, c, &c->partial) ||
+	    ioloop_timer_new(s->loop, client_handshake_timer, c, &c->handshake))
 		goto err_free;
 	c->s = s;
 	c->fd = mine;
@@ -682,6 +704,7 @@ static void client_new(struct vnc_server *s, int fd)
 	cl = rfbNewClient(s->screen, fd);
 	if (!cl) {
 		ioloop_timer_free(c->partial);
+		ioloop_timer_free(c->handshake);
 		close(mine);
 		free(c);
 		return;
@@ -692,6 +715,7 @@ static void client_new(struct vnc_server *s, int fd)
 		rfbCloseClient(cl);
 		rfbClientConnectionGone(cl);
 		ioloop_timer_free(c->partial);
+		ioloop_timer_free(c->handshake);
 		close(mine);
 		free(c);
 		return;
@@ -699,13 +723,16 @@ static void client_new(struct vnc_server *s, int fd)
 	c->next = s->clients;
 	s->clients = c;
 	atomic_fetch_add(&s->nr_clients, 1);
+	ioloop_timer_arm(c->handshake, ioloop_now_ns() + atomic_load(&s->handshake_ns));
 	return;
 
 err_free:
 	if (mine >= 0)
 		close(mine);
-	if (c)
+	if (c) {
 		ioloop_timer_free(c->partial);
+		ioloop_timer_free(c->handshake);
+	}
 	free(c);
 	close(fd);
 }
@@ -1192,6 +1219,7 @@ int vnc_server_start(struct vnc_server **out, struct display *d, struct ioloop *
 	}
 	s->d = d;
 	s->loop = loop;
+	atomic_store(&s->handshake_ns, VNC_HANDSHAKE_NS);
 	s->lfd = -1;
 	s->unix_ = o->unix_;
 	memcpy(s->path, o->path, sizeof(s->path));
@@ -1293,6 +1321,11 @@ void vnc_server_stop(struct vnc_server *s)
 unsigned vnc_server_port(const struct vnc_server *s)
 {
 	return s->unix_ ? 0 : s->port;
+}
+
+void vnc_server_set_handshake_ms(struct vnc_server *s, unsigned ms)
+{
+	atomic_store(&s->handshake_ns, (int64_t)ms * 1000000);
 }
 
 void vnc_server_stats(struct vnc_server *s, struct vnc_server_stats *st)

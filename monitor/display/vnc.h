@@ -25,6 +25,7 @@ struct vnc_server;
 
 #define VNC_MAX_CLIENTS		16	/* more connections are closed at once */
 #define VNC_CLIENT_WAIT_MS	1000	/* a message begun must be finished this soon */
+#define VNC_HANDSHAKE_NS	10000000000ll	/* and the handshake (to ClientInit) this soon */
 
 /*
  * Listens where `o` says (checked with vnc_options_check() first) and
@@ -51,6 +52,9 @@ struct vnc_server_stats {
 	uint64_t updates;	/* FramebufferUpdate messages sent */
 };
 void vnc_server_stats(struct vnc_server *s, struct vnc_server_stats *st);
+
+/* The handshake limit for clients that connect from now on (tests; default VNC_HANDSHAKE_NS). */
+void vnc_server_set_handshake_ms(struct vnc_server *s, unsigned ms);
 
 /* libvncserver's own log lines ("vnc: " prefixed, stderr) on or off (default off). */
 void vnc_set_verbose(bool on);

@@ -852,6 +852,22 @@ static void test_trickle(void)
 	tap_ok(r == 0 || (r < 0 && errno == ECONNRESET), "the trickler is dropped after %d ms of half a message (read %zd)",
 	       VNC_CLIENT_WAIT_MS, r);
 	close(fd);
+	/* slow stopped after its version: no handshake in time, it goes too. */
+	vnc_server_set_handshake_ms(s, 300);
+	fd = raw_connect(sock_path("trickle.sock"));
+	t0 = now();
+	r = read(fd, buf, sizeof(buf));
+	tap_ok(r == 0 && now() - t0 < 2.0, "a connection that says nothing is closed when the "
+	       "handshake time is up (%.3f s)", now() - t0);
+	close(fd);
+	pump(c, 400, NULL, NULL);
+	{
+		struct vnc_server_stats st;
+
+		vnc_server_stats(s, &st);
+		tap_ok(st.clients == 2, "the client through its handshake stays, with the one that "
+		       "came under the old limit (%u clients)", st.clients);
+	}
 	close(slow);
 	client_close(c);
 	vnc_server_stop(s);
