@@ -459,8 +459,11 @@ static void viewer_wait(struct viewer *vw)
 
 /* --- 1 and 2: updates ------------------------------------------------------ */
 
-/* UPD_MEMCPY2: two copies in a row, guest -> a -> b (what TRANSFER + FLUSH must do). */
-enum upd { UPD_MEMCPY, UPD_MEMCPY2, UPD_FLUSH, UPD_XFER_FLUSH };
+/*
+ * UPD_NONE: only the clock reads (the floor of every row); UPD_MEMCPY2:
+ * two copies in a row, guest -> a -> b (what TRANSFER + FLUSH must do).
+ */
+enum upd { UPD_NONE, UPD_MEMCPY, UPD_MEMCPY2, UPD_FLUSH, UPD_XFER_FLUSH };
 
 struct area {
 	uint32_t x, y, w, h;
@@ -529,7 +532,9 @@ static struct result run_updates(enum upd kind, const struct area *a, uint32_t r
 
 			w0 = wall_ns();
 			c0 = cpu_ns();
-			if (is_full) {
+			if (kind == UPD_NONE) {
+				/* the clocks alone */
+			} else if (is_full) {
 				memcpy(dst, src, SCR_BYTES);
 				if (kind == UPD_MEMCPY2)
 					memcpy(dst2, dst, SCR_BYTES);
@@ -545,7 +550,8 @@ static struct result run_updates(enum upd kind, const struct area *a, uint32_t r
 			w1 = wall_ns();
 			(void)val;	/* the baseline draws nothing: the flush rows show the backing */
 			p = (size_t)py * SCR_STRIDE + (size_t)px * 4;
-			if (*(uint32_t *)((kind == UPD_MEMCPY2 ? copy_dst2 : copy_dst) + p) !=
+			if (kind != UPD_NONE &&
+			    *(uint32_t *)((kind == UPD_MEMCPY2 ? copy_dst2 : copy_dst) + p) !=
 			    *guest_pixel(1, px, py))
 				fail("memcpy", i);
 		} else {
@@ -655,6 +661,8 @@ static void bench_updates(void)
 		unsigned n = sz ? ns : nf;
 
 		printf(" %s (%u frames each)\n", sz ? "64x64 at (512,256)" : "full screen", n);
+		r = run_updates(UPD_NONE, a, 1, false, n);
+		print_row("nothing (the clock reads alone)", &r, NULL);
 		base = run_updates(UPD_MEMCPY, a, 1, false, n);
 		print_row(sz ? "memcpy, 64 rows of 256 bytes" : "memcpy, 8,294,400 bytes", &base, NULL);
 		r = run_updates(UPD_MEMCPY2, a, 1, false, n);
