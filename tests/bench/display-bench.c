@@ -23,8 +23,10 @@
  *      (/proc/self/task/<tid>/status) and the VNC server's callbacks.
  *   4. Key latency: display_input_key() to the EV_KEY + SYN_REPORT group
  *      in the keyboard's eventq used ring (through the VM's two locks, as
- *      vm/screen.c and machine/screen.c take them); and a libvncclient
- *      SendKeyEvent() to the same point (the VNC server's loop thread).
+ *      vm/screen.c and machine/screen.c take them); a libvncclient
+ *      SendKeyEvent() to the same point (the VNC server's loop thread);
+ *      and display_input_key() again while a thread redraws the whole
+ *      screen without pause, its requests served under machine.lock.
  *
  * Times: CLOCK_MONOTONIC (wall) and CLOCK_PROCESS_CPUTIME_ID (all threads)
  * around each iteration, median and min; reading the CPU clock is a
