@@ -39,6 +39,16 @@ static char *password(rfbClient *c)
 	return strdup(p ? p : "");
 }
 
+/*
+ * libvncclient's WaitForMessage() looks at the socket only, not at what
+ * the client already read ahead into its buffer: a message that arrived
+ * with the last one would wait for the next packet.
+ */
+static int wait_message(rfbClient *c)
+{
+	return c->buffered > 0 ? 1 : WaitForMessage(c, 100000);
+}
+
 static void quiet(const char *fmt, ...)
 {
 	(void)fmt;
@@ -75,7 +85,7 @@ int main(int argc, char **argv)
 	deadline = start + 60;
 	/* The first full update, then the keys, then quiet for a second. */
 	while (now() < deadline && last_update == start)
-		if (WaitForMessage(c, 100000) > 0 && !HandleRFBServerMessage(c))
+		if (wait_message(c) > 0 && !HandleRFBServerMessage(c))
 			goto lost;
 	for (i = 3; i < argc; i++) {
 		uint32_t sym = (uint32_t)strtoul(argv[i], NULL, 0);
@@ -84,7 +94,7 @@ int main(int argc, char **argv)
 		SendKeyEvent(c, sym, FALSE);
 	}
 	while (now() < deadline && now() - last_update < 1.0)
-		if (WaitForMessage(c, 100000) > 0 && !HandleRFBServerMessage(c))
+		if (wait_message(c) > 0 && !HandleRFBServerMessage(c))
 			goto lost;
 	if (png_write_surface(argv[2], c->frameBuffer, c->width, c->height, c->width * 4,
 			      DISPLAY_FORMAT_XBGR8888, err, sizeof(err))) {

@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs inside the SVM arena (tests/monitor/display.t): the default guest
+# with a screen, `vmain run --display --vnc 127.0.0.1:5901`, through
+# vmain.ko.  The guest (vmain.test=display, scripts/guest/init) draws the
+# pattern of display-check.c on /dev/fb0, its virtio-gpu's framebuffer.
+# - `vmain screenshot`, the example viewer (examples/display-viewer: the
+#   surface by fd, then --inline) and a VNC client (vnc-snap,
+#   libvncclient) each save the screen: display-check finds the pattern in
+#   every one, pixel for pixel, at the guest's 1024x768;
+# - a key typed through the API (Display1.Key, KEY_A) and one through VNC
+#   (the keysym 'b', KEY_B) reach the guest's virtio keyboard;
+# - a size request (Display1.SetPreferredSize 800x600) becomes the guest's
+#   preferred mode (/sys/class/drm/card0-Virtual-1/modes);
+# - with a viewer frozen (SIGSTOP) mid-session, SIGTERM (the power button)
+#   still ends the VM, and the monitor exits;
+# - through KVM, a VM without --display has no virtio-gpu or virtio-input
+#   function, and the guest finds no framebuffer.
+# Prints TAP lines.  Usage: display-guest.sh VMAIN GUEST-DIR DISPLAY-CHECK VNC-SNAP VIEWER
+vmain=$1 guest=$2 check_png=$3 vnc_snap=$4 viewer=$5
+w=/tmp/display
+rm -rf "$w"; mkdir -p "$w/xdg"
+# The control sockets of this user's VMs: $XDG_RUNTIME_DIR/vmain/NAME.sock.
+export XDG_RUNTIME_DIR=$w/xdg
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+is() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (want '$2', got '$3')"; fi; }
+# guest_says CONSOLE KEY: the value of the last "VMAIN-GUEST: KEY=..." line
+guest_says() { grep "^VMAIN-GUEST: $2=" "$1" | tail -n 1 | tr -d '\r' | sed "s/^VMAIN-GUEST: $2=//"; }
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+# pattern FILE.png: display-check says it matches, at 1024x768
+pattern() {
+	"$check_png" "$1" 1024x768 >"$w/check.out" 2>&1
+	r=$?
+	sed 's/^/#   /' "$w/check.out"
+	return $r
+}
+
+# boot NAME ACCEL OPTIONS...: a VM in the background, console in $w/NAME.con
+boot() {
+	name=$1 accel=$2
+	shift 2
+	: >"$w/$name.con"
+	"$vmain" run --name "$name" --accel "$accel" --memory 256M --kernel "$guest/vmlinuz" \
+		--initrd "$guest/initrd.img" --serial "$w/$name.con" \
+		--append "console=ttyS0 panic=-1 vmain.test=display" "$@" >"$w/$name.out" 2>&1 &
+	pid=$!
+}
+# up PATTERN SECONDS: PATTERN on the console while the monitor runs
+up() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		grep -q "$1" "$w/$name.con" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { sed 's/^/#   /' "$w/$name.out" | tail -n 5; return 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
+name=screen
+boot "$name" vmain --display --vnc 127.0.0.1:5901
+sock=$XDG_RUNTIME_DIR/vmain/$name.sock
+check "the guest draws on its virtio-gpu framebuffer" up "VMAIN-GUEST: display-ready" 300
+grep '^VMAIN-GUEST: display\|insmod-failed' "$w/$name.con" | tr -d '\r' | sed 's/^/#   /'
+is "the guest's framebuffer is the default 1024x768" 1024x768 "$(guest_says "$w/$name.con" display-fb)"
+
+"$vmain" screenshot "$name" "$w/shot.png" >"$w/shot.out" 2>&1
+sed 's/^/#   /' "$w/shot.out"
+check "vmain screenshot: the guest's pattern, pixel for pixel" pattern "$w/shot.png"
+"$viewer" --settle 1500 "$sock" "$w/view.png" >"$w/view.out" 2>&1
+sed 's/^/#   /' "$w/view.out"
+check "the example viewer (surface by fd): the pattern, pixel for pixel" pattern "$w/view.png"
+"$viewer" --inline --settle 1500 "$sock" "$w/inline.png" >"$w/inline.out" 2>&1
+sed 's/^/#   /' "$w/inline.out"
+check "the example viewer with --inline (pixels in the calls): the pattern" pattern "$w/inline.png"
+"$vnc_snap" 127.0.0.1:5901 "$w/vnc.png" >"$w/vnc.out" 2>&1
+sed 's/^/#   /' "$w/vnc.out"
+check "a VNC client (libvncclient): the pattern, pixel for pixel" pattern "$w/vnc.png"
+check "VNC listens on 127.0.0.1:5901 only" \
+	sh -c "netstat -ltn 2>/dev/null | grep -q '127.0.0.1:5901 ' && ! netstat -ltn 2>/dev/null | grep -q '0.0.0.0:5901 '"
+
+# Keys: KEY_A (30) through the API, 'b' (keysym 0x62: KEY_B, 48) through VNC.
+"$viewer" --settle 500 --key 30 "$sock" "$w/key.png" >/dev/null 2>&1
+check "a key through the API (Display1.Key KEY_A) reaches the guest" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-key=30" 20
+"$vnc_snap" 127.0.0.1:5901 "$w/vnc-key.png" 0x62 >/dev/null 2>&1
+check "a key through VNC (keysym b) reaches the guest as KEY_B" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-key=48" 20
+
+# A size request: the guest's preferred mode follows (debounced, then the
+# driver re-reads the display info on the configuration interrupt).
+"$viewer" --settle 500 --size 800x600 "$sock" "$w/size.png" >/dev/null 2>&1
+check "a size request (800x600) becomes the guest's preferred mode" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-mode=800x600" 30
+grep '^VMAIN-GUEST: display-mode' "$w/$name.con" | tr -d '\r' | sed 's/^/#   /'
+
+# A frozen viewer does not keep the VM from stopping.
+"$viewer" --settle 600000 --timeout 600 "$sock" "$w/frozen.png" >/dev/null 2>&1 &
+vpid=$!
+sleep 2
+kill -STOP "$vpid"
+kill "$pid"
+i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+check "SIGTERM (the power button) ends the VM with a frozen viewer attached" \
+	sh -c "! kill -0 $pid 2>/dev/null"
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+kill -CONT "$vpid"; kill "$vpid" 2>/dev/null; wait "$vpid" 2>/dev/null
+sed 's/^/#   /' "$w/$name.out" | tail -n 5
+
+# Headless: no display devices, nothing drawn.
+name=headless
+boot "$name" kvm
+check "kvm: a VM without --display boots" up "VMAIN-GUEST: display-fb=" 300
+pci=$(guest_says "$w/$name.con" pci)
+check "kvm: headless: no virtio-gpu (1af4:1050) or virtio-input (1af4:1052) ($pci)" \
+	sh -c "case ' $pci ' in *' 1af4:1050 '*|*' 1af4:1052 '*) exit 1 ;; esac"
+is "kvm: headless: the guest finds no framebuffer" none "$(guest_says "$w/$name.con" display-fb)"
+kill "$pid"; i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+
+echo "1..$n"
