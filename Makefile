@@ -47,7 +47,7 @@ HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c m
 MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/hv-state-test \
 		       $(BUILD)/tests/monitor/vmctl-test \
 		       $(BUILD)/tests/monitor/dns-stub $(BUILD)/tests/monitor/display-check \
-		       $(BUILD)/tests/monitor/vnc-snap
+		       $(BUILD)/tests/monitor/vnc-snap $(BUILD)/tests/monitor/display-storm
 
 # Benchmarks run inside the arenas (make bench).
 BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
@@ -181,6 +181,11 @@ $(BUILD)/tests/monitor/vnc-snap: tests/monitor/vnc-snap.c monitor/display/png.c 
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags libvncclient libpng) -pthread -o $@ $< monitor/display/png.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs libvncclient libpng) $(DISK_LIBS)
 
+# The display test's storm of size requests and private-mode toggles.
+$(BUILD)/tests/monitor/display-storm: tests/monitor/display-storm.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags gio-2.0) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs gio-2.0)
+
 # The network test's DNS server (the arena has none).
 $(BUILD)/tests/monitor/dns-stub: tests/monitor/dns-stub.c
 	@mkdir -p $(@D)
@@ -241,7 +246,7 @@ $(BUILD)/tests/display/%: tests/display/%.c $(DISPLAY_SRCS) $(wildcard monitor/d
 
 # The control API's display interface (vm/dbus-display.c) over a real
 # GDBusServer, with the display and the I/O loop it runs on.
-$(BUILD)/tests/vm/dbus-display-test: tests/vm/dbus-display-test.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB) tests/lib/tap.h
+$(BUILD)/tests/vm/dbus-display-test: tests/vm/dbus-display-test.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB) tests/lib/tap.h $(BUILD)/examples/display-viewer
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
 

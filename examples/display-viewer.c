@@ -15,6 +15,7 @@
  *     --size WxH        ask the guest for this size once the screen is there
  *     --private         take private mode first (and keep it until exit)
  *     --frames          print one line per listener call to stdout
+ *     --on-signal       save when SIGUSR1 comes (not when the screen is still)
  *
  * Build: cc $(pkg-config --cflags --libs gio-unix-2.0 libpng) ... (make
  * builds it as build/examples/display-viewer, with monitor/display/png.c).
@@ -22,6 +23,9 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +55,7 @@ static const char listener_xml[] =
 	"<arg type='b' direction='in'/></method>"
 	"</interface></node>";
 
-static gboolean opt_inline, opt_private, opt_frames;
+static gboolean opt_inline, opt_private, opt_frames, opt_on_signal;
 static gint opt_settle = 1000, opt_timeout = 60;
 static gchar **opt_keys, *opt_size;
 
@@ -63,6 +67,7 @@ static const GOptionEntry entries[] = {
 	{ "size", 0, 0, G_OPTION_ARG_STRING, &opt_size, "Ask for this size", "WxH" },
 	{ "private", 0, 0, G_OPTION_ARG_NONE, &opt_private, "Take private mode", NULL },
 	{ "frames", 0, 0, G_OPTION_ARG_NONE, &opt_frames, "Print each call", NULL },
+	{ "on-signal", 0, 0, G_OPTION_ARG_NONE, &opt_on_signal, "Save on SIGUSR1", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -106,8 +111,14 @@ static gboolean save_now(gpointer opaque)
 
 	(void)opaque;
 	settle_timer = 0;
-	if (!screen.have || !px)
+	if (!screen.have || !px) {
+		if (opt_on_signal) {
+			fprintf(stderr, "display-viewer: no screen to save\n");
+			failed = true;
+			g_main_loop_quit(loop);
+		}
 		return G_SOURCE_REMOVE;
+	}
 	if (png_write_surface(out_file, px, screen.w, screen.h, screen.stride, screen.format,
 			      err, sizeof(err))) {
 		fprintf(stderr, "display-viewer: %s\n", err);
@@ -123,6 +134,8 @@ static gboolean save_now(gpointer opaque)
 
 static void changed(void)
 {
+	if (opt_on_signal)
+		return;
 	if (settle_timer)
 		g_source_remove(settle_timer);
 	settle_timer = g_timeout_add((guint)opt_settle, save_now, NULL);
@@ -306,6 +319,15 @@ int main(int argc, char **argv)
 		if (opt_inline)
 			g_variant_builder_add(&opts, "{sv}", "inline", g_variant_new_boolean(TRUE));
 		call_vm("RegisterListener", g_variant_new("(oa{sv})", "/viewer", &opts));
+	}
+	if (opt_on_signal) {
+		sigset_t usr1;
+
+		/* A parent may have blocked it (the mask is inherited). */
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+		g_unix_signal_add(SIGUSR1, save_now, NULL);
 	}
 	if (!failed) {
 		g_timeout_add_seconds((guint)opt_timeout, on_timeout, NULL);

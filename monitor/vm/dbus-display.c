@@ -47,6 +47,7 @@ struct dbus_display {
 	char *listener;			/* object path, NULL: none */
 	bool inline_mode;
 	struct call_token *token;	/* the call in flight, NULL: none */
+	unsigned long calls;		/* made so far */
 
 	struct display_frame *frame;	/* being sent */
 	bool frame_active;
@@ -63,6 +64,18 @@ struct dbus_display {
 };
 
 static void pump(struct dbus_display *dd);
+
+static int call_timeout_ms = DBUS_DISPLAY_CALL_TIMEOUT_MS;
+
+void dbus_display_set_call_timeout(int ms)
+{
+	call_timeout_ms = ms;
+}
+
+unsigned long dbus_display_calls(const struct dbus_display *dd)
+{
+	return dd->calls;
+}
 
 /* --- waking up on the main context -------------------------------------- */
 
@@ -96,6 +109,26 @@ static void unmap_surface(struct dbus_display *dd)
 	dd->map_len = 0;
 }
 
+/* Forgets the listener and what was being sent to it (a new one starts afresh). */
+static void drop_listener(struct dbus_display *dd);
+
+/*
+ * The connection's output drained after a call timed out: the peer reads
+ * again, the calls may go on.
+ */
+static void flushed(GObject *src, GAsyncResult *res, gpointer opaque)
+{
+	struct call_token *t = opaque;
+	struct dbus_display *dd = t->dd;
+
+	g_dbus_connection_flush_finish(G_DBUS_CONNECTION(src), res, NULL);
+	g_free(t);
+	if (!dd)
+		return;
+	dd->token = NULL;
+	pump(dd);
+}
+
 static void call_done(GObject *src, GAsyncResult *res, gpointer opaque)
 {
 	struct call_token *t = opaque;
@@ -124,15 +157,29 @@ static void call_done(GObject *src, GAsyncResult *res, gpointer opaque)
 		    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
 		    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
 		    g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CLOSED)) {
-			g_free(dd->listener);
-			dd->listener = NULL;
+			drop_listener(dd);
+		} else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+			/*
+			 * A peer that stopped reading: its unread calls still sit
+			 * in GDBus's output queue, which a timeout does not empty.
+			 * No new call until that queue has drained, or the
+			 * queue would grow by one call (up to 4 MiB inline, or a
+			 * surface's fd) per timeout for as long as it sleeps.
+			 */
+			struct call_token *ft = g_new0(struct call_token, 1);
+
+			ft->dd = dd;
+			dd->token = ft;
+			g_error_free(err);
+			g_dbus_connection_flush(dd->conn, NULL, flushed, ft);
+			return;
 		}
 		g_error_free(err);
 	}
 	pump(dd);
 }
 
-/* Sends one call (takes `args`, floating, and `fds`); false if it could not go. */
+/* Sends one call (takes `args`, floating, and `fds`); its reply comes to call_done(). */
 static void call(struct dbus_display *dd, const char *method, GVariant *args,
 		 GUnixFDList *fds)
 {
@@ -140,9 +187,10 @@ static void call(struct dbus_display *dd, const char *method, GVariant *args,
 
 	t->dd = dd;
 	dd->token = t;
+	dd->calls++;
 	g_dbus_connection_call_with_unix_fd_list(dd->conn, NULL, dd->listener,
 		VM_DBUS_LISTENER_IFACE, method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
-		DBUS_DISPLAY_CALL_TIMEOUT_MS, fds, NULL, call_done, t);
+		call_timeout_ms, fds, NULL, call_done, t);
 	if (fds)
 		g_object_unref(fds);
 }
@@ -201,6 +249,10 @@ static bool send_rects(struct dbus_display *dd)
 		call(dd, "Update", g_variant_new("(a(uuuu))", &b), NULL);
 		dd->rect = f->nr_rects;
 		return true;
+	}
+	if (!dd->map) {		/* no surface to read the pixels from */
+		dd->rect = f->nr_rects;
+		return false;
 	}
 	while (dd->rect < f->nr_rects) {
 		const struct display_rect *r = &f->rects[dd->rect];
@@ -299,8 +351,16 @@ static void pump(struct dbus_display *dd)
 	while (dd->listener && !dd->token) {
 		if (!dd->frame_active) {
 			ret = display_viewer_poll(dd->v, dd->frame);
-			if (ret <= 0)
-				return;		/* nothing new (or try at the next wake) */
+			if (ret < 0) {
+				/*
+				 * Out of fds or memory: the change stays pending but
+				 * wake() is not re-armed, so try again in 100 ms.
+				 */
+				g_source_set_ready_time(dd->wake, g_get_monotonic_time() + 100000);
+				return;
+			}
+			if (!ret)
+				return;		/* nothing new */
 			dd->polled = true;
 			dd->frame_active = true;
 			dd->step = STEP_MODE;
@@ -320,6 +380,16 @@ static void drop_frame(struct dbus_display *dd)
 	if (dd->frame_active && dd->frame->mode_changed && dd->frame->fd >= 0)
 		close(dd->frame->fd);
 	dd->frame_active = false;
+}
+
+static void drop_listener(struct dbus_display *dd)
+{
+	g_free(dd->listener);
+	dd->listener = NULL;
+	drop_frame(dd);
+	unmap_surface(dd);
+	dd->width = dd->height = 0;
+	dd->blank = false;
 }
 
 /* --- org.vmain.Display1 --------------------------------------------------- */
@@ -403,6 +473,7 @@ static void register_listener(struct dbus_display *dd, GVariant *params,
 		dd->v = v;
 		dd->polled = false;
 	}
+	drop_listener(dd);	/* nothing of an earlier listener's frame goes to this one */
 	dd->inline_mode = inl || !(g_dbus_connection_get_capabilities(dd->conn) &
 				   G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING);
 	dd->listener = g_strdup(path);
@@ -454,10 +525,7 @@ static void display_method(GDBusConnection *conn, const gchar *sender, const gch
 	if (!strcmp(method, "RegisterListener")) {
 		register_listener(dd, params, inv);
 	} else if (!strcmp(method, "UnregisterListener")) {
-		g_free(dd->listener);
-		dd->listener = NULL;
-		drop_frame(dd);
-		unmap_surface(dd);
+		drop_listener(dd);
 		g_dbus_method_invocation_return_value(inv, NULL);
 	} else if (!strcmp(method, "GetScanout")) {
 		get_scanout(dd, inv);

@@ -42,4 +42,9 @@ struct dbus_display *dbus_display_new(struct display *d, GDBusConnection *conn,
 /* Unregisters it, frees the viewer (private mode is released). */
 void dbus_display_free(struct dbus_display *dd);
 
+/* Calls made to its listener so far (tests: one at a time, bounded). */
+unsigned long dbus_display_calls(const struct dbus_display *dd);
+/* The listener call timeout for every connection (tests; default DBUS_DISPLAY_CALL_TIMEOUT_MS). */
+void dbus_display_set_call_timeout(int ms);
+
 #endif

@@ -136,6 +136,13 @@ void vm_screen_attach(struct vm_screen *s, struct machine *m)
 {
 	pthread_mutex_lock(&s->lock);
 	s->m = m;
+	/*
+	 * A size that settled while no machine was attached (during a
+	 * reset, after vm_screen_size() was read) reaches the new one now;
+	 * the GPU ignores a size it already has.
+	 */
+	if (m && s->width)
+		machine_screen_resize(m, s->width, s->height);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "display/display.h"
@@ -378,7 +380,7 @@ int main(void)
 		op_key, op_abs, op_buttons, op_wheel, op_rel, op_resize,
 	};
 	char dir[] = "/tmp/dbus-display-test.XXXXXX", *addr, *guid;
-	struct viewer *a, *b, *c, *f, *inl;
+	struct viewer *a, *b, *c, *f, *g, *inl;
 	struct pending p;
 	struct ioloop *loop;
 	GDBusServer *server;
@@ -533,6 +535,87 @@ int main(void)
 	spin(400);
 	tap_ok(!display_private_held(disp) && !a->blank && differ(a, 4) == 0,
 	       "the holder's connection closing releases private mode");
+
+
+	/* A listener that is not there, then a real one, inline: it starts afresh. */
+	g = viewer_connect(addr, false, false, false);
+	e = vm_call1(g, "RegisterListener", g_variant_new("(oa{sv})", "/nowhere", NULL));
+	spin(300);
+	g_dbus_connection_register_object(g->conn, "/viewer",
+		g_dbus_node_info_lookup_interface(info, VM_DBUS_LISTENER_IFACE), &viewer_vtable,
+		g, NULL, NULL);
+	{
+		GVariantBuilder opts;
+
+		g_variant_builder_init(&opts, G_VARIANT_TYPE("a{sv}"));
+		g_variant_builder_add(&opts, "{sv}", "inline", g_variant_new_boolean(TRUE));
+		e = vm_call1(g, "RegisterListener", g_variant_new("(oa{sv})", "/viewer", &opts));
+	}
+	spin(300);
+	tap_ok(!*e && g->scanouts == 1 && g->copy && differ(g, 4) == 0,
+	       "a listener that was not there, then one inline on the same connection: "
+	       "the new one gets ScanoutInline first and the screen (%s)", e);
+	viewer_close(g);
+
+	/*
+	 * A viewer process that stops reading its socket (SIGSTOP) while the
+	 * guest draws: after the first call times out, no new call until the
+	 * connection's output drains, so the VM queues nothing more for it.
+	 */
+	{
+		char exe[4096], *viewer_bin, *argv_[6], *exe_dir;
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		GPid child = 0;
+		unsigned int before = served->len;
+		unsigned long calls0, calls1;
+
+		exe[len > 0 ? len : 0] = 0;
+		/* BUILD/tests/vm/dbus-display-test -> BUILD/examples/display-viewer */
+		exe_dir = g_path_get_dirname(exe);
+		viewer_bin = g_strdup_printf("%s/../../examples/display-viewer", exe_dir);
+		g_free(exe_dir);
+		argv_[0] = viewer_bin;
+		argv_[1] = (char *)"--inline";
+		argv_[2] = (char *)"--timeout=60";
+		argv_[3] = g_strdup_printf("%s/vm.sock", dir);
+		argv_[4] = g_strdup_printf("%s/frozen.png", dir);
+		argv_[5] = NULL;
+		dbus_display_set_call_timeout(200);
+		if (!g_spawn_async(NULL, argv_, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+				   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+				   NULL, NULL, &child, NULL)) {
+			tap_ok(0, "the example viewer runs (%s)", viewer_bin);
+		} else {
+			struct dbus_display *fdd = NULL;
+
+			for (int i = 0; i < 500 && served->len == before; i++)
+				spin(10);
+			if (served->len > before)
+				fdd = g_object_get_data(G_OBJECT(g_ptr_array_index(served, served->len - 1)), "dd");
+			for (int i = 0; i < 300 && fdd && dbus_display_calls(fdd) < 2; i++)
+				spin(10);
+			kill(child, SIGSTOP);
+			spin(100);
+			calls0 = fdd ? dbus_display_calls(fdd) : 0;
+			for (int i = 0; i < 20; i++) {
+				draw(1200, 1000, 10 + i);
+				spin(100);
+			}
+			calls1 = fdd ? dbus_display_calls(fdd) : 0;
+			tap_ok(fdd && calls0 >= 1 && calls1 - calls0 <= 2,
+			       "a viewer that stopped reading gets no new calls after a timeout "
+			       "(%lu during 2 s of drawing 4.8 MB frames)", calls1 - calls0);
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			g_spawn_close_pid(child);
+			spin(300);
+			tap_ok(served->len == before, "killed, its connection is cleaned up");
+		}
+		dbus_display_set_call_timeout(DBUS_DISPLAY_CALL_TIMEOUT_MS);
+		g_free(viewer_bin);
+		g_free(argv_[3]);
+		g_free(argv_[4]);
+	}
 
 	/* A frozen listener: one call in flight, damage merged, then it catches up. */
 	display_set_mode(disp, 320, 200, DISPLAY_FORMAT_XRGB8888);
