@@ -92,6 +92,22 @@ struct display_viewer {
 	bool cursor_dirty, cursor_moved;
 	unsigned nr_rects;
 	struct display_rect rects[DISPLAY_MAX_RECTS];
+	/*
+	 * What this viewer holds down in the guest (display lock): its
+	 * releases always go through, even while another viewer holds
+	 * private mode, and whatever it still holds is released when it
+	 * goes or when private mode is taken from under it, so no key is
+	 * left stuck (and auto-repeating) in the guest.
+	 */
+	uint64_t keys_down[(KEY_MAX + 64) / 64];
+	uint32_t buttons;
+};
+
+/* Keys and buttons to release once the display lock is dropped. */
+struct release {
+	uint16_t keys[KEY_MAX + 1];
+	unsigned int nr_keys;
+	bool buttons;
 };
 
 struct display {
@@ -555,21 +571,55 @@ static void private_end(struct display *d, struct display_viewer *was)
 	}
 }
 
+/* Moves what v holds down into *r (display lock held). */
+static void take_held(struct display_viewer *v, struct release *r)
+{
+	for (unsigned int i = 0; i < sizeof(v->keys_down) / sizeof(v->keys_down[0]); i++) {
+		while (v->keys_down[i]) {
+			unsigned int bit = (unsigned int)__builtin_ctzll(v->keys_down[i]);
+
+			v->keys_down[i] &= v->keys_down[i] - 1;
+			if (r->nr_keys < sizeof(r->keys) / sizeof(r->keys[0]))
+				r->keys[r->nr_keys++] = (uint16_t)(i * 64 + bit);
+		}
+	}
+	if (v->buttons)
+		r->buttons = true;
+	v->buttons = 0;
+}
+
+/* Releases them in the guest (display lock NOT held: the ops take machine.lock). */
+static void do_release(struct display *d, const struct release *r)
+{
+	for (unsigned int i = 0; i < r->nr_keys && d->ops.key; i++)
+		d->ops.key(d->opaque, r->keys[i], false);
+	if (r->buttons && d->ops.buttons)
+		d->ops.buttons(d->opaque, 0);
+}
+
 void display_viewer_free(struct display_viewer *v)
 {
 	struct display *d;
 	struct display_viewer **pp;
+	struct release *r;
 
 	if (!v)
 		return;
 	d = v->d;
+	r = calloc(1, sizeof(*r));
 	pthread_mutex_lock(&d->lock);
 	for (pp = &d->viewers; *pp != v; pp = &(*pp)->next)
 		;
 	*pp = v->next;
 	if (d->holder == v)
 		private_end(d, NULL);
+	if (r)
+		take_held(v, r);
 	pthread_mutex_unlock(&d->lock);
+	/* A viewer that went (or crashed) with keys down leaves none stuck. */
+	if (r)
+		do_release(d, r);
+	free(r);
 	free(v);
 }
 
@@ -638,10 +688,14 @@ int display_private_acquire(struct display_viewer *v)
 {
 	struct display *d = v->d;
 	struct display_viewer *w;
+	struct release *r;
 	int ret;
 
 	if (!v->owner)
 		return -EPERM;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
 	if (d->holder) {
 		ret = d->holder == v ? -EALREADY : -EBUSY;
@@ -660,15 +714,19 @@ int display_private_acquire(struct display_viewer *v)
 			w->mode_dirty = true;
 			w->nr_rects = 0;
 		} else {
-			/* Black everywhere, no cursor. */
+			/* Black everywhere, no cursor, and nothing of it held down. */
 			damage_full(d, w);
 			w->cursor_dirty = true;
 			w->cursor_moved = true;
+			take_held(w, r);
 		}
 		viewer_notify(w);
 	}
 unlock:
 	pthread_mutex_unlock(&d->lock);
+	if (!ret)
+		do_release(d, r);
+	free(r);
 	return ret;
 }
 
@@ -718,11 +776,23 @@ static int input_check(struct display_viewer *v, uint32_t *w, uint32_t *h)
 int display_input_key(struct display_viewer *v, uint16_t code, bool down)
 {
 	struct display *d = v->d;
-	int ret;
+	uint64_t bit = 1ull << (code % 64);
+	int ret = 0;
 
 	if (!code || code > KEY_MAX)
 		return -EINVAL;
-	ret = input_check(v, NULL, NULL);
+	pthread_mutex_lock(&d->lock);
+	if (down) {
+		if (viewer_sees(d, v))
+			v->keys_down[code / 64] |= bit;
+		else
+			ret = -EACCES;
+	} else if (v->keys_down[code / 64] & bit) {
+		v->keys_down[code / 64] &= ~bit;	/* its own key: always released */
+	} else if (!viewer_sees(d, v)) {
+		ret = -EACCES;
+	}
+	pthread_mutex_unlock(&d->lock);
 	if (!ret && d->ops.key)
 		d->ops.key(d->opaque, code, down);
 	return ret;
@@ -751,13 +821,24 @@ int display_input_abs(struct display_viewer *v, uint32_t x, uint32_t y)
 int display_input_buttons(struct display_viewer *v, uint32_t mask)
 {
 	struct display *d = v->d;
-	int ret;
+	uint32_t send = mask;
+	bool call = true;
+	int ret = 0;
 
 	if (mask & ~DISPLAY_BUTTONS_ALL)
 		return -EINVAL;
-	ret = input_check(v, NULL, NULL);
-	if (!ret && d->ops.buttons)
-		d->ops.buttons(d->opaque, mask);
+	pthread_mutex_lock(&d->lock);
+	if (!viewer_sees(d, v)) {
+		/* Blanked: only the releases of its own buttons go through. */
+		send = v->buttons & mask;
+		call = send != v->buttons;
+		if (mask & ~v->buttons)
+			ret = -EACCES;
+	}
+	v->buttons = send;
+	pthread_mutex_unlock(&d->lock);
+	if (call && d->ops.buttons)
+		d->ops.buttons(d->opaque, send);
 	return ret;
 }
 

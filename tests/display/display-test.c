@@ -669,9 +669,45 @@ static void test_private(void)
 	/* The holder goes away without releasing: a crashed client. */
 	viewer_free(a);
 	tap_ok(!display_private_held(d), "holder freed: released");
+	tap_ok(g.keys == 2 && g.key_code == KEY_B && !g.key_down,
+	       "the key it still held (KEY_B) is released in the guest");
 	tap_ok(viewer_poll(b) == 1 && !b->f.blank && b->f.nr_rects == 1 && shows(b, 3) &&
-	       display_input_key(b->v, KEY_C, false) == 0 && g.keys == 2,
+	       display_input_key(b->v, KEY_C, false) == 0 && g.keys == 3,
 	       "the others see the pixels again, and their input goes through");
+
+	/*
+	 * Private mode taken while another viewer holds a key and a button:
+	 * both are released in the guest at once (no key left stuck and
+	 * repeating), and its later release is not sent twice.
+	 */
+	{
+		struct viewer *o = viewer_new(d, true);
+		int keys0;
+
+		display_input_key(b->v, KEY_D, true);
+		display_input_buttons(b->v, DISPLAY_BUTTON_LEFT);
+		keys0 = g.keys;
+		tap_ok(display_private_acquire(o->v) == 0 && g.keys == keys0 + 1 &&
+		       g.key_code == KEY_D && !g.key_down && g.mask == 0,
+		       "private mode taken: the others' held key and button are released");
+		tap_ok(display_input_key(b->v, KEY_D, false) == -EACCES && g.keys == keys0 + 1,
+		       "and their own release afterwards is refused, not sent again");
+		tap_ok(display_input_key(o->v, KEY_E, true) == 0, "the holder presses a key");
+		display_private_release(o->v);
+		keys0 = g.keys;
+		viewer_free(o);
+		tap_ok(g.keys == keys0 + 1 && g.key_code == KEY_E && !g.key_down,
+		       "freed with it down: released");
+		/* A blanked viewer's release of its own key goes through. */
+		display_input_key(b->v, KEY_F, true);
+		o = viewer_new(d, true);
+		display_private_acquire(o->v);
+		keys0 = g.keys;
+		tap_ok(g.key_code == KEY_F && !g.key_down, "(held KEY_F released by the acquire)");
+		display_private_release(o->v);
+		viewer_free(o);
+		viewer_poll(b);
+	}
 	tap_ok(display_private_acquire(c->v) == 0, "another owner may take it now");
 	viewer_free(c);
 	viewer_free(b);
