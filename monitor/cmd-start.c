@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "display/vnc-options.h"
+#include "state/savefile.h"
 #include "vm/bundle.h"
 #include "vm/config.h"
 #include "vm/control.h"
@@ -24,7 +25,8 @@
 #include "vm/log.h"
 #include "vm/vm.h"
 
-static gboolean opt_headless, opt_verbose, opt_stats;
+static gboolean opt_headless, opt_verbose, opt_stats, opt_discard_state;
+static gchar *opt_restore;
 
 static const GOptionEntry start_entries[] = {
 	{ "headless", 'H', 0, G_OPTION_ARG_NONE, &opt_headless,
@@ -38,6 +40,12 @@ static const GOptionEntry start_entries[] = {
 	  "At the end, print on stderr per boot the monitor's CPU time until "
 	  "the first guest instruction and the exits each vCPU returned (as "
 	  "vmain run --stats)", NULL },
+	{ "discard-state", 0, 0, G_OPTION_ARG_NONE, &opt_discard_state,
+	  "Delete the state `vmain save` left (state.sav) and boot afresh", NULL },
+	{ "restore", 0, 0, G_OPTION_ARG_STRING, &opt_restore,
+	  "How a saved state's RAM is loaded: eager (read all of it before the "
+	  "guest runs; the default) or lazy (mapped from the file, each page "
+	  "read when the guest first touches it)", "MODE" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -58,7 +66,15 @@ static const char start_description[] =
 	"  2  bad usage, or a bad config.ini\n"
 	"  3  foreground: the VM was stopped (vmain stop's timeout, vmain kill, Ctrl-A x)\n"
 	"  4  NAME is already running\n"
-	"  5  no VM named NAME\n";
+	"  5  no VM named NAME\n"
+	"  6  foreground: the VM was saved (vmain save)\n"
+	"\n"
+	"A VM suspended by `vmain save` (its bundle holds state.sav) is restored\n"
+	"where it stopped instead of booting; the file is deleted once the guest\n"
+	"runs.  A state that cannot be restored (corrupt, truncated, from another\n"
+	"vmain, for other memory, CPUs or devices, or a CPU lacking features the\n"
+	"guest had) is refused with the reason and the VM does not start:\n"
+	"--discard-state boots it afresh.\n";
 
 /*
  * System VMs run as user vmain (vmain@.service): one started by root
@@ -340,7 +356,7 @@ int cmd_start(int argc, char **argv)
 	struct vm_spec spec = { .ready_fd = -1 };
 	struct vm_paths paths;
 	struct vm_config cfg;
-	char *name, *dir, *sock_path = NULL, *ini = NULL, err[512];
+	char *name, *dir, *sock_path = NULL, *ini = NULL, *state_path = NULL, err[512];
 	int status, ret, bundle_fd = -1, control_fd = -1;
 	int64_t t0;
 
@@ -366,9 +382,29 @@ int cmd_start(int argc, char **argv)
 	status = make_spec(&spec, &cfg, name);
 	if (status)
 		goto free_config;
+	if (opt_restore && strcmp(opt_restore, "eager") && strcmp(opt_restore, "lazy")) {
+		fprintf(stderr, "vmain start: --restore %s: must be eager or lazy\n", opt_restore);
+		status = CLI_USAGE;
+		goto free_config;
+	}
 	status = claim_bundle(&paths, name, dir, &cfg, &bundle_fd);
 	if (status)
 		goto free_config;
+	/* Under the bundle's lock: no other start restores it meanwhile. */
+	state_path = g_build_filename(dir, "state.sav", NULL);
+	spec.state_path = state_path;
+	savefile_remove_stale(state_path);
+	if (opt_discard_state) {
+		if (unlink(state_path) && errno != ENOENT) {
+			fprintf(stderr, "vmain start: cannot delete %s: %s\n", state_path,
+				strerror(errno));
+			status = CLI_FAILED;
+			goto unlock_bundle;
+		}
+	} else if (g_file_test(state_path, G_FILE_TEST_EXISTS)) {
+		spec.restore = true;
+		spec.restore_lazy = opt_restore && !strcmp(opt_restore, "lazy");
+	}
 	ret = vm_control_claim(&paths, name, &sock_path, &control_fd, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "vmain start: %s\n", err);
@@ -397,6 +433,7 @@ int cmd_start(int argc, char **argv)
 unlock_bundle:
 	vm_bundle_unlock(bundle_fd);
 free_config:
+	g_free(state_path);
 	g_free(ini);
 	g_free(sock_path);
 	g_free(spec.disks);

@@ -24,6 +24,7 @@ static const struct vmain_command {
 	{ "pause", "pause a running VM", cmd_pause },
 	{ "resume", "resume a paused VM", cmd_resume },
 	{ "reset", "reset a VM", cmd_reset },
+	{ "save", "suspend a VM to disk (vmain start restores it)", cmd_save },
 	{ "status", "show a VM's state", cmd_status },
 	{ "console", "attach this terminal to a VM's serial console", cmd_console },
 	{ "screenshot", "save a VM's screen as a PNG file", cmd_screenshot },

@@ -20,6 +20,9 @@
 #include "machine/machine.h"
 #include "machine/platform.h"
 #include "machine/pvclock.h"
+#include "machine/snapshot.h"
+#include "state/savefile.h"
+#include "state/stream.h"
 
 #define MSR_IA32_TSC		0x10
 /* IA32_APIC_BASE: enabled, x2APIC mode (SDM Vol. 3A "x2APIC Mode"). */
@@ -201,6 +204,9 @@ static uint64_t host_xcr0(void)
 	return (uint64_t)d << 32 | a;
 }
 
+static int restore_ram(struct machine *m);
+static int restore_state(struct machine *m);
+
 static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 		      const struct vmain_cpuid_entry *offer, uint32_t noffer)
 {
@@ -234,6 +240,14 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 	if (ret) {
 		fprintf(stderr, "vmain: cannot set CPU %u's CPUID: %s\n", id, strerror(-ret));
 		return ret;
+	}
+	/* What a save records of the CPU (machine/snapshot.c). */
+	if (id == 0) {
+		m->cpuid = malloc(n * sizeof(*table));
+		if (!m->cpuid)
+			return -ENOMEM;
+		memcpy(m->cpuid, table, n * sizeof(*table));
+		m->ncpuid = n;
 	}
 	/* Guest TSC = host TSC (clock.c relies on it). */
 	ret = be->set_msr(&v->hv, MSR_IA32_TSC, __rdtsc());
@@ -325,14 +339,30 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 			cfg->mem >> 20, strerror(-ret));
 		goto free_m;
 	}
+	if (cfg->restore) {
+		ret = restore_ram(m);
+		if (ret)
+			goto free_ram;
+	}
 	ret = platform_init(m);
 	if (ret)
 		goto free_ram;
-	ret = load_guest(m, &cpu);
-	if (ret)
-		goto free_platform;
+	if (!cfg->restore) {
+		ret = load_guest(m, &cpu);
+		if (ret)
+			goto free_platform;
+	}
 
-	ret = hv_vm_create(&m->vm, cfg->accel, cfg->uuid, chosen, sizeof(chosen));
+	/*
+	 * vmain.ko's CREATE_VM registers an MMU notifier, which fails with
+	 * EINTR while the task has a signal or task work pending; the io_uring
+	 * a restore just closed queues such work as it winds down: try again.
+	 */
+	for (i = 0; i < 5; i++) {
+		ret = hv_vm_create(&m->vm, cfg->accel, cfg->uuid, chosen, sizeof(chosen));
+		if (ret != -EINTR)
+			break;
+	}
 	if (ret) {
 		fprintf(stderr, "vmain: cannot create the VM: %s\n", chosen);
 		goto free_platform;
@@ -369,20 +399,29 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		if (ret)
 			goto free_vcpus;
 	}
-	ret = set_boot_state(&m->vcpus[0], &cpu);
-	if (ret) {
-		fprintf(stderr, "vmain: cannot set the boot CPU's state: %s\n", strerror(-ret));
-		goto free_vcpus;
-	}
 	m->pit_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (m->pit_timerfd < 0) {
 		ret = -errno;
 		goto free_vcpus;
 	}
+	if (cfg->restore) {
+		ret = restore_state(m);
+		if (ret)
+			goto free_vcpus;
+	} else {
+		ret = set_boot_state(&m->vcpus[0], &cpu);
+		if (ret) {
+			fprintf(stderr, "vmain: cannot set the boot CPU's state: %s\n",
+				strerror(-ret));
+			goto free_vcpus;
+		}
+	}
 	*out = m;
 	return 0;
 
 free_vcpus:
+	if (m->pit_timerfd >= 0)
+		close(m->pit_timerfd);
 	for (i = 0; i < m->nr_vcpus; i++) {
 		if (m->vcpus[i].timerfd >= 0)
 			close(m->vcpus[i].timerfd);
@@ -400,6 +439,7 @@ free_platform:
 free_ram:
 	ram_destroy(m);
 free_m:
+	free(m->cpuid);
 	pthread_cond_destroy(&m->parked);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
@@ -640,7 +680,113 @@ void machine_destroy(struct machine *m)
 	platform_stop_io(m);
 	platform_destroy(m);
 	ram_destroy(m);
+	free(m->cpuid);
 	pthread_cond_destroy(&m->parked);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
+}
+
+/* --- save and restore (machine/snapshot.h, state/savefile.h) -------------- */
+
+static int64_t mono_ns(void)
+{
+	return machine_mono_ns(NULL);
+}
+
+/*
+ * Guest RAM from the save file: read into the fresh memfd, or (lazy)
+ * mapped from the file over it, after which the memfd backs nothing and
+ * is closed (state/savefile.h).
+ */
+static int restore_ram(struct machine *m)
+{
+	struct savefile *f = m->cfg.restore;
+	const struct savefile_info *info = savefile_info(f);
+	int64_t t0 = mono_ns();
+	char err[256];
+	int ret;
+
+	if (info->ram_size != m->cfg.mem) {
+		fprintf(stderr, "vmain: cannot restore: the saved VM has %" G_GUINT64_FORMAT
+			" MiB of RAM, this one %" G_GUINT64_FORMAT " MiB\n",
+			info->ram_size >> 20, m->cfg.mem >> 20);
+		return -EINVAL;
+	}
+	if (m->cfg.restore_lazy) {
+		ret = savefile_map_ram(f, m->ram.base, m->ram.size, err, sizeof(err));
+		if (!ret) {
+			close(m->memfd);
+			m->memfd = -1;
+		}
+	} else {
+		ret = savefile_read_ram(f, m->ram.base, m->ram.size, NULL, err, sizeof(err));
+	}
+	if (ret) {
+		fprintf(stderr, "vmain: cannot restore guest RAM: %s\n", err);
+		return ret;
+	}
+	m->restore_ns += mono_ns() - t0;
+	return 0;
+}
+
+static int restore_state(struct machine *m)
+{
+	int64_t t0 = mono_ns();
+	const void *state;
+	size_t len;
+	char err[512];
+	int ret;
+
+	state = savefile_state(m->cfg.restore, &len);
+	ret = snapshot_load(m, state, len, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmain: cannot restore the saved state: %s\n", err);
+		return ret;
+	}
+	m->restore_ns += mono_ns() - t0;
+	return 0;
+}
+
+int machine_save(struct machine *m, const char *path, struct savefile_stats *stats,
+		 bool *detached, char *err, size_t errlen)
+{
+	struct savefile_opts opts = { .writer = "vmain 0.1" };
+	struct state_writer w;
+	const uint8_t *data;
+	size_t len;
+	int ret;
+
+	*detached = false;
+	if (!m->paused) {
+		snprintf(err, errlen, "the VM is not paused");
+		return -EINVAL;
+	}
+	ret = snapshot_check(m, err, errlen);
+	if (ret)
+		return ret;
+	/*
+	 * No request may be under way on the host, nor a frame arrive, while
+	 * the devices and RAM are read: the disks finish what they took and
+	 * take no more, the NICs are cut from their back ends.
+	 */
+	*detached = true;
+	platform_stop_io(m);
+	state_writer_init(&w);
+	ret = snapshot_save(m, &w, err, errlen);
+	if (ret)
+		goto free_writer;
+	data = state_writer_data(&w, &len, &ret);
+	if (!data) {
+		snprintf(err, errlen, "cannot build the state: %s", strerror(-ret));
+		goto free_writer;
+	}
+	if (m->memfd >= 0) {
+		opts.flags |= SAVEFILE_RAM_FD;
+		opts.ram_fd = m->memfd;
+	}
+	ret = savefile_write(path, m->ram.base, m->ram.size, data, len, &opts, stats,
+			     err, errlen);
+free_writer:
+	state_writer_free(&w);
+	return ret;
 }

@@ -89,6 +89,14 @@ struct machine_config {
 	struct display *display;
 	uint32_t display_width, display_height;	/* the GPU's first size; 0: its default */
 	uint64_t gpu_mem_cap;		/* bytes for the GPU's resources; 0: its default */
+	/*
+	 * Restore instead of boot (machine/snapshot.h): RAM and state come
+	 * from this open save file (state/savefile.h), no kernel is loaded.
+	 * restore_lazy maps RAM from the file (pages load on first touch)
+	 * instead of reading it all before the guest runs.  NULL: boot.
+	 */
+	struct savefile *restore;
+	bool restore_lazy;
 };
 
 /*
@@ -182,6 +190,9 @@ struct machine {
 	enum machine_exit exit;
 	unsigned int running_vcpus;	/* vCPU threads still in their loop */
 	int64_t first_entry_cpu_ns;	/* process CPU time at the BSP's first RUN */
+	struct vmain_cpuid_entry *cpuid;	/* vCPU 0's CPUID table (snapshot.c) */
+	uint32_t ncpuid;
+	int64_t restore_ns;		/* CLOCK_MONOTONIC spent restoring RAM and state */
 };
 
 /* Builds the machine and loads the guest; -errno with a message printed. */
@@ -193,6 +204,18 @@ void machine_stop(struct machine *m, enum machine_exit why);
 /* The same, with machine.lock held. */
 void machine_stop_locked(struct machine *m, enum machine_exit why);
 void machine_destroy(struct machine *m);
+
+struct savefile_stats;
+/*
+ * Saves the paused machine (machine_pause()) to the save file `path`
+ * (state/savefile.h, atomically): drains and detaches its disks and NICs,
+ * then writes its state (machine/snapshot.h) and RAM.  Once *detached is
+ * true the machine cannot run on (its I/O is stopped): the caller stops
+ * it, whatever the result.  0 or -errno with a message in err; stats may
+ * be NULL.  Main thread, lock not held.
+ */
+int machine_save(struct machine *m, const char *path, struct savefile_stats *stats,
+		 bool *detached, char *err, size_t errlen);
 
 /*
  * Pause and resume (the main thread, lock not held; 0 or -EALREADY).

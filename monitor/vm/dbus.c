@@ -154,6 +154,15 @@ static void vm_method(GDBusConnection *conn, const gchar *sender, const gchar *p
 		ret = vm_reset(vm);
 	} else if (!strcmp(method, "PowerButton")) {
 		ret = vm_power_button(vm);
+	} else if (!strcmp(method, "Save")) {
+		char err[512];
+
+		ret = vm_save(vm, err, sizeof(err));
+		if (ret) {
+			g_dbus_method_invocation_return_dbus_error(inv, ret == -EINVAL ?
+				VM_DBUS_ERROR_STATE : VM_DBUS_ERROR_FAILED, err);
+			return;
+		}
 	} else {
 		/* Not reached: GDBus checks calls against the interface. */
 		g_dbus_method_invocation_return_dbus_error(inv,

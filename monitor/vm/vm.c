@@ -20,6 +20,7 @@
 #include "io/ioloop.h"
 #include "io/outbuf.h"
 #include "io/pool.h"
+#include "state/savefile.h"
 #include "vm/dbus.h"
 #include "vm/log.h"
 #include "vm/nics.h"
@@ -372,6 +373,53 @@ int vm_resume(struct vm *vm)
 	return 0;
 }
 
+/* --- save (machine_save(); restore: run_machines()) ----------------------- */
+
+int vm_save(struct vm *vm, char *err, size_t errlen)
+{
+	struct savefile_stats stats = { 0 };
+	bool was_running, detached;
+	int ret;
+
+	if (!vm->m || (vm->state != VM_RUNNING && vm->state != VM_PAUSED)) {
+		snprintf(err, errlen, "the VM is %s", vm_state_name(vm->state));
+		return -EINVAL;
+	}
+	if (!vm->spec->state_path) {
+		snprintf(err, errlen, "a VM without a bundle (vmain run) cannot be saved");
+		return -EOPNOTSUPP;
+	}
+	was_running = vm->state == VM_RUNNING;
+	if (was_running) {
+		ret = machine_pause(vm->m);
+		if (ret && ret != -EALREADY) {
+			snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = machine_save(vm->m, vm->spec->state_path, &stats, &detached, err, errlen);
+	if (ret && !detached) {
+		if (was_running)
+			machine_resume(vm->m);
+		return ret;
+	}
+	vm->kill_requested = true;
+	set_state(vm, VM_SHUTTING_DOWN);
+	if (ret) {
+		vm_log(vm->spec, LOG_ERR, "save to %s failed, the VM stops: %s",
+		       vm->spec->state_path, err);
+	} else {
+		vm->saved = true;
+		vm_log(vm->spec, LOG_INFO, "saved to %s: %" PRIu64 " MiB of RAM (%" PRIu64
+		       " MiB not zero) in %.2f s, %.0f MiB/s%s", vm->spec->state_path,
+		       vm->m->ram.size >> 20, stats.data_pages * 4096 >> 20, stats.ns / 1e9,
+		       stats.ns ? stats.bytes_written / 1048576.0 / (stats.ns / 1e9) : 0,
+		       stats.direct ? ", O_DIRECT" : "");
+	}
+	machine_stop(vm->m, MACHINE_EXIT_STOPPED);
+	return ret;
+}
+
 static void console_stop(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -447,6 +495,15 @@ static void machine_started(void *opaque, struct machine *m)
 	}
 	if (vm->state == VM_STARTING)
 		set_state(vm, VM_RUNNING);
+	/* Restored and running: the state must never be restored twice. */
+	if (vm->restoring) {
+		vm->restoring = false;
+		if (unlink(vm->spec->state_path) && errno != ENOENT)
+			vm_log(vm->spec, LOG_WARNING, "cannot remove %s: %s",
+			       vm->spec->state_path, strerror(errno));
+		vm_log(vm->spec, LOG_INFO, "restored from %s in %.1f ms", vm->spec->state_path,
+		       m->restore_ns / 1e6);
+	}
 	if (!vm->ready_sent) {
 		vm->ready_sent = true;
 		vm_log_ready(vm->spec);
@@ -459,12 +516,34 @@ static void machine_started(void *opaque, struct machine *m)
 	}
 }
 
+/* The first boot restores the bundle's state.sav (spec->restore). */
+static int open_restore(struct vm *vm, struct machine_config *cfg)
+{
+	struct savefile *f;
+	char err[512];
+	int ret;
+
+	savefile_remove_stale(vm->spec->state_path);
+	ret = savefile_open(&f, vm->spec->state_path, err, sizeof(err));
+	if (ret) {
+		/* err names the file. */
+		fprintf(stderr, "vmain: cannot restore: %s (vmain start --discard-state "
+			"boots it afresh)\n", err);
+		return ret;
+	}
+	cfg->restore = f;
+	cfg->restore_lazy = vm->spec->restore_lazy;
+	return 0;
+}
+
 static int run_machines(struct vm *vm, struct machine_config *cfg)
 {
 	enum machine_exit why;
 	struct machine *m;
 	int ret;
 
+	if (vm->spec->restore && open_restore(vm, cfg))
+		return VM_EXIT_FAILURE;
 	for (;;) {
 		/* A reset keeps the size the viewers settled on. */
 		if (vm->screen)
@@ -474,6 +553,16 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 			cfg->display_height = vm->spec->display_height;
 		}
 		ret = machine_create(&m, cfg);
+		if (cfg->restore) {
+			/* A lazy restore's mapping outlives the file's handle. */
+			savefile_close(cfg->restore);
+			cfg->restore = NULL;
+			vm->restoring = !ret;
+			if (ret)
+				fprintf(stderr, "vmain: %s was not restored (vmain start "
+					"--discard-state boots it afresh)\n",
+					vm->spec->state_path);
+		}
 		if (ret)
 			return VM_EXIT_FAILURE;
 		vm->m = m;
@@ -499,6 +588,8 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 			}
 			continue;
 		}
+		if (vm->saved)
+			return VM_EXIT_SAVED;
 		return why == MACHINE_EXIT_POWEROFF ? VM_EXIT_POWEROFF :
 		       why == MACHINE_EXIT_ERROR ? VM_EXIT_FAILURE : VM_EXIT_HARD_STOP;
 	}

@@ -40,6 +40,7 @@ enum {
 	VM_EXIT_FAILURE = 1,
 	VM_EXIT_USAGE = 2,
 	VM_EXIT_HARD_STOP = 3,
+	VM_EXIT_SAVED = 6,		/* vm_save(): the state is in the bundle's state.sav */
 };
 
 /* What to run: from `vmain run`'s options or from a bundle. */
@@ -76,6 +77,15 @@ struct vm_spec {
 	int64_t bundle_cpu_ns;		/* --stats: CPU the caller spent on the bundle */
 	int ready_fd;			/* gets one byte once the guest runs, or -1 */
 	bool daemon;			/* stderr is `vmain start`'s pipe until then */
+	/*
+	 * Save and restore (machine/snapshot.h): the bundle's state.sav, where
+	 * Save writes (NULL: Save is refused); restore: the first boot
+	 * restores it instead (eagerly unless restore_lazy), and it is
+	 * unlinked once the guest runs.
+	 */
+	const char *state_path;
+	bool restore;
+	bool restore_lazy;
 };
 
 struct storage;
@@ -97,6 +107,8 @@ struct vm {
 	guint stop_timer;
 	bool ready_sent;
 	bool terminal_taken;
+	bool saved;			/* vm_save() wrote the state: exit VM_EXIT_SAVED */
+	bool restoring;			/* this machine restored state_path */
 };
 
 /* Runs the VM to its end; returns the process's exit status (VM_EXIT_*). */
@@ -109,6 +121,14 @@ int vm_stop(struct vm *vm, unsigned int timeout_s);	/* power button, then hard s
 int vm_kill(struct vm *vm);
 int vm_reset(struct vm *vm);
 int vm_power_button(struct vm *vm);
+/*
+ * Saves the running or paused VM to spec->state_path and stops it (exit
+ * VM_EXIT_SAVED).  0 or -errno with a message: -EINVAL in a state that
+ * cannot save, -EOPNOTSUPP for a VM that cannot be saved (nothing changed:
+ * it runs on); any other failure leaves the VM stopping (its devices were
+ * detached for the save).
+ */
+int vm_save(struct vm *vm, char *err, size_t errlen);
 const char *vm_state_name(enum vm_state s);
 /* This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), for --stats. */
 int64_t thread_cpu_ns(void);

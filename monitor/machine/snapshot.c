@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * machine/snapshot.c - the machine's state to and from a stream (see
+ * snapshot.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <x86intrin.h>
+
+#include "machine/machine.h"
+#include "machine/platform.h"
+#include "machine/pvclock.h"
+#include "machine/screen.h"
+#include "machine/snapshot.h"
+#include "state/stream.h"
+
+#define MACHINE_SECTION_VERSION	1
+#define VCPU_SECTION_VERSION	1
+#define PV_ENABLE		1ull	/* kvmclock system-time MSR, bit 0 */
+/* The same host: its TSC rate measured again within this (parts per million). */
+#define TSC_SAME_PPM		1000
+
+/*
+ * The CPUID words whose bits are features a guest may be using: the
+ * loading host must offer each bit the saved guest was offered (SDM Vol.
+ * 2A CPUID; leaf 0Dh's EAX: the XCR0 components).  Leaf 1 ECX bit 27
+ * (OSXSAVE) follows the guest's CR4 and is not a feature of the host.
+ */
+enum { R_EAX, R_EBX, R_ECX, R_EDX };
+static const char *const reg_names[] = { "EAX", "EBX", "ECX", "EDX" };
+
+static const struct feature_word {
+	uint32_t function, index;
+	uint8_t reg;
+	uint32_t ignore;
+} feature_words[] = {
+	{ 1, 0, R_ECX, 1u << 27 },
+	{ 1, 0, R_EDX, 0 },
+	{ 7, 0, R_EBX, 0 },
+	{ 7, 0, R_ECX, 0 },
+	{ 7, 0, R_EDX, 0 },
+	{ 0xd, 0, R_EAX, 0 },
+	{ 0x80000001, 0, R_ECX, 0 },
+	{ 0x80000001, 0, R_EDX, 0 },
+};
+
+__attribute__((format(printf, 3, 4)))
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static uint32_t feature_value(const struct machine *m, const struct feature_word *f)
+{
+	const struct vmain_cpuid_entry *e;
+	uint32_t i;
+
+	for (i = 0; i < m->ncpuid; i++) {
+		e = &m->cpuid[i];
+		if (e->function != f->function ||
+		    ((e->flags & VMAIN_CPUID_INDEXED) && e->index != f->index))
+			continue;
+		switch (f->reg) {
+		case R_EAX: return e->eax & ~f->ignore;
+		case R_EBX: return e->ebx & ~f->ignore;
+		case R_ECX: return e->ecx & ~f->ignore;
+		default: return e->edx & ~f->ignore;
+		}
+	}
+	return 0;
+}
+
+/* The guest's kvmclock system time now, in ns (the monitor's clock). */
+static uint64_t pv_time_now(const struct machine *m)
+{
+	int64_t ns = machine_tsc_ns((void *)m) - m->tsc0_ns;
+
+	return ns > 0 ? (uint64_t)ns : 0;
+}
+
+/* --- writing ---------------------------------------------------------- */
+
+static void put_seg(struct state_writer *w, const struct vmain_segment *s)
+{
+	state_put_u64(w, s->base);
+	state_put_u32(w, s->limit);
+	state_put_u16(w, s->selector);
+	state_put_u8(w, s->type);
+	state_put_u8(w, s->present);
+	state_put_u8(w, s->dpl);
+	state_put_u8(w, s->db);
+	state_put_u8(w, s->s);
+	state_put_u8(w, s->l);
+	state_put_u8(w, s->g);
+	state_put_u8(w, s->avl);
+	state_put_u8(w, s->unusable);
+}
+
+static void put_dtable(struct state_writer *w, const struct vmain_dtable *d)
+{
+	state_put_u64(w, d->base);
+	state_put_u16(w, d->limit);
+}
+
+static void put_cpu(struct state_writer *w, const struct vcpu *v, const struct hv_vcpu_state *st)
+{
+	const struct vmain_regs *r = &st->regs;
+	const struct vmain_sregs *s = &st->sregs;
+	const uint64_t gpr[18] = {
+		r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+		r->rip, r->rflags,
+	};
+	struct hv_state_msrs msr = st->msr;
+	unsigned int i;
+
+	state_section_begin(w, "vcpu", v->id, VCPU_SECTION_VERSION);
+	state_put_u8(w, (uint8_t)v->state);
+	state_put_bool(w, v->sipi_pending);
+	state_put_u8(w, v->sipi_vector);
+	state_put_bool(w, v->nmi_pending);
+	for (i = 0; i < 18; i++)
+		state_put_u64(w, gpr[i]);
+	put_seg(w, &s->cs);
+	put_seg(w, &s->ds);
+	put_seg(w, &s->es);
+	put_seg(w, &s->fs);
+	put_seg(w, &s->gs);
+	put_seg(w, &s->ss);
+	put_seg(w, &s->tr);
+	put_seg(w, &s->ldt);
+	put_dtable(w, &s->gdt);
+	put_dtable(w, &s->idt);
+	state_put_u64(w, s->cr0);
+	state_put_u64(w, s->cr2);
+	state_put_u64(w, s->cr3);
+	state_put_u64(w, s->cr4);
+	state_put_u64(w, s->cr8);
+	state_put_u64(w, s->efer);
+	state_put_u64(w, s->apic_base);
+	state_put_u64(w, st->xcr0);
+	state_put_u32(w, st->xsave_size);
+	state_put_bytes(w, st->xsave, st->xsave_size);
+	/* The MSRs by index, so that a reader with another list can tell. */
+	state_put_u32(w, hv_state_nr_msrs);
+	for (i = 0; i < hv_state_nr_msrs; i++) {
+		state_put_u32(w, hv_state_msrs[i].index);
+		state_put_u64(w, *hv_state_msr_value(&msr, i));
+	}
+	state_put_u8(w, st->events.exception_pending);
+	state_put_u8(w, st->events.exception_vector);
+	state_put_u8(w, st->events.exception_has_error);
+	state_put_u32(w, st->events.exception_error_code);
+	state_put_u8(w, st->events.interrupt_pending);
+	state_put_u8(w, st->events.interrupt_vector);
+	state_put_u8(w, st->events.nmi_pending);
+	state_put_u8(w, st->events.nmi_masked);
+	state_put_u8(w, st->events.interrupt_shadow);
+	state_put_u64(w, v->pv_time_msr);
+	state_section_end(w);
+}
+
+static int save_devices(struct machine *m, struct state_writer *w)
+{
+	unsigned int i;
+	int ret;
+
+	ret = i8259_save(&m->pic, w);
+	if (!ret)
+		ret = i8254_save(&m->pit, w);
+	if (!ret)
+		ret = port61_save(&m->port61, w);
+	if (!ret)
+		ret = cmos_rtc_save(&m->rtc, w);
+	if (!ret)
+		ret = i8042_save(&m->kbc, w);
+	if (!ret)
+		ret = serial8250_save(&m->com1, w);
+	if (!ret)
+		ret = ioapic_save(&m->ioapic, w);
+	if (!ret)
+		ret = acpi_pm_save(&m->pm, w);
+	if (!ret)
+		ret = virtio_console_save(&m->hvc, w);
+	if (!ret)
+		ret = virtio_rng_save(&m->rng, w);
+	for (i = 0; !ret && i < m->nr_blk; i++)
+		ret = virtio_blk_save(&m->blk[i], w);
+	for (i = 0; !ret && i < m->nr_net; i++)
+		ret = virtio_net_save(&m->net[i], w);
+	if (!ret)
+		ret = pci_bus_save(&m->pci, w);
+	return ret;
+}
+
+int snapshot_check(const struct machine *m, char *err, size_t errlen)
+{
+	if (m->screen) {
+		fail(err, errlen, "a VM with a display cannot be saved yet");
+		return -EOPNOTSUPP;
+	}
+	/* Whether the guest enabled kvmclock is KVM's to know: refuse early. */
+	if (m->vm.backend->clock_stopped && m->cfg.pvclock) {
+		fail(err, errlen, "a VM with pvclock cannot be saved through the KVM backend "
+		     "yet (KVM keeps kvmclock in the kernel): use accel=vmain, or pvclock=no");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t errlen)
+{
+	const struct hv_backend *be = m->vm.backend;
+	struct hv_vcpu_state *st;
+	unsigned int i;
+	int ret;
+
+	ret = snapshot_check(m, err, errlen);
+	if (ret)
+		return ret;
+	st = aligned_alloc(64, sizeof(*st) * m->nr_vcpus);
+	if (!st)
+		return -ENOMEM;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nr_vcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+
+		machine_flush_eois(v);
+		memset(&st[i], 0, sizeof(st[i]));
+		ret = be->get_state(&v->hv, &st[i]);
+		if (ret) {
+			fail(err, errlen, "cannot read CPU %u's state: %s", i, strerror(-ret));
+			goto unlock;
+		}
+		if (be->clock_stopped && (st[i].pvclock_system_time & PV_ENABLE)) {
+			ret = -EOPNOTSUPP;
+			fail(err, errlen, "the guest uses kvmclock, which the KVM backend "
+			     "cannot save yet (use accel=vmain)");
+			goto unlock;
+		}
+	}
+
+	state_section_begin(w, "machine", 0, MACHINE_SECTION_VERSION);
+	state_put_u64(w, m->ram.size);
+	state_put_u32(w, m->nr_vcpus);
+	state_put_u32(w, m->nr_blk);
+	state_put_u32(w, m->nr_net);
+	state_put_bool(w, m->screen != NULL);
+	state_put_bool(w, m->cfg.pvclock);
+	state_put_u64(w, m->tsc_hz);
+	state_put_u64(w, m->tsc0);
+	state_put_u64(w, pv_time_now(m));
+	state_put_u64(w, m->pv_wall_msr);
+	state_put_bool(w, m->pic_output);
+	state_put_u32(w, G_N_ELEMENTS(feature_words));
+	for (i = 0; i < G_N_ELEMENTS(feature_words); i++)
+		state_put_u32(w, feature_value(m, &feature_words[i]));
+	state_section_end(w);
+
+	for (i = 0; i < m->nr_vcpus; i++) {
+		put_cpu(w, &m->vcpus[i], &st[i]);
+		ret = lapic_save(&m->vcpus[i].lapic, w);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = save_devices(m, w);
+	if (!ret)
+		ret = state_writer_error(w);
+	if (ret)
+		fail(err, errlen, "cannot save the devices' state: %s%s", strerror(-ret),
+		     ret == -EBUSY ? " (a device is busy)" : "");
+unlock:
+	pthread_mutex_unlock(&m->lock);
+	free(st);
+	return ret;
+}
+
+/* --- reading ---------------------------------------------------------- */
+
+static void get_seg(struct state_reader *r, struct vmain_segment *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = state_get_u64(r);
+	s->limit = state_get_u32(r);
+	s->selector = state_get_u16(r);
+	s->type = state_get_u8(r);
+	s->present = state_get_u8(r);
+	s->dpl = state_get_u8(r);
+	s->db = state_get_u8(r);
+	s->s = state_get_u8(r);
+	s->l = state_get_u8(r);
+	s->g = state_get_u8(r);
+	s->avl = state_get_u8(r);
+	s->unusable = state_get_u8(r);
+}
+
+static void get_dtable(struct state_reader *r, struct vmain_dtable *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->base = state_get_u64(r);
+	d->limit = state_get_u16(r);
+}
+
+/* One vCPU's section into st and the run state into *v's fields. */
+static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state *st)
+{
+	struct vmain_regs *g = &st->regs;
+	struct vmain_sregs *s = &st->sregs;
+	__u64 *gpr[18] = {
+		&g->rax, &g->rcx, &g->rdx, &g->rbx, &g->rsp, &g->rbp, &g->rsi, &g->rdi,
+		&g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13, &g->r14, &g->r15,
+		&g->rip, &g->rflags,
+	};
+	uint8_t run_state, sipi_vector;
+	bool sipi_pending, nmi_pending;
+	uint64_t pv_time;
+	uint32_t version, n, idx, i, k;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = state_section_open(r, "vcpu", v->id, VCPU_SECTION_VERSION, &version);
+	if (ret)
+		return ret;
+	run_state = state_get_u8(r);
+	sipi_pending = state_get_bool(r);
+	sipi_vector = state_get_u8(r);
+	nmi_pending = state_get_bool(r);
+	for (i = 0; i < 18; i++)
+		*gpr[i] = state_get_u64(r);
+	get_seg(r, &s->cs);
+	get_seg(r, &s->ds);
+	get_seg(r, &s->es);
+	get_seg(r, &s->fs);
+	get_seg(r, &s->gs);
+	get_seg(r, &s->ss);
+	get_seg(r, &s->tr);
+	get_seg(r, &s->ldt);
+	get_dtable(r, &s->gdt);
+	get_dtable(r, &s->idt);
+	s->cr0 = state_get_u64(r);
+	s->cr2 = state_get_u64(r);
+	s->cr3 = state_get_u64(r);
+	s->cr4 = state_get_u64(r);
+	s->cr8 = state_get_u64(r);
+	s->efer = state_get_u64(r);
+	s->apic_base = state_get_u64(r);
+	st->xcr0 = state_get_u64(r);
+	st->xsave_size = state_get_u32(r);
+	if (st->xsave_size < HV_XSAVE_MIN_SIZE || st->xsave_size > HV_XSAVE_SIZE)
+		return state_reader_fail(r, "CPU %u: an XSAVE image of %u bytes", v->id,
+					 st->xsave_size);
+	state_get_bytes(r, st->xsave, st->xsave_size);
+	n = state_get_u32(r);
+	if (n > 64)
+		return state_reader_fail(r, "CPU %u: %u MSRs", v->id, n);
+	for (k = 0; k < n; k++) {
+		idx = state_get_u32(r);
+		for (i = 0; i < hv_state_nr_msrs; i++)
+			if (hv_state_msrs[i].index == idx)
+				break;
+		if (i == hv_state_nr_msrs)
+			return state_reader_fail(r, "CPU %u: MSR %#x is not one this vmain "
+						 "restores", v->id, idx);
+		*hv_state_msr_value(&st->msr, i) = state_get_u64(r);
+	}
+	st->events.exception_pending = state_get_u8(r);
+	st->events.exception_vector = state_get_u8(r);
+	st->events.exception_has_error = state_get_u8(r);
+	st->events.exception_error_code = state_get_u32(r);
+	st->events.interrupt_pending = state_get_u8(r);
+	st->events.interrupt_vector = state_get_u8(r);
+	st->events.nmi_pending = state_get_u8(r);
+	st->events.nmi_masked = state_get_u8(r);
+	st->events.interrupt_shadow = state_get_u8(r);
+	pv_time = state_get_u64(r);
+	if (run_state > VCPU_WAIT_SIPI)
+		return state_reader_fail(r, "CPU %u: run state %u", v->id, run_state);
+	if (pv_time & 0x3e)
+		return state_reader_fail(r, "CPU %u: kvmclock MSR %#" PRIx64, v->id, pv_time);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	v->state = (enum vcpu_state)run_state;
+	v->sipi_pending = sipi_pending;
+	v->sipi_vector = sipi_vector;
+	v->nmi_pending = nmi_pending;
+	st->pvclock_system_time = pv_time;
+	return 0;
+}
+
+static int load_devices(struct machine *m, struct state_reader *r)
+{
+	unsigned int i;
+	int ret;
+
+	ret = i8259_load(&m->pic, r);
+	if (!ret)
+		ret = i8254_load(&m->pit, r);
+	if (!ret)
+		ret = port61_load(&m->port61, r);
+	if (!ret)
+		ret = cmos_rtc_load(&m->rtc, r);
+	if (!ret)
+		ret = i8042_load(&m->kbc, r);
+	if (!ret)
+		ret = serial8250_load(&m->com1, r);
+	if (!ret)
+		ret = ioapic_load(&m->ioapic, r);
+	if (!ret)
+		ret = acpi_pm_load(&m->pm, r);
+	if (!ret)
+		ret = virtio_console_load(&m->hvc, r);
+	if (!ret)
+		ret = virtio_rng_load(&m->rng, r);
+	for (i = 0; !ret && i < m->nr_blk; i++)
+		ret = virtio_blk_load(&m->blk[i], r);
+	for (i = 0; !ret && i < m->nr_net; i++)
+		ret = virtio_net_load(&m->net[i], r);
+	if (!ret)
+		ret = pci_bus_load(&m->pci, r);
+	return ret;
+}
+
+/* The "machine" section: checks it against m, and sets the clocks. */
+static int load_machine(struct machine *m, struct state_reader *r, char *err, size_t errlen,
+			uint64_t *pv_ns, uint64_t *tsc0)
+{
+	uint64_t mem, tsc_hz, wall;
+	uint32_t version, cpus, disks, nics, nwords, i;
+	uint32_t words[G_N_ELEMENTS(feature_words)];
+	bool display, pvclock, pic_output;
+	int ret;
+
+	ret = state_section_open(r, "machine", 0, MACHINE_SECTION_VERSION, &version);
+	if (ret)
+		return ret;
+	mem = state_get_u64(r);
+	cpus = state_get_u32(r);
+	disks = state_get_u32(r);
+	nics = state_get_u32(r);
+	display = state_get_bool(r);
+	pvclock = state_get_bool(r);
+	tsc_hz = state_get_u64(r);
+	*tsc0 = state_get_u64(r);
+	*pv_ns = state_get_u64(r);
+	wall = state_get_u64(r);
+	pic_output = state_get_bool(r);
+	nwords = state_get_u32(r);
+	if (nwords != G_N_ELEMENTS(feature_words))
+		return state_reader_fail(r, "%u CPUID words", nwords);
+	for (i = 0; i < nwords; i++)
+		words[i] = state_get_u32(r);
+	ret = state_section_close(r);
+	if (ret)
+		return ret;
+	if (mem != m->ram.size || cpus != m->nr_vcpus || disks != m->nr_blk ||
+	    nics != m->nr_net || display != (m->screen != NULL) || pvclock != m->cfg.pvclock) {
+		fail(err, errlen, "the saved VM had %" PRIu64 " MiB of RAM, %u CPUs, %u disks, "
+		     "%u NICs, %s, pvclock %s; this one has %" PRIu64 " MiB, %u, %u, %u, %s, %s",
+		     mem >> 20, cpus, disks, nics, display ? "a display" : "no display",
+		     pvclock ? "on" : "off", m->ram.size >> 20, m->nr_vcpus, m->nr_blk,
+		     m->nr_net, m->screen ? "a display" : "no display",
+		     m->cfg.pvclock ? "on" : "off");
+		return -EINVAL;
+	}
+	for (i = 0; i < nwords; i++) {
+		uint32_t missing = words[i] & ~feature_value(m, &feature_words[i]);
+
+		if (missing) {
+			fail(err, errlen, "this host's CPU (through %s) lacks features the "
+			     "saved guest had: CPUID %#x.%u %s bits %#x",
+			     m->vm.backend->name, feature_words[i].function,
+			     feature_words[i].index, reg_names[feature_words[i].reg], missing);
+			return -EINVAL;
+		}
+	}
+	/* The same host (its rate measured again): keep the exact rate. */
+	if (tsc_hz && (tsc_hz > m->tsc_hz ? tsc_hz - m->tsc_hz : m->tsc_hz - tsc_hz) <=
+		      m->tsc_hz / (1000000 / TSC_SAME_PPM))
+		m->tsc_hz = tsc_hz;
+	m->pv_wall_msr = wall;
+	m->pic_output = pic_output;
+	return 0;
+}
+
+/*
+ * The paravirtual clock goes on from where it was: tsc0 (its zero, in
+ * host TSC) is the saved one when the host's TSC has run past the saved
+ * time since (the same host boot: the clock jumps over the time spent
+ * saved), else now less the saved time (it continues from its value).
+ */
+static void restore_pvclock(struct machine *m, uint64_t pv_ns, uint64_t tsc0)
+{
+	uint64_t now = __rdtsc();
+	uint64_t ticks = (uint64_t)((unsigned __int128)pv_ns * m->tsc_hz / 1000000000u);
+	unsigned int i;
+	uint64_t val;
+
+	if (now >= tsc0 && now - tsc0 >= ticks)
+		m->tsc0 = tsc0;
+	else
+		m->tsc0 = now - ticks;
+	m->tsc0_ns = (int64_t)((unsigned __int128)m->tsc0 * 1000000000u / m->tsc_hz);
+	if (m->vm.backend->clock_stopped)
+		return;
+	/* Rewrites the records in guest RAM with the new zero and rate. */
+	for (i = 0; i < m->nr_vcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+
+		if (v->pv_time_msr & PV_ENABLE) {
+			val = v->pv_time_msr;
+			pvclock_msr_access(v, PVCLOCK_MSR_SYSTEM_TIME, true, &val);
+			pvclock_guest_stopped(v);
+		}
+	}
+	if (m->pv_wall_msr) {
+		val = m->pv_wall_msr;
+		pvclock_msr_access(&m->vcpus[0], PVCLOCK_MSR_WALL_CLOCK, true, &val);
+	}
+}
+
+int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, size_t errlen)
+{
+	const struct hv_backend *be = m->vm.backend;
+	struct hv_vcpu_state *st;
+	struct state_reader r;
+	uint64_t pv_ns = 0, tsc0 = 0;
+	unsigned int i;
+	int ret;
+
+	err[0] = 0;
+	st = aligned_alloc(64, sizeof(*st) * m->nr_vcpus);
+	if (!st)
+		return -ENOMEM;
+	state_reader_init(&r, buf, len);
+	pthread_mutex_lock(&m->lock);
+	ret = load_machine(m, &r, err, errlen, &pv_ns, &tsc0);
+	for (i = 0; !ret && i < m->nr_vcpus; i++) {
+		ret = get_cpu(&r, &m->vcpus[i], &st[i]);
+		if (!ret)
+			ret = lapic_load(&m->vcpus[i].lapic, &r);
+		if (!ret && be->clock_stopped && (st[i].pvclock_system_time & PV_ENABLE)) {
+			fail(err, errlen, "the saved guest uses kvmclock, which the KVM backend "
+			     "cannot restore yet (use accel=vmain)");
+			ret = -EOPNOTSUPP;
+		}
+	}
+	if (!ret)
+		ret = load_devices(m, &r);
+	if (!ret && !state_reader_at_end(&r))
+		ret = state_reader_fail(&r, "sections after the last device");
+	if (ret) {
+		if (!err[0])
+			fail(err, errlen, "%s", state_reader_msg(&r)[0] ?
+			     state_reader_msg(&r) : strerror(-ret));
+		goto unlock;
+	}
+	for (i = 0; i < m->nr_vcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+
+		/* Guest TSC = host TSC (machine/clock.c): it jumps over the time saved. */
+		st[i].msr.tsc = __rdtsc();
+		if (!be->clock_stopped)
+			v->pv_time_msr = st[i].pvclock_system_time;
+		st[i].pvclock_system_time = be->clock_stopped ? st[i].pvclock_system_time : 0;
+		ret = be->set_state(&v->hv, &st[i]);
+		if (ret) {
+			fail(err, errlen, "%s refused CPU %u's saved state: %s", be->name, i,
+			     strerror(-ret));
+			goto unlock;
+		}
+	}
+	restore_pvclock(m, pv_ns, tsc0);
+	/* Timers due already fire at once, from the main loop. */
+	platform_rearm_pit(m);
+	for (i = 0; i < m->nr_vcpus; i++)
+		machine_vcpu_rearm_timer(&m->vcpus[i]);
+unlock:
+	pthread_mutex_unlock(&m->lock);
+	free(st);
+	return ret;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * machine/snapshot.h - a machine's whole state other than RAM (every
+ * vCPU, every device) as a device-state stream (state/stream.h), for the
+ * save file (state/savefile.h; DESIGN.md "Save and restore").
+ *
+ * The stream, in this order (each a section, refused on load when its
+ * name or id differs: the device set differs):
+ *   "machine" / 0    memory size, vCPU, disk and NIC counts, display and
+ *                    pvclock flags (all must match the loading machine),
+ *                    the TSC rate, the paravirtual clock's time and wall
+ *                    MSR, the 8259 pair's output, and vCPU 0's CPUID
+ *                    feature leaves (the loading host must offer every
+ *                    feature bit the saved guest had: snapshot_load()
+ *                    refuses a CPU that lacks one);
+ *   per vCPU: "vcpu" / id (its run state, struct hv_vcpu_state written
+ *             field by field, the kvmclock system-time MSR) and "lapic" /
+ *             id (lapic_save());
+ *   the platform: i8259, i8254, port61, cmos_rtc, i8042, serial8250,
+ *   ioapic, acpi_pm, virtio-console, virtio-rng, each virtio-blk, each
+ *   virtio-net, and last the PCI bus (pci_bus_load() recounts the lines).
+ *
+ * Time.  The guest TSC is the host TSC (machine/clock.c) before and after
+ * a restore: a restored guest's TSC and paravirtual clock jump forward by
+ * the time it spent saved, as after a host suspend, so its wall clock is
+ * right at once (its clock reads host TSC; the CMOS clock keeps its offset
+ * from host time).  Where the host's TSC is now behind the saved one (the
+ * host rebooted), the paravirtual clock continues from its saved value
+ * instead, and the guest's wall clock lags by the time it spent saved.
+ * Timers (PIT, local APICs) are saved as time left.
+ *
+ * KVM serves kvmclock in the kernel, and the backend interface has no
+ * KVM_GET/SET_CLOCK yet: a guest that enabled kvmclock can be neither
+ * saved nor restored through KVM (refused with a message, nothing changed).
+ */
+#ifndef VMAIN_MONITOR_MACHINE_SNAPSHOT_H
+#define VMAIN_MONITOR_MACHINE_SNAPSHOT_H
+
+#include <stddef.h>
+
+struct machine;
+struct state_writer;
+
+/*
+ * Can this machine be saved at all?  Checked before anything is changed
+ * (machine_save() detaches the devices only after it): 0, or -EOPNOTSUPP
+ * with the reason in err.
+ */
+int snapshot_check(const struct machine *m, char *err, size_t errlen);
+
+/*
+ * Writes the paused machine's state to `w` (disk I/O drained, no vCPU in
+ * the guest).  Takes machine.lock.  0 or -errno with a message in err.
+ */
+int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t errlen);
+
+/*
+ * Loads buf[0 .. len) into a machine just built for it (machine_create()
+ * with cfg.restore: vCPUs created with their CPUID, devices fresh, no
+ * thread running), and re-arms its timers.  0 or -errno with a message.
+ */
+int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, size_t errlen);
+
+#endif
