@@ -619,6 +619,27 @@ int main(void)
 
 	/* A frozen listener: one call in flight, damage merged, then it catches up. */
 	display_set_mode(disp, 320, 200, DISPLAY_FORMAT_XRGB8888);
+
+	/* Private mode taken and released 1,000 times while another viewer watches. */
+	{
+		struct viewer *w = viewer_connect(addr, false, false, true);
+		struct viewer *o = viewer_connect(addr, true, false, false);
+		unsigned int fails = 0;
+
+		WAIT_COUNT(&w->updates, 1, 3000);
+		for (unsigned int i = 0; i < 1000; i++) {
+			fails += *vm_call1(o, "AcquirePrivate", NULL) != 0;
+			if (i % 100 == 0)
+				draw(320, 200, 20 + i / 100);
+			fails += *vm_call1(o, "ReleasePrivate", NULL) != 0;
+		}
+		spin(500);
+		tap_ok(fails == 0 && !w->blank && differ(w, 29) == 0,
+		       "private mode taken and released 1,000 times (drawing meanwhile): "
+		       "the watching viewer ends with the right pixels (%u failed calls)", fails);
+		viewer_close(o);
+		viewer_close(w);
+	}
 	f = viewer_connect(addr, false, false, true);
 	WAIT_COUNT(&f->updates, 1, 3000);
 	f->frozen = true;
