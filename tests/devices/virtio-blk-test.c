@@ -154,31 +154,6 @@ static void turn(void)
 #define DATA_GPA	0x280000ull
 #define ST_GPA		0x3f0000ull
 
-struct seg { uint64_t gpa; uint32_t len; bool w; };
-
-/* Adds a chain of `n` descriptors and makes it available; returns its head. */
-static uint16_t add_chain(struct dq *q, const struct seg *s, unsigned n)
-{
-	uint16_t head = q->next_desc % q->size, d = head;
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		uint16_t next = (uint16_t)((d + 1) % q->size);
-
-		g64(q->desc + 16ull * d, s[i].gpa);
-		g32(q->desc + 16ull * d + 8, s[i].len);
-		g16(q->desc + 16ull * d + 12, (uint16_t)((s[i].w ? VIRTQ_DESC_F_WRITE : 0) |
-				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)));
-		g16(q->desc + 16ull * d + 14, next);
-		d = next;
-	}
-	q->next_desc = (uint16_t)(q->next_desc + n);
-	g16(q->avail + 4 + 2ull * (q->avail_idx % q->size), head);
-	q->avail_idx++;
-	g16(q->avail + 2, q->avail_idx);
-	return head;
-}
-
 static void put_hdr(unsigned slot, uint32_t type, uint64_t sector)
 {
 	g32(HDR_GPA + 16ull * slot, type);

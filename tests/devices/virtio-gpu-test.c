@@ -108,34 +108,10 @@ static const struct virtio_gpu_ops fd_ops = {
 #define BK_GPA		0x300000ull	/* backing pages */
 #define VER1		(1ull << VIRTIO_F_VERSION_1)
 
-struct seg { uint64_t gpa; uint32_t len; bool w; };
-
 static struct virtio_gpu gpu, gpu2, gpu3;
 static struct dq cq, kq;
 static struct virtio_gpu *direct;	/* non-NULL: kick this device, not the BAR */
 static uint32_t used_len;
-
-/* Adds a chain of `n` descriptors and makes it available. */
-static void add_chain(struct dq *q, const struct seg *s, unsigned n)
-{
-	uint16_t head = q->next_desc % q->size, d = head;
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		uint16_t next = (uint16_t)((d + 1) % q->size);
-
-		g64(q->desc + 16ull * d, s[i].gpa);
-		g32(q->desc + 16ull * d + 8, s[i].len);
-		g16(q->desc + 16ull * d + 12, (uint16_t)((s[i].w ? VIRTQ_DESC_F_WRITE : 0) |
-				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)));
-		g16(q->desc + 16ull * d + 14, next);
-		d = next;
-	}
-	q->next_desc = (uint16_t)(q->next_desc + n);
-	g16(q->avail + 4 + 2ull * (q->avail_idx % q->size), head);
-	q->avail_idx++;
-	g16(q->avail + 2, q->avail_idx);
-}
 
 /* A request buffer being built at REQ_GPA. */
 static uint8_t *req(void) { return mem.base + REQ_GPA; }

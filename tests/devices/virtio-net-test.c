@@ -179,30 +179,6 @@ static struct virtio_net_stats stats(void)
 	return s;
 }
 
-struct seg { uint64_t gpa; uint32_t len; bool w; };
-
-static uint16_t add_chain(struct dq *q, const struct seg *s, unsigned n)
-{
-	uint16_t head = q->next_desc % q->size, d = head;
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		uint16_t next = (uint16_t)((d + 1) % q->size);
-
-		g64(q->desc + 16ull * d, s[i].gpa);
-		g32(q->desc + 16ull * d + 8, s[i].len);
-		g16(q->desc + 16ull * d + 12, (uint16_t)((s[i].w ? VIRTQ_DESC_F_WRITE : 0) |
-				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)));
-		g16(q->desc + 16ull * d + 14, next);
-		d = next;
-	}
-	q->next_desc = (uint16_t)(q->next_desc + n);
-	g16(q->avail + 4 + 2ull * (q->avail_idx % q->size), head);
-	q->avail_idx++;
-	g16(q->avail + 2, q->avail_idx);
-	return head;
-}
-
 static void enable_msix(uint8_t df, unsigned nvec)
 {
 	uint8_t p = (uint8_t)cfg_rd(df, PCI_CAPABILITY_LIST, 1);
