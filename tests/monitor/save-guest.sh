@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Runs inside the SVM arena (tests/monitor/save.t): a VM whose guest
 # counts twice a second (vmain.test=ticker) is saved with `vmain save`
-# and restored by `vmain start`, through vmain.ko: the process ends with
+# and restored by `vmain start`, through vmain.ko (one with a display is
+# refused and runs on): the process ends with
 # state.sav in the bundle; the restored guest's counter goes on from
 # where it stopped (no reboot: no second ticker-ready, its uptime goes
 # on) and its date is the host's; state.sav is gone once it runs.  The
@@ -132,6 +133,23 @@ check "... and state.sav is gone" [ ! -e "$sav" ]
 "$vmain" kill "$vm" >/dev/null 2>&1
 "$vmain" save "$vm" >"$w/out" 2>&1; rc=$?
 is "vmain save of a stopped VM: status 4" 4 $rc
+
+# A VM with a display cannot be saved yet: refused, and it runs on.
+vmd=sv-display
+"$vmain" create "$vmd" --memory 256M --accel vmain --display --kernel "$guest/vmlinuz" \
+	--initrd "$guest/initrd.img" --serial "$w/cond" \
+	--append "console=ttyS0 panic=-1 vmain.test=ticker" >"$w/out" 2>&1
+"$vmain" start "$vmd" --headless >"$w/out" 2>&1
+is "display: start" 0 $?
+wait_for "$w/cond" "tick=2 " 120
+"$vmain" save "$vmd" >"$w/out" 2>&1; rc=$?
+is "display: vmain save fails (1)" 1 $rc
+check "display: ... saying why ($(cat "$w/out"))" grep -q "a VM with a display cannot be saved yet" "$w/out"
+is "display: ... and the VM runs on" running "$(state "$vmd")"
+a=$(grep -c "tick=" "$w/cond"); sleep 1.5; b=$(grep -c "tick=" "$w/cond")
+check "display: ... its guest ticking ($a -> $b)" [ "$b" -gt "$a" ]
+check "display: ... and no state.sav" [ ! -e "$XDG_DATA_HOME/vmain/VMs/$vmd.vmain/state.sav" ]
+"$vmain" kill "$vmd" >/dev/null 2>&1
 
 # A guest without kvmclock (KVM keeps that clock in the kernel): saved
 # and restored through KVM; then across backends, KVM -> vmain.ko and
