@@ -234,6 +234,15 @@ int vmain_mmu_init(struct vmain_vm *vm)
 
 	mmu->notifier.ops = &mmu_notifier_ops;
 	ret = mmu_notifier_register(&mmu->notifier, vm->mm);
+	/*
+	 * mm_take_all_locks() gives up with -EINTR when the task has a
+	 * signal or task work pending (the work an io_uring queues as it
+	 * winds down is enough).  Nothing is left half done here, so the
+	 * ioctl restarts once the task has dealt with it, rather than
+	 * failing CREATE_VM with an EINTR the caller did nothing to cause.
+	 */
+	if (ret == -EINTR)
+		ret = -ERESTARTNOINTR;
 	if (ret)
 		goto free_root;
 	mmu->notifier_registered = true;

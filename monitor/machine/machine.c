@@ -354,9 +354,11 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	}
 
 	/*
-	 * vmain.ko's CREATE_VM registers an MMU notifier, which fails with
-	 * EINTR while the task has a signal or task work pending; the io_uring
-	 * a restore just closed queues such work as it winds down: try again.
+	 * Creating the VM registers an MMU notifier, which gives up with
+	 * EINTR while the task has a signal or task work pending (the io_uring
+	 * a restore just closed queues such work as it winds down).  vmain.ko
+	 * restarts the ioctl itself (kmod/mmu.c); KVM's CREATE_VM returns the
+	 * EINTR: try again.
 	 */
 	for (i = 0; i < 5; i++) {
 		ret = hv_vm_create(&m->vm, cfg->accel, cfg->uuid, chosen, sizeof(chosen));
