@@ -76,6 +76,10 @@ BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 # and queues in monitor/virtio/): plain C, host-tested.
 DEVICE_SRCS := $(wildcard monitor/devices/*.c monitor/virtio/*.c monitor/state/*.c)
 DEVICE_HDRS := $(wildcard monitor/devices/*.h monitor/virtio/*.h monitor/state/*.h monitor/machine/*.h) monitor/le.h
+# Compiled once into an archive the host tests link (each test compiling
+# every model again made the ASan build of make check the slowest part).
+DEVICE_LIB := $(BUILD)/lib/libvmain-devices.a
+DEVICE_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(DEVICE_SRCS))
 
 # The I/O model (monitor/io/: the I/O loop, the worker pool) and the disk
 # stack (monitor/disk/: io_uring engine, write cache, raw and qcow2), GLib-free,
@@ -207,9 +211,15 @@ $(IO_DISK_LIB): $(IO_DISK_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
+$(DEVICE_OBJS): $(DEVICE_HDRS) $(wildcard monitor/display/*.h)
+
+$(DEVICE_LIB): $(DEVICE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/devices/%: tests/devices/%.c $(DEVICE_LIB) $(DEVICE_HDRS) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/devices/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(DEVICE_LIB) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 # The save file (monitor/state/savefile.c) with the state stream, host-tested.
 $(BUILD)/tests/state/%: tests/state/%.c $(wildcard monitor/state/*.c monitor/state/*.h) monitor/le.h $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
@@ -231,9 +241,9 @@ $(BUILD)/tests/net/%: tests/net/%.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(IO
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
 # The NIC over the real user back end: the device models and the fake guest driver too.
-$(BUILD)/tests/net/virtio-net-slirp-test: tests/net/virtio-net-slirp-test.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(DEVICE_SRCS) $(DEVICE_HDRS) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
+$(BUILD)/tests/net/virtio-net-slirp-test: tests/net/virtio-net-slirp-test.c $(NET_SRCS) $(wildcard monitor/net/*.h) $(DEVICE_LIB) $(DEVICE_HDRS) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags slirp) -pthread -o $@ $< $(NET_SRCS) $(DEVICE_LIB) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs slirp) $(DISK_LIBS)
 
 # The display (monitor/display/: the surface between the virtio-gpu and its
 # viewers, and the VNC server), GLib-free, host-tested in tests/display/
@@ -268,9 +278,9 @@ $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS
 
 # The display's numbers (docs/perf.md): the virtio-gpu and virtio-input
 # through the fake guest driver, the display, VNC with a libvncclient client.
-$(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c $(DEVICE_SRCS) $(DEVICE_HDRS) $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS)
+$(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c $(DEVICE_LIB) $(DEVICE_HDRS) $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DEVICE_SRCS) $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DEVICE_LIB) $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
 
 $(BUILD)/tests/disk/fuzz-qcow2: ALL_CFLAGS += -DFUZZ_STANDALONE
 
@@ -278,9 +288,9 @@ $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(MONITOR_HDRS) tests/lib/tap.h
+$(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_LIB) $(IO_DISK_LIB) $(MONITOR_HDRS) tests/lib/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_LIB) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
