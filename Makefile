@@ -278,7 +278,7 @@ $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS
 
 # The display's numbers (docs/perf.md): the virtio-gpu and virtio-input
 # through the fake guest driver, the display, VNC with a libvncclient client.
-$(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c $(DEVICE_LIB) $(DEVICE_HDRS) $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS)
+$(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c tests/display/vnc-client.h $(DEVICE_LIB) $(DEVICE_HDRS) $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DEVICE_LIB) $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
 

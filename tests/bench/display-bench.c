@@ -70,6 +70,7 @@
 #include "virtio-driver.h"
 }
 /* --- end of the driver --- */
+#include "../display/vnc-client.h"
 
 #define SCR_W		1920u
 #define SCR_H		1080u
@@ -795,19 +796,6 @@ static rfbClient *client_connect(const char *path)
 	if (!rfbInitClient(c, &argc, NULL))
 		return NULL;		/* rfbInitClient freed it */
 	return c;
-}
-
-static void client_close(rfbClient *c)
-{
-	if (!c)
-		return;
-	close(c->sock);
-	c->sock = -1;
-	/* Not rfbClientCleanup()'s. */
-	free(c->frameBuffer);
-	free(c->rcSource);
-	free(c->rcMask);
-	rfbClientCleanup(c);
 }
 
 static void bench_idle(struct vnc_server *s, rfbClient *c)

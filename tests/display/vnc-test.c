@@ -28,6 +28,7 @@
 #include "display/vnc.h"
 #include "io/ioloop.h"
 #include "tap.h"
+#include "vnc-client.h"
 
 #define LOOP_NAME	"vnc-test-loop"
 
@@ -310,19 +311,6 @@ static bool got_cursor_shape(rfbClient *c, void *arg)
 {
 	(void)c;
 	return cursor_shapes >= *(unsigned *)arg;
-}
-
-static void client_close(rfbClient *c)
-{
-	if (!c)
-		return;
-	close(c->sock);
-	c->sock = -1;
-	/* Not rfbClientCleanup()'s. */
-	free(c->frameBuffer);
-	free(c->rcSource);
-	free(c->rcMask);
-	rfbClientCleanup(c);
 }
 
 static struct vnc_server *start(const char *spec, const char *pwfile, char *err)
