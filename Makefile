@@ -59,7 +59,7 @@ HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 					     tests/acpi/*-test.c tests/machine/*-test.c \
 					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c \
 					     tests/net/*-test.c tests/display/*-test.c \
-					     tests/state/*-test.c)) \
+					     tests/state/*-test.c tests/ui/*-test.c)) \
 	      disk/fuzz-qcow2
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
@@ -272,6 +272,29 @@ $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_LIB_SRCS) $(wildcard monitor/vm/*.h) $(IO
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(VM_LIB_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)
 
+# The desktop app (ui/): GTK3 + pixman, a client of the control API only.
+# It links no device, backend or monitor code; ui/*.c but main.c are its
+# parts, host-tested one by one in tests/ui/NAME-test.c.
+UI_PKGS := gtk+-3.0 gio-unix-2.0 pixman-1
+UI_SRCS := $(filter-out ui/main.c,$(wildcard ui/*.c))
+UI_HDRS := $(wildcard ui/*.h)
+UI_CFLAGS = $(shell pkg-config --cflags $(UI_PKGS))
+UI_LIBS   = $(shell pkg-config --libs $(UI_PKGS)) -lm
+$(BUILD)/ui/vmain-gtk: ui/main.c $(UI_SRCS) $(UI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iui $(UI_CFLAGS) -o $@ ui/main.c $(UI_SRCS) $(ALL_LDFLAGS) $(UI_LIBS)
+
+$(BUILD)/tests/ui/%: tests/ui/%.c $(UI_SRCS) $(UI_HDRS) $(wildcard tests/ui/*.h) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iui $(UI_CFLAGS) -o $@ $< $(UI_SRCS) $(ALL_LDFLAGS) $(UI_LIBS)
+
+# The app's end-to-end tests' VM: the monitor's real control API for the
+# display (vm/dbus-display.c over display/display.c) and a VM1 object with
+# its states, on a bundle's socket, drawing a known pattern; no backend.
+$(BUILD)/tests/ui/fake-vm: tests/ui/fake-vm.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
+
 $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
@@ -362,7 +385,7 @@ check-guest: deps-test kmod progs
 check: deps-test kmod progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
 	@echo "vmain: running the tests (host, then the SVM arena under QEMU TCG, then the VMX arena under Bochs)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t $(wildcard tests/ui/*.t) tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
@@ -373,7 +396,7 @@ check-full: check
 
 check-host: progs
 	@$(MAKE) --no-print-directory SANITIZE=1 progs
-	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
+	@prove -f $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t $(wildcard tests/ui/*.t) tests/install/*.t tests/monitor/cli.t $(wildcard tests/monitor/run-args.t)
 
 check-svm: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/kmod/svm.t
