@@ -55,6 +55,7 @@ arena_tap() {
 	arena=$1 desc=$2
 	shift 2
 	echo "# $desc"
+	t0=$(date +%s)
 	"$TOP/scripts/$arena" -q "$@" >"$tap_log" 2>"$tap_log.err"
 	rc=$?
 	# One retry, only for a boot that died or hung before the guest's init
@@ -85,6 +86,9 @@ arena_tap() {
 		esac
 	done <"$tap_log"
 	failing=
+	# Each arena run's time (prove -v shows it): what docs/testing.md's
+	# table of make check's parts is made from.
+	echo "# $desc: $(( $(date +%s) - t0 )) s"
 	tap_count=$((tap_count + 1))
 	if [ $rc = 0 ]; then
 		echo "ok - $desc: arena run clean"

@@ -34,8 +34,11 @@ boot() {
 }
 
 # Every file the guest listed has the same size and SHA-256 in the image
-# (read with debugfs, which needs no kernel ext4).
+# (read with debugfs, which needs no kernel ext4).  What differs goes to
+# $w/mismatch, which disk_facts prints after the result line (arena-tap.sh
+# copies the comments after a failure to the CI log).
 files_match() { # files_match IMAGE
+	rm -f "$w/mismatch"
 	grep '^VMAIN-GUEST: file=' "$w/con" | tr -d '\r' | {
 		seen=0 bad=0
 		while read -r _ f b s; do
@@ -47,7 +50,13 @@ files_match() { # files_match IMAGE
 			if [ "$got" = "$s" ] && [ "$sz" = "$b" ]; then
 				seen=$((seen + 1))
 			else
-				echo "#   $f: guest $b bytes $s, image ${sz:-none} bytes $got"
+				echo "$f: guest $b bytes $s, image ${sz:-none} bytes $got" >>"$w/mismatch"
+				# seq.txt's content is known: where it differs says
+				# what went wrong (a block lost, shifted, or stale).
+				if [ "$f" = seq.txt ]; then
+					seq 1 100000 >"$w/seq.want"
+					cmp -l "$w/seq.want" "$w/dump" 2>&1 | awk 'NR == 1 { first = $1 } { n++ } END { print "seq.txt: " n " bytes differ, the first at byte " first }' >>"$w/mismatch"
+				fi
 				bad=$((bad + 1))
 			fi
 		done
@@ -68,6 +77,7 @@ disk_facts() { # disk_facts NAME IMAGE-AS-RAW
 	check "$1: exit status 0 after guest poweroff" [ "$rc" = 0 ]
 	check "$1: e2fsck -n -f on the host finds the file system clean" fsck_clean "$2"
 	check "$1: every file's size and SHA-256 on the host match the guest's" files_match "$2"
+	[ ! -s "$w/mismatch" ] || sed 's/^/#   /' "$w/mismatch"
 	[ "$rc" = 0 ] && [ "$(fact disk-test)" = ok ] || show
 }
 
