@@ -31,6 +31,7 @@ src=/usr/src/vmain-$ver
 {
 	echo /usr/bin/vmain
 	[ ! -e "$top/build/ui/vmain-gtk" ] || echo /usr/bin/vmain-gtk
+	[ ! -e "$top/build/ui/vmain-gtk" ] || echo /usr/share/applications/org.vmain.Gtk.desktop
 	echo /usr/include/vmain/vmain.h
 	for f in "$top"/docs/*.md; do echo "/usr/share/doc/vmain/${f##*/}"; done
 	echo /usr/lib/udev/rules.d/60-vmain.rules
@@ -65,6 +66,11 @@ check "the system unit starts /usr/bin/vmain --system" \
 check "the user unit starts /usr/bin/vmain" \
 	grep -qx 'ExecStart=/usr/bin/vmain start --headless %i' "$dest/usr/lib/systemd/user/vmain@.service"
 check "dkms.conf carries the version" grep -qx "PACKAGE_VERSION=\"$ver\"" "$dest$src/dkms.conf"
+if [ -e "$top/build/ui/vmain-gtk" ]; then
+	app=$dest/usr/share/applications/org.vmain.Gtk.desktop
+	check "the desktop entry starts /usr/bin/vmain-gtk" grep -qx 'Exec=/usr/bin/vmain-gtk' "$app"
+	check "desktop-file-validate accepts the desktop entry" desktop-file-validate "$app"
+fi
 
 # systemd-analyze verify, for real: the system unit against a root holding
 # the staged files and the host's own units (sysinit.target, ...), so
