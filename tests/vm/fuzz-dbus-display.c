@@ -26,7 +26,8 @@
  *                   size, for fixed-size arguments; else L bytes follow);
  *                   N: a raw message (2 length bytes, then the blob);
  *                   N+1 guest draws, N+2 guest mode, N+3 cursor,
- *                   N+4 the main context runs, N+5 listener behaviour,
+ *                   N+4 the main context runs (an odd byte after it:
+ *                   past the listener call timeout), N+5 listener behaviour,
  *                   N+6 the viewer closes its connection.
  *
  * Built two ways (Makefile):
@@ -64,6 +65,7 @@ __asm__(".pushsection .rodata\n"
 #define MAX_OPS		64
 #define N_EXTRA		7	/* raw, draw, mode, cursor, spin, behaviour, close */
 #define WAIT_MS		3000	/* for any answer: longer is a hang */
+#define LISTENER_TIMEOUT_MS	20	/* dbus-display.c's calls to a listener */
 
 enum behaviour { REPLY, FAIL_UNKNOWN, FAIL_OTHER, HOLD };
 
@@ -163,6 +165,15 @@ static void turn(void)
 {
 	while (g_main_context_iteration(NULL, FALSE))
 		;
+}
+
+static void spin_for(int ms)
+{
+	gint64 end = g_get_monotonic_time() + ms * 1000;
+
+	while (g_get_monotonic_time() < end)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(100);
 }
 
 static bool spin_until(bool (*cond)(void *), void *arg, int ms)
@@ -499,7 +510,7 @@ static void setup(void)
 	}
 	F.guid = g_dbus_generate_guid();
 	/* A listener that does not answer is given up on soon (the flush path too). */
-	dbus_display_set_call_timeout(100);
+	dbus_display_set_call_timeout(LISTENER_TIMEOUT_MS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -539,7 +550,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (kind <= 3) {
 			guest_op(kind - 1, &in);
 		} else if (kind == 4) {
-			turn();
+			/* An odd byte waits past the listener call timeout. */
+			if (take(&in) & 1)
+				spin_for(3 * LISTENER_TIMEOUT_MS / 2);
+			else
+				turn();
 		} else if (kind == 5) {
 			w->beh = take(&in) & 3;
 		} else {
@@ -669,7 +684,7 @@ static GByteArray *make_seed(unsigned int k)
 			for (unsigned int j = 0; j < 4; j++)
 				put(b, (unsigned int)(rng() % 64));
 			break;
-		case 13: put(b, (F.nr_methods + 4) << 1 | v); break;
+		case 13: put(b, (F.nr_methods + 4) << 1 | v); put(b, x); break;
 		case 14: put(b, (F.nr_methods + 5) << 1 | v); put(b, x); break;
 		default:	/* random bytes: any method, any arguments */
 			for (unsigned int j = 0, m = 1 + (unsigned int)(x % 24); j < m; j++)
