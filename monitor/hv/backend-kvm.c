@@ -432,6 +432,31 @@ static int kvm_clock_stopped(struct hv_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * KVM_GET_CLOCK / KVM_SET_CLOCK (Documentation/virt/kvm/api.rst 4.43,
+ * 4.44): the VM's kvmclock value in ns, which every vCPU's record is made
+ * from.  Set with no flags: KVM makes the clock read `ns` now.
+ */
+static int kvm_get_clock(struct hv_vm *vm, uint64_t *ns)
+{
+	struct kvm_clock_data d;
+
+	memset(&d, 0, sizeof(d));
+	if (ioctl(vm->vmfd, KVM_GET_CLOCK, &d))
+		return -errno;
+	*ns = d.clock;
+	return 0;
+}
+
+static int kvm_set_clock(struct hv_vm *vm, uint64_t ns)
+{
+	struct kvm_clock_data d;
+
+	memset(&d, 0, sizeof(d));
+	d.clock = ns;
+	return ioctl(vm->vmfd, KVM_SET_CLOCK, &d) ? -errno : 0;
+}
+
 /* The kvmclock MSRs (Documentation/virt/kvm/x86/msr.rst): KVM serves them. */
 #define KVM_MSR_WALL_CLOCK_NEW	0x4b564d00
 #define KVM_MSR_SYSTEM_TIME_NEW	0x4b564d01
@@ -642,4 +667,6 @@ const struct hv_backend hv_backend_kvm = {
 	.clock_stopped		= kvm_clock_stopped,
 	.get_state		= kvm_get_state,
 	.set_state		= kvm_set_state,
+	.get_clock		= kvm_get_clock,
+	.set_clock		= kvm_set_clock,
 };

@@ -277,6 +277,15 @@ struct hv_backend {
 	 */
 	int (*get_state)(struct hv_vcpu *vcpu, struct hv_vcpu_state *st);
 	int (*set_state)(struct hv_vcpu *vcpu, const struct hv_vcpu_state *st);
+	/*
+	 * The paravirtual clock's value (kvmclock system time, ns) where
+	 * the backend keeps it (KVM); NULL where the monitor serves it
+	 * (machine/pvclock.c).  Save and restore carry it across, so that
+	 * the guest's monotonic time never goes back.  Not while a vCPU
+	 * runs.
+	 */
+	int (*get_clock)(struct hv_vm *vm, uint64_t *ns);
+	int (*set_clock)(struct hv_vm *vm, uint64_t ns);
 };
 
 extern const struct hv_backend hv_backend_vmain;

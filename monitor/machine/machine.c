@@ -763,9 +763,6 @@ int machine_save(struct machine *m, const char *path, struct savefile_stats *sta
 		snprintf(err, errlen, "the VM is not paused");
 		return -EINVAL;
 	}
-	ret = snapshot_check(m, err, errlen);
-	if (ret)
-		return ret;
 	/*
 	 * No request may be under way on the host, nor a frame arrive, while
 	 * the devices and RAM are read: the disks finish what they took and

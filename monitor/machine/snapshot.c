@@ -18,7 +18,8 @@
 #include "machine/snapshot.h"
 #include "state/stream.h"
 
-#define MACHINE_SECTION_VERSION	1
+/* 2: the host's CLOCK_REALTIME at the save, after the CPUID words. */
+#define MACHINE_SECTION_VERSION	2
 #define VCPU_SECTION_VERSION	1
 #define PV_ENABLE		1ull	/* kvmclock system-time MSR, bit 0 */
 /* The same host: its TSC rate measured again within this (parts per million). */
@@ -168,6 +169,21 @@ static void put_cpu(struct state_writer *w, const struct vcpu *v, const struct h
 	state_section_end(w);
 }
 
+/* The display devices, in load_screen()'s order. */
+static int save_screen(const struct machine_screen *s, struct state_writer *w)
+{
+	int ret;
+
+	ret = virtio_gpu_save(&s->gpu, w);
+	if (!ret)
+		ret = virtio_input_save(&s->keyboard, w);
+	if (!ret)
+		ret = virtio_input_save(&s->tablet, w);
+	if (!ret)
+		ret = virtio_input_save(&s->mouse, w);
+	return ret;
+}
+
 static int save_devices(struct machine *m, struct state_writer *w)
 {
 	unsigned int i;
@@ -196,36 +212,22 @@ static int save_devices(struct machine *m, struct state_writer *w)
 		ret = virtio_blk_save(&m->blk[i], w);
 	for (i = 0; !ret && i < m->nr_net; i++)
 		ret = virtio_net_save(&m->net[i], w);
+	if (!ret && m->screen)
+		ret = save_screen(m->screen, w);
 	if (!ret)
 		ret = pci_bus_save(&m->pci, w);
 	return ret;
-}
-
-int snapshot_check(const struct machine *m, char *err, size_t errlen)
-{
-	if (m->screen) {
-		fail(err, errlen, "a VM with a display cannot be saved yet");
-		return -EOPNOTSUPP;
-	}
-	/* Whether the guest enabled kvmclock is KVM's to know: refuse early. */
-	if (m->vm.backend->clock_stopped && m->cfg.pvclock) {
-		fail(err, errlen, "a VM with pvclock cannot be saved through the KVM backend "
-		     "yet (KVM keeps kvmclock in the kernel): use accel=vmain, or pvclock=no");
-		return -EOPNOTSUPP;
-	}
-	return 0;
 }
 
 int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t errlen)
 {
 	const struct hv_backend *be = m->vm.backend;
 	struct hv_vcpu_state *st;
+	struct timespec real;
 	unsigned int i;
+	uint64_t pv_ns;
 	int ret;
 
-	ret = snapshot_check(m, err, errlen);
-	if (ret)
-		return ret;
 	st = aligned_alloc(64, sizeof(*st) * m->nr_vcpus);
 	if (!st)
 		return -ENOMEM;
@@ -240,13 +242,21 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 			fail(err, errlen, "cannot read CPU %u's state: %s", i, strerror(-ret));
 			goto unlock;
 		}
-		if (be->clock_stopped && (st[i].pvclock_system_time & PV_ENABLE)) {
-			ret = -EOPNOTSUPP;
-			fail(err, errlen, "the guest uses kvmclock, which the KVM backend "
-			     "cannot save yet (use accel=vmain)");
+	}
+	/*
+	 * The kvmclock value: KVM's own where it keeps the clock, else the
+	 * monitor's.  Either backend restores it, so one field serves both.
+	 */
+	pv_ns = pv_time_now(m);
+	if (be->get_clock) {
+		ret = be->get_clock(&m->vm, &pv_ns);
+		if (ret) {
+			fail(err, errlen, "cannot read %s's paravirtual clock: %s", be->name,
+			     strerror(-ret));
 			goto unlock;
 		}
 	}
+	clock_gettime(CLOCK_REALTIME, &real);
 
 	state_section_begin(w, "machine", 0, MACHINE_SECTION_VERSION);
 	state_put_u64(w, m->ram.size);
@@ -257,12 +267,13 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 	state_put_bool(w, m->cfg.pvclock);
 	state_put_u64(w, m->tsc_hz);
 	state_put_u64(w, m->tsc0);
-	state_put_u64(w, pv_time_now(m));
+	state_put_u64(w, pv_ns);
 	state_put_u64(w, m->pv_wall_msr);
 	state_put_bool(w, m->pic_output);
 	state_put_u32(w, G_N_ELEMENTS(feature_words));
 	for (i = 0; i < G_N_ELEMENTS(feature_words); i++)
 		state_put_u32(w, feature_value(m, &feature_words[i]));
+	state_put_u64(w, (uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec);
 	state_section_end(w);
 
 	for (i = 0; i < m->nr_vcpus; i++) {
@@ -397,6 +408,25 @@ static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state 
 	return 0;
 }
 
+/*
+ * The display devices (machine/screen.h), where the VM has them: the GPU
+ * with its resources' pixels (the guest is never asked to draw again: a
+ * restored screen shows what it showed), then the three input devices.
+ */
+static int load_screen(struct machine_screen *s, struct state_reader *r)
+{
+	int ret;
+
+	ret = virtio_gpu_load(&s->gpu, r);
+	if (!ret)
+		ret = virtio_input_load(&s->keyboard, r);
+	if (!ret)
+		ret = virtio_input_load(&s->tablet, r);
+	if (!ret)
+		ret = virtio_input_load(&s->mouse, r);
+	return ret;
+}
+
 static int load_devices(struct machine *m, struct state_reader *r)
 {
 	unsigned int i;
@@ -425,6 +455,8 @@ static int load_devices(struct machine *m, struct state_reader *r)
 		ret = virtio_blk_load(&m->blk[i], r);
 	for (i = 0; !ret && i < m->nr_net; i++)
 		ret = virtio_net_load(&m->net[i], r);
+	if (!ret && m->screen)
+		ret = load_screen(m->screen, r);
 	if (!ret)
 		ret = pci_bus_load(&m->pci, r);
 	return ret;
@@ -432,7 +464,7 @@ static int load_devices(struct machine *m, struct state_reader *r)
 
 /* The "machine" section: checks it against m, and sets the clocks. */
 static int load_machine(struct machine *m, struct state_reader *r, char *err, size_t errlen,
-			uint64_t *pv_ns, uint64_t *tsc0)
+			uint64_t *pv_ns, uint64_t *tsc0, uint64_t *realtime)
 {
 	uint64_t mem, tsc_hz, wall;
 	uint32_t version, cpus, disks, nics, nwords, i;
@@ -459,6 +491,7 @@ static int load_machine(struct machine *m, struct state_reader *r, char *err, si
 		return state_reader_fail(r, "%u CPUID words", nwords);
 	for (i = 0; i < nwords; i++)
 		words[i] = state_get_u32(r);
+	*realtime = version >= 2 ? state_get_u64(r) : 0;
 	ret = state_section_close(r);
 	if (ret)
 		return ret;
@@ -528,12 +561,36 @@ static void restore_pvclock(struct machine *m, uint64_t pv_ns, uint64_t tsc0)
 	}
 }
 
+/*
+ * Where the backend keeps kvmclock (KVM): it reads the saved value plus
+ * the wall-clock time spent saved, as after a host suspend (the guest's
+ * monotonic time jumps forward, never back), and each vCPU's record is
+ * flagged PVCLOCK_GUEST_STOPPED so the guest's watchdogs forgive the jump.
+ */
+static int restore_backend_clock(struct machine *m, uint64_t pv_ns, uint64_t realtime)
+{
+	const struct hv_backend *be = m->vm.backend;
+	struct timespec now;
+	uint64_t now_ns;
+	unsigned int i;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if (realtime && now_ns > realtime)
+		pv_ns += now_ns - realtime;
+	ret = be->set_clock(&m->vm, pv_ns);
+	for (i = 0; !ret && be->clock_stopped && i < m->nr_vcpus; i++)
+		ret = be->clock_stopped(&m->vcpus[i].hv);
+	return ret;
+}
+
 int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, size_t errlen)
 {
 	const struct hv_backend *be = m->vm.backend;
 	struct hv_vcpu_state *st;
 	struct state_reader r;
-	uint64_t pv_ns = 0, tsc0 = 0;
+	uint64_t pv_ns = 0, tsc0 = 0, realtime = 0;
 	unsigned int i;
 	int ret;
 
@@ -543,16 +600,11 @@ int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, siz
 		return -ENOMEM;
 	state_reader_init(&r, buf, len);
 	pthread_mutex_lock(&m->lock);
-	ret = load_machine(m, &r, err, errlen, &pv_ns, &tsc0);
+	ret = load_machine(m, &r, err, errlen, &pv_ns, &tsc0, &realtime);
 	for (i = 0; !ret && i < m->nr_vcpus; i++) {
 		ret = get_cpu(&r, &m->vcpus[i], &st[i]);
 		if (!ret)
 			ret = lapic_load(&m->vcpus[i].lapic, &r);
-		if (!ret && be->clock_stopped && (st[i].pvclock_system_time & PV_ENABLE)) {
-			fail(err, errlen, "the saved guest uses kvmclock, which the KVM backend "
-			     "cannot restore yet (use accel=vmain)");
-			ret = -EOPNOTSUPP;
-		}
 	}
 	if (!ret)
 		ret = load_devices(m, &r);
@@ -580,6 +632,20 @@ int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, siz
 		}
 	}
 	restore_pvclock(m, pv_ns, tsc0);
+	if (be->set_clock) {
+		ret = restore_backend_clock(m, pv_ns, realtime);
+		if (ret) {
+			fail(err, errlen, "%s refused the paravirtual clock: %s", be->name,
+			     strerror(-ret));
+			goto unlock;
+		}
+	}
+	/* Events the input devices held: to the guest, now that it is whole. */
+	if (m->screen) {
+		virtio_input_kick(&m->screen->keyboard);
+		virtio_input_kick(&m->screen->tablet);
+		virtio_input_kick(&m->screen->mouse);
+	}
 	/* Timers due already fire at once, from the main loop. */
 	platform_rearm_pit(m);
 	for (i = 0; i < m->nr_vcpus; i++)

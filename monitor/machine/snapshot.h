@@ -9,16 +9,19 @@
  *   "machine" / 0    memory size, vCPU, disk and NIC counts, display and
  *                    pvclock flags (all must match the loading machine),
  *                    the TSC rate, the paravirtual clock's time and wall
- *                    MSR, the 8259 pair's output, and vCPU 0's CPUID
+ *                    MSR, the 8259 pair's output, vCPU 0's CPUID
  *                    feature leaves (the loading host must offer every
  *                    feature bit the saved guest had: snapshot_load()
- *                    refuses a CPU that lacks one);
+ *                    refuses a CPU that lacks one) and, from version 2,
+ *                    the host's CLOCK_REALTIME at the save;
  *   per vCPU: "vcpu" / id (its run state, struct hv_vcpu_state written
  *             field by field, the kvmclock system-time MSR) and "lapic" /
  *             id (lapic_save());
  *   the platform: i8259, i8254, port61, cmos_rtc, i8042, serial8250,
  *   ioapic, acpi_pm, virtio-console, virtio-rng, each virtio-blk, each
- *   virtio-net, and last the PCI bus (pci_bus_load() recounts the lines).
+ *   virtio-net, with a display the virtio-gpu (its resources' pixels
+ *   too) and the keyboard, tablet and mouse, and last the PCI bus
+ *   (pci_bus_load() recounts the lines).
  *
  * Time.  The guest TSC is the host TSC (machine/clock.c) before and after
  * a restore: a restored guest's TSC and paravirtual clock jump forward by
@@ -29,9 +32,13 @@
  * instead, and the guest's wall clock lags by the time it spent saved.
  * Timers (PIT, local APICs) are saved as time left.
  *
- * KVM serves kvmclock in the kernel, and the backend interface has no
- * KVM_GET/SET_CLOCK yet: a guest that enabled kvmclock can be neither
- * saved nor restored through KVM (refused with a message, nothing changed).
+ * The "machine" section's paravirtual clock time is the kvmclock value
+ * whichever backend keeps it: the monitor's own, or KVM's (get_clock, i.e.
+ * KVM_GET_CLOCK).  Through KVM a restore sets the clock (KVM_SET_CLOCK) to
+ * that value plus the host's CLOCK_REALTIME time spent saved (version 2 of
+ * the section records it), so the guest's monotonic time jumps forward
+ * over the time saved as on vmain.ko, and flags every vCPU's record
+ * PVCLOCK_GUEST_STOPPED (KVM_KVMCLOCK_CTRL).
  */
 #ifndef VMAIN_MONITOR_MACHINE_SNAPSHOT_H
 #define VMAIN_MONITOR_MACHINE_SNAPSHOT_H
@@ -40,13 +47,6 @@
 
 struct machine;
 struct state_writer;
-
-/*
- * Can this machine be saved at all?  Checked before anything is changed
- * (machine_save() detaches the devices only after it): 0, or -EOPNOTSUPP
- * with the reason in err.
- */
-int snapshot_check(const struct machine *m, char *err, size_t errlen);
 
 /*
  * Writes the paused machine's state to `w` (disk I/O drained, no vCPU in
