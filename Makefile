@@ -60,7 +60,7 @@ HOST_TESTS := abi/layout decode/decode-test decode/fuzz-decode \
 					     tests/io/*-test.c tests/disk/*-test.c tests/vm/*-test.c \
 					     tests/net/*-test.c tests/display/*-test.c \
 					     tests/state/*-test.c tests/ui/*-test.c)) \
-	      disk/fuzz-qcow2
+	      disk/fuzz-qcow2 vm/fuzz-dbus-display display/vnc-serve
 
 # The machine's pieces that run without a backend (CPUID policy, interrupt
 # routing with the device models, size parsing), host-tested.
@@ -104,6 +104,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
 PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
+	 $(BUILD)/tools/sockbridge $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
 	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
@@ -132,6 +133,18 @@ fuzz-qcow2:
 		-o build/fuzz/fuzz-qcow2 tests/disk/fuzz-qcow2.c $(IO_SRCS) $(DISK_SRCS) $(DISK_LIBS)
 	build/fuzz/fuzz-qcow2 -max_len=65536 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/qcow2-corpus
 
+# libFuzzer on org.vmain.Display1 (vm/dbus-display.c over a real display
+# and GDBus peer connections), for FUZZ_TIME seconds, from the standalone
+# build's seed inputs; make check runs a bounded pass (tests/vm/fuzz.t).
+FUZZ_DBUS_DISPLAY_SRCS := tests/vm/fuzz-dbus-display.c monitor/vm/dbus-display.c monitor/display/display.c $(IO_SRCS)
+fuzz-dbus-display: $(BUILD)/tests/vm/fuzz-dbus-display
+	@mkdir -p build/fuzz/dbus-display-corpus
+	$(BUILD)/tests/vm/fuzz-dbus-display -w build/fuzz/dbus-display-corpus
+	clang -std=gnu11 -D_GNU_SOURCE $(WARN) -g -O1 -Icommon -Itests/lib -Imonitor $(shell pkg-config --cflags gio-unix-2.0) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -pthread \
+		-o build/fuzz/fuzz-dbus-display $(FUZZ_DBUS_DISPLAY_SRCS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
+	build/fuzz/fuzz-dbus-display -max_len=4096 -timeout=30 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/dbus-display-corpus
+
 # libFuzzer on the decoder (clang), for FUZZ_TIME seconds; not part of check.
 fuzz-decode:
 	@mkdir -p build/fuzz/corpus
@@ -139,7 +152,7 @@ fuzz-decode:
 		-fno-sanitize-recover=all -o build/fuzz/fuzz-decode tests/decode/fuzz-decode.c $(X86_SRCS)
 	build/fuzz/fuzz-decode -max_len=32 -max_total_time=$(or $(FUZZ_TIME),120) build/fuzz/corpus
 
-.PHONY: install uninstall fuzz-qcow2 check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
+.PHONY: install uninstall fuzz-qcow2 fuzz-dbus-display check-full guest check-guest run all deps fuzz-decode bench deps-test kmod progs check check-host check-kmod check-svm check-vmx check-vmx-full asan clean help
 
 # The builds run JOBS compilers at once (default: one per CPU); make -jN
 # given on the command line wins.
@@ -188,6 +201,11 @@ $(BUILD)/tests/decode/fuzz-decode: ALL_CFLAGS += -DFUZZ_STANDALONE
 $(BUILD)/tests/monitor/vmctl-test: tests/monitor/vmctl-test.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(MONITOR_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(MONITOR_LIBS)
+
+# The SVM arena's socket forwarder (scripts/arena-svm -S).
+$(BUILD)/tools/sockbridge: tools/sockbridge.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 # The display test's pattern checker (a screenshot against the guest's drawing).
 $(BUILD)/tests/monitor/display-check: tests/monitor/display-check.c
@@ -274,6 +292,11 @@ $(BUILD)/tests/vm/dbus-display-test: tests/vm/dbus-display-test.c monitor/vm/dbu
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
 
+# The Display1 fuzzer's standalone build (seeded random inputs, make check).
+$(BUILD)/tests/vm/fuzz-dbus-display: tests/vm/fuzz-dbus-display.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_STANDALONE -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
+
 # The example viewer of docs/api.md (also the display test's listener).
 $(BUILD)/examples/display-viewer: examples/display-viewer.c monitor/display/png.c monitor/display/display.c $(wildcard monitor/display/*.h) $(IO_DISK_LIB)
 	@mkdir -p $(@D)
@@ -308,6 +331,11 @@ $(BUILD)/tests/ui/%: tests/ui/%.c $(UI_SRCS) $(UI_HDRS) $(wildcard tests/ui/*.h)
 $(BUILD)/tests/ui/fake-vm: tests/ui/fake-vm.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
+
+# The end-to-end tests' screenshot checker (tests/ui/fake-pattern.h at 1:1).
+$(BUILD)/tests/ui/shot-check: tests/ui/shot-check.c tests/ui/fake-pattern.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libpng) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs libpng)
 
 $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS) $(IO_HDRS)
 	@mkdir -p $(@D)
