@@ -288,12 +288,12 @@ $(BUILD)/tests/display/%: tests/display/%.c $(DISPLAY_SRCS) $(wildcard monitor/d
 
 # The control API's display interface (vm/dbus-display.c) over a real
 # GDBusServer, with the display and the I/O loop it runs on.
-$(BUILD)/tests/vm/dbus-display-test: tests/vm/dbus-display-test.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB) tests/lib/tap.h $(BUILD)/examples/display-viewer
+$(BUILD)/tests/vm/dbus-display-test: tests/vm/dbus-display-test.c tests/lib/vm-xml.h monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB) tests/lib/tap.h $(BUILD)/examples/display-viewer
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
 
 # The Display1 fuzzer's standalone build (seeded random inputs, make check).
-$(BUILD)/tests/vm/fuzz-dbus-display: tests/vm/fuzz-dbus-display.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
+$(BUILD)/tests/vm/fuzz-dbus-display: tests/vm/fuzz-dbus-display.c tests/lib/vm-xml.h monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DFUZZ_STANDALONE -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
 
@@ -328,7 +328,7 @@ $(BUILD)/tests/ui/%: tests/ui/%.c $(UI_SRCS) $(UI_HDRS) $(wildcard tests/ui/*.h)
 # The app's end-to-end tests' VM: the monitor's real control API for the
 # display (vm/dbus-display.c over display/display.c) and a VM1 object with
 # its states, on a bundle's socket, drawing a known pattern; no backend.
-$(BUILD)/tests/ui/fake-vm: tests/ui/fake-vm.c monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
+$(BUILD)/tests/ui/fake-vm: tests/ui/fake-vm.c tests/lib/vm-xml.h monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
 

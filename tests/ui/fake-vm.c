@@ -57,15 +57,7 @@
 #include "io/ioloop.h"
 #include "vm/dbus-display.h"
 #include "fake-pattern.h"
-
-/* The interfaces, from the one file that defines them (as vm/dbus.c). */
-extern const char vm_dbus_xml[];
-__asm__(".pushsection .rodata\n"
-	".globl vm_dbus_xml\n"
-	"vm_dbus_xml:\n"
-	".incbin \"common/org.vmain.xml\"\n"
-	".byte 0\n"
-	".popsection\n");
+#include "vm-xml.h"		/* the interfaces, as vm/dbus.c has them */
 
 #define VM_PATH			"/org/vmain/VM"
 #define VM_IFACE		"org.vmain.VM1"

@@ -51,14 +51,7 @@
 #include "io/ioloop.h"
 #include "vm/dbus-display.h"
 #include "vm/dbus.h"
-
-extern const char vm_dbus_xml[];
-__asm__(".pushsection .rodata\n"
-	".globl vm_dbus_xml\n"
-	"vm_dbus_xml:\n"
-	".incbin \"common/org.vmain.xml\"\n"
-	".byte 0\n"
-	".popsection\n");
+#include "vm-xml.h"
 
 #define VM_PATH		"/org/vmain/VM"
 #define LISTENER_PATH	"/viewer"
