@@ -14,7 +14,9 @@ check() { # check DESC COMMAND...: one TAP line from a command's status
 	d=$1; shift
 	if "$@"; then ok "$d"; else nok "$d"; fi
 }
-fact() { sed -n "s/^VMAIN-GUEST: $1=//p" "$w/con" | tr -d '\r' | head -n 1; }
+# A kernel message printed into the middle of a guest's line ("[  8.56]
+# ...": the console is shared) is not part of the value.
+fact() { sed -n "s/^VMAIN-GUEST: $1=//p" "$w/con" | tr -d '\r' | sed 's/\[ *[0-9][0-9]*\.[0-9]*\].*//' | head -n 1; }
 bad_lines='WARNING:|BUG:|Oops|Kernel panic|general protection|unchecked MSR access error: WRMSR'
 clean_log() {
 	# Under QEMU TCG a nested guest's XSETBV does not exit to L1 (the

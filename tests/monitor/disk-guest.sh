@@ -17,7 +17,9 @@ check() { # check DESC COMMAND...: one TAP line from a command's status
 	d=$1; shift
 	if "$@"; then ok "$d"; else nok "$d"; fi
 }
-fact() { sed -n "s/^VMAIN-GUEST: $1=//p" "$w/con" | tr -d '\r' | head -n 1; }
+# A kernel message printed into the middle of a guest's line ("[  8.56]
+# ...": the console is shared) is not part of the value.
+fact() { sed -n "s/^VMAIN-GUEST: $1=//p" "$w/con" | tr -d '\r' | sed 's/\[ *[0-9][0-9]*\.[0-9]*\].*//' | head -n 1; }
 uptime_s() { cut -d. -f1 /proc/uptime; }
 show() { sed 's/^/#   /' "$w/out"; grep -E 'VMAIN-GUEST|WARN|BUG|Oops|panic|error|I/O' "$w/con" | sed 's/^/#   /' | head -n 40; }
 
