@@ -15,6 +15,9 @@ check() { # check DESC COMMAND...: ok when COMMAND succeeds
 	desc=$1; shift
 	if out=$("$@" 2>&1); then ok "$desc"; else nok "$desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
 }
+# The ASan/UBSan fake VM when make check built one, as the other tests do.
+fake="$top/build-asan/tests/ui/fake-vm"
+[ -x "$fake" ] || fake="$b/tests/ui/fake-vm"
 for p in monitor/vmain tests/ui/fake-vm tests/ui/shot-check examples/display-viewer; do
 	if [ ! -x "$b/$p" ]; then
 		echo "1..1"; echo "not ok 1 - $b/$p is not built (make -j2 $b/$p)"; exit 1
@@ -42,12 +45,12 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
 gone() { i=0; while alive "$1" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; ! alive "$1"; }
 
 "$b/monitor/vmain" create --memory 1G --cpus 2 web >/dev/null
-"$b/tests/ui/fake-vm" --log "$tmp/log" web & pid=$!
+"$fake" --log "$tmp/log" web & pid=$!
 check "it serves web.sock" waitlog "^ready $tmp/run/web.sock\$"
 check "vmain list --json: running, its pid, the bundle's memory and CPUs" \
 	sh -c "'$b/monitor/vmain' list --json | grep -F '\"state\": \"running\"' | grep -F '\"pid\": $pid' | grep -F '\"memory\": 1073741824, \"cpus\": 2'"
 check "vmain status: accel fake" sh -c "'$b/monitor/vmain' status web | grep -E '^accel: +fake\$'"
-check "a second fake-vm web is refused (the locks)" sh -c "! '$b/tests/ui/fake-vm' --log /dev/null web"
+check "a second fake-vm web is refused (the locks)" sh -c "! '$fake' --log /dev/null web"
 check "GetAll: Name, Accel, Config" sh -c "timeout 10 gdbus call --address '$A' --dest org.vmain.VM --object-path /org/vmain/VM \
 	--method org.freedesktop.DBus.Properties.GetAll org.vmain.VM1 | grep -F \"'Name': <'web'>\" | grep -F \"'Accel': <'fake'>\" | grep -F 'memory=1G'"
 
@@ -82,7 +85,7 @@ check "vmain list: stopped" sh -c "'$b/monitor/vmain' list --json | grep -F '\"s
 
 # Headless, and SIGTERM.
 : > "$tmp/log"
-"$b/tests/ui/fake-vm" --no-display --log "$tmp/log" web & pid=$!
+"$fake" --no-display --log "$tmp/log" web & pid=$!
 check "--no-display serves" waitlog '^ready '
 check "--no-display: no Display1" sh -c "timeout 10 gdbus call --address '$A' --dest org.vmain.VM --object-path /org/vmain/VM --method org.vmain.Display1.GetScanout 2>&1 | grep -E 'Unknown(Interface|Method)'"
 check "--no-display: VM1 answers" call --method org.freedesktop.DBus.Properties.Get org.vmain.VM1 State
