@@ -312,16 +312,16 @@ $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_LIB_SRCS) $(wildcard monitor/vm/*.h) $(IO
 # The desktop app (ui/): GTK3 + pixman, a client of the control API only.
 # It links no device, backend or monitor code; ui/*.c but main.c are its
 # parts, host-tested one by one in tests/ui/NAME-test.c.
-UI_PKGS := gtk+-3.0 gio-unix-2.0 pixman-1
+UI_PKGS := gtk+-3.0 gio-unix-2.0 pixman-1 json-glib-1.0 x11
 UI_SRCS := $(filter-out ui/main.c,$(wildcard ui/*.c))
 UI_HDRS := $(wildcard ui/*.h)
 UI_CFLAGS = $(shell pkg-config --cflags $(UI_PKGS))
 UI_LIBS   = $(shell pkg-config --libs $(UI_PKGS)) -lm
-$(BUILD)/ui/vmain-gtk: ui/main.c $(UI_SRCS) $(UI_HDRS)
+$(BUILD)/ui/vmain-gtk: ui/main.c $(UI_SRCS) $(UI_HDRS) common/org.vmain.xml
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iui $(UI_CFLAGS) -o $@ ui/main.c $(UI_SRCS) $(ALL_LDFLAGS) $(UI_LIBS)
 
-$(BUILD)/tests/ui/%: tests/ui/%.c $(UI_SRCS) $(UI_HDRS) $(wildcard tests/ui/*.h) tests/lib/tap.h
+$(BUILD)/tests/ui/%: tests/ui/%.c $(UI_SRCS) $(UI_HDRS) $(wildcard tests/ui/*.h) tests/lib/tap.h common/org.vmain.xml
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iui $(UI_CFLAGS) -o $@ $< $(UI_SRCS) $(ALL_LDFLAGS) $(UI_LIBS)
 

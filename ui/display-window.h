@@ -11,8 +11,19 @@
 #define VMAIN_UI_DISPLAY_WINDOW_H
 
 #include <gtk/gtk.h>
+#include <stdbool.h>
+
+#include "scale.h"
 
 struct ui_settings;
+
+/* What main.c's options set for every window opened after. */
+struct display_window_options {
+	bool inline_pixels;	/* --inline: pixels in the calls (forwarded sockets) */
+	bool scaling_set;	/* --scaling: overrides the saved mode */
+	enum ui_scaling scaling;
+};
+extern struct display_window_options display_window_options;
 
 /*
  * Opens and shows a display window for VM `name` whose control socket is
@@ -23,5 +34,12 @@ struct ui_settings;
  */
 GtkWindow *display_window_open(GtkApplication *app, const char *name,
 			       const char *socket_path, struct ui_settings *settings);
+
+/*
+ * One line per open display window, for tests and measurements:
+ * "display NAME updates=U draws=D scanouts=S scale=F mode=M WxH" (U: damage
+ * calls from the VM, D: draws of the window).
+ */
+void display_window_stats(GString *out);
 
 #endif

@@ -1,0 +1,980 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ui/display-window.c - one VM's screen in a window (ui/display-window.h).
+ *
+ * The picture: the VM's surface (ui/vm.c) is scaled by ui/render.c into
+ * an image of the drawing area's device pixels as the guest flushes it;
+ * each flush invalidates only the window pixels it touched, and GTK's
+ * draw handler paints that image clipped to them.  Nothing here runs on
+ * a timer: an idle guest costs the app no wakeups.  Moving or resizing
+ * the window never holds the picture back: the VM's calls are served by
+ * the main loop, which X11 window moves do not block, and a resize only
+ * lays the same image out again.
+ *
+ * Input: keys go to the guest as Linux evdev codes by their physical
+ * position (ui/keymap.c), so the guest's layout decides the characters;
+ * the pointer is an absolute tablet, no grab.  Clicking the screen
+ * captures the keyboard (the window manager's shortcuts go to the guest
+ * too) until Ctrl+Alt is pressed; Ctrl+Alt+F toggles full screen.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "display-window.h"
+#include "keymap.h"
+#include "render.h"
+#include "settings.h"
+#include "vm.h"
+
+#define FOLLOW_DEBOUNCE_MS	250
+#define KEY_LEFTCTRL		29
+#define KEY_LEFTALT		56
+#define KEY_RIGHTCTRL		97
+#define KEY_RIGHTALT		100
+#define KEY_DELETE		111
+#define KEY_F			33
+#define NKEYS			768	/* KEY_MAX + 1 */
+
+struct display_window_options display_window_options;
+
+struct dw {
+	GtkWidget *window, *header, *area, *overlay, *message;
+	GtkWidget *infobar, *info_label;
+	GtkWidget *pause_btn, *power_btn, *kill_btn, *shot_btn, *cad_btn, *full_btn;
+	GtkWidget *scaling_combo, *private_btn;
+	struct ui_vm *vm;
+	struct ui_settings *settings;
+	char *name, *socket, *group;
+	enum ui_scaling scaling;
+	struct ui_render render;
+	enum ui_keycodes keycodes;
+	bool captured, fullscreen, closed, sized, private_busy;
+	uint8_t down[NKEYS / 8];
+	uint32_t buttons;
+	guint follow_timer;
+	uint32_t follow_w, follow_h;
+	double scroll_x, scroll_y;
+	GdkCursor *cursor;
+	bool cursor_visible;
+	uint64_t draws, scanouts;
+};
+
+static GList *windows;
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Shown to the person (an info bar) and said on stderr (tests and logs). */
+static void show_error(struct dw *d, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void show_error(struct dw *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vmain-gtk: %s: %s\n", d->name, msg);
+	gtk_label_set_text(GTK_LABEL(d->info_label), msg);
+	gtk_info_bar_set_message_type(GTK_INFO_BAR(d->infobar), GTK_MESSAGE_ERROR);
+	gtk_widget_show(d->infobar);
+	gtk_info_bar_set_revealed(GTK_INFO_BAR(d->infobar), TRUE);
+	g_free(msg);
+}
+
+static void set_message(struct dw *d, const char *text)
+{
+	gtk_label_set_text(GTK_LABEL(d->message), text ? text : "");
+	gtk_widget_set_visible(d->message, text != NULL);
+}
+
+static void update_subtitle(struct dw *d)
+{
+	const char *state = ui_vm_state(d->vm);
+	char *sub;
+
+	if (d->closed)
+		sub = g_strdup("stopped");
+	else if (d->captured)
+		sub = g_strdup_printf("%s \u2014 keyboard captured: Ctrl+Alt releases", state);
+	else
+		sub = g_strdup(state);
+	gtk_header_bar_set_subtitle(GTK_HEADER_BAR(d->header), sub);
+	g_free(sub);
+}
+
+static void update_controls(struct dw *d)
+{
+	const char *state = ui_vm_state(d->vm);
+	bool live = !d->closed && ui_vm_is_connected(d->vm);
+	bool running = live && !strcmp(state, "running");
+	bool paused = live && !strcmp(state, "paused");
+
+	gtk_button_set_label(GTK_BUTTON(d->pause_btn), paused ? "Resume" : "Pause");
+	gtk_widget_set_sensitive(d->pause_btn, running || paused);
+	gtk_widget_set_sensitive(d->power_btn, running);
+	gtk_widget_set_sensitive(d->kill_btn, live);
+	gtk_widget_set_sensitive(d->cad_btn, running && ui_vm_has_display(d->vm));
+	gtk_widget_set_sensitive(d->private_btn, live && ui_vm_has_display(d->vm));
+	gtk_widget_set_sensitive(d->shot_btn, ui_vm_screen(d->vm)->pixels != NULL);
+	update_subtitle(d);
+}
+
+/* ---- the picture ------------------------------------------------------- */
+
+static int device_scale(struct dw *d)
+{
+	return gtk_widget_get_scale_factor(d->area);
+}
+
+static void relayout(struct dw *d)
+{
+	const struct ui_screen *s = ui_vm_screen(d->vm);
+	int sf = device_scale(d);
+	struct ui_layout l;
+
+	ui_layout_compute(&l, s->pixels ? s->width : 0, s->pixels ? s->height : 0,
+			  gtk_widget_get_allocated_width(d->area) * sf,
+			  gtk_widget_get_allocated_height(d->area) * sf, d->scaling);
+	if (ui_render_set_layout(&d->render, sf, &l))
+		show_error(d, "out of memory for a %dx%d picture", l.area_w, l.area_h);
+	gtk_widget_queue_draw(d->area);
+}
+
+static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	d->draws++;
+	if (!d->render.surface) {
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_paint(cr);
+		return TRUE;
+	}
+	/* The image is in device pixels: painted unfiltered, pixel for pixel. */
+	cairo_set_source_surface(cr, d->render.surface, 0, 0);
+	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+	cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
+	cairo_paint(cr);
+	return TRUE;
+}
+
+static void on_size_allocate(GtkWidget *w, GdkRectangle *a, gpointer opaque);
+
+/* The window's first size, when none was saved: the guest at 1:1 if it fits. */
+static void size_to_guest(struct dw *d, const struct ui_screen *s)
+{
+	GdkMonitor *mon;
+	GdkRectangle wa;
+	int sf = device_scale(d), extra, w, h;
+
+	d->sized = true;
+	mon = gdk_display_get_monitor_at_window(gtk_widget_get_display(d->window),
+						 gtk_widget_get_window(d->window));
+	if (!mon)
+		return;
+	gdk_monitor_get_workarea(mon, &wa);
+	/* The window's size less the screen's: the header bar and any info bar. */
+	gtk_window_get_size(GTK_WINDOW(d->window), &w, &h);
+	extra = h - gtk_widget_get_allocated_height(d->area);
+	w = (int)(s->width + sf - 1) / sf;
+	h = (int)(s->height + sf - 1) / sf;
+	if (w <= wa.width && h + extra <= wa.height)
+		gtk_window_resize(GTK_WINDOW(d->window), w, h + extra);
+}
+
+static void ev_scanout(void *opaque, const struct ui_screen *s)
+{
+	struct dw *d = opaque;
+	int ret;
+
+	d->scanouts++;
+	ret = ui_render_set_screen(&d->render, s);
+	if (ret == -ENOTSUP)
+		show_error(d, "the guest's pixel format %.4s is not supported",
+			   (const char *)&s->format);
+	else if (ret)
+		show_error(d, "the guest's screen: %s", g_strerror(-ret));
+	if (!s->pixels)
+		set_message(d, "The guest shows nothing on its screen.");
+	else
+		set_message(d, NULL);
+	if (s->pixels && !d->sized && d->scaling != UI_SCALING_FOLLOW)
+		size_to_guest(d, s);
+	relayout(d);
+	update_controls(d);
+}
+
+static void ev_update(void *opaque, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	struct dw *d = opaque;
+	struct ui_rect g = { (int)x, (int)y, (int)w, (int)h }, out, lg;
+
+	if (!ui_render_update(&d->render, &g, &out))
+		return;
+	ui_rect_to_logical(&out, device_scale(d), &lg);
+	gtk_widget_queue_draw_area(d->area, lg.x, lg.y, lg.w, lg.h);
+}
+
+/* ---- the cursor -------------------------------------------------------- */
+
+static void apply_cursor(struct dw *d)
+{
+	GdkWindow *win = gtk_widget_get_window(d->area);
+	GdkCursor *c = NULL;
+
+	if (!win)
+		return;
+	if (d->cursor && d->cursor_visible)
+		c = d->cursor;
+	else if (d->cursor)
+		c = gdk_cursor_new_from_name(gtk_widget_get_display(d->area), "none");
+	gdk_window_set_cursor(win, c);
+	if (c && c != d->cursor)
+		g_object_unref(c);
+}
+
+static void ev_cursor_define(void *opaque, uint32_t w, uint32_t h, uint32_t hx, uint32_t hy,
+			     const uint32_t *argb)
+{
+	struct dw *d = opaque;
+	cairo_surface_t *img;
+	uint32_t *px;
+	int stride;
+
+	g_clear_object(&d->cursor);
+	if (w && h) {
+		/* The guest's cursor plane becomes the host's pointer image: no frame redraws. */
+		img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)w, (int)h);
+		stride = cairo_image_surface_get_stride(img);
+		px = (uint32_t *)cairo_image_surface_get_data(img);
+		for (uint32_t y = 0; y < h; y++)
+			memcpy((uint8_t *)px + (size_t)y * stride, argb + (size_t)y * w, w * 4);
+		cairo_surface_mark_dirty(img);
+		d->cursor = gdk_cursor_new_from_surface(gtk_widget_get_display(d->area), img, hx, hy);
+		cairo_surface_destroy(img);
+		d->cursor_visible = true;
+	}
+	apply_cursor(d);
+}
+
+static void ev_cursor_move(void *opaque, int32_t x, int32_t y, bool visible)
+{
+	struct dw *d = opaque;
+
+	(void)x;
+	(void)y;
+	if (visible != d->cursor_visible) {
+		d->cursor_visible = visible;
+		apply_cursor(d);
+	}
+}
+
+/* ---- the connection ---------------------------------------------------- */
+
+static void ev_state(void *opaque, const char *state)
+{
+	struct dw *d = opaque;
+
+	(void)state;
+	update_controls(d);
+}
+
+static void ev_connected(void *opaque, const GError *err)
+{
+	struct dw *d = opaque;
+	int ret;
+
+	if (err) {
+		d->closed = true;
+		show_error(d, "cannot connect to %s: %s", d->socket, err->message);
+		set_message(d, "Not connected.");
+		update_controls(d);
+		return;
+	}
+	ret = ui_vm_listen(d->vm, display_window_options.inline_pixels);
+	if (ret == -ENODEV) {
+		show_error(d, "the VM has no screen (it was made without --display)");
+		set_message(d, "This VM has no screen.");
+	} else if (ret) {
+		show_error(d, "cannot watch the screen: %s", g_strerror(-ret));
+	} else {
+		set_message(d, "Waiting for the guest's screen\u2026");
+	}
+	update_controls(d);
+}
+
+static void release_keys(struct dw *d);
+static void uncapture(struct dw *d);
+
+static void ev_closed(void *opaque, const char *why)
+{
+	struct dw *d = opaque;
+
+	d->closed = true;
+	uncapture(d);
+	memset(d->down, 0, sizeof(d->down));
+	show_error(d, "the VM has stopped or gone away (%s)", why);
+	update_controls(d);
+}
+
+static const struct ui_vm_events vm_events = {
+	.state = ev_state,
+	.connected = ev_connected,
+	.closed = ev_closed,
+	.scanout = ev_scanout,
+	.update = ev_update,
+	.cursor_define = ev_cursor_define,
+	.cursor_move = ev_cursor_move,
+};
+
+static void call_done(void *opaque, const GError *err)
+{
+	struct dw *d = opaque;
+
+	if (err)
+		show_error(d, "%s", err->message);
+}
+
+static void vm_call(struct dw *d, const char *iface, const char *method, GVariant *args)
+{
+	ui_vm_call(d->vm, iface, method, args, call_done, d);
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static bool key_is_down(struct dw *d, unsigned int code)
+{
+	return d->down[code / 8] & (1u << (code % 8));
+}
+
+static void send_key(struct dw *d, unsigned int code, bool down)
+{
+	if (!code || code >= NKEYS || d->closed)
+		return;
+	if (down)
+		d->down[code / 8] |= 1u << (code % 8);
+	else
+		d->down[code / 8] &= ~(1u << (code % 8));
+	ui_vm_call(d->vm, "org.vmain.Display1", "Key", g_variant_new("(ub)", code, down), NULL,
+		   NULL);
+}
+
+/* What the guest holds down is let go when we lose the keyboard: no stuck keys. */
+static void release_keys(struct dw *d)
+{
+	for (unsigned int c = 1; c < NKEYS; c++)
+		if (key_is_down(d, c))
+			send_key(d, c, false);
+}
+
+static void capture(struct dw *d)
+{
+	GdkSeat *seat = gdk_display_get_default_seat(gtk_widget_get_display(d->window));
+	GdkWindow *win = gtk_widget_get_window(d->window);
+
+	if (d->captured || d->closed || !win)
+		return;
+	if (gdk_seat_grab(seat, win, GDK_SEAT_CAPABILITY_KEYBOARD, FALSE, NULL, NULL, NULL,
+			  NULL) == GDK_GRAB_SUCCESS)
+		d->captured = true;
+	update_subtitle(d);
+}
+
+static void uncapture(struct dw *d)
+{
+	if (!d->captured)
+		return;
+	gdk_seat_ungrab(gdk_display_get_default_seat(gtk_widget_get_display(d->window)));
+	d->captured = false;
+	update_subtitle(d);
+}
+
+static bool chord_held(struct dw *d)
+{
+	return (key_is_down(d, KEY_LEFTCTRL) || key_is_down(d, KEY_RIGHTCTRL)) &&
+	       (key_is_down(d, KEY_LEFTALT) || key_is_down(d, KEY_RIGHTALT));
+}
+
+static void toggle_fullscreen(struct dw *d)
+{
+	if (d->fullscreen)
+		gtk_window_unfullscreen(GTK_WINDOW(d->window));
+	else
+		gtk_window_fullscreen(GTK_WINDOW(d->window));
+}
+
+static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	unsigned int code = ui_keymap_to_evdev(d->keycodes, ev->hardware_keycode);
+	bool down = ev->type == GDK_KEY_PRESS;
+
+	(void)w;
+	if (!code)
+		return TRUE;
+	if (down && chord_held(d) && code == KEY_F) {
+		/* Ctrl+Alt+F is ours: the guest gets the Ctrl and Alt back up. */
+		release_keys(d);
+		toggle_fullscreen(d);
+		return TRUE;
+	}
+	send_key(d, code, down);
+	if (down && d->captured && chord_held(d)) {
+		release_keys(d);
+		uncapture(d);
+	}
+	return TRUE;
+}
+
+static gboolean on_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	(void)ev;
+	release_keys(d);
+	uncapture(d);
+	return FALSE;
+}
+
+static void send_pointer(struct dw *d, double x, double y)
+{
+	int sf = device_scale(d);
+	uint32_t gx, gy;
+
+	if (d->closed || !ui_layout_area_to_guest(&d->render.layout, x * sf, y * sf, &gx, &gy))
+		return;
+	ui_vm_call(d->vm, "org.vmain.Display1", "PointerMotion", g_variant_new("(uu)", gx, gy),
+		   NULL, NULL);
+}
+
+static gboolean on_motion(GtkWidget *w, GdkEventMotion *ev, gpointer opaque)
+{
+	(void)w;
+	send_pointer(opaque, ev->x, ev->y);
+	return TRUE;
+}
+
+static uint32_t button_bit(guint button)
+{
+	switch (button) {
+	case 1: return 1;	/* left */
+	case 2: return 2;	/* middle */
+	case 3: return 4;	/* right */
+	case 8: return 8;	/* back: side */
+	case 9: return 16;	/* forward: extra */
+	default: return 0;
+	}
+}
+
+static gboolean on_button(GtkWidget *w, GdkEventButton *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	uint32_t bit = button_bit(ev->button);
+
+	(void)w;
+	if (ev->type != GDK_BUTTON_PRESS && ev->type != GDK_BUTTON_RELEASE)
+		return TRUE;	/* the double-click extras repeat a press we sent */
+	if (ev->type == GDK_BUTTON_PRESS) {
+		gtk_widget_grab_focus(d->area);
+		capture(d);
+	}
+	if (!bit || d->closed)
+		return TRUE;
+	send_pointer(d, ev->x, ev->y);
+	if (ev->type == GDK_BUTTON_PRESS)
+		d->buttons |= bit;
+	else
+		d->buttons &= ~bit;
+	ui_vm_call(d->vm, "org.vmain.Display1", "PointerButtons", g_variant_new("(u)", d->buttons),
+		   NULL, NULL);
+	return TRUE;
+}
+
+static gboolean on_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	int dy = 0, dx = 0;
+
+	(void)w;
+	switch (ev->direction) {
+	case GDK_SCROLL_UP: dy = 1; break;
+	case GDK_SCROLL_DOWN: dy = -1; break;
+	case GDK_SCROLL_LEFT: dx = -1; break;
+	case GDK_SCROLL_RIGHT: dx = 1; break;
+	case GDK_SCROLL_SMOOTH:
+		/* A touchpad's fractions add up to whole clicks. */
+		d->scroll_x += ev->delta_x;
+		d->scroll_y += ev->delta_y;
+		dx = (int)trunc(d->scroll_x);
+		dy = -(int)trunc(d->scroll_y);
+		d->scroll_x -= trunc(d->scroll_x);
+		d->scroll_y -= trunc(d->scroll_y);
+		break;
+	default:
+		break;
+	}
+	if ((dx || dy) && !d->closed)
+		ui_vm_call(d->vm, "org.vmain.Display1", "Wheel", g_variant_new("(ii)", dy, dx),
+			   NULL, NULL);
+	return TRUE;
+}
+
+/* ---- follow mode, geometry --------------------------------------------- */
+
+static gboolean follow_now(gpointer opaque)
+{
+	struct dw *d = opaque;
+	int sf = device_scale(d);
+	uint32_t w, h;
+
+	d->follow_timer = 0;
+	if (d->scaling != UI_SCALING_FOLLOW || d->closed || !ui_vm_has_display(d->vm))
+		return G_SOURCE_REMOVE;
+	ui_follow_size(gtk_widget_get_allocated_width(d->area) * sf,
+		       gtk_widget_get_allocated_height(d->area) * sf, &w, &h);
+	if (w == d->follow_w && h == d->follow_h)
+		return G_SOURCE_REMOVE;
+	d->follow_w = w;
+	d->follow_h = h;
+	vm_call(d, "org.vmain.Display1", "SetPreferredSize", g_variant_new("(uu)", w, h));
+	return G_SOURCE_REMOVE;
+}
+
+static void follow_later(struct dw *d)
+{
+	if (d->scaling != UI_SCALING_FOLLOW)
+		return;
+	/* A drag resizes on every motion: the guest is asked once it settles. */
+	if (d->follow_timer)
+		g_source_remove(d->follow_timer);
+	d->follow_timer = g_timeout_add(FOLLOW_DEBOUNCE_MS, follow_now, d);
+}
+
+static void on_size_allocate(GtkWidget *w, GdkRectangle *a, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	(void)a;
+	relayout(d);
+	follow_later(d);
+}
+
+static gboolean on_configure(GtkWidget *w, GdkEventConfigure *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	int x, y, width, height;
+
+	(void)ev;
+	if (!d->settings || d->fullscreen || gtk_window_is_maximized(GTK_WINDOW(w)))
+		return FALSE;
+	/* ui/settings.c writes these at most once a second of quiet. */
+	gtk_window_get_position(GTK_WINDOW(w), &x, &y);
+	gtk_window_get_size(GTK_WINDOW(w), &width, &height);
+	ui_settings_set_int(d->settings, d->group, "x", x);
+	ui_settings_set_int(d->settings, d->group, "y", y);
+	ui_settings_set_int(d->settings, d->group, "width", width);
+	ui_settings_set_int(d->settings, d->group, "height", height);
+	return FALSE;
+}
+
+static gboolean on_window_state(GtkWidget *w, GdkEventWindowState *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	d->fullscreen = ev->new_window_state & GDK_WINDOW_STATE_FULLSCREEN;
+	gtk_widget_set_visible(d->header, !d->fullscreen);
+	if (d->settings)
+		ui_settings_set_int(d->settings, d->group, "maximized",
+				    !!(ev->new_window_state & GDK_WINDOW_STATE_MAXIMIZED));
+	return FALSE;
+}
+
+/* ---- the header bar's buttons ------------------------------------------ */
+
+static void on_pause(GtkButton *b, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)b;
+	vm_call(d, "org.vmain.VM1", !strcmp(ui_vm_state(d->vm), "paused") ? "Resume" : "Pause",
+		NULL);
+}
+
+static void on_power(GtkButton *b, gpointer opaque)
+{
+	(void)b;
+	vm_call(opaque, "org.vmain.VM1", "PowerButton", NULL);
+}
+
+static void on_kill(GtkButton *b, gpointer opaque)
+{
+	struct dw *d = opaque;
+	GtkWidget *dlg;
+
+	(void)b;
+	dlg = gtk_message_dialog_new(GTK_WINDOW(d->window), GTK_DIALOG_MODAL,
+				     GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+				     "Stop %s at once?", d->name);
+	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dlg),
+		"This pulls the plug: the guest does not shut down, and what it has not "
+		"written to its disks is lost.  Use Power to let it shut down.");
+	gtk_dialog_add_buttons(GTK_DIALOG(dlg), "_Cancel", GTK_RESPONSE_CANCEL,
+			       "_Stop now", GTK_RESPONSE_ACCEPT, NULL);
+	gtk_widget_set_name(dlg, "confirm-kill");
+	if (gtk_dialog_run(GTK_DIALOG(dlg)) == GTK_RESPONSE_ACCEPT)
+		vm_call(d, "org.vmain.VM1", "Kill", NULL);
+	gtk_widget_destroy(dlg);
+}
+
+static void on_cad(GtkButton *b, gpointer opaque)
+{
+	struct dw *d = opaque;
+	static const unsigned int keys[] = { KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE };
+
+	(void)b;
+	for (unsigned int i = 0; i < 3; i++)
+		send_key(d, keys[i], true);
+	for (unsigned int i = 3; i-- > 0;)
+		send_key(d, keys[i], false);
+}
+
+/* The guest's own pixels as a PNG, whatever the window's scale. */
+static int save_png(struct dw *d, const char *path, char **why)
+{
+	const struct ui_screen *s = ui_vm_screen(d->vm);
+	pixman_format_code_t f = ui_render_format(s->format);
+	pixman_image_t *src, *dst;
+	cairo_surface_t *img;
+	cairo_status_t st;
+
+	if (!s->pixels || !f) {
+		*why = g_strdup("no screen to save");
+		return -ENODATA;
+	}
+	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)s->width, (int)s->height);
+	if (cairo_surface_status(img)) {
+		cairo_surface_destroy(img);
+		*why = g_strdup("out of memory");
+		return -ENOMEM;
+	}
+	src = pixman_image_create_bits(f, (int)s->width, (int)s->height,
+				       (uint32_t *)(uintptr_t)s->pixels, (int)s->stride);
+	dst = pixman_image_create_bits(PIXMAN_x8r8g8b8, (int)s->width, (int)s->height,
+				       (uint32_t *)cairo_image_surface_get_data(img),
+				       cairo_image_surface_get_stride(img));
+	if (src && dst && !s->blank)
+		pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0, 0, 0,
+					 (int)s->width, (int)s->height);
+	if (src)
+		pixman_image_unref(src);
+	if (dst)
+		pixman_image_unref(dst);
+	cairo_surface_mark_dirty(img);
+	st = cairo_surface_write_to_png(img, path);
+	cairo_surface_destroy(img);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		*why = g_strdup(cairo_status_to_string(st));
+		return -EIO;
+	}
+	return 0;
+}
+
+static void on_shot(GtkButton *b, gpointer opaque)
+{
+	struct dw *d = opaque;
+	GtkFileChooserNative *fc;
+	char *name, *path, *why = NULL;
+
+	(void)b;
+	fc = gtk_file_chooser_native_new("Save Screenshot", GTK_WINDOW(d->window),
+					 GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(fc), TRUE);
+	name = g_strdup_printf("%s.png", d->name);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(fc), name);
+	g_free(name);
+	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT) {
+		path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
+		if (path && save_png(d, path, &why))
+			show_error(d, "cannot save %s: %s", path, why);
+		g_free(why);
+		g_free(path);
+	}
+	g_object_unref(fc);
+}
+
+static void on_full(GtkButton *b, gpointer opaque)
+{
+	(void)b;
+	toggle_fullscreen(opaque);
+}
+
+static void private_done(void *opaque, const GError *err)
+{
+	struct dw *d = opaque;
+
+	if (!err)
+		return;
+	show_error(d, "private mode: %s", err->message);
+	/* Put the toggle back as it was, without calling the VM again. */
+	d->private_busy = true;
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->private_btn),
+		!gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->private_btn)));
+	d->private_busy = false;
+}
+
+static void on_private(GtkToggleButton *b, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	if (d->private_busy)
+		return;
+	ui_vm_call(d->vm, "org.vmain.Display1",
+		   gtk_toggle_button_get_active(b) ? "AcquirePrivate" : "ReleasePrivate", NULL,
+		   private_done, d);
+}
+
+static void set_scaling(struct dw *d, enum ui_scaling s)
+{
+	d->scaling = s;
+	if (d->settings)
+		ui_settings_set_string(d->settings, d->group, "scaling", ui_scaling_name(s));
+	d->follow_w = d->follow_h = 0;
+	relayout(d);
+	if (s == UI_SCALING_FOLLOW)
+		follow_later(d);
+}
+
+static void on_scaling(GtkComboBox *c, gpointer opaque)
+{
+	enum ui_scaling s;
+
+	if (!ui_scaling_parse(gtk_combo_box_get_active_id(c), &s))
+		set_scaling(opaque, s);
+}
+
+static void on_infobar_response(GtkInfoBar *bar, gint response, gpointer opaque)
+{
+	(void)response;
+	(void)opaque;
+	gtk_info_bar_set_revealed(bar, FALSE);
+	gtk_widget_hide(GTK_WIDGET(bar));
+}
+
+static void on_realize(GtkWidget *w, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	d->keycodes = ui_keymap_detect(gtk_widget_get_display(d->area));
+	apply_cursor(d);
+}
+
+static void on_destroy(GtkWidget *w, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	windows = g_list_remove(windows, d);
+	if (d->follow_timer)
+		g_source_remove(d->follow_timer);
+	/* Letting go of the connection detaches; the VM runs on. */
+	ui_vm_free(d->vm);
+	ui_render_fini(&d->render);
+	g_clear_object(&d->cursor);
+	g_free(d->name);
+	g_free(d->socket);
+	g_free(d->group);
+	g_free(d);
+}
+
+/* ---- building the window ---------------------------------------------- */
+
+static GtkWidget *header_button(struct dw *d, const char *label, const char *name,
+				const char *tip, GCallback cb, bool start)
+{
+	GtkWidget *b = gtk_button_new_with_mnemonic(label);
+
+	gtk_widget_set_name(b, name);
+	gtk_widget_set_tooltip_text(b, tip);
+	/* Clicking a button must not take the keyboard from the guest's screen. */
+	gtk_widget_set_focus_on_click(b, FALSE);
+	g_signal_connect(b, "clicked", cb, d);
+	if (start)
+		gtk_header_bar_pack_start(GTK_HEADER_BAR(d->header), b);
+	else
+		gtk_header_bar_pack_end(GTK_HEADER_BAR(d->header), b);
+	return b;
+}
+
+static void build_header(struct dw *d)
+{
+	d->header = gtk_header_bar_new();
+	gtk_header_bar_set_show_close_button(GTK_HEADER_BAR(d->header), TRUE);
+	gtk_header_bar_set_title(GTK_HEADER_BAR(d->header), d->name);
+	gtk_window_set_titlebar(GTK_WINDOW(d->window), d->header);
+
+	d->pause_btn = header_button(d, "Pause", "pause", "Pause or resume the VM",
+				     G_CALLBACK(on_pause), true);
+	d->power_btn = header_button(d, "Power", "power",
+				     "Press the VM's power button: the guest shuts down",
+				     G_CALLBACK(on_power), true);
+	d->kill_btn = header_button(d, "Stop", "kill", "Stop the VM at once (asks first)",
+				    G_CALLBACK(on_kill), true);
+	d->cad_btn = header_button(d, "Ctrl+Alt+Del", "ctrl-alt-del",
+				   "Send Ctrl+Alt+Del to the guest", G_CALLBACK(on_cad), true);
+
+	d->full_btn = header_button(d, "Full screen", "fullscreen",
+				    "Full screen (Ctrl+Alt+F toggles)", G_CALLBACK(on_full), false);
+	d->shot_btn = header_button(d, "Screenshot", "screenshot",
+				    "Save the guest's screen as a PNG", G_CALLBACK(on_shot), false);
+	d->private_btn = gtk_toggle_button_new_with_label("Private");
+	gtk_widget_set_name(d->private_btn, "private");
+	gtk_widget_set_tooltip_text(d->private_btn,
+		"Private mode: only this window sees the screen; other viewers and VNC see black");
+	gtk_widget_set_focus_on_click(d->private_btn, FALSE);
+	g_signal_connect(d->private_btn, "toggled", G_CALLBACK(on_private), d);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(d->header), d->private_btn);
+
+	d->scaling_combo = gtk_combo_box_text_new();
+	gtk_widget_set_name(d->scaling_combo, "scaling");
+	gtk_widget_set_tooltip_text(d->scaling_combo,
+		"Fit: as large as the window allows; 1:1: a guest pixel is a screen pixel; "
+		"Follow: the guest takes the window's size");
+	gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->scaling_combo), "fit", "Fit");
+	gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->scaling_combo), "1:1", "1:1");
+	gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->scaling_combo), "follow", "Follow");
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->scaling_combo), ui_scaling_name(d->scaling));
+	gtk_widget_set_focus_on_click(d->scaling_combo, FALSE);
+	g_signal_connect(d->scaling_combo, "changed", G_CALLBACK(on_scaling), d);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(d->header), d->scaling_combo);
+}
+
+static void build_body(struct dw *d)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+
+	d->infobar = gtk_info_bar_new();
+	gtk_widget_set_name(d->infobar, "error");
+	gtk_info_bar_set_show_close_button(GTK_INFO_BAR(d->infobar), TRUE);
+	d->info_label = gtk_label_new("");
+	gtk_label_set_line_wrap(GTK_LABEL(d->info_label), TRUE);
+	gtk_label_set_selectable(GTK_LABEL(d->info_label), TRUE);
+	gtk_container_add(GTK_CONTAINER(gtk_info_bar_get_content_area(GTK_INFO_BAR(d->infobar))),
+			  d->info_label);
+	g_signal_connect(d->infobar, "response", G_CALLBACK(on_infobar_response), d);
+	gtk_widget_set_no_show_all(d->infobar, TRUE);
+	gtk_box_pack_start(GTK_BOX(box), d->infobar, FALSE, FALSE, 0);
+
+	d->area = gtk_drawing_area_new();
+	gtk_widget_set_name(d->area, "screen");
+	gtk_widget_set_can_focus(d->area, TRUE);
+	gtk_widget_set_size_request(d->area, 160, 120);
+	gtk_widget_add_events(d->area, GDK_KEY_PRESS_MASK | GDK_KEY_RELEASE_MASK |
+				       GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK |
+				       GDK_POINTER_MOTION_MASK | GDK_SCROLL_MASK |
+				       GDK_SMOOTH_SCROLL_MASK | GDK_FOCUS_CHANGE_MASK);
+	g_signal_connect(d->area, "draw", G_CALLBACK(on_draw), d);
+	g_signal_connect(d->area, "size-allocate", G_CALLBACK(on_size_allocate), d);
+	g_signal_connect(d->area, "key-press-event", G_CALLBACK(on_key), d);
+	g_signal_connect(d->area, "key-release-event", G_CALLBACK(on_key), d);
+	g_signal_connect(d->area, "button-press-event", G_CALLBACK(on_button), d);
+	g_signal_connect(d->area, "button-release-event", G_CALLBACK(on_button), d);
+	g_signal_connect(d->area, "motion-notify-event", G_CALLBACK(on_motion), d);
+	g_signal_connect(d->area, "scroll-event", G_CALLBACK(on_scroll), d);
+	g_signal_connect(d->area, "focus-out-event", G_CALLBACK(on_focus_out), d);
+	g_signal_connect(d->area, "realize", G_CALLBACK(on_realize), d);
+
+	/* A message over the screen while there is none to show. */
+	d->overlay = gtk_overlay_new();
+	gtk_container_add(GTK_CONTAINER(d->overlay), d->area);
+	d->message = gtk_label_new("Connecting\u2026");
+	gtk_widget_set_name(d->message, "message");
+	gtk_widget_set_no_show_all(d->message, TRUE);
+	gtk_widget_show(d->message);
+	gtk_widget_set_halign(d->message, GTK_ALIGN_CENTER);
+	gtk_widget_set_valign(d->message, GTK_ALIGN_CENTER);
+	/* Clicks go through to the screen. */
+	gtk_overlay_add_overlay(GTK_OVERLAY(d->overlay), d->message);
+	gtk_overlay_set_overlay_pass_through(GTK_OVERLAY(d->overlay), d->message, TRUE);
+	gtk_box_pack_start(GTK_BOX(box), d->overlay, TRUE, TRUE, 0);
+	gtk_container_add(GTK_CONTAINER(d->window), box);
+}
+
+static void restore_geometry(struct dw *d)
+{
+	int w = -1, h = -1, x, y;
+	char *s;
+
+	if (d->settings) {
+		w = ui_settings_get_int(d->settings, d->group, "width", -1);
+		h = ui_settings_get_int(d->settings, d->group, "height", -1);
+		x = ui_settings_get_int(d->settings, d->group, "x", INT_MIN);
+		y = ui_settings_get_int(d->settings, d->group, "y", INT_MIN);
+		if (x != INT_MIN && y != INT_MIN)
+			gtk_window_move(GTK_WINDOW(d->window), x, y);
+		if (ui_settings_get_int(d->settings, d->group, "maximized", 0))
+			gtk_window_maximize(GTK_WINDOW(d->window));
+		s = ui_settings_get_string(d->settings, d->group, "scaling");
+		if (s && !display_window_options.scaling_set)
+			ui_scaling_parse(s, &d->scaling);
+		g_free(s);
+	}
+	/* Sizes from a damaged file are only a wish: GTK clamps them to what fits. */
+	if (w >= 160 && h >= 120 && w <= 16384 && h <= 16384) {
+		gtk_window_set_default_size(GTK_WINDOW(d->window), w, h);
+		d->sized = true;
+	} else {
+		gtk_window_set_default_size(GTK_WINDOW(d->window), 1024, 800);
+	}
+}
+
+GtkWindow *display_window_open(GtkApplication *app, const char *name, const char *socket_path,
+			       struct ui_settings *settings)
+{
+	struct dw *d = g_new0(struct dw, 1);
+
+	d->name = g_strdup(name);
+	d->socket = g_strdup(socket_path);
+	d->group = g_strdup_printf("vm %s", name);
+	d->settings = settings;
+	d->scaling = display_window_options.scaling_set ? display_window_options.scaling :
+		     UI_SCALING_FIT;
+	ui_render_init(&d->render);
+	d->window = gtk_application_window_new(app);
+	gtk_widget_set_name(d->window, "display-window");
+	gtk_window_set_title(GTK_WINDOW(d->window), name);
+	restore_geometry(d);
+	build_header(d);
+	build_body(d);
+	g_signal_connect(d->window, "configure-event", G_CALLBACK(on_configure), d);
+	g_signal_connect(d->window, "window-state-event", G_CALLBACK(on_window_state), d);
+	g_signal_connect(d->window, "destroy", G_CALLBACK(on_destroy), d);
+	windows = g_list_append(windows, d);
+	if (settings)
+		ui_settings_add_recent(settings, name);
+	d->vm = ui_vm_connect(socket_path, &vm_events, d);
+	update_controls(d);
+	gtk_widget_show_all(d->window);
+	gtk_widget_grab_focus(d->area);
+	return GTK_WINDOW(d->window);
+}
+
+void display_window_stats(GString *out)
+{
+	for (GList *l = windows; l; l = l->next) {
+		struct dw *d = l->data;
+		const struct ui_layout *lay = &d->render.layout;
+
+		g_string_append_printf(out, "display %s updates=%" G_GUINT64_FORMAT
+				       " draws=%" G_GUINT64_FORMAT " scanouts=%" G_GUINT64_FORMAT
+				       " scale=%.3f mode=%s %ux%u\n", d->name,
+				       ui_vm_frames(d->vm), d->draws, d->scanouts, lay->scale,
+				       ui_scaling_name(d->scaling), lay->guest_w, lay->guest_h);
+	}
+}
