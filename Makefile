@@ -50,7 +50,7 @@ MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/hv-
 		       $(BUILD)/tests/monitor/vnc-snap $(BUILD)/tests/monitor/display-storm
 
 # Benchmarks run inside the arenas (make bench).
-BENCH_PROGS := $(BUILD)/tests/bench/exit-counts
+BENCH_PROGS := $(BUILD)/tests/bench/exit-counts $(BUILD)/tests/bench/ui-latency
 
 # Test programs run on the host.
 # Every tests/{devices,boot,acpi,machine}/NAME-test.c is one host test program.
@@ -347,6 +347,11 @@ $(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c tests/display/vn
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -Itests/devices $(shell pkg-config --cflags $(DISPLAY_PKGS)) -pthread -o $@ $< $(DEVICE_LIB) $(DISPLAY_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs $(DISPLAY_PKGS)) $(DISK_LIBS)
 
+# The desktop app's flush-to-screen latency probe (tests/bench/ui.sh).
+$(BUILD)/tests/bench/ui-latency: tests/bench/ui-latency.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs x11)
+
 $(BUILD)/tests/disk/fuzz-qcow2: ALL_CFLAGS += -DFUZZ_STANDALONE
 
 $(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
@@ -391,6 +396,7 @@ bench: deps-test kmod progs
 		$(TOP)/tests/bench/start.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest $(or $(BENCH_RUNS),5)
 	@$(MAKE) --no-print-directory bench-disk
 	@$(MAKE) --no-print-directory bench-display
+	@$(MAKE) --no-print-directory bench-ui
 
 # The disk stack beside qemu-img bench and fio on one 2 GiB file, on the host
 # (tests/bench/disk.sh; BENCH_DISK_TIME=seconds per row, TMPDIR=where).
@@ -402,6 +408,14 @@ bench-disk: deps-test $(BUILD)/tests/bench/disk-bench
 # The display on the host: a full-screen and a 64x64 update against memcpy,
 # wake-ups while idle with a VNC client connected, key latency
 # (tests/bench/display-bench.c; docs/perf.md, "Display").
+# The desktop app under Xvfb: frames and CPU for a guest redrawing 1920x1080
+# at 1:1 and 1.5, wake-ups while idle, flush-to-pixels latency (docs/perf.md,
+# "The desktop app").
+.PHONY: bench-ui
+bench-ui: deps-test $(BUILD)/ui/vmain-gtk $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check $(BUILD)/tests/bench/ui-latency
+	@echo "vmain: the desktop app: frames, CPU, idle wake-ups, latency (host, Xvfb)"
+	@tests/bench/ui.sh $(BUILD)
+
 .PHONY: bench-display
 bench-display: deps-test $(BUILD)/tests/bench/display-bench
 	@echo "vmain: the display: updates, idle wake-ups, key latency (host)"

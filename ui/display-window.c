@@ -49,6 +49,7 @@ struct dw {
 	char *name, *socket, *group;
 	enum ui_scaling scaling;
 	struct ui_render render;
+	cairo_region_t *pending;	/* guest rectangles flushed, not yet rendered */
 	enum ui_keycodes keycodes;
 	bool captured, fullscreen, closed, sized, private_busy;
 	uint8_t down[NKEYS / 8];
@@ -128,6 +129,12 @@ static int device_scale(struct dw *d)
 	return gtk_widget_get_scale_factor(d->area);
 }
 
+static void clear_pending(struct dw *d)
+{
+	cairo_region_destroy(d->pending);
+	d->pending = cairo_region_create();
+}
+
 static void relayout(struct dw *d)
 {
 	const struct ui_screen *s = ui_vm_screen(d->vm);
@@ -137,10 +144,14 @@ static void relayout(struct dw *d)
 	ui_layout_compute(&l, s->pixels ? s->width : 0, s->pixels ? s->height : 0,
 			  gtk_widget_get_allocated_width(d->area) * sf,
 			  gtk_widget_get_allocated_height(d->area) * sf, d->scaling);
+	/* Everything is drawn afresh: what was pending is in it. */
+	clear_pending(d);
 	if (ui_render_set_layout(&d->render, sf, &l))
 		show_error(d, "out of memory for a %dx%d picture", l.area_w, l.area_h);
 	gtk_widget_queue_draw(d->area);
 }
+
+static void render_pending(struct dw *d);
 
 static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer opaque)
 {
@@ -148,6 +159,7 @@ static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer opaque)
 
 	(void)w;
 	d->draws++;
+	render_pending(d);
 	if (!d->render.surface) {
 		cairo_set_source_rgb(cr, 0, 0, 0);
 		cairo_paint(cr);
@@ -207,15 +219,38 @@ static void ev_scanout(void *opaque, const struct ui_screen *s)
 	update_controls(d);
 }
 
+/*
+ * A flush is only noted here: the pixels are scaled when GTK draws, once a
+ * frame of the display's clock, whatever number of flushes came since.  A
+ * guest flushing 600 times a second costs 60 renders, not 600.
+ */
 static void ev_update(void *opaque, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
 	struct dw *d = opaque;
-	struct ui_rect g = { (int)x, (int)y, (int)w, (int)h }, out, lg;
+	cairo_rectangle_int_t g = { (int)x, (int)y, (int)w, (int)h };
+	struct ui_rect out, lg;
 
-	if (!ui_render_update(&d->render, &g, &out))
+	if (!ui_layout_guest_to_area(&d->render.layout, &(struct ui_rect){ g.x, g.y, g.width,
+				     g.height }, &out))
 		return;
+	cairo_region_union_rectangle(d->pending, &g);
 	ui_rect_to_logical(&out, device_scale(d), &lg);
 	gtk_widget_queue_draw_area(d->area, lg.x, lg.y, lg.w, lg.h);
+}
+
+/* The flushes since the last frame, scaled into the picture now. */
+static void render_pending(struct dw *d)
+{
+	int n = cairo_region_num_rectangles(d->pending);
+	cairo_rectangle_int_t g;
+	struct ui_rect out;
+
+	for (int i = 0; i < n; i++) {
+		cairo_region_get_rectangle(d->pending, i, &g);
+		ui_render_update(&d->render, &(struct ui_rect){ g.x, g.y, g.width, g.height },
+				 &out);
+	}
+	clear_pending(d);
 }
 
 /* ---- the cursor -------------------------------------------------------- */
@@ -294,6 +329,9 @@ static void ev_connected(void *opaque, const GError *err)
 		update_controls(d);
 		return;
 	}
+	/* Recent VMs are those we reached, not every name typed. */
+	if (d->settings)
+		ui_settings_add_recent(d->settings, d->name);
 	ret = ui_vm_listen(d->vm, display_window_options.inline_pixels);
 	if (ret == -ENODEV) {
 		show_error(d, "the VM has no screen (it was made without --display)");
@@ -567,16 +605,18 @@ static void on_size_allocate(GtkWidget *w, GdkRectangle *a, gpointer opaque)
 static gboolean on_configure(GtkWidget *w, GdkEventConfigure *ev, gpointer opaque)
 {
 	struct dw *d = opaque;
-	int x, y, width, height;
+	int width, height;
 
 	(void)ev;
 	if (!d->settings || d->fullscreen || gtk_window_is_maximized(GTK_WINDOW(w)))
 		return FALSE;
-	/* ui/settings.c writes these at most once a second of quiet. */
-	gtk_window_get_position(GTK_WINDOW(w), &x, &y);
+	/*
+	 * ui/settings.c writes these at most once a second of quiet.  The
+	 * size only: where a window goes is the window manager's to choose
+	 * (and GTK's position of a window with client-side decorations is
+	 * off by their border, so restoring it made windows creep).
+	 */
 	gtk_window_get_size(GTK_WINDOW(w), &width, &height);
-	ui_settings_set_int(d->settings, d->group, "x", x);
-	ui_settings_set_int(d->settings, d->group, "y", y);
 	ui_settings_set_int(d->settings, d->group, "width", width);
 	ui_settings_set_int(d->settings, d->group, "height", height);
 	return FALSE;
@@ -786,6 +826,7 @@ static void on_destroy(GtkWidget *w, gpointer opaque)
 	/* Letting go of the connection detaches; the VM runs on. */
 	ui_vm_free(d->vm);
 	ui_render_fini(&d->render);
+	cairo_region_destroy(d->pending);
 	g_clear_object(&d->cursor);
 	g_free(d->name);
 	g_free(d->socket);
@@ -795,8 +836,8 @@ static void on_destroy(GtkWidget *w, gpointer opaque)
 
 /* ---- building the window ---------------------------------------------- */
 
-static GtkWidget *header_button(struct dw *d, const char *label, const char *name,
-				const char *tip, GCallback cb, bool start)
+static GtkWidget *new_button(struct dw *d, const char *label, const char *name,
+			     const char *tip, GCallback cb)
 {
 	GtkWidget *b = gtk_button_new_with_mnemonic(label);
 
@@ -805,41 +846,66 @@ static GtkWidget *header_button(struct dw *d, const char *label, const char *nam
 	/* Clicking a button must not take the keyboard from the guest's screen. */
 	gtk_widget_set_focus_on_click(b, FALSE);
 	g_signal_connect(b, "clicked", cb, d);
-	if (start)
-		gtk_header_bar_pack_start(GTK_HEADER_BAR(d->header), b);
-	else
-		gtk_header_bar_pack_end(GTK_HEADER_BAR(d->header), b);
 	return b;
+}
+
+/* What is used less goes in a menu: the header bar stays narrow enough for small windows. */
+static GtkWidget *build_menu(struct dw *d)
+{
+	GtkWidget *menu = gtk_menu_button_new(), *pop = gtk_popover_new(menu);
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+
+	gtk_widget_set_name(menu, "menu");
+	gtk_widget_set_tooltip_text(menu, "More");
+	gtk_widget_set_focus_on_click(menu, FALSE);
+	gtk_button_set_image(GTK_BUTTON(menu),
+			     gtk_image_new_from_icon_name("open-menu-symbolic", GTK_ICON_SIZE_BUTTON));
+	gtk_container_set_border_width(GTK_CONTAINER(box), 6);
+	d->cad_btn = new_button(d, "Send Ctrl+Alt+_Del", "ctrl-alt-del",
+				"Send Ctrl+Alt+Del to the guest", G_CALLBACK(on_cad));
+	d->shot_btn = new_button(d, "_Screenshot…", "screenshot",
+				 "Save the guest's screen as a PNG", G_CALLBACK(on_shot));
+	d->full_btn = new_button(d, "_Full screen", "fullscreen",
+				 "Full screen (Ctrl+Alt+F toggles)", G_CALLBACK(on_full));
+	d->private_btn = gtk_check_button_new_with_mnemonic("_Private mode");
+	gtk_widget_set_name(d->private_btn, "private");
+	gtk_widget_set_tooltip_text(d->private_btn,
+		"Only this window sees the screen; other viewers and VNC see black");
+	gtk_widget_set_focus_on_click(d->private_btn, FALSE);
+	g_signal_connect(d->private_btn, "toggled", G_CALLBACK(on_private), d);
+	for (GtkWidget **w = (GtkWidget *[]){ d->cad_btn, d->shot_btn, d->full_btn, NULL }; *w; w++) {
+		gtk_button_set_relief(GTK_BUTTON(*w), GTK_RELIEF_NONE);
+		gtk_widget_set_halign(gtk_bin_get_child(GTK_BIN(*w)), GTK_ALIGN_START);
+		gtk_box_pack_start(GTK_BOX(box), *w, FALSE, FALSE, 0);
+	}
+	gtk_box_pack_start(GTK_BOX(box), d->private_btn, FALSE, FALSE, 0);
+	gtk_widget_show_all(box);
+	gtk_container_add(GTK_CONTAINER(pop), box);
+	gtk_menu_button_set_popover(GTK_MENU_BUTTON(menu), pop);
+	return menu;
 }
 
 static void build_header(struct dw *d)
 {
+	GtkHeaderBar *hb;
+
 	d->header = gtk_header_bar_new();
-	gtk_header_bar_set_show_close_button(GTK_HEADER_BAR(d->header), TRUE);
-	gtk_header_bar_set_title(GTK_HEADER_BAR(d->header), d->name);
+	hb = GTK_HEADER_BAR(d->header);
+	gtk_header_bar_set_show_close_button(hb, TRUE);
+	gtk_header_bar_set_title(hb, d->name);
 	gtk_window_set_titlebar(GTK_WINDOW(d->window), d->header);
 
-	d->pause_btn = header_button(d, "Pause", "pause", "Pause or resume the VM",
-				     G_CALLBACK(on_pause), true);
-	d->power_btn = header_button(d, "Power", "power",
-				     "Press the VM's power button: the guest shuts down",
-				     G_CALLBACK(on_power), true);
-	d->kill_btn = header_button(d, "Stop", "kill", "Stop the VM at once (asks first)",
-				    G_CALLBACK(on_kill), true);
-	d->cad_btn = header_button(d, "Ctrl+Alt+Del", "ctrl-alt-del",
-				   "Send Ctrl+Alt+Del to the guest", G_CALLBACK(on_cad), true);
-
-	d->full_btn = header_button(d, "Full screen", "fullscreen",
-				    "Full screen (Ctrl+Alt+F toggles)", G_CALLBACK(on_full), false);
-	d->shot_btn = header_button(d, "Screenshot", "screenshot",
-				    "Save the guest's screen as a PNG", G_CALLBACK(on_shot), false);
-	d->private_btn = gtk_toggle_button_new_with_label("Private");
-	gtk_widget_set_name(d->private_btn, "private");
-	gtk_widget_set_tooltip_text(d->private_btn,
-		"Private mode: only this window sees the screen; other viewers and VNC see black");
-	gtk_widget_set_focus_on_click(d->private_btn, FALSE);
-	g_signal_connect(d->private_btn, "toggled", G_CALLBACK(on_private), d);
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(d->header), d->private_btn);
+	d->pause_btn = new_button(d, "Pause", "pause", "Pause or resume the VM",
+				  G_CALLBACK(on_pause));
+	d->power_btn = new_button(d, "Power", "power",
+				  "Press the VM's power button: the guest shuts down",
+				  G_CALLBACK(on_power));
+	d->kill_btn = new_button(d, "Stop", "kill", "Stop the VM at once (asks first)",
+				 G_CALLBACK(on_kill));
+	gtk_header_bar_pack_start(hb, d->pause_btn);
+	gtk_header_bar_pack_start(hb, d->power_btn);
+	gtk_header_bar_pack_start(hb, d->kill_btn);
+	gtk_header_bar_pack_end(hb, build_menu(d));
 
 	d->scaling_combo = gtk_combo_box_text_new();
 	gtk_widget_set_name(d->scaling_combo, "scaling");
@@ -852,7 +918,7 @@ static void build_header(struct dw *d)
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->scaling_combo), ui_scaling_name(d->scaling));
 	gtk_widget_set_focus_on_click(d->scaling_combo, FALSE);
 	g_signal_connect(d->scaling_combo, "changed", G_CALLBACK(on_scaling), d);
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(d->header), d->scaling_combo);
+	gtk_header_bar_pack_end(hb, d->scaling_combo);
 }
 
 static void build_body(struct dw *d)
@@ -867,6 +933,8 @@ static void build_body(struct dw *d)
 	gtk_label_set_selectable(GTK_LABEL(d->info_label), TRUE);
 	gtk_container_add(GTK_CONTAINER(gtk_info_bar_get_content_area(GTK_INFO_BAR(d->infobar))),
 			  d->info_label);
+	/* The bar is shown only for an error (no_show_all): its label is shown now. */
+	gtk_widget_show(d->info_label);
 	g_signal_connect(d->infobar, "response", G_CALLBACK(on_infobar_response), d);
 	gtk_widget_set_no_show_all(d->infobar, TRUE);
 	gtk_box_pack_start(GTK_BOX(box), d->infobar, FALSE, FALSE, 0);
@@ -908,22 +976,21 @@ static void build_body(struct dw *d)
 
 static void restore_geometry(struct dw *d)
 {
-	int w = -1, h = -1, x, y;
+	int w = -1, h = -1;
 	char *s;
 
 	if (d->settings) {
 		w = ui_settings_get_int(d->settings, d->group, "width", -1);
 		h = ui_settings_get_int(d->settings, d->group, "height", -1);
-		x = ui_settings_get_int(d->settings, d->group, "x", INT_MIN);
-		y = ui_settings_get_int(d->settings, d->group, "y", INT_MIN);
-		if (x != INT_MIN && y != INT_MIN)
-			gtk_window_move(GTK_WINDOW(d->window), x, y);
 		if (ui_settings_get_int(d->settings, d->group, "maximized", 0))
 			gtk_window_maximize(GTK_WINDOW(d->window));
 		s = ui_settings_get_string(d->settings, d->group, "scaling");
 		if (s && !display_window_options.scaling_set)
 			ui_scaling_parse(s, &d->scaling);
 		g_free(s);
+		/* A mode given on the command line is the person's choice too. */
+		ui_settings_set_string(d->settings, d->group, "scaling",
+				       ui_scaling_name(d->scaling));
 	}
 	/* Sizes from a damaged file are only a wish: GTK clamps them to what fits. */
 	if (w >= 160 && h >= 120 && w <= 16384 && h <= 16384) {
@@ -946,6 +1013,7 @@ GtkWindow *display_window_open(GtkApplication *app, const char *name, const char
 	d->scaling = display_window_options.scaling_set ? display_window_options.scaling :
 		     UI_SCALING_FIT;
 	ui_render_init(&d->render);
+	d->pending = cairo_region_create();
 	d->window = gtk_application_window_new(app);
 	gtk_widget_set_name(d->window, "display-window");
 	gtk_window_set_title(GTK_WINDOW(d->window), name);
@@ -956,8 +1024,6 @@ GtkWindow *display_window_open(GtkApplication *app, const char *name, const char
 	g_signal_connect(d->window, "window-state-event", G_CALLBACK(on_window_state), d);
 	g_signal_connect(d->window, "destroy", G_CALLBACK(on_destroy), d);
 	windows = g_list_append(windows, d);
-	if (settings)
-		ui_settings_add_recent(settings, name);
 	d->vm = ui_vm_connect(socket_path, &vm_events, d);
 	update_controls(d);
 	gtk_widget_show_all(d->window);
@@ -973,8 +1039,9 @@ void display_window_stats(GString *out)
 
 		g_string_append_printf(out, "display %s updates=%" G_GUINT64_FORMAT
 				       " draws=%" G_GUINT64_FORMAT " scanouts=%" G_GUINT64_FORMAT
-				       " scale=%.3f mode=%s %ux%u\n", d->name,
-				       ui_vm_frames(d->vm), d->draws, d->scanouts, lay->scale,
-				       ui_scaling_name(d->scaling), lay->guest_w, lay->guest_h);
+				       " scale=%.3f mode=%s %ux%u captured=%d area=%dx%d\n",
+				       d->name, ui_vm_frames(d->vm), d->draws, d->scanouts,
+				       lay->scale, ui_scaling_name(d->scaling), lay->guest_w,
+				       lay->guest_h, d->captured, lay->area_w, lay->area_h);
 	}
 }

@@ -37,8 +37,10 @@ GtkWindow *display_window_open(GtkApplication *app, const char *name,
 
 /*
  * One line per open display window, for tests and measurements:
- * "display NAME updates=U draws=D scanouts=S scale=F mode=M WxH" (U: damage
- * calls from the VM, D: draws of the window).
+ * "display NAME updates=U draws=D scanouts=S scale=F mode=M WxH captured=C
+ * area=WxH" (U: damage calls from the VM, D: draws of the window, WxH the
+ * guest's size, C: 1 while the keyboard is captured, area: the drawing
+ * area in device pixels).
  */
 void display_window_stats(GString *out);
 

@@ -10,9 +10,9 @@
  * file is ignored with a warning on stderr and the defaults are used; it is
  * never a reason to fail.
  *
- * Groups are free-form; the app uses "vm NAME" per VM (keys x, y, width,
- * height, maximized, scaling = fit | 1:1 | follow) and "recent" (key vms,
- * a string list, newest first).
+ * Groups are free-form; the app uses "vm NAME" per VM (keys width, height,
+ * maximized, scaling = fit | 1:1 | follow) and "recent" (key vms, a string
+ * list, newest first).
  *
  * Threads: the GTK main thread only.
  */

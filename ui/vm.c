@@ -382,7 +382,8 @@ static void conn_closed(GDBusConnection *c, gboolean vanished, GError *err, gpoi
 	char *why;
 
 	(void)c;
-	why = g_strdup(err ? err->message : vanished ? "the VM went away" : "closed");
+	/* GDBus's words for a peer that went ("0 bytes on an async read") help nobody. */
+	why = g_strdup(vanished || !err ? "its control connection closed" : err->message);
 	vm->connected = false;
 	if (vm->ev->closed)
 		vm->ev->closed(vm->opaque, why);

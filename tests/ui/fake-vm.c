@@ -20,8 +20,10 @@
  * display/display.c display, its timer on an I/O loop thread), unless
  * --no-display.  The guest draws fake-pattern.h at --size (1024x768),
  * redraws the frame band every --redraw-ms (0: never: an idle screen
- * stays idle), has a 16x16 cursor (hotspot 1,1) that follows the
- * pointer, and takes a viewer's preferred size as a Linux guest does (a
+ * stays idle; --full flushes the whole screen each time, for benchmarks;
+ * SIGUSR2 flips a 64x64 square at 64,64 between two flat colours and
+ * flushes it, the latency benchmark's probe), has a 16x16 cursor
+ * (hotspot 1,1) that follows the pointer, and takes a viewer's preferred size as a Linux guest does (a
  * new mode of that size, drawn afresh).
  *
  * Everything it gets and does is logged, one line each, to stdout or
@@ -101,6 +103,8 @@ static struct {
 	struct display_viewer *watcher;	/* sees private mode as Blank */
 	struct display_frame frame;
 	bool private_on;
+	bool full;		/* --full: each redraw flushes the whole screen */
+	uint32_t probe;		/* latency probes drawn */
 	uint32_t w, h, frame_no;
 	uint32_t *fb;
 	unsigned long calls_gone;	/* listener calls of closed connections */
@@ -156,11 +160,38 @@ static int set_mode(uint32_t w, uint32_t h)
 
 static gboolean redraw_tick(gpointer opaque)
 {
+	struct display_rect all = { 0, 0, vm.w, vm.h };
+
 	(void)opaque;
 	if (vm.state != ST_RUNNING)
 		return G_SOURCE_CONTINUE;	/* a paused guest draws nothing */
 	vm.frame_no++;
 	draw_band();
+	/* --full: the whole screen flushed each time, as a video or a game would. */
+	if (vm.full)
+		display_update(vm.disp, &all, vm.fb, vm.w * 4);
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * SIGUSR2: the latency probe.  A 64x64 square at 64,64 turns the next of
+ * two colours (flat 0x204080 and 0xe0c010) and is flushed at once; the
+ * benchmark times it from the signal to its pixels on the X server.
+ */
+static gboolean on_probe(gpointer opaque)
+{
+	struct display_rect r = { 64, 64, 64, 64 };
+	uint32_t c;
+
+	(void)opaque;
+	if (!vm.disp || vm.w < 128 || vm.h < 128)
+		return G_SOURCE_CONTINUE;
+	c = vm.probe++ % 2 ? 0x204080 : 0xe0c010;
+	for (uint32_t y = r.y; y < r.y + r.h; y++)
+		for (uint32_t x = r.x; x < r.x + r.w; x++)
+			vm.fb[y * vm.w + x] = c;
+	/* display_update() takes the rectangle's first pixel. */
+	display_update(vm.disp, &r, vm.fb + r.y * vm.w + r.x, vm.w * 4);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -804,13 +835,14 @@ static void shut_down(void)
 int main(int argc, char **argv)
 {
 	char *size = NULL, *log_path = NULL, *dir;
-	gboolean no_display = FALSE;
+	gboolean no_display = FALSE, full = FALSE;
 	gint redraw_ms = 0;
 	GOptionEntry entries[] = {
 		{ "size", 0, 0, G_OPTION_ARG_STRING, &size, "The screen's first size (default 1024x768)", "WxH" },
 		{ "redraw-ms", 0, 0, G_OPTION_ARG_INT, &redraw_ms, "Redraw the frame band every N ms (default 0: never)", "N" },
 		{ "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path, "Log input and events to FILE (default stdout)", "FILE" },
 		{ "no-display", 0, 0, G_OPTION_ARG_NONE, &no_display, "A headless VM: no Display1", NULL },
+		{ "full", 0, 0, G_OPTION_ARG_NONE, &full, "Each redraw flushes the whole screen (benchmarks)", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("NAME - a stand-in VM for the desktop app's tests");
@@ -823,12 +855,13 @@ int main(int argc, char **argv)
 	    (size && (sscanf(size, "%ux%u", &w, &h) != 2 || w < DISPLAY_MIN_WIDTH ||
 		      h < DISPLAY_MIN_HEIGHT || w > 4096 || h > 4096)) || redraw_ms < 0) {
 		fprintf(stderr, "fake-vm: %s\n", err ? err->message :
-			"usage: fake-vm [--size WxH (64..4096)] [--redraw-ms N] [--log FILE] "
-			"[--no-display] NAME");
+			"usage: fake-vm [--size WxH (64..4096)] [--redraw-ms N] [--full] "
+			"[--log FILE] [--no-display] NAME");
 		return 2;
 	}
 	g_option_context_free(ctx);
 	vm.name = argv[1];
+	vm.full = full;
 	vm.log = stdout;
 	if (log_path) {
 		vm.log = fopen(log_path, "a");
@@ -871,6 +904,7 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_sigterm, NULL);
 	g_unix_signal_add(SIGINT, on_sigterm, NULL);
 	g_unix_signal_add(SIGUSR1, on_sigusr1, NULL);
+	g_unix_signal_add(SIGUSR2, on_probe, NULL);
 	logf_line("state running");
 	logf_line("ready %s", vm.sock_path);
 	g_main_loop_run(vm.main);
