@@ -667,6 +667,7 @@ static void on_kill(GtkButton *b, gpointer opaque)
 	gtk_dialog_add_buttons(GTK_DIALOG(dlg), "_Cancel", GTK_RESPONSE_CANCEL,
 			       "_Stop now", GTK_RESPONSE_ACCEPT, NULL);
 	gtk_widget_set_name(dlg, "confirm-kill");
+	gtk_window_set_title(GTK_WINDOW(dlg), "Stop the VM?");
 	if (gtk_dialog_run(GTK_DIALOG(dlg)) == GTK_RESPONSE_ACCEPT)
 		vm_call(d, "org.vmain.VM1", "Kill", NULL);
 	gtk_widget_destroy(dlg);
@@ -977,6 +978,8 @@ static void build_body(struct dw *d)
 static void restore_geometry(struct dw *d)
 {
 	int w = -1, h = -1;
+	GdkMonitor *mon;
+	GdkRectangle wa;
 	char *s;
 
 	if (d->settings) {
@@ -992,7 +995,19 @@ static void restore_geometry(struct dw *d)
 		ui_settings_set_string(d->settings, d->group, "scaling",
 				       ui_scaling_name(d->scaling));
 	}
-	/* Sizes from a damaged file are only a wish: GTK clamps them to what fits. */
+	/*
+	 * A size saved on a larger screen, or at another GDK_SCALE, is cut to
+	 * this one's work area: a window larger than the screen hides its
+	 * middle.  Nonsense from a damaged file is ignored.
+	 */
+	mon = gdk_display_get_primary_monitor(gdk_display_get_default());
+	if (!mon)
+		mon = gdk_display_get_monitor(gdk_display_get_default(), 0);
+	if (mon) {
+		gdk_monitor_get_workarea(mon, &wa);
+		w = MIN(w, wa.width);
+		h = MIN(h, wa.height);
+	}
 	if (w >= 160 && h >= 120 && w <= 16384 && h <= 16384) {
 		gtk_window_set_default_size(GTK_WINDOW(d->window), w, h);
 		d->sized = true;

@@ -1,0 +1,302 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vmain-gtk end to end, under Xvfb, driven as a person would with xdotool
+# and looked at with screenshots (ImageMagick's import), against the stand-in
+# VM tests/ui/fake-vm (the monitor's real Display1 code, a known pattern,
+# every input logged).  No window manager: GTK draws its own header bar.
+#
+# The screen window: the pattern pixel-exact at 1:1 (tests/ui/shot-check),
+# also on a scale-2 (HiDPI) screen and with inline pixels; typing reaches
+# the guest as evdev codes, by position under a US and a German host
+# layout; the pointer and buttons; keyboard capture and Ctrl+Alt; the
+# header bar's Pause/Resume and Stop (which asks first); frames keep coming
+# while the window is moved; follow mode asks the guest for the window's
+# size and the guest's new mode fills it; fit at 1.5; two windows on one
+# VM; closing the app leaves the VM running; a VM that dies is reported
+# in the window; a headless VM says it has no screen; the settings file
+# keeps the size.  The library window lists the VMs with their states,
+# live.
+#
+# Screenshots of the windows are left in build/ui-shots/ (docs/images
+# has copies: docs/ui.md).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+b="$top/build"
+app=${VMAIN_GTK:-$b/ui/vmain-gtk}
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check() { # check DESC COMMAND...: ok when COMMAND succeeds
+	desc=$1; shift
+	if out=$("$@" 2>&1); then ok "$desc"; else nok "$desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
+}
+fail_all() { echo "1..1"; echo "not ok 1 - $1"; exit 1; }
+for p in "$app" "$b/monitor/vmain" "$b/tests/ui/fake-vm" "$b/tests/ui/shot-check"; do
+	[ -x "$p" ] || fail_all "$p is not built (make)"
+done
+for t in xvfb-run xdotool import setxkbmap gdbus; do
+	command -v $t >/dev/null || fail_all "$t is missing (scripts/deps test)"
+done
+
+# Our own X server: 24-bit, large enough for a 1024x768 guest at 1.5.
+if [ -z "${APP_T_XVFB:-}" ]; then
+	APP_T_XVFB=1 exec xvfb-run -a -s '-screen 0 1920x1400x24 -nolisten tcp' sh "$0" "$@"
+fi
+
+tmp=$(mktemp -d /tmp/app-t.XXXXXX)
+shots="$b/ui-shots"
+mkdir -p "$shots"
+export VMAIN_VMS_DIR="$tmp/vms" VMAIN_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tmp/config"
+export NO_AT_BRIDGE=1 GDK_BACKEND=x11
+fake="$top/build-asan/tests/ui/fake-vm"
+[ -x "$fake" ] || fake="$b/tests/ui/fake-vm"
+pids=""
+cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+A="unix:path=$tmp/run/web.sock"
+call() { timeout 10 gdbus call --address "$A" --dest org.vmain.VM --object-path /org/vmain/VM "$@"; }
+waitfor() { # waitfor FILE PATTERN [SECONDS]
+	i=0
+	while [ $i -lt $((${3:-10} * 20)) ]; do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "no line /$2/ in $1:"; tail -20 "$1"; return 1
+}
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+gone() { i=0; while alive "$1" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; ! alive "$1"; }
+# start_vm NAME [OPTIONS]: a fake VM logging to $tmp/NAME.log; $vm_pid
+start_vm() {
+	name=$1; shift
+	: >"$tmp/$name.log"
+	"$fake" --log "$tmp/$name.log" "$@" "$name" 2>>"$tmp/$name.err" & vm_pid=$!
+	pids="$pids $vm_pid"
+	waitfor "$tmp/$name.log" '^ready ' 10 >/dev/null
+}
+# start_app LOG ARGS...: vmain-gtk; $app_pid, its stdout in LOG.out, stderr in LOG.err
+start_app() {
+	log=$1; shift
+	: >"$log.out"; : >"$log.err"
+	"$app" "$@" >"$log.out" 2>"$log.err" & app_pid=$!
+	pids="$pids $app_pid"
+}
+# stats PID LOG: the app's SIGUSR1 lines, fresh
+stats() {
+	: >"$2.out"
+	kill -USR1 "$1"
+	waitfor "$2.out" '^(display|library)' 5 >/dev/null
+	sleep 0.1
+	cat "$2.out"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -1; }
+# window NAME: the X window whose title is exactly NAME (waits up to 10 s)
+window() { timeout 10 xdotool search --sync --onlyvisible --name "^$1\$" 2>/dev/null | head -1; }
+shot_at() { import -window root "$1" 2>/dev/null; }
+position() { xdotool getwindowgeometry "$1" | sed -n 's/.*Position: \([0-9]*,[0-9]*\).*/\1/p'; }
+
+# ---- the command line ----------------------------------------------------
+check "--help describes the app, its options and exit status" \
+	sh -c "'$app' --help | grep -q -- '--scaling' && '$app' --help | grep -q 'Exit status'"
+"$app" --bogus >/dev/null 2>&1; rc=$?
+if [ $rc = 2 ]; then ok "an unknown option: exit 2"; else nok "an unknown option: exit $rc, not 2"; fi
+"$app" --scaling zoom web >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc = 2 ] && grep -q 'fit, 1:1 or follow' "$tmp/err"; then ok "--scaling zoom: exit 2, says the modes"
+else nok "--scaling zoom: exit $rc"; sed 's/^/# /' "$tmp/err"; fi
+
+# ---- a display window at 1:1 --------------------------------------------
+"$b/monitor/vmain" create --memory 1G --cpus 2 --display web >/dev/null
+"$b/monitor/vmain" create --memory 512M db >/dev/null
+start_vm web --redraw-ms 50
+web_pid=$vm_pid
+start_app "$tmp/a1" --scaling 1:1 web
+a1=$app_pid
+win=$(window web)
+if [ -n "$win" ]; then ok "vmain-gtk web opens a window titled web"; else nok "no window titled web"; fi
+sleep 1.5
+shot_at "$tmp/one.png"
+if "$b/tests/ui/shot-check" "$tmp/one.png" 1024 768 >"$tmp/check" 2>&1; then
+	ok "1:1: the guest's 1024x768 pattern in the window pixel for pixel ($(cat "$tmp/check"))"
+	import -window "$win" "$shots/display-window.png" 2>/dev/null
+else
+	nok "1:1: the guest's pattern is not in the window pixel for pixel"; sed 's/^/# /' "$tmp/check"
+	cp "$tmp/one.png" "$shots/display-window-failed.png"
+fi
+# Where the guest's corner is on the X screen, for the pointer below.
+gx0=$(sed -n 's/.* at \([0-9]*\),\([0-9]*\).*/\1/p' "$tmp/check")
+gy0=$(sed -n 's/.* at \([0-9]*\),\([0-9]*\).*/\2/p' "$tmp/check")
+s1=$(stats $a1 "$tmp/a1")
+check "the app's stats: one scanout, updates coming, scale 1 ($s1)" \
+	sh -c "echo '$s1' | grep -q 'scanouts=1 ' && [ \$(echo '$s1' | sed -n 's/.* updates=\([0-9]*\).*/\1/p') -gt 5 ] && echo '$s1' | grep -q 'scale=1.000 mode=1:1 1024x768'"
+
+# ---- typing and the pointer ------------------------------------------------
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+: >"$tmp/web.log"
+xdotool type --delay 30 hello
+check "typing 'hello' reaches the guest: KEY_H E L L O down and up, in order" \
+	sh -c "sleep 0.5; grep -E '^key [0-9]+ (down|up)$' '$tmp/web.log' | tr '\n' ' ' | grep -q 'key 35 down key 35 up key 18 down key 18 up key 38 down key 38 up key 38 down key 38 up key 24 down key 24 up'"
+setxkbmap de
+: >"$tmp/web.log"
+xdotool type --delay 30 z
+check "a German host layout: the key labelled Z is KEY_Y (21) to the guest, by position" \
+	sh -c "sleep 0.5; grep -q '^key 21 down\$' '$tmp/web.log' && ! grep -q '^key 44 ' '$tmp/web.log'"
+setxkbmap us
+: >"$tmp/web.log"
+xdotool type --delay 30 z
+check "and the US layout's Z is KEY_Z (44)" sh -c "sleep 0.5; grep -q '^key 44 down\$' '$tmp/web.log'"
+if [ -n "$gx0" ]; then
+	: >"$tmp/web.log"
+	xdotool mousemove $((gx0 + 300)) $((gy0 + 200)) click 1
+	check "the pointer: guest 300,200 as an absolute position, the left button down and up" \
+		sh -c "sleep 0.5; grep -q '^abs 300 200\$' '$tmp/web.log' && grep -q '^buttons 1\$' '$tmp/web.log' && grep -q '^buttons 0\$' '$tmp/web.log'"
+	c=$(stats $a1 "$tmp/a1" | field captured)
+	check "the click captured the keyboard (captured=$c)" test "$c" = 1
+else
+	nok "the pointer: no guest position (the 1:1 check failed)"
+fi
+: >"$tmp/web.log"
+xdotool key ctrl+alt
+sleep 0.3
+xdotool type --delay 30 a
+c=$(stats $a1 "$tmp/a1" | field captured)
+check "Ctrl+Alt released the keyboard (captured=$c)" test "$c" = 0
+check "and keys still reach the focused screen (KEY_A)" \
+	sh -c "sleep 0.5; grep -q '^key 30 down\$' '$tmp/web.log'"
+
+# ---- the header bar ------------------------------------------------------------
+pos=$(position "$win")
+wx=${pos%,*}; wy=${pos#*,}
+: >"$tmp/web.log"
+xdotool mousemove $((wx + 45)) $((wy + 26)) click 1
+check "the Pause button pauses the VM" waitfor "$tmp/web.log" '^state paused$' 5
+xdotool mousemove $((wx + 45)) $((wy + 26)) click 1
+check "and, now Resume, resumes it" waitfor "$tmp/web.log" '^state running$' 5
+# Stop (the third button) asks first; Cancel keeps the VM.
+xdotool mousemove $((wx + 190)) $((wy + 26)) click 1
+dlg=$(timeout 5 xdotool search --sync --onlyvisible --name '^Stop the VM\?$' | head -1)
+check "the Stop button asks first (a dialog 'Stop the VM?')" test -n "$dlg"
+[ -n "$dlg" ] && shot_at "$tmp/dialog.png" && cp "$tmp/dialog.png" "$shots/stop-dialog.png"
+[ -n "$dlg" ] && { xdotool windowactivate --sync "$dlg" 2>/dev/null; xdotool key Escape; }
+sleep 0.5
+check "Escape in it keeps the VM running, and closes it" \
+	sh -c "! grep -q '^state s' '$tmp/web.log' && kill -0 $web_pid && ! xdotool search --onlyvisible --name '^Stop the VM'"
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+
+# ---- frames while the window is moved ----------------------------------------
+# Under Xvfb there is no window manager to drag with (GTK's own move of a
+# header bar without one did not follow xdotool's pointer), so the window is
+# moved as a window manager's drag moves it: 60 ConfigureWindow requests
+# over 3 s, by xdotool windowmove, while the guest redraws every 50 ms.
+geo0=$(position "$win")
+u0=$(stats $a1 "$tmp/a1" | field updates)
+d0=$(stats $a1 "$tmp/a1" | field draws)
+i=0
+while [ $i -lt 60 ]; do
+	xdotool windowmove "$win" $((i * 4)) $((i * 3))
+	sleep 0.05; i=$((i + 1))
+done
+u1=$(stats $a1 "$tmp/a1" | field updates)
+d1=$(stats $a1 "$tmp/a1" | field draws)
+geo1=$(position "$win")
+check "the window moved ($geo0 -> $geo1)" test "$geo0" != "$geo1"
+check "frames kept coming while it moved: updates $u0 -> $u1, draws $d0 -> $d1 in 3 s (the guest draws 20 a second)" \
+	sh -c "[ $((u1 - u0)) -ge 30 ] && [ $((d1 - d0)) -ge 30 ]"
+shot_at "$tmp/moved.png"
+check "after the move the pattern is still pixel for pixel, where the window went" \
+	"$b/tests/ui/shot-check" "$tmp/moved.png" 1024 768
+
+# ---- follow mode, and fit at 1.5 ----------------------------------------
+kill $a1; gone $a1
+check "closing the app leaves the VM running" sh -c "kill -0 $web_pid && timeout 10 gdbus call --address '$A' --dest org.vmain.VM --object-path /org/vmain/VM --method org.freedesktop.DBus.Properties.Get org.vmain.VM1 State | grep -q running"
+: >"$tmp/web.log"
+start_app "$tmp/a2" --scaling follow web
+a2=$app_pid
+win=$(window web)
+sleep 1
+xdotool windowsize "$win" 1300 950
+check "follow: the guest is asked for the window's size and takes it" \
+	waitfor "$tmp/web.log" '^mode 12[0-9][0-9] 8[0-9][0-9]$' 10
+sleep 0.8
+s2=$(stats $a2 "$tmp/a2")
+mode=$(grep '^mode' "$tmp/web.log" | tail -1 | cut -d' ' -f2,3 | tr ' ' x)
+check "follow: the new mode ($mode) fills the window at 1:1 ($s2)" \
+	sh -c "echo '$s2' | grep -q 'scale=1.000 mode=follow $mode'"
+sizes=$(grep -c '^size ' "$tmp/web.log")
+check "follow: one size asked for the resize ($sizes)" test "$sizes" -le 2
+kill $a2; gone $a2
+
+start_app "$tmp/a3" --scaling fit web
+a3=$app_pid
+win=$(window web)
+sleep 1
+call --method org.vmain.Display1.SetPreferredSize 1024 768 >/dev/null
+waitfor "$tmp/web.log" '^mode 1024 768$' 10 >/dev/null
+sleep 0.5
+# The window's size for a 1536x1152 drawing area: its size now, less the area's, plus that.
+xdotool windowsize "$win" 1300 1000
+sleep 0.5
+area=$(stats $a3 "$tmp/a3" | field area)
+geo=$(xdotool getwindowgeometry "$win" | sed -n 's/.*Geometry: \([0-9]*x[0-9]*\).*/\1/p')
+xdotool windowsize "$win" $((${geo%x*} - ${area%x*} + 1536)) $((${geo#*x} - ${area#*x} + 1152))
+sleep 1
+s3=$(stats $a3 "$tmp/a3")
+check "fit: a 1536-wide window shows the 1024x768 guest at 1.5 ($s3)" \
+	sh -c "echo '$s3' | grep -q 'scale=1.500 mode=fit 1024x768'"
+import -window "$win" "$shots/display-window-1.5.png" 2>/dev/null
+kill $a3; gone $a3
+
+# ---- HiDPI: a scale-2 screen --------------------------------------------------
+# Its own settings: the size the windows above saved is in other pixels.
+XDG_CONFIG_HOME="$tmp/config2" GDK_SCALE=2 "$app" --scaling 1:1 web >"$tmp/a8.out" 2>"$tmp/a8.err" & a8=$!
+pids="$pids $a8"
+sleep 2.5
+shot_at "$tmp/hidpi.png"
+if "$b/tests/ui/shot-check" "$tmp/hidpi.png" 1024 768 >"$tmp/check" 2>&1; then
+	ok "GDK_SCALE=2, 1:1: a guest pixel is one device pixel, pixel for pixel ($(cat "$tmp/check"))"
+else
+	nok "GDK_SCALE=2, 1:1: not pixel for pixel"; sed 's/^/# /' "$tmp/check"
+fi
+kill $a8; gone $a8
+
+# ---- two windows on one VM, inline pixels ---------------------------------
+start_app "$tmp/a4" --scaling 1:1 web; a4=$app_pid
+start_app "$tmp/a5" --scaling 1:1 --inline web; a5=$app_pid
+sleep 2
+u4=$(stats $a4 "$tmp/a4" | field updates); u5=$(stats $a5 "$tmp/a5" | field updates)
+sleep 1
+v4=$(stats $a4 "$tmp/a4" | field updates); v5=$(stats $a5 "$tmp/a5" | field updates)
+check "two windows on one VM both get frames ($u4 -> $v4, inline $u5 -> $v5)" \
+	sh -c "[ $v4 -gt $u4 ] && [ $v5 -gt $u5 ]"
+kill $a4; gone $a4
+sleep 0.5
+shot_at "$tmp/inline.png"
+if "$b/tests/ui/shot-check" "$tmp/inline.png" 1024 768 >"$tmp/check" 2>&1; then
+	ok "--inline: the pattern pixel for pixel too ($(cat "$tmp/check"))"
+else
+	nok "--inline: not pixel for pixel"; sed 's/^/# /' "$tmp/check"
+fi
+
+# ---- the VM dies ------------------------------------------------------------
+kill -9 $web_pid
+check "a VM that dies: the window says so" waitfor "$tmp/a5.err" 'vmain-gtk: web: the VM has stopped or gone away' 10
+check "and the app stays up" alive $a5
+sleep 0.3
+import -window "$(window web)" "$shots/display-window-vm-gone.png" 2>/dev/null
+kill $a5; gone $a5
+
+# ---- a headless VM; no VM at all -------------------------------------------
+start_vm web --no-display
+start_app "$tmp/a6" web; a6=$app_pid
+check "a headless VM: the window says it has no screen" waitfor "$tmp/a6.err" 'vmain-gtk: web: the VM has no screen' 10
+kill $a6; gone $a6
+kill $vm_pid; gone $vm_pid
+start_app "$tmp/a7" nosuch; a7=$app_pid
+check "no such VM: the window says it cannot connect, with the reason" \
+	waitfor "$tmp/a7.err" 'vmain-gtk: nosuch: cannot connect to .*nosuch.sock: ' 10
+kill $a7; gone $a7
+
+# ---- the settings file --------------------------------------------------------
+ini="$XDG_CONFIG_HOME/vmain/vmain-gtk.ini"
+check "the settings file keeps the window's size and scaling under [vm web]" \
+	sh -c "grep -q '^\[vm web\]' '$ini' && grep -q '^width=' '$ini' && grep -q '^scaling=' '$ini'"
+check "and the recent VMs" grep -q '^vms=web;' "$ini"
+
+echo "1..$n"
