@@ -103,7 +103,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 # Guest-execution tests (engine-neutral), run inside the arenas.
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
-PROGS := $(BUILD)/monitor/vmain $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
+PROGS := $(BUILD)/monitor/vmain $(BUILD)/ui/vmain-gtk $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
 	 $(BUILD)/tools/sockbridge $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
