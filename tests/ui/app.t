@@ -76,7 +76,8 @@ start_vm() {
 start_app() {
 	log=$1; shift
 	: >"$log.out"; : >"$log.err"
-	"$app" "$@" >"$log.out" 2>"$log.err" & app_pid=$!
+	# Appending: a SIGUSR1 report after the test empties LOG.out starts at its top.
+	"$app" "$@" >>"$log.out" 2>"$log.err" & app_pid=$!
 	pids="$pids $app_pid"
 }
 # stats PID LOG: the app's SIGUSR1 lines, fresh
@@ -245,7 +246,7 @@ kill $a3; gone $a3
 
 # ---- HiDPI: a scale-2 screen --------------------------------------------------
 # Its own settings: the size the windows above saved is in other pixels.
-XDG_CONFIG_HOME="$tmp/config2" GDK_SCALE=2 "$app" --scaling 1:1 web >"$tmp/a8.out" 2>"$tmp/a8.err" & a8=$!
+XDG_CONFIG_HOME="$tmp/config2" GDK_SCALE=2 "$app" --scaling 1:1 web >>"$tmp/a8.out" 2>"$tmp/a8.err" & a8=$!
 pids="$pids $a8"
 sleep 2.5
 shot_at "$tmp/hidpi.png"
@@ -292,6 +293,70 @@ start_app "$tmp/a7" nosuch; a7=$app_pid
 check "no such VM: the window says it cannot connect, with the reason" \
 	waitfor "$tmp/a7.err" 'vmain-gtk: nosuch: cannot connect to .*nosuch.sock: ' 10
 kill $a7; gone $a7
+
+# ---- the library -----------------------------------------------------------
+start_vm web --redraw-ms 100
+web_pid=$vm_pid
+start_app "$tmp/l" ; lib=$app_pid
+lwin=$(window vmain)
+check "vmain-gtk opens the library window" test -n "$lwin"
+sleep 1.5
+ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+check "it lists db stopped and web running ($ls)" \
+	sh -c "echo '$ls' | grep -q 'library db stopped library web running'"
+import -window "$lwin" "$shots/library.png" 2>/dev/null
+call --method org.vmain.VM1.Pause >/dev/null
+sleep 0.5
+ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+check "web paused from elsewhere: the list says so at once, no polling ($ls)" \
+	sh -c "echo '$ls' | grep -q 'library web paused'"
+call --method org.vmain.VM1.Resume >/dev/null
+"$b/monitor/vmain" create --memory 2G new1 >/dev/null
+sleep 1
+ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+check "a VM made by vmain create appears ($ls)" sh -c "echo '$ls' | grep -q 'library new1 stopped'"
+"$b/monitor/vmain" delete --yes new1 >/dev/null
+sleep 1
+ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+check "and goes when deleted ($ls)" sh -c "! echo '$ls' | grep -q new1"
+pos=$(position "$lwin"); wx=${pos%,*}; wy=${pos#*,}
+# Rows: db, then web; each row's buttons at the right (760-pixel window).
+# Display first: an error shown above the list moves the rows down.
+xdotool mousemove $((wx + 419)) $((wy + 162)) click 1
+dwin=$(window web)
+check "Display on web opens its screen" test -n "$dwin"
+if [ -n "$dwin" ]; then
+	# Closed as a person does, with its header bar's close button (its top right corner).
+	dpos=$(position "$dwin")
+	dw=$(xdotool getwindowgeometry "$dwin" | sed -n 's/.*Geometry: \([0-9]*\)x.*/\1/p')
+	xdotool mousemove $((${dpos%,*} + dw - 24)) $((${dpos#*,} + 25)) click 1
+	check "its close button closes it, and the VM runs on" \
+		sh -c "sleep 1; ! xdotool search --onlyvisible --name '^web\$' >/dev/null && kill -0 $web_pid && kill -0 $lib"
+fi
+xdotool mousemove $((wx + 199)) $((wy + 87)) click 1
+check "Start on db (no kernel): the refusal, with vmain's reason, in the window and on stderr" \
+	waitfor "$tmp/l.err" '^vmain-gtk: start db: .*kernel' 10
+xdotool mousemove $((wx + 60)) $((wy + 26)) click 1
+dlg=$(window "New VM")
+check "New VM opens the dialog" test -n "$dlg"
+if [ -n "$dlg" ]; then
+	xdotool windowactivate --sync "$dlg" 2>/dev/null
+	xdotool type --delay 20 made; xdotool key Return
+	check "typing a name and Enter creates it with vmain create (the list, and vmain list)" \
+		sh -c "sleep 2; '$b/monitor/vmain' list | grep -q '^made ' && kill -USR1 $lib && sleep 0.3 && grep -q 'library made stopped' '$tmp/l.out'"
+	xdotool mousemove $((wx + 60)) $((wy + 26)) click 1
+	dlg=$(window "New VM")
+	xdotool windowactivate --sync "$dlg" 2>/dev/null
+	xdotool type --delay 20 db; xdotool key Return
+	check "a name that exists: the dialog stays with vmain's reason" \
+		sh -c "sleep 1.5; grep -q '^vmain-gtk: create: .*db.*exists' '$tmp/l.err' && xdotool search --onlyvisible --name '^New VM\$' >/dev/null"
+	xdotool key Escape
+fi
+kill $web_pid; gone $web_pid
+sleep 1
+ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+check "web stops: the list says stopped ($ls)" sh -c "echo '$ls' | grep -q 'library web stopped'"
+kill $lib; gone $lib
 
 # ---- the settings file --------------------------------------------------------
 ini="$XDG_CONFIG_HOME/vmain/vmain-gtk.ini"
