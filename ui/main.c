@@ -66,7 +66,7 @@ static const char description[] =
 	"Window sizes, scaling and recent VMs are kept in the settings file,\n"
 	"written a second after the last change.  On SIGUSR1 the app prints one\n"
 	"line per window to stdout (a screen's updates from the VM, draws and\n"
-	"scale; the library's VMs and their states).\n"
+	"scale; the library's VMs and their states; where each named widget is).\n"
 	"SIGTERM and SIGINT close the app as closing its windows would.\n"
 	"\n"
 	"Environment: VMAIN_VMS_DIR and VMAIN_RUNTIME_DIR replace the bundles' and\n"
@@ -77,13 +77,40 @@ static const char description[] =
 
 static struct ui_settings *settings;
 
-static gboolean on_usr1(gpointer opaque)
+/*
+ * "widget NAME X Y W H": where each named widget of ours is on the screen
+ * (root coordinates, logical pixels), so that a test clicks buttons by
+ * name, whatever the fonts make their sizes.
+ */
+static void widget_positions(GtkWidget *w, gpointer out)
+{
+	const char *name = gtk_widget_get_name(w);
+	GtkWidget *top = gtk_widget_get_toplevel(w);
+	GtkAllocation a;
+	int x, y, ox, oy;
+
+	if (!gtk_widget_get_mapped(w))
+		return;
+	if (name && *name && strcmp(name, G_OBJECT_TYPE_NAME(w)) && w != top &&
+	    gtk_widget_get_window(top) &&
+	    gtk_widget_translate_coordinates(w, top, 0, 0, &x, &y)) {
+		gdk_window_get_origin(gtk_widget_get_window(top), &ox, &oy);
+		gtk_widget_get_allocation(w, &a);
+		g_string_append_printf(out, "widget %s %d %d %d %d\n", name, ox + x, oy + y,
+				       a.width, a.height);
+	}
+	if (GTK_IS_CONTAINER(w))
+		gtk_container_forall(GTK_CONTAINER(w), widget_positions, out);
+}
+
+static gboolean on_usr1(gpointer app)
 {
 	GString *s = g_string_new(NULL);
 
-	(void)opaque;
 	display_window_stats(s);
 	library_window_stats(s);
+	for (GList *l = gtk_application_get_windows(app); l; l = l->next)
+		widget_positions(l->data, s);
 	if (!s->len)
 		g_string_append(s, "display none\n");
 	fputs(s->str, stdout);
@@ -179,7 +206,7 @@ int main(int argc, char **argv)
 	 */
 	app = gtk_application_new("org.vmain.Gtk", G_APPLICATION_NON_UNIQUE);
 	g_signal_connect(app, "activate", G_CALLBACK(on_activate), NULL);
-	g_unix_signal_add(SIGUSR1, on_usr1, NULL);
+	g_unix_signal_add(SIGUSR1, on_usr1, app);
 	g_unix_signal_add(SIGTERM, on_term, app);
 	g_unix_signal_add(SIGINT, on_term, app);
 	status = g_application_run(G_APPLICATION(app), 1, fake_argv);

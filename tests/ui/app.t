@@ -89,6 +89,13 @@ stats() {
 	cat "$2.out"
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -1; }
+# click PID LOG WIDGET: click the middle of the app's widget of that name
+# (where the app's SIGUSR1 report says it is: fonts decide button sizes).
+click() {
+	set -- $(stats "$1" "$2" | sed -n "s/^widget $3 \([0-9-]*\) \([0-9-]*\) \([0-9]*\) \([0-9]*\)\$/\1 \2 \3 \4/p" | head -1)
+	[ $# = 4 ] || { echo "no widget $3"; return 1; }
+	xdotool mousemove $(($1 + $3 / 2)) $(($2 + $4 / 2)) click 1
+}
 # window NAME: the X window whose title is exactly NAME (waits up to 10 s)
 window() { timeout 10 xdotool search --sync --onlyvisible --name "^$1\$" 2>/dev/null | head -1; }
 shot_at() { import -window root "$1" 2>/dev/null; }
@@ -124,7 +131,7 @@ fi
 # Where the guest's corner is on the X screen, for the pointer below.
 gx0=$(sed -n 's/.* at \([0-9]*\),\([0-9]*\).*/\1/p' "$tmp/check")
 gy0=$(sed -n 's/.* at \([0-9]*\),\([0-9]*\).*/\2/p' "$tmp/check")
-s1=$(stats $a1 "$tmp/a1")
+s1=$(stats $a1 "$tmp/a1" | grep -v "^widget")
 check "the app's stats: one scanout, updates coming, scale 1 ($s1)" \
 	sh -c "echo '$s1' | grep -q 'scanouts=1 ' && [ \$(echo '$s1' | sed -n 's/.* updates=\([0-9]*\).*/\1/p') -gt 5 ] && echo '$s1' | grep -q 'scale=1.000 mode=1:1 1024x768'"
 
@@ -163,15 +170,13 @@ check "and keys still reach the focused screen (KEY_A)" \
 	sh -c "sleep 0.5; grep -q '^key 30 down\$' '$tmp/web.log'"
 
 # ---- the header bar ------------------------------------------------------------
-pos=$(position "$win")
-wx=${pos%,*}; wy=${pos#*,}
 : >"$tmp/web.log"
-xdotool mousemove $((wx + 45)) $((wy + 26)) click 1
+click $a1 "$tmp/a1" pause
 check "the Pause button pauses the VM" waitfor "$tmp/web.log" '^state paused$' 5
-xdotool mousemove $((wx + 45)) $((wy + 26)) click 1
+click $a1 "$tmp/a1" pause
 check "and, now Resume, resumes it" waitfor "$tmp/web.log" '^state running$' 5
-# Stop (the third button) asks first; Cancel keeps the VM.
-xdotool mousemove $((wx + 190)) $((wy + 26)) click 1
+# Stop asks first; Escape keeps the VM.
+click $a1 "$tmp/a1" kill
 dlg=$(timeout 5 xdotool search --sync --onlyvisible --name '^Stop the VM\?$' | head -1)
 check "the Stop button asks first (a dialog 'Stop the VM?')" test -n "$dlg"
 [ -n "$dlg" ] && shot_at "$tmp/dialog.png" && cp "$tmp/dialog.png" "$shots/stop-dialog.png"
@@ -216,7 +221,7 @@ xdotool windowsize "$win" 1300 950
 check "follow: the guest is asked for the window's size and takes it" \
 	waitfor "$tmp/web.log" '^mode 12[0-9][0-9] 8[0-9][0-9]$' 10
 sleep 0.8
-s2=$(stats $a2 "$tmp/a2")
+s2=$(stats $a2 "$tmp/a2" | grep -v "^widget")
 mode=$(grep '^mode' "$tmp/web.log" | tail -1 | cut -d' ' -f2,3 | tr ' ' x)
 check "follow: the new mode ($mode) fills the window at 1:1 ($s2)" \
 	sh -c "echo '$s2' | grep -q 'scale=1.000 mode=follow $mode'"
@@ -238,7 +243,7 @@ area=$(stats $a3 "$tmp/a3" | field area)
 geo=$(xdotool getwindowgeometry "$win" | sed -n 's/.*Geometry: \([0-9]*x[0-9]*\).*/\1/p')
 xdotool windowsize "$win" $((${geo%x*} - ${area%x*} + 1536)) $((${geo#*x} - ${area#*x} + 1152))
 sleep 1
-s3=$(stats $a3 "$tmp/a3")
+s3=$(stats $a3 "$tmp/a3" | grep -v "^widget")
 check "fit: a 1536-wide window shows the 1024x768 guest at 1.5 ($s3)" \
 	sh -c "echo '$s3' | grep -q 'scale=1.500 mode=fit 1024x768'"
 import -window "$win" "$shots/display-window-1.5.png" 2>/dev/null
@@ -301,28 +306,25 @@ start_app "$tmp/l" ; lib=$app_pid
 lwin=$(window vmain)
 check "vmain-gtk opens the library window" test -n "$lwin"
 sleep 1.5
-ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "it lists db stopped and web running ($ls)" \
 	sh -c "echo '$ls' | grep -q 'library db stopped library web running'"
 import -window "$lwin" "$shots/library.png" 2>/dev/null
 call --method org.vmain.VM1.Pause >/dev/null
 sleep 0.5
-ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "web paused from elsewhere: the list says so at once, no polling ($ls)" \
 	sh -c "echo '$ls' | grep -q 'library web paused'"
 call --method org.vmain.VM1.Resume >/dev/null
 "$b/monitor/vmain" create --memory 2G new1 >/dev/null
 sleep 1
-ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "a VM made by vmain create appears ($ls)" sh -c "echo '$ls' | grep -q 'library new1 stopped'"
 "$b/monitor/vmain" delete --yes new1 >/dev/null
 sleep 1
-ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "and goes when deleted ($ls)" sh -c "! echo '$ls' | grep -q new1"
-pos=$(position "$lwin"); wx=${pos%,*}; wy=${pos#*,}
-# Rows: db, then web; each row's buttons at the right (760-pixel window).
-# Display first: an error shown above the list moves the rows down.
-xdotool mousemove $((wx + 419)) $((wy + 162)) click 1
+click $lib "$tmp/l" display-web
 dwin=$(window web)
 check "Display on web opens its screen" test -n "$dwin"
 if [ -n "$dwin" ]; then
@@ -333,10 +335,10 @@ if [ -n "$dwin" ]; then
 	check "its close button closes it, and the VM runs on" \
 		sh -c "sleep 1; ! xdotool search --onlyvisible --name '^web\$' >/dev/null && kill -0 $web_pid && kill -0 $lib"
 fi
-xdotool mousemove $((wx + 199)) $((wy + 87)) click 1
+click $lib "$tmp/l" start-db
 check "Start on db (no kernel): the refusal, with vmain's reason, in the window and on stderr" \
 	waitfor "$tmp/l.err" '^vmain-gtk: start db: .*kernel' 10
-xdotool mousemove $((wx + 60)) $((wy + 26)) click 1
+click $lib "$tmp/l" new
 dlg=$(window "New VM")
 check "New VM opens the dialog" test -n "$dlg"
 if [ -n "$dlg" ]; then
@@ -344,7 +346,7 @@ if [ -n "$dlg" ]; then
 	xdotool type --delay 20 made; xdotool key Return
 	check "typing a name and Enter creates it with vmain create (the list, and vmain list)" \
 		sh -c "sleep 2; '$b/monitor/vmain' list | grep -q '^made ' && kill -USR1 $lib && sleep 0.3 && grep -q 'library made stopped' '$tmp/l.out'"
-	xdotool mousemove $((wx + 60)) $((wy + 26)) click 1
+	click $lib "$tmp/l" new
 	dlg=$(window "New VM")
 	xdotool windowactivate --sync "$dlg" 2>/dev/null
 	xdotool type --delay 20 db; xdotool key Return
@@ -354,7 +356,7 @@ if [ -n "$dlg" ]; then
 fi
 kill $web_pid; gone $web_pid
 sleep 1
-ls=$(stats $lib "$tmp/l" | tr '\n' ' ')
+ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "web stops: the list says stopped ($ls)" sh -c "echo '$ls' | grep -q 'library web stopped'"
 kill $lib; gone $lib
 
