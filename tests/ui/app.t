@@ -21,7 +21,13 @@
 # has copies: docs/ui.md).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b="$top/build"
-app=${VMAIN_GTK:-$b/ui/vmain-gtk}
+# The ASan/UBSan build when make check made one (leaks not reported: GTK's
+# and fontconfig's caches live until exit); any sanitizer report fails below.
+app=${VMAIN_GTK:-$top/build-asan/ui/vmain-gtk}
+[ -x "$app" ] || app=$b/ui/vmain-gtk
+export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
+# The library runs this vmain (an ASan app would look for build-asan's).
+export VMAIN_CLI="$b/monitor/vmain"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -365,5 +371,10 @@ ini="$XDG_CONFIG_HOME/vmain/vmain-gtk.ini"
 check "the settings file keeps the window's size and scaling under [vm web]" \
 	sh -c "grep -q '^\[vm web\]' '$ini' && grep -q '^width=' '$ini' && grep -q '^scaling=' '$ini'"
 check "and the recent VMs" grep -q '^vms=web;' "$ini"
+
+# ---- no sanitizer report from any run of the app or the fake VM -------------------
+bad=$(grep -l -E 'ERROR: AddressSanitizer|runtime error:' "$tmp"/*.err 2>/dev/null)
+if [ -z "$bad" ]; then ok "no ASan/UBSan report in any run ($(basename "$app") from $(dirname "$app"))"
+else nok "sanitizer reports in: $bad"; for f in $bad; do sed 's/^/# /' "$f" | head -40; done; fi
 
 echo "1..$n"
