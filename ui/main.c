@@ -34,8 +34,9 @@ static const GOptionEntry entries[] = {
 	  "pixel) or follow (the guest takes the window's size); default: as last time, "
 	  "else fit", "MODE" },
 	{ "inline", 0, 0, G_OPTION_ARG_NONE, &opt_inline,
-	  "Ask for the pixels inside the messages instead of a shared memory descriptor "
-	  "(chosen by itself when a descriptor does not come through)", NULL },
+	  "Ask for the pixels inside the messages instead of a shared memory descriptor: "
+	  "for a socket forwarded by a relay that carries bytes only (ssh, the SVM arena's "
+	  "virtio-serial; make run passes it there)", NULL },
 	{ "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
 	  "The app's settings file (default $XDG_CONFIG_HOME/vmain/vmain-gtk.ini)", "FILE" },
 	{ "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Show the version", NULL },

@@ -11,6 +11,8 @@
 #   the bridge takes one client after another);
 # - the example viewer with --inline (no fd crosses) gets the guest's
 #   pattern, and display-check finds it pixel for pixel;
+# - vmain-gtk --inline, as `make run` opens it, shows the same pattern in
+#   its window under Xvfb (tests/monitor/forward-app.sh);
 # - a client of another uid is refused;
 # - Stop(0) ends the VM (tests/monitor/forward-guest.sh checks that, and
 #   that the guest drew its pattern).
@@ -87,6 +89,15 @@ if [ -n "$pass" ]; then
 	ok "the example viewer (--inline) through the forwarded socket: the guest's pattern ($tries tries)"
 else
 	nok "the example viewer (--inline) through the forwarded socket: the guest's pattern ($tries tries)"
+fi
+
+# The desktop app through the same socket, as `make run` opens it.
+if xvfb-run -a -s '-ac -screen 0 1280x1024x24 -nolisten tcp' \
+	sh "$TOP/tests/monitor/forward-app.sh" "$TOP" "$sock" "$w/c" $as >"$w/app-run.out" 2>&1; then
+	ok "vmain-gtk --inline through the forwarded socket: the guest's pattern in its window ($(tr '\n' ' ' <"$w/app-run.out"))"
+else
+	nok "vmain-gtk --inline through the forwarded socket: the guest's pattern in its window"
+	sed 's/^/#   /' "$w/app-run.out" "$w/c/app.err" "$w/c/app-check.out" 2>/dev/null | tail -20
 fi
 
 got=$(state "$as")
