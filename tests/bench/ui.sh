@@ -18,7 +18,7 @@ tmp=$(mktemp -d /tmp/ui-bench.XXXXXX)
 export VMAIN_VMS_DIR="$tmp/vms" VMAIN_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tmp/config"
 export NO_AT_BRIDGE=1 GDK_BACKEND=x11
 pids=""
-trap 'for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in $pids; do kill -9 $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 switches() { cat /proc/$1/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
@@ -27,7 +27,7 @@ stat_field() { : >"$tmp/app.out"; kill -USR1 "$1"; sleep 0.3; sed -n "s/.* $2=\(
 # run_vm ARGS...: the fake VM "web"; run_app ARGS...: the app on it
 run_vm() { "$b/tests/ui/fake-vm" --log "$tmp/vm.log" "$@" web & vm=$!; pids="$pids $vm"; sleep 0.5; }
 run_app() { "$app" "$@" web >"$tmp/app.out" 2>"$tmp/app.err" & a=$!; pids="$pids $a"; sleep 2.5; }
-stop_all() { kill $a $vm 2>/dev/null; wait $a $vm 2>/dev/null || true; }
+stop_all() { kill $a $vm 2>/dev/null || true; wait $a $vm 2>/dev/null || true; }
 
 "$b/monitor/vmain" create --display web >/dev/null
 echo "vmain-gtk: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Xvfb 24-bit"
