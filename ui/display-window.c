@@ -43,7 +43,7 @@ struct dw {
 	GtkWidget *window, *header, *area, *overlay, *message;
 	GtkWidget *infobar, *info_label;
 	GtkWidget *pause_btn, *power_btn, *kill_btn, *shot_btn, *cad_btn, *full_btn;
-	GtkWidget *scaling_combo, *private_btn;
+	GtkWidget *scaling_combo, *private_btn, *popover;
 	struct ui_vm *vm;
 	struct ui_settings *settings;
 	char *name, *socket, *group;
@@ -679,6 +679,7 @@ static void on_cad(GtkButton *b, gpointer opaque)
 	static const unsigned int keys[] = { KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE };
 
 	(void)b;
+	gtk_popover_popdown(GTK_POPOVER(d->popover));
 	for (unsigned int i = 0; i < 3; i++)
 		send_key(d, keys[i], true);
 	for (unsigned int i = 3; i-- > 0;)
@@ -733,6 +734,7 @@ static void on_shot(GtkButton *b, gpointer opaque)
 	char *name, *path, *why = NULL;
 
 	(void)b;
+	gtk_popover_popdown(GTK_POPOVER(d->popover));
 	fc = gtk_file_chooser_native_new("Save Screenshot", GTK_WINDOW(d->window),
 					 GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
 	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(fc), TRUE);
@@ -751,8 +753,11 @@ static void on_shot(GtkButton *b, gpointer opaque)
 
 static void on_full(GtkButton *b, gpointer opaque)
 {
+	struct dw *d = opaque;
+
 	(void)b;
-	toggle_fullscreen(opaque);
+	gtk_popover_popdown(GTK_POPOVER(d->popover));
+	toggle_fullscreen(d);
 }
 
 static void private_done(void *opaque, const GError *err)
@@ -775,6 +780,7 @@ static void on_private(GtkToggleButton *b, gpointer opaque)
 
 	if (d->private_busy)
 		return;
+	gtk_popover_popdown(GTK_POPOVER(d->popover));
 	ui_vm_call(d->vm, "org.vmain.Display1",
 		   gtk_toggle_button_get_active(b) ? "AcquirePrivate" : "ReleasePrivate", NULL,
 		   private_done, d);
@@ -854,6 +860,8 @@ static GtkWidget *new_button(struct dw *d, const char *label, const char *name,
 static GtkWidget *build_menu(struct dw *d)
 {
 	GtkWidget *menu = gtk_menu_button_new(), *pop = gtk_popover_new(menu);
+
+	d->popover = pop;
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
 
 	gtk_widget_set_name(menu, "menu");

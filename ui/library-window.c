@@ -350,6 +350,9 @@ static void form_build(struct form *f, GtkWindow *parent, const char *title, con
 					     GTK_DIALOG_DESTROY_WITH_PARENT, "_Cancel",
 					     GTK_RESPONSE_CANCEL, ok, GTK_RESPONSE_ACCEPT, NULL);
 	gtk_dialog_set_default_response(GTK_DIALOG(f->dlg), GTK_RESPONSE_ACCEPT);
+	gtk_widget_set_name(gtk_dialog_get_widget_for_response(GTK_DIALOG(f->dlg),
+							       GTK_RESPONSE_ACCEPT),
+			    create ? "new-create" : "edit-save");
 	area = gtk_dialog_get_content_area(GTK_DIALOG(f->dlg));
 	f->grid = gtk_grid_new();
 	gtk_grid_set_row_spacing(GTK_GRID(f->grid), 6);

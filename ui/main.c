@@ -102,6 +102,9 @@ static void widget_positions(GtkWidget *w, gpointer out)
 	}
 	if (GTK_IS_CONTAINER(w))
 		gtk_container_forall(GTK_CONTAINER(w), widget_positions, out);
+	/* A menu's popover is no child of its button: walked when it is open. */
+	if (GTK_IS_MENU_BUTTON(w) && gtk_menu_button_get_popover(GTK_MENU_BUTTON(w)))
+		widget_positions(GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(w))), out);
 }
 
 static gboolean on_usr1(gpointer app)
@@ -110,8 +113,13 @@ static gboolean on_usr1(gpointer app)
 
 	display_window_stats(s);
 	library_window_stats(s);
-	for (GList *l = gtk_application_get_windows(app); l; l = l->next)
+	/* Every toplevel: the application's windows and their dialogs. */
+	GList *tops = gtk_window_list_toplevels();
+
+	(void)app;
+	for (GList *l = tops; l; l = l->next)
 		widget_positions(l->data, s);
+	g_list_free(tops);
 	if (!s->len)
 		g_string_append(s, "display none\n");
 	fputs(s->str, stdout);

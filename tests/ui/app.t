@@ -9,13 +9,15 @@
 # also on a scale-2 (HiDPI) screen and with inline pixels; typing reaches
 # the guest as evdev codes, by position under a US and a German host
 # layout; the pointer and buttons; keyboard capture and Ctrl+Alt; the
-# header bar's Pause/Resume and Stop (which asks first); frames keep coming
+# header bar's Pause/Resume and Stop (which asks first); the menu's
+# Ctrl+Alt+Del and private mode (another viewer sees black); frames keep coming
 # while the window is moved; follow mode asks the guest for the window's
 # size and the guest's new mode fills it; fit at 1.5; two windows on one
 # VM; closing the app leaves the VM running; a VM that dies is reported
 # in the window; a headless VM says it has no screen; the settings file
 # keeps the size.  The library window lists the VMs with their states,
-# live.
+# live, opens screens, starts, creates and edits through vmain.  Full
+# screen is the window manager's to do: not tested (no window manager).
 #
 # Screenshots of the windows are left in build/ui-shots/ (docs/images
 # has copies: docs/ui.md).
@@ -192,6 +194,26 @@ check "Escape in it keeps the VM running, and closes it" \
 	sh -c "! grep -q '^state s' '$tmp/web.log' && kill -0 $web_pid && ! xdotool search --onlyvisible --name '^Stop the VM'"
 xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
 
+# ---- the menu: Ctrl+Alt+Del, private mode ---------------------------------------
+: >"$tmp/web.log"
+click $a1 "$tmp/a1" menu; sleep 0.5
+click $a1 "$tmp/a1" ctrl-alt-del
+check "Send Ctrl+Alt+Del: the guest gets Ctrl, Alt and Delete down, then up, in order" \
+	sh -c "sleep 0.5; grep -E '^key ' '$tmp/web.log' | tr '\n' ' ' | grep -q '^key 29 down key 56 down key 111 down key 111 up key 56 up key 29 up'"
+click $a1 "$tmp/a1" menu; sleep 0.5
+click $a1 "$tmp/a1" private
+check "Private mode from the menu: the display goes private" waitfor "$tmp/web.log" '^private on$' 5
+if [ -x "$b/examples/display-viewer" ]; then
+	check "and another viewer sees it blank" \
+		sh -c "timeout 20 '$b/examples/display-viewer' --settle 500 --timeout 15 '$tmp/run/web.sock' '$tmp/other.png' | grep -q ' blank\$'"
+fi
+click $a1 "$tmp/a1" menu; sleep 0.5
+click $a1 "$tmp/a1" private
+check "and from the menu again it is public" waitfor "$tmp/web.log" '^private off$' 5
+# Full screen is asked of the window manager (_NET_WM_STATE): there is none
+# under Xvfb, so it is not tested here.
+xdotool key Escape
+
 # ---- frames while the window is moved ----------------------------------------
 # Under Xvfb there is no window manager to drag with (GTK's own move of a
 # header bar without one did not follow xdotool's pointer), so the window is
@@ -359,6 +381,17 @@ if [ -n "$dlg" ]; then
 	check "a name that exists: the dialog stays with vmain's reason" \
 		sh -c "sleep 1.5; grep -q '^vmain-gtk: create: .*db.*exists' '$tmp/l.err' && xdotool search --onlyvisible --name '^New VM\$' >/dev/null"
 	xdotool key Escape
+fi
+# Edit: db's CPUs from 1 to 3, through vmain edit.
+click $lib "$tmp/l" edit-db
+dlg=$(window "Edit db")
+check "Edit on db opens its dialog" test -n "$dlg"
+if [ -n "$dlg" ]; then
+	click $lib "$tmp/l" vm-cpus
+	xdotool key ctrl+a; xdotool type 3; xdotool key Tab
+	click $lib "$tmp/l" edit-save
+	check "Save runs vmain edit: db has 3 CPUs" \
+		sh -c "sleep 1.5; '$b/monitor/vmain' list --json | grep -F '\"name\": \"db\"' | grep -qF '\"cpus\": 3'"
 fi
 kill $web_pid; gone $web_pid
 sleep 1
