@@ -104,7 +104,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
 PROGS := $(BUILD)/monitor/vmain $(BUILD)/ui/vmain-gtk $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
-	 $(BUILD)/tools/sockbridge $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check \
+	 $(BUILD)/tools/sockbridge $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check $(BUILD)/tests/ui/cursor-check \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
 	 $(addprefix $(BUILD)/tests/,$(HOST_TESTS))
@@ -331,6 +331,11 @@ $(BUILD)/tests/ui/%: tests/ui/%.c $(UI_SRCS) $(UI_HDRS) $(wildcard tests/ui/*.h)
 $(BUILD)/tests/ui/fake-vm: tests/ui/fake-vm.c tests/lib/vm-xml.h monitor/vm/dbus-display.c monitor/display/display.c $(wildcard monitor/display/*.h) monitor/vm/dbus-display.h common/org.vmain.xml $(IO_DISK_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(shell pkg-config --cflags gio-unix-2.0) -pthread -o $@ $< monitor/vm/dbus-display.c monitor/display/display.c $(IO_DISK_LIB) $(ALL_LDFLAGS) $(shell pkg-config --libs gio-unix-2.0) $(DISK_LIBS)
+
+# Is the X pointer the fake VM's cursor (app.t)?
+$(BUILD)/tests/ui/cursor-check: tests/ui/cursor-check.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs x11 xfixes)
 
 # The end-to-end tests' screenshot checker (tests/ui/fake-pattern.h at 1:1).
 $(BUILD)/tests/ui/shot-check: tests/ui/shot-check.c tests/ui/fake-pattern.h

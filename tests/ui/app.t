@@ -8,7 +8,8 @@
 # The screen window: the pattern pixel-exact at 1:1 (tests/ui/shot-check),
 # also on a scale-2 (HiDPI) screen and with inline pixels; typing reaches
 # the guest as evdev codes, by position under a US and a German host
-# layout; the pointer and buttons; keyboard capture and Ctrl+Alt; the
+# layout; the pointer and buttons, the guest's cursor as the X pointer
+# (tests/ui/cursor-check); keyboard capture and Ctrl+Alt; the
 # header bar's Pause/Resume and Stop (which asks first); the menu's
 # Ctrl+Alt+Del and private mode (another viewer sees black); frames keep coming
 # while the window is moved; follow mode asks the guest for the window's
@@ -38,7 +39,7 @@ check() { # check DESC COMMAND...: ok when COMMAND succeeds
 	if out=$("$@" 2>&1); then ok "$desc"; else nok "$desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
 }
 fail_all() { echo "1..1"; echo "not ok 1 - $1"; exit 1; }
-for p in "$app" "$b/monitor/vmain" "$b/tests/ui/fake-vm" "$b/tests/ui/shot-check"; do
+for p in "$app" "$b/monitor/vmain" "$b/tests/ui/fake-vm" "$b/tests/ui/shot-check" "$b/tests/ui/cursor-check"; do
 	[ -x "$p" ] || fail_all "$p is not built (make)"
 done
 for t in xvfb-run xdotool import setxkbmap gdbus; do
@@ -165,6 +166,8 @@ if [ -n "$gx0" ]; then
 		sh -c "sleep 0.5; grep -q '^abs 300 200\$' '$tmp/web.log' && grep -q '^buttons 1\$' '$tmp/web.log' && grep -q '^buttons 0\$' '$tmp/web.log'"
 	c=$(stats $a1 "$tmp/a1" | field captured)
 	check "the click captured the keyboard (captured=$c)" test "$c" = 1
+	check "over the screen the pointer is the guest's cursor (its plane, not drawn in the picture)" \
+		"$b/tests/ui/cursor-check"
 else
 	nok "the pointer: no guest position (the 1:1 check failed)"
 fi
