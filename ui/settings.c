@@ -17,10 +17,25 @@
 struct ui_settings {
 	char *path;
 	GKeyFile *kf;
-	guint timer;
-	bool dirty;
+	GSource *timer;		/* the pending save, on the thread-default context */
+	bool dirty;		/* kf differs from the file */
+	bool warned;		/* a damaged file or value has been reported once */
 	unsigned int writes;
 };
+
+/* One line on stderr per settings object: a damaged file is not worth a flood. */
+static void warn_once(struct ui_settings *s, const char *what)
+{
+	char *valid;
+
+	if (s->warned)
+		return;
+	s->warned = true;
+	/* GKeyFile quotes the bad line, which may be any bytes at all. */
+	valid = g_utf8_make_valid(what, -1);
+	fprintf(stderr, "vmain-gtk: %s: %s; using defaults\n", s->path, valid);
+	g_free(valid);
+}
 
 struct ui_settings *ui_settings_load(const char *path)
 {
@@ -33,8 +48,7 @@ struct ui_settings *ui_settings_load(const char *path)
 	if (!g_key_file_load_from_file(s->kf, s->path, G_KEY_FILE_KEEP_COMMENTS, &err)) {
 		/* A missing file is the first run; anything else is worth a word, not a failure. */
 		if (!g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			fprintf(stderr, "vmain-gtk: %s: %s; using defaults\n", s->path,
-				err->message);
+			warn_once(s, err->message);
 		g_error_free(err);
 		g_key_file_free(s->kf);
 		s->kf = g_key_file_new();
@@ -42,13 +56,19 @@ struct ui_settings *ui_settings_load(const char *path)
 	return s;
 }
 
-/* A temporary file, synced, renamed over the old one: never half a file. */
+/*
+ * A temporary file beside the real one, synced, then renamed over it: a
+ * crash leaves the old file or the new one, never half of either.  The
+ * temporary name is unique so that two instances saving at once cannot
+ * write into each other's file.
+ */
 static int write_file(const char *path, const char *data, size_t len)
 {
-	char *tmp = g_strdup_printf("%s.tmp", path);
-	int fd, ret = 0;
+	char *tmp = g_strdup_printf("%s.XXXXXX", path);
+	char *dir;
+	int fd, dfd, ret = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		goto out_tmp;
@@ -71,11 +91,30 @@ out_close:
 		ret = -errno;
 	if (!ret && rename(tmp, path))
 		ret = -errno;
-	if (ret)
+	if (ret) {
 		unlink(tmp);
+		goto out_tmp;
+	}
+	/* Make the rename itself durable; a failure here loses nothing already on disk. */
+	dir = g_path_get_dirname(path);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	g_free(dir);
 out_tmp:
 	g_free(tmp);
 	return ret;
+}
+
+static void cancel_timer(struct ui_settings *s)
+{
+	if (!s->timer)
+		return;
+	g_source_destroy(s->timer);
+	g_source_unref(s->timer);
+	s->timer = NULL;
 }
 
 int ui_settings_flush(struct ui_settings *s)
@@ -84,13 +123,9 @@ int ui_settings_flush(struct ui_settings *s)
 	gsize len;
 	int ret = 0;
 
-	if (s->timer) {
-		g_source_remove(s->timer);
-		s->timer = 0;
-	}
+	cancel_timer(s);
 	if (!s->dirty)
 		return 0;
-	s->dirty = false;
 	dir = g_path_get_dirname(s->path);
 	if (g_mkdir_with_parents(dir, 0700)) {
 		ret = -errno;
@@ -99,11 +134,14 @@ int ui_settings_flush(struct ui_settings *s)
 	}
 	data = g_key_file_to_data(s->kf, &len, NULL);
 	ret = write_file(s->path, data, len);
-	if (ret)
+	/* On failure the changes stay pending: the next change, flush or free tries again. */
+	if (ret) {
 		fprintf(stderr, "vmain-gtk: cannot save the settings in %s: %s\n", s->path,
 			g_strerror(-ret));
-	else
+	} else {
+		s->dirty = false;
 		s->writes++;
+	}
 	g_free(data);
 out_dir:
 	g_free(dir);
@@ -124,18 +162,30 @@ static gboolean quiet(gpointer opaque)
 {
 	struct ui_settings *s = opaque;
 
-	s->timer = 0;
+	/*
+	 * flush() destroys this source while it is being dispatched: GLib holds
+	 * its own reference meanwhile, and it is removed anyway.
+	 */
 	ui_settings_flush(s);
 	return G_SOURCE_REMOVE;
 }
 
-/* A change: written once changes have stopped for QUIET_MS. */
+/*
+ * A change: (re)arm the one timer, so that a burst of changes (a window
+ * being dragged) is written once, QUIET_MS after the last of them.
+ */
 static void changed(struct ui_settings *s)
 {
+	GMainContext *ctx;
+
 	s->dirty = true;
-	if (s->timer)
-		g_source_remove(s->timer);
-	s->timer = g_timeout_add(QUIET_MS, quiet, s);
+	cancel_timer(s);
+	s->timer = g_timeout_source_new(QUIET_MS);
+	g_source_set_callback(s->timer, quiet, s, NULL);
+	g_source_set_name(s->timer, "vmain-gtk settings save");
+	ctx = g_main_context_ref_thread_default();
+	g_source_attach(s->timer, ctx);
+	g_main_context_unref(ctx);
 }
 
 char *ui_settings_get_string(struct ui_settings *s, const char *group, const char *key)
@@ -149,6 +199,9 @@ int ui_settings_get_int(struct ui_settings *s, const char *group, const char *ke
 	int v = g_key_file_get_integer(s->kf, group, key, &err);
 
 	if (err) {
+		/* Unset is normal; a value that is there but not a number is damage. */
+		if (g_error_matches(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE))
+			warn_once(s, err->message);
 		g_error_free(err);
 		return def;
 	}
