@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dialogs.h"
 #include "display-window.h"
 #include "keymap.h"
 #include "render.h"
@@ -41,7 +42,7 @@ struct display_window_options display_window_options;
 
 struct dw {
 	GtkWidget *window, *header, *area, *overlay, *message;
-	GtkWidget *infobar, *info_label;
+	GtkWidget *infobar;
 	GtkWidget *pause_btn, *power_btn, *kill_btn, *shot_btn, *cad_btn, *full_btn;
 	GtkWidget *scaling_combo, *private_btn, *popover;
 	struct ui_vm *vm;
@@ -66,7 +67,7 @@ static GList *windows;
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* Shown to the person (an info bar) and said on stderr (tests and logs). */
+/* Shown to the person (the error bar) and said on stderr (tests and logs). */
 static void show_error(struct dw *d, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void show_error(struct dw *d, const char *fmt, ...)
 {
@@ -76,11 +77,7 @@ static void show_error(struct dw *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vmain-gtk: %s: %s\n", d->name, msg);
-	gtk_label_set_text(GTK_LABEL(d->info_label), msg);
-	gtk_info_bar_set_message_type(GTK_INFO_BAR(d->infobar), GTK_MESSAGE_ERROR);
-	gtk_widget_show(d->infobar);
-	gtk_info_bar_set_revealed(GTK_INFO_BAR(d->infobar), TRUE);
+	ui_error_bar_show(d->infobar, d->name, msg);
 	g_free(msg);
 }
 
@@ -655,22 +652,13 @@ static void on_power(GtkButton *b, gpointer opaque)
 static void on_kill(GtkButton *b, gpointer opaque)
 {
 	struct dw *d = opaque;
-	GtkWidget *dlg;
 
 	(void)b;
-	dlg = gtk_message_dialog_new(GTK_WINDOW(d->window), GTK_DIALOG_MODAL,
-				     GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
-				     "Stop %s at once?", d->name);
-	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dlg),
-		"This pulls the plug: the guest does not shut down, and what it has not "
-		"written to its disks is lost.  Use Power to let it shut down.");
-	gtk_dialog_add_buttons(GTK_DIALOG(dlg), "_Cancel", GTK_RESPONSE_CANCEL,
-			       "_Stop now", GTK_RESPONSE_ACCEPT, NULL);
-	gtk_widget_set_name(dlg, "confirm-kill");
-	gtk_window_set_title(GTK_WINDOW(dlg), "Stop the VM?");
-	if (gtk_dialog_run(GTK_DIALOG(dlg)) == GTK_RESPONSE_ACCEPT)
+	if (ui_confirm(GTK_WINDOW(d->window), "Stop the VM?",
+		       "This pulls the plug: the guest does not shut down, and what it has not "
+		       "written to its disks is lost.  Use Power to let it shut down.",
+		       "_Stop now"))
 		vm_call(d, "org.vmain.VM1", "Kill", NULL);
-	gtk_widget_destroy(dlg);
 }
 
 static void on_cad(GtkButton *b, gpointer opaque)
@@ -805,14 +793,6 @@ static void on_scaling(GtkComboBox *c, gpointer opaque)
 		set_scaling(opaque, s);
 }
 
-static void on_infobar_response(GtkInfoBar *bar, gint response, gpointer opaque)
-{
-	(void)response;
-	(void)opaque;
-	gtk_info_bar_set_revealed(bar, FALSE);
-	gtk_widget_hide(GTK_WIDGET(bar));
-}
-
 static void on_realize(GtkWidget *w, gpointer opaque)
 {
 	struct dw *d = opaque;
@@ -934,18 +914,7 @@ static void build_body(struct dw *d)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 
-	d->infobar = gtk_info_bar_new();
-	gtk_widget_set_name(d->infobar, "error");
-	gtk_info_bar_set_show_close_button(GTK_INFO_BAR(d->infobar), TRUE);
-	d->info_label = gtk_label_new("");
-	gtk_label_set_line_wrap(GTK_LABEL(d->info_label), TRUE);
-	gtk_label_set_selectable(GTK_LABEL(d->info_label), TRUE);
-	gtk_container_add(GTK_CONTAINER(gtk_info_bar_get_content_area(GTK_INFO_BAR(d->infobar))),
-			  d->info_label);
-	/* The bar is shown only for an error (no_show_all): its label is shown now. */
-	gtk_widget_show(d->info_label);
-	g_signal_connect(d->infobar, "response", G_CALLBACK(on_infobar_response), d);
-	gtk_widget_set_no_show_all(d->infobar, TRUE);
+	d->infobar = ui_error_bar_new();
 	gtk_box_pack_start(GTK_BOX(box), d->infobar, FALSE, FALSE, 0);
 
 	d->area = gtk_drawing_area_new();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dialogs.h"
 #include "display-window.h"
 #include "library-window.h"
 #include "settings.h"
@@ -19,7 +20,7 @@
 struct lib {
 	GtkApplication *app;
 	struct ui_settings *settings;
-	GtkWidget *window, *list, *infobar, *info_label;
+	GtkWidget *window, *list, *infobar;
 	GHashTable *rows;		/* "u:NAME" / "s:NAME" -> struct row */
 	GFileMonitor *monitors[MAX_MONITORS];
 	guint refresh_timer;
@@ -53,10 +54,7 @@ static void show_error(struct lib *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vmain-gtk: %s\n", msg);
-	gtk_label_set_text(GTK_LABEL(l->info_label), msg);
-	gtk_widget_show(l->infobar);
-	gtk_info_bar_set_revealed(GTK_INFO_BAR(l->infobar), TRUE);
+	ui_error_bar_show(l->infobar, NULL, msg);
 	g_free(msg);
 }
 
@@ -206,21 +204,6 @@ static void run_cli(struct row *r, const char *verb, const char *extra1, const c
 	ui_vmain_run(args, cli_done, c);
 }
 
-static bool confirm(struct lib *l, const char *title, const char *text, const char *yes)
-{
-	GtkWidget *dlg = gtk_message_dialog_new(GTK_WINDOW(l->window), GTK_DIALOG_MODAL,
-						GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s", title);
-	bool ok;
-
-	gtk_window_set_title(GTK_WINDOW(dlg), title);
-	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dlg), "%s", text);
-	gtk_dialog_add_buttons(GTK_DIALOG(dlg), "_Cancel", GTK_RESPONSE_CANCEL, yes,
-			       GTK_RESPONSE_ACCEPT, NULL);
-	ok = gtk_dialog_run(GTK_DIALOG(dlg)) == GTK_RESPONSE_ACCEPT;
-	gtk_widget_destroy(dlg);
-	return ok;
-}
-
 static void on_start(GtkButton *b, gpointer opaque)
 {
 	(void)b;
@@ -253,7 +236,7 @@ static void on_stop(GtkButton *b, gpointer opaque)
 		return;
 	}
 	title = g_strdup_printf("Stop %s at once?", r->name);
-	if (confirm(r->lib, title, "This pulls the plug: the guest does not shut down, and what "
+	if (ui_confirm(GTK_WINDOW(r->lib->window), title, "This pulls the plug: the guest does not shut down, and what "
 		    "it has not written to its disks is lost.", "_Stop now"))
 		ui_vm_call(r->vm, "org.vmain.VM1", "Kill", NULL, call_done, r);
 	g_free(title);
@@ -306,7 +289,7 @@ static void on_delete(GtkButton *b, gpointer opaque)
 
 	(void)b;
 	title = g_strdup_printf("Delete %s?", r->name);
-	if (confirm(r->lib, title, "Its settings and the disk images inside its bundle are "
+	if (ui_confirm(GTK_WINDOW(r->lib->window), title, "Its settings and the disk images inside its bundle are "
 		    "removed for good.  Images attached from elsewhere stay.", "_Delete"))
 		run_cli(r, "delete", NULL, NULL);
 	g_free(title);
@@ -845,14 +828,6 @@ static void on_activated(GtkListBox *box, GtkListBoxRow *row, gpointer opaque)
 		open_display(r);
 }
 
-static void on_infobar_response(GtkInfoBar *bar, gint response, gpointer opaque)
-{
-	(void)response;
-	(void)opaque;
-	gtk_info_bar_set_revealed(bar, FALSE);
-	gtk_widget_hide(GTK_WIDGET(bar));
-}
-
 static void on_destroy(GtkWidget *w, gpointer opaque)
 {
 	struct lib *l = opaque;
@@ -900,18 +875,7 @@ GtkWindow *library_window_open(GtkApplication *app, struct ui_settings *settings
 	gtk_window_set_titlebar(GTK_WINDOW(l->window), header);
 
 	box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-	l->infobar = gtk_info_bar_new();
-	gtk_widget_set_name(l->infobar, "error");
-	gtk_info_bar_set_message_type(GTK_INFO_BAR(l->infobar), GTK_MESSAGE_ERROR);
-	gtk_info_bar_set_show_close_button(GTK_INFO_BAR(l->infobar), TRUE);
-	l->info_label = gtk_label_new("");
-	gtk_label_set_line_wrap(GTK_LABEL(l->info_label), TRUE);
-	gtk_label_set_selectable(GTK_LABEL(l->info_label), TRUE);
-	gtk_container_add(GTK_CONTAINER(gtk_info_bar_get_content_area(GTK_INFO_BAR(l->infobar))),
-			  l->info_label);
-	gtk_widget_show(l->info_label);
-	g_signal_connect(l->infobar, "response", G_CALLBACK(on_infobar_response), l);
-	gtk_widget_set_no_show_all(l->infobar, TRUE);
+	l->infobar = ui_error_bar_new();
 	gtk_box_pack_start(GTK_BOX(box), l->infobar, FALSE, FALSE, 0);
 
 	l->list = gtk_list_box_new();

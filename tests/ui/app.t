@@ -108,6 +108,16 @@ click() {
 # window NAME: the X window whose title is exactly NAME (waits up to 10 s)
 window() { timeout 10 xdotool search --sync --onlyvisible --name "^$1\$" 2>/dev/null | head -1; }
 shot_at() { import -window root "$1" 2>/dev/null; }
+# pattern DESC: a screenshot now shows the fake VM's 1024x768 screen pixel
+# for pixel (shot-check's verdict in $tmp/check, the image in $tmp/shot.png).
+pattern() {
+	shot_at "$tmp/shot.png"
+	if "$b/tests/ui/shot-check" "$tmp/shot.png" 1024 768 >"$tmp/check" 2>&1; then
+		ok "$1 ($(cat "$tmp/check"))"
+	else
+		nok "$1"; sed 's/^/# /' "$tmp/check"; return 1
+	fi
+}
 position() { xdotool getwindowgeometry "$1" | sed -n 's/.*Position: \([0-9]*,[0-9]*\).*/\1/p'; }
 
 # ---- the command line ----------------------------------------------------
@@ -129,13 +139,10 @@ a1=$app_pid
 win=$(window web)
 if [ -n "$win" ]; then ok "vmain-gtk web opens a window titled web"; else nok "no window titled web"; fi
 sleep 1.5
-shot_at "$tmp/one.png"
-if "$b/tests/ui/shot-check" "$tmp/one.png" 1024 768 >"$tmp/check" 2>&1; then
-	ok "1:1: the guest's 1024x768 pattern in the window pixel for pixel ($(cat "$tmp/check"))"
+if pattern "1:1: the guest's 1024x768 pattern in the window pixel for pixel"; then
 	import -window "$win" "$shots/display-window.png" 2>/dev/null
 else
-	nok "1:1: the guest's pattern is not in the window pixel for pixel"; sed 's/^/# /' "$tmp/check"
-	cp "$tmp/one.png" "$shots/display-window-failed.png"
+	cp "$tmp/shot.png" "$shots/display-window-failed.png"
 fi
 # Where the guest's corner is on the X screen, for the pointer below.
 gx0=$(sed -n 's/.* at \([0-9]*\),\([0-9]*\).*/\1/p' "$tmp/check")
@@ -236,9 +243,7 @@ geo1=$(position "$win")
 check "the window moved ($geo0 -> $geo1)" test "$geo0" != "$geo1"
 check "frames kept coming while it moved: updates $u0 -> $u1, draws $d0 -> $d1 in 3 s (the guest draws 20 a second)" \
 	sh -c "[ $((u1 - u0)) -ge 30 ] && [ $((d1 - d0)) -ge 30 ]"
-shot_at "$tmp/moved.png"
-check "after the move the pattern is still pixel for pixel, where the window went" \
-	"$b/tests/ui/shot-check" "$tmp/moved.png" 1024 768
+pattern "after the move the pattern is still pixel for pixel, where the window went"
 
 # ---- follow mode, and fit at 1.5 ----------------------------------------
 kill $a1; gone $a1
@@ -285,12 +290,7 @@ kill $a3; gone $a3
 XDG_CONFIG_HOME="$tmp/config2" GDK_SCALE=2 "$app" --scaling 1:1 web >>"$tmp/a8.out" 2>"$tmp/a8.err" & a8=$!
 pids="$pids $a8"
 sleep 2.5
-shot_at "$tmp/hidpi.png"
-if "$b/tests/ui/shot-check" "$tmp/hidpi.png" 1024 768 >"$tmp/check" 2>&1; then
-	ok "GDK_SCALE=2, 1:1: a guest pixel is one device pixel, pixel for pixel ($(cat "$tmp/check"))"
-else
-	nok "GDK_SCALE=2, 1:1: not pixel for pixel"; sed 's/^/# /' "$tmp/check"
-fi
+pattern "GDK_SCALE=2, 1:1: a guest pixel is one device pixel, pixel for pixel"
 kill $a8; gone $a8
 
 # ---- two windows on one VM, inline pixels ---------------------------------
@@ -304,12 +304,7 @@ check "two windows on one VM both get frames ($u4 -> $v4, inline $u5 -> $v5)" \
 	sh -c "[ $v4 -gt $u4 ] && [ $v5 -gt $u5 ]"
 kill $a4; gone $a4
 sleep 0.5
-shot_at "$tmp/inline.png"
-if "$b/tests/ui/shot-check" "$tmp/inline.png" 1024 768 >"$tmp/check" 2>&1; then
-	ok "--inline: the pattern pixel for pixel too ($(cat "$tmp/check"))"
-else
-	nok "--inline: not pixel for pixel"; sed 's/^/# /' "$tmp/check"
-fi
+pattern "--inline: the pattern pixel for pixel too"
 
 # ---- the VM dies ------------------------------------------------------------
 kill -9 $web_pid
