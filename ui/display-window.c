@@ -3,19 +3,15 @@
  * ui/display-window.c - one VM's screen in a window (ui/display-window.h).
  *
  * The picture: the VM's surface (ui/vm.c) is scaled by ui/render.c into
- * an image of the drawing area's device pixels as the guest flushes it;
- * each flush invalidates only the window pixels it touched, and GTK's
- * draw handler paints that image clipped to them.  Nothing here runs on
- * a timer: an idle guest costs the app no wakeups.  Moving or resizing
- * the window never holds the picture back: the VM's calls are served by
- * the main loop, which X11 window moves do not block, and a resize only
- * lays the same image out again.
+ * an image of the drawing area's device pixels; each flush invalidates
+ * only the window pixels it touches, and GTK's draw handler renders what
+ * was flushed since the last frame and paints the image clipped to them.
+ * Nothing here runs on a timer: an idle guest costs the app no wakeups.
+ * Moving or resizing the window never holds the picture back: the VM's
+ * calls are served by the main loop, which X11 window moves do not
+ * block, and a resize only lays the same image out again.
  *
- * Input: keys go to the guest as Linux evdev codes by their physical
- * position (ui/keymap.c), so the guest's layout decides the characters;
- * the pointer is an absolute tablet, no grab.  Clicking the screen
- * captures the keyboard (the window manager's shortcuts go to the guest
- * too) until Ctrl+Alt is pressed; Ctrl+Alt+F toggles full screen.
+ * Keys and the pointer: ui/display-input.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -23,53 +19,22 @@
 #include <string.h>
 
 #include "dialogs.h"
-#include "display-window.h"
+#include "display-priv.h"
 #include "keymap.h"
 #include "render.h"
 #include "settings.h"
 #include "vm.h"
 
 #define FOLLOW_DEBOUNCE_MS	250
-#define KEY_LEFTCTRL		29
-#define KEY_LEFTALT		56
-#define KEY_RIGHTCTRL		97
-#define KEY_RIGHTALT		100
-#define KEY_DELETE		111
-#define KEY_F			33
-#define NKEYS			768	/* KEY_MAX + 1 */
 
 struct display_window_options display_window_options;
-
-struct dw {
-	GtkWidget *window, *header, *area, *overlay, *message;
-	GtkWidget *infobar;
-	GtkWidget *pause_btn, *power_btn, *kill_btn, *shot_btn, *cad_btn, *full_btn;
-	GtkWidget *scaling_combo, *private_btn, *popover;
-	struct ui_vm *vm;
-	struct ui_settings *settings;
-	char *name, *socket, *group;
-	enum ui_scaling scaling;
-	struct ui_render render;
-	cairo_region_t *pending;	/* guest rectangles flushed, not yet rendered */
-	enum ui_keycodes keycodes;
-	bool captured, fullscreen, closed, sized, private_busy;
-	uint8_t down[NKEYS / 8];
-	uint32_t buttons;
-	guint follow_timer;
-	uint32_t follow_w, follow_h;
-	double scroll_x, scroll_y;
-	GdkCursor *cursor;
-	bool cursor_visible;
-	uint64_t draws, scanouts;
-};
 
 static GList *windows;
 
 /* ---- messages ---------------------------------------------------------- */
 
 /* Shown to the person (the error bar) and said on stderr (tests and logs). */
-static void show_error(struct dw *d, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void show_error(struct dw *d, const char *fmt, ...)
+void show_error(struct dw *d, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -87,7 +52,7 @@ static void set_message(struct dw *d, const char *text)
 	gtk_widget_set_visible(d->message, text != NULL);
 }
 
-static void update_subtitle(struct dw *d)
+void update_subtitle(struct dw *d)
 {
 	const char *state = ui_vm_state(d->vm);
 	char *sub;
@@ -121,7 +86,7 @@ static void update_controls(struct dw *d)
 
 /* ---- the picture ------------------------------------------------------- */
 
-static int device_scale(struct dw *d)
+int device_scale(struct dw *d)
 {
 	return gtk_widget_get_scale_factor(d->area);
 }
@@ -341,16 +306,12 @@ static void ev_connected(void *opaque, const GError *err)
 	update_controls(d);
 }
 
-static void release_keys(struct dw *d);
-static void uncapture(struct dw *d);
-
 static void ev_closed(void *opaque, const char *why)
 {
 	struct dw *d = opaque;
 
 	d->closed = true;
-	uncapture(d);
-	memset(d->down, 0, sizeof(d->down));
+	display_input_forget(d);
 	show_error(d, "the VM has stopped or gone away (%s)", why);
 	update_controls(d);
 }
@@ -378,184 +339,12 @@ static void vm_call(struct dw *d, const char *iface, const char *method, GVarian
 	ui_vm_call(d->vm, iface, method, args, call_done, d);
 }
 
-/* ---- input -------------------------------------------------------------- */
-
-static bool key_is_down(struct dw *d, unsigned int code)
-{
-	return d->down[code / 8] & (1u << (code % 8));
-}
-
-static void send_key(struct dw *d, unsigned int code, bool down)
-{
-	if (!code || code >= NKEYS || d->closed)
-		return;
-	if (down)
-		d->down[code / 8] |= 1u << (code % 8);
-	else
-		d->down[code / 8] &= ~(1u << (code % 8));
-	ui_vm_call(d->vm, "org.vmain.Display1", "Key", g_variant_new("(ub)", code, down), NULL,
-		   NULL);
-}
-
-/* What the guest holds down is let go when we lose the keyboard: no stuck keys. */
-static void release_keys(struct dw *d)
-{
-	for (unsigned int c = 1; c < NKEYS; c++)
-		if (key_is_down(d, c))
-			send_key(d, c, false);
-}
-
-static void capture(struct dw *d)
-{
-	GdkSeat *seat = gdk_display_get_default_seat(gtk_widget_get_display(d->window));
-	GdkWindow *win = gtk_widget_get_window(d->window);
-
-	if (d->captured || d->closed || !win)
-		return;
-	if (gdk_seat_grab(seat, win, GDK_SEAT_CAPABILITY_KEYBOARD, FALSE, NULL, NULL, NULL,
-			  NULL) == GDK_GRAB_SUCCESS)
-		d->captured = true;
-	update_subtitle(d);
-}
-
-static void uncapture(struct dw *d)
-{
-	if (!d->captured)
-		return;
-	gdk_seat_ungrab(gdk_display_get_default_seat(gtk_widget_get_display(d->window)));
-	d->captured = false;
-	update_subtitle(d);
-}
-
-static bool chord_held(struct dw *d)
-{
-	return (key_is_down(d, KEY_LEFTCTRL) || key_is_down(d, KEY_RIGHTCTRL)) &&
-	       (key_is_down(d, KEY_LEFTALT) || key_is_down(d, KEY_RIGHTALT));
-}
-
-static void toggle_fullscreen(struct dw *d)
+void toggle_fullscreen(struct dw *d)
 {
 	if (d->fullscreen)
 		gtk_window_unfullscreen(GTK_WINDOW(d->window));
 	else
 		gtk_window_fullscreen(GTK_WINDOW(d->window));
-}
-
-static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer opaque)
-{
-	struct dw *d = opaque;
-	unsigned int code = ui_keymap_to_evdev(d->keycodes, ev->hardware_keycode);
-	bool down = ev->type == GDK_KEY_PRESS;
-
-	(void)w;
-	if (!code)
-		return TRUE;
-	if (down && chord_held(d) && code == KEY_F) {
-		/* Ctrl+Alt+F is ours: the guest gets the Ctrl and Alt back up. */
-		release_keys(d);
-		toggle_fullscreen(d);
-		return TRUE;
-	}
-	send_key(d, code, down);
-	if (down && d->captured && chord_held(d)) {
-		release_keys(d);
-		uncapture(d);
-	}
-	return TRUE;
-}
-
-static gboolean on_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer opaque)
-{
-	struct dw *d = opaque;
-
-	(void)w;
-	(void)ev;
-	release_keys(d);
-	uncapture(d);
-	return FALSE;
-}
-
-static void send_pointer(struct dw *d, double x, double y)
-{
-	int sf = device_scale(d);
-	uint32_t gx, gy;
-
-	if (d->closed || !ui_layout_area_to_guest(&d->render.layout, x * sf, y * sf, &gx, &gy))
-		return;
-	ui_vm_call(d->vm, "org.vmain.Display1", "PointerMotion", g_variant_new("(uu)", gx, gy),
-		   NULL, NULL);
-}
-
-static gboolean on_motion(GtkWidget *w, GdkEventMotion *ev, gpointer opaque)
-{
-	(void)w;
-	send_pointer(opaque, ev->x, ev->y);
-	return TRUE;
-}
-
-static uint32_t button_bit(guint button)
-{
-	switch (button) {
-	case 1: return 1;	/* left */
-	case 2: return 2;	/* middle */
-	case 3: return 4;	/* right */
-	case 8: return 8;	/* back: side */
-	case 9: return 16;	/* forward: extra */
-	default: return 0;
-	}
-}
-
-static gboolean on_button(GtkWidget *w, GdkEventButton *ev, gpointer opaque)
-{
-	struct dw *d = opaque;
-	uint32_t bit = button_bit(ev->button);
-
-	(void)w;
-	if (ev->type != GDK_BUTTON_PRESS && ev->type != GDK_BUTTON_RELEASE)
-		return TRUE;	/* the double-click extras repeat a press we sent */
-	if (ev->type == GDK_BUTTON_PRESS) {
-		gtk_widget_grab_focus(d->area);
-		capture(d);
-	}
-	if (!bit || d->closed)
-		return TRUE;
-	send_pointer(d, ev->x, ev->y);
-	if (ev->type == GDK_BUTTON_PRESS)
-		d->buttons |= bit;
-	else
-		d->buttons &= ~bit;
-	ui_vm_call(d->vm, "org.vmain.Display1", "PointerButtons", g_variant_new("(u)", d->buttons),
-		   NULL, NULL);
-	return TRUE;
-}
-
-static gboolean on_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer opaque)
-{
-	struct dw *d = opaque;
-	int dy = 0, dx = 0;
-
-	(void)w;
-	switch (ev->direction) {
-	case GDK_SCROLL_UP: dy = 1; break;
-	case GDK_SCROLL_DOWN: dy = -1; break;
-	case GDK_SCROLL_LEFT: dx = -1; break;
-	case GDK_SCROLL_RIGHT: dx = 1; break;
-	case GDK_SCROLL_SMOOTH:
-		/* A touchpad's fractions add up to whole clicks. */
-		d->scroll_x += ev->delta_x;
-		d->scroll_y += ev->delta_y;
-		dx = (int)trunc(d->scroll_x);
-		dy = -(int)trunc(d->scroll_y);
-		d->scroll_x -= trunc(d->scroll_x);
-		d->scroll_y -= trunc(d->scroll_y);
-		break;
-	default:
-		break;
-	}
-	if ((dx || dy) && !d->closed)
-		ui_vm_call(d->vm, "org.vmain.Display1", "Wheel", g_variant_new("(ii)", dy, dx),
-			   NULL, NULL);
-	return TRUE;
 }
 
 /* ---- follow mode, geometry --------------------------------------------- */
@@ -669,9 +458,9 @@ static void on_cad(GtkButton *b, gpointer opaque)
 	(void)b;
 	gtk_popover_popdown(GTK_POPOVER(d->popover));
 	for (unsigned int i = 0; i < 3; i++)
-		send_key(d, keys[i], true);
+		display_input_key(d, keys[i], true);
 	for (unsigned int i = 3; i-- > 0;)
-		send_key(d, keys[i], false);
+		display_input_key(d, keys[i], false);
 }
 
 /* The guest's own pixels as a PNG, whatever the window's scale. */
@@ -927,13 +716,7 @@ static void build_body(struct dw *d)
 				       GDK_SMOOTH_SCROLL_MASK | GDK_FOCUS_CHANGE_MASK);
 	g_signal_connect(d->area, "draw", G_CALLBACK(on_draw), d);
 	g_signal_connect(d->area, "size-allocate", G_CALLBACK(on_size_allocate), d);
-	g_signal_connect(d->area, "key-press-event", G_CALLBACK(on_key), d);
-	g_signal_connect(d->area, "key-release-event", G_CALLBACK(on_key), d);
-	g_signal_connect(d->area, "button-press-event", G_CALLBACK(on_button), d);
-	g_signal_connect(d->area, "button-release-event", G_CALLBACK(on_button), d);
-	g_signal_connect(d->area, "motion-notify-event", G_CALLBACK(on_motion), d);
-	g_signal_connect(d->area, "scroll-event", G_CALLBACK(on_scroll), d);
-	g_signal_connect(d->area, "focus-out-event", G_CALLBACK(on_focus_out), d);
+	display_input_attach(d);
 	g_signal_connect(d->area, "realize", G_CALLBACK(on_realize), d);
 
 	/* A message over the screen while there is none to show. */

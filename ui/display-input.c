@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ui/display-input.c - a display window's keyboard and pointer
+ * (ui/display-priv.h).
+ *
+ * Keys go to the guest as Linux evdev codes by their physical position
+ * (ui/keymap.c), so the guest's layout decides the characters; what the
+ * guest holds down is tracked so that losing the focus releases it (no
+ * stuck keys).  Clicking the screen captures the keyboard (the desktop's
+ * shortcuts go to the guest too) until Ctrl+Alt; Ctrl+Alt+F toggles full
+ * screen.  The pointer is an absolute tablet: no grab.  Input calls go
+ * without waiting for replies, in order.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "display-priv.h"
+
+static bool key_is_down(struct dw *d, unsigned int code)
+{
+	return d->down[code / 8] & (1u << (code % 8));
+}
+
+static void send_key(struct dw *d, unsigned int code, bool down)
+{
+	if (!code || code >= NKEYS || d->closed)
+		return;
+	if (down)
+		d->down[code / 8] |= 1u << (code % 8);
+	else
+		d->down[code / 8] &= ~(1u << (code % 8));
+	ui_vm_call(d->vm, "org.vmain.Display1", "Key", g_variant_new("(ub)", code, down), NULL,
+		   NULL);
+}
+
+/* What the guest holds down is let go when we lose the keyboard: no stuck keys. */
+static void release_keys(struct dw *d)
+{
+	for (unsigned int c = 1; c < NKEYS; c++)
+		if (key_is_down(d, c))
+			send_key(d, c, false);
+}
+
+static void capture(struct dw *d)
+{
+	GdkSeat *seat = gdk_display_get_default_seat(gtk_widget_get_display(d->window));
+	GdkWindow *win = gtk_widget_get_window(d->window);
+
+	if (d->captured || d->closed || !win)
+		return;
+	if (gdk_seat_grab(seat, win, GDK_SEAT_CAPABILITY_KEYBOARD, FALSE, NULL, NULL, NULL,
+			  NULL) == GDK_GRAB_SUCCESS)
+		d->captured = true;
+	update_subtitle(d);
+}
+
+static void uncapture(struct dw *d)
+{
+	if (!d->captured)
+		return;
+	gdk_seat_ungrab(gdk_display_get_default_seat(gtk_widget_get_display(d->window)));
+	d->captured = false;
+	update_subtitle(d);
+}
+
+static bool chord_held(struct dw *d)
+{
+	return (key_is_down(d, KEY_LEFTCTRL) || key_is_down(d, KEY_RIGHTCTRL)) &&
+	       (key_is_down(d, KEY_LEFTALT) || key_is_down(d, KEY_RIGHTALT));
+}
+
+static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	unsigned int code = ui_keymap_to_evdev(d->keycodes, ev->hardware_keycode);
+	bool down = ev->type == GDK_KEY_PRESS;
+
+	(void)w;
+	if (!code)
+		return TRUE;
+	if (down && chord_held(d) && code == KEY_F) {
+		/* Ctrl+Alt+F is ours: the guest gets the Ctrl and Alt back up. */
+		release_keys(d);
+		toggle_fullscreen(d);
+		return TRUE;
+	}
+	send_key(d, code, down);
+	if (down && d->captured && chord_held(d)) {
+		release_keys(d);
+		uncapture(d);
+	}
+	return TRUE;
+}
+
+static gboolean on_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	(void)ev;
+	release_keys(d);
+	uncapture(d);
+	return FALSE;
+}
+
+static void send_pointer(struct dw *d, double x, double y)
+{
+	int sf = device_scale(d);
+	uint32_t gx, gy;
+
+	if (d->closed || !ui_layout_area_to_guest(&d->render.layout, x * sf, y * sf, &gx, &gy))
+		return;
+	ui_vm_call(d->vm, "org.vmain.Display1", "PointerMotion", g_variant_new("(uu)", gx, gy),
+		   NULL, NULL);
+}
+
+static gboolean on_motion(GtkWidget *w, GdkEventMotion *ev, gpointer opaque)
+{
+	(void)w;
+	send_pointer(opaque, ev->x, ev->y);
+	return TRUE;
+}
+
+static uint32_t button_bit(guint button)
+{
+	switch (button) {
+	case 1: return 1;	/* left */
+	case 2: return 2;	/* middle */
+	case 3: return 4;	/* right */
+	case 8: return 8;	/* back: side */
+	case 9: return 16;	/* forward: extra */
+	default: return 0;
+	}
+}
+
+static gboolean on_button(GtkWidget *w, GdkEventButton *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	uint32_t bit = button_bit(ev->button);
+
+	(void)w;
+	if (ev->type != GDK_BUTTON_PRESS && ev->type != GDK_BUTTON_RELEASE)
+		return TRUE;	/* the double-click extras repeat a press we sent */
+	if (ev->type == GDK_BUTTON_PRESS) {
+		gtk_widget_grab_focus(d->area);
+		capture(d);
+	}
+	if (!bit || d->closed)
+		return TRUE;
+	send_pointer(d, ev->x, ev->y);
+	if (ev->type == GDK_BUTTON_PRESS)
+		d->buttons |= bit;
+	else
+		d->buttons &= ~bit;
+	ui_vm_call(d->vm, "org.vmain.Display1", "PointerButtons", g_variant_new("(u)", d->buttons),
+		   NULL, NULL);
+	return TRUE;
+}
+
+static gboolean on_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+	int dy = 0, dx = 0;
+
+	(void)w;
+	switch (ev->direction) {
+	case GDK_SCROLL_UP: dy = 1; break;
+	case GDK_SCROLL_DOWN: dy = -1; break;
+	case GDK_SCROLL_LEFT: dx = -1; break;
+	case GDK_SCROLL_RIGHT: dx = 1; break;
+	case GDK_SCROLL_SMOOTH:
+		/* A touchpad's fractions add up to whole clicks. */
+		d->scroll_x += ev->delta_x;
+		d->scroll_y += ev->delta_y;
+		dx = (int)trunc(d->scroll_x);
+		dy = -(int)trunc(d->scroll_y);
+		d->scroll_x -= trunc(d->scroll_x);
+		d->scroll_y -= trunc(d->scroll_y);
+		break;
+	default:
+		break;
+	}
+	if ((dx || dy) && !d->closed)
+		ui_vm_call(d->vm, "org.vmain.Display1", "Wheel", g_variant_new("(ii)", dy, dx),
+			   NULL, NULL);
+	return TRUE;
+}
+
+void display_input_key(struct dw *d, unsigned int code, bool down)
+{
+	send_key(d, code, down);
+}
+
+void display_input_forget(struct dw *d)
+{
+	uncapture(d);
+	memset(d->down, 0, sizeof(d->down));
+}
+
+void display_input_attach(struct dw *d)
+{
+	g_signal_connect(d->area, "key-press-event", G_CALLBACK(on_key), d);
+	g_signal_connect(d->area, "key-release-event", G_CALLBACK(on_key), d);
+	g_signal_connect(d->area, "button-press-event", G_CALLBACK(on_button), d);
+	g_signal_connect(d->area, "button-release-event", G_CALLBACK(on_button), d);
+	g_signal_connect(d->area, "motion-notify-event", G_CALLBACK(on_motion), d);
+	g_signal_connect(d->area, "scroll-event", G_CALLBACK(on_scroll), d);
+	g_signal_connect(d->area, "focus-out-event", G_CALLBACK(on_focus_out), d);
+}
