@@ -29,11 +29,21 @@ struct lib {
 	GPtrArray *found;		/* this refresh's entries, user then system */
 };
 
+/*
+ * A row lives while listed; dialogs hold a reference across their nested
+ * main loop, in which a listing may drop the row (`dead`: its widgets and
+ * connection are gone, and r->lib may be too).
+ */
 struct row {
+	int refs;
+	bool dead;
 	struct lib *lib;
 	char *key, *name, *state;
-	bool system, power_pressed, seen;
-	bool vm_gone;			/* its connection closed: the VM ended */
+	bool system, seen;
+	bool stop_asked;		/* Stop sent, its shutting-down not seen yet */
+	bool vm_gone;			/* its connection closed or failed: make a new one */
+	bool connect_error_shown;	/* said once, not at every listing */
+	char *error;			/* vmain list's reason its bundle is bad */
 	uint64_t memory;
 	uint32_t cpus;
 	GtkWidget *row, *state_label, *info_label;
@@ -42,6 +52,32 @@ struct row {
 };
 
 static GList *libraries;
+
+static struct row *row_ref(struct row *r)
+{
+	r->refs++;
+	return r;
+}
+
+static void row_unref(struct row *r)
+{
+	if (--r->refs)
+		return;
+	g_free(r->key);
+	g_free(r->name);
+	g_free(r->state);
+	g_free(r->error);
+	g_free(r);
+}
+
+/* Ends a dialog's hold on `r`: false when the row went meanwhile. */
+static bool row_release(struct row *r)
+{
+	bool alive = !r->dead;
+
+	row_unref(r);
+	return alive;
+}
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -79,16 +115,18 @@ static void row_update(struct row *r)
 	char *mem = ui_vm_memory_text(r->memory), *info;
 
 	gtk_label_set_text(GTK_LABEL(r->state_label), st);
-	info = g_strdup_printf("%s, %u CPU%s%s", mem, r->cpus, r->cpus == 1 ? "" : "s",
-			       r->system ? ", system" : "");
+	info = g_strdup_printf("%s, %u CPU%s%s%s%s", mem, r->cpus, r->cpus == 1 ? "" : "s",
+			       r->system ? ", system" : "", r->error ? " \u2014 " : "",
+			       r->error ? r->error : "");
 	gtk_label_set_text(GTK_LABEL(r->info_label), info);
 	g_free(info);
 	g_free(mem);
-	if (!running)
-		r->power_pressed = false;
+	/* Once the VM says shutting-down (or ended), its state says it all. */
+	if (stopped || !strcmp(st, "shutting-down"))
+		r->stop_asked = false;
 	gtk_button_set_label(GTK_BUTTON(r->pause), paused ? "Resume" : "Pause");
-	gtk_button_set_label(GTK_BUTTON(r->stop),
-			     r->power_pressed || !strcmp(st, "shutting-down") ? "Force stop\u2026" : "Stop");
+	gtk_button_set_label(GTK_BUTTON(r->stop), r->stop_asked || !strcmp(st, "shutting-down") ?
+			     "Force stop\u2026" : "Stop");
 	gtk_widget_set_sensitive(r->start, stopped);
 	gtk_widget_set_sensitive(r->pause, live && (running || paused));
 	gtk_widget_set_sensitive(r->stop, live && !stopped);
@@ -108,8 +146,18 @@ static void vm_connected(void *opaque, const GError *err)
 {
 	struct row *r = opaque;
 
-	if (err)
-		show_error(r->lib, "%s: cannot connect: %s", r->name, err->message);
+	if (err) {
+		/*
+		 * Dead: the next listing tries again (a VM still starting, a
+		 * socket just replaced), but says so only once.
+		 */
+		r->vm_gone = true;
+		if (!r->connect_error_shown)
+			show_error(r->lib, "%s: cannot connect: %s", r->name, err->message);
+		r->connect_error_shown = true;
+	} else {
+		r->connect_error_shown = false;
+	}
 	row_update(r);
 }
 
@@ -157,6 +205,17 @@ static void call_done(void *opaque, const GError *err)
 
 	if (err)
 		show_error(r->lib, "%s: %s", r->name, err->message);
+}
+
+static void stop_done(void *opaque, const GError *err)
+{
+	struct row *r = opaque;
+
+	if (err) {
+		r->stop_asked = false;
+		row_update(r);
+	}
+	call_done(r, err);
 }
 
 /* `vmain VERB [--system] NAME [MORE]`, its failure shown with vmain's reason. */
@@ -216,30 +275,38 @@ static void on_pause(GtkButton *b, gpointer opaque)
 
 	(void)b;
 	if (r->vm)
-		ui_vm_call(r->vm, "org.vmain.VM1",
-			   !strcmp(row_state(r), "paused") ? "Resume" : "Pause", NULL, call_done, r);
+		ui_vm_call(r->vm, "org.vmain.VM1", !strcmp(row_state(r), "paused") ? "Resume" :
+			   "Pause", NULL, call_done, r);
 }
 
 static void on_stop(GtkButton *b, gpointer opaque)
 {
 	struct row *r = opaque;
 	char *title;
+	bool yes;
 
 	(void)b;
 	if (!r->vm)
 		return;
-	if (!r->power_pressed && strcmp(row_state(r), "shutting-down")) {
-		/* The power button first: the guest shuts down cleanly. */
-		r->power_pressed = true;
-		ui_vm_call(r->vm, "org.vmain.VM1", "PowerButton", NULL, call_done, r);
+	if (!r->stop_asked && strcmp(row_state(r), "shutting-down")) {
+		/*
+		 * The power button first, so the guest shuts down cleanly;
+		 * Stop (not PowerButton) also wakes a paused VM to see it and
+		 * ends one whose guest ignores it after 30 s.
+		 */
+		r->stop_asked = true;
+		ui_vm_call(r->vm, "org.vmain.VM1", "Stop", g_variant_new("(u)", 30u), stop_done, r);
 		row_update(r);
 		return;
 	}
 	title = g_strdup_printf("Stop %s at once?", r->name);
-	if (ui_confirm(GTK_WINDOW(r->lib->window), title, "This pulls the plug: the guest does not shut down, and what "
-		    "it has not written to its disks is lost.", "_Stop now"))
-		ui_vm_call(r->vm, "org.vmain.VM1", "Kill", NULL, call_done, r);
+	yes = ui_confirm(GTK_WINDOW(row_ref(r)->lib->window), title, "This pulls the plug: the "
+			 "guest does not shut down, and what it has not written to its disks is "
+			 "lost.", "_Stop now");
 	g_free(title);
+	/* The VM may have ended while the person read: nothing left to kill. */
+	if (row_release(r) && yes && r->vm && !r->vm_gone)
+		ui_vm_call(r->vm, "org.vmain.VM1", "Kill", NULL, call_done, r);
 }
 
 static void open_display(struct row *r)
@@ -273,12 +340,14 @@ static void on_shot(GtkButton *b, gpointer opaque)
 	name = g_strdup_printf("%s.png", r->name);
 	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(fc), name);
 	g_free(name);
-	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT) {
+	row_ref(r);
+	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT && !r->dead) {
 		path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
 		if (path)
 			run_cli(r, "screenshot", path, NULL);
 		g_free(path);
 	}
+	row_release(r);
 	g_object_unref(fc);
 }
 
@@ -286,13 +355,16 @@ static void on_delete(GtkButton *b, gpointer opaque)
 {
 	struct row *r = opaque;
 	char *title;
+	bool yes;
 
 	(void)b;
 	title = g_strdup_printf("Delete %s?", r->name);
-	if (ui_confirm(GTK_WINDOW(r->lib->window), title, "Its settings and the disk images inside its bundle are "
-		    "removed for good.  Images attached from elsewhere stay.", "_Delete"))
-		run_cli(r, "delete", NULL, NULL);
+	yes = ui_confirm(GTK_WINDOW(row_ref(r)->lib->window), title, "Its settings and the disk "
+			 "images inside its bundle are removed for good.  Images attached from "
+			 "elsewhere stay.", "_Delete");
 	g_free(title);
+	if (row_release(r) && yes)
+		run_cli(r, "delete", NULL, NULL);
 }
 
 /* ---- the VM dialogs: new and edit ------------------------------------- */
@@ -355,7 +427,8 @@ static void form_build(struct form *f, GtkWindow *parent, const char *title, con
 	if (create) {
 		f->disk = form_add(f, "New _disk (GiB, 0: none)",
 				   gtk_spin_button_new_with_range(0, 65536, 1), "vm-disk");
-		f->display = gtk_check_button_new_with_mnemonic("A _screen (virtio-gpu, keyboard, tablet)");
+		f->display = gtk_check_button_new_with_mnemonic("A _screen (virtio-gpu, keyboard, "
+								"tablet)");
 	} else {
 		f->display = gtk_combo_box_text_new();
 		gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(f->display), "keep", "unchanged");
@@ -372,6 +445,16 @@ static void form_build(struct form *f, GtkWindow *parent, const char *title, con
 	gtk_grid_attach(GTK_GRID(f->grid), f->error, 0, f->rows++, 2, 1);
 	gtk_widget_show_all(f->dlg);
 	gtk_widget_hide(f->error);
+	/* Closing the library destroys the dialog with it, inside its run. */
+	g_object_add_weak_pointer(G_OBJECT(f->dlg), (gpointer *)&f->dlg);
+}
+
+static void form_free(struct form *f)
+{
+	if (!f->dlg)
+		return;
+	g_object_remove_weak_pointer(G_OBJECT(f->dlg), (gpointer *)&f->dlg);
+	gtk_widget_destroy(f->dlg);
 }
 
 static void form_error(struct form *f, const char *msg)
@@ -443,7 +526,7 @@ static void form_done(void *opaque, int status, const char *out, const char *err
 	g_main_loop_quit(fr->loop);
 }
 
-static bool form_submit(struct lib *l, struct form *f, GPtrArray *args, const char *what)
+static bool form_submit(struct form *f, GPtrArray *args, const char *what)
 {
 	struct form_run fr = { .f = f, .loop = g_main_loop_new(NULL, FALSE) };
 	char *why;
@@ -454,17 +537,16 @@ static bool form_submit(struct lib *l, struct form *f, GPtrArray *args, const ch
 	/* The main loop keeps turning: other windows draw while vmain works. */
 	g_main_loop_run(fr.loop);
 	g_main_loop_unref(fr.loop);
-	gtk_widget_set_sensitive(f->dlg, TRUE);
-	if (!fr.status) {
+	if (!fr.status || !f->dlg) {
 		g_free(fr.err);
 		return true;
 	}
+	gtk_widget_set_sensitive(f->dlg, TRUE);
 	why = ui_vmain_reason(fr.err);
 	form_error(f, why);
 	fprintf(stderr, "vmain-gtk: %s: %s\n", what, why);
 	g_free(why);
 	g_free(fr.err);
-	(void)l;
 	return false;
 }
 
@@ -479,7 +561,7 @@ static void on_new(GtkButton *b, gpointer opaque)
 	gtk_spin_button_set_value(GTK_SPIN_BUTTON(f.memory), 512);
 	gtk_spin_button_set_value(GTK_SPIN_BUTTON(f.cpus), 1);
 	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(f.display), TRUE);
-	while (gtk_dialog_run(GTK_DIALOG(f.dlg)) == GTK_RESPONSE_ACCEPT) {
+	while (f.dlg && gtk_dialog_run(GTK_DIALOG(f.dlg)) == GTK_RESPONSE_ACCEPT) {
 		GPtrArray *args = g_ptr_array_new(), *keep = g_ptr_array_new_with_free_func(g_free);
 		int disk = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(f.disk));
 		bool done;
@@ -497,13 +579,13 @@ static void on_new(GtkButton *b, gpointer opaque)
 			g_ptr_array_add(args, "--display");
 		g_ptr_array_add(args, "--");
 		g_ptr_array_add(args, (gpointer)gtk_entry_get_text(GTK_ENTRY(f.name)));
-		done = form_submit(l, &f, args, "create");
+		done = form_submit(&f, args, "create");
 		g_ptr_array_free(args, TRUE);
 		g_ptr_array_free(keep, TRUE);
 		if (done)
 			break;
 	}
-	gtk_widget_destroy(f.dlg);
+	form_free(&f);
 }
 
 static void on_edit(GtkButton *b, gpointer opaque)
@@ -514,13 +596,14 @@ static void on_edit(GtkButton *b, gpointer opaque)
 	char *title = g_strdup_printf("Edit %s", r->name);
 
 	(void)b;
+	row_ref(r);
 	form_build(&f, GTK_WINDOW(r->lib->window), title, "_Save", false);
 	gtk_widget_set_name(f.dlg, "edit-vm");
 	g_free(title);
 	gtk_spin_button_set_value(GTK_SPIN_BUTTON(f.memory), mem0);
 	gtk_spin_button_set_value(GTK_SPIN_BUTTON(f.cpus), cpus0);
 	gtk_entry_set_placeholder_text(GTK_ENTRY(f.append), "unchanged");
-	while (gtk_dialog_run(GTK_DIALOG(f.dlg)) == GTK_RESPONSE_ACCEPT) {
+	while (f.dlg && gtk_dialog_run(GTK_DIALOG(f.dlg)) == GTK_RESPONSE_ACCEPT) {
 		GPtrArray *args = g_ptr_array_new(), *keep = g_ptr_array_new_with_free_func(g_free);
 		const char *disp = gtk_combo_box_get_active_id(GTK_COMBO_BOX(f.display));
 		bool done;
@@ -537,13 +620,14 @@ static void on_edit(GtkButton *b, gpointer opaque)
 		g_ptr_array_add(args, "--");
 		g_ptr_array_add(args, r->name);
 		done = args->len == (r->system ? 4u : 3u) ||
-		       form_submit(r->lib, &f, args, "edit");
+		       form_submit(&f, args, "edit");
 		g_ptr_array_free(args, TRUE);
 		g_ptr_array_free(keep, TRUE);
 		if (done)
 			break;
 	}
-	gtk_widget_destroy(f.dlg);
+	form_free(&f);
+	row_release(r);
 }
 
 /* ---- building rows ---------------------------------------------------- */
@@ -561,17 +645,18 @@ static GtkWidget *row_button(struct row *r, GtkWidget *box, const char *label, c
 	return b;
 }
 
-static void row_free(gpointer p)
+/* The list lets go of a row (the hash table's free function). */
+static void row_drop(gpointer p)
 {
 	struct row *r = p;
 
+	r->dead = true;
 	ui_vm_free(r->vm);
+	r->vm = NULL;
 	if (r->row)
 		gtk_widget_destroy(r->row);
-	g_free(r->key);
-	g_free(r->name);
-	g_free(r->state);
-	g_free(r);
+	r->row = NULL;
+	row_unref(r);
 }
 
 static struct row *row_new(struct lib *l, const struct ui_vm_entry *e, const char *key)
@@ -579,9 +664,11 @@ static struct row *row_new(struct lib *l, const struct ui_vm_entry *e, const cha
 	struct row *r = g_new0(struct row, 1);
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 	GtkWidget *text = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
-	GtkWidget *name = gtk_label_new(NULL), *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
+	GtkWidget *name = gtk_label_new(NULL);
+	GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
 	char *markup = g_markup_printf_escaped("<b>%s</b>", e->name), *id;
 
+	r->refs = 1;
 	r->lib = l;
 	r->key = g_strdup(key);
 	r->name = g_strdup(e->name);
@@ -605,6 +692,8 @@ static struct row *row_new(struct lib *l, const struct ui_vm_entry *e, const cha
 	gtk_box_pack_start(GTK_BOX(box), text, TRUE, TRUE, 0);
 	r->start = row_button(r, buttons, "Start", "start", G_CALLBACK(on_start));
 	r->pause = row_button(r, buttons, "Pause", "pause", G_CALLBACK(on_pause));
+	/* Wide enough for "Resume" too: the row's buttons stay put when it flips. */
+	gtk_label_set_width_chars(GTK_LABEL(gtk_bin_get_child(GTK_BIN(r->pause))), 6);
 	r->stop = row_button(r, buttons, "Stop", "stop", G_CALLBACK(on_stop));
 	r->display = row_button(r, buttons, "Display", "display", G_CALLBACK(on_display));
 	r->shot = row_button(r, buttons, "Screenshot\u2026", "screenshot", G_CALLBACK(on_shot));
@@ -623,6 +712,8 @@ static void row_set(struct row *r, const struct ui_vm_entry *e)
 {
 	g_free(r->state);
 	r->state = g_strdup(e->state);
+	g_free(r->error);
+	r->error = g_strdup(e->error);
 	r->memory = e->memory;
 	r->cpus = e->cpus;
 	r->seen = true;
@@ -795,7 +886,8 @@ static void watch_dir(struct lib *l, char *dir, bool make)
 		;
 	if (i < MAX_MONITORS && g_file_test(dir, G_FILE_TEST_IS_DIR)) {
 		f = g_file_new_for_path(dir);
-		l->monitors[i] = g_file_monitor_directory(f, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+		l->monitors[i] = g_file_monitor_directory(f, G_FILE_MONITOR_WATCH_MOVES, NULL,
+							  NULL);
 		if (l->monitors[i])
 			g_signal_connect(l->monitors[i], "changed", G_CALLBACK(dir_changed), l);
 		g_object_unref(f);
@@ -857,7 +949,7 @@ GtkWindow *library_window_open(GtkApplication *app, struct ui_settings *settings
 
 	l->app = app;
 	l->settings = settings;
-	l->rows = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, row_free);
+	l->rows = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, row_drop);
 	l->found = g_ptr_array_new_with_free_func(NULL);
 	l->window = gtk_application_window_new(app);
 	gtk_widget_set_name(l->window, "library");
@@ -884,7 +976,7 @@ GtkWindow *library_window_open(GtkApplication *app, struct ui_settings *settings
 	gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(l->list), FALSE);
 	gtk_list_box_set_sort_func(GTK_LIST_BOX(l->list), sort_rows, NULL, NULL);
 	g_signal_connect(l->list, "row-activated", G_CALLBACK(on_activated), l);
-	placeholder = gtk_label_new("No VMs yet. Create one with New VM, or with `vmain create`.");
+	placeholder = gtk_label_new("No VMs yet. Create one with New VM or `vmain create`.");
 	gtk_widget_show(placeholder);
 	gtk_list_box_set_placeholder(GTK_LIST_BOX(l->list), placeholder);
 	scroll = gtk_scrolled_window_new(NULL, NULL);

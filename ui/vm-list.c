@@ -92,7 +92,8 @@ int ui_vm_list_parse(const char *json, bool system, GPtrArray **out, char **why)
 		e->pid = v > 0 && v <= G_MAXINT ? (int)v : 0;
 		n = json_object_get_member(o, "autostart");
 		e->autostart = n && JSON_NODE_HOLDS_VALUE(n) &&
-			       json_node_get_value_type(n) == G_TYPE_BOOLEAN && json_node_get_boolean(n);
+			       json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+			       json_node_get_boolean(n);
 		e->system = system;
 	}
 	*out = list;
@@ -106,31 +107,58 @@ out_parser:
 	return ret;
 }
 
+/*
+ * vm_paths_init()'s rules: VMAIN_VMS_DIR and VMAIN_RUNTIME_DIR (absolute,
+ * for system VMs too; a relative one makes vmain refuse, so no directory
+ * here), then the system's fixed places, then the XDG ones, where a
+ * relative value is invalid by the spec (and ignored, or an error).
+ */
+static const char *env_abs(const char *var)
+{
+	const char *v = g_getenv(var);
+
+	return v && v[0] == '/' ? v : NULL;
+}
+
+static bool env_set(const char *var)
+{
+	const char *v = g_getenv(var);
+
+	return v && *v;
+}
+
 char *ui_vm_runtime_dir(bool system)
 {
-	const char *v = g_getenv("VMAIN_RUNTIME_DIR");
+	const char *v;
 
-	if (v && *v)
-		return g_strdup(v);
+	if (env_set("VMAIN_RUNTIME_DIR")) {
+		v = env_abs("VMAIN_RUNTIME_DIR");
+		return v ? g_strdup(v) : NULL;
+	}
 	if (system)
 		return g_strdup("/run/vmain");
-	v = g_getenv("XDG_RUNTIME_DIR");
-	return v && *v ? g_build_filename(v, "vmain", NULL) : NULL;
+	v = env_abs("XDG_RUNTIME_DIR");
+	return v ? g_build_filename(v, "vmain", NULL) : NULL;
 }
 
 char *ui_vm_bundles_dir(bool system)
 {
-	const char *v = g_getenv("VMAIN_VMS_DIR");
+	const char *v;
 
-	if (v && *v)
-		return g_strdup(v);
+	if (env_set("VMAIN_VMS_DIR")) {
+		v = env_abs("VMAIN_VMS_DIR");
+		return v ? g_strdup(v) : NULL;
+	}
 	if (system)
 		return g_strdup("/var/lib/vmain/VMs");
-	v = g_getenv("XDG_DATA_HOME");
-	if (v && *v)
+	v = env_abs("XDG_DATA_HOME");
+	if (v)
 		return g_build_filename(v, "vmain", "VMs", NULL);
-	v = g_getenv("HOME");
-	return v && *v ? g_build_filename(v, ".local", "share", "vmain", "VMs", NULL) : NULL;
+	/* As vmain: $HOME, else the password file's home. */
+	v = g_get_home_dir();
+	if (!v || v[0] != '/')
+		return NULL;
+	return g_build_filename(v, ".local", "share", "vmain", "VMs", NULL);
 }
 
 char *ui_vm_socket_path(const char *name, bool system)

@@ -34,12 +34,15 @@ int ui_vm_list_parse(const char *json, bool system, GPtrArray **out, char **why)
 /*
  * The control socket of VM `name`: $VMAIN_RUNTIME_DIR/NAME.sock, else
  * /run/vmain/NAME.sock for a system VM, else $XDG_RUNTIME_DIR/vmain/
- * NAME.sock; NULL when that is unset.  g_free.
+ * NAME.sock; NULL when that is unset.  As in vm_paths_init(), these
+ * variables count only when absolute: NULL for a relative VMAIN_* one
+ * (vmain refuses it) or XDG_RUNTIME_DIR.  g_free.
  */
 char *ui_vm_socket_path(const char *name, bool system);
 /* The sockets' directory (as above), and the bundles' ($VMAIN_VMS_DIR, else
  * /var/lib/vmain/VMs for system VMs, else $XDG_DATA_HOME/vmain/VMs with
- * XDG_DATA_HOME defaulting to ~/.local/share).  NULL when unknown; g_free. */
+ * XDG_DATA_HOME, when absolute, defaulting to ~/.local/share).  NULL when
+ * unknown; g_free. */
 char *ui_vm_runtime_dir(bool system);
 char *ui_vm_bundles_dir(bool system);
 

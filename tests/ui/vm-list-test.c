@@ -10,9 +10,11 @@
 #include "vm-list.h"
 
 static const char two[] =
-	"[{\"name\": \"db\", \"state\": \"stopped\", \"uuid\": \"806da32a-b20a-4757-a51f-8ea1e67536eb\", "
-	"\"memory\": 536870912, \"cpus\": 1, \"pid\": null, \"autostart\": false, \"error\": null},\n"
-	" {\"name\": \"web\", \"state\": \"running\", \"uuid\": \"4c6553dc-ba12-4308-aa0e-40c365970736\", "
+	"[{\"name\": \"db\", \"state\": \"stopped\", "
+	"\"uuid\": \"806da32a-b20a-4757-a51f-8ea1e67536eb\", \"memory\": 536870912, "
+	"\"cpus\": 1, \"pid\": null, \"autostart\": false, \"error\": null},\n"
+	" {\"name\": \"web\", \"state\": \"running\", "
+	"\"uuid\": \"4c6553dc-ba12-4308-aa0e-40c365970736\", "
 	"\"memory\": 1073741824, \"cpus\": 2, \"pid\": 4242, \"autostart\": true, \"error\": null, "
 	"\"future\": {\"a\": [1, 2]}}]\n";
 
@@ -62,10 +64,10 @@ int main(void)
 
 	tap_ok(!ui_vm_list_parse("[]", true, &l, &why) && l && l->len == 0, "[]: no VMs");
 	g_ptr_array_unref(l);
-	tap_ok(!ui_vm_list_parse("[{\"name\": \"s\", \"state\": \"paused\", \"error\": \"config.ini: bad\"}]",
-				 true, &l, &why) && l->len == 1 &&
-	       ((struct ui_vm_entry *)g_ptr_array_index(l, 0))->system &&
-	       !strcmp(((struct ui_vm_entry *)g_ptr_array_index(l, 0))->error, "config.ini: bad"),
+	tap_ok(!ui_vm_list_parse("[{\"name\": \"s\", \"state\": \"paused\", "
+				 "\"error\": \"config.ini: bad\"}]", true, &l, &why) &&
+	       l->len == 1 && (db = g_ptr_array_index(l, 0))->system &&
+	       !strcmp(db->error, "config.ini: bad") && db->memory == 0 && db->cpus == 0,
 	       "a system VM with an error: both kept; missing numbers are 0");
 	g_ptr_array_unref(l);
 	tap_ok(!ui_vm_list_parse("[{\"name\": \"x\"}]", false, &l, &why) &&
@@ -92,13 +94,26 @@ int main(void)
 	       "a system VM's: /run/vmain/NAME.sock");
 	tap_ok(path_is(ui_vm_bundles_dir(false), "/home/u/.data/vmain/VMs"),
 	       "a user's bundles: $XDG_DATA_HOME/vmain/VMs");
-	tap_ok(path_is(ui_vm_bundles_dir(true), "/var/lib/vmain/VMs"), "the system's: /var/lib/vmain/VMs");
+	tap_ok(path_is(ui_vm_bundles_dir(true), "/var/lib/vmain/VMs"),
+	       "the system's: /var/lib/vmain/VMs");
 	g_unsetenv("XDG_DATA_HOME");
 	g_setenv("HOME", "/home/u", TRUE);
 	tap_ok(path_is(ui_vm_bundles_dir(false), "/home/u/.local/share/vmain/VMs"),
 	       "no XDG_DATA_HOME: ~/.local/share/vmain/VMs");
+	g_setenv("XDG_DATA_HOME", "rel/data", TRUE);
+	tap_ok(path_is(ui_vm_bundles_dir(false), "/home/u/.local/share/vmain/VMs"),
+	       "a relative XDG_DATA_HOME is ignored (the XDG spec, as vmain does)");
 	g_unsetenv("XDG_RUNTIME_DIR");
-	tap_ok(ui_vm_socket_path("web", false) == NULL, "no XDG_RUNTIME_DIR: no user socket (NULL)");
+	tap_ok(ui_vm_socket_path("web", false) == NULL,
+	       "no XDG_RUNTIME_DIR: no user socket (NULL)");
+	tap_ok(path_is(ui_vm_socket_path("web", true), "/run/vmain/web.sock"),
+	       "no XDG_RUNTIME_DIR: a system VM's socket is still known");
+	g_setenv("XDG_RUNTIME_DIR", "run/user", TRUE);
+	tap_ok(ui_vm_runtime_dir(false) == NULL,
+	       "a relative XDG_RUNTIME_DIR: none (vmain refuses it)");
+	g_setenv("VMAIN_RUNTIME_DIR", "rel/run", TRUE);
+	tap_ok(ui_vm_socket_path("web", true) == NULL,
+	       "a relative VMAIN_RUNTIME_DIR: none, not /run/vmain (vmain refuses it)");
 	g_setenv("VMAIN_RUNTIME_DIR", "/tmp/r", TRUE);
 	g_setenv("VMAIN_VMS_DIR", "/tmp/v", TRUE);
 	tap_ok(path_is(ui_vm_socket_path("web", true), "/tmp/r/web.sock") &&
