@@ -25,6 +25,9 @@ static void send_key(struct dw *d, unsigned int code, bool down)
 {
 	if (!code || code >= NKEYS || d->closed)
 		return;
+	/* A release the guest never saw pressed (the app kept it, or it was let go) stays here. */
+	if (!down && !key_is_down(d, code))
+		return;
 	if (down)
 		d->down[code / 8] |= 1u << (code % 8);
 	else
@@ -78,7 +81,11 @@ static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer opaque)
 	(void)w;
 	if (!code)
 		return TRUE;
-	if (down && chord_held(d) && code == KEY_F) {
+	/*
+	 * The host's modifiers, not what the guest holds: while captured,
+	 * pressing Ctrl+Alt already let go of the guest's keys.
+	 */
+	if (down && code == KEY_F && (ev->state & GDK_CONTROL_MASK) && (ev->state & GDK_MOD1_MASK)) {
 		/* Ctrl+Alt+F is ours: the guest gets the Ctrl and Alt back up. */
 		release_keys(d);
 		toggle_fullscreen(d);

@@ -487,13 +487,20 @@ static int save_png(struct dw *d, const char *path, char **why)
 	dst = pixman_image_create_bits(PIXMAN_x8r8g8b8, (int)s->width, (int)s->height,
 				       (uint32_t *)cairo_image_surface_get_data(img),
 				       cairo_image_surface_get_stride(img));
-	if (src && dst && !s->blank)
+	if (!src || !dst) {
+		if (src)
+			pixman_image_unref(src);
+		if (dst)
+			pixman_image_unref(dst);
+		cairo_surface_destroy(img);
+		*why = g_strdup("the screen's layout cannot be read");
+		return -EINVAL;
+	}
+	if (!s->blank)
 		pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0, 0, 0,
 					 (int)s->width, (int)s->height);
-	if (src)
-		pixman_image_unref(src);
-	if (dst)
-		pixman_image_unref(dst);
+	pixman_image_unref(src);
+	pixman_image_unref(dst);
 	cairo_surface_mark_dirty(img);
 	st = cairo_surface_write_to_png(img, path);
 	cairo_surface_destroy(img);
@@ -783,7 +790,9 @@ GtkWindow *display_window_open(GtkApplication *app, const char *name, const char
 
 	d->name = g_strdup(name);
 	d->socket = g_strdup(socket_path);
+	/* A key file's group name cannot hold '[' or ']' (a --socket's name may). */
 	d->group = g_strdup_printf("vm %s", name);
+	g_strdelimit(d->group, "[]", '_');
 	d->settings = settings;
 	d->scaling = display_window_options.scaling_set ? display_window_options.scaling :
 		     UI_SCALING_FIT;

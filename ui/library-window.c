@@ -25,6 +25,8 @@ struct lib {
 	GFileMonitor *monitors[MAX_MONITORS];
 	guint refresh_timer;
 	bool refreshing, refresh_again;
+	bool list_failed;		/* this listing failed: the rows stay as they were */
+	int pending_cli;		/* vmain commands not finished yet (they refer to l) */
 	bool closed;			/* the window is gone; freed when no listing runs */
 	GPtrArray *found;		/* this refresh's entries, user then system */
 };
@@ -224,17 +226,22 @@ struct cli_call {
 	char *what;
 };
 
+static void lib_maybe_free(struct lib *l);
+
 static void cli_done(void *opaque, int status, const char *out, const char *err)
 {
 	struct cli_call *c = opaque;
 	char *why;
 
 	(void)out;
-	if (status) {
+	/* A window closed meanwhile has nowhere to say it. */
+	if (status && !c->lib->closed) {
 		why = ui_vmain_reason(err);
 		show_error(c->lib, "%s: %s", c->what, why);
 		g_free(why);
 	}
+	c->lib->pending_cli--;
+	lib_maybe_free(c->lib);
 	g_free(c->what);
 	g_free(c);
 }
@@ -259,6 +266,7 @@ static void run_cli(struct row *r, const char *verb, const char *extra1, const c
 		args[n++] = extra2;
 	args[n] = NULL;
 	c->lib = r->lib;
+	c->lib->pending_cli++;
 	c->what = g_strdup_printf("%s %s", verb, r->name);
 	ui_vmain_run(args, cli_done, c);
 }
@@ -512,6 +520,7 @@ static void form_args(struct form *f, GPtrArray *args, GPtrArray *keep, int mem0
 struct form_run {
 	struct form *f;
 	GMainLoop *loop;
+	bool finished;		/* done may come before the loop runs (vmain not found) */
 	int status;
 	char *err;
 };
@@ -523,6 +532,7 @@ static void form_done(void *opaque, int status, const char *out, const char *err
 	(void)out;
 	fr->status = status;
 	fr->err = g_strdup(err);
+	fr->finished = true;
 	g_main_loop_quit(fr->loop);
 }
 
@@ -535,7 +545,8 @@ static bool form_submit(struct form *f, GPtrArray *args, const char *what)
 	gtk_widget_set_sensitive(f->dlg, FALSE);
 	ui_vmain_run((const char *const *)args->pdata, form_done, &fr);
 	/* The main loop keeps turning: other windows draw while vmain works. */
-	g_main_loop_run(fr.loop);
+	if (!fr.finished)
+		g_main_loop_run(fr.loop);
 	g_main_loop_unref(fr.loop);
 	if (!fr.status || !f->dlg) {
 		g_free(fr.err);
@@ -602,6 +613,9 @@ static void on_edit(GtkButton *b, gpointer opaque)
 	g_free(title);
 	gtk_spin_button_set_value(GTK_SPIN_BUTTON(f.memory), mem0);
 	gtk_spin_button_set_value(GTK_SPIN_BUTTON(f.cpus), cpus0);
+	/* What the spin buttons show (clamped to their ranges) is "unchanged". */
+	mem0 = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(f.memory));
+	cpus0 = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(f.cpus));
 	gtk_entry_set_placeholder_text(GTK_ENTRY(f.append), "unchanged");
 	while (f.dlg && gtk_dialog_run(GTK_DIALOG(f.dlg)) == GTK_RESPONSE_ACCEPT) {
 		GPtrArray *args = g_ptr_array_new(), *keep = g_ptr_array_new_with_free_func(g_free);
@@ -769,12 +783,14 @@ static void take_list(struct lib *l, int status, const char *out, const char *er
 			why = ui_vmain_reason(err);
 			show_error(l, "cannot list the VMs: %s", why);
 			g_free(why);
+			l->list_failed = true;
 		}
 		return;
 	}
 	if (ui_vm_list_parse(out, system, &list, &why)) {
 		show_error(l, "vmain list --json: %s", why);
 		g_free(why);
+		l->list_failed = true;
 		return;
 	}
 	for (guint i = 0; i < list->len; i++)
@@ -784,8 +800,11 @@ static void take_list(struct lib *l, int status, const char *out, const char *er
 	g_ptr_array_unref(list);
 }
 
-static void lib_free(struct lib *l)
+/* Freed once its window is gone and nothing running refers to it. */
+static void lib_maybe_free(struct lib *l)
 {
+	if (!l->closed || l->refreshing || l->pending_cli)
+		return;
 	g_ptr_array_unref(l->found);
 	g_free(l);
 }
@@ -793,10 +812,14 @@ static void lib_free(struct lib *l)
 static void refresh_done(struct lib *l)
 {
 	if (l->closed) {
-		lib_free(l);
+		l->refreshing = false;
+		lib_maybe_free(l);
 		return;
 	}
-	apply_found(l);
+	/* A failed listing says so and leaves the rows as they were. */
+	if (!l->list_failed)
+		apply_found(l);
+	l->list_failed = false;
 	g_ptr_array_set_size(l->found, 0);
 	l->refreshing = false;
 	if (l->refresh_again) {
@@ -936,10 +959,9 @@ static void on_destroy(GtkWidget *w, gpointer opaque)
 	/* The rows and their connections go now (the VMs run on). */
 	g_hash_table_destroy(l->rows);
 	l->rows = NULL;
-	/* A listing still running calls back later: it frees l then. */
+	/* A listing or a vmain command still running calls back later: freed then. */
 	l->closed = true;
-	if (!l->refreshing)
-		lib_free(l);
+	lib_maybe_free(l);
 }
 
 GtkWindow *library_window_open(GtkApplication *app, struct ui_settings *settings)
@@ -950,7 +972,7 @@ GtkWindow *library_window_open(GtkApplication *app, struct ui_settings *settings
 	l->app = app;
 	l->settings = settings;
 	l->rows = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, row_drop);
-	l->found = g_ptr_array_new_with_free_func(NULL);
+	l->found = g_ptr_array_new_with_free_func(ui_vm_entry_free);
 	l->window = gtk_application_window_new(app);
 	gtk_widget_set_name(l->window, "library");
 	gtk_window_set_title(GTK_WINDOW(l->window), "vmain");

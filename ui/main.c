@@ -77,6 +77,7 @@ static const char description[] =
 	"window opened; 2 for bad usage.  See docs/ui.md.";
 
 static struct ui_settings *settings;
+static bool start_failed;	/* no window could be opened: exit 1 */
 
 /*
  * "widget NAME X Y W H": where each named widget of ours is on the screen
@@ -154,6 +155,7 @@ static void on_activate(GtkApplication *app, gpointer opaque)
 		if (!path) {
 			fprintf(stderr, "vmain-gtk: XDG_RUNTIME_DIR is not set: where is %s's "
 				"socket? (give --socket PATH)\n", opt_names[0]);
+			start_failed = true;
 			return;
 		}
 		display_window_open(app, opt_names[0], path, settings);
@@ -222,5 +224,5 @@ int main(int argc, char **argv)
 	g_object_unref(app);
 	/* What the windows changed last is written now, not lost. */
 	ui_settings_free(settings);
-	return status;
+	return start_failed ? 1 : status;
 }

@@ -8,7 +8,7 @@
 
 #include "vm-list.h"
 
-static void entry_free(gpointer p)
+void ui_vm_entry_free(gpointer p)
 {
 	struct ui_vm_entry *e = p;
 
@@ -60,7 +60,7 @@ int ui_vm_list_parse(const char *json, bool system, GPtrArray **out, char **why)
 		goto out_parser;
 	}
 	a = json_node_get_array(root);
-	list = g_ptr_array_new_with_free_func(entry_free);
+	list = g_ptr_array_new_with_free_func(ui_vm_entry_free);
 	for (guint i = 0; i < json_array_get_length(a); i++) {
 		JsonNode *n = json_array_get_element(a, i);
 		struct ui_vm_entry *e;

@@ -30,6 +30,8 @@ struct ui_vm_entry {
  * that is no such list (bad JSON, not an array, an entry without a name).
  */
 int ui_vm_list_parse(const char *json, bool system, GPtrArray **out, char **why);
+/* Frees one entry (the lists' free function). */
+void ui_vm_entry_free(gpointer entry);
 
 /*
  * The control socket of VM `name`: $VMAIN_RUNTIME_DIR/NAME.sock, else

@@ -4,6 +4,7 @@
  * calls, and the display listener that keeps the guest's screen.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,8 @@ static void set_state(struct ui_vm *vm, const char *state)
 /* A valid w x h screen of `stride` bytes a row: its size, or 0. */
 static size_t screen_bytes(uint32_t w, uint32_t h, uint32_t stride)
 {
-	if (!w || !h || w > MAX_DIM || h > MAX_DIM || stride / 4 < w)
+	/* Whole pixels a row: pixman (and any reader of 32-bit pixels) needs it. */
+	if (!w || !h || w > MAX_DIM || h > MAX_DIM || stride / 4 < w || stride % 4)
 		return 0;
 	if ((size_t)stride * h > MAX_SURFACE)
 		return 0;
@@ -99,10 +101,19 @@ static void on_scanout(struct ui_vm *vm, GDBusMethodInvocation *inv, GVariant *p
 					       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
 			register_listener(vm);
 		}
+		/* The old surface is unmapped: whoever drew from it must know now. */
+		if (vm->ev->scanout)
+			vm->ev->scanout(vm->opaque, &vm->screen);
 		return;
 	}
+	/*
+	 * Only a surface that cannot shrink is mapped: the monitor seals its
+	 * memfds (F_SEAL_SHRINK); a peer that could truncate the file under
+	 * our mapping would make every later read a SIGBUS.
+	 */
 	m = MAP_FAILED;
-	if (len && !fstat(fd, &st) && st.st_size >= 0 && (size_t)st.st_size >= len)
+	if (len && !fstat(fd, &st) && st.st_size >= 0 && (size_t)st.st_size >= len &&
+	    fcntl(fd, F_GET_SEALS) > 0 && (fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK))
 		m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED) {
@@ -408,10 +419,11 @@ static void introspected(GObject *src, GAsyncResult *res, gpointer data)
 	}
 	g_clear_error(&err);
 	vm->connected = true;
-	if (vm->ev->connected)
-		vm->ev->connected(vm->opaque, NULL);
+	/* The state first: `connected` may free vm (ui_vm_free() at any time). */
 	if (vm->state && vm->ev->state)
 		vm->ev->state(vm->opaque, vm->state);
+	if (vm->ev->connected)
+		vm->ev->connected(vm->opaque, NULL);
 }
 
 static void got_props(GObject *src, GAsyncResult *res, gpointer data)
@@ -432,9 +444,12 @@ static void got_props(GObject *src, GAsyncResult *res, gpointer data)
 		return;
 	}
 	props = g_variant_get_child_value(r, 0);
-	if (g_variant_lookup(props, "Name", "&s", &s))
+	if (g_variant_lookup(props, "Name", "&s", &s)) {
+		g_free(vm->name);
 		vm->name = g_strdup(s);
-	if (g_variant_lookup(props, "State", "&s", &s))
+	}
+	/* A StateChanged may have come first: it is newer than this reply. */
+	if (!vm->state && g_variant_lookup(props, "State", "&s", &s))
 		vm->state = g_strdup(s);
 	g_variant_unref(props);
 	g_variant_unref(r);

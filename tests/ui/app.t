@@ -221,8 +221,14 @@ click $a1 "$tmp/a1" menu; sleep 0.5
 click $a1 "$tmp/a1" private
 check "and from the menu again it is public" waitfor "$tmp/web.log" '^private off$' 5
 # Full screen is asked of the window manager (_NET_WM_STATE): there is none
-# under Xvfb, so it is not tested here.
+# under Xvfb, so only this is tested: Ctrl+Alt+F, also with the keyboard
+# captured, is the app's and types no F in the guest.
 xdotool key Escape
+xdotool mousemove $((gx0 + 100)) $((gy0 + 100)) click 1
+: >"$tmp/web.log"
+xdotool key ctrl+alt+f
+check "Ctrl+Alt+F with the keyboard captured: no F reaches the guest" \
+	sh -c "sleep 0.5; grep -q '^key 29 down' '$tmp/web.log' && ! grep -q '^key 33 ' '$tmp/web.log' || { cat '$tmp/web.log'; false; }"
 
 # ---- frames while the window is moved ----------------------------------------
 # Under Xvfb there is no window manager to drag with (GTK's own move of a
