@@ -889,18 +889,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (open_bundle())
-		return 1;
+		goto free_dir;
 	if (!vm.config)
 		vm.config = g_strdup("");
 	if (!no_display) {
 		ret = screen_start(w, h, (guint)redraw_ms);
 		if (ret) {
 			fprintf(stderr, "fake-vm: the screen: %s\n", strerror(-ret));
-			return 1;
+			goto free_dir;
 		}
 	}
 	if (listen_on(dir))
-		return 1;
+		goto free_dir;
 	g_unix_signal_add(SIGTERM, on_sigterm, NULL);
 	g_unix_signal_add(SIGINT, on_sigterm, NULL);
 	g_unix_signal_add(SIGUSR1, on_sigusr1, NULL);
@@ -911,4 +911,9 @@ int main(int argc, char **argv)
 	shut_down();
 	g_free(dir);
 	return 0;
+
+free_dir:
+	/* Refused (another holds the name, a bad bundle): nothing else was made. */
+	g_free(dir);
+	return 1;
 }
