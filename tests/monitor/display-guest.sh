@@ -161,15 +161,17 @@ wait "$s2"; r2=$?
 rss1=$(rss_kb "$pid") t1=$(ticks)
 echo "#   $(cat "$w/storm1.out") / $(cat "$w/storm2.out"); guest ticks $t0 -> $t1; RSS $rss0 -> $rss1 kB"
 check "storm: two viewers' size requests for 30 s all answered" sh -c "[ $r1 = 0 ] && [ $r2 = 0 ]"
-# At least 300 a second each got through.  The storm sends 500, never more
-# than 64 unanswered, so a slower monitor slows it down; in this arena TCG
-# emulates every instruction of the monitor and of both viewers alike:
-# 10,257 and 10,065 in 30 s on 2026-12-03 (about 340 a second each), where
-# on the host, against tests/ui/fake-vm, all 500 a second were answered.
+# At least 8,000 each in 30 s got through.  The storm sends 500 a second,
+# never more than 64 unanswered, so a slower monitor slows it down; in this
+# arena TCG emulates every instruction of the monitor and of both viewers
+# alike: 10,257 and 10,065, then 9,656 and 9,583, in two runs on 2026-12-03
+# (320-340 a second each), where on the host, against tests/ui/fake-vm,
+# all 500 a second were answered.  Waiting for each reply (before the
+# storm went async) got about 66 a second through.
 a1=$(sed -n 's/^sizes=[0-9]* answered=\([0-9]*\) .*/\1/p' "$w/storm1.out")
 a2=$(sed -n 's/^sizes=[0-9]* answered=\([0-9]*\) .*/\1/p' "$w/storm2.out")
-check "storm: at least 9,000 sizes from each viewer answered in 30 s ($a1, $a2)" \
-	[ "${a1:-0}" -ge 9000 -a "${a2:-0}" -ge 9000 ]
+check "storm: at least 8,000 sizes from each viewer answered in 30 s ($a1, $a2)" \
+	[ "${a1:-0}" -ge 8000 -a "${a2:-0}" -ge 8000 ]
 check "storm: the guest kept drawing through it (ticks $t0 -> $t1)" [ "${t1:-0}" -ge $((${t0:-0} + 20)) ]
 check "storm: the monitor's memory stays within 32 MiB ($rss0 -> $rss1 kB)" \
 	sh -c "[ -n '$rss1' ] && [ '${rss1:-0}' -le $((${rss0:-0} + 32768)) ]"
