@@ -132,6 +132,17 @@ static gboolean on_usr1(gpointer app)
 /* SIGTERM, SIGINT: end as if the last window closed, so the settings are written. */
 static gboolean on_term(gpointer app)
 {
+	GList *tops = gtk_window_list_toplevels();
+
+	/*
+	 * A dialog waiting for an answer runs a loop of its own, which
+	 * quitting the application does not end: each is answered "no"
+	 * (as closing it would), and its caller goes on to see the quit.
+	 */
+	for (GList *l = tops; l; l = l->next)
+		if (GTK_IS_DIALOG(l->data) && gtk_widget_get_visible(l->data))
+			gtk_dialog_response(l->data, GTK_RESPONSE_DELETE_EVENT);
+	g_list_free(tops);
 	g_application_quit(app);
 	return G_SOURCE_CONTINUE;
 }

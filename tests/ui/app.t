@@ -401,7 +401,11 @@ kill $web_pid; gone $web_pid
 sleep 1
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "web stops: the list says stopped ($ls)" sh -c "echo '$ls' | grep -q 'library web stopped'"
-kill $lib; gone $lib
+# SIGTERM while a dialog waits for an answer: the app still ends.
+click $lib "$tmp/l" new
+window "New VM" >/dev/null
+kill -TERM $lib
+check "SIGTERM with the New VM dialog open ends the app" gone $lib
 
 # ---- the settings file --------------------------------------------------------
 ini="$XDG_CONFIG_HOME/vmain/vmain-gtk.ini"
