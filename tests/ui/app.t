@@ -11,13 +11,15 @@
 # layout; the pointer and buttons, the guest's cursor as the X pointer
 # (tests/ui/cursor-check); keyboard capture and Ctrl+Alt; the
 # header bar's Pause/Resume and Stop (which asks first); the menu's
+# Screenshot (a save dialog; the guest's own pixels in the PNG),
 # Ctrl+Alt+Del and private mode (another viewer sees black); frames keep coming
 # while the window is moved; follow mode asks the guest for the window's
 # size and the guest's new mode fills it; fit at 1.5; two windows on one
 # VM; closing the app leaves the VM running; a VM that dies is reported
 # in the window; a headless VM says it has no screen; the settings file
 # keeps the size.  The library window lists the VMs with their states,
-# live, opens screens, starts, creates and edits through vmain.  Full
+# live, opens screens, starts, creates, edits and deletes through vmain,
+# and SIGTERM ends the app with a dialog open.  Full
 # screen is the window manager's to do: not tested (no window manager).
 #
 # Screenshots of the windows are left in build/ui-shots/ (docs/images
@@ -202,6 +204,19 @@ check "the Stop button asks first (a dialog 'Stop the VM?')" test -n "$dlg"
 sleep 0.5
 check "Escape in it keeps the VM running, and closes it" \
 	sh -c "! grep -q '^state s' '$tmp/web.log' && kill -0 $web_pid && ! xdotool search --onlyvisible --name '^Stop the VM'"
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+
+# Screenshot: the save dialog, a file name typed, the guest's own pixels in it.
+click $a1 "$tmp/a1" menu; sleep 0.5
+click $a1 "$tmp/a1" screenshot
+fc=$(window "Save Screenshot")
+check "Screenshot opens a save dialog" test -n "$fc"
+if [ -n "$fc" ]; then
+	xdotool windowactivate --sync "$fc" 2>/dev/null
+	xdotool key ctrl+a; xdotool type --delay 10 "$tmp/saved.png"; xdotool key Return
+	check "and saves the guest's screen as a PNG, pixel for pixel (not the window's)" \
+		sh -c "sleep 1; '$b/tests/ui/shot-check' '$tmp/saved.png' 1024 768 0 0"
+fi
 xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
 
 # ---- the menu: Ctrl+Alt+Del, private mode ---------------------------------------
@@ -401,6 +416,15 @@ kill $web_pid; gone $web_pid
 sleep 1
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "web stops: the list says stopped ($ls)" sh -c "echo '$ls' | grep -q 'library web stopped'"
+# Delete asks first; its Delete button (Alt+D) runs vmain delete.
+click $lib "$tmp/l" delete-made
+dlg=$(window 'Delete made\?')
+check "Delete on made asks first (a dialog 'Delete made?')" test -n "$dlg"
+if [ -n "$dlg" ]; then
+	xdotool windowactivate --sync "$dlg" 2>/dev/null; xdotool key alt+d
+	check "and its Delete removes the bundle (vmain list)" \
+		sh -c "sleep 1.5; ! '$b/monitor/vmain' list | grep -q '^made '"
+fi
 # SIGTERM while a dialog waits for an answer: the app still ends.
 click $lib "$tmp/l" new
 window "New VM" >/dev/null
