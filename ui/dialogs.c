@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ui/dialogs.c - the error bar and the confirmation (ui/dialogs.h).
+ * ui/dialogs.c - the error bar, the confirmation and the screenshot
+ * chooser (ui/dialogs.h).
  */
 #include <stdio.h>
 
@@ -54,4 +55,20 @@ bool ui_confirm(GtkWindow *parent, const char *title, const char *text, const ch
 	ok = gtk_dialog_run(GTK_DIALOG(dlg)) == GTK_RESPONSE_ACCEPT;
 	gtk_widget_destroy(dlg);
 	return ok;
+}
+
+char *ui_ask_screenshot_path(GtkWindow *parent, const char *name)
+{
+	GtkFileChooserNative *fc;
+	char *file = g_strdup_printf("%s.png", name), *path = NULL;
+
+	fc = gtk_file_chooser_native_new("Save Screenshot", parent, GTK_FILE_CHOOSER_ACTION_SAVE,
+					 "_Save", "_Cancel");
+	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(fc), TRUE);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(fc), file);
+	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT)
+		path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
+	g_object_unref(fc);
+	g_free(file);
+	return path;
 }

@@ -2,7 +2,8 @@
 /*
  * ui/dialogs.h - what the app's windows share to talk to the person: an
  * error bar above a window's content (the message, with its reason, also
- * said on stderr for logs and tests), and a yes/no confirmation.
+ * said on stderr for logs and tests), a yes/no confirmation, and where to
+ * save a screenshot.
  *
  * Threads: the GTK main thread only.
  */
@@ -23,5 +24,12 @@ void ui_error_bar_show(GtkWidget *bar, const char *who, const char *msg);
  * the person chose `yes` (a mnemonic label), false for Cancel or Escape.
  */
 bool ui_confirm(GtkWindow *parent, const char *title, const char *text, const char *yes);
+
+/*
+ * Asks where to save VM `name`'s screenshot ("Save Screenshot", NAME.png
+ * proposed, overwriting confirmed): the path (g_free), or NULL when the
+ * person cancelled.
+ */
+char *ui_ask_screenshot_path(GtkWindow *parent, const char *name);
 
 #endif

@@ -135,8 +135,6 @@ static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer opaque)
 	return TRUE;
 }
 
-static void on_size_allocate(GtkWidget *w, GdkRectangle *a, gpointer opaque);
-
 /* The window's first size, when none was saved: the guest at 1:1 if it fits. */
 static void size_to_guest(struct dw *d, const struct ui_screen *s)
 {
@@ -514,25 +512,15 @@ static int save_png(struct dw *d, const char *path, char **why)
 static void on_shot(GtkButton *b, gpointer opaque)
 {
 	struct dw *d = opaque;
-	GtkFileChooserNative *fc;
-	char *name, *path, *why = NULL;
+	char *path, *why = NULL;
 
 	(void)b;
 	gtk_popover_popdown(GTK_POPOVER(d->popover));
-	fc = gtk_file_chooser_native_new("Save Screenshot", GTK_WINDOW(d->window),
-					 GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
-	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(fc), TRUE);
-	name = g_strdup_printf("%s.png", d->name);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(fc), name);
-	g_free(name);
-	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT) {
-		path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
-		if (path && save_png(d, path, &why))
-			show_error(d, "cannot save %s: %s", path, why);
-		g_free(why);
-		g_free(path);
-	}
-	g_object_unref(fc);
+	path = ui_ask_screenshot_path(GTK_WINDOW(d->window), d->name);
+	if (path && save_png(d, path, &why))
+		show_error(d, "cannot save %s: %s", path, why);
+	g_free(why);
+	g_free(path);
 }
 
 static void on_full(GtkButton *b, gpointer opaque)

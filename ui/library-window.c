@@ -338,25 +338,13 @@ static void on_display(GtkButton *b, gpointer opaque)
 static void on_shot(GtkButton *b, gpointer opaque)
 {
 	struct row *r = opaque;
-	GtkFileChooserNative *fc;
-	char *name, *path;
+	char *path;
 
 	(void)b;
-	fc = gtk_file_chooser_native_new("Save Screenshot", GTK_WINDOW(r->lib->window),
-					 GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
-	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(fc), TRUE);
-	name = g_strdup_printf("%s.png", r->name);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(fc), name);
-	g_free(name);
-	row_ref(r);
-	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT && !r->dead) {
-		path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
-		if (path)
-			run_cli(r, "screenshot", path, NULL);
-		g_free(path);
-	}
-	row_release(r);
-	g_object_unref(fc);
+	path = ui_ask_screenshot_path(GTK_WINDOW(row_ref(r)->lib->window), r->name);
+	if (row_release(r) && path)
+		run_cli(r, "screenshot", path, NULL);
+	g_free(path);
 }
 
 static void on_delete(GtkButton *b, gpointer opaque)

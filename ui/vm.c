@@ -81,7 +81,7 @@ static void on_scanout(struct ui_vm *vm, GDBusMethodInvocation *inv, GVariant *p
 	struct stat st;
 	size_t len;
 	void *m;
-	int fd;
+	int fd, seals;
 
 	g_variant_get(params, "(huuuub)", &handle, &w, &h, &stride, &format, &blank);
 	forget_screen(vm);
@@ -112,8 +112,9 @@ static void on_scanout(struct ui_vm *vm, GDBusMethodInvocation *inv, GVariant *p
 	 * our mapping would make every later read a SIGBUS.
 	 */
 	m = MAP_FAILED;
+	seals = fcntl(fd, F_GET_SEALS);
 	if (len && !fstat(fd, &st) && st.st_size >= 0 && (size_t)st.st_size >= len &&
-	    fcntl(fd, F_GET_SEALS) > 0 && (fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK))
+	    seals > 0 && (seals & F_SEAL_SHRINK))
 		m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED) {
@@ -261,7 +262,6 @@ static void listener_call(GDBusConnection *c, const gchar *sender, const gchar *
 static const GDBusInterfaceVTable listener_vtable = { .method_call = listener_call };
 
 struct call {
-	struct ui_vm *vm;
 	ui_vm_done_fn done;
 	void *opaque;
 };
@@ -307,7 +307,6 @@ void ui_vm_call(struct ui_vm *vm, const char *iface, const char *method, GVarian
 		return;
 	}
 	c = g_new0(struct call, 1);
-	c->vm = vm;
 	c->done = done;
 	c->opaque = opaque;
 	/* Save takes as long as writing the RAM does: no timeout suits it. */
