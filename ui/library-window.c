@@ -462,6 +462,20 @@ static void form_error(struct form *f, const char *msg)
 	g_free(markup);
 }
 
+/* An option made here: in args, and kept (freed) with keep. */
+static void add_arg(GPtrArray *args, GPtrArray *keep, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void add_arg(GPtrArray *args, GPtrArray *keep, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(keep, s);
+	g_ptr_array_add(args, s);
+}
+
 /* The common options from the form into args (strings kept in `keep`). */
 static void form_args(struct form *f, GPtrArray *args, GPtrArray *keep, int mem0, int cpus0)
 {
@@ -470,33 +484,17 @@ static void form_args(struct form *f, GPtrArray *args, GPtrArray *keep, int mem0
 	char *kernel = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(f->kernel));
 	char *initrd = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(f->initrd));
 	const char *append = gtk_entry_get_text(GTK_ENTRY(f->append));
-	char *s;
 
-	if (mem != mem0) {
-		s = g_strdup_printf("--memory=%dM", mem);
-		g_ptr_array_add(keep, s);
-		g_ptr_array_add(args, s);
-	}
-	if (cpus != cpus0) {
-		s = g_strdup_printf("--cpus=%d", cpus);
-		g_ptr_array_add(keep, s);
-		g_ptr_array_add(args, s);
-	}
-	if (kernel) {
-		s = g_strdup_printf("--kernel=%s", kernel);
-		g_ptr_array_add(keep, s);
-		g_ptr_array_add(args, s);
-	}
-	if (initrd) {
-		s = g_strdup_printf("--initrd=%s", initrd);
-		g_ptr_array_add(keep, s);
-		g_ptr_array_add(args, s);
-	}
-	if (*append) {
-		s = g_strdup_printf("--append=%s", append);
-		g_ptr_array_add(keep, s);
-		g_ptr_array_add(args, s);
-	}
+	if (mem != mem0)
+		add_arg(args, keep, "--memory=%dM", mem);
+	if (cpus != cpus0)
+		add_arg(args, keep, "--cpus=%d", cpus);
+	if (kernel)
+		add_arg(args, keep, "--kernel=%s", kernel);
+	if (initrd)
+		add_arg(args, keep, "--initrd=%s", initrd);
+	if (*append)
+		add_arg(args, keep, "--append=%s", append);
 	g_free(kernel);
 	g_free(initrd);
 }
@@ -568,12 +566,8 @@ static void on_new(GtkButton *b, gpointer opaque)
 		g_ptr_array_add(args, "create");
 		/* Every value given, even the defaults: what the person saw is what is made. */
 		form_args(&f, args, keep, -1, -1);
-		if (disk > 0) {
-			char *s = g_strdup_printf("--disk-size=%dG", disk);
-
-			g_ptr_array_add(keep, s);
-			g_ptr_array_add(args, s);
-		}
+		if (disk > 0)
+			add_arg(args, keep, "--disk-size=%dG", disk);
 		if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(f.display)))
 			g_ptr_array_add(args, "--display");
 		g_ptr_array_add(args, "--");

@@ -108,16 +108,15 @@ static void widget_positions(GtkWidget *w, gpointer out)
 		widget_positions(GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(w))), out);
 }
 
-static gboolean on_usr1(gpointer app)
+static gboolean on_usr1(gpointer opaque)
 {
 	GString *s = g_string_new(NULL);
-
-	display_window_stats(s);
-	library_window_stats(s);
 	/* Every toplevel: the application's windows and their dialogs. */
 	GList *tops = gtk_window_list_toplevels();
 
-	(void)app;
+	(void)opaque;
+	display_window_stats(s);
+	library_window_stats(s);
 	for (GList *l = tops; l; l = l->next)
 		widget_positions(l->data, s);
 	g_list_free(tops);
@@ -228,7 +227,7 @@ int main(int argc, char **argv)
 	 */
 	app = gtk_application_new("org.vmain.Gtk", G_APPLICATION_NON_UNIQUE);
 	g_signal_connect(app, "activate", G_CALLBACK(on_activate), NULL);
-	g_unix_signal_add(SIGUSR1, on_usr1, app);
+	g_unix_signal_add(SIGUSR1, on_usr1, NULL);
 	g_unix_signal_add(SIGTERM, on_term, app);
 	g_unix_signal_add(SIGINT, on_term, app);
 	status = g_application_run(G_APPLICATION(app), 1, fake_argv);
