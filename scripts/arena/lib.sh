@@ -198,6 +198,7 @@ arena_build_initramfs() {
 	echo "$ARENA_EXIT_METHOD" > "$root/arena/exit-method"
 	echo "$ARENA_TIMEOUT" > "$root/arena/timeout"
 	[ "$ARENA_INTERACTIVE" = 0 ] || : > "$root/arena/interactive"
+	[ -z "${ARENA_WAKE_MS:-}" ] || echo "$ARENA_WAKE_MS" > "$root/arena/wake-ms"
 
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$out"
 	rm -rf "$root"

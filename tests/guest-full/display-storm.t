@@ -13,7 +13,7 @@
 
 "$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
 arena_tap arena-svm "vmain run --display: the storm" \
-	-t 900 -m 2048 -M kvm_amd -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
+	-t 900 -m 2048 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
 	-f "$TOP/build/tests/monitor/display-check" -f "$TOP/build/tests/monitor/vnc-snap" \
 	-f "$TOP/build/examples/display-viewer" -f "$TOP/build/tests/monitor/display-storm" \
 	-f "$TOP/tests/monitor/display-guest.sh" -- \

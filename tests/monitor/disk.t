@@ -9,7 +9,7 @@
 
 "$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
 arena_tap arena-svm "vmain run with disks: raw and qcow2, vmain.ko and KVM" \
-	-t 1500 -m 3072 -M kvm_amd -M loop -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
+	-t 1500 -m 3072 -M kvm_amd -W 200 -M loop -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
 	-f "$TOP/tests/monitor/disk-guest.sh" -f /usr/bin/qemu-img -f /usr/sbin/e2fsck \
 	-f /usr/sbin/debugfs -f /usr/bin/strace -- \
 	"$TOP/tests/monitor/disk-guest.sh" "$TOP/build/monitor/vmain" "$TOP/build/guest"

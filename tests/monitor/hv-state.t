@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
 arena_tap arena-svm "vCPU state moved between fresh vCPUs on both backends and across them; the guest runs on" \
-	-t 300 -M kvm_amd -f "$TOP/build/tests/monitor/hv-state-test" -- \
+	-t 300 -M kvm_amd -W 200 -f "$TOP/build/tests/monitor/hv-state-test" -- \
 	"$TOP/build/tests/monitor/hv-state-test"
 
 arena_tap_end

@@ -7,7 +7,7 @@
 
 "$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
 arena_tap arena-svm "the VM lifecycle and the control API, through vmain.ko and KVM" \
-	-t 900 -m 2048 -M kvm_amd -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
+	-t 900 -m 2048 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
 	-f "$TOP/build/tests/monitor/vmctl-test" -f "$TOP/tests/monitor/lifecycle-guest.sh" \
 	-f /usr/bin/gdbus -f /usr/bin/setpriv -f /usr/bin/timeout -- \
 	"$TOP/tests/monitor/lifecycle-guest.sh" "$TOP/build/monitor/vmain" \
