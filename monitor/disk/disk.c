@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "disk/disk.h"
 
@@ -342,9 +343,9 @@ bool disk_writeback(const struct disk *d)
 	return d->writeback;
 }
 
-/* --- closing: a final FLUSH through the format, then the teardown ------ */
+/* --- flushing; closing: a final FLUSH through the format, then the teardown */
 
-struct close_wait {
+struct flush_wait {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
@@ -353,9 +354,9 @@ struct close_wait {
 	struct disk_req req;
 };
 
-static void close_flushed(struct disk_req *req, int ret)
+static void flush_done(struct disk_req *req, int ret)
 {
-	struct close_wait *w = req->opaque;
+	struct flush_wait *w = req->opaque;
 
 	pthread_mutex_lock(&w->lock);
 	w->done = true;
@@ -364,16 +365,16 @@ static void close_flushed(struct disk_req *req, int ret)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static void close_start(void *opaque)
+static void flush_start(void *opaque)
 {
-	struct close_wait *w = opaque;
+	struct flush_wait *w = opaque;
 
 	w->req.op = DISK_FLUSH;
-	w->req.done = close_flushed;
+	w->req.done = flush_done;
 	w->req.opaque = w;
 	/* Nothing to write back on a read-only disk. */
 	if (w->d->readonly) {
-		close_flushed(&w->req, 0);
+		flush_done(&w->req, 0);
 		return;
 	}
 	w->d->ops->submit(w->d, &w->req);
@@ -387,15 +388,13 @@ static void close_finish(void *opaque)
 	d->ops->close(d);
 }
 
-void disk_close(struct disk *d)
+int disk_flush(struct disk *d)
 {
-	struct close_wait w = { .d = d };
+	struct flush_wait w = { .d = d };
 
-	if (!d)
-		return;
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
-	ioloop_call_sync(d->loop, close_start, &w);
+	ioloop_call_sync(d->loop, flush_start, &w);
 	pthread_mutex_lock(&w.lock);
 	while (!w.done) {
 		if (ioloop_in_loop(d->loop)) {
@@ -408,9 +407,51 @@ void disk_close(struct disk *d)
 		}
 	}
 	pthread_mutex_unlock(&w.lock);
-	if (w.ret)
+	pthread_cond_destroy(&w.cond);
+	pthread_mutex_destroy(&w.lock);
+	return w.ret;
+}
+
+int disk_identity(struct disk *d, struct disk_identity *id)
+{
+	struct stat st;
+	uint8_t *buf;
+	ssize_t n;
+
+	memset(id, 0, sizeof(*id));
+	if (fstat(d->file.fd, &st))
+		return -errno;
+	id->file_size = (uint64_t)st.st_size;
+	if (d->file.block_device && ioctl(d->file.fd, BLKGETSIZE64, &id->file_size))
+		return -errno;
+	/* Aligned for a file opened O_DIRECT (cache=none). */
+	buf = aligned_alloc(4096, DISK_IDENTITY_HEAD);
+	if (!buf)
+		return -ENOMEM;
+	do
+		n = pread(d->file.fd, buf, DISK_IDENTITY_HEAD, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		n = -errno;
+		free(buf);
+		return (int)n;
+	}
+	id->head_len = (uint32_t)n;
+	id->head_crc = (uint32_t)crc32(0, buf, (uInt)n);
+	free(buf);
+	return 0;
+}
+
+void disk_close(struct disk *d)
+{
+	int ret;
+
+	if (!d)
+		return;
+	ret = disk_flush(d);
+	if (ret)
 		fprintf(stderr, "vmain: %s: the final flush failed: %s\n", d->path,
-			strerror(-w.ret));
+			strerror(-ret));
 	ioloop_call_sync(d->loop, close_finish, d);
 	wcache_destroy(d->file.cache);
 	uring_engine_destroy(d->file.engine);
@@ -419,7 +460,5 @@ void disk_close(struct disk *d)
 	close(d->file.fd);		/* drops the flock */
 	free(d->path);
 	disk_fini(d);
-	pthread_cond_destroy(&w.cond);
-	pthread_mutex_destroy(&w.lock);
 	free(d);
 }

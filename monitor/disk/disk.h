@@ -135,6 +135,33 @@ void disk_fini(struct disk *d);
 void disk_close(struct disk *d);
 
 /*
+ * A FLUSH through the format, waited for: everything written so far, data
+ * and metadata, is in the file and synced (nothing on a read-only disk).
+ * For a caller other than the I/O thread that submits nothing meanwhile
+ * (a save with the device stopped).  0 or -errno.
+ */
+int disk_flush(struct disk *d);
+
+/*
+ * What a saved VM keeps of each image to tell, at the restore, that it is
+ * still the image the guest had (machine/snapshot.h): the file's size now
+ * and a CRC-32 (zlib's) of its first DISK_IDENTITY_HEAD bytes, or of all
+ * of it when shorter.  For qcow2 that is the header with the backing
+ * file's name and the header extensions (another image, a resize, a
+ * snapshot, an amend or a rebase by qemu-img changes it); for raw it is the guest's
+ * partition table and boot sector.  A change elsewhere in a raw image that
+ * keeps its size goes unseen.  Read with pread() at offset 0 after
+ * disk_flush(); 0 or -errno.
+ */
+#define DISK_IDENTITY_HEAD	4096
+struct disk_identity {
+	uint64_t file_size;
+	uint32_t head_len;		/* bytes the CRC covers */
+	uint32_t head_crc;
+};
+int disk_identity(struct disk *d, struct disk_identity *id);
+
+/*
  * Checks the request (aligned, inside the disk, not a write to a
  * read-only disk, at most DISK_MAX_IOV segments) and hands it to the
  * format; a bad one completes with -EINVAL, -EROFS or -EOPNOTSUPP.

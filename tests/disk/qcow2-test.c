@@ -16,7 +16,9 @@
  *   - growing the refcount table; write-through (every completed write's
  *     metadata durable: a copy of the file checks clean at once);
  *   - internal snapshots (read-only only), and malicious images: refused
- *     at open with a reason, or the request fails with -EIO.
+ *     at open with a reason, or the request fails with -EIO;
+ *   - disk_flush() and the identity a saved VM keeps of a disk
+ *     (disk_identity(), qcow2 and raw).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -929,6 +931,104 @@ static int patch32(const char *name, uint64_t off, uint32_t v)
 	return patch(name, off, b, 4);
 }
 
+/*
+ * identity_of NAME: opens the image, optionally writes `wlen` bytes of
+ * 0x5a at `woff` and flushes (disk_flush()), takes disk_identity(), copies
+ * the file to `copy` (when not NULL) while the disk is still open, closes.
+ * Returns 0 or what failed.
+ */
+static int identity_of(const char *name, uint64_t woff, uint64_t wlen,
+		       struct disk_identity *id, const char *copy)
+{
+	struct disk *d = NULL;
+	char err[256];
+	uint8_t *buf = NULL;
+	int ret;
+
+	ret = open_img(name, false, WCACHE_WRITEBACK, &d, err, sizeof(err));
+	if (ret)
+		return ret;
+	if (wlen) {
+		buf = aligned_alloc(4096, wlen);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto close_disk;
+		}
+		memset(buf, 0x5a, wlen);
+		ret = io_sync(d, DISK_WRITE, 0, woff, buf, wlen);
+		if (!ret)
+			ret = disk_flush(d);
+		if (ret)
+			goto close_disk;
+	}
+	ret = disk_identity(d, id);
+	if (!ret && copy && sh("cd %s && cp %s %s", E.dir, name, copy))
+		ret = -EIO;
+close_disk:
+	free(buf);
+	disk_close(d);
+	return ret;
+}
+
+static bool same_id(const struct disk_identity *a, const struct disk_identity *b)
+{
+	return a->file_size == b->file_size && a->head_len == b->head_len &&
+	       a->head_crc == b->head_crc;
+}
+
+/*
+ * What a saved VM keeps of its disks (disk_identity(), machine/snapshot.h):
+ * the same after the disk is closed and opened again, so a restore
+ * accepts it; another after a resize, a change of a header flag or of a raw
+ * disk's first sector, so a restore refuses it.  And disk_flush() makes a
+ * write-back cache's data durable: a copy of the file taken before the
+ * close has it.
+ */
+static void test_identity(void)
+{
+	struct disk_identity a, b, c;
+	uint8_t x = 0x33;
+	int ret;
+
+	if (!tap_ok(sh("cd %s && qemu-img create -q -f qcow2 id.qcow2 8M && "
+		       "truncate -s 4M id.img", E.dir) == 0, "identity: a qcow2 and a raw image"))
+		return;
+	ret = identity_of("id.qcow2", 1 << 20, 65536, &a, "id-copy.qcow2");
+	tap_ok(ret == 0 && a.head_len == DISK_IDENTITY_HEAD && a.file_size > 65536,
+	       "identity: qcow2 after a write and disk_flush(): %" PRIu64 " bytes, CRC %08x of %u",
+	       a.file_size, a.head_crc, a.head_len);
+	tap_ok(sh("cd %s && qemu-img check -q id-copy.qcow2 && "
+		  "qemu-io -f qcow2 -c 'read -P 0x5a 1M 64k' id-copy.qcow2 >/dev/null", E.dir) == 0,
+	       "identity: disk_flush() put the data and metadata in the file (a copy taken before the close checks clean and reads it)");
+	ret = identity_of("id.qcow2", 0, 0, &b, NULL);
+	tap_ok(ret == 0 && same_id(&a, &b), "identity: qcow2 the same once closed and opened again");
+	ret = sh("cd %s && qemu-img resize -q id.qcow2 16M", E.dir) || identity_of("id.qcow2", 0, 0, &c, NULL);
+	tap_ok(ret == 0 && !same_id(&a, &c) && c.file_size >= a.file_size,
+	       "identity: qcow2 another after qemu-img resize (CRC %08x -> %08x)", a.head_crc,
+	       c.head_crc);
+	b = c;
+	ret = sh("cd %s && qemu-img amend -f qcow2 -o lazy_refcounts=on id.qcow2", E.dir) ||
+	      identity_of("id.qcow2", 0, 0, &c, NULL);
+	tap_ok(ret == 0 && b.file_size == c.file_size && b.head_crc != c.head_crc,
+	       "identity: qcow2 another after qemu-img amend -o lazy_refcounts=on, same size "
+	       "(CRC %08x -> %08x)", b.head_crc, c.head_crc);
+
+	ret = identity_of("id.img", 0, 4096, &a, NULL);
+	tap_ok(ret == 0 && a.file_size == 4 << 20 && a.head_len == DISK_IDENTITY_HEAD,
+	       "identity: raw after a write to its first sector: CRC %08x", a.head_crc);
+	ret = identity_of("id.img", 2 << 20, 4096, &b, NULL);
+	tap_ok(ret == 0 && same_id(&a, &b),
+	       "identity: raw the same after a write past its first 4 KiB (not seen, as documented)");
+	ret = patch("id.img", 100, &x, 1) || identity_of("id.img", 0, 0, &c, NULL);
+	tap_ok(ret == 0 && !same_id(&a, &c), "identity: raw another once byte 100 changed");
+	x = 0x5a;
+	ret = patch("id.img", 100, &x, 1) || identity_of("id.img", 0, 0, &c, NULL);
+	tap_ok(ret == 0 && same_id(&a, &c), "identity: raw the same once it is put back");
+	ret = sh("truncate -s 5M %s/id.img", E.dir) || identity_of("id.img", 0, 0, &c, NULL);
+	tap_ok(ret == 0 && c.file_size == 5 << 20 && !same_id(&a, &c),
+	       "identity: raw another once it grew");
+}
+
 /* A fresh copy of the good image to spoil. */
 static bool spoil(void)
 {
@@ -1151,6 +1251,7 @@ int main(void)
 	test_overlapping_writes();
 	test_discard_space();
 	test_snapshot();
+	test_identity();
 	test_malicious();
 	pool_destroy(E.pool);
 	ioloop_destroy(E.loop);
