@@ -43,9 +43,9 @@ static const GOptionEntry start_entries[] = {
 	{ "discard-state", 0, 0, G_OPTION_ARG_NONE, &opt_discard_state,
 	  "Delete the state `vmain save` left (state.sav) and boot afresh", NULL },
 	{ "restore", 0, 0, G_OPTION_ARG_STRING, &opt_restore,
-	  "How a saved state's RAM is loaded: eager (read all of it before the "
-	  "guest runs; the default) or lazy (mapped from the file, each page "
-	  "read when the guest first touches it)", "MODE" },
+	  "How a saved state's RAM is loaded: lazy (mapped from the file, each "
+	  "page read when the guest first touches it: the guest runs at once; the "
+	  "default) or eager (all of it read before the guest runs)", "MODE" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -403,7 +403,7 @@ int cmd_start(int argc, char **argv)
 		}
 	} else if (g_file_test(state_path, G_FILE_TEST_EXISTS)) {
 		spec.restore = true;
-		spec.restore_lazy = opt_restore && !strcmp(opt_restore, "lazy");
+		spec.restore_lazy = !opt_restore || !strcmp(opt_restore, "lazy");
 	}
 	ret = vm_control_claim(&paths, name, &sock_path, &control_fd, err, sizeof(err));
 	if (ret) {

@@ -755,6 +755,7 @@ int machine_save(struct machine *m, const char *path, struct savefile_stats *sta
 	struct savefile_opts opts = { .writer = "vmain 0.1" };
 	struct state_writer w;
 	const uint8_t *data;
+	unsigned int i;
 	size_t len;
 	int ret;
 
@@ -770,6 +771,20 @@ int machine_save(struct machine *m, const char *path, struct savefile_stats *sta
 	 */
 	*detached = true;
 	platform_stop_io(m);
+	/*
+	 * What the guest wrote is on the images before the state that says
+	 * so: its completed writes may sit in a write-back cache (the guest's
+	 * or ours), which a restore will not have.  A flush that fails fails
+	 * the save (the VM stops: its disks were detached above).
+	 */
+	for (i = 0; i < m->cfg.nr_disks; i++) {
+		ret = disk_flush(m->cfg.disks[i]);
+		if (ret) {
+			snprintf(err, errlen, "cannot flush %s: %s", m->cfg.disks[i]->path,
+				 strerror(-ret));
+			return ret;
+		}
+	}
 	state_writer_init(&w);
 	ret = snapshot_save(m, &w, err, errlen);
 	if (ret)

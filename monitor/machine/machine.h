@@ -209,7 +209,9 @@ struct savefile_stats;
 /*
  * Saves the paused machine (machine_pause()) to the save file `path`
  * (state/savefile.h, atomically): drains and detaches its disks and NICs,
- * then writes its state (machine/snapshot.h) and RAM.  Once *detached is
+ * flushes the disks (disk_flush(): what the state says the guest wrote is
+ * durable before the state is), then writes its state
+ * (machine/snapshot.h) and RAM.  Once *detached is
  * true the machine cannot run on (its I/O is stopped): the caller stops
  * it, whatever the result.  0 or -errno with a message in err; stats may
  * be NULL.  Main thread, lock not held.

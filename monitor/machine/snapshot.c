@@ -11,6 +11,7 @@
 #include <string.h>
 #include <x86intrin.h>
 
+#include "disk/disk.h"
 #include "machine/machine.h"
 #include "machine/platform.h"
 #include "machine/pvclock.h"
@@ -18,8 +19,14 @@
 #include "machine/snapshot.h"
 #include "state/stream.h"
 
-/* 2: the host's CLOCK_REALTIME at the save, after the CPUID words. */
-#define MACHINE_SECTION_VERSION	2
+/*
+ * 2: the host's CLOCK_REALTIME at the save, after the CPUID words.
+ * 3: a "disk" section per disk follows (disk_identity()).
+ */
+#define MACHINE_SECTION_VERSION	3
+#define DISK_SECTION_VERSION	1
+/* A saved disk path longer than this is not one this vmain wrote. */
+#define DISK_PATH_MAX		4096
 #define VCPU_SECTION_VERSION	1
 #define PV_ENABLE		1ull	/* kvmclock system-time MSR, bit 0 */
 /* The same host: its TSC rate measured again within this (parts per million). */
@@ -219,9 +226,32 @@ static int save_devices(struct machine *m, struct state_writer *w)
 	return ret;
 }
 
+/*
+ * A "disk" / N section: what the restore checks of disk N's image (its
+ * path as configured, its format, disk_identity()), so that a guest never
+ * runs on with its caches and file-system state over another image or one
+ * changed behind its back.
+ */
+static void put_disk(struct state_writer *w, unsigned int i, const struct disk *d,
+		     const struct disk_identity *id)
+{
+	size_t plen = strlen(d->path), flen = strlen(d->ops->name);
+
+	state_section_begin(w, "disk", i, DISK_SECTION_VERSION);
+	state_put_u32(w, (uint32_t)plen);
+	state_put_bytes(w, d->path, plen);
+	state_put_u32(w, (uint32_t)flen);
+	state_put_bytes(w, d->ops->name, flen);
+	state_put_u64(w, id->file_size);
+	state_put_u32(w, id->head_len);
+	state_put_u32(w, id->head_crc);
+	state_section_end(w);
+}
+
 int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t errlen)
 {
 	const struct hv_backend *be = m->vm.backend;
+	struct disk_identity *ids = NULL;
 	struct hv_vcpu_state *st;
 	struct timespec real;
 	unsigned int i;
@@ -229,8 +259,20 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 	int ret;
 
 	st = aligned_alloc(64, sizeof(*st) * m->nr_vcpus);
-	if (!st)
-		return -ENOMEM;
+	ids = calloc(m->nr_blk ? m->nr_blk : 1, sizeof(*ids));
+	if (!st || !ids) {
+		ret = -ENOMEM;
+		goto free_state;
+	}
+	/* Each image as the restore must find it (the caller flushed them). */
+	for (i = 0; i < m->nr_blk; i++) {
+		ret = disk_identity(m->cfg.disks[i], &ids[i]);
+		if (ret) {
+			fail(err, errlen, "cannot read %s: %s", m->cfg.disks[i]->path,
+			     strerror(-ret));
+			goto free_state;
+		}
+	}
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < m->nr_vcpus; i++) {
 		struct vcpu *v = &m->vcpus[i];
@@ -275,6 +317,8 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 		state_put_u32(w, feature_value(m, &feature_words[i]));
 	state_put_u64(w, (uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec);
 	state_section_end(w);
+	for (i = 0; i < m->nr_blk; i++)
+		put_disk(w, i, m->cfg.disks[i], &ids[i]);
 
 	for (i = 0; i < m->nr_vcpus; i++) {
 		put_cpu(w, &m->vcpus[i], &st[i]);
@@ -291,6 +335,8 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 		     ret == -EBUSY ? " (a device is busy)" : "");
 unlock:
 	pthread_mutex_unlock(&m->lock);
+free_state:
+	free(ids);
 	free(st);
 	return ret;
 }
@@ -462,6 +508,91 @@ static int load_devices(struct machine *m, struct state_reader *r)
 	return ret;
 }
 
+/* A string field (u32 length, bytes) of at most max bytes, NUL-terminated. */
+static char *get_string(struct state_reader *r, size_t max)
+{
+	uint32_t len = state_get_u32(r);
+	char *p;
+
+	if (state_reader_error(r))
+		return NULL;
+	if (len > max) {
+		state_reader_fail(r, "a string of %u bytes", len);
+		return NULL;
+	}
+	p = malloc((size_t)len + 1);
+	if (!p) {
+		state_reader_fail(r, "out of memory");
+		return NULL;
+	}
+	state_get_bytes(r, p, len);
+	p[len] = 0;
+	if (state_reader_error(r) || memchr(p, 0, len)) {
+		if (!state_reader_error(r))
+			state_reader_fail(r, "a string with a NUL byte");
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * A "disk" / N section against the machine's disk N, opened by this
+ * monitor: the same path and format, and disk_identity() as at the save.
+ */
+static int check_disk(struct state_reader *r, unsigned int i, struct disk *d, char *err,
+		      size_t errlen)
+{
+	struct disk_identity id, now;
+	char *path = NULL, *format = NULL;
+	int ret;
+
+	ret = state_section_open(r, "disk", i, DISK_SECTION_VERSION, NULL);
+	if (ret)
+		return ret;
+	path = get_string(r, DISK_PATH_MAX);
+	if (path)
+		format = get_string(r, 16);
+	id.file_size = state_get_u64(r);
+	id.head_len = state_get_u32(r);
+	id.head_crc = state_get_u32(r);
+	ret = state_section_close(r);
+	if (ret)
+		goto free_strings;
+	if (strcmp(path, d->path)) {
+		fail(err, errlen, "the saved VM's disk %u was %s, this one's is %s", i, path,
+		     d->path);
+		ret = -EINVAL;
+		goto free_strings;
+	}
+	if (strcmp(format, d->ops->name)) {
+		fail(err, errlen, "%s was a %s image when saved, it is %s now", path, format,
+		     d->ops->name);
+		ret = -EINVAL;
+		goto free_strings;
+	}
+	ret = disk_identity(d, &now);
+	if (ret) {
+		fail(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		goto free_strings;
+	}
+	if (now.file_size != id.file_size) {
+		fail(err, errlen, "%s changed since the save: the file had %" PRIu64
+		     " bytes, it has %" PRIu64 " now", path, id.file_size, now.file_size);
+		ret = -EINVAL;
+	} else if (now.head_len != id.head_len || now.head_crc != id.head_crc) {
+		fail(err, errlen, "%s changed since the save: its first %u bytes (%s) "
+		     "differ", path, now.head_len,
+		     strcmp(format, "qcow2") ? "the partition table and boot sector" :
+		     "the qcow2 header");
+		ret = -EINVAL;
+	}
+free_strings:
+	free(format);
+	free(path);
+	return ret;
+}
+
 /* The "machine" section: checks it against m, and sets the clocks. */
 static int load_machine(struct machine *m, struct state_reader *r, char *err, size_t errlen,
 			uint64_t *pv_ns, uint64_t *tsc0, uint64_t *realtime)
@@ -515,6 +646,11 @@ static int load_machine(struct machine *m, struct state_reader *r, char *err, si
 			     feature_words[i].index, reg_names[feature_words[i].reg], missing);
 			return -EINVAL;
 		}
+	}
+	for (i = 0; version >= 3 && i < m->nr_blk; i++) {
+		ret = check_disk(r, i, m->cfg.disks[i], err, errlen);
+		if (ret)
+			return ret;
 	}
 	/* The same host (its rate measured again): keep the exact rate. */
 	if (tsc_hz && (tsc_hz > m->tsc_hz ? tsc_hz - m->tsc_hz : m->tsc_hz - tsc_hz) <=

@@ -14,6 +14,10 @@
  *                    feature bit the saved guest had: snapshot_load()
  *                    refuses a CPU that lacks one) and, from version 2,
  *                    the host's CLOCK_REALTIME at the save;
+ *   from version 3, per disk: "disk" / N (the image's path as configured,
+ *             its format and disk_identity(): its file's size and a CRC of
+ *             its first 4 KiB; snapshot_load() refuses another file,
+ *             format, size or CRC: the image changed since the save);
  *   per vCPU: "vcpu" / id (its run state, struct hv_vcpu_state written
  *             field by field, the kvmclock system-time MSR) and "lapic" /
  *             id (lapic_save());

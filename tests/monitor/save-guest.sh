@@ -7,9 +7,11 @@
 # state.sav in the bundle; the restored guest's counter goes on from
 # where it stopped (no reboot: no second ticker-ready, its uptime goes
 # on) and its date is the host's; state.sav is gone once it runs.  The
-# same with --restore=lazy, and a second save/restore cycle.  A corrupt
+# same with --restore=eager, and a second save/restore cycle.  A corrupt
 # and a truncated state.sav are refused (the VM does not start, the file
-# stays); --discard-state boots afresh.
+# stays); a disk grown or with another first sector since the save is
+# refused, and so is another file in its place; --discard-state boots
+# afresh.
 # PART "kvm" runs, instead, the KVM cycle and the cross-backend restores
 # (make check-full: tests/guest-full/save-kvm.t): kvm_amd nested under
 # QEMU's TCG is slow, and a restored KVM guest has frozen a CI arena whole
@@ -91,8 +93,9 @@ accel=vmain
 vm=sv-$accel
 bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
 sav=$bundle/state.sav
+truncate -s 16M "$w/d.img"
 "$vmain" create "$vm" --memory 256M --accel "$accel" --kernel "$guest/vmlinuz" \
-	--initrd "$guest/initrd.img" --serial "$w/con" \
+	--initrd "$guest/initrd.img" --serial "$w/con" --disk "$w/d.img,format=raw" \
 	--append "console=ttyS0 panic=-1 vmain.test=ticker" >"$w/out" 2>&1
 is "vmain create" 0 $?
 "$vmain" start "$vm" --headless >"$w/out" 2>&1
@@ -100,14 +103,37 @@ is "vmain start --headless" 0 $?
 check "the guest ticks" wait_for "$w/con" "VMAIN-GUEST: ticker-ready" 120
 wait_for "$w/con" "tick=4 " 30
 
-save_cycle "eager"
-save_cycle "eager, second cycle"
-save_cycle "lazy" --restore=lazy
+save_cycle "lazy (the default)"
+save_cycle "lazy, second cycle"
+save_cycle "eager" --restore=eager
 
 # A corrupt and a truncated state are refused; the VM does not start.
 "$vmain" save "$vm" >"$w/out" 2>&1
 is "save for the refusals" 0 $?
 cp "$sav" "$w/good.sav"
+# The disk changed since the save: refused, nothing started, state kept.
+truncate -s 32M "$w/d.img"
+"$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
+is "the disk grew: start fails (1)" 1 $rc
+check "... saying why ($(grep changed "$w/out" | head -n 1))" \
+	grep -q "d.img changed since the save: the file had 16777216 bytes, it has 33554432 now" "$w/out"
+check "... and state.sav stays" [ -f "$sav" ]
+truncate -s 16M "$w/d.img"
+printf 'X' | dd of="$w/d.img" bs=1 seek=100 conv=notrunc 2>/dev/null
+"$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
+is "the disk's first sector changed: start fails (1)" 1 $rc
+check "... saying why ($(grep changed "$w/out" | head -n 1))" \
+	grep -q "d.img changed since the save: its first 4096 bytes (the partition table and boot sector) differ" "$w/out"
+is "... and the VM is not running" stopped "$(state "$vm")"
+dd if=/dev/zero of="$w/d.img" bs=1 count=1 seek=100 conv=notrunc 2>/dev/null
+# The same bytes under another name (config.ini edited by hand): refused.
+cp "$w/d.img" "$w/d2.img"
+sed -i "s|^file=$w/d.img\$|file=$w/d2.img|" "$bundle/config.ini"
+"$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
+is "another disk file: start fails (1)" 1 $rc
+check "... saying why ($(grep "disk 0" "$w/out" | head -n 1))" \
+	grep -q "the saved VM's disk 0 was $w/d.img, this one's is $w/d2.img" "$w/out"
+sed -i "s|^file=$w/d2.img\$|file=$w/d.img|" "$bundle/config.ini"
 # Another memory size, another CPU count: refused, nothing started.
 "$vmain" edit "$vm" --memory 512M >/dev/null 2>&1
 "$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
