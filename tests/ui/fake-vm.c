@@ -860,6 +860,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g_option_context_free(ctx);
+	g_free(size);
 	vm.name = argv[1];
 	vm.full = full;
 	vm.log = stdout;
@@ -867,8 +868,10 @@ int main(int argc, char **argv)
 		vm.log = fopen(log_path, "a");
 		if (!vm.log) {
 			fprintf(stderr, "fake-vm: %s: %s\n", log_path, strerror(errno));
+			g_free(log_path);
 			return 1;
 		}
+		g_free(log_path);
 	}
 	vm.uuid = g_uuid_string_random();
 	vm.config = NULL;
