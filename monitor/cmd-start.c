@@ -25,8 +25,10 @@
 #include "vm/log.h"
 #include "vm/vm.h"
 
-static gboolean opt_headless, opt_verbose, opt_stats, opt_discard_state;
-static gchar *opt_restore;
+/* "vmain start" or "vmain restore": what the messages start with. */
+static const char *prog = "vmain start";
+static gboolean opt_headless, opt_verbose, opt_stats, opt_discard_state, opt_keep;
+static gchar *opt_restore, *opt_file;
 
 static const GOptionEntry start_entries[] = {
 	{ "headless", 'H', 0, G_OPTION_ARG_NONE, &opt_headless,
@@ -90,8 +92,8 @@ static int check_system_user(const struct vm_paths *paths)
 	pw = getpwnam("vmain");
 	if (!pw)
 		return CLI_OK;	/* no such user: root's own system VMs */
-	fprintf(stderr, "vmain start: system VMs run as user vmain: use `systemctl start "
-		"vmain@NAME` (or run this as vmain)\n");
+	fprintf(stderr, "%s: system VMs run as user vmain: use `systemctl start "
+		"vmain@NAME` (or run this as vmain)\n", prog);
 	return CLI_USAGE;
 }
 
@@ -138,21 +140,21 @@ static int claim_bundle(const struct vm_paths *paths, const char *name, const ch
 	ret = vm_bundle_lock(dir, lock_fd, &holder);
 	if (ret == -EBUSY) {
 		if (holder > 0)
-			fprintf(stderr, "vmain start: %s is already running (pid %ld)\n", name,
+			fprintf(stderr, "%s: %s is already running (pid %ld)\n", prog, name,
 				(long)holder);
 		else
-			fprintf(stderr, "vmain start: %s is already running\n", name);
+			fprintf(stderr, "%s: %s is already running\n", prog, name);
 		status = CLI_STATE;
 		goto unlock_dir;
 	}
 	if (ret) {
-		fprintf(stderr, "vmain start: cannot lock %s: %s\n", dir, strerror(-ret));
+		fprintf(stderr, "%s: cannot lock %s: %s\n", prog, dir, strerror(-ret));
 		status = CLI_FAILED;
 		goto unlock_dir;
 	}
 	ret = vm_hostconf_load(&hc, paths->system, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmain start: %s\n", err);
+		fprintf(stderr, "%s: %s\n", prog, err);
 		status = CLI_FAILED;
 		goto unlock_bundle;
 	}
@@ -160,7 +162,7 @@ static int claim_bundle(const struct vm_paths *paths, const char *name, const ch
 			      sizeof(err));
 	vm_hostconf_free(&hc);
 	if (ret) {
-		fprintf(stderr, "vmain start: %s\n", err);
+		fprintf(stderr, "%s: %s\n", prog, err);
 		status = CLI_FAILED;
 		goto unlock_bundle;
 	}
@@ -264,7 +266,7 @@ static int daemonize(const char *name, int *ready_fd, int lock_fd1, int lock_fd2
 		return WEXITSTATUS(st);
 	return CLI_FAILED;
 fail:
-	fprintf(stderr, "vmain start: cannot start %s in the background: %s\n", name,
+	fprintf(stderr, "%s: cannot start %s in the background: %s\n", prog, name,
 		strerror(errno));
 	return CLI_FAILED;
 }
@@ -288,7 +290,7 @@ static int check_vnc(const struct vm_config *cfg, const char *name)
 		explicit_bzero(o.password, sizeof(o.password));
 	}
 	if (ret) {
-		fprintf(stderr, "vmain start: %s: [display] vnc-password-file: %s\n", name, err);
+		fprintf(stderr, "%s: %s: [display] vnc-password-file: %s\n", prog, name, err);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -301,17 +303,17 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	unsigned int i;
 
 	if (!cfg->kernel) {
-		fprintf(stderr, "vmain start: %s has no kernel to boot (vmain edit %s "
-			"--kernel FILE)\n", name, name);
+		fprintf(stderr, "%s: %s has no kernel to boot (vmain edit %s "
+			"--kernel FILE)\n", prog, name, name);
 		return CLI_USAGE;
 	}
 	if (online > 0 && cfg->cpus > (unsigned long)online) {
-		fprintf(stderr, "vmain start: %s has %u CPUs; this host has %ld online\n",
+		fprintf(stderr, "%s: %s has %u CPUs; this host has %ld online\n", prog,
 			name, cfg->cpus, online);
 		return CLI_USAGE;
 	}
 	if (hv_accel_parse(cfg->accel, &spec->mcfg.accel)) {
-		fprintf(stderr, "vmain start: %s: accel '%s' is not auto, vmain or kvm\n",
+		fprintf(stderr, "%s: %s: accel '%s' is not auto, vmain or kvm\n", prog,
 			name, cfg->accel);
 		return CLI_USAGE;
 	}
@@ -351,21 +353,99 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	return CLI_OK;
 }
 
-int cmd_start(int argc, char **argv)
+/* vmain restore's own options; start_entries but --discard-state follow. */
+static const GOptionEntry restore_only_entries[] = {
+	{ "file", 'f', 0, G_OPTION_ARG_FILENAME, &opt_file,
+	  "The state to restore: a file `vmain save` wrote (required)", "FILE" },
+	{ "keep", 0, 0, G_OPTION_ARG_NONE, &opt_keep,
+	  "Leave FILE in place once the guest runs.  By default it is deleted, "
+	  "as state.sav is: the guest's disks move on from there, and the same "
+	  "state restored again over them corrupts what the guest wrote since.  "
+	  "Restore a kept state again only with the disks put back as they were "
+	  "at the save", NULL },
+};
+
+static const char restore_description[] =
+	"Restores VM NAME from FILE, a state `vmain save` wrote (its bundle's\n"
+	"state.sav, moved or copied away), as `vmain start` restores state.sav:\n"
+	"the guest goes on where it stopped, in the foreground or --headless.\n"
+	"FILE must come from this VM (or one with the same memory, CPUs, disks\n"
+	"and network interfaces, and disk images unchanged since the save); a\n"
+	"state that does not fit is refused with the reason and the VM does not\n"
+	"start.  FILE is deleted once the guest runs unless --keep.  A VM whose\n"
+	"bundle holds a state.sav of its own is refused: `vmain start` restores\n"
+	"that one, `vmain start --discard-state` drops it.\n"
+	"\n"
+	"Exit status: as vmain start's (1: FILE could not be restored).\n";
+
+/* restore_only_entries, then start_entries but --discard-state. */
+static GOptionEntry *restore_entries(void)
+{
+	size_t n = G_N_ELEMENTS(restore_only_entries), i;
+	GOptionEntry *e = g_new0(GOptionEntry, n + G_N_ELEMENTS(start_entries));
+
+	memcpy(e, restore_only_entries, sizeof(restore_only_entries));
+	for (i = 0; start_entries[i].long_name; i++)
+		if (strcmp(start_entries[i].long_name, "discard-state"))
+			e[n++] = start_entries[i];
+	return e;		/* ends with the zeroed entry */
+}
+
+/*
+ * vmain restore: FILE (absolute: a --headless VM runs in /) into
+ * spec->restore_path, or a message and the exit status.  The bundle's
+ * lock is held: its state.sav cannot appear meanwhile.
+ */
+static int restore_from(struct vm_spec *spec, const char *state_path, char **path)
+{
+	if (g_file_test(state_path, G_FILE_TEST_EXISTS)) {
+		fprintf(stderr, "%s: %s holds a saved state of its own (%s): `vmain "
+			"start %s` restores it, `vmain start --discard-state %s` deletes it\n",
+			prog, spec->name, state_path, spec->name, spec->name);
+		return CLI_FAILED;
+	}
+	if (!g_file_test(opt_file, G_FILE_TEST_IS_REGULAR)) {
+		fprintf(stderr, "vmain restore: %s: %s\n", opt_file,
+			g_file_test(opt_file, G_FILE_TEST_EXISTS) ? "not a regular file" :
+			"no such file");
+		return CLI_FAILED;
+	}
+	*path = g_canonicalize_filename(opt_file, NULL);
+	spec->restore_path = *path;
+	spec->restore_keep = opt_keep;
+	return CLI_OK;
+}
+
+static int start(int argc, char **argv, bool restore)
 {
 	struct vm_spec spec = { .ready_fd = -1 };
 	struct vm_paths paths;
 	struct vm_config cfg;
 	char *name, *dir, *sock_path = NULL, *ini = NULL, *state_path = NULL, err[512];
+	char *restore_path = NULL;
+	GOptionEntry *entries = restore ? restore_entries() : NULL;
 	int status, ret, bundle_fd = -1, control_fd = -1;
 	int64_t t0;
 
-	status = cli_parse(&argc, &argv, "start", "NAME", "start a VM", start_description,
-			   start_entries, &name, &paths);
+	if (restore) {
+		prog = "vmain restore";
+		status = cli_parse(&argc, &argv, "restore", "NAME",
+				   "restore a VM from the state in --file FILE", restore_description,
+				   entries, &name, &paths);
+	} else {
+		status = cli_parse(&argc, &argv, "start", "NAME", "start a VM",
+				   start_description, start_entries, &name, &paths);
+	}
+	g_free(entries);
 	if (status)
 		return status;
+	if (restore && !opt_file) {
+		fprintf(stderr, "vmain restore: --file FILE is required (vmain restore --help)\n");
+		vm_paths_free(&paths);
+		return CLI_USAGE;
+	}
 	t0 = thread_cpu_ns();
-	status = cli_bundle_exists("start", &paths, name);
+	status = cli_bundle_exists(restore ? "restore" : "start", &paths, name);
 	if (status)
 		goto free_paths;
 	status = check_system_user(&paths);
@@ -375,7 +455,7 @@ int cmd_start(int argc, char **argv)
 	vm_config_init(&cfg);
 	ret = vm_config_load(dir, &cfg, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmain start: %s\n", err);
+		fprintf(stderr, "%s: %s\n", prog, err);
 		status = CLI_USAGE;
 		goto free_config;
 	}
@@ -383,7 +463,7 @@ int cmd_start(int argc, char **argv)
 	if (status)
 		goto free_config;
 	if (opt_restore && strcmp(opt_restore, "eager") && strcmp(opt_restore, "lazy")) {
-		fprintf(stderr, "vmain start: --restore %s: must be eager or lazy\n", opt_restore);
+		fprintf(stderr, "%s: --restore %s: must be eager or lazy\n", prog, opt_restore);
 		status = CLI_USAGE;
 		goto free_config;
 	}
@@ -394,9 +474,16 @@ int cmd_start(int argc, char **argv)
 	state_path = g_build_filename(dir, "state.sav", NULL);
 	spec.state_path = state_path;
 	savefile_remove_stale(state_path);
-	if (opt_discard_state) {
+	if (restore) {
+		spec.name = name;
+		status = restore_from(&spec, state_path, &restore_path);
+		if (status)
+			goto unlock_bundle;
+		spec.restore = true;
+		spec.restore_lazy = !opt_restore || !strcmp(opt_restore, "lazy");
+	} else if (opt_discard_state) {
 		if (unlink(state_path) && errno != ENOENT) {
-			fprintf(stderr, "vmain start: cannot delete %s: %s\n", state_path,
+			fprintf(stderr, "%s: cannot delete %s: %s\n", prog, state_path,
 				strerror(errno));
 			status = CLI_FAILED;
 			goto unlock_bundle;
@@ -407,7 +494,7 @@ int cmd_start(int argc, char **argv)
 	}
 	ret = vm_control_claim(&paths, name, &sock_path, &control_fd, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmain start: %s\n", err);
+		fprintf(stderr, "%s: %s\n", prog, err);
 		status = ret == -EBUSY ? CLI_STATE : CLI_FAILED;
 		goto unlock_bundle;
 	}
@@ -433,6 +520,7 @@ int cmd_start(int argc, char **argv)
 unlock_bundle:
 	vm_bundle_unlock(bundle_fd);
 free_config:
+	g_free(restore_path);
 	g_free(state_path);
 	g_free(ini);
 	g_free(sock_path);
@@ -443,6 +531,16 @@ free_config:
 free_paths:
 	vm_paths_free(&paths);
 	return status;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	return start(argc, argv, false);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	return start(argc, argv, true);
 }
 
 static const char autostart_description[] =

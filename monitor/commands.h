@@ -14,6 +14,7 @@ int cmd_delete(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_start(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_autostart(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_kill(int argc, char **argv);

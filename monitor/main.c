@@ -25,6 +25,7 @@ static const struct vmain_command {
 	{ "resume", "resume a paused VM", cmd_resume },
 	{ "reset", "reset a VM", cmd_reset },
 	{ "save", "suspend a VM to disk (vmain start restores it)", cmd_save },
+	{ "restore", "restore a VM from a state file vmain save wrote", cmd_restore },
 	{ "status", "show a VM's state", cmd_status },
 	{ "console", "attach this terminal to a VM's serial console", cmd_console },
 	{ "screenshot", "save a VM's screen as a PNG file", cmd_screenshot },

@@ -749,10 +749,13 @@ static int restore_state(struct machine *m)
 	return 0;
 }
 
-int machine_save(struct machine *m, const char *path, struct savefile_stats *stats,
-		 bool *detached, char *err, size_t errlen)
+int machine_save(struct machine *m, const char *path,
+		 void (*progress)(void *opaque, uint64_t done, uint64_t total), void *opaque,
+		 struct savefile_stats *stats, bool *detached, char *err, size_t errlen)
 {
-	struct savefile_opts opts = { .writer = "vmain 0.1" };
+	struct savefile_opts opts = {
+		.writer = "vmain 0.1", .progress = progress, .opaque = opaque,
+	};
 	struct state_writer w;
 	const uint8_t *data;
 	unsigned int i;

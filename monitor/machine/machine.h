@@ -213,11 +213,15 @@ struct savefile_stats;
  * durable before the state is), then writes its state
  * (machine/snapshot.h) and RAM.  Once *detached is
  * true the machine cannot run on (its I/O is stopped): the caller stops
- * it, whatever the result.  0 or -errno with a message in err; stats may
- * be NULL.  Main thread, lock not held.
+ * it, whatever the result.  progress, when not NULL, is called on this
+ * thread as RAM goes out (savefile_opts.progress: bytes of RAM done of
+ * total, every 16 MiB or so, and done == total once the file is in place).
+ * 0 or -errno with a message in err; stats may be NULL.  Main thread, lock
+ * not held.
  */
-int machine_save(struct machine *m, const char *path, struct savefile_stats *stats,
-		 bool *detached, char *err, size_t errlen);
+int machine_save(struct machine *m, const char *path,
+		 void (*progress)(void *opaque, uint64_t done, uint64_t total), void *opaque,
+		 struct savefile_stats *stats, bool *detached, char *err, size_t errlen);
 
 /*
  * Pause and resume (the main thread, lock not held; 0 or -EALREADY).

@@ -432,6 +432,19 @@ void vm_dbus_state_changed(struct vm *vm)
 	}
 }
 
+void vm_dbus_save_progress(struct vm *vm, uint64_t done, uint64_t total)
+{
+	struct vm_dbus *d = vm->dbus;
+	unsigned int i;
+
+	for (i = 0; d && i < d->clients->len; i++) {
+		struct client *c = g_ptr_array_index(d->clients, i);
+
+		send_signal(c->conn, VM_DBUS_IFACE, "SaveProgress",
+			    g_variant_new("(tt)", (guint64)done, (guint64)total));
+	}
+}
+
 int vm_dbus_start(struct vm *vm, const char *path)
 {
 	struct vm_dbus *d;

@@ -33,6 +33,8 @@ extern const char vm_dbus_xml[];
 int vm_dbus_start(struct vm *vm, const char *path);
 /* Signals the VM's state to every client. */
 void vm_dbus_state_changed(struct vm *vm);
+/* SaveProgress(done, total) to every client: bytes of RAM saved so far. */
+void vm_dbus_save_progress(struct vm *vm, uint64_t done, uint64_t total);
 /* Flushes the last signals (bounded), closes every connection, removes the socket. */
 void vm_dbus_stop(struct vm *vm);
 

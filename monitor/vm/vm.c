@@ -375,8 +375,38 @@ int vm_resume(struct vm *vm)
 
 /* --- save (machine_save(); restore: run_machines()) ----------------------- */
 
+/* The state a restore reads: vmain restore's --file, or the bundle's. */
+static const char *restore_path(const struct vm *vm)
+{
+	return vm->spec->restore_path ? vm->spec->restore_path : vm->spec->state_path;
+}
+
+#define SAVE_PROGRESS_NS	250000000	/* between two SaveProgress signals */
+
+struct save_progress {
+	struct vm *vm;
+	uint64_t last_ns;
+};
+
+/*
+ * RAM is going out: tell the clients (SaveProgress), at most four times a
+ * second, and always the end.  GDBus writes the signal from its own
+ * thread, so it leaves while this one is busy saving.
+ */
+static void save_progress(void *opaque, uint64_t done, uint64_t total)
+{
+	struct save_progress *p = opaque;
+	uint64_t now = (uint64_t)ioloop_now_ns();
+
+	if (done < total && p->last_ns && now - p->last_ns < SAVE_PROGRESS_NS)
+		return;
+	p->last_ns = now;
+	vm_dbus_save_progress(p->vm, done, total);
+}
+
 int vm_save(struct vm *vm, char *err, size_t errlen)
 {
+	struct save_progress progress = { .vm = vm };
 	struct savefile_stats stats = { 0 };
 	bool was_running, detached;
 	int ret;
@@ -397,7 +427,8 @@ int vm_save(struct vm *vm, char *err, size_t errlen)
 			return ret;
 		}
 	}
-	ret = machine_save(vm->m, vm->spec->state_path, &stats, &detached, err, errlen);
+	ret = machine_save(vm->m, vm->spec->state_path, save_progress, &progress, &stats,
+			   &detached, err, errlen);
 	if (ret && !detached) {
 		if (was_running)
 			machine_resume(vm->m);
@@ -495,13 +526,16 @@ static void machine_started(void *opaque, struct machine *m)
 	}
 	if (vm->state == VM_STARTING)
 		set_state(vm, VM_RUNNING);
-	/* Restored and running: the state must never be restored twice. */
+	/*
+	 * Restored and running: the state must never be restored twice (the
+	 * disks move on from here), unless the user asked to keep it.
+	 */
 	if (vm->restoring) {
 		vm->restoring = false;
-		if (unlink(vm->spec->state_path) && errno != ENOENT)
+		if (!vm->spec->restore_keep && unlink(restore_path(vm)) && errno != ENOENT)
 			vm_log(vm->spec, LOG_WARNING, "cannot remove %s: %s",
-			       vm->spec->state_path, strerror(errno));
-		vm_log(vm->spec, LOG_INFO, "restored from %s in %.1f ms", vm->spec->state_path,
+			       restore_path(vm), strerror(errno));
+		vm_log(vm->spec, LOG_INFO, "restored from %s in %.1f ms", restore_path(vm),
 		       m->restore_ns / 1e6);
 	}
 	if (!vm->ready_sent) {
@@ -516,6 +550,13 @@ static void machine_started(void *opaque, struct machine *m)
 	}
 }
 
+/* What to say after a refused restore: how to go on. */
+static const char *restore_hint(const struct vm *vm)
+{
+	return vm->spec->restore_path ? "" :
+	       " (vmain start --discard-state boots it afresh)";
+}
+
 /* The first boot restores the bundle's state.sav (spec->restore). */
 static int open_restore(struct vm *vm, struct machine_config *cfg)
 {
@@ -523,12 +564,12 @@ static int open_restore(struct vm *vm, struct machine_config *cfg)
 	char err[512];
 	int ret;
 
-	savefile_remove_stale(vm->spec->state_path);
-	ret = savefile_open(&f, vm->spec->state_path, err, sizeof(err));
+	if (!vm->spec->restore_path)
+		savefile_remove_stale(vm->spec->state_path);
+	ret = savefile_open(&f, restore_path(vm), err, sizeof(err));
 	if (ret) {
 		/* err names the file. */
-		fprintf(stderr, "vmain: cannot restore: %s (vmain start --discard-state "
-			"boots it afresh)\n", err);
+		fprintf(stderr, "vmain: cannot restore: %s%s\n", err, restore_hint(vm));
 		return ret;
 	}
 	cfg->restore = f;
@@ -559,9 +600,8 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 			cfg->restore = NULL;
 			vm->restoring = !ret;
 			if (ret)
-				fprintf(stderr, "vmain: %s was not restored (vmain start "
-					"--discard-state boots it afresh)\n",
-					vm->spec->state_path);
+				fprintf(stderr, "vmain: %s was not restored%s\n",
+					restore_path(vm), restore_hint(vm));
 		}
 		if (ret)
 			return VM_EXIT_FAILURE;

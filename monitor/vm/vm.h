@@ -80,12 +80,15 @@ struct vm_spec {
 	/*
 	 * Save and restore (machine/snapshot.h): the bundle's state.sav, where
 	 * Save writes (NULL: Save is refused); restore: the first boot
-	 * restores it instead (eagerly unless restore_lazy), and it is
-	 * unlinked once the guest runs.
+	 * restores restore_path (state_path when NULL: vmain restore --file
+	 * names another) instead (eagerly unless restore_lazy), and it is
+	 * unlinked once the guest runs unless restore_keep.
 	 */
 	const char *state_path;
+	const char *restore_path;
 	bool restore;
 	bool restore_lazy;
+	bool restore_keep;
 };
 
 struct storage;

@@ -13,7 +13,7 @@
 "$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
 arena_tap arena-svm "save and restore through KVM, and across backends" \
 	-t 900 -m 2048 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
-	-f "$TOP/tests/monitor/save-guest.sh" -f /usr/bin/timeout \
+	-f "$TOP/tests/monitor/save-guest.sh" -f /usr/bin/timeout -f /usr/bin/script \
 	-f "$TOP/build/tests/monitor/display-check" -f "$TOP/build/examples/display-viewer" -- \
 	"$TOP/tests/monitor/save-guest.sh" "$TOP/build/monitor/vmain" "$TOP/build/guest" \
 	"$TOP/build/tests/monitor/display-check" "$TOP/build/examples/display-viewer" kvm

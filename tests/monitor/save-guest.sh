@@ -47,16 +47,33 @@ goes_on() { [ -n "$1" ] && [ -n "$2" ] && [ "$2" -gt "$1" ] && [ "$2" -le $(($1 
 near() { [ -n "$1" ] && [ -n "$2" ] && [ $(($2 - $1)) -le 2 ] && [ $(($1 - $2)) -le 2 ]; }
 
 # save_cycle LABEL [START-OPTIONS]: save, run $between (if set), then
-# restore and check.
+# restore and check.  With $tty set, vmain save runs on a terminal
+# (script(1)'s pty) and must show its progress line; without, it must
+# print nothing.
 between=
 datecheck=1
+tty=
+startcmd=start
 save_cycle() {
 	label=$1; shift
 	t0=$(ms)
-	"$vmain" save "$vm" >"$w/out" 2>&1; rc=$?
+	if [ -n "$tty" ]; then
+		script -qec "'$vmain' save '$vm'" /dev/null >"$w/out" 2>&1; rc=$?
+	else
+		"$vmain" save "$vm" >"$w/out" 2>&1; rc=$?
+	fi
 	t1=$(ms)
 	is "$label: vmain save exits 0" 0 $rc
 	[ $rc = 0 ] || sed 's/^/# /' "$w/out"
+	if [ -n "$tty" ]; then
+		# \r-separated redraws; the last one stays, with the time taken.
+		tr '\r' '\n' <"$w/out" | tr -d '\033' | sed 's/\[K//g' | grep saving: >"$w/progress"
+		sed 's/^/#   /' "$w/progress"
+		check "$label: on a terminal, a progress line (RAM done of 256 MiB, rate, time)" \
+			grep -qE '^saving: [0-9]+ MiB of 256 MiB, [0-9]+ MiB/s, [0-9.]+ s$' "$w/progress"
+	else
+		check "$label: not on a terminal, vmain save prints nothing" [ ! -s "$w/out" ]
+	fi
 	echo "# $label: save took $((t1 - t0)) ms; state.sav $(du -k "$sav" 2>/dev/null | cut -f1) KiB on disk, $(stat -c %s "$sav" 2>/dev/null) bytes"
 	check "$label: state.sav is in the bundle" [ -f "$sav" ]
 	is "$label: the VM has stopped" stopped "$(state "$vm")"
@@ -65,9 +82,9 @@ save_cycle() {
 	[ -z "$between" ] || eval "$between"
 	sleep 2
 	t0=$(ms)
-	"$vmain" start "$vm" --headless "$@" >"$w/out" 2>&1; rc=$?
+	"$vmain" "$startcmd" "$vm" --headless "$@" >"$w/out" 2>&1; rc=$?
 	t1=$(ms)
-	is "$label: vmain start $* restores (0)" 0 $rc
+	is "$label: vmain $startcmd $* restores (0)" 0 $rc
 	[ $rc = 0 ] || sed 's/^/# /' "$w/out"
 	echo "# $label: start took $((t1 - t0)) ms"
 	check "$label: the restored guest ticks" wait_for "$w/con" "tick=" 30
@@ -88,7 +105,7 @@ save_cycle() {
 	is "$label: status says running" running "$(state "$vm")"
 }
 
-if [ "$part" != kvm ]; then
+if [ -z "$part" ]; then
 accel=vmain
 vm=sv-$accel
 bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
@@ -104,8 +121,24 @@ check "the guest ticks" wait_for "$w/con" "VMAIN-GUEST: ticker-ready" 120
 wait_for "$w/con" "tick=4 " 30
 
 save_cycle "lazy (the default)"
+tty=1
 save_cycle "lazy, second cycle"
+tty=
 save_cycle "eager" --restore=eager
+
+# vmain restore --file: the state moved out of the bundle and restored
+# from there, deleted once the guest runs; with --keep it stays.
+startcmd=restore
+between='mv "$sav" "$w/moved.sav"'
+save_cycle "restore --file" --file "$w/moved.sav"
+check "restore --file: the file is deleted once the guest runs" [ ! -e "$w/moved.sav" ]
+save_cycle "restore --file --keep" --file "$w/moved.sav" --keep
+check "restore --file --keep: the file stays" [ -f "$w/moved.sav" ]
+"$vmain" restore "$vm" --file "$w/moved.sav" --headless >"$w/out" 2>&1; rc=$?
+is "restore --file of a running VM: status 4" 4 $rc
+check "... saying why ($(head -n 1 "$w/out"))" grep -q "already running" "$w/out"
+rm -f "$w/moved.sav"
+startcmd=start between=
 
 # A corrupt and a truncated state are refused; the VM does not start.
 "$vmain" save "$vm" >"$w/out" 2>&1

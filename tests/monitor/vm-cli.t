@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The VM commands on the host (ASan/UBSan build), no hypervisor needed:
-# create, list, status, edit, delete and every refusal of start, stop,
+# create, list, status, edit, delete and every refusal of start, restore, stop,
 # pause, resume, kill and console for a VM that does not run; bad input
 # gives one clear line and the documented status (docs/cli.md); --json
 # output validates against docs/schema/; the memory cap and "already
@@ -50,7 +50,7 @@ printf 'not really a kernel, but readable\n' >"$kernel"
 cd "$tmp" || exit 1
 
 # --help: every command, its options and its exit statuses.
-for c in create list start autostart stop kill pause resume reset status console edit delete; do
+for c in create list start autostart stop kill pause resume reset save restore status console edit delete; do
 	help=$(v "$c" --help 2>&1)
 	check "$c --help: status 0 and a usage line" sh -c "v() { '$vmain' \"\$@\"; }; v $c --help >/dev/null" 
 	check "$c --help documents --system" sh -c "printf '%s' \"\$1\" | grep -q -- '--system'" _ "$help"
@@ -66,7 +66,7 @@ check "create --help has --net examples" \
 	sh -c "'$vmain' create --help | grep -q -- '--net user,hostfwd=tcp:127.0.0.1:2222-:22' &&
 	       '$vmain' create --help | grep -q -- '--net tap,ifname=tap0'"
 help=$(v --help)
-for c in create list start stop kill pause resume reset status console edit delete run info; do
+for c in create list start stop kill pause resume reset save restore status console edit delete run info; do
 	check "vmain --help lists $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \"" _ "$help"
 done
 
@@ -286,6 +286,9 @@ sed -i 's/^enabled=false$/enabled=true/' "$ini"
 holder=$!
 sleep 0.5
 t "start while it runs: refused" 4 'web is already running \(pid 4242\)' v start web --headless
+: >"$tmp/some.sav"
+t "restore --file while it runs: refused" 4 '^vmain restore: web is already running \(pid 4242\)' \
+	v restore web --file "$tmp/some.sav" --headless
 t "edit --memory while it runs: refused" 4 'web runs: --memory cannot change' v edit web --memory 1G
 t "edit --autostart while it runs: allowed" 0 '' v edit web --autostart yes
 t "edit --add-net while it runs: refused" 4 'web runs: a network interface cannot change' \
@@ -357,6 +360,22 @@ if [ ! -e /dev/vm-main ] && [ ! -e /dev/kvm ]; then
 else
 	n=$((n + 1)); echo "ok $n # SKIP autostart's failure path: this host has a backend"
 fi
+
+# vmain restore's refusals before anything starts (each leaves FILE).
+t "restore without --file" 2 '^vmain restore: --file FILE is required' v restore rel
+t "restore of a VM that does not exist" 5 "^vmain restore: no VM named 'nosuch'" \
+	v restore nosuch --file "$tmp/some.sav"
+t "restore --file of a missing file" 1 "^vmain restore: $tmp/none.sav: no such file\$" \
+	v restore rel --file "$tmp/none.sav"
+t "restore --file of a directory" 1 "^vmain restore: $tmp: not a regular file\$" v restore rel --file "$tmp"
+t "restore --restore=sideways" 2 "^vmain restore: --restore sideways: must be eager or lazy" \
+	v restore rel --file "$tmp/some.sav" --restore=sideways
+: >"$vms/rel.vmain/state.sav"
+t "restore --file over the bundle's own state.sav: refused" 1 \
+	"^vmain restore: rel holds a saved state of its own .*vmain start --discard-state rel" \
+	v restore rel --file "$tmp/some.sav"
+check "... both files stay" sh -c "[ -f '$vms/rel.vmain/state.sav' ] && [ -f '$tmp/some.sav' ]"
+rm -f "$vms/rel.vmain/state.sav" "$tmp/some.sav"
 
 # delete.
 t "delete without --yes and without a terminal" 1 'use --yes' v delete rel
