@@ -39,6 +39,10 @@ struct dw {
 	cairo_region_t *pending;	/* guest rectangles flushed, not yet rendered */
 	enum ui_keycodes keycodes;
 	bool captured, fullscreen, closed, sized, private_busy;
+	/* Waiting for the VM's socket to come back (display-window.c). */
+	GFileMonitor *watch;
+	guint reattach_timer;
+	unsigned int reattach_tries;
 	uint8_t down[NKEYS / 8];
 	uint32_t buttons;
 	guint follow_timer;

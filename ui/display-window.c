@@ -277,6 +277,80 @@ static void ev_state(void *opaque, const char *state)
 	update_controls(d);
 }
 
+/* ---- attaching again --------------------------------------------------- */
+
+/*
+ * A window outlives its VM's process: when the VM stops (vmain stop, vmain
+ * save, a crash) or was not running when the window opened, the window
+ * waits for a process to serve the socket again (vmain start, a restore)
+ * and attaches to it, the screen coming back as the guest draws.  The
+ * socket's directory is watched (inotify through GFileMonitor): nothing
+ * polls.  A socket appears when the new process binds it, a moment before
+ * it listens, so a refused connection is tried again, a few times.
+ */
+#define REATTACH_TRIES		20
+#define REATTACH_RETRY_MS	100
+
+static const struct ui_vm_events vm_events;
+
+static gboolean reattach_now(gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	d->reattach_timer = 0;
+	if (!d->closed)
+		return G_SOURCE_REMOVE;
+	ui_vm_free(d->vm);
+	d->closed = false;
+	set_message(d, "Attaching to the VM\u2026");
+	d->vm = ui_vm_connect(d->socket, &vm_events, d);
+	update_controls(d);
+	return G_SOURCE_REMOVE;
+}
+
+static void reattach_later(struct dw *d, unsigned int ms)
+{
+	if (!d->reattach_timer)
+		d->reattach_timer = g_timeout_add(ms, reattach_now, d);
+}
+
+static void on_socket_dir(GFileMonitor *mon, GFile *file, GFile *other,
+			  GFileMonitorEvent event, gpointer opaque)
+{
+	struct dw *d = opaque;
+	char *base, *want;
+
+	(void)mon;
+	(void)other;
+	if (!d->closed || event != G_FILE_MONITOR_EVENT_CREATED)
+		return;
+	base = g_file_get_basename(file);
+	want = g_path_get_basename(d->socket);
+	if (!g_strcmp0(base, want)) {
+		d->reattach_tries = 1;	/* the first try of up to REATTACH_TRIES */
+		reattach_later(d, 0);
+	}
+	g_free(base);
+	g_free(want);
+}
+
+/* From the first time the VM is not there until the window closes. */
+static void watch_socket(struct dw *d)
+{
+	GFile *sock, *dir;
+
+	if (d->watch)
+		return;
+	sock = g_file_new_for_path(d->socket);
+	dir = g_file_get_parent(sock);
+	if (dir)
+		d->watch = g_file_monitor_directory(dir, G_FILE_MONITOR_NONE, NULL, NULL);
+	if (d->watch)
+		g_signal_connect(d->watch, "changed", G_CALLBACK(on_socket_dir), d);
+	g_clear_object(&dir);
+	g_object_unref(sock);
+}
+
 static void ev_connected(void *opaque, const GError *err)
 {
 	struct dw *d = opaque;
@@ -284,11 +358,22 @@ static void ev_connected(void *opaque, const GError *err)
 
 	if (err) {
 		d->closed = true;
+		watch_socket(d);
+		/* A socket that just appeared may not listen yet. */
+		if (d->reattach_tries && d->reattach_tries < REATTACH_TRIES) {
+			d->reattach_tries++;
+			reattach_later(d, REATTACH_RETRY_MS);
+			return;
+		}
 		show_error(d, "cannot connect to %s: %s", d->socket, err->message);
-		set_message(d, "Not connected.");
+		set_message(d, "Not connected: waiting for the VM to start.");
 		update_controls(d);
+		d->reattach_tries = 0;
 		return;
 	}
+	d->reattach_tries = 0;
+	gtk_info_bar_set_revealed(GTK_INFO_BAR(d->infobar), FALSE);
+	gtk_widget_hide(d->infobar);
 	/* Recent VMs are those we reached, not every name typed. */
 	if (d->settings)
 		ui_settings_add_recent(d->settings, d->name);
@@ -311,6 +396,7 @@ static void ev_closed(void *opaque, const char *why)
 	d->closed = true;
 	display_input_forget(d);
 	show_error(d, "the VM has stopped or gone away (%s)", why);
+	watch_socket(d);
 	update_controls(d);
 }
 
@@ -594,6 +680,13 @@ static void on_destroy(GtkWidget *w, gpointer opaque)
 	windows = g_list_remove(windows, d);
 	if (d->follow_timer)
 		g_source_remove(d->follow_timer);
+	if (d->reattach_timer)
+		g_source_remove(d->reattach_timer);
+	if (d->watch) {
+		g_signal_handlers_disconnect_by_data(d->watch, d);
+		g_file_monitor_cancel(d->watch);
+		g_object_unref(d->watch);
+	}
 	/* Letting go of the connection detaches; the VM runs on. */
 	ui_vm_free(d->vm);
 	ui_render_fini(&d->render);

@@ -333,7 +333,22 @@ check "a VM that dies: the window says so" waitfor "$tmp/a5.err" 'vmain-gtk: web
 check "and the app stays up" alive $a5
 sleep 0.3
 import -window "$(window web)" "$shots/display-window-vm-gone.png" 2>/dev/null
+# The VM back on its socket, as after vmain save and the restore by vmain
+# start: the window attaches to it by itself (it watches the socket's
+# directory) and shows the screen again.
+start_vm web --redraw-ms 50
+web_pid=$vm_pid
+i=0 u=0
+while [ $i -lt 50 ]; do
+	u=$(stats $a5 "$tmp/a5" | field updates)
+	[ "${u:-0}" -gt 0 ] && break
+	sleep 0.2; i=$((i + 1))
+done
+check "the VM back on its socket: the window attaches again ($u updates)" [ "${u:-0}" -gt 0 ]
+sleep 0.5
+pattern "and shows its screen again, pixel for pixel"
 kill $a5; gone $a5
+kill $web_pid; gone $web_pid
 
 # ---- a headless VM; no VM at all -------------------------------------------
 start_vm web --no-display
@@ -344,6 +359,16 @@ kill $vm_pid; gone $vm_pid
 start_app "$tmp/a7" nosuch; a7=$app_pid
 check "no such VM: the window says it cannot connect, with the reason" \
 	waitfor "$tmp/a7.err" 'vmain-gtk: nosuch: cannot connect to .*nosuch.sock: ' 10
+# ... and waits: once a VM of that name starts, the window attaches to it.
+start_vm nosuch --redraw-ms 50
+i=0 u=0
+while [ $i -lt 50 ]; do
+	u=$(stats $a7 "$tmp/a7" | field updates)
+	[ "${u:-0}" -gt 0 ] && break
+	sleep 0.2; i=$((i + 1))
+done
+check "and attaches when a VM of that name starts ($u updates)" [ "${u:-0}" -gt 0 ]
+kill $vm_pid; gone $vm_pid
 kill $a7; gone $a7
 
 # ---- the library -----------------------------------------------------------
