@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@
 #define MAGIC			"VMAINSAV"
 #define PAGE			SAVEFILE_PAGE_SIZE
 #define MERGE_PAGES		(SAVEFILE_MERGE_GAP / PAGE)
+/*
+ * Pieces of one write: runs of RAM, and runs of zeros for the holes of the
+ * RAM file inside merged gaps (from zero_gap[], never from RAM: reading a
+ * memfd's hole through its mapping would allocate it).  A write closes
+ * when fewer than a gap's worth of pieces are left.
+ */
+#define BULK_IOV		256
+
+/* What a merged hole of the RAM file is written from (O_DIRECT: aligned). */
+static const uint8_t zero_gap[SAVEFILE_MERGE_GAP] __attribute__((aligned(4096)));
 /* Header fields (savefile.h). */
 #define H_MAGIC			0
 #define H_VERSION		8
@@ -115,7 +126,8 @@ static bool map_bit(const uint8_t *map, uint64_t pfn)
  * resubmitted for the rest; -EAGAIN and -EINTR are resubmitted whole.
  */
 struct bulk_req {
-	uint8_t *buf;
+	struct iovec iov[BULK_IOV];	/* the part still to do, in order */
+	unsigned int niov;
 	uint64_t off, len;
 	uint64_t span;		/* bytes of RAM it stands for, for progress */
 	bool busy;
@@ -144,29 +156,64 @@ static void bulk_prep(struct bulk *b, unsigned i)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
 	struct bulk_req *r = &b->req[i];
-	unsigned len = (unsigned)r->len;
 
 	/* Never fails: at most SAVEFILE_DEPTH requests, each with one SQE out. */
-	if (b->write)
-		io_uring_prep_write(sqe, b->fd, r->buf, len, r->off);
+	if (r->niov > 1)
+		io_uring_prep_writev(sqe, b->fd, r->iov, r->niov, r->off);
+	else if (b->write)
+		io_uring_prep_write(sqe, b->fd, r->iov[0].iov_base, (unsigned)r->len, r->off);
 	else
-		io_uring_prep_read(sqe, b->fd, r->buf, len, r->off);
+		io_uring_prep_read(sqe, b->fd, r->iov[0].iov_base, (unsigned)r->len, r->off);
 	io_uring_sqe_set_data64(sqe, i);
 	b->sqes++;
 }
 
-/* Queues a transfer in a free slot (the caller made sure there is one). */
-static void bulk_add(struct bulk *b, void *buf, uint64_t off, uint64_t len,
-		     uint64_t span)
+/*
+ * Queues a transfer of iov[0 .. niov) (niov > 1: writes only) in a free
+ * slot (the caller made sure there is one).
+ */
+static void bulk_addv(struct bulk *b, const struct iovec *iov, unsigned int niov,
+		      uint64_t off, uint64_t span)
 {
-	unsigned i;
+	struct bulk_req *r;
+	unsigned int i;
 
 	for (i = 0; b->req[i].busy; i++)
 		;
-	b->req[i] = (struct bulk_req){ .buf = buf, .off = off, .len = len,
-				       .span = span, .busy = true };
+	r = &b->req[i];
+	memcpy(r->iov, iov, niov * sizeof(*iov));
+	r->niov = niov;
+	r->off = off;
+	r->len = 0;
+	for (i = 0; i < niov; i++)
+		r->len += iov[i].iov_len;
+	r->span = span;
+	r->busy = true;
 	b->inflight++;
-	bulk_prep(b, i);
+	bulk_prep(b, (unsigned int)(r - b->req));
+}
+
+static void bulk_add(struct bulk *b, void *buf, uint64_t off, uint64_t len,
+		     uint64_t span)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	bulk_addv(b, &iov, 1, off, span);
+}
+
+/* After a short transfer of `done` bytes: what is left of the request. */
+static void bulk_advance(struct bulk_req *q, uint64_t done)
+{
+	unsigned int i = 0;
+
+	q->off += done;
+	q->len -= done;
+	while (done && done >= q->iov[i].iov_len)
+		done -= q->iov[i++].iov_len;
+	memmove(q->iov, q->iov + i, (q->niov - i) * sizeof(q->iov[0]));
+	q->niov -= i;
+	q->iov[0].iov_base = (uint8_t *)q->iov[0].iov_base + done;
+	q->iov[0].iov_len -= done;
 }
 
 /*
@@ -198,9 +245,7 @@ static int bulk_reap(struct bulk *b, bool all)
 				continue;
 			}
 			if (res > 0 && (uint64_t)res < q->len) {
-				q->buf += res;
-				q->off += (uint64_t)res;
-				q->len -= (uint64_t)res;
+				bulk_advance(q, (uint64_t)res);
 				b->bytes += (uint64_t)res;
 				bulk_prep(b, (unsigned)cqe->user_data);
 				continue;
@@ -316,18 +361,33 @@ static int scan_page(struct ram_scan *s, uint64_t pfn)
 	return 1;
 }
 
+/* Appends len bytes at p to the pieces, joining it to the last if it follows it. */
+static void piece_add(struct iovec *iov, unsigned int *niov, const void *p, uint64_t len)
+{
+	struct iovec *last = *niov ? &iov[*niov - 1] : NULL;
+
+	if (last && (const uint8_t *)last->iov_base + last->iov_len == p) {
+		last->iov_len += len;
+		return;
+	}
+	iov[(*niov)++] = (struct iovec){ .iov_base = (void *)p, .iov_len = len };
+}
+
 /*
- * The next write: [*first, *first + *n) pages, starting at a data page,
- * ending at one, at most SAVEFILE_WRITE_MAX and never across a multiple of
- * it (aligned writes), zero gaps of at most MERGE_PAGES inside.  *span is
- * the RAM it accounts for (the zero pages skipped before it included).
- * false at the end of RAM.
+ * The next write: pages [*first, *first + the pieces' length), starting
+ * at a data page, ending at one, at most SAVEFILE_WRITE_MAX and never
+ * across a multiple of it (aligned writes), zero gaps of at most
+ * MERGE_PAGES inside: their pages written from RAM where the RAM file
+ * has them, from zero_gap[] where it has a hole.  *span is the RAM it
+ * accounts for (the zero pages skipped before it included).  false at
+ * the end of RAM.
  */
-static bool scan_next(struct ram_scan *s, uint64_t *first, uint64_t *n,
-		      uint64_t *span)
+static bool scan_next(struct ram_scan *s, struct iovec *iov, unsigned int *niov,
+		      uint64_t *first, uint64_t *span)
 {
 	const uint64_t max = SAVEFILE_WRITE_MAX / PAGE;
-	uint64_t start = s->pos, end, limit, gap;
+	uint64_t start = s->pos, limit, gap, k;
+	bool hole[MERGE_PAGES];
 
 	while (s->pos < s->pages && scan_page(s, s->pos) <= 0)
 		s->pos++;
@@ -336,29 +396,44 @@ static bool scan_next(struct ram_scan *s, uint64_t *first, uint64_t *n,
 		return false;
 	}
 	*first = s->pos;
-	end = ++s->pos;
+	*niov = 0;
+	piece_add(iov, niov, s->ram + s->pos * PAGE, PAGE);
+	s->pos++;
 	limit = (*first / max + 1) * max;
 	if (limit > s->pages)
 		limit = s->pages;
 	/*
-	 * Extend over data, and over zero gaps that data follows soon; never
-	 * over a hole of the RAM file (writing from it would fault a page in).
+	 * Extend over data, and over zero gaps that data follows soon; stop
+	 * while a whole gap and its data page still fit in the pieces, so
+	 * that no page is scanned twice.
 	 */
 	gap = 0;
-	while (s->pos < limit) {
+	while (s->pos < limit && *niov + MERGE_PAGES + 1 <= BULK_IOV) {
 		int r = scan_page(s, s->pos);
 
-		if (r > 0) {
-			end = s->pos + 1;
-			gap = 0;
-		} else if (r < 0 || ++gap > MERGE_PAGES) {
+		if (r <= 0) {
+			if (gap == MERGE_PAGES) {
+				s->pos++;
+				break;
+			}
+			hole[gap++] = r < 0;
 			s->pos++;
-			break;
+			continue;
 		}
+		/* Data after a gap: the gap goes in, in runs of its kind. */
+		for (k = 0; k < gap; k++) {
+			uint64_t pfn = s->pos - gap + k, n = 1;
+
+			while (k + n < gap && hole[k + n] == hole[k])
+				n++;
+			piece_add(iov, niov, hole[k] ? zero_gap : s->ram + pfn * PAGE, n * PAGE);
+			k += n - 1;
+		}
+		gap = 0;
+		piece_add(iov, niov, s->ram + s->pos * PAGE, PAGE);
 		s->pos++;
 	}
-	/* Zero pages scanned past `end` stay scanned: the next call resumes at pos. */
-	*n = end - *first;
+	/* Zero pages scanned past the end stay scanned: the next call resumes at pos. */
 	*span = (s->pos - start) * PAGE;
 	return true;
 }
@@ -380,7 +455,9 @@ static int write_ram(struct bulk *b, const uint8_t *ram, uint64_t ram_size,
 		     struct savefile_stats *st, char *err, size_t errlen)
 {
 	struct ram_scan s = { .ram = ram, .pages = ram_size / PAGE, .map = map, .fd = -1 };
-	uint64_t scanned_span = 0, last = 0, first, n, span;
+	uint64_t scanned_span = 0, last = 0, first, span, len, i;
+	struct iovec iov[BULK_IOV];
+	unsigned int niov;
 	bool more = true;
 	int ret = 0;
 
@@ -391,16 +468,17 @@ static int write_ram(struct bulk *b, const uint8_t *ram, uint64_t ram_size,
 
 	while (more || b->inflight) {
 		while (more && b->inflight < SAVEFILE_DEPTH) {
-			more = scan_next(&s, &first, &n, &span);
+			more = scan_next(&s, iov, &niov, &first, &span);
 			scanned_span += span;
 			if (!more) {
 				/* The zeros at the end count as done. */
 				b->done_span += span;
 				break;
 			}
-			bulk_add(b, (void *)(ram + first * PAGE), ram_off + first * PAGE,
-				 n * PAGE, span);
-			st->ram_bytes += n * PAGE;
+			bulk_addv(b, iov, niov, ram_off + first * PAGE, span);
+			for (i = 0, len = 0; i < niov; i++)
+				len += iov[i].iov_len;
+			st->ram_bytes += len;
 		}
 		ret = bulk_reap(b, false);
 		if (ret)

@@ -63,7 +63,10 @@
  * flight.  Zero pages are skipped, leaving holes: the file is sparse.  A
  * zero gap of at most SAVEFILE_MERGE_GAP between two non-zero runs is
  * written as zeros instead, so that scattered pages still go out in large
- * writes (a few KiB of zeros cost less than another request).  O_DIRECT
+ * writes (a few KiB of zeros cost less than another request): its pages
+ * from RAM, except those in holes of SAVEFILE_RAM_FD's file, which come
+ * from a static buffer of zeros (a vectored write) so that the hole is
+ * never read and allocated.  O_DIRECT
  * leaves the host page cache alone; where the filesystem refuses it
  * (EINVAL), or with SAVEFILE_BUFFERED, the writes are buffered and each
  * written range is dropped from the page cache after the fsync

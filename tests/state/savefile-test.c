@@ -477,6 +477,75 @@ out:
 }
 
 /*
+ * Holes of the memfd scattered one by one between data (every third page
+ * punched out): the writes still go out 2 MiB at a time, each hole
+ * written from a buffer of zeros inside them (never read from RAM: the
+ * memfd grows by nothing), and both restores read back the original.
+ */
+static void test_memfd_scattered_holes(void)
+{
+	struct savefile_opts o = { .flags = SAVEFILE_RAM_FD };
+	struct savefile_stats st;
+	struct savefile *f;
+	struct stat before, after;
+	uint8_t *ram, *ref = ram_alloc(BIG), *back = ram_alloc(BIG), *lazy = ram_alloc(BIG);
+	uint64_t holes = 0, i;
+	char path[300];
+	int fd = memfd_create("savefile-test-holes", MFD_CLOEXEC), ret;
+
+	if (fd < 0 || ftruncate(fd, BIG)) {
+		tap_ok(0, "memfd: %s", strerror(errno));
+		return;
+	}
+	ram = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ram == MAP_FAILED) {
+		tap_ok(0, "memfd mmap: %s", strerror(errno));
+		return;
+	}
+	pattern(ram, BIG, 11);
+	pattern(ref, BIG, 11);
+	for (i = 1; i < BIG / PAGE; i += 3) {
+		memset(ref + i * PAGE, 0, PAGE);
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(i * PAGE),
+			      PAGE)) {
+			tap_ok(0, "punching a hole: %s", strerror(errno));
+			return;
+		}
+		holes++;
+	}
+	o.ram_fd = fd;
+	snprintf(path, sizeof(path), "%s/holes.sav", dir);
+	fstat(fd, &before);
+	ret = savefile_write(path, ram, BIG, "h", 1, &o, &st, err, sizeof(err));
+	fstat(fd, &after);
+	tap_ok(ret == 0 && st.zero_pages >= holes,
+	       "scattered memfd holes: saved (%d %s), %llu zero pages of which %llu holes",
+	       ret, ret ? err : "", (unsigned long long)st.zero_pages, (unsigned long long)holes);
+	/* One write per run of data would be one per hole at least. */
+	tap_ok(st.writes <= 2 * BIG / SAVEFILE_WRITE_MAX,
+	       "  in %llu writes of up to 2 MiB (the pattern's own long zero runs split some), not one per run of data",
+	       (unsigned long long)st.writes);
+	tap_ok(after.st_blocks == before.st_blocks,
+	       "  no hole was read: the memfd still holds %lld KiB",
+	       (long long)after.st_blocks / 2);
+	ret = savefile_open(&f, path, err, sizeof(err));
+	if (!ret) {
+		ret = savefile_read_ram(f, back, BIG, NULL, err, sizeof(err));
+		if (!ret)
+			ret = savefile_map_ram(f, lazy, BIG, err, sizeof(err));
+		savefile_close(f);
+	}
+	tap_ok(ret == 0 && !memcmp(back, ref, BIG) && !memcmp(lazy, ref, BIG),
+	       "  eager and lazy restores read back == original (%d %s)", ret, ret ? err : "");
+	unlink(path);
+	munmap(ram, BIG);
+	close(fd);
+	munmap(ref, BIG);
+	munmap(back, BIG);
+	munmap(lazy, BIG);
+}
+
+/*
  * RAM in a memfd (the machine's): with SAVEFILE_RAM_FD the save reads no
  * hole of it, so the memfd allocates nothing more; without, it would.
  */
@@ -862,6 +931,7 @@ int main(void)
 	test_throughput();
 	test_buffered();
 	test_memfd();
+	test_memfd_scattered_holes();
 	test_refusals();
 	test_kill();
 	{
