@@ -103,7 +103,7 @@ X86_HDRS := $(wildcard common/x86/*.h)
 # Guest-execution tests (engine-neutral), run inside the arenas.
 GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
 
-PROGS := $(BUILD)/monitor/vmain $(BUILD)/ui/vmain-gtk $(BENCH_PROGS) $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
+PROGS := $(BUILD)/monitor/vmain $(BUILD)/ui/vmain-gtk $(BENCH_PROGS) $(BUILD)/tests/bench/save-bench $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
 	 $(BUILD)/tools/sockbridge $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check $(BUILD)/tests/ui/cursor-check \
 	 $(addprefix $(BUILD)/tests/kmod/guest/,$(GUEST_TESTS)) \
 	 $(addprefix $(BUILD)/tests/kmod/,$(KMOD_TESTS)) \
@@ -346,6 +346,11 @@ $(BUILD)/tests/bench/disk-bench: tests/bench/disk-bench.c $(IO_SRCS) $(DISK_SRCS
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(IO_SRCS) $(DISK_SRCS) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+# The save file's RAM path on the host (tests/bench/save.sh).
+$(BUILD)/tests/bench/save-bench: tests/bench/save-bench.c $(wildcard monitor/state/*.c monitor/state/*.h) monitor/le.h $(IO_DISK_LIB) $(IO_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imonitor -pthread -o $@ $< $(wildcard monitor/state/*.c) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
+
 # The display's numbers (docs/perf.md): the virtio-gpu and virtio-input
 # through the fake guest driver, the display, VNC with a libvncclient client.
 $(BUILD)/tests/bench/display-bench: tests/bench/display-bench.c tests/display/vnc-client.h $(DEVICE_LIB) $(DEVICE_HDRS) $(DISPLAY_SRCS) $(wildcard monitor/display/*.h) tests/devices/virtio-driver.h $(IO_DISK_LIB) $(IO_HDRS)
@@ -402,6 +407,15 @@ bench: deps-test kmod progs
 	@$(MAKE) --no-print-directory bench-disk
 	@$(MAKE) --no-print-directory bench-display
 	@$(MAKE) --no-print-directory bench-ui
+	@$(MAKE) --no-print-directory bench-save
+
+# Suspend and resume on the host: the save file's RAM written and read back
+# for a 1 GiB and a 4 GiB guest beside fio and QEMU's migration to a file
+# (tests/bench/save.sh; docs/perf.md, "Suspend and resume"; TMPDIR=where).
+.PHONY: bench-save
+bench-save: deps-test $(BUILD)/tests/bench/save-bench
+	@echo "vmain: suspend and resume: save and restore of guest RAM, fio, QEMU (host)"
+	@tests/bench/save.sh $(BUILD)/tests/bench/save-bench
 
 # The disk stack beside qemu-img bench and fio on one 2 GiB file, on the host
 # (tests/bench/disk.sh; BENCH_DISK_TIME=seconds per row, TMPDIR=where).
