@@ -95,14 +95,22 @@ run_save() {
 	kv ram_mb_s <"$log" >>"$dir/v.save"
 }
 
-run_fio_write() {
-	rm -f "$dir/fio.img"
-	fio --name=save --filename="$dir/fio.img" --size="$bytes" --ioengine=io_uring \
-		--rw=write --bs=1M --iodepth=8 --direct=1 --end_fsync=1 \
+# fio_mbs FILE read|write [FIO-OPTIONS...]: sequential 1 MiB O_DIRECT at
+# depth 8 over $bytes of FILE -> MB/s
+fio_mbs() {
+	f=$1 rw=$2
+	shift 2
+	fio --name=bench --filename="$f" --size="$bytes" --ioengine=io_uring \
+		--rw="$rw" --bs=1M --iodepth=8 --direct=1 "$@" \
 		--output-format=json >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 	perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>)->{jobs}[0];
-		printf "%.0f\n", $j->{write}{io_bytes} / ($j->{job_runtime} / 1000) / 1e6;' \
-		<"$log" >>"$dir/v.fio"
+		printf "%.0f\n", $j->{$ARGV[0]}{io_bytes} / ($j->{job_runtime} / 1000) / 1e6;' \
+		"$rw" <"$log"
+}
+
+run_fio_write() {
+	rm -f "$dir/fio.img"
+	fio_mbs "$dir/fio.img" write --end_fsync=1 >>"$dir/v.fio"
 	rm -f "$dir/fio.img"
 }
 
@@ -175,12 +183,7 @@ run_eager() {
 }
 
 run_fio_read() {
-	fio --name=restore --filename="$dir/state.sav" --size="$bytes" --ioengine=io_uring \
-		--rw=read --bs=1M --iodepth=8 --direct=1 --invalidate=1 \
-		--output-format=json >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
-	perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>)->{jobs}[0];
-		printf "%.0f\n", $j->{read}{io_bytes} / ($j->{job_runtime} / 1000) / 1e6;' \
-		<"$log" >>"$dir/v.fioread"
+	fio_mbs "$dir/state.sav" read --invalidate=1 >>"$dir/v.fioread"
 }
 
 run_lazy() {

@@ -476,6 +476,24 @@ out:
 	munmap(back, 8 * MIB);
 }
 
+/* BIG bytes of RAM in a memfd, mapped shared as the machine maps it; NULL on failure (reported). */
+static uint8_t *memfd_ram(const char *name, int *fd)
+{
+	void *ram;
+
+	*fd = memfd_create(name, MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, BIG)) {
+		tap_ok(0, "memfd: %s", strerror(errno));
+		return NULL;
+	}
+	ram = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (ram == MAP_FAILED) {
+		tap_ok(0, "memfd mmap: %s", strerror(errno));
+		return NULL;
+	}
+	return ram;
+}
+
 /*
  * Holes of the memfd scattered one by one between data (every third page
  * punched out): the writes still go out 2 MiB at a time, each hole
@@ -491,17 +509,11 @@ static void test_memfd_scattered_holes(void)
 	uint8_t *ram, *ref = ram_alloc(BIG), *back = ram_alloc(BIG), *lazy = ram_alloc(BIG);
 	uint64_t holes = 0, i;
 	char path[300];
-	int fd = memfd_create("savefile-test-holes", MFD_CLOEXEC), ret;
+	int fd, ret;
 
-	if (fd < 0 || ftruncate(fd, BIG)) {
-		tap_ok(0, "memfd: %s", strerror(errno));
+	ram = memfd_ram("savefile-test-holes", &fd);
+	if (!ram)
 		return;
-	}
-	ram = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (ram == MAP_FAILED) {
-		tap_ok(0, "memfd mmap: %s", strerror(errno));
-		return;
-	}
 	pattern(ram, BIG, 11);
 	pattern(ref, BIG, 11);
 	for (i = 1; i < BIG / PAGE; i += 3) {
@@ -558,17 +570,11 @@ static void test_memfd(void)
 	uint8_t *ram, *ref = ram_alloc(BIG), *back = ram_alloc(BIG);
 	uint64_t data = pattern(ref, BIG, 9);
 	char path[300];
-	int fd = memfd_create("savefile-test", MFD_CLOEXEC), ret;
+	int fd, ret;
 
-	if (fd < 0 || ftruncate(fd, BIG)) {
-		tap_ok(0, "memfd: %s", strerror(errno));
+	ram = memfd_ram("savefile-test", &fd);
+	if (!ram)
 		return;
-	}
-	ram = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (ram == MAP_FAILED) {
-		tap_ok(0, "memfd mmap: %s", strerror(errno));
-		return;
-	}
 	pattern(ram, BIG, 9);
 	/* Allocated pages of zeros are still zero pages. */
 	memset(ram + 5000 * PAGE, 0, 3 * PAGE);
