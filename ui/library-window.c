@@ -404,6 +404,9 @@ static void form_build(struct form *f, GtkWindow *parent, const char *title, con
 	gtk_widget_set_name(gtk_dialog_get_widget_for_response(GTK_DIALOG(f->dlg),
 							       GTK_RESPONSE_ACCEPT),
 			    create ? "new-create" : "edit-save");
+	gtk_widget_set_name(gtk_dialog_get_widget_for_response(GTK_DIALOG(f->dlg),
+							       GTK_RESPONSE_CANCEL),
+			    create ? "new-cancel" : "edit-cancel");
 	area = gtk_dialog_get_content_area(GTK_DIALOG(f->dlg));
 	f->grid = gtk_grid_new();
 	gtk_grid_set_row_spacing(GTK_GRID(f->grid), 6);

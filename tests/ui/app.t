@@ -61,7 +61,7 @@ export NO_AT_BRIDGE=1 GDK_BACKEND=x11
 fake="$top/build-asan/tests/ui/fake-vm"
 [ -x "$fake" ] || fake="$b/tests/ui/fake-vm"
 pids=""
-cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${APP_T_KEEP:-}" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
 A="unix:path=$tmp/run/web.sock"
 call() { timeout 10 gdbus call --address "$A" --dest org.vmain.VM --object-path /org/vmain/VM "$@"; }
@@ -100,6 +100,16 @@ stats() {
 	cat "$2.out"
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -1; }
+# updates_come PID LOG: the window's update count once above 0 (up to 10 s), else 0
+updates_come() {
+	i=0 u=0
+	while [ $i -lt 50 ]; do
+		u=$(stats "$1" "$2" | field updates)
+		[ "${u:-0}" -gt 0 ] && break
+		sleep 0.2; i=$((i + 1))
+	done
+	echo "${u:-0}"
+}
 # click PID LOG WIDGET: click the middle of the app's widget of that name
 # (where the app's SIGUSR1 report says it is: fonts decide button sizes).
 click() {
@@ -338,17 +348,19 @@ import -window "$(window web)" "$shots/display-window-vm-gone.png" 2>/dev/null
 # directory) and shows the screen again.
 start_vm web --redraw-ms 50
 web_pid=$vm_pid
-i=0 u=0
-while [ $i -lt 50 ]; do
-	u=$(stats $a5 "$tmp/a5" | field updates)
-	[ "${u:-0}" -gt 0 ] && break
-	sleep 0.2; i=$((i + 1))
-done
-check "the VM back on its socket: the window attaches again ($u updates)" [ "${u:-0}" -gt 0 ]
+u=$(updates_come $a5 "$tmp/a5")
+check "the VM back on its socket: the window attaches again ($u updates)" [ "$u" -gt 0 ]
 sleep 0.5
 pattern "and shows its screen again, pixel for pixel"
+# Its header bar's Power presses the power button; the fake guest powers off.
+: >"$tmp/web.log"
+click $a5 "$tmp/a5" power
+check "Power presses the VM's power button" waitfor "$tmp/web.log" '^power-button$' 5
+check "and the guest powers off: the VM ends" gone $web_pid
+check "and the window says so again" \
+	sh -c "sleep 0.5; [ \$(grep -c 'the VM has stopped or gone away' '$tmp/a5.err') -ge 2 ]"
 kill $a5; gone $a5
-kill $web_pid; gone $web_pid
+kill $web_pid 2>/dev/null; gone $web_pid
 
 # ---- a headless VM; no VM at all -------------------------------------------
 start_vm web --no-display
@@ -361,13 +373,8 @@ check "no such VM: the window says it cannot connect, with the reason" \
 	waitfor "$tmp/a7.err" 'vmain-gtk: nosuch: cannot connect to .*nosuch.sock: ' 10
 # ... and waits: once a VM of that name starts, the window attaches to it.
 start_vm nosuch --redraw-ms 50
-i=0 u=0
-while [ $i -lt 50 ]; do
-	u=$(stats $a7 "$tmp/a7" | field updates)
-	[ "${u:-0}" -gt 0 ] && break
-	sleep 0.2; i=$((i + 1))
-done
-check "and attaches when a VM of that name starts ($u updates)" [ "${u:-0}" -gt 0 ]
+u=$(updates_come $a7 "$tmp/a7")
+check "and attaches when a VM of that name starts ($u updates)" [ "$u" -gt 0 ]
 kill $vm_pid; gone $vm_pid
 kill $a7; gone $a7
 
@@ -388,6 +395,13 @@ ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "web paused from elsewhere: the list says so at once, no polling ($ls)" \
 	sh -c "echo '$ls' | grep -q 'library web paused'"
 call --method org.vmain.VM1.Resume >/dev/null
+# The row's own buttons.
+sleep 0.5
+: >"$tmp/web.log"
+click $lib "$tmp/l" pause-web
+check "the row's Pause pauses web" waitfor "$tmp/web.log" '^state paused$' 5
+click $lib "$tmp/l" pause-web
+check "and, now Resume, resumes it" waitfor "$tmp/web.log" '^state running$' 5
 "$b/monitor/vmain" create --memory 2G new1 >/dev/null
 sleep 1
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
@@ -424,7 +438,9 @@ if [ -n "$dlg" ]; then
 	xdotool type --delay 20 db; xdotool key Return
 	check "a name that exists: the dialog stays with vmain's reason" \
 		sh -c "sleep 1.5; grep -q '^vmain-gtk: create: .*db.*exists' '$tmp/l.err' && xdotool search --onlyvisible --name '^New VM\$' >/dev/null"
-	xdotool key Escape
+	click $lib "$tmp/l" new-cancel
+	check "and its Cancel closes it" \
+		sh -c "sleep 0.5; ! xdotool search --onlyvisible --name '^New VM\$' >/dev/null"
 fi
 # Edit: db's CPUs from 1 to 3, through vmain edit.
 click $lib "$tmp/l" edit-db
@@ -437,7 +453,22 @@ if [ -n "$dlg" ]; then
 	check "Save runs vmain edit: db has 3 CPUs" \
 		sh -c "sleep 1.5; '$b/monitor/vmain' list --json | grep -F '\"name\": \"db\"' | grep -qF '\"cpus\": 3'"
 fi
-kill $web_pid; gone $web_pid
+click $lib "$tmp/l" screenshot-web
+fc=$(window "Save Screenshot")
+check "the row's Screenshot opens a save dialog" test -n "$fc"
+if [ -n "$fc" ]; then
+	# No window manager: the keys go to the window under the pointer.
+	xdotool mousemove --window "$fc" 40 40
+	xdotool key ctrl+a; xdotool type --delay 10 "$tmp/lib-shot.png"; xdotool key Return
+	check "and saves web's screen as a PNG, pixel for pixel" \
+		sh -c "sleep 1; '$b/tests/ui/shot-check' '$tmp/lib-shot.png' 1024 768 0 0"
+fi
+: >"$tmp/web.log"
+click $lib "$tmp/l" stop-web
+check "the row's Stop presses the power button (Stop: the state goes shutting-down)" \
+	waitfor "$tmp/web.log" '^state shutting-down$' 5
+check "and the guest powers off: web ends" gone $web_pid
+kill $web_pid 2>/dev/null; gone $web_pid
 sleep 1
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "web stops: the list says stopped ($ls)" sh -c "echo '$ls' | grep -q 'library web stopped'"
