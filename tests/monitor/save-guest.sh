@@ -48,6 +48,27 @@ goes_on() { [ -n "$1" ] && [ -n "$2" ] && [ "$2" -gt "$1" ] && [ "$2" -le $(($1 
 # two epoch seconds within 2 s
 near() { [ -n "$1" ] && [ -n "$2" ] && [ $(($2 - $1)) -le 2 ] && [ $(($1 - $2)) -le 2 ]; }
 
+# ticker_vm LABEL NAME DISK-SIZE APPEND [CREATE-OPTIONS...]: creates VM NAME
+# through vmain.ko (256 MiB, the console in $w/con, a new raw disk of
+# DISK-SIZE, the kernel command line's vmain options APPEND), starts it
+# and waits for its ticker; sets vm, bundle and sav.  LABEL prefixes the
+# checks.
+ticker_vm() {
+	label=$1 vm=$2 size=$3 append=$4
+	shift 4
+	bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
+	sav=$bundle/state.sav
+	truncate -s "$size" "$w/$vm.img"
+	: >"$w/con"
+	"$vmain" create "$vm" --memory 256M --accel vmain --kernel "$guest/vmlinuz" \
+		--initrd "$guest/initrd.img" --serial "$w/con" --disk "$w/$vm.img,format=raw" \
+		--append "console=ttyS0 panic=-1 $append" "$@" >"$w/out" 2>&1
+	is "${label}vmain create" 0 $?
+	"$vmain" start "$vm" --headless >"$w/out" 2>&1
+	is "${label}vmain start --headless" 0 $?
+	check "${label}the guest ticks" wait_for "$w/con" "VMAIN-GUEST: ticker-ready" 120
+}
+
 # save_cycle LABEL [START-OPTIONS]: save, run $between (if set), then
 # restore and check.  With $tty set, vmain save runs on a terminal
 # (script(1)'s pty) and must show its progress line; without, it must
@@ -114,21 +135,16 @@ save_cycle() {
 }
 
 if [ -z "$part" ]; then
-accel=vmain
-vm=sv-$accel
-bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
-sav=$bundle/state.sav
-truncate -s 16M "$w/d.img"
-"$vmain" create "$vm" --memory 256M --accel "$accel" --kernel "$guest/vmlinuz" \
-	--initrd "$guest/initrd.img" --serial "$w/con" --disk "$w/d.img,format=raw" \
-	--append "console=ttyS0 panic=-1 vmain.test=ticker" >"$w/out" 2>&1
-is "vmain create" 0 $?
-"$vmain" start "$vm" --headless >"$w/out" 2>&1
-is "vmain start --headless" 0 $?
-check "the guest ticks" wait_for "$w/con" "VMAIN-GUEST: ticker-ready" 120
+ticker_vm "" sv-vmain 16M vmain.test=ticker
 wait_for "$w/con" "tick=4 " 30
 
 save_cycle "lazy (the default)"
+# The restored guest's console takes input, and its virtio-rng answers.
+(sleep 1; printf 'echo rng-$(head -c 8 /dev/hwrng | od -An -tx1 | tr -d " \\n")-end\r'; sleep 4; printf '\001d') |
+	timeout 30 "$vmain" console "$vm" >"$w/console" 2>"$w/console.err"
+is "after the restore: vmain console attaches and detaches (0)" 0 $?
+check "after the restore: a command typed on the console reads 8 bytes of /dev/hwrng ($(grep -aoE 'rng-[0-9a-f]{16}-end' "$w/console" | head -n 1))" \
+	grep -qaE 'rng-[0-9a-f]{16}-end' "$w/console"
 tty=1
 save_cycle "lazy, second cycle"
 tty=
@@ -153,28 +169,28 @@ startcmd=start between=
 is "save for the refusals" 0 $?
 cp "$sav" "$w/good.sav"
 # The disk changed since the save: refused, nothing started, state kept.
-truncate -s 32M "$w/d.img"
+truncate -s 32M "$w/sv-vmain.img"
 "$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
 is "the disk grew: start fails (1)" 1 $rc
 check "... saying why ($(grep changed "$w/out" | head -n 1))" \
-	grep -q "d.img changed since the save: the file had 16777216 bytes, it has 33554432 now" "$w/out"
+	grep -q "sv-vmain.img changed since the save: the file had 16777216 bytes, it has 33554432 now" "$w/out"
 check "... and state.sav stays" [ -f "$sav" ]
-truncate -s 16M "$w/d.img"
-printf 'X' | dd of="$w/d.img" bs=1 seek=100 conv=notrunc 2>/dev/null
+truncate -s 16M "$w/sv-vmain.img"
+printf 'X' | dd of="$w/sv-vmain.img" bs=1 seek=100 conv=notrunc 2>/dev/null
 "$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
 is "the disk's first sector changed: start fails (1)" 1 $rc
 check "... saying why ($(grep changed "$w/out" | head -n 1))" \
-	grep -q "d.img changed since the save: its first 4096 bytes (the partition table and boot sector) differ" "$w/out"
+	grep -q "sv-vmain.img changed since the save: its first 4096 bytes (the partition table and boot sector) differ" "$w/out"
 is "... and the VM is not running" stopped "$(state "$vm")"
-dd if=/dev/zero of="$w/d.img" bs=1 count=1 seek=100 conv=notrunc 2>/dev/null
+dd if=/dev/zero of="$w/sv-vmain.img" bs=1 count=1 seek=100 conv=notrunc 2>/dev/null
 # The same bytes under another name (config.ini edited by hand): refused.
-cp "$w/d.img" "$w/d2.img"
-sed -i "s|^file=$w/d.img\$|file=$w/d2.img|" "$bundle/config.ini"
+cp "$w/sv-vmain.img" "$w/sv-vmain2.img"
+sed -i "s|^file=$w/sv-vmain.img\$|file=$w/sv-vmain2.img|" "$bundle/config.ini"
 "$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
 is "another disk file: start fails (1)" 1 $rc
 check "... saying why ($(grep "disk 0" "$w/out" | head -n 1))" \
-	grep -q "the saved VM's disk 0 was $w/d.img, this one's is $w/d2.img" "$w/out"
-sed -i "s|^file=$w/d2.img\$|file=$w/d.img|" "$bundle/config.ini"
+	grep -q "the saved VM's disk 0 was $w/sv-vmain.img, this one's is $w/sv-vmain2.img" "$w/out"
+sed -i "s|^file=$w/sv-vmain2.img\$|file=$w/sv-vmain.img|" "$bundle/config.ini"
 # Another memory size, another CPU count: refused, nothing started.
 "$vmain" edit "$vm" --memory 512M >/dev/null 2>&1
 "$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
@@ -246,18 +262,7 @@ check "display: a key through Display1 reaches the restored guest (KEY_A)" \
 # compares: vmain.busy=1), the timer and the disk's interrupts coming.
 # The save drains the disk first; after the restore the rounds go on, and
 # none ever read back other data.
-vm=sv-busy
-bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
-sav=$bundle/state.sav
-truncate -s 16M "$w/busy.img"
-: >"$w/con"
-"$vmain" create "$vm" --memory 256M --cpus 2 --accel vmain --kernel "$guest/vmlinuz" \
-	--initrd "$guest/initrd.img" --serial "$w/con" --disk "$w/busy.img,format=raw" \
-	--append "console=ttyS0 panic=-1 vmain.test=ticker vmain.busy=1" >"$w/out" 2>&1
-is "busy: vmain create (2 vCPUs)" 0 $?
-"$vmain" start "$vm" --headless >"$w/out" 2>&1
-is "busy: vmain start" 0 $?
-check "busy: the guest ticks" wait_for "$w/con" "VMAIN-GUEST: ticker-ready" 120
+ticker_vm "busy: " sv-busy 16M "vmain.test=ticker vmain.busy=1" --cpus 2
 check "busy: its disk writer goes round" wait_for "$w/con" "busy-round=2 ok" 60
 wait_for "$w/con" "tick=4 " 30
 for mode in lazy eager; do
@@ -343,17 +348,7 @@ if [ "$part" = soak ]; then
 # VM started again.  At the end the guest powers off and the image, its
 # journal replayed, passes e2fsck -fn, and the guest's file counts up by
 # one from line to line (or starts at 1 again after a fresh boot).
-vm=sv-soak
-bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
-sav=$bundle/state.sav
-truncate -s 64M "$w/soak.img"
-"$vmain" create "$vm" --memory 256M --accel vmain --kernel "$guest/vmlinuz" \
-	--initrd "$guest/initrd.img" --serial "$w/con" --disk "$w/soak.img,format=raw" \
-	--append "console=ttyS0 panic=-1 vmain.test=fsticker" >"$w/out" 2>&1
-is "soak: vmain create" 0 $?
-"$vmain" start "$vm" --headless >"$w/out" 2>&1
-is "soak: vmain start" 0 $?
-check "soak: the guest ticks on its file system" wait_for "$w/con" "VMAIN-GUEST: ticker-ready" 120
+ticker_vm "soak: " sv-soak 64M vmain.test=fsticker
 check "soak: ... which mounted" sh -c "! grep -q 'fs=fail' '$w/con'"
 wait_for "$w/con" "tick=4 " 30
 datecheck=1
@@ -411,7 +406,7 @@ is "soak: vmain stop (the power button: sync, power off)" 0 $?
 i=0
 while [ "$(state "$vm")" != stopped ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 is "soak: the VM stopped" stopped "$(state "$vm")"
-cp "$w/soak.img" "$w/fsck.img"
+cp "$w/sv-soak.img" "$w/fsck.img"
 e2fsck -fy "$w/fsck.img" >"$w/fsck1" 2>&1
 e2fsck -fn "$w/fsck.img" >"$w/fsck2" 2>&1; rc=$?
 is "soak: the file system, its journal replayed, passes e2fsck -fn" 0 $rc
