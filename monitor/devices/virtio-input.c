@@ -447,9 +447,24 @@ int virtio_input_rel(struct virtio_input *in, int32_t dx, int32_t dy)
 	return 0;
 }
 
+static void note_ready(struct virtio_input *in);
+
 void virtio_input_kick(struct virtio_input *in)
 {
+	note_ready(in);
 	flush(in);
+}
+
+void virtio_input_on_ready_changed(struct virtio_input *in, void (*cb)(void *opaque),
+				   void *opaque)
+{
+	in->ready_changed = cb;
+	in->ready_opaque = opaque;
+}
+
+bool virtio_input_driver_ready(const struct virtio_input *in)
+{
+	return in->driver_ready;
 }
 
 uint8_t virtio_input_leds(const struct virtio_input *in)
@@ -511,10 +526,29 @@ static void status_drain(struct virtio_input *in)
 		virtio_pci_notify_queue(&in->vp, VIRTIO_INPUT_STATUSQ);
 }
 
+/*
+ * Has the driver come (DRIVER_OK, 3.1.1 step 8) or gone (a reset) since
+ * we last looked?  The transport calls queue_notify for each enabled
+ * queue when DRIVER_OK is set, and a driver has enabled its eventq by
+ * then (5.8.5: it fills it with buffers), so looking here and at reset
+ * sees every change.
+ */
+static void note_ready(struct virtio_input *in)
+{
+	bool ready = (in->vp.status & VIRTIO_STATUS_DRIVER_OK) && !in->vp.resetting;
+
+	if (ready == in->driver_ready)
+		return;
+	in->driver_ready = ready;
+	if (in->ready_changed)
+		in->ready_changed(in->ready_opaque);
+}
+
 static void input_notify(void *opaque, unsigned q)
 {
 	struct virtio_input *in = opaque;
 
+	note_ready(in);
 	if (q == VIRTIO_INPUT_EVENTQ)
 		flush(in);
 	else if (q == VIRTIO_INPUT_STATUSQ)
@@ -530,6 +564,11 @@ static int input_reset(void *opaque)
 	in->buttons = 0;
 	in->select = in->subsel = 0;
 	cfg_answer(in);
+	if (in->driver_ready) {
+		in->driver_ready = false;
+		if (in->ready_changed)
+			in->ready_changed(in->ready_opaque);
+	}
 	return 0;
 }
 
@@ -553,6 +592,8 @@ int virtio_input_init(struct virtio_input *in, struct pci_bus *bus, int slot,
 		return -EINVAL;
 	in->kind = kind;
 	in->dropped = 0;
+	in->driver_ready = false;
+	in->ready_changed = NULL;
 	input_reset(in);
 	ret = virtio_pci_init(&in->vp, bus, slot, mem, VIRTIO_ID_INPUT, class_code,
 			      2, VIRTIO_INPUT_QUEUE_SIZE, VIRTIO_INPUT_CFG_LEN, 0,

@@ -130,6 +130,10 @@ struct virtio_input {
 	unsigned head, count;
 	struct virtio_input_event ring[VIRTIO_INPUT_RING];
 	struct virtq_elem elem;		/* scratch for one chain */
+	/* A driver has the device (DRIVER_OK, no reset since), as last seen. */
+	bool driver_ready;
+	void (*ready_changed)(void *opaque);
+	void *ready_opaque;
 };
 
 /*
@@ -179,6 +183,18 @@ int virtio_input_rel(struct virtio_input *in, int32_t dx, int32_t dy);
  * (what an eventq notification does); the loader calls it after a load.
  */
 void virtio_input_kick(struct virtio_input *in);
+
+/*
+ * Is a driver using the device: DRIVER_OK set (3.1.1) and no reset
+ * since?  `cb` is called (device lock held, from the bus access or from
+ * virtio_input_kick()) each time that changes; the machine uses it to
+ * tell which pointer the guest drives.  After a load the answer is the
+ * fresh device's until virtio_input_kick(), which then calls `cb` if
+ * the loaded device differs.
+ */
+void virtio_input_on_ready_changed(struct virtio_input *in, void (*cb)(void *opaque),
+				   void *opaque);
+bool virtio_input_driver_ready(const struct virtio_input *in);
 
 /* The keyboard LEDs the driver last set: bit LED_NUML, LED_CAPSL, LED_SCROLLL. */
 uint8_t virtio_input_leds(const struct virtio_input *in);

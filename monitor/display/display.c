@@ -90,6 +90,7 @@ struct display_viewer {
 	bool woken;			/* wake() was called */
 	bool mode_dirty;		/* a new surface: full damage */
 	bool cursor_dirty, cursor_moved;
+	bool pointer_dirty;		/* the pointer mode changed */
 	unsigned nr_rects;
 	struct display_rect rects[DISPLAY_MAX_RECTS];
 	/*
@@ -124,6 +125,7 @@ struct display {
 	int32_t cur_x, cur_y;
 	bool cur_visible;
 	uint32_t cursor[DISPLAY_CURSOR_MAX * DISPLAY_CURSOR_MAX];
+	bool pointer_relative;		/* the guest drives only the relative mouse */
 	/* The resize debounce. */
 	struct ioloop_timer *resize_timer;	/* NULL without a loop */
 	bool resize_armed;		/* the timer is armed or running */
@@ -524,6 +526,31 @@ void display_cursor_move(struct display *d, int32_t x, int32_t y, bool visible)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void display_set_pointer_relative(struct display *d, bool relative)
+{
+	struct display_viewer *v;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->pointer_relative != relative) {
+		d->pointer_relative = relative;
+		for (v = d->viewers; v; v = v->next) {
+			v->pointer_dirty = true;
+			viewer_notify(v);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool display_pointer_relative(struct display *d)
+{
+	bool relative;
+
+	pthread_mutex_lock(&d->lock);
+	relative = d->pointer_relative;
+	pthread_mutex_unlock(&d->lock);
+	return relative;
+}
+
 /* ---- viewers ---- */
 
 int display_viewer_new(struct display *d, const struct display_viewer_ops *ops,
@@ -541,6 +568,7 @@ int display_viewer_new(struct display *d, const struct display_viewer_ops *ops,
 	v->mode_dirty = true;
 	v->cursor_dirty = true;
 	v->cursor_moved = true;
+	v->pointer_dirty = true;
 	pthread_mutex_lock(&d->lock);
 	v->next = d->viewers;
 	d->viewers = v;
@@ -672,7 +700,12 @@ int display_viewer_poll(struct display_viewer *v, struct display_frame *f)
 	f->cursor_x = blank ? 0 : d->cur_x;
 	f->cursor_y = blank ? 0 : d->cur_y;
 	f->cursor_visible = d->cur_visible && !blank;
-	ret = f->mode_changed || f->nr_rects || f->cursor_changed || f->cursor_moved;
+	/* The mode is the guest's, not the holder's: a blanked viewer has it too. */
+	f->pointer_changed = v->pointer_dirty;
+	f->pointer_relative = d->pointer_relative;
+	ret = f->mode_changed || f->nr_rects || f->cursor_changed || f->cursor_moved ||
+	      f->pointer_changed;
+	v->pointer_dirty = false;
 	v->mode_dirty = false;
 	v->nr_rects = 0;
 	v->cursor_dirty = false;

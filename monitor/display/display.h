@@ -30,6 +30,9 @@
  * display_viewer_free() of the holder: a crashed client) copies the
  * private surface back and damages everything for everybody.
  *
+ * The guest's pointer mode (absolute tablet or relative mouse) goes to
+ * viewers like the cursor does: display_set_pointer_relative().
+ *
  * Input goes the other way: keys (evdev codes, linux/input-event-codes.h),
  * the absolute pointer in surface coordinates, buttons, the wheel and
  * relative motion, through display_input_ops to the guest's input
@@ -143,6 +146,19 @@ int display_cursor_define(struct display *d, uint32_t width, uint32_t height,
 /* Cursor position (its hotspot) in surface coordinates; `visible` false hides it. */
 void display_cursor_move(struct display *d, int32_t x, int32_t y, bool visible);
 
+/*
+ * The pointer mode: relative when the guest drives only the relative
+ * mouse (its absolute tablet has no driver: none was ever bound, or the
+ * guest unbound it, as a game or a system without an absolute-pointer
+ * driver does), absolute otherwise.  A change marks every viewer
+ * (display_frame.pointer_changed); viewers that can should then capture
+ * the host pointer and send relative motion (display_input_rel()).
+ * The producer calls the setter with machine.lock held; absolute at
+ * create.
+ */
+void display_set_pointer_relative(struct display *d, bool relative);
+bool display_pointer_relative(struct display *d);
+
 /* ---- Viewers ---- */
 
 struct display_viewer_ops {
@@ -176,6 +192,8 @@ struct display_frame {
 	bool cursor_moved;
 	int32_t cursor_x, cursor_y;
 	bool cursor_visible;
+	bool pointer_changed;		/* the pointer mode changed (a new viewer: set) */
+	bool pointer_relative;		/* the pointer mode now */
 };
 
 /*

@@ -32,6 +32,27 @@ static void gpu_cursor_move(void *opaque, int32_t x, int32_t y, bool visible)
 	display_cursor_move(opaque, x, y, visible);
 }
 
+/*
+ * Which pointer the guest drives: relative when a driver has the mouse
+ * and none the tablet (a guest without an absolute-pointer driver, or
+ * one that unbound it: a game that wants raw motion), else absolute,
+ * also before any driver binds.  The viewers learn it from the display
+ * (display_set_pointer_relative()); buttons and the wheel go to that
+ * device.  machine.lock held (a driver's status write, or the loader's
+ * kick).
+ */
+static bool pointer_relative(const struct machine_screen *s)
+{
+	return !virtio_input_driver_ready(&s->tablet) && virtio_input_driver_ready(&s->mouse);
+}
+
+static void pointer_driver_changed(void *opaque)
+{
+	struct machine *m = opaque;
+
+	display_set_pointer_relative(m->cfg.display, pointer_relative(m->screen));
+}
+
 int machine_screen_init(struct machine *m)
 {
 	static const struct virtio_gpu_ops gpu_ops = {
@@ -48,6 +69,7 @@ int machine_screen_init(struct machine *m)
 	/* A new machine shows nothing until its guest sets a scanout. */
 	display_set_mode(m->cfg.display, 0, 0, 0);
 	display_cursor_define(m->cfg.display, 0, 0, 0, 0, NULL);
+	display_set_pointer_relative(m->cfg.display, false);
 	ret = virtio_gpu_init(&s->gpu, &m->pci, -1, &m->ram, &gpu_ops, m->cfg.display,
 			      m->cfg.gpu_mem_cap);
 	if (ret < 0)
@@ -60,7 +82,11 @@ int machine_screen_init(struct machine *m)
 		ret = virtio_input_init(&s->tablet, &m->pci, -1, &m->ram, VIRTIO_INPUT_TABLET);
 	if (ret >= 0)
 		ret = virtio_input_init(&s->mouse, &m->pci, -1, &m->ram, VIRTIO_INPUT_MOUSE);
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	virtio_input_on_ready_changed(&s->tablet, pointer_driver_changed, m);
+	virtio_input_on_ready_changed(&s->mouse, pointer_driver_changed, m);
+	return 0;
 }
 
 void machine_screen_destroy(struct machine *m)
@@ -92,12 +118,17 @@ void machine_screen_abs(struct machine *m, uint32_t x, uint32_t y, uint32_t w, u
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* Buttons and the wheel go with the absolute pointer: the tablet has them. */
+/* Buttons and the wheel go with the pointer the guest drives (lock held). */
+static struct virtio_input *pointer_dev(struct machine_screen *s)
+{
+	return pointer_relative(s) ? &s->mouse : &s->tablet;
+}
+
 void machine_screen_buttons(struct machine *m, uint32_t mask)
 {
 	pthread_mutex_lock(&m->lock);
 	if (m->screen)
-		virtio_input_buttons(&m->screen->tablet, mask);
+		virtio_input_buttons(pointer_dev(m->screen), mask);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -105,7 +136,7 @@ void machine_screen_wheel(struct machine *m, int32_t dy, int32_t dx)
 {
 	pthread_mutex_lock(&m->lock);
 	if (m->screen)
-		virtio_input_wheel(&m->screen->tablet, dy, dx);
+		virtio_input_wheel(pointer_dev(m->screen), dy, dx);
 	pthread_mutex_unlock(&m->lock);
 }
 

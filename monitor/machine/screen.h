@@ -7,6 +7,11 @@
  * Only a machine whose configuration names a display has them: a
  * headless VM has no such PCI functions and spends nothing on them.
  *
+ * The pointer the guest drives decides the display's pointer mode
+ * (display_set_pointer_relative()): relative while a driver has the
+ * mouse and none has the tablet, absolute otherwise; buttons and the
+ * wheel go to that pointer.
+ *
  * Threads: the device models run under machine.lock, as every device
  * does; the machine_screen_* input entry points take it themselves (any
  * thread, lock not held).

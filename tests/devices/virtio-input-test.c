@@ -197,6 +197,40 @@ static bool reset_and_up(uint16_t evsize)
 	return bar_rd(COMMON(VIRTIO_PCI_COMMON_STATUS), 1) == 0 && driver_up(evsize);
 }
 
+/* --- the driver coming and going (the machine's pointer mode) ----------- */
+
+static unsigned ready_calls;
+
+static void count_ready(void *opaque)
+{
+	(void)opaque;
+	ready_calls++;
+}
+
+static void test_ready(void)
+{
+	virtio_input_on_ready_changed(&dev, count_ready, NULL);
+	ready_calls = 0;
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	tap_ok(!virtio_input_driver_ready(&dev) && ready_calls == 1,
+	       "ready: a reset: no driver, one call");
+	bar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	tap_ok(ready_calls == 1, "ready: a second reset: no call");
+	tap_ok(negotiate(VER1) == 0x0b && !virtio_input_driver_ready(&dev) && ready_calls == 1,
+	       "ready: FEATURES_OK is not a driver yet");
+	tap_ok(setup_queue(&evq, VIRTIO_INPUT_EVENTQ, 16, VIRTIO_PCI_NO_VECTOR) == 1 &&
+	       setup_queue(&stq, VIRTIO_INPUT_STATUSQ, 16, VIRTIO_PCI_NO_VECTOR) == 1, "ready: queues");
+	driver_ok();
+	tap_ok(virtio_input_driver_ready(&dev) && ready_calls == 2,
+	       "ready: DRIVER_OK: a driver, one call");
+	kick(VIRTIO_INPUT_EVENTQ);
+	virtio_input_kick(&dev);
+	tap_ok(ready_calls == 2, "ready: notifications and kicks while it stays: no call");
+	tap_ok(reset_and_up(16) && virtio_input_driver_ready(&dev) && ready_calls == 4,
+	       "ready: a driver that resets and binds again: two calls");
+	virtio_input_on_ready_changed(&dev, NULL, NULL);
+}
+
 /* --- the keyboard ------------------------------------------------------- */
 
 static void test_keyboard_config(void)
@@ -751,8 +785,14 @@ static void test_save_load(void)
 	tap_ok(bar_rd(DEV(VIRTIO_INPUT_CFG_SIZE), 1) == 12 && cfg_str("vmain tablet"),
 	       "load: the driver's select restored with its answer");
 	add_bufs(8);
-	tap_ok(none_used(), "load: calls nothing; the loader kicks");
+	ready_calls = 0;
+	virtio_input_on_ready_changed(&dev2, count_ready, NULL);
+	tap_ok(none_used() && !virtio_input_driver_ready(&dev2) && !ready_calls,
+	       "load: calls nothing (no events, no ready call); the loader kicks");
 	virtio_input_kick(&dev2);
+	tap_ok(virtio_input_driver_ready(&dev2) && ready_calls == 1,
+	       "load: the kick finds the loaded driver: one ready call");
+	virtio_input_on_ready_changed(&dev2, NULL, NULL);
 	tap_ok(take(e, 16) == 8 && is_ev(&e[0], EV_KEY, BTN_LEFT, 1) &&
 	       is_ev(&e[1], EV_KEY, BTN_RIGHT, 1) && is_syn(&e[2]) &&
 	       is_ev(&e[3], EV_ABS, ABS_X, 3276) && is_ev(&e[4], EV_ABS, ABS_Y, 6553) &&
@@ -825,6 +865,7 @@ int main(void)
 			test_tablet_config();
 			test_tablet_events();
 			test_tablet_groups();
+			test_ready();
 			test_save_load();
 			break;
 		case VIRTIO_INPUT_MOUSE:

@@ -578,6 +578,42 @@ static void test_cursor(void)
 	display_destroy(d);
 }
 
+/* ---- the pointer mode ---- */
+
+static void test_pointer_mode(void)
+{
+	struct display *d = new_display(NULL, NULL);
+	struct viewer *a = viewer_new(d, true), *b;
+
+	display_set_mode(d, 320, 200, DISPLAY_FORMAT_XRGB8888);
+	tap_ok(viewer_poll(a) == 1 && a->f.pointer_changed && !a->f.pointer_relative &&
+	       !display_pointer_relative(d), "a new viewer's first poll: the pointer is absolute");
+	atomic_store(&a->wakes, 0);
+	display_set_pointer_relative(d, false);
+	tap_ok(viewer_poll(a) == 0 && !atomic_load(&a->wakes),
+	       "absolute again: no change, no wake");
+	display_set_pointer_relative(d, true);
+	display_set_pointer_relative(d, true);
+	tap_ok(atomic_load(&a->wakes) == 1 && display_pointer_relative(d) &&
+	       viewer_poll(a) == 1 && a->f.pointer_changed && a->f.pointer_relative &&
+	       !a->f.nr_rects && !a->f.cursor_moved && !a->f.mode_changed,
+	       "relative: one wake, the poll says so and nothing else");
+	tap_ok(viewer_poll(a) == 0 && !a->f.pointer_changed, "then nothing");
+	b = viewer_new(d, false);
+	tap_ok(viewer_poll(b) == 1 && b->f.pointer_changed && b->f.pointer_relative,
+	       "a viewer that comes later learns it is relative");
+	tap_ok(display_private_acquire(a->v) == 0, "private mode taken");
+	viewer_poll(a);
+	viewer_poll(b);
+	display_set_pointer_relative(d, false);
+	tap_ok(viewer_poll(b) == 1 && b->f.blank && b->f.pointer_changed && !b->f.pointer_relative &&
+	       viewer_poll(a) == 1 && a->f.pointer_changed && !a->f.pointer_relative,
+	       "a blanked viewer learns the mode too (it is the guest's, not the holder's)");
+	viewer_free(b);
+	viewer_free(a);
+	display_destroy(d);
+}
+
 /* ---- private mode ---- */
 
 static void test_private(void)
@@ -1037,6 +1073,7 @@ int main(void)
 	test_damage();
 	test_frozen();
 	test_cursor();
+	test_pointer_mode();
 	test_private();
 	test_input();
 	test_resize();
