@@ -101,6 +101,7 @@ struct vnc_client {
 	struct ioloop_watch *w;
 	uint32_t events;
 	int last_mask;			/* the pointer buttons last reported */
+	int last_x, last_y;		/* its last position (-1: none yet) */
 	uint8_t keys_down[256 / 8];	/* evdev codes this client holds down */
 	struct ioloop_timer *partial;	/* looks again while a message is half in */
 	struct ioloop_timer *handshake;	/* drops it if not through by then */
@@ -309,7 +310,20 @@ static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
 	uint32_t buttons = 0;
 	int32_t dy = 0, dx = 0;
 
-	display_input_abs(v, x < 0 ? 0 : x, y < 0 ? 0 : y);
+	/*
+	 * RFC 6143 has absolute positions only.  While the guest drives its
+	 * relative mouse (display.h, the pointer mode), the motion from the
+	 * client's last position goes as a delta; the first event only
+	 * sets where the client's pointer is.
+	 */
+	if (display_pointer_relative(c->s->d)) {
+		if (c->last_x >= 0 && (x != c->last_x || y != c->last_y))
+			display_input_rel(v, x - c->last_x, y - c->last_y);
+	} else {
+		display_input_abs(v, x < 0 ? 0 : x, y < 0 ? 0 : y);
+	}
+	c->last_x = x;
+	c->last_y = y;
 	if ((mask ^ c->last_mask) & 0x87) {
 		if (mask & 1)
 			buttons |= DISPLAY_BUTTON_LEFT;
@@ -698,6 +712,7 @@ static void client_new(struct vnc_server *s, int fd)
 	c->s = s;
 	c->fd = mine;
 	c->events = EPOLLIN;
+	c->last_x = c->last_y = -1;
 	c->resize_tokens = VNC_RESIZE_BURST;
 	c->resize_ns = ioloop_now_ns();
 	/* It writes the ProtocolVersion (RFC 6143 7.1.1) and owns fd from here. */

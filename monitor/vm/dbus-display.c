@@ -56,6 +56,7 @@ struct dbus_display {
 	uint32_t row;			/* ... and its next row */
 
 	bool blank;			/* what the listener was last told */
+	bool told_relative;		/* the PointerMode last signalled (absolute at first) */
 
 	/* The surface, mapped for inline pixels. */
 	const uint8_t *map;
@@ -343,6 +344,32 @@ static bool send_next(struct dbus_display *dd)
 	}
 }
 
+static const char *pointer_mode_name(bool relative)
+{
+	return relative ? "relative" : "absolute";
+}
+
+/*
+ * PropertiesChanged for PointerMode, sent by VM_DBUS_SENDER as every
+ * signal of the VM is (vm/dbus.c: clients that match by sender take it).
+ */
+static void signal_pointer_mode(struct dbus_display *dd, bool relative)
+{
+	GDBusMessage *msg = g_dbus_message_new_signal(VM_DBUS_PATH,
+		"org.freedesktop.DBus.Properties", "PropertiesChanged");
+	GVariantBuilder changed;
+
+	g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&changed, "{sv}", "PointerMode",
+			      g_variant_new_string(pointer_mode_name(relative)));
+	g_dbus_message_set_sender(msg, VM_DBUS_SENDER);
+	g_dbus_message_set_body(msg, g_variant_new("(sa{sv}as)", VM_DBUS_DISPLAY_IFACE,
+						   &changed, NULL));
+	g_dbus_connection_send_message(dd->conn, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+				       NULL);
+	g_object_unref(msg);
+}
+
 /* Brings the listener up to date, one call at a time (main thread). */
 static void pump(struct dbus_display *dd)
 {
@@ -364,6 +391,12 @@ static void pump(struct dbus_display *dd)
 			dd->polled = true;
 			dd->frame_active = true;
 			dd->step = STEP_MODE;
+			/* A signal, not a listener call: it waits for no reply. */
+			if (dd->frame->pointer_changed &&
+			    dd->frame->pointer_relative != dd->told_relative) {
+				dd->told_relative = dd->frame->pointer_relative;
+				signal_pointer_mode(dd, dd->told_relative);
+			}
 		}
 		if (send_next(dd))
 			return;
@@ -569,7 +602,25 @@ static void display_method(GDBusConnection *conn, const gchar *sender, const gch
 	}
 }
 
-static const GDBusInterfaceVTable display_vtable = { display_method, NULL, NULL, { 0 } };
+static GVariant *display_get_property(GDBusConnection *conn, const gchar *sender,
+				      const gchar *path, const gchar *iface,
+				      const gchar *prop, GError **err, gpointer opaque)
+{
+	struct dbus_display *dd = opaque;
+
+	(void)conn;
+	(void)sender;
+	(void)path;
+	(void)iface;
+	if (!strcmp(prop, "PointerMode"))
+		return g_variant_new_string(pointer_mode_name(display_pointer_relative(dd->d)));
+	g_set_error(err, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "no property %s", prop);
+	return NULL;
+}
+
+static const GDBusInterfaceVTable display_vtable = {
+	display_method, display_get_property, NULL, { 0 }
+};
 
 struct dbus_display *dbus_display_new(struct display *d, GDBusConnection *conn,
 				      const char *path, GDBusInterfaceInfo *iface,

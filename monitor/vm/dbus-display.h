@@ -12,6 +12,12 @@
  * Inline calls carry at most DBUS_DISPLAY_INLINE_MAX bytes of pixels: a
  * larger rectangle goes as bands of rows.
  *
+ * The PointerMode property ("absolute" or "relative", display.h) is
+ * signalled with PropertiesChanged as the listener's frames are taken:
+ * only on a connection with a listener registered, and only when it
+ * differs from what that connection was last told (absolute before the
+ * first signal).
+ *
  * Threads: main thread (GDBus calls us in the main context); the
  * display's wake() comes from any thread and only marks a GSource ready.
  */

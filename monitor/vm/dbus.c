@@ -270,10 +270,9 @@ static GVariant *console_get_property(GDBusConnection *conn, const gchar *sender
  * monitor` adds match rules and asks who owns the name it watches.  A
  * peer-to-peer server has no bus: Hello gets a unique name of the form a
  * bus gives (D-Bus specification, "Message Bus Messages"), every name is
- * owned by the VM itself (VM_UNIQUE_NAME, the sender of its signals), and
+ * owned by the VM itself (VM_DBUS_SENDER, the sender of its signals), and
  * match rules are accepted and ignored (every signal goes to every client).
  */
-#define VM_UNIQUE_NAME	":1.0"
 
 static const char bus_xml[] =
 	"<node><interface name='org.freedesktop.DBus'>"
@@ -302,7 +301,7 @@ static void bus_method(GDBusConnection *conn, const gchar *sender, const gchar *
 		return;
 	}
 	if (!strcmp(method, "GetNameOwner")) {
-		g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", VM_UNIQUE_NAME));
+		g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", VM_DBUS_SENDER));
 		return;
 	}
 	g_dbus_method_invocation_return_value(inv, NULL);	/* AddMatch, RemoveMatch */
@@ -397,7 +396,7 @@ static gboolean new_connection(GDBusServer *server, GDBusConnection *conn, gpoin
 }
 
 /*
- * A signal with VM_UNIQUE_NAME as its sender, so that clients that match
+ * A signal with VM_DBUS_SENDER as its sender, so that clients that match
  * signals by sender, as on a bus, take them (g_dbus_connection_emit_signal()
  * sends none on a peer-to-peer connection).
  */
@@ -406,7 +405,7 @@ static void send_signal(GDBusConnection *conn, const char *iface, const char *me
 {
 	GDBusMessage *msg = g_dbus_message_new_signal(VM_DBUS_PATH, iface, member);
 
-	g_dbus_message_set_sender(msg, VM_UNIQUE_NAME);
+	g_dbus_message_set_sender(msg, VM_DBUS_SENDER);
 	g_dbus_message_set_body(msg, body);
 	g_dbus_connection_send_message(conn, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
 	g_object_unref(msg);

@@ -50,7 +50,7 @@ static struct display *disp;
 
 /* ---- what reaches the guest ---- */
 
-enum ev_kind { R_KEY, R_ABS, R_BUTTONS, R_WHEEL, R_RESIZE };
+enum ev_kind { R_KEY, R_ABS, R_BUTTONS, R_WHEEL, R_RESIZE, R_REL };
 struct ev {
 	enum ev_kind kind;
 	int32_t a, b;
@@ -93,6 +93,12 @@ static void op_wheel(void *o, int32_t dy, int32_t dx)
 	record(R_WHEEL, dy, dx);
 }
 
+static void op_rel(void *o, int32_t dx, int32_t dy)
+{
+	(void)o;
+	record(R_REL, dx, dy);
+}
+
 static void op_resize(void *o, uint32_t w, uint32_t h)
 {
 	(void)o;
@@ -101,7 +107,7 @@ static void op_resize(void *o, uint32_t w, uint32_t h)
 
 static const struct display_input_ops input_ops = {
 	.key = op_key, .abs = op_abs, .buttons = op_buttons, .wheel = op_wheel,
-	.resize = op_resize,
+	.rel = op_rel, .resize = op_resize,
 };
 
 static unsigned evs_count(void)
@@ -506,6 +512,36 @@ static void test_screen_and_input(void)
 		tap_ok(ok, "pointer: positions as abs, buttons 1/2/3 as left/middle/right, 4/5 "
 		       "wheel up/down, 6/7 left/right, one click per press (%u events)", evs_count());
 	}
+
+	/* The guest drives its relative mouse: positions become deltas. */
+	evs_clear();
+	display_set_pointer_relative(disp, true);
+	SendPointerEvent(c, 110, 40, 0);
+	SendPointerEvent(c, 110, 40, 1);
+	SendPointerEvent(c, 90, 45, 0);
+	want = 4;
+	pump(c, 3000, got_events, &want);
+	{
+		static const struct ev want_evs[] = {
+			{ R_REL, -289, -259 }, { R_BUTTONS, DISPLAY_BUTTON_LEFT, 0 },
+			{ R_REL, -20, 5 }, { R_BUTTONS, 0, 0 },
+		};
+		unsigned n = sizeof(want_evs) / sizeof(want_evs[0]), i;
+		bool ok;
+
+		pump(c, 100, NULL, NULL);
+		ok = evs_count() == n;
+		for (i = 0; ok && i < n; i++)
+			ok = evs[i].kind == want_evs[i].kind && evs[i].a == want_evs[i].a &&
+			     evs[i].b == want_evs[i].b;
+		if (!ok)
+			for (i = 0; i < evs_count(); i++)
+				tap_diag("ev %u: %d %d %d", i, evs[i].kind, evs[i].a, evs[i].b);
+		tap_ok(ok, "relative pointer mode: motion from the client's last position as "
+		       "deltas, none for a button alone, no absolute positions (%u events)",
+		       evs_count());
+	}
+	display_set_pointer_relative(disp, false);
 
 	/* The cursor, as a shape (RichCursor). */
 	{

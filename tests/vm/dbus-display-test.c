@@ -367,6 +367,67 @@ struct cnt { unsigned int *p; unsigned int want; };
 static bool reached(void *o) { struct cnt *c = o; return __atomic_load_n(c->p, __ATOMIC_SEQ_CST) >= c->want; }
 #define WAIT_COUNT(ptr, n, ms) ({ struct cnt c_ = { (ptr), (n) }; spin_until(reached, &c_, (ms)); })
 
+/* --- the pointer mode ------------------------------------------------------ */
+
+struct prop_seen {
+	unsigned int n;
+	char mode[16], sender[16], iface[32];
+};
+
+static void prop_signal(GDBusConnection *c, const gchar *sender, const gchar *path,
+			const gchar *iface, const gchar *sig, GVariant *params, gpointer opaque)
+{
+	struct prop_seen *p = opaque;
+	const char *ifname, *mode;
+	GVariant *changed;
+
+	(void)c; (void)path; (void)iface; (void)sig;
+	g_variant_get(params, "(&s@a{sv}@as)", &ifname, &changed, NULL);
+	if (g_variant_lookup(changed, "PointerMode", "&s", &mode)) {
+		snprintf(p->mode, sizeof(p->mode), "%s", mode);
+		snprintf(p->sender, sizeof(p->sender), "%s", sender ? sender : "");
+		snprintf(p->iface, sizeof(p->iface), "%s", ifname);
+		p->n++;
+	}
+	g_variant_unref(changed);
+}
+
+static struct pending *last_props;
+
+/* org.freedesktop.DBus.Properties.METHOD on the VM's object: the error name, or "". */
+static const char *vm_call_props(struct viewer *v, const char *method, GVariant *args)
+{
+	static struct pending p;
+
+	if (p.reply)
+		g_variant_unref(p.reply);
+	memset(&p, 0, sizeof(p));
+	g_dbus_connection_call_with_unix_fd_list(v->conn, NULL, "/org/vmain/VM",
+		"org.freedesktop.DBus.Properties", method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
+		5000, NULL, NULL, call_done, &p);
+	if (!spin_until(pending_done, &p, 6000))
+		snprintf(p.err, sizeof(p.err), "(no reply)");
+	last_props = &p;
+	return p.err;
+}
+
+/* Display1.PointerMode as connection v reads it ("?" on an error). */
+static const char *pointer_mode(struct viewer *v)
+{
+	static char mode[16];
+	GVariant *val;
+
+	snprintf(mode, sizeof(mode), "?");
+	if (*vm_call_props(v, "Get", g_variant_new("(ss)", VM_DBUS_DISPLAY_IFACE, "PointerMode")) ||
+	    !last_props->reply)
+		return mode;
+	g_variant_get(last_props->reply, "(v)", &val);
+	if (g_variant_is_of_type(val, G_VARIANT_TYPE_STRING))
+		snprintf(mode, sizeof(mode), "%s", g_variant_get_string(val, NULL));
+	g_variant_unref(val);
+	return mode;
+}
+
 int main(void)
 {
 	static const struct display_input_ops ops = {
@@ -469,6 +530,40 @@ int main(void)
 	tap_ok(!*e && in.wheel == 1 && in.dy == -2 && in.dx == 1, "Wheel");
 	e = vm_call1(a, "RelativeMotion", g_variant_new("(ii)", 3, -4));
 	tap_ok(!*e && in.rel == 1, "RelativeMotion");
+	/* The pointer mode: a property, and PropertiesChanged to a listener's connection. */
+	{
+		struct viewer *q = viewer_connect(addr, false, false, false);
+		struct prop_seen pa = { 0 }, pq = { 0 };
+		guint sa = g_dbus_connection_signal_subscribe(a->conn, NULL,
+			"org.freedesktop.DBus.Properties", "PropertiesChanged", "/org/vmain/VM",
+			NULL, G_DBUS_SIGNAL_FLAGS_NONE, prop_signal, &pa, NULL);
+		guint sq = g_dbus_connection_signal_subscribe(q->conn, NULL,
+			"org.freedesktop.DBus.Properties", "PropertiesChanged", "/org/vmain/VM",
+			NULL, G_DBUS_SIGNAL_FLAGS_NONE, prop_signal, &pq, NULL);
+
+		tap_ok(!strcmp(pointer_mode(a), "absolute") && !strcmp(pointer_mode(q), "absolute"),
+		       "PointerMode: absolute at first");
+		display_set_pointer_relative(disp, true);
+		tap_ok(WAIT_COUNT(&pa.n, 1, 3000) && !strcmp(pa.mode, "relative") &&
+		       !strcmp(pa.sender, VM_DBUS_SENDER) && !strcmp(pa.iface, VM_DBUS_DISPLAY_IFACE),
+		       "the guest drives the mouse only: PropertiesChanged PointerMode relative, from %s",
+		       VM_DBUS_SENDER);
+		tap_ok(!strcmp(pointer_mode(a), "relative") && !strcmp(pointer_mode(q), "relative"),
+		       "PointerMode reads relative on every connection");
+		display_set_pointer_relative(disp, true);
+		display_set_pointer_relative(disp, false);
+		tap_ok(WAIT_COUNT(&pa.n, 2, 3000) && !strcmp(pa.mode, "absolute"),
+		       "back to absolute: one more signal (%u in all)", pa.n);
+		spin(200);
+		tap_ok(pa.n == 2 && pq.n == 0,
+		       "no signal for a repeated mode; none to a connection without a listener");
+		e = vm_call_props(a, "Get", g_variant_new("(ss)", VM_DBUS_DISPLAY_IFACE, "Nope"));
+		tap_ok(*e != 0, "an unknown Display1 property: an error (%s)", e);
+		g_dbus_connection_signal_unsubscribe(a->conn, sa);
+		g_dbus_connection_signal_unsubscribe(q->conn, sq);
+		viewer_close(q);
+	}
+
 	e = vm_call1(a, "SetPreferredSize", g_variant_new("(uu)", 10, 10));
 	tap_ok(!strcmp(e, VM_DBUS_ERROR_INVALID_ARGS), "SetPreferredSize 10x10: InvalidArgs");
 	for (n = 0; n < 50; n++)
