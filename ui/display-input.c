@@ -8,8 +8,13 @@
  * guest holds down is tracked so that losing the focus releases it (no
  * stuck keys).  Clicking the screen captures the keyboard (the desktop's
  * shortcuts go to the guest too) until Ctrl+Alt; Ctrl+Alt+F toggles full
- * screen.  The pointer is an absolute tablet: no grab.  Input calls go
- * without waiting for replies, in order.
+ * screen.  The pointer is an absolute tablet, with no grab, unless the
+ * guest drives only its relative mouse (Display1.PointerMode, docs/api.md):
+ * then a click captures the pointer too, hidden and held at the middle
+ * of the screen widget, and each motion goes to the guest as the delta
+ * from there (in guest pixels) until Ctrl+Alt, the focus leaving, or the
+ * guest going back to the tablet.  Input calls go without waiting for
+ * replies, in order.
  */
 #include <math.h>
 #include <string.h>
@@ -57,12 +62,64 @@ static void capture(struct dw *d)
 	update_subtitle(d);
 }
 
+/* Puts the host pointer back at the middle of the screen widget. */
+static void warp_to_middle(struct dw *d)
+{
+	GdkWindow *win = gtk_widget_get_window(d->area);
+	GdkDevice *ptr = gdk_seat_get_pointer(gdk_display_get_default_seat(
+		gtk_widget_get_display(d->area)));
+	int rx, ry;
+
+	if (!win || !ptr)
+		return;
+	d->warp_x = gtk_widget_get_allocated_width(d->area) / 2;
+	d->warp_y = gtk_widget_get_allocated_height(d->area) / 2;
+	gdk_window_get_root_coords(win, (int)d->warp_x, (int)d->warp_y, &rx, &ry);
+	gdk_device_warp(ptr, gtk_widget_get_screen(d->area), rx, ry);
+}
+
+/*
+ * The relative grab: keyboard and pointer, the host's pointer hidden (the
+ * guest's cursor is drawn where the guest puts it, display-window.c).
+ * A desktop that refuses the grab (another app holds one) leaves things
+ * as they were.
+ */
+static void capture_pointer(struct dw *d)
+{
+	GdkDisplay *dpy = gtk_widget_get_display(d->area);
+	GdkSeat *seat = gdk_display_get_default_seat(dpy);
+	GdkWindow *win = gtk_widget_get_window(d->area);
+	GdkCursor *none;
+	GdkGrabStatus st;
+
+	if (d->grabbed || d->closed || !win)
+		return;
+	if (d->captured)
+		gdk_seat_ungrab(seat);	/* the keyboard's grab, taken again with the pointer */
+	none = gdk_cursor_new_from_name(dpy, "none");
+	st = gdk_seat_grab(seat, win, GDK_SEAT_CAPABILITY_ALL, FALSE, none, NULL, NULL, NULL);
+	if (none)
+		g_object_unref(none);
+	d->captured = st == GDK_GRAB_SUCCESS;
+	d->grabbed = d->captured;
+	if (d->grabbed) {
+		d->rel_x = d->rel_y = 0;
+		warp_to_middle(d);
+		gtk_widget_queue_draw(d->area);	/* the guest's cursor, drawn by us now */
+	}
+	update_subtitle(d);
+}
+
 static void uncapture(struct dw *d)
 {
 	if (!d->captured)
 		return;
 	gdk_seat_ungrab(gdk_display_get_default_seat(gtk_widget_get_display(d->window)));
 	d->captured = false;
+	if (d->grabbed) {
+		d->grabbed = false;
+		gtk_widget_queue_draw(d->area);
+	}
 	update_subtitle(d);
 }
 
@@ -121,10 +178,41 @@ static void send_pointer(struct dw *d, double x, double y)
 		   NULL, NULL);
 }
 
+/*
+ * Grabbed: the motion from the middle, in guest pixels (a fit-scaled
+ * screen moves the guest's cursor as far as the host's would have moved
+ * over the picture), fractions kept for the next event; then the host
+ * pointer goes back to the middle, which comes as a motion of 0.
+ */
+static void send_relative(struct dw *d, double x, double y)
+{
+	double per = d->render.layout.scale > 0 ? device_scale(d) / d->render.layout.scale : 1;
+	int dx, dy;
+
+	if (x == d->warp_x && y == d->warp_y)
+		return;
+	d->rel_x += (x - d->warp_x) * per;
+	d->rel_y += (y - d->warp_y) * per;
+	dx = (int)trunc(d->rel_x);
+	dy = (int)trunc(d->rel_y);
+	d->rel_x -= dx;
+	d->rel_y -= dy;
+	if (dx || dy)
+		ui_vm_call(d->vm, "org.vmain.Display1", "RelativeMotion",
+			   g_variant_new("(ii)", dx, dy), NULL, NULL);
+	warp_to_middle(d);
+}
+
 static gboolean on_motion(GtkWidget *w, GdkEventMotion *ev, gpointer opaque)
 {
+	struct dw *d = opaque;
+
 	(void)w;
-	send_pointer(opaque, ev->x, ev->y);
+	if (d->grabbed)
+		send_relative(d, ev->x, ev->y);
+	else if (!d->relative)
+		send_pointer(d, ev->x, ev->y);
+	/* Relative, not grabbed: the guest has no tablet driver to tell. */
 	return TRUE;
 }
 
@@ -150,11 +238,20 @@ static gboolean on_button(GtkWidget *w, GdkEventButton *ev, gpointer opaque)
 		return TRUE;	/* the double-click extras repeat a press we sent */
 	if (ev->type == GDK_BUTTON_PRESS) {
 		gtk_widget_grab_focus(d->area);
+		if (d->relative && !d->grabbed) {
+			/* The click that captures the pointer is ours, not the guest's. */
+			capture_pointer(d);
+			return TRUE;
+		}
 		capture(d);
 	}
 	if (!bit || d->closed)
 		return TRUE;
-	send_pointer(d, ev->x, ev->y);
+	/* The release of a press the guest never got (the capturing click) stays here. */
+	if (ev->type == GDK_BUTTON_RELEASE && !(d->buttons & bit))
+		return TRUE;
+	if (!d->relative)
+		send_pointer(d, ev->x, ev->y);
 	if (ev->type == GDK_BUTTON_PRESS)
 		d->buttons |= bit;
 	else
@@ -196,6 +293,17 @@ static gboolean on_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer opaque)
 void display_input_key(struct dw *d, unsigned int code, bool down)
 {
 	send_key(d, code, down);
+}
+
+void display_input_pointer_mode(struct dw *d, bool relative)
+{
+	d->relative = relative;
+	/* Back on the tablet: the pointer is the desktop's again. */
+	if (!relative && d->grabbed) {
+		release_keys(d);
+		uncapture(d);
+	}
+	update_subtitle(d);
 }
 
 void display_input_forget(struct dw *d)

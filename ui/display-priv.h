@@ -39,6 +39,14 @@ struct dw {
 	cairo_region_t *pending;	/* guest rectangles flushed, not yet rendered */
 	enum ui_keycodes keycodes;
 	bool captured, fullscreen, closed, sized, private_busy;
+	/*
+	 * The guest drives its relative mouse (Display1.PointerMode); grabbed:
+	 * the pointer is captured too (captured is then set as well), held
+	 * at (warp_x, warp_y) of the screen widget, rel_*: fractions of a
+	 * guest pixel not yet sent.
+	 */
+	bool relative, grabbed;
+	double warp_x, warp_y, rel_x, rel_y;
 	/* Waiting for the VM's socket to come back (display-window.c). */
 	GFileMonitor *watch;
 	guint reattach_timer;
@@ -50,6 +58,10 @@ struct dw {
 	double scroll_x, scroll_y;
 	GdkCursor *cursor;
 	bool cursor_visible;
+	/* The guest's cursor image and where it is, drawn by us while grabbed. */
+	cairo_surface_t *cursor_img;
+	int cursor_hx, cursor_hy;
+	int32_t cursor_x, cursor_y;
 	uint64_t draws, scanouts;
 };
 
@@ -64,6 +76,8 @@ void toggle_fullscreen(struct dw *d);
 void display_input_attach(struct dw *d);
 /* Presses or releases evdev key `code` in the guest (kept in d->down). */
 void display_input_key(struct dw *d, unsigned int code, bool down);
+/* The guest's pointer mode changed: a grab ends when it is absolute again. */
+void display_input_pointer_mode(struct dw *d, bool relative);
 /* The VM is gone: the keyboard let go of, nothing held any more. */
 void display_input_forget(struct dw *d);
 

@@ -59,8 +59,12 @@ void update_subtitle(struct dw *d)
 
 	if (d->closed)
 		sub = g_strdup("stopped");
+	else if (d->grabbed)
+		sub = g_strdup_printf("%s \u2014 pointer captured: Ctrl+Alt releases", state);
 	else if (d->captured)
 		sub = g_strdup_printf("%s \u2014 keyboard captured: Ctrl+Alt releases", state);
+	else if (d->relative)
+		sub = g_strdup_printf("%s \u2014 click to capture the pointer", state);
 	else
 		sub = g_strdup(state);
 	gtk_header_bar_set_subtitle(GTK_HEADER_BAR(d->header), sub);
@@ -115,6 +119,8 @@ static void relayout(struct dw *d)
 
 static void render_pending(struct dw *d);
 
+static void draw_cursor(struct dw *d, cairo_t *cr);
+
 static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer opaque)
 {
 	struct dw *d = opaque;
@@ -132,6 +138,7 @@ static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer opaque)
 	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
 	cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
 	cairo_paint(cr);
+	draw_cursor(d, cr);
 	return TRUE;
 }
 
@@ -215,6 +222,50 @@ static void render_pending(struct dw *d)
 
 /* ---- the cursor -------------------------------------------------------- */
 
+/*
+ * While the pointer is grabbed (relative mode) the host's pointer is
+ * hidden and held still, so the guest's cursor is drawn over the picture
+ * where the guest puts it (still a plane of its own: no guest pixel is
+ * redrawn for it).  Its rectangle in the widget's coordinates:
+ */
+static bool cursor_rect(struct dw *d, GdkRectangle *r)
+{
+	const struct ui_layout *l = &d->render.layout;
+	double k = l->scale / device_scale(d);	/* widget units per guest pixel */
+
+	if (!d->cursor_img || !d->cursor_visible || l->scale <= 0)
+		return false;
+	r->x = (int)floor((l->dst.x + (d->cursor_x - d->cursor_hx) * l->scale) / device_scale(d));
+	r->y = (int)floor((l->dst.y + (d->cursor_y - d->cursor_hy) * l->scale) / device_scale(d));
+	r->width = (int)ceil(cairo_image_surface_get_width(d->cursor_img) * k) + 2;
+	r->height = (int)ceil(cairo_image_surface_get_height(d->cursor_img) * k) + 2;
+	return true;
+}
+
+static void queue_cursor_draw(struct dw *d)
+{
+	GdkRectangle r;
+
+	if (cursor_rect(d, &r))
+		gtk_widget_queue_draw_area(d->area, r.x, r.y, r.width, r.height);
+}
+
+static void draw_cursor(struct dw *d, cairo_t *cr)
+{
+	GdkRectangle r;
+	double k = d->render.layout.scale / device_scale(d);
+
+	if (!d->grabbed || !cursor_rect(d, &r))
+		return;
+	cairo_save(cr);
+	cairo_translate(cr, r.x, r.y);
+	cairo_scale(cr, k, k);
+	cairo_set_source_surface(cr, d->cursor_img, 0, 0);
+	cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
+	cairo_paint(cr);
+	cairo_restore(cr);
+}
+
 static void apply_cursor(struct dw *d)
 {
 	GdkWindow *win = gtk_widget_get_window(d->area);
@@ -240,6 +291,9 @@ static void ev_cursor_define(void *opaque, uint32_t w, uint32_t h, uint32_t hx, 
 	int stride;
 
 	g_clear_object(&d->cursor);
+	if (d->cursor_img)
+		cairo_surface_destroy(d->cursor_img);
+	d->cursor_img = NULL;
 	if (w && h) {
 		/* The guest's cursor plane becomes the host's pointer image: no frame redraws. */
 		img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)w, (int)h);
@@ -249,22 +303,36 @@ static void ev_cursor_define(void *opaque, uint32_t w, uint32_t h, uint32_t hx, 
 			memcpy((uint8_t *)px + (size_t)y * stride, argb + (size_t)y * w, w * 4);
 		cairo_surface_mark_dirty(img);
 		d->cursor = gdk_cursor_new_from_surface(gtk_widget_get_display(d->area), img, hx, hy);
-		cairo_surface_destroy(img);
+		/* Kept for the relative grab, when we draw it ourselves. */
+		d->cursor_img = img;
+		d->cursor_hx = (int)hx;
+		d->cursor_hy = (int)hy;
 		d->cursor_visible = true;
 	}
 	apply_cursor(d);
+	if (d->grabbed)
+		queue_cursor_draw(d);
 }
 
 static void ev_cursor_move(void *opaque, int32_t x, int32_t y, bool visible)
 {
 	struct dw *d = opaque;
 
-	(void)x;
-	(void)y;
+	if (d->grabbed)
+		queue_cursor_draw(d);	/* where it was */
+	d->cursor_x = x;
+	d->cursor_y = y;
 	if (visible != d->cursor_visible) {
 		d->cursor_visible = visible;
 		apply_cursor(d);
 	}
+	if (d->grabbed)
+		queue_cursor_draw(d);	/* where it is */
+}
+
+static void ev_pointer_mode(void *opaque, bool relative)
+{
+	display_input_pointer_mode(opaque, relative);
 }
 
 /* ---- the connection ---------------------------------------------------- */
@@ -302,6 +370,7 @@ static gboolean reattach_now(gpointer opaque)
 		return G_SOURCE_REMOVE;
 	ui_vm_free(d->vm);
 	d->closed = false;
+	d->relative = false;	/* a new connection is told the mode afresh */
 	set_message(d, "Attaching to the VM\u2026");
 	d->vm = ui_vm_connect(d->socket, &vm_events, d);
 	update_controls(d);
@@ -408,6 +477,7 @@ static const struct ui_vm_events vm_events = {
 	.update = ev_update,
 	.cursor_define = ev_cursor_define,
 	.cursor_move = ev_cursor_move,
+	.pointer_mode = ev_pointer_mode,
 };
 
 static void call_done(void *opaque, const GError *err)
@@ -692,6 +762,8 @@ static void on_destroy(GtkWidget *w, gpointer opaque)
 	ui_render_fini(&d->render);
 	cairo_region_destroy(d->pending);
 	g_clear_object(&d->cursor);
+	if (d->cursor_img)
+		cairo_surface_destroy(d->cursor_img);
 	g_free(d->name);
 	g_free(d->socket);
 	g_free(d->group);
@@ -904,9 +976,11 @@ void display_window_stats(GString *out)
 
 		g_string_append_printf(out, "display %s updates=%" G_GUINT64_FORMAT
 				       " draws=%" G_GUINT64_FORMAT " scanouts=%" G_GUINT64_FORMAT
-				       " scale=%.3f mode=%s %ux%u captured=%d area=%dx%d\n",
+				       " scale=%.3f mode=%s %ux%u captured=%d area=%dx%d"
+				       " pointer=%s grabbed=%d\n",
 				       d->name, ui_vm_frames(d->vm), d->draws, d->scanouts,
 				       lay->scale, ui_scaling_name(d->scaling), lay->guest_w,
-				       lay->guest_h, d->captured, lay->area_w, lay->area_h);
+				       lay->guest_h, d->captured, lay->area_w, lay->area_h,
+				       d->relative ? "relative" : "absolute", d->grabbed);
 	}
 }

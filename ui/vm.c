@@ -27,10 +27,11 @@ struct ui_vm {
 	void *opaque;
 	GCancellable *cancel;
 	GDBusConnection *conn;
-	guint state_sub, listener_reg;
+	guint state_sub, props_sub, listener_reg;
 	gulong closed_handler;
 	char *name, *state;
 	bool connected, has_display, listening, want_inline;
+	bool pointer_relative;	/* Display1.PointerMode, as last signalled */
 	struct ui_screen screen;
 	void *map;		/* the VM's surface, read-only */
 	size_t map_len;
@@ -386,6 +387,39 @@ static void state_signal(GDBusConnection *c, const gchar *sender, const gchar *p
 	}
 }
 
+/*
+ * PropertiesChanged of org.vmain.Display1 (the signal's arg0): the VM
+ * sends it to a connection with a listener when the guest's pointer mode
+ * changes; until then the mode is absolute.
+ */
+static void props_signal(GDBusConnection *c, const gchar *sender, const gchar *path,
+			 const gchar *iface, const gchar *signal, GVariant *params, gpointer opaque)
+{
+	struct ui_vm *vm = opaque;
+	GVariant *changed;
+	const char *mode;
+	bool rel;
+
+	(void)c;
+	(void)sender;
+	(void)path;
+	(void)iface;
+	(void)signal;
+	if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)")))
+		return;
+	g_variant_get_child(params, 1, "@a{sv}", &changed);
+	if (g_variant_lookup(changed, "PointerMode", "&s", &mode) &&
+	    (!strcmp(mode, "relative") || !strcmp(mode, "absolute"))) {
+		rel = !strcmp(mode, "relative");
+		if (rel != vm->pointer_relative) {
+			vm->pointer_relative = rel;
+			if (vm->ev->pointer_mode)
+				vm->ev->pointer_mode(vm->opaque, rel);
+		}
+	}
+	g_variant_unref(changed);
+}
+
 static void conn_closed(GDBusConnection *c, gboolean vanished, GError *err, gpointer opaque)
 {
 	struct ui_vm *vm = opaque;
@@ -478,6 +512,9 @@ static void conn_ready(GObject *src, GAsyncResult *res, gpointer data)
 							   "StateChanged", VM_PATH, NULL,
 							   G_DBUS_SIGNAL_FLAGS_NONE, state_signal,
 							   vm, NULL);
+	vm->props_sub = g_dbus_connection_signal_subscribe(conn, NULL,
+		"org.freedesktop.DBus.Properties", "PropertiesChanged", VM_PATH,
+		"org.vmain.Display1", G_DBUS_SIGNAL_FLAGS_NONE, props_signal, vm, NULL);
 	g_dbus_connection_call(conn, NULL, VM_PATH, "org.freedesktop.DBus.Properties", "GetAll",
 			       g_variant_new("(s)", "org.vmain.VM1"), G_VARIANT_TYPE("(a{sv})"),
 			       G_DBUS_CALL_FLAGS_NONE, -1, vm->cancel, got_props, vm);
@@ -509,6 +546,8 @@ void ui_vm_free(struct ui_vm *vm)
 			g_dbus_connection_unregister_object(vm->conn, vm->listener_reg);
 		if (vm->state_sub)
 			g_dbus_connection_signal_unsubscribe(vm->conn, vm->state_sub);
+		if (vm->props_sub)
+			g_dbus_connection_signal_unsubscribe(vm->conn, vm->props_sub);
 		g_signal_handler_disconnect(vm->conn, vm->closed_handler);
 		/* Closing is what tells the VM to forget our listener; it never stops the VM. */
 		g_dbus_connection_close(vm->conn, NULL, NULL, NULL);
@@ -534,6 +573,11 @@ const char *ui_vm_state(const struct ui_vm *vm)
 const char *ui_vm_name(const struct ui_vm *vm)
 {
 	return vm->name ? vm->name : "";
+}
+
+bool ui_vm_pointer_relative(const struct ui_vm *vm)
+{
+	return vm->pointer_relative;
 }
 
 bool ui_vm_has_display(const struct ui_vm *vm)

@@ -48,6 +48,9 @@ struct ui_vm_events {
 	void (*cursor_define)(void *opaque, uint32_t w, uint32_t h, uint32_t hot_x,
 			      uint32_t hot_y, const uint32_t *argb);
 	void (*cursor_move)(void *opaque, int32_t x, int32_t y, bool visible);
+	/* the guest's pointer mode changed (Display1.PointerMode): relative
+	 * means only its mouse has a driver (send RelativeMotion) */
+	void (*pointer_mode)(void *opaque, bool relative);
 };
 
 struct ui_vm;
@@ -65,6 +68,8 @@ bool ui_vm_is_connected(const struct ui_vm *vm);
 const char *ui_vm_state(const struct ui_vm *vm);	/* "" until known */
 const char *ui_vm_name(const struct ui_vm *vm);		/* "" until known */
 bool ui_vm_has_display(const struct ui_vm *vm);
+/* Display1.PointerMode is "relative" (false until the VM says so). */
+bool ui_vm_pointer_relative(const struct ui_vm *vm);
 const struct ui_screen *ui_vm_screen(const struct ui_vm *vm);
 
 /*

@@ -199,6 +199,71 @@ check "Ctrl+Alt released the keyboard (captured=$c)" test "$c" = 0
 check "and keys still reach the focused screen (KEY_A)" \
 	sh -c "sleep 0.5; grep -q '^key 30 down\$' '$tmp/web.log'"
 
+# ---- the relative pointer, when the guest asks for it --------------------------
+# SIGHUP makes the fake guest drive only its relative mouse, as a guest
+# whose tablet driver went away (Display1.PointerMode, PropertiesChanged).
+# px X Y: the colour at X,Y of the X screen now, as RRGGBB
+px() { import -window root -crop "1x1+$1+$2" txt:- 2>/dev/null | sed -n 's/.*#\([0-9A-Fa-f]\{6\}\).*/\1/p' | head -1; }
+if [ -n "$gx0" ]; then
+	kill -HUP $web_pid
+	waitfor "$tmp/web.log" '^pointer relative$' 5 >/dev/null
+	sleep 0.3
+	s=$(stats $a1 "$tmp/a1")
+	check "the guest drives its relative mouse: the window knows (pointer=$(echo "$s" | field pointer)), nothing grabbed yet" \
+		sh -c "echo '$s' | grep -q 'pointer=relative grabbed=0'"
+	: >"$tmp/web.log"
+	xdotool mousemove $((gx0 + 400)) $((gy0 + 300))
+	sleep 0.3
+	before=$(px "$gx0" "$gy0")
+	xdotool click 1
+	sleep 0.5
+	s=$(stats $a1 "$tmp/a1")
+	check "a click captures the pointer and the keyboard (grabbed=$(echo "$s" | field grabbed) captured=$(echo "$s" | field captured))" \
+		sh -c "echo '$s' | grep -q 'captured=1 .*grabbed=1'"
+	check "the capturing click is the app's: no button, no position to the guest" \
+		sh -c "! grep -qE '^(buttons|abs) ' '$tmp/web.log' || { cat '$tmp/web.log'; false; }"
+	import -window "$win" "$shots/display-window-pointer-captured.png" 2>/dev/null
+	at=$(xdotool getmouselocation | sed 's/ screen.*//')
+	: >"$tmp/web.log"
+	xdotool mousemove_relative -- 30 -20
+	sleep 0.5
+	sum=$(sed -n 's/^rel \(-*[0-9]*\) \(-*[0-9]*\)$/\1 \2/p' "$tmp/web.log" | awk '{ x += $1; y += $2 } END { print x + 0, y + 0 }')
+	check "motion goes to the guest as relative deltas (30,-20 in all: $sum), never as positions" \
+		sh -c "test '$sum' = '30 -20' && ! grep -q '^abs ' '$tmp/web.log'"
+	at2=$(xdotool getmouselocation | sed 's/ screen.*//')
+	check "and the host pointer is held where the grab put it ($at, then $at2)" test "$at" = "$at2"
+	# Far up and left twice: the guest's cursor stops at its corner, 0,0,
+	# where the app now draws it (its plane: white just inside the border).
+	xdotool mousemove_relative -- -2000 -2000; sleep 0.3
+	xdotool mousemove_relative -- -2000 -2000; sleep 0.5
+	after=$(px "$gx0" "$gy0")
+	check "the guest's cursor is drawn where the guest has it, the host's hidden (guest 0,0: $before, then $after)" \
+		sh -c "test '$after' = FFFFFF && test '$before' != FFFFFF"
+	: >"$tmp/web.log"
+	xdotool click 1
+	check "a click while grabbed: the buttons, no position" \
+		sh -c "sleep 0.5; grep -q '^buttons 1\$' '$tmp/web.log' && grep -q '^buttons 0\$' '$tmp/web.log' && ! grep -q '^abs ' '$tmp/web.log'"
+	xdotool key ctrl+alt
+	sleep 0.3
+	s=$(stats $a1 "$tmp/a1")
+	check "Ctrl+Alt releases the pointer and the keyboard" sh -c "echo '$s' | grep -q 'captured=0 .*grabbed=0'"
+	xdotool mousemove $((gx0 + 400)) $((gy0 + 300)) click 1
+	sleep 0.3
+	kill -HUP $web_pid
+	waitfor "$tmp/web.log" '^pointer absolute$' 5 >/dev/null
+	sleep 0.3
+	s=$(stats $a1 "$tmp/a1")
+	check "grabbed again, the guest going back to its tablet ends the grab (pointer=$(echo "$s" | field pointer) grabbed=$(echo "$s" | field grabbed))" \
+		sh -c "echo '$s' | grep -q 'pointer=absolute grabbed=0'"
+	: >"$tmp/web.log"
+	xdotool mousemove $((gx0 + 250)) $((gy0 + 150))
+	check "and the pointer is an absolute position again (guest 250,150)" \
+		sh -c "sleep 0.5; grep -q '^abs 250 150\$' '$tmp/web.log'"
+	xdotool key ctrl+alt
+else
+	nok "the relative pointer: no guest position (the 1:1 check failed)"
+fi
+
 # ---- the header bar ------------------------------------------------------------
 : >"$tmp/web.log"
 click $a1 "$tmp/a1" pause

@@ -23,7 +23,10 @@
  * stays idle; --full flushes the whole screen each time, for benchmarks;
  * SIGUSR2 flips a 64x64 square at 64,64 between two flat colours and
  * flushes it, the latency benchmark's probe), has a 16x16 cursor
- * (hotspot 1,1) that follows the pointer, and takes a viewer's preferred size as a Linux guest does (a
+ * (hotspot 1,1) that follows the pointer (absolute positions, and
+ * relative motion clamped to the screen; SIGHUP flips the pointer mode
+ * between absolute and relative, as a guest whose tablet driver goes
+ * and comes back), and takes a viewer's preferred size as a Linux guest does (a
  * new mode of that size, drawn afresh).
  *
  * Everything it gets and does is logged, one line each, to stdout or
@@ -37,6 +40,7 @@
  *	size W H			a viewer's preferred size, settled
  *	mode W H			a new mode (the start size, then each size)
  *	private on|off			a viewer took / let go of private mode
+ *	pointer relative|absolute	SIGHUP flipped the pointer mode
  *	reset / power-button
  *	stats frame=F calls=C		on SIGUSR1: frames drawn, listener calls
  *					made (replied to) on all connections
@@ -107,6 +111,7 @@ static struct {
 	uint32_t probe;		/* latency probes drawn */
 	uint32_t w, h, frame_no;
 	uint32_t *fb;
+	int32_t cur_x, cur_y;	/* the cursor, moved by abs and rel (I/O thread) */
 	unsigned long calls_gone;	/* listener calls of closed connections */
 } vm = { .lock_fd = -1, .bundle_lock_fd = -1 };
 
@@ -222,7 +227,9 @@ static void op_abs(void *o, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 	(void)w;
 	(void)h;
 	logf_line("abs %u %u", x, y);
-	display_cursor_move(vm.disp, (int32_t)x, (int32_t)y, true);
+	vm.cur_x = (int32_t)x;
+	vm.cur_y = (int32_t)y;
+	display_cursor_move(vm.disp, vm.cur_x, vm.cur_y, true);
 }
 
 static void op_buttons(void *o, uint32_t mask)
@@ -241,6 +248,10 @@ static void op_rel(void *o, int32_t dx, int32_t dy)
 {
 	(void)o;
 	logf_line("rel %d %d", dx, dy);
+	/* As a guest's mouse driver moves its cursor: clamped to the screen. */
+	vm.cur_x = CLAMP(vm.cur_x + dx, 0, (int32_t)vm.w - 1);
+	vm.cur_y = CLAMP(vm.cur_y + dy, 0, (int32_t)vm.h - 1);
+	display_cursor_move(vm.disp, vm.cur_x, vm.cur_y, true);
 }
 
 /* On the I/O loop's thread: the mode is set on the main thread. */
@@ -308,7 +319,9 @@ static int screen_start(uint32_t w, uint32_t h, guint redraw_ms)
 	ret = display_cursor_define(vm.disp, CURSOR_SIZE, CURSOR_SIZE, 1, 1, cursor);
 	if (ret)
 		return ret;
-	display_cursor_move(vm.disp, (int32_t)w / 2, (int32_t)h / 2, true);
+	vm.cur_x = (int32_t)w / 2;
+	vm.cur_y = (int32_t)h / 2;
+	display_cursor_move(vm.disp, vm.cur_x, vm.cur_y, true);
 	if (redraw_ms)
 		g_timeout_add(redraw_ms, redraw_tick, NULL);
 	return 0;
@@ -387,6 +400,20 @@ static gboolean on_sigterm(gpointer opaque)
 		do_stop(30);
 	else if (vm.state == ST_SHUTTING_DOWN)
 		do_stop(0);
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * SIGHUP: the guest's tablet driver goes (or comes back): the pointer
+ * mode flips between absolute and relative, as machine/screen.c sets it.
+ */
+static gboolean on_sighup(gpointer opaque)
+{
+	bool rel = !display_pointer_relative(vm.disp);
+
+	(void)opaque;
+	display_set_pointer_relative(vm.disp, rel);
+	logf_line("pointer %s", rel ? "relative" : "absolute");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -908,6 +935,8 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_sigterm, NULL);
 	g_unix_signal_add(SIGUSR1, on_sigusr1, NULL);
 	g_unix_signal_add(SIGUSR2, on_probe, NULL);
+	if (vm.disp)
+		g_unix_signal_add(SIGHUP, on_sighup, NULL);
 	logf_line("state running");
 	logf_line("ready %s", vm.sock_path);
 	g_main_loop_run(vm.main);
