@@ -10,6 +10,10 @@
 #   every one, pixel for pixel, at the guest's 1024x768;
 # - a key typed through the API (Display1.Key, KEY_A) and one through VNC
 #   (the keysym 'b', KEY_B) reach the guest's virtio keyboard;
+# - the pointer mode follows the guest's drivers: PointerMode is relative
+#   while the guest has unbound its tablet's driver (on KEY_U, through the
+#   API), RelativeMotion and the buttons then reach its mouse, and it is
+#   absolute again once the driver is bound (KEY_T);
 # - a size request (Display1.SetPreferredSize 800x600) becomes the guest's
 #   preferred mode (/sys/class/drm/card0-Virtual-1/modes);
 # - with a viewer frozen (SIGSTOP) mid-session, SIGTERM (the power button)
@@ -109,6 +113,41 @@ check "a key through the API (Display1.Key KEY_A) reaches the guest" \
 "$vnc_snap" 127.0.0.1:5901 "$w/vnc-key.png" 0x62 >/dev/null 2>&1
 check "a key through VNC (keysym b) reaches the guest as KEY_B" \
 	wait_for "$w/$name.con" "VMAIN-GUEST: display-key=48" 20
+
+# The pointer mode follows the guest's drivers (Display1.PointerMode): the
+# guest unbinds its tablet's driver on KEY_U (22) and binds it again on
+# KEY_T (20); meanwhile RelativeMotion and the buttons reach its mouse.
+gd() { timeout 10 gdbus call --address "unix:path=$sock" --dest org.vmain.VM \
+	--object-path /org/vmain/VM "$@" 2>&1; }
+mode() { gd --method org.freedesktop.DBus.Properties.Get org.vmain.Display1 PointerMode; }
+# mode_is WANT SECONDS: PointerMode reads WANT within SECONDS
+mode_is() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		mode | grep -q "'$1'" && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	mode | sed 's/^/#   /'
+	return 1
+}
+check "PointerMode: absolute, with the guest's tablet and mouse drivers bound" mode_is absolute 10
+gd --method org.vmain.Display1.Key 22 true >/dev/null; gd --method org.vmain.Display1.Key 22 false >/dev/null
+check "the guest unbinds its tablet's driver (KEY_U)" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-tablet=unbound" 20
+check "PointerMode: relative (only the mouse has a driver)" mode_is relative 10
+gd --method org.vmain.Display1.RelativeMotion 7 -- -3 >"$w/rel.out"
+sed 's/^/#   /' "$w/rel.out"
+check "RelativeMotion 7,-3 reaches the guest's mouse as REL_X 7" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-rel=0:7" 20
+check "and REL_Y -3" wait_for "$w/$name.con" "VMAIN-GUEST: display-rel=1:-3" 20
+grep 'VMAIN-GUEST: display-\(rel\|mouse\|tablet\)' "$w/$name.con" | tr -d '\r' | sed 's/^/#   /'
+gd --method org.vmain.Display1.PointerButtons 1 >/dev/null; gd --method org.vmain.Display1.PointerButtons 0 >/dev/null
+check "the left button goes to the mouse the guest drives (BTN_LEFT, 272)" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-mouse-key=272" 20
+gd --method org.vmain.Display1.Key 20 true >/dev/null; gd --method org.vmain.Display1.Key 20 false >/dev/null
+check "the guest binds its tablet's driver again (KEY_T)" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-tablet=bound" 20
+check "PointerMode: absolute again" mode_is absolute 10
 
 # A size request: the guest's preferred mode follows (debounced, then the
 # driver re-reads the display info on the configuration interrupt).

@@ -11,11 +11,11 @@
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
 "$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
-arena_tap arena-svm "vmain run --display: screenshots, the example viewer, VNC, keys, a size request" \
+arena_tap arena-svm "vmain run --display: screenshots, the example viewer, VNC, keys, the pointer mode, a size request" \
 	-t 900 -m 2048 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
 	-f "$TOP/build/tests/monitor/display-check" -f "$TOP/build/tests/monitor/vnc-snap" \
 	-f "$TOP/build/examples/display-viewer" -f "$TOP/build/tests/monitor/display-storm" \
-	-f "$TOP/tests/monitor/display-guest.sh" -- \
+	-f "$TOP/tests/monitor/display-guest.sh" -f /usr/bin/gdbus -- \
 	"$TOP/tests/monitor/display-guest.sh" "$TOP/build/monitor/vmain" "$TOP/build/guest" \
 	"$TOP/build/tests/monitor/display-check" "$TOP/build/tests/monitor/vnc-snap" \
 	"$TOP/build/examples/display-viewer" "$TOP/build/tests/monitor/display-storm"
