@@ -69,7 +69,8 @@ static const char description[] =
 	"Window sizes, scaling and recent VMs are kept in the settings file,\n"
 	"written a second after the last change.  On SIGUSR1 the app prints one\n"
 	"line per window to stdout (a screen's updates from the VM, draws and\n"
-	"scale; the library's VMs and their states; where each named widget is).\n"
+	"scale; the library's VMs and their states; where each named widget is;\n"
+	"what each error bar shown says).\n"
 	"SIGTERM and SIGINT close the app as closing its windows would.\n"
 	"\n"
 	"Environment: VMAIN_VMS_DIR and VMAIN_RUNTIME_DIR replace the bundles' and\n"
@@ -102,6 +103,12 @@ static void widget_positions(GtkWidget *w, gpointer out)
 		gtk_widget_get_allocation(w, &a);
 		g_string_append_printf(out, "widget %s %d %d %d %d\n", name, ox + x, oy + y,
 				       a.width, a.height);
+		/* What an error bar says, as the person reads it in that window. */
+		if (!strcmp(name, "error") && g_object_get_data(G_OBJECT(w), "vmain-label"))
+			g_string_append_printf(out, "error-bar %s: %s\n",
+				GTK_IS_WINDOW(top) ? gtk_window_get_title(GTK_WINDOW(top)) : "",
+				gtk_label_get_text(GTK_LABEL(g_object_get_data(G_OBJECT(w),
+									    "vmain-label"))));
 	}
 	if (GTK_IS_CONTAINER(w))
 		gtk_container_forall(GTK_CONTAINER(w), widget_positions, out);

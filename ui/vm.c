@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct ui_vm {
 	guint state_sub, props_sub, listener_reg;
 	gulong closed_handler;
 	char *name, *state;
+	char *socket_path;
 	bool connected, has_display, listening, want_inline;
 	bool pointer_relative;	/* Display1.PointerMode, as last signalled */
 	struct ui_screen screen;
@@ -491,16 +493,41 @@ static void got_props(GObject *src, GAsyncResult *res, gpointer data)
 			       -1, vm->cancel, introspected, vm);
 }
 
+/*
+ * A VM admits only its owner (docs/api.md, "Where and who": a system VM
+ * also root and group vmain) and closes any other connection during the
+ * authentication, which GDBus reports in words that say nothing of it
+ * ("Unexpected lack of content trying to read a line").  When the socket
+ * is not ours, say whose it is.  NULL: nothing to add.
+ */
+static GError *explain_refusal(const char *path, const GError *err)
+{
+	struct passwd *pw;
+	struct stat st;
+
+	if (stat(path, &st) || st.st_uid == geteuid())
+		return NULL;
+	pw = getpwuid(st.st_uid);
+	return g_error_new(G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+			   "permission denied: the VM belongs to %s (uid %u), and only its owner "
+			   "may connect (a system VM's socket also admits root and group vmain) (%s)",
+			   pw ? pw->pw_name : "another user", (unsigned int)st.st_uid, err->message);
+}
+
 static void conn_ready(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct ui_vm *vm = data;
-	GError *err = NULL;
+	GError *err = NULL, *why;
 	GDBusConnection *conn = g_dbus_connection_new_for_address_finish(res, &err);
 
 	(void)src;
 	if (!conn) {
-		if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) && vm->ev->connected)
-			vm->ev->connected(vm->opaque, err);
+		if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) && vm->ev->connected) {
+			why = explain_refusal(vm->socket_path, err);
+			vm->ev->connected(vm->opaque, why ? why : err);
+			if (why)
+				g_error_free(why);
+		}
 		g_error_free(err);
 		return;
 	}
@@ -528,6 +555,7 @@ struct ui_vm *ui_vm_connect(const char *socket_path, const struct ui_vm_events *
 
 	vm->ev = ev;
 	vm->opaque = opaque;
+	vm->socket_path = g_strdup(socket_path);
 	vm->cancel = g_cancellable_new();
 	g_dbus_connection_new_for_address(addr, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
 					  NULL, vm->cancel, conn_ready, vm);
@@ -557,6 +585,7 @@ void ui_vm_free(struct ui_vm *vm)
 	forget_screen(vm);
 	g_free(vm->name);
 	g_free(vm->state);
+	g_free(vm->socket_path);
 	g_free(vm);
 }
 

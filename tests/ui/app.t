@@ -298,6 +298,9 @@ pattern "--inline: the pattern pixel for pixel too"
 kill -9 $web_pid
 check "a VM that dies: the window says so" waitfor "$tmp/a5.err" 'vmain-gtk: web: the VM has stopped or gone away' 10
 check "and the app stays up" alive $a5
+eb=$(stats $a5 "$tmp/a5" | grep '^error-bar ')
+check "the window's own error bar says it ($eb)" \
+	sh -c "echo '$eb' | grep -q '^error-bar web: the VM has stopped or gone away'"
 sleep 0.3
 import -window "$(window web)" "$shots/display-window-vm-gone.png" 2>/dev/null
 # The VM back on its socket, as after vmain save and the restore by vmain
@@ -323,17 +326,35 @@ kill $web_pid 2>/dev/null; gone $web_pid
 start_vm web --no-display
 start_app "$tmp/a6" web; a6=$app_pid
 check "a headless VM: the window says it has no screen" waitfor "$tmp/a6.err" 'vmain-gtk: web: the VM has no screen' 10
+eb=$(stats $a6 "$tmp/a6" | grep '^error-bar ')
+check "in its error bar ($eb)" sh -c "echo '$eb' | grep -q '^error-bar web: the VM has no screen'"
 kill $a6; gone $a6
 kill $vm_pid; gone $vm_pid
 start_app "$tmp/a7" nosuch; a7=$app_pid
 check "no such VM: the window says it cannot connect, with the reason" \
 	waitfor "$tmp/a7.err" 'vmain-gtk: nosuch: cannot connect to .*nosuch.sock: ' 10
+eb=$(stats $a7 "$tmp/a7" | grep '^error-bar ')
+check "in its error bar ($eb)" sh -c "echo '$eb' | grep -q '^error-bar nosuch: cannot connect to .*nosuch.sock: '"
 # ... and waits: once a VM of that name starts, the window attaches to it.
 start_vm nosuch --redraw-ms 50
 u=$(updates_come $a7 "$tmp/a7")
 check "and attaches when a VM of that name starts ($u updates)" [ "$u" -gt 0 ]
 kill $vm_pid; gone $vm_pid
 kill $a7; gone $a7
+# Another user's VM: it closes our connection; the window says whose it is.
+other=$(mktemp -d /tmp/app-t-other.XXXXXX)
+chmod 755 "$other"; mkdir "$other/run"; chown nobody "$other/run"
+(cd / && VMAIN_RUNTIME_DIR="$other/run" exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$b/tests/ui/fake-vm" --log "$other/run/log" other >/dev/null 2>&1) & opid=$!
+waitfor "$other/run/log" '^ready ' 10 >/dev/null
+VMAIN_RUNTIME_DIR="$other/run" start_app "$tmp/a9" other; a9=$app_pid
+waitfor "$tmp/a9.err" 'vmain-gtk: other: ' 10 >/dev/null
+stats $a9 "$tmp/a9" | grep '^error-bar ' >"$tmp/eb"
+check "another user's VM: permission denied, whose it is, in the error bar ($(cat "$tmp/eb"))" \
+	grep -q '^error-bar other: cannot connect to .*other.sock: permission denied: the VM belongs to nobody' "$tmp/eb"
+kill $a9; gone $a9
+kill $opid 2>/dev/null; pkill -f "fake-vm --log $other/run/log" 2>/dev/null; gone $opid
+rm -rf "$other"
 
 # ---- the library -----------------------------------------------------------
 start_vm web --redraw-ms 100
@@ -379,8 +400,22 @@ if [ -n "$dwin" ]; then
 		sh -c "sleep 1; ! xdotool search --onlyvisible --name '^web\$' >/dev/null && kill -0 $web_pid && kill -0 $lib"
 fi
 click $lib "$tmp/l" start-db
-check "Start on db (no kernel): the refusal, with vmain's reason, in the window and on stderr" \
+check "Start on db (no kernel): the refusal, with vmain's reason, on stderr" \
 	waitfor "$tmp/l.err" '^vmain-gtk: start db: .*kernel' 10
+eb=$(stats $lib "$tmp/l" | grep '^error-bar ')
+check "and in the library's error bar ($eb)" sh -c "echo '$eb' | grep -q '^error-bar vmain: start db: .*kernel'"
+# The host's memory cap (vmain.conf): web's 1 GiB runs, big's 1 GiB would pass 1200 MiB.
+"$b/monitor/vmain" create --memory 1G --kernel "$b/monitor/vmain" big >/dev/null
+mkdir -p "$XDG_CONFIG_HOME/vmain"
+printf '[host]\nmax_memory=1200M\n' >"$XDG_CONFIG_HOME/vmain/vmain.conf"
+sleep 1
+click $lib "$tmp/l" start-big
+waitfor "$tmp/l.err" '^vmain-gtk: start big: ' 10 >/dev/null
+eb=$(stats $lib "$tmp/l" | grep '^error-bar ')
+check "Start past the memory cap: refused, the numbers and the file in the error bar ($eb)" \
+	sh -c "echo '$eb' | grep -q '^error-bar vmain: start big: .*needs 1024 MiB.* 1024 MiB of the 1200 MiB cap (.*vmain.conf)'"
+rm -f "$XDG_CONFIG_HOME/vmain/vmain.conf"
+"$b/monitor/vmain" delete big >/dev/null 2>&1
 click $lib "$tmp/l" new
 dlg=$(window "New VM")
 check "New VM opens the dialog" test -n "$dlg"
@@ -438,6 +473,27 @@ if [ -n "$dlg" ]; then
 	check "and its Delete removes the bundle (vmain list)" \
 		sh -c "sleep 1.5; ! '$b/monitor/vmain' list | grep -q '^made '"
 fi
+# A guest that ignores the power button: the row's Stop waits (30 s), and
+# then offers Force stop, which asks first and pulls the plug.
+"$b/monitor/vmain" create --memory 256M --display deaf >/dev/null
+start_vm deaf --deaf
+deaf_pid=$vm_pid
+sleep 1.5
+click $lib "$tmp/l" stop-deaf
+check "Stop on a guest that ignores the power button: shutting down" \
+	waitfor "$tmp/deaf.log" '^state shutting-down$' 5
+sleep 0.5
+click $lib "$tmp/l" stop-deaf
+dlg=$(window 'Stop deaf at once\?')
+check "then the row's Force stop asks first ('Stop deaf at once?')" test -n "$dlg"
+if [ -n "$dlg" ]; then
+	xdotool windowactivate --sync "$dlg" 2>/dev/null; xdotool key alt+s
+	check "and Stop now pulls the plug at once, long before Stop's 30 s" gone $deaf_pid
+	check "(the VM was killed: stopped right after shutting-down)" \
+		sh -c "tail -1 '$tmp/deaf.log' | grep -q '^state stopped$'"
+fi
+kill $deaf_pid 2>/dev/null; gone $deaf_pid
+
 # SIGTERM while a dialog waits for an answer: the app still ends.
 click $lib "$tmp/l" new
 window "New VM" >/dev/null

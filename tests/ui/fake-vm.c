@@ -14,7 +14,9 @@
  * Save fails ("fake VM").  The guest obeys the power button: Stop (and
  * SIGTERM) go to shutting-down and to stopped 200 ms later (at once for
  * Stop(0), a second Stop, Kill); PowerButton stops it 200 ms later; then
- * the process ends.  Reset redraws the screen.
+ * the process ends.  With --deaf it ignores the button: Stop(T) ends it
+ * after T seconds, as the monitor ends such a guest, and PowerButton does
+ * nothing.  Reset redraws the screen.
  *
  * org.vmain.Display1 is the monitor's own (vm/dbus-display.c on a
  * display/display.c display, its timer on an I/O loop thread), unless
@@ -107,6 +109,7 @@ static struct {
 	struct display_viewer *watcher;	/* sees private mode as Blank */
 	struct display_frame frame;
 	bool private_on;
+	gboolean deaf;		/* --deaf: the guest ignores the power button (an option: gboolean) */
 	bool full;		/* --full: each redraw flushes the whole screen */
 	uint32_t probe;		/* latency probes drawn */
 	uint32_t w, h, frame_no;
@@ -390,7 +393,9 @@ static void do_stop(guint32 timeout)
 	if (vm.state == ST_PAUSED)
 		set_state(ST_RUNNING);
 	set_state(ST_SHUTTING_DOWN);
-	stop_in(MIN((guint64)timeout * 1000, GUEST_POWEROFF_MS));
+	/* A deaf guest is ended by the timeout alone, as the monitor ends one. */
+	stop_in(vm.deaf ? (guint)MIN((guint64)timeout * 1000, G_MAXUINT) :
+			  MIN((guint64)timeout * 1000, GUEST_POWEROFF_MS));
 }
 
 static gboolean on_sigterm(gpointer opaque)
@@ -483,7 +488,8 @@ static void vm_method(GDBusConnection *conn, const gchar *sender, const gchar *p
 		if (vm.state != ST_RUNNING)
 			goto invalid;
 		logf_line("power-button");
-		stop_in(GUEST_POWEROFF_MS);
+		if (!vm.deaf)
+			stop_in(GUEST_POWEROFF_MS);
 	} else if (!strcmp(method, "Save")) {
 		if (!live)
 			goto invalid;
@@ -869,6 +875,7 @@ int main(int argc, char **argv)
 		{ "redraw-ms", 0, 0, G_OPTION_ARG_INT, &redraw_ms, "Redraw the frame band every N ms (default 0: never)", "N" },
 		{ "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path, "Log input and events to FILE (default stdout)", "FILE" },
 		{ "no-display", 0, 0, G_OPTION_ARG_NONE, &no_display, "A headless VM: no Display1", NULL },
+		{ "deaf", 0, 0, G_OPTION_ARG_NONE, &vm.deaf, "A guest that ignores the power button", NULL },
 		{ "full", 0, 0, G_OPTION_ARG_NONE, &full, "Each redraw flushes the whole screen (benchmarks)", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
