@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tests/ui/render-test.c - guest pixels to window pixels (ui/render.c):
- * 1:1 and 2:1 are exact, 1.5 is filtered but keeps flat colours, a flush
+ * 1:1 and 2:1 are exact, 1.5 and 1.25 are filtered but keep flat colours, a flush
  * redraws only its rectangle, formats map their channels, a blank screen
  * is black, an unknown format is refused.
  */
@@ -103,6 +103,18 @@ int main(void)
 	       "1.5: inside a flat area the colour is exact");
 	tap_ok((at(&r, 60, 10) >> 16) < (at(&r, 90, 10) >> 16),
 	       "1.5: red still grows left to right");
+	ui_render_fini(&r);
+
+	/* 1.25 (a desktop at 125 %, or fit): the same, and no column of the flat area lost. */
+	setup(&r, XR24, GW * 5 / 4, GH * 5 / 4, UI_SCALING_FIT, 1);
+	bad = 0;
+	for (int x = 1; x < 32 * 5 / 4 - 2; x++)
+		bad += at(&r, x, 20) != 0x336699;
+	tap_ok(r.layout.scale == 1.25 && r.layout.smooth, "1.25: smooth");
+	tap_ok(!bad, "1.25: every pixel inside the flat area is its colour (%d differ)", bad);
+	tap_ok((at(&r, 45, 10) >> 16) < (at(&r, 60, 10) >> 16) &&
+	       (at(&r, 60, 10) >> 16) < (at(&r, 75, 10) >> 16),
+	       "1.25: red still grows left to right");
 	ui_render_fini(&r);
 
 	/* Shrinking (0.5) averages: a 1-pixel checkerboard becomes its mean grey. */
