@@ -115,3 +115,9 @@ pattern() {
 position() { xdotool getwindowgeometry "$1" | sed -n 's/.*Position: \([0-9]*,[0-9]*\).*/\1/p'; }
 # px X Y: the colour at X,Y of the X screen now, as RRGGBB
 px() { import -window root -crop "1x1+$1+$2" txt:- 2>/dev/null | sed -n 's/.*#\([0-9A-Fa-f]\{6\}\).*/\1/p' | head -1; }
+# close_window WIN: its header bar's close button, as a person closes it
+# (the window's top right corner: GTK draws the bar, there is no manager)
+close_window() {
+	set -- "$1" "$(position "$1")" "$(xdotool getwindowgeometry "$1" | sed -n 's/.*Geometry: \([0-9]*\)x.*/\1/p')"
+	xdotool mousemove $((${2%,*} + $3 - 24)) $((${2#*,} + 25)) click 1
+}

@@ -388,14 +388,35 @@ check "a VM made by vmain create appears ($ls)" sh -c "echo '$ls' | grep -q 'lib
 sleep 1
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "and goes when deleted ($ls)" sh -c "! echo '$ls' | grep -q new1"
+# A second running VM, its screen opened too and moved aside (no window
+# manager places it), so that one app shows two VMs at once.
+"$b/monitor/vmain" create --memory 256M --display two >/dev/null
+start_vm two --redraw-ms 100
+two_pid=$vm_pid
+sleep 1
+click $lib "$tmp/l" display-two
+twin=$(window two)
+[ -n "$twin" ] && xdotool windowmove --sync "$twin" 880 560 2>/dev/null
 click $lib "$tmp/l" display-web
 dwin=$(window web)
 check "Display on web opens its screen" test -n "$dwin"
+# vms_drawn LOG: "web-updates two-updates" from the app's report
+vms_drawn() { stats $lib "$1" | awk '/^display web /{ for (i = 1; i <= NF; i++) if ($i ~ /^updates=/) w = substr($i, 9) }
+	/^display two /{ for (i = 1; i <= NF; i++) if ($i ~ /^updates=/) t = substr($i, 9) } END { print w + 0, t + 0 }'; }
+sleep 1
+set -- $(vms_drawn "$tmp/l"); w1=$1 t1=$2
+sleep 1.5
+set -- $(vms_drawn "$tmp/l"); w2=$1 t2=$2
+check "one app shows two VMs at once, both screens updating (web $w1 -> $w2, two $t1 -> $t2)" \
+	test -n "$twin" -a "$w2" -gt "$w1" -a "$t2" -gt "$t1"
+if [ -n "$twin" ]; then
+	close_window "$twin"
+	check "two's window closes, and two runs on" \
+		sh -c "sleep 1; ! xdotool search --onlyvisible --name '^two\$' >/dev/null && kill -0 $two_pid"
+fi
+kill $two_pid 2>/dev/null; gone $two_pid
 if [ -n "$dwin" ]; then
-	# Closed as a person does, with its header bar's close button (its top right corner).
-	dpos=$(position "$dwin")
-	dw=$(xdotool getwindowgeometry "$dwin" | sed -n 's/.*Geometry: \([0-9]*\)x.*/\1/p')
-	xdotool mousemove $((${dpos%,*} + dw - 24)) $((${dpos#*,} + 25)) click 1
+	close_window "$dwin"
 	check "its close button closes it, and the VM runs on" \
 		sh -c "sleep 1; ! xdotool search --onlyvisible --name '^web\$' >/dev/null && kill -0 $web_pid && kill -0 $lib"
 fi
@@ -415,7 +436,7 @@ eb=$(stats $lib "$tmp/l" | grep '^error-bar ')
 check "Start past the memory cap: refused, the numbers and the file in the error bar ($eb)" \
 	sh -c "echo '$eb' | grep -q '^error-bar vmain: start big: .*needs 1024 MiB.* 1024 MiB of the 1200 MiB cap (.*vmain.conf)'"
 rm -f "$XDG_CONFIG_HOME/vmain/vmain.conf"
-"$b/monitor/vmain" delete big >/dev/null 2>&1
+"$b/monitor/vmain" delete --yes big >/dev/null
 click $lib "$tmp/l" new
 dlg=$(window "New VM")
 check "New VM opens the dialog" test -n "$dlg"
