@@ -16,6 +16,12 @@
  *     --private         take private mode first (and keep it until exit)
  *     --frames          print one line per listener call to stdout
  *     --on-signal       save when SIGUSR1 comes (not when the screen is still)
+ *     --through-restart S  save only once the VM's process has gone and
+ *                       another serves the socket again (vmain save, then
+ *                       vmain start): the closed connection is waited
+ *                       through (the socket tried every 100 ms, for up to
+ *                       S seconds), the listener registered again, and the
+ *                       screen saved once still on the new connection
  *
  * Build: cc $(pkg-config --cflags --libs gio-unix-2.0 libpng) ... (make
  * builds it as build/examples/display-viewer, with monitor/display/png.c).
@@ -56,7 +62,7 @@ static const char listener_xml[] =
 	"</interface></node>";
 
 static gboolean opt_inline, opt_private, opt_frames, opt_on_signal;
-static gint opt_settle = 1000, opt_timeout = 60;
+static gint opt_settle = 1000, opt_timeout = 60, opt_restart;
 static gchar **opt_keys, *opt_size;
 
 static const GOptionEntry entries[] = {
@@ -68,6 +74,8 @@ static const GOptionEntry entries[] = {
 	{ "private", 0, 0, G_OPTION_ARG_NONE, &opt_private, "Take private mode", NULL },
 	{ "frames", 0, 0, G_OPTION_ARG_NONE, &opt_frames, "Print each call", NULL },
 	{ "on-signal", 0, 0, G_OPTION_ARG_NONE, &opt_on_signal, "Save on SIGUSR1", NULL },
+	{ "through-restart", 0, 0, G_OPTION_ARG_INT, &opt_restart,
+	  "Save after the VM's process is replaced, waiting up to S s for it", "S" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -85,7 +93,11 @@ static GMainLoop *loop;
 static GDBusConnection *conn;
 static guint settle_timer;
 static bool acted, saved, failed;
-static const char *out_file;
+static const char *out_file, *sock_path;
+static GDBusNodeInfo *info;
+/* --through-restart: the connection closed once (and the retries so far). */
+static bool restarted;
+static int retries;
 
 static void fail(const char *what, GError *err)
 {
@@ -134,7 +146,8 @@ static gboolean save_now(gpointer opaque)
 
 static void changed(void)
 {
-	if (opt_on_signal)
+	/* Before the restart the screen is the old process's: nothing to save yet. */
+	if (opt_on_signal || (opt_restart && !restarted))
 		return;
 	if (settle_timer)
 		g_source_remove(settle_timer);
@@ -271,6 +284,89 @@ static void listener_method(GDBusConnection *c, const gchar *sender, const gchar
 
 static const GDBusInterfaceVTable listener_vtable = { listener_method, NULL, NULL, { 0 } };
 
+static void closed(GDBusConnection *c, gboolean vanished, GError *err, gpointer opaque);
+
+/*
+ * Connects to the socket, exports the listener and registers it (taking
+ * private mode first if asked).  false (and *err) when the socket does not
+ * serve; a refused call after that fails the run.
+ */
+static bool attach(GError **err)
+{
+	GVariantBuilder opts;
+	char *addr = g_strdup_printf("unix:path=%s", sock_path);
+
+	conn = g_dbus_connection_new_for_address_sync(addr,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL, err);
+	g_free(addr);
+	if (!conn)
+		return false;
+	g_signal_connect(conn, "closed", G_CALLBACK(closed), NULL);
+	if (!g_dbus_connection_register_object(conn, "/viewer", info->interfaces[0],
+					       &listener_vtable, NULL, NULL, err)) {
+		fail("register", *err);
+		*err = NULL;
+		return true;
+	}
+	if (opt_private)
+		call_vm("AcquirePrivate", NULL);
+	if (!failed) {
+		g_variant_builder_init(&opts, G_VARIANT_TYPE("a{sv}"));
+		if (opt_inline)
+			g_variant_builder_add(&opts, "{sv}", "inline", g_variant_new_boolean(TRUE));
+		call_vm("RegisterListener", g_variant_new("(oa{sv})", "/viewer", &opts));
+	}
+	return true;
+}
+
+/* --through-restart: the socket again, every 100 ms, until it serves. */
+static gboolean reattach(gpointer opaque)
+{
+	GError *err = NULL;
+
+	(void)opaque;
+	if (attach(&err)) {
+		printf("attached again after %d tries\n", retries);
+		fflush(stdout);
+		return G_SOURCE_REMOVE;
+	}
+	g_error_free(err);
+	if (++retries > opt_restart * 10) {
+		fprintf(stderr, "display-viewer: %s did not serve again within %d s\n", sock_path,
+			opt_restart);
+		failed = true;
+		g_main_loop_quit(loop);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void closed(GDBusConnection *c, gboolean vanished, GError *err, gpointer opaque)
+{
+	(void)vanished;
+	(void)err;
+	(void)opaque;
+	if (c != conn || saved)
+		return;
+	if (!opt_restart || restarted) {
+		fprintf(stderr, "display-viewer: the VM's connection closed\n");
+		failed = true;
+		g_main_loop_quit(loop);
+		return;
+	}
+	printf("detached: the VM's connection closed\n");
+	fflush(stdout);
+	restarted = true;
+	if (settle_timer)
+		g_source_remove(settle_timer);
+	settle_timer = 0;
+	acted = false;		/* the keys and the size go to the new process */
+	forget_screen();
+	g_object_unref(conn);
+	conn = NULL;
+	g_timeout_add(100, reattach, NULL);
+}
+
 static gboolean on_timeout(gpointer opaque)
 {
 	(void)opaque;
@@ -284,8 +380,6 @@ int main(int argc, char **argv)
 {
 	GOptionContext *ctx = g_option_context_new("SOCKET FILE.png - save a VM's screen");
 	GError *err = NULL;
-	GDBusNodeInfo *info;
-	char *addr;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc != 3) {
@@ -295,30 +389,12 @@ int main(int argc, char **argv)
 	}
 	g_option_context_free(ctx);
 	out_file = argv[2];
+	sock_path = argv[1];
 	loop = g_main_loop_new(NULL, FALSE);
-	addr = g_strdup_printf("unix:path=%s", argv[1]);
-	conn = g_dbus_connection_new_for_address_sync(addr,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL, &err);
-	g_free(addr);
-	if (!conn) {
-		fail(argv[1], err);
-		return 1;
-	}
 	info = g_dbus_node_info_new_for_xml(listener_xml, NULL);
-	if (!g_dbus_connection_register_object(conn, "/viewer", info->interfaces[0],
-					       &listener_vtable, NULL, NULL, &err)) {
-		fail("register", err);
+	if (!attach(&err)) {
+		fail(sock_path, err);
 		return 1;
-	}
-	if (opt_private)
-		call_vm("AcquirePrivate", NULL);
-	if (!failed) {
-		GVariantBuilder opts;
-
-		g_variant_builder_init(&opts, G_VARIANT_TYPE("a{sv}"));
-		if (opt_inline)
-			g_variant_builder_add(&opts, "{sv}", "inline", g_variant_new_boolean(TRUE));
-		call_vm("RegisterListener", g_variant_new("(oa{sv})", "/viewer", &opts));
 	}
 	if (opt_on_signal) {
 		sigset_t usr1;

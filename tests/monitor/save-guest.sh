@@ -224,9 +224,12 @@ is "vmain save of a stopped VM: status 4" 4 $rc
 
 # A VM with a display is saved with its screen: the guest draws the
 # display test's pattern (vmain.test=display) and redraws it twice a
-# second, counting; after the restore the screenshot still shows the
-# pattern, the count goes on, and a key typed through Display1 (the example
-# viewer) reaches the restored guest's virtio keyboard.
+# second, counting; a viewer attached before the save stays through it
+# and attaches to the restored VM by itself (examples/display-viewer
+# --through-restart), showing the pattern; after the restore the
+# screenshot still shows the pattern, the count goes on, and a key typed
+# through Display1 (the example viewer) reaches the restored guest's
+# virtio keyboard.
 vmd=sv-display
 "$vmain" create "$vmd" --memory 256M --accel vmain --display --kernel "$guest/vmlinuz" \
 	--initrd "$guest/initrd.img" --serial "$w/cond" \
@@ -237,15 +240,30 @@ check "display: the guest draws" wait_for "$w/cond" "display-tick=2[^0-9]" 180
 "$vmain" screenshot "$vmd" "$w/before.png" >"$w/out" 2>&1
 check "display: the pattern before the save ($("$check_png" "$w/before.png" 1024x768 2>&1 | head -n 1))" \
 	"$check_png" "$w/before.png" 1024x768
+# A viewer stays attached through the save and the restore: it sees the
+# VM's process go, waits for the restored one and attaches to it.
+"$viewer" --through-restart 240 --settle 300 --timeout 400 "$XDG_RUNTIME_DIR/vmain/$vmd.sock" \
+	"$w/through.png" >"$w/through.out" 2>&1 &
+vpid=$!
+sleep 3
 "$vmain" save "$vmd" >"$w/out" 2>&1; rc=$?
-is "display: vmain save exits 0" 0 $rc
+is "display: vmain save exits 0, with a viewer attached" 0 $rc
 [ $rc = 0 ] || sed 's/^/# /' "$w/out"
+check "display: the viewer saw the VM's process go, and waits ($(head -n 1 "$w/through.out"))" \
+	sh -c "kill -0 $vpid && grep -q '^detached' '$w/through.out'"
 t_saved=$(grep '^VMAIN-GUEST: display-tick=' "$w/cond" | tail -n 1 | tr -d '\r' | sed 's/.*=//')
 : >"$w/cond"
 "$vmain" start "$vmd" --headless >"$w/out" 2>&1; rc=$?
 is "display: vmain start restores (0)" 0 $rc
 [ $rc = 0 ] || sed 's/^/# /' "$w/out"
 check "display: the restored guest draws again" wait_for "$w/cond" "display-tick=" 60
+i=0; while kill -0 $vpid 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+wait $vpid; rc=$?
+sed 's/^/#   /' "$w/through.out"
+check "display: the viewer attached to the restored VM by itself and saved its screen" \
+	sh -c "[ $rc = 0 ] && grep -q '^attached again' '$w/through.out'"
+check "display: what it shows is the pattern ($("$check_png" "$w/through.png" 1024x768 2>&1 | head -n 1))" \
+	"$check_png" "$w/through.png" 1024x768
 t_next=$(grep '^VMAIN-GUEST: display-tick=' "$w/cond" | head -n 1 | tr -d '\r' | sed 's/.*=//')
 check "display: its count goes on ($t_saved -> $t_next)" goes_on "$t_saved" "$t_next"
 check "display: no reboot (no second display-drawn)" sh -c "! grep -q display-drawn '$w/cond'"

@@ -83,6 +83,25 @@ check "stopped after shutting-down" sh -c "tail -n 2 '$tmp/log' | grep -qx 'stat
 check "the socket and NAME.lock are gone" sh -c "[ ! -e '$tmp/run/web.sock' ] && [ ! -e '$tmp/run/web.lock' ]"
 check "vmain list: stopped" sh -c "'$b/monitor/vmain' list --json | grep -F '\"state\": \"stopped\"'"
 
+# A viewer through a restart (as across vmain save and vmain start): it
+# waits for the socket to serve again, registers again and saves the new
+# process's screen.
+: > "$tmp/log"
+"$fake" --log "$tmp/log" web & pid=$!
+waitlog '^ready ' >/dev/null
+"$b/examples/display-viewer" --through-restart 20 --settle 500 --timeout 40 "$tmp/run/web.sock" \
+	"$tmp/r.png" >"$tmp/r.out" 2>&1 & vpid=$!
+sleep 1
+kill -TERM "$pid"; gone "$pid"
+: > "$tmp/log"
+"$fake" --log "$tmp/log" --size 640x480 web & pid=$!
+wait "$vpid"; rc=$?
+check "display-viewer --through-restart: detached, attached to the new process, saved ($(tr '\n' ' ' <"$tmp/r.out"))" \
+	sh -c "[ $rc = 0 ] && grep -q '^detached' '$tmp/r.out' && grep -q '^attached again' '$tmp/r.out'"
+check "and what it saved is the new process's screen (640x480), pixel for pixel" \
+	"$b/tests/ui/shot-check" "$tmp/r.png" 640 480 0 0
+kill -TERM "$pid"; gone "$pid"
+
 # Headless, and SIGTERM.
 : > "$tmp/log"
 "$fake" --no-display --log "$tmp/log" web & pid=$!
