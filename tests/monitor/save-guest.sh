@@ -140,7 +140,11 @@ wait_for "$w/con" "tick=4 " 30
 
 save_cycle "lazy (the default)"
 # The restored guest's console takes input, and its virtio-rng answers.
-(sleep 1; printf 'echo rng-$(head -c 8 /dev/hwrng | od -An -tx1 | tr -d " \\n")-end\r'; sleep 4; printf '\001d') |
+# The detach waits for the answer (up to 20 s): a loaded arena's guest can
+# take more than the few seconds a fixed sleep gave it (it failed so once).
+(sleep 1; printf 'echo rng-$(head -c 8 /dev/hwrng | od -An -tx1 | tr -d " \\n")-end\r'
+ i=0; while [ $i -lt 200 ] && ! grep -aqE 'rng-[0-9a-f]{16}-end' "$w/console" 2>/dev/null; do
+	sleep 0.1; i=$((i + 1)); done; printf '\001d') |
 	timeout 30 "$vmain" console "$vm" >"$w/console" 2>"$w/console.err"
 is "after the restore: vmain console attaches and detaches (0)" 0 $?
 check "after the restore: a command typed on the console reads 8 bytes of /dev/hwrng ($(grep -aoE 'rng-[0-9a-f]{16}-end' "$w/console" | head -n 1))" \
