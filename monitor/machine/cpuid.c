@@ -44,9 +44,17 @@ static void leaf7(struct vmain_cpuid_entry *e)
 		return;
 	}
 	e->eax = 0;		/* no sub-leaf 1 */
-	/* Off: SGX, HLE, INVPCID, RTM, RDT-M, RDT-A, MPX, Intel PT. */
-	e->ebx &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) | BIT(14) |
-		    BIT(15) | BIT(25));
+	/*
+	 * Off: SGX, HLE, INVPCID, RTM, RDT-M, RDT-A, MPX, Intel PT.  Also
+	 * IA32_TSC_ADJUST (bit 1): MSR 3BH is not in the state a save keeps
+	 * (docs/abi.md), so a restored guest would find its adjustment gone,
+	 * and vmain.ko does not offer it: hiding it on every backend keeps
+	 * a state saved through one restorable through the other.  And bit
+	 * 22, reserved (PCOMMIT, withdrawn), which an emulator's CPU model
+	 * may still report (QEMU's TCG does) and KVM never passes on.
+	 */
+	e->ebx &= ~(BIT(1) | BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) | BIT(14) |
+		    BIT(15) | BIT(22) | BIT(25));
 	/* Off: PKU, OSPKE, WAITPKG, LA57, PKS. */
 	e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(16) | BIT(31));
 	/*

@@ -90,6 +90,9 @@ int main(void)
 	tap_ok(e && !e->eax && !(e->ebx & (1u << 2)) && !(e->ecx & (1u << 3)) &&
 	       !(e->ecx & (1u << 16)) && e->edx == ((1u << 4) | (1u << 10) | (1u << 14)),
 	       "leaf 7: no sub-leaf 1, SGX/PKU/LA57 hidden, EDX down to FSRM, MD_CLEAR, SERIALIZE");
+	tap_ok(e && !(e->ebx & (1u << 1)) && !(e->ebx & (1u << 22)) && (e->ebx & (1u << 0)) &&
+	       (e->ebx & (1u << 23)),
+	       "leaf 7: TSC_ADJUST (not saved) and reserved bit 22 hidden on every backend; FSGSBASE, CLFLUSHOPT kept");
 	e = find(k, 0x7, 1);
 	tap_ok(e && !e->eax && !e->ebx && !e->ecx && !e->edx, "leaf 7.1 is empty");
 	e = find(k, 0xd, 0);

@@ -307,11 +307,11 @@ if [ "$part" = kvm ]; then
 # The same guest through KVM, which keeps kvmclock in the kernel (saved
 # with KVM_GET_CLOCK, restored with KVM_SET_CLOCK plus the time saved):
 # the counter goes on and the guest's date is the host's.  Then across
-# backends, KVM -> vmain.ko and vmain.ko -> KVM, each of which either
-# restores (the counter goes on) or is refused, VM not started and state
-# kept, for a CPUID feature the other backend does not offer
-# (machine/cpuid.c offers each backend what it supports: under QEMU's TCG
-# CPU they differ both ways).
+# backends, KVM -> vmain.ko and vmain.ko -> KVM: each restores and the
+# counter goes on.  (machine/cpuid.c offers each backend what it supports
+# less what no backend keeps; under QEMU's TCG CPU that is the same set
+# through both.  A host where they differ refuses, naming the CPUID bits,
+# VM not started and state kept: that is a failure here, with the bits.)
 vm=sv-cross
 bundle=$XDG_DATA_HOME/vmain/VMs/$vm.vmain
 sav=$bundle/state.sav
@@ -340,6 +340,8 @@ cross() {
 	is "$label: saved through $1" 0 $?
 	t_saved=$(last "$w/con" tick)
 	"$vmain" edit "$vm" --accel "$2" >/dev/null 2>&1
+	cp "$w/con" "$w/con.before"
+	: >"$w/con"
 	"$vmain" start "$vm" --headless >"$w/out" 2>&1; rc=$?
 	if [ $rc = 0 ]; then
 		wait_for "$w/con" "tick=" 60
@@ -347,10 +349,9 @@ cross() {
 		check "$label: restored, the counter goes on ($t_saved -> $t_next)" \
 			goes_on "$t_saved" "$t_next"
 		check "$label: no reboot" sh -c "! grep -q ticker-ready '$w/con'"
+		is "$label: status says running" running "$(state "$vm")"
 	else
-		is "$label: refused (1)" 1 $rc
-		check "$label: ... for a CPU feature $2 does not offer ($(grep lacks "$w/out"))" \
-			grep -q "lacks features the saved guest had: CPUID" "$w/out"
+		nok "$label: not restored (status $rc: $(tail -n 1 "$w/out"))"
 		is "$label: ... the VM is not running" stopped "$(state "$vm")"
 		check "$label: ... and the state stays" [ -f "$sav" ]
 	fi
