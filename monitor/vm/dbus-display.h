@@ -16,7 +16,10 @@
  * signalled with PropertiesChanged as the listener's frames are taken:
  * only on a connection with a listener registered, and only when it
  * differs from what that connection was last told (absolute before the
- * first signal).
+ * first signal).  It goes in the same one-at-a-time order as the calls:
+ * what follows a signal waits for the connection's output to drain, so
+ * changes between drains merge and a peer that does not read has at
+ * most one signal queued.
  *
  * Threads: main thread (GDBus calls us in the main context); the
  * display's wake() comes from any thread and only marks a GSource ready.
