@@ -49,8 +49,18 @@ static bool pointer_relative(const struct machine_screen *s)
 static void pointer_driver_changed(void *opaque)
 {
 	struct machine *m = opaque;
+	struct machine_screen *s = m->screen;
+	bool relative = pointer_relative(s);
 
-	display_set_pointer_relative(m->cfg.display, pointer_relative(m->screen));
+	/*
+	 * The pointer that stops being the guest's lets go of its buttons
+	 * (when its driver is still bound, a button held across the change
+	 * would stay down: its release goes to the other pointer).
+	 */
+	if (relative != s->relative)
+		virtio_input_buttons(s->relative ? &s->mouse : &s->tablet, 0);
+	s->relative = relative;
+	display_set_pointer_relative(m->cfg.display, relative);
 }
 
 int machine_screen_init(struct machine *m)

@@ -30,6 +30,7 @@ struct machine;
 struct machine_screen {
 	struct virtio_gpu gpu;
 	struct virtio_input keyboard, tablet, mouse;
+	bool relative;		/* the pointer mode last given to the display */
 };
 
 /*

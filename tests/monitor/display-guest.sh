@@ -130,7 +130,8 @@ mode_is() {
 	mode | sed 's/^/#   /'
 	return 1
 }
-check "PointerMode: absolute, with the guest's tablet and mouse drivers bound" mode_is absolute 10
+check "PointerMode: absolute before the tablet is unbound (relative below proves the mouse's driver)" \
+	mode_is absolute 10
 gd --method org.vmain.Display1.Key 22 true >/dev/null; gd --method org.vmain.Display1.Key 22 false >/dev/null
 check "the guest unbinds its tablet's driver (KEY_U)" \
 	wait_for "$w/$name.con" "VMAIN-GUEST: display-tablet=unbound" 20
@@ -141,13 +142,17 @@ check "RelativeMotion 7,-3 reaches the guest's mouse as REL_X 7" \
 	wait_for "$w/$name.con" "VMAIN-GUEST: display-rel=0:7" 20
 check "and REL_Y -3" wait_for "$w/$name.con" "VMAIN-GUEST: display-rel=1:-3" 20
 grep 'VMAIN-GUEST: display-\(rel\|mouse\|tablet\)' "$w/$name.con" | tr -d '\r' | sed 's/^/#   /'
-gd --method org.vmain.Display1.PointerButtons 1 >/dev/null; gd --method org.vmain.Display1.PointerButtons 0 >/dev/null
+gd --method org.vmain.Display1.PointerButtons 1 >/dev/null
 check "the left button goes to the mouse the guest drives (BTN_LEFT, 272)" \
-	wait_for "$w/$name.con" "VMAIN-GUEST: display-mouse-key=272" 20
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-mouse-key=272:1" 20
+# Held down while the guest goes back to its tablet: the mouse lets go.
 gd --method org.vmain.Display1.Key 20 true >/dev/null; gd --method org.vmain.Display1.Key 20 false >/dev/null
 check "the guest binds its tablet's driver again (KEY_T)" \
 	wait_for "$w/$name.con" "VMAIN-GUEST: display-tablet=bound" 20
 check "PointerMode: absolute again" mode_is absolute 10
+check "the button held across the change is released on the mouse (no button stuck)" \
+	wait_for "$w/$name.con" "VMAIN-GUEST: display-mouse-key=272:0" 20
+gd --method org.vmain.Display1.PointerButtons 0 >/dev/null
 
 # A size request: the guest's preferred mode follows (debounced, then the
 # driver re-reads the display info on the configuration interrupt).
