@@ -100,8 +100,14 @@ static void capture_pointer(struct dw *d)
 	st = gdk_seat_grab(seat, win, GDK_SEAT_CAPABILITY_ALL, FALSE, none, NULL, NULL, NULL);
 	if (none)
 		g_object_unref(none);
-	d->captured = st == GDK_GRAB_SUCCESS;
-	d->grabbed = d->captured;
+	d->grabbed = st == GDK_GRAB_SUCCESS;
+	if (!d->grabbed && d->captured) {
+		/* Refused: the keyboard as it was. */
+		d->captured = false;
+		capture(d);
+		return;
+	}
+	d->captured = d->grabbed;
 	if (d->grabbed) {
 		d->rel_x = d->rel_y = 0;
 		warp_to_middle(d);
@@ -156,6 +162,29 @@ static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer opaque)
 	return TRUE;
 }
 
+/*
+ * Our grab is gone without us (another client took one, the window was
+ * unmapped or hidden): nothing is captured any more, and what the guest
+ * holds down is let go.
+ */
+static gboolean on_grab_lost(GtkWidget *w, GdkEvent *ev, gpointer opaque)
+{
+	struct dw *d = opaque;
+
+	(void)w;
+	(void)ev;
+	release_keys(d);
+	if (d->captured || d->grabbed) {
+		d->captured = false;
+		if (d->grabbed) {
+			d->grabbed = false;
+			gtk_widget_queue_draw(d->area);
+		}
+		update_subtitle(d);
+	}
+	return FALSE;
+}
+
 static gboolean on_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer opaque)
 {
 	struct dw *d = opaque;
@@ -179,20 +208,28 @@ static void send_pointer(struct dw *d, double x, double y)
 }
 
 /*
- * Grabbed: the motion from the middle, in guest pixels (a fit-scaled
- * screen moves the guest's cursor as far as the host's would have moved
- * over the picture), fractions kept for the next event; then the host
- * pointer goes back to the middle, which comes as a motion of 0.
+ * Grabbed: the motion from the last event's position (warp_x/y after a
+ * warp), in guest pixels (a fit-scaled screen moves the guest's cursor as
+ * far as the host's would have moved over the picture), fractions kept
+ * for the next event.  The hidden host pointer goes back to the middle
+ * only when it nears the widget's edge: events already on their way then
+ * still measure from where they were made, and the warp's own event is a
+ * motion of 0.  (Where warping does nothing, on Wayland, the deltas stay
+ * right; the pointer's travel then ends at the screen's edge.)
  */
 static void send_relative(struct dw *d, double x, double y)
 {
 	double per = d->render.layout.scale > 0 ? device_scale(d) / d->render.layout.scale : 1;
+	int w = gtk_widget_get_allocated_width(d->area);
+	int h = gtk_widget_get_allocated_height(d->area);
 	int dx, dy;
 
 	if (x == d->warp_x && y == d->warp_y)
 		return;
 	d->rel_x += (x - d->warp_x) * per;
 	d->rel_y += (y - d->warp_y) * per;
+	d->warp_x = x;
+	d->warp_y = y;
 	dx = (int)trunc(d->rel_x);
 	dy = (int)trunc(d->rel_y);
 	d->rel_x -= dx;
@@ -200,7 +237,8 @@ static void send_relative(struct dw *d, double x, double y)
 	if (dx || dy)
 		ui_vm_call(d->vm, "org.vmain.Display1", "RelativeMotion",
 			   g_variant_new("(ii)", dx, dy), NULL, NULL);
-	warp_to_middle(d);
+	if (x < w / 4.0 || x > w * 3 / 4.0 || y < h / 4.0 || y > h * 3 / 4.0)
+		warp_to_middle(d);
 }
 
 static gboolean on_motion(GtkWidget *w, GdkEventMotion *ev, gpointer opaque)
@@ -321,4 +359,7 @@ void display_input_attach(struct dw *d)
 	g_signal_connect(d->area, "motion-notify-event", G_CALLBACK(on_motion), d);
 	g_signal_connect(d->area, "scroll-event", G_CALLBACK(on_scroll), d);
 	g_signal_connect(d->area, "focus-out-event", G_CALLBACK(on_focus_out), d);
+	g_signal_connect(d->area, "grab-broken-event", G_CALLBACK(on_grab_lost), d);
+	g_signal_connect(d->window, "grab-broken-event", G_CALLBACK(on_grab_lost), d);
+	g_signal_connect(d->window, "unmap-event", G_CALLBACK(on_grab_lost), d);
 }

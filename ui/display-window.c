@@ -233,10 +233,15 @@ static bool cursor_rect(struct dw *d, GdkRectangle *r)
 	const struct ui_layout *l = &d->render.layout;
 	double k = l->scale / device_scale(d);	/* widget units per guest pixel */
 
+	double x, y;
+
 	if (!d->cursor_img || !d->cursor_visible || l->scale <= 0)
 		return false;
-	r->x = (int)floor((l->dst.x + (d->cursor_x - d->cursor_hx) * l->scale) / device_scale(d));
-	r->y = (int)floor((l->dst.y + (d->cursor_y - d->cursor_hy) * l->scale) / device_scale(d));
+	/* The guest's position is any int32: in double, and kept near the widget. */
+	x = (l->dst.x + ((double)d->cursor_x - d->cursor_hx) * l->scale) / device_scale(d);
+	y = (l->dst.y + ((double)d->cursor_y - d->cursor_hy) * l->scale) / device_scale(d);
+	r->x = (int)floor(CLAMP(x, -65536.0, 65536.0));
+	r->y = (int)floor(CLAMP(y, -65536.0, 65536.0));
 	r->width = (int)ceil(cairo_image_surface_get_width(d->cursor_img) * k) + 2;
 	r->height = (int)ceil(cairo_image_surface_get_height(d->cursor_img) * k) + 2;
 	return true;

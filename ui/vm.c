@@ -505,6 +505,10 @@ static GError *explain_refusal(const char *path, const GError *err)
 	struct passwd *pw;
 	struct stat st;
 
+	/* GDBus's auth reads end so (G_IO_ERROR_FAILED); connect() on a mode-0600 socket: EACCES. */
+	if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_FAILED) &&
+	    !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+		return NULL;
 	if (stat(path, &st) || st.st_uid == geteuid())
 		return NULL;
 	pw = getpwuid(st.st_uid);

@@ -122,12 +122,13 @@ if [ -n "$gx0" ]; then
 	sum=$(sed -n 's/^rel \(-*[0-9]*\) \(-*[0-9]*\)$/\1 \2/p' "$tmp/web.log" | awk '{ x += $1; y += $2 } END { print x + 0, y + 0 }')
 	check "motion goes to the guest as relative deltas (30,-20 in all: $sum), never as positions" \
 		sh -c "test '$sum' = '30 -20' && ! grep -q '^abs ' '$tmp/web.log'"
-	at2=$(xdotool getmouselocation | sed 's/ screen.*//')
-	check "and the host pointer is held where the grab put it ($at, then $at2)" test "$at" = "$at2"
 	# Far up and left twice: the guest's cursor stops at its corner, 0,0,
 	# where the app now draws it (its plane: white just inside the border).
 	xdotool mousemove_relative -- -2000 -2000; sleep 0.3
 	xdotool mousemove_relative -- -2000 -2000; sleep 0.5
+	at2=$(xdotool getmouselocation | sed 's/ screen.*//')
+	check "the hidden host pointer is brought back to the middle when it nears an edge ($at, then $at2)" \
+		test "$at" = "$at2"
 	after=$(px "$gx0" "$gy0")
 	check "the guest's cursor is drawn where the guest has it, the host's hidden (guest 0,0: $before, then $after)" \
 		sh -c "test '$after' = FFFFFF && test '$before' != FFFFFF"
@@ -342,10 +343,13 @@ check "and attaches when a VM of that name starts ($u updates)" [ "$u" -gt 0 ]
 kill $vm_pid; gone $vm_pid
 kill $a7; gone $a7
 # Another user's VM: it closes our connection; the window says whose it is.
+# (A VM of user nobody needs root to make; without root this is skipped.)
+if [ "$(id -u)" = 0 ]; then
 other=$(mktemp -d /tmp/app-t-other.XXXXXX)
 chmod 755 "$other"; mkdir "$other/run"; chown nobody "$other/run"
 (cd / && VMAIN_RUNTIME_DIR="$other/run" exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$b/tests/ui/fake-vm" --log "$other/run/log" other >/dev/null 2>&1) & opid=$!
+pids="$pids $opid"
 waitfor "$other/run/log" '^ready ' 10 >/dev/null
 VMAIN_RUNTIME_DIR="$other/run" start_app "$tmp/a9" other; a9=$app_pid
 waitfor "$tmp/a9.err" 'vmain-gtk: other: ' 10 >/dev/null
@@ -353,8 +357,11 @@ stats $a9 "$tmp/a9" | grep '^error-bar ' >"$tmp/eb"
 check "another user's VM: permission denied, whose it is, in the error bar ($(cat "$tmp/eb"))" \
 	grep -q '^error-bar other: cannot connect to .*other.sock: permission denied: the VM belongs to nobody' "$tmp/eb"
 kill $a9; gone $a9
-kill $opid 2>/dev/null; pkill -f "fake-vm --log $other/run/log" 2>/dev/null; gone $opid
+kill $opid 2>/dev/null; gone $opid
 rm -rf "$other"
+else
+	n=$((n + 1)); echo "ok $n # SKIP another user's VM: not root (a VM of user nobody needs root to make)"
+fi
 
 # ---- the library -----------------------------------------------------------
 start_vm web --redraw-ms 100

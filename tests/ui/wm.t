@@ -14,7 +14,9 @@
 #   geometry back;
 # - the header bar's scaling combo, chosen with the pointer and keys.
 . "$(dirname "$0")/app-lib.sh"
-command -v openbox >/dev/null || fail_all "openbox is missing (scripts/deps test)"
+for t in openbox xprop; do
+	command -v $t >/dev/null || fail_all "$t is missing (scripts/deps test)"
+done
 # A configuration of its own (the defaults, an empty root menu): without a
 # valid one openbox opens a dialog that says so, on the test's screen.
 cat >"$tmp/openbox-menu.xml" <<'XML'
