@@ -50,7 +50,7 @@ MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/hv-
 		       $(BUILD)/tests/monitor/vnc-snap $(BUILD)/tests/monitor/display-storm
 
 # Benchmarks run inside the arenas (make bench).
-BENCH_PROGS := $(BUILD)/tests/bench/exit-counts $(BUILD)/tests/bench/ui-latency
+BENCH_PROGS := $(BUILD)/tests/bench/exit-counts $(BUILD)/tests/bench/ui-latency $(BUILD)/tests/bench/net-rr
 
 # Test programs run on the host.
 # Every tests/{devices,boot,acpi,machine}/NAME-test.c is one host test program.
@@ -408,6 +408,22 @@ bench: deps-test kmod progs
 	@$(MAKE) --no-print-directory bench-display
 	@$(MAKE) --no-print-directory bench-ui
 	@$(MAKE) --no-print-directory bench-save
+	@$(MAKE) --no-print-directory bench-net
+
+# Networking in the AMD-V arena: TCP throughput both ways, request/response
+# latency and host CPU per GiB for vmain's user and tap back ends beside
+# QEMU + KVM on the same back ends (tests/bench/net.sh; docs/perf.md,
+# "Networking"; BENCH_NET_TIME=seconds per measurement, BENCH_NET_CPUS,
+# BENCH_NET_ROUNDS: the rows take turns, round after round).
+.PHONY: bench-net
+bench-net: deps-test kmod $(BUILD)/monitor/vmain $(BUILD)/tests/bench/net-rr
+	@scripts/guest-image -q --bench
+	@echo "vmain: networking: iperf3 both ways, TCP request/response, host CPU; user and tap beside QEMU (AMD-V arena)"
+	@scripts/arena-svm -q -t 1800 -M kvm_amd -M tun -W 200 -f $(BUILD)/monitor/vmain -f build/guest \
+		-f $(BUILD)/tests/bench/net-rr -f tests/bench/net.sh -f /usr/bin/iperf3 -f /usr/bin/ip \
+		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) -- \
+		$(TOP)/tests/bench/net.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest \
+		$(TOP)/$(BUILD)/tests/bench/net-rr /usr/bin/iperf3 /usr/bin/ip $(or $(BENCH_NET_TIME),5) $(or $(BENCH_NET_CPUS),1) $(or $(BENCH_NET_ROUNDS),2)
 
 # Suspend and resume on the host: the save file's RAM written and read back
 # for a 1 GiB and a 4 GiB guest beside fio and QEMU's migration to a file
