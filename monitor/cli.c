@@ -29,7 +29,12 @@ int cli_parse(int *argc, char ***argv, const char *cmd, const char *params,
 	GError *error = NULL;
 	char err[256], *prg, *title;
 	/* NAME and the other words of `params` are the arguments wanted. */
-	int want = name ? 2 + (int)(strchr(params, ' ') ? 1 : 0) : 1;
+	int want = 1;
+	const char *p;
+
+	if (name)
+		for (want = 2, p = params; (p = strchr(p, ' ')); p++)
+			want++;
 
 	prg = g_strdup_printf("vmain %s", cmd);
 	g_set_prgname(prg);

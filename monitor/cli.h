@@ -25,8 +25,8 @@ enum {
 
 /*
  * Parses `entries` (plus --system) for command `cmd` with one NAME
- * argument (or none when name is NULL; NAME and one more, left in
- * (*argv)[2], when `params` has two words); prints the error and returns
+ * argument (or none when name is NULL; one argument for each further word
+ * of `params`, left in (*argv)[2] on); prints the error and returns
  * CLI_USAGE, or CLI_OK with *name set (valid, see vm_name_check()) and
  * paths initialised (vm_paths_free() them).
  */

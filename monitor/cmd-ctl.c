@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cmd-ctl.c - `vmain stop|kill|pause|resume|reset NAME`: a running VM,
- * through its control API (docs/api.md).
+ * cmd-ctl.c - `vmain stop|kill|pause|resume|reset NAME` and `vmain link
+ * NAME NIC up|down`: a running VM, through its control API (docs/api.md).
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "net/options.h"
 #include "vm/client.h"
 #include "vm/config.h"
 #include "vm/control.h"
@@ -81,6 +82,60 @@ int cmd_reset(int argc, char **argv)
 		"\n"
 		"Exit status: 0 done; 1 failed; 2 bad usage; 4 the VM is not running;\n"
 		"5 no such VM.\n");
+}
+
+int cmd_link(int argc, char **argv)
+{
+	struct vm_paths paths;
+	GDBusConnection *conn;
+	char *name, *nic, *updown, err[512];
+	unsigned int idx;
+	int status, ret;
+
+	status = cli_parse(&argc, &argv, "link", "NAME NIC up|down",
+		"plug a VM's network cable in or pull it out",
+		"Sets the link status of the VM's network interface NIC: net0 (or 0) is\n"
+		"the first --net, as [net0] in its config.ini, net1 the second, and so\n"
+		"on.  `down` is a cable pulled out: the guest's driver is told at once\n"
+		"(its interface loses carrier), and no packet goes in or out; `up`\n"
+		"plugs it back, and the guest's driver is told again.  The\n"
+		"setting holds across a guest reset for as long as the VM process runs;\n"
+		"a new start comes up with every link up, and a VM restored by `vmain\n"
+		"start` has the links it was saved with.\n"
+		"\n"
+		"Example:\n"
+		"  vmain link web net0 down\n"
+		"  vmain link web net0 up\n"
+		"\n"
+		"Exit status: 0 done; 1 failed; 2 bad usage (NIC not netN, a word other\n"
+		"than up or down, or a NIC the VM does not have); 4 the VM is not\n"
+		"running; 5 no such VM.\n",
+		NULL, &name, &paths);
+	if (status)
+		return status;
+	nic = argv[2];
+	updown = argv[3];
+	if (net_nic_parse(nic, VM_MAX_NETS, &idx)) {
+		fprintf(stderr, "vmain link: '%s': not a network interface (net0 .. net%d)\n",
+			nic, VM_MAX_NETS - 1);
+		status = CLI_USAGE;
+	} else if (strcmp(updown, "up") && strcmp(updown, "down")) {
+		fprintf(stderr, "vmain link: '%s': up or down\n", updown);
+		status = CLI_USAGE;
+	}
+	if (!status)
+		status = cli_connect("link", &paths, name, &conn);
+	if (!status) {
+		ret = vm_client_call(conn, VM_DBUS_IFACE, "SetLink",
+				     g_variant_new("(sb)", nic, (gboolean)!strcmp(updown, "up")),
+				     NULL, NULL, err, sizeof(err));
+		status = ret == -ERANGE ? CLI_USAGE : call_status("link", ret, err);
+		if (ret == -ERANGE)
+			fprintf(stderr, "vmain link: %s\n", err);
+		g_object_unref(conn);
+	}
+	vm_paths_free(&paths);
+	return status;
 }
 
 static gint opt_timeout = -1;

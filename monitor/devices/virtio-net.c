@@ -994,6 +994,16 @@ void virtio_net_set_link(struct virtio_net *n, bool up)
 	unlock(n);
 }
 
+bool virtio_net_link_up(struct virtio_net *n)
+{
+	bool up;
+
+	lock(n);
+	up = n->link_up;
+	unlock(n);
+	return up;
+}
+
 void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *out)
 {
 	lock(n);

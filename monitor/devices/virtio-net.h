@@ -229,6 +229,9 @@ int virtio_net_init(struct virtio_net *n, struct pci_bus *bus, int slot,
  */
 void virtio_net_set_link(struct virtio_net *n, bool up);
 
+/* Whether the link is up (takes the device lock). */
+bool virtio_net_link_up(struct virtio_net *n);
+
 /* A copy of the counters (takes the device lock). */
 void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *out);
 

@@ -107,6 +107,11 @@ struct machine_nic {
 	struct net_backend *be;
 	uint8_t mac[6];
 	unsigned int queue_pairs;
+	/*
+	 * The link as the API last set it (SetLink): each machine's NIC
+	 * starts so, so that a cable pulled stays pulled across a reset.
+	 */
+	bool link_down;
 };
 
 /* Why machine_run() returned. */
@@ -242,6 +247,16 @@ int machine_resume(struct machine *m);
  * i.e. nothing in it would act on a press.
  */
 bool machine_power_button(struct machine *m);
+
+/*
+ * NIC `index`'s link up or down (machine/platform.c; any thread but the
+ * I/O thread, lock not held): the guest's driver sees the status change
+ * and gets a configuration interrupt (virtio 1.2 5.1.4.2).  -ENODEV when
+ * the machine has no such NIC.
+ */
+int machine_nic_set_link(struct machine *m, unsigned int index, bool up);
+/* Whether NIC `index` has its link up (after a restore: as saved). */
+bool machine_nic_link_up(struct machine *m, unsigned int index);
 
 /* Feeds console input into COM1; returns how many bytes it took. */
 size_t machine_console_input(struct machine *m, const uint8_t *buf, size_t len);

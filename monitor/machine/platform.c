@@ -154,7 +154,10 @@ static void nic_init_on_loop(void *opaque)
 		.lock = machine_lock_op, .unlock = machine_unlock_op,
 	};
 	struct nic_init *ni = opaque;
-	struct virtio_net_config cfg = { .queue_pairs = ni->nic->queue_pairs };
+	struct virtio_net_config cfg = {
+		.queue_pairs = ni->nic->queue_pairs,
+		.link_down = ni->nic->link_down,
+	};
 
 	memcpy(cfg.mac, ni->nic->mac, sizeof(cfg.mac));
 	ni->ret = virtio_net_init(&ni->m->net[ni->m->nr_net], &ni->m->pci, -1, &ni->m->ram,
@@ -193,6 +196,23 @@ static int nics_init(struct machine *m)
 		m->nr_net++;
 	}
 	return 0;
+}
+
+int machine_nic_set_link(struct machine *m, unsigned int index, bool up)
+{
+	if (index >= m->nr_net)
+		return -ENODEV;
+	/*
+	 * Not the I/O thread: the device takes its lock and leaves the ring
+	 * work to its bottom halves there (virtio-net.h).
+	 */
+	virtio_net_set_link(&m->net[index], up);
+	return 0;
+}
+
+bool machine_nic_link_up(struct machine *m, unsigned int index)
+{
+	return index < m->nr_net && virtio_net_link_up(&m->net[index]);
 }
 
 /*

@@ -464,3 +464,21 @@ void net_mac_derive(const uint8_t uuid[16], unsigned index, uint8_t mac[6])
 	/* Locally administered (bit 1), unicast (bit 0 clear). */
 	mac[0] = (mac[0] & 0xfc) | 0x02;
 }
+
+int net_nic_parse(const char *name, unsigned max, unsigned *index)
+{
+	unsigned long v = 0;
+	const char *p = name;
+
+	if (!strncmp(p, "net", 3))
+		p += 3;
+	/* Digits only, "0" or no leading zero: one spelling per NIC. */
+	if (!*p || (p[0] == '0' && p[1]) || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 3)
+		return -EINVAL;
+	v = strtoul(p, NULL, 10);
+	if (v >= max)
+		return -EINVAL;
+	*index = (unsigned)v;
+	return 0;
+}

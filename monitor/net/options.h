@@ -75,4 +75,11 @@ struct in_addr net_options_dhcp_start(const struct net_options *o);	/* .15 */
  */
 void net_mac_derive(const uint8_t uuid[16], unsigned index, uint8_t mac[6]);
 
+/*
+ * A NIC named in the control API (SetLink) or on the command line: "netN",
+ * as its bundle's [netN] group, or plain "N", N in decimal without a sign
+ * or leading zeros and below `max`.  0 with *index set, or -EINVAL.
+ */
+int net_nic_parse(const char *name, unsigned max, unsigned *index);
+
 #endif

@@ -81,6 +81,8 @@ int vm_client_call(GDBusConnection *conn, const char *iface, const char *method,
 		ret = -EINVAL;
 	else if (remote && !strcmp(remote, VM_DBUS_ERROR_BUSY))
 		ret = -EBUSY;
+	else if (remote && !strcmp(remote, VM_DBUS_ERROR_ARGS))
+		ret = -ERANGE;
 	g_dbus_error_strip_remote_error(gerr);
 	snprintf(err, errlen, "%s", gerr->message);
 	g_free(remote);

@@ -27,8 +27,9 @@ int vm_client_connect(const struct vm_paths *p, const char *name, GDBusConnectio
  * Calls org.vmain.VM1.METHOD (or Console1 when `iface` says so) with
  * `args` (floating, may be NULL); *reply (may be NULL) gets the reply and
  * *fds (may be NULL) its file descriptors.  -EINVAL for
- * org.vmain.Error.InvalidState, -EBUSY for org.vmain.Error.Busy, -EIO for
- * the rest; err says what the VM said.
+ * org.vmain.Error.InvalidState, -EBUSY for org.vmain.Error.Busy, -ERANGE
+ * for org.vmain.Error.InvalidArgs (a value it refuses), -EIO for the
+ * rest; err says what the VM said.
  */
 int vm_client_call(GDBusConnection *conn, const char *iface, const char *method,
 		   GVariant *args, GVariant **reply, GUnixFDList **fds, char *err,

@@ -154,6 +154,18 @@ static void vm_method(GDBusConnection *conn, const gchar *sender, const gchar *p
 		ret = vm_reset(vm);
 	} else if (!strcmp(method, "PowerButton")) {
 		ret = vm_power_button(vm);
+	} else if (!strcmp(method, "SetLink")) {
+		const char *nic;
+		gboolean up;
+		char err[128];
+
+		g_variant_get(params, "(&sb)", &nic, &up);
+		ret = vm_set_link(vm, nic, up, err, sizeof(err));
+		if (ret) {
+			g_dbus_method_invocation_return_dbus_error(inv, ret == -EINVAL ?
+				VM_DBUS_ERROR_STATE : VM_DBUS_ERROR_ARGS, err);
+			return;
+		}
 	} else if (!strcmp(method, "Save")) {
 		char err[512];
 

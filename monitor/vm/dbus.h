@@ -23,6 +23,7 @@
 #define VM_DBUS_ERROR_STATE	"org.vmain.Error.InvalidState"
 #define VM_DBUS_ERROR_BUSY	"org.vmain.Error.Busy"
 #define VM_DBUS_ERROR_FAILED	"org.vmain.Error.Failed"
+#define VM_DBUS_ERROR_ARGS	"org.vmain.Error.InvalidArgs"	/* a value the VM refuses */
 /*
  * The unique name the VM gives itself on its peer-to-peer connections and
  * sends its signals from (vm/dbus.c says why).

@@ -20,6 +20,7 @@
 #include "io/ioloop.h"
 #include "io/outbuf.h"
 #include "io/pool.h"
+#include "net/options.h"
 #include "state/savefile.h"
 #include "vm/dbus.h"
 #include "vm/log.h"
@@ -345,6 +346,32 @@ int vm_power_button(struct vm *vm)
 	return 0;
 }
 
+int vm_set_link(struct vm *vm, const char *nic, bool up, char *err, size_t errlen)
+{
+	unsigned int i, n = vm->nics ? vm->nics->n : 0;
+
+	if (vm->state == VM_STOPPED) {
+		snprintf(err, errlen, "the VM has stopped");
+		return -EINVAL;
+	}
+	if (net_nic_parse(nic, n, &i)) {
+		if (!n)
+			snprintf(err, errlen, "no network interface '%.32s': the VM has none", nic);
+		else if (n == 1)
+			snprintf(err, errlen, "no network interface '%.32s': the VM has net0", nic);
+		else
+			snprintf(err, errlen, "no network interface '%.32s': the VM has net0 .. net%u",
+				 nic, n - 1);
+		return -ENODEV;
+	}
+	/* Kept above the machine: the next one after a reset starts so. */
+	vm->nics->nic[i].link_down = !up;
+	if (vm->m)
+		machine_nic_set_link(vm->m, i, up);
+	vm_log(vm->spec, LOG_INFO, "net%u: link %s", i, up ? "up" : "down");
+	return 0;
+}
+
 int vm_pause(struct vm *vm)
 {
 	int ret;
@@ -581,6 +608,7 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 {
 	enum machine_exit why;
 	struct machine *m;
+	unsigned int i;
 	int ret;
 
 	if (vm->spec->restore && open_restore(vm, cfg))
@@ -606,6 +634,10 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 		if (ret)
 			return VM_EXIT_FAILURE;
 		vm->m = m;
+		/* A restored NIC's link is the saved one: later machines keep it. */
+		if (vm->restoring)
+			for (i = 0; i < vm->nics->n; i++)
+				vm->nics->nic[i].link_down = !machine_nic_link_up(m, i);
 		vm_console_set_machine(&vm->console, m);
 		if (vm->screen)
 			vm_screen_attach(vm->screen, m);
@@ -657,6 +689,7 @@ int vm_main(const struct vm_spec *spec)
 		goto close_outputs;
 	}
 	vm.loop = st.loop;
+	vm.nics = &st.nics;
 	if (outputs_start(&out, st.loop)) {
 		status = VM_EXIT_FAILURE;
 		goto close_storage;

@@ -93,6 +93,7 @@ struct vm_spec {
 
 struct storage;
 struct vm_dbus;
+struct vm_nics;
 struct vm_screen;
 
 struct vm {
@@ -103,6 +104,7 @@ struct vm {
 	struct vm_console console;
 	struct vm_dbus *dbus;
 	struct vm_screen *screen;	/* NULL: headless */
+	struct vm_nics *nics;		/* the network back ends and their link settings */
 	struct ioloop *loop;
 	bool stop_requested;		/* the power button was pressed to stop */
 	bool kill_requested;
@@ -124,6 +126,13 @@ int vm_stop(struct vm *vm, unsigned int timeout_s);	/* power button, then hard s
 int vm_kill(struct vm *vm);
 int vm_reset(struct vm *vm);
 int vm_power_button(struct vm *vm);
+/*
+ * Pulls NIC `nic`'s cable (up false) or plugs it back (net/options.h:
+ * net_nic_parse(), "net0" or "0"): the guest sees its link go down or up
+ * now, and every machine after a reset starts so.  0, -EINVAL when the VM
+ * has stopped, or -ENODEV with a message naming the NICs it has.
+ */
+int vm_set_link(struct vm *vm, const char *nic, bool up, char *err, size_t errlen);
 /*
  * Saves the running or paused VM to spec->state_path and stops it (exit
  * VM_EXIT_SAVED).  0 or -errno with a message: -EINVAL in a state that

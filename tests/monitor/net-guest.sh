@@ -9,6 +9,13 @@
 #   the gateway 10.0.2.2 (the arena's loopback) with its SHA-256 checked,
 #   and a guest httpd reached from the arena through hostfwd on loopback;
 #   the forwarded port listens on 127.0.0.1 only.
+#   Through vmain.ko, the link through the API (`vmain link`, SetLink):
+#   down, the guest's eth0 loses carrier and the forward stops answering;
+#   a NIC the VM does not have is refused naming the one it has; up, the
+#   carrier and the forward are back.  Pulled again and the VM reset
+#   (`vmain reset`): the new boot's NIC starts without carrier; plugged
+#   back, the rebooted guest gets its DHCP address again and serves
+#   through the forward (networking survives a reboot).
 # - restrict=on: the download fails, the forwarded port still works.
 # - tap: two VMs on a bridge of two persistent taps (made here with
 #   iproute2, as a host's network manager would), static
@@ -22,6 +29,9 @@
 vmain=$1 guest=$2 dns=$3 ip=$4
 w=/tmp/net
 rm -rf "$w"; mkdir -p "$w/www"
+# The control sockets (vmain link, vmain reset): $XDG_RUNTIME_DIR/vmain/run-PID.sock.
+export XDG_RUNTIME_DIR=$w/xdg
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -44,6 +54,17 @@ sha() { sha256sum | cut -d' ' -f1; }
 # same WANT GOT: both set and equal
 same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# says_within CONSOLE KEY VALUE SECONDS: until KEY's last value is VALUE
+says_within() {
+	i=0
+	while [ $i -lt $(($4 * 10)) ]; do
+		[ "$(guest_says "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+# fetch PORT: the SHA-256 of the guest's blob through hostfwd (10 s at most)
+fetch() { { timeout 10 wget -q -O - "http://127.0.0.1:$1/blob"; } 2>/dev/null | sha; }
 
 head -c 300000 /dev/urandom >"$w/www/blob"
 want=$(sha <"$w/www/blob")
@@ -86,11 +107,50 @@ finish() {
 	sed 's/^/#   /' "$w/$1.out" | tail -n 5
 }
 
+# second_boot CONSOLE: its lines from the second boot's init on
+second_boot() { awk '/^VMAIN-GUEST: init/ { k++ } k >= 2' "$1"; }
+# link_checks VM SHA: SetLink through `vmain link`, then a reset (above)
+link_checks() {
+	con=$w/$1.con
+	eval "lname=run-\$pid_$1"
+	is "link: the guest has carrier at first" 1 "$(guest_says "$con" net-carrier)"
+	"$vmain" link "$lname" net0 down >"$w/link.out" 2>&1
+	is "link: vmain link NAME net0 down (status)" 0 $?
+	check "link down: the guest's eth0 loses carrier" says_within "$con" net-carrier 0 10
+	check "link down: the forward gets nothing from the guest" [ "$(fetch 2222)" != "$2" ]
+	"$vmain" link "$lname" net1 up >"$w/link.out" 2>&1
+	rc=$?
+	sed 's/^/#   /' "$w/link.out"
+	check "link: a NIC the VM does not have: status 2, naming net0 (status $rc)" \
+		sh -c "[ $rc = 2 ] && grep -q \"no network interface 'net1': the VM has net0\" '$w/link.out'"
+	"$vmain" link "$lname" 0 up >"$w/link.out" 2>&1
+	is "link: vmain link NAME 0 up (status)" 0 $?
+	check "link up: the carrier is back" says_within "$con" net-carrier 1 10
+	check "link up: the forward works again" same "$2" "$(fetch 2222)"
+	# Pulled, then a reset: the next machine's NIC starts without carrier.
+	"$vmain" link "$lname" net0 down >/dev/null 2>&1
+	says_within "$con" net-carrier 0 10
+	"$vmain" reset "$lname" >"$w/link.out" 2>&1
+	is "link: vmain reset (status)" 0 $?
+	i=0; while [ $i -lt 600 ] && [ "$(grep -c '^VMAIN-GUEST: init' "$con")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+	check "reset: the guest boots again" [ "$(grep -c '^VMAIN-GUEST: init' "$con")" -ge 2 ]
+	i=0; while [ $i -lt 600 ] && ! second_boot "$con" | grep -q '^VMAIN-GUEST: net-carrier='; do sleep 0.1; i=$((i + 1)); done
+	is "reset with the link down: the new NIC starts without carrier" 0 \
+		"$(second_boot "$con" | grep '^VMAIN-GUEST: net-carrier=' | head -n 1 | tr -d '\r' | sed 's/.*=//')"
+	"$vmain" link "$lname" net0 up >/dev/null 2>&1
+	check "after the reset, link up: carrier" says_within "$con" net-carrier 1 10
+	i=0; while [ $i -lt 1800 ] && [ "$(grep -c '^VMAIN-GUEST: net-ready' "$con")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+	second_boot "$con" | grep '^VMAIN-GUEST: net' | tr -d '\r' | sed 's/^/#   /'
+	is "after the reset: a DHCP address again (10.0.2.15/24)" 10.0.2.15/24 "$(guest_says "$con" net-ip)"
+	served2=$(guest_says "$con" net-serve | sed 's/.*sha256=//')
+	check "after the reset: the rebooted guest's file through hostfwd" same "$served2" "$(fetch 2222)"
+}
+
 for accel in vmain kvm; do
 	vm=user_$accel
 	boot "$vm" "$accel" user,hostfwd=tcp:127.0.0.1:2222-:8000 \
 		vmain.net.get=http://10.0.2.2:8080/blob vmain.net.lookup=vmain-test.example \
-		vmain.net.serve=8000
+		vmain.net.serve=8000 vmain.net.carrier=1
 	check "$accel: user: the guest comes up" up "$vm" "VMAIN-GUEST: net-ready" 300
 	grep '^VMAIN-GUEST: net' "$w/$vm.con" | tr -d '\r' | sed 's/^/#   /'
 	is "$accel: user: a DHCP address (10.0.2.15/24)" 10.0.2.15/24 "$(guest_says "$w/$vm.con" net-ip)"
@@ -104,6 +164,7 @@ for accel in vmain kvm; do
 		same "$served" "$got"
 	check "$accel: user: the forwarded port listens on loopback only" \
 		sh -c "netstat -ltn 2>/dev/null | grep -q '127.0.0.1:2222 ' && ! netstat -ltn 2>/dev/null | grep -q '0.0.0.0:2222 '"
+	[ "$accel" = vmain ] && link_checks "$vm" "$served"
 	finish "$vm"
 done
 

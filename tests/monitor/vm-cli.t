@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The VM commands on the host (ASan/UBSan build), no hypervisor needed:
 # create, list, status, edit, delete and every refusal of start, restore, stop,
-# pause, resume, kill and console for a VM that does not run; bad input
+# pause, resume, kill, link and console for a VM that does not run; bad input
 # gives one clear line and the documented status (docs/cli.md); --json
 # output validates against docs/schema/; the memory cap and "already
 # running" are checked before anything starts.
@@ -50,7 +50,7 @@ printf 'not really a kernel, but readable\n' >"$kernel"
 cd "$tmp" || exit 1
 
 # --help: every command, its options and its exit statuses.
-for c in create list start autostart stop kill pause resume reset save restore status console edit delete; do
+for c in create list start autostart stop kill pause resume reset link save restore status console edit delete; do
 	help=$(v "$c" --help 2>&1)
 	check "$c --help: status 0 and a usage line" sh -c "v() { '$vmain' \"\$@\"; }; v $c --help >/dev/null" 
 	check "$c --help documents --system" sh -c "printf '%s' \"\$1\" | grep -q -- '--system'" _ "$help"
@@ -65,8 +65,12 @@ check "create --help says a VM has no network unless --net gives it one" \
 check "create --help has --net examples" \
 	sh -c "'$vmain' create --help | grep -q -- '--net user,hostfwd=tcp:127.0.0.1:2222-:22' &&
 	       '$vmain' create --help | grep -q -- '--net tap,ifname=tap0'"
+check "link --help: the syntax, what down does to the guest, an example" \
+	sh -c "'$vmain' link --help | grep -q 'NAME NIC up|down' &&
+	       '$vmain' link --help | grep -q 'loses carrier' &&
+	       '$vmain' link --help | grep -q 'vmain link web net0 down'"
 help=$(v --help)
-for c in create list start stop kill pause resume reset save restore status console edit delete run info; do
+for c in create list start stop kill pause resume reset link save restore status console edit delete run info; do
 	check "vmain --help lists $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \"" _ "$help"
 done
 
@@ -323,6 +327,14 @@ for c in stop kill pause resume reset console; do
 	t "$c a VM that does not exist" 5 "nope is not running" v $c nope
 done
 t "stop --timeout -5" 2 '--timeout -5' v stop rel --timeout -5
+# link: its arguments checked before the VM is asked (2), then as above.
+t "link a VM that is not running" 4 'rel is not running' v link rel net0 down
+t "link a VM that does not exist" 5 'nope is not running' v link nope 0 up
+t "link: a NIC that cannot be" 2 "'net8': not a network interface \(net0 .. net7\)" v link rel net8 down
+t "link: a NIC by another name" 2 "'eth0': not a network interface" v link rel eth0 down
+t "link: neither up nor down" 2 "'off': up or down" v link rel net0 off
+t "link without up or down" 2 'missing argument \(usage: vmain link NAME NIC up\|down\)' v link rel net0
+t "link with one word too many" 2 "unexpected argument 'now'" v link rel net0 up now
 
 # A hand-edited config.ini with a bad key: the file, line and key.
 cp "$vms/rel.vmain/config.ini" "$tmp/rel.ini"

@@ -236,10 +236,39 @@ static void mac(void)
 	tap_ok(distinct, "MAC: 4096 UUIDs: indices n and n+1 never collide");
 }
 
+/* SetLink's and `vmain link`'s NIC names. */
+static void nic_names(void)
+{
+	static const struct { const char *s; unsigned idx; } good[] = {
+		{ "net0", 0 }, { "0", 0 }, { "net7", 7 }, { "7", 7 }, { "net3", 3 },
+	};
+	static const char *const bad[] = {
+		"", "net", "net8", "8", "net00", "01", "-1", "+1", "net-1", "eth0", "NET0",
+		"net0 ", " 0", "net1a", "0x1", "net99999999999999999999", "1e0",
+	};
+	unsigned i, idx;
+	int ret;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		idx = 99;
+		ret = net_nic_parse(good[i].s, 8, &idx);
+		tap_ok(!ret && idx == good[i].idx, "NIC name '%s' is NIC %u (ret %d, got %u)",
+		       good[i].s, good[i].idx, ret, idx);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		idx = 99;
+		ret = net_nic_parse(bad[i], 8, &idx);
+		tap_ok(ret == -EINVAL && idx == 99, "NIC name '%s' refused with 8 NICs", bad[i]);
+	}
+	tap_ok(net_nic_parse("net1", 1, &idx) == -EINVAL && !net_nic_parse("net0", 1, &idx),
+	       "NIC name: net1 refused, net0 taken when there is one NIC");
+}
+
 int main(void)
 {
 	accepted();
 	errors();
 	mac();
+	nic_names();
 	return tap_done();
 }
