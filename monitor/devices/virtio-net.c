@@ -234,6 +234,12 @@ static int tx_check(const struct virtio_net *n, struct virtio_net_hdr_v1 *h,
 	return 0;
 }
 
+/* The back end's transmit queue for transmit queue `q` (pair q / 2). */
+static unsigned tx_backend_queue(const struct virtio_net *n, unsigned q)
+{
+	return q / 2 % n->tx_queues;
+}
+
 static void tx_push(struct virtio_net *n, struct virtq *vq, unsigned q, uint16_t head)
 {
 	/* 5.1.6.2: nothing is written into a transmit chain. */
@@ -266,6 +272,7 @@ enum tx_result { TX_DONE, TX_STALL, TX_ABORT };
 static enum tx_result tx_one(struct virtio_net *n, struct virtq *vq, unsigned q)
 {
 	struct virtq_elem *e = &n->tx_elem;
+	unsigned bq = tx_backend_queue(n, q);
 	struct virtio_net_hdr_v1 h;
 	uint64_t flen;
 	uint32_t seq;
@@ -291,10 +298,10 @@ static enum tx_result tx_one(struct virtio_net *n, struct virtq *vq, unsigned q)
 	}
 	tx_steer(n, e, q, flen);
 	cnt = carve_out(e, VIRTIO_NET_HDR_LEN, flen, n->tx_iov);
-	seq = n->tx_ready_seq;
+	seq = n->tx_ready_seq[bq];
 	n->sending = true;
 	unlock(n);
-	ret = net_backend_send(n->be, &h, n->tx_iov, cnt);
+	ret = net_backend_send(n->be, bq, &h, n->tx_iov, cnt);
 	lock(n);
 	n->sending = false;
 	if (ret == 0) {
@@ -315,8 +322,8 @@ static enum tx_result tx_one(struct virtio_net *n, struct virtq *vq, unsigned q)
 		n->stats.tx_stalls++;
 		virtq_unpop(vq);
 		/* A tx_ready() from inside send() already said "go on". */
-		if (seq == n->tx_ready_seq)
-			n->tx_blocked = true;
+		if (seq == n->tx_ready_seq[bq])
+			n->tx_blocked |= 1u << bq;
 		return TX_STALL;
 	}
 	tx_push(n, vq, q, e->head);
@@ -327,11 +334,12 @@ static void tx_kick(struct virtio_net *n, unsigned q)
 {
 	struct virtq *vq = live(n, q);
 	unsigned budget = vq ? vq->size : 0;
+	uint32_t bit = 1u << tx_backend_queue(n, q);
 	bool more = false;
 	int r;
 
 	/* One ring's worth per turn, so the other queues get theirs. */
-	while (vq && !n->tx_blocked && !n->stopped) {
+	while (vq && !(n->tx_blocked & bit) && !n->stopped) {
 		if (!budget--) {
 			more = true;
 			break;
@@ -661,16 +669,21 @@ out:
 	return ret;
 }
 
-static void peer_tx_ready(void *opaque)
+static void peer_tx_ready(void *opaque, unsigned bq)
 {
 	struct virtio_net *n = opaque;
 	unsigned i;
 
+	/* Only a queue send() was given can be ready again. */
+	if (bq >= n->tx_queues)
+		return;
 	lock(n);
-	n->tx_ready_seq++;
-	n->tx_blocked = false;
+	n->tx_ready_seq[bq]++;
+	n->tx_blocked &= ~(1u << bq);
+	/* The transmit queues that send through it (tx_backend_queue()). */
 	for (i = 1; i < 2u * n->max_pairs; i += 2)
-		ioloop_bh_schedule(n->loop, &n->q[i].kick);
+		if (tx_backend_queue(n, i) == bq)
+			ioloop_bh_schedule(n->loop, &n->q[i].kick);
 	unlock(n);
 }
 
@@ -945,7 +958,8 @@ int virtio_net_init(struct virtio_net *n, struct pci_bus *bus, int slot,
 	unsigned i;
 	int ret;
 
-	if (!be || !be->ops || !be->ops->send || !loop || !cfg || !ops || !ops->lock ||
+	if (!be || !be->ops || !be->ops->send || !be->tx_queues ||
+	    be->tx_queues > NET_MAX_TX_QUEUES || !loop || !cfg || !ops || !ops->lock ||
 	    !ops->unlock || !cfg->queue_pairs || cfg->queue_pairs > VIRTIO_NET_MAX_PAIRS ||
 	    (cfg->mtu && cfg->mtu < 68))
 		return -EINVAL;
@@ -964,8 +978,11 @@ int virtio_net_init(struct virtio_net *n, struct pci_bus *bus, int slot,
 	memcpy(n->mac, cfg->mac, 6);
 	n->link_up = !cfg->link_down;
 	n->stopped = n->sending = n->resetting = false;
-	n->tx_blocked = n->rx_waiting = false;
-	n->tx_ready_seq = n->gen = 0;
+	n->tx_blocked = 0;
+	n->rx_waiting = false;
+	n->tx_queues = (uint16_t)be->tx_queues;
+	memset(n->tx_ready_seq, 0, sizeof(n->tx_ready_seq));
+	n->gen = 0;
 	memset(&n->stats, 0, sizeof(n->stats));
 	net_reset(n);
 	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {

@@ -29,10 +29,12 @@
  * HOST_ECN) and a non-zero gso_size, the frame 14 bytes to NET_MAX_FRAME
  * (the MTU plus an Ethernet and a VLAN header without GSO when MTU was
  * negotiated).  A bad packet is dropped and counted (tx_errors), its
- * chain returned; the VM carries on.  The back end's -EAGAIN leaves the
- * chain on the ring and stops every transmit queue until tx_ready();
- * other errors drop and count (tx_dropped).  A link that is down drops
- * transmissions (tx_dropped).
+ * chain returned; the VM carries on.  transmitqN goes out on the back
+ * end's transmit queue N-1 mod its tx_queues (net.h: a multi-queue tap's
+ * queue N-1).  The back end's -EAGAIN leaves the chain on the ring and
+ * stops the transmit queues sending through that back-end queue until
+ * its tx_ready(); the others go on.  Other errors drop and count
+ * (tx_dropped).  A link that is down drops transmissions (tx_dropped).
  *
  * Receive (5.1.6.3, 5.1.6.4): a frame goes to one chain, or with
  * MRG_RXBUF to as many as it needs, whose used entries are published
@@ -187,7 +189,7 @@ struct virtio_net {
 	bool stopped;			/* virtio_net_stop() */
 	bool sending;			/* the I/O thread is in send(), lock dropped */
 	bool resetting;			/* reset() said -EINPROGRESS */
-	bool tx_blocked;		/* send() said -EAGAIN; until tx_ready() */
+	uint32_t tx_blocked;		/* bit q: send(q) said -EAGAIN; until tx_ready(q) */
 	bool rx_waiting;		/* said no to the back end; resume it later */
 	bool offloads_applied;		/* set_rx_offloads() done for this driver */
 	bool promisc, allmulti;		/* CTRL_RX (5.1.6.5.1) */
@@ -196,7 +198,8 @@ struct virtio_net {
 	uint8_t uni[VIRTIO_NET_MAC_TABLE][6];
 	uint16_t curr_pairs;		/* VQ_PAIRS_SET; 1 after reset */
 	uint32_t gen;			/* bumped by each reset */
-	uint32_t tx_ready_seq;		/* tx_ready() calls */
+	uint16_t tx_queues;		/* the back end's (net_backend.tx_queues) */
+	uint32_t tx_ready_seq[NET_MAX_TX_QUEUES];	/* tx_ready(q) calls */
 	uint8_t flow_q[VIRTIO_NET_FLOWS];	/* rx steering: pair + 1, 0 unknown */
 	struct virtio_net_stats stats;
 	struct virtio_net_queue q[VIRTIO_PCI_MAX_QUEUES];

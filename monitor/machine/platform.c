@@ -237,9 +237,10 @@ static long detached_receive(void *opaque, const struct virtio_net_hdr_v1 *hdr,
 	return -ENOSPC;
 }
 
-static void detached_tx_ready(void *opaque)
+static void detached_tx_ready(void *opaque, unsigned queue)
 {
 	(void)opaque;
+	(void)queue;
 }
 
 static const struct net_peer_ops detached_peer = {

@@ -19,10 +19,17 @@
  * it on (offsets inside the frame, gso only when negotiated), so a back
  * end may trust it.
  *
+ * Queues.  A back end has tx_queues transmit queues (slirp one, a
+ * multi-queue tap one per queue of the tap): each guest packet is sent on
+ * one of them, so that a NIC with several queue pairs (virtio 1.2
+ * 5.1.6.5.6) keeps its pairs apart on the host too: pair N sends on queue
+ * N mod tx_queues.  Packets of one queue leave in the order sent.
+ *
  * Bounds.  A back end never queues without limit: net_backend_send()
- * returns -EAGAIN when it cannot take the packet now, and later calls
- * net_peer_ops.tx_ready() once; the NIC stops taking descriptors off its
- * transmit ring meanwhile.  On receive, the back end asks can_receive()
+ * returns -EAGAIN when it cannot take the packet on that queue now, and
+ * later calls net_peer_ops.tx_ready() for that queue once; the NIC stops
+ * taking descriptors off the transmit rings that send through it
+ * meanwhile (the other queues go on).  On receive, the back end asks can_receive()
  * first; when the NIC says no (no guest buffers), a back end that reads
  * an fd stops watching it (the kernel's queue bounds it), and slirp's
  * frames are dropped and counted by the NIC.  net_backend_rx_resume() tells
@@ -56,6 +63,9 @@ struct virtio_net_hdr_v1 {
 	uint16_t num_buffers;	/* rx with MRG_RXBUF; 0 on tx */
 };
 
+/* Transmit queues of one back end, at most (a bit each in the NIC). */
+#define NET_MAX_TX_QUEUES	32
+
 /* The largest frame without GSO: 65535-byte IP packet + Ethernet + VLAN. */
 #define NET_MAX_FRAME		(65535 + 14 + 4)
 
@@ -77,20 +87,23 @@ struct net_peer_ops {
 	 */
 	long (*receive)(void *opaque, const struct virtio_net_hdr_v1 *hdr,
 			const struct iovec *iov, int iovcnt);
-	/* After a send returned -EAGAIN: the back end takes packets again. */
-	void (*tx_ready)(void *opaque);
+	/* After a send on `queue` returned -EAGAIN: it takes packets again. */
+	void (*tx_ready)(void *opaque, unsigned queue);
 };
 
 struct net_backend;
 
 struct net_backend_ops {
 	/*
-	 * One frame from the guest.  0 (sent or deliberately dropped),
-	 * -EAGAIN (full: not taken, tx_ready() follows), other -errno (the
-	 * packet was dropped: the NIC counts it and carries on).
+	 * One frame from the guest on transmit queue `queue` (below
+	 * tx_queues).  0 (sent or deliberately dropped), -EAGAIN (that queue
+	 * is full: not taken, tx_ready(queue) follows), other -errno (the
+	 * packet was dropped: the NIC counts it and carries on; -EINVAL for
+	 * a queue the back end does not have).
 	 */
-	int (*send)(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr,
-		    const struct iovec *iov, int iovcnt);
+	int (*send)(struct net_backend *be, unsigned queue,
+		    const struct virtio_net_hdr_v1 *hdr, const struct iovec *iov,
+		    int iovcnt);
 	/* The guest posted receive buffers after can_receive() said no. */
 	void (*rx_resume)(struct net_backend *be);
 	/*
@@ -106,6 +119,7 @@ struct net_backend {
 	const struct net_backend_ops *ops;
 	const char *kind;		/* "user", "tap": for messages */
 	unsigned offloads;		/* NET_OFFLOAD_* this back end honours */
+	unsigned tx_queues;		/* 1..NET_MAX_TX_QUEUES */
 	bool has_vnet_hdr;		/* frames carry a virtio_net_hdr_v1 */
 	const struct net_peer_ops *peer;
 	void *peer_opaque;
@@ -120,11 +134,11 @@ static inline void net_backend_attach(struct net_backend *be,
 	be->peer_opaque = opaque;
 }
 
-static inline int net_backend_send(struct net_backend *be,
+static inline int net_backend_send(struct net_backend *be, unsigned queue,
 				   const struct virtio_net_hdr_v1 *hdr,
 				   const struct iovec *iov, int iovcnt)
 {
-	return be->ops->send(be, hdr, iov, iovcnt);
+	return be->ops->send(be, queue, hdr, iov, iovcnt);
 }
 
 static inline void net_backend_rx_resume(struct net_backend *be)

@@ -378,7 +378,7 @@ static void step(void *opaque)
 	tx_flush(s);
 	if (s->tx_blocked && peer) {
 		s->tx_blocked = false;
-		peer->tx_ready(s->be.peer_opaque);
+		peer->tx_ready(s->be.peer_opaque, 0);
 	}
 	for (fd = 0; fd < s->nbyfd; fd++) {
 		if (s->byfd[fd]) {
@@ -415,8 +415,8 @@ static void on_poll_timer(void *opaque)
 
 /* ---- net_backend_ops ---- */
 
-static int slirp_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr,
-		      const struct iovec *iov, int iovcnt)
+static int slirp_send(struct net_backend *be, unsigned queue,
+		      const struct virtio_net_hdr_v1 *hdr, const struct iovec *iov, int iovcnt)
 {
 	struct net_slirp *s = to_slirp(be);
 	size_t len = 0, need;
@@ -425,6 +425,8 @@ static int slirp_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hd
 	int i;
 
 	(void)hdr;	/* no offloads: the NIC passes flags 0, GSO_NONE */
+	if (queue)
+		return -EINVAL;		/* one queue: slirp is one host stack */
 	for (i = 0; i < iovcnt; i++) {
 		len += iov[i].iov_len;
 		if (len > NET_MAX_FRAME)
@@ -531,6 +533,7 @@ int net_slirp_create(struct ioloop *l, const struct net_options *o,
 	s->be.ops = &slirp_ops;
 	s->be.kind = "user";
 	s->be.offloads = 0;
+	s->be.tx_queues = 1;
 	s->be.has_vnet_hdr = false;
 	s->loop = l;
 	ioloop_bh_init(&s->step_bh, step, s);

@@ -24,8 +24,11 @@
  * Flow control (net.h).  Receive: a packet is read, then offered to the
  * NIC; when can_receive() says no it is kept (one packet) and the fds stop
  * being watched for input, so the kernel's queue (txqueuelen) bounds the
- * backlog, until rx_resume().  Transmit: writev(); EAGAIN returns -EAGAIN
- * and watches EPOLLOUT, whose arrival calls tx_ready().
+ * backlog, until rx_resume().  Transmit: writev() on the fd of the queue
+ * the NIC names (its queue pair's: net.h), so a multi-queue guest's
+ * queues stay apart down to the tap's; EAGAIN returns -EAGAIN and
+ * watches that fd's EPOLLOUT, whose arrival calls tx_ready() for that
+ * queue.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +58,7 @@ struct tap_queue {
 	int fd;
 	struct ioloop_watch *watch;	/* NULL after a fatal read error */
 	uint32_t events;
+	bool tx_blocked;		/* send() said -EAGAIN: tx_ready() owed */
 };
 
 struct net_tap {
@@ -65,7 +69,6 @@ struct net_tap {
 	struct tap_queue q[NET_MAX_QUEUES];
 	unsigned kernel_offloads;	/* TUN_F_* the kernel accepted at open */
 	bool rx_stopped;		/* the NIC had no buffers: EPOLLIN off */
-	bool tx_blocked;		/* send() said -EAGAIN: tx_ready() owed */
 	/* one packet read but not yet taken by the NIC */
 	size_t held_len;		/* frame bytes; 0: none */
 	struct virtio_net_hdr_v1 hdr;
@@ -151,11 +154,11 @@ static void on_queue(void *opaque, uint32_t events)
 	struct tap_queue *q = opaque;
 	struct net_tap *t = q->t;
 
-	if ((events & EPOLLOUT) && t->tx_blocked) {
+	if ((events & EPOLLOUT) && q->tx_blocked) {
 		set_events(q, q->events & ~(uint32_t)EPOLLOUT);
-		t->tx_blocked = false;
+		q->tx_blocked = false;
 		if (t->be.peer)
-			t->be.peer->tx_ready(t->be.peer_opaque);
+			t->be.peer->tx_ready(t->be.peer_opaque, (unsigned)(q - t->q));
 	}
 	/*
 	 * epoll reports EPOLLERR whatever the mask: a deleted interface
@@ -176,18 +179,21 @@ static void on_queue(void *opaque, uint32_t events)
 
 /* ---- net_backend_ops ---- */
 
-static int tap_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr,
-		    const struct iovec *iov, int iovcnt)
+static int tap_send(struct net_backend *be, unsigned queue,
+		    const struct virtio_net_hdr_v1 *hdr, const struct iovec *iov, int iovcnt)
 {
 	static const struct virtio_net_hdr_v1 zero_hdr;
 	struct net_tap *t = to_tap(be);
-	struct tap_queue *q = &t->q[0];
 	struct iovec v[TX_MAX_IOV + 1];
+	struct tap_queue *q;
 	ssize_t n;
 
+	if (queue >= t->nq)
+		return -EINVAL;
 	if (iovcnt < 0 || iovcnt > TX_MAX_IOV)
 		return -EMSGSIZE;
-	if (t->tx_blocked)
+	q = &t->q[queue];
+	if (q->tx_blocked)
 		return -EAGAIN;		/* tx_ready() is owed already */
 	v[0].iov_base = (void *)(hdr ? hdr : &zero_hdr);
 	v[0].iov_len = VNET_HDR_LEN;
@@ -196,7 +202,7 @@ static int tap_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr,
 	if (n >= 0)
 		return 0;
 	if (errno == EAGAIN) {
-		t->tx_blocked = true;
+		q->tx_blocked = true;
 		set_events(q, q->events | EPOLLOUT);
 		return -EAGAIN;
 	}
@@ -391,6 +397,7 @@ int net_tap_create(struct ioloop *l, const struct net_options *o,
 	t->be.ops = &tap_ops;
 	t->be.kind = "tap";
 	t->be.has_vnet_hdr = true;
+	t->be.tx_queues = o->queues;
 	t->loop = l;
 	memcpy(t->ifname, name, strlen(name) + 1);
 	for (i = 0; i < o->queues; i++) {

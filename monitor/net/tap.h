@@ -26,8 +26,8 @@
  * Call it before the loop thread runs or on it; later calls are on the
  * loop thread (net.h).
  *
- * All queues are read; guest packets leave through the first (net.h has
- * one packet stream per back end).
+ * All queues are read; guest packets leave through the queue the NIC
+ * names (net.h: tx_queues is o->queues, queue N carries queue pair N).
  */
 int net_tap_create(struct ioloop *l, const struct net_options *o,
 		   struct net_backend **out, char *err, size_t errlen);

@@ -54,6 +54,7 @@ struct rec {
 	uint8_t *data;
 	size_t len;
 	int iovcnt;
+	unsigned queue;			/* the back end's transmit queue */
 };
 
 struct fake_be {
@@ -62,12 +63,13 @@ struct fake_be {
 	unsigned nrec, nsend, nresume, nset_off;
 	unsigned offloads_set;
 	bool full;			/* send() says -EAGAIN */
+	uint32_t full_queues;		/* bit q: send() on queue q says -EAGAIN */
 	int fail;			/* next send() returns this */
 	void (*in_send)(struct fake_be *f);	/* runs inside send(), lock dropped */
 };
 
-static int fake_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr,
-		     const struct iovec *iov, int iovcnt)
+static int fake_send(struct net_backend *be, unsigned queue,
+		     const struct virtio_net_hdr_v1 *hdr, const struct iovec *iov, int iovcnt)
 {
 	struct fake_be *f = (struct fake_be *)be;
 	struct rec *r;
@@ -81,7 +83,9 @@ static int fake_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr
 		f->in_send = NULL;
 		fn(f);
 	}
-	if (f->full)
+	if (queue >= be->tx_queues)
+		return -EINVAL;
+	if (f->full || (f->full_queues >> queue & 1))
 		return -EAGAIN;
 	f->fail = 0;
 	if (ret)
@@ -91,6 +95,7 @@ static int fake_send(struct net_backend *be, const struct virtio_net_hdr_v1 *hdr
 	r = &f->rec[f->nrec++];
 	r->hdr = *hdr;
 	r->iovcnt = iovcnt;
+	r->queue = queue;
 	r->len = 0;
 	for (i = 0; i < iovcnt; i++)
 		r->len += iov[i].iov_len;
@@ -138,6 +143,8 @@ static void fake_init(struct fake_be *f, const char *kind, unsigned offloads, bo
 	f->be.kind = kind;
 	f->be.offloads = offloads;
 	f->be.has_vnet_hdr = vnet;
+	/* A tap-like back end has a queue per pair (device B has two). */
+	f->be.tx_queues = vnet ? 2 : 1;
 }
 
 static void fake_clear(struct fake_be *f)
@@ -483,7 +490,7 @@ static void test_eagain(void)
 	turn();
 	tap_ok(cbe->nsend == 1, "  a new kick while stalled: no further attempt");
 	cbe->full = false;
-	cbe->be.peer->tx_ready(cbe->be.peer_opaque);
+	cbe->be.peer->tx_ready(cbe->be.peer_opaque, 0);
 	turn();
 	tap_ok(cbe->nrec == 3 && cbe->rec[0].len == 60 && cbe->rec[1].len == 61 &&
 	       cbe->rec[2].len == 62 && drain_used(&dq[1]) == 3,
@@ -930,6 +937,52 @@ static void tcp_frame(uint8_t *f, size_t len, uint32_t a, uint32_t b, uint16_t p
 	f[37] = (uint8_t)pb;
 }
 
+/*
+ * Each pair sends on its own back-end queue, and a full one stalls only
+ * its pair (net.h): pair 1's queue says -EAGAIN while pair 0 goes on;
+ * tx_ready(1) lets pair 1's frames go, in order, on queue 1.
+ */
+static void test_b_tx_queues(void)
+{
+	struct virtio_net_stats s0 = stats();
+	unsigned i, q1 = 0;
+
+	fb.full_queues = 1u << 1;
+	tx_simple(3, TX_GPA, 70, 1);
+	tx_simple(3, TX_GPA + 0x1000, 71, 2);
+	lkick(3);
+	turn();
+	tap_ok(fb.nsend == 1 && fb.nrec == 0 && drain_used(&dq[3]) == 0 &&
+	       stats().tx_stalls == s0.tx_stalls + 1,
+	       "back-end queue 1 full: transmitq2 stalls (one attempt, nothing used)");
+	tx_simple(1, TX_GPA + 0x2000, 72, 3);
+	lkick(1);
+	turn();
+	tap_ok(fb.nrec == 1 && fb.rec[0].queue == 0 && fb.rec[0].len == 72 &&
+	       drain_used(&dq[1]) == 1,
+	       "  transmitq1 still sends, on queue 0");
+	lkick(3);
+	turn();
+	tap_ok(fb.nsend == 2, "  a kick of transmitq2 while its queue is full: no attempt");
+	fb.be.peer->tx_ready(fb.be.peer_opaque, 0);
+	turn();
+	tap_ok(fb.nsend == 2 && fb.nrec == 1, "  tx_ready() of queue 0 does not restart it");
+	fb.be.peer->tx_ready(fb.be.peer_opaque, 7);
+	fb.be.peer->tx_ready(fb.be.peer_opaque, NET_MAX_TX_QUEUES + 1);
+	turn();
+	tap_ok(fb.nsend == 2, "  tx_ready() of queues it does not have (7, %u): ignored",
+	       NET_MAX_TX_QUEUES + 1);
+	fb.full_queues = 0;
+	fb.be.peer->tx_ready(fb.be.peer_opaque, 1);
+	turn();
+	for (i = 1; i < fb.nrec; i++)
+		q1 += fb.rec[i].queue == 1;
+	tap_ok(fb.nrec == 3 && q1 == 2 && fb.rec[1].len == 70 && fb.rec[2].len == 71 &&
+	       drain_used(&dq[3]) == 2,
+	       "tx_ready(1): transmitq2's two frames go, in order, on queue 1");
+	fake_clear(&fb);
+}
+
 static void test_b(uint8_t df_b, uint8_t df_a)
 {
 	struct virtio_net_hdr_v1 h;
@@ -1013,7 +1066,8 @@ static void test_b(uint8_t df_b, uint8_t df_a)
 	add_chain(&dq[3], (struct seg[]){ { TX_GPA, HDR + 80, false } }, 1);
 	lkick(3);
 	turn();
-	tap_ok(fb.nrec == 1 && drain_used(&dq[3]) == 1, "tx on transmitq2");
+	tap_ok(fb.nrec == 1 && drain_used(&dq[3]) == 1 && fb.rec[0].queue == 1,
+	       "tx on transmitq2 goes out on the back end's queue 1 (%u)", fb.rec[0].queue);
 	rx_post(0, RX_GPA, 2048);
 	rx_post(2, RX_GPA + 0x4000, 2048);
 	lkick(0);
@@ -1026,6 +1080,7 @@ static void test_b(uint8_t df_b, uint8_t df_a)
 	tap_ok(inject(NULL, f, 80) == 80 && dq_used(&dq[0], &id, &len) == 1,
 	       "an unknown flow lands on receiveq1");
 	fake_clear(&fb);
+	test_b_tx_queues();
 }
 
 /* --- save and restore --- */
@@ -1376,6 +1431,13 @@ int main(void)
 	tap_ok(virtio_net_init(&na, &bus, 3, &mem, &fa.be, loop, &ca, &net_ops, NULL) == -EINVAL,
 	       "%u queue pairs: -EINVAL", VIRTIO_NET_MAX_PAIRS + 1);
 	ca.queue_pairs = 1;
+	fa.be.tx_queues = 0;
+	tap_ok(virtio_net_init(&na, &bus, 3, &mem, &fa.be, loop, &ca, &net_ops, NULL) == -EINVAL,
+	       "a back end with no transmit queue: -EINVAL");
+	fa.be.tx_queues = NET_MAX_TX_QUEUES + 1;
+	tap_ok(virtio_net_init(&na, &bus, 3, &mem, &fa.be, loop, &ca, &net_ops, NULL) == -EINVAL,
+	       "a back end with %u transmit queues: -EINVAL", NET_MAX_TX_QUEUES + 1);
+	fa.be.tx_queues = 1;
 	df_a = virtio_net_init(&na, &bus, 3, &mem, &fa.be, loop, &ca, &net_ops, NULL);
 	tap_ok(df_a == PCI_DEVFN(3, 0) && fa.be.peer && fa.be.peer_opaque == &na,
 	       "virtio-net at 03.0, the back end attached");

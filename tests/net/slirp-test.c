@@ -32,6 +32,7 @@ static struct {
 	uint8_t f[MAX_FRAMES][2048];
 	bool hdr_seen;			/* a non-NULL header (slirp must pass NULL) */
 	int tx_ready;
+	unsigned tx_ready_queue;	/* of the last tx_ready() */
 } nic;
 
 static bool nic_can_receive(void *opaque, size_t len)
@@ -62,10 +63,11 @@ static long nic_receive(void *opaque, const struct virtio_net_hdr_v1 *hdr,
 	return len;
 }
 
-static void nic_tx_ready(void *opaque)
+static void nic_tx_ready(void *opaque, unsigned queue)
 {
 	(void)opaque;
 	nic.tx_ready++;
+	nic.tx_ready_queue = queue;
 }
 
 static const struct net_peer_ops nic_ops = {
@@ -262,7 +264,7 @@ static int send_frame(struct net_backend *be, uint8_t *f, size_t len)
 		{ .iov_base = f + 10, .iov_len = len - 10 },
 	};
 
-	return net_backend_send(be, &hdr, iov, 2);
+	return net_backend_send(be, 0, &hdr, iov, 2);
 }
 
 static const uint8_t *ipv4_of(const uint8_t *f, size_t len, uint8_t proto)
@@ -731,21 +733,24 @@ static void tx_bounds(void)
 	nic.tx_ready = 0;
 	/* Frames to nobody (an unknown ether type): slirp drops them. */
 	eth(f, bcast, 0x88b5);
-	while ((ret = net_backend_send(be, &hdr, &iov, 1)) == 0 && n < 100000)
+	while ((ret = net_backend_send(be, 0, &hdr, &iov, 1)) == 0 && n < 100000)
 		n++;
 	tap_ok(ret == -EAGAIN && n > 100 && n < 200,
 	       "send() without the loop turning: %d frames of 1514 staged, then -EAGAIN", n);
-	tap_ok(net_backend_send(be, &hdr, &iov, 1) == -EAGAIN && nic.tx_ready == 0,
+	tap_ok(net_backend_send(be, 0, &hdr, &iov, 1) == -EAGAIN && nic.tx_ready == 0,
 	       "full: -EAGAIN again; no tx_ready() yet");
 	pump(20);
-	tap_ok(nic.tx_ready == 1, "the loop turns: tx_ready() once (%d)", nic.tx_ready);
-	tap_ok(net_backend_send(be, &hdr, &iov, 1) == 0, "send() takes frames again");
+	tap_ok(nic.tx_ready == 1 && nic.tx_ready_queue == 0,
+	       "the loop turns: tx_ready() once, for queue 0 (%d)", nic.tx_ready);
+	tap_ok(net_backend_send(be, 0, &hdr, &iov, 1) == 0, "send() takes frames again");
+	tap_ok(be->tx_queues == 1 && net_backend_send(be, 1, &hdr, &iov, 1) == -EINVAL,
+	       "one transmit queue: send() on queue 1 is -EINVAL");
 	iov.iov_len = 13;
-	tap_ok(net_backend_send(be, &hdr, &iov, 1) == -EINVAL, "a 13-byte frame: -EINVAL");
+	tap_ok(net_backend_send(be, 0, &hdr, &iov, 1) == -EINVAL, "a 13-byte frame: -EINVAL");
 	{
 		struct iovec two[2] = { { f, sizeof(f) }, { f, NET_MAX_FRAME } };
 
-		big = net_backend_send(be, &hdr, two, 2);
+		big = net_backend_send(be, 0, &hdr, two, 2);
 	}
 	tap_ok(big == -EMSGSIZE, "a frame over NET_MAX_FRAME: -EMSGSIZE");
 	tap_ok(be->ops->set_rx_offloads(be, 0) == 0 &&
@@ -753,7 +758,7 @@ static void tx_bounds(void)
 	       "set_rx_offloads: none taken, CSUM refused");
 	/* Destroyed with frames staged and the poll step queued. */
 	iov.iov_len = sizeof(f);
-	net_backend_send(be, &hdr, &iov, 1);
+	net_backend_send(be, 0, &hdr, &iov, 1);
 	/* The step frees it when it runs: LeakSanitizer and ASan watch that. */
 	net_backend_destroy(be);
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/if_tun.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +44,7 @@ static struct {
 	struct virtio_net_hdr_v1 hdr[MAX_FRAMES];
 	bool no_hdr;
 	int tx_ready;
+	unsigned tx_ready_queue;	/* of the last tx_ready() */
 } nic;
 
 static bool nic_can_receive(void *opaque, size_t len)
@@ -71,10 +74,11 @@ static long nic_receive(void *opaque, const struct virtio_net_hdr_v1 *hdr,
 	return iov[0].iov_len;
 }
 
-static void nic_tx_ready(void *opaque)
+static void nic_tx_ready(void *opaque, unsigned queue)
 {
 	(void)opaque;
 	nic.tx_ready++;
+	nic.tx_ready_queue = queue;
 }
 
 static const struct net_peer_ops nic_ops = {
@@ -205,7 +209,7 @@ static void frames(void)
 	len = test_frame(f, 1, 7);
 	iov[0] = (struct iovec){ f, 20 };
 	iov[1] = (struct iovec){ f + 20, len - 20 };
-	ret = net_backend_send(be, &hdr, iov, 2);
+	ret = net_backend_send(be, 0, &hdr, iov, 2);
 	n = host_recv(ps, got, sizeof(got), 1000);
 	tap_ok(ret == 0 && n == (ssize_t)len && !memcmp(got, f, len),
 	       "guest -> host: a 114-byte frame sent through the tap arrives on vt0 (%d, %zd)",
@@ -264,7 +268,7 @@ static void frames(void)
 	sh("ip link set vt0 down");
 	len = test_frame(f, 1, 1);
 	iov[0] = (struct iovec){ f, len };
-	ret = net_backend_send(be, &hdr, iov, 1);
+	ret = net_backend_send(be, 0, &hdr, iov, 1);
 	tap_ok(ret == -EIO, "vt0 down: send() -> -EIO (%d)", ret);
 	sh("ip link set vt0 up");
 
@@ -299,6 +303,50 @@ static void open_errors(void)
 	net_backend_destroy(be);
 }
 
+/*
+ * Guest -> host on each queue of a two-queue tap (net.h: queue N carries
+ * queue pair N).  That each send goes through its own queue's file is
+ * shown by putting a pipe in place of queue 0's fd for a moment: a frame
+ * sent on queue 0 lands in the pipe (behind its 12-byte header), one sent
+ * on queue 1 reaches the host through the tap.
+ */
+static void multi_queue_send(struct net_backend *be, int ps)
+{
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	uint8_t f[200], got[2048];
+	int r0, r1, r2, p[2], fd0 = net_tap_fd(be, 0), saved = -1;
+	struct iovec iov;
+	ssize_t n, np;
+
+	iov = (struct iovec){ f, test_frame(f, 0x21, 1) };
+	tap_ok(be->tx_queues == 2, "a two-queue tap has two transmit queues (%u)", be->tx_queues);
+	r1 = net_backend_send(be, 1, &hdr, &iov, 1);
+	n = host_recv(ps, got, sizeof(got), 1000);
+	tap_ok(r1 == 0 && n == (ssize_t)iov.iov_len && !memcmp(got, f, iov.iov_len),
+	       "guest -> host on queue 1: the frame arrives on vt1 (%d, %zd)", r1, n);
+	if (!tap_ok(pipe2(p, O_NONBLOCK) == 0 && (saved = dup(fd0)) >= 0 &&
+		    dup2(p[1], fd0) == fd0, "queue 0's fd replaced by a pipe"))
+		return;
+	iov.iov_len = test_frame(f, 0x22, 2);
+	r0 = net_backend_send(be, 0, &hdr, &iov, 1);
+	np = read(p[0], got, sizeof(got));
+	tap_ok(r0 == 0 && np == 12 + (ssize_t)iov.iov_len && !memcmp(got + 12, f, iov.iov_len),
+	       "a send on queue 0 goes to queue 0's fd only (%d, %zd bytes)", r0, np);
+	iov.iov_len = test_frame(f, 0x23, 3);
+	r1 = net_backend_send(be, 1, &hdr, &iov, 1);
+	n = host_recv(ps, got, sizeof(got), 1000);
+	np = read(p[0], got + 1024, 1024);
+	tap_ok(r1 == 0 && n == (ssize_t)iov.iov_len && got[11] == 0x23 && np < 0,
+	       "a send on queue 1 reaches the host, nothing of it on queue 0 (%d, %zd, "
+	       "from ..:%02x)", r1, n, n > 11 ? got[11] : 0);
+	dup2(saved, fd0);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+	r2 = net_backend_send(be, 2, &hdr, &iov, 1);
+	tap_ok(r2 == -EINVAL, "a send on queue 2 of two: -EINVAL (%d)", r2);
+}
+
 static void multi_queue(void)
 {
 	struct net_backend *be, *be2;
@@ -325,6 +373,7 @@ static void multi_queue(void)
 	pump_until_n(8, 1000);
 	tap_ok(nic.n == 8, "8 frames from the host through a two-queue tap: all 8 arrive (%d)",
 	       nic.n);
+	multi_queue_send(be, ps);
 	close(ps);
 	net_backend_destroy(be);
 }
