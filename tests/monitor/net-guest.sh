@@ -19,8 +19,12 @@
 # - restrict=on: the download fails, the forwarded port still works.
 # - tap: two VMs on a bridge of two persistent taps (made here with
 #   iproute2, as a host's network manager would), static
-#   addresses: one pings the other and downloads its file; a tap in
-#   use and a missing tap are refused, naming the tap.
+#   addresses: one pings the other and downloads its file; that VM is
+#   reset (`vmain reset`, a new machine as after a guest reboot) while
+#   the arena pings it, so its tap holds a frame while no driver has
+#   buffers (the tap's receive must be resumed by the new NIC): rebooted,
+#   it pings and downloads again and the arena reaches it; a tap in use
+#   and a missing tap are refused, naming the tap.
 # - a guest streaming TCP for 20 s at a peer that never reads (a stalled
 #   back end): the data reaches the peer until it stalls, the monitor's
 #   resident memory stays within 16 MiB of where it was, and the VM still
@@ -196,6 +200,20 @@ grep '^VMAIN-GUEST: net' "$w/tapb.con" | tr -d '\r' | sed 's/^/#   /'
 is "tap: B pings A" ok "$(guest_says "$w/tapb.con" net-ping)"
 is "tap: B downloads A's file over the bridge" "ok bytes=262144 sha256=$served" \
 	"$(guest_says "$w/tapb.con" net-get)"
+# B reboots with its tap attached while the arena pings it.
+$ip addr add 192.168.77.254/24 dev vbr0
+ping -i 1 192.168.77.2 >/dev/null 2>&1 &
+pinger=$!
+"$vmain" reset "run-$pid_tapb" >"$w/reset.out" 2>&1
+is "tap: vmain reset B (status)" 0 $?
+i=0; while [ $i -lt 3000 ] && [ "$(grep -c '^VMAIN-GUEST: net-ready' "$w/tapb.con")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$pinger" 2>/dev/null
+second_boot "$w/tapb.con" | grep '^VMAIN-GUEST: net' | tr -d '\r' | sed 's/^/#   /'
+check "tap: B boots again" [ "$(grep -c '^VMAIN-GUEST: net-ready' "$w/tapb.con")" -ge 2 ]
+is "tap: rebooted B pings A" ok "$(guest_says "$w/tapb.con" net-ping)"
+is "tap: rebooted B downloads A's file" "ok bytes=262144 sha256=$served" \
+	"$(guest_says "$w/tapb.con" net-get)"
+check "tap: the arena reaches rebooted B (ping)" sh -c "ping -c 2 -W 5 192.168.77.2 >/dev/null 2>&1"
 "$vmain" run --accel vmain --memory 256M --kernel "$guest/vmlinuz" --net tap,ifname=vtap0 \
 	--append "console=ttyS0 vmain.test=poweroff" >"$w/busy.out" 2>&1
 rc=$?

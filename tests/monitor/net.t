@@ -10,7 +10,7 @@
 
 "$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
 arena_tap arena-svm "vmain run with NICs: user networking, restrict=on, taps on a bridge, a flood" \
-	-t 1200 -m 2048 -M kvm_amd -W 200 -M tun -M bridge -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
+	-t 1500 -m 2048 -M kvm_amd -W 200 -M tun -M bridge -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
 	-f "$TOP/build/tests/monitor/dns-stub" -f "$TOP/tests/monitor/net-guest.sh" -f /usr/bin/ip -- \
 	"$TOP/tests/monitor/net-guest.sh" "$TOP/build/monitor/vmain" "$TOP/build/guest" \
 	"$TOP/build/tests/monitor/dns-stub" /usr/bin/ip
