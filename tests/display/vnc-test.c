@@ -307,6 +307,20 @@ static bool shows_black(rfbClient *c, void *arg)
 	return c->width > 0;
 }
 
+/* What reached the guest is exactly want[0..n) (else each event as a diagnostic). */
+static bool evs_are(const struct ev *want, unsigned n)
+{
+	bool ok = evs_count() == n;
+	unsigned i;
+
+	for (i = 0; ok && i < n; i++)
+		ok = evs[i].kind == want[i].kind && evs[i].a == want[i].a && evs[i].b == want[i].b;
+	if (!ok)
+		for (i = 0; i < evs_count(); i++)
+			tap_diag("ev %u: %d %d %d", i, evs[i].kind, evs[i].a, evs[i].b);
+	return ok;
+}
+
 static bool got_events(rfbClient *c, void *arg)
 {
 	(void)c;
@@ -498,18 +512,9 @@ static void test_screen_and_input(void)
 			{ R_ABS, 101, 51 }, { R_WHEEL, 0, 1 },
 			{ R_ABS, 399, 299 },
 		};
-		unsigned n = sizeof(want_evs) / sizeof(want_evs[0]), i;
-		bool ok;
-
 		pump(c, 100, NULL, NULL);
-		ok = evs_count() == n;
-		for (i = 0; ok && i < n; i++)
-			ok = evs[i].kind == want_evs[i].kind && evs[i].a == want_evs[i].a &&
-			     evs[i].b == want_evs[i].b;
-		if (!ok)
-			for (i = 0; i < evs_count(); i++)
-				tap_diag("ev %u: %d %d %d", i, evs[i].kind, evs[i].a, evs[i].b);
-		tap_ok(ok, "pointer: positions as abs, buttons 1/2/3 as left/middle/right, 4/5 "
+		tap_ok(evs_are(want_evs, sizeof(want_evs) / sizeof(want_evs[0])),
+		       "pointer: positions as abs, buttons 1/2/3 as left/middle/right, 4/5 "
 		       "wheel up/down, 6/7 left/right, one click per press (%u events)", evs_count());
 	}
 
@@ -526,18 +531,9 @@ static void test_screen_and_input(void)
 			{ R_REL, -289, -259 }, { R_BUTTONS, DISPLAY_BUTTON_LEFT, 0 },
 			{ R_REL, -20, 5 }, { R_BUTTONS, 0, 0 },
 		};
-		unsigned n = sizeof(want_evs) / sizeof(want_evs[0]), i;
-		bool ok;
-
 		pump(c, 100, NULL, NULL);
-		ok = evs_count() == n;
-		for (i = 0; ok && i < n; i++)
-			ok = evs[i].kind == want_evs[i].kind && evs[i].a == want_evs[i].a &&
-			     evs[i].b == want_evs[i].b;
-		if (!ok)
-			for (i = 0; i < evs_count(); i++)
-				tap_diag("ev %u: %d %d %d", i, evs[i].kind, evs[i].a, evs[i].b);
-		tap_ok(ok, "relative pointer mode: motion from the client's last position as "
+		tap_ok(evs_are(want_evs, sizeof(want_evs) / sizeof(want_evs[0])),
+		       "relative pointer mode: motion from the client's last position as "
 		       "deltas, none for a button alone, no absolute positions (%u events)",
 		       evs_count());
 	}
