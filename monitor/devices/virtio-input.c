@@ -533,15 +533,18 @@ static void status_drain(struct virtio_input *in)
  * then (5.8.5: it fills it with buffers), so looking here and at reset
  * sees every change.
  */
-static void note_ready(struct virtio_input *in)
+static void set_ready(struct virtio_input *in, bool ready)
 {
-	bool ready = (in->vp.status & VIRTIO_STATUS_DRIVER_OK) && !in->vp.resetting;
-
 	if (ready == in->driver_ready)
 		return;
 	in->driver_ready = ready;
 	if (in->ready_changed)
 		in->ready_changed(in->ready_opaque);
+}
+
+static void note_ready(struct virtio_input *in)
+{
+	set_ready(in, (in->vp.status & VIRTIO_STATUS_DRIVER_OK) && !in->vp.resetting);
 }
 
 static void input_notify(void *opaque, unsigned q)
@@ -564,11 +567,8 @@ static int input_reset(void *opaque)
 	in->buttons = 0;
 	in->select = in->subsel = 0;
 	cfg_answer(in);
-	if (in->driver_ready) {
-		in->driver_ready = false;
-		if (in->ready_changed)
-			in->ready_changed(in->ready_opaque);
-	}
+	/* The status may still read DRIVER_OK here: the driver is gone all the same. */
+	set_ready(in, false);
 	return 0;
 }
 
