@@ -15,13 +15,7 @@ app=${VMAIN_GTK:-$top/build-asan/ui/vmain-gtk}
 export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
 # The library runs this vmain (an ASan app would look for build-asan's).
 export VMAIN_CLI="$b/monitor/vmain"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { # check DESC COMMAND...: ok when COMMAND succeeds
-	desc=$1; shift
-	if out=$("$@" 2>&1); then ok "$desc"; else nok "$desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
-}
+. "$top/tests/lib/tap.sh"
 fail_all() { echo "1..1"; echo "not ok 1 - $1"; exit 1; }
 for p in "$app" "$b/monitor/vmain" "$b/tests/ui/fake-vm" "$b/tests/ui/shot-check" "$b/tests/ui/cursor-check"; do
 	[ -x "$p" ] || fail_all "$p is not built (make)"

@@ -8,13 +8,7 @@
 # end it, --no-display has no Display1.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b="$top/build"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { # check DESC COMMAND...: ok when COMMAND succeeds
-	desc=$1; shift
-	if out=$("$@" 2>&1); then ok "$desc"; else nok "$desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
-}
+. "$top/tests/lib/tap.sh"
 # The ASan/UBSan fake VM when make check built one, as the other tests do.
 fake="$top/build-asan/tests/ui/fake-vm"
 [ -x "$fake" ] || fake="$b/tests/ui/fake-vm"
