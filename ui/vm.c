@@ -608,11 +608,6 @@ const char *ui_vm_name(const struct ui_vm *vm)
 	return vm->name ? vm->name : "";
 }
 
-bool ui_vm_pointer_relative(const struct ui_vm *vm)
-{
-	return vm->pointer_relative;
-}
-
 bool ui_vm_has_display(const struct ui_vm *vm)
 {
 	return vm->has_display;

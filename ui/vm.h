@@ -68,8 +68,6 @@ bool ui_vm_is_connected(const struct ui_vm *vm);
 const char *ui_vm_state(const struct ui_vm *vm);	/* "" until known */
 const char *ui_vm_name(const struct ui_vm *vm);		/* "" until known */
 bool ui_vm_has_display(const struct ui_vm *vm);
-/* Display1.PointerMode is "relative" (false until the VM says so). */
-bool ui_vm_pointer_relative(const struct ui_vm *vm);
 const struct ui_screen *ui_vm_screen(const struct ui_vm *vm);
 
 /*
