@@ -37,16 +37,22 @@
  * Not blocking the loop.  libvncserver writes with blocking semantics
  * (rfbWriteExact() waits in select() for a full socket) and reads a
  * message whole (rfbReadExact() waits up to maxClientWait for the rest).
- * So: a client's messages are read, and updates are sent to it, only
- * while its socket is writable; when it is not, its watch waits for
- * EPOLLOUT alone (so a client that stops reading also stops being read:
- * its requests, and so our output, stop).  An update is cut into slices
- * of at most VNC_SLICE_BYTES of raw pixels (progressiveSliceHeight), each
- * its own FramebufferUpdate, the slices of one request sent while the
- * socket stays writable (libvncserver forgets the request after the
- * first slice; we give it back while the region requested is not sent
- * yet).  A slice fits in the room a writable socket has (its send buffer
- * is raised to VNC_SNDBUF), so the write does not wait.  A message is
+ * So a client's updates go through a spool: for the length of one
+ * rfbUpdateClient() its cl->sock is a memfd of its own, which takes any
+ * length at once, and the loop then sends the spool to the socket as the
+ * socket takes it (sendfile(), non-blocking).  An update is thus one
+ * FramebufferUpdate covering the whole region asked for, as clients that
+ * save the first update they get (vncsnapshot) need, and a spool holds
+ * one update at most (an encoded screen: about width x height x 4
+ * bytes in raw encoding), since nothing more is encoded for the client
+ * until its spool is empty.  While the spool is not empty, or the socket
+ * is full, the client's watch waits for EPOLLOUT alone and its messages
+ * are not read (so a client that stops reading also stops being read:
+ * its requests, and so our output, stop; damage meanwhile merges in
+ * libvncserver's modifiedRegion).  Replies to messages (a colour map, a
+ * SetDesktopSize result) are written directly, only while the spool is
+ * empty and the socket has room (its send buffer is raised to
+ * VNC_SNDBUF), so the write does not wait.  A message is
  * handed to libvncserver only once it is queued whole (its length known
  * from the state and the header: client_message_ready()), so a client
  * that sends half a message and the rest a byte at a time holds nothing
@@ -74,6 +80,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +92,6 @@
 #include "display/vnc.h"
 #include "io/ioloop.h"
 
-#define VNC_SLICE_BYTES		(64 * 1024)
 #define VNC_SNDBUF		(1024 * 1024)	/* asked for; the kernel caps it (wmem_max) */
 #define VNC_IDLE_W		640		/* the black screen before any mode */
 #define VNC_IDLE_H		480
@@ -98,6 +104,9 @@ struct vnc_client {
 	struct vnc_server *s;
 	rfbClientPtr cl;
 	int fd;				/* ours: a dup of cl->sock, what the loop watches */
+	int spool;			/* a memfd: the update being sent (below FD_SETSIZE) */
+	off_t spool_len;		/* its bytes */
+	off_t spool_sent;		/* of which the socket took these */
 	struct ioloop_watch *w;
 	uint32_t events;
 	int last_mask;			/* the pointer buttons last reported */
@@ -160,6 +169,7 @@ struct vnc_server {
 	atomic_uint nr_clients;
 	atomic_uint_least64_t callbacks;
 	atomic_uint_least64_t updates;
+	atomic_uint_least64_t spooled;	/* bytes in the clients' spools, not yet sent */
 	atomic_int_least64_t handshake_ns;
 };
 
@@ -440,6 +450,9 @@ static void client_free(struct vnc_client *c)
 	ioloop_timer_free(c->handshake);
 	ioloop_unwatch(s->loop, c->w);
 	close(c->fd);
+	if (c->spool >= 0)
+		close(c->spool);
+	atomic_fetch_sub(&s->spooled, c->spool_len);
 	if (c->cl->sock != RFB_INVALID_SOCKET)
 		rfbCloseClient(c->cl);
 	rfbClientConnectionGone(c->cl);
@@ -464,10 +477,43 @@ static void client_watch(struct vnc_client *c, uint32_t events)
 		c->events = events;
 }
 
-static bool client_writable(struct vnc_client *c)
+/*
+ * Sends the spool to the socket as far as the socket takes it (never
+ * waiting), and empties it once all of it is sent.  1: the spool is
+ * empty; 0: the socket is full; -errno: the connection failed.
+ */
+static int client_drain(struct vnc_client *c)
+{
+	ssize_t n;
+
+	while (c->spool_sent < c->spool_len) {
+		n = sendfile(c->fd, c->spool, &c->spool_sent, c->spool_len - c->spool_sent);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return n < 0 ? -errno : -EPIPE;
+	}
+	if (c->spool_len) {
+		atomic_fetch_sub(&c->s->spooled, c->spool_len);
+		c->spool_len = c->spool_sent = 0;
+		/* Gives the pages back: a spool holds one update, only while it is sent. */
+		if (ftruncate(c->spool, 0) || lseek(c->spool, 0, SEEK_SET))
+			return -errno;
+	}
+	return 1;
+}
+
+/* 1: nothing spooled and the socket has room; 0: not now; -errno: failed. */
+static int client_room(struct vnc_client *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+	int ret = client_drain(c);
 
+	if (ret <= 0)
+		return ret;
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
 }
 
@@ -478,42 +524,61 @@ static bool client_pending(rfbClientPtr cl)
 }
 
 /*
- * Sends what the client asked for and we have, a slice at a time while
- * its socket has room; then reads its messages again (or, when full,
+ * Encodes what the client asked for and we have into its spool: one
+ * FramebufferUpdate for the whole region asked for (libvncserver then
+ * forgets the request until the client sends the next).  False if the
+ * client is gone.
+ */
+static bool client_spool_update(struct vnc_client *c)
+{
+	rfbClientPtr cl = c->cl;
+	int sock = cl->sock;
+	off_t end;
+
+	cl->sock = c->spool;
+	rfbUpdateClient(cl);
+	if (cl->sock == RFB_INVALID_SOCKET) {
+		/*
+		 * A write to the memfd failed (no memory): libvncserver
+		 * closed the spool as if it were the socket.  Drop the client.
+		 */
+		vnc_log("dropping a client: its update did not fit in memory\n");
+		c->spool = -1;
+		cl->sock = sock;
+		rfbCloseClient(cl);
+		client_gone(c);
+		return false;
+	}
+	cl->sock = sock;
+	end = lseek(c->spool, 0, SEEK_CUR);
+	if (end < 0) {
+		rfbCloseClient(cl);
+		client_gone(c);
+		return false;
+	}
+	c->spool_len = end;
+	c->spool_sent = 0;
+	atomic_fetch_add(&c->s->spooled, end);
+	return true;
+}
+
+/*
+ * Sends what the client asked for and we have, through its spool; then
+ * reads its messages again (or, while the spool or the socket is full,
  * waits for room).  False if the client is gone.
  */
 static bool client_flush(struct vnc_client *c)
 {
-	rfbClientPtr cl = c->cl;
-	int rounds = c->s->screen->height / (c->s->screen->progressiveSliceHeight ?: 1) + 8;
-	sraRegionPtr asked;
+	int rounds = 4, room;
 
-	while (client_pending(cl) && rounds-- > 0) {
-		if (!client_writable(c)) {
-			client_watch(c, EPOLLOUT);
-			return true;
-		}
-		asked = sraRgnCreateRgn(cl->requestedRegion);
-		rfbUpdateClient(cl);
-		if (client_gone(c)) {
-			sraRgnDestroy(asked);
+	while ((room = client_room(c)) > 0 && client_pending(c->cl) && rounds-- > 0)
+		if (!client_spool_update(c))
 			return false;
-		}
-		/*
-		 * One slice of the request went out and libvncserver forgot
-		 * the request: what is left of it goes in the next slice.
-		 */
-		if (sraRgnEmpty(cl->requestedRegion)) {
-			sraRegionPtr left = sraRgnCreateRgn(cl->modifiedRegion);
-
-			sraRgnAnd(left, asked);
-			if (!sraRgnEmpty(left))
-				sraRgnOr(cl->requestedRegion, asked);
-			sraRgnDestroy(left);
-		}
-		sraRgnDestroy(asked);
+	if (room < 0) {
+		client_free(c);
+		return false;
 	}
-	client_watch(c, EPOLLIN);
+	client_watch(c, room ? EPOLLIN : EPOLLOUT);
 	return true;
 }
 
@@ -619,7 +684,7 @@ static void client_fd_ready(void *opaque, uint32_t events)
 {
 	struct vnc_client *c = opaque;
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int n, ready;
+	int n, ready, room;
 
 	atomic_fetch_add(&c->s->callbacks, 1);
 	if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
@@ -628,7 +693,12 @@ static void client_fd_ready(void *opaque, uint32_t events)
 	}
 	/* A bounded number of messages a turn: other fds get theirs. */
 	for (n = 0; n < 32; n++) {
-		if (!client_writable(c)) {
+		room = client_room(c);
+		if (room < 0) {
+			client_free(c);
+			return;
+		}
+		if (!room) {
 			client_watch(c, EPOLLOUT);
 			return;
 		}
@@ -687,7 +757,7 @@ static int fd_below_setsize(int fd)
 
 static void client_new(struct vnc_server *s, int fd)
 {
-	int sndbuf = VNC_SNDBUF, mine;
+	int sndbuf = VNC_SNDBUF, mine, spool;
 	struct vnc_client *c;
 	rfbClientPtr cl;
 
@@ -703,8 +773,15 @@ static void client_new(struct vnc_server *s, int fd)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	c = calloc(1, sizeof(*c));
+	if (c)
+		c->spool = -1;
 	mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (!c || mine < 0)
+		goto err_free;
+	/* Stands in for the socket while libvncserver encodes: below FD_SETSIZE too. */
+	spool = memfd_create("vmain-vnc-spool", MFD_CLOEXEC);
+	c->spool = spool < 0 ? spool : fd_below_setsize(spool);
+	if (c->spool < 0)
 		goto err_free;
 	if (ioloop_timer_new(s->loop, client_partial_timer, c, &c->partial) ||
 	    ioloop_timer_new(s->loop, client_handshake_timer, c, &c->handshake))
@@ -720,6 +797,7 @@ static void client_new(struct vnc_server *s, int fd)
 	if (!cl) {
 		ioloop_timer_free(c->partial);
 		ioloop_timer_free(c->handshake);
+		close(c->spool);
 		close(mine);
 		free(c);
 		return;
@@ -731,6 +809,7 @@ static void client_new(struct vnc_server *s, int fd)
 		rfbClientConnectionGone(cl);
 		ioloop_timer_free(c->partial);
 		ioloop_timer_free(c->handshake);
+		close(c->spool);
 		close(mine);
 		free(c);
 		return;
@@ -745,6 +824,8 @@ err_free:
 	if (mine >= 0)
 		close(mine);
 	if (c) {
+		if (c->spool >= 0)
+			close(c->spool);
 		ioloop_timer_free(c->partial);
 		ioloop_timer_free(c->handshake);
 	}
@@ -961,7 +1042,6 @@ static int show(struct vnc_server *s)
 		rfbMarkRectAsModified(screen, 0, 0, w, h);
 	}
 	screen->paddedWidthInBytes = stride;
-	screen->progressiveSliceHeight = VNC_SLICE_BYTES / stride ?: 1;
 	set_pixel_format(screen, format);
 	s->shown = buf;
 	s->shown_stride = stride;
@@ -1272,7 +1352,7 @@ int vnc_server_start(struct vnc_server **out, struct display *d, struct ioloop *
 	screen->setXCutTextUTF8 = cut_text;
 	screen->setDesktopSizeHook = set_desktop_size;
 	screen->displayFinishedHook = update_sent;
-	screen->progressiveSliceHeight = VNC_SLICE_BYTES / (VNC_IDLE_W * 4);
+	screen->progressiveSliceHeight = 0;	/* one FramebufferUpdate per request (the spool) */
 	set_pixel_format(screen, DISPLAY_FORMAT_XRGB8888);
 	s->shown = s->black;
 	s->shown_stride = VNC_IDLE_W * 4;
@@ -1348,4 +1428,5 @@ void vnc_server_stats(struct vnc_server *s, struct vnc_server_stats *st)
 	st->clients = atomic_load(&s->nr_clients);
 	st->callbacks = atomic_load(&s->callbacks);
 	st->updates = atomic_load(&s->updates);
+	st->spooled = atomic_load(&s->spooled);
 }

@@ -50,6 +50,7 @@ struct vnc_server_stats {
 	unsigned clients;
 	uint64_t callbacks;	/* fd, bottom-half and timer callbacks run */
 	uint64_t updates;	/* FramebufferUpdate messages sent */
+	uint64_t spooled;	/* encoded bytes waiting in clients' spools (one update each at most) */
 };
 void vnc_server_stats(struct vnc_server *s, struct vnc_server_stats *st);
 
