@@ -94,11 +94,27 @@ int pci_bar_init(struct pci_dev *dev, unsigned idx, enum pci_bar_type type,
 	return 0;
 }
 
+int pci_rom_init(struct pci_dev *dev, uint64_t size, pci_bar_fn io, void *opaque)
+{
+	if (!io || size < 2048 || size > 0x1000000 || (size & (size - 1)) || dev->rom.size)
+		return -EINVAL;
+	/* PCI 3.0 6.2.5.2: address bits 31:11 above the size, and bit 0 the decode enable. */
+	pci_cfg_set32(dev, PCI_ROM_ADDRESS, 0);
+	pci_wmask_set(dev, PCI_ROM_ADDRESS, 4,
+		      ((uint32_t)~(size - 1) & 0xfffff800u) | PCI_ROM_ADDRESS_ENABLE);
+	dev->rom = (struct pci_bar){
+		.type = PCI_BAR_MEM32, .size = size, .io = io, .opaque = opaque,
+	};
+	return 0;
+}
+
 uint64_t pci_bar_addr(const struct pci_dev *dev, unsigned idx)
 {
 	const struct pci_bar *b;
 	uint32_t off = PCI_BAR0 + 4 * idx;
 
+	if (idx == PCI_ROM_BAR)
+		return dev->rom.size ? pci_cfg_get32(dev, PCI_ROM_ADDRESS) & 0xfffff800u : 0;
 	if (idx >= 6)
 		return 0;
 	b = &dev->bars[idx];
@@ -413,12 +429,12 @@ int pci_bar_access(struct pci_dev *dev, unsigned idx, uint64_t offset,
 	uint64_t v;
 	int ret;
 
-	if (!mmio_size_ok(size) || idx >= 6) {
+	if (!mmio_size_ok(size) || idx > PCI_ROM_BAR) {
 		if (!write)
 			*data = ~0ull;
 		return -EINVAL;
 	}
-	b = &dev->bars[idx];
+	b = idx == PCI_ROM_BAR ? &dev->rom : &dev->bars[idx];
 	if (!b->size || !b->io || offset >= b->size || size > b->size - offset) {
 		if (!write)
 			*data = ones(size);
@@ -461,6 +477,17 @@ static struct pci_dev *bar_lookup(struct pci_bus *bus, uint64_t addr, bool io,
 				continue;
 			if (addr >= base && addr - base < b->size) {
 				*idx = i;
+				*off = addr - base;
+				return dev;
+			}
+		}
+		/* PCI 3.0 6.2.5.2: the ROM decodes with memory space and its own enable bit. */
+		if (!io && dev->rom.size &&
+		    (pci_cfg_get32(dev, PCI_ROM_ADDRESS) & PCI_ROM_ADDRESS_ENABLE)) {
+			uint64_t base = pci_bar_addr(dev, PCI_ROM_BAR);
+
+			if (base && addr >= base && addr - base < dev->rom.size) {
+				*idx = PCI_ROM_BAR;
 				*off = addr - base;
 				return dev;
 			}

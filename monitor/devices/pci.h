@@ -158,6 +158,7 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	void *opaque;		/* the device model's, for its ops */
 	struct pci_bar bars[6];
+	struct pci_bar rom;	/* the expansion ROM (pci_rom_init()); size 0: none */
 	struct pci_msix msix;
 	uint8_t next_cap;	/* first free config offset for pci_add_cap() */
 	bool intx_level;	/* the device's INTx output (before INTX_DISABLE) */
@@ -282,7 +283,18 @@ void pci_dev_init(struct pci_dev *dev, uint16_t vendor, uint16_t device,
 int pci_bar_init(struct pci_dev *dev, unsigned idx, enum pci_bar_type type,
 		 bool prefetchable, uint64_t size, pci_bar_fn io, void *opaque);
 
-/* The current address of BAR `idx` (0 if unassigned/unimplemented). */
+/*
+ * The expansion ROM BAR at config offset 0x30 (PCI 3.0 6.2.5.2), `size`
+ * a power of two from 2 KiB to 16 MiB: address bits above the size and
+ * the enable bit (0) are writable.  It decodes (read-only: the callback
+ * gets BAR index PCI_ROM_BAR) while both the enable bit and memory space
+ * are on.  Returns 0 or -EINVAL.
+ */
+#define PCI_ROM_BAR		6
+#define PCI_ROM_ADDRESS_ENABLE	0x1u
+int pci_rom_init(struct pci_dev *dev, uint64_t size, pci_bar_fn io, void *opaque);
+
+/* The current address of BAR `idx` (0 if unassigned/unimplemented; PCI_ROM_BAR: the ROM's). */
 uint64_t pci_bar_addr(const struct pci_dev *dev, unsigned idx);
 
 /*
