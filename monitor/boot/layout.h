@@ -88,6 +88,7 @@ struct boot_dtable {
 
 struct boot_cpu_state {
 	uint64_t rip, rsp, rsi, rflags;
+	uint64_t rax, rbx;	/* 0 here; a Multiboot entry's magic and info (boot/multiboot.h) */
 	uint64_t cr0, cr3, cr4, efer;
 	struct boot_segment cs, ds, es, fs, gs, ss, tr, ldtr;
 	struct boot_dtable gdt, idt;

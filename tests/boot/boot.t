@@ -6,7 +6,10 @@
 #   - bootparams-test: the e820 map (sort, merge, overlaps) and the zero
 #     page (header copy, command line and initrd checks, initrd placement);
 #   - layout-test: the 64-bit direct-boot layout in a guest-RAM buffer
-#     (page tables, GDT, entry state), synthetic and real kernels.
+#     (page tables, GDT, entry state), synthetic and real kernels;
+#   - multiboot-test: Multiboot v1 kernels (a.out kludge and ELF32), the
+#     information structure, modules, memory map and 32-bit entry state;
+#     every field broken, every truncation, random images (fixed seed).
 # The programs are built by make (with ASan/UBSan in build-asan/ when that
 # exists, as in make check); this relays their TAP, renumbered.
 . "$(dirname "$0")/../lib/tap-relay.sh"
