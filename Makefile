@@ -364,7 +364,7 @@ $(BUILD)/tests/bench/ui-latency: tests/bench/ui-latency.c
 
 $(BUILD)/tests/disk/fuzz-qcow2: ALL_CFLAGS += -DFUZZ_STANDALONE
 
-$(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) tests/lib/tap.h
+$(BUILD)/tests/acpi/%: tests/acpi/%.c $(ACPI_SRCS) $(ACPI_HDRS) $(wildcard tests/acpi/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor -o $@ $< $(ACPI_SRCS) $(ALL_LDFLAGS)
 

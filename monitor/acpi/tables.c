@@ -9,10 +9,17 @@
  * 64-byte aligned as 5.2.10 requires):
  *   +0x00 RSDP (36)   +0x40 FACS (64)   +0x80 XSDT, RSDT, FADT, MADT,
  *   MCFG, then the DSDT, which takes whatever room is left.
+ *
+ * acpi_build_blobs() makes the same layout at offset 0 and records every
+ * pointer field and checksum on the way, so that one builder yields both
+ * the fixed-address tables of a direct boot and the files plus
+ * linker/loader commands a firmware places itself (acpi/loader.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "acpi/loader.h"
 #include "acpi/sdt.h"
 
 uint8_t acpi_checksum(const uint8_t *p, size_t len)
@@ -123,28 +130,80 @@ static int check_config(const struct acpi_config *cfg)
 
 #define ALIGN16(x)	(((x) + 15) & ~(size_t)15)
 
-int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
-	       uint64_t *rsdp_addr)
+/*
+ * Where one layout's pointer fields and checksums lie, as offsets from
+ * the RSDP: what a firmware must patch when it places the tables itself
+ * (acpi_build_blobs()).  Direct boot passes NULL and records nothing.
+ */
+#define LINKS_MAX	16
+
+struct acpi_links {
+	struct {
+		uint32_t field, target;
+		uint8_t size;
+	} ptr[LINKS_MAX];
+	unsigned int nr_ptr;
+	struct {
+		uint32_t field, start, len;
+	} csum[LINKS_MAX];
+	unsigned int nr_csum;
+	int err;
+};
+
+static void note_ptr(struct acpi_links *lk, size_t field, uint8_t size, size_t target)
 {
-	const uint64_t base = MEMMAP_ACPI_BASE;
-	const size_t size = MEMMAP_ACPI_SIZE;
+	if (!lk)
+		return;
+	if (lk->nr_ptr == LINKS_MAX) {
+		lk->err = -ENOSPC;
+		return;
+	}
+	lk->ptr[lk->nr_ptr].field = (uint32_t)field;
+	lk->ptr[lk->nr_ptr].target = (uint32_t)target;
+	lk->ptr[lk->nr_ptr].size = size;
+	lk->nr_ptr++;
+}
+
+static void note_csum(struct acpi_links *lk, size_t field, size_t start, size_t len)
+{
+	if (!lk)
+		return;
+	if (lk->nr_csum == LINKS_MAX) {
+		lk->err = -ENOSPC;
+		return;
+	}
+	lk->csum[lk->nr_csum].field = (uint32_t)field;
+	lk->csum[lk->nr_csum].start = (uint32_t)start;
+	lk->csum[lk->nr_csum].len = (uint32_t)len;
+	lk->nr_csum++;
+}
+
+/* An SDT's own checksum: byte 9 over its length (5.2.6). */
+static void note_sdt(struct acpi_links *lk, const uint8_t *a, size_t off)
+{
+	uint32_t len = (uint32_t)a[off + 4] | a[off + 5] << 8 | a[off + 6] << 16 |
+		       (uint32_t)a[off + 7] << 24;
+
+	note_csum(lk, off + 9, off, len);
+}
+
+/*
+ * Lays the tables out in a[0, size), a standing for guest-physical
+ * `base`, and stores in *used the bytes taken (RSDP to the DSDT's end).
+ * Every pointer is written as base + the target's offset and, with `lk`,
+ * recorded, as is every checksum.  a[] must be zeroed.
+ */
+static int acpi_layout(uint8_t *a, size_t size, uint64_t base,
+		       const struct acpi_config *cfg, struct acpi_links *lk,
+		       size_t *used)
+{
+	const size_t facs = 0x40;
 	uint64_t sdts[3];
-	size_t xsdt, rsdt, fadt, madt, mcfg, dsdt;
-	uint8_t *a;
+	size_t xsdt, rsdt, fadt, madt, mcfg, dsdt, dsdt_len;
+	unsigned int i;
 	long len;
-	int ret;
 
-	if (!ram || !cfg || !rsdp_addr)
-		return -EINVAL;
-	ret = check_config(cfg);
-	if (ret)
-		return ret;
-	if (ram_size < base + size)
-		return -ERANGE;
-
-	a = ram + base;
-	memset(a, 0, size);
-	build_facs(a + 0x40);
+	build_facs(a + facs);
 
 	/* Fixed-size tables first; the list tables point at them. */
 	xsdt = 0x80;
@@ -166,8 +225,9 @@ int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
 	len = acpi_build_dsdt(a + dsdt, size - dsdt, cfg);
 	if (len < 0)
 		return (int)len;
+	dsdt_len = (size_t)len;
 
-	len = acpi_build_fadt(a + fadt, size - fadt, base + 0x40, base + dsdt);
+	len = acpi_build_fadt(a + fadt, size - fadt, base + facs, base + dsdt);
 	if (len < 0)
 		return (int)len;
 
@@ -178,6 +238,158 @@ int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
 	build_sdt_list(a + rsdt, "RSDT", 4, sdts, 3);
 	build_rsdp(a, base + rsdt, base + xsdt);
 
+	/* The fields written above, in the order a loader must patch them. */
+	note_ptr(lk, 16, 4, rsdt);				/* RSDP: RsdtAddress */
+	note_ptr(lk, 24, 8, xsdt);				/* XsdtAddress */
+	for (i = 0; i < 3; i++) {
+		note_ptr(lk, xsdt + ACPI_SDT_HEADER_LEN + 8 * i, 8, sdts[i] - base);
+		note_ptr(lk, rsdt + ACPI_SDT_HEADER_LEN + 4 * i, 4, sdts[i] - base);
+	}
+	note_ptr(lk, fadt + 36, 4, facs);			/* FIRMWARE_CTRL */
+	note_ptr(lk, fadt + 40, 4, dsdt);			/* DSDT */
+	note_ptr(lk, fadt + 132, 8, facs);			/* X_FIRMWARE_CTRL */
+	note_ptr(lk, fadt + 140, 8, dsdt);			/* X_DSDT */
+	note_sdt(lk, a, dsdt);
+	note_sdt(lk, a, mcfg);
+	note_sdt(lk, a, madt);
+	note_sdt(lk, a, fadt);
+	note_sdt(lk, a, rsdt);
+	note_sdt(lk, a, xsdt);
+	/* The RSDP's checksum (first 20 bytes), then its extended one over it. */
+	note_csum(lk, 8, 0, 20);
+	note_csum(lk, 32, 0, 36);
+
+	*used = dsdt + dsdt_len;
+	return lk ? lk->err : 0;
+}
+
+int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
+	       uint64_t *rsdp_addr)
+{
+	const uint64_t base = MEMMAP_ACPI_BASE;
+	const size_t size = MEMMAP_ACPI_SIZE;
+	size_t used;
+	uint8_t *a;
+	int ret;
+
+	if (!ram || !cfg || !rsdp_addr)
+		return -EINVAL;
+	ret = check_config(cfg);
+	if (ret)
+		return ret;
+	if (ram_size < base + size)
+		return -ERANGE;
+
+	a = ram + base;
+	memset(a, 0, size);
+	ret = acpi_layout(a, size, base, cfg, NULL, &used);
+	if (ret)
+		return ret;
 	*rsdp_addr = ACPI_RSDP_ADDR;
 	return 0;
+}
+
+/*
+ * The firmware's files: the RSDP alone (it must go in the FSEG, where
+ * the OS looks for it), and everything from the FACS on in
+ * ACPI_FILE_TABLES.  The layout is built at offset 0 and each pointer
+ * rewritten as an offset into ACPI_FILE_TABLES, the form ADD_POINTER
+ * takes; each checksum byte is cleared (as QEMU leaves it) for
+ * ADD_CHECKSUM to compute once the pointers are final.
+ */
+#define TABLES_START	0x40	/* the FACS: 64-byte aligned, so the file is */
+
+static void put_le_n(uint8_t *p, uint64_t v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static int add_links(struct acpi_loader *l, uint8_t *a, const struct acpi_links *lk)
+{
+	unsigned int i;
+
+	acpi_loader_allocate(l, ACPI_FILE_TABLES, 64, ACPI_LOADER_ZONE_HIGH);
+	acpi_loader_allocate(l, ACPI_FILE_RSDP, 16, ACPI_LOADER_ZONE_FSEG);
+	for (i = 0; i < lk->nr_ptr; i++) {
+		uint32_t f = lk->ptr[i].field, t = lk->ptr[i].target;
+
+		if (t < TABLES_START)
+			return -EINVAL;		/* nothing points at the RSDP */
+		put_le_n(a + f, t - TABLES_START, lk->ptr[i].size);
+		if (f < TABLES_START)
+			acpi_loader_add_pointer(l, ACPI_FILE_RSDP, ACPI_FILE_TABLES, f,
+						lk->ptr[i].size);
+		else
+			acpi_loader_add_pointer(l, ACPI_FILE_TABLES, ACPI_FILE_TABLES,
+						f - TABLES_START, lk->ptr[i].size);
+	}
+	for (i = 0; i < lk->nr_csum; i++) {
+		uint32_t f = lk->csum[i].field, s = lk->csum[i].start;
+
+		a[f] = 0;
+		if (f < TABLES_START)
+			acpi_loader_add_checksum(l, ACPI_FILE_RSDP, f, s, lk->csum[i].len);
+		else
+			acpi_loader_add_checksum(l, ACPI_FILE_TABLES, f - TABLES_START,
+						 s - TABLES_START, lk->csum[i].len);
+	}
+	return l->err;
+}
+
+void acpi_blobs_free(struct acpi_blobs *b)
+{
+	free(b->tables);
+	free(b->rsdp);
+	free(b->loader);
+	memset(b, 0, sizeof(*b));
+}
+
+int acpi_build_blobs(const struct acpi_config *cfg, struct acpi_blobs *out)
+{
+	const size_t size = MEMMAP_ACPI_SIZE;
+	struct acpi_links lk = { .nr_ptr = 0 };
+	struct acpi_loader l;
+	size_t used;
+	uint8_t *a;
+	int ret;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	ret = check_config(cfg);
+	if (ret)
+		return ret;
+	a = calloc(1, size);
+	if (!a)
+		return -ENOMEM;
+	acpi_loader_init(&l);
+	ret = acpi_layout(a, size, 0, cfg, &lk, &used);
+	if (!ret)
+		ret = add_links(&l, a, &lk);
+	if (ret)
+		goto out_free;
+	out->loader = acpi_loader_take(&l, &out->loader_len, &ret);
+	if (ret)
+		goto out_free;
+	out->rsdp_len = ACPI_RSDP_LEN;
+	out->tables_len = used - TABLES_START;
+	out->rsdp = malloc(out->rsdp_len);
+	out->tables = malloc(out->tables_len);
+	if (!out->rsdp || !out->tables) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	memcpy(out->rsdp, a, out->rsdp_len);
+	memcpy(out->tables, a + TABLES_START, out->tables_len);
+	free(a);
+	return 0;
+
+out_free:
+	acpi_loader_free(&l);
+	acpi_blobs_free(out);
+	free(a);
+	return ret;
 }

@@ -53,6 +53,7 @@
 #define VMAIN_MONITOR_ACPI_TABLES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "machine/memmap.h"
@@ -115,5 +116,29 @@ struct acpi_config {
  */
 int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
 	       uint64_t *rsdp_addr);
+
+/*
+ * The same tables for a firmware that places them itself, as QEMU hands
+ * them to SeaBIOS over fw_cfg: the RSDP alone (ACPI_FILE_RSDP), the rest
+ * from the FACS on (ACPI_FILE_TABLES, 64-byte aligned), and the
+ * linker/loader commands (ACPI_FILE_LOADER, acpi/loader.h) that allocate
+ * both (the RSDP in the FSEG), turn every pointer field, which holds an
+ * offset into ACPI_FILE_TABLES, into an address, and then compute every
+ * checksum (whose bytes are 0 in the files).  Applied, the result is
+ * acpi_build()'s tables at the addresses the firmware chose.  Returns 0
+ * (free with acpi_blobs_free()) or acpi_build()'s config errors, -ENOMEM.
+ */
+#define ACPI_FILE_RSDP		"etc/acpi/rsdp"
+#define ACPI_FILE_TABLES	"etc/acpi/tables"
+#define ACPI_FILE_LOADER	"etc/table-loader"
+#define ACPI_RSDP_LEN		36
+
+struct acpi_blobs {
+	uint8_t *rsdp, *tables, *loader;
+	size_t rsdp_len, tables_len, loader_len;
+};
+
+int acpi_build_blobs(const struct acpi_config *cfg, struct acpi_blobs *out);
+void acpi_blobs_free(struct acpi_blobs *b);
 
 #endif
