@@ -121,6 +121,28 @@ static int kvm_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 	return ioctl(vm->vmfd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
+static int kvm_set_memory_logged(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
+				 uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->vmfd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+/* KVM's bitmap is unsigned longs: 64-bit words on x86-64, as ours. */
+static int kvm_get_dirty_log(struct hv_vm *vm, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
+
+	return ioctl(vm->vmfd, KVM_GET_DIRTY_LOG, &log) ? -errno : 0;
+}
+
 /*
  * A kick is a signal to the vCPU thread (its handler does nothing: the
  * point is KVM_RUN's EINTR) plus immediate_exit, which covers a kick that
@@ -648,6 +670,8 @@ const struct hv_backend hv_backend_kvm = {
 	.vm_create		= kvm_vm_create,
 	.vm_destroy		= hv_vm_close,
 	.set_memory		= kvm_set_memory,
+	.set_memory_logged	= kvm_set_memory_logged,
+	.get_dirty_log		= kvm_get_dirty_log,
 	.vcpu_create		= kvm_vcpu_create,
 	.vcpu_destroy		= hv_vcpu_close,
 	.vcpu_run		= kvm_vcpu_run,

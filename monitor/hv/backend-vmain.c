@@ -81,6 +81,30 @@ static int vmain_set_memory(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 	return ioctl(vm->vmfd, VMAIN_VM_SET_MEMORY_REGION, &r) ? -errno : 0;
 }
 
+static int vmain_set_memory_logged(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
+				   uint64_t size, void *hva)
+{
+	struct vmain_memory_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.slot = slot;
+	r.flags = VMAIN_MEM_LOG_DIRTY;
+	r.guest_phys_addr = gpa;
+	r.size = size;
+	r.userspace_addr = (uintptr_t)hva;
+	return ioctl(vm->vmfd, VMAIN_VM_SET_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+static int vmain_get_dirty_log(struct hv_vm *vm, uint32_t slot, uint64_t *bitmap)
+{
+	struct vmain_dirty_log log;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = slot;
+	log.bitmap = (uintptr_t)bitmap;
+	return ioctl(vm->vmfd, VMAIN_VM_GET_DIRTY_LOG, &log) ? -errno : 0;
+}
+
 static int vmain_vcpu_create(struct hv_vcpu *vcpu)
 {
 	return hv_vcpu_open(vcpu, VMAIN_VM_CREATE_VCPU);
@@ -317,6 +341,8 @@ const struct hv_backend hv_backend_vmain = {
 	.vm_create		= vmain_vm_create,
 	.vm_destroy		= hv_vm_close,
 	.set_memory		= vmain_set_memory,
+	.set_memory_logged	= vmain_set_memory_logged,
+	.get_dirty_log		= vmain_get_dirty_log,
 	.vcpu_create		= vmain_vcpu_create,
 	.vcpu_destroy		= hv_vcpu_close,
 	.vcpu_run		= vmain_vcpu_run,

@@ -218,6 +218,17 @@ struct hv_backend {
 	void (*vm_destroy)(struct hv_vm *vm);
 	int (*set_memory)(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
 			  uint64_t size, void *hva, bool readonly);
+	/*
+	 * set_memory (writable) with the guest's writes logged per 4 KiB
+	 * page (VMAIN_MEM_LOG_DIRTY, KVM_MEM_LOG_DIRTY_PAGES), for a
+	 * device that shows memory the guest writes without telling it (the
+	 * VGA's framebuffer).  get_dirty_log copies out the slot's bitmap,
+	 * one bit per page, ceil(pages / 64) words, and clears it.  0 or
+	 * -errno.
+	 */
+	int (*set_memory_logged)(struct hv_vm *vm, uint32_t slot, uint64_t gpa,
+				 uint64_t size, void *hva);
+	int (*get_dirty_log)(struct hv_vm *vm, uint32_t slot, uint64_t *bitmap);
 	int (*vcpu_create)(struct hv_vcpu *vcpu);
 	void (*vcpu_destroy)(struct hv_vcpu *vcpu);
 	/* 0 and *exit; -EINTR for a signal; other -errno: fatal for the vCPU. */
