@@ -119,6 +119,7 @@ struct display {
 	struct surface pub;		/* what every viewer maps */
 	struct surface priv;		/* the holder's, while private mode is held */
 	struct display_viewer *viewers;
+	unsigned int nr_watchers;	/* viewers with a wake op */
 	struct display_viewer *holder;	/* of private mode, or NULL */
 	/* The cursor plane. */
 	uint32_t cur_w, cur_h, cur_hot_x, cur_hot_y;
@@ -557,6 +558,7 @@ int display_viewer_new(struct display *d, const struct display_viewer_ops *ops,
 		       void *opaque, bool owner, struct display_viewer **out)
 {
 	struct display_viewer *v = calloc(1, sizeof(*v));
+	bool first;
 
 	if (!v)
 		return -ENOMEM;
@@ -572,9 +574,22 @@ int display_viewer_new(struct display *d, const struct display_viewer_ops *ops,
 	pthread_mutex_lock(&d->lock);
 	v->next = d->viewers;
 	d->viewers = v;
+	first = v->wake && ++d->nr_watchers == 1;
 	pthread_mutex_unlock(&d->lock);
 	*out = v;
+	if (first && d->ops.watched_changed)
+		d->ops.watched_changed(d->opaque);
 	return 0;
+}
+
+bool display_watched(struct display *d)
+{
+	bool watched;
+
+	pthread_mutex_lock(&d->lock);
+	watched = d->nr_watchers > 0;
+	pthread_mutex_unlock(&d->lock);
+	return watched;
 }
 
 /* Ends private mode (its holder is gone or let go).  Lock held. */
@@ -630,6 +645,7 @@ void display_viewer_free(struct display_viewer *v)
 	struct display *d;
 	struct display_viewer **pp;
 	struct release *r;
+	bool last;
 
 	if (!v)
 		return;
@@ -639,6 +655,7 @@ void display_viewer_free(struct display_viewer *v)
 	for (pp = &d->viewers; *pp != v; pp = &(*pp)->next)
 		;
 	*pp = v->next;
+	last = v->wake && --d->nr_watchers == 0;
 	if (d->holder == v)
 		private_end(d, NULL);
 	if (r)
@@ -649,6 +666,8 @@ void display_viewer_free(struct display_viewer *v)
 		do_release(d, r);
 	free(r);
 	free(v);
+	if (last && d->ops.watched_changed)
+		d->ops.watched_changed(d->opaque);
 }
 
 int display_viewer_poll(struct display_viewer *v, struct display_frame *f)

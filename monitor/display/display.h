@@ -106,6 +106,13 @@ struct display_input_ops {
 	void (*rel)(void *opaque, int32_t dx, int32_t dy);
 	/* The viewers' preferred size, settled (display-info change). */
 	void (*resize)(void *opaque, uint32_t width, uint32_t height);
+	/*
+	 * display_watched() may have changed: the first viewer that draws
+	 * came, or the last one went.  For a producer that must look for
+	 * changes itself (the VGA's framebuffer) and should not while
+	 * nobody looks.  Called with no display lock held.
+	 */
+	void (*watched_changed)(void *opaque);
 };
 
 /*
@@ -212,6 +219,9 @@ int display_private_acquire(struct display_viewer *v);
 int display_private_release(struct display_viewer *v);
 /* Does any viewer hold private mode? */
 bool display_private_held(struct display *d);
+
+/* Is any viewer that draws (one with a wake op) registered? */
+bool display_watched(struct display *d);
 
 /*
  * Input from a viewer: dropped (-EACCES) while another viewer holds

@@ -614,6 +614,45 @@ static void test_pointer_mode(void)
 	display_destroy(d);
 }
 
+/* ---- watched: the first drawing viewer and the last ---- */
+
+static atomic_int watched_calls;
+
+static void w_changed(void *opaque)
+{
+	(void)opaque;
+	atomic_fetch_add(&watched_calls, 1);
+}
+
+static void test_watched(void)
+{
+	static const struct display_input_ops ops = { .watched_changed = w_changed };
+	struct display *d = NULL;
+	struct display_viewer *input_only = NULL;
+	struct viewer *a, *b;
+	int ret = display_create(&d, NULL, &ops, NULL);
+
+	if (ret)
+		fail_exit("display_create", ret);
+	tap_ok(!display_watched(d), "watched: not without viewers");
+	display_viewer_new(d, NULL, NULL, false, &input_only);
+	tap_ok(!display_watched(d) && atomic_load(&watched_calls) == 0,
+	       "an input-only viewer does not watch");
+	a = viewer_new(d, false);
+	tap_ok(display_watched(d) && atomic_load(&watched_calls) == 1,
+	       "the first drawing viewer: watched, one call");
+	b = viewer_new(d, false);
+	viewer_free(a);
+	tap_ok(display_watched(d) && atomic_load(&watched_calls) == 1,
+	       "a second comes, the first goes: no call");
+	viewer_free(b);
+	tap_ok(!display_watched(d) && atomic_load(&watched_calls) == 2,
+	       "the last goes: not watched, a second call");
+	display_viewer_free(input_only);
+	tap_ok(atomic_load(&watched_calls) == 2, "the input-only viewer's going: no call");
+	display_destroy(d);
+}
+
 /* ---- private mode ---- */
 
 static void test_private(void)
@@ -1074,6 +1113,7 @@ int main(void)
 	test_frozen();
 	test_cursor();
 	test_pointer_mode();
+	test_watched();
 	test_private();
 	test_input();
 	test_resize();
