@@ -5,18 +5,20 @@
  * Userspace decides what the guest is told (SET_CPUID).  A leaf that is
  * not in the table reads as zeros.  The module changes only what depends
  * on the guest's own state: CPUID.1:ECX.OSXSAVE follows the guest's
- * CR4.OSXSAVE (SDM Vol. 2A, CPUID, Table 3-10).
+ * CR4.OSXSAVE (SDM Vol. 2A, CPUID, Table 3-10).  The table decides which
+ * speculation-control MSRs the guest has (spec.c).
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "spec.h"
 #include "vcpu.h"
 
 #define CR4_OSXSAVE		(1ULL << 18)
 #define CPUID_1_ECX_OSXSAVE	(1U << 27)
 
-static const struct vmain_cpuid_entry *cpuid_find(struct vmain_vcpu *vcpu,
-						  u32 function, u32 index)
+const struct vmain_cpuid_entry *vmain_cpuid_lookup(const struct vmain_vcpu *vcpu,
+						   u32 function, u32 index)
 {
 	u32 i;
 
@@ -32,7 +34,7 @@ static const struct vmain_cpuid_entry *cpuid_find(struct vmain_vcpu *vcpu,
 
 void vmain_cpuid_answer(struct vmain_vcpu *vcpu, struct vmain_gprs *g, u64 cr4)
 {
-	const struct vmain_cpuid_entry *e = cpuid_find(vcpu, (u32)g->r[0], (u32)g->r[1]);
+	const struct vmain_cpuid_entry *e = vmain_cpuid_lookup(vcpu, (u32)g->r[0], (u32)g->r[1]);
 	u32 function = (u32)g->r[0];
 
 	/* CPUID writes EAX, EBX, ECX, EDX zero-extended (r[0], r[3], r[1], r[2]). */
@@ -79,6 +81,8 @@ long vmain_cpuid_set(struct vmain_vcpu *vcpu, void __user *uarg)
 	kfree(vcpu->cpuid);
 	vcpu->cpuid = entries;
 	vcpu->cpuid_nent = c.nent;
+	/* The speculation-control MSRs follow the table (spec.c). */
+	vmain_spec_cpuid_update(vcpu);
 	return 0;
 
 invalid:

@@ -19,6 +19,14 @@
  *              cache is flushed (IA32_FLUSH_CMD, else by reading 64 KiB)
  *   untrain_ret  AMD-V, after the exit: Retbleed/SRSO return untraining
  *              (enter.S: UNTRAIN_RET; kernel mode only)
+ *   rsb_fill_lite  VT-x, after the exit, where the full fill is not needed
+ *              (eIBRS) but the CPU has PBRSB: one CALL must retire before
+ *              the first RET (enter.S: FILL_RETURN_BUFFER's second
+ *              feature, X86_FEATURE_RSB_VMEXIT_LITE)
+ *   spec_ctrl  the guest's SPEC_CTRL loaded before the entry and the
+ *              host's back after the exit, before any RET, for guests
+ *              offered SPEC_CTRL whose value differs from the host's
+ *              (spec.c; on wherever the CPU has SPEC_CTRL; not forcible)
  *
  * The module parameters force_* apply a mitigation even where the kernel's
  * mode would not (emulators report no such bugs, so this is how the arena
@@ -52,6 +60,9 @@ MODULE_PARM_DESC(force_verw, "VERW before every entry even where the kernel does
 static bool force_l1d_flush;
 module_param(force_l1d_flush, bool, 0444);
 MODULE_PARM_DESC(force_l1d_flush, "VT-x: flush the L1D before every entry even on CPUs without L1TF");
+static bool force_rsb_fill_lite;
+module_param(force_rsb_fill_lite, bool, 0444);
+MODULE_PARM_DESC(force_rsb_fill_lite, "VT-x: the one-slot PBRSB RSB fill after every exit even where the kernel does not ask for it");
 
 struct vmain_mitigation {
 	const char *name;
@@ -67,6 +78,8 @@ static struct vmain_mitigation mits[VMAIN_MIT_NR] = {
 	[VMAIN_MIT_VERW]	= { .name = "verw" },
 	[VMAIN_MIT_L1D]		= { .name = "l1d_flush" },
 	[VMAIN_MIT_UNTRAIN]	= { .name = "untrain_ret" },
+	[VMAIN_MIT_RSB_LITE]	= { .name = "rsb_fill_lite" },
+	[VMAIN_MIT_SPEC_CTRL]	= { .name = "spec_ctrl" },
 };
 
 static DEFINE_PER_CPU(u64 [VMAIN_MIT_NR], mit_count);
@@ -131,6 +144,19 @@ int vmain_mitigations_init(bool vmx)
 			     boot_cpu_has(X86_FEATURE_SRSO_ALIAS) ||
 			     boot_cpu_has(X86_FEATURE_ENTRY_IBPB));
 	m->why = vmx ? "AMD-V only" : "X86_FEATURE_UNRET, SRSO_ALIAS or ENTRY_IBPB (retbleed, spec_rstack_overflow)";
+
+	/*
+	 * PBRSB is Intel's (eIBRS CPUs): KVM's AMD-V path ignores the bit
+	 * too, and an AMD-V exit already gets the full fill where needed.
+	 */
+	m = &mits[VMAIN_MIT_RSB_LITE];
+	m->kernel = vmx && boot_cpu_has(X86_FEATURE_RSB_VMEXIT_LITE);
+	m->forced = vmx && force_rsb_fill_lite;
+	m->why = vmx ? "X86_FEATURE_RSB_VMEXIT_LITE (spectre_v2 eIBRS with PBRSB)" : "VT-x only";
+
+	m = &mits[VMAIN_MIT_SPEC_CTRL];
+	m->kernel = boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
+	m->why = "X86_FEATURE_MSR_SPEC_CTRL; counts entries that switched a guest's value";
 	return 0;
 }
 
@@ -154,6 +180,8 @@ unsigned int vmain_mitigations_enter_flags(void)
 		flags |= VMAIN_ENTER_VERW;
 	if (mits[VMAIN_MIT_RSB].forced && !mits[VMAIN_MIT_RSB].kernel)
 		flags |= VMAIN_ENTER_RSB;
+	if (mits[VMAIN_MIT_RSB_LITE].forced && !mits[VMAIN_MIT_RSB_LITE].kernel)
+		flags |= VMAIN_ENTER_RSB_LITE;
 	return flags;
 }
 
@@ -201,6 +229,13 @@ void vmain_mitigations_after_exit(void)
 		count[VMAIN_MIT_RSB]++;
 	if (mit_active(VMAIN_MIT_UNTRAIN))
 		count[VMAIN_MIT_UNTRAIN]++;
+	if (mit_active(VMAIN_MIT_RSB_LITE))
+		count[VMAIN_MIT_RSB_LITE]++;
+}
+
+void vmain_mitigations_count(enum vmain_mitigation_id id)
+{
+	this_cpu_ptr(mit_count)[id]++;
 }
 
 /* One line per mitigation: name, mode, count, what decided the mode. */

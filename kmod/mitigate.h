@@ -9,6 +9,8 @@
 /* Flags for vmain_svm_enter()/vmain_vmx_enter() (enter.S). */
 #define VMAIN_ENTER_VERW	1	/* VERW before the entry (forced) */
 #define VMAIN_ENTER_RSB		2	/* fill the RSB after the exit (forced) */
+#define VMAIN_ENTER_RSB_LITE	4	/* VT-x: one RSB slot after the exit (forced) */
+#define VMAIN_ENTER_SPEC_CTRL	8	/* switch SPEC_CTRL (spec.c, spec.h) */
 
 #ifndef __ASSEMBLY__
 #include <linux/types.h>
@@ -21,6 +23,8 @@ enum vmain_mitigation_id {
 	VMAIN_MIT_VERW,
 	VMAIN_MIT_L1D,
 	VMAIN_MIT_UNTRAIN,
+	VMAIN_MIT_RSB_LITE,
+	VMAIN_MIT_SPEC_CTRL,
 	VMAIN_MIT_NR,
 };
 
@@ -33,6 +37,8 @@ unsigned int vmain_mitigations_enter_flags(void);
 /* With interrupts off: right before the entry, right after the exit. */
 void vmain_mitigations_before_entry(struct vmain_vcpu *vcpu);
 void vmain_mitigations_after_exit(void);
+/* One more run of mitigation id on this CPU (interrupts off). */
+void vmain_mitigations_count(enum vmain_mitigation_id id);
 /* /sys/class/misc/vm-main/mitigations */
 ssize_t vmain_mitigations_show(char *buf);
 #endif

@@ -7,7 +7,8 @@
  * bases, KERNEL_GS_BASE, SYSENTER_*, PAT, TSC: engine get_msr/set_msr) and
  * a few the guest expects to exist (APIC_BASE, MISC_ENABLE, TSC_AUX,
  * MTRRcap/MTRRdefType, MCG_CAP/STATUS, microcode revision, HWCR), kept
- * here.  The local APIC is emulated in userspace, so the x2APIC range and
+ * here, and the speculation-control MSRs the guest's CPUID offers
+ * (SPEC_CTRL, PRED_CMD, ARCH_CAPABILITIES: spec.c).  The local APIC is emulated in userspace, so the x2APIC range and
  * IA32_TSC_DEADLINE exit to userspace (VMAIN_EXIT_MSR), as do the two
  * paravirtual clock MSRs (KVM's kvmclock ABI, which a monitor may offer
  * through CPUID and then serves itself).  Everything else
@@ -17,6 +18,7 @@
 #include <asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 
+#include "spec.h"
 #include "vcpu.h"
 
 #define MSR_TSC			0x00000010
@@ -55,6 +57,7 @@ void vmain_vcpu_reset_neutral(struct vmain_vcpu *vcpu)
 	memset(vcpu->db, 0, sizeof(vcpu->db));
 	vcpu->dr6 = DR6_RESERVED;
 	vcpu->pkru = 0;
+	vcpu->spec_ctrl = 0;		/* IA32_SPEC_CTRL resets to 0 */
 }
 
 /*
@@ -90,9 +93,14 @@ int vmain_xcr0_check(u64 xcr0)
 	return 0;
 }
 
-/* 0 and *data, or -ENOENT: not an MSR this guest has. */
-static int msr_get(struct vmain_vcpu *vcpu, u32 index, u64 *data)
+/*
+ * 0 and *data, or -ENOENT: not an MSR this guest has (-EINVAL: refused).
+ * host: GET_MSRS, not the guest's RDMSR.
+ */
+static int msr_get(struct vmain_vcpu *vcpu, u32 index, bool host, u64 *data)
 {
+	if (vmain_spec_msr(index))
+		return vmain_spec_msr_get(vcpu, index, host, data);
 	switch (index) {
 	case MSR_APIC_BASE:
 		*data = vcpu->apic_base;
@@ -120,9 +128,14 @@ static int msr_get(struct vmain_vcpu *vcpu, u32 index, u64 *data)
 	}
 }
 
-/* 0, -ENOENT (no such MSR) or -EINVAL (a value the MSR refuses). */
-static int msr_set(struct vmain_vcpu *vcpu, u32 index, u64 data)
+/*
+ * 0, -ENOENT (no such MSR) or -EINVAL (a value the MSR refuses).  host:
+ * SET_MSRS, not the guest's WRMSR.
+ */
+static int msr_set(struct vmain_vcpu *vcpu, u32 index, bool host, u64 data)
 {
+	if (vmain_spec_msr(index))
+		return vmain_spec_msr_set(vcpu, index, host, data);
 	switch (index) {
 	case MSR_APIC_BASE:
 		if (vmain_msr_check_apic_base(data))
@@ -181,8 +194,8 @@ int vmain_msr_guest_access(struct vmain_vcpu *vcpu, u32 index, bool write,
 		return 1;
 	}
 	if (write)
-		return msr_set(vcpu, index, *data) ? -EPERM : 0;
-	return msr_get(vcpu, index, data) ? -EPERM : 0;
+		return msr_set(vcpu, index, false, *data) ? -EPERM : 0;
+	return msr_get(vcpu, index, false, data) ? -EPERM : 0;
 }
 
 long vmain_msrs_ioctl(struct vmain_vcpu *vcpu, void __user *uarg, bool set)
@@ -204,10 +217,10 @@ long vmain_msrs_ioctl(struct vmain_vcpu *vcpu, void __user *uarg, bool set)
 		if (e.reserved)
 			return -EINVAL;
 		if (set) {
-			if (msr_set(vcpu, e.index, e.data))
+			if (msr_set(vcpu, e.index, true, e.data))
 				break;
 		} else {
-			if (msr_get(vcpu, e.index, &e.data))
+			if (msr_get(vcpu, e.index, true, &e.data))
 				break;
 			if (copy_to_user(&uentries[i].data, &e.data, sizeof(e.data)))
 				return -EFAULT;

@@ -69,6 +69,9 @@ int vmain_check_state(const struct vmain_sregs *s, u64 rflags);
 long vmain_cpuid_set(struct vmain_vcpu *vcpu, void __user *uarg);
 long vmain_cpuid_get(struct vmain_vcpu *vcpu, void __user *uarg);
 /* Answers CPUID for the guest: gprs r[0] (EAX) and r[1] (ECX) in, out. */
+/* The table's entry for (function, index), or NULL. */
+const struct vmain_cpuid_entry *vmain_cpuid_lookup(const struct vmain_vcpu *vcpu,
+						   u32 function, u32 index);
 void vmain_cpuid_answer(struct vmain_vcpu *vcpu, struct vmain_gprs *g, u64 cr4);
 
 /* msr.c */

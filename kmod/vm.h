@@ -144,6 +144,13 @@ struct vmain_vcpu {
 	/* MSRs kept by the neutral layer. */
 	u64 apic_base, misc_enable, tsc_aux, mtrr_def_type, hwcr;
 	u64 xcr0;			/* guest XCR0 */
+	/*
+	 * Speculation control (spec.c): the guest's SPEC_CTRL, the bits of
+	 * it its CPUID offers (and the host has), whether PRED_CMD and
+	 * ARCH_CAPABILITIES exist for it.  Set by SET_CPUID.
+	 */
+	u64 spec_ctrl, spec_ctrl_offered;
+	bool pred_cmd_offered, arch_caps_offered;
 
 	/*
 	 * Guest state no world switch carries (switch.c): DR0-3 (and DR6 on

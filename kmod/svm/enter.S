@@ -4,10 +4,13 @@
  * Instruction", 15.5.2 "VMSAVE and VMLOAD Instructions").
  *
  * void vmain_svm_enter(unsigned long vmcb_pa, u64 *gprs,
- *                      unsigned long host_vmcb_pa, unsigned int flags);
+ *                      unsigned long host_vmcb_pa, unsigned int flags,
+ *                      const struct vmain_spec_switch *spec);
  *
  * flags (VMAIN_ENTER_*, mitigate.h) add the mitigations the kernel's own
- * ALTERNATIVEs below leave out but a force_* parameter asks for.
+ * ALTERNATIVEs below leave out but a force_* parameter asks for, and
+ * VMAIN_ENTER_SPEC_CTRL: write spec->guest to SPEC_CTRL right before the
+ * entry and spec->host right after the exit (spec.c).
  *
  * Called with GIF=0.  VMRUN itself saves and restores the host's RIP,
  * RSP, RAX, RFLAGS, CR0/3/4, EFER, CS/SS/DS/ES and GDTR/IDTR (into the
@@ -22,8 +25,11 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
+#include <asm/msr-index.h>
+
 #include "../mitigate.h"
 #include "../rsb.h"
+#include "../spec.h"
 
 #define G(n)	(n * 8)
 
@@ -36,6 +42,7 @@ SYM_FUNC_START(vmain_svm_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
+	push	%r8		/* 32(%rsp): SPEC_CTRL values */
 	push	%rcx		/* 24(%rsp): VMAIN_ENTER_* flags */
 	push	%rdx		/* 16(%rsp): host area */
 	push	%rsi		/*  8(%rsp): gprs */
@@ -50,6 +57,19 @@ SYM_FUNC_START(vmain_svm_enter)
 	jz	.Lno_verw
 	verw	x86_verw_sel(%rip)
 .Lno_verw:
+
+	/*
+	 * The guest's SPEC_CTRL, with nothing but the entry left to run on
+	 * it (WRMSR clobbers RAX, RCX, RDX; the host area is on the stack).
+	 */
+	testb	$VMAIN_ENTER_SPEC_CTRL, 24(%rsp)
+	jz	.Lno_guest_spec
+	mov	32(%rsp), %rax
+	mov	VMAIN_SPEC_GUEST+4(%rax), %edx
+	mov	VMAIN_SPEC_GUEST(%rax), %eax
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	wrmsr
+.Lno_guest_spec:
 
 	/* Guest GPRs; RSI carries the array, so it goes last. */
 	mov	G(1)(%rsi), %rcx
@@ -104,6 +124,22 @@ SYM_FUNC_START(vmain_svm_enter)
 	/* Host FS/GS/TR/LDTR and syscall MSRs, before any per-CPU access. */
 	mov	16(%rsp), %rax
 	vmload	%rax
+
+	/*
+	 * The host's SPEC_CTRL before any RET: with spectre_v2=ibrs the
+	 * host's RETs rely on IBRS being set.  Guest writes are intercepted,
+	 * so the register still holds spec->guest: nothing to read back.
+	 */
+	testb	$VMAIN_ENTER_SPEC_CTRL, 24(%rsp)
+	jz	.Lno_host_spec
+	mov	32(%rsp), %rax
+	mov	VMAIN_SPEC_HOST+4(%rax), %edx
+	mov	VMAIN_SPEC_HOST(%rax), %eax
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	wrmsr
+	xor	%edx, %edx
+	xor	%ecx, %ecx
+.Lno_host_spec:
 	xor	%eax, %eax
 
 	/*
@@ -119,7 +155,7 @@ SYM_FUNC_START(vmain_svm_enter)
 .Lno_rsb:
 	UNTRAIN_RET
 
-	add	$32, %rsp
+	add	$40, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

@@ -10,6 +10,7 @@
 
 #include "svm.h"
 #include "../mitigate.h"
+#include "../spec.h"
 
 u32 svm_max_asid;
 
@@ -316,6 +317,8 @@ int svm_run(struct vmain_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmain_run *run = vcpu->run;
 	struct vmain_host_save host;
+	struct vmain_spec_switch spec;
+	unsigned int enter_flags;
 	struct svm_cpu *sc;
 	u64 host_xcr0, guest_xcr0;
 	bool has_xsave, virq;
@@ -365,10 +368,10 @@ int svm_run(struct vmain_vcpu *vcpu)
 	 * rather than wait (APM 15.17, 15.21.1).  They are taken at STGI.
 	 */
 	vmain_mitigations_before_entry(vcpu);
+	enter_flags = vmain_mitigations_enter_flags() | vmain_spec_enter(vcpu, &spec);
 	asm volatile("clgi" ::: "memory");
 	raw_local_irq_enable();
-	vmain_svm_enter(svm->vmcb_pa, svm->gprs, sc->host_vmcb_pa,
-			vmain_mitigations_enter_flags());
+	vmain_svm_enter(svm->vmcb_pa, svm->gprs, sc->host_vmcb_pa, enter_flags, &spec);
 	raw_local_irq_disable();
 	vmain_mitigations_after_exit();
 

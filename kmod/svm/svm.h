@@ -82,7 +82,8 @@ void svm_nmi_step_end(struct svm_vcpu *svm);
 /* svm/exits.c */
 int svm_handle_exit(struct svm_vcpu *svm);
 /* svm/enter.S */
+struct vmain_spec_switch;
 void vmain_svm_enter(unsigned long vmcb_pa, u64 *gprs, unsigned long host_vmcb_pa,
-		     unsigned int flags);
+		     unsigned int flags, const struct vmain_spec_switch *spec);
 
 #endif

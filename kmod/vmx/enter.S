@@ -3,10 +3,13 @@
  * vmx/enter.S - the world switch (Intel SDM Vol. 3C, 27 "VM Entries",
  * 28 "VM Exits", 31.3 "VMLAUNCH/VMRESUME").
  *
- * int vmain_vmx_enter(u64 *gprs, bool launched, unsigned int flags);
+ * int vmain_vmx_enter(u64 *gprs, bool launched, unsigned int flags,
+ *                     const struct vmain_spec_switch *spec);
  *
  * flags (VMAIN_ENTER_*, mitigate.h) add the mitigations the kernel's own
- * ALTERNATIVEs leave out but a force_* parameter asks for.
+ * ALTERNATIVEs leave out but a force_* parameter asks for, and
+ * VMAIN_ENTER_SPEC_CTRL: write spec->guest to SPEC_CTRL right before the
+ * entry and spec->host right after the exit (spec.c).
  *
  * Called with interrupts off and the vCPU's VMCS current.  VM entry loads
  * the guest's RSP, RIP, RFLAGS, control and segment registers from the
@@ -23,11 +26,13 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
 
 #include "../mitigate.h"
 #include "../rsb.h"
+#include "../spec.h"
 
 #define G(n)		(n * 8)
 #define VMCS_HOST_RSP	0x6c14
@@ -41,6 +46,7 @@ SYM_FUNC_START(vmain_vmx_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
+	push	%rcx		/* 16(%rsp): SPEC_CTRL values */
 	push	%rdx		/* 8(%rsp): VMAIN_ENTER_* flags */
 	push	%rdi		/* 0(%rsp): gprs */
 
@@ -50,12 +56,25 @@ SYM_FUNC_START(vmain_vmx_enter)
 	jbe	.Lhost_rsp_failed
 
 	/*
+	 * The guest's SPEC_CTRL, with nothing but the entry left to run on
+	 * it (WRMSR clobbers RAX, RCX, RDX; RSI and RDI are still ours).
+	 */
+	testb	$VMAIN_ENTER_SPEC_CTRL, 8(%rsp)
+	jz	.Lno_guest_spec
+	mov	16(%rsp), %rax
+	mov	VMAIN_SPEC_GUEST+4(%rax), %edx
+	mov	VMAIN_SPEC_GUEST(%rax), %eax
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	wrmsr
+.Lno_guest_spec:
+
+	/*
 	 * MDS, TAA, MMIO stale data, RFDS: clear the CPU buffers where the
 	 * kernel's mode asks for it, or forced.  Only guest values are read
 	 * after this.
 	 */
 	CLEAR_CPU_BUFFERS
-	test	$VMAIN_ENTER_VERW, %edx
+	testb	$VMAIN_ENTER_VERW, 8(%rsp)
 	jz	.Lno_verw
 	verw	x86_verw_sel(%rip)
 .Lno_verw:
@@ -105,19 +124,39 @@ SYM_INNER_LABEL(vmain_vmx_exit_point, SYM_L_GLOBAL)
 	mov	%r14, G(14)(%rax)
 	mov	%r15, G(15)(%rax)
 	popq	G(0)(%rax)
-	mov	$0, %eax
-	setbe	%al		/* CF or ZF: VMfail */
+	mov	$0, %ebx	/* the guest's RBX is stored */
+	setbe	%bl		/* CF or ZF: VMfail */
+
+	/*
+	 * The host's SPEC_CTRL before any RET: with spectre_v2=ibrs the
+	 * host's RETs rely on IBRS being set.  Guest writes are intercepted,
+	 * so the register still holds spec->guest: nothing to read back.
+	 */
+	testb	$VMAIN_ENTER_SPEC_CTRL, 8(%rsp)
+	jz	.Lno_host_spec
+	mov	16(%rsp), %rax
+	mov	VMAIN_SPEC_HOST+4(%rax), %edx
+	mov	VMAIN_SPEC_HOST(%rax), %eax
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	wrmsr
+.Lno_host_spec:
 
 	/*
 	 * The guest may have filled the return stack buffer with its own
 	 * targets: overwrite it before the first RET (where the kernel's
-	 * mitigations ask for it).
+	 * mitigations ask for it: the whole RSB, or with eIBRS on a CPU with
+	 * PBRSB one CALL that retires first; or forced).
 	 */
-	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, X86_FEATURE_RSB_VMEXIT_LITE
 	testb	$VMAIN_ENTER_RSB, 8(%rsp)
 	jz	.Lno_rsb
 	VMAIN_FILL_RSB %ecx
 .Lno_rsb:
+	testb	$VMAIN_ENTER_RSB_LITE, 8(%rsp)
+	jz	.Lno_rsb_lite
+	VMAIN_FILL_RSB_ONE
+.Lno_rsb_lite:
+	mov	%ebx, %eax
 
 	/* No guest value may linger in a register the host then uses. */
 	xor	%ecx, %ecx
@@ -129,7 +168,7 @@ SYM_INNER_LABEL(vmain_vmx_exit_point, SYM_L_GLOBAL)
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
 .Lout:
-	add	$16, %rsp
+	add	$24, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

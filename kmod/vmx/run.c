@@ -17,6 +17,7 @@
 
 #include "vmx.h"
 #include "../mitigate.h"
+#include "../spec.h"
 
 static bool vmx_interruptible(u64 rflags, u32 intr)
 {
@@ -389,6 +390,7 @@ int vmx_run(struct vmain_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmain_run *run = vcpu->run;
 	struct vmx_host host;
+	struct vmain_spec_switch spec;
 	struct vmx_cpu *vc;
 	unsigned long flags;
 	u64 rflags, cr0;
@@ -451,7 +453,8 @@ int vmx_run(struct vmain_vcpu *vcpu)
 		ret = 2;
 	else
 		ret = vmain_vmx_enter(vmx->gprs, vmx->launched,
-				      vmain_mitigations_enter_flags());
+				      vmain_mitigations_enter_flags() |
+				      vmain_spec_enter(vcpu, &spec), &spec);
 	vmain_mitigations_after_exit();
 	vmx_switch_to_host(vmx, vc, &host);
 

@@ -373,7 +373,9 @@ int vmx_run(struct vmain_vcpu *vcpu);
 int vmx_handle_exit(struct vmx_vcpu *vmx);
 
 /* vmx/enter.S */
-int vmain_vmx_enter(u64 *gprs, bool launched, unsigned int flags);
+struct vmain_spec_switch;
+int vmain_vmx_enter(u64 *gprs, bool launched, unsigned int flags,
+		    const struct vmain_spec_switch *spec);
 void vmain_vmx_exit_point(void);
 void vmain_vmx_host_nmi(void);
 
