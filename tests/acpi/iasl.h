@@ -15,7 +15,7 @@
 #include "tap.h"
 
 /* Runs `cmd` in `dir`; its output in *out (malloc'd).  Exit status. */
-static int iasl_run(const char *dir, const char *cmd, char **out)
+static inline int iasl_run(const char *dir, const char *cmd, char **out)
 {
 	char line[4096];
 	size_t len = 0;
@@ -43,7 +43,7 @@ static int iasl_run(const char *dir, const char *cmd, char **out)
 }
 
 /* Lines that say Error/Warning/Remark, other than iasl's summary line. */
-static int iasl_complaints(const char *out)
+static inline int iasl_complaints(const char *out)
 {
 	const char *l = out;
 	int n = 0;
@@ -69,7 +69,7 @@ static int iasl_complaints(const char *out)
  * Dumps the table `name` (t, len bytes) into dir, disassembles it and
  * compiles the disassembly again: two checks.
  */
-static void iasl_check(const char *dir, const char *name, const uint8_t *t, size_t len)
+static inline void iasl_check(const char *dir, const char *name, const uint8_t *t, size_t len)
 {
 	char path[512], cmd[512], *out;
 	FILE *f;
