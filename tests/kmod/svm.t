@@ -11,7 +11,7 @@ arena_tap arena-svm "SVM arena: errno table, claims, 1M-call fuzz, module cycles
 	"$TOP/tests/kmod/info.sh $TOP/build/monitor/vmain"
 
 arena_tap arena-svm "SVM arena: guest execution (real, 32-bit, 64-bit guests; every exit kind; events; memory; 2 VMs x 2 vCPUs)" \
-	-t 600 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
+	-t 600 -M msr -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
 
 arena_tap arena-svm "SVM arena: a guest touching 1 GiB of THP-backed RAM: 2 MiB nested leaves; 4 KiB with MADV_NOHUGEPAGE; MADV_DONTNEED and dirty logging on a huge mapping" \
 	-t 400 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- \

@@ -14,7 +14,7 @@ arena_tap arena-vmx "VMX arena: errno table, claims, ioctl fuzz, module cycles" 
 	"$KBIN/fuzz-ioctl ${VMX_FUZZ_CALLS:-200000}" "$TOP/tests/kmod/modcycle.sh $KBIN"
 
 arena_tap arena-vmx "VMX arena: the whole guest suite (real, 32-bit, 64-bit guests; every exit kind; events; memory; 2 VMs x 2 vCPUs)" \
-	-t 600 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
+	-t 600 -M msr -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
 
 # The kernel turns THP off with 512 MiB of RAM or less: 768 MiB, so that
 # guest RAM on THP gets 2 MiB EPT leaves.
@@ -29,7 +29,7 @@ arena_tap arena-vmx "VMX arena, 768 MiB: THP-backed guest RAM in 2 MiB EPT leave
 # make check-vmx-full runs the whole suite.
 if [ "${VMX_FULL:-0}" = 1 ]; then
 	arena_tap arena-vmx "VMX arena, 2 CPUs: the whole guest suite" \
-		-t 1200 -s 2 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- \
+		-t 1200 -s 2 -M msr -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- \
 		"$TOP/tests/kmod/guest/run-all.sh"
 else
 	arena_tap arena-vmx "VMX arena, 2 CPUs: signals, kicks, 2 VMs x 2 vCPUs, munmap/remap and dirty log under running guests, interrupts, NMIs" \

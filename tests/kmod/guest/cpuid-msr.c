@@ -20,11 +20,23 @@
  *                   RDTSCP reads the host's own value after every RUN
  *   msr/ioctl       GET_MSRS/SET_MSRS return the count done and stop at an
  *                   unknown MSR or a refused value; bad input (EINVAL, EFAULT)
+ *   msr/spec-absent SPEC_CTRL, PRED_CMD, ARCH_CAPABILITIES #GP when CPUID
+ *                   does not offer them, or offers what the host lacks;
+ *                   userspace reads SPEC_CTRL 0 and may write 0
+ *   msr/arch-caps   ARCH_CAPABILITIES offered: read-only, documented bits,
+ *                   RDCL_NO/SSB_NO/MDS_NO as the host kernel's verdicts
+ *   msr/spec-ctrl   (CPUs with SPEC_CTRL) each bit written and read back,
+ *                   the host's SPEC_CTRL unchanged after every exit, bits
+ *                   not offered #GP, PRED_CMD IBPB taken
+ *   msr/host-state  the syscall MSRs, SYSENTER_*, TSC_AUX (and SPEC_CTRL):
+ *                   the guest's values read back by the guest, the host's
+ *                   (through /dev/cpu/N/msr) unchanged after every exit
  *
  * Usage: cpuid-msr [-T TIMEOUT] [CASE...]
  */
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -945,6 +957,480 @@ out:
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/* ------------------------------------------------------------------ */
+/* Speculation control and the host's MSRs                             */
+/* ------------------------------------------------------------------ */
+
+#define MSR_SPEC_CTRL		0x48
+#define MSR_PRED_CMD		0x49
+#define MSR_ARCH_CAPS		0x10a
+#define MSR_SYSENTER_ESP	0x175
+#define MSR_SYSENTER_EIP	0x176
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SFMASK		0xc0000084
+#define SPEC_IBRS		1ULL
+#define SPEC_STIBP		2ULL
+#define SPEC_SSBD		4ULL
+#define SPEC_RESERVED		(1ULL << 20)
+#define PRED_CMD_IBPB		1ULL
+/* CPUID.7.0:EDX and 8000_0008h:EBX bits of speculation control. */
+#define L7_IBRS_IBPB		(1U << 26)
+#define L7_STIBP		(1U << 27)
+#define L7_ARCH_CAPS		(1U << 29)
+#define L7_SSBD			(1U << 31)
+#define X8_IBPB			(1U << 12)
+#define X8_IBRS			(1U << 14)
+#define X8_STIBP		(1U << 15)
+#define X8_SSBD			(1U << 24)
+#define L7_SPEC_ALL		(L7_IBRS_IBPB | L7_STIBP | L7_SSBD)
+#define X8_SPEC_ALL		(X8_IBPB | X8_IBRS | X8_STIBP | X8_SSBD)
+/* docs/abi.md: the ARCH_CAPABILITIES bits a guest may see. */
+#define ARCH_CAPS_GUEST		0x1d1ae177ULL
+#define ARCH_CAP_RDCL_NO	(1ULL << 0)
+#define ARCH_CAP_SSB_NO		(1ULL << 4)
+#define ARCH_CAP_MDS_NO		(1ULL << 5)
+
+/* The host CPU's CPUID words for speculation control. */
+static void host_spec_cpuid(__u32 *edx7, __u32 *ebx8)
+{
+	unsigned int a, b, c, d;
+
+	*edx7 = *ebx8 = 0;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		*edx7 = d;
+	if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000008 &&
+	    __get_cpuid(0x80000008, &a, &b, &c, &d))
+		*ebx8 = b;
+}
+
+/* SPEC_CTRL bits the host's CPUID says its register has. */
+static __u64 host_spec_bits(void)
+{
+	__u32 edx7, ebx8;
+	__u64 bits = 0;
+
+	host_spec_cpuid(&edx7, &ebx8);
+	if ((edx7 & L7_IBRS_IBPB) || (ebx8 & X8_IBRS))
+		bits |= SPEC_IBRS;
+	if ((edx7 & L7_STIBP) || (ebx8 & X8_STIBP))
+		bits |= SPEC_STIBP;
+	if ((edx7 & L7_SSBD) || (ebx8 & X8_SSBD))
+		bits |= SPEC_SSBD;
+	return bits;
+}
+
+static bool host_has_ibpb(void)
+{
+	__u32 edx7, ebx8;
+
+	host_spec_cpuid(&edx7, &ebx8);
+	return (edx7 & L7_IBRS_IBPB) || (ebx8 & X8_IBPB);
+}
+
+/* A CPUID table with just leaf 7.0's EDX and 8000_0008h's EBX. */
+static int set_spec_table(__u32 edx7, __u32 ebx8)
+{
+	struct vmain_cpuid_entry e[4];
+
+	e[0] = ent(0, 0, 0, 7, 0, 0, 0);
+	e[1] = ent(7, 0, VMAIN_CPUID_INDEXED, 0, 0, 0, edx7);
+	e[2] = ent(0x80000000, 0, 0, 0x80000008, 0, 0, 0);
+	e[3] = ent(0x80000008, 0, 0, 0x3030, ebx8, 0, 0);
+	return set_cpuid(vcpu->fd, e, 4);
+}
+
+/*
+ * The host-state checker: the host's MSRs read on this CPU through the
+ * msr driver (/dev/cpu/N/msr; the arenas load it), while the test thread
+ * is pinned there.
+ */
+static int host_msr_fd = -1;
+static cpu_set_t pinned_old;
+
+static bool pin_and_open_msr(void)
+{
+	char path[64];
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	sched_getaffinity(0, sizeof(pinned_old), &pinned_old);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+	host_msr_fd = open(path, O_RDONLY | O_CLOEXEC);
+	return host_msr_fd >= 0;
+}
+
+static void unpin_and_close_msr(void)
+{
+	if (host_msr_fd >= 0)
+		close(host_msr_fd);
+	host_msr_fd = -1;
+	sched_setaffinity(0, sizeof(pinned_old), &pinned_old);
+}
+
+static bool host_msr(__u32 index, __u64 *value)
+{
+	return pread(host_msr_fd, value, 8, index) == 8;
+}
+
+struct host_msr_check {
+	__u32 index;
+	const char *name;
+	__u64 guest;		/* what the guest writes */
+	__u64 host;		/* read before the VM ran */
+};
+
+/* Every host MSR in c[] still has its value from before the VM ran. */
+static bool host_unchanged(const struct host_msr_check *c, unsigned int n,
+			   const char *when)
+{
+	unsigned int i;
+	__u64 v;
+	bool ok = true;
+
+	for (i = 0; i < n; i++) {
+		if (!host_msr(c[i].index, &v) || v != c[i].host) {
+			tap_diag("  host %s: 0x%llx, was 0x%llx (guest wrote 0x%llx)",
+				 c[i].name, (unsigned long long)v,
+				 (unsigned long long)c[i].host,
+				 (unsigned long long)c[i].guest);
+			ok = false;
+		}
+	}
+	tap_ok(ok, "%s: %s: the host's %u MSRs are unchanged on this CPU",
+	       guest_case_name(), when, n);
+	return ok;
+}
+
+/*
+ * The guest's SPEC_CTRL, PRED_CMD and ARCH_CAPABILITIES when its CPUID
+ * does not offer them, or offers what the host cannot back: #GP, while
+ * userspace can still read SPEC_CTRL (0) and write 0 (a saved state).
+ * Runs on every CPU: in the arenas (no SPEC_CTRL under QEMU TCG or
+ * Bochs) this is the path there is.
+ */
+static void test_spec_absent(void)
+{
+	struct msr_op ops[] = {
+		{ OP_RD, MSR_SPEC_CTRL, 0 },
+		{ OP_WR, MSR_SPEC_CTRL, 0 },
+		{ OP_WR, MSR_PRED_CMD, PRED_CMD_IBPB },
+		{ OP_RD, MSR_PRED_CMD, 0 },
+		{ OP_RD, MSR_ARCH_CAPS, 0 },
+		{ OP_RD, MSR_STAR, 0 },
+	};
+	struct vmain_msr_entry e = msr(MSR_STAR, 0x0023001000000000ULL);
+	__u64 v = 1, host = host_spec_bits();
+	bool ibpb = host_has_ibpb();
+	unsigned int i;
+
+	if (!boot(GUEST_SNIPPET(gl_msr)))
+		return;
+	if (set_msrs(&e, 1) != 1 || set_spec_table(0, 0)) {
+		guest_fail("SET_MSRS STAR or SET_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	msr_prog(ops, 6);
+	if (!expect_gp(GUEST_OFF(gl_msr, gl_msr_rd), "not offered: RDMSR SPEC_CTRL") ||
+	    !expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "not offered: WRMSR SPEC_CTRL 0") ||
+	    !expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "not offered: WRMSR PRED_CMD IBPB") ||
+	    !expect_gp(GUEST_OFF(gl_msr, gl_msr_rd), "not offered: RDMSR PRED_CMD") ||
+	    !expect_gp(GUEST_OFF(gl_msr, gl_msr_rd), "not offered: RDMSR ARCH_CAPABILITIES") ||
+	    !expect_value(e.data, "after the #GPs the guest goes on (RDMSR STAR)") ||
+	    !expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished"))
+		goto out;
+	tap_ok(get_one(MSR_SPEC_CTRL, &v) && v == 0,
+	       "msr/spec-absent: GET_MSRS SPEC_CTRL reads 0 for a guest without it");
+	e = msr(MSR_SPEC_CTRL, 0);
+	tap_ok(set_msrs(&e, 1) == 1, "msr/spec-absent: SET_MSRS SPEC_CTRL 0 is taken (a restore)");
+	e = msr(MSR_SPEC_CTRL, SPEC_SSBD);
+	tap_ok(set_msrs(&e, 1) == 0, "msr/spec-absent: SET_MSRS SPEC_CTRL SSBD is refused (not offered)");
+	e = msr(MSR_PRED_CMD, PRED_CMD_IBPB);
+	tap_ok(set_msrs(&e, 1) == 0, "msr/spec-absent: SET_MSRS PRED_CMD is refused (the guest's command)");
+	e = msr(MSR_ARCH_CAPS, 0);
+	tap_ok(set_msrs(&e, 1) == 0, "msr/spec-absent: SET_MSRS ARCH_CAPABILITIES is refused (read-only)");
+
+	/*
+	 * A table that offers every bit: the module still offers only what
+	 * the host has.  On a host with them all, msr/spec-ctrl covers it.
+	 */
+	if (host == (SPEC_IBRS | SPEC_STIBP | SPEC_SSBD) && ibpb) {
+		tap_ok(1, "%s: a table beyond the host # SKIP this host has every bit",
+		       guest_case_name());
+		goto out;
+	}
+	if (set_spec_table(L7_SPEC_ALL, X8_SPEC_ALL)) {
+		guest_fail("SET_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	i = 0;
+	ops[i++] = (struct msr_op){ OP_WR, MSR_SPEC_CTRL,
+				    (SPEC_IBRS | SPEC_STIBP | SPEC_SSBD) & ~host };
+	if (!ibpb)
+		ops[i++] = (struct msr_op){ OP_WR, MSR_PRED_CMD, PRED_CMD_IBPB };
+	ops[i++] = (struct msr_op){ OP_RD, MSR_STAR, 0 };
+	msr_prog(ops, i);
+	if (!expect_gp(GUEST_OFF(gl_msr, gl_msr_wr),
+		       "offered in CPUID but not by the host: WRMSR SPEC_CTRL of the host's missing bits"))
+		goto out;
+	if (!ibpb && !expect_gp(GUEST_OFF(gl_msr, gl_msr_wr),
+				"offered in CPUID, host without IBPB: WRMSR PRED_CMD IBPB"))
+		goto out;
+	if (expect_value(0x0023001000000000ULL, "the guest goes on (RDMSR STAR)"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+}
+
+/*
+ * ARCH_CAPABILITIES offered (7.0:EDX[29]): emulated on any host, read-only,
+ * only documented bits, and saying "not affected" exactly where the host
+ * kernel's /sys/devices/system/cpu/vulnerabilities does.
+ */
+static bool vuln_not_affected(const char *name, bool *not_affected)
+{
+	char path[128], line[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/vulnerabilities/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	*not_affected = !strncmp(line, "Not affected", 12);
+	return true;
+}
+
+static void test_arch_caps(void)
+{
+	static const struct {
+		const char *vuln;
+		__u64 bit;
+		const char *name;
+	} v[] = {
+		{ "meltdown", ARCH_CAP_RDCL_NO, "RDCL_NO" },
+		{ "spec_store_bypass", ARCH_CAP_SSB_NO, "SSB_NO" },
+		{ "mds", ARCH_CAP_MDS_NO, "MDS_NO" },
+	};
+	struct msr_op ops[] = {
+		{ OP_RD, MSR_ARCH_CAPS, 0 },
+		{ OP_WR, MSR_ARCH_CAPS, 0 },
+	};
+	__u64 guest = 0, user = 0;
+	char why[600] = "";
+	unsigned int i;
+	bool na;
+
+	if (!boot(GUEST_SNIPPET(gl_msr)))
+		return;
+	if (set_spec_table(L7_ARCH_CAPS, 0)) {
+		guest_fail("SET_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	msr_prog(ops, 2);
+	if (!tap_ok(guest_value(&guest, why, sizeof(why)),
+		    "msr/arch-caps: offered in CPUID, the guest's RDMSR ARCH_CAPABILITIES works")) {
+		tap_diag("  %s", why);
+		goto out;
+	}
+	tap_diag("ARCH_CAPABILITIES: 0x%llx", (unsigned long long)guest);
+	if (!expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "WRMSR ARCH_CAPABILITIES (read-only)") ||
+	    !expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished"))
+		goto out;
+	tap_ok(get_one(MSR_ARCH_CAPS, &user) && user == guest,
+	       "msr/arch-caps: GET_MSRS reads what the guest read");
+	tap_ok(!(guest & ~ARCH_CAPS_GUEST), "msr/arch-caps: only the documented bits (0x%llx)",
+	       (unsigned long long)(guest & ~ARCH_CAPS_GUEST));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (!vuln_not_affected(v[i].vuln, &na)) {
+			tap_ok(1, "msr/arch-caps: %s # SKIP no vulnerabilities/%s",
+			       v[i].name, v[i].vuln);
+			continue;
+		}
+		tap_ok(na == !!(guest & v[i].bit),
+		       "msr/arch-caps: %s is %s, as the host kernel's %s says (%s)",
+		       v[i].name, na ? "set" : "clear", v[i].vuln,
+		       na ? "Not affected" : "affected");
+	}
+	/* A table without the bit takes the MSR away again. */
+	if (set_spec_table(0, 0) == 0) {
+		msr_prog(ops, 1);
+		if (expect_gp(GUEST_OFF(gl_msr, gl_msr_rd),
+			      "after SET_CPUID without 7.0:EDX[29]: RDMSR ARCH_CAPABILITIES"))
+			expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+	}
+out:
+	shutdown_vm();
+}
+
+/*
+ * SPEC_CTRL offered as the host has it: each bit the guest writes it
+ * reads back, GET_MSRS sees it, the host's value on this CPU is the same
+ * after every exit as before the VM ran (the host-state checker), bits
+ * not offered #GP; PRED_CMD's IBPB is taken, its other bits #GP.  Needs
+ * a CPU with SPEC_CTRL: none of the arenas has one (QEMU TCG 7.2 drops
+ * spec-ctrl/ssbd/ibpb, Bochs' models lack them), where it says SKIP and
+ * msr/spec-absent covers the not-offered path.
+ */
+static void test_spec_ctrl(void)
+{
+	__u64 host = host_spec_bits(), bit, v = 0, before = 0, after = 0;
+	struct msr_op ops[8];
+	__u32 edx7, ebx8;
+	bool have_msr;
+
+	if (!host) {
+		tap_ok(1, "%s # SKIP the CPU has no SPEC_CTRL (msr/spec-absent covers the not-offered path)",
+		       guest_case_name());
+		return;
+	}
+	have_msr = pin_and_open_msr() && host_msr(MSR_SPEC_CTRL, &before);
+	if (!have_msr)
+		tap_diag("no /dev/cpu/N/msr: the host's SPEC_CTRL is not checked");
+	if (!boot(GUEST_SNIPPET(gl_msr)))
+		goto out;
+	host_spec_cpuid(&edx7, &ebx8);
+	if (set_spec_table(edx7 & (L7_SPEC_ALL | L7_ARCH_CAPS), ebx8 & X8_SPEC_ALL)) {
+		guest_fail("SET_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	for (bit = 1; bit <= SPEC_SSBD; bit <<= 1) {
+		if (!(host & bit))
+			continue;
+		ops[0] = (struct msr_op){ OP_WR, MSR_SPEC_CTRL, bit };
+		ops[1] = (struct msr_op){ OP_RD, MSR_SPEC_CTRL, 0 };
+		msr_prog(ops, 2);
+		if (!expect_out(vcpu, PORT_WROTE, 1, (__u8)bit, "WRMSR SPEC_CTRL 0x%llx",
+				(unsigned long long)bit))
+			goto out;
+		if (have_msr) {
+			tap_ok(host_msr(MSR_SPEC_CTRL, &after) && after == before,
+			       "msr/spec-ctrl: after the exit the host's SPEC_CTRL is its own (0x%llx)",
+			       (unsigned long long)before);
+			if (after != before)
+				tap_diag("  host SPEC_CTRL 0x%llx", (unsigned long long)after);
+		}
+		if (!expect_value(bit, "RDMSR SPEC_CTRL reads 0x%llx back", (unsigned long long)bit) ||
+		    !expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished"))
+			goto out;
+		tap_ok(get_one(MSR_SPEC_CTRL, &v) && v == bit,
+		       "msr/spec-ctrl: GET_MSRS reads the guest's 0x%llx", (unsigned long long)bit);
+	}
+	ops[0] = (struct msr_op){ OP_WR, MSR_SPEC_CTRL, SPEC_RESERVED };
+	ops[1] = (struct msr_op){ OP_WR, MSR_PRED_CMD, 2 };
+	ops[2] = (struct msr_op){ OP_RD, MSR_PRED_CMD, 0 };
+	ops[3] = (struct msr_op){ OP_WR, MSR_PRED_CMD, PRED_CMD_IBPB };
+	msr_prog(ops, host_has_ibpb() ? 4 : 3);
+	if (!expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "WRMSR SPEC_CTRL of a bit not offered") ||
+	    !expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "WRMSR PRED_CMD bit 1") ||
+	    !expect_gp(GUEST_OFF(gl_msr, gl_msr_rd), "RDMSR PRED_CMD (write-only)"))
+		goto out;
+	if (host_has_ibpb() &&
+	    !expect_out(vcpu, PORT_WROTE, 1, PRED_CMD_IBPB, "WRMSR PRED_CMD IBPB is taken"))
+		goto out;
+	if (!expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished"))
+		goto out;
+	if (have_msr) {
+		tap_ok(host_msr(MSR_SPEC_CTRL, &after) && after == before,
+		       "msr/spec-ctrl: after the guest's last exit the host's SPEC_CTRL is its own");
+	}
+	/* A narrower table: SSBD only (where the host has it), IBRS #GPs. */
+	if ((host & SPEC_SSBD) && (host & SPEC_IBRS) &&
+	    set_spec_table(edx7 & L7_SSBD, ebx8 & X8_SSBD) == 0) {
+		ops[0] = (struct msr_op){ OP_WR, MSR_SPEC_CTRL, SPEC_IBRS };
+		msr_prog(ops, 1);
+		if (expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "SSBD-only table: WRMSR SPEC_CTRL IBRS"))
+			expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+	}
+out:
+	shutdown_vm();
+	unpin_and_close_msr();
+}
+
+/*
+ * The MSRs the guest and the host both use: the syscall MSRs, SYSENTER_*,
+ * TSC_AUX (and SPEC_CTRL where offered).  The guest writes values of its
+ * own and reads them back; at every exit, and after it halts, the host's
+ * values on this CPU are what they were before the VM ran.
+ */
+static void test_host_state(void)
+{
+	struct host_msr_check c[] = {
+		{ MSR_STAR, "STAR", 0x001b000800000000ULL, 0 },
+		{ MSR_LSTAR, "LSTAR", 0xffffffff8badf000ULL, 0 },
+		{ MSR_CSTAR, "CSTAR", 0xffffffff8badf100ULL, 0 },
+		{ MSR_SFMASK, "SFMASK", 0x4700, 0 },
+		{ MSR_KERNEL_GS_BASE, "KERNEL_GS_BASE", 0xffff8880deadb000ULL, 0 },
+		{ MSR_SYSENTER_CS, "SYSENTER_CS", 0x5b, 0 },
+		{ MSR_SYSENTER_ESP, "SYSENTER_ESP", 0x00fff000, 0 },
+		{ MSR_SYSENTER_EIP, "SYSENTER_EIP", 0x00abc000, 0 },
+		{ MSR_TSC_AUX, "TSC_AUX", 0x5eed, 0 },
+		{ MSR_SPEC_CTRL, "SPEC_CTRL", 0, 0 },
+	};
+	unsigned int n = sizeof(c) / sizeof(c[0]), i, k;
+	struct msr_op ops[32];
+	__u64 host_spec = host_spec_bits();
+	__u32 edx7, ebx8;
+
+	if (!pin_and_open_msr()) {
+		tap_ok(1, "%s # SKIP no /dev/cpu/N/msr (the msr module; svm.t and vmx.t load it)",
+		       guest_case_name());
+		goto out;
+	}
+	/* SPEC_CTRL only where the host has it; TSC_AUX where it exists. */
+	if (!host_spec)
+		n--;
+	for (i = 0; i < n; i++) {
+		if (!host_msr(c[i].index, &c[i].host)) {
+			tap_diag("the host has no %s: left out", c[i].name);
+			memmove(&c[i], &c[i + 1], (n - i - 1) * sizeof(c[0]));
+			n--;
+			i--;
+			continue;
+		}
+		if (c[i].index == MSR_SPEC_CTRL) {
+			/* A bit the host has but has not set; else 0. */
+			__u64 avail = host_spec & ~c[i].host;
+
+			c[i].guest = avail & -avail;
+		} else if (c[i].guest == c[i].host) {
+			c[i].guest ^= 0x1000;
+		}
+	}
+	if (!boot(GUEST_SNIPPET(gl_msr)))
+		goto out;
+	host_spec_cpuid(&edx7, &ebx8);
+	if (set_spec_table(edx7 & L7_SPEC_ALL, ebx8 & X8_SPEC_ALL)) {
+		guest_fail("SET_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	for (i = k = 0; i < n; i++)
+		ops[k++] = (struct msr_op){ OP_WR, c[i].index, c[i].guest };
+	for (i = 0; i < n; i++)
+		ops[k++] = (struct msr_op){ OP_RD, c[i].index, 0 };
+	msr_prog(ops, k);
+	for (i = 0; i < n; i++) {
+		if (!expect_out(vcpu, PORT_WROTE, 1, (__u8)c[i].guest, "the guest writes %s 0x%llx",
+				c[i].name, (unsigned long long)c[i].guest))
+			goto out;
+		if (!host_unchanged(c, n, c[i].name))
+			goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (!expect_value(c[i].guest, "the guest reads its own %s back", c[i].name))
+			goto out;
+	if (expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished"))
+		host_unchanged(c, n, "after the guest halted");
+out:
+	shutdown_vm();
+	unpin_and_close_msr();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct guest_test tests[] = {
@@ -955,6 +1441,10 @@ int main(int argc, char **argv)
 		{ "msr/user", test_msr_user },
 		{ "msr/tsc-aux", test_tsc_aux },
 		{ "msr/ioctl", test_msr_ioctl },
+		{ "msr/spec-absent", test_spec_absent },
+		{ "msr/arch-caps", test_arch_caps },
+		{ "msr/spec-ctrl", test_spec_ctrl },
+		{ "msr/host-state", test_host_state },
 	};
 
 	guest_init(argc, argv, 0);
