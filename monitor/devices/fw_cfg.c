@@ -629,6 +629,33 @@ int fw_cfg_add_e820(struct fw_cfg *fw, const struct boot_e820_entry *map, size_t
 	return fw_cfg_add_file(fw, "etc/e820", buf, n * sizeof(*map), FW_CFG_DATA_OWN);
 }
 
+int fw_cfg_add_memory_map(struct fw_cfg *fw, uint64_t low_ram, uint64_t high_ram,
+			  const struct boot_e820_entry *reserved, size_t nr_reserved)
+{
+	struct boot_e820_entry map[2 + 16], e;
+	size_t n = 0, i, j;
+
+	if (!low_ram || low_ram > GMEM_HIGH_BASE || (nr_reserved && !reserved))
+		return -EINVAL;
+	if (nr_reserved > 16)
+		return -E2BIG;
+	map[n++] = (struct boot_e820_entry){ .addr = 0, .size = low_ram, .type = BOOT_E820_RAM };
+	if (high_ram)
+		map[n++] = (struct boot_e820_entry){
+			.addr = GMEM_HIGH_BASE, .size = high_ram, .type = BOOT_E820_RAM,
+		};
+	for (i = 0; i < nr_reserved; i++)
+		map[n++] = reserved[i];
+	/* Sorted by address (insertion: a handful of entries); overlaps refused below. */
+	for (i = 1; i < n; i++) {
+		e = map[i];
+		for (j = i; j > 0 && map[j - 1].addr > e.addr; j--)
+			map[j] = map[j - 1];
+		map[j] = e;
+	}
+	return fw_cfg_add_e820(fw, map, n);
+}
+
 /* --- save and restore --------------------------------------------------- */
 
 #define FW_CFG_STATE_VERSION	1

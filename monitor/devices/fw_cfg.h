@@ -54,7 +54,7 @@
 /* Keys (QEMU's include/standard-headers/linux/qemu_fw_cfg.h). */
 #define FW_CFG_SIGNATURE	0x00	/* "QEMU" */
 #define FW_CFG_ID		0x01	/* le32 feature bits */
-#define FW_CFG_UUID		0x02	/* 16 bytes, SMBIOS byte order */
+#define FW_CFG_UUID		0x02	/* 16 bytes, RFC 4122 (big-endian) order */
 #define FW_CFG_RAM_SIZE		0x03	/* le64 */
 #define FW_CFG_NOGRAPHIC	0x04	/* le16 */
 #define FW_CFG_NB_CPUS		0x05	/* le16 */
@@ -203,7 +203,7 @@ const uint8_t *fw_cfg_file_data(const struct fw_cfg *fw, const char *name,
 /*
  * The machine's standard keys: FW_CFG_NB_CPUS, FW_CFG_MAX_CPUS,
  * FW_CFG_RAM_SIZE (all of RAM, bytes), FW_CFG_NOGRAPHIC and, when `uuid`
- * is not NULL, FW_CFG_UUID (16 bytes as SMBIOS type 1 stores them).
+ * is not NULL, FW_CFG_UUID (16 bytes in RFC 4122 order, as QEMU).
  */
 struct fw_cfg_machine {
 	uint16_t nr_cpus, max_cpus;
@@ -258,6 +258,17 @@ int fw_cfg_add_boot_files(struct fw_cfg *fw, uint16_t sercon_port);
 struct boot_e820_entry;
 int fw_cfg_add_e820(struct fw_cfg *fw, const struct boot_e820_entry *map,
 		    size_t n);
+
+/*
+ * "etc/e820" for a machine's memory: RAM at [0, low_ram) (below the PCI
+ * hole, machine/memmap.h) and at [4 GiB, 4 GiB + high_ram), plus the
+ * `reserved` ranges (BOOT_E820_RESERVED or other types; any order, not
+ * overlapping RAM or each other).  As QEMU, the low RAM is one range
+ * from 0: the firmware reserves its own areas below 1 MiB.  -EINVAL,
+ * -E2BIG (more than 16 reserved ranges), -ENOMEM.
+ */
+int fw_cfg_add_memory_map(struct fw_cfg *fw, uint64_t low_ram, uint64_t high_ram,
+			  const struct boot_e820_entry *reserved, size_t nr_reserved);
 
 struct state_writer;
 struct state_reader;

@@ -455,6 +455,62 @@ static void test_boot_files(void)
 	tap_ok(fw_cfg_add_e820(&fw, map, 3) == -EINVAL, "an overlapping map refused");
 }
 
+static uint64_t le(const uint8_t *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/* Entry i of an etc/e820 file: address, length, type. */
+static int e820_is(const uint8_t *p, unsigned int i, uint64_t addr, uint64_t size,
+		   uint32_t type)
+{
+	p += 20 * i;
+	return le(p, 8) == addr && le(p + 8, 8) == size && le(p + 16, 4) == type;
+}
+
+static void test_memory_map(void)
+{
+	const struct boot_e820_entry ecam = { 0xe0000000ull, 0x100000, BOOT_E820_RESERVED };
+	const struct boot_e820_entry bad = { 0x0ff00000ull, 0x200000, BOOT_E820_RESERVED };
+	struct fw_cfg d;
+	const uint8_t *p;
+	uint32_t len;
+
+	/* 256 MiB: all of it below the hole. */
+	fw_cfg_init(&d, &gm);
+	tap_ok(fw_cfg_add_memory_map(&d, 256ull << 20, 0, &ecam, 1) == 0, "256 MiB map added");
+	p = fw_cfg_file_data(&d, "etc/e820", &len);
+	tap_ok(p && len == 40 && e820_is(p, 0, 0, 256ull << 20, BOOT_E820_RAM) &&
+	       e820_is(p, 1, 0xe0000000ull, 0x100000, BOOT_E820_RESERVED),
+	       "256 MiB: RAM [0, 256 MiB), the ECAM reserved");
+	fw_cfg_destroy(&d);
+
+	/* 4.5 GiB: 3 GiB below the hole, 1.5 GiB from 4 GiB. */
+	fw_cfg_init(&d, &gm);
+	tap_ok(fw_cfg_add_memory_map(&d, 3ull << 30, 1536ull << 20, &ecam, 1) == 0,
+	       "4.5 GiB map added");
+	p = fw_cfg_file_data(&d, "etc/e820", &len);
+	tap_ok(p && len == 60 && e820_is(p, 0, 0, 3ull << 30, BOOT_E820_RAM) &&
+	       e820_is(p, 1, 0xe0000000ull, 0x100000, BOOT_E820_RESERVED) &&
+	       e820_is(p, 2, 4ull << 30, 1536ull << 20, BOOT_E820_RAM),
+	       "4.5 GiB: RAM [0, 3 GiB), ECAM, RAM [4 GiB, 5.5 GiB), sorted");
+	tap_ok(fw_cfg_add_memory_map(&d, 3ull << 30, 0, NULL, 0) == -EEXIST,
+	       "a second etc/e820 refused");
+	fw_cfg_destroy(&d);
+
+	fw_cfg_init(&d, &gm);
+	tap_ok(fw_cfg_add_memory_map(&d, 256ull << 20, 0, &bad, 1) == -EINVAL &&
+	       !fw_cfg_file_data(&d, "etc/e820", NULL), "a reserved range overlapping RAM refused");
+	tap_ok(fw_cfg_add_memory_map(&d, 0, 0, NULL, 0) == -EINVAL, "no low RAM refused");
+	tap_ok(fw_cfg_add_memory_map(&d, 5ull << 30, 0, NULL, 0) == -EINVAL,
+	       "low RAM past 4 GiB refused");
+	fw_cfg_destroy(&d);
+}
+
 static uint8_t dev_in(struct fw_cfg *d, uint16_t off)
 {
 	uint32_t v = 0;
@@ -553,6 +609,7 @@ int main(void)
 	test_select_callback();
 	test_kernel();
 	test_boot_files();
+	test_memory_map();
 	test_save_restore();
 	fw_cfg_destroy(&fw);
 	pio_bus_destroy(&bus);
