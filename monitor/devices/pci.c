@@ -196,6 +196,23 @@ int pci_msix_init(struct pci_dev *dev, unsigned nvec, unsigned bar,
 	return 0;
 }
 
+int pci_msi_init(struct pci_dev *dev)
+{
+	int cap = pci_add_cap(dev, PCI_CAP_ID_MSI, PCI_MSI_CAP_LEN);
+
+	if (cap < 0)
+		return cap;
+	/* Multiple Message Capable 0 (one vector), 64-bit address capable. */
+	pci_cfg_set16(dev, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT);
+	pci_wmask_set(dev, cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+	/* Message address bits 1:0 are reserved, read 0 (6.8.1.4). */
+	pci_wmask_set(dev, cap + PCI_MSI_ADDR_LO, 4, 0xfffffffcu);
+	pci_wmask_set(dev, cap + PCI_MSI_ADDR_HI, 4, 0xffffffffu);
+	pci_wmask_set(dev, cap + PCI_MSI_DATA_64, 2, 0xffff);
+	dev->msi_cap = (uint8_t)cap;
+	return cap;
+}
+
 /* --- the bus ----------------------------------------------------------- */
 
 void pci_bus_init(struct pci_bus *bus, const struct pci_bus_ops *ops,
@@ -358,6 +375,29 @@ int pci_msix_notify(struct pci_dev *dev, unsigned vector)
 		return 0;
 	}
 	msix_send(dev, vector);
+	return 0;
+}
+
+/* --- MSI --------------------------------------------------------------- */
+
+bool pci_msi_enabled(const struct pci_dev *dev)
+{
+	return dev->msi_cap &&
+	       (pci_cfg_get16(dev, dev->msi_cap + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_ENABLE);
+}
+
+int pci_msi_notify(struct pci_dev *dev)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	if (!pci_msi_enabled(dev))
+		return -ENOENT;
+	addr = pci_cfg_get32(dev, dev->msi_cap + PCI_MSI_ADDR_LO) |
+	       (uint64_t)pci_cfg_get32(dev, dev->msi_cap + PCI_MSI_ADDR_HI) << 32;
+	data = pci_cfg_get16(dev, dev->msi_cap + PCI_MSI_DATA_64);
+	if (dev->bus && dev->bus->ops.msi)
+		dev->bus->ops.msi(dev->bus->opaque, addr, data);
 	return 0;
 }
 

@@ -80,6 +80,7 @@
 #define PCI_HEADER_MULTI_FUNCTION 0x80
 
 /* Capability IDs (PCI Code and ID Assignment Specification). */
+#define PCI_CAP_ID_MSI		0x05
 #define PCI_CAP_ID_VNDR		0x09
 #define PCI_CAP_ID_MSIX		0x11
 
@@ -94,6 +95,15 @@
 #define PCI_MSIX_ENTRY_SIZE	16
 #define PCI_MSIX_ENTRY_CTRL_MASKBIT 1
 #define PCI_MSIX_MAX_VECTORS	64	/* this model's limit (spec: 2048) */
+
+/* MSI capability, 64-bit address, no per-vector masking (PCI 3.0 6.8.1). */
+#define PCI_MSI_FLAGS		2	/* message control, 16 bits */
+#define PCI_MSI_ADDR_LO		4
+#define PCI_MSI_ADDR_HI		8
+#define PCI_MSI_DATA_64		12
+#define PCI_MSI_CAP_LEN		14
+#define PCI_MSI_FLAGS_ENABLE	0x0001
+#define PCI_MSI_FLAGS_64BIT	0x0080
 
 /* BAR kinds for pci_bar_init(). */
 enum pci_bar_type {
@@ -160,6 +170,7 @@ struct pci_dev {
 	struct pci_bar bars[6];
 	struct pci_bar rom;	/* the expansion ROM (pci_rom_init()); size 0: none */
 	struct pci_msix msix;
+	uint8_t msi_cap;	/* config offset of the MSI capability; 0: none */
 	uint8_t next_cap;	/* first free config offset for pci_add_cap() */
 	bool intx_level;	/* the device's INTx output (before INTX_DISABLE) */
 	bool intx_driven;	/* what the bus currently counts for it */
@@ -315,6 +326,14 @@ int pci_msix_init(struct pci_dev *dev, unsigned nvec, unsigned bar,
 		  uint32_t table_off, uint32_t pba_off);
 
 /*
+ * An MSI capability with one message and a 64-bit address (PCI 3.0
+ * 6.8.1): the enable bit, the address (dword aligned) and the data are
+ * guest-writable; multiple messages and per-vector masking are not
+ * offered.  Returns the capability's config offset or -ENOSPC.
+ */
+int pci_msi_init(struct pci_dev *dev);
+
+/*
  * Adds `dev` as bus 0 slot `slot` (0-31; -1: first free slot above 0)
  * function `fn`.  Sets function 0's multi-function bit when fn > 0.
  * Returns the devfn (>= 0), or -EEXIST/-ENOSPC/-EINVAL.
@@ -341,6 +360,18 @@ bool pci_msix_enabled(const struct pci_dev *dev);
  * vector >= nvec, -ENOENT if MSI-X is disabled.
  */
 int pci_msix_notify(struct pci_dev *dev, unsigned vector);
+
+/* MSI enabled by the guest (message control bit 0)? */
+bool pci_msi_enabled(const struct pci_dev *dev);
+
+/*
+ * Sends the function's MSI message through ops.msi() (PCI 3.0 6.8.3.3:
+ * the data as programmed, one message).  Returns 0, or -ENOENT when MSI
+ * is absent or disabled (the caller uses INTx then).  A function with
+ * MSI enabled must not drive INTx (PCI 3.0 6.8.1.3): the caller keeps
+ * its line low.
+ */
+int pci_msi_notify(struct pci_dev *dev);
 
 /* Raw config-space helpers (little-endian, no masks, no side effects). */
 static inline void pci_cfg_set8(struct pci_dev *d, uint32_t off, uint8_t v)

@@ -195,6 +195,38 @@ static void test_save_restore(void)
 	state_writer_free(&w);
 }
 
+/* MSI, one message, 64-bit address (PCI 3.0 6.8.1). */
+static void test_msi(void)
+{
+	static struct pci_dev f;
+	uint8_t df;
+	int cap;
+
+	pci_dev_init(&f, 0x1234, 0x2222, 0xff0000, 0, 0, 0, 1);
+	cap = pci_msi_init(&f);
+	tap_ok(cap >= 0x40 && f.msi_cap == cap, "MSI capability at 0x%x", cap);
+	df = (uint8_t)pci_bus_add(&bus, &f, 9, 0);
+	tap_ok(ecam_read(df, PCI_CAPABILITY_LIST, 1) == (unsigned)cap &&
+	       ecam_read(df, (uint32_t)cap, 1) == PCI_CAP_ID_MSI, "listed, ID 05h");
+	tap_ok(pci_msi_notify(&f) == -ENOENT && !pci_msi_enabled(&f), "disabled: -ENOENT");
+	ecam_write(df, (uint32_t)cap + PCI_MSI_FLAGS, 2, 0xffff);
+	tap_ok(ecam_read(df, (uint32_t)cap + PCI_MSI_FLAGS, 2) ==
+	       (PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_ENABLE),
+	       "control: enable writable, one message, 64-bit, no masking");
+	ecam_write(df, (uint32_t)cap + PCI_MSI_ADDR_LO, 4, 0xfee0100fu);
+	ecam_write(df, (uint32_t)cap + PCI_MSI_ADDR_HI, 4, 0);
+	ecam_write(df, (uint32_t)cap + PCI_MSI_DATA_64, 4, 0xabcd0041u);
+	tap_ok(ecam_read(df, (uint32_t)cap + PCI_MSI_ADDR_LO, 4) == 0xfee0100cu &&
+	       ecam_read(df, (uint32_t)cap + PCI_MSI_DATA_64, 4) == 0x41,
+	       "address bits 1:0 read 0; data 16 bits");
+	nmsi = 0;
+	tap_ok(pci_msi_notify(&f) == 0 && nmsi == 1 && msi_addr == 0xfee0100cull &&
+	       msi_data == 0x41, "enabled: message sent as programmed");
+	pci_bus_reset(&bus);
+	tap_ok(!pci_msi_enabled(&f) && ecam_read(df, (uint32_t)cap + PCI_MSI_ADDR_LO, 4) == 0,
+	       "bus reset: MSI off, address cleared");
+}
+
 int main(void)
 {
 	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
@@ -465,6 +497,7 @@ int main(void)
 		tap_ok(ecam_read(df, PCI_HEADER_TYPE, 1) == 0x80, "03.0 multi-function bit");
 		tap_ok(pci_bus_add(&bus, &f1, -1, 0) == PCI_DEVFN(1, 0), "slot -1: first free slot 1");
 	}
+	test_msi();
 	test_save_restore();
 	pio_bus_destroy(&pio);
 	return tap_done();
