@@ -35,6 +35,13 @@
  *         IO (Decode16, 0x3f8, 0x3f8, 8, 8)  IRQNoFlags () {4}
  *       })
  *     }
+ *     Device (FWCF) {                            // if cfg->fw_cfg
+ *       Name (_HID, "QEMU0002")                  // QEMU's fw_cfg.rst
+ *       Name (_STA, 0x0B)        // present, enabled, functioning, not shown
+ *       Name (_CRS, ResourceTemplate () {
+ *         IO (Decode16, 0x510, 0x510, 1, 12)     // selector, data, DMA
+ *       })
+ *     }
  *   }
  */
 #include <errno.h>
@@ -134,6 +141,17 @@ long acpi_build_dsdt(uint8_t *p, size_t room, const struct acpi_config *cfg)
 		m = aml_restemplate_begin(a);
 		aml_res_io(a, PORT_COM1, PORT_COM1, 8, 8);
 		aml_res_irq_noflags(a, IRQ_COM1);
+		aml_restemplate_end(a, m);
+		aml_end(a, dev);
+	}
+
+	if (cfg->fw_cfg) {
+		dev = aml_device_begin(a, "FWCF");
+		aml_name_string(a, "_HID", "QEMU0002");
+		aml_name_integer(a, "_STA", 0x0b);
+		aml_name(a, "_CRS");
+		m = aml_restemplate_begin(a);
+		aml_res_io(a, PORT_FW_CFG, PORT_FW_CFG, 1, PORT_FW_CFG_LEN);
 		aml_restemplate_end(a, m);
 		aml_end(a, dev);
 	}

@@ -45,7 +45,8 @@
  *        0x0000-0x0cf7 and 0x0d00-0xffff, memory window
  *        0xc0000000-0xdfffffff; optionally a _PRT (see pci_intx_gsi_base);
  *        \_SB.MRES (PNP0C02) reserving the ECAM window; optionally
- *        \_SB.COM1 (PNP0501, I/O 0x3f8-0x3ff, IRQ 4)
+ *        \_SB.COM1 (PNP0501, I/O 0x3f8-0x3ff, IRQ 4); optionally
+ *        \_SB.FWCF ("QEMU0002", I/O 0x510-0x51b, the fw_cfg device)
  *
  * Plain C, no GLib (tests/acpi/).
  */
@@ -100,6 +101,11 @@ struct acpi_config {
 	uint8_t pci_intx_gsi_base;
 	/* Describe COM1 (PNP0501 at 0x3f8, IRQ 4) in the DSDT. */
 	bool com1;
+	/*
+	 * Describe the fw_cfg device (_HID "QEMU0002", I/O 0x510-0x51b) in
+	 * the DSDT: what Linux's qemu_fw_cfg driver binds to.
+	 */
+	bool fw_cfg;
 };
 
 /*

@@ -48,6 +48,8 @@
 #define PORT_ACPI_PM_TMR	0x608	/* 4 ports, 24-bit 3.579545 MHz */
 #define PORT_ACPI_RESET		0x60c	/* 1 port: write ACPI_RESET_VALUE */
 #define ACPI_RESET_VALUE	0x06
+#define PORT_FW_CFG		0x510	/* 12 ports: selector, data, DMA (devices/fw_cfg.h) */
+#define PORT_FW_CFG_LEN		12
 
 /* Interrupt lines (ISA IRQ = I/O APIC pin, except IRQ 0 on pin 2). */
 #define IRQ_PIT			0

@@ -304,7 +304,8 @@ static void test_dsdt(void)
 	tap_ok(has(d, n, mmio, sizeof(mmio)), "_CRS memory window 0xc0000000-0xdfffffff");
 	tap_ok(has(d, n, ecam, sizeof(ecam)) && has(d, n, "\x0c\x41\xd0\x0c\x02", 5),
 	       "PNP0C02 reserving the ECAM window");
-	tap_ok(!has(d, n, "COM1", 4) && !has(d, n, "_PRT", 4), "no COM1, no _PRT unless asked");
+	tap_ok(!has(d, n, "COM1", 4) && !has(d, n, "_PRT", 4) && !has(d, n, "FWCF", 4),
+	       "no COM1, no _PRT, no fw_cfg unless asked");
 
 	cfg.com1 = true;
 	cfg.pci_intx_gsi_base = 16;
@@ -320,6 +321,17 @@ static void test_dsdt(void)
 	       "_PRT: 128 entries; slot 3 INTB -> GSI 16");
 	tap_ok(has(d, n, "\x12\x0c\x04\x0c\xff\xff\x03\x00\x0a\x02\x00\x0a\x11", 13),
 	       "_PRT: slot 3 INTC -> GSI 17");
+
+	cfg.fw_cfg = true;
+	build(&cfg);
+	d = find("DSDT");
+	n = g32(d + 4);
+	tap_ok(has(d, n, "\x5b\x82", 2) && has(d, n, "FWCF", 4) &&
+	       has(d, n, "\x08_HID\x0dQEMU0002\x00", 15),
+	       "fw_cfg: Device (FWCF), _HID \"QEMU0002\" (a string, as QEMU's)");
+	tap_ok(has(d, n, "\x08_STA\x0a\x0b", 7), "fw_cfg: _STA 0x0b (not shown in the UI)");
+	tap_ok(has(d, n, "\x47\x01\x10\x05\x10\x05\x01\x0c", 8),
+	       "fw_cfg: _CRS I/O 0x510, 12 ports (0x510-0x51b)");
 }
 
 static void test_errors(void)
@@ -353,7 +365,9 @@ static void test_errors(void)
 static void test_iasl(void)
 {
 	static const char *const sigs[] = { "FACP", "APIC", "MCFG", "DSDT", "FACS" };
-	struct acpi_config cfg = { .nr_cpus = 255, .com1 = true, .pci_intx_gsi_base = 16 };
+	struct acpi_config cfg = {
+		.nr_cpus = 255, .com1 = true, .pci_intx_gsi_base = 16, .fw_cfg = true,
+	};
 	char dir[] = "/tmp/vmain-acpi-XXXXXX", cmd[512];
 	unsigned int i;
 

@@ -249,14 +249,16 @@ static void test_same(void)
 {
 	static uint32_t ids[300];
 	struct acpi_config c1 = { .nr_cpus = 1 };
-	struct acpi_config c4 = { .nr_cpus = 4, .com1 = true, .pci_intx_gsi_base = 16 };
+	struct acpi_config c4 = {
+		.nr_cpus = 4, .com1 = true, .pci_intx_gsi_base = 16, .fw_cfg = true,
+	};
 	struct acpi_config cx = { .nr_cpus = 300, .apic_ids = ids, .pci_intx_gsi_base = 20 };
 	unsigned int i;
 
 	for (i = 0; i < 300; i++)
 		ids[i] = 2 * i;
 	check_same(&c1, "1 CPU");
-	check_same(&c4, "4 CPUs, COM1, _PRT");
+	check_same(&c4, "4 CPUs, COM1, _PRT, fw_cfg");
 	check_same(&cx, "300 CPUs, x2APIC IDs");
 }
 
@@ -274,7 +276,9 @@ static uint8_t *table(const struct lfile *t, uint64_t addr)
 static void test_relocated(void)
 {
 	static const char *const sigs[] = { "FACP", "APIC", "MCFG" };
-	struct acpi_config cfg = { .nr_cpus = 255, .com1 = true, .pci_intx_gsi_base = 16 };
+	struct acpi_config cfg = {
+		.nr_cpus = 255, .com1 = true, .pci_intx_gsi_base = 16, .fw_cfg = true,
+	};
 	char dir[] = "/tmp/vmain-acpi-loader-XXXXXX", cmd[256];
 	uint8_t *rsdp, *xsdt, *rsdt, *t, *fadt = NULL, *dsdt, *facs;
 	struct acpi_blobs b;
