@@ -11,7 +11,8 @@
  *                   agree with GET_MSRS/SET_MSRS both ways; TSC monotonic
  *                   between host and guest reads, and settable
  *   msr/unknown     an unknown MSR raises #GP (vector 13, error code 0), as
- *                   does WRMSR of an invalid PAT type
+ *                   do WRMSR of an invalid PAT type and IA32_XSS (no
+ *                   supervisor XSAVE state is offered)
  *   msr/user        x2APIC MSRs (0x800-0x8ff) and TSC_DEADLINE (0x6e0) exit
  *                   with VMAIN_EXIT_MSR; reads return userspace's data;
  *                   exit.msr.error = 1 injects #GP
@@ -57,6 +58,7 @@
 #define MSR_STAR		0xc0000081
 #define MSR_KERNEL_GS_BASE	0xc0000102
 #define MSR_UNKNOWN		0x12345678
+#define MSR_XSS			0xda0
 
 #define KERNEL_ADDR	((void *)0xffff888000000000UL)
 
@@ -659,6 +661,8 @@ static void test_msr_unknown(void)
 		{ OP_RD, MSR_UNKNOWN, 0 },
 		{ OP_WR, MSR_UNKNOWN, 0x1234 },
 		{ OP_WR, MSR_PAT, 0x0007040600070402ULL },	/* type 2: invalid */
+		{ OP_RD, MSR_XSS, 0 },		/* no supervisor XSAVE state */
+		{ OP_WR, MSR_XSS, 0 },
 		{ OP_RD, MSR_STAR, 0 },
 	};
 	struct vmain_msr_entry e = msr(MSR_STAR, 0x0023001000000000ULL);
@@ -669,10 +673,12 @@ static void test_msr_unknown(void)
 		guest_fail("SET_MSRS STAR: %s", strerror(errno));
 		goto out;
 	}
-	msr_prog(ops, 4);
+	msr_prog(ops, 6);
 	if (expect_gp(GUEST_OFF(gl_msr, gl_msr_rd), "RDMSR 0x12345678") &&
 	    expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "WRMSR 0x12345678") &&
 	    expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "WRMSR PAT with an invalid type") &&
+	    expect_gp(GUEST_OFF(gl_msr, gl_msr_rd), "RDMSR IA32_XSS") &&
+	    expect_gp(GUEST_OFF(gl_msr, gl_msr_wr), "WRMSR IA32_XSS 0") &&
 	    expect_value(e.data, "after the #GPs the guest goes on (RDMSR STAR)"))
 		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
 out:
