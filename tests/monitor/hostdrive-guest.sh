@@ -1,0 +1,55 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Inside the AMD-V arena (tests/monitor/hostdrive.t): the emulated DVD-ROM
+# /dev/sr0 holding ISO, through hostdrive-test.  TAP lines, unnumbered.
+t=$1 iso=$2 dev=/dev/sr0
+i=0
+while [ ! -b $dev ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -b $dev ]; then
+	echo "not ok - the arena has $dev (ahci, sr_mod)"
+	exit 0
+fi
+
+echo "# $(cat /sys/block/sr0/queue/max_sectors_kb 2>/dev/null) KiB max per request; $(ls -l $dev)"
+"$t" drive $dev "$iso"
+
+# The claim: a holder, then a second hostdrive_open and a plain O_EXCL open.
+"$t" hold $dev >/tmp/hold.out 2>&1 &
+hp=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q held /tmp/hold.out; do sleep 0.1; i=$((i + 1)); done
+"$t" probe $dev >/tmp/probe1 2>&1
+if grep -q "held" /tmp/hold.out && grep -q "^hostdrive_open -16 (.*is in use" /tmp/probe1 &&
+   grep -q "open(O_EXCL) Device or resource busy" /tmp/probe1; then
+	echo "ok - while a VM holds $dev, a second one and a host open(O_EXCL) get EBUSY ($(cat /tmp/probe1))"
+else
+	echo "not ok - while held, $dev refused to others (holder: $(cat /tmp/hold.out); probe: $(cat /tmp/probe1))"
+fi
+mkdir -p /mnt
+if mount -t iso9660 -o ro $dev /mnt >/tmp/mount.out 2>&1; then
+	umount /mnt
+	echo "not ok - the host mounted $dev while a VM held it"
+elif grep -qi busy /tmp/mount.out; then
+	echo "ok - and the host cannot mount it ($(tail -n 1 /tmp/mount.out))"
+else
+	echo "not ok - mount failed, but not for the claim: $(tail -n 1 /tmp/mount.out)"
+fi
+kill -9 $hp; wait $hp 2>/dev/null
+"$t" probe $dev >/tmp/probe2 2>&1
+if grep -q "^hostdrive_open 0 (ok); open(O_EXCL) ok" /tmp/probe2; then
+	echo "ok - kill -9 of the holder frees it at once ($(cat /tmp/probe2))"
+else
+	echo "not ok - after kill -9 the drive is free ($(cat /tmp/probe2))"
+fi
+if mount -t iso9660 -o ro $dev /mnt >/tmp/mount.out 2>&1 && [ -s /mnt/boot/vmlinuz ]; then
+	umount /mnt
+	echo "ok - and the host mounts it again (the ISO's /boot/vmlinuz is there)"
+else
+	echo "not ok - the host mounts it once free ($(tail -n 1 /tmp/mount.out))"
+fi
+
+# An unprivileged monitor: the node readable by uid 1000, as the cdrom
+# group makes it (and the initramfs root searchable, as arena-svm -u does).
+chmod 755 /
+chmod 0644 $dev
+"$t" unpriv $dev 1000
