@@ -90,6 +90,13 @@ struct machine_config {
 	uint32_t display_width, display_height;	/* the GPU's first size; 0: its default */
 	uint64_t gpu_mem_cap;		/* bytes for the GPU's resources; 0: its default */
 	/*
+	 * A standard VGA beside the GPU (machine/screen.h; with a display
+	 * only), for firmware boots; vga_rom its BIOS image for the ROM BAR
+	 * (NULL: none).
+	 */
+	bool vga;
+	const char *vga_rom;
+	/*
 	 * Restore instead of boot (machine/snapshot.h): RAM and state come
 	 * from this open save file (state/savefile.h), no kernel is loaded.
 	 * restore_lazy maps RAM from the file (pages load on first touch)

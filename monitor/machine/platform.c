@@ -395,6 +395,8 @@ void platform_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
 		v = ~0ull;
 	if (gpa >= MEMMAP_IOAPIC_BASE && gpa < MEMMAP_IOAPIC_BASE + IOAPIC_MMIO_SIZE)
 		ioapic_mmio(&m->ioapic, gpa - MEMMAP_IOAPIC_BASE, size, write, &v);
+	else if (machine_screen_mmio(m, gpa, size, write, &v))
+		;	/* the VGA's window at 0xa0000 */
 	else
 		pci_mmio(&m->pci, gpa, size, write, &v);	/* ECAM and BARs */
 	if (!write)

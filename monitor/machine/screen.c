@@ -3,33 +3,279 @@
  * machine/screen.c - a machine's display devices (see screen.h).
  */
 #include <errno.h>
+#include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "display/display.h"
+#include "io/ioloop.h"
 #include "machine/machine.h"
 #include "machine/screen.h"
+#include "state/stream.h"
 
-/* The GPU's ops: straight into the display (machine.lock held, as display.h wants). */
+#define SCREEN_OWNER_STATE_VERSION	1
+
+/* Does the VGA show its picture (rather than the GPU)? */
+static bool vga_owns(const struct machine_screen *s)
+{
+	return s->vga && !s->gpu_owns;
+}
+
+/*
+ * The GPU's ops: into the display (machine.lock held, as display.h
+ * wants) once the GPU owns it.  Before that, beside a VGA, a scanout
+ * the driver sets takes the display over; everything else (the device's
+ * own resets disabling a scanout it never had, cursor updates) is the
+ * GPU talking to a display it does not have yet.
+ */
 static int gpu_set_mode(void *opaque, uint32_t width, uint32_t height, uint32_t format)
 {
-	return display_set_mode(opaque, width, height, format);
+	struct machine *m = opaque;
+	struct machine_screen *s = m->screen;
+
+	if (vga_owns(s)) {
+		if (!width)
+			return 0;
+		s->gpu_owns = true;
+		if (s->refresh)
+			ioloop_timer_disarm(s->refresh);
+	}
+	return display_set_mode(m->cfg.display, width, height, format);
 }
 
 static void gpu_update(void *opaque, const struct display_rect *r, const void *src,
 		       uint32_t stride)
 {
-	display_update(opaque, r, src, stride);
+	struct machine *m = opaque;
+
+	if (!vga_owns(m->screen))
+		display_update(m->cfg.display, r, src, stride);
 }
 
 static int gpu_cursor_define(void *opaque, uint32_t w, uint32_t h, uint32_t hot_x,
 			     uint32_t hot_y, const uint32_t *argb)
 {
-	return display_cursor_define(opaque, w, h, hot_x, hot_y, argb);
+	struct machine *m = opaque;
+
+	if (vga_owns(m->screen))
+		return 0;
+	return display_cursor_define(m->cfg.display, w, h, hot_x, hot_y, argb);
 }
 
 static void gpu_cursor_move(void *opaque, int32_t x, int32_t y, bool visible)
 {
-	display_cursor_move(opaque, x, y, visible);
+	struct machine *m = opaque;
+
+	if (!vga_owns(m->screen))
+		display_cursor_move(m->cfg.display, x, y, visible);
+}
+
+/* ---- the VGA (lock held unless said) ---- */
+
+static int vga_op_set_mode(void *opaque, uint32_t width, uint32_t height, uint32_t format)
+{
+	struct machine *m = opaque;
+
+	return vga_owns(m->screen) ? display_set_mode(m->cfg.display, width, height, format) : 0;
+}
+
+static void vga_op_update(void *opaque, const struct display_rect *r, const void *src,
+			  uint32_t stride)
+{
+	struct machine *m = opaque;
+
+	if (vga_owns(m->screen))
+		display_update(m->cfg.display, r, src, stride);
+}
+
+/* One refresh soon, unless one is due already or nobody would see it. */
+static void vga_schedule(struct machine *m)
+{
+	struct machine_screen *s = m->screen;
+
+	if (vga_owns(s) && s->watched && s->refresh && !ioloop_timer_armed(s->refresh))
+		ioloop_timer_arm(s->refresh, ioloop_now_ns() + SCREEN_VGA_REFRESH_NS);
+}
+
+static void vga_op_dirty(void *opaque)
+{
+	vga_schedule(opaque);
+}
+
+/*
+ * The framebuffer's slot follows BAR0 (the VGA calls lfb_map as the
+ * guest moves it or turns memory decode off).  Until the VM exists, or
+ * where the slot cannot be made (a BAR placed over RAM), LFB accesses
+ * exit and the BAR callback serves them: slower, never wrong.
+ */
+static void lfb_apply(struct machine *m)
+{
+	struct machine_screen *s = m->screen;
+	const struct hv_backend *be = m->vm.backend;
+	int ret;
+
+	if (!m->vm_created || s->lfb_want == s->lfb_gpa || !be->set_memory_logged)
+		return;
+	if (s->lfb_gpa)
+		be->set_memory(&m->vm, SCREEN_SLOT_VGA_LFB, s->lfb_gpa, 0, NULL, false);
+	s->lfb_gpa = 0;
+	if (!s->lfb_want)
+		return;
+	ret = be->set_memory_logged(&m->vm, SCREEN_SLOT_VGA_LFB, s->lfb_want, VGA_VRAM_SIZE,
+				    s->vga->vram);
+	if (ret) {
+		if (!s->lfb_failed)
+			fprintf(stderr, "vmain: VGA framebuffer at 0x%" G_GINT64_MODIFIER "x not "
+				"mapped (%s): its accesses exit\n", s->lfb_want, strerror(-ret));
+		s->lfb_failed = true;
+		return;
+	}
+	s->lfb_gpa = s->lfb_want;
+	s->vga_full = true;	/* writes before the log existed */
+}
+
+static void vga_op_lfb_map(void *opaque, uint64_t gpa)
+{
+	struct machine *m = opaque;
+
+	m->screen->lfb_want = gpa;
+	lfb_apply(m);
+}
+
+/*
+ * The refresh, on the I/O thread: the slot's dirty log (when the LFB is
+ * mapped) and the VGA's own damage into the display; again in 1/30 s
+ * while a dispi mode is shown from the mapped framebuffer and watched.
+ */
+static void vga_refresh_fired(void *opaque)
+{
+	struct machine *m = opaque;
+	struct machine_screen *s;
+	bool full;
+
+	pthread_mutex_lock(&m->lock);
+	s = m->screen;
+	if (!s || !vga_owns(s) || !s->watched)
+		goto unlock;
+	lfb_apply(m);
+	full = s->vga_full;
+	if (s->lfb_gpa && m->vm.backend->get_dirty_log(&m->vm, SCREEN_SLOT_VGA_LFB, s->dirty))
+		full = true;	/* the log is unknown: everything */
+	s->vga_full = false;
+	vga_refresh(s->vga, s->lfb_gpa ? s->dirty : NULL, full);
+	if (s->lfb_gpa && vga_lfb_active(s->vga))
+		ioloop_timer_arm(s->refresh, ioloop_now_ns() + SCREEN_VGA_REFRESH_NS);
+unlock:
+	pthread_mutex_unlock(&m->lock);
+}
+
+void machine_screen_watched(struct machine *m)
+{
+	bool watched = m->cfg.display && display_watched(m->cfg.display);
+
+	pthread_mutex_lock(&m->lock);
+	if (m->screen && m->screen->vga) {
+		m->screen->watched = watched;
+		/* What was drawn while nobody looked: all of it, now. */
+		m->screen->vga_full = true;
+		vga_schedule(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool machine_screen_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
+			 uint64_t *data)
+{
+	if (!m->screen || !m->screen->vga || gpa < VGA_LEGACY_BASE ||
+	    gpa >= VGA_LEGACY_BASE + VGA_LEGACY_SIZE)
+		return false;
+	vga_legacy_mmio(m->screen->vga, gpa - VGA_LEGACY_BASE, size, write, data);
+	return true;
+}
+
+/* The VGA BIOS image (`path`), read whole; NULL and a message when it cannot be. */
+static gchar *read_vga_rom(const char *path, gsize *len)
+{
+	GError *err = NULL;
+	gchar *buf;
+
+	if (!g_file_get_contents(path, &buf, len, &err)) {
+		fprintf(stderr, "vmain: VGA BIOS: %s\n", err->message);
+		g_error_free(err);
+		return NULL;
+	}
+	if (*len > VGA_ROM_MAX) {
+		fprintf(stderr, "vmain: VGA BIOS %s: %" G_GSIZE_FORMAT " bytes, more than %u\n",
+			path, *len, VGA_ROM_MAX);
+		g_free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int vga_create(struct machine *m)
+{
+	static const struct vga_ops ops = {
+		.set_mode = vga_op_set_mode, .update = vga_op_update, .dirty = vga_op_dirty,
+		.lfb_map = vga_op_lfb_map,
+	};
+	struct machine_screen *s = m->screen;
+	gchar *rom = NULL;
+	gsize rom_len = 0;
+	int ret;
+
+	if (m->cfg.vga_rom) {
+		rom = read_vga_rom(m->cfg.vga_rom, &rom_len);
+		if (!rom)
+			return -EINVAL;
+	}
+	s->vga = calloc(1, sizeof(*s->vga));
+	if (!s->vga) {
+		g_free(rom);
+		return -ENOMEM;
+	}
+	ret = vga_init(s->vga, &m->pci, -1, &ops, m, rom, rom_len);
+	g_free(rom);
+	if (ret < 0) {
+		free(s->vga);
+		s->vga = NULL;
+		return ret;
+	}
+	ret = vga_register_ports(s->vga, &m->pio);
+	if (!ret && m->cfg.ioloop)
+		ret = ioloop_timer_new(m->cfg.ioloop, vga_refresh_fired, m, &s->refresh);
+	return ret;
+}
+
+int machine_screen_vga_save(const struct machine_screen *s, struct state_writer *w)
+{
+	int ret = vga_save(s->vga, w);
+
+	if (ret)
+		return ret;
+	state_section_begin(w, "screen-owner", 0, SCREEN_OWNER_STATE_VERSION);
+	state_put_bool(w, s->gpu_owns);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+int machine_screen_vga_load(struct machine_screen *s, struct state_reader *r)
+{
+	bool gpu_owns;
+	int ret;
+
+	ret = vga_load(s->vga, r);
+	if (ret)
+		return ret;
+	ret = state_section_open(r, "screen-owner", 0, SCREEN_OWNER_STATE_VERSION, NULL);
+	if (ret)
+		return ret;
+	gpu_owns = state_get_bool(r);
+	ret = state_section_close(r);
+	if (!ret)
+		s->gpu_owns = gpu_owns;
+	return ret;
 }
 
 /*
@@ -76,11 +322,17 @@ int machine_screen_init(struct machine *m)
 	if (!s)
 		return -ENOMEM;
 	m->screen = s;
-	/* A new machine shows nothing until its guest sets a scanout. */
+	/* A new machine shows nothing until its guest sets a scanout (or programs its VGA). */
 	display_set_mode(m->cfg.display, 0, 0, 0);
 	display_cursor_define(m->cfg.display, 0, 0, 0, 0, NULL);
 	display_set_pointer_relative(m->cfg.display, false);
-	ret = virtio_gpu_init(&s->gpu, &m->pci, -1, &m->ram, &gpu_ops, m->cfg.display,
+	/* The VGA first: the PCI function firmware finds before the GPU. */
+	if (m->cfg.vga) {
+		ret = vga_create(m);
+		if (ret < 0)
+			return ret;
+	}
+	ret = virtio_gpu_init(&s->gpu, &m->pci, -1, &m->ram, &gpu_ops, m,
 			      m->cfg.gpu_mem_cap);
 	if (ret < 0)
 		return ret;
@@ -103,7 +355,14 @@ void machine_screen_destroy(struct machine *m)
 {
 	if (!m->screen)
 		return;
+	/* The refresh first: freeing the timer waits for a refresh that runs. */
+	if (m->screen->refresh)
+		ioloop_timer_free(m->screen->refresh);
 	virtio_gpu_destroy(&m->screen->gpu);
+	if (m->screen->vga) {
+		vga_destroy(m->screen->vga);
+		free(m->screen->vga);
+	}
 	free(m->screen);
 	m->screen = NULL;
 }

@@ -188,6 +188,8 @@ static int save_screen(const struct machine_screen *s, struct state_writer *w)
 		ret = virtio_input_save(&s->tablet, w);
 	if (!ret)
 		ret = virtio_input_save(&s->mouse, w);
+	if (!ret && s->vga)
+		ret = machine_screen_vga_save(s, w);
 	return ret;
 }
 
@@ -457,7 +459,8 @@ static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state 
 /*
  * The display devices (machine/screen.h), where the VM has them: the GPU
  * with its resources' pixels (the guest is never asked to draw again: a
- * restored screen shows what it showed), then the three input devices.
+ * restored screen shows what it showed), then the three input devices,
+ * then the VGA and which of the two owns the display.
  */
 static int load_screen(struct machine_screen *s, struct state_reader *r)
 {
@@ -470,6 +473,8 @@ static int load_screen(struct machine_screen *s, struct state_reader *r)
 		ret = virtio_input_load(&s->tablet, r);
 	if (!ret)
 		ret = virtio_input_load(&s->mouse, r);
+	if (!ret && s->vga)
+		ret = machine_screen_vga_load(s, r);
 	return ret;
 }
 

@@ -69,6 +69,14 @@ static void op_resize(void *opaque, uint32_t width, uint32_t height)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A viewer that draws came or the last went: the VGA looks for changes only while watched. */
+static void op_watched_changed(void *opaque)
+{
+	struct vm_screen *s = opaque;
+
+	WITH_MACHINE(s, machine_screen_watched(s->m));
+}
+
 /* The VNC settings, checked as `vmain run` checks them (again: a bundle may have changed). */
 static int vnc_settings(struct vnc_options *o, const char *vnc, bool listen_any,
 			const char *password_file)
@@ -93,7 +101,7 @@ int vm_screen_open(struct vm_screen *s, struct ioloop *loop, const char *vnc,
 {
 	static const struct display_input_ops ops = {
 		.key = op_key, .abs = op_abs, .buttons = op_buttons, .wheel = op_wheel,
-		.rel = op_rel, .resize = op_resize,
+		.rel = op_rel, .resize = op_resize, .watched_changed = op_watched_changed,
 	};
 	struct vnc_options o;
 	char err[512];
@@ -143,6 +151,9 @@ void vm_screen_attach(struct vm_screen *s, struct machine *m)
 	 */
 	if (m && s->width)
 		machine_screen_resize(m, s->width, s->height);
+	/* The new machine's VGA learns whether anybody watches. */
+	if (m)
+		machine_screen_watched(m);
 	pthread_mutex_unlock(&s->lock);
 }
 

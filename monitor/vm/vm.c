@@ -715,6 +715,18 @@ int vm_main(const struct vm_spec *spec)
 		}
 		vm.screen = &screen;
 		cfg.display = screen.display;
+		/*
+		 * The standard VGA is for firmware boots (machine/screen.h).
+		 * Until `--firmware` turns it on, VMAIN_STDVGA asks for it:
+		 * "1" with Debian's VGA BIOS, else the path of the BIOS image.
+		 */
+		const char *stdvga = getenv("VMAIN_STDVGA");
+
+		if (stdvga && *stdvga) {
+			cfg.vga = true;
+			cfg.vga_rom = strcmp(stdvga, "1") ? stdvga :
+				      "/usr/share/seabios/vgabios-stdvga.bin";
+		}
 	}
 	if (spec->socket_path) {
 		int64_t t0 = thread_cpu_ns();
