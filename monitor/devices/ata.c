@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * devices/ata.c - an ATA/ATAPI drive's life: commands taken from the
+ * controller, their disk requests on the I/O loop, the data phases (iovecs
+ * or PIO blocks), the events back to the controller, abort and reset with
+ * requests on the host, stop, save and load.  The command sets are in
+ * ata-cmd.c (ATA) and atapi.c (PACKET); see ata.h for the contract.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/ata-int.h"
+#include "state/stream.h"
+
+_Static_assert(ATA_MAX_IOV == DISK_MAX_IOV, "a command's segments fit one disk request");
+_Static_assert(ATA_PIO_BUF >= 32 * ATAPI_SECTOR, "an ATAPI PIO chunk fits the buffer");
+
+void ata_lock(struct ata_drive *d)
+{
+	if (d->ops.lock)
+		d->ops.lock(d->opaque);
+}
+
+void ata_unlock(struct ata_drive *d)
+{
+	if (d->ops.unlock)
+		d->ops.unlock(d->opaque);
+}
+
+static void signal_drained(struct ata_drive *d)
+{
+	pthread_mutex_lock(&d->drain_lock);
+	pthread_cond_broadcast(&d->drained);
+	pthread_mutex_unlock(&d->drain_lock);
+}
+
+static void busy_put(struct ata_drive *d, unsigned n)
+{
+	if (atomic_fetch_sub(&d->busy, n) == n)
+		signal_drained(d);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static void req_clear(struct ata_req *r)
+{
+	struct ata_drive *d = r->d;
+
+	if (r->dreq && r->dreq != &r->dreq1)
+		free(r->dreq);
+	free(r->iov);
+	free(r->div);
+	r->dreq = NULL;
+	r->iov = r->div = NULL;
+	if (r->ncq) {
+		d->tags &= ~(1u << ((r->tf.count >> 3) & 31));
+		d->nr_ncq--;
+	}
+	r->ncq = false;
+	if (d->pio == r)
+		d->pio = NULL;
+	if (r->active)
+		d->nr_active--;
+	r->active = r->aborted = false;
+}
+
+static void queue_event(struct ata_req *r)
+{
+	struct ata_drive *d = r->d;
+
+	r->queued_ev = true;
+	r->next = NULL;
+	*d->ev_tail = r;
+	d->ev_tail = &r->next;
+	atomic_fetch_add(&d->busy, 1);
+	ioloop_bh_schedule(d->loop, &d->bh);
+}
+
+/* Hands the request's disk requests (r->dreq[0 .. nr_dreq)) to the bottom half. */
+static void queue_host(struct ata_req *r)
+{
+	struct ata_drive *d = r->d;
+
+	r->on_host = true;
+	r->err = 0;
+	d->on_host++;
+	r->next = NULL;
+	*d->sub_tail = r;
+	d->sub_tail = &r->next;
+	atomic_fetch_add(&d->busy, 1);
+	ioloop_bh_schedule(d->loop, &d->bh);
+}
+
+/* ATAPI's completion registers (ATA8-ACS PACKET "Normal/Error outputs"). */
+static void packet_outputs(struct ata_req *r)
+{
+	struct atapi_state *a = &r->d->atapi;
+
+	r->res.count = ATAPI_IREASON_COD | ATAPI_IREASON_IO;
+	r->res.sense_key = a->sense_key;
+	r->res.asc = a->asc;
+	r->res.ascq = a->ascq;
+}
+
+static bool is_packet(const struct ata_req *r)
+{
+	return r->d->kind == ATA_KIND_CDROM && r->tf.command == 0xa0;
+}
+
+void ata_req_done(struct ata_req *r, uint8_t error)
+{
+	r->res.phase = ATA_PHASE_DONE;
+	r->res.status = ATA_OK_STATUS | (error ? ATA_STAT_ERR : 0);
+	r->res.error = error;
+	r->res.bytes = (uint32_t)r->moved;
+	/*
+	 * ATA8-ACS "PIO data-in": the interrupt came with the last block;
+	 * the device then goes idle without another.  Every other command
+	 * (ATAPI PACKET included) interrupts at its end.
+	 */
+	r->res.irq = !(r->xfer == ATA_XFER_PIO && !is_packet(r) && !error &&
+		       r->data != ATA_DATA_DISK_OUT && r->data != ATA_DATA_NONE);
+	if (is_packet(r))
+		packet_outputs(r);
+	queue_event(r);
+}
+
+/* A disk request failed: UNC for a read, ABRT otherwise (ACS-3 error outputs). */
+static void host_failed(struct ata_req *r)
+{
+	if (is_packet(r)) {
+		/* MMC-6 / SPC: MEDIUM ERROR, unrecovered read error. */
+		atapi_set_sense(r->d, 0x03, 0x11, 0x00);
+		ata_req_done(r, 0x03 << 4);
+		return;
+	}
+	r->res.lba = r->lba;		/* "LBA of first unrecoverable error" */
+	ata_req_done(r, r->data == ATA_DATA_DISK_IN ? ATA_ERR_UNC : ATA_ERR_ABRT);
+}
+
+size_t ata_iov_from(const struct ata_req *r, size_t off, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+	unsigned i;
+
+	for (i = 0; i < r->iovcnt && done < len; i++) {
+		size_t sl = r->iov[i].iov_len, n;
+
+		if (off >= sl) {
+			off -= sl;
+			continue;
+		}
+		n = sl - off < len - done ? sl - off : len - done;
+		memcpy(p + done, (uint8_t *)r->iov[i].iov_base + off, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+static size_t iov_to(const struct ata_req *r, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	unsigned i;
+
+	for (i = 0; i < r->iovcnt && done < len; i++) {
+		size_t n = r->iov[i].iov_len < len - done ? r->iov[i].iov_len : len - done;
+
+		memcpy(r->iov[i].iov_base, p + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/* The first `len` bytes of the iovecs, as a new array; 0 or -ENOMEM. */
+static int carve(struct ata_req *r, uint64_t len, unsigned *cnt)
+{
+	unsigned i, n = 0;
+
+	r->div = calloc(r->iovcnt ? r->iovcnt : 1, sizeof(*r->div));
+	if (!r->div)
+		return -ENOMEM;
+	for (i = 0; i < r->iovcnt && len; i++) {
+		size_t sl = r->iov[i].iov_len;
+
+		if (!sl)
+			continue;
+		r->div[n].iov_base = r->iov[i].iov_base;
+		r->div[n].iov_len = sl < len ? sl : len;
+		len -= r->div[n].iov_len;
+		n++;
+	}
+	*cnt = n;
+	return 0;
+}
+
+struct disk_req *ata_req_host(struct ata_req *r, unsigned n)
+{
+	if (n <= 1) {
+		r->dreq = &r->dreq1;
+		n = 1;
+	} else {
+		r->dreq = calloc(n, sizeof(*r->dreq));
+		if (!r->dreq)
+			return NULL;
+	}
+	memset(r->dreq, 0, n * sizeof(*r->dreq));
+	r->nr_dreq = n;
+	r->disk = r->disk ? r->disk : r->d->disk;
+	return r->dreq;
+}
+
+void ata_req_go(struct ata_req *r)
+{
+	queue_host(r);
+}
+
+/* One disk request for `len` bytes at sector r->lba over `iov`. */
+static void disk_rw(struct ata_req *r, struct iovec *iov, unsigned cnt, uint64_t len)
+{
+	struct disk_req *dr = ata_req_host(r, 1);
+
+	dr->op = r->write ? DISK_WRITE : DISK_READ;
+	dr->flags = r->write ? r->dflags : 0;
+	dr->offset = r->lba * r->ssize;
+	dr->len = len;
+	dr->iov = iov;
+	dr->iovcnt = cnt;
+	queue_host(r);
+}
+
+/* --- PIO data phases (ATA8-ACS "PIO data-in", "PIO data-out", PACKET) ---- */
+
+static void pio_event(struct ata_req *r, enum ata_phase ph, bool irq)
+{
+	r->res.phase = ph;
+	r->res.status = ATA_STAT_DRDY | ATA_STAT_DSC | ATA_STAT_DRQ;
+	r->res.error = 0;
+	r->res.bytes = r->drq_len;
+	r->res.irq = irq;
+	if (is_packet(r)) {
+		/* Data to the host: IO=1 CoD=0, the byte count in LBA mid/high. */
+		r->res.count = ATAPI_IREASON_IO;
+		r->res.lba = (uint64_t)r->drq_len << 8;
+	}
+	queue_event(r);
+}
+
+/* Reads the next chunk of a PIO data-in transfer into the buffer. */
+static void pio_fill(struct ata_req *r)
+{
+	uint64_t chunk = r->left;
+	uint64_t max = is_packet(r) ? ATA_PIO_BUF / r->ssize * r->ssize : r->blk_max;
+
+	if (is_packet(r) && r->gen != r->d->atapi.gen) {
+		/* The disc went (or changed) in the middle of the transfer. */
+		atapi_set_sense(r->d, 0x02, 0x3a, 0x00);
+		ata_req_done(r, 0x02 << 4 | ATA_ERR_ABRT);
+		return;
+	}
+	if (chunk > max)
+		chunk = max;
+	r->buf_len = 0;
+	r->buf_pos = 0;
+	r->pio_iov.iov_base = r->d->pio_buf;
+	r->pio_iov.iov_len = (size_t)chunk;
+	disk_rw(r, &r->pio_iov, 1, chunk);
+}
+
+/* The next DRQ block out of the buffer, a refill, or the end. */
+static void pio_next_in(struct ata_req *r)
+{
+	if (r->buf_pos < r->buf_len) {
+		uint32_t n = r->buf_len - r->buf_pos;
+
+		r->drq_len = n < r->blk_max ? n : r->blk_max;
+		r->drq_pos = 0;
+		pio_event(r, ATA_PHASE_PIO_IN, true);
+	} else if (r->left) {
+		pio_fill(r);
+	} else {
+		ata_req_done(r, 0);
+	}
+}
+
+/* The next DRQ block a PIO data-out command wants (no interrupt for the first). */
+static void pio_next_out(struct ata_req *r, bool irq)
+{
+	r->drq_len = r->left < r->blk_max ? (uint32_t)r->left : r->blk_max;
+	r->drq_pos = 0;
+	pio_event(r, ATA_PHASE_PIO_OUT, irq);
+}
+
+int ata_pio_read(struct ata_drive *d, void *buf, unsigned len)
+{
+	struct ata_req *r = d->pio;
+	uint32_t n;
+
+	if (!r || d->pio_dir != ATA_PHASE_PIO_IN) {
+		memset(buf, 0xff, len);
+		return -EINVAL;
+	}
+	n = r->drq_len - r->drq_pos;
+	if (n > len)
+		n = len;
+	memcpy(buf, d->pio_buf + r->buf_pos + r->drq_pos, n);
+	memset((uint8_t *)buf + n, 0xff, len - n);
+	r->drq_pos += n;
+	if (r->drq_pos < r->drq_len)
+		return (int)(r->drq_len - r->drq_pos);
+	d->pio = NULL;
+	r->buf_pos += r->drq_len;
+	r->moved += r->drq_len;
+	pio_next_in(r);
+	return 0;
+}
+
+int ata_pio_write(struct ata_drive *d, const void *buf, unsigned len)
+{
+	struct ata_req *r = d->pio;
+	uint32_t n;
+
+	if (!r || d->pio_dir != ATA_PHASE_PIO_OUT)
+		return -EINVAL;
+	n = r->drq_len - r->drq_pos;
+	if (n > len)
+		n = len;
+	memcpy(d->pio_buf + r->drq_pos, buf, n);
+	r->drq_pos += n;
+	if (r->drq_pos < r->drq_len)
+		return (int)(r->drq_len - r->drq_pos);
+	d->pio = NULL;
+	r->pio_iov.iov_base = d->pio_buf;
+	r->pio_iov.iov_len = r->drq_len;
+	disk_rw(r, &r->pio_iov, 1, r->drq_len);
+	return 0;
+}
+
+/* --- data phases the command sets start ---------------------------------- */
+
+void ata_req_reply(struct ata_req *r, uint32_t len)
+{
+	r->data = ATA_DATA_BUF;
+	if (r->xfer == ATA_XFER_IOV) {
+		r->moved = iov_to(r, r->d->pio_buf, len);
+		ata_req_done(r, 0);
+		return;
+	}
+	r->buf_len = len;
+	r->buf_pos = 0;
+	r->left = 0;
+	if (!len) {
+		ata_req_done(r, 0);
+		return;
+	}
+	pio_next_in(r);
+}
+
+void ata_req_disk(struct ata_req *r, uint64_t lba, uint64_t bytes)
+{
+	unsigned cnt;
+
+	r->data = r->write ? ATA_DATA_DISK_OUT : ATA_DATA_DISK_IN;
+	r->lba = lba;
+	r->left = bytes;
+	if (!bytes) {
+		ata_req_done(r, 0);
+		return;
+	}
+	if (r->xfer == ATA_XFER_PIO) {
+		if (r->write)
+			pio_next_out(r, false);
+		else
+			pio_next_in(r);
+		return;
+	}
+	if (r->iov_bytes < bytes) {
+		/*
+		 * The PRDs end before the transfer does.  ATAPI replies are
+		 * cut to the buffer (whole sectors); an ATA command moves
+		 * nothing and is aborted.
+		 */
+		if (!is_packet(r)) {
+			ata_req_done(r, ATA_ERR_ABRT);
+			return;
+		}
+		bytes = r->iov_bytes / r->ssize * r->ssize;
+		r->left = bytes;
+		if (!bytes) {
+			ata_req_done(r, 0);
+			return;
+		}
+	}
+	if (carve(r, bytes, &cnt)) {
+		ata_req_done(r, ATA_ERR_ABRT);
+		return;
+	}
+	disk_rw(r, r->div, cnt, bytes);
+}
+
+/* I/O thread, lock held: the request's disk requests all completed. */
+static void host_done(struct ata_req *r)
+{
+	uint64_t n = r->nr_dreq ? r->dreq[0].len : 0;
+
+	if (r->err) {
+		host_failed(r);
+		return;
+	}
+	switch (r->data) {
+	case ATA_DATA_DISK_IN:
+		r->left -= n;
+		r->lba += n / r->ssize;
+		if (r->xfer == ATA_XFER_PIO) {
+			r->buf_len = (uint32_t)n;
+			r->buf_pos = 0;
+			pio_next_in(r);
+			return;
+		}
+		r->moved += n;
+		break;
+	case ATA_DATA_DISK_OUT:
+		r->left -= n;
+		r->lba += n / r->ssize;
+		r->moved += n;
+		if (r->xfer == ATA_XFER_PIO && r->left) {
+			pio_next_out(r, true);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	ata_req_done(r, 0);
+}
+
+static void dreq_done(struct disk_req *dr, int ret)
+{
+	struct ata_req *r = dr->opaque;
+	struct ata_drive *d = r->d;
+
+	if (ret && !r->err)
+		r->err = ret;
+	if (--r->pending)
+		return;
+	ata_lock(d);
+	r->on_host = false;
+	d->on_host--;
+	if (r->aborted)
+		req_clear(r);
+	else
+		host_done(r);
+	if (d->aborting && !d->on_host) {
+		d->aborting = false;
+		if (d->ops.idle)
+			d->ops.idle(d->opaque);
+	}
+	busy_put(d, 1);
+	ata_unlock(d);
+}
+
+/* --- the bottom half: the write cache, events, submissions --------------- */
+
+static void deliver(struct ata_req *r)
+{
+	struct ata_drive *d = r->d;
+	struct ata_result res = r->res;
+	unsigned slot = r->slot;
+
+	r->queued_ev = false;
+	if (res.phase == ATA_PHASE_DONE) {
+		req_clear(r);
+	} else {
+		d->pio = r;
+		d->pio_dir = res.phase;
+	}
+	d->ops.event(d->opaque, slot, &res);
+}
+
+static void work_bh(void *opaque)
+{
+	struct ata_drive *d = opaque;
+	struct ata_req *sub, *ev, *r, *next, **pp;
+	struct disk *last = NULL;
+	unsigned n = 0, i;
+	bool want;
+
+	ata_lock(d);
+	want = d->wce;
+	ata_unlock(d);
+	/* The switch first: a write submitted after SET FEATURES 82h is write-through. */
+	if (d->kind == ATA_KIND_DISK && want != d->wce_applied) {
+		d->wce_applied = want;
+		disk_set_writeback(d->disk, want);
+	}
+
+	ata_lock(d);
+	sub = d->sub_head;
+	d->sub_head = NULL;
+	d->sub_tail = &d->sub_head;
+	ev = d->ev_head;
+	d->ev_head = NULL;
+	d->ev_tail = &d->ev_head;
+	for (r = ev; r; r = next, n++) {
+		next = r->next;
+		deliver(r);
+	}
+	/* Requests aborted before they reached the host never go there. */
+	for (pp = &sub; (r = *pp); ) {
+		if (!r->aborted) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		r->on_host = false;
+		d->on_host--;
+		req_clear(r);
+		n++;
+	}
+	if (d->aborting && !d->on_host) {
+		d->aborting = false;
+		if (d->ops.idle)
+			d->ops.idle(d->opaque);
+	}
+	/* Taken for the host: an abort from now on waits for their completions. */
+	for (r = sub; r; r = r->next) {
+		r->pending = r->nr_dreq;
+		for (i = 0; i < r->nr_dreq; i++) {
+			r->dreq[i].done = dreq_done;
+			r->dreq[i].opaque = r;
+		}
+	}
+	ata_unlock(d);
+	if (n)
+		busy_put(d, n);
+
+	/* No host I/O under the controller's lock. */
+	for (r = sub; r; r = next) {
+		struct disk *disk = r->disk;
+		unsigned cnt = r->nr_dreq;
+		struct disk_req *dr = r->dreq;
+
+		next = r->next;
+		if (last && last != disk)
+			disk_unplug(last);
+		last = disk;
+		/* done() never runs inside disk_submit(): r is ours until this returns. */
+		for (i = 0; i < cnt; i++)
+			disk_submit(disk, &dr[i]);
+	}
+	if (last)
+		disk_unplug(last);
+}
+
+void ata_set_wce(struct ata_drive *d, bool on)
+{
+	d->wce = on;
+	ioloop_bh_schedule(d->loop, &d->bh);
+}
+
+/* --- the controller's calls ---------------------------------------------- */
+
+static bool is_ncq(const struct ata_drive *d, uint8_t command)
+{
+	return d->kind == ATA_KIND_DISK && (command == 0x60 || command == 0x61);
+}
+
+int ata_submit(struct ata_drive *d, const struct ata_cmd *cmd)
+{
+	struct ata_req *r;
+	bool ncq = is_ncq(d, cmd->tf.command);
+	uint64_t total = 0;
+	unsigned i;
+
+	if (d->stopped)
+		return -ESHUTDOWN;
+	if (cmd->slot >= ATA_MAX_SLOTS || (cmd->xfer != ATA_XFER_IOV && cmd->xfer != ATA_XFER_PIO))
+		return -EINVAL;
+	if (cmd->xfer == ATA_XFER_IOV && (cmd->iovcnt > ATA_MAX_IOV || (cmd->iovcnt && !cmd->iov)))
+		return -EINVAL;
+	r = &d->req[cmd->slot];
+	if (d->aborting || r->active)
+		return -EBUSY;
+	/* One non-queued command at a time; queued ones only beside queued ones. */
+	if (d->nr_active > d->nr_ncq || (ncq && d->pio))
+		return -EBUSY;
+	if (cmd->xfer == ATA_XFER_IOV) {
+		for (i = 0; i < cmd->iovcnt; i++) {
+			if (cmd->iov[i].iov_len > UINT64_MAX - total)
+				return -EINVAL;
+			total += cmd->iov[i].iov_len;
+		}
+	}
+
+	memset(r, 0, sizeof(*r));
+	r->d = d;
+	r->slot = cmd->slot;
+	r->tf = cmd->tf;
+	memcpy(r->cdb, cmd->cdb, sizeof(r->cdb));
+	r->xfer = cmd->xfer;
+	r->ssize = ATA_SECTOR;
+	if (cmd->xfer == ATA_XFER_IOV && cmd->iovcnt) {
+		r->iov = malloc(cmd->iovcnt * sizeof(*r->iov));
+		if (!r->iov)
+			return -ENOMEM;
+		memcpy(r->iov, cmd->iov, cmd->iovcnt * sizeof(*r->iov));
+		r->iovcnt = cmd->iovcnt;
+	}
+	r->iov_bytes = total;
+	r->active = true;
+	d->nr_active++;
+	/* ACS-3 "NCQ": a non-queued command while queued ones run is an error. */
+	if (!ncq && d->nr_ncq) {
+		ata_req_done(r, ATA_ERR_ABRT);
+		return 0;
+	}
+	if (d->kind == ATA_KIND_CDROM && cmd->tf.command == 0xa0)
+		atapi_packet(r);
+	else
+		ata_cmd_start(r);
+	return 0;
+}
+
+enum ata_proto ata_command_proto(const struct ata_drive *d, uint8_t command,
+				 uint16_t feature)
+{
+	return ata_cmd_proto(d->kind, command, feature);
+}
+
+enum ata_kind ata_drive_kind(const struct ata_drive *d)
+{
+	return d->kind;
+}
+
+int ata_abort(struct ata_drive *d)
+{
+	struct ata_req *r, *next;
+	unsigned i, n = 0;
+
+	/* Events not delivered yet are forgotten with their commands. */
+	for (r = d->ev_head; r; r = next, n++) {
+		next = r->next;
+		r->queued_ev = false;
+	}
+	d->ev_head = NULL;
+	d->ev_tail = &d->ev_head;
+	if (n)
+		busy_put(d, n);
+	d->pio = NULL;
+	for (i = 0; i < ATA_MAX_SLOTS; i++) {
+		r = &d->req[i];
+		if (!r->active)
+			continue;
+		if (r->on_host)
+			r->aborted = true;	/* cleared when the host is done with it */
+		else
+			req_clear(r);
+	}
+	if (d->on_host) {
+		d->aborting = true;
+		return -EINPROGRESS;
+	}
+	return 0;
+}
+
+void ata_settings_reset(struct ata_drive *d)
+{
+	d->multiple = 0;
+	d->xfer_mode = 0;
+	d->standby = false;
+	/* The default CHS translation (16 heads, 63 sectors: ATA8-ACS Annex, IDENTIFY words 1, 3, 6). */
+	d->heads = 16;
+	d->spt = 63;
+	if (d->kind == ATA_KIND_DISK && d->wce != d->wce_default)
+		ata_set_wce(d, d->wce_default);
+}
+
+int ata_reset(struct ata_drive *d)
+{
+	int ret = ata_abort(d);
+
+	ata_settings_reset(d);
+	if (d->kind == ATA_KIND_CDROM)
+		atapi_reset(d);
+	return ret;
+}
+
+void ata_signature(const struct ata_drive *d, struct ata_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->phase = ATA_PHASE_DONE;
+	res->count = 1;
+	res->error = 0x01;		/* diagnostics passed */
+	if (d->kind == ATA_KIND_CDROM) {
+		res->lba = 0xeb1401;	/* LBA low 01h, mid 14h, high EBh */
+	} else {
+		res->lba = 0x000001;
+		res->status = ATA_OK_STATUS;
+	}
+}
+
+/* --- life ---------------------------------------------------------------- */
+
+static void copy_string(char *dst, size_t cap, const char *src)
+{
+	size_t i, n = 0;
+
+	for (i = 0; src && src[i] && n + 1 < cap; i++) {
+		/* Printable ASCII only: it goes into IDENTIFY strings. */
+		if (src[i] >= 0x20 && src[i] < 0x7f)
+			dst[n++] = src[i];
+	}
+	dst[n] = '\0';
+}
+
+int ata_drive_create(struct ata_drive **out, const struct ata_drive_config *cfg)
+{
+	struct ata_drive *d;
+	unsigned i;
+
+	if (!cfg->loop || !cfg->ops.event ||
+	    (cfg->kind != ATA_KIND_DISK && cfg->kind != ATA_KIND_CDROM) ||
+	    (cfg->kind == ATA_KIND_DISK && !cfg->disk) ||
+	    (cfg->kind == ATA_KIND_CDROM && cfg->ncq))
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->pio_buf = calloc(1, ATA_PIO_BUF);
+	if (!d->pio_buf) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->kind = cfg->kind;
+	d->disk = cfg->disk;
+	d->loop = cfg->loop;
+	d->pool = cfg->pool;
+	d->ops = cfg->ops;
+	d->opaque = cfg->opaque;
+	d->ncq_cap = cfg->ncq;
+	copy_string(d->serial, sizeof(d->serial), cfg->serial);
+	copy_string(d->model, sizeof(d->model), cfg->model ? cfg->model :
+		    cfg->kind == ATA_KIND_DISK ? "VMAIN HARDDISK" : "VMAIN DVD-ROM");
+	for (i = 0; i < ATA_MAX_SLOTS; i++)
+		d->req[i].d = d;
+	d->sub_tail = &d->sub_head;
+	d->ev_tail = &d->ev_head;
+	ioloop_bh_init(&d->bh, work_bh, d);
+	atomic_init(&d->busy, 0);
+	pthread_mutex_init(&d->drain_lock, NULL);
+	pthread_cond_init(&d->drained, NULL);
+	if (d->kind == ATA_KIND_DISK) {
+		/* The configured mode, not what a guest before a reset switched it to. */
+		d->wce_default = d->disk->cache_cfg.mode != WCACHE_WRITETHROUGH;
+		d->wce = d->wce_default;
+		d->wce_applied = disk_writeback(d->disk);
+		if (d->wce_applied != d->wce)
+			ioloop_bh_schedule(d->loop, &d->bh);
+	}
+	ata_settings_reset(d);
+	if (d->kind == ATA_KIND_CDROM)
+		atapi_reset(d);
+	*out = d;
+	return 0;
+}
+
+static void noop(void *opaque)
+{
+	(void)opaque;
+}
+
+void ata_drive_stop(struct ata_drive *d)
+{
+	ata_lock(d);
+	d->stopped = true;
+	ata_unlock(d);
+	pthread_mutex_lock(&d->drain_lock);
+	while (atomic_load(&d->busy)) {
+		if (ioloop_in_loop(d->loop)) {
+			/* A test turning the loop on this thread. */
+			pthread_mutex_unlock(&d->drain_lock);
+			ioloop_run_once(d->loop, 100);
+			pthread_mutex_lock(&d->drain_lock);
+		} else {
+			pthread_cond_wait(&d->drained, &d->drain_lock);
+		}
+	}
+	pthread_mutex_unlock(&d->drain_lock);
+	/* A bottom half already scheduled (the write cache) has run after this. */
+	ioloop_call_sync(d->loop, noop, NULL);
+}
+
+void ata_drive_destroy(struct ata_drive *d)
+{
+	unsigned i;
+
+	if (!d)
+		return;
+	ata_drive_stop(d);
+	for (i = 0; i < ATA_MAX_SLOTS; i++)
+		if (d->req[i].active)
+			req_clear(&d->req[i]);
+	if (d->kind == ATA_KIND_CDROM)
+		atapi_close_media(d);
+	pthread_cond_destroy(&d->drained);
+	pthread_mutex_destroy(&d->drain_lock);
+	free(d->pio_buf);
+	free(d);
+}
+
+/* --- save and restore ---------------------------------------------------- */
+
+#define ATA_STATE_VERSION	1
+
+static void put_tf(struct state_writer *w, const struct ata_taskfile *tf)
+{
+	state_put_u16(w, tf->feature);
+	state_put_u16(w, tf->count);
+	state_put_u64(w, tf->lba);
+	state_put_u8(w, tf->device);
+	state_put_u8(w, tf->command);
+}
+
+static void get_tf(struct state_reader *r, struct ata_taskfile *tf)
+{
+	tf->feature = state_get_u16(r);
+	tf->count = state_get_u16(r);
+	tf->lba = state_get_u64(r);
+	tf->device = state_get_u8(r);
+	tf->command = state_get_u8(r);
+}
+
+/* The buffer bytes a PIO phase still needs. */
+static uint32_t pio_bytes(const struct ata_req *r, enum ata_phase dir)
+{
+	return dir == ATA_PHASE_PIO_IN ? r->buf_len : r->drq_len;
+}
+
+int ata_drive_save(const struct ata_drive *d, struct state_writer *w, uint32_t id)
+{
+	const struct ata_req *r = d->pio;
+
+	/* Commands on the host or events not delivered: ata_drive_stop() first. */
+	if (atomic_load(&d->busy) || d->aborting || d->nr_active > (r ? 1u : 0u))
+		return -EBUSY;
+	state_section_begin(w, "ata", id, ATA_STATE_VERSION);
+	state_put_u8(w, (uint8_t)d->kind);
+	state_put_u64(w, d->kind == ATA_KIND_DISK ? d->disk->size : 0);
+	state_put_u8(w, d->multiple);
+	state_put_u8(w, d->xfer_mode);
+	state_put_bool(w, d->wce);
+	state_put_bool(w, d->standby);
+	state_put_u8(w, d->heads);
+	state_put_u8(w, d->spt);
+	state_put_bool(w, r != NULL);
+	if (r) {
+		state_put_u8(w, (uint8_t)d->pio_dir);
+		state_put_u8(w, (uint8_t)r->slot);
+		put_tf(w, &r->tf);
+		state_put_bytes(w, r->cdb, sizeof(r->cdb));
+		state_put_u8(w, (uint8_t)r->data);
+		state_put_u32(w, r->ssize);
+		state_put_u64(w, r->lba);
+		state_put_u64(w, r->left);
+		state_put_u64(w, r->moved);
+		state_put_u32(w, r->blk_max);
+		state_put_u32(w, r->drq_len);
+		state_put_u32(w, r->drq_pos);
+		state_put_u32(w, r->buf_len);
+		state_put_u32(w, r->buf_pos);
+		state_put_bool(w, r->write);
+		state_put_u32(w, r->dflags);
+		state_put_bytes(w, d->pio_buf, pio_bytes(r, d->pio_dir));
+	}
+	if (d->kind == ATA_KIND_CDROM)
+		atapi_save(d, w);
+	state_section_end(w);
+	return state_writer_error(w);
+}
+
+/* A saved PIO phase must be one this drive could be in. */
+static void check_pio(struct state_reader *rd, const struct ata_req *r, enum ata_phase dir)
+{
+	bool in = dir == ATA_PHASE_PIO_IN;
+
+	if ((dir != ATA_PHASE_PIO_IN && dir != ATA_PHASE_PIO_OUT) || r->slot >= ATA_MAX_SLOTS ||
+	    (r->ssize != ATA_SECTOR && r->ssize != ATAPI_SECTOR) ||
+	    r->data > ATA_DATA_DISK_OUT || r->write != (r->data == ATA_DATA_DISK_OUT) ||
+	    in == r->write || !r->blk_max || r->blk_max > ATA_PIO_BUF ||
+	    !r->drq_len || r->drq_len > r->blk_max || r->drq_pos >= r->drq_len ||
+	    r->buf_len > ATA_PIO_BUF || r->left > (1ull << 48) * ATAPI_SECTOR ||
+	    r->lba > (1ull << 48) || (r->dflags & ~DISK_REQ_FUA) ||
+	    (in && (r->buf_pos > r->buf_len || r->drq_len > r->buf_len - r->buf_pos)))
+		state_reader_fail(rd, "a PIO data phase this drive cannot be in");
+}
+
+int ata_drive_load(struct ata_drive *d, struct state_reader *rd, uint32_t id)
+{
+	struct ata_req tmp = { 0 };
+	struct atapi_state st = d->atapi;
+	uint8_t kind, multiple, xfer_mode, heads, spt, dir = 0, *buf;
+	bool wce, standby, pio;
+	uint64_t size;
+	int ret;
+
+	if (atomic_load(&d->busy) || d->aborting || d->nr_active)
+		return -EBUSY;
+	buf = malloc(ATA_PIO_BUF);
+	if (!buf)
+		return -ENOMEM;
+	ret = state_section_open(rd, "ata", id, ATA_STATE_VERSION, NULL);
+	if (ret)
+		goto out_free;
+	kind = state_get_u8(rd);
+	size = state_get_u64(rd);
+	multiple = state_get_u8(rd);
+	xfer_mode = state_get_u8(rd);
+	wce = state_get_bool(rd);
+	standby = state_get_bool(rd);
+	heads = state_get_u8(rd);
+	spt = state_get_u8(rd);
+	pio = state_get_bool(rd);
+	if (!state_reader_error(rd) && kind != d->kind)
+		state_reader_fail(rd, "an ATA%s drive saved, this one is ATA%s",
+				  kind == ATA_KIND_CDROM ? "PI" : "",
+				  d->kind == ATA_KIND_CDROM ? "PI" : "");
+	if (!state_reader_error(rd) && d->kind == ATA_KIND_DISK && size != d->disk->size)
+		state_reader_fail(rd, "the disk had %llu bytes when saved, it has %llu now",
+				  (unsigned long long)size, (unsigned long long)d->disk->size);
+	if (multiple > ATA_MAX_MULTIPLE || (multiple & (multiple - 1)) || !heads ||
+	    heads > 16 || !spt)
+		state_reader_fail(rd, "drive settings out of range");
+	if (pio) {
+		dir = state_get_u8(rd);
+		tmp.slot = state_get_u8(rd);
+		get_tf(rd, &tmp.tf);
+		state_get_bytes(rd, tmp.cdb, sizeof(tmp.cdb));
+		tmp.data = state_get_u8(rd);
+		tmp.ssize = state_get_u32(rd);
+		tmp.lba = state_get_u64(rd);
+		tmp.left = state_get_u64(rd);
+		tmp.moved = state_get_u64(rd);
+		tmp.blk_max = state_get_u32(rd);
+		tmp.drq_len = state_get_u32(rd);
+		tmp.drq_pos = state_get_u32(rd);
+		tmp.buf_len = state_get_u32(rd);
+		tmp.buf_pos = state_get_u32(rd);
+		tmp.write = state_get_bool(rd);
+		tmp.dflags = state_get_u32(rd);
+		if (!state_reader_error(rd))
+			check_pio(rd, &tmp, dir);
+		if (!state_reader_error(rd))
+			state_get_bytes(rd, buf, pio_bytes(&tmp, dir));
+	}
+	if (d->kind == ATA_KIND_CDROM)
+		atapi_load_fields(d, rd, &st);
+	ret = state_section_close(rd);
+	if (ret)
+		goto out_free;
+
+	d->multiple = multiple;
+	d->xfer_mode = xfer_mode;
+	d->standby = standby;
+	d->heads = heads;
+	d->spt = spt;
+	if (d->kind == ATA_KIND_DISK)
+		ata_set_wce(d, wce);
+	if (d->kind == ATA_KIND_CDROM)
+		atapi_load_commit(d, &st);
+	if (pio) {
+		struct ata_req *r = &d->req[tmp.slot];
+
+		memset(r, 0, sizeof(*r));
+		tmp.d = d;
+		tmp.xfer = ATA_XFER_PIO;
+		tmp.active = true;
+		tmp.disk = d->disk;
+		tmp.gen = d->atapi.gen;
+		*r = tmp;
+		d->nr_active = 1;
+		d->pio = r;
+		d->pio_dir = dir;
+		memcpy(d->pio_buf, buf, pio_bytes(&tmp, dir));
+	}
+out_free:
+	free(buf);
+	return ret;
+}
