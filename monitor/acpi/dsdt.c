@@ -51,7 +51,7 @@
 
 #define PCI_SLOTS	32
 
-static void pci0_crs(struct aml *a)
+static void pci0_crs(struct aml *a, const struct acpi_config *cfg)
 {
 	const uint8_t fixed = AML_RES_MIN_FIXED | AML_RES_MAX_FIXED;
 	size_t m;
@@ -63,8 +63,8 @@ static void pci0_crs(struct aml *a)
 	aml_res_word_io(a, fixed, 0x0000, PORT_PCI_CONFIG_ADDR - 1);
 	aml_res_word_io(a, fixed, PORT_PCI_CONFIG_ADDR + 8, 0xffff);
 	aml_res_dword_mem(a, fixed, AML_MEM_NON_CACHEABLE | AML_MEM_READ_WRITE,
-			  (uint32_t)MEMMAP_PCI_MMIO_BASE,
-			  (uint32_t)(MEMMAP_PCI_MMIO_BASE + MEMMAP_PCI_MMIO_SIZE - 1));
+			  acpi_pci_mmio_base(cfg),
+			  acpi_pci_mmio_base(cfg) + acpi_pci_mmio_size(cfg) - 1);
 	aml_restemplate_end(a, m);
 }
 
@@ -118,7 +118,7 @@ long acpi_build_dsdt(uint8_t *p, size_t room, const struct acpi_config *cfg)
 	aml_name_integer(a, "_SEG", 0);
 	aml_name_integer(a, "_BBN", 0);
 	aml_name_integer(a, "_UID", 0);
-	pci0_crs(a);
+	pci0_crs(a, cfg);
 	if (cfg->pci_intx_gsi_base)
 		pci0_prt(a, cfg->pci_intx_gsi_base);
 	aml_end(a, dev);
@@ -128,7 +128,7 @@ long acpi_build_dsdt(uint8_t *p, size_t room, const struct acpi_config *cfg)
 	aml_name_integer(a, "_UID", 0);
 	aml_name(a, "_CRS");
 	m = aml_restemplate_begin(a);
-	aml_res_mem32_fixed(a, true, (uint32_t)MEMMAP_ECAM_BASE,
+	aml_res_mem32_fixed(a, true, (uint32_t)acpi_ecam_base(cfg),
 			    (uint32_t)MEMMAP_ECAM_SIZE);
 	aml_restemplate_end(a, m);
 	aml_end(a, dev);

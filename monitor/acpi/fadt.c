@@ -31,9 +31,11 @@
 #define PM1_CNT_LEN		2
 #define PM_TMR_LEN		4
 
-long acpi_build_fadt(uint8_t *p, size_t room, uint64_t facs_addr,
-		     uint64_t dsdt_addr)
+long acpi_build_fadt(uint8_t *p, size_t room, const struct acpi_config *cfg,
+		     uint64_t facs_addr, uint64_t dsdt_addr)
 {
+	const uint16_t pm = acpi_pm_base(cfg);
+
 	if (room < ACPI_FADT_LEN)
 		return -ENOSPC;
 
@@ -42,9 +44,9 @@ long acpi_build_fadt(uint8_t *p, size_t room, uint64_t facs_addr,
 	acpi_put8(p, 45, 0);		/* Preferred_PM_Profile: unspecified */
 	acpi_put16(p, 46, IRQ_ACPI_SCI);		/* SCI_INT */
 	acpi_put32(p, 48, 0);		/* SMI_CMD: no SMM, ACPI mode fixed */
-	acpi_put32(p, 56, PORT_ACPI_PM1A_EVT);		/* PM1a_EVT_BLK */
-	acpi_put32(p, 64, PORT_ACPI_PM1A_CNT);		/* PM1a_CNT_BLK */
-	acpi_put32(p, 76, PORT_ACPI_PM_TMR);		/* PM_TMR_BLK */
+	acpi_put32(p, 56, pm);				/* PM1a_EVT_BLK */
+	acpi_put32(p, 64, pm + ACPI_PM1A_CNT_OFF);	/* PM1a_CNT_BLK */
+	acpi_put32(p, 76, pm + ACPI_PM_TMR_OFF);	/* PM_TMR_BLK */
 	acpi_put8(p, 88, PM1_EVT_LEN);
 	acpi_put8(p, 89, PM1_CNT_LEN);
 	acpi_put8(p, 91, PM_TMR_LEN);
@@ -57,17 +59,17 @@ long acpi_build_fadt(uint8_t *p, size_t room, uint64_t facs_addr,
 	acpi_put32(p, 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON |
 		   FADT_FIX_RTC | FADT_TMR_VAL_EXT | FADT_RESET_REG_SUP);
 	acpi_put_gas(p, 116, ACPI_GAS_SYSTEM_IO, 8, ACPI_GAS_ACCESS_BYTE,
-		     PORT_ACPI_RESET);			/* RESET_REG */
+		     pm + ACPI_RESET_OFF);		/* RESET_REG */
 	acpi_put8(p, 128, ACPI_RESET_VALUE);		/* RESET_VALUE */
 	acpi_put8(p, 131, 0);				/* FADT minor version */
 	acpi_put64(p, 132, facs_addr);			/* X_FIRMWARE_CTRL */
 	acpi_put64(p, 140, dsdt_addr);			/* X_DSDT */
 	acpi_put_gas(p, 148, ACPI_GAS_SYSTEM_IO, 8 * PM1_EVT_LEN,
-		     ACPI_GAS_ACCESS_WORD, PORT_ACPI_PM1A_EVT);
+		     ACPI_GAS_ACCESS_WORD, pm);
 	acpi_put_gas(p, 172, ACPI_GAS_SYSTEM_IO, 8 * PM1_CNT_LEN,
-		     ACPI_GAS_ACCESS_WORD, PORT_ACPI_PM1A_CNT);
+		     ACPI_GAS_ACCESS_WORD, pm + ACPI_PM1A_CNT_OFF);
 	acpi_put_gas(p, 208, ACPI_GAS_SYSTEM_IO, 8 * PM_TMR_LEN,
-		     ACPI_GAS_ACCESS_DWORD, PORT_ACPI_PM_TMR);
+		     ACPI_GAS_ACCESS_DWORD, pm + ACPI_PM_TMR_OFF);
 	/* Hypervisor Vendor Identity (offset 268): left 0. */
 
 	acpi_sdt_finish(p, "FACP", ACPI_FADT_LEN, ACPI_FADT_REVISION, "VMAINFAC");

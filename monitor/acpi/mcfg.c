@@ -8,13 +8,13 @@
 
 #include "acpi/sdt.h"
 
-long acpi_build_mcfg(uint8_t *p, size_t room)
+long acpi_build_mcfg(uint8_t *p, size_t room, const struct acpi_config *cfg)
 {
 	const size_t e = ACPI_SDT_HEADER_LEN + 8;	/* after 8 reserved */
 
 	if (room < ACPI_MCFG_LEN)
 		return -ENOSPC;
-	acpi_put64(p, e, MEMMAP_ECAM_BASE);		/* base address */
+	acpi_put64(p, e, acpi_ecam_base(cfg));		/* base address */
 	acpi_put16(p, e + 8, 0);			/* segment group */
 	acpi_put8(p, e + 10, 0);			/* start bus */
 	acpi_put8(p, e + 11, MEMMAP_ECAM_BUSES - 1);	/* end bus */

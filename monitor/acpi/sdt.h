@@ -67,11 +67,37 @@ void acpi_sdt_finish(uint8_t *p, const char *sig, uint32_t len,
 void acpi_put_gas(uint8_t *p, size_t off, uint8_t space, uint8_t bit_width,
 		  uint8_t access_size, uint64_t addr);
 
+/* The configuration's places, its overrides or machine/memmap.h's. */
+static inline uint16_t acpi_pm_base(const struct acpi_config *cfg)
+{
+	return cfg->pm_base ? cfg->pm_base : PORT_ACPI_PM1A_EVT;
+}
+
+static inline uint64_t acpi_ecam_base(const struct acpi_config *cfg)
+{
+	return cfg->ecam_base ? cfg->ecam_base : MEMMAP_ECAM_BASE;
+}
+
+static inline uint32_t acpi_pci_mmio_base(const struct acpi_config *cfg)
+{
+	return cfg->pci_mmio_size ? cfg->pci_mmio_base : (uint32_t)MEMMAP_PCI_MMIO_BASE;
+}
+
+static inline uint32_t acpi_pci_mmio_size(const struct acpi_config *cfg)
+{
+	return cfg->pci_mmio_size ? cfg->pci_mmio_size : (uint32_t)MEMMAP_PCI_MMIO_SIZE;
+}
+
+/* The ACPI block's registers, from its base (devices/acpi_pm.h). */
+#define ACPI_PM1A_CNT_OFF	(PORT_ACPI_PM1A_CNT - PORT_ACPI_PM1A_EVT)
+#define ACPI_PM_TMR_OFF		(PORT_ACPI_PM_TMR - PORT_ACPI_PM1A_EVT)
+#define ACPI_RESET_OFF		(PORT_ACPI_RESET - PORT_ACPI_PM1A_EVT)
+
 /* The tables (fadt.c, madt.c, mcfg.c, dsdt.c). */
-long acpi_build_fadt(uint8_t *p, size_t room, uint64_t facs_addr,
-		     uint64_t dsdt_addr);
+long acpi_build_fadt(uint8_t *p, size_t room, const struct acpi_config *cfg,
+		     uint64_t facs_addr, uint64_t dsdt_addr);
 long acpi_build_madt(uint8_t *p, size_t room, const struct acpi_config *cfg);
-long acpi_build_mcfg(uint8_t *p, size_t room);
+long acpi_build_mcfg(uint8_t *p, size_t room, const struct acpi_config *cfg);
 long acpi_build_dsdt(uint8_t *p, size_t room, const struct acpi_config *cfg);
 
 /* FADT sizes and offsets the tests check (5.2.9, Table 5.9). */

@@ -125,6 +125,12 @@ static int check_config(const struct acpi_config *cfg)
 	if (cfg->pci_intx_gsi_base &&
 	    (cfg->pci_intx_gsi_base < 16 || cfg->pci_intx_gsi_base > 20))
 		return -EINVAL;
+	/* The ACPI block must fit the port space; the window below 4 GiB. */
+	if (cfg->pm_base > 0x10000 - 16 || (cfg->ecam_base & 0xfffff) ||
+	    cfg->ecam_base > 0x100000000ull - MEMMAP_ECAM_SIZE ||
+	    (!cfg->pci_mmio_size && cfg->pci_mmio_base) ||
+	    (uint64_t)cfg->pci_mmio_base + cfg->pci_mmio_size > 0x100000000ull)
+		return -EINVAL;
 	return 0;
 }
 
@@ -216,7 +222,7 @@ static int acpi_layout(uint8_t *a, size_t size, uint64_t base,
 	mcfg = ALIGN16(madt + (size_t)len);
 	if (mcfg >= size)
 		return -ENOSPC;
-	len = acpi_build_mcfg(a + mcfg, size - mcfg);
+	len = acpi_build_mcfg(a + mcfg, size - mcfg, cfg);
 	if (len < 0)
 		return (int)len;
 	dsdt = ALIGN16(mcfg + (size_t)len);
@@ -227,7 +233,7 @@ static int acpi_layout(uint8_t *a, size_t size, uint64_t base,
 		return (int)len;
 	dsdt_len = (size_t)len;
 
-	len = acpi_build_fadt(a + fadt, size - fadt, base + facs, base + dsdt);
+	len = acpi_build_fadt(a + fadt, size - fadt, cfg, base + facs, base + dsdt);
 	if (len < 0)
 		return (int)len;
 

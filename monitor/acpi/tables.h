@@ -106,6 +106,18 @@ struct acpi_config {
 	 * the DSDT: what Linux's qemu_fw_cfg driver binds to.
 	 */
 	bool fw_cfg;
+	/*
+	 * Where a firmware put what the direct boot has at fixed places
+	 * (a Q35's LPC PMBASE, its PCIEXBAR, the window it assigned BARs
+	 * in); 0: machine/memmap.h's.  pm_base: the 16-byte ACPI block
+	 * (PM1a event +0, control +4, timer +8, reset register +0xc, as
+	 * devices/acpi_pm.h lays it out); ecam_base: the ECAM of bus 0
+	 * (MCFG, the MRES reservation); pci_mmio_base/size: PCI0's memory
+	 * window (both or neither).
+	 */
+	uint16_t pm_base;
+	uint64_t ecam_base;
+	uint32_t pci_mmio_base, pci_mmio_size;
 };
 
 /*

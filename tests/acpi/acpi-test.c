@@ -334,6 +334,42 @@ static void test_dsdt(void)
 	       "fw_cfg: _CRS I/O 0x510, 12 ports (0x510-0x51b)");
 }
 
+/* A firmware's places (a Q35's PMBASE, PCIEXBAR, BAR window) instead of memmap.h's. */
+static void test_overrides(void)
+{
+	struct acpi_config cfg = {
+		.nr_cpus = 1, .pm_base = 0xb000, .ecam_base = 0xb0000000ull,
+		.pci_mmio_base = 0xc0000000u, .pci_mmio_size = 0x3ec00000u,
+	};
+	static const uint8_t ecam[] = { 0x86, 0x09, 0x00, 0x01, 0, 0, 0, 0xb0, 0, 0, 0x10, 0 };
+	static const uint8_t mmio[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0,
+					0, 0, 0, 0xc0, 0xff, 0xff, 0xbf, 0xfe };
+	uint8_t *f, *m, *d;
+	uint64_t rsdp;
+
+	tap_ok(build(&cfg) == 0, "acpi_build with PMBASE 0xb000, ECAM 0xb0000000, window to 0xfebfffff");
+	f = find("FACP");
+	tap_ok(f && g32(f + 56) == 0xb000 && g32(f + 64) == 0xb004 && g32(f + 76) == 0xb008 &&
+	       g64(f + 148 + 4) == 0xb000 && g64(f + 172 + 4) == 0xb004 &&
+	       g64(f + 208 + 4) == 0xb008 && g64(f + 120) == 0xb00c,
+	       "FADT: PM1a event/control, timer and reset register at PMBASE + 0/4/8/0xc");
+	m = find("MCFG");
+	tap_ok(m && g64(m + 44) == 0xb0000000ull, "MCFG: ECAM at 0xb0000000");
+	d = find("DSDT");
+	tap_ok(d && has(d, g32(d + 4), ecam, sizeof(ecam)), "DSDT: MRES reserves 0xb0000000");
+	tap_ok(d && has(d, g32(d + 4), mmio, sizeof(mmio)), "DSDT: PCI0 window 0xc0000000-0xfebfffff");
+	cfg.ecam_base = 0xb0001000ull;
+	tap_ok(acpi_build(ram, RAM_SIZE, &cfg, &rsdp) == -EINVAL, "an ECAM not 1 MiB aligned: -EINVAL");
+	cfg.ecam_base = 0;
+	cfg.pm_base = 0xfff8;
+	tap_ok(acpi_build(ram, RAM_SIZE, &cfg, &rsdp) == -EINVAL, "an ACPI block past port 0xffff: -EINVAL");
+	cfg.pm_base = 0;
+	cfg.pci_mmio_size = 0;
+	tap_ok(acpi_build(ram, RAM_SIZE, &cfg, &rsdp) == -EINVAL, "a window base without a size: -EINVAL");
+	cfg.pci_mmio_size = 0x40000001u;
+	tap_ok(acpi_build(ram, RAM_SIZE, &cfg, &rsdp) == -EINVAL, "a window past 4 GiB: -EINVAL");
+}
+
 static void test_errors(void)
 {
 	struct acpi_config cfg = { .nr_cpus = 1 };
@@ -403,6 +439,7 @@ int main(void)
 	test_madt();
 	test_mcfg();
 	test_dsdt();
+	test_overrides();
 	test_errors();
 	test_iasl();
 	free(ram);
