@@ -109,8 +109,11 @@ int pvclock_msr_access(struct vcpu *v, uint32_t index, bool write, uint64_t *dat
 		write_wall(v->m, *data);
 		return 0;
 	}
-	/* Bit 0 enables; bits 5:1 are reserved (the record is 32-byte aligned). */
-	if (*data & 0x3e)
+	/*
+	 * Bit 0 enables; bits 4:1 are reserved (the record is 32-byte
+	 * aligned: bit 5 is an address bit, SeaBIOS puts it at 0x...20).
+	 */
+	if (*data & 0x1e)
 		return -EINVAL;
 	v->pv_time_msr = *data;
 	if (*data & SYSTEM_TIME_ENABLE)
