@@ -372,6 +372,11 @@ $(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_LIB) $
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(MACHINE_UNIT_SRCS) $(DEVICE_LIB) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(DISK_LIBS)
 
+# The machine's screen with the VGA (screen-test): machine/screen.c over a real display.
+$(BUILD)/tests/machine/screen-test: MACHINE_UNIT_SRCS += monitor/machine/screen.c monitor/display/display.c
+$(BUILD)/tests/machine/screen-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
+$(BUILD)/tests/machine/screen-test: monitor/machine/screen.c monitor/display/display.c
+
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
 	@mkdir -p $(dir $@)
