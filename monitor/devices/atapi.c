@@ -603,6 +603,7 @@ static int take_out(struct ata_drive *d, struct disk *gone[2], bool own[2])
 	struct atapi_state *a = &d->atapi;
 
 	gone[0] = gone[1] = NULL;
+	own[0] = own[1] = false;
 	if (a->prevent && d->disk) {
 		/* The guest's lock holds; it hears of the button press (MMC-6 6.7). */
 		a->event = EV_EJECT_REQUEST;

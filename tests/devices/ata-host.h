@@ -43,12 +43,12 @@ struct fake_disk {
 	struct ioloop_bh bh;
 };
 
-static struct fake_disk *fake_of(struct disk *d)
+static inline struct fake_disk *fake_of(struct disk *d)
 {
 	return (struct fake_disk *)d;
 }
 
-static void fake_complete(void *opaque)
+static inline void fake_complete(void *opaque)
 {
 	struct fake_disk *f = opaque;
 	unsigned i, n;
@@ -61,7 +61,7 @@ static void fake_complete(void *opaque)
 		f->held[i]->done(f->held[i], f->held_ret[i]);
 }
 
-static void fake_submit(struct disk *d, struct disk_req *r)
+static inline void fake_submit(struct disk *d, struct disk_req *r)
 {
 	struct fake_disk *f = fake_of(d);
 	uint64_t off = r->offset;
@@ -97,7 +97,7 @@ static void fake_submit(struct disk *d, struct disk_req *r)
 	ioloop_bh_schedule(f->d.loop, &f->bh);
 }
 
-static unsigned fake_pending(struct disk *d)
+static inline unsigned fake_pending(struct disk *d)
 {
 	return fake_of(d)->nheld;
 }
@@ -108,7 +108,7 @@ static const struct disk_format_ops fake_ops = {
 	.pending = fake_pending,
 };
 
-static void fake_init(struct fake_disk *f, uint64_t bytes, bool ro, bool discard)
+static inline void fake_init(struct fake_disk *f, uint64_t bytes, bool ro, bool discard)
 {
 	uint64_t i;
 
@@ -127,7 +127,7 @@ static void fake_init(struct fake_disk *f, uint64_t bytes, bool ro, bool discard
 	ioloop_bh_init(&f->bh, fake_complete, f);
 }
 
-static void fake_fini(struct fake_disk *f)
+static inline void fake_fini(struct fake_disk *f)
 {
 	disk_fini(&f->d);
 	free(f->data);
@@ -135,7 +135,7 @@ static void fake_fini(struct fake_disk *f)
 }
 
 /* Completes the held request i (in submission order) alone. */
-static void fake_release_one(struct fake_disk *f, unsigned i)
+static inline void fake_release_one(struct fake_disk *f, unsigned i)
 {
 	struct disk_req *r = f->held[i];
 	int ret = f->held_ret[i];
@@ -160,21 +160,21 @@ struct event {
 static struct event evs[MAX_EVENTS];
 static unsigned nev, nidle;
 
-static void dlock(void *o)
+static inline void dlock(void *o)
 {
 	(void)o;
 	pthread_mutex_lock(&dev_lock);
 	locked = true;
 }
 
-static void dunlock(void *o)
+static inline void dunlock(void *o)
 {
 	(void)o;
 	locked = false;
 	pthread_mutex_unlock(&dev_lock);
 }
 
-static void on_event(void *o, unsigned slot, const struct ata_result *res)
+static inline void on_event(void *o, unsigned slot, const struct ata_result *res)
 {
 	(void)o;
 	if (nev < MAX_EVENTS) {
@@ -185,7 +185,7 @@ static void on_event(void *o, unsigned slot, const struct ata_result *res)
 	nev++;
 }
 
-static void on_idle(void *o)
+static inline void on_idle(void *o)
 {
 	(void)o;
 	nidle++;
@@ -195,7 +195,7 @@ static const struct ata_host_ops host_ops = {
 	.lock = dlock, .unlock = dunlock, .event = on_event, .idle = on_idle,
 };
 
-static void turn(void)
+static inline void turn(void)
 {
 	int i;
 
@@ -203,7 +203,7 @@ static void turn(void)
 		ioloop_run_once(loop, 0);
 }
 
-static struct ata_drive *drive_new(enum ata_kind kind, struct disk *disk, bool ncq)
+static inline struct ata_drive *drive_new(enum ata_kind kind, struct disk *disk, bool ncq)
 {
 	struct ata_drive_config c = {
 		.kind = kind, .disk = disk, .loop = loop, .serial = "QM00001-serial",
@@ -234,7 +234,7 @@ static struct ata_cmd tf_cmd(uint8_t command, uint16_t feature, uint16_t count,
 }
 
 /* Submits with the lock held, as a vCPU's exit would; returns ata_submit()'s value. */
-static int submit(struct ata_drive *d, struct ata_cmd *c)
+static inline int submit(struct ata_drive *d, struct ata_cmd *c)
 {
 	int ret;
 
@@ -245,7 +245,7 @@ static int submit(struct ata_drive *d, struct ata_cmd *c)
 }
 
 /* Submits, turns the loop and returns the first new event (NULL: none). */
-static struct event *run_cmd(struct ata_drive *d, struct ata_cmd *c)
+static inline struct event *run_cmd(struct ata_drive *d, struct ata_cmd *c)
 {
 	unsigned first = nev;
 
@@ -256,7 +256,7 @@ static struct event *run_cmd(struct ata_drive *d, struct ata_cmd *c)
 }
 
 /* The command's data through one iovec of `len` bytes at buf. */
-static struct event *run_iov(struct ata_drive *d, struct ata_cmd *c, void *buf, size_t len)
+static inline struct event *run_iov(struct ata_drive *d, struct ata_cmd *c, void *buf, size_t len)
 {
 	struct iovec iov = { buf, len };
 
@@ -266,7 +266,7 @@ static struct event *run_iov(struct ata_drive *d, struct ata_cmd *c, void *buf, 
 	return run_cmd(d, c);
 }
 
-static int pio_read(struct ata_drive *d, void *buf, unsigned len)
+static inline int pio_read(struct ata_drive *d, void *buf, unsigned len)
 {
 	int ret;
 
@@ -276,7 +276,7 @@ static int pio_read(struct ata_drive *d, void *buf, unsigned len)
 	return ret;
 }
 
-static int pio_write(struct ata_drive *d, const void *buf, unsigned len)
+static inline int pio_write(struct ata_drive *d, const void *buf, unsigned len)
 {
 	int ret;
 
@@ -287,7 +287,7 @@ static int pio_write(struct ata_drive *d, const void *buf, unsigned len)
 }
 
 /* Reads a whole DRQ block of `len` bytes in 16-bit accesses; the last returns 0. */
-static bool pio_read_block(struct ata_drive *d, uint8_t *buf, unsigned len)
+static inline bool pio_read_block(struct ata_drive *d, uint8_t *buf, unsigned len)
 {
 	unsigned i;
 
@@ -302,7 +302,7 @@ static bool pio_read_block(struct ata_drive *d, uint8_t *buf, unsigned len)
 }
 
 /* Writes a whole block in 32-bit accesses. */
-static bool pio_write_block(struct ata_drive *d, const uint8_t *buf, unsigned len)
+static inline bool pio_write_block(struct ata_drive *d, const uint8_t *buf, unsigned len)
 {
 	unsigned i;
 
@@ -316,25 +316,25 @@ static bool pio_write_block(struct ata_drive *d, const uint8_t *buf, unsigned le
 	return true;
 }
 
-static struct event *last_ev(void)
+static inline struct event *last_ev(void)
 {
 	return nev ? &evs[nev - 1] : NULL;
 }
 
-static bool ok_done(const struct event *e, bool irq)
+static inline bool ok_done(const struct event *e, bool irq)
 {
 	return e && e->res.phase == ATA_PHASE_DONE && e->res.status == 0x50 &&
 	       !e->res.error && e->res.irq == irq && e->with_lock;
 }
 
-static bool err_done(const struct event *e, uint8_t error)
+static inline bool err_done(const struct event *e, uint8_t error)
 {
 	return e && e->res.phase == ATA_PHASE_DONE && (e->res.status & ATA_STAT_ERR) &&
 	       e->res.error == error && e->res.irq;
 }
 
 /* A drive's state through save and load into a second drive. */
-static int roundtrip2(struct ata_drive *from, struct ata_drive *to, uint32_t id,
+static inline int roundtrip2(struct ata_drive *from, struct ata_drive *to, uint32_t id,
 		      uint32_t load_id, char *msg, size_t msglen)
 {
 	struct state_writer w;
@@ -360,7 +360,7 @@ static int roundtrip2(struct ata_drive *from, struct ata_drive *to, uint32_t id,
 	return ret;
 }
 
-static int roundtrip(struct ata_drive *from, struct ata_drive *to, uint32_t id,
+static inline int roundtrip(struct ata_drive *from, struct ata_drive *to, uint32_t id,
 		     char *msg, size_t msglen)
 {
 	return roundtrip2(from, to, id, id, msg, msglen);
