@@ -483,7 +483,7 @@ static void deliver(struct ata_req *r)
 static void work_bh(void *opaque)
 {
 	struct ata_drive *d = opaque;
-	struct ata_req *sub, *ev, *r, *next, **pp;
+	struct ata_req *sub, *r, *next, **pp;
 	struct disk *last = NULL;
 	unsigned n = 0, i;
 	bool want;
@@ -498,16 +498,21 @@ static void work_bh(void *opaque)
 	}
 
 	ata_lock(d);
+	/*
+	 * One at a time off the queue: an event handler may abort, which
+	 * must find the events not delivered yet (and drop them).
+	 */
+	while ((r = d->ev_head)) {
+		d->ev_head = r->next;
+		if (!d->ev_head)
+			d->ev_tail = &d->ev_head;
+		n++;
+		deliver(r);
+	}
+	/* Taken after the events: an abort in one of them has marked these. */
 	sub = d->sub_head;
 	d->sub_head = NULL;
 	d->sub_tail = &d->sub_head;
-	ev = d->ev_head;
-	d->ev_head = NULL;
-	d->ev_tail = &d->ev_head;
-	for (r = ev; r; r = next, n++) {
-		next = r->next;
-		deliver(r);
-	}
 	/* Requests aborted before they reached the host never go there. */
 	for (pp = &sub; (r = *pp); ) {
 		if (!r->aborted) {

@@ -86,7 +86,10 @@
  * ata_reset() is ata_abort() plus the device's reset (ATA8-ACS "software
  * reset" / COMRESET / DEVICE RESET): settings back to their power-on
  * values (multiple count, the write cache as configured, ATAPI sense
- * data), the signature in the registers.
+ * data), the signature in the registers.  An ATAPI DEVICE RESET (08h)
+ * written while a command runs (BSY or DRQ set, where ata_submit() says
+ * -EBUSY) is the controller's to turn into ata_reset(); submitted to an
+ * idle drive it completes like any command.
  *
  * Save and restore: ata_drive_stop() drains, then ata_drive_save() saves
  * the drive's settings and a PIO data phase the guest is in the middle of

@@ -159,6 +159,8 @@ struct event {
 
 static struct event evs[MAX_EVENTS];
 static unsigned nev, nidle;
+/* Called after each event is recorded, with the lock held (a controller reacting). */
+static void (*event_hook)(unsigned slot);
 
 static inline void dlock(void *o)
 {
@@ -183,6 +185,8 @@ static inline void on_event(void *o, unsigned slot, const struct ata_result *res
 		evs[nev].with_lock = locked;
 	}
 	nev++;
+	if (event_hook)
+		event_hook(slot);
 }
 
 static inline void on_idle(void *o)

@@ -708,6 +708,48 @@ static void test_reset_inflight(void)
 	ata_drive_destroy(d);
 }
 
+static struct ata_drive *hook_drive;
+static int hook_ret = 1;
+
+static void abort_in_event(unsigned slot)
+{
+	(void)slot;
+	event_hook = NULL;
+	hook_ret = ata_abort(hook_drive);
+}
+
+/* A controller aborting from inside an event: the events not delivered yet go too. */
+static void test_abort_in_event(void)
+{
+	struct ata_drive *d = drive_new(ATA_KIND_DISK, &fd0.d, true);
+	static uint8_t bufs[3][512];
+	struct ata_cmd c;
+	unsigned i, first;
+
+	fd0.hold = true;
+	for (i = 0; i < 3; i++) {
+		struct iovec iov = { bufs[i], 512 };
+
+		c = tf_cmd(0x60, 1, (uint16_t)(i << 3), i, ATA_DEV_LBA);
+		c.xfer = ATA_XFER_IOV;
+		c.iov = &iov;
+		c.iovcnt = 1;
+		c.slot = i;
+		submit(d, &c);
+	}
+	turn();
+	first = nev;
+	hook_drive = d;
+	event_hook = abort_in_event;
+	fd0.hold = false;
+	fake_complete(&fd0);		/* all three complete in one turn */
+	turn();
+	tap_ok(nev == first + 1 && hook_ret == 0, "three completions, the first event's handler aborts: one event, abort 0");
+	c = tf_cmd(0xe7, 0, 0, 0, 0);
+	tap_ok(ok_done(run_cmd(d, &c), true), "  the drive takes a command afterwards");
+	ata_drive_destroy(d);
+}
+
 static void test_trim(void)
 {
 	struct fake_disk fdd, fro;
@@ -974,6 +1016,7 @@ int main(void)
 	test_wce_real();
 	test_ncq();
 	test_reset_inflight();
+	test_abort_in_event();
 	test_trim();
 	test_state();
 	test_api();
