@@ -41,6 +41,7 @@
 #include "devices/port61.h"
 #include "devices/serial8250.h"
 #include "hv/hv.h"
+#include "machine/fwcfg.h"
 #include "machine/gmem.h"
 
 #define MACHINE_MAX_CPUS	255	/* xAPIC-compatible IDs (MADT, I/O APIC) */
@@ -181,6 +182,7 @@ struct machine {
 	struct ioapic ioapic;
 	struct acpi_pm pm;
 	struct pci_bus pci;
+	struct machine_fw_cfg fwcfg;	/* machine/fwcfg.h */
 	struct virtio_console hvc;
 	struct virtio_rng rng;
 	struct virtio_blk *blk;		/* cfg.nr_disks of them */

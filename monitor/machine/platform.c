@@ -14,6 +14,7 @@
 #include "boot/layout.h"
 #include "io/ioloop.h"
 #include "io/outbuf.h"
+#include "machine/fwcfg.h"
 #include "machine/machine.h"
 #include "machine/memmap.h"
 #include "machine/platform.h"
@@ -326,6 +327,8 @@ int platform_init(struct machine *m)
 		ret = nics_init(m);
 	if (ret >= 0 && m->cfg.display)
 		ret = machine_screen_init(m);
+	if (ret >= 0)
+		ret = machine_fw_cfg_init(m);
 	/* No firmware: the BARs are placed here, as a BIOS would. */
 	if (ret >= 0)
 		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
@@ -359,6 +362,7 @@ void platform_destroy(struct machine *m)
 	m->net = NULL;
 	m->nr_net = 0;
 	machine_screen_destroy(m);
+	machine_fw_cfg_destroy(m);
 	pio_bus_destroy(&m->pio);
 }
 
@@ -405,15 +409,13 @@ void platform_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
 
 int platform_load(struct machine *m, const struct boot_layout *layout)
 {
-	struct acpi_config cfg = {
-		.nr_cpus = m->nr_vcpus,
-		.com1 = true,
-		.pci_intx_gsi_base = m->pci.intx_gsi[0],
-	};
+	struct acpi_config cfg;
 	struct boot_params *bp;
 	uint64_t rsdp;
 	int ret;
 
+	/* The same tables as fw_cfg's (machine/fwcfg.c), at their fixed place. */
+	machine_acpi_config(m, &cfg);
 	ret = acpi_build(m->ram.base, m->ram.low_size ? m->ram.low_size : m->ram.size,
 			 &cfg, &rsdp);
 	if (ret) {

@@ -225,6 +225,8 @@ static int save_devices(struct machine *m, struct state_writer *w)
 		ret = save_screen(m->screen, w);
 	if (!ret)
 		ret = pci_bus_save(&m->pci, w);
+	if (!ret)
+		ret = fw_cfg_save(&m->fwcfg.dev, w);
 	return ret;
 }
 
@@ -510,6 +512,12 @@ static int load_devices(struct machine *m, struct state_reader *r)
 		ret = load_screen(m->screen, r);
 	if (!ret)
 		ret = pci_bus_load(&m->pci, r);
+	/*
+	 * fw_cfg last, and optional: a state saved before the machine had
+	 * it ends here, and its guest never selected anything (power-on).
+	 */
+	if (!ret && !state_reader_at_end(r))
+		ret = fw_cfg_load(&m->fwcfg.dev, r);
 	return ret;
 }
 
