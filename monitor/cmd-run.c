@@ -22,6 +22,7 @@
 #include "display/vnc-options.h"
 #include "hv/vmain-dev.h"
 #include "io/pool.h"
+#include "machine/firmware.h"
 #include "machine/machine.h"
 #include "size.h"
 #include "vm/bundle.h"
@@ -34,6 +35,7 @@
 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel, *opt_name;
 static gchar *opt_serial, *opt_hvc;
+static gchar *opt_firmware, *opt_bios, *opt_firmware_log;
 static gchar *opt_display_size, *opt_vnc, *opt_vnc_password_file;
 static gboolean opt_display, opt_vnc_listen_any;
 static gchar **opt_disks, **opt_nets;
@@ -43,7 +45,17 @@ static gboolean opt_verbose, opt_stats, opt_no_pvclock;
 
 static const GOptionEntry run_options[] = {
 	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
-	  "The Linux kernel to boot (a bzImage, e.g. /boot/vmlinuz-*); required", "FILE" },
+	  "The Linux kernel to boot directly (a bzImage, e.g. /boot/vmlinuz-*); "
+	  "without it the VM boots its firmware", "FILE" },
+	{ "firmware", 0, 0, G_OPTION_ARG_STRING, &opt_firmware,
+	  "seabios: start the BIOS at the reset vector (the default without "
+	  "--kernel); none: boot --kernel directly (the default with it)", "NAME" },
+	{ "bios", 0, 0, G_OPTION_ARG_FILENAME, &opt_bios,
+	  "The BIOS image for --firmware seabios (default "
+	  "/usr/share/seabios/bios-256k.bin): a multiple of 64 KiB, at most 16 MiB", "FILE" },
+	{ "firmware-log", 0, 0, G_OPTION_ARG_FILENAME, &opt_firmware_log,
+	  "Where the firmware's debug log goes (the debug console, port 0x402): "
+	  "a FILE, or none (the default)", "FILE" },
 	{ "initrd", 'i', 0, G_OPTION_ARG_FILENAME, &opt_initrd,
 	  "An initial RAM disk for the kernel", "FILE" },
 	{ "append", 'a', 0, G_OPTION_ARG_STRING, &opt_append,
@@ -146,8 +158,10 @@ static const GOptionEntry run_options[] = {
 };
 
 static const char run_description[] =
-	"Boots an unmodified Linux kernel directly (the x86 64-bit boot protocol)\n"
-	"on a virtual PC: x2APIC local APICs, I/O APIC, 8259 PICs, 8254 PIT,\n"
+	"Boots an unmodified Linux kernel directly (the x86 64-bit boot protocol),\n"
+	"or without --kernel the firmware (SeaBIOS, docs/firmware.md: a Q35/ICH9\n"
+	"chipset, the BIOS at the reset vector, its log on --firmware-log), on a\n"
+	"virtual PC: x2APIC local APICs, I/O APIC, 8259 PICs, 8254 PIT,\n"
 	"CMOS RTC, 8250 UART (COM1, IRQ 4), i8042, ACPI (power off, reset, the\n"
 	"power button), a PCI host bridge with virtio-console, virtio-rng, a\n"
 	"virtio-blk disk for each --disk (one request queue per vCPU) and a\n"
@@ -202,6 +216,60 @@ static const char run_description[] =
 	"            --vnc 127.0.0.1:5901\n"
 	"  (then a VNC viewer on 127.0.0.1::5901 shows the screen)\n";
 
+/*
+ * --firmware, --bios, --firmware-log: the firmware when there is no
+ * --kernel, the direct boot when there is (docs/firmware.md).
+ */
+static int check_firmware(struct machine_config *cfg)
+{
+	const char *fw = opt_firmware ? opt_firmware : opt_kernel && !opt_bios ? "none" : "seabios";
+	struct stat st;
+	const char *why;
+
+	if (strcmp(fw, "seabios") && strcmp(fw, "none")) {
+		fprintf(stderr, "vmain run: --firmware '%s': must be seabios or none\n", fw);
+		return -EINVAL;
+	}
+	if (opt_firmware_log && (!strcmp(opt_firmware_log, "stdio") ||
+				 !strcmp(opt_firmware_log, "console"))) {
+		fprintf(stderr, "vmain run: --firmware-log '%s': must be a FILE or none\n",
+			opt_firmware_log);
+		return -EINVAL;
+	}
+	if (!strcmp(fw, "none")) {
+		if (opt_bios || opt_firmware_log) {
+			fprintf(stderr, "vmain run: %s needs --firmware seabios\n",
+				opt_bios ? "--bios" : "--firmware-log");
+			return -EINVAL;
+		}
+		if (!opt_kernel) {
+			fprintf(stderr, "vmain run: --firmware none needs --kernel FILE "
+				"(see vmain run --help)\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* The firmware loads no kernel itself yet: fw_cfg's kernel files come later. */
+	if (opt_kernel || opt_initrd || opt_append) {
+		fprintf(stderr, "vmain run: --firmware seabios boots from the firmware; "
+			"--kernel, --initrd and --append need --firmware none\n");
+		return -EINVAL;
+	}
+	cfg->bios = opt_bios ? opt_bios : FW_DEFAULT_BIOS;
+	if (stat(cfg->bios, &st) || access(cfg->bios, R_OK)) {
+		fprintf(stderr, "vmain run: cannot read the BIOS '%s': %s%s\n", cfg->bios,
+			strerror(errno), opt_bios ? "" : " (Debian's seabios package has it)");
+		return -EINVAL;
+	}
+	why = S_ISREG(st.st_mode) ? firmware_rom_size_error((uint64_t)st.st_size) :
+	      "it is not a regular file";
+	if (why) {
+		fprintf(stderr, "vmain run: --bios '%s': %s\n", cfg->bios, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Checks what can be checked before any resource is taken. */
 static int check_args(struct machine_config *cfg, struct vm_config *nets)
 {
@@ -216,11 +284,9 @@ static int check_args(struct machine_config *cfg, struct vm_config *nets)
 		max_mem = MACHINE_MAX_MEM;
 	max_mem &= ~((1ull << 20) - 1);
 
-	if (!opt_kernel) {
-		fprintf(stderr, "vmain run: --kernel FILE is required (see vmain run --help)\n");
+	if (check_firmware(cfg))
 		return -EINVAL;
-	}
-	if (access(opt_kernel, R_OK)) {
+	if (opt_kernel && access(opt_kernel, R_OK)) {
 		fprintf(stderr, "vmain run: cannot read the kernel '%s': %s\n",
 			opt_kernel, strerror(errno));
 		return -errno;
@@ -417,6 +483,7 @@ int cmd_run(int argc, char **argv)
 	spec.io_threads = (unsigned)opt_io_threads;
 	spec.serial = opt_serial ? opt_serial : "stdio";
 	spec.hvc = opt_hvc ? opt_hvc : "none";
+	spec.firmware_log = opt_firmware_log ? opt_firmware_log : "none";
 	spec.kernel_or_initrd[0] = opt_kernel;
 	spec.kernel_or_initrd[1] = opt_initrd;
 	spec.stop_timeout = (unsigned)opt_shutdown_timeout;

@@ -17,6 +17,7 @@
 
 #include "boot/layout.h"
 #include "machine/cpuid.h"
+#include "machine/firmware.h"
 #include "machine/machine.h"
 #include "machine/platform.h"
 #include "machine/pvclock.h"
@@ -65,6 +66,9 @@ static int ram_create(struct machine *m)
 	m->ram.size = m->cfg.mem;
 	/* Above BOOT_RAM_MAX the rest goes above the MMIO hole (memmap.h). */
 	m->ram.low_size = m->cfg.mem > BOOT_RAM_MAX ? BOOT_RAM_MAX : 0;
+	/* A firmware's ECAM goes at FW_LOW_RAM_MAX: low RAM stops below it. */
+	if (m->cfg.bios && m->cfg.mem > FW_LOW_RAM_MAX)
+		m->ram.low_size = FW_LOW_RAM_SPLIT;
 	return 0;
 
 close_fd: {
@@ -255,10 +259,14 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 		fprintf(stderr, "vmain: cannot set CPU %u's TSC: %s\n", id, strerror(-ret));
 		return ret;
 	}
-	/* x2APIC from the start, as firmware that enabled it leaves it. */
+	/*
+	 * x2APIC from the start, as firmware that enabled it leaves it; a
+	 * firmware itself starts in xAPIC mode, as after reset (machine/xapic.c).
+	 */
 	ret = be->get_sregs(&v->hv, &s);
 	if (!ret) {
-		s.apic_base = APIC_BASE_X2APIC | (id == 0 ? 1ull << 8 : 0);
+		s.apic_base = (m->cfg.bios ? APIC_BASE_X2APIC & ~(1ull << 10) : APIC_BASE_X2APIC) |
+			      (id == 0 ? 1ull << 8 : 0);
 		ret = be->set_sregs(&v->hv, &s);
 	}
 	if (ret) {
@@ -347,7 +355,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	ret = platform_init(m);
 	if (ret)
 		goto free_ram;
-	if (!cfg->restore) {
+	if (!cfg->restore && !cfg->bios) {
 		ret = load_guest(m, &cpu);
 		if (ret)
 			goto free_platform;
@@ -373,7 +381,11 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	if (cfg->verbose || cfg->accel == HV_ACCEL_AUTO)
 		fprintf(stderr, "vmain: using %s\n", chosen);
 	/* Slot 0: RAM below the hole; slot 1: the rest, from 4 GiB. */
-	ret = m->vm.backend->set_memory(&m->vm, 0, 0, ram_low_size(m), m->ram.base, false);
+	if (cfg->bios)
+		ret = firmware_map(m);	/* slot 0 cut, the ROM, the shadow */
+	else
+		ret = m->vm.backend->set_memory(&m->vm, 0, 0, ram_low_size(m), m->ram.base,
+						false);
 	if (!ret && m->ram.low_size)
 		ret = m->vm.backend->set_memory(&m->vm, 1, GMEM_HIGH_BASE,
 						m->ram.size - m->ram.low_size,
@@ -411,7 +423,8 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		if (ret)
 			goto free_vcpus;
 	} else {
-		ret = set_boot_state(&m->vcpus[0], &cpu);
+		ret = cfg->bios ? firmware_reset_state(&m->vcpus[0]) :
+		      set_boot_state(&m->vcpus[0], &cpu);
 		if (ret) {
 			fprintf(stderr, "vmain: cannot set the boot CPU's state: %s\n",
 				strerror(-ret));

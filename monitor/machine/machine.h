@@ -105,6 +105,14 @@ struct machine_config {
 	 */
 	struct savefile *restore;
 	bool restore_lazy;
+	/*
+	 * Firmware boot (machine/firmware.h): the BIOS image run from the
+	 * reset vector instead of loading `kernel`; NULL: the direct boot.
+	 * fwlog_out takes the firmware's debug console (port 0x402), queued
+	 * like the consoles; NULL: dropped.
+	 */
+	const char *bios;
+	struct outbuf *fwlog_out;
 };
 
 /*
@@ -190,6 +198,7 @@ struct machine {
 	struct virtio_net *net;		/* cfg.nr_nics of them */
 	unsigned int nr_net;		/* initialised so far */
 	struct machine_screen *screen;	/* with cfg.display (machine/screen.h), else NULL */
+	struct machine_firmware *fw;	/* with cfg.bios (machine/firmware.h), else NULL */
 	bool pic_output;		/* the 8259 pair's INT line */
 	int pit_timerfd;
 	guint pit_source;

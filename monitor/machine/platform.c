@@ -14,6 +14,7 @@
 #include "boot/layout.h"
 #include "io/ioloop.h"
 #include "io/outbuf.h"
+#include "machine/firmware.h"
 #include "machine/fwcfg.h"
 #include "machine/machine.h"
 #include "machine/memmap.h"
@@ -51,6 +52,7 @@ static void pci_line(void *opaque, unsigned gsi, bool level)
 	struct machine *m = opaque;
 
 	ioapic_set_irq(&m->ioapic, gsi, level);
+	firmware_pci_line(m, gsi, level);	/* and the 8259s, as the LPC routes it */
 }
 
 static void com1_irq(void *opaque, bool level)
@@ -91,7 +93,7 @@ static void pm_reset(void *opaque)
 
 static void pm_sci(void *opaque, bool level)
 {
-	machine_isa_irq(opaque, IRQ_ACPI_SCI, level);
+	machine_isa_irq(opaque, firmware_sci_irq(opaque), level);
 }
 
 /*
@@ -311,11 +313,12 @@ int platform_init(struct machine *m)
 		ret = i8042_register(&m->kbc, &m->pio);
 	if (!ret)
 		ret = serial8250_register(&m->com1, &m->pio, PORT_COM1);
-	if (!ret)
+	/* Under firmware the LPC decodes the ACPI block where PMBASE puts it. */
+	if (!ret && !m->cfg.bios)
 		ret = acpi_pm_register(&m->pm, &m->pio);
 	if (!ret) {
 		pci_bus_init(&m->pci, &pci_ops, m);
-		ret = pci_bus_register_ports(&m->pci, &m->pio);
+		ret = m->cfg.bios ? firmware_init(m) : pci_bus_register_ports(&m->pci, &m->pio);
 	}
 	if (!ret)
 		ret = virtio_console_init(&m->hvc, &m->pci, -1, &m->ram, &hvc_ops, m);
@@ -330,7 +333,7 @@ int platform_init(struct machine *m)
 	if (ret >= 0)
 		ret = machine_fw_cfg_init(m);
 	/* No firmware: the BARs are placed here, as a BIOS would. */
-	if (ret >= 0)
+	if (ret >= 0 && !m->cfg.bios)
 		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
 				     0xc000, 0x1000);
 	if (ret > 0)
@@ -362,6 +365,7 @@ void platform_destroy(struct machine *m)
 	m->net = NULL;
 	m->nr_net = 0;
 	machine_screen_destroy(m);
+	firmware_destroy(m);
 	machine_fw_cfg_destroy(m);
 	pio_bus_destroy(&m->pio);
 }
@@ -378,8 +382,9 @@ void platform_pio(struct machine *m, uint16_t port, unsigned size, bool write,
 
 	if (write)
 		memcpy(&v, data, size);
-	if (pio_bus_dispatch(&m->pio, port, size, write, &v) == PIO_UNCLAIMED)
-		pci_pio(&m->pci, port, size, write, &v);	/* I/O BARs */
+	if (pio_bus_dispatch(&m->pio, port, size, write, &v) == PIO_UNCLAIMED &&
+	    pci_pio(&m->pci, port, size, write, &v) == PCI_UNCLAIMED)	/* I/O BARs */
+		firmware_pio(m, port, size, write, &v);	/* the LPC's PMBASE */
 	if (!write)
 		memcpy(data, &v, size);
 	if (is_pit_port(port))
@@ -399,6 +404,8 @@ void platform_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
 		v = ~0ull;
 	if (gpa >= MEMMAP_IOAPIC_BASE && gpa < MEMMAP_IOAPIC_BASE + IOAPIC_MMIO_SIZE)
 		ioapic_mmio(&m->ioapic, gpa - MEMMAP_IOAPIC_BASE, size, write, &v);
+	else if (firmware_mmio(m, gpa, size, write, &v))
+		;	/* the shadow map below 1 MiB, the ROM */
 	else if (machine_screen_mmio(m, gpa, size, write, &v))
 		;	/* the VGA's window at 0xa0000 */
 	else

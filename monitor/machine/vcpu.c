@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "machine/firmware.h"
 #include "machine/machine.h"
 #include "machine/platform.h"
 #include "machine/pvclock.h"
@@ -139,8 +140,11 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 				     ex->io.data + i * ex->io.size);
 		return 0;
 	case VMAIN_EXIT_MMIO:
-		platform_mmio(m, ex->mmio.gpa, ex->mmio.len, ex->mmio.write,
-			      ex->mmio.data);
+		/* A firmware's APIC is at its xAPIC page, per vCPU. */
+		if (!firmware_xapic_mmio(v, ex->mmio.gpa, ex->mmio.len, ex->mmio.write,
+					 ex->mmio.data))
+			platform_mmio(m, ex->mmio.gpa, ex->mmio.len, ex->mmio.write,
+				      ex->mmio.data);
 		return 0;
 	case VMAIN_EXIT_MSR:
 		handle_msr(v, ex);

@@ -66,6 +66,8 @@ static void set_state(struct vm *vm, enum vm_state s)
 struct outputs {
 	int serial_fd, hvc_fd;		/* -1: none */
 	struct outbuf *serial, *hvc;	/* one, shared, when both go to stdout */
+	int fwlog_fd;			/* the firmware's debug log: a file, or -1 */
+	struct outbuf *fwlog;
 };
 
 static bool same_file(int fd, const char *path)
@@ -116,6 +118,8 @@ static void truncate_outputs(const struct outputs *o)
 		(void)!ftruncate(o->serial_fd, 0);
 	if (o->hvc_fd > STDERR_FILENO && !fstat(o->hvc_fd, &st) && S_ISREG(st.st_mode))
 		(void)!ftruncate(o->hvc_fd, 0);
+	if (o->fwlog_fd > STDERR_FILENO && !fstat(o->fwlog_fd, &st) && S_ISREG(st.st_mode))
+		(void)!ftruncate(o->fwlog_fd, 0);
 }
 
 static void output_dropped(const char *what, uint64_t dropped)
@@ -135,6 +139,12 @@ static void outputs_stop(struct outputs *o, bool verbose)
 	bool shared = o->hvc == o->serial;
 	uint64_t dropped;
 
+	if (o->fwlog) {
+		dropped = outbuf_destroy(o->fwlog, deadline - ioloop_now_ns());
+		if (verbose)
+			output_dropped("firmware log", dropped);
+		o->fwlog = NULL;
+	}
 	if (o->hvc && !shared) {
 		dropped = outbuf_destroy(o->hvc, deadline - ioloop_now_ns());
 		if (verbose)
@@ -155,18 +165,23 @@ static void outputs_close(struct outputs *o)
 		close(o->serial_fd);
 	if (o->hvc_fd > STDERR_FILENO)
 		close(o->hvc_fd);
-	o->serial_fd = o->hvc_fd = -1;
+	if (o->fwlog_fd > STDERR_FILENO)
+		close(o->fwlog_fd);
+	o->serial_fd = o->hvc_fd = o->fwlog_fd = -1;
 }
 
 static int outputs_open(struct outputs *o, const struct vm_spec *spec)
 {
 	int ret;
 
-	o->serial_fd = o->hvc_fd = -1;
-	o->serial = o->hvc = NULL;
+	o->serial_fd = o->hvc_fd = o->fwlog_fd = -1;
+	o->serial = o->hvc = o->fwlog = NULL;
 	ret = open_output(spec, "serial port", spec->serial, &o->serial_fd);
 	if (!ret)
 		ret = open_output(spec, "virtio console", spec->hvc, &o->hvc_fd);
+	/* A file of its own (the log is not a console: no stdio sharing). */
+	if (!ret && spec->firmware_log)
+		ret = open_output(spec, "firmware log", spec->firmware_log, &o->fwlog_fd);
 	if (ret)
 		outputs_close(o);
 	return ret;
@@ -183,6 +198,8 @@ static int outputs_start(struct outputs *o, struct ioloop *l)
 		o->hvc = o->serial;
 	else if (!ret && o->hvc_fd >= 0)
 		ret = outbuf_create(&o->hvc, l, o->hvc_fd, OUTPUT_BUFFER);
+	if (!ret && o->fwlog_fd >= 0)
+		ret = outbuf_create(&o->fwlog, l, o->fwlog_fd, OUTPUT_BUFFER);
 	if (ret) {
 		fprintf(stderr, "vmain: cannot set up the console output: %s\n", strerror(-ret));
 		outputs_stop(o, false);
@@ -698,6 +715,7 @@ int vm_main(const struct vm_spec *spec)
 	vm_console_init(&vm.console, st.loop, out.serial);
 	cfg.serial_write = serial_write;
 	cfg.hvc_out = out.hvc;
+	cfg.fwlog_out = out.fwlog;
 	cfg.on_started = machine_started;
 	cfg.opaque = &vm;
 	cfg.disks = st.disks;

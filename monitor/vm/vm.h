@@ -70,6 +70,7 @@ struct vm_spec {
 	/* COM1: "stdio" (this terminal), "console" (only `vmain console`), "none", or a FILE */
 	const char *serial;
 	const char *hvc;		/* "stdio", "none" or a FILE */
+	const char *firmware_log;	/* the firmware's debug console: "none" (or NULL) or a FILE */
 	const char *kernel_or_initrd[2];	/* outputs may not be these */
 	unsigned int stop_timeout;	/* seconds after the power button */
 	bool stop_kills;		/* SIGTERM stops at once (stop-action=kill) */
