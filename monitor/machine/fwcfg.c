@@ -8,12 +8,20 @@
 
 #include "acpi/smbios.h"
 #include "acpi/tables.h"
+#include "machine/firmware.h"
 #include "machine/fwcfg.h"
 #include "machine/machine.h"
 #include "machine/memmap.h"
 
 _Static_assert(FW_CFG_PORT_SEL == PORT_FW_CFG && FW_CFG_PORT_LEN == PORT_FW_CFG_LEN,
 	       "fw_cfg's ports are the DSDT's");
+
+/*
+ * SeaBIOS's window for 32-bit BARs on a Q35 (src/fw/pciinit.c): from the
+ * end of the 256 MiB PCIEXBAR window at 0xb0000000 up to the I/O APIC.
+ */
+#define FW_PCI_MMIO_BASE	0xc0000000u
+#define FW_PCI_MMIO_END		0xfec00000u
 
 void machine_acpi_config(const struct machine *m, struct acpi_config *cfg)
 {
@@ -22,6 +30,19 @@ void machine_acpi_config(const struct machine *m, struct acpi_config *cfg)
 	cfg->com1 = true;
 	cfg->pci_intx_gsi_base = m->pci.intx_gsi[0];
 	cfg->fw_cfg = true;
+	if (!m->fw)
+		return;
+	/*
+	 * Under firmware the tables describe what it programmed (they are
+	 * rebuilt when it first selects them): the LPC's PMBASE (0 while
+	 * ACPI decoding is off: the default then), the MCH's PCIEXBAR, and
+	 * the BAR window.
+	 */
+	cfg->pm_base = ich9_lpc_pmbase(&m->fw->lpc);
+	if (m->pci.ecam_size && m->pci.ecam_base < 0x100000000ull)
+		cfg->ecam_base = m->pci.ecam_base;
+	cfg->pci_mmio_base = FW_PCI_MMIO_BASE;
+	cfg->pci_mmio_size = FW_PCI_MMIO_END - FW_PCI_MMIO_BASE;
 }
 
 static uint64_t low_ram(const struct machine *m)
