@@ -294,7 +294,8 @@ static void watcher_wake(void *opaque)
 static int screen_start(uint32_t w, uint32_t h, guint redraw_ms)
 {
 	static const struct display_input_ops ops = {
-		op_key, op_abs, op_buttons, op_wheel, op_rel, op_resize,
+		.key = op_key, .abs = op_abs, .buttons = op_buttons, .wheel = op_wheel,
+		.rel = op_rel, .resize = op_resize,
 	};
 	static const struct display_viewer_ops watcher_ops = { watcher_wake };
 	uint32_t cursor[CURSOR_SIZE * CURSOR_SIZE];

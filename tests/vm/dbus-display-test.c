@@ -445,7 +445,8 @@ static const char *pointer_mode(struct viewer *v)
 int main(void)
 {
 	static const struct display_input_ops ops = {
-		op_key, op_abs, op_buttons, op_wheel, op_rel, op_resize,
+		.key = op_key, .abs = op_abs, .buttons = op_buttons, .wheel = op_wheel,
+		.rel = op_rel, .resize = op_resize,
 	};
 	char dir[] = "/tmp/dbus-display-test.XXXXXX", *addr, *guid;
 	struct viewer *a, *b, *c, *f, *g, *inl;
