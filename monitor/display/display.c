@@ -582,6 +582,12 @@ int display_viewer_new(struct display *d, const struct display_viewer_ops *ops,
 	return 0;
 }
 
+void display_refresh(struct display *d)
+{
+	if (d->ops.refresh)
+		d->ops.refresh(d->opaque);
+}
+
 bool display_watched(struct display *d)
 {
 	bool watched;

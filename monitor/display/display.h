@@ -113,6 +113,12 @@ struct display_input_ops {
 	 * nobody looks.  Called with no display lock held.
 	 */
 	void (*watched_changed)(void *opaque);
+	/*
+	 * Bring the surface up to date now (display_refresh()): for such a
+	 * producer, before a one-off read by a viewer that is not watching
+	 * (a screenshot).  Called with no display lock held.
+	 */
+	void (*refresh)(void *opaque);
 };
 
 /*
@@ -222,6 +228,9 @@ bool display_private_held(struct display *d);
 
 /* Is any viewer that draws (one with a wake op) registered? */
 bool display_watched(struct display *d);
+
+/* Asks the producer for what it has not drawn yet (ops.refresh); no lock held. */
+void display_refresh(struct display *d);
 
 /*
  * Input from a viewer: dropped (-EACCES) while another viewer holds

@@ -143,30 +143,45 @@ static void vga_op_lfb_map(void *opaque, uint64_t gpa)
 	lfb_apply(m);
 }
 
-/*
- * The refresh, on the I/O thread: the slot's dirty log (when the LFB is
- * mapped) and the VGA's own damage into the display; again in 1/30 s
- * while a dispi mode is shown from the mapped framebuffer and watched.
- */
-static void vga_refresh_fired(void *opaque)
+/* The slot's dirty log (when the LFB is mapped) and the VGA's own damage into the display. */
+static void vga_draw(struct machine *m)
 {
-	struct machine *m = opaque;
-	struct machine_screen *s;
+	struct machine_screen *s = m->screen;
 	bool full;
 
-	pthread_mutex_lock(&m->lock);
-	s = m->screen;
-	if (!s || !vga_owns(s) || !s->watched)
-		goto unlock;
 	lfb_apply(m);
 	full = s->vga_full;
 	if (s->lfb_gpa && m->vm.backend->get_dirty_log(&m->vm, SCREEN_SLOT_VGA_LFB, s->dirty))
 		full = true;	/* the log is unknown: everything */
 	s->vga_full = false;
 	vga_refresh(s->vga, s->lfb_gpa ? s->dirty : NULL, full);
+}
+
+/*
+ * The refresh, on the I/O thread; again in 1/30 s while a dispi mode is
+ * shown from the mapped framebuffer and watched.
+ */
+static void vga_refresh_fired(void *opaque)
+{
+	struct machine *m = opaque;
+	struct machine_screen *s;
+
+	pthread_mutex_lock(&m->lock);
+	s = m->screen;
+	if (!s || !vga_owns(s) || !s->watched)
+		goto unlock;
+	vga_draw(m);
 	if (s->lfb_gpa && vga_lfb_active(s->vga))
 		ioloop_timer_arm(s->refresh, ioloop_now_ns() + SCREEN_VGA_REFRESH_NS);
 unlock:
+	pthread_mutex_unlock(&m->lock);
+}
+
+void machine_screen_refresh(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->screen && vga_owns(m->screen))
+		vga_draw(m);
 	pthread_mutex_unlock(&m->lock);
 }
 

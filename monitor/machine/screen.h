@@ -84,6 +84,8 @@ void machine_screen_resize(struct machine *m, uint32_t width, uint32_t height);
 
 /* A viewer that draws came or the last one went (display_watched()); lock not held. */
 void machine_screen_watched(struct machine *m);
+/* The VGA's picture into the display now, watched or not (a screenshot); lock not held. */
+void machine_screen_refresh(struct machine *m);
 
 /*
  * The VGA's legacy window (0xa0000-0xbffff) for platform_mmio(), lock

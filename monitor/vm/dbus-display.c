@@ -537,7 +537,12 @@ static void get_scanout(struct dbus_display *dd, GDBusMethodInvocation *inv)
 	GUnixFDList *fds;
 	int ret;
 
-	/* A viewer of its own, so this connection's listener loses no damage. */
+	/*
+	 * What the guest drew and its device has not shown yet (the VGA,
+	 * which shows changes only while a viewer watches), then a viewer
+	 * of its own, so this connection's listener loses no damage.
+	 */
+	display_refresh(dd->d);
 	ret = display_viewer_new(dd->d, NULL, NULL, false, &v);
 	if (!ret) {
 		ret = display_viewer_poll(v, f);

@@ -77,6 +77,14 @@ static void op_watched_changed(void *opaque)
 	WITH_MACHINE(s, machine_screen_watched(s->m));
 }
 
+/* A one-off read of the screen (a screenshot): the VGA draws what it has not. */
+static void op_refresh(void *opaque)
+{
+	struct vm_screen *s = opaque;
+
+	WITH_MACHINE(s, machine_screen_refresh(s->m));
+}
+
 /* The VNC settings, checked as `vmain run` checks them (again: a bundle may have changed). */
 static int vnc_settings(struct vnc_options *o, const char *vnc, bool listen_any,
 			const char *password_file)
@@ -102,6 +110,7 @@ int vm_screen_open(struct vm_screen *s, struct ioloop *loop, const char *vnc,
 	static const struct display_input_ops ops = {
 		.key = op_key, .abs = op_abs, .buttons = op_buttons, .wheel = op_wheel,
 		.rel = op_rel, .resize = op_resize, .watched_changed = op_watched_changed,
+		.refresh = op_refresh,
 	};
 	struct vnc_options o;
 	char err[512];

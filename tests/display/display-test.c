@@ -624,9 +624,19 @@ static void w_changed(void *opaque)
 	atomic_fetch_add(&watched_calls, 1);
 }
 
+static atomic_int refresh_calls;
+
+static void w_refresh(void *opaque)
+{
+	(void)opaque;
+	atomic_fetch_add(&refresh_calls, 1);
+}
+
 static void test_watched(void)
 {
-	static const struct display_input_ops ops = { .watched_changed = w_changed };
+	static const struct display_input_ops ops = {
+		.watched_changed = w_changed, .refresh = w_refresh,
+	};
 	struct display *d = NULL;
 	struct display_viewer *input_only = NULL;
 	struct viewer *a, *b;
@@ -650,6 +660,8 @@ static void test_watched(void)
 	       "the last goes: not watched, a second call");
 	display_viewer_free(input_only);
 	tap_ok(atomic_load(&watched_calls) == 2, "the input-only viewer's going: no call");
+	display_refresh(d);
+	tap_ok(atomic_load(&refresh_calls) == 1, "display_refresh() asks the producer once");
 	display_destroy(d);
 }
 

@@ -185,6 +185,15 @@ static void test_vga_owns(struct display *d)
 	text_mode(m);
 	window_write(m, 0xb8000, 0x0741);
 	tap_ok(!armed(m), "nobody watches: window writes arm no refresh");
+	display_viewer_new(d, NULL, NULL, false, &v);	/* a screenshot's */
+	machine_screen_refresh(m);
+	got = display_viewer_poll(v, f);
+	tap_ok(got == 1 && f->mode_changed && f->width == 720 && f->fd >= 0,
+	       "a one-off read (a screenshot) gets the picture drawn at once (%ux%u)",
+	       f->width, f->height);
+	if (f->fd >= 0)
+		close(f->fd);
+	display_viewer_free(v);
 
 	display_viewer_new(d, &viewer_ops, NULL, false, &v);
 	machine_screen_watched(m);
