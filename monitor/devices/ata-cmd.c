@@ -23,6 +23,7 @@ enum {
 	CMD_READ_SECTORS_EXT	= 0x24,
 	CMD_READ_DMA_EXT	= 0x25,
 	CMD_READ_MULTIPLE_EXT	= 0x29,
+	CMD_READ_LOG_EXT	= 0x2f,
 	CMD_WRITE_SECTORS	= 0x30,
 	CMD_WRITE_SECTORS_NR	= 0x31,
 	CMD_WRITE_SECTORS_EXT	= 0x34,
@@ -31,6 +32,7 @@ enum {
 	CMD_READ_VERIFY		= 0x40,
 	CMD_READ_VERIFY_NR	= 0x41,
 	CMD_READ_VERIFY_EXT	= 0x42,
+	CMD_READ_LOG_DMA_EXT	= 0x47,
 	CMD_READ_FPDMA		= 0x60,
 	CMD_WRITE_FPDMA		= 0x61,
 	CMD_SEEK		= 0x70,
@@ -75,13 +77,14 @@ enum ata_proto ata_cmd_proto(enum ata_kind kind, uint8_t command, uint16_t featu
 	switch (command) {
 	case CMD_READ_SECTORS: case CMD_READ_SECTORS_NR: case CMD_READ_SECTORS_EXT:
 	case CMD_READ_MULTIPLE: case CMD_READ_MULTIPLE_EXT: case CMD_IDENTIFY:
+	case CMD_READ_LOG_EXT:
 		return ATA_PROTO_PIO_IN;
 	case CMD_WRITE_SECTORS: case CMD_WRITE_SECTORS_NR: case CMD_WRITE_SECTORS_EXT:
 	case CMD_WRITE_MULTIPLE: case CMD_WRITE_MULTIPLE_EXT:
 		return ATA_PROTO_PIO_OUT;
 	case CMD_READ_DMA: case CMD_READ_DMA_NR: case CMD_READ_DMA_EXT:
 	case CMD_WRITE_DMA: case CMD_WRITE_DMA_NR: case CMD_WRITE_DMA_EXT:
-	case CMD_NOP_DSM:
+	case CMD_NOP_DSM: case CMD_READ_LOG_DMA_EXT:
 		return ATA_PROTO_DMA;
 	case CMD_READ_FPDMA: case CMD_WRITE_FPDMA:
 		return ATA_PROTO_DMA_QUEUED;
@@ -197,10 +200,13 @@ void ata_identify(const struct ata_drive *d, uint16_t *id)
 	/* Words 82-87: power management, write cache, look-ahead; FLUSH CACHE (EXT), LBA48. */
 	id[82] = 1u << 6 | 1u << 5 | 1u << 3;
 	id[83] = 0x4000 | 1u << 13 | 1u << 12 | 1u << 10;
-	id[84] = 0x4000;
+	id[84] = 0x4000 | 1u << 5;		/* general purpose logging */
 	id[85] = (uint16_t)(1u << 6 | (d->wce ? 1u << 5 : 0) | 1u << 3);
-	id[86] = 1u << 13 | 1u << 12 | 1u << 10;
-	id[87] = 0x4000;
+	id[86] = 1u << 15 | 1u << 13 | 1u << 12 | 1u << 10;	/* bit 15: words 119-120 valid */
+	id[87] = 0x4000 | 1u << 5;
+	/* Word 119/120 bit 3: READ LOG DMA EXT as well as READ LOG EXT. */
+	id[119] = 0x4000 | 1u << 3;
+	id[120] = 0x4000 | 1u << 3;
 	id[100] = (uint16_t)n;
 	id[101] = (uint16_t)(n >> 16);
 	id[102] = (uint16_t)(n >> 32);
@@ -391,6 +397,40 @@ static void dsm(struct ata_req *r)
 		dr++;
 	}
 	ata_req_go(r);
+}
+
+/*
+ * READ LOG EXT / READ LOG DMA EXT (ACS-3 7.24, 7.25): the log directory
+ * (00h) and the NCQ Command Error log (10h), one page each.  LBA low is
+ * the log address, LBA mid and its HOB byte the page, COUNT the pages.
+ */
+static void read_log(struct ata_req *r, bool dma)
+{
+	struct ata_drive *d = r->d;
+	uint8_t log = (uint8_t)r->tf.lba, *b = d->pio_buf, sum = 0;
+	uint32_t page = (uint32_t)((r->tf.lba >> 8) & 0xff) | (uint32_t)((r->tf.lba >> 32) & 0xff) << 8;
+	unsigned i;
+
+	if ((dma && r->xfer != ATA_XFER_IOV) || r->tf.count != 1 || page ||
+	    (log != 0x00 && (log != ATA_LOG_NCQ_ERROR || !d->ncq_cap))) {
+		ata_req_done(r, ATA_ERR_ABRT);
+		return;
+	}
+	memset(b, 0, ATA_SECTOR);
+	if (log == 0x00) {
+		b[0] = 0x01;			/* general purpose logging version 1 */
+		if (d->ncq_cap)
+			b[2 * ATA_LOG_NCQ_ERROR] = 1;	/* pages of log 10h */
+	} else {
+		/* Read once: the error is the host's now (ACS-3 9.13). */
+		memcpy(b, d->ncq_log, sizeof(d->ncq_log));
+		memset(d->ncq_log, 0, sizeof(d->ncq_log));
+		for (i = 0; i < ATA_SECTOR - 1; i++)
+			sum = (uint8_t)(sum + b[i]);
+		b[ATA_SECTOR - 1] = (uint8_t)-sum;
+	}
+	r->blk_max = ATA_SECTOR;
+	ata_req_reply(r, ATA_SECTOR);
 }
 
 /* SET FEATURES (ACS-3 7.45). */
@@ -590,6 +630,12 @@ void ata_cmd_start(struct ata_req *r)
 		return;
 	case CMD_NOP_DSM:
 		dsm(r);
+		return;
+	case CMD_READ_LOG_EXT:
+		read_log(r, false);
+		return;
+	case CMD_READ_LOG_DMA_EXT:
+		read_log(r, true);
 		return;
 	case CMD_SET_MULTIPLE:
 		set_multiple(r);

@@ -24,6 +24,7 @@
 #define ATA_MAX_MULTIPLE	16	/* IDENTIFY word 47: sectors per READ/WRITE MULTIPLE block */
 #define ATA_DSM_MAX_BLOCKS	8	/* IDENTIFY word 105: 512-byte blocks of TRIM ranges */
 #define ATA_OK_STATUS		(ATA_STAT_DRDY | ATA_STAT_DSC)
+#define ATA_LOG_NCQ_ERROR	0x10	/* log address of the NCQ Command Error log */
 
 /* What a request does on the host when it is submitted. */
 enum ata_host_op {
@@ -96,6 +97,8 @@ struct ata_drive {
 	bool wce_default;		/* from the disk's cache= */
 	bool standby;			/* CHECK POWER MODE: 00h instead of FFh */
 	uint8_t heads, spt;		/* INITIALIZE DEVICE PARAMETERS (CHS translation) */
+	/* The NCQ Command Error log (ACS-3 9.13): the last failed queued command's registers. */
+	uint8_t ncq_log[14];
 
 	/* Commands. */
 	struct ata_req req[ATA_MAX_SLOTS];

@@ -108,6 +108,32 @@ static bool is_packet(const struct ata_req *r)
 	return r->d->kind == ATA_KIND_CDROM && r->tf.command == 0xa0;
 }
 
+/*
+ * A queued command failed: its tag and registers go to the NCQ Command
+ * Error log (ACS-3 9.13), where the host's error handling reads them
+ * (READ LOG EXT 10h) to tell which command it was.
+ */
+static void ncq_log(const struct ata_req *r)
+{
+	uint8_t *l = r->d->ncq_log;
+	uint64_t lba = r->res.lba ? r->res.lba : r->tf.lba;
+
+	l[0] = (r->tf.count >> 3) & 31;		/* NQ clear, the tag */
+	l[1] = 0;
+	l[2] = r->res.status;
+	l[3] = r->res.error;
+	l[4] = (uint8_t)lba;
+	l[5] = (uint8_t)(lba >> 8);
+	l[6] = (uint8_t)(lba >> 16);
+	l[7] = r->tf.device;
+	l[8] = (uint8_t)(lba >> 24);
+	l[9] = (uint8_t)(lba >> 32);
+	l[10] = (uint8_t)(lba >> 40);
+	l[11] = 0;
+	l[12] = (uint8_t)r->tf.feature;		/* the sector count of a queued command */
+	l[13] = (uint8_t)(r->tf.feature >> 8);
+}
+
 void ata_req_done(struct ata_req *r, uint8_t error)
 {
 	r->res.phase = ATA_PHASE_DONE;
@@ -123,6 +149,8 @@ void ata_req_done(struct ata_req *r, uint8_t error)
 		       r->data != ATA_DATA_DISK_OUT && r->data != ATA_DATA_NONE);
 	if (is_packet(r))
 		packet_outputs(r);
+	if (r->ncq && error)
+		ncq_log(r);
 	queue_event(r);
 }
 
@@ -860,6 +888,7 @@ int ata_drive_save(const struct ata_drive *d, struct state_writer *w, uint32_t i
 	state_put_bool(w, d->standby);
 	state_put_u8(w, d->heads);
 	state_put_u8(w, d->spt);
+	state_put_bytes(w, d->ncq_log, sizeof(d->ncq_log));
 	state_put_bool(w, r != NULL);
 	if (r) {
 		state_put_u8(w, (uint8_t)d->pio_dir);
@@ -907,6 +936,7 @@ int ata_drive_load(struct ata_drive *d, struct state_reader *rd, uint32_t id)
 	struct ata_req tmp = { 0 };
 	struct atapi_state st = d->atapi;
 	uint8_t kind, multiple, xfer_mode, heads, spt, dir = 0, *buf;
+	uint8_t ncq_log[sizeof(d->ncq_log)];
 	bool wce, standby, pio;
 	uint64_t size;
 	int ret;
@@ -927,6 +957,7 @@ int ata_drive_load(struct ata_drive *d, struct state_reader *rd, uint32_t id)
 	standby = state_get_bool(rd);
 	heads = state_get_u8(rd);
 	spt = state_get_u8(rd);
+	state_get_bytes(rd, ncq_log, sizeof(ncq_log));
 	pio = state_get_bool(rd);
 	if (!state_reader_error(rd) && kind != d->kind)
 		state_reader_fail(rd, "an ATA%s drive saved, this one is ATA%s",
@@ -971,6 +1002,7 @@ int ata_drive_load(struct ata_drive *d, struct state_reader *rd, uint32_t id)
 	d->standby = standby;
 	d->heads = heads;
 	d->spt = spt;
+	memcpy(d->ncq_log, ncq_log, sizeof(ncq_log));
 	if (d->kind == ATA_KIND_DISK)
 		ata_set_wce(d, wce);
 	if (d->kind == ATA_KIND_CDROM)

@@ -318,14 +318,14 @@ static void test_misc(void)
 	struct ata_result sig;
 	struct event *e;
 	unsigned n;
-	static const uint8_t bad[] = { 0xb0, 0xff, 0xa0, 0xa1, 0x08, 0x2f, 0xf8, 0x27 };
+	static const uint8_t bad[] = { 0xb0, 0xff, 0xa0, 0xa1, 0x08, 0xf8, 0x27 };
 	bool good = true;
 
 	for (n = 0; n < sizeof(bad); n++) {
 		c = tf_cmd(bad[n], 0, 0, 0, 0);
 		good &= err_done(run_cmd(d, &c), ATA_ERR_ABRT);
 	}
-	tap_ok(good, "SMART, FFh, PACKET, IDENTIFY PACKET, DEVICE RESET, READ LOG EXT, READ NATIVE MAX on a disk: ABRT");
+	tap_ok(good, "SMART, FFh, PACKET, IDENTIFY PACKET, DEVICE RESET, READ NATIVE MAX (EXT) on a disk: ABRT");
 
 	c = tf_cmd(0xe0, 0, 0, 0, 0);
 	tap_ok(ok_done(run_cmd(d, &c), true), "STANDBY IMMEDIATE");
@@ -543,6 +543,66 @@ out_dir:
 	pool_destroy(p);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* A queued command that fails, and the NCQ Command Error log that tells which. */
+static void test_ncq_log(void)
+{
+	struct ata_drive *d = drive_new(ATA_KIND_DISK, &fd0.d, true), *d2;
+	struct ata_cmd c;
+	struct event *e;
+	uint8_t log[512], sum = 0;
+	char msg[STATE_MSG_MAX];
+	unsigned i;
+
+	c = tf_cmd(0xec, 0, 0, 0, 0);
+	run_iov(d, &c, buf2, 512);
+	tap_ok((word(buf2, 84) & 0x20) && (word(buf2, 87) & 0x20) && (word(buf2, 86) & 0x8000) &&
+	       (word(buf2, 119) & 8) && checksum_ok(buf2), "IDENTIFY: general purpose logging, READ LOG DMA EXT (84/87 bit 5, 119 bit 3)");
+	c = tf_cmd(0x47, 0, 1, 0x00, 0);
+	e = run_iov(d, &c, log, 512);
+	tap_ok(ok_done(e, true) && log[0] == 1 && log[2 * 0x10] == 1 && !log[2 * 0x30],
+	       "READ LOG DMA EXT 00h: the directory, version 1, one page of log 10h");
+	fd0.fail = -EIO;
+	c = tf_cmd(0x60, 2, 5 << 3, 8, ATA_DEV_LBA);
+	c.slot = 5;
+	e = run_iov(d, &c, buf, 1024);
+	tap_ok(err_done(e, ATA_ERR_UNC) && e->slot == 5, "READ FPDMA QUEUED tag 5 that the disk fails: UNC");
+	c = tf_cmd(0x60, 2, 5 << 3, 0x123456789aull, ATA_DEV_LBA);
+	e = run_iov(d, &c, buf, 1024);
+	tap_ok(err_done(e, ATA_ERR_IDNF), "  again, past the end: IDNF");
+	d2 = drive_new(ATA_KIND_DISK, &fd0.d, true);
+	tap_ok(roundtrip(d, d2, 2, msg, sizeof(msg)) == 0, "  saved and loaded into another drive");
+	memset(log, 0xee, sizeof(log));
+	c = tf_cmd(0x2f, 0, 1, 0x10, 0);
+	e = run_cmd(d2, &c);
+	tap_ok(e && e->res.phase == ATA_PHASE_PIO_IN && pio_read_block(d2, log, 512) && ok_done(last_ev(), false),
+	       "READ LOG EXT 10h by PIO");
+	for (i = 0; i < 512; i++)
+		sum = (uint8_t)(sum + log[i]);
+	tap_ok(log[0] == 5 && log[2] == 0x51 && log[3] == ATA_ERR_IDNF && log[4] == 0x9a && log[5] == 0x78 &&
+	       log[6] == 0x56 && log[8] == 0x34 && log[9] == 0x12 && log[10] == 0 && log[12] == 2 && !sum,
+	       "  the tag, status, error, LBA and count of the last failure (the out-of-range retry), checksum");
+	c = tf_cmd(0x2f, 0, 1, 0x10, 0);
+	e = run_iov(d2, &c, log, 512);
+	tap_ok(ok_done(e, true) && !log[0] && !log[2] && !log[3], "  read once: cleared");
+	c = tf_cmd(0x2f, 0, 2, 0x10, 0);
+	tap_ok(err_done(run_iov(d2, &c, log, 512), ATA_ERR_ABRT), "  2 pages (there is 1): ABRT");
+	c = tf_cmd(0x2f, 0, 1, 0x0110, 0);
+	tap_ok(err_done(run_iov(d2, &c, log, 512), ATA_ERR_ABRT), "  page 1: ABRT");
+	c = tf_cmd(0x2f, 0, 1, 0x30, 0);
+	tap_ok(err_done(run_iov(d2, &c, log, 512), ATA_ERR_ABRT), "  log 30h (not kept): ABRT");
+	c = tf_cmd(0x47, 0, 1, 0x10, 0);
+	tap_ok(err_done(run_cmd(d2, &c), ATA_ERR_ABRT), "  READ LOG DMA EXT without an IOV data phase: ABRT");
+	ata_drive_destroy(d2);
+	ata_drive_destroy(d);
+
+	d = drive_new(ATA_KIND_DISK, &fd0.d, false);
+	c = tf_cmd(0x2f, 0, 1, 0x10, 0);
+	tap_ok(err_done(run_iov(d, &c, log, 512), ATA_ERR_ABRT), "log 10h on a drive without NCQ: ABRT");
+	c = tf_cmd(0x2f, 0, 1, 0x00, 0);
+	tap_ok(ok_done(run_iov(d, &c, log, 512), true) && log[0] == 1 && !log[0x20], "  its directory: no log 10h");
+	ata_drive_destroy(d);
 }
 
 static void test_ncq(void)
@@ -912,6 +972,7 @@ static void test_state(void)
 		state_put_bool(&w, false);
 		state_put_u8(&w, 16);
 		state_put_u8(&w, 63);
+		state_put_bytes(&w, buf2, 14);
 		state_put_bool(&w, false);
 		state_section_end(&w);
 		p = state_writer_data(&w, &len, &err);
@@ -933,6 +994,7 @@ static void test_state(void)
 		state_put_bool(&w, false);
 		state_put_u8(&w, 16);
 		state_put_u8(&w, 63);
+		state_put_bytes(&w, buf2, 14);
 		state_put_bool(&w, true);
 		state_put_u8(&w, ATA_PHASE_PIO_IN);
 		state_put_u8(&w, 0);
@@ -1015,6 +1077,7 @@ int main(void)
 	test_wce();
 	test_wce_real();
 	test_ncq();
+	test_ncq_log();
 	test_reset_inflight();
 	test_abort_in_event();
 	test_trim();
