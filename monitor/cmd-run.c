@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "boot/layout.h"
+#include "boot/multiboot.h"
 #include "commands.h"
 #include "display/vnc-options.h"
 #include "hv/vmain-dev.h"
@@ -42,6 +43,7 @@ static gchar **opt_disks, **opt_nets;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
 static gint opt_io_threads = POOL_DEFAULT_THREADS;
 static gboolean opt_verbose, opt_stats, opt_no_pvclock;
+static gchar **opt_modules, *opt_debug_exit;
 
 static const GOptionEntry run_options[] = {
 	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
@@ -60,6 +62,17 @@ static const GOptionEntry run_options[] = {
 	  "An initial RAM disk for the kernel", "FILE" },
 	{ "append", 'a', 0, G_OPTION_ARG_STRING, &opt_append,
 	  "The kernel command line (e.g. 'console=ttyS0')", "STR" },
+	{ "module", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_modules,
+	  "A module for a Multiboot --kernel (repeatable, in order, up to 64): "
+	  "'FILE' or 'FILE ARGS'; the file is loaded page aligned above the "
+	  "kernel and the whole text is the module's string (what one entry of "
+	  "QEMU's -initrd 'FILE ARGS,...' gives)", "'FILE [ARGS]'" },
+	{ "debug-exit", 0, 0, G_OPTION_ARG_STRING, &opt_debug_exit,
+	  "A test-exit port, as QEMU's isa-debug-exit: a guest's write of V to "
+	  "it stops the VM (cleanly: disks flushed) and vmain exits with status "
+	  "(V << 1) | 1, its low 8 bits.  PORT (default 0x501) and SIZE (ports, "
+	  "default 2) in decimal or 0x hex; '' gives both defaults.  A port "
+	  "another device has is refused.  Off by default", "PORT[,SIZE]" },
 	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt_memory,
 	  "Guest RAM: a number with an optional K, M, G or T suffix (powers of "
 	  "1024; a plain number is MiB); 32M up to the host's RAM, default 512M. "
@@ -183,6 +196,16 @@ static const char run_description[] =
 	"  1  the VM could not be created or failed\n"
 	"  2  bad usage\n"
 	"  3  the VM was stopped (signal and timeout, or Ctrl-A x)\n"
+	"  (V << 1) | 1, its low 8 bits: the guest wrote V to --debug-exit's port\n"
+	"     (QEMU's isa-debug-exit statuses: odd, so 1 and 3 can mean either)\n"
+	"\n"
+	"Multiboot: a --kernel that is not a bzImage but has a Multiboot (v1)\n"
+	"header is booted as QEMU boots one: its a.out-kludge addresses or ELF32\n"
+	"segments loaded, --module files after it, the information structure\n"
+	"(memory map, command line = the kernel's path and --append, modules,\n"
+	"boot loader name \"vmain\"), entered in 32-bit protected mode without\n"
+	"paging, EAX = 0x2BADB002.  With --debug-exit, a bare-metal test kernel\n"
+	"ends the VM with its own status.  See docs/cli.md.\n"
 	"\n"
 	"Disks: the image is opened and locked before the guest starts; a bad\n"
 	"--disk is status 2, a missing, unreadable or locked image status 1.  I/O goes\n"
@@ -342,6 +365,36 @@ static int check_args(struct machine_config *cfg, struct vm_config *nets)
 			return -EINVAL;
 		}
 	}
+	if (opt_debug_exit) {
+		char err[128];
+
+		if (debug_exit_parse(opt_debug_exit, &cfg->debug_exit, err, sizeof(err))) {
+			fprintf(stderr, "vmain run: --debug-exit '%s': %s\n", opt_debug_exit, err);
+			return -EINVAL;
+		}
+	}
+	if (opt_modules && !opt_kernel) {
+		fprintf(stderr, "vmain run: --module needs a Multiboot --kernel\n");
+		return -EINVAL;
+	}
+	if (opt_modules && g_strv_length(opt_modules) > MB_MAX_MODULES) {
+		fprintf(stderr, "vmain run: more than %d --module\n", MB_MAX_MODULES);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; opt_modules && opt_modules[i]; i++) {
+		/* The file is the text up to the first space (machine.c does the same). */
+		gchar *path = g_strndup(opt_modules[i], strcspn(opt_modules[i], " "));
+		int err = access(path, R_OK) ? errno : 0;
+
+		if (err)
+			fprintf(stderr, "vmain run: cannot read the module '%s': %s\n", path,
+				strerror(err));
+		g_free(path);
+		if (err)
+			return -err;
+	}
+	cfg->modules = (const char *const *)opt_modules;
+	cfg->nr_modules = opt_modules ? g_strv_length(opt_modules) : 0;
 	cfg->kernel = opt_kernel;
 	cfg->initrd = opt_initrd;
 	cfg->append = opt_append ? opt_append : "";

@@ -16,9 +16,11 @@
 #include <x86intrin.h>
 
 #include "boot/layout.h"
+#include "boot/multiboot.h"
 #include "machine/cpuid.h"
 #include "machine/firmware.h"
 #include "machine/machine.h"
+#include "machine/memmap.h"
 #include "machine/platform.h"
 #include "machine/pvclock.h"
 #include "machine/snapshot.h"
@@ -193,6 +195,8 @@ static int set_boot_state(struct vcpu *v, const struct boot_cpu_state *c)
 	r.rip = c->rip;
 	r.rsp = c->rsp;
 	r.rsi = c->rsi;
+	r.rax = c->rax;		/* a Multiboot entry's magic and information */
+	r.rbx = c->rbx;
 	r.rflags = c->rflags;
 	return be->set_regs(&v->hv, &r);
 }
@@ -282,6 +286,88 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 	return 0;
 }
 
+/*
+ * Which loader: a bzImage as ever; else an image with Multiboot's magic
+ * in its first 8 KiB (whose own errors then say what is wrong with it);
+ * else the bzImage loader's error.
+ */
+static bool is_multiboot(const struct image *k)
+{
+	struct multiboot_header h;
+	struct bzimage_info bi;
+
+	return bzimage_parse(k->data, k->len, &bi, NULL) != 0 &&
+	       multiboot_find_header(k->data, k->len, &h, NULL) != -ENOENT;
+}
+
+/*
+ * A Multiboot kernel (boot/multiboot.h) with its --module files, entered
+ * in 32-bit protected mode (Multiboot 3.2).  The command line is the
+ * kernel's name and --append, as QEMU and GRUB pass it.
+ */
+static int load_multiboot(struct machine *m, const struct image *kernel,
+			  struct boot_cpu_state *cpu)
+{
+	struct multiboot_module mods[MB_MAX_MODULES];
+	struct image files[MB_MAX_MODULES];
+	unsigned int i, n = m->cfg.nr_modules;
+	struct multiboot_layout lo;
+	const char *reason = NULL;
+	uint32_t mask;
+	gchar *cmdline;
+	int ret = 0;
+
+	if (m->cfg.initrd) {
+		fprintf(stderr, "vmain: cannot boot %s: a Multiboot kernel takes its modules "
+			"with --module, not --initrd\n", m->cfg.kernel);
+		return -EINVAL;
+	}
+	if (n > MB_MAX_MODULES) {
+		fprintf(stderr, "vmain: cannot boot %s: more than %d modules\n", m->cfg.kernel,
+			MB_MAX_MODULES);
+		return -E2BIG;
+	}
+	memset(files, 0, sizeof(files));
+	for (i = 0; i < n && !ret; i++) {
+		/* "FILE ARGS": the file is the text up to the first space. */
+		const char *spec = m->cfg.modules[i];
+		gchar *path = g_strndup(spec, strcspn(spec, " "));
+
+		ret = image_open(&files[i], "module", path);
+		g_free(path);
+		mods[i] = (struct multiboot_module){ files[i].data, files[i].len, spec };
+	}
+	if (ret)
+		goto close_modules;
+	cmdline = m->cfg.append && *m->cfg.append ?
+		  g_strdup_printf("%s %s", m->cfg.kernel, m->cfg.append) : g_strdup(m->cfg.kernel);
+	ret = multiboot_load(m->ram.base, ram_low_size(m),
+			     m->ram.low_size ? m->ram.size - m->ram.low_size : 0,
+			     kernel->data, kernel->len, mods, n, cmdline, &lo, cpu, &reason);
+	g_free(cmdline);
+	if (ret) {
+		fprintf(stderr, "vmain: cannot boot %s: %s\n", m->cfg.kernel,
+			reason ? reason : strerror(-ret));
+		goto close_modules;
+	}
+	/*
+	 * Every 8259 line masked but the cascade (OCW1), as a BIOS leaves
+	 * them before its drivers unmask theirs: a kernel that sets IF
+	 * before programming the PICs takes no interrupt at the
+	 * uninitialised vector base (the exception vectors).
+	 */
+	mask = 0xfb;
+	i8259_io_master(&m->pic, 1, 1, true, &mask);
+	mask = 0xff;
+	i8259_io_slave(&m->pic, 1, 1, true, &mask);
+	/* No zero page: the kernel finds the RSDP by scanning 0xe0000.. */
+	ret = platform_load(m, NULL);
+close_modules:
+	for (i = 0; i < n; i++)
+		image_close(&files[i]);
+	return ret;
+}
+
 static int load_guest(struct machine *m, struct boot_cpu_state *cpu)
 {
 	struct image kernel = { 0 }, initrd = { 0 };
@@ -290,6 +376,16 @@ static int load_guest(struct machine *m, struct boot_cpu_state *cpu)
 	int ret;
 
 	ret = image_open(&kernel, "kernel", m->cfg.kernel);
+	/* Not a bzImage but Multiboot's magic is there: that loader. */
+	if (!ret && is_multiboot(&kernel)) {
+		ret = load_multiboot(m, &kernel, cpu);
+		goto close_images;
+	}
+	if (!ret && m->cfg.nr_modules) {
+		fprintf(stderr, "vmain: cannot boot %s: --module is for a Multiboot kernel; "
+			"this one is not\n", m->cfg.kernel);
+		ret = -EINVAL;
+	}
 	if (!ret && m->cfg.initrd)
 		ret = image_open(&initrd, "initrd", m->cfg.initrd);
 	if (ret)
@@ -315,6 +411,45 @@ static int load_guest(struct machine *m, struct boot_cpu_state *cpu)
 close_images:
 	image_close(&kernel);
 	image_close(&initrd);
+	return ret;
+}
+
+/*
+ * The test-exit port was written (machine.lock held): the VM ends, and
+ * its process with this status (vm/vm.c).  The first write wins.
+ */
+static void debug_exit_stop(void *opaque, uint32_t status)
+{
+	struct machine *m = opaque;
+
+	if (!m->stopping)
+		m->debug_exit_status = status;
+	machine_stop_locked(m, MACHINE_EXIT_DEBUG);
+}
+
+/*
+ * --debug-exit's ports, after every platform device: a clash with one of
+ * them, or with the PCI I/O window where BARs go, is refused by name.
+ */
+static int debug_exit_attach(struct machine *m)
+{
+	const struct debug_exit_config *c = &m->cfg.debug_exit;
+	const char *clash = NULL;
+	int ret;
+
+	if (c->port < MEMMAP_PCI_IO_END && c->port + c->size > MEMMAP_PCI_IO_BASE) {
+		fprintf(stderr, "vmain: --debug-exit 0x%x,%u: ports 0x%x..0x%x are PCI's I/O "
+			"window (BARs)\n", c->port, c->size, MEMMAP_PCI_IO_BASE,
+			MEMMAP_PCI_IO_END - 1);
+		return -EEXIST;
+	}
+	debug_exit_init(&m->debug_exit, c, debug_exit_stop, m);
+	ret = debug_exit_register(&m->debug_exit, &m->pio, &clash);
+	if (ret == -EEXIST)
+		fprintf(stderr, "vmain: --debug-exit 0x%x,%u: a port of it is taken by the "
+			"machine's %s\n", c->port, c->size, clash ? clash : "devices");
+	else if (ret)
+		fprintf(stderr, "vmain: --debug-exit: %s\n", strerror(-ret));
 	return ret;
 }
 
@@ -355,6 +490,11 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	ret = platform_init(m);
 	if (ret)
 		goto free_ram;
+	if (cfg->debug_exit.size) {
+		ret = debug_exit_attach(m);
+		if (ret)
+			goto free_platform;
+	}
 	if (!cfg->restore && !cfg->bios) {
 		ret = load_guest(m, &cpu);
 		if (ret)

@@ -27,6 +27,7 @@
 
 #include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
+#include "devices/debug_exit.h"
 #include "devices/i8042.h"
 #include "devices/i8254.h"
 #include "devices/i8259.h"
@@ -91,6 +92,15 @@ struct machine_config {
 	uint32_t display_width, display_height;	/* the GPU's first size; 0: its default */
 	uint64_t gpu_mem_cap;		/* bytes for the GPU's resources; 0: its default */
 	/*
+	 * Multiboot modules (boot/multiboot.h), for a Multiboot kernel only:
+	 * each "FILE" or "FILE ARGS", the file loaded whole and the whole
+	 * text its string (as one of QEMU's -initrd 'FILE ARGS,...').
+	 */
+	const char *const *modules;
+	unsigned int nr_modules;
+	/* The test-exit port (devices/debug_exit.h); size 0: none. */
+	struct debug_exit_config debug_exit;
+	/*
 	 * A standard VGA beside the GPU (machine/screen.h; with a display
 	 * only), for firmware boots; vga_rom its BIOS image for the ROM BAR
 	 * (NULL: none).
@@ -136,6 +146,7 @@ enum machine_exit {
 	MACHINE_EXIT_RESET,		/* the guest asked for a reset */
 	MACHINE_EXIT_STOPPED,		/* machine_stop() (e.g. a signal timeout) */
 	MACHINE_EXIT_ERROR,		/* a vCPU failed; message printed */
+	MACHINE_EXIT_DEBUG,		/* the test-exit port was written: debug_exit_status */
 };
 
 enum vcpu_state {
@@ -199,6 +210,8 @@ struct machine {
 	unsigned int nr_net;		/* initialised so far */
 	struct machine_screen *screen;	/* with cfg.display (machine/screen.h), else NULL */
 	struct machine_firmware *fw;	/* with cfg.bios (machine/firmware.h), else NULL */
+	struct debug_exit debug_exit;	/* with cfg.debug_exit.size */
+	uint32_t debug_exit_status;	/* for MACHINE_EXIT_DEBUG: (V << 1) | 1 */
 	bool pic_output;		/* the 8259 pair's INT line */
 	int pit_timerfd;
 	guint pit_source;

@@ -43,6 +43,8 @@
 #define PORT_COM1		0x3f8	/* 8 ports */
 #define PORT_PCI_CONFIG_ADDR	0xcf8
 #define PORT_PCI_CONFIG_DATA	0xcfc	/* 4 ports */
+#define MEMMAP_PCI_IO_BASE	0xc000	/* I/O BARs go in 0xc000..0xcfff */
+#define MEMMAP_PCI_IO_END	0xd000
 #define PORT_ACPI_PM1A_EVT	0x600	/* 4 ports: status, enable */
 #define PORT_ACPI_PM1A_CNT	0x604	/* 2 ports */
 #define PORT_ACPI_PM_TMR	0x608	/* 4 ports, 24-bit 3.579545 MHz */

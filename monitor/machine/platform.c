@@ -430,7 +430,9 @@ int platform_load(struct machine *m, const struct boot_layout *layout)
 		return ret;
 	}
 	/* Linux would also find the RSDP by scanning 0xe0000..0xfffff. */
-	bp = (struct boot_params *)(m->ram.base + layout->zero_page);
-	bp->acpi_rsdp_addr = rsdp;
+	if (layout) {
+		bp = (struct boot_params *)(m->ram.base + layout->zero_page);
+		bp->acpi_rsdp_addr = rsdp;
+	}
 	return 0;
 }

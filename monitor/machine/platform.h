@@ -25,7 +25,8 @@ void platform_stop_io(struct machine *m);
 
 /*
  * After the kernel is in RAM: the firmware tables (ACPI) and their
- * pointer in the zero page.  -errno with a message printed.
+ * pointer in the zero page (layout NULL: a kernel without one, which
+ * scans for the RSDP: Multiboot).  -errno with a message printed.
  */
 int platform_load(struct machine *m, const struct boot_layout *layout);
 

@@ -193,6 +193,11 @@ static int save_screen(const struct machine_screen *s, struct state_writer *w)
 	return ret;
 }
 
+/*
+ * Not here: the test-exit port (devices/debug_exit.h), which has no state
+ * (its ports are configuration, and only `vmain run`, which never saves,
+ * has one).
+ */
 static int save_devices(struct machine *m, struct state_writer *w)
 {
 	unsigned int i;

@@ -624,6 +624,7 @@ static int open_restore(struct vm *vm, struct machine_config *cfg)
 static int run_machines(struct vm *vm, struct machine_config *cfg)
 {
 	enum machine_exit why;
+	uint32_t debug_status = 0;
 	struct machine *m;
 	unsigned int i;
 	int ret;
@@ -659,6 +660,7 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 		if (vm->screen)
 			vm_screen_attach(vm->screen, m);
 		why = machine_run(m);
+		debug_status = m->debug_exit_status;
 		if (vm->screen)
 			vm_screen_attach(vm->screen, NULL);
 		vm_console_set_machine(&vm->console, NULL);
@@ -679,6 +681,9 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 		}
 		if (vm->saved)
 			return VM_EXIT_SAVED;
+		/* QEMU's isa-debug-exit status; the host keeps its low 8 bits. */
+		if (why == MACHINE_EXIT_DEBUG)
+			return (int)(debug_status & 0xff);
 		return why == MACHINE_EXIT_POWEROFF ? VM_EXIT_POWEROFF :
 		       why == MACHINE_EXIT_ERROR ? VM_EXIT_FAILURE : VM_EXIT_HARD_STOP;
 	}
