@@ -27,6 +27,11 @@
  *              host's back after the exit, before any RET, for guests
  *              offered SPEC_CTRL whose value differs from the host's
  *              (spec.c; on wherever the CPU has SPEC_CTRL; not forcible)
+ *   ibpb_exit_to_user  after the exit: the kernel issues IBPB before this
+ *              CPU next returns to user space, so the monitor does not
+ *              run on predictions the guest trained (VMSCAPE; the
+ *              kernel's per-CPU x86_ibpb_exit_to_user, as KVM sets it;
+ *              kernel mode only)
  *
  * The module parameters force_* apply a mitigation even where the kernel's
  * mode would not (emulators report no such bugs, so this is how the arena
@@ -80,6 +85,7 @@ static struct vmain_mitigation mits[VMAIN_MIT_NR] = {
 	[VMAIN_MIT_UNTRAIN]	= { .name = "untrain_ret" },
 	[VMAIN_MIT_RSB_LITE]	= { .name = "rsb_fill_lite" },
 	[VMAIN_MIT_SPEC_CTRL]	= { .name = "spec_ctrl" },
+	[VMAIN_MIT_IBPB_USER]	= { .name = "ibpb_exit_to_user" },
 };
 
 static DEFINE_PER_CPU(u64 [VMAIN_MIT_NR], mit_count);
@@ -157,6 +163,10 @@ int vmain_mitigations_init(bool vmx)
 	m = &mits[VMAIN_MIT_SPEC_CTRL];
 	m->kernel = boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
 	m->why = "X86_FEATURE_MSR_SPEC_CTRL; counts entries that switched a guest's value";
+
+	m = &mits[VMAIN_MIT_IBPB_USER];
+	m->kernel = cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER);
+	m->why = "X86_FEATURE_IBPB_EXIT_TO_USER (vmscape)";
 	return 0;
 }
 
@@ -231,6 +241,11 @@ void vmain_mitigations_after_exit(void)
 		count[VMAIN_MIT_UNTRAIN]++;
 	if (mit_active(VMAIN_MIT_RSB_LITE))
 		count[VMAIN_MIT_RSB_LITE]++;
+	/* VMSCAPE: the kernel's exit to user space then issues IBPB. */
+	if (mits[VMAIN_MIT_IBPB_USER].kernel) {
+		this_cpu_write(x86_ibpb_exit_to_user, true);
+		count[VMAIN_MIT_IBPB_USER]++;
+	}
 }
 
 void vmain_mitigations_count(enum vmain_mitigation_id id)

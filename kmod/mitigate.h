@@ -25,6 +25,7 @@ enum vmain_mitigation_id {
 	VMAIN_MIT_UNTRAIN,
 	VMAIN_MIT_RSB_LITE,
 	VMAIN_MIT_SPEC_CTRL,
+	VMAIN_MIT_IBPB_USER,
 	VMAIN_MIT_NR,
 };
 

@@ -55,4 +55,16 @@ else
 		ok "spec_ctrl is off and never ran: this CPU has no SPEC_CTRL" ||
 		nok "spec_ctrl: mode $(mode spec_ctrl), count $(count spec_ctrl) on a CPU without SPEC_CTRL"
 fi
+# VMSCAPE: IBPB before the next return to user space, exactly where the
+# kernel applies it (its vulnerabilities/vmscape says so).
+v=/sys/devices/system/cpu/vulnerabilities/vmscape
+if grep -q "IBPB before exit to userspace" $v 2>/dev/null; then
+	[ "$(mode ibpb_exit_to_user)" = kernel ] && [ "$(count ibpb_exit_to_user)" -gt 0 ] &&
+		ok "ibpb_exit_to_user (kernel) ran $(count ibpb_exit_to_user) times" ||
+		nok "ibpb_exit_to_user: mode $(mode ibpb_exit_to_user), count $(count ibpb_exit_to_user) although the kernel applies it"
+else
+	[ "$(mode ibpb_exit_to_user)" = off ] && [ "$(count ibpb_exit_to_user)" = 0 ] &&
+		ok "ibpb_exit_to_user is off, as the kernel's vmscape: $(cat $v 2>/dev/null || echo no such file)" ||
+		nok "ibpb_exit_to_user: mode $(mode ibpb_exit_to_user) although the kernel does not apply it"
+fi
 exit $fail
