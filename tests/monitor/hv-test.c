@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * hv-test.c - (in the SVM arena with kvm_amd loaded) the monitor's two
- * hypervisor backends run the same guest with the same results, and
- * --accel auto picks vmain.ko, or KVM when KVM holds the hardware.
+ * hypervisor backends run the same guest with the same results (a
+ * dirty-logged slot included), and --accel auto picks vmain.ko, or KVM
+ * when KVM holds the hardware.
  *
  * The guest (real mode, at 0x1000, DS base 0x10000 so that its data
  * addresses are past the 64 KiB of RAM):
@@ -30,6 +31,14 @@ static const uint8_t guest[] = {
 	0xa0, 0x00, 0x60, 0xe6, 0x82, 0xf4,
 };
 
+/*
+ * The dirty log (set_memory_logged, get_dirty_log), at 0x1100 with DS
+ * base 0x40000, a logged slot of 64 KiB there:
+ *   mov byte [0x3000], 0x77          -> no exit: RAM, page 3 logged
+ *   hlt
+ */
+static const uint8_t guest_dirty[] = { 0xc6, 0x06, 0x00, 0x30, 0x77, 0xf4 };
+
 static void random_uuid(uint8_t uuid[16])
 {
 	if (getrandom(uuid, 16, 0) != 16)
@@ -43,6 +52,45 @@ static bool next_exit(struct hv_vcpu *vcpu, struct hv_exit *e, uint32_t reason,
 
 	return tap_ok(!ret && e->reason == reason, "%s: %s (exit %u, ret %d)", name,
 		      what, e->reason, ret);
+}
+
+/* A logged slot: the guest's write lands in RAM and its page, once, in the log. */
+static void run_dirty(struct hv_vcpu *vcpu, uint8_t *mem, const char *name)
+{
+	const struct hv_backend *b = vcpu->vm->backend;
+	uint64_t bitmap[1] = { 0 };
+	struct vmain_sregs s;
+	struct vmain_regs r;
+	struct hv_exit e;
+	uint8_t *logged;
+	int ret;
+
+	logged = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!tap_ok(logged != MAP_FAILED, "%s: memory to log", name))
+		return;
+	memcpy(mem + 0x1100, guest_dirty, sizeof(guest_dirty));
+	if (!tap_ok(!b->set_memory_logged(vcpu->vm, 1, 0x40000, 0x10000, logged),
+		    "%s: a dirty-logged slot", name) ||
+	    !tap_ok(!b->get_dirty_log(vcpu->vm, 1, bitmap) && !bitmap[0],
+		    "%s: its log starts clean", name) ||
+	    !tap_ok(!b->get_sregs(vcpu, &s) && !b->get_regs(vcpu, &r), "%s: get state", name))
+		goto out;
+	s.ds.base = 0x40000;
+	s.ds.selector = 0x4000;
+	r.rip = 0x1100;
+	if (!tap_ok(!b->set_sregs(vcpu, &s) && !b->set_regs(vcpu, &r), "%s: DS at 0x40000", name))
+		goto out;
+	next_exit(vcpu, &e, VMAIN_EXIT_HLT, "a write to logged RAM, no exit, then HLT", name);
+	tap_ok(logged[0x3000] == 0x77, "%s: the write is in the slot's memory", name);
+	ret = b->get_dirty_log(vcpu->vm, 1, bitmap);
+	tap_ok(!ret && bitmap[0] == 1u << 3, "%s: the log has page 3 (0x%llx)", name,
+	       (unsigned long long)bitmap[0]);
+	ret = b->get_dirty_log(vcpu->vm, 1, bitmap);
+	tap_ok(!ret && !bitmap[0], "%s: read again: cleared (0x%llx)", name,
+	       (unsigned long long)bitmap[0]);
+	b->set_memory(vcpu->vm, 1, 0x40000, 0, NULL, false);
+out:
+	munmap(logged, 0x10000);
 }
 
 /* Runs the guest through `vm`'s backend; TAP lines prefixed by `name`. */
@@ -95,6 +143,7 @@ static void run_guest(struct hv_vm *vm, const char *name)
 	next_exit(&vcpu, &e, VMAIN_EXIT_HLT, "HLT", name);
 	tap_ok(!b->get_regs(&vcpu, &r) && r.rip == 0x1000 + sizeof(guest) &&
 	       (r.rax & 0xff) == 0x66, "%s: RIP past HLT, AL = 0x66", name);
+	run_dirty(&vcpu, mem, name);
 out:
 	b->vcpu_destroy(&vcpu);
 	munmap(mem, 0x10000);
