@@ -589,12 +589,23 @@ int vga_legacy_mmio(struct vga *v, uint64_t offset, unsigned size, bool write,
 
 /* ---- the PCI function --------------------------------------------------- */
 
+static void lfb_remap(struct vga *v);
+
 static int lfb_bar(void *opaque, unsigned bar, uint64_t offset, unsigned size, bool write,
 		   uint64_t *data)
 {
 	struct vga *v = opaque;
 
 	(void)bar;
+	/*
+	 * An access that exits: the framebuffer is not guest RAM here (yet).
+	 * Say where it decodes again, so that a machine that could not map
+	 * it when the BAR was placed (no VM yet; or BARs placed without
+	 * config cycles, as pci_bus_assign() does) maps it now.
+	 */
+	lfb_remap(v);
+	if (v->ops && v->ops->lfb_map && v->lfb_mapped)
+		v->ops->lfb_map(v->opaque, v->lfb_mapped);
 	if (write) {
 		memcpy(v->vram + offset, data, size);	/* x86: little-endian */
 		lfb_page_dirty(v, (uint32_t)offset, size);

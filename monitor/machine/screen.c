@@ -115,7 +115,8 @@ static void lfb_apply(struct machine *m)
 	const struct hv_backend *be = m->vm.backend;
 	int ret;
 
-	if (!m->vm_created || s->lfb_want == s->lfb_gpa || !be->set_memory_logged)
+	if (!m->vm_created || s->lfb_want == s->lfb_gpa || !be->set_memory_logged ||
+	    (s->lfb_failed && s->lfb_want == s->lfb_failed))
 		return;
 	if (s->lfb_gpa)
 		be->set_memory(&m->vm, SCREEN_SLOT_VGA_LFB, s->lfb_gpa, 0, NULL, false);
@@ -128,7 +129,7 @@ static void lfb_apply(struct machine *m)
 		if (!s->lfb_failed)
 			fprintf(stderr, "vmain: VGA framebuffer at 0x%" G_GINT64_MODIFIER "x not "
 				"mapped (%s): its accesses exit\n", s->lfb_want, strerror(-ret));
-		s->lfb_failed = true;
+		s->lfb_failed = s->lfb_want;	/* not tried again on every access */
 		return;
 	}
 	s->lfb_gpa = s->lfb_want;

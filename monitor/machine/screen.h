@@ -60,7 +60,7 @@ struct machine_screen {
 	bool vga_full;		/* the next refresh redraws everything */
 	uint64_t lfb_want;	/* where the VGA wants its framebuffer (0: nowhere) */
 	uint64_t lfb_gpa;	/* where the slot maps it (0: no slot) */
-	bool lfb_failed;	/* mapping lfb_want failed: said once, BAR exits instead */
+	uint64_t lfb_failed;	/* where mapping failed: said once, BAR exits instead */
 	struct ioloop_timer *refresh;	/* on cfg.ioloop */
 	uint64_t dirty[VGA_VRAM_PAGES / 64];
 };

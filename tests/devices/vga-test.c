@@ -497,6 +497,67 @@ static void test_planar(struct vga *v)
 	outw(v, 0x3ce, 0x1005);
 }
 
+/* Mode 12h (640x480, 16 colours, planar) and mode 13h (320x200, 256 colours, chain-4). */
+static void test_graphics(struct vga *v, struct screen *s)
+{
+	unsigned i, x = 100, y = 300;	/* past the font in plane 2 */
+
+	inb(v, 0x3da);
+	for (i = 0; i < 16; i++) {
+		outb(v, 0x3c0, (uint8_t)i);
+		outb(v, 0x3c0, (uint8_t)(i + 0x20));	/* palette i -> DAC 0x20 + i */
+	}
+	outb(v, 0x3c0, 0x10);
+	outb(v, 0x3c0, 0x01);			/* graphics */
+	outb(v, 0x3c0, 0x12);
+	outb(v, 0x3c0, 0x0f);
+	outb(v, 0x3c0, 0x14);
+	outb(v, 0x3c0, 0x00);
+	outb(v, 0x3c0, 0x20);
+	outw(v, 0x3c4, 0x0604);
+	outw(v, 0x3c4, 0x0f02);
+	outw(v, 0x3ce, 0x0005);
+	outw(v, 0x3ce, 0x0506);
+	outw(v, 0x3d4, 0x4f01);
+	outw(v, 0x3d4, 0x3e07);
+	outw(v, 0x3d4, 0x4009);
+	outw(v, 0x3d4, 0xdf12);
+	outw(v, 0x3d4, 0x2813);
+	outw(v, 0x3d4, 0x000c);
+	outw(v, 0x3d4, 0x000d);
+	/* Pixel (100, 300) colour 9 in write mode 2, the bit mask picking it. */
+	outw(v, 0x3ce, 0x0205);
+	outw(v, 0x3ce, (uint16_t)((0x80 >> (x & 7)) << 8 | 0x08));
+	mem_read(v, 0xa0000 + y * 80 + x / 8, 1);
+	mem_write(v, 0xa0000 + y * 80 + x / 8, 1, 9);
+	outw(v, 0x3ce, 0xff08);
+	outw(v, 0x3ce, 0x0005);
+	vga_refresh(v, NULL, false);
+	tap_ok(s->w == 640 && s->h == 480, "mode 12h: 640x480 (%ux%u)", s->w, s->h);
+	tap_ok(s->px[y * 640 + x] == vga_dac_rgb(v, 0x29) &&
+	       s->px[y * 640 + x + 1] == vga_dac_rgb(v, 0x20),
+	       "planar pixel colour 9 through the attribute palette, its neighbour 0");
+
+	/* Mode 13h. */
+	outw(v, 0x3c4, 0x0e04);
+	outw(v, 0x3ce, 0x4005);
+	outw(v, 0x3d4, 0x4109);
+	outw(v, 0x3d4, 0x8f12);
+	outw(v, 0x3d4, 0x1f07);
+	outw(v, 0x3d4, 0x4014);
+	mem_write(v, 0xa0000 + 5 * 320 + 10, 1, 0x77);
+	vga_refresh(v, NULL, false);
+	tap_ok(s->w == 320 && s->h == 200, "mode 13h: 320x200 (%ux%u)", s->w, s->h);
+	tap_ok(s->px[5 * 320 + 10] == vga_dac_rgb(v, 0x77) && v->vram[5 * 320 + 10] == 0x77,
+	       "chain-4 pixel through the DAC");
+	/* Back to text for what follows. */
+	outw(v, 0x3c4, 0x0204);
+	outw(v, 0x3ce, 0x1005);
+	outw(v, 0x3ce, 0x0e06);
+	outw(v, 0x3d4, 0x0014);
+	set_mode3(v);
+}
+
 static bool lfb_matches(const struct vga *v, const struct screen *s)
 {
 	return !memcmp(s->px, v->vram, (size_t)1024 * 768 * 4);
@@ -734,6 +795,7 @@ int main(void)
 	test_text(&v, &s);
 	test_dac_and_registers(&v);
 	test_planar(&v);
+	test_graphics(&v, &s);
 	test_dispi(&v, &bus, &s);
 	test_save(&v, &bus2);
 	vga_destroy(&v);

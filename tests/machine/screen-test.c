@@ -325,6 +325,34 @@ static void test_gpu_takes_over(struct display *d)
 	free(f);
 }
 
+/*
+ * A direct boot places BARs without config cycles (pci_bus_assign())
+ * before the VM exists: the framebuffer's first access maps it.
+ */
+static void test_assigned_bars(struct display *d)
+{
+	struct machine *m = new_machine(d, true);
+	unsigned before = logged_calls;
+	uint64_t q = 0x12345678, base;
+
+	m->vm_created = false;
+	pci_bus_assign(&m->pci, 0xc0000000ull, 0x20000000ull, 0xc000, 0x1000);
+	m->vm_created = true;
+	base = pci_bar_addr(&m->screen->vga->dev, 0);
+	tap_ok(logged_calls == before && base, "BARs assigned before the VM: nothing mapped yet");
+	pthread_mutex_lock(&m->lock);
+	pci_mmio(&m->pci, base + 64, 4, true, &q);
+	pthread_mutex_unlock(&m->lock);
+	tap_ok(logged_calls == before + 1 && logged_gpa == base &&
+	       ((uint32_t *)m->screen->vga->vram)[16] == 0x12345678,
+	       "the first framebuffer access (an exit) maps the slot, and lands");
+	pthread_mutex_lock(&m->lock);
+	pci_mmio(&m->pci, base + 128, 4, true, &q);
+	pthread_mutex_unlock(&m->lock);
+	tap_ok(logged_calls == before + 1, "no second mapping for the next one");
+	free_machine(m);
+}
+
 static void test_no_vga(struct display *d)
 {
 	struct display_viewer *v;
@@ -366,6 +394,7 @@ int main(void)
 		return 1;
 	test_vga_owns(d);
 	test_gpu_takes_over(d);
+	test_assigned_bars(d);
 	test_no_vga(d);
 	display_destroy(d);
 	ioloop_destroy(loop);
