@@ -179,11 +179,10 @@ static inline void dunlock(void *o)
 static inline void on_event(void *o, unsigned slot, const struct ata_result *res)
 {
 	(void)o;
-	if (nev < MAX_EVENTS) {
-		evs[nev].slot = slot;
-		evs[nev].res = *res;
-		evs[nev].with_lock = locked;
-	}
+	/* A ring: the newest MAX_EVENTS events. */
+	evs[nev % MAX_EVENTS].slot = slot;
+	evs[nev % MAX_EVENTS].res = *res;
+	evs[nev % MAX_EVENTS].with_lock = locked;
 	nev++;
 	if (event_hook)
 		event_hook(slot);
@@ -256,7 +255,7 @@ static inline struct event *run_cmd(struct ata_drive *d, struct ata_cmd *c)
 	if (submit(d, c))
 		return NULL;
 	turn();
-	return nev > first ? &evs[first] : NULL;
+	return nev > first ? &evs[first % MAX_EVENTS] : NULL;
 }
 
 /* The command's data through one iovec of `len` bytes at buf. */
@@ -322,7 +321,7 @@ static inline bool pio_write_block(struct ata_drive *d, const uint8_t *buf, unsi
 
 static inline struct event *last_ev(void)
 {
-	return nev ? &evs[nev - 1] : NULL;
+	return nev ? &evs[(nev - 1) % MAX_EVENTS] : NULL;
 }
 
 static inline bool ok_done(const struct event *e, bool irq)

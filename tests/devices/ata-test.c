@@ -6,8 +6,11 @@
  * switch: IDENTIFY, every read and write kind (PIO, multiple, DMA, NCQ),
  * the PIO protocol's blocks and interrupts, LBA28/48/CHS addressing,
  * out-of-range and overflowing LBAs, I/O errors, FLUSH ordering, SET
- * FEATURES, power, diagnostics, TRIM, NCQ out of order, abort and reset
- * with requests on the host, stop, save and load.
+ * FEATURES, power, diagnostics, TRIM, NCQ out of order, the NCQ error
+ * log, abort and reset with requests on the host (and from inside an
+ * event), stop, save and load; and 45,000 random commands (task files,
+ * packets, iovecs, PIO accesses, I/O errors, resets) to both kinds, each
+ * ending in exactly one DONE with no access outside the disk or buffers.
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -480,7 +483,7 @@ static struct event *run_real(struct ata_drive *d, struct ata_cmd *c, void *p, s
 		return NULL;
 	for (i = 0; i < 500 && nev == first; i++)
 		ioloop_run_once(loop, 10);
-	return nev > first ? &evs[first] : NULL;
+	return nev > first ? &evs[first % MAX_EVENTS] : NULL;
 }
 
 /* The same switch on a raw image through the real disk stack. */
@@ -1028,6 +1031,144 @@ static void test_state(void)
 	ata_drive_destroy(d);
 }
 
+/* --- random commands: whatever the guest writes, no bad access, one DONE each --- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static unsigned rnd_done[ATA_MAX_SLOTS], rnd_pio[ATA_MAX_SLOTS];
+
+static void count_event(unsigned slot)
+{
+	const struct ata_result *res = &last_ev()->res;
+
+	if (slot >= ATA_MAX_SLOTS)
+		return;
+	if (res->phase == ATA_PHASE_DONE)
+		rnd_done[slot]++;
+	else
+		rnd_pio[slot]++;
+}
+
+/* Moves a PIO phase's data in random-sized accesses until the command ends. */
+static bool drain_pio(struct ata_drive *d, unsigned slot, unsigned done_before)
+{
+	unsigned rounds;
+
+	for (rounds = 0; rounds < 1000000 && rnd_done[slot] == done_before; rounds++) {
+		uint8_t tmp[1024];
+		unsigned len = 1u << (rnd() % 11);	/* 1 to 1024 bytes an access */
+		int ret = last_ev()->res.phase == ATA_PHASE_PIO_OUT ? pio_write(d, tmp, len) :
+			  pio_read(d, tmp, len);
+
+		if (ret == 0 || ret == -EINVAL)
+			turn();
+	}
+	return rnd_done[slot] == done_before + 1;
+}
+
+static void random_commands(enum ata_kind kind, struct disk *disk, bool ncq, unsigned n)
+{
+	static const uint8_t ops[] = {
+		0x06, 0x08, 0x20, 0x24, 0x25, 0x29, 0x2f, 0x30, 0x34, 0x35, 0x39, 0x40, 0x42,
+		0x47, 0x60, 0x61, 0x70, 0x90, 0x91, 0xa0, 0xa1, 0xc4, 0xc5, 0xc6, 0xc8, 0xca,
+		0xe0, 0xe5, 0xe7, 0xea, 0xec, 0xef,
+	};
+	struct ata_drive *d = kind == ATA_KIND_DISK ? drive_new(kind, disk, ncq) : NULL;
+	unsigned i, bad = 0, accepted = 0;
+
+	if (!d) {
+		struct ata_drive_config c = { .kind = kind, .disk = disk, .loop = loop, .ops = host_ops };
+
+		if (ata_drive_create(&d, &c))
+			return;
+	}
+	memset(rnd_done, 0, sizeof(rnd_done));
+	memset(rnd_pio, 0, sizeof(rnd_pio));
+	event_hook = count_event;
+	for (i = 0; i < n; i++) {
+		struct iovec iov[3];
+		struct ata_cmd c;
+		unsigned k, slot, before;
+		uint64_t r = rnd();
+
+		memset(&c, 0, sizeof(c));
+		c.tf.command = r & 1 ? ops[rnd() % sizeof(ops)] : (uint8_t)rnd();
+		c.tf.feature = (uint16_t)(rnd() & (r & 2 ? 0xffff : 0x0f));
+		c.tf.count = (uint16_t)(rnd() & (r & 4 ? 0xffff : 0x3f));
+		c.tf.lba = rnd() & (r & 8 ? 0xffffffffffffull : 0x7ff);
+		c.tf.device = (uint8_t)rnd();
+		for (k = 0; k < 12; k++)
+			c.cdb[k] = (uint8_t)(k == 0 && r & 16 ? ops[rnd() % 3] : rnd() & (r & 32 ? 0xff : 0x07));
+		if (r & 64)
+			c.cdb[0] = (uint8_t)(0x00 + "\x00\x03\x12\x1b\x1e\x25\x28\x43\x46\x4a\x51\x5a\xa8\xbb\xbd"[rnd() % 15]);
+		slot = (c.tf.command == 0x60 || c.tf.command == 0x61) ? (c.tf.count >> 3) & 31 : 0;
+		c.slot = slot;
+		c.xfer = r & 128 ? ATA_XFER_PIO : ATA_XFER_IOV;
+		if (c.xfer == ATA_XFER_IOV) {
+			c.iovcnt = (unsigned)(rnd() % 4);
+			for (k = 0; k < c.iovcnt; k++) {
+				size_t len = rnd() % 8192, off = rnd() % (sizeof(buf) - 8192);
+
+				iov[k].iov_base = buf + off;
+				iov[k].iov_len = len;
+			}
+			c.iov = iov;
+		}
+		if (!(rnd() % 50))
+			fake_of(disk ? disk : &fd0.d)->fail = -EIO;
+		before = rnd_done[slot];
+		if (submit(d, &c))
+			continue;
+		accepted++;
+		turn();
+		if ((c.xfer == ATA_XFER_PIO && rnd_done[slot] == before && !drain_pio(d, slot, before)) ||
+		    rnd_done[slot] != before + 1) {
+			bad++;
+			tap_diag("command %02xh feature %04x count %04x lba %llx device %02x xfer %d iovcnt %u: %u DONE",
+				 c.tf.command, c.tf.feature, c.tf.count, (unsigned long long)c.tf.lba,
+				 c.tf.device, c.xfer, c.iovcnt, rnd_done[slot] - before);
+		}
+		if (!(rnd() % 200)) {
+			dlock(NULL);
+			if (rnd() & 1)
+				ata_reset(d);
+			else
+				ata_abort(d);
+			dunlock(NULL);
+			turn();
+		}
+	}
+	event_hook = NULL;
+	tap_ok(!bad && accepted > n / 2, "%u random %s commands (%u taken): each ended in one DONE, no bad access",
+	       n, kind == ATA_KIND_DISK ? "ATA" : "ATAPI", accepted);
+	if (bad)
+		tap_diag("%u commands without exactly one DONE", bad);
+	ata_drive_destroy(d);
+}
+
+static void test_random(void)
+{
+	struct fake_disk fdd, cdd;
+
+	memset(&fdd, 0, sizeof(fdd));
+	memset(&cdd, 0, sizeof(cdd));
+	fake_init(&fdd, DISK_BYTES, false, true);
+	fake_init(&cdd, DISK_BYTES, true, false);
+	random_commands(ATA_KIND_DISK, &fdd.d, true, 20000);
+	random_commands(ATA_KIND_DISK, &fdd.d, false, 5000);
+	random_commands(ATA_KIND_CDROM, &cdd.d, false, 20000);
+	fake_fini(&fdd);
+	fake_fini(&cdd);
+}
+
 /* Events come with the controller's lock held; bad configs and arguments. */
 static void test_api(void)
 {
@@ -1082,6 +1223,7 @@ int main(void)
 	test_abort_in_event();
 	test_trim();
 	test_state();
+	test_random();
 	test_api();
 	fake_fini(&fd0);
 	ioloop_destroy(loop);
