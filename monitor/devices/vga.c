@@ -296,6 +296,24 @@ static bool dispi_fits(const struct vga *v, uint32_t virt_width, uint32_t x, uin
 	return (y + yres - 1) * stride + dispi_line_bytes(x + xres, bpp) <= VGA_VRAM_SIZE;
 }
 
+/*
+ * Bytes [off, off + len) of video memory to zero: whole pages given back
+ * to the memfd (the memory a cleared screen needs is none), the partial
+ * ones at the edges written.
+ */
+static void vram_zero(struct vga *v, uint32_t off, uint32_t len)
+{
+	uint32_t lo = (off + VGA_PAGE_SIZE - 1) & ~(VGA_PAGE_SIZE - 1);
+	uint32_t hi = (off + len) & ~(VGA_PAGE_SIZE - 1);
+
+	if (lo >= hi || madvise(v->vram + lo, hi - lo, MADV_REMOVE)) {
+		memset(v->vram + off, 0, len);
+		return;
+	}
+	memset(v->vram + off, 0, lo - off);
+	memset(v->vram + hi, 0, off + len - hi);
+}
+
 static void dispi_enable(struct vga *v, uint16_t val)
 {
 	uint16_t keep = VBE_DISPI_GETCAPS | VBE_DISPI_8BIT_DAC | VBE_DISPI_LFB_ENABLED |
@@ -320,7 +338,7 @@ static void dispi_enable(struct vga *v, uint16_t val)
 		v->vbe[VBE_DISPI_INDEX_X_OFFSET] = 0;
 		v->vbe[VBE_DISPI_INDEX_Y_OFFSET] = 0;
 		if (!(val & VBE_DISPI_NOCLEARMEM)) {
-			memset(v->vram, 0, (size_t)stride * v->vbe[VBE_DISPI_INDEX_YRES]);
+			vram_zero(v, 0, stride * v->vbe[VBE_DISPI_INDEX_YRES]);
 			lfb_page_dirty(v, 0, stride * v->vbe[VBE_DISPI_INDEX_YRES]);
 		}
 		v->vbe[VBE_DISPI_INDEX_ENABLE] = VBE_DISPI_ENABLED | (val & keep);
@@ -696,6 +714,16 @@ static const struct pci_dev_ops vga_pci_ops = {
 	.reset = vga_pci_reset,
 };
 
+/*
+ * All of video memory to zero without touching it: the memfd's pages go
+ * (a fresh VGA holds no memory until the guest writes), and a guest that
+ * has the framebuffer mapped reads zeros through the same file.
+ */
+static void vram_clear(struct vga *v)
+{
+	vram_zero(v, 0, VGA_VRAM_SIZE);
+}
+
 void vga_reset(struct vga *v)
 {
 	v->misc = 0;
@@ -717,7 +745,7 @@ void vga_reset(struct vga *v)
 	memset(v->vbe, 0, sizeof(v->vbe));
 	v->vbe[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
 	v->vbe[VBE_DISPI_INDEX_BPP] = 8;
-	memset(v->vram, 0, VGA_VRAM_SIZE);
+	vram_clear(v);
 	memset(v->lfb_dirty, 0, VGA_VRAM_PAGES / 8);
 	lfb_remap(v);
 	mark_full(v);
@@ -865,6 +893,25 @@ static bool page_zero(const uint8_t *p)
 	return !memcmp(p, zero, VGA_PAGE_SIZE);
 }
 
+/*
+ * Is page i in a hole of the memfd (never written: zero)?  An extent
+ * query (SEEK_DATA), not positioned I/O: reading a hole of a shared
+ * mapping would allocate it.  Swapped-out pages are data, as they must.
+ */
+static bool page_hole(const struct vga *v, uint32_t i)
+{
+	off_t off = (off_t)i * VGA_PAGE_SIZE, data = lseek(v->vram_fd, off, SEEK_DATA);
+
+	if (data < 0)
+		return errno == ENXIO;		/* no data from here on */
+	return data >= off + (off_t)VGA_PAGE_SIZE;
+}
+
+static bool page_saved(const struct vga *v, uint32_t i)
+{
+	return !page_hole(v, i) && !page_zero(v->vram + (size_t)i * VGA_PAGE_SIZE);
+}
+
 int vga_save(const struct vga *v, struct state_writer *w)
 {
 	uint32_t i, n = 0;
@@ -899,10 +946,10 @@ int vga_save(const struct vga *v, struct state_writer *w)
 		state_put_u16(w, v->vbe[i]);
 	/* Video memory: the pages that are not zero, in order. */
 	for (i = 0; i < VGA_VRAM_PAGES; i++)
-		n += !page_zero(v->vram + (size_t)i * VGA_PAGE_SIZE);
+		n += page_saved(v, i);
 	state_put_u32(w, n);
 	for (i = 0; i < VGA_VRAM_PAGES; i++) {
-		if (page_zero(v->vram + (size_t)i * VGA_PAGE_SIZE))
+		if (!page_saved(v, i))
 			continue;
 		state_put_u32(w, i);
 		state_put_bytes(w, v->vram + (size_t)i * VGA_PAGE_SIZE, VGA_PAGE_SIZE);
@@ -945,8 +992,9 @@ static void check_loaded(struct state_reader *r, const struct vga *t)
 int vga_load(struct vga *v, struct state_reader *r)
 {
 	struct vga *t;
-	uint8_t *vram;
-	uint32_t i, n, page, last = 0;
+	uint8_t *pages = NULL;
+	uint32_t *idx = NULL;
+	uint32_t i, n;
 	int ret;
 
 	ret = pci_dev_load(&v->dev, r);
@@ -956,10 +1004,7 @@ int vga_load(struct vga *v, struct state_reader *r)
 	if (ret)
 		return ret;
 	t = malloc(sizeof(*t));
-	vram = calloc(1, VGA_VRAM_SIZE);
-	if (!t || !vram) {
-		free(t);
-		free(vram);
+	if (!t) {
 		state_reader_fail(r, "out of memory");
 		return -ENOMEM;
 	}
@@ -991,18 +1036,27 @@ int vga_load(struct vga *v, struct state_reader *r)
 	n = state_get_u32(r);
 	if (n > VGA_VRAM_PAGES)
 		state_reader_fail(r, "%u video memory pages", n);
+	else if (n) {
+		pages = malloc((size_t)n * VGA_PAGE_SIZE);
+		idx = malloc(n * sizeof(*idx));
+		if (!pages || !idx)
+			state_reader_fail(r, "out of memory");
+	}
 	for (i = 0; i < n && !state_reader_error(r); i++) {
-		page = state_get_u32(r);
-		if (page >= VGA_VRAM_PAGES || (i && page <= last)) {
-			state_reader_fail(r, "video memory page %u out of order", page);
+		idx[i] = state_get_u32(r);
+		if (idx[i] >= VGA_VRAM_PAGES || (i && idx[i] <= idx[i - 1])) {
+			state_reader_fail(r, "video memory page %u out of order", idx[i]);
 			break;
 		}
-		last = page;
-		state_get_bytes(r, vram + (size_t)page * VGA_PAGE_SIZE, VGA_PAGE_SIZE);
+		state_get_bytes(r, pages + (size_t)i * VGA_PAGE_SIZE, VGA_PAGE_SIZE);
 	}
 	ret = state_section_close(r);
 	if (!ret) {
-		memcpy(v->vram, vram, VGA_VRAM_SIZE);
+		/* The saved pages into emptied memory: a page not saved was zero. */
+		vram_clear(v);
+		for (i = 0; i < n; i++)
+			memcpy(v->vram + (size_t)idx[i] * VGA_PAGE_SIZE,
+			       pages + (size_t)i * VGA_PAGE_SIZE, VGA_PAGE_SIZE);
 		/* The picture is drawn afresh; the mapping follows the loaded BAR. */
 		t->scr.kind = VGA_KIND_NONE;
 		t->scr.width = t->scr.height = 0;
@@ -1012,7 +1066,8 @@ int vga_load(struct vga *v, struct state_reader *r)
 		lfb_remap(v);
 		mark_full(v);
 	}
-	free(vram);
+	free(pages);
+	free(idx);
 	free(t);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tap.h"
 #include "devices/pci.h"
@@ -659,7 +660,8 @@ static void test_dispi(struct vga *v, struct pci_bus *bus, struct screen *s)
 	dispi_set(v, VBE_DISPI_INDEX_YRES, 480);
 	dispi_set(v, VBE_DISPI_INDEX_BPP, 16);
 	dispi_set(v, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
-	tap_ok(fb[0] == 0, "enable without NOCLEARMEM clears the memory");
+	tap_ok(fb[0] == 0 && fb[100 * 1024 + 10] == 0 && fb[640 * 480 / 2 - 1] == 0,
+	       "enable without NOCLEARMEM clears the visible memory");
 	((uint16_t *)v->vram)[3] = 0xf800;
 	((uint16_t *)v->vram)[4] = 0x07e0;
 	((uint16_t *)v->vram)[5] = 0x001f;
@@ -722,6 +724,15 @@ static void test_save(struct vga *v, struct pci_bus *bus2)
 	state_reader_init(&r, buf, len);
 	ret = vga_load(&v2, &r);
 	tap_ok(ret == 0, "loaded (%s)", state_reader_msg(&r));
+	{
+		struct stat st;
+		int fr = fstat(vga_vram_fd(&v2), &st);
+
+		/* Measured before anything reads it: reading a hole would fill it. */
+		tap_ok(!fr && (size_t)st.st_blocks * 512 <= len,
+		       "the loaded video memory holds the saved pages, no more (%lld KiB)",
+		       (long long)st.st_blocks / 2);
+	}
 	tap_ok(!memcmp(v2.vram, v->vram, VGA_VRAM_SIZE) && !memcmp(v2.palette, v->palette, 768) &&
 	       !memcmp(v2.crtc, v->crtc, sizeof(v->crtc)) && !memcmp(v2.ar, v->ar, sizeof(v->ar)) &&
 	       !memcmp(v2.seq, v->seq, sizeof(v->seq)) && !memcmp(v2.gr, v->gr, sizeof(v->gr)) &&
@@ -777,6 +788,7 @@ int main(void)
 {
 	struct pci_bus bus, bus2;
 	struct screen s = { 0 };
+	struct stat st;
 	struct vga v;
 	unsigned i;
 	int ret;
@@ -789,6 +801,9 @@ int main(void)
 	pci_bus_init(&bus2, NULL, NULL);
 	ret = vga_init(&v, &bus, 2, &ops, &s, rom_image, sizeof(rom_image));
 	tap_ok(ret == PCI_DEVFN(2, 0), "vga_init at 02.0 (%d)", ret);
+	tap_ok(!fstat(vga_vram_fd(&v), &st) && st.st_size == VGA_VRAM_SIZE && st.st_blocks == 0,
+	       "16 MiB of video memory that holds no memory yet (%lld blocks)",
+	       (long long)st.st_blocks);
 	tap_ok(vga_init(&(struct vga){ 0 }, &bus, 5, &ops, &s, rom_image, VGA_ROM_MAX + 1) ==
 	       -EINVAL, "a ROM image over 256 KiB is refused");
 	test_pci(&v, &bus, &s);
