@@ -160,6 +160,8 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 		machine_stop_locked(m, MACHINE_EXIT_RESET);
 		return -1;
 	case VMAIN_EXIT_IRQ_WINDOW:
+		firmware_irq_window(v);	/* a BIOS's vectors 0-15 (machine/rm-irq.c) */
+		return 0;
 	case VMAIN_EXIT_KICK:
 	case VMAIN_EXIT_INTR:
 		return 0;
