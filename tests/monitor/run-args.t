@@ -49,7 +49,7 @@ guest_initrd=$top/build/guest/initrd.img
 
 # --help documents every option and the exit statuses.
 help=$("$vmain" run --help 2>&1); rc=$?
-for o in kernel initrd append memory cpus accel serial hvc disk net io-threads shutdown-timeout verbose; do
+for o in kernel initrd append module debug-exit memory cpus accel serial hvc disk net io-threads shutdown-timeout verbose; do
 	if [ "$o" = hvc ] && ! grep -q '"hvc"' "$top/monitor/cmd-run.c" 2>/dev/null; then
 		continue
 	fi
@@ -375,6 +375,72 @@ t "--net: eight good NICs get past the checks" 2 "--name 'a/b'" \
 	--net user,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:5353-:53 --net tap,ifname=tap0 \
 	--net tap,ifname=tap1,queues=7,mac=52:54:00:AB:CD:EF --net user --net user --net user
 t "--io-threads 65" 2 "--io-threads 65: must be 1 to 64" run --kernel files/dummy --io-threads 65
+
+# Multiboot kernels (boot/multiboot.h): images made here, an a.out-kludge
+# header at offset 0 and three instructions (mov $42, %al; out %al, $0xf4;
+# hlt) loaded at 1 MiB.  Each bad one is refused by the loader with one
+# line (status 1), before any backend is opened.
+le32() {
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) \
+		$(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
+}
+mbimg() { # mbimg FILE FLAGS HEADER_ADDR LOAD_ADDR LOAD_END BSS_END ENTRY [CHECKSUM]
+	{ le32 0x1badb002; le32 "$2"; le32 "${8:-$(( (0x100000000 - 0x1badb002 - $2) & 0xffffffff ))}"
+	  le32 "$3"; le32 "$4"; le32 "$5"; le32 "$6"; le32 "$7"
+	  printf '\260\052\346\364\364'; head -c 27 /dev/zero; } >"$1"
+}
+mb=0x100000
+mbimg files/mb 0x10000 $mb $mb 0 0 $((mb + 32))
+mbimg files/mb-sum 0x10000 $mb $mb 0 0 $((mb + 32)) 12345
+mbimg files/mb-entry 0x10000 $mb $mb 0 0 $((mb + 64))
+mbimg files/mb-hole 0x10000 0xa0000 0xa0000 0 0 0xa0020
+mbimg files/mb-past 0x10000 $mb $mb $((mb + 65)) 0 $((mb + 32))
+mbimg files/mb-req 0x10100 $mb $mb 0 0 $((mb + 32))
+mbimg files/mb-noaddr 0 $mb $mb 0 0 $((mb + 32))
+{ printf '\177ELF\002\001\001'; head -c 57 /dev/zero; le32 0x1badb002; le32 0; le32 0xe4524ffe; } >files/mb-elf64
+mbt() { # mbt DESC FILE PATTERN
+	t "multiboot: $1" 1 "cannot boot .*$2: $3" run --kernel "files/$2" --serial none --accel vmain
+}
+mbt "a bad checksum" mb-sum 'Multiboot header checksum is wrong'
+mbt "entry_addr past the loaded bytes" mb-entry 'Multiboot entry_addr is outside the loaded image'
+mbt "loaded into the BIOS hole at 0xa0000" mb-hole "Multiboot kernel loads outside the guest's RAM"
+mbt "load_end_addr past the file" mb-past 'Multiboot load_end_addr is past the end of the file'
+mbt "an unknown requirement flag (8)" mb-req 'Multiboot header requires features this loader lacks'
+mbt "no address fields and not ELF" mb-noaddr 'Multiboot image without address fields \(flag 16\) is not an ELF file'
+mbt "a 64-bit ELF file" mb-elf64 'a 64-bit ELF Multiboot kernel'
+t "multiboot: --initrd instead of --module" 1 'a Multiboot kernel takes its modules with --module, not --initrd' \
+	run --kernel files/mb --initrd files/dummy --serial none --accel vmain
+t "multiboot: --module that does not exist" 2 "cannot read the module '.*nope': No such file" \
+	run --kernel files/mb --module "$tmp/nope arg" --serial none --accel vmain
+t "multiboot: --module for a kernel that is not Multiboot" 1 '--module is for a Multiboot kernel' \
+	run --kernel files/random --module files/dummy --serial none --accel vmain
+truncate -s 40M files/big
+t "multiboot: a module larger than the RAM" 1 "no room in the guest's RAM for the Multiboot modules" \
+	run --kernel files/mb --module files/big --memory 32M --serial none --accel vmain
+set --
+for i in $(seq 65); do set -- "$@" --module files/dummy; done
+t "multiboot: 65 modules" 2 'more than 64 --module' run --kernel files/mb "$@" --serial none
+set --
+# --debug-exit: the syntax at once (status 2), a clash once the machine's
+# devices are there (status 1).
+t "--debug-exit x" 2 "--debug-exit 'x': PORT must be a number" run --kernel files/mb --debug-exit x
+t "--debug-exit 0x501,0" 2 "--debug-exit '0x501,0': SIZE must be a number of ports from 1 to 256" \
+	run --kernel files/mb --debug-exit 0x501,0
+t "--debug-exit 0xffff" 2 "--debug-exit '0xffff': ports 0xffff..0x10000 run past 0xffff" \
+	run --kernel files/mb --debug-exit 0xffff
+t "--debug-exit 0x3fc,8 over COM1" 1 "--debug-exit 0x3fc,8: a port of it is taken by the machine's serial8250" \
+	run --kernel files/mb --debug-exit 0x3fc,8 --serial none --accel vmain
+t "--debug-exit 0xcf8 over PCI configuration" 1 "--debug-exit 0xcf8,2: a port of it is taken by the machine's pci-config" \
+	run --kernel files/mb --debug-exit 0xcf8 --serial none --accel vmain
+t "--debug-exit in the PCI I/O window" 1 "--debug-exit 0xcff0,32: ports 0xc000..0xcfff are PCI's I/O window" \
+	run --kernel files/mb --debug-exit 0xcff0,32 --serial none --accel vmain
+if [ ! -e /dev/vm-main ]; then
+	t "multiboot: a good image, a module and --debug-exit get as far as the backend" 1 \
+		'cannot create the VM' \
+		run --kernel files/mb --module "files/dummy a b" --debug-exit '' --serial none --accel vmain
+else
+	skip "multiboot: a good image gets as far as the backend: /dev/vm-main is here (it would run)"
+fi
 
 # Valid arguments on a host without the backends: a clear status-1 error
 # after the kernel and initrd were loaded, and nothing left but the
