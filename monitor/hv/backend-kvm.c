@@ -482,6 +482,7 @@ static int kvm_set_clock(struct hv_vm *vm, uint64_t ns)
 /* The kvmclock MSRs (Documentation/virt/kvm/x86/msr.rst): KVM serves them. */
 #define KVM_MSR_WALL_CLOCK_NEW	0x4b564d00
 #define KVM_MSR_SYSTEM_TIME_NEW	0x4b564d01
+#define MSR_SPEC_CTRL		0x48
 #define STATE_NR_MSRS		(sizeof(struct hv_state_msrs) / sizeof(uint64_t))
 
 struct kvm_state_msrs {
@@ -501,10 +502,19 @@ static int kvm_state_msrs(struct hv_vcpu *vcpu, struct hv_vcpu_state *st, bool s
 	int ret;
 
 	memset(&m, 0, sizeof(m));
-	for (i = 0; i < hv_state_nr_msrs; i++) {
-		m.e[i].index = hv_state_msrs[i].index;
-		m.e[i].data = set ? *hv_state_msr_value(&st->msr, i) : 0;
+	for (i = n = 0; i < hv_state_nr_msrs; i++) {
+		/*
+		 * KVM refuses any write to SPEC_CTRL, 0 included, on a host
+		 * without it; a new vCPU's is 0 already (SET only: GET keeps
+		 * every position).
+		 */
+		if (set && hv_state_msrs[i].index == MSR_SPEC_CTRL &&
+		    !*hv_state_msr_value(&st->msr, i))
+			continue;
+		m.e[n].index = hv_state_msrs[i].index;
+		m.e[n++].data = set ? *hv_state_msr_value(&st->msr, i) : 0;
 	}
+	i = n;
 	m.e[i].index = KVM_MSR_SYSTEM_TIME_NEW;
 	m.e[i++].data = st->pvclock_system_time;
 	if (!set || st->pvclock_wall_clock) {

@@ -14,9 +14,11 @@
 
 /*
  * The MSRs a saved vCPU state carries besides regs/sregs: those of the
- * SYSCALL/SYSENTER paths, memory types, the TSC and TSC_AUX, and
- * MISC_ENABLE; both backends keep all of them (docs/abi.md, "MSRs the
- * module keeps"; KVM's kvm_set_msr_common).  EFER, FS/GS base and
+ * SYSCALL/SYSENTER paths, memory types, the TSC and TSC_AUX,
+ * MISC_ENABLE, and SPEC_CTRL (0 where the guest is not offered it; both
+ * read it for any guest, KVM takes only a write of what the host has, so
+ * its back end leaves a 0 out); both backends keep all of them
+ * (docs/abi.md, "MSRs the module keeps"; KVM's kvm_set_msr_common).  EFER, FS/GS base and
  * APIC_BASE are in sregs.  Left out: DEBUGCTL (vmain keeps only 0), AMD's
  * HWCR (KVM refuses most of its bits), MTRRcap/MCG_* (constants), and the
  * paravirtual clock's MSRs, which have their own fields.
@@ -37,6 +39,7 @@ const struct hv_state_msr hv_state_msrs[] = {
 	STATE_MSR(0x1a0, misc_enable),
 	STATE_MSR(0x2ff, mtrr_def_type),
 	STATE_MSR(0xc0000103, tsc_aux),
+	STATE_MSR(0x48, spec_ctrl),
 };
 const unsigned int hv_state_nr_msrs = sizeof(hv_state_msrs) / sizeof(hv_state_msrs[0]);
 _Static_assert(sizeof(hv_state_msrs) / sizeof(hv_state_msrs[0]) ==

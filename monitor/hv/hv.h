@@ -154,6 +154,7 @@ struct hv_state_msrs {
 	uint64_t misc_enable;		/* 1A0h */
 	uint64_t mtrr_def_type;		/* 2FFh */
 	uint64_t tsc_aux;		/* C0000103h */
+	uint64_t spec_ctrl;		/* 48h, IA32_SPEC_CTRL: 0 unless offered */
 };
 
 struct hv_vcpu_state {

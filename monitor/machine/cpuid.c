@@ -58,11 +58,12 @@ static void leaf7(struct vmain_cpuid_entry *e)
 	/* Off: PKU, OSPKE, WAITPKG, LA57, PKS. */
 	e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(16) | BIT(31));
 	/*
-	 * EDX is speculation-control and MSR-backed bits (SPEC_CTRL,
-	 * ARCH_CAPABILITIES, ...) whose MSRs no backend path keeps: only
-	 * FSRM, MD_CLEAR and SERIALIZE stay.
+	 * EDX: FSRM, MD_CLEAR, SERIALIZE, and the speculation controls both
+	 * backends keep (IBRS/IBPB 26, STIBP 27, SSBD 31: spec_controls()
+	 * below; ARCH_CAPABILITIES 29 is set there).  The rest is MSR-backed
+	 * (L1D_FLUSH, CORE_CAPABILITIES, ...) and kept by neither.
 	 */
-	e->edx &= BIT(4) | BIT(10) | BIT(14);
+	e->edx &= BIT(4) | BIT(10) | BIT(14) | BIT(26) | BIT(27) | BIT(31);
 }
 
 static void leaf_xsave(struct vmain_cpuid_entry *e, uint64_t xcr0)
@@ -139,10 +140,46 @@ static void leaf_ext1(struct vmain_cpuid_entry *e)
 
 static void leaf_ext8(struct vmain_cpuid_entry *e, unsigned int ncpus)
 {
-	/* Only CLZERO and XSaveErPtr: the rest is speculation-control MSRs. */
-	e->ebx &= BIT(0) | BIT(2);
+	/*
+	 * CLZERO and XSaveErPtr, and the speculation controls (IBPB 12,
+	 * IBRS 14, STIBP 15, SSBD 24: spec_controls()); the rest announce
+	 * MSRs neither backend keeps (VIRT_SPEC_CTRL, PSFD, ...).
+	 */
+	e->ebx &= BIT(0) | BIT(2) | BIT(12) | BIT(14) | BIT(15) | BIT(24);
 	e->ecx = (ncpus - 1) & 0xff;	/* NC; ApicIdSize 0: derive it */
 	e->edx = 0;
+}
+
+/*
+ * The speculation controls, offered where the backend has them (the host
+ * does): SPEC_CTRL's IBRS, STIBP and SSBD bits, PRED_CMD's IBPB (Intel
+ * SDM Vol. 2A CPUID leaf 07H EDX; AMD's 8000_0008h EBX), whatever vendor
+ * reported them, in both vendors' bits, so that the two backends
+ * (vmain.ko passes the host's CPUID on, KVM adds the other vendor's
+ * bits itself) build the same table and a state saved through one
+ * restores through the other.  A saved state carries SPEC_CTRL
+ * (hv_state_msrs).  ARCH_CAPABILITIES (7.0:EDX[29]) is offered always:
+ * both backends emulate it, from the host's value and the host kernel's
+ * verdicts (docs/abi.md, "Speculation-control MSRs").
+ */
+static void spec_controls(struct vmain_cpuid_entry *l7, struct vmain_cpuid_entry *x8)
+{
+	uint32_t edx = l7 ? l7->edx : 0, ebx = x8 ? x8->ebx : 0;
+	bool ibrs = (edx & BIT(26)) || (ebx & BIT(14));
+	bool ibpb = (edx & BIT(26)) || (ebx & BIT(12));
+	bool stibp = (edx & BIT(27)) || (ebx & BIT(15));
+	bool ssbd = (edx & BIT(31)) || (ebx & BIT(24));
+
+	if (l7) {
+		l7->edx &= ~(BIT(26) | BIT(27) | BIT(31));
+		l7->edx |= BIT(29) | (ibrs && ibpb ? BIT(26) : 0) |
+			   (stibp ? BIT(27) : 0) | (ssbd ? BIT(31) : 0);
+	}
+	if (x8) {
+		x8->ebx &= ~(BIT(12) | BIT(14) | BIT(15) | BIT(24));
+		x8->ebx |= (ibpb ? BIT(12) : 0) | (ibrs ? BIT(14) : 0) |
+			   (stibp ? BIT(15) : 0) | (ssbd ? BIT(24) : 0);
+	}
 }
 
 static struct vmain_cpuid_entry *emit(struct vmain_cpuid_entry *out,
@@ -166,7 +203,7 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 		bool pvclock, struct vmain_cpuid_entry *out, uint32_t *n_out)
 {
 	uint64_t xcr0 = xcr0_host & XCR0_OFFERED;
-	struct vmain_cpuid_entry *e;
+	struct vmain_cpuid_entry *e, *l7 = NULL, *x8 = NULL;
 	uint32_t i, k = 0, f;
 	bool have_topology = false;
 
@@ -215,6 +252,8 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 			break;
 		case 0x7:
 			leaf7(e);
+			if (!e->index)
+				l7 = e;
 			break;
 		case 0xb:
 			leaf_topology(e, cpu, ncpus);
@@ -235,9 +274,11 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 			break;
 		case 0x80000008:
 			leaf_ext8(e, ncpus);
+			x8 = e;
 			break;
 		}
 	}
+	spec_controls(l7, x8);
 	if (!have_topology) {
 		for (i = 0; i < 3; i++) {
 			e = emit(out, &k, 0xb, i, VMAIN_CPUID_INDEXED);

@@ -88,8 +88,11 @@ int main(void)
 	tap_ok(e && e->eax == 4 && !e->ebx && !e->ecx, "leaf 6: only ARAT");
 	e = find(k, 0x7, 0);
 	tap_ok(e && !e->eax && !(e->ebx & (1u << 2)) && !(e->ecx & (1u << 3)) &&
-	       !(e->ecx & (1u << 16)) && e->edx == ((1u << 4) | (1u << 10) | (1u << 14)),
-	       "leaf 7: no sub-leaf 1, SGX/PKU/LA57 hidden, EDX down to FSRM, MD_CLEAR, SERIALIZE");
+	       !(e->ecx & (1u << 16)) &&
+	       e->edx == ((1u << 4) | (1u << 10) | (1u << 14) | (1u << 26) | (1u << 27) |
+			  (1u << 29) | (1u << 31)),
+	       "leaf 7: no sub-leaf 1, SGX/PKU/LA57 hidden, EDX down to FSRM, MD_CLEAR, SERIALIZE, "
+	       "IBRS/IBPB, STIBP, ARCH_CAPABILITIES, SSBD");
 	tap_ok(e && !(e->ebx & (1u << 1)) && !(e->ebx & (1u << 22)) && (e->ebx & (1u << 0)) &&
 	       (e->ebx & (1u << 23)),
 	       "leaf 7: TSC_ADJUST (not saved) and reserved bit 22 hidden on every backend; FSGSBASE, CLFLUSHOPT kept");
@@ -107,7 +110,8 @@ int main(void)
 	e = find(k, 0x80000007, 0);
 	tap_ok(e && e->edx == (1u << 8), "leaf 80000007h: only the invariant TSC");
 	e = find(k, 0x80000008, 0);
-	tap_ok(e && e->ebx == 5 && e->ecx == 3, "leaf 80000008h: NC = 3, speculation bits hidden");
+	tap_ok(e && e->ebx == (5 | (1u << 12) | (1u << 14) | (1u << 15) | (1u << 24)) && e->ecx == 3,
+	       "leaf 80000008h: NC = 3; of the speculation bits IBPB, IBRS, STIBP, SSBD kept");
 	for (i = 0; i < 3; i++) {
 		e = find(k, 0xb, i);
 		if (!e || e->edx != 1)
@@ -144,6 +148,36 @@ int main(void)
 	}
 	tap_ok(cpuid_build(in, CPUID_MAX_ENTRIES, 0, 1, 3, false, out, &k) == -E2BIG,
 	       "a table that would not fit: -E2BIG");
+
+	/*
+	 * Speculation controls in both vendors' bits, whichever reported
+	 * them, so both backends build one table; ARCH_CAPABILITIES always.
+	 */
+	n = 0;
+	n = add(n, 0x0, 0, 0x7, 0, 0, 0);
+	n = add(n, 0x7, 0, 0, 0, 0, 0);
+	n = add(n, 0x80000000, 0, 0x80000008, 0, 0, 0);
+	n = add(n, 0x80000008, 0, 0x3030, (1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) |
+		(1u << 25), 0, 0);
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	       find(k, 0x7, 0)->edx == ((1u << 26) | (1u << 27) | (1u << 29) | (1u << 31)) &&
+	       find(k, 0x80000008, 0)->ebx == ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24)),
+	       "AMD's IBPB, IBRS, STIBP, SSBD: also leaf 7's SPEC_CTRL, STIBP, SSBD; VIRT_SSBD hidden");
+	in[1].edx = (1u << 26) | (1u << 27) | (1u << 31);
+	in[3].ebx = 0;
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	       find(k, 0x7, 0)->edx == ((1u << 26) | (1u << 27) | (1u << 29) | (1u << 31)) &&
+	       find(k, 0x80000008, 0)->ebx == ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24)),
+	       "Intel's SPEC_CTRL, STIBP, SSBD: also 80000008h's IBPB, IBRS, STIBP, SSBD");
+	in[1].edx = 0;
+	in[3].ebx = 1u << 14;
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	       find(k, 0x7, 0)->edx == (1u << 29) && find(k, 0x80000008, 0)->ebx == (1u << 14),
+	       "IBRS without IBPB: not leaf 7's SPEC_CTRL (it says both)");
+	in[3].ebx = 0;
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	       find(k, 0x7, 0)->edx == (1u << 29) && !find(k, 0x80000008, 0)->ebx,
+	       "no speculation controls: only ARCH_CAPABILITIES");
 
 	/* This machine's own leaves. */
 	n = CPUID_MAX_ENTRIES;
