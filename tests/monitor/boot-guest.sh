@@ -33,6 +33,38 @@ clean_log() {
 	return 1
 }
 uptime_s() { cut -d. -f1 /proc/uptime; }
+# le VALUE BYTES: VALUE's little-endian bytes in hex, as od -tx1 shows them.
+le() {
+	v=$1 out="" i=0
+	while [ $i -lt "$2" ]; do
+		out="$out$(printf '%02x' $((v & 255)))"
+		v=$((v >> 8)) i=$((i + 1))
+	done
+	echo "$out"
+}
+fwf() { sed -n "s|^VMAIN-GUEST: fwcfg-file=$1 ||p" "$w/con" | tr -d '\r' | sed 's/\[ *[0-9][0-9]*\.[0-9]*\].*//' | head -n 1; }
+# fwcfg NAME MEM-KIB: the fw_cfg files the guest read through qemu_fw_cfg
+# (DMA), against what machine/fwcfg.c gives a headless VM of that size.
+fwcfg() {
+	name=$1 mem=$(($2 * 1024))
+	low=$mem high=0
+	[ $mem -gt $((3 << 30)) ] && low=$((3 << 30)) high=$((mem - (3 << 30)))
+	e820="$(le 0 8)$(le $low 8)$(le 1 4)"
+	[ $high -gt 0 ] && e820="$e820$(le $((1 << 32)) 8)$(le $high 8)$(le 1 4)"
+	check "$name: qemu_fw_cfg bound to the DSDT's QEMU0002 (rev $(fact fwcfg))" \
+		[ "$(fact fwcfg)" = 3 ]
+	files=$(sed -n 's/^VMAIN-GUEST: fwcfg-file=\([^ ]*\) .*/\1/p' "$w/con" | tr -d '\r' | tr '\n' ' ')
+	check "$name: fw_cfg files: $files" [ "$files" = "bootorder etc/acpi/rsdp etc/acpi/tables \
+etc/e820 etc/sercon-port etc/smbios/smbios-anchor etc/smbios/smbios-tables etc/table-loader " ]
+	check "$name: fw_cfg etc/e820: RAM below 3 GiB and from 4 GiB ($(fwf etc/e820))" \
+		[ "$(fwf etc/e820)" = "size=$(( ${#e820} / 2 )) hex=$e820" ]
+	check "$name: fw_cfg etc/sercon-port 0x3f8, bootorder empty" \
+		[ "$(fwf etc/sercon-port)" = "size=2 hex=f803" -a "$(fwf bootorder)" = "size=0 hex=" ]
+	check "$name: fw_cfg RSDP, SMBIOS anchor, tables, loader: signatures and sizes" \
+		eval 'case "$(fwf etc/acpi/rsdp)|$(fwf etc/smbios/smbios-anchor)|$(fwf etc/acpi/tables)|$(fwf etc/table-loader)|$(fwf etc/smbios/smbios-tables)" in
+		"size=36 hex=5253442050545220"*"|size=31 hex=5f534d5f"*"|size="*" hex=46414353"*"|size=2816 hex=01000000657463"*"|size="*" hex=00180000"*) true ;;
+		*) false ;; esac'
+}
 
 # boot NAME ACCEL CPUS MEM MODE [vmain options]: runs to the end (or 150 s)
 boot() {
@@ -62,6 +94,7 @@ facts() { # facts NAME ACCEL CPUS MEM-KIB
 	check "$name: PCI: host bridge, virtio-console, virtio-rng" \
 		[ "$(fact pci)" = "1b36:0008 1af4:1043 1af4:1044" ]
 	check "$name: no kernel warning, oops or unchecked MSR write" clean_log
+	fwcfg "$name" "$mem_kb"
 	[ "$rc" = 0 ] || show
 }
 
