@@ -47,7 +47,8 @@ static gchar **opt_modules, *opt_debug_exit;
 
 static const GOptionEntry run_options[] = {
 	{ "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
-	  "The Linux kernel to boot directly (a bzImage, e.g. /boot/vmlinuz-*); "
+	  "The kernel to boot directly: a Linux bzImage (e.g. /boot/vmlinuz-*), "
+	  "or a Multiboot (v1) kernel (see --module and docs/cli.md); "
 	  "without it the VM boots its firmware", "FILE" },
 	{ "firmware", 0, 0, G_OPTION_ARG_STRING, &opt_firmware,
 	  "seabios: start the BIOS at the reset vector (the default without "
