@@ -40,6 +40,7 @@ static gchar *opt_firmware, *opt_bios, *opt_firmware_log;
 static gchar *opt_display_size, *opt_vnc, *opt_vnc_password_file;
 static gboolean opt_display, opt_vnc_listen_any;
 static gchar **opt_disks, **opt_nets;
+static gchar *opt_cdrom;
 static gint opt_cpus = 1, opt_shutdown_timeout = DEFAULT_SHUTDOWN_S;
 static gint opt_io_threads = POOL_DEFAULT_THREADS;
 static gboolean opt_verbose, opt_stats, opt_no_pvclock;
@@ -105,7 +106,13 @@ static const GOptionEntry run_options[] = {
 	  "image, default 64M) and max-age=MS (how long data may stay "
 	  "unwritten, default 1000).  A ',' in FILE is written ',,'.  Each "
 	  "image is locked (flock) for the VM's life: a second VM cannot "
-	  "write it", "FILE[,OPTS]" },
+	  "write it.  if=ahci or if=ide puts the disk behind an AHCI (ICH9) or "
+	  "PIIX IDE controller instead of virtio (sda, ...), as firmware and "
+	  "installers without virtio drivers need", "FILE[,OPTS]" },
+	{ "cdrom", 0, 0, G_OPTION_ARG_FILENAME, &opt_cdrom,
+	  "An ISO image (raw or qcow2, opened read-only) in a CD/DVD-ROM drive: "
+	  "on the IDE secondary master when a --disk is if=ide, else on AHCI "
+	  "port 1", "FILE" },
 	{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_nets,
 	  "A virtio network interface (repeatable, up to 8; the guest sees them "
 	  "in this order).  'user[,OPTS]' is user-mode NAT inside this process (no "
@@ -530,6 +537,7 @@ int cmd_run(int argc, char **argv)
 	spec.config_text = "";
 	spec.disks = opt_disks;
 	spec.nr_disks = opt_disks ? g_strv_length(opt_disks) : 0;
+	spec.cdrom = opt_cdrom;
 	spec.nets = g_new0(char *, nets.nr_nets + 1);
 	for (unsigned int i = 0; i < nets.nr_nets; i++)
 		spec.nets[i] = nets.nets[i].spec;

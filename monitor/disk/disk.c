@@ -233,6 +233,7 @@ int disk_open(struct disk **out, const struct disk_options *o, struct ioloop *l,
 	d->writeback = o->cache != WCACHE_WRITETHROUGH;
 	memcpy(d->serial, o->serial, sizeof(d->serial));
 	d->serial[DISK_SERIAL_MAX] = 0;
+	d->bus = o->bus;
 	d->path = strdup(o->path);
 	if (!d->path) {
 		ret = -ENOMEM;

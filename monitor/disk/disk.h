@@ -39,6 +39,18 @@ enum disk_format {
 	DISK_FORMAT_QCOW2,
 };
 
+/*
+ * The controller a disk sits behind (`--disk ...,if=`; `--cdrom` is an
+ * ATAPI drive): the machine's business, carried here from the option to
+ * the platform (machine/platform.c).  The disk stack ignores it.
+ */
+enum disk_bus {
+	DISK_BUS_VIRTIO,	/* virtio-blk (the default) */
+	DISK_BUS_AHCI,		/* a hard disk on the ICH9 AHCI controller */
+	DISK_BUS_IDE,		/* a hard disk on the PIIX3 IDE controller */
+	DISK_BUS_CDROM,		/* a CD/DVD-ROM (an ISO) on AHCI or IDE */
+};
+
 struct disk_options {
 	const char *path;
 	enum disk_format format;
@@ -48,6 +60,7 @@ struct disk_options {
 	uint64_t max_dirty;		/* 0: WCACHE_DEFAULT_MAX_DIRTY */
 	int64_t max_age_ns;		/* 0: WCACHE_DEFAULT_MAX_AGE_NS */
 	unsigned depth;			/* backing-chain depth of this open (0: the top image) */
+	enum disk_bus bus;		/* `if=` */
 };
 
 /* One open host file: the image itself, or a backing file. */
@@ -102,6 +115,7 @@ struct disk {
 	 */
 	bool writeback;
 	char serial[DISK_SERIAL_MAX + 1];
+	enum disk_bus bus;		/* disk_options.bus */
 	void *priv;			/* the format's */
 	struct wcache_config cache_cfg;
 	/* disk.c's: requests disk_submit() refused, completed from a bottom half. */

@@ -4,6 +4,7 @@
  *
  *   FILE[,format=raw|qcow2|auto][,cache=writeback|writethrough|none]
  *       [,readonly=on|off][,serial=STR][,max-dirty=SIZE][,max-age=MS]
+ *       [,if=virtio|ahci|ide]
  *
  * A comma inside FILE or STR is written twice (",,"), as in QEMU.  Every
  * error is one line naming the key.
@@ -136,9 +137,20 @@ static int set_key(struct disk_options *o, const char *key, const char *v,
 		return set_serial(o, v, err, errlen);
 	} else if (!strcmp(key, "max-dirty") || !strcmp(key, "max-age")) {
 		return set_limit(o, key, v, err, errlen);
+	} else if (!strcmp(key, "if")) {
+		if (!strcmp(v, "virtio")) {
+			o->bus = DISK_BUS_VIRTIO;
+		} else if (!strcmp(v, "ahci")) {
+			o->bus = DISK_BUS_AHCI;
+		} else if (!strcmp(v, "ide")) {
+			o->bus = DISK_BUS_IDE;
+		} else {
+			snprintf(err, errlen, "if=%s: must be virtio, ahci or ide", v);
+			return -EINVAL;
+		}
 	} else {
 		snprintf(err, errlen, "unknown option '%s' (format, cache, readonly, "
-			 "serial, max-dirty, max-age)", key);
+			 "serial, max-dirty, max-age, if)", key);
 		return -EINVAL;
 	}
 	return 0;

@@ -204,12 +204,13 @@ struct machine {
 	struct machine_fw_cfg fwcfg;	/* machine/fwcfg.h */
 	struct virtio_console hvc;
 	struct virtio_rng rng;
-	struct virtio_blk *blk;		/* cfg.nr_disks of them */
+	struct virtio_blk *blk;		/* the if=virtio disks (cfg.disks) */
 	unsigned int nr_blk;		/* initialised so far */
 	struct virtio_net *net;		/* cfg.nr_nics of them */
 	unsigned int nr_net;		/* initialised so far */
 	struct machine_screen *screen;	/* with cfg.display (machine/screen.h), else NULL */
 	struct machine_firmware *fw;	/* with cfg.bios (machine/firmware.h), else NULL */
+	struct machine_ata *ata;	/* AHCI/IDE disks (machine/ata-ctl.h), else NULL */
 	struct debug_exit debug_exit;	/* with cfg.debug_exit.size */
 	uint32_t debug_exit_status;	/* for MACHINE_EXIT_DEBUG: (V << 1) | 1 */
 	bool pic_output;		/* the 8259 pair's INT line */

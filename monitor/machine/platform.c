@@ -14,6 +14,7 @@
 #include "boot/layout.h"
 #include "io/ioloop.h"
 #include "io/outbuf.h"
+#include "machine/ata-ctl.h"
 #include "machine/firmware.h"
 #include "machine/fwcfg.h"
 #include "machine/machine.h"
@@ -115,7 +116,7 @@ static void machine_unlock_op(void *opaque)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* One virtio-blk function per disk, in order (vda, vdb, ...). */
+/* One virtio-blk function per if=virtio disk, in order (vda, vdb, ...). */
 static int disks_init(struct machine *m)
 {
 	static const struct virtio_blk_ops blk_ops = {
@@ -132,7 +133,9 @@ static int disks_init(struct machine *m)
 	if (!m->blk)
 		return -ENOMEM;
 	for (i = 0; i < m->cfg.nr_disks; i++) {
-		ret = virtio_blk_init(&m->blk[i], &m->pci, -1, &m->ram, m->cfg.disks[i],
+		if (m->cfg.disks[i]->bus != DISK_BUS_VIRTIO)
+			continue;	/* machine_ata_init()'s */
+		ret = virtio_blk_init(&m->blk[m->nr_blk], &m->pci, -1, &m->ram, m->cfg.disks[i],
 				      m->cfg.ioloop, nq, &blk_ops, m);
 		if (ret < 0)
 			return ret;
@@ -269,6 +272,7 @@ void platform_stop_io(struct machine *m)
 		virtio_blk_stop(&m->blk[i]);
 	for (i = 0; i < m->nr_net; i++)
 		virtio_net_stop(&m->net[i]);
+	machine_ata_stop(m);
 	if (m->nr_net)
 		ioloop_call_sync(m->cfg.ioloop, nics_detach_on_loop, m);
 }
@@ -327,6 +331,8 @@ int platform_init(struct machine *m)
 	if (ret >= 0)
 		ret = disks_init(m);
 	if (ret >= 0)
+		ret = machine_ata_init(m);
+	if (ret >= 0)
 		ret = nics_init(m);
 	if (ret >= 0 && m->cfg.display)
 		ret = machine_screen_init(m);
@@ -364,6 +370,7 @@ void platform_destroy(struct machine *m)
 	free(m->net);
 	m->net = NULL;
 	m->nr_net = 0;
+	machine_ata_destroy(m);
 	machine_screen_destroy(m);
 	firmware_destroy(m);
 	machine_fw_cfg_destroy(m);

@@ -256,13 +256,31 @@ static int open_disk(struct storage *st, const char *spec)
 	return ret;
 }
 
+/* --cdrom FILE: an ISO (raw or qcow2), read-only, behind an ATAPI drive. */
+static int open_cdrom(struct storage *st, const char *file)
+{
+	struct disk_options o = {
+		.path = file, .format = DISK_FORMAT_AUTO, .cache = WCACHE_WRITEBACK,
+		.readonly = true, .bus = DISK_BUS_CDROM,
+	};
+	char err[256] = "";
+	int ret;
+
+	ret = disk_open(&st->disks[st->n], &o, st->loop, st->pool, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "vmain: --cdrom '%s': %s\n", file, err);
+	else
+		st->n++;
+	return ret;
+}
+
 static int storage_open(struct storage *st, const struct vm_spec *spec)
 {
 	unsigned int i;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	st->disks = g_new0(struct disk *, spec->nr_disks ? spec->nr_disks : 1);
+	st->disks = g_new0(struct disk *, spec->nr_disks + 1);	/* and --cdrom */
 	ret = ioloop_create(&st->loop);
 	if (!ret)
 		ret = ioloop_start(st->loop, "vmain-io");
@@ -277,6 +295,11 @@ static int storage_open(struct storage *st, const struct vm_spec *spec)
 	}
 	for (i = 0; i < spec->nr_disks; i++) {
 		ret = open_disk(st, spec->disks[i]);
+		if (ret)
+			goto close;
+	}
+	if (spec->cdrom) {
+		ret = open_cdrom(st, spec->cdrom);
 		if (ret)
 			goto close;
 	}

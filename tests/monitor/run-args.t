@@ -218,6 +218,9 @@ dk "option without =" 2 "'readonly': options are KEY=VALUE" "files/raw.img,reado
 dk "bad cache mode" 2 "cache=fast: must be writeback, writethrough or none" "files/raw.img,cache=fast"
 dk "bad format" 2 "format=vmdk: must be raw, qcow2 or auto" "files/raw.img,format=vmdk"
 dk "bad readonly" 2 "readonly=maybe: must be on or off" "files/raw.img,readonly=maybe"
+dk "bad controller" 2 "if=scsi: must be virtio, ahci or ide" "files/raw.img,if=scsi"
+t "--cdrom: missing ISO" 1 "--cdrom '.*nope.iso': cannot open it for reading: No such file" \
+	run --kernel files/dummy --serial none --accel vmain --cdrom "$tmp/nope.iso"
 dk "serial of 21 characters" 2 "serial=.*: at most 20 characters" "files/raw.img,serial=abcdefghijklmnopqrstu"
 dk "max-dirty too small" 2 "max-dirty=4K: a size from 1M to 4G" "files/raw.img,max-dirty=4K"
 dk "max-age 0" 2 "max-age=0: milliseconds, 1 to 60000" "files/raw.img,max-age=0"
