@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Firmware boot (issue 16): `vmain run` without --kernel starts Debian's
+# SeaBIOS at the reset vector inside the SVM arena (QEMU TCG, AMD-V),
+# through vmain.ko and through KVM (kvm_amd), with no disks, up to "No
+# bootable device" on the serial console; its log on --firmware-log shows
+# the Q35/ICH9 chipset, the shadowing and the BARs it assigned; 2 CPUs and
+# 3 GiB through vmain.ko (tests/monitor/firmware-guest.sh).  About 90 s.
+. "$(dirname "$0")/../lib/arena-tap.sh"
+
+bios=/usr/share/seabios/bios-256k.bin
+if [ ! -r "$bios" ]; then
+	echo "not ok 1 - $bios missing (scripts/deps test installs seabios)"
+	echo "1..1"
+	exit 0
+fi
+arena_tap arena-svm "vmain run --firmware seabios: SeaBIOS through vmain.ko and KVM to 'No bootable device'" \
+	-t 600 -m 5120 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$bios" \
+	-f "$TOP/tests/monitor/firmware-guest.sh" -- \
+	"$TOP/tests/monitor/firmware-guest.sh" "$TOP/build/monitor/vmain"
+
+arena_tap_end
