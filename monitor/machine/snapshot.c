@@ -12,6 +12,7 @@
 #include <x86intrin.h>
 
 #include "disk/disk.h"
+#include "machine/firmware.h"
 #include "machine/machine.h"
 #include "machine/platform.h"
 #include "machine/pvclock.h"
@@ -228,8 +229,13 @@ static int save_devices(struct machine *m, struct state_writer *w)
 		ret = virtio_net_save(&m->net[i], w);
 	if (!ret && m->screen)
 		ret = save_screen(m->screen, w);
+	/* A firmware boot's chipset: the LPC's function before the bus, the MCH after. */
+	if (!ret && m->fw)
+		ret = ich9_lpc_save(&m->fw->lpc, w);
 	if (!ret)
 		ret = pci_bus_save(&m->pci, w);
+	if (!ret && m->fw)
+		ret = q35_host_save(&m->fw->mch, w);
 	if (!ret)
 		ret = fw_cfg_save(&m->fwcfg.dev, w);
 	return ret;
@@ -522,8 +528,13 @@ static int load_devices(struct machine *m, struct state_reader *r)
 		ret = virtio_net_load(&m->net[i], r);
 	if (!ret && m->screen)
 		ret = load_screen(m->screen, r);
+	if (!ret && m->fw)
+		ret = ich9_lpc_load(&m->fw->lpc, r);
 	if (!ret)
 		ret = pci_bus_load(&m->pci, r);
+	/* The MCH maps the shadow regions and the ECAM again as saved. */
+	if (!ret && m->fw)
+		ret = q35_host_load(&m->fw->mch, r);
 	/*
 	 * fw_cfg last, and optional: a state saved before the machine had
 	 * it ends here, and its guest never selected anything (power-on).
