@@ -702,7 +702,7 @@ static void test_save(struct vga *v, struct pci_bus *bus2)
 	struct screen s2 = { 0 };
 	struct state_reader r;
 	struct vga v2;
-	uint8_t *buf, *copy;
+	uint8_t *buf = NULL, *copy;
 	size_t len, pci_len, l;
 	int ret;
 	unsigned bx = 0, by = 0;
