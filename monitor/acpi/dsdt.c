@@ -35,6 +35,17 @@
  *         IO (Decode16, 0x3f8, 0x3f8, 8, 8)  IRQNoFlags () {4}
  *       })
  *     }
+ *     Device (KBD) {                             // if cfg->ps2
+ *       Name (_HID, EISAID ("PNP0303"))
+ *       Name (_CRS, ResourceTemplate () {
+ *         IO (Decode16, 0x60, 0x60, 1, 1)  IO (Decode16, 0x64, 0x64, 1, 1)
+ *         IRQNoFlags () {1}
+ *       })
+ *     }
+ *     Device (MOU) {                             // if cfg->ps2
+ *       Name (_HID, EISAID ("PNP0F13"))
+ *       Name (_CRS, ResourceTemplate () { IRQNoFlags () {12} })
+ *     }
  *     Device (FWCF) {                            // if cfg->fw_cfg
  *       Name (_HID, "QEMU0002")                  // QEMU's fw_cfg.rst
  *       Name (_STA, 0x0B)        // present, enabled, functioning, not shown
@@ -141,6 +152,26 @@ long acpi_build_dsdt(uint8_t *p, size_t room, const struct acpi_config *cfg)
 		m = aml_restemplate_begin(a);
 		aml_res_io(a, PORT_COM1, PORT_COM1, 8, 8);
 		aml_res_irq_noflags(a, IRQ_COM1);
+		aml_restemplate_end(a, m);
+		aml_end(a, dev);
+	}
+
+	if (cfg->ps2) {
+		dev = aml_device_begin(a, "KBD_");
+		aml_name_eisaid(a, "_HID", "PNP0303");
+		aml_name(a, "_CRS");
+		m = aml_restemplate_begin(a);
+		aml_res_io(a, PORT_I8042_DATA, PORT_I8042_DATA, 1, 1);
+		aml_res_io(a, PORT_I8042_CMD, PORT_I8042_CMD, 1, 1);
+		aml_res_irq_noflags(a, IRQ_I8042_KBD);
+		aml_restemplate_end(a, m);
+		aml_end(a, dev);
+
+		dev = aml_device_begin(a, "MOU_");
+		aml_name_eisaid(a, "_HID", "PNP0F13");
+		aml_name(a, "_CRS");
+		m = aml_restemplate_begin(a);
+		aml_res_irq_noflags(a, IRQ_I8042_AUX);
 		aml_restemplate_end(a, m);
 		aml_end(a, dev);
 	}

@@ -46,7 +46,8 @@
  *        0xc0000000-0xdfffffff; optionally a _PRT (see pci_intx_gsi_base);
  *        \_SB.MRES (PNP0C02) reserving the ECAM window; optionally
  *        \_SB.COM1 (PNP0501, I/O 0x3f8-0x3ff, IRQ 4); optionally
- *        \_SB.FWCF ("QEMU0002", I/O 0x510-0x51b, the fw_cfg device)
+ *        \_SB.FWCF ("QEMU0002", I/O 0x510-0x51b, the fw_cfg device);
+ *        optionally \_SB.KBD (PNP0303) and \_SB.MOU (PNP0F13), the 8042
  *
  * Plain C, no GLib (tests/acpi/).
  */
@@ -106,6 +107,12 @@ struct acpi_config {
 	 * the DSDT: what Linux's qemu_fw_cfg driver binds to.
 	 */
 	bool fw_cfg;
+	/*
+	 * Describe the 8042's keyboard (PNP0303: I/O 0x60, 0x64, IRQ 1) and
+	 * mouse (PNP0F13: IRQ 12) in the DSDT.  SeaBIOS sets up its PS/2
+	 * keyboard only when the DSDT has PNP0303 (src/hw/ps2port.c).
+	 */
+	bool ps2;
 	/*
 	 * Where a firmware put what the direct boot has at fixed places
 	 * (a Q35's LPC PMBASE, its PCIEXBAR, the window it assigned BARs

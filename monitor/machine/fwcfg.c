@@ -38,6 +38,7 @@ void machine_acpi_config(const struct machine *m, struct acpi_config *cfg)
 	 * ACPI decoding is off: the default then), the MCH's PCIEXBAR, and
 	 * the BAR window.
 	 */
+	cfg->ps2 = true;	/* SeaBIOS's keyboard: the boot menu */
 	cfg->pm_base = ich9_lpc_pmbase(&m->fw->lpc);
 	if (m->pci.ecam_size && m->pci.ecam_base < 0x100000000ull)
 		cfg->ecam_base = m->pci.ecam_base;

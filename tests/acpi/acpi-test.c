@@ -332,6 +332,17 @@ static void test_dsdt(void)
 	tap_ok(has(d, n, "\x08_STA\x0a\x0b", 7), "fw_cfg: _STA 0x0b (not shown in the UI)");
 	tap_ok(has(d, n, "\x47\x01\x10\x05\x10\x05\x01\x0c", 8),
 	       "fw_cfg: _CRS I/O 0x510, 12 ports (0x510-0x51b)");
+	tap_ok(!has(d, n, "KBD_", 4) && !has(d, n, "MOU_", 4), "no PS/2 devices unless asked");
+
+	cfg.ps2 = true;
+	build(&cfg);
+	d = find("DSDT");
+	n = g32(d + 4);
+	tap_ok(has(d, n, "KBD_", 4) && has(d, n, "\x08_HID\x0c\x41\xd0\x03\x03", 9) &&
+	       has(d, n, "\x47\x01\x60\x00\x60\x00\x01\x01\x47\x01\x64\x00\x64\x00\x01\x01"
+		      "\x22\x02\x00", 19), "PS/2: KBD_ PNP0303, I/O 0x60 and 0x64, IRQ 1");
+	tap_ok(has(d, n, "MOU_", 4) && has(d, n, "\x08_HID\x0c\x41\xd0\x0f\x13", 9) &&
+	       has(d, n, "\x22\x00\x10", 3), "PS/2: MOU_ PNP0F13, IRQ 12");
 }
 
 /* A firmware's places (a Q35's PMBASE, PCIEXBAR, BAR window) instead of memmap.h's. */
@@ -403,6 +414,7 @@ static void test_iasl(void)
 	static const char *const sigs[] = { "FACP", "APIC", "MCFG", "DSDT", "FACS" };
 	struct acpi_config cfg = {
 		.nr_cpus = 255, .com1 = true, .pci_intx_gsi_base = 16, .fw_cfg = true,
+		.ps2 = true,
 	};
 	char dir[] = "/tmp/vmain-acpi-XXXXXX", cmd[512];
 	unsigned int i;
