@@ -29,6 +29,7 @@
 #include "vm/vm.h"
 
 #define OUTPUT_BUFFER		(1u << 20)	/* per console output */
+#define VM_VGA_BIOS		"/usr/share/seabios/vgabios-stdvga.bin"	/* package seabios */
 #define OUTPUT_FLUSH_NS		2000000000ll	/* at exit, for both together */
 
 int64_t thread_cpu_ns(void)
@@ -762,16 +763,22 @@ int vm_main(const struct vm_spec *spec)
 		vm.screen = &screen;
 		cfg.display = screen.display;
 		/*
-		 * The standard VGA is for firmware boots (machine/screen.h).
-		 * Until `--firmware` turns it on, VMAIN_STDVGA asks for it:
-		 * "1" with Debian's VGA BIOS, else the path of the BIOS image.
+		 * A firmware boot's screen has the standard VGA too
+		 * (machine/screen.h): the firmware, boot loaders and text
+		 * installers draw on it.  VMAIN_STDVGA (internal, for tests):
+		 * "0" leaves it out, "1" adds it to a direct boot too, another
+		 * value is the VGA BIOS image to use.
 		 */
 		const char *stdvga = getenv("VMAIN_STDVGA");
 
-		if (stdvga && *stdvga) {
-			cfg.vga = true;
-			cfg.vga_rom = strcmp(stdvga, "1") ? stdvga :
-				      "/usr/share/seabios/vgabios-stdvga.bin";
+		bool own_rom = stdvga && *stdvga && strcmp(stdvga, "0") && strcmp(stdvga, "1");
+
+		cfg.vga = stdvga && *stdvga ? strcmp(stdvga, "0") != 0 : cfg.bios != NULL;
+		cfg.vga_rom = own_rom ? stdvga : VM_VGA_BIOS;
+		if (cfg.vga && !own_rom && access(VM_VGA_BIOS, R_OK)) {
+			fprintf(stderr, "vmain: no VGA BIOS (%s: %s): the screen stays dark until "
+				"the guest's own driver sets a mode\n", VM_VGA_BIOS, strerror(errno));
+			cfg.vga_rom = NULL;
 		}
 	}
 	if (spec->socket_path) {
