@@ -43,9 +43,12 @@
  * socket takes it (sendfile(), non-blocking).  An update is thus one
  * FramebufferUpdate covering the whole region asked for, as clients that
  * save the first update they get (vncsnapshot) need, and a spool holds
- * one update at most (an encoded screen: about width x height x 4
- * bytes in raw encoding), since nothing more is encoded for the client
- * until its spool is empty.  While the spool is not empty, or the socket
+ * one update at most, since nothing more is encoded for the client until
+ * its spool is empty.  An update covers VNC_SPOOL_MAX bytes of pixels at
+ * most (a 1920x1080 screen whole; a larger one goes in slices of that,
+ * each its own update), so a client that stops reading holds at most
+ * about that (raw encoding: 8 MiB), and VNC_MAX_CLIENTS of them 16 times
+ * it.  While the spool is not empty, or the socket
  * is full, the client's watch waits for EPOLLOUT alone and its messages
  * are not read (so a client that stops reading also stops being read:
  * its requests, and so our output, stop; damage meanwhile merges in
@@ -93,6 +96,7 @@
 #include "io/ioloop.h"
 
 #define VNC_SNDBUF		(1024 * 1024)	/* asked for; the kernel caps it (wmem_max) */
+#define VNC_SPOOL_MAX		(8 * 1024 * 1024)	/* raw pixel bytes one update covers: 1920x1080x4 */
 #define VNC_IDLE_W		640		/* the black screen before any mode */
 #define VNC_IDLE_H		480
 #define VNC_RETRY_NS		100000000ll	/* polling the display again after -EMFILE */
@@ -533,10 +537,24 @@ static bool client_spool_update(struct vnc_client *c)
 {
 	rfbClientPtr cl = c->cl;
 	int sock = cl->sock;
+	sraRegionPtr asked = sraRgnCreateRgn(cl->requestedRegion), left;
 	off_t end;
 
 	cl->sock = c->spool;
 	rfbUpdateClient(cl);
+	/*
+	 * A screen over VNC_SPOOL_MAX goes in slices (progressiveSliceHeight)
+	 * and libvncserver forgets the request after the first: what is left
+	 * of it goes in the next, without another request.
+	 */
+	if (cl->sock != RFB_INVALID_SOCKET && sraRgnEmpty(cl->requestedRegion)) {
+		left = sraRgnCreateRgn(cl->modifiedRegion);
+		sraRgnAnd(left, asked);
+		if (!sraRgnEmpty(left))
+			sraRgnOr(cl->requestedRegion, asked);
+		sraRgnDestroy(left);
+	}
+	sraRgnDestroy(asked);
 	if (cl->sock == RFB_INVALID_SOCKET) {
 		/*
 		 * A write to the memfd failed (no memory): libvncserver
@@ -1042,6 +1060,9 @@ static int show(struct vnc_server *s)
 		rfbMarkRectAsModified(screen, 0, 0, w, h);
 	}
 	screen->paddedWidthInBytes = stride;
+	/* Whole in one update (and one spool) up to VNC_SPOOL_MAX; beyond, slices of it. */
+	screen->progressiveSliceHeight = (uint64_t)stride * h > VNC_SPOOL_MAX ?
+					 VNC_SPOOL_MAX / stride : 0;
 	set_pixel_format(screen, format);
 	s->shown = buf;
 	s->shown_stride = stride;

@@ -630,6 +630,33 @@ static void test_screen_and_input(void)
 		tap_ok(pump(c, 5000, shows_screen, NULL), "and the other client keeps up after");
 		tap_ok(stalled && pump(stalled, 5000, shows_screen, NULL),
 		       "the stalled client reads again: it catches up with the last frame");
+		/*
+		 * A screen over the spool's limit (2560x1600: 16 MiB of
+		 * pixels) goes in slices of 8 MiB: a client that stops
+		 * reading holds one slice, a reading one gets every pixel.
+		 */
+		{
+			rfbClient *big = NULL;
+
+			set_mode(2560, 1600, 9);
+			tap_ok(pump(c, 10000, shows_screen, NULL) &&
+			       pump(stalled, 10000, shows_screen, NULL),
+			       "2560x1600: both clients get every pixel, in slices");
+			big = client_connect(sock_path("vnc.sock"), 0, "raw");
+			pump(c, 300, NULL, NULL);
+			draw(0, 0, 2560, 1600, 3000);
+			tap_ok(pump(c, 10000, shows_screen, NULL), "a redraw reaches the reading client");
+			vnc_server_stats(s, &st);
+			tap_ok(big && st.spooled > 0 && st.spooled <= 2 * (8 * 1024 * 1024 + 65536),
+			       "the two clients not reading now hold %llu bytes in their spools: "
+			       "one 8 MiB slice each at most, not the 16 MiB screen",
+			       (unsigned long long)st.spooled);
+			if (big)
+				client_close(big);
+			set_mode(1024, 768, 7);
+			pump(c, 5000, shows_screen, NULL);
+			pump(stalled, 5000, shows_screen, NULL);
+		}
 		/* Stalled again, mid-frame, when the server stops. */
 		draw(0, 0, 1024, 768, 2001);
 		pump(c, 5000, shows_screen, NULL);
