@@ -5,7 +5,9 @@
 # through vmain.ko and through KVM (kvm_amd), with no disks, up to "No
 # bootable device" on the serial console; its log on --firmware-log shows
 # the Q35/ICH9 chipset, the shadowing and the BARs it assigned; 2 CPUs and
-# 3 GiB through vmain.ko (tests/monitor/firmware-guest.sh).  About 90 s.
+# 3 GiB through vmain.ko; the default guest's ISO (scripts/guest-iso)
+# booted by SeaBIOS from the AHCI CD-ROM through KVM to its power-off
+# (tests/monitor/firmware-guest.sh).  About 90 s of arena time.
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
 bios=/usr/share/seabios/bios-256k.bin
@@ -14,9 +16,15 @@ if [ ! -r "$bios" ]; then
 	echo "1..1"
 	exit 0
 fi
+iso="$TOP/build/guest/firmware.iso"
+if ! "$TOP/scripts/guest-iso" -q -o "$iso" -a vmain.test=poweroff -t 10; then
+	echo "not ok 1 - scripts/guest-iso failed"
+	echo "1..1"
+	exit 0
+fi
 arena_tap arena-svm "vmain run --firmware seabios: SeaBIOS through vmain.ko and KVM to 'No bootable device'" \
 	-t 600 -m 5120 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$bios" \
-	-f "$TOP/tests/monitor/firmware-guest.sh" -- \
-	"$TOP/tests/monitor/firmware-guest.sh" "$TOP/build/monitor/vmain"
+	-f "$TOP/tests/monitor/firmware-guest.sh" -f "$iso" -- \
+	"$TOP/tests/monitor/firmware-guest.sh" "$TOP/build/monitor/vmain" "$iso"
 
 arena_tap_end

@@ -6,9 +6,11 @@
 # debug console (--firmware-log), the shadowing, the Q35 chipset and the
 # PCI devices with the BARs it assigned, then "No bootable device" on the
 # serial console (sercon) as well.  A 2-CPU, 3 GiB run checks the APs
-# answering SeaBIOS's SIPIs and the RAM split around the PCI hole.
-# Prints TAP lines.  Usage: firmware-guest.sh VMAIN
-vmain=$1
+# answering SeaBIOS's SIPIs and the RAM split around the PCI hole.  With
+# ISO (scripts/guest-iso, vmain.test=poweroff), SeaBIOS boots it from the
+# AHCI CD-ROM through KVM, ISOLINUX starts the guest, it powers off.
+# Prints TAP lines.  Usage: firmware-guest.sh VMAIN [ISO]
+vmain=$1 iso=${2:-}
 w=/tmp/firmware-guest
 mkdir -p "$w"
 n=0
@@ -68,5 +70,24 @@ check "vmain, 3 GiB: 2 GiB below the PCI hole (fw_cfg's e820)" \
 check "vmain, 3 GiB: 1 GiB above 4 GiB" inlog "qemu/e820: addr 0x0000000100000000 len 0x0000000040000000 [RAM]"
 if ! check "vmain, 2 CPUs, 3 GiB: 'No bootable device'" incon "No bootable device"; then
 	show
+fi
+if [ -n "$iso" ]; then
+	# Not through vmain.ko yet: ISOLINUX takes the 8259's vectors 08h-0Fh
+	# in protected mode, which VMAIN_VCPU_INTERRUPT refuses (vectors
+	# 16-255 only) and the monitor delivers itself only in real mode
+	# (machine/rm-irq.c); the VM stops with a message (docs/firmware.md).
+	rm -f "$w/log" "$w/con" "$w/out"
+	t0=$(cut -d. -f1 /proc/uptime)
+	timeout -s KILL 200 "$vmain" run --accel kvm --cpus 1 --memory 512M --cdrom "$iso" \
+		--firmware-log "$w/log" --serial "$w/con" </dev/null >"$w/out" 2>&1
+	rc=$?
+	echo "# kvm, ISO: status $rc after $(( $(cut -d. -f1 /proc/uptime) - t0 )) s"
+	check "kvm, ISO: SeaBIOS finds the AHCI CD-ROM" inlog 'AHCI/1: registering: "DVD/CD'
+	check "kvm, ISO: and boots from it" inlog "Booting from DVD/CD..."
+	check "kvm, ISO: ISOLINUX runs" incon "ISOLINUX"
+	check "kvm, ISO: the guest's init runs" incon "VMAIN-GUEST: init"
+	if ! check "kvm, ISO: the guest powers off (status 0)" [ "$rc" = 0 ]; then
+		show
+	fi
 fi
 echo "1..$n"
