@@ -83,7 +83,11 @@ static int open_img(const char *name, bool readonly, enum wcache_mode cache,
 	memset(&o, 0, sizeof(o));
 	path_of(path, sizeof(path), name);
 	o.path = path;
-	o.format = DISK_FORMAT_AUTO;
+	/*
+	 * What a user says: ".qcow2" names are qcow2 (a backing file is
+	 * followed only then), others probed.
+	 */
+	o.format = strstr(name, ".qcow2") ? DISK_FORMAT_QCOW2 : DISK_FORMAT_AUTO;
 	o.cache = cache;
 	o.readonly = readonly;
 	err[0] = 0;
@@ -583,6 +587,43 @@ static void test_backing(void)
 		  "v2top.qcow2 4M", E.dir) == 0 && reads_like_qemu("v2top.qcow2", size),
 	       "a v2 image over a smaller backing file reads zeros past its end");
 	scribble("v2top.qcow2", size, 65536, 33, false, "v2 over a smaller backing file");
+}
+
+/*
+ * A guest's qcow2 header in its raw image (QEMU's CVE-2008-2004): found by
+ * probing, its backing file is not followed; the user's format= decides.
+ */
+static void test_probed_backing(void)
+{
+	struct disk *d = NULL;
+	char err[256], path[256];
+	struct disk_options o;
+	int ret;
+
+	if (!tap_ok(sh("cd %s && printf 'host secret\\n' >secret && truncate -s 4096 secret && qemu-img create -q -f qcow2 "
+		       "-b %s/secret -F raw guest.img 1M", E.dir, E.dir) == 0,
+		    "a 'raw' image whose first sector a guest made a qcow2 header naming a host file"))
+		return;
+	ret = open_img("guest.img", true, WCACHE_WRITEBACK, &d, err, sizeof(err));
+	tap_ok(ret == -EPERM && strstr(err, "found by probing: give format=qcow2"),
+	       "opened with format=auto: refused, the backing file not opened (%s)", err);
+	if (!ret)
+		disk_close(d);
+	memset(&o, 0, sizeof(o));
+	path_of(path, sizeof(path), "guest.img");
+	o.path = path;
+	o.format = DISK_FORMAT_RAW;
+	o.cache = WCACHE_WRITEBACK;
+	o.readonly = true;
+	ret = disk_open(&d, &o, E.loop, E.pool, err, sizeof(err));
+	tap_ok(ret == -EINVAL && strstr(err, "but the image is qcow2"),
+	       "format=raw: the header is seen and the mismatch named (%s)", err);
+	o.format = DISK_FORMAT_QCOW2;
+	ret = disk_open(&d, &o, E.loop, E.pool, err, sizeof(err));
+	tap_ok(ret == 0 && d->size == 1 << 20,
+	       "with format=qcow2, the user's word, the backing file is followed (%s)", err);
+	if (!ret)
+		disk_close(d);
 }
 
 /* WRITE_ZEROES over thousands of written clusters of a v2 image: data zeros. */
@@ -1242,6 +1283,7 @@ int main(void)
 	test_qemu_io_images();
 	test_compressed();
 	test_backing();
+	test_probed_backing();
 	test_zero_ops_backing();
 	test_v2_zeroes_in_place();
 	test_write_through(0);
