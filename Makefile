@@ -376,6 +376,11 @@ $(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_LIB) $
 $(BUILD)/tests/machine/screen-test: MACHINE_UNIT_SRCS += monitor/machine/screen.c monitor/display/display.c
 $(BUILD)/tests/machine/screen-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/screen-test: monitor/machine/screen.c monitor/display/display.c
+# The firmware boot's machine side (firmware-test) with a recording backend.
+FIRMWARE_UNIT_SRCS := monitor/machine/firmware.c monitor/machine/rm-irq.c monitor/machine/xapic.c
+$(BUILD)/tests/machine/firmware-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
+$(BUILD)/tests/machine/firmware-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
+$(BUILD)/tests/machine/firmware-test: $(FIRMWARE_UNIT_SRCS)
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h
