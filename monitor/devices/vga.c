@@ -668,12 +668,18 @@ static int mmio_bar(void *opaque, unsigned bar, uint64_t offset, unsigned size, 
 	return ret;
 }
 
+static void rom_remap(struct vga *v);
+
 static int rom_bar(void *opaque, unsigned bar, uint64_t offset, unsigned size, bool write,
 		   uint64_t *data)
 {
 	struct vga *v = opaque;
 
 	(void)bar;
+	/* As for the framebuffer: an access that exits asks for the mapping again. */
+	rom_remap(v);
+	if (v->ops && v->ops->rom_map && v->rom_mapped)
+		v->ops->rom_map(v->opaque, v->rom_mapped);
 	if (write)
 		return 0;		/* read-only memory */
 	*data = 0;
@@ -695,13 +701,34 @@ static void lfb_remap(struct vga *v)
 		v->ops->lfb_map(v->opaque, gpa);
 }
 
+/* The ROM BAR's decode changed (PCI 3.0 6.2.5.2: memory space and its enable bit). */
+static void rom_remap(struct vga *v)
+{
+	uint64_t gpa = 0;
+
+	if (!v->rom_size)
+		return;
+	if ((pci_cfg_get16(&v->dev, PCI_COMMAND) & PCI_COMMAND_MEMORY) &&
+	    (pci_cfg_get32(&v->dev, PCI_ROM_ADDRESS) & PCI_ROM_ADDRESS_ENABLE))
+		gpa = pci_bar_addr(&v->dev, PCI_ROM_BAR);
+	if (gpa == v->rom_mapped)
+		return;
+	v->rom_mapped = gpa;
+	if (v->ops && v->ops->rom_map)
+		v->ops->rom_map(v->opaque, gpa);
+}
+
 static void vga_cfg_write(struct pci_dev *dev, uint32_t off, unsigned size, uint32_t val)
 {
 	(void)val;
-	if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND)
+	if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND) {
 		lfb_remap(dev->opaque);
-	else if (off < PCI_BAR0 + 4 && off + size > PCI_BAR0)
+		rom_remap(dev->opaque);
+	} else if (off < PCI_BAR0 + 4 && off + size > PCI_BAR0) {
 		lfb_remap(dev->opaque);
+	} else if (off < PCI_ROM_ADDRESS + 4 && off + size > PCI_ROM_ADDRESS) {
+		rom_remap(dev->opaque);
+	}
 }
 
 static void vga_pci_reset(struct pci_dev *dev)
@@ -748,6 +775,7 @@ void vga_reset(struct vga *v)
 	vram_clear(v);
 	memset(v->lfb_dirty, 0, VGA_VRAM_PAGES / 8);
 	lfb_remap(v);
+	rom_remap(v);
 	mark_full(v);
 }
 
@@ -765,11 +793,15 @@ int vga_init(struct vga *v, struct pci_bus *bus, int slot, const struct vga_ops 
 	if (rom_size > VGA_ROM_MAX || (rom_size && !rom))
 		return -EINVAL;
 	if (rom_size) {
-		/* PCI 3.0 6.2.5.2: the ROM BAR's size is a power of two, 2 KiB or more. */
-		for (rom_bar_size = 2048; rom_bar_size < rom_size; rom_bar_size <<= 1)
+		/*
+		 * PCI 3.0 6.2.5.2: the ROM BAR's size is a power of two, 2 KiB
+		 * or more; whole pages here, so that it can be a memory slot.
+		 */
+		for (rom_bar_size = VGA_PAGE_SIZE; rom_bar_size < rom_size; rom_bar_size <<= 1)
 			;
-		copy = calloc(1, rom_bar_size);
-		if (!copy)
+		copy = mmap(NULL, rom_bar_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (copy == MAP_FAILED)
 			return -ENOMEM;
 		memcpy(copy, rom, rom_size);
 		v->rom = copy;
@@ -826,7 +858,8 @@ free_dirty:
 	free(v->lfb_dirty);
 	v->lfb_dirty = NULL;
 free_rom:
-	free(copy);
+	if (copy)
+		munmap(copy, rom_bar_size);
 	v->rom = NULL;
 	return ret;
 }
@@ -841,7 +874,8 @@ void vga_destroy(struct vga *v)
 	v->vram_fd = -1;
 	free(v->lfb_dirty);
 	v->lfb_dirty = NULL;
-	free((void *)v->rom);
+	if (v->rom)
+		munmap((void *)v->rom, v->rom_size);
 	v->rom = NULL;
 	free(v->scr.cells);
 	v->scr.cells = NULL;
@@ -1064,6 +1098,7 @@ int vga_load(struct vga *v, struct state_reader *r)
 		v->dirty = false;
 		memset(v->lfb_dirty, 0, VGA_VRAM_PAGES / 8);
 		lfb_remap(v);
+		rom_remap(v);
 		mark_full(v);
 	}
 	free(pages);

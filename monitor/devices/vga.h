@@ -140,6 +140,14 @@ struct vga_ops {
 	 * there as guest RAM, or unmap it.  May be NULL.
 	 */
 	void (*lfb_map)(void *opaque, uint64_t gpa);
+	/*
+	 * The ROM BAR now decodes at `gpa` (0: not at all): map v->rom
+	 * (v->rom_size bytes, page-aligned) there read-only, or unmap it.
+	 * Firmware reads the image with any instruction (SeaBIOS compares
+	 * its signature in place), which an MMIO exit may not emulate.  May
+	 * be NULL.
+	 */
+	void (*rom_map)(void *opaque, uint64_t gpa);
 };
 
 /* The picture's kind, for the renderer. */
@@ -169,8 +177,9 @@ struct vga {
 	void *opaque;
 	int vram_fd;
 	uint8_t *vram;			/* VGA_VRAM_SIZE, shared mapping of vram_fd */
-	const uint8_t *rom;		/* the VGA BIOS, copied (rom_size, power of two) */
+	const uint8_t *rom;		/* the VGA BIOS, copied (rom_size: a power of two, pages) */
 	size_t rom_size;
+	uint64_t rom_mapped;		/* where ops.rom_map put it last (0: nowhere) */
 	uint64_t lfb_mapped;		/* where ops.lfb_map put it last (0: nowhere) */
 
 	/* Legacy registers. */

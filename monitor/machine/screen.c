@@ -136,6 +136,41 @@ static void lfb_apply(struct machine *m)
 	s->vga_full = true;	/* writes before the log existed */
 }
 
+/* The ROM BAR's read-only slot, as lfb_apply() does the framebuffer's. */
+static void rom_apply(struct machine *m)
+{
+	struct machine_screen *s = m->screen;
+	const struct hv_backend *be = m->vm.backend;
+	int ret;
+
+	if (!m->vm_created || s->rom_want == s->rom_gpa ||
+	    (s->rom_failed && s->rom_want == s->rom_failed))
+		return;
+	if (s->rom_gpa)
+		be->set_memory(&m->vm, SCREEN_SLOT_VGA_ROM, s->rom_gpa, 0, NULL, false);
+	s->rom_gpa = 0;
+	if (!s->rom_want)
+		return;
+	ret = be->set_memory(&m->vm, SCREEN_SLOT_VGA_ROM, s->rom_want, s->vga->rom_size,
+			     (void *)s->vga->rom, true);
+	if (ret) {
+		if (!s->rom_failed)
+			fprintf(stderr, "vmain: VGA BIOS at 0x%" G_GINT64_MODIFIER "x not mapped "
+				"(%s): its reads exit\n", s->rom_want, strerror(-ret));
+		s->rom_failed = s->rom_want;
+		return;
+	}
+	s->rom_gpa = s->rom_want;
+}
+
+static void vga_op_rom_map(void *opaque, uint64_t gpa)
+{
+	struct machine *m = opaque;
+
+	m->screen->rom_want = gpa;
+	rom_apply(m);
+}
+
 static void vga_op_lfb_map(void *opaque, uint64_t gpa)
 {
 	struct machine *m = opaque;
@@ -234,7 +269,7 @@ static int vga_create(struct machine *m)
 {
 	static const struct vga_ops ops = {
 		.set_mode = vga_op_set_mode, .update = vga_op_update, .dirty = vga_op_dirty,
-		.lfb_map = vga_op_lfb_map,
+		.lfb_map = vga_op_lfb_map, .rom_map = vga_op_rom_map,
 	};
 	struct machine_screen *s = m->screen;
 	gchar *rom = NULL;

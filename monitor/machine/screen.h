@@ -45,8 +45,9 @@ struct ioloop_timer;
 struct state_writer;
 struct state_reader;
 
-/* The VGA framebuffer's memory slot: past machine.c's (0-1) and the firmware's (0-17). */
-#define SCREEN_SLOT_VGA_LFB	24
+/* The VGA's memory slots: past machine.c's (0-1) and the firmware's (0-17). */
+#define SCREEN_SLOT_VGA_LFB	24	/* its framebuffer, dirty-logged */
+#define SCREEN_SLOT_VGA_ROM	25	/* its BIOS in the ROM BAR, read-only */
 #define SCREEN_VGA_REFRESH_NS	(1000000000 / 30)
 
 struct machine_screen {
@@ -61,6 +62,7 @@ struct machine_screen {
 	uint64_t lfb_want;	/* where the VGA wants its framebuffer (0: nowhere) */
 	uint64_t lfb_gpa;	/* where the slot maps it (0: no slot) */
 	uint64_t lfb_failed;	/* where mapping failed: said once, BAR exits instead */
+	uint64_t rom_want, rom_gpa, rom_failed;	/* the same for the ROM BAR */
 	struct ioloop_timer *refresh;	/* on cfg.ioloop */
 	uint64_t dirty[VGA_VRAM_PAGES / 64];
 };
