@@ -38,7 +38,12 @@ void machine_acpi_config(const struct machine *m, struct acpi_config *cfg)
 	 * ACPI decoding is off: the default then), the MCH's PCIEXBAR, and
 	 * the BAR window.
 	 */
-	cfg->ps2 = true;	/* SeaBIOS's keyboard: the boot menu */
+	/*
+	 * No cfg->ps2: the 8042 has no keyboard or mouse attached
+	 * (devices/i8042.h), and a PNP0303 in the DSDT makes SeaBIOS wait
+	 * for one ("Timeout at ps2_recvbyte").  Set it once one exists:
+	 * SeaBIOS's boot menu reads its keys from there.
+	 */
 	cfg->pm_base = ich9_lpc_pmbase(&m->fw->lpc);
 	if (m->pci.ecam_size && m->pci.ecam_base < 0x100000000ull)
 		cfg->ecam_base = m->pci.ecam_base;
