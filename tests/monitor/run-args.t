@@ -76,7 +76,21 @@ mkdir files/dir
 : >files/dummy
 
 # The kernel.
-t "no --kernel" 2 '--kernel FILE is required' run
+# Without --kernel the firmware boots (docs/firmware.md); its options.
+t "--firmware: an unknown one" 2 "--firmware 'foo': must be seabios or none" run --firmware foo
+t "--firmware none without --kernel" 2 '--firmware none needs --kernel FILE' run --firmware none
+t "--firmware seabios with --kernel" 2 '--kernel, --initrd and --append need --firmware none' \
+	run --firmware seabios --kernel files/dummy
+t "--initrd without --kernel (the firmware)" 2 'need --firmware none' run --initrd files/dummy
+t "--bios with the direct boot" 2 '--bios needs --firmware seabios' \
+	run --firmware none --kernel files/dummy --bios files/dummy
+t "--bios: a missing file" 2 "cannot read the BIOS '$tmp/nope': No such file" run --bios "$tmp/nope"
+t "--bios: an empty file" 2 "--bios 'files/dummy': it is empty" run --bios files/dummy
+head -c 100000 /dev/zero >files/bios-odd
+t "--bios: not a multiple of 64 KiB" 2 'not a multiple of 64 KiB' run --bios files/bios-odd
+t "--bios: a directory" 2 'it is not a regular file' run --bios files
+t "--firmware-log: stdio is not a file" 2 "--firmware-log 'stdio': must be a FILE or none" \
+	run --firmware-log stdio
 t "nonexistent kernel" 2 "cannot read the kernel '$tmp/nope': No such file" \
 	run --kernel "$tmp/nope"
 t "empty kernel path" 2 "cannot read the kernel '': No such file" run --kernel ''
