@@ -33,8 +33,11 @@ struct machine_fw_cfg {
 
 /*
  * Builds the device with its items and claims ports 0x510..0x51b on the
- * machine's port bus.  After pci_bus_init() (the ACPI tables describe the
- * PCI INTx routing).  -errno with a message printed.
+ * machine's port bus.  After pci_bus_init() and firmware_init() (the
+ * ACPI tables describe the PCI INTx routing and the firmware's chipset),
+ * before the devices that add files of their own to m->fwcfg.dev
+ * (fw_cfg_add_file(): the VGA's "vgaroms/..."), so that every file is
+ * there before the guest runs.  -errno with a message printed.
  */
 int machine_fw_cfg_init(struct machine *m);
 void machine_fw_cfg_destroy(struct machine *m);

@@ -324,6 +324,9 @@ int platform_init(struct machine *m)
 		pci_bus_init(&m->pci, &pci_ops, m);
 		ret = m->cfg.bios ? firmware_init(m) : pci_bus_register_ports(&m->pci, &m->pio);
 	}
+	/* Before the devices that add fw_cfg files (the VGA's ROMs). */
+	if (!ret)
+		ret = machine_fw_cfg_init(m);
 	if (!ret)
 		ret = virtio_console_init(&m->hvc, &m->pci, -1, &m->ram, &hvc_ops, m);
 	if (ret >= 0)
@@ -336,8 +339,6 @@ int platform_init(struct machine *m)
 		ret = nics_init(m);
 	if (ret >= 0 && m->cfg.display)
 		ret = machine_screen_init(m);
-	if (ret >= 0)
-		ret = machine_fw_cfg_init(m);
 	/* No firmware: the BARs are placed here, as a BIOS would. */
 	if (ret >= 0 && !m->cfg.bios)
 		ret = pci_bus_assign(&m->pci, MEMMAP_PCI_MMIO_BASE, MEMMAP_PCI_MMIO_SIZE,
