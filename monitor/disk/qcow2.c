@@ -164,13 +164,16 @@ static int open_backing(struct qcow2 *q, const struct disk_options *o, char *err
 
 	if (!q->h.backing_len)
 		return 0;
-	if (o->format == DISK_FORMAT_AUTO && o->depth == 0) {
+	if (o->format == DISK_FORMAT_AUTO) {
 		/*
 		 * A qcow2 header found by probing could be a guest's: a raw
 		 * image's guest can write one into its first sector, naming
 		 * any host file as its backing file, and read that file after
 		 * the next start (QEMU's CVE-2008-2004).  A backing file is
-		 * followed only when the user said the image is qcow2.
+		 * followed only when the user said the image is qcow2, or its
+		 * parent's header names its format (backing_fmt): a backing
+		 * file probed for lack of one (another VM's raw disk, say) is
+		 * taken without a backing file of its own.
 		 */
 		snprintf(err, errlen, "a qcow2 image with a backing file (%.60s), found by probing: "
 			 "give format=qcow2 if it is yours (a raw image's guest can write such "
