@@ -112,8 +112,12 @@ static void geometry(const struct vga *v, struct geometry *g)
 			g->stride = v->crtc[0x13] * 2u;
 		}
 	}
-	if (!g->width || !g->height || g->width > DISPLAY_MAX_WIDTH ||
-	    g->height > DISPLAY_MAX_HEIGHT)
+	/*
+	 * Below the smallest size a viewer may ask for is no picture: the
+	 * registers of a VGA not programmed yet (all zero: a 9x1 "mode").
+	 */
+	if (g->width < DISPLAY_MIN_WIDTH || g->height < DISPLAY_MIN_HEIGHT ||
+	    g->width > DISPLAY_MAX_WIDTH || g->height > DISPLAY_MAX_HEIGHT)
 		g->kind = VGA_KIND_NONE;
 	if (g->kind == VGA_KIND_NONE)
 		g->width = g->height = 0;
@@ -121,6 +125,8 @@ static void geometry(const struct vga *v, struct geometry *g)
 
 static bool same_mode(const struct vga_screen *s, const struct geometry *g)
 {
+	if (s->kind == VGA_KIND_NONE && g->kind == VGA_KIND_NONE)
+		return true;
 	return s->kind == g->kind && s->width == g->width && s->height == g->height &&
 	       s->cols == g->cols && s->rows == g->rows && s->cell_w == g->cell_w &&
 	       s->cell_h == g->cell_h && s->bpp == g->bpp;

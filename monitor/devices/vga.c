@@ -788,6 +788,7 @@ int vga_init(struct vga *v, struct pci_bus *bus, int slot, const struct vga_ops 
 
 	memset(v, 0, sizeof(*v));
 	v->vram_fd = -1;
+	v->rom_fd = -1;
 	v->ops = ops;
 	v->opaque = opaque;
 	if (rom_size > VGA_ROM_MAX || (rom_size && !rom))
@@ -799,11 +800,24 @@ int vga_init(struct vga *v, struct pci_bus *bus, int slot, const struct vga_ops 
 		 */
 		for (rom_bar_size = VGA_PAGE_SIZE; rom_bar_size < rom_size; rom_bar_size <<= 1)
 			;
-		copy = mmap(NULL, rom_bar_size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (copy == MAP_FAILED)
-			return -ENOMEM;
-		memcpy(copy, rom, rom_size);
+		/* A memfd of its own, mapped read-only, as the firmware's ROM is. */
+		v->rom_fd = memfd_create("vmain-vgabios", MFD_CLOEXEC);
+		if (v->rom_fd < 0)
+			return -errno;
+		if (ftruncate(v->rom_fd, (off_t)rom_bar_size) ||
+		    pwrite(v->rom_fd, rom, rom_size, 0) != (ssize_t)rom_size) {
+			ret = -errno;
+			close(v->rom_fd);
+			v->rom_fd = -1;
+			return ret;
+		}
+		copy = mmap(NULL, rom_bar_size, PROT_READ, MAP_SHARED, v->rom_fd, 0);
+		if (copy == MAP_FAILED) {
+			ret = -errno;
+			close(v->rom_fd);
+			v->rom_fd = -1;
+			return ret;
+		}
 		v->rom = copy;
 		v->rom_size = rom_bar_size;
 	}
@@ -860,6 +874,9 @@ free_dirty:
 free_rom:
 	if (copy)
 		munmap(copy, rom_bar_size);
+	if (v->rom_fd >= 0)
+		close(v->rom_fd);
+	v->rom_fd = -1;
 	v->rom = NULL;
 	return ret;
 }
@@ -877,6 +894,9 @@ void vga_destroy(struct vga *v)
 	if (v->rom)
 		munmap((void *)v->rom, v->rom_size);
 	v->rom = NULL;
+	if (v->rom_fd >= 0)
+		close(v->rom_fd);
+	v->rom_fd = -1;
 	free(v->scr.cells);
 	v->scr.cells = NULL;
 	free(v->surface);

@@ -177,7 +177,8 @@ struct vga {
 	void *opaque;
 	int vram_fd;
 	uint8_t *vram;			/* VGA_VRAM_SIZE, shared mapping of vram_fd */
-	const uint8_t *rom;		/* the VGA BIOS, copied (rom_size: a power of two, pages) */
+	int rom_fd;			/* a memfd holding it */
+	const uint8_t *rom;		/* the VGA BIOS, read-only (rom_size: a power of two, pages) */
 	size_t rom_size;
 	uint64_t rom_mapped;		/* where ops.rom_map put it last (0: nowhere) */
 	uint64_t lfb_mapped;		/* where ops.lfb_map put it last (0: nowhere) */

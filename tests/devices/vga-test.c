@@ -806,6 +806,8 @@ int main(void)
 	       (long long)st.st_blocks);
 	tap_ok(vga_init(&(struct vga){ 0 }, &bus, 5, &ops, &s, rom_image, VGA_ROM_MAX + 1) ==
 	       -EINVAL, "a ROM image over 256 KiB is refused");
+	vga_refresh(&v, NULL, true);
+	tap_ok(s.modes == 0 && s.updates == 0, "power-on registers: no picture, no mode");
 	test_pci(&v, &bus, &s);
 	test_text(&v, &s);
 	test_dac_and_registers(&v);
