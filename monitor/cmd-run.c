@@ -112,7 +112,8 @@ static const GOptionEntry run_options[] = {
 	{ "cdrom", 0, 0, G_OPTION_ARG_FILENAME, &opt_cdrom,
 	  "An ISO image (raw or qcow2, opened read-only) in a CD/DVD-ROM drive: "
 	  "on the IDE secondary master when a --disk is if=ide, else on AHCI "
-	  "port 1", "FILE" },
+	  "port 1.  A device node (/dev/sr0, /dev/sgN) gives the VM the host's "
+	  "own drive, held exclusively while it runs (docs/storage.md)", "FILE" },
 	{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_nets,
 	  "A virtio network interface (repeatable, up to 8; the guest sees them "
 	  "in this order).  'user[,OPTS]' is user-mode NAT inside this process (no "

@@ -38,6 +38,8 @@ enum ata_data {
 	ATA_DATA_BUF,		/* a reply built in d->pio_buf (IDENTIFY, ATAPI replies) */
 	ATA_DATA_DISK_IN,	/* sectors read from the disk */
 	ATA_DATA_DISK_OUT,	/* sectors written to the disk */
+	ATA_DATA_HOST_REPLY,	/* a host drive's reply to a passed-through command */
+	ATA_DATA_HOST_IN,	/* sectors read from a host drive */
 };
 
 struct ata_req {
@@ -75,6 +77,11 @@ struct ata_req {
 	struct iovec *div;		/* the segments of dreq[0] (carved from iov) */
 	struct iovec pio_iov;
 	int err;			/* the first failed disk request's */
+	/* A host drive's command (d->host): what the bottom half sends it. */
+	bool sg;
+	uint8_t sg_cdb[12];
+	uint32_t sg_len;
+	int sg_dir;			/* enum hostdrive_dir */
 	/* The event to deliver. */
 	struct ata_result res;
 };
@@ -82,6 +89,7 @@ struct ata_req {
 struct ata_drive {
 	enum ata_kind kind;
 	struct disk *disk;		/* ATA: the image; ATAPI: the medium in the tray (or NULL) */
+	struct hostdrive *host;		/* ATAPI: a host drive instead of a medium (passthrough) */
 	struct ioloop *loop;
 	struct pool *pool;
 	struct ata_host_ops ops;
@@ -148,6 +156,15 @@ void ata_req_disk(struct ata_req *r, uint64_t lba, uint64_t bytes);
  */
 struct disk_req *ata_req_host(struct ata_req *r, unsigned n);
 void ata_req_go(struct ata_req *r);
+/*
+ * A command for the host drive (passthrough): the bottom half sends `cdb`
+ * with a data phase of `len` bytes in direction `dir` (enum
+ * hostdrive_dir; FROM_DEV replies at most ATA_PIO_BUF), and
+ * atapi_pass_done() gets the outcome.
+ */
+void ata_req_host_cmd(struct ata_req *r, const uint8_t *cdb, int dir, uint32_t len);
+/* Sectors of 2048 bytes from the host drive, from `lba` (READ(12)s as the buffers take them). */
+void ata_req_host_read(struct ata_req *r, uint64_t lba, uint64_t bytes);
 /* Copies up to len bytes from the iovecs at offset off. */
 size_t ata_iov_from(const struct ata_req *r, size_t off, void *buf, size_t len);
 /* The write-cache switch (SET FEATURES 02h/82h): applied before the next submission. */
@@ -186,5 +203,9 @@ void atapi_save(const struct ata_drive *d, struct state_writer *w);
 void atapi_load_fields(struct ata_drive *d, struct state_reader *r, struct atapi_state *st);
 void atapi_load_commit(struct ata_drive *d, struct atapi_state *st);
 void atapi_close_media(struct ata_drive *d);
+/* atapi-pass.c: a PACKET command for a host drive; its outcome (lock held). */
+struct hostdrive_result;
+void atapi_pass(struct ata_req *r);
+void atapi_pass_done(struct ata_req *r, const struct hostdrive_result *res);
 
 #endif

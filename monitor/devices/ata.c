@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "devices/ata-int.h"
+#include "disk/hostdrive.h"
 
 _Static_assert(ATA_MAX_IOV == DISK_MAX_IOV, "a command's segments fit one disk request");
 _Static_assert(ATA_PIO_BUF >= 32 * ATAPI_SECTOR, "an ATAPI PIO chunk fits the buffer");
@@ -58,6 +59,7 @@ static void req_clear(struct ata_req *r)
 		d->nr_ncq--;
 	}
 	r->ncq = false;
+	r->sg = false;
 	if (d->pio == r)
 		d->pio = NULL;
 	if (r->active)
@@ -277,6 +279,8 @@ static void pio_event(struct ata_req *r, enum ata_phase ph, bool irq)
 	queue_event(r);
 }
 
+static void host_read_next(struct ata_req *r);
+
 /* Reads the next chunk of a PIO data-in transfer into the buffer. */
 static void pio_fill(struct ata_req *r)
 {
@@ -287,6 +291,10 @@ static void pio_fill(struct ata_req *r)
 		/* The disc went (or changed) in the middle of the transfer. */
 		atapi_set_sense(r->d, 0x02, 0x3a, 0x00);
 		ata_req_done(r, 0x02 << 4 | ATA_ERR_ABRT);
+		return;
+	}
+	if (r->data == ATA_DATA_HOST_IN) {
+		host_read_next(r);
 		return;
 	}
 	if (chunk > max)
@@ -427,6 +435,146 @@ void ata_req_disk(struct ata_req *r, uint64_t lba, uint64_t bytes)
 		return;
 	}
 	disk_rw(r, r->div, cnt, bytes);
+}
+
+/* --- a host drive (passthrough, atapi-pass.c) ----------------------------- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+void ata_req_host_cmd(struct ata_req *r, const uint8_t *cdb, int dir, uint32_t len)
+{
+	if (dir == HOSTDRIVE_FROM_DEV && len > ATA_PIO_BUF)
+		len = ATA_PIO_BUF;
+	if (r->data != ATA_DATA_HOST_IN)
+		r->data = ATA_DATA_HOST_REPLY;
+	memcpy(r->sg_cdb, cdb, sizeof(r->sg_cdb));
+	r->sg_dir = dir;
+	r->sg_len = dir == HOSTDRIVE_NONE ? 0 : len;
+	r->sg = true;
+	r->nr_dreq = 0;
+	queue_host(r);
+}
+
+/*
+ * The next READ(12) of a host read: as much as the guest's buffers take
+ * (DMA: up to HOSTDRIVE_MAX_XFER a command; PIO: a buffer's worth, given
+ * out in DRQ blocks before the next).
+ */
+static void host_read_next(struct ata_req *r)
+{
+	uint64_t max = r->xfer == ATA_XFER_PIO ? ATA_PIO_BUF : HOSTDRIVE_MAX_XFER;
+	uint64_t chunk = r->left < max ? r->left : max;
+	uint32_t n;
+	uint8_t cdb[12] = { 0xa8 };	/* READ(12), MMC-6 6.16 */
+
+	chunk = chunk / ATAPI_SECTOR * ATAPI_SECTOR;
+	n = (uint32_t)(chunk / ATAPI_SECTOR);
+	put_be32(cdb + 2, (uint32_t)r->lba);
+	put_be32(cdb + 6, n);
+	r->buf_len = 0;
+	r->buf_pos = 0;
+	ata_req_host_cmd(r, cdb, HOSTDRIVE_FROM_DEV, (uint32_t)chunk);
+}
+
+void ata_req_host_read(struct ata_req *r, uint64_t lba, uint64_t bytes)
+{
+	r->data = ATA_DATA_HOST_IN;
+	r->lba = lba;
+	if (r->xfer == ATA_XFER_IOV && r->iov_bytes < bytes)
+		bytes = r->iov_bytes / ATAPI_SECTOR * ATAPI_SECTOR;	/* cut to the buffer */
+	r->left = bytes;
+	if (!bytes) {
+		ata_req_done(r, 0);
+		return;
+	}
+	host_read_next(r);
+}
+
+/* Copies buf into the iovecs from offset off; the bytes copied. */
+static size_t iov_to_at(const struct ata_req *r, size_t off, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	unsigned i;
+
+	for (i = 0; i < r->iovcnt && done < len; i++) {
+		size_t seg = r->iov[i].iov_len, n;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		n = seg - off < len - done ? seg - off : len - done;
+		memcpy((uint8_t *)r->iov[i].iov_base + off, p + done, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+/* Lock held: a host drive's GOOD answer to the request's command. */
+static void host_good(struct ata_req *r, const struct hostdrive_result *res)
+{
+	size_t got = res->len;
+
+	if (r->data == ATA_DATA_HOST_REPLY) {
+		if (got > ATA_PIO_BUF)
+			got = ATA_PIO_BUF;
+		if (got)
+			memcpy(r->d->pio_buf, res->data, got);
+		ata_req_reply(r, (uint32_t)got);
+		return;
+	}
+	/* A read: the drive may stop short (the end of the disc). */
+	got = got / ATAPI_SECTOR * ATAPI_SECTOR;
+	if (got > r->left)
+		got = (size_t)r->left;
+	r->left = got < r->sg_len ? 0 : r->left - got;
+	r->lba += got / ATAPI_SECTOR;
+	if (r->xfer == ATA_XFER_PIO) {
+		if (got)
+			memcpy(r->d->pio_buf, res->data, got);
+		r->buf_len = (uint32_t)got;
+		r->buf_pos = 0;
+		pio_next_in(r);
+		return;
+	}
+	r->moved += iov_to_at(r, (size_t)r->moved, res->data, got);
+	if (r->left)
+		host_read_next(r);
+	else
+		ata_req_done(r, 0);
+}
+
+/* Loop thread: the host drive answered (or the command never got there). */
+static void host_cmd_done(void *opaque, const struct hostdrive_result *res)
+{
+	struct ata_req *r = opaque;
+	struct ata_drive *d = r->d;
+
+	ata_lock(d);
+	r->on_host = false;
+	d->on_host--;
+	r->sg = false;
+	if (r->aborted)
+		req_clear(r);
+	else if (res->err || res->status)
+		atapi_pass_done(r, res);
+	else
+		host_good(r, res);
+	if (d->aborting && !d->on_host) {
+		d->aborting = false;
+		if (d->ops.idle)
+			d->ops.idle(d->opaque);
+	}
+	busy_put(d, 1);
+	ata_unlock(d);
 }
 
 /* I/O thread, lock held: the request's disk requests all completed. */
@@ -577,6 +725,18 @@ static void work_bh(void *opaque)
 		struct disk_req *dr = r->dreq;
 
 		next = r->next;
+		if (r->sg) {
+			/* The pool runs it: an optical drive may take seconds. */
+			int ret = hostdrive_submit(d->host, r->sg_cdb, sizeof(r->sg_cdb), r->sg_dir,
+						   NULL, r->sg_len, 0, host_cmd_done, r);
+
+			if (ret) {
+				struct hostdrive_result res = { .err = ret };
+
+				host_cmd_done(r, &res);
+			}
+			continue;
+		}
 		if (last && last != disk)
 			disk_unplug(last);
 		last = disk;
@@ -757,7 +917,8 @@ int ata_drive_create(struct ata_drive **out, const struct ata_drive_config *cfg)
 	if (!cfg->loop || !cfg->ops.event ||
 	    (cfg->kind != ATA_KIND_DISK && cfg->kind != ATA_KIND_CDROM) ||
 	    (cfg->kind == ATA_KIND_DISK && !cfg->disk) ||
-	    (cfg->kind == ATA_KIND_CDROM && cfg->ncq))
+	    (cfg->kind == ATA_KIND_CDROM && cfg->ncq) ||
+	    (cfg->host && (cfg->kind != ATA_KIND_CDROM || cfg->disk)))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -771,6 +932,7 @@ int ata_drive_create(struct ata_drive **out, const struct ata_drive_config *cfg)
 	d->disk = cfg->disk;
 	d->loop = cfg->loop;
 	d->pool = cfg->pool;
+	d->host = cfg->host;
 	d->ops = cfg->ops;
 	d->opaque = cfg->opaque;
 	d->ncq_cap = cfg->ncq;

@@ -215,6 +215,8 @@ struct ata_host_ops {
 	void (*idle)(void *opaque);
 };
 
+struct hostdrive;
+
 struct ata_drive_config {
 	enum ata_kind kind;
 	/*
@@ -225,6 +227,12 @@ struct ata_drive_config {
 	struct disk *disk;
 	struct ioloop *loop;		/* the disk's I/O loop */
 	struct pool *pool;		/* CDROM: for atapi_insert()'s disk_open() */
+	/*
+	 * CDROM: a host CD/DVD drive (disk/hostdrive.h) that takes the
+	 * guest's PACKET commands instead of an image (disk NULL); the
+	 * caller keeps it open for the drive's life.  atapi.c, "Passthrough".
+	 */
+	struct hostdrive *host;
 	const char *serial;		/* up to ATA_SERIAL_LEN printable ASCII, NULL: "" */
 	const char *model;		/* NULL: "VMAIN HARDDISK" / "VMAIN DVD-ROM" */
 	bool ncq;			/* advertise NCQ, depth 32 (AHCI; not IDE) */

@@ -494,6 +494,10 @@ void atapi_packet(struct ata_req *r)
 	r->disk = d->disk;
 	r->gen = a->gen;
 	r->ssize = ATAPI_SECTOR;
+	if (d->host) {
+		atapi_pass(r);		/* the host's drive answers (atapi-pass.c) */
+		return;
+	}
 	if (op != 0x03)
 		atapi_set_sense(d, 0, 0, 0);
 	if (a->unit_attention && !passes_unit_attention(op)) {
@@ -631,6 +635,8 @@ int atapi_insert_disk(struct ata_drive *d, struct disk *disk, bool own)
 
 	if (d->kind != ATA_KIND_CDROM || !disk)
 		return -EINVAL;
+	if (d->host)
+		return -EOPNOTSUPP;	/* the host's drive: its own disc */
 	ata_lock(d);
 	ret = take_out(d, gone, gown);
 	if (!ret) {
@@ -658,6 +664,10 @@ int atapi_insert(struct ata_drive *d, const char *path, char *err, size_t errlen
 	struct disk *disk;
 	int ret;
 
+	if (d->host) {
+		snprintf(err, errlen, "the drive is the host's own: change its disc there");
+		return -EOPNOTSUPP;
+	}
 	if (d->kind != ATA_KIND_CDROM) {
 		snprintf(err, errlen, "not a CD/DVD drive");
 		return -EINVAL;
@@ -681,6 +691,8 @@ int atapi_eject(struct ata_drive *d)
 
 	if (d->kind != ATA_KIND_CDROM)
 		return -EINVAL;
+	if (d->host)
+		return -EOPNOTSUPP;
 	ata_lock(d);
 	ret = take_out(d, gone, own);
 	ata_unlock(d);

@@ -49,6 +49,16 @@ static struct ata_drive_config drive_cfg(struct machine *m, struct disk *d)
 	};
 }
 
+/* The host's own drive in the CD/DVD drive's place (devices/atapi-pass.c). */
+static struct ata_drive_config host_cfg(struct machine *m)
+{
+	return (struct ata_drive_config){
+		.kind = ATA_KIND_CDROM,
+		.host = m->cfg.cdrom_host,
+		.loop = m->cfg.ioloop,
+	};
+}
+
 /* AHCI: the CD/DVD drive on port 1, disks on 0, 2, 3, ... */
 static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
 {
@@ -56,6 +66,12 @@ static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
 	struct ata_drive_config c;
 	int ret;
 
+	if (cd_here && m->cfg.cdrom_host) {
+		c = host_cfg(m);
+		ret = ahci_attach(h, 1, &c);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < m->cfg.nr_disks; i++) {
 		struct disk *d = m->cfg.disks[i];
 
@@ -89,6 +105,12 @@ static int ide_place(struct machine *m, struct ide *ide, bool cd_here)
 	unsigned i, n = 0;
 	int ret;
 
+	if (cd_here && m->cfg.cdrom_host) {
+		c = host_cfg(m);
+		ret = ide_attach(ide, 1, 0, &c);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; cd_here && i < m->cfg.nr_disks; i++) {
 		if (m->cfg.disks[i]->bus == DISK_BUS_CDROM) {
 			c = drive_cfg(m, m->cfg.disks[i]);
@@ -130,6 +152,7 @@ int machine_ata_init(struct machine *m)
 		nide += m->cfg.disks[i]->bus == DISK_BUS_IDE;
 		ncd += m->cfg.disks[i]->bus == DISK_BUS_CDROM;
 	}
+	ncd += m->cfg.cdrom_host != NULL;
 	if (!nahci && !nide && !ncd)
 		return 0;
 	if (ncd > 1) {

@@ -78,6 +78,12 @@ struct machine_config {
 	/* Disks (virtio-blk, in this order: vda, vdb, ...), open for the VM's life. */
 	struct disk **disks;
 	unsigned int nr_disks;
+	/*
+	 * The host's CD/DVD drive (disk/hostdrive.h), open for the VM's
+	 * life, in the CD/DVD drive's place (machine/ata-ctl.h) instead of
+	 * an ISO; NULL: none.
+	 */
+	struct hostdrive *cdrom_host;
 	unsigned int blk_queues;	/* request queues per disk; 0: one per vCPU */
 	struct ioloop *ioloop;		/* the I/O thread's loop (disks, NICs) */
 	/* NICs (virtio-net, one PCI function each, in this order: eth0, ...). */

@@ -463,7 +463,8 @@ static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state 
 	pv_time = state_get_u64(r);
 	if (run_state > VCPU_WAIT_SIPI)
 		return state_reader_fail(r, "CPU %u: run state %u", v->id, run_state);
-	if (pv_time & 0x3e)
+	/* Bits 4:1 reserved, as pvclock_msr_access() checks (bit 5 is an address bit). */
+	if (pv_time & 0x1e)
 		return state_reader_fail(r, "CPU %u: kvmclock MSR %#" PRIx64, v->id, pv_time);
 	ret = state_section_close(r);
 	if (ret)

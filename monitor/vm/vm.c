@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "disk/disk.h"
+#include "disk/hostdrive.h"
 #include "disk/options.h"
 #include "io/ioloop.h"
 #include "io/outbuf.h"
@@ -216,14 +217,22 @@ struct storage {
 	struct disk **disks;
 	unsigned int n;
 	struct vm_nics nics;		/* the network back ends, on the same loop */
+	struct hostdrive *host;		/* --cdrom /dev/srN: the host's drive, held (O_EXCL) */
 	bool usage_error;		/* a bad --disk or --net, not a failed open */
 };
+
+static void host_close(void *opaque)
+{
+	hostdrive_close(opaque);	/* on the loop's thread, as its completions */
+}
 
 static void storage_close(struct storage *st)
 {
 	unsigned int i;
 
 	vm_nics_close(&st->nics);
+	if (st->host)
+		ioloop_call_sync(st->loop, host_close, st->host);
 	for (i = 0; i < st->n; i++)
 		disk_close(st->disks[i]);
 	g_free(st->disks);
@@ -257,7 +266,11 @@ static int open_disk(struct storage *st, const char *spec)
 	return ret;
 }
 
-/* --cdrom FILE: an ISO (raw or qcow2), read-only, behind an ATAPI drive. */
+/*
+ * --cdrom FILE: an ISO (raw or qcow2), read-only, behind an ATAPI drive;
+ * or a device node, the host's own CD/DVD drive, every command passed to
+ * it (disk/hostdrive.h, devices/atapi-pass.c).
+ */
 static int open_cdrom(struct storage *st, const char *file)
 {
 	struct disk_options o = {
@@ -265,8 +278,15 @@ static int open_cdrom(struct storage *st, const char *file)
 		.readonly = true, .bus = DISK_BUS_CDROM,
 	};
 	char err[256] = "";
+	struct stat sb;
 	int ret;
 
+	if (!stat(file, &sb) && (S_ISBLK(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+		ret = hostdrive_open(&st->host, file, st->pool, st->loop, err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "vmain: --cdrom: %s\n", err);
+		return ret;
+	}
 	ret = disk_open(&st->disks[st->n], &o, st->loop, st->pool, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "vmain: --cdrom '%s': %s\n", file, err);
@@ -749,6 +769,7 @@ int vm_main(const struct vm_spec *spec)
 	cfg.opaque = &vm;
 	cfg.disks = st.disks;
 	cfg.nr_disks = st.n;
+	cfg.cdrom_host = st.host;
 	cfg.nics = st.nics.nic;
 	cfg.nr_nics = st.nics.n;
 	cfg.ioloop = st.loop;

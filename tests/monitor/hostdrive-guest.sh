@@ -4,9 +4,10 @@
 # /dev/sr0 holding ISO, through hostdrive-test.  TAP lines, unnumbered.
 t=$1 iso=$2 dev=/dev/sr0
 i=0
-while [ ! -b $dev ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -b $dev ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 if [ ! -b $dev ]; then
 	echo "not ok - the arena has $dev (ahci, sr_mod)"
+	dmesg | grep -i -E "ahci|ata[0-9]|scsi|sr[0-9]" | tail -n 12 | sed 's/^/# /'
 	exit 0
 fi
 
@@ -53,3 +54,48 @@ fi
 chmod 755 /
 chmod 0644 $dev
 "$t" unpriv $dev 1000
+
+# A VM given the drive (vmain run --cdrom /dev/sr0, through vmain.ko): its
+# guest's /dev/sr0 is the host's disc, every command passed through.
+vmain=$3 guest=$4
+[ -n "$vmain" ] || exit 0
+chmod 0600 $dev
+args="$(cat "$guest/cmdline")"
+"$vmain" run --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --cdrom $dev \
+	--append "$args vmain.test=wait" --serial /tmp/a.con </dev/null >/tmp/a.out 2>&1 &
+ap=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "VMAIN-GUEST: waiting" /tmp/a.con 2>/dev/null; do
+	kill -0 $ap 2>/dev/null || break
+	sleep 0.2; i=$((i + 1))
+done
+if grep -q "VMAIN-GUEST: waiting" /tmp/a.con 2>/dev/null && kill -0 $ap 2>/dev/null; then
+	echo "ok - a VM given $dev (vmain run --cdrom $dev) runs its guest"
+else
+	echo "not ok - a VM given $dev runs its guest ($(tail -n 2 /tmp/a.out))"
+fi
+"$vmain" run --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --cdrom $dev \
+	--append "$args vmain.test=poweroff" --serial /tmp/b.con </dev/null >/tmp/b.out 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q "is in use" /tmp/b.out; then
+	echo "ok - a second VM asking for it is refused, status $rc ($(tail -n 1 /tmp/b.out))"
+else
+	echo "not ok - a second VM asking for $dev is refused (status $rc: $(tail -n 1 /tmp/b.out))"
+fi
+kill -9 $ap; wait $ap 2>/dev/null
+"$t" probe $dev >/tmp/probe3 2>&1
+if grep -q "^hostdrive_open 0 (ok); open(O_EXCL) ok" /tmp/probe3; then
+	echo "ok - kill -9 of that VM frees the drive at once"
+else
+	echo "not ok - after kill -9 of the VM the drive is free ($(cat /tmp/probe3))"
+fi
+"$vmain" run --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --cdrom $dev \
+	--append "$args vmain.test=cdrom" --serial /tmp/c.con </dev/null >/tmp/c.out 2>&1
+rc=$?
+want="bytes=$(stat -c %s "$iso") sha256=$(sha256sum <"$iso" | cut -d' ' -f1)"
+got=$(grep "VMAIN-GUEST: cdrom-read" /tmp/c.con | tr -d '\r')
+if [ $rc = 0 ] && [ "$got" = "VMAIN-GUEST: cdrom-read=ok $want" ]; then
+	echo "ok - the guest reads the whole disc through the passthrough: $want"
+else
+	echo "not ok - the guest reads the disc ($got; want $want; status $rc: $(tail -n 2 /tmp/c.out))"
+fi

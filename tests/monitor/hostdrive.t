@@ -17,10 +17,12 @@ if ! "$TOP/scripts/guest-iso" -q -g "$TOP/build/guest" -o "$iso" >"$tap_log.iso"
 	echo "1..1"
 	exit 0
 fi
+"$TOP/scripts/guest-image" -q "$TOP/build/guest" || { echo "not ok 1 - scripts/guest-image failed"; echo "1..1"; exit 0; }
 ARENA_EMULATOR_ARGS="-drive file=$iso,format=raw,media=cdrom,readonly=on,if=none,id=cd0 -device ide-cd,drive=cd0,bus=ide.0" \
-arena_tap arena-svm "a host DVD drive through SG_IO: MMC commands, the ISO's bytes, O_EXCL, an unprivileged holder" \
-	-t 300 -M ahci -M sr_mod -M isofs -f "$TOP/build/tests/disk/hostdrive-test" -f "$iso" \
-	-f "$TOP/tests/monitor/hostdrive-guest.sh" -- \
-	sh "$TOP/tests/monitor/hostdrive-guest.sh" "$TOP/build/tests/disk/hostdrive-test" "$iso"
+arena_tap arena-svm "a host DVD drive through SG_IO: MMC commands, the ISO's bytes, O_EXCL, an unprivileged holder, a VM's guest reading it" \
+	-t 600 -m 2048 -M ahci -M sr_mod -M isofs -f "$TOP/build/tests/disk/hostdrive-test" -f "$iso" \
+	-f "$TOP/tests/monitor/hostdrive-guest.sh" -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" -- \
+	sh "$TOP/tests/monitor/hostdrive-guest.sh" "$TOP/build/tests/disk/hostdrive-test" "$iso" \
+	"$TOP/build/monitor/vmain" "$TOP/build/guest"
 
 arena_tap_end
