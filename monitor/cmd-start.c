@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "display/vnc-options.h"
+#include "machine/firmware.h"
 #include "state/savefile.h"
 #include "vm/bundle.h"
 #include "vm/config.h"
@@ -302,10 +303,15 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int i;
 
+	/* No kernel: the firmware boots, as `vmain run` without --kernel (docs/firmware.md). */
 	if (!cfg->kernel) {
-		fprintf(stderr, "%s: %s has no kernel to boot (vmain edit %s "
-			"--kernel FILE)\n", prog, name, name);
-		return CLI_USAGE;
+		if (access(FW_DEFAULT_BIOS, R_OK)) {
+			fprintf(stderr, "%s: %s has no kernel and the BIOS %s cannot be read: "
+				"%s (install seabios, or vmain edit %s --kernel FILE)\n", prog,
+				name, FW_DEFAULT_BIOS, strerror(errno), name);
+			return CLI_USAGE;
+		}
+		spec->mcfg.bios = FW_DEFAULT_BIOS;
 	}
 	if (online > 0 && cfg->cpus > (unsigned long)online) {
 		fprintf(stderr, "%s: %s has %u CPUs; this host has %ld online\n", prog,
