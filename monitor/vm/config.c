@@ -315,6 +315,18 @@ int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char
 	ret = disk_options_parse(spec, &o, &file, err, errlen);
 	if (ret)
 		return ret;
+	if (o.bus != DISK_BUS_VIRTIO) {
+		/*
+		 * A VM's settings keep virtio disks only for now: an AHCI or
+		 * IDE disk would come back as virtio (config.ini has no key
+		 * for the controller yet) and could not be saved.
+		 */
+		snprintf(err, errlen, "if=%s: a VM's settings take virtio disks only for now "
+			 "(vmain run --disk takes if=ahci and if=ide)",
+			 o.bus == DISK_BUS_AHCI ? "ahci" : "ide");
+		free(file);
+		return -EINVAL;
+	}
 	bundle_file(babs, file, &d.file, &d.path);
 	free(file);
 	dup = disk_find(cfg, d.path, cfg->nr_disks);

@@ -107,6 +107,7 @@ t "create: bad --stop-action" 2 "--stop-action 'nap'" v create m8 --stop-action 
 t "create: --stop-timeout 0" 2 '--stop-timeout 0' v create m9 --stop-timeout 0
 t "create: --io-threads 65" 2 '--io-threads 65' v create m10 --io-threads 65
 t "create: a bad --disk option" 2 "--disk '$tmp/x,cache=fast'" v create m11 --disk "$tmp/x,cache=fast"
+t "create: if=ide is for vmain run only, for now" 2 "if=ide: a VM's settings take virtio disks only for now" v create m13 --disk "$tmp/x,if=ide"
 t "create: bad --disk-size" 2 "--disk-size '0'" v create m12 --disk-size 0
 t "create: --disk-size with a bad format" 2 "format=qcow2 or format=raw" v create m14 --disk-size 1M,format=vmdk
 t "create: an unknown option" 2 'Unknown option' v create m15 --colour blue
