@@ -190,19 +190,31 @@ size_t ata_iov_from(const struct ata_req *r, size_t off, void *buf, size_t len)
 	return done;
 }
 
-static size_t iov_to(const struct ata_req *r, const void *buf, size_t len)
+/* Copies buf into the iovecs from offset off; the bytes copied. */
+static size_t iov_to_at(const struct ata_req *r, size_t off, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
 	unsigned i;
 
 	for (i = 0; i < r->iovcnt && done < len; i++) {
-		size_t n = r->iov[i].iov_len < len - done ? r->iov[i].iov_len : len - done;
+		size_t seg = r->iov[i].iov_len, n;
 
-		memcpy(r->iov[i].iov_base, p + done, n);
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		n = seg - off < len - done ? seg - off : len - done;
+		memcpy((uint8_t *)r->iov[i].iov_base + off, p + done, n);
 		done += n;
+		off = 0;
 	}
 	return done;
+}
+
+static size_t iov_to(const struct ata_req *r, const void *buf, size_t len)
+{
+	return iov_to_at(r, 0, buf, len);
 }
 
 /* The first `len` bytes of the iovecs, as a new array; 0 or -ENOMEM. */
@@ -496,27 +508,6 @@ void ata_req_host_read(struct ata_req *r, uint64_t lba, uint64_t bytes)
 	host_read_next(r);
 }
 
-/* Copies buf into the iovecs from offset off; the bytes copied. */
-static size_t iov_to_at(const struct ata_req *r, size_t off, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-	unsigned i;
-
-	for (i = 0; i < r->iovcnt && done < len; i++) {
-		size_t seg = r->iov[i].iov_len, n;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		n = seg - off < len - done ? seg - off : len - done;
-		memcpy((uint8_t *)r->iov[i].iov_base + off, p + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
 
 /* Lock held: a host drive's GOOD answer to the request's command. */
 static void host_good(struct ata_req *r, const struct hostdrive_result *res)
