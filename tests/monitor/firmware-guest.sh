@@ -71,6 +71,38 @@ check "vmain, 3 GiB: 1 GiB above 4 GiB" inlog "qemu/e820: addr 0x000000010000000
 if ! check "vmain, 2 CPUs, 3 GiB: 'No bootable device'" incon "No bootable device"; then
 	show
 fi
+# A bundle without a kernel boots SeaBIOS (vmain start); saved in its
+# "No bootable device" wait and restored, it runs on to its reboot.
+export HOME="$w/home" XDG_RUNTIME_DIR="$w/run"
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+bcon=$w/bcon
+bwait() { # bwait TEXT SECONDS
+	i=0
+	while [ $i -lt "$2" ]; do
+		tr -d '\r' <"$bcon" 2>/dev/null | grep -qF -- "$1" && return 0
+		sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+"$vmain" create fw --memory 256M --serial "$bcon" --accel vmain >"$w/out" 2>&1 &&
+	"$vmain" start fw --headless >>"$w/out" 2>&1
+check "bundle without a kernel: vmain start boots SeaBIOS to 'No bootable device'" \
+	bwait "No bootable device" 90
+"$vmain" save fw >>"$w/out" 2>&1
+check "bundle: vmain save in the firmware's wait" \
+	[ -f "$HOME/.local/share/vmain/VMs/fw.vmain/state.sav" ]
+"$vmain" start fw --headless >>"$w/out" 2>&1
+check "bundle: vmain start restores it" sh -c "'$vmain' status fw | grep -q 'state: *running'"
+# The console file starts empty on restore: what follows is the wait's end.
+if bwait "Rebooting" 90 && bwait "SeaBIOS (version" 30; then
+	ok "bundle: the restored SeaBIOS runs on to its reboot and boots again"
+else
+	nok "bundle: the restored SeaBIOS runs on to its reboot and boots again"
+	sed 's/^/#   out: /' "$w/out"
+fi
+"$vmain" kill fw >/dev/null 2>&1
+
 if [ -n "$iso" ]; then
 	# Not through vmain.ko yet: ISOLINUX takes the 8259's vectors 08h-0Fh
 	# in protected mode, which VMAIN_VCPU_INTERRUPT refuses (vectors
