@@ -169,47 +169,43 @@ static void host_failed(struct ata_req *r)
 	ata_req_done(r, r->data == ATA_DATA_DISK_IN ? ATA_ERR_UNC : ATA_ERR_ABRT);
 }
 
-size_t ata_iov_from(const struct ata_req *r, size_t off, void *buf, size_t len)
+/*
+ * Copies between buf and the iovecs from offset off into them: to the
+ * iovecs when `to`, else from them.  The bytes copied.
+ */
+static size_t iov_copy(const struct ata_req *r, size_t off, uint8_t *buf, size_t len, bool to)
 {
-	uint8_t *p = buf;
 	size_t done = 0;
 	unsigned i;
 
 	for (i = 0; i < r->iovcnt && done < len; i++) {
-		size_t sl = r->iov[i].iov_len, n;
+		size_t seg = r->iov[i].iov_len, n;
+		uint8_t *at;
 
-		if (off >= sl) {
-			off -= sl;
+		if (off >= seg) {
+			off -= seg;
 			continue;
 		}
-		n = sl - off < len - done ? sl - off : len - done;
-		memcpy(p + done, (uint8_t *)r->iov[i].iov_base + off, n);
+		at = (uint8_t *)r->iov[i].iov_base + off;
+		n = seg - off < len - done ? seg - off : len - done;
+		if (to)
+			memcpy(at, buf + done, n);
+		else
+			memcpy(buf + done, at, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
-/* Copies buf into the iovecs from offset off; the bytes copied. */
+size_t ata_iov_from(const struct ata_req *r, size_t off, void *buf, size_t len)
+{
+	return iov_copy(r, off, buf, len, false);
+}
+
 static size_t iov_to_at(const struct ata_req *r, size_t off, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	size_t done = 0;
-	unsigned i;
-
-	for (i = 0; i < r->iovcnt && done < len; i++) {
-		size_t seg = r->iov[i].iov_len, n;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		n = seg - off < len - done ? seg - off : len - done;
-		memcpy((uint8_t *)r->iov[i].iov_base + off, p + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	return iov_copy(r, off, (uint8_t *)buf, len, true);
 }
 
 static size_t iov_to(const struct ata_req *r, const void *buf, size_t len)
