@@ -35,13 +35,17 @@ elif grep -qi busy /tmp/mount.out; then
 else
 	echo "not ok - mount failed, but not for the claim: $(tail -n 1 /tmp/mount.out)"
 fi
-kill -9 $hp; wait $hp 2>/dev/null
-"$t" probe $dev >/tmp/probe2 2>&1
-if grep -q "^hostdrive_open 0 (ok); open(O_EXCL) ok" /tmp/probe2; then
-	echo "ok - kill -9 of the holder frees it at once ($(cat /tmp/probe2))"
-else
-	echo "not ok - after kill -9 the drive is free ($(cat /tmp/probe2))"
-fi
+# freed_by_kill PID WHO: kill -9 of PID leaves the drive free at once.
+freed_by_kill() {
+	kill -9 "$1"; wait "$1" 2>/dev/null
+	"$t" probe $dev >/tmp/probe2 2>&1
+	if grep -q "^hostdrive_open 0 (ok); open(O_EXCL) ok" /tmp/probe2; then
+		echo "ok - kill -9 of $2 frees the drive at once ($(cat /tmp/probe2))"
+	else
+		echo "not ok - after kill -9 of $2 the drive is free ($(cat /tmp/probe2))"
+	fi
+}
+freed_by_kill $hp "the holder"
 if mount -t iso9660 -o ro $dev /mnt >/tmp/mount.out 2>&1 && [ -s /mnt/boot/vmlinuz ]; then
 	umount /mnt
 	echo "ok - and the host mounts it again (the ISO's /boot/vmlinuz is there)"
@@ -82,13 +86,7 @@ if [ $rc != 0 ] && grep -q "is in use" /tmp/b.out; then
 else
 	echo "not ok - a second VM asking for $dev is refused (status $rc: $(tail -n 1 /tmp/b.out))"
 fi
-kill -9 $ap; wait $ap 2>/dev/null
-"$t" probe $dev >/tmp/probe3 2>&1
-if grep -q "^hostdrive_open 0 (ok); open(O_EXCL) ok" /tmp/probe3; then
-	echo "ok - kill -9 of that VM frees the drive at once"
-else
-	echo "not ok - after kill -9 of the VM the drive is free ($(cat /tmp/probe3))"
-fi
+freed_by_kill $ap "that VM"
 "$vmain" run --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --cdrom $dev \
 	--append "$args vmain.test=cdrom" --serial /tmp/c.con </dev/null >/tmp/c.out 2>&1
 rc=$?
