@@ -57,12 +57,13 @@ boot() {
 	echo "# QEMU TCG $2 from its CD-ROM: status $rc after $(($(date +%s) - start)) s"
 }
 boot ide pc
-expect 'grep -q "^ISOLINUX " "$tmp/ide" && grep -q "^vmain guest installer" "$tmp/ide" &&
-       grep -q "boot:" "$tmp/ide"' "i440FX, IDE CD-ROM: ISOLINUX's menu on the serial console"
+# Not anchored: the firmware's terminal escapes may share ISOLINUX's first line.
+expect 'grep -aq "ISOLINUX " "$tmp/ide" && grep -aq "vmain guest installer" "$tmp/ide" &&
+       grep -aq "boot:" "$tmp/ide"' "i440FX, IDE CD-ROM: ISOLINUX's menu on the serial console"
 expect 'grep -q "^VMAIN-GUEST: init" "$tmp/ide" && grep -q "^VMAIN-GUEST: poweroff" "$tmp/ide" &&
        [ $rc = 0 ]' "and the guest boots to its init and powers off (status $rc)"
 boot ahci q35
-expect 'grep -q "^vmain guest installer" "$tmp/ahci" && grep -q "^VMAIN-GUEST: init" "$tmp/ahci" &&
+expect 'grep -aq "vmain guest installer" "$tmp/ahci" && grep -q "^VMAIN-GUEST: init" "$tmp/ahci" &&
        grep -q "^VMAIN-GUEST: poweroff" "$tmp/ahci" && [ $rc = 0 ]' \
       "Q35, AHCI CD-ROM: the menu, the guest's init, power-off (status $rc)"
 
@@ -86,5 +87,5 @@ expect 'grep -q "^VMAIN-GUEST: waiting" "$tmp/typed" && ! grep -q "^VMAIN-GUEST:
 kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null; qpid=
 exec 3>&-
 
-[ $failed = 0 ] || { echo "# the IDE boot's console:"; tail -n 20 "$tmp/ide" | sed 's/^/# /'; }
+[ $failed = 0 ] || { echo "# the IDE boot's console:"; head -c 3000 "$tmp/ide" | cat -v | sed 's/^/# /'; }
 echo "1..$n"
