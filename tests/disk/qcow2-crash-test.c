@@ -257,6 +257,7 @@ static void child(const char *path, const struct kind *k, uint64_t seed,
 
 	memset(&o, 0, sizeof(o));
 	o.path = path;
+	o.format = DISK_FORMAT_QCOW2;	/* a probed image may not have a backing file */
 	o.cache = k->writethrough ? WCACHE_WRITETHROUGH : WCACHE_WRITEBACK;
 	if (ioloop_create(&c.loop) || pool_create(&pool, 1) ||
 	    disk_open(&c.d, &o, c.loop, pool, err, sizeof(err))) {
