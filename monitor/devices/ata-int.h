@@ -195,6 +195,8 @@ void ata_id_modes(const struct ata_drive *d, uint16_t *id);
 /* atapi.c */
 /* The sense data the command ends with (REQUEST SENSE reports it). */
 void atapi_set_sense(struct ata_drive *d, uint8_t key, uint8_t asc, uint8_t ascq);
+/* CHECK CONDITION with that sense: the command's DONE, the key in the error register. */
+void atapi_fail(struct ata_req *r, uint8_t key, uint8_t asc, uint8_t ascq);
 void atapi_packet(struct ata_req *r);
 void atapi_identify(struct ata_drive *d, uint16_t *id);
 void atapi_reset(struct ata_drive *d);

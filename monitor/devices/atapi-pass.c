@@ -69,12 +69,6 @@ static const struct pass_cmd pass_cmds[] = {
 	{ 0xbd, HOSTDRIVE_FROM_DEV, 8, 2, 0 },		/* MECHANISM STATUS */
 };
 
-static void fail(struct ata_req *r, uint8_t key, uint8_t asc, uint8_t ascq)
-{
-	atapi_set_sense(r->d, key, asc, ascq);
-	ata_req_done(r, (uint8_t)(key << 4 | ATA_ERR_ABRT));
-}
-
 static uint32_t get_be(const uint8_t *p, unsigned n)
 {
 	uint32_t v = 0;
@@ -125,7 +119,7 @@ void atapi_pass(struct ata_req *r)
 		if (pass_cmds[i].op == op)
 			c = &pass_cmds[i];
 	if (!c) {
-		fail(r, SK_ILLEGAL_REQUEST, 0x20, 0x00);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x20, 0x00);
 		return;
 	}
 	len = c->len_bytes ? get_be(r->cdb + c->len_at, c->len_bytes) : c->fixed;
@@ -142,16 +136,16 @@ void atapi_pass_done(struct ata_req *r, const struct hostdrive_result *res)
 
 	if (res->err == -EPERM) {
 		/* The kernel's SG_IO filter: a command an unprivileged opener may not send. */
-		fail(r, SK_ILLEGAL_REQUEST, 0x20, 0x00);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x20, 0x00);
 	} else if (res->err) {
 		/* It never reached the drive (a transport failure): INTERNAL TARGET FAILURE. */
-		fail(r, SK_HARDWARE_ERROR, 0x44, 0x00);
+		atapi_fail(r, SK_HARDWARE_ERROR, 0x44, 0x00);
 	} else if (res->status == 0x02 && res->sense_len >= 14 && (s[0] & 0x7e) == 0x70) {
-		fail(r, s[2] & 0x0f, s[12], s[13]);		/* fixed format (SPC-4 4.5.3) */
+		atapi_fail(r, s[2] & 0x0f, s[12], s[13]);		/* fixed format (SPC-4 4.5.3) */
 	} else if (res->status == 0x02 && res->sense_len >= 4 && (s[0] & 0x7e) == 0x72) {
-		fail(r, s[1] & 0x0f, s[2], s[3]);		/* descriptor format (4.5.2) */
+		atapi_fail(r, s[1] & 0x0f, s[2], s[3]);		/* descriptor format (4.5.2) */
 	} else {
 		/* BUSY, a reservation, or no sense: the drive is not ready now. */
-		fail(r, SK_NOT_READY, 0x04, 0x00);
+		atapi_fail(r, SK_NOT_READY, 0x04, 0x00);
 	}
 }

@@ -60,7 +60,7 @@ void atapi_set_sense(struct ata_drive *d, uint8_t key, uint8_t asc, uint8_t ascq
 }
 
 /* CHECK CONDITION: the sense kept for REQUEST SENSE; the error register's high nibble is the key. */
-static void fail(struct ata_req *r, uint8_t key, uint8_t asc, uint8_t ascq)
+void atapi_fail(struct ata_req *r, uint8_t key, uint8_t asc, uint8_t ascq)
 {
 	atapi_set_sense(r->d, key, asc, ascq);
 	ata_req_done(r, (uint8_t)(key << 4 | ATA_ERR_ABRT));
@@ -114,7 +114,7 @@ static void inquiry(struct ata_req *r)
 	uint8_t *b = r->d->pio_buf;
 
 	if (r->cdb[1] & 1) {		/* EVPD: no vital product data pages */
-		fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 		return;
 	}
 	memset(b, 0, 36);
@@ -170,7 +170,7 @@ static void read_capacity(struct ata_req *r)
 static void read_sectors(struct ata_req *r, uint64_t lba, uint64_t n)
 {
 	if (!ata_range_ok(lba, n, nsectors(r->d))) {
-		fail(r, SK_ILLEGAL_REQUEST, 0x21, 0);	/* LBA out of range */
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x21, 0);	/* LBA out of range */
 		return;
 	}
 	r->ssize = ATAPI_SECTOR;
@@ -205,7 +205,7 @@ static void read_toc(struct ata_req *r)
 	memset(b, 0, 32);
 	if (fmt == 0) {
 		if (track > 1 && track != 0xaa) {
-			fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+			atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 			return;
 		}
 		b[2] = 1;		/* first and last track */
@@ -229,7 +229,7 @@ static void read_toc(struct ata_req *r)
 		put_addr(b + 8, 0, msf);
 		len = 12;
 	} else {
-		fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 		return;
 	}
 	put_be(b, len - 2, 2);
@@ -265,7 +265,7 @@ static void get_configuration(struct ata_req *r)
 	bool media = d->disk != NULL;
 
 	if (rt == 3) {
-		fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 		return;
 	}
 	memset(b, 0, 8);
@@ -321,7 +321,7 @@ static void get_event_status(struct ata_req *r)
 	uint32_t len;
 
 	if (!(r->cdb[1] & 1)) {		/* asynchronous: not supported */
-		fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 		return;
 	}
 	memset(b, 0, 8);
@@ -371,11 +371,11 @@ static void mode_sense(struct ata_req *r)
 	uint8_t *b = d->pio_buf, *p = b + 8, pc = r->cdb[2] >> 6, page = r->cdb[2] & 0x3f;
 
 	if (pc == 3) {			/* saved values: saving is not supported */
-		fail(r, SK_ILLEGAL_REQUEST, 0x39, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x39, 0);
 		return;
 	}
 	if (page != 0x01 && page != 0x1a && page != 0x2a && page != 0x3f) {
-		fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 		return;
 	}
 	memset(b, 0, 8);
@@ -406,7 +406,7 @@ static void start_stop(struct ata_req *r)
 
 	if (loej && !start) {
 		if (a->prevent) {
-			fail(r, SK_ILLEGAL_REQUEST, 0x53, 0x02);	/* removal prevented */
+			atapi_fail(r, SK_ILLEGAL_REQUEST, 0x53, 0x02);	/* removal prevented */
 			return;
 		}
 		if (d->disk) {
@@ -437,7 +437,7 @@ static void read_disc_info(struct ata_req *r)
 	uint8_t *b = r->d->pio_buf;
 
 	if (r->cdb[1] & 7) {		/* only standard disc information */
-		fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x24, 0);
 		return;
 	}
 	memset(b, 0, 34);
@@ -502,11 +502,11 @@ void atapi_packet(struct ata_req *r)
 		atapi_set_sense(d, 0, 0, 0);
 	if (a->unit_attention && !passes_unit_attention(op)) {
 		a->unit_attention = false;
-		fail(r, SK_UNIT_ATTENTION, 0x28, 0);
+		atapi_fail(r, SK_UNIT_ATTENTION, 0x28, 0);
 		return;
 	}
 	if (needs_medium(op) && !d->disk) {
-		fail(r, SK_NOT_READY, 0x3a, 0);
+		atapi_fail(r, SK_NOT_READY, 0x3a, 0);
 		return;
 	}
 	switch (op) {
@@ -555,7 +555,7 @@ void atapi_packet(struct ata_req *r)
 		mechanism_status(r);
 		return;
 	default:
-		fail(r, SK_ILLEGAL_REQUEST, 0x20, 0);	/* invalid command operation code */
+		atapi_fail(r, SK_ILLEGAL_REQUEST, 0x20, 0);	/* invalid command operation code */
 		return;
 	}
 }
