@@ -98,13 +98,14 @@ struct vmain_vm_info {
 	__u32 pad;		/* 28: 0 */
 	/*
 	 * Nested paging counters (read-only, for tests and tuning): table
-	 * pages held now, faults on RAM so far, 2 MiB leaves held now.
-	 * Zero from a module older than these fields.
+	 * pages held now, faults on RAM so far, 2 MiB and 1 GiB leaves held
+	 * now.  Zero from a module older than these fields: npt_giant_leaves
+	 * was the always-zero `reserved` word of modules without 1 GiB leaves.
 	 */
 	__u64 npt_table_pages;	/* 32 */
 	__u64 npt_faults;	/* 40 */
 	__u64 npt_huge_leaves;	/* 48 */
-	__u64 reserved;		/* 56: 0 */
+	__u64 npt_giant_leaves;	/* 56 */
 };				/* 64 bytes */
 
 /*

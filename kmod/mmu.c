@@ -21,14 +21,19 @@
  * offset within it, a fault maps the 2 MiB with one PDE-level leaf (NPT:
  * PS, APM Vol. 2 15.25.5 and 5.3.4; EPT: bit 7 of an EPT PDE, SDM Vol. 3C
  * 29.3.2), which saves the page-table page and the 511 faults that 4 KiB
- * entries would cost, and the TLB entries.  A large leaf is never split in
- * place: an invalidation that touches any part of it (a THP split,
- * MADV_DONTNEED of 4 KiB, migration) removes it whole, and the next faults
- * map again at whatever size the owner's mapping then has; a slot that
- * logs dirty pages is mapped in 4 KiB pages only, and turning logging on
- * removes its large leaves, so the log stays per 4 KiB page.  Re-merging
- * 4 KiB entries into a large one is not done.  The module parameter
- * `huge_pages` (default on) turns the large leaves off.
+ * entries would cost, and the TLB entries.  Where the owner maps a whole
+ * 1 GiB page (a 1 GiB hugetlbfs page: THP never does) and the slot covers
+ * the aligned GiB the same way, one PDPTE-level leaf maps it (NPT: PS in
+ * the PDPTE where the CPU has 1 GiB pages, CPUID Fn8000_0001_EDX[26],
+ * APM Vol. 2 5.3.5; EPT: bit 7 of an EPT PDPTE where IA32_VMX_EPT_VPID_CAP
+ * bit 17 allows it, SDM Vol. 3C 29.3.2 and A.10).  A large leaf is never
+ * split in place: an invalidation that touches any part of it (a THP
+ * split, MADV_DONTNEED of 4 KiB, migration) removes it whole, and the next
+ * faults map again at whatever size the owner's mapping then has; a slot
+ * that logs dirty pages is mapped in 4 KiB pages only, and turning logging
+ * on removes its large leaves, so the log stays per 4 KiB page.
+ * Re-merging 4 KiB entries into a large one is not done.  The module
+ * parameter `huge_pages` (default on) turns the large leaves off.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,12 +53,14 @@
 /* Bit 7 of a PDE/PDPTE: NPT's PS and EPT's "maps a page" are the same bit. */
 #define PTE_LARGE	(1ULL << 7)
 #define HUGE_NPAGES	512		/* 4 KiB pages in a 2 MiB leaf */
+#define GIANT_NPAGES	(512 * 512)	/* 4 KiB pages in a 1 GiB leaf */
 
 bool vmain_mmu_no_2m;
+bool vmain_mmu_no_1g;
 static bool huge_pages = true;
 module_param(huge_pages, bool, 0644);
 MODULE_PARM_DESC(huge_pages,
-		 "map guest RAM the owner backs with 2 MiB pages with 2 MiB nested page-table leaves (default on)");
+		 "map guest RAM the owner backs with 2 MiB or 1 GiB pages with nested page-table leaves of that size (default on)");
 
 static inline unsigned int pt_index(u64 gfn, int level)
 {
@@ -75,6 +82,12 @@ static bool npt_present(const struct vmain_pte_format *fmt, u64 e)
 static bool pt_is_table(u64 e, int level)
 {
 	return level > 0 && !(e & PTE_LARGE);
+}
+
+/* The count of large leaves at `level` (1: 2 MiB, 2: 1 GiB). */
+static unsigned long *leaf_count(struct vmain_mmu *mmu, int level)
+{
+	return level == 2 ? &mmu->giant_leaves : &mmu->huge_leaves;
 }
 
 /* Frees a table and every table below it (level 3: PML4 .. 0: PT). */
@@ -116,7 +129,7 @@ static bool pt_zap(struct vmain_mmu *mmu, u64 *table, int level, u64 base,
 					  end, write_only);
 		} else if (level > 0) {
 			WRITE_ONCE(table[i], 0);
-			mmu->huge_leaves--;
+			(*leaf_count(mmu, level))--;
 			changed = true;
 		} else if (write_only) {
 			if (e & mmu->fmt->leaf_write) {
@@ -266,11 +279,11 @@ void vmain_mmu_destroy(struct vmain_vm *vm)
 }
 
 /*
- * Installs a leaf for gfn at `leaf_level` (0: 4 KiB, 1: 2 MiB); tables come
- * from `spare` (3 pages at most).  A 2 MiB leaf goes in only where no table
- * is (4 KiB entries already there stay: no merging); false then.  A 4 KiB
- * leaf under a 2 MiB one replaces it with a table; *flush is set, because
- * the CPUs may hold the large translation.
+ * Installs a leaf for gfn at `leaf_level` (0: 4 KiB, 1: 2 MiB, 2: 1 GiB);
+ * tables come from `spare` (3 pages at most).  A large leaf goes in only
+ * where no table is (smaller entries already there stay: no merging);
+ * false then.  A smaller leaf under a larger one replaces that with a
+ * table; *flush is set, because the CPUs may hold the large translation.
  */
 static bool pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf, int leaf_level,
 		       u64 **spare, unsigned int *nspare, bool *flush)
@@ -281,9 +294,9 @@ static bool pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf, int leaf_level,
 	for (level = PT_LEVELS - 1; level > leaf_level; level--) {
 		e = &table[pt_index(gfn, level)];
 		if (npt_present(mmu->fmt, *e) && !pt_is_table(*e, level)) {
-			/* Only a 2 MiB leaf can be here (level 1). */
+			/* A 2 MiB or 1 GiB leaf (levels 1, 2: never the PML4). */
 			WRITE_ONCE(*e, 0);
-			mmu->huge_leaves--;
+			(*leaf_count(mmu, level))--;
 			*flush = true;
 		}
 		if (!npt_present(mmu->fmt, *e)) {
@@ -299,7 +312,7 @@ static bool pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf, int leaf_level,
 		if (npt_present(mmu->fmt, *e) && pt_is_table(*e, leaf_level))
 			return false;
 		if (!npt_present(mmu->fmt, *e))
-			mmu->huge_leaves++;
+			(*leaf_count(mmu, leaf_level))++;
 		leaf |= PTE_LARGE;
 	}
 	WRITE_ONCE(*e, leaf);
@@ -307,16 +320,17 @@ static bool pt_install(struct vmain_mmu *mmu, u64 gfn, u64 leaf, int leaf_level,
 }
 
 /*
- * Whether the owner maps hva with a 2 MiB (PMD) or larger page, writable
- * if `write`.  Read locklessly, as the CPU's page walker does: interrupts
- * off keep the page-table pages from being freed under us (their freeing
- * waits for an IPI or an RCU grace period).  A change after this read
- * goes through the MMU notifier, which the caller's seq check catches.
+ * The size of the owner's page at hva, as a leaf level (0: 4 KiB or none,
+ * 1: 2 MiB, 2: 1 GiB), writable if `write` (else 0).  Read locklessly, as
+ * the CPU's page walker does: interrupts off keep the page-table pages
+ * from being freed under us (their freeing waits for an IPI or an RCU
+ * grace period).  A change after this read goes through the MMU notifier,
+ * which the caller's seq check catches.
  */
-static bool host_maps_2m(struct mm_struct *mm, unsigned long hva, bool write)
+static int host_page_level(struct mm_struct *mm, unsigned long hva, bool write)
 {
 	unsigned long flags;
-	bool huge = false;
+	int level = 0;
 	pgd_t pgd;
 	p4d_t p4d;
 	pud_t pud;
@@ -333,30 +347,63 @@ static bool host_maps_2m(struct mm_struct *mm, unsigned long hva, bool write)
 	if (pud_none(pud) || !pud_present(pud))
 		goto out;
 	if (pud_large(pud)) {
-		huge = !write || pud_write(pud);
+		level = !write || pud_write(pud) ? 2 : 0;
 		goto out;
 	}
 	if (pud_bad(pud))
 		goto out;
 	pmd = READ_ONCE(*pmd_offset(&pud, hva));
 	if (pmd_present(pmd) && pmd_large(pmd))
-		huge = !write || pmd_write(pmd);
+		level = !write || pmd_write(pmd) ? 1 : 0;
 out:
 	local_irq_restore(flags);
-	return huge;
+	return level;
 }
 
 /*
- * Whether the slot holds the whole 2 MiB-aligned guest range around gfn,
- * at an owner address with the same offset in its 2 MiB, so that one
- * 2 MiB host page can back it.
+ * Whether the slot holds the whole aligned range of `npages` (2 MiB or
+ * 1 GiB) around gfn, at an owner address with the same offset within its
+ * range, so that one host page of that size can back it.
  */
-static bool slot_covers_2m(const struct vmain_memslot *s, u64 gfn)
+static bool slot_covers(const struct vmain_memslot *s, u64 gfn, u64 npages)
 {
-	u64 first = gfn & ~(u64)(HUGE_NPAGES - 1);
+	u64 first = gfn & ~(npages - 1);
 
-	return first >= s->base_gfn && first + HUGE_NPAGES <= s->base_gfn + s->npages &&
-	       !(((s->uaddr >> PAGE_SHIFT) - s->base_gfn) & (HUGE_NPAGES - 1));
+	return first >= s->base_gfn && first + npages <= s->base_gfn + s->npages &&
+	       !(((s->uaddr >> PAGE_SHIFT) - s->base_gfn) & (npages - 1));
+}
+
+static u64 level_npages(int level)
+{
+	return level == 2 ? GIANT_NPAGES : HUGE_NPAGES;
+}
+
+/* The first pfn of the `level` page that holds `page`, aligned as hva. */
+static unsigned long level_head_pfn(struct page *page, unsigned long hva, int level)
+{
+	return page_to_pfn(page) - ((hva >> PAGE_SHIFT) & (level_npages(level) - 1));
+}
+
+/*
+ * The largest leaf level that may map gfn: the owner's page size, capped
+ * by what the engine allows, the slot covers and the host page's
+ * alignment, and 0 while the slot logs dirty pages.
+ */
+static int fault_level(struct vmain_vm *vm, const struct vmain_memslot *s,
+		       u64 gfn, unsigned long hva, bool write, struct page *page)
+{
+	int level;
+
+	if (!huge_pages || vmain_mmu_no_2m || (s->flags & VMAIN_MEM_LOG_DIRTY))
+		return 0;
+	level = host_page_level(vm->mm, hva, write);
+	if (level == 2 && vmain_mmu_no_1g)
+		level = 1;
+	for (; level > 0; level--)
+		if (slot_covers(s, gfn, level_npages(level)) &&
+		    !(level_head_pfn(page, hva, level) & (level_npages(level) - 1)))
+			break;
+	return level;
 }
 
 /* Finds the page behind hva, writable if `write`; -EFAULT if none. */
@@ -376,11 +423,11 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	u64 gfn = gpa >> PAGE_SHIFT, *spare[PT_LEVELS - 1], leaf;
 	struct vmain_memslots *slots;
 	struct vmain_memslot *s;
-	unsigned long hva, seq, head_pfn = 0;
-	bool map_write, huge, flush = false;
+	unsigned long hva, seq;
+	bool map_write, flush = false;
 	unsigned int nspare = 0;
 	struct page *page;
-	int idx, ret;
+	int idx, ret, level;
 
 	if (gpa >> VMAIN_GUEST_PHYS_BITS)
 		return 1;
@@ -429,14 +476,7 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 
 	leaf = fmt->leaf_read | fmt->leaf_exec | fmt->leaf_memtype |
 	       (map_write ? fmt->leaf_write : 0);
-	huge = huge_pages && !vmain_mmu_no_2m &&
-	       !(s->flags & VMAIN_MEM_LOG_DIRTY) && slot_covers_2m(s, gfn) &&
-	       host_maps_2m(vm->mm, hva, map_write);
-	if (huge) {
-		/* The 2 MiB page that holds `page`, aligned as the gfn's. */
-		head_pfn = page_to_pfn(page) - ((hva >> PAGE_SHIFT) & (HUGE_NPAGES - 1));
-		huge = !(head_pfn & (HUGE_NPAGES - 1));
-	}
+	level = fault_level(vm, s, gfn, hva, map_write, page);
 
 	spin_lock(&mmu->lock);
 	/* An invalidation ran or runs: the page may be stale; retry later. */
@@ -445,8 +485,12 @@ int vmain_mmu_fault(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		ret = 0;
 		goto put_page;
 	}
-	if (!huge || !pt_install(mmu, gfn, (head_pfn << PAGE_SHIFT) | leaf, 1,
-				 spare, &nspare, &flush))
+	/* Down from the largest size that fits to 4 KiB: no merging. */
+	for (; level > 0; level--)
+		if (pt_install(mmu, gfn, ((u64)level_head_pfn(page, hva, level) << PAGE_SHIFT) | leaf,
+			       level, spare, &nspare, &flush))
+			break;
+	if (!level)
 		pt_install(mmu, gfn, (page_to_pfn(page) << PAGE_SHIFT) | leaf, 0,
 			   spare, &nspare, &flush);
 	if (map_write && s->dirty_bitmap)

@@ -139,6 +139,7 @@ static long vm_get_info(struct vmain_vm *vm, void __user *uarg)
 	spin_lock(&vm->mmu.lock);
 	info.npt_table_pages = vm->mmu.table_pages;
 	info.npt_huge_leaves = vm->mmu.huge_leaves;
+	info.npt_giant_leaves = vm->mmu.giant_leaves;
 	spin_unlock(&vm->mmu.lock);
 	info.npt_faults = atomic64_read(&vm->mmu.faults);
 	if (copy_to_user(uarg, &info, sizeof(info)))

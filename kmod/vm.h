@@ -65,6 +65,7 @@ struct vmain_mmu {
 	bool notifier_registered;
 	unsigned long table_pages;	/* accounting, for the leak tests */
 	unsigned long huge_leaves;	/* 2 MiB leaves now installed */
+	unsigned long giant_leaves;	/* 1 GiB leaves now installed */
 	atomic64_t faults;		/* nested page faults on RAM */
 };
 
@@ -216,8 +217,9 @@ struct vmain_memslot *vmain_memslot_find(struct vmain_memslots *slots, u64 gfn);
 void vmain_memslots_free(struct vmain_memslots *slots);
 
 /* mmu.c */
-/* Set by an engine whose nested page tables cannot map 2 MiB pages. */
+/* Set by an engine whose nested page tables cannot map 2 MiB (1 GiB) pages. */
 extern bool vmain_mmu_no_2m;
+extern bool vmain_mmu_no_1g;
 int vmain_mmu_init(struct vmain_vm *vm);
 void vmain_mmu_destroy(struct vmain_vm *vm);
 /*

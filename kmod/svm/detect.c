@@ -9,12 +9,15 @@
 
 #include "vmain.h"
 #include "../core.h"
+#include "../vm.h"
 #include "svm.h"
 
 u32 svm_features;
 
 /* CPUID Fn8000_0001_ECX bit 2: SVM (APM Vol. 3, E.4.2). */
 #define CPUID_80000001_ECX_SVM		(1U << 2)
+/* CPUID Fn8000_0001_EDX bit 26: 1 GiB pages, in nested tables too (APM Vol. 2, 15.25.3). */
+#define CPUID_80000001_EDX_PAGE1GB	(1U << 26)
 /* CPUID Fn8000_000A_EDX: SVM feature identification (APM Vol. 3, E.4.9). */
 #define CPUID_8000000A_EDX_NP		(1U << 0)
 #define CPUID_8000000A_EDX_NRIPS	(1U << 3)
@@ -47,6 +50,8 @@ u32 svm_detect(void)
 	edx = cpuid_edx(0x8000000a);
 	if (edx & CPUID_8000000A_EDX_NP)
 		caps |= VMAIN_HW_NPT;
+	if (!(cpuid_edx(0x80000001) & CPUID_80000001_EDX_PAGE1GB))
+		vmain_mmu_no_1g = true;
 	if (edx & CPUID_8000000A_EDX_NRIPS)
 		caps |= VMAIN_HW_NRIPS;
 	if (edx & CPUID_8000000A_EDX_VMCBCLEAN)

@@ -156,9 +156,11 @@ static void vmx_read_config(void)
 		c->proc2 &= ~PROC2_VPID;
 	if (!c->unrestricted)
 		c->proc2 &= ~PROC2_UNRESTRICTED;
-	/* EPT PDEs may map 2 MiB only where the CPU says so (SDM A.10). */
+	/* EPT PDEs (PDPTEs) may map 2 MiB (1 GiB) only where the CPU says so (SDM A.10). */
 	if (!(c->ept_vpid_cap & EPT_CAP_2M_PAGE))
 		vmain_mmu_no_2m = true;
+	if (!(c->ept_vpid_cap & EPT_CAP_1G_PAGE))
+		vmain_mmu_no_1g = true;
 	if (!(c->ept_vpid_cap & EPT_CAP_INVEPT) ||
 	    !(c->ept_vpid_cap & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
 		vmx_unusable = "VT-x without INVEPT is not supported";

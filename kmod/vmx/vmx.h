@@ -73,6 +73,7 @@
 
 /* IA32_VMX_EPT_VPID_CAP (Appendix A.10). */
 #define EPT_CAP_2M_PAGE			(1ULL << 16)
+#define EPT_CAP_1G_PAGE			(1ULL << 17)
 #define EPT_CAP_INVEPT			(1ULL << 20)
 #define EPT_CAP_INVEPT_SINGLE		(1ULL << 25)
 #define EPT_CAP_INVEPT_ALL		(1ULL << 26)

@@ -60,7 +60,7 @@ int main(void)
 	       offsetof(struct vmain_vm_info, npt_table_pages) == 32 &&
 	       offsetof(struct vmain_vm_info, npt_faults) == 40 &&
 	       offsetof(struct vmain_vm_info, npt_huge_leaves) == 48 &&
-	       offsetof(struct vmain_vm_info, reserved) == 56,
+	       offsetof(struct vmain_vm_info, npt_giant_leaves) == 56,
 	       "vmain_vm_info field offsets");
 	tap_ok(_Alignof(struct vmain_create_vm) == 8 &&
 	       _Alignof(struct vmain_vm_info) == 8,

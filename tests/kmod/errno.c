@@ -167,13 +167,12 @@ static void test_vm_fd(int fd)
 	tap_ok(ioctl(vmfd, VMAIN_VM_GET_INFO, &info) == 0 &&
 	       !memcmp(info.uuid, uuid, 16) && info.flags == 0 &&
 	       info.owner_pid == (__u32)getpid() && info.pad == 0 &&
-	       info.reserved == 0 &&
 	       info.hw == (__u32)ioctl(fd, VMAIN_CHECK_CAP, VMAIN_CAP_HW),
 	       "VM_GET_INFO reports UUID, flags, owner pid, engine; zero tail");
 	/* A new VM: its nested page-table root only, no fault yet. */
 	tap_ok(info.npt_table_pages == 1 && info.npt_faults == 0 &&
-	       info.npt_huge_leaves == 0,
-	       "VM_GET_INFO of a new VM: 1 nested table page (the root), no faults, no 2 MiB leaves");
+	       info.npt_huge_leaves == 0 && info.npt_giant_leaves == 0,
+	       "VM_GET_INFO of a new VM: 1 nested table page (the root), no faults, no large leaves");
 	tap_errno(ioctl(vmfd, VMAIN_VM_GET_INFO, NULL), EFAULT,
 		  "VM_GET_INFO(NULL)");
 	tap_errno(ioctl(vmfd, VMAIN_VM_GET_INFO, (void *)0xffff888000000000UL),

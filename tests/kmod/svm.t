@@ -13,8 +13,10 @@ arena_tap arena-svm "SVM arena: errno table, claims, 1M-call fuzz, module cycles
 arena_tap arena-svm "SVM arena: guest execution (real, 32-bit, 64-bit guests; every exit kind; events; memory; 2 VMs x 2 vCPUs)" \
 	-t 600 -M msr -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- "$TOP/tests/kmod/guest/run-all.sh"
 
-arena_tap arena-svm "SVM arena: a guest touching 1 GiB of THP-backed RAM: 2 MiB nested leaves; 4 KiB with MADV_NOHUGEPAGE; MADV_DONTNEED and dirty logging on a huge mapping" \
-	-t 400 -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- \
+# 4 GiB (q35 puts 2 above 4 GiB, where the kernel finds an aligned GiB
+# free), one a 1 GiB hugetlbfs page reserved at boot for huge-1g.
+arena_tap arena-svm "SVM arena: a guest touching 1 GiB of THP-backed RAM: 2 MiB nested leaves; 4 KiB with MADV_NOHUGEPAGE; MADV_DONTNEED and dirty logging on a huge mapping; one 1 GiB hugetlbfs page: one 1 GiB leaf" \
+	-t 400 -m 4096 -a "hugepagesz=1G hugepages=1" -f "$KBIN/guest" -f "$TOP/tests/kmod/guest" -- \
 	"$TOP/tests/kmod/guest/run-all.sh" "memory -n 1024 -T 300 huge"
 
 arena_tap arena-svm "SVM arena: every force_* mitigation parameter: guests run, each mitigation's count goes up" \

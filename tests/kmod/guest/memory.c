@@ -49,6 +49,18 @@
  *                         data).  Needs shmem_enabled "advise" or
  *                         "always": as root it sets "advise" for the test
  *                         and puts the old mode back
+ *   memory/huge-1g        a 1 GiB slot backed by one 1 GiB hugetlbfs page
+ *                         (MAP_HUGETLB | MAP_HUGE_1GB): the guest's pass
+ *                         over it is one nested fault and one 1 GiB leaf
+ *                         (npt_giant_leaves), no table page; dirty logging
+ *                         turned on: 4 KiB leaves and a per-page log;
+ *                         MADV_DONTNEED of the whole page: the guest reads
+ *                         zeros.  Needs a free 1 GiB page (the SVM arena
+ *                         boots with hugepagesz=1G hugepages=1); a host
+ *                         without one, or a CPU without 1 GiB pages
+ *                         (Page1GB, EPT capability bit 17), is a failure
+ *                         unless -n is not 1024 (then the case is skipped,
+ *                         as on the VT-x arena: its 512 MiB hold no GiB)
  *
  * Usage: memory [-T TIMEOUT] [-n MIB] [CASE...]; -n is the size of the
  * huge-* slot (default 64 MiB; the SVM arena runs 1024).
@@ -1343,6 +1355,155 @@ out:
 			 old_shmem, strerror(errno));
 }
 
+#define HUGE_1G		(1ULL << 30)
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB	(30 << 26)	/* MAP_HUGE_SHIFT 26, log2(1 GiB) */
+#endif
+
+/* Whether the CPU has 1 GiB pages (CPUID Fn8000_0001_EDX[26], both vendors). */
+static bool cpu_has_1g(void)
+{
+	unsigned int a = 0x80000001, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return d & (1U << 26);
+}
+
+/*
+ * One 1 GiB hugetlbfs page behind a 1 GiB slot at guest-physical 1 GiB:
+ * one PDPT-level leaf.  Only where the arena provides the page (-n 1024
+ * says so): anywhere else the case cannot run and says why.
+ */
+static void test_huge_1g(void)
+{
+	const __u64 pages = HUGE_1G / PAGE;
+	struct vmain_vm_info i0, i1, i2;
+	struct vm *vm = NULL;
+	struct vcpu *vcpu = NULL;
+	unsigned char *mem;
+	__u64 *bm = NULL, faults;
+	double t0, ms;
+
+	if (guest_iters != 1024) {
+		tap_ok(1, "%s: # SKIP needs -n 1024 and a free 1 GiB hugetlbfs page (the SVM arena's huge section)",
+		       guest_case_name());
+		return;
+	}
+	if (!cpu_has_1g()) {
+		tap_ok(0, "%s: the CPU has no 1 GiB pages (CPUID Fn8000_0001_EDX[26])",
+		       guest_case_name());
+		return;
+	}
+	mem = mmap(NULL, HUGE_1G, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
+	if (mem == MAP_FAILED) {
+		tap_ok(0, "%s: mmap of a 1 GiB hugetlbfs page: %s (boot with hugepagesz=1G hugepages=1)",
+		       guest_case_name(), strerror(errno));
+		return;
+	}
+	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_huge)))
+		goto out;
+	if (vm_set_region(vm, HUGE_SLOT, 0, HUGE_GPA, HUGE_1G, (uintptr_t)mem)) {
+		tap_ok(0, "%s: SET_MEMORY_REGION: %s", guest_case_name(), strerror(errno));
+		goto out;
+	}
+	if (!huge_run(vm, vcpu, NULL, 0, NULL, 0, "the guest runs") ||
+	    !vm_info(vm, &i0))
+		goto out;
+	t0 = guest_now_ms();
+	{
+		struct hop touch = { 1, (__u32)pages, HUGE_GPA };
+
+		if (!huge_run(vm, vcpu, &touch, 1, NULL, 0, "the guest wrote every 4 KiB page of the GiB"))
+			goto out;
+	}
+	ms = guest_now_ms() - t0;
+	if (!vm_info(vm, &i1))
+		goto out;
+	faults = i1.npt_faults - i0.npt_faults;
+	tap_diag("%s: 1024 MiB touched in %.0f ms: %llu 1 GiB leaves, %llu 2 MiB leaves, %llu table pages added, %llu faults",
+		 guest_case_name(), ms, (unsigned long long)i1.npt_giant_leaves,
+		 (unsigned long long)i1.npt_huge_leaves,
+		 (unsigned long long)(i1.npt_table_pages - i0.npt_table_pages),
+		 (unsigned long long)faults);
+	tap_ok(i1.npt_giant_leaves - i0.npt_giant_leaves == 1 &&
+	       i1.npt_huge_leaves == i0.npt_huge_leaves,
+	       "%s: the 1 GiB host page is one 1 GiB nested leaf", guest_case_name());
+	tap_ok(i1.npt_table_pages == i0.npt_table_pages,
+	       "%s: no nested table page added (the leaf sits in the PDPT)",
+	       guest_case_name());
+	/* The leaf, and the guest's own page directory of its second GiB. */
+	tap_ok(faults >= 2 && faults <= 4,
+	       "%s: nested page faults: %llu, want 2", guest_case_name(),
+	       (unsigned long long)faults);
+
+	/* Dirty logging: the GiB comes back in 4 KiB leaves, the log per page. */
+	if (guest_cap(VMAIN_CAP_DIRTY_LOG) == 1) {
+		static const __u32 outs[] = { 0x11 };
+		struct hop wr[] = {
+			{ 2, 0, HUGE_GPA + 300 * HUGE_2M + 3 * PAGE },
+			{ 3, 0, HUGE_GPA + 511 * HUGE_2M + 511 * PAGE },
+		};
+		struct vmain_dirty_log d;
+		__u64 nbits = 0, b, w = 300 * HUGE_PER_2M + 3;
+		bool ok;
+
+		if (vm_set_region(vm, HUGE_SLOT, VMAIN_MEM_LOG_DIRTY, HUGE_GPA, HUGE_1G,
+				  (uintptr_t)mem)) {
+			tap_ok(0, "%s: turning dirty logging on: %s", guest_case_name(),
+			       strerror(errno));
+			goto out;
+		}
+		if (!vm_info(vm, &i2))
+			goto out;
+		tap_ok(i2.npt_giant_leaves == 0,
+		       "%s: turning dirty logging on removes the 1 GiB leaf", guest_case_name());
+		if (!huge_run(vm, vcpu, wr, 2, outs, 1,
+			      "with dirty logging on, a write and a read in the GiB"))
+			goto out;
+		bm = calloc(pages / 64, sizeof(*bm));
+		memset(&d, 0, sizeof(d));
+		d.slot = HUGE_SLOT;
+		d.bitmap = (uintptr_t)bm;
+		ok = bm && ioctl(vm->fd, VMAIN_VM_GET_DIRTY_LOG, &d) == 0;
+		for (b = 0; ok && b < pages; b++)
+			nbits += (bm[b / 64] >> (b % 64)) & 1;
+		ok = ok && nbits == 1 && ((bm[w / 64] >> (w % 64)) & 1);
+		tap_ok(ok, "%s: the dirty log is exactly the 4 KiB page written (%llu bits set)",
+		       guest_case_name(), (unsigned long long)nbits);
+		if (!vm_info(vm, &i2))
+			goto out;
+		tap_ok(i2.npt_giant_leaves == 0 && i2.npt_huge_leaves == 0,
+		       "%s: no large leaf while the slot logs dirty pages", guest_case_name());
+		if (vm_set_region(vm, HUGE_SLOT, 0, HUGE_GPA, HUGE_1G, (uintptr_t)mem)) {
+			tap_ok(0, "%s: turning dirty logging off: %s", guest_case_name(),
+			       strerror(errno));
+			goto out;
+		}
+	}
+
+	/* The owner drops the page: the guest reads zeros, not the old data. */
+	if (madvise(mem, HUGE_1G, MADV_DONTNEED)) {
+		tap_ok(0, "%s: MADV_DONTNEED of the 1 GiB page: %s", guest_case_name(),
+		       strerror(errno));
+		goto out;
+	}
+	{
+		static const __u32 outs[] = { 0, 0 };
+		struct hop rd[] = {
+			{ 3, 0, HUGE_GPA },
+			{ 3, 0, HUGE_GPA + 300 * HUGE_2M + 3 * PAGE },
+		};
+
+		huge_run(vm, vcpu, rd, 2, outs, 2,
+			 "after MADV_DONTNEED of the 1 GiB page the guest reads zeros");
+	}
+out:
+	free(bm);
+	guest_shutdown(&vm, &vcpu);
+	munmap(mem, HUGE_1G);
+}
+
 static void test_huge_thp(void)
 {
 	test_huge(HUGE_THP);
@@ -1370,6 +1531,7 @@ int main(int argc, char **argv)
 		{ "memory/huge-thp", test_huge_thp },
 		{ "memory/huge-4k", test_huge_4k },
 		{ "memory/huge-memfd", test_huge_memfd },
+		{ "memory/huge-1g", test_huge_1g },
 	};
 
 	guest_init(argc, argv, 0);
