@@ -260,6 +260,97 @@ static void set_io_size(struct x86_insn *insn, uint8_t opc)
 		insn->opsize = 4;
 }
 
+/*
+ * The ALU forms with a ModRM operand: OP r/m, reg (memory destination,
+ * X86_OP_ALU_STORE; also TEST 84/85, which writes nothing) or OP reg, r/m
+ * (to_reg, X86_OP_ALU_LOAD).  Bit 0 of the opcode is the width.
+ */
+static int decode_alu_rm(struct x86_cursor *c, struct x86_insn *insn,
+			 uint8_t opc, unsigned int alu, bool to_reg)
+{
+	int err;
+
+	insn->op = to_reg ? X86_OP_ALU_LOAD : X86_OP_ALU_STORE;
+	insn->alu = (uint8_t)alu;
+	if (!(opc & 1))
+		insn->opsize = 1;
+	err = decode_modrm_mem(c, insn);
+	if (err)
+		return err;
+	insn->memsize = insn->opsize;
+	check_high_byte(insn);
+	return 0;
+}
+
+/*
+ * An immediate of the operand size, at most 32 bits (imm8 when `byte`),
+ * sign-extended and then masked to the operand size (SDM Vol. 2, 2.2.1.5:
+ * 64-bit operations take a sign-extended imm32; 83 /n sign-extends imm8).
+ */
+static int read_alu_imm(struct x86_cursor *c, struct x86_insn *insn, bool byte)
+{
+	size_t isz = byte || insn->opsize == 1 ? 1 : insn->opsize == 2 ? 2 : 4;
+	uint64_t v;
+	int err;
+
+	err = read_imm(c, insn, isz);
+	if (err)
+		return err;
+	v = (uint64_t)x86_sext(insn->imm, isz);
+	if (insn->opsize < 8)
+		v &= (1ULL << (insn->opsize * 8)) - 1;
+	insn->imm = v;
+	return 0;
+}
+
+/*
+ * Group 1 (SDM Vol. 2, Table A-6): 80 /n ib, 81 /n iw/id, 83 /n ib
+ * (sign-extended); ModRM.reg is the operation.  82 (80's alias outside
+ * 64-bit mode) is left out: no compiler emits it.
+ */
+static int decode_alu_imm(struct x86_cursor *c, struct x86_insn *insn,
+			  uint8_t opc)
+{
+	int err;
+
+	insn->op = X86_OP_ALU_IMM;
+	if (opc == 0x80)
+		insn->opsize = 1;
+	err = decode_modrm_mem(c, insn);
+	if (err)
+		return err;
+	insn->alu = insn->reg & 7;
+	insn->reg = 0;	/* ModRM.reg is the /n, not a register */
+	insn->memsize = insn->opsize;
+	return read_alu_imm(c, insn, opc == 0x83);
+}
+
+/*
+ * Group 3 (SDM Vol. 2, Table A-6): F6 /0 ib and F7 /0 iw/id are TEST r/m,
+ * imm.  /1 is an undocumented alias of /0 and /2-/7 are NOT, NEG, MUL,
+ * IMUL, DIV, IDIV: not supported.
+ */
+static int decode_test_imm(struct x86_cursor *c, struct x86_insn *insn,
+			   uint8_t opc)
+{
+	int err = x86_cur_need(c, 1);
+
+	if (err)
+		return err;
+	if (c->bytes[c->pos] & 0x38)
+		return -EOPNOTSUPP;
+	insn->op = X86_OP_ALU_IMM;
+	insn->alu = X86_ALU_TEST;
+	if (!(opc & 1))
+		insn->opsize = 1;
+	err = decode_modrm_mem(c, insn);
+	if (err)
+		return err;
+	insn->reg = 0;
+	insn->memsize = insn->opsize;
+	return read_alu_imm(c, insn, false);
+}
+
 /* 0F 01 with mod = 11: a few fixed ModRM bytes are whole instructions. */
 static int decode_0f01(struct x86_cursor *c, struct x86_insn *insn)
 {
@@ -391,6 +482,35 @@ static int decode_1byte(struct x86_cursor *c, struct x86_insn *insn,
 			insn->opsize = 1;
 		set_string_mem(insn, X86_REG_RSI);
 		return 0;
+	case 0xac:
+	case 0xad:
+		insn->op = X86_OP_LODS;
+		if (!(opc & 1))
+			insn->opsize = 1;
+		insn->reg = X86_REG_RAX;
+		set_string_mem(insn, X86_REG_RSI);
+		return 0;
+	case 0x80:
+	case 0x81:
+	case 0x83:
+		return decode_alu_imm(c, insn, opc);
+	case 0x84:
+	case 0x85:
+		return decode_alu_rm(c, insn, opc, X86_ALU_TEST, false);
+	case 0x86:
+	case 0x87:
+		insn->op = X86_OP_XCHG;
+		if (!(opc & 1))
+			insn->opsize = 1;
+		err = decode_modrm_mem(c, insn);
+		if (err)
+			return err;
+		insn->memsize = insn->opsize;
+		check_high_byte(insn);
+		return 0;
+	case 0xf6:
+	case 0xf7:
+		return decode_test_imm(c, insn, opc);
 	case 0xaa:
 	case 0xab:
 		insn->op = X86_OP_STOS;
@@ -432,6 +552,16 @@ static int decode_1byte(struct x86_cursor *c, struct x86_insn *insn,
 	case 0xf4:
 		insn->op = X86_OP_HLT;
 		return 0;
+	case 0x00: case 0x01: case 0x02: case 0x03:
+	case 0x08: case 0x09: case 0x0a: case 0x0b:
+	case 0x10: case 0x11: case 0x12: case 0x13:
+	case 0x18: case 0x19: case 0x1a: case 0x1b:
+	case 0x20: case 0x21: case 0x22: case 0x23:
+	case 0x28: case 0x29: case 0x2a: case 0x2b:
+	case 0x30: case 0x31: case 0x32: case 0x33:
+	case 0x38: case 0x39: case 0x3a: case 0x3b:
+		/* ADD OR ADC SBB AND SUB XOR CMP: bits 5:3 (Table A-2). */
+		return decode_alu_rm(c, insn, opc, (opc >> 3) & 7, opc & 2);
 	case 0x90:
 		/*
 		 * F3 90 is PAUSE (a mandatory prefix on NOP); 90 alone is
@@ -444,6 +574,19 @@ static int decode_1byte(struct x86_cursor *c, struct x86_insn *insn,
 		return 0;
 	default:
 		return -EOPNOTSUPP;
+	}
+}
+
+static bool lock_allowed(const struct x86_insn *insn)
+{
+	switch (insn->op) {
+	case X86_OP_ALU_STORE:
+	case X86_OP_ALU_IMM:
+		return insn->alu != X86_ALU_CMP && insn->alu != X86_ALU_TEST;
+	case X86_OP_XCHG:
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -491,10 +634,11 @@ int x86_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode,
 		goto fail;
 
 	/*
-	 * None of the supported instructions accepts LOCK (SDM "LOCK": it is
-	 * #UD on anything but read-modify-write memory instructions).
+	 * LOCK is #UD on anything but the read-modify-write memory forms
+	 * (SDM Vol. 2, "LOCK"): ADD..XOR with a memory destination, and XCHG
+	 * (locked anyway); not CMP, TEST or a register destination.
 	 */
-	if (insn->flags & X86_INSN_LOCK) {
+	if ((insn->flags & X86_INSN_LOCK) && !lock_allowed(insn)) {
 		err = -EINVAL;
 		goto fail;
 	}

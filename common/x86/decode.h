@@ -66,7 +66,33 @@ enum x86_op {
 	X86_OP_OUT,		/* E6, E7 ib; EE, EF: OUT imm8/DX, AL/eAX */
 	X86_OP_INS,		/* 6C, 6D: INS ES:[rDI], DX */
 	X86_OP_OUTS,		/* 6E, 6F: OUTS DX, seg:[rSI] */
+	/*
+	 * Read-modify-write and load forms that firmware and VGA code use on
+	 * MMIO (memory forms only; alu says which operation).
+	 */
+	X86_OP_LODS,		/* AC, AD: LODS AL/rAX, seg:[rSI] */
+	X86_OP_ALU_STORE,	/* 00-38 (+0/1) /r: OP r/m, reg; 84, 85: TEST r/m, reg */
+	X86_OP_ALU_LOAD,	/* 02-3A (+2/3) /r: OP reg, r/m */
+	X86_OP_ALU_IMM,		/* 80, 81, 83 /n: OP r/m, imm; F6, F7 /0: TEST r/m, imm */
+	X86_OP_XCHG,		/* 86, 87 /r: XCHG r/m, reg */
 	X86_OP_COUNT
+};
+
+/*
+ * x86_insn.alu for the X86_OP_ALU_* forms: the /n of group 1 (80/81/83),
+ * which is also bits 5:3 of the one-byte opcodes 00-3B (SDM Vol. 2,
+ * Table A-6 and appendix A.3), plus TEST (84/85, F6/F7 /0).
+ */
+enum x86_alu {
+	X86_ALU_ADD = 0,
+	X86_ALU_OR = 1,
+	X86_ALU_ADC = 2,
+	X86_ALU_SBB = 3,
+	X86_ALU_AND = 4,
+	X86_ALU_SUB = 5,
+	X86_ALU_XOR = 6,
+	X86_ALU_CMP = 7,
+	X86_ALU_TEST = 8,
 };
 
 /* Segment registers, numbered as in the ModRM.reg of MOV Sreg (SDM Vol. 2, "MOV"). */
@@ -128,7 +154,7 @@ enum x86_reg {
  * only a base, and [disp16] neither.  For MOV moffs, base and index are
  * none and disp holds the moffs zero-extended to 64 bits (an 8-byte moffs
  * with bit 63 set reads as negative).  For the string instructions
- * mem is [rSI] (MOVS, OUTS) or [rDI] (STOS, INS) with disp 0.
+ * mem is [rSI] (MOVS, LODS, OUTS) or [rDI] (STOS, INS) with disp 0.
  */
 struct x86_mem {
 	uint8_t base;	/* enum x86_reg: 0-15 or X86_REG_NONE */
@@ -167,7 +193,8 @@ struct x86_insn {
 	uint8_t addrsize;	/* address size in bytes: 2, 4 or 8 (67 prefix) */
 	/*
 	 * The register operand, 0-15 (enum x86_reg): ModRM.reg extended by
-	 * REX.R, or the implied rAX (0) of MOV moffs, IN and OUT.  With
+	 * REX.R, or the implied rAX (0) of MOV moffs, LODS, IN and OUT (for
+	 * X86_OP_ALU_IMM ModRM.reg is the /n and reg is 0).  With
 	 * X86_INSN_HIGH_BYTE (a byte operand and no REX prefix) reg is 4-7
 	 * and names AH, CH, DH, BH: bits 15:8 of register reg - 4.  Other
 	 * instructions report 0.
@@ -193,18 +220,22 @@ struct x86_insn {
 	uint8_t sib;		/* the SIB byte, if X86_INSN_SIB */
 	uint8_t disp_size;	/* displacement (or moffs) bytes: 0,1,2,4,8 */
 	uint8_t imm_size;	/* immediate bytes in the encoding: 0,1,2,4 */
-	uint8_t reserved[3];	/* 0 */
+	uint8_t alu;		/* enum x86_alu for X86_OP_ALU_*, else 0 */
+	uint8_t reserved[2];	/* 0 */
 	/*
-	 * X86_INSN_*.  X86_INSN_LOCK is recorded for failed decodes only:
-	 * none of the supported instructions accepts LOCK (it is #UD), so a
-	 * LOCK prefix on one of them makes x86_decode() return -EINVAL.
+	 * X86_INSN_*.  LOCK is accepted only where the architecture accepts
+	 * it (SDM Vol. 2, "LOCK"): the read-modify-write forms with a memory
+	 * destination (X86_OP_ALU_STORE and X86_OP_ALU_IMM other than CMP
+	 * and TEST, and XCHG); on any other supported instruction it is #UD
+	 * and x86_decode() returns -EINVAL.
 	 */
 	uint32_t flags;
 	/*
 	 * The immediate (X86_INSN_IMM), extended as the instruction defines:
 	 * MOV C6/C7 give the value to store, masked to opsize except that the
-	 * imm32 of REX.W C7 is sign-extended to 64 bits; IN/OUT E4-E7 give
-	 * the port number, zero-extended.
+	 * imm32 of REX.W C7 is sign-extended to 64 bits; X86_OP_ALU_IMM gives
+	 * the operand the same way (83's imm8 sign-extended to opsize, then
+	 * masked); IN/OUT E4-E7 give the port number, zero-extended.
 	 */
 	uint64_t imm;
 	struct x86_mem mem;	/* the memory operand, if X86_INSN_MEM */

@@ -34,6 +34,15 @@ static const char *const op_names[X86_OP_COUNT] = {
 	[X86_OP_OUT] = "out",
 	[X86_OP_INS] = "ins",
 	[X86_OP_OUTS] = "outs",
+	[X86_OP_LODS] = "lods",
+	[X86_OP_ALU_STORE] = "alu_store",
+	[X86_OP_ALU_LOAD] = "alu_load",
+	[X86_OP_ALU_IMM] = "alu_imm",
+	[X86_OP_XCHG] = "xchg",
+};
+
+static const char *const alu_names[9] = {
+	"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test",
 };
 
 static const char *const reg_names[16] = {
@@ -130,6 +139,10 @@ void x86_insn_describe(const struct x86_insn *insn, char *buf, size_t len)
 	case X86_OP_MOVSXD:
 	case X86_OP_IN:
 	case X86_OP_OUT:
+	case X86_OP_LODS:
+	case X86_OP_ALU_STORE:
+	case X86_OP_ALU_LOAD:
+	case X86_OP_XCHG:
 		if (insn->flags & X86_INSN_HIGH_BYTE)
 			out(&o, " reg=%s", high_byte_names[insn->reg & 3]);
 		else
@@ -138,6 +151,9 @@ void x86_insn_describe(const struct x86_insn *insn, char *buf, size_t len)
 	default:
 		break;
 	}
+	if ((insn->op == X86_OP_ALU_STORE || insn->op == X86_OP_ALU_LOAD ||
+	     insn->op == X86_OP_ALU_IMM) && insn->alu < 9)
+		out(&o, " alu=%s", alu_names[insn->alu]);
 	if (insn->flags & X86_INSN_IMM)
 		out(&o, " imm=0x%llx", (unsigned long long)insn->imm);
 	if (insn->flags & X86_INSN_PORT_DX)

@@ -46,6 +46,28 @@ mov_combos() {
 	done
 }
 
+# alu_combos "REGS" "MEMS": the read-modify-write forms, every operand.
+alu_combos() {
+	for m in $2; do
+		for r in $1; do
+			emit alu_store "add $r,$m"
+			emit alu_store "xor $r,$m"
+			emit alu_store "test $r,$m"
+			emit alu_load "or $m,$r"
+			emit alu_load "cmp $m,$r"
+			emit alu_load "sbb $m,$r"
+			emit xchg "xchg $r,$m"
+		done
+		emit alu_imm "orb \$0x80,$m"
+		emit alu_imm "andw \$0x7fff,$m"
+		emit alu_imm "subl \$0x12345678,$m"
+		emit alu_imm "adcw \$-2,$m"
+		emit alu_imm "cmpl \$5,$m"
+		emit alu_imm "testb \$1,$m"
+		emit alu_imm "testl \$0x10000,$m"
+	done
+}
+
 # mem_combos MODE "MEMS": MOV imm, MOVZX/MOVSX(D) with every operand.
 mem_combos() {
 	for m in $2; do
@@ -77,6 +99,14 @@ common_fixed() { # MODE
 	for i in "movsb" "movsw" "movsl" "rep movsb" "rep movsl" "repnz movsb"; do
 		emit movs "$i"
 	done
+	for i in "lodsb" "lodsw" "lodsl" "rep lodsb" "lodsb %es:(%esi),%al"; do
+		emit lods "$i"
+	done
+	for i in "lock addl \$1,(%eax)" "lock xorb \$1,(%ebx)" "testl \$1,(%eax)"; do
+		emit alu_imm "$i"
+	done
+	emit alu_store "lock orl %eax,(%ebx)"
+	emit xchg "lock xchg %eax,(%ebx)"
 	for i in "insb" "insw" "insl" "rep insb" "rep insl"; do emit ins "$i"; done
 	for i in "outsb" "outsw" "outsl" "rep outsw"; do emit outs "$i"; done
 	for i in "in \$0x60,%al" "in \$0x60,%ax" "in \$0x60,%eax" "in (%dx),%al" \
@@ -93,18 +123,18 @@ common_fixed() { # MODE
 	done
 	if [ "$1" = 16 ]; then emit cpuid "data32 cpuid"; else emit cpuid "data16 cpuid"; fi
 	emit rdtsc "cs rdtsc"
-	for i in "nop" "add %eax,(%ebx)" "mov %eax,%ebx" "mov %al,%ah" \
+	for i in "nop" "add %eax,%ebx" "mov %eax,%ebx" "mov %al,%ah" \
 		"mov \$1,%eax" "movb \$1,%al" "movb \$1,%bl" "lea (%eax),%ebx" "ret" "int3" \
-		"lock addl \$1,(%eax)" "monitor" "mwait" "call *(%eax)" \
+		"addl \$1,%eax" "monitor" "mwait" "call *(%eax)" \
 		"movzbl %al,%eax" "movswl %ax,%eax" \
-		"mov %ds,%eax" "mov %eax,%es" "lodsb" "cmpsb" "scasb" "xabort \$1" \
+		"mov %ds,%eax" "mov %eax,%es" "cmpsb" "scasb" "xabort \$1" \
 		"cmpxchg %eax,(%ebx)" "xadd %eax,(%ebx)" "invlpg (%eax)" "clflush (%eax)" \
-		"movnti %eax,(%eax)" "movbe (%eax),%eax" "test %eax,(%ebx)" "rdrand %eax" \
+		"movnti %eax,(%eax)" "movbe (%eax),%eax" "test %eax,%ebx" "rdrand %eax" \
 		"vmrun" "vmload" "vmsave" "stgi" "clgi" "skinit" "vmlaunch" "vmresume" \
 		"vmxoff" "sgdt (%eax)" "lgdt (%eax)" "smsw %eax" "lmsw %ax" "rdpmc" \
 		"sysenter" "cmovz (%eax),%eax" "setz (%eax)" "movd %xmm0,(%eax)" \
 		"vmovdqu (%eax),%ymm0" "vaddps %ymm0,%ymm1,%ymm2" "crc32b (%eax),%eax" \
-		"pushf" "cli" "sti" "incl (%eax)" "notl (%eax)" "xchg %eax,(%ebx)" \
+		"pushf" "cli" "sti" "incl (%eax)" "notl (%eax)" "xchg %eax,%ebx" \
 		"movups (%eax),%xmm1" "fldl (%eax)" "enter \$1,\$2" "leave" "cwtl" \
 		"bswap %eax" "ud2" "clts" "int \$0x80" "wait" "xlat"; do
 		emit EOPNOTSUPP "$i"
@@ -128,6 +158,14 @@ gen64() {
 	mov_combos 64 "%ah %bh" "$legacy"
 	mov_combos 64 "%al %cl %sil %r9b %ax %r10w %eax %r11d %rax %r15" "$legacy $rex"
 	mem_combos 64 "$legacy $rex"
+	alu_combos "%ah" "$legacy"
+	alu_combos "%al %r9b %ax %eax %r11d %rax %r15" "$legacy $rex"
+	for m in "(%rax)" "0x10(%rip)" "%gs:(%r12)"; do
+		emit alu_imm "addq \$-1,$m"
+		emit alu_imm "cmpq \$0x12345678,$m"
+		emit alu_imm "testq \$-5,$m"
+	done
+	emit lods "lodsq"
 	common_fixed 64
 	for r in %al %ax %eax %rax; do
 		emit mov_load_moffs "movabs 0x1122334455667788,$r"
@@ -151,7 +189,7 @@ gen64() {
 	for i in "syscall" "swapgs" "mov %rax,%r8" "push %rax" "push %r12" \
 		"xchg %eax,%r8d" "movslq %eax,%rax" "mov \$0x1122334455667788,%rax" \
 		"endbr64" "mov %cr8,%rax" "iretq" "sysretq" "rdfsbase %rax" \
-		"add %r8,(%r9)" "movq %xmm0,(%r12)" "vmovdqa64 (%rax),%zmm1" \
+		"add %r8,%r9" "movq %xmm0,(%r12)" "vmovdqa64 (%rax),%zmm1" \
 		"cmpxchg16b (%rax)" "prefetcht0 (%rax)"; do
 		emit EOPNOTSUPP "$i"
 	done
@@ -164,6 +202,7 @@ gen32() {
 		0x10(%bp) -2(%di) 0x1234(%bx,%di) (%bp,%si)"
 	mov_combos 32 "%al %ah %dh %bl %ax %si %eax %edi" "$mems"
 	mem_combos 32 "$mems"
+	alu_combos "%al %dh %ax %edi" "$mems"
 	common_fixed 32
 	for i in "addr16 rep stosb" "stosb %al,%es:(%di)"; do emit stos "$i"; done
 	emit movs "movsb %fs:(%esi),%es:(%edi)"
@@ -183,6 +222,7 @@ gen16() {
 		(%ebx,%ecx,4) -0x10(%ebp) 0x12345678(,%esi,2) (%esp) 8(%esp,%ebp)"
 	mov_combos 16 "%al %ah %ch %bl %ax %si %eax %edi" "$mems"
 	mem_combos 16 "$mems"
+	alu_combos "%al %ch %si %eax" "$mems"
 	common_fixed 16
 	for i in "addr32 rep stosb" "stosw %ax,%es:(%edi)"; do emit stos "$i"; done
 	emit movs "movsw %ss:(%si),%es:(%di)"

@@ -85,7 +85,12 @@ static void check_insn(const struct x86_insn *in, size_t avail, int mode)
 	CHECK(is_size(in->mem.scale));
 	CHECK(in->mem.index != X86_REG_NONE || in->mem.scale == 1);
 	CHECK(!in->mem.reserved && !in->mem.reserved2);
-	CHECK(!in->reserved[0] && !in->reserved[1] && !in->reserved[2]);
+	CHECK(!in->reserved[0] && !in->reserved[1]);
+	if (in->op == X86_OP_ALU_STORE || in->op == X86_OP_ALU_LOAD ||
+	    in->op == X86_OP_ALU_IMM)
+		CHECK(in->alu <= X86_ALU_TEST);
+	else
+		CHECK(in->alu == 0);
 	if (in->flags & X86_INSN_RIP_REL)
 		CHECK(mode == X86_MODE_LONG64 && (in->flags & X86_INSN_MEM) &&
 		      in->mem.base == X86_REG_NONE && in->mem.index == X86_REG_NONE);
@@ -96,7 +101,12 @@ static void check_insn(const struct x86_insn *in, size_t avail, int mode)
 	CHECK(!in->rex || (mode == X86_MODE_LONG64 && (in->rex & 0xf0) == 0x40));
 	CHECK(in->rep == 0 || in->rep == 0xf2 || in->rep == 0xf3);
 	CHECK(!!in->rep == !!(in->flags & (X86_INSN_REP | X86_INSN_REPNE)));
-	CHECK(!(in->flags & X86_INSN_LOCK));
+	/* LOCK only on a read-modify-write of memory (SDM Vol. 2 "LOCK"). */
+	if (in->flags & X86_INSN_LOCK)
+		CHECK((in->op == X86_OP_XCHG ||
+		       ((in->op == X86_OP_ALU_STORE || in->op == X86_OP_ALU_IMM) &&
+			in->alu != X86_ALU_CMP && in->alu != X86_ALU_TEST)) &&
+		      (in->flags & X86_INSN_MEM));
 	CHECK(in->imm_size == 0 || in->imm_size == 1 || in->imm_size == 2 ||
 	      in->imm_size == 4);
 	CHECK(!!in->imm_size == !!(in->flags & X86_INSN_IMM));
