@@ -703,6 +703,15 @@ int atapi_eject(struct ata_drive *d)
 	return 0;
 }
 
+void atapi_unlock_tray(struct ata_drive *d)
+{
+	if (d->kind != ATA_KIND_CDROM)
+		return;
+	ata_lock(d);
+	d->atapi.prevent = false;
+	ata_unlock(d);
+}
+
 bool atapi_has_medium(struct ata_drive *d)
 {
 	bool ret;

@@ -52,6 +52,11 @@ int atapi_insert_disk(struct ata_drive *d, struct disk *disk, bool own);
  * request event).
  */
 int atapi_eject(struct ata_drive *d);
+/*
+ * Lifts the guest's PREVENT ALLOW MEDIUM REMOVAL: the host's next eject
+ * or insert goes through (`vmain cdrom --force`, as QEMU's `eject -f`).
+ */
+void atapi_unlock_tray(struct ata_drive *d);
 /* Is there a disc in the drive, and is the tray closed over it? */
 bool atapi_has_medium(struct ata_drive *d);
 

@@ -7,16 +7,20 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devices/ahci.h"
+#include "devices/atapi.h"
 #include "devices/ide.h"
 #include "disk/disk.h"
+#include "disk/hostdrive.h"
 #include "machine/ata-ctl.h"
 #include "machine/machine.h"
 
 struct machine_ata {
 	struct ahci *ahci;	/* NULL: none */
 	struct ide *ide;
+	struct ata_drive *cdrom;	/* the CD/DVD drive on either, NULL: none */
 };
 
 /* The controllers' lock is the machine's: their registers are reached under it. */
@@ -42,20 +46,26 @@ static void ide_irq(void *opaque, unsigned irq, bool level)
 static struct ata_drive_config drive_cfg(struct machine *m, struct disk *d)
 {
 	return (struct ata_drive_config){
-		.kind = d->bus == DISK_BUS_CDROM ? ATA_KIND_CDROM : ATA_KIND_DISK,
+		.kind = ATA_KIND_DISK,
 		.disk = d,
 		.loop = m->cfg.ioloop,
 		.serial = d->serial,
 	};
 }
 
-/* The host's own drive in the CD/DVD drive's place (devices/atapi-pass.c). */
-static struct ata_drive_config host_cfg(struct machine *m)
+/*
+ * The CD/DVD drive: the host's own (devices/atapi-pass.c), or one with
+ * the VM's disc (not the drive's to close: cfg.cdrom outlives this boot),
+ * or an empty one.
+ */
+static struct ata_drive_config cd_cfg(struct machine *m)
 {
 	return (struct ata_drive_config){
 		.kind = ATA_KIND_CDROM,
 		.host = m->cfg.cdrom_host,
+		.disk = m->cfg.cdrom_host ? NULL : m->cfg.cdrom,
 		.loop = m->cfg.ioloop,
+		.serial = m->cfg.cdrom && !m->cfg.cdrom_host ? m->cfg.cdrom->serial : NULL,
 	};
 }
 
@@ -66,31 +76,27 @@ static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
 	struct ata_drive_config c;
 	int ret;
 
-	if (cd_here && m->cfg.cdrom_host) {
-		c = host_cfg(m);
+	if (cd_here) {
+		c = cd_cfg(m);
 		ret = ahci_attach(h, 1, &c);
 		if (ret)
 			return ret;
+		m->ata->cdrom = ahci_drive(h, 1);
 	}
 	for (i = 0; i < m->cfg.nr_disks; i++) {
 		struct disk *d = m->cfg.disks[i];
 
-		if (d->bus == DISK_BUS_CDROM && cd_here) {
-			c = drive_cfg(m, d);
-			ret = ahci_attach(h, 1, &c);
-		} else if (d->bus == DISK_BUS_AHCI) {
-			if (port == 1 && cd_here)
-				port++;
-			if (port >= AHCI_MAX_PORTS) {
-				fprintf(stderr, "vmain: more AHCI disks than the %d ports\n",
-					AHCI_MAX_PORTS - (cd_here ? 1 : 0));
-				return -ENOSPC;
-			}
-			c = drive_cfg(m, d);
-			ret = ahci_attach(h, port++, &c);
-		} else {
+		if (d->bus != DISK_BUS_AHCI)
 			continue;
+		if (port == 1 && cd_here)
+			port++;
+		if (port >= AHCI_MAX_PORTS) {
+			fprintf(stderr, "vmain: more AHCI disks than the %d ports\n",
+				AHCI_MAX_PORTS - (cd_here ? 1 : 0));
+			return -ENOSPC;
 		}
+		c = drive_cfg(m, d);
+		ret = ahci_attach(h, port++, &c);
 		if (ret)
 			return ret;
 	}
@@ -105,19 +111,12 @@ static int ide_place(struct machine *m, struct ide *ide, bool cd_here)
 	unsigned i, n = 0;
 	int ret;
 
-	if (cd_here && m->cfg.cdrom_host) {
-		c = host_cfg(m);
+	if (cd_here) {
+		c = cd_cfg(m);
 		ret = ide_attach(ide, 1, 0, &c);
 		if (ret)
 			return ret;
-	}
-	for (i = 0; cd_here && i < m->cfg.nr_disks; i++) {
-		if (m->cfg.disks[i]->bus == DISK_BUS_CDROM) {
-			c = drive_cfg(m, m->cfg.disks[i]);
-			ret = ide_attach(ide, 1, 0, &c);
-			if (ret)
-				return ret;
-		}
+		m->ata->cdrom = ide_drive(ide, 1, 0);
 	}
 	for (i = 0; i < m->cfg.nr_disks; i++) {
 		if (m->cfg.disks[i]->bus != DISK_BUS_IDE)
@@ -150,12 +149,15 @@ int machine_ata_init(struct machine *m)
 	for (i = 0; i < m->cfg.nr_disks; i++) {
 		nahci += m->cfg.disks[i]->bus == DISK_BUS_AHCI;
 		nide += m->cfg.disks[i]->bus == DISK_BUS_IDE;
-		ncd += m->cfg.disks[i]->bus == DISK_BUS_CDROM;
+		if (m->cfg.disks[i]->bus == DISK_BUS_CDROM) {
+			fprintf(stderr, "vmain: a CD/DVD disc goes in cfg.cdrom\n");
+			return -EINVAL;
+		}
 	}
-	ncd += m->cfg.cdrom_host != NULL;
+	ncd = m->cfg.cdrom_drive || m->cfg.cdrom || m->cfg.cdrom_host;
 	if (!nahci && !nide && !ncd)
 		return 0;
-	if (ncd > 1) {
+	if (m->cfg.cdrom && m->cfg.cdrom_host) {
 		fprintf(stderr, "vmain: one CD/DVD drive at most\n");
 		return -EINVAL;
 	}
@@ -210,4 +212,78 @@ void machine_ata_destroy(struct machine *m)
 	}
 	free(m->ata);
 	m->ata = NULL;
+}
+
+struct ata_drive *machine_ata_cdrom(struct machine *m)
+{
+	return m->ata ? m->ata->cdrom : NULL;
+}
+
+int machine_cdrom_change(struct machine *m, struct disk *disc, bool force, char *err,
+			 size_t errlen)
+{
+	struct ata_drive *d = machine_ata_cdrom(m);
+	int ret;
+
+	if (!d) {
+		snprintf(err, errlen, "the VM has no CD/DVD drive");
+		return -ENODEV;
+	}
+	if (m->cfg.cdrom_host) {
+		snprintf(err, errlen, "the CD/DVD drive is the host's own: change its disc there");
+		return -EOPNOTSUPP;
+	}
+	/* The host overrides the guest's lock, as QEMU's `eject -f` does. */
+	if (force)
+		atapi_unlock_tray(d);
+	ret = disc ? atapi_insert_disk(d, disc, false) : atapi_eject(d);
+	if (ret == -EBUSY) {
+		snprintf(err, errlen, "the guest has locked the CD/DVD drive's tray "
+			 "(PREVENT MEDIUM REMOVAL); it was told of the eject request "
+			 "(--force takes the disc out anyway)");
+		return ret;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot change the CD/DVD drive's disc: %s", strerror(-ret));
+		return ret;
+	}
+	m->cfg.cdrom = disc;
+	return 0;
+}
+
+int machine_ata_check_save(struct machine *m, char *err, size_t errlen)
+{
+	if (m->ata && m->cfg.cdrom_host) {
+		snprintf(err, errlen, "a VM holding the host's CD/DVD drive (%s) cannot be "
+			 "saved: the disc and the drive's state are the host's",
+			 hostdrive_name(m->cfg.cdrom_host));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int machine_ata_save(struct machine *m, struct state_writer *w)
+{
+	int ret = 0;
+
+	if (!m->ata)
+		return 0;
+	if (m->ata->ahci)
+		ret = ahci_save(m->ata->ahci, w);
+	if (!ret && m->ata->ide)
+		ret = ide_save(m->ata->ide, w);
+	return ret;
+}
+
+int machine_ata_load(struct machine *m, struct state_reader *r)
+{
+	int ret = 0;
+
+	if (!m->ata)
+		return 0;
+	if (m->ata->ahci)
+		ret = ahci_load(m->ata->ahci, r);
+	if (!ret && m->ata->ide)
+		ret = ide_load(m->ata->ide, r);
+	return ret;
 }

@@ -960,3 +960,7 @@ free_writer:
 	state_writer_free(&w);
 	return ret;
 }
+	/* Refused while the VM can still run on. */
+	ret = snapshot_check(m, err, errlen);
+	if (ret)
+		return ret;

@@ -12,6 +12,7 @@
 #include <x86intrin.h>
 
 #include "disk/disk.h"
+#include "machine/ata-ctl.h"
 #include "machine/firmware.h"
 #include "machine/machine.h"
 #include "machine/platform.h"
@@ -23,8 +24,12 @@
 /*
  * 2: the host's CLOCK_REALTIME at the save, after the CPUID words.
  * 3: a "disk" section per disk follows (disk_identity()).
+ * 4: the AHCI and IDE controllers (machine/ata-ctl.h): the count of every
+ *    disk (virtio, AHCI, IDE), whether there are controllers, a CD/DVD
+ *    drive and a disc in it; a "disk" section per disk, the disc's after
+ *    them; the controllers' sections after the virtio devices.
  */
-#define MACHINE_SECTION_VERSION	3
+#define MACHINE_SECTION_VERSION	4
 #define DISK_SECTION_VERSION	1
 /* A saved disk path longer than this is not one this vmain wrote. */
 #define DISK_PATH_MAX		4096
@@ -229,6 +234,9 @@ static int save_devices(struct machine *m, struct state_writer *w)
 		ret = virtio_net_save(&m->net[i], w);
 	if (!ret && m->screen)
 		ret = save_screen(m->screen, w);
+	/* Before the bus: its load counts the functions' INTx lines. */
+	if (!ret)
+		ret = machine_ata_save(m, w);
 	/* A firmware boot's chipset: the LPC's function before the bus, the MCH after. */
 	if (!ret && m->fw)
 		ret = ich9_lpc_save(&m->fw->lpc, w);
@@ -263,34 +271,47 @@ static void put_disk(struct state_writer *w, unsigned int i, const struct disk *
 	state_section_end(w);
 }
 
+/* The images a save names: every disk (cfg.disks), then the CD/DVD drive's disc. */
+static unsigned int nr_images(const struct machine *m)
+{
+	return m->cfg.nr_disks + (m->cfg.cdrom ? 1 : 0);
+}
+
+static struct disk *image(const struct machine *m, unsigned int i)
+{
+	return i < m->cfg.nr_disks ? m->cfg.disks[i] : m->cfg.cdrom;
+}
+
+int snapshot_check(struct machine *m, char *err, size_t errlen)
+{
+	return machine_ata_check_save(m, err, errlen);
+}
+
 int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t errlen)
 {
 	const struct hv_backend *be = m->vm.backend;
 	struct disk_identity *ids = NULL;
+	unsigned int nimg = nr_images(m);
 	struct hv_vcpu_state *st;
 	struct timespec real;
 	unsigned int i;
 	uint64_t pv_ns;
 	int ret;
 
-	/* The controllers save and load (devices/ahci.h, ide.h); the machine's stream does not carry them yet. */
-	if (m->ata) {
-		fail(err, errlen, "disks on the AHCI or IDE controller (if=ahci|ide, --cdrom) "
-		     "cannot be saved with the VM yet");
-		return -EOPNOTSUPP;
-	}
-
+	ret = snapshot_check(m, err, errlen);
+	if (ret)
+		return ret;
 	st = aligned_alloc(64, sizeof(*st) * m->nr_vcpus);
-	ids = calloc(m->nr_blk ? m->nr_blk : 1, sizeof(*ids));
+	ids = calloc(nimg + 1, sizeof(*ids));
 	if (!st || !ids) {
 		ret = -ENOMEM;
 		goto free_state;
 	}
 	/* Each image as the restore must find it (the caller flushed them). */
-	for (i = 0; i < m->nr_blk; i++) {
-		ret = disk_identity(m->cfg.disks[i], &ids[i]);
+	for (i = 0; i < nimg; i++) {
+		ret = disk_identity(image(m, i), &ids[i]);
 		if (ret) {
-			fail(err, errlen, "cannot read %s: %s", m->cfg.disks[i]->path,
+			fail(err, errlen, "cannot read %s: %s", image(m, i)->path,
 			     strerror(-ret));
 			goto free_state;
 		}
@@ -338,9 +359,13 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 	for (i = 0; i < G_N_ELEMENTS(feature_words); i++)
 		state_put_u32(w, feature_value(m, &feature_words[i]));
 	state_put_u64(w, (uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec);
+	state_put_u32(w, m->cfg.nr_disks);
+	state_put_bool(w, m->ata != NULL);
+	state_put_bool(w, machine_ata_cdrom(m) != NULL);
+	state_put_bool(w, m->cfg.cdrom != NULL);
 	state_section_end(w);
-	for (i = 0; i < m->nr_blk; i++)
-		put_disk(w, i, m->cfg.disks[i], &ids[i]);
+	for (i = 0; i < nimg; i++)
+		put_disk(w, i, image(m, i), &ids[i]);
 
 	for (i = 0; i < m->nr_vcpus; i++) {
 		put_cpu(w, &m->vcpus[i], &st[i]);
@@ -529,6 +554,8 @@ static int load_devices(struct machine *m, struct state_reader *r)
 		ret = virtio_net_load(&m->net[i], r);
 	if (!ret && m->screen)
 		ret = load_screen(m->screen, r);
+	if (!ret)
+		ret = machine_ata_load(m, r);
 	if (!ret && m->fw)
 		ret = ich9_lpc_load(&m->fw->lpc, r);
 	if (!ret)
@@ -635,9 +662,9 @@ static int load_machine(struct machine *m, struct state_reader *r, char *err, si
 			uint64_t *pv_ns, uint64_t *tsc0, uint64_t *realtime)
 {
 	uint64_t mem, tsc_hz, wall;
-	uint32_t version, cpus, disks, nics, nwords, i;
+	uint32_t version, cpus, disks, nics, nwords, i, all_disks = 0, nimg;
 	uint32_t words[G_N_ELEMENTS(feature_words)];
-	bool display, pvclock, pic_output;
+	bool display, pvclock, pic_output, ata = false, cd_drive = false, cd_disc = false;
 	int ret;
 
 	ret = state_section_open(r, "machine", 0, MACHINE_SECTION_VERSION, &version);
@@ -660,6 +687,15 @@ static int load_machine(struct machine *m, struct state_reader *r, char *err, si
 	for (i = 0; i < nwords; i++)
 		words[i] = state_get_u32(r);
 	*realtime = version >= 2 ? state_get_u64(r) : 0;
+	if (version >= 4) {
+		all_disks = state_get_u32(r);
+		ata = state_get_bool(r);
+		cd_drive = state_get_bool(r);
+		cd_disc = state_get_bool(r);
+	} else {
+		/* Saved before the controllers were: only virtio disks. */
+		all_disks = disks;
+	}
 	ret = state_section_close(r);
 	if (ret)
 		return ret;
@@ -684,8 +720,24 @@ static int load_machine(struct machine *m, struct state_reader *r, char *err, si
 			return -EINVAL;
 		}
 	}
-	for (i = 0; version >= 3 && i < m->nr_blk; i++) {
-		ret = check_disk(r, i, m->cfg.disks[i], err, errlen);
+	if (all_disks != m->cfg.nr_disks || ata != (m->ata != NULL) ||
+	    cd_drive != (machine_ata_cdrom(m) != NULL)) {
+		fail(err, errlen, "the saved VM had %u disks in all, %s, %s; this one has %u, "
+		     "%s, %s", all_disks, ata ? "AHCI/IDE controllers" : "no AHCI/IDE controller",
+		     cd_drive ? "a CD/DVD drive" : "no CD/DVD drive", m->cfg.nr_disks,
+		     m->ata ? "AHCI/IDE controllers" : "no AHCI/IDE controller",
+		     machine_ata_cdrom(m) ? "a CD/DVD drive" : "no CD/DVD drive");
+		return -EINVAL;
+	}
+	if (cd_disc != (m->cfg.cdrom != NULL)) {
+		fail(err, errlen, "the saved VM's CD/DVD drive %s, this one's %s",
+		     cd_disc ? "had a disc" : "was empty",
+		     m->cfg.cdrom ? "has one" : "is empty");
+		return -EINVAL;
+	}
+	nimg = version >= 3 ? nr_images(m) : 0;
+	for (i = 0; i < nimg; i++) {
+		ret = check_disk(r, i, image(m, i), err, errlen);
 		if (ret)
 			return ret;
 	}

@@ -18,14 +18,20 @@
  *             its format and disk_identity(): its file's size and a CRC of
  *             its first 4 KiB; snapshot_load() refuses another file,
  *             format, size or CRC: the image changed since the save);
+ *             from version 4 every disk (virtio, AHCI, IDE: cfg.disks in
+ *             order) and then the CD/DVD drive's disc, and the "machine"
+ *             section also has the count of all disks and whether the
+ *             machine has AHCI/IDE controllers, a CD/DVD drive and a disc
+ *             in it (all must match);
  *   per vCPU: "vcpu" / id (its run state, struct hv_vcpu_state written
  *             field by field, the kvmclock system-time MSR) and "lapic" /
  *             id (lapic_save());
  *   the platform: i8259, i8254, port61, cmos_rtc, i8042, serial8250,
  *   ioapic, acpi_pm, virtio-console, virtio-rng, each virtio-blk, each
  *   virtio-net, with a display the virtio-gpu (its resources' pixels
- *   too) and the keyboard, tablet and mouse, and last the PCI bus
- *   (pci_bus_load() recounts the lines).
+ *   too) and the keyboard, tablet and mouse, the AHCI then the IDE
+ *   controller with their drives (machine/ata-ctl.h; version 4), and
+ *   last the PCI bus (pci_bus_load() recounts the lines).
  *
  * Time.  The guest TSC is the host TSC (machine/clock.c) before and after
  * a restore: a restored guest's TSC and paravirtual clock jump forward by
@@ -57,6 +63,11 @@ struct state_writer;
  * the guest).  Takes machine.lock.  0 or -errno with a message in err.
  */
 int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t errlen);
+/*
+ * What cannot be saved (the host's own CD/DVD drive), said before the
+ * save stops or detaches anything: 0 or -EOPNOTSUPP with a message.
+ */
+int snapshot_check(struct machine *m, char *err, size_t errlen);
 
 /*
  * Loads buf[0 .. len) into a machine just built for it (machine_create()

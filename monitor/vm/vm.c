@@ -218,6 +218,8 @@ struct storage {
 	unsigned int n;
 	struct vm_nics nics;		/* the network back ends, on the same loop */
 	struct hostdrive *host;		/* --cdrom /dev/srN: the host's drive, held (O_EXCL) */
+	struct disk *cdrom;		/* --cdrom FILE: the disc in the CD/DVD drive, or NULL */
+	bool cdrom_drive;		/* a CD/DVD drive (with cdrom, or empty) */
 	bool usage_error;		/* a bad --disk or --net, not a failed open */
 };
 
@@ -235,6 +237,8 @@ static void storage_close(struct storage *st)
 		ioloop_call_sync(st->loop, host_close, st->host);
 	for (i = 0; i < st->n; i++)
 		disk_close(st->disks[i]);
+	if (st->cdrom)
+		disk_close(st->cdrom);
 	g_free(st->disks);
 	if (st->pool)
 		pool_destroy(st->pool);
@@ -269,7 +273,8 @@ static int open_disk(struct storage *st, const char *spec)
 /*
  * --cdrom FILE: an ISO (raw or qcow2), read-only, behind an ATAPI drive;
  * or a device node, the host's own CD/DVD drive, every command passed to
- * it (disk/hostdrive.h, devices/atapi-pass.c).
+ * it (disk/hostdrive.h, devices/atapi-pass.c); "" an empty drive (a
+ * bundle whose disc was ejected).
  */
 static int open_cdrom(struct storage *st, const char *file)
 {
@@ -281,17 +286,18 @@ static int open_cdrom(struct storage *st, const char *file)
 	struct stat sb;
 	int ret;
 
+	st->cdrom_drive = true;
+	if (!*file)
+		return 0;	/* an empty drive */
 	if (!stat(file, &sb) && (S_ISBLK(sb.st_mode) || S_ISCHR(sb.st_mode))) {
 		ret = hostdrive_open(&st->host, file, st->pool, st->loop, err, sizeof(err));
 		if (ret)
 			fprintf(stderr, "vmain: --cdrom: %s\n", err);
 		return ret;
 	}
-	ret = disk_open(&st->disks[st->n], &o, st->loop, st->pool, err, sizeof(err));
+	ret = disk_open(&st->cdrom, &o, st->loop, st->pool, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "vmain: --cdrom '%s': %s\n", file, err);
-	else
-		st->n++;
 	return ret;
 }
 
@@ -301,7 +307,7 @@ static int storage_open(struct storage *st, const struct vm_spec *spec)
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	st->disks = g_new0(struct disk *, spec->nr_disks + 1);	/* and --cdrom */
+	st->disks = g_new0(struct disk *, spec->nr_disks ? spec->nr_disks : 1);
 	ret = ioloop_create(&st->loop);
 	if (!ret)
 		ret = ioloop_start(st->loop, "vmain-io");
@@ -770,6 +776,8 @@ int vm_main(const struct vm_spec *spec)
 	cfg.disks = st.disks;
 	cfg.nr_disks = st.n;
 	cfg.cdrom_host = st.host;
+	cfg.cdrom = st.cdrom;
+	cfg.cdrom_drive = st.cdrom_drive;
 	cfg.nics = st.nics.nic;
 	cfg.nr_nics = st.nics.n;
 	cfg.ioloop = st.loop;

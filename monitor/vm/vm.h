@@ -53,7 +53,7 @@ struct vm_spec {
 	struct machine_config mcfg;	/* kernel, memory, CPUs, accel, UUID, ... */
 	char **disks;			/* --disk specs */
 	unsigned int nr_disks;
-	const char *cdrom;		/* --cdrom: an ISO for a CD/DVD drive, NULL: none */
+	const char *cdrom;		/* --cdrom: an ISO for a CD/DVD drive, "": empty, NULL: none */
 	/*
 	 * --net specs (net/options.h), checked and canonical, each with its
 	 * mac= (net_mac_derive() from mcfg.uuid when none was given).
