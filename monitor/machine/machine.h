@@ -84,6 +84,14 @@ struct machine_config {
 	 * an ISO; NULL: none.
 	 */
 	struct hostdrive *cdrom_host;
+	/*
+	 * The CD/DVD drive's disc (an ISO, read-only): the VM's, not the
+	 * drive's, since every boot builds its drive anew; it changes while
+	 * the guest runs (machine_cdrom_change()).  NULL: none.  cdrom_drive:
+	 * the machine has the drive (with cdrom, or empty after an eject).
+	 */
+	struct disk *cdrom;
+	bool cdrom_drive;
 	unsigned int blk_queues;	/* request queues per disk; 0: one per vCPU */
 	struct ioloop *ioloop;		/* the I/O thread's loop (disks, NICs) */
 	/* NICs (virtio-net, one PCI function each, in this order: eth0, ...). */
@@ -93,14 +101,6 @@ struct machine_config {
 	 * The screen (display/display.h), living for the VM's life: a
 	 * virtio-gpu draws into it and virtio-input devices take its input
 	 * (machine/screen.h).  NULL: headless, no display devices at all.
-	/*
-	 * The CD/DVD drive's disc (an ISO, read-only): the VM's, not the
-	 * drive's, since every boot builds its drive anew; it changes while
-	 * the guest runs (machine_cdrom_change()).  NULL: none.  cdrom_drive:
-	 * the machine has the drive (with cdrom, or empty after an eject).
-	 */
-	struct disk *cdrom;
-	bool cdrom_drive;
 	 */
 	struct display *display;
 	uint32_t display_width, display_height;	/* the GPU's first size; 0: its default */
