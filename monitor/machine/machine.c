@@ -920,6 +920,10 @@ int machine_save(struct machine *m, const char *path,
 		snprintf(err, errlen, "the VM is not paused");
 		return -EINVAL;
 	}
+	/* Refused while the VM can still run on. */
+	ret = snapshot_check(m, err, errlen);
+	if (ret)
+		return ret;
 	/*
 	 * No request may be under way on the host, nor a frame arrive, while
 	 * the devices and RAM are read: the disks finish what they took and
@@ -960,7 +964,3 @@ free_writer:
 	state_writer_free(&w);
 	return ret;
 }
-	/* Refused while the VM can still run on. */
-	ret = snapshot_check(m, err, errlen);
-	if (ret)
-		return ret;
