@@ -62,10 +62,42 @@ static void svm_set_clean_bits(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu
 	svm->dirty = 0;
 }
 
+/*
+ * Whether the guest is in an interrupt shadow (STI, MOV SS).  The VMCB's
+ * INTERRUPT_SHADOW is what the last #VMEXIT saved (APM 15.21.5); while a
+ * step over the shadowed instruction has not trapped yet and the guest is
+ * still at it, that instruction has not completed, so the shadow holds
+ * whatever the VMCB says.  This matters in QEMU's TCG, whose #VMEXIT saves
+ * the shadow but whose VMRUN does not load it: an exit that comes before
+ * the shadowed instruction (a host interrupt, a nested page fault of its
+ * fetch or data) reads 0 there (tests/kmod/guest/README.md).
+ */
+bool svm_in_shadow(struct svm_vcpu *svm)
+{
+	return (svm->vmcb->control.int_state & 1) ||
+	       (svm->nmi_singlestep && svm->nmi_step_shadow &&
+		svm->vmcb->save.rip == svm->step_rip);
+}
+
 static bool svm_interruptible(struct svm_vcpu *svm)
 {
-	return (svm->vmcb->save.rflags & X86_EFLAGS_IF) &&
-	       !(svm->vmcb->control.int_state & 1);
+	return (svm->vmcb->save.rflags & X86_EFLAGS_IF) && !svm_in_shadow(svm);
+}
+
+/*
+ * An interrupt held by nothing but a shadow (IF=1), or a window userspace
+ * asked for in that state: the step over the shadowed instruction opens
+ * it (svm_sync_nmi_block()), not V_IRQ, which relies on VMRUN loading the
+ * shadow (see svm_in_shadow()).  Not while an event is injected: V_IRQ is
+ * checked after its delivery, which ends the shadow anyway.
+ */
+static bool svm_irq_waits_for_shadow(struct svm_vcpu *svm)
+{
+	struct vmain_vcpu *vcpu = svm->vcpu;
+
+	return (vcpu->irq_pending || vcpu->run->request_interrupt_window) &&
+	       (svm->vmcb->save.rflags & X86_EFLAGS_IF) && svm_in_shadow(svm) &&
+	       !(svm->vmcb->control.event_inj & SVM_EVT_VALID);
 }
 
 /* Makes the guest exit (VINTR) as soon as it can take an interrupt. */
@@ -108,7 +140,7 @@ static void svm_inject_events(struct svm_vcpu *svm)
 			c->event_inj |= SVM_EVT_ERR_VALID | ((u64)vcpu->exc_error << 32);
 		vcpu->exc_pending = false;
 	} else if (vcpu->nmi_pending && !vcpu->nmi_masked &&
-		   !(c->int_state & 1)) {
+		   !svm_in_shadow(svm)) {
 		c->event_inj = X86_TRAP_NMI | SVM_EVT_TYPE_NMI | SVM_EVT_VALID;
 		vcpu->nmi_pending = false;
 		/* Blocked until the handler's IRET: svm_sync_nmi_block(). */
@@ -130,6 +162,12 @@ static void svm_inject_events(struct svm_vcpu *svm)
 		window = true;
 	if (vcpu->run->request_interrupt_window && !svm_interruptible(svm))
 		window = true;
+	if (window && svm_irq_waits_for_shadow(svm)) {
+		window = false;
+		/* One left from IF=0 would exit at once where VMRUN drops the shadow. */
+		if (c->int_ctl & V_IRQ)
+			svm_clear_irq_window(svm);
+	}
 	if (window)
 		svm_request_irq_window(svm);
 	svm->injected = c->event_inj;
@@ -149,7 +187,8 @@ static void svm_inject_events(struct svm_vcpu *svm)
  *  - An interrupt shadow (STI, MOV SS) holds NMIs for one instruction: a
  *    step over it, so the NMI comes right after it, not at whatever exit
  *    comes next.  Not while an event is injected: its delivery ends the
- *    shadow, and a TF would be pushed in its frame.
+ *    shadow, and a TF would be pushed in its frame.  The same step serves
+ *    an interrupt that only the shadow holds (svm_irq_waits_for_shadow()).
  */
 void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 {
@@ -157,6 +196,7 @@ void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 
 	svm->nmi_singlestep = true;
 	svm->nmi_step_shadow = shadow;
+	svm->step_rip = save->rip;
 	svm->nmi_saved_dr6 = save->dr6;
 	svm->nmi_forced_tf = !(save->rflags & X86_EFLAGS_TF);
 	/* RF: an instruction breakpoint on it must not fire twice. */
@@ -180,9 +220,9 @@ static void svm_sync_nmi_block(struct svm_vcpu *svm)
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmain_vcpu *vcpu = svm->vcpu;
 	bool masked = vcpu->nmi_masked, want;
-	bool shadowed = vcpu->nmi_pending && !masked &&
-			(vmcb->control.int_state & 1) &&
-			!(vmcb->control.event_inj & SVM_EVT_VALID);
+	bool shadowed = (vcpu->nmi_pending && !masked && svm_in_shadow(svm) &&
+			 !(vmcb->control.event_inj & SVM_EVT_VALID)) ||
+			svm_irq_waits_for_shadow(svm);
 
 	if (svm->nmi_singlestep &&
 	    (!(svm->nmi_step_shadow ? shadowed : masked) ||

@@ -29,10 +29,11 @@ struct svm_vcpu {
 	/* TLB tagging: an ASID valid for (asid_cpu, asid_generation). */
 	int asid_cpu;
 	u64 asid_generation;
-	bool nmi_singlestep;		/* stepping for an NMI window: */
+	bool nmi_singlestep;		/* stepping for an NMI/IRQ window: */
 	bool nmi_step_shadow;		/* the shadowed instruction, or IRET */
 	bool nmi_forced_tf;		/* ... with a TF the guest did not set */
 	u64 nmi_saved_dr6;
+	u64 step_rip;			/* where the shadowed instruction is */
 	/*
 	 * The EVENTINJ of the entry in progress and the RIP it was injected
 	 * at (run.c): outside svm_run() every event waits in the neutral
@@ -79,6 +80,7 @@ void svm_clear_irq_window(struct svm_vcpu *svm);
 void svm_intercept_dr(struct svm_vcpu *svm);
 void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow);
 void svm_nmi_step_end(struct svm_vcpu *svm);
+bool svm_in_shadow(struct svm_vcpu *svm);
 /* svm/exits.c */
 int svm_handle_exit(struct svm_vcpu *svm);
 /* svm/enter.S */

@@ -243,7 +243,7 @@ int svm_set_sregs(struct vmain_vcpu *vcpu, const struct vmain_sregs *s)
 
 void svm_get_shadow(struct vmain_vcpu *vcpu, bool *shadow)
 {
-	*shadow = to_svm(vcpu)->vmcb->control.int_state & 1;
+	*shadow = svm_in_shadow(to_svm(vcpu));
 }
 
 void svm_set_shadow(struct vmain_vcpu *vcpu, bool shadow)
@@ -251,6 +251,9 @@ void svm_set_shadow(struct vmain_vcpu *vcpu, bool shadow)
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 
 	c->int_state = (c->int_state & ~1ULL) | shadow;
+	/* A step in progress no longer finds its instruction shadowed. */
+	if (!shadow)
+		to_svm(vcpu)->step_rip = ~0ULL;
 }
 
 static bool pat_valid(u64 pat)

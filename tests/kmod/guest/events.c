@@ -49,6 +49,12 @@
  *                      shadow (SET_EVENTS) comes right after the shadowed
  *                      instruction, not at the next unrelated exit, and
  *                      its frame has the guest's own RFLAGS (no TF)
+ *   long64/shadow-exit  exits and entries inside an interrupt shadow: a
+ *                      nested page fault of the instruction in STI's
+ *                      shadow, or of one SET_EVENTS shadowed with an NMI
+ *                      pending, and an entry right after SET_EVENTS set a
+ *                      shadow with an interrupt pending (IF=1): each event
+ *                      comes right after the shadowed instruction
  *   long64/debugregs   DR0-3 the guest writes keep its values across
  *                      exits; its write breakpoint raises #DB in the guest
  *                      with DR6.B0; a perf hardware breakpoint of the
@@ -103,6 +109,11 @@ GUEST_CODE(gp_fault);
 GUEST_CODE(gl_fault);
 GUEST_CODE(gl_nmis); GUEST_LABEL(gl_nmis_shadowed); GUEST_LABEL(gl_nmis_after);
 GUEST_CODE(gl_dbr);
+GUEST_CODE(gl_shx); GUEST_LABEL(gl_shx_sti_after); GUEST_LABEL(gl_shx_nmi_load);
+GUEST_LABEL(gl_shx_nmi_after); GUEST_LABEL(gl_shx_irq_nop); GUEST_LABEL(gl_shx_irq_after);
+/* Pages of GUEST_DATA the guest touches first inside an interrupt shadow. */
+#define SHX_PAGE1	(GUEST_DATA_GPA + 0x20000)
+#define SHX_PAGE2	(GUEST_DATA_GPA + 0x21000)
 
 #define PORT_DR		0x53
 #define DR_VAL(n)	"0x" #n #n #n #n #n #n #n "0"
@@ -202,6 +213,40 @@ asm(GUEST_ASM_BEGIN(".code16")
     "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
     "	hlt\n"
     "gl_nmis_end:\n"
+
+    /*
+     * Exits and entries inside an interrupt shadow (IF=0 at the start):
+     * STI, then a load from a page the guest never touched (a nested page
+     * fault exits in STI's shadow); MARK1 3, a shadowed load (SET_EVENTS
+     * shadow, NMI pending) that faults the same way; MARK1 5 with IF=1,
+     * a shadowed NOP (SET_EVENTS shadow, interrupt pending).
+     */
+    "gl_shx_start:\n"
+    "	mov $1, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	sti\n"
+    "	movb " GUEST_STR(SHX_PAGE1) ", %al\n"
+    "gl_shx_sti_after:\n"
+    "	mov $2, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	cli\n"
+    "	mov $3, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "gl_shx_nmi_load:\n"
+    "	movb " GUEST_STR(SHX_PAGE2) ", %al\n"
+    "gl_shx_nmi_after:\n"
+    "	mov $4, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	sti\n"
+    "	mov $5, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "gl_shx_irq_nop:\n"
+    "	nop\n"
+    "gl_shx_irq_after:\n"
+    "	mov $6, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	hlt\n"
+    "gl_shx_end:\n"
 
     /*
      * Debug registers: DR0-3 written, an exit, read back (OUT each);
@@ -635,6 +680,83 @@ static void test_nmi_shadow(void)
 		tap_ok(ev.nmi_masked == 0 && ev.nmi_pending == 0,
 		       "%s: after the handler's IRET: NMIs unmasked", guest_case_name());
 	expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+}
+
+/* The frame of the event at the last exit has RIP GUEST_OFF(gl_shx, off). */
+static void shx_check_frame(__u64 off, const char *what)
+{
+	__u64 want = vcpu_code_rip(vcpu, off);
+	struct guest_frame f;
+	bool ok = !guest_read_frame(vcpu, &f) && f.rip == want;
+
+	tap_ok(ok, "%s: %s (frame RIP 0x%llx)", guest_case_name(), what,
+	       (unsigned long long)want);
+	if (!ok)
+		tap_diag("  frame rip 0x%llx", (unsigned long long)f.rip);
+}
+
+/*
+ * An interrupt shadow lasts until the shadowed instruction completes,
+ * across any exit that comes before (SDM Vol. 3A 6.8.3, 26.3.1.5 / 24.4.2;
+ * APM 15.21.5: #VMEXIT saves it in the VMCB's INTERRUPT_SHADOW, VMRUN
+ * loads it): a nested page fault of the shadowed instruction, or the
+ * entry right after SET_EVENTS set it, must not let an event in before
+ * the instruction.  The load's page is first touched there, so the exit
+ * comes every time.
+ */
+static void test_shadow_exit(void)
+{
+	struct vmain_events ev;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_shx)))
+		return;
+	if (!tap_ok(interrupt(vcpu, 0x47) == 0, "%s: INTERRUPT 0x47 while the guest has IF=0",
+		    guest_case_name()))
+		goto out;
+	if (!expect_out(vcpu, PORT_MARK1, 1, 1, "the interrupt waits while IF=0"))
+		goto out;
+	if (!expect_vector(vcpu, 0x47,
+			   "STI, a nested page fault in its shadow: the interrupt comes"))
+		goto out;
+	shx_check_frame(GUEST_OFF(gl_shx, gl_shx_sti_after),
+			"after the faulting instruction in STI's shadow");
+	if (!expect_out(vcpu, PORT_MARK2, 1, 2, "IRET returns after the load"))
+		goto out;
+
+	if (!expect_out(vcpu, PORT_MARK1, 1, 3, "the guest reaches the shadowed load") ||
+	    !get_events(&ev))
+		goto out;
+	ev.nmi_pending = 1;
+	ev.interrupt_shadow = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: NMI pending, shadow on a load that faults",
+		    guest_case_name()))
+		goto out;
+	if (!expect_vector(vcpu, 2, "the NMI comes"))
+		goto out;
+	shx_check_frame(GUEST_OFF(gl_shx, gl_shx_nmi_after),
+			"after the shadowed load, not at its nested page fault");
+	if (!expect_out(vcpu, PORT_MARK2, 1, 4, "IRET returns after the load"))
+		goto out;
+
+	if (!expect_out(vcpu, PORT_MARK1, 1, 5, "the guest reaches the shadowed NOP (IF=1)") ||
+	    !get_events(&ev))
+		goto out;
+	ev.interrupt_pending = 1;
+	ev.interrupt_vector = 0x48;
+	ev.interrupt_shadow = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: interrupt 0x48 pending, shadow on a NOP",
+		    guest_case_name()))
+		goto out;
+	if (!expect_vector(vcpu, 0x48, "the interrupt comes"))
+		goto out;
+	shx_check_frame(GUEST_OFF(gl_shx, gl_shx_irq_after),
+			"after the shadowed NOP, not at the entry");
+	if (expect_out(vcpu, PORT_MARK2, 1, 6, "IRET returns after the NOP"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
 out:
 	shutdown_vm();
 }
@@ -1422,6 +1544,10 @@ int main(int argc, char **argv)
 	if (guest_want("long64/nmi-shadow")) {
 		guest_case("long64/nmi-shadow");
 		test_nmi_shadow();
+	}
+	if (guest_want("long64/shadow-exit")) {
+		guest_case("long64/shadow-exit");
+		test_shadow_exit();
 	}
 	if (guest_want("long64/debugregs")) {
 		guest_case("long64/debugregs");
