@@ -43,7 +43,8 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 # Test programs run inside the arenas.
 KMOD_TESTS := errno claims fuzz-ioctl hold-vm
 # The monitor's backends, tested inside the SVM arena with kvm_amd.
-HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c monitor/hv/vmain-dev.c
+HV_SRCS := monitor/hv/hv.c monitor/hv/backend-vmain.c monitor/hv/backend-kvm.c \
+	   monitor/hv/backend-kvm-irq.c monitor/hv/vmain-dev.c
 MONITOR_ARENA_TESTS := $(BUILD)/tests/monitor/hv-test $(BUILD)/tests/monitor/hv-state-test \
 		       $(BUILD)/tests/monitor/vmctl-test \
 		       $(BUILD)/tests/monitor/dns-stub $(BUILD)/tests/monitor/display-check \

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "hv/hv.h"
+#include "hv/backend-kvm.h"
 
 /* The segment and descriptor-table layouts are the same in both ABIs. */
 _Static_assert(sizeof(struct kvm_segment) == sizeof(struct vmain_segment),
@@ -31,8 +31,9 @@ _Static_assert(sizeof(struct kvm_dtable) == sizeof(struct vmain_dtable),
 #define KVM_TSS_ADDR	0xfffbd000UL
 
 /*
- * The local APIC is the monitor's (devices/lapic.c), as with vmain.ko:
- * without an in-kernel irqchip KVM finds the x2APIC MSRs invalid and,
+ * Until the machine moves the local APICs into KVM (irqchip->enable,
+ * backend-kvm-irq.c), the local APIC is the monitor's
+ * (devices/lapic.c), as with vmain.ko: without an in-kernel irqchip KVM finds the x2APIC MSRs invalid and,
  * with KVM_MSR_EXIT_REASON_INVAL, hands them to userspace.  It would
  * swallow IA32_TSC_DEADLINE writes, so a filter sends that one out too
  * (api.rst, KVM_CAP_X86_USER_SPACE_MSR and KVM_X86_SET_MSR_FILTER).
@@ -57,6 +58,12 @@ static int kvm_msrs_to_userspace(struct hv_vm *vm)
 	if (ioctl(vm->vmfd, KVM_ENABLE_CAP, &cap))
 		return -errno;
 	return ioctl(vm->vmfd, KVM_X86_SET_MSR_FILTER, &filter) ? -errno : 0;
+}
+
+static void kvm_vm_destroy(struct hv_vm *vm)
+{
+	kvm_irqchip_destroy(vm);
+	hv_vm_close(vm);
 }
 
 static int kvm_vm_create(struct hv_vm *vm, const uint8_t uuid[16],
@@ -87,6 +94,7 @@ static int kvm_vm_create(struct hv_vm *vm, const uint8_t uuid[16],
 	}
 	/* Needed on Intel for real mode without unrestricted guest. */
 	ioctl(vm->vmfd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
+	vm->irq_path = "local APIC in the monitor, KVM_INTERRUPT";
 	ret = kvm_msrs_to_userspace(vm);
 	if (ret) {
 		snprintf(why, whylen, "KVM cannot pass the local APIC's MSRs to "
@@ -207,6 +215,10 @@ static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 	case KVM_EXIT_INTR:
 		exit->reason = VMAIN_EXIT_INTR;
 		return -EINTR;
+	case KVM_EXIT_IOAPIC_EOI:
+		exit->reason = HV_EXIT_IOAPIC_EOI;
+		exit->eoi_vector = run->eoi.vector;
+		break;
 	case KVM_EXIT_X86_RDMSR:
 	case KVM_EXIT_X86_WRMSR:
 		exit->reason = VMAIN_EXIT_MSR;
@@ -678,7 +690,7 @@ free_xs:
 const struct hv_backend hv_backend_kvm = {
 	.name			= "kvm",
 	.vm_create		= kvm_vm_create,
-	.vm_destroy		= hv_vm_close,
+	.vm_destroy		= kvm_vm_destroy,
 	.set_memory		= kvm_set_memory,
 	.set_memory_logged	= kvm_set_memory_logged,
 	.get_dirty_log		= kvm_get_dirty_log,
@@ -703,4 +715,5 @@ const struct hv_backend hv_backend_kvm = {
 	.set_state		= kvm_set_state,
 	.get_clock		= kvm_get_clock,
 	.set_clock		= kvm_set_clock,
+	.irqchip		= &kvm_irqchip_ops,
 };

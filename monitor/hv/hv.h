@@ -32,6 +32,16 @@ struct hv_vm {
 	int sysfd;		/* /dev/vm-main or /dev/kvm */
 	int vmfd;
 	long run_size;		/* mmap size of a vCPU's run structure */
+	/*
+	 * KVM with KVM_CAP_SPLIT_IRQCHIP: the local APICs (timers, IPIs,
+	 * INIT/SIPI, HLT, EOI) live in the kernel, the I/O APIC and the
+	 * 8259s stay in the monitor; interrupt messages go in through
+	 * signal_msi(), the 8259s' ExtINT through interrupt().  False: the
+	 * monitor's own APIC model (devices/lapic.c) serves the guest.
+	 */
+	bool lapic_in_kernel;
+	const char *irq_path;	/* how interrupts reach the guest, for --stats */
+	void *priv;		/* the backend's own (KVM: routes, irqfds) */
 };
 
 struct hv_vcpu {
@@ -43,9 +53,17 @@ struct hv_vcpu {
 	bool has_thread;
 };
 
-/* An exit for userspace; reason is a VMAIN_EXIT_* value. */
+/*
+ * Split irqchip only: the guest's EOI of a vector the I/O APIC routes
+ * level-triggered (KVM_EXIT_IOAPIC_EOI); eoi_vector says which.  Beyond
+ * every VMAIN_EXIT_* value.
+ */
+#define HV_EXIT_IOAPIC_EOI	0x100
+
+/* An exit for userspace; reason is a VMAIN_EXIT_* value or HV_EXIT_*. */
 struct hv_exit {
 	uint32_t reason;
+	uint8_t eoi_vector;		/* HV_EXIT_IOAPIC_EOI */
 	struct {
 		bool in;
 		uint8_t size;
@@ -130,9 +148,10 @@ static inline void hv_exit_set_data(struct hv_exit *exit, uint32_t ndata,
  *    saved state holds one only in that case.
  *
  * What it does NOT cover, saved by the machine separately:
- *  - the local APIC: both backends leave it to the monitor's model
- *    (devices/lapic.c; KVM runs without an in-kernel irqchip, see
- *    backend-kvm.c), whose save/load covers TPR-side state, timers,
+ *  - the local APIC: the monitor's model (devices/lapic.c) holds it, or
+ *    with KVM's split irqchip the kernel does and the machine copies it
+ *    into that model's form for a save and back on a load
+ *    (machine/irqchip.c); its save/load covers TPR-side state, timers,
  *    IRR/ISR and IA32_TSC_DEADLINE;
  *  - the CPUID table (the machine rebuilds it from its configuration);
  *  - guest RAM and device state.
@@ -298,6 +317,60 @@ struct hv_backend {
 	 */
 	int (*get_clock)(struct hv_vm *vm, uint64_t *ns);
 	int (*set_clock)(struct hv_vm *vm, uint64_t ns);
+	/* The in-kernel LAPIC's interface; used only while vm->lapic_in_kernel. */
+	const struct hv_irqchip_ops *irqchip;
+};
+
+/*
+ * An I/O APIC pin's message for a backend with the LAPIC in its kernel
+ * (set_ioapic_routes): the MSI address and data a redirection entry makes
+ * (SDM Vol. 3A 11.11 "Message Signalled Interrupts"), valid false for a
+ * pin that routes nothing level-triggered.
+ */
+struct hv_msi {
+	uint64_t addr;
+	uint32_t data;
+	bool valid;
+};
+
+#define HV_IOAPIC_PINS		24
+#define HV_LAPIC_PAGE		1024	/* KVM_GET_LAPIC's register image */
+
+/* A vCPU's run state where the backend keeps it (split irqchip). */
+enum hv_mp_state { HV_MP_RUNNABLE, HV_MP_HALTED, HV_MP_WAIT_SIPI };
+
+/*
+ * What a backend with the LAPIC in its kernel adds (NULL otherwise; see
+ * hv_vm.lapic_in_kernel).  All 0 or -errno.
+ */
+struct hv_irqchip_ops {
+	/*
+	 * Moves the local APICs into the kernel, after vm_create and before
+	 * any vCPU exists: sets vm->lapic_in_kernel and vm->irq_path.
+	 * -EOPNOTSUPP where the kernel cannot (KVM: no KVM_CAP_SPLIT_IRQCHIP,
+	 * irqfd, ioeventfd or KVM_SIGNAL_MSI); the VM is then unchanged
+	 * and the monitor's APIC model serves it.
+	 */
+	int (*enable)(struct hv_vm *vm);
+	/* An interrupt message (address 0xFEExxxxx), any thread. */
+	int (*signal_msi)(struct hv_vm *vm, uint64_t addr, uint32_t data);
+	/*
+	 * The I/O APIC's pins as messages, so that the kernel's APICs exit
+	 * with HV_EXIT_IOAPIC_EOI for the level-triggered vectors.
+	 */
+	int (*set_ioapic_routes)(struct hv_vm *vm, const struct hv_msi routes[HV_IOAPIC_PINS]);
+	/*
+	 * A guest write of any size to `gpa` (MMIO) signals eventfd `fd`
+	 * instead of exiting (assign), or no longer does (!assign).
+	 */
+	int (*ioeventfd)(struct hv_vm *vm, uint64_t gpa, int fd, bool assign);
+	/* The APIC's register page (SDM Vol. 3A table 11-1 layout), not while it runs. */
+	int (*get_lapic)(struct hv_vcpu *vcpu, uint8_t regs[HV_LAPIC_PAGE]);
+	int (*set_lapic)(struct hv_vcpu *vcpu, const uint8_t regs[HV_LAPIC_PAGE]);
+	int (*get_mp_state)(struct hv_vcpu *vcpu, enum hv_mp_state *st);
+	int (*set_mp_state)(struct hv_vcpu *vcpu, enum hv_mp_state st);
+	/* One MSR the kernel keeps (IA32_TSC_DEADLINE). */
+	int (*get_msr)(struct hv_vcpu *vcpu, uint32_t index, uint64_t *data);
 };
 
 extern const struct hv_backend hv_backend_vmain;
