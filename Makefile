@@ -377,11 +377,19 @@ $(BUILD)/tests/machine/%: tests/machine/%.c $(MACHINE_UNIT_SRCS) $(DEVICE_LIB) $
 $(BUILD)/tests/machine/screen-test: MACHINE_UNIT_SRCS += monitor/machine/screen.c monitor/display/display.c
 $(BUILD)/tests/machine/screen-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/screen-test: monitor/machine/screen.c monitor/display/display.c
+# The split irqchip's machine side (irqchip-test) with a recording backend.
+IRQCHIP_UNIT_SRCS := monitor/machine/irqchip.c monitor/machine/clock.c
+$(BUILD)/tests/machine/irqchip-test: MACHINE_UNIT_SRCS += $(IRQCHIP_UNIT_SRCS)
+$(BUILD)/tests/machine/irqchip-test: $(IRQCHIP_UNIT_SRCS)
 # The firmware boot's machine side (firmware-test) with a recording backend.
 FIRMWARE_UNIT_SRCS := monitor/machine/firmware.c monitor/machine/rm-irq.c monitor/machine/xapic.c
 $(BUILD)/tests/machine/firmware-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/firmware-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/firmware-test: $(FIRMWARE_UNIT_SRCS)
+# The xAPIC page over the APIC model and the IPI routing (xapic-test).
+$(BUILD)/tests/machine/xapic-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
+$(BUILD)/tests/machine/xapic-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
+$(BUILD)/tests/machine/xapic-test: $(FIRMWARE_UNIT_SRCS)
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h

@@ -15,8 +15,14 @@
  * A vector that becomes pending in a local APIC kicks its vCPU: a halted
  * one is woken, a running one is made to leave the guest so that the
  * vector is injected on the way back in.
+ *
+ * With the split irqchip (hv.h, lapic_in_kernel) the local APICs are the
+ * kernel's: I/O APIC and MSI messages go to it as MSIs, IPIs and the
+ * APIC timer never reach the monitor, and only the 8259s' ExtINT is
+ * injected from here.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "machine/machine.h"
 
@@ -100,11 +106,91 @@ static void deliver(struct machine *m, uint32_t dest, bool logical,
 	}
 }
 
+/*
+ * The split irqchip (hv.h, lapic_in_kernel): a redirection entry as the
+ * MSI it amounts to (SDM Vol. 3A 11.11.1, 11.11.2): destination in
+ * address bits 19:12, destination mode in bit 2; vector, delivery mode
+ * in data bits 10:8, trigger mode in bit 15 (level: bit 14 asserted).
+ */
+static void ioapic_msi(uint64_t rte, uint64_t *addr, uint32_t *data)
+{
+	bool level = rte & IOAPIC_RTE_LEVEL;
+
+	*addr = 0xfee00000ull | (rte >> IOAPIC_RTE_DEST_SHIFT) << 12 |
+		((rte & IOAPIC_RTE_DESTMODE) ? 1u << 2 : 0);
+	*data = (uint32_t)(rte & (IOAPIC_RTE_VECTOR | IOAPIC_RTE_DELMODE)) |
+		(level ? 1u << 15 | 1u << 14 : 0);
+}
+
+/*
+ * The kernel's APICs tell the monitor of an EOI only for vectors that a
+ * level-triggered pin routes to them (KVM scans GSIs 0-23 for those):
+ * those pins' messages go to the backend whenever they change.  Every
+ * level entry counts, masked too: one masked while its Remote IRR is set
+ * still waits for the EOI (82093AA datasheet 3.2.4).
+ */
+static void sync_ioapic_routes(struct machine *m)
+{
+	struct hv_msi r[HV_IOAPIC_PINS];
+	unsigned int i;
+	int ret;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < HV_IOAPIC_PINS && i < IOAPIC_NR_PINS; i++) {
+		uint64_t rte = m->ioapic.rte[i];
+
+		if (!(rte & IOAPIC_RTE_LEVEL) || (rte & IOAPIC_RTE_VECTOR) < 16)
+			continue;
+		ioapic_msi(rte, &r[i].addr, &r[i].data);
+		r[i].valid = true;
+	}
+	if (m->ioapic_routes_set && !memcmp(r, m->ioapic_routes, sizeof(r)))
+		return;
+	ret = m->vm.backend->irqchip->set_ioapic_routes(&m->vm, r);
+	if (ret) {
+		/* Tried again at the next delivery; until then no EOI comes back. */
+		fprintf(stderr, "vmain: cannot route the I/O APIC's pins: %s\n", strerror(-ret));
+		return;
+	}
+	memcpy(m->ioapic_routes, r, sizeof(r));
+	m->ioapic_routes_set = true;
+}
+
+void machine_irqchip_sync(struct machine *m)
+{
+	if (m->vm.lapic_in_kernel)
+		sync_ioapic_routes(m);
+}
+
+static void kernel_msi(struct machine *m, uint64_t addr, uint32_t data)
+{
+	int ret = m->vm.backend->irqchip->signal_msi(&m->vm, addr, data);
+
+	if (ret && m->cfg.verbose)
+		fprintf(stderr, "vmain: MSI %#llx/%#x not delivered: %s\n",
+			(unsigned long long)addr, data, strerror(-ret));
+}
+
 void machine_ioapic_deliver(void *opaque, uint8_t dest, uint8_t dest_mode,
 			    uint8_t delivery_mode, uint8_t vector, bool level)
 {
 	struct machine *m = opaque;
 	uint32_t d = dest;
+
+	if (m->vm.lapic_in_kernel) {
+		uint64_t rte = vector | (uint64_t)(delivery_mode & 7) << 8 |
+			       (dest_mode ? IOAPIC_RTE_DESTMODE : 0) |
+			       (level ? IOAPIC_RTE_LEVEL : 0) |
+			       (uint64_t)dest << IOAPIC_RTE_DEST_SHIFT;
+		uint64_t addr;
+		uint32_t data;
+
+		if (level)
+			sync_ioapic_routes(m);	/* before the EOI can come */
+		ioapic_msi(rte, &addr, &data);
+		kernel_msi(m, addr, data);
+		return;
+	}
 
 	/* An 8-bit broadcast (0xff) is the x2APIC broadcast. */
 	if (d == 0xff)
@@ -118,6 +204,10 @@ void machine_msi(struct machine *m, uint64_t addr, uint32_t data)
 
 	if ((addr >> 20) != 0xfee)
 		return;		/* not an interrupt message: dropped */
+	if (m->vm.lapic_in_kernel) {
+		kernel_msi(m, addr, data);
+		return;
+	}
 	if (dest == 0xff)
 		dest = 0xffffffffu;
 	deliver(m, dest, (addr >> 2) & 1, (data >> 8) & 7, data & 0xff,
@@ -213,7 +303,16 @@ void machine_isa_irq(struct machine *m, unsigned int irq, bool level)
 
 int machine_irq_pending(struct vcpu *v)
 {
-	int vec = lapic_next_vector(&v->lapic);
+	int vec;
+
+	/*
+	 * The kernel's APIC delivers its own vectors; only the 8259s' ExtINT
+	 * goes in from here, and KVM itself checks that LINT0 takes it
+	 * (ready_for_interrupt_injection; api.rst, KVM_INTERRUPT).
+	 */
+	if (v->m->vm.lapic_in_kernel)
+		return v->id == 0 && v->m->pic_output ? i8259_pending(&v->m->pic) : -1;
+	vec = lapic_next_vector(&v->lapic);
 
 	if (vec >= 0)
 		return vec;
@@ -225,6 +324,8 @@ int machine_irq_pending(struct vcpu *v)
 
 int machine_irq_ack(struct vcpu *v)
 {
+	if (v->m->vm.lapic_in_kernel)
+		return v->id == 0 && v->m->pic_output ? i8259_ack(&v->m->pic) : -1;
 	if (lapic_next_vector(&v->lapic) >= 0)
 		return lapic_ack(&v->lapic);
 	if (extint_enabled(v) && v->m->pic_output)

@@ -231,7 +231,8 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 	v->hv.id = id;
 	v->hv.fd = -1;
 	v->timerfd = -1;
-	v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+	/* In KVM's APIC an AP waits for its SIPI inside KVM_RUN. */
+	v->state = id == 0 || m->vm.lapic_in_kernel ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	pthread_cond_init(&v->wake, NULL);
 	machine_lapic_ops(&ops);
 	lapic_init(&v->lapic, &ops, v, id, machine_tsc_ns, m, m->tsc_hz);
@@ -520,6 +521,9 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	m->vm_created = true;
 	if (cfg->verbose || cfg->accel == HV_ACCEL_AUTO)
 		fprintf(stderr, "vmain: using %s\n", chosen);
+	ret = machine_irqchip_enable(m);	/* before any vCPU */
+	if (ret)
+		goto free_vm;
 	/* Slot 0: RAM below the hole; slot 1: the rest, from 4 GiB. */
 	if (cfg->bios)
 		ret = firmware_map(m);	/* slot 0 cut, the ROM, the shadow */
@@ -558,6 +562,9 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		ret = -errno;
 		goto free_vcpus;
 	}
+	ret = machine_ioeventfds_init(m);
+	if (ret)
+		goto free_vcpus;
 	if (cfg->restore) {
 		ret = restore_state(m);
 		if (ret)
@@ -575,6 +582,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	return 0;
 
 free_vcpus:
+	machine_ioeventfds_fini(m);
 	if (m->pit_timerfd >= 0)
 		close(m->pit_timerfd);
 	for (i = 0; i < m->nr_vcpus; i++) {
@@ -823,6 +831,7 @@ void machine_destroy(struct machine *m)
 {
 	unsigned int i;
 
+	machine_ioeventfds_fini(m);	/* their callbacks notify the devices */
 	for (i = 0; i < m->nr_vcpus; i++) {
 		close(m->vcpus[i].timerfd);
 		m->vm.backend->vcpu_destroy(&m->vcpus[i].hv);

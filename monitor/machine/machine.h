@@ -191,6 +191,7 @@ struct vcpu {
 	guint timer_source;
 	uint64_t exits;
 	uint64_t exits_by_reason[VMAIN_EXIT_INTR + 1];	/* VMAIN_EXIT_* */
+	uint64_t eoi_exits;		/* HV_EXIT_IOAPIC_EOI (split irqchip) */
 };
 
 struct machine {
@@ -244,6 +245,10 @@ struct machine {
 	struct vmain_cpuid_entry *cpuid;	/* vCPU 0's CPUID table (snapshot.c) */
 	uint32_t ncpuid;
 	int64_t restore_ns;		/* CLOCK_MONOTONIC spent restoring RAM and state */
+	/* Split irqchip (machine/irq.c): the pins' messages KVM last got. */
+	struct hv_msi ioapic_routes[HV_IOAPIC_PINS];
+	bool ioapic_routes_set;
+	struct machine_ioeventfds *ioeventfds;	/* machine/irqchip.c; NULL: none */
 };
 
 /* Builds the machine and loads the guest; -errno with a message printed. */
@@ -322,6 +327,36 @@ void machine_lapic_ops(struct lapic_ops *ops);
 void machine_ioapic_deliver(void *opaque, uint8_t dest, uint8_t dest_mode,
 			    uint8_t delivery_mode, uint8_t vector, bool level);
 void machine_flush_eois(struct vcpu *v);
+/* Split irqchip: the I/O APIC's level-triggered pins to the backend, if changed. */
+void machine_irqchip_sync(struct machine *m);
+
+/*
+ * machine/irqchip.c: the KVM split irqchip's side of the machine (hv.h,
+ * lapic_in_kernel).  machine_irqchip_enable() after the VM is made and
+ * before its vCPUs: the local APICs go into KVM unless the backend
+ * cannot or VMAIN_KVM_IRQCHIP=monitor asks for the monitor's model; 0 or
+ * -errno (fatal).  The rest do nothing without it.
+ */
+int machine_irqchip_enable(struct machine *m);
+/*
+ * ioeventfds for every virtio queue's notify address (virtio 1.2
+ * 4.1.4.4), watched by the I/O loop: _init once the devices exist,
+ * _sync (lock held) after a PCI configuration write or a restore moved
+ * or switched off a BAR, _flush (lock held) hands on notifications not
+ * yet taken (before a save), _fini before the devices go (lock NOT held).
+ */
+int machine_ioeventfds_init(struct machine *m);
+void machine_ioeventfds_sync(struct machine *m);
+void machine_ioeventfds_flush(struct machine *m);
+void machine_ioeventfds_fini(struct machine *m);
+/*
+ * For a save: the kernel's APIC of `v` in the model's form, in *tmp
+ * (lock held, the vCPU stopped); returns tmp, or &v->lapic without the
+ * split irqchip.  NULL and *err set on failure.
+ */
+const struct lapic *machine_irqchip_lapic_get(struct vcpu *v, struct lapic *tmp, int *err);
+/* After a load: v->lapic and v->state into the kernel's APIC; 0 or -errno. */
+int machine_irqchip_lapic_put(struct vcpu *v);
 
 /* machine/vcpu.c */
 int machine_vcpu_start(struct vcpu *v);

@@ -317,6 +317,8 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 		}
 	}
 	pthread_mutex_lock(&m->lock);
+	/* Notifications KVM took for the devices reach them before they are saved. */
+	machine_ioeventfds_flush(m);
 	for (i = 0; i < m->nr_vcpus; i++) {
 		struct vcpu *v = &m->vcpus[i];
 
@@ -368,8 +370,18 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 		put_disk(w, i, image(m, i), &ids[i]);
 
 	for (i = 0; i < m->nr_vcpus; i++) {
-		put_cpu(w, &m->vcpus[i], &st[i]);
-		ret = lapic_save(&m->vcpus[i].lapic, w);
+		struct vcpu *v = &m->vcpus[i];
+		enum vcpu_state run = v->state;
+		const struct lapic *l;
+		struct lapic kernel_apic;
+
+		/* Split irqchip: KVM's APIC and run state, in the model's form. */
+		l = machine_irqchip_lapic_get(v, &kernel_apic, &ret);
+		if (!l)
+			break;
+		put_cpu(w, v, &st[i]);
+		v->state = run;		/* KVM keeps running it as it was */
+		ret = lapic_save(l, w);
 		if (ret)
 			break;
 	}
@@ -856,6 +868,17 @@ int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, siz
 			goto unlock;
 		}
 	}
+	/* Split irqchip: the APICs into KVM, the level pins' routes, the notify addresses. */
+	for (i = 0; i < m->nr_vcpus; i++) {
+		ret = machine_irqchip_lapic_put(&m->vcpus[i]);
+		if (ret) {
+			fail(err, errlen, "%s refused CPU %u's local APIC: %s", be->name, i,
+			     strerror(-ret));
+			goto unlock;
+		}
+	}
+	machine_irqchip_sync(m);
+	machine_ioeventfds_sync(m);
 	restore_pvclock(m, pv_ns, tsc0);
 	if (be->set_clock) {
 		ret = restore_backend_clock(m, pv_ns, realtime);

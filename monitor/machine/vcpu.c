@@ -138,6 +138,9 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 		for (i = 0; i < ex->io.count; i++)
 			platform_pio(m, ex->io.port, ex->io.size, !ex->io.in,
 				     ex->io.data + i * ex->io.size);
+		/* CONFIG_DATA (PCI 3.0 3.2.2.3.2): a BAR may have moved. */
+		if (m->ioeventfds && !ex->io.in && ex->io.port >= 0xcfc && ex->io.port < 0xd00)
+			machine_ioeventfds_sync(m);
 		return 0;
 	case VMAIN_EXIT_MMIO:
 		/* A firmware's APIC is at its xAPIC page, per vCPU. */
@@ -145,6 +148,15 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 					 ex->mmio.data))
 			platform_mmio(m, ex->mmio.gpa, ex->mmio.len, ex->mmio.write,
 				      ex->mmio.data);
+		/* ECAM (PCIe 6.0 7.2.2): likewise. */
+		if (m->ioeventfds && ex->mmio.write && ex->mmio.gpa >= m->pci.ecam_base &&
+		    ex->mmio.gpa - m->pci.ecam_base < m->pci.ecam_size)
+			machine_ioeventfds_sync(m);
+		return 0;
+	case HV_EXIT_IOAPIC_EOI:
+		/* Split irqchip: KVM's APIC took the EOI of a level-triggered pin's vector. */
+		v->eoi_exits++;
+		ioapic_eoi(&m->ioapic, ex->eoi_vector);
 		return 0;
 	case VMAIN_EXIT_MSR:
 		handle_msr(v, ex);

@@ -430,6 +430,11 @@ static const struct pci_dev_ops vp_pci_ops = {
 	.reset = vp_pci_reset,
 };
 
+struct virtio_pci *virtio_pci_of(struct pci_dev *dev)
+{
+	return dev && dev->ops == &vp_pci_ops ? dev->opaque : NULL;
+}
+
 static int add_vcap(struct pci_dev *dev, uint8_t type, uint8_t len,
 		    uint32_t off, uint32_t length)
 {

@@ -186,6 +186,12 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_bus *bus, int slot,
 		    uint64_t dev_features, const struct virtio_dev_ops *ops,
 		    void *opaque);
 
+/*
+ * The transport behind PCI function `dev`, or NULL when it is not a
+ * virtio one (for the machine's ioeventfds on the notify addresses).
+ */
+struct virtio_pci *virtio_pci_of(struct pci_dev *dev);
+
 /* Queue `q`'s virtqueue when live (DRIVER_OK, enabled, no NEEDS_RESET), else NULL. */
 struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned q);
 

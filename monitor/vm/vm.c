@@ -589,7 +589,10 @@ static void print_stats(const struct machine *m)
 			n += m->vcpus[i].exits_by_reason[kinds[k].reason];
 		fprintf(stderr, "%s %s %" PRIu64, k ? "," : ":", kinds[k].name, n);
 	}
-	fprintf(stderr, "\r\n");
+	for (n = 0, i = 0; i < m->nr_vcpus; i++)
+		n += m->vcpus[i].eoi_exits;
+	fprintf(stderr, ", I/O APIC EOI %" PRIu64 "; interrupts: %s\r\n", n,
+		m->vm.irq_path ? m->vm.irq_path : "local APIC in the monitor");
 }
 
 /* COM1's output (a vCPU thread, machine.lock held). */
