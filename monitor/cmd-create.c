@@ -29,6 +29,11 @@ static gboolean opt_display, opt_vnc_listen_any, opt_no_display, opt_no_vnc;
 static gchar **opt_nets;
 /* --disk and --disk-size, in the order given: "d:SPEC" or "s:SIZE[,format=F]". */
 static GPtrArray *disk_args;
+/* --iso (create, edit) and --no-cdrom (edit): the CD/DVD drive. */
+static gchar *opt_iso;
+static gboolean opt_no_cdrom;
+/* create --iso: the images --disk-size makes go on AHCI (the installer's defaults). */
+static bool new_disks_ahci;
 
 static gboolean add_disk_arg(const gchar *option, const gchar *value, gpointer data,
 			     GError **error)
@@ -109,6 +114,11 @@ static const GOptionEntry create_entries[] = {
 	{ "disk-size", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)add_disk_arg,
 	  "Make a new, empty image of SIZE in the bundle (diskN.qcow2, or "
 	  "diskN.img with format=raw) and attach it", "SIZE[,format=qcow2|raw]" },
+	{ "iso", 0, 0, G_OPTION_ARG_FILENAME, &opt_iso,
+	  "An installer: give the VM a CD/DVD drive with this ISO image in it, "
+	  "booted first (the firmware, SeaBIOS, tries the drive, then the disks).  "
+	  "With it the disks --disk-size makes are on AHCI (SATA), which every "
+	  "installer knows, and the VM has a screen (as --display)", "FILE" },
 	{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_nets,
 	  "Add a virtio network interface (repeatable, up to 8; the guest sees "
 	  "them in this order): " NET_SYNTAX ".  Without --net the VM has no network.  A "
@@ -132,6 +142,12 @@ static const GOptionEntry edit_entries[] = {
 	{ "no-net", 0, 0, G_OPTION_ARG_NONE, &opt_no_net,
 	  "Remove every network interface (before the --add-net ones are added: "
 	  "--no-net --add-net SPEC replaces them)", NULL },
+	{ "iso", 0, 0, G_OPTION_ARG_FILENAME, &opt_iso,
+	  "Put this ISO image in the CD/DVD drive (the VM gets one if it has "
+	  "none) from the next start; `vmain cdrom` changes it while the VM "
+	  "runs", "FILE" },
+	{ "no-cdrom", 0, 0, G_OPTION_ARG_NONE, &opt_no_cdrom,
+	  "Remove the CD/DVD drive", NULL },
 	{ "no-display", 0, 0, G_OPTION_ARG_NONE, &opt_no_display,
 	  "Remove the screen, its size and VNC: the VM is headless again", NULL },
 	{ "no-vnc", 0, 0, G_OPTION_ARG_NONE, &opt_no_vnc,
@@ -186,6 +202,8 @@ static int apply_settings(const char *cmd, struct vm_config *cfg, bool running,
 		else if (opt_pvclock) live_refused = "--pvclock";
 		else if (opt_io_threads >= 0) live_refused = "--io-threads";
 		else if (disk_args) live_refused = "a disk";
+		else if (opt_iso || opt_no_cdrom)
+			live_refused = "the CD/DVD drive (`vmain cdrom` changes its disc now)";
 		else if (opt_nets || opt_no_net) live_refused = "a network interface";
 		else if (opt_display || opt_display_size || opt_vnc || opt_vnc_listen_any ||
 			 opt_vnc_password_file || opt_no_display || opt_no_vnc)
@@ -351,6 +369,33 @@ refused:
 	return -EINVAL;
 }
 
+/*
+ * --iso FILE: the CD/DVD drive with FILE (checked readable, stored
+ * absolute or in the bundle), or --no-cdrom: none.  -EINVAL: a usage
+ * error, said in one line.
+ */
+static int apply_cdrom(const char *cmd, struct vm_config *cfg, const char *dir)
+{
+	g_autofree char *path = NULL;
+
+	if (opt_iso && opt_no_cdrom) {
+		fprintf(stderr, "vmain %s: --iso and --no-cdrom contradict each other\n", cmd);
+		return -EINVAL;
+	}
+	if (opt_no_cdrom)
+		vm_config_set_cdrom(cfg, dir, false, NULL);
+	if (!opt_iso)
+		return 0;
+	if (!*opt_iso) {
+		fprintf(stderr, "vmain %s: --iso: an empty file name\n", cmd);
+		return -EINVAL;
+	}
+	if (abs_file(cmd, "ISO image", opt_iso, &path))
+		return -EINVAL;
+	vm_config_set_cdrom(cfg, dir, true, path);
+	return 0;
+}
+
 /* A --disk spec with its FILE made absolute (a ',' in a name is written ',,'). */
 static char *absolute_disk_spec(const char *spec)
 {
@@ -415,7 +460,8 @@ static int new_disk(const char *cmd, struct vm_config *cfg, const char *dir, con
 		goto free_names;
 	}
 	g_ptr_array_add(made, g_strdup(path));
-	spec = g_strdup_printf("%s,format=%s", file, fmt == DISK_CREATE_RAW ? "raw" : "qcow2");
+	spec = g_strdup_printf("%s,format=%s%s", file, fmt == DISK_CREATE_RAW ? "raw" : "qcow2",
+			       new_disks_ahci ? ",if=ahci" : "");
 	ret = vm_config_add_disk(cfg, dir, spec, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "vmain %s: %s\n", cmd, err);
@@ -524,6 +570,18 @@ int cmd_create(int argc, char **argv)
 		"--vnc-listen-any and a --vnc-password-file only its owner may read.\n"
 		"config.ini keeps them in [display] (docs/bundles.md).\n"
 		"\n"
+		"Installing an operating system: --iso FILE gives the VM a CD/DVD drive\n"
+		"with the installer's ISO image in it, and a screen.  Without --kernel\n"
+		"the VM boots its firmware (SeaBIOS), which tries the CD/DVD drive first\n"
+		"and the disks after it: the installer starts from the disc, installs onto\n"
+		"the disk, and once the disc is out (`vmain cdrom NAME --eject`, or an\n"
+		"installer's own eject) the VM boots from its disk.  With --iso the images\n"
+		"--disk-size makes are on AHCI (SATA, which every installer knows) and so\n"
+		"is the drive; --disk FILE,if=ahci|ide|virtio picks for an existing image\n"
+		"(the drive goes on IDE beside an IDE disk).  Watch and answer the\n"
+		"installer in the app (vmain-gtk) or over VNC (--vnc); give it memory\n"
+		"(--memory 2G).  config.ini keeps the drive in [cdrom].\n"
+		"\n"
 		"Exit status: 0 created; 1 failed; 2 bad usage or a bad setting;\n"
 		"4 a VM of that name exists.\n"
 		"\n"
@@ -531,16 +589,23 @@ int cmd_create(int argc, char **argv)
 		"  vmain create web --memory 2G --cpus 2 --kernel /boot/vmlinuz \\\n"
 		"               --append 'console=ttyS0 root=/dev/vda' --disk-size 20G \\\n"
 		"               --net user,hostfwd=tcp:127.0.0.1:2222-:22\n"
-		"  vmain create db --kernel /boot/vmlinuz --disk-size 8G --net tap,ifname=tap0\n",
+		"  vmain create db --kernel /boot/vmlinuz --disk-size 8G --net tap,ifname=tap0\n"
+		"  vmain create deb --memory 2G --iso debian-12.8.0-amd64-netinst.iso \\\n"
+		"               --disk-size 20G --net user\n",
 		create_entries, &name, &paths);
 	if (status)
 		return status;
 	vm_config_init(&cfg);
 	dir = vm_bundle_dir(&paths, name);
 	if (apply_settings("create", &cfg, false, name) || add_nets("create", "net", &cfg) ||
-	    apply_display("create", &cfg, dir)) {
+	    apply_display("create", &cfg, dir) || apply_cdrom("create", &cfg, dir)) {
 		status = CLI_USAGE;
 		goto free_dir;
+	}
+	/* An installer shows itself on a screen and knows AHCI disks. */
+	if (opt_iso) {
+		cfg.display = true;
+		new_disks_ahci = true;
 	}
 	ret = vm_bundle_create(&paths, name, &cfg, err, sizeof(err));
 	if (ret) {
@@ -623,6 +688,8 @@ int cmd_edit(int argc, char **argv)
 		ret = add_nets("edit", "add-net", &cfg);
 	if (!ret)
 		ret = apply_display("edit", &cfg, dir);
+	if (!ret)
+		ret = apply_cdrom("edit", &cfg, dir);
 	if (ret) {
 		status = ret == -EBUSY ? CLI_STATE : CLI_USAGE;
 		goto unlock;

@@ -337,6 +337,9 @@ static int make_spec(struct vm_spec *spec, const struct vm_config *cfg, const ch
 	for (i = 0; i < cfg->nr_disks; i++)
 		spec->disks[i] = cfg->disks[i].spec;
 	spec->nr_disks = cfg->nr_disks;
+	/* "": the drive is there, empty. */
+	if (cfg->cdrom)
+		spec->cdrom = cfg->cdrom_path ? cfg->cdrom_path : "";
 	spec->nets = g_new0(char *, cfg->nr_nets + 1);
 	for (i = 0; i < cfg->nr_nets; i++)
 		spec->nets[i] = cfg->nets[i].spec;

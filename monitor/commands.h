@@ -22,6 +22,7 @@ int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_link(int argc, char **argv);
+int cmd_cdrom(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_screenshot(int argc, char **argv);

@@ -25,6 +25,7 @@ static const struct vmain_command {
 	{ "resume", "resume a paused VM", cmd_resume },
 	{ "reset", "reset a VM", cmd_reset },
 	{ "link", "plug a VM's network cable in or pull it out", cmd_link },
+	{ "cdrom", "change the disc in a running VM's CD/DVD drive", cmd_cdrom },
 	{ "save", "suspend a VM to disk (vmain start restores it)", cmd_save },
 	{ "restore", "restore a VM from a state file vmain save wrote", cmd_restore },
 	{ "status", "show a VM's state", cmd_status },

@@ -4,6 +4,7 @@
  * ata-ctl.h for where the disks go.
  */
 #include <errno.h>
+#include <glib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,42 @@
 #include "machine/ata-ctl.h"
 #include "machine/machine.h"
 
+/* Boot entries: the CD/DVD drive and at most 6 AHCI or 4 IDE disks. */
+#define ATA_BOOT_MAX	(AHCI_MAX_PORTS + 4)
+
 struct machine_ata {
 	struct ahci *ahci;	/* NULL: none */
 	struct ide *ide;
 	struct ata_drive *cdrom;	/* the CD/DVD drive on either, NULL: none */
+	/* The firmware's boot order (fw_cfg "bootorder"): the CD/DVD drive first. */
+	char *boot[ATA_BOOT_MAX];
+	unsigned int nr_boot;
 };
+
+/*
+ * A drive's Open Firmware path as SeaBIOS matches it against "bootorder"
+ * (its boot.c builds "/pci@i0cf8/<name>@<slot>[,<fn>]/drive@<channel>/
+ * disk@<unit>": for AHCI the port is the channel and the unit 0, for IDE
+ * the channel and master 0 / slave 1), the form QEMU writes.  Our
+ * controllers sit on bus 0, function 0.
+ */
+static void boot_add(struct machine_ata *a, const char *name, int devfn, unsigned chan,
+		     unsigned unit, bool first)
+{
+	char *p;
+
+	if (a->nr_boot >= ATA_BOOT_MAX)
+		return;
+	p = g_strdup_printf("/pci@i0cf8/%s@%x/drive@%x/disk@%x", name, (unsigned)devfn >> 3,
+			    chan, unit);
+	if (first) {
+		memmove(&a->boot[1], &a->boot[0], a->nr_boot * sizeof(a->boot[0]));
+		a->boot[0] = p;
+	} else {
+		a->boot[a->nr_boot] = p;
+	}
+	a->nr_boot++;
+}
 
 /* The controllers' lock is the machine's: their registers are reached under it. */
 static void ata_lock(void *opaque)
@@ -70,7 +102,7 @@ static struct ata_drive_config cd_cfg(struct machine *m)
 }
 
 /* AHCI: the CD/DVD drive on port 1, disks on 0, 2, 3, ... */
-static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
+static int ahci_place(struct machine *m, struct ahci *h, int devfn, bool cd_here)
 {
 	unsigned i, port = 0;
 	struct ata_drive_config c;
@@ -82,6 +114,7 @@ static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
 		if (ret)
 			return ret;
 		m->ata->cdrom = ahci_drive(h, 1);
+		boot_add(m->ata, "sata", devfn, 1, 0, true);
 	}
 	for (i = 0; i < m->cfg.nr_disks; i++) {
 		struct disk *d = m->cfg.disks[i];
@@ -96,6 +129,7 @@ static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
 			return -ENOSPC;
 		}
 		c = drive_cfg(m, d);
+		boot_add(m->ata, "sata", devfn, port, 0, false);
 		ret = ahci_attach(h, port++, &c);
 		if (ret)
 			return ret;
@@ -104,7 +138,7 @@ static int ahci_place(struct machine *m, struct ahci *h, bool cd_here)
 }
 
 /* IDE: the CD/DVD drive on the secondary master, disks on 0.0, 0.1, 1.1. */
-static int ide_place(struct machine *m, struct ide *ide, bool cd_here)
+static int ide_place(struct machine *m, struct ide *ide, int devfn, bool cd_here)
 {
 	static const unsigned slots[4][2] = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } };
 	struct ata_drive_config c;
@@ -117,6 +151,7 @@ static int ide_place(struct machine *m, struct ide *ide, bool cd_here)
 		if (ret)
 			return ret;
 		m->ata->cdrom = ide_drive(ide, 1, 0);
+		boot_add(m->ata, "ide", devfn, 1, 0, true);
 	}
 	for (i = 0; i < m->cfg.nr_disks; i++) {
 		if (m->cfg.disks[i]->bus != DISK_BUS_IDE)
@@ -128,6 +163,7 @@ static int ide_place(struct machine *m, struct ide *ide, bool cd_here)
 			return -ENOSPC;
 		}
 		c = drive_cfg(m, m->cfg.disks[i]);
+		boot_add(m->ata, "ide", devfn, slots[n][0], slots[n][1], false);
 		ret = ide_attach(ide, slots[n][0], slots[n][1], &c);
 		n++;
 		if (ret)
@@ -171,7 +207,7 @@ int machine_ata_init(struct machine *m)
 			return -ENOMEM;
 		ret = ahci_init(a->ahci, &m->ram, &ahci_ops, m, &m->pci, -1, 0);
 		if (ret >= 0)
-			ret = ahci_place(m, a->ahci, ncd && !nide);
+			ret = ahci_place(m, a->ahci, ret, ncd && !nide);
 		if (ret < 0)
 			return ret;
 	}
@@ -181,11 +217,16 @@ int machine_ata_init(struct machine *m)
 			return -ENOMEM;
 		ret = ide_init(a->ide, &m->ram, &ide_ops, m, &m->pci, -1, 0, &m->pio);
 		if (ret >= 0)
-			ret = ide_place(m, a->ide, ncd != 0);
+			ret = ide_place(m, a->ide, ret, ncd != 0);
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	/*
+	 * The installer's order (vmain create --iso): the CD/DVD drive, then
+	 * the disks; a drive without a bootable disc is passed over, so an
+	 * installed system boots from its disk once the disc is out.
+	 */
+	return fw_cfg_set_bootorder(&m->fwcfg.dev, (const char *const *)a->boot, a->nr_boot);
 }
 
 void machine_ata_stop(struct machine *m)
@@ -200,6 +241,8 @@ void machine_ata_stop(struct machine *m)
 
 void machine_ata_destroy(struct machine *m)
 {
+	unsigned int i;
+
 	if (!m->ata)
 		return;
 	if (m->ata->ahci) {
@@ -210,6 +253,8 @@ void machine_ata_destroy(struct machine *m)
 		ide_destroy(m->ata->ide);
 		free(m->ata->ide);
 	}
+	for (i = 0; i < m->ata->nr_boot; i++)
+		g_free(m->ata->boot[i]);
 	free(m->ata);
 	m->ata = NULL;
 }

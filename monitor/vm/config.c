@@ -194,6 +194,8 @@ void vm_config_free(struct vm_config *cfg)
 	g_free(cfg->vnc);
 	g_free(cfg->vnc_password_file);
 	g_free(cfg->vnc_password_path);
+	g_free(cfg->cdrom_file);
+	g_free(cfg->cdrom_path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -235,9 +237,29 @@ void vm_spec_append_escaped(GString *s, const char *v)
 
 /* ---- disks ---------------------------------------------------------- */
 
+void vm_config_set_cdrom(struct vm_config *cfg, const char *bundle_dir, bool drive,
+			 const char *file)
+{
+	g_autofree char *babs = NULL;
+
+	g_free(cfg->cdrom_file);
+	g_free(cfg->cdrom_path);
+	cfg->cdrom_file = cfg->cdrom_path = NULL;
+	cfg->cdrom = drive || file;
+	if (!file || !*file)
+		return;
+	babs = bundle_abs(bundle_dir);
+	bundle_file(babs, file, &cfg->cdrom_file, &cfg->cdrom_path);
+}
+
 static const char *format_name(enum disk_format f)
 {
 	return f == DISK_FORMAT_RAW ? "raw" : f == DISK_FORMAT_QCOW2 ? "qcow2" : "auto";
+}
+
+static const char *bus_name(enum disk_bus b)
+{
+	return b == DISK_BUS_AHCI ? "ahci" : b == DISK_BUS_IDE ? "ide" : "virtio";
 }
 
 static const char *cache_name(enum wcache_mode m)
@@ -285,6 +307,8 @@ static char *disk_spec(const char *path, const struct disk_options *o)
 	if (o->max_age_ns)
 		g_string_append_printf(s, ",max-age=%llu",
 				       (unsigned long long)(o->max_age_ns / 1000000));
+	if (o->bus != DISK_BUS_VIRTIO)
+		g_string_append_printf(s, ",if=%s", bus_name(o->bus));
 	return g_string_free(s, false);
 }
 
@@ -315,18 +339,6 @@ int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char
 	ret = disk_options_parse(spec, &o, &file, err, errlen);
 	if (ret)
 		return ret;
-	if (o.bus != DISK_BUS_VIRTIO) {
-		/*
-		 * A VM's settings keep virtio disks only for now: an AHCI or
-		 * IDE disk would come back as virtio (config.ini has no key
-		 * for the controller yet) and could not be saved.
-		 */
-		snprintf(err, errlen, "if=%s: a VM's settings take virtio disks only for now "
-			 "(vmain run --disk takes if=ahci and if=ide)",
-			 o.bus == DISK_BUS_AHCI ? "ahci" : "ide");
-		free(file);
-		return -EINVAL;
-	}
 	bundle_file(babs, file, &d.file, &d.path);
 	free(file);
 	dup = disk_find(cfg, d.path, cfg->nr_disks);
@@ -579,8 +591,9 @@ static const char *const vm_keys[] = {
 };
 static const char *const boot_keys[] = { "kernel", "initrd", "append", NULL };
 static const char *const disk_keys[] = {
-	"file", "format", "cache", "readonly", "serial", "max-dirty", "max-age", NULL
+	"file", "format", "cache", "readonly", "serial", "max-dirty", "max-age", "if", NULL
 };
+static const char *const cdrom_keys[] = { "file", NULL };
 static const char *const net_keys[] = {
 	"type", "mac", "hostfwd", "restrict", "net", "ifname", "queues", NULL
 };
@@ -1142,7 +1155,8 @@ static int check_groups(struct loader *l, unsigned int *nr_disks, unsigned int *
 	int ret;
 
 	for (char **g = groups; *g; g++) {
-		if (!strcmp(*g, "vm") || !strcmp(*g, "boot") || !strcmp(*g, "display"))
+		if (!strcmp(*g, "vm") || !strcmp(*g, "boot") || !strcmp(*g, "display") ||
+		    !strcmp(*g, "cdrom"))
 			continue;
 		num = NULL;
 		for (unsigned int k = 0; k < 2 && !num; k++)
@@ -1150,8 +1164,9 @@ static int check_groups(struct loader *l, unsigned int *nr_disks, unsigned int *
 				num = &kinds[k];
 		if (!num)
 			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
-					 "unknown group (known: vm, boot, display, disk0 .. disk%d, "
-					 "net0 .. net%d)", VM_MAX_DISKS - 1, VM_MAX_NETS - 1);
+					 "unknown group (known: vm, boot, display, cdrom, "
+					 "disk0 .. disk%d, net0 .. net%d)", VM_MAX_DISKS - 1,
+					 VM_MAX_NETS - 1);
 		if (i >= num->max)
 			return ini_error(&l->ini, l->err, l->errlen, *g, NULL,
 					 "at most %u %s (%s0 .. %s%u)", num->max, num->what,
@@ -1171,6 +1186,33 @@ static int check_groups(struct loader *l, unsigned int *nr_disks, unsigned int *
 	return ret;
 }
 
+/*
+ * [cdrom]: a CD/DVD drive; file= the disc in it (an ISO; relative to the
+ * bundle), empty for an empty drive (the disc was ejected).
+ */
+static int load_cdrom(struct loader *l, struct vm_config *c)
+{
+	g_autofree char *file = NULL;
+	int ret;
+
+	if (!g_key_file_has_group(l->ini.kf, "cdrom"))
+		return 0;
+	ret = ini_check_keys(&l->ini, "cdrom", cdrom_keys, l->err, l->errlen);
+	if (!ret)
+		ret = ini_get(&l->ini, "cdrom", "file", &file, l->err, l->errlen);
+	if (ret)
+		return ret;
+	if (!file)
+		return ini_error(&l->ini, l->err, l->errlen, "cdrom", "file",
+				 "missing (the disc, or empty for an empty drive)");
+	c->cdrom = true;
+	if (*file) {
+		c->cdrom_path = g_canonicalize_filename(file, l->babs);
+		c->cdrom_file = g_steal_pointer(&file);
+	}
+	return 0;
+}
+
 /* The settings in l->ini (loaded) into *c (defaults); on failure *c still needs freeing. */
 static int load_ini(struct loader *l, struct vm_config *c)
 {
@@ -1184,6 +1226,8 @@ static int load_ini(struct loader *l, struct vm_config *c)
 		ret = load_boot(l, c);
 	if (!ret)
 		ret = load_display(l, c);
+	if (!ret)
+		ret = load_cdrom(l, c);
 	if (!ret && nr)
 		c->disks = g_new0(struct vm_disk_config, nr);
 	for (i = 0; !ret && i < nr; i++)
@@ -1291,6 +1335,8 @@ static void disk_to_ini(GKeyFile *kf, unsigned int i, const struct vm_disk_confi
 
 		g_key_file_set_string(kf, g, "max-age", t);
 	}
+	if (o.bus != DISK_BUS_VIRTIO)
+		g_key_file_set_string(kf, g, "if", bus_name(o.bus));
 }
 
 static void net_to_ini(GKeyFile *kf, unsigned int i, const struct vm_net_config *n)
@@ -1397,6 +1443,8 @@ char *vm_config_to_ini(const struct vm_config *cfg)
 		g_key_file_set_string(kf, "boot", "append", cfg->append);
 	for (i = 0; i < cfg->nr_disks; i++)
 		disk_to_ini(kf, i, &cfg->disks[i]);
+	if (cfg->cdrom)
+		g_key_file_set_string(kf, "cdrom", "file", cfg->cdrom_file ? cfg->cdrom_file : "");
 	for (i = 0; i < cfg->nr_nets; i++)
 		net_to_ini(kf, i, &cfg->nets[i]);
 	display_to_ini(kf, cfg);

@@ -68,6 +68,14 @@ struct vm_config {
 	bool vnc_listen_any;	/* an address beyond loopback may be used (with a password) */
 	char *vnc_password_file;	/* as written in config.ini: relative paths are relative to the bundle; NULL: none */
 	char *vnc_password_path;	/* resolved absolute path */
+	/*
+	 * [cdrom]: a CD/DVD drive (on AHCI, or on IDE when a disk is:
+	 * machine/ata-ctl.h), with the disc cdrom_file in it, or empty
+	 * (cdrom_file NULL: ejected).  `vmain cdrom` keeps it current.
+	 */
+	bool cdrom;
+	char *cdrom_file;	/* as written in config.ini: relative paths are relative to the bundle */
+	char *cdrom_path;	/* resolved absolute path */
 };
 
 /*
@@ -114,6 +122,15 @@ char *vm_config_to_ini(const struct vm_config *cfg);
  */
 int vm_config_add_disk(struct vm_config *cfg, const char *bundle_dir, const char *spec,
 		       char *err, size_t errlen);
+
+/*
+ * The CD/DVD drive: none (drive false, file NULL), empty (drive true,
+ * file NULL or ""), or with the disc `file` (relative to the bundle, or
+ * absolute: stored relative when inside it, as vm_config_add_disk()
+ * does).  The file is not opened here.
+ */
+void vm_config_set_cdrom(struct vm_config *cfg, const char *bundle_dir, bool drive,
+			 const char *file);
 
 /*
  * Adds a NIC from a `--net` spec (monitor/net/options.h syntax), validated

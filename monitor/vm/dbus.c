@@ -166,6 +166,29 @@ static void vm_method(GDBusConnection *conn, const gchar *sender, const gchar *p
 				VM_DBUS_ERROR_STATE : VM_DBUS_ERROR_ARGS, err);
 			return;
 		}
+	} else if (!strcmp(method, "ChangeMedia") || !strcmp(method, "EjectMedia")) {
+		const char *drive, *file = NULL;
+		gboolean force;
+		char err[512];
+
+		if (!strcmp(method, "ChangeMedia"))
+			g_variant_get(params, "(&s&sb)", &drive, &file, &force);
+		else
+			g_variant_get(params, "(&sb)", &drive, &force);
+		if (*drive && strcmp(drive, "cdrom")) {
+			snprintf(err, sizeof(err), "no drive '%.32s': the CD/DVD drive is 'cdrom'",
+				 drive);
+			ret = -ENODEV;
+		} else {
+			ret = vm_change_media(vm, file, force, err, sizeof(err));
+		}
+		if (ret) {
+			g_dbus_method_invocation_return_dbus_error(inv,
+				ret == -EINVAL ? VM_DBUS_ERROR_STATE :
+				ret == -ENODEV ? VM_DBUS_ERROR_ARGS :
+				ret == -EBUSY ? VM_DBUS_ERROR_BUSY : VM_DBUS_ERROR_FAILED, err);
+			return;
+		}
 	} else if (!strcmp(method, "Save")) {
 		char err[512];
 

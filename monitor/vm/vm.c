@@ -22,7 +22,9 @@
 #include "io/outbuf.h"
 #include "io/pool.h"
 #include "net/options.h"
+#include "machine/ata-ctl.h"
 #include "state/savefile.h"
+#include "vm/config.h"
 #include "vm/dbus.h"
 #include "vm/log.h"
 #include "vm/nics.h"
@@ -545,6 +547,84 @@ int vm_save(struct vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
+/* --- the CD/DVD drive's disc (vm_change_media()) -------------------------- */
+
+/* The bundle's [cdrom] follows the drive, so that the next start has the same disc. */
+static void media_persist(struct vm *vm, const char *file)
+{
+	const char *dir = vm->spec->bundle_dir;
+	struct vm_config cfg;
+	char err[512];
+	int ret;
+
+	if (!dir)
+		return;
+	vm_config_init(&cfg);
+	ret = vm_config_load(dir, &cfg, err, sizeof(err));
+	if (!ret) {
+		vm_config_set_cdrom(&cfg, dir, true, file);
+		ret = vm_config_save(dir, &cfg, err, sizeof(err));
+	}
+	if (ret)
+		vm_log(vm->spec, LOG_WARNING, "the CD/DVD drive's disc changed, but config.ini "
+		       "could not follow: %s", err);
+	vm_config_free(&cfg);
+}
+
+int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size_t errlen)
+{
+	struct storage *st = vm->storage;
+	struct disk_options o = {
+		.path = file, .format = DISK_FORMAT_AUTO, .cache = WCACHE_WRITEBACK,
+		.readonly = true, .bus = DISK_BUS_CDROM,
+	};
+	struct disk *disc = NULL, *old;
+	char why[256] = "";
+	int ret;
+
+	if (!vm->m || vm->state == VM_STOPPED || vm->state == VM_SHUTTING_DOWN) {
+		snprintf(err, errlen, "the VM is %s", vm_state_name(vm->state));
+		return -EINVAL;
+	}
+	if (!machine_ata_cdrom(vm->m)) {
+		snprintf(err, errlen, "the VM has no CD/DVD drive (vmain edit --iso gives it one, "
+			 "from its next start)");
+		return -ENODEV;
+	}
+	if (st->host) {
+		snprintf(err, errlen, "the CD/DVD drive is the host's own (%s): change its disc "
+			 "there", hostdrive_name(st->host));
+		return -ENODEV;
+	}
+	if (file) {
+		if (!g_path_is_absolute(file)) {
+			snprintf(err, errlen, "'%s': not an absolute path", file);
+			return -ENOENT;
+		}
+		ret = disk_open(&disc, &o, st->loop, st->pool, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "%s", why);
+			return ret;
+		}
+	}
+	ret = machine_cdrom_change(vm->m, disc, force, err, errlen);
+	if (ret) {
+		if (disc)
+			disk_close(disc);
+		return ret;
+	}
+	/* Out of the drive (it waited for the reads it had on the host): ours to close. */
+	old = st->cdrom;
+	st->cdrom = disc;
+	vm->mcfg->cdrom = disc;
+	if (old)
+		disk_close(old);
+	vm_log(vm->spec, LOG_INFO, file ? "CD/DVD drive: %s put in%s" : "CD/DVD drive: the "
+	       "disc taken out%s%s", file ? file : "", force ? " (forced)" : "");
+	media_persist(vm, file);
+	return 0;
+}
+
 static void console_stop(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -765,6 +845,8 @@ int vm_main(const struct vm_spec *spec)
 	}
 	vm.loop = st.loop;
 	vm.nics = &st.nics;
+	vm.storage = &st;
+	vm.mcfg = &cfg;
 	if (outputs_start(&out, st.loop)) {
 		status = VM_EXIT_FAILURE;
 		goto close_storage;

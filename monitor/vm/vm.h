@@ -116,6 +116,8 @@ struct vm {
 	bool terminal_taken;
 	bool saved;			/* vm_save() wrote the state: exit VM_EXIT_SAVED */
 	bool restoring;			/* this machine restored state_path */
+	struct storage *storage;	/* the disks, the CD/DVD drive's disc */
+	struct machine_config *mcfg;	/* what each boot is built from */
 };
 
 /* Runs the VM to its end; returns the process's exit status (VM_EXIT_*). */
@@ -143,6 +145,17 @@ int vm_set_link(struct vm *vm, const char *nic, bool up, char *err, size_t errle
  * detached for the save).
  */
 int vm_save(struct vm *vm, char *err, size_t errlen);
+/*
+ * Puts the ISO image `file` (read-only, raw or qcow2 by its header) in
+ * the CD/DVD drive, or takes the disc out (file NULL); `force` overrides
+ * the guest's lock on the tray (PREVENT ALLOW MEDIUM REMOVAL).  The disc
+ * is the VM's: a guest reset keeps it, and the bundle's [cdrom] file is
+ * rewritten so that the next start has it too.  0 or -errno with a
+ * message: -EINVAL the VM has stopped, -ENODEV no CD/DVD drive (or the
+ * host's own), -EBUSY the guest locked the tray, another -errno for a
+ * file that does not open.
+ */
+int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size_t errlen);
 const char *vm_state_name(enum vm_state s);
 /* This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), for --stats. */
 int64_t thread_cpu_ns(void);

@@ -50,7 +50,7 @@ printf 'not really a kernel, but readable\n' >"$kernel"
 cd "$tmp" || exit 1
 
 # --help: every command, its options and its exit statuses.
-for c in create list start autostart stop kill pause resume reset link save restore status console edit delete; do
+for c in create list start autostart stop kill pause resume reset link cdrom save restore status console edit delete; do
 	help=$(v "$c" --help 2>&1)
 	check "$c --help: status 0 and a usage line" sh -c "v() { '$vmain' \"\$@\"; }; v $c --help >/dev/null" 
 	check "$c --help documents --system" sh -c "printf '%s' \"\$1\" | grep -q -- '--system'" _ "$help"
@@ -70,7 +70,7 @@ check "link --help: the syntax, what down does to the guest, an example" \
 	       '$vmain' link --help | grep -q 'loses carrier' &&
 	       '$vmain' link --help | grep -q 'vmain link web net0 down'"
 help=$(v --help)
-for c in create list start stop kill pause resume reset link save restore status console edit delete run info; do
+for c in create list start stop kill pause resume reset link cdrom save restore status console edit delete run info; do
 	check "vmain --help lists $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \"" _ "$help"
 done
 
@@ -107,7 +107,9 @@ t "create: bad --stop-action" 2 "--stop-action 'nap'" v create m8 --stop-action 
 t "create: --stop-timeout 0" 2 '--stop-timeout 0' v create m9 --stop-timeout 0
 t "create: --io-threads 65" 2 '--io-threads 65' v create m10 --io-threads 65
 t "create: a bad --disk option" 2 "--disk '$tmp/x,cache=fast'" v create m11 --disk "$tmp/x,cache=fast"
-t "create: if=ide is for vmain run only, for now" 2 "if=ide: a VM's settings take virtio disks only for now" v create m13 --disk "$tmp/x,if=ide"
+t "create: a bad if=" 2 "--disk '$tmp/x,if=scsi': if=scsi: must be virtio, ahci or ide" v create m13 --disk "$tmp/x,if=scsi"
+t "create: an --iso that is not there" 2 "cannot read the ISO image '$tmp/nope.iso'" v create m16 --iso "$tmp/nope.iso"
+t "create: an empty --iso" 2 '--iso: an empty file name' v create m17 --iso ''
 t "create: bad --disk-size" 2 "--disk-size '0'" v create m12 --disk-size 0
 t "create: --disk-size with a bad format" 2 "format=qcow2 or format=raw" v create m14 --disk-size 1M,format=vmdk
 t "create: an unknown option" 2 'Unknown option' v create m15 --colour blue
@@ -116,6 +118,59 @@ check "create: no bundle is left by a refused create" \
 truncate -s 1M "$tmp/data.img"
 t "create: a relative --disk" 0 '' v create rel --kernel "$kernel" --disk data.img,serial=abc
 check "create: a relative --disk is stored absolute" grep -qx "file=$tmp/data.img" "$vms/rel.vmain/config.ini"
+
+# The installer workflow: create --iso, the disks' if=, [cdrom]; vmain cdrom's refusals.
+check "create --help: --iso, what it does, an example" \
+	sh -c "'$vmain' create --help | grep -q -- '--iso FILE' &&
+	       '$vmain' create --help | grep -q 'tries the CD/DVD drive first' &&
+	       '$vmain' create --help | grep -q -- '--iso debian-12.8.0-amd64-netinst.iso'"
+check "edit --help: --iso and --no-cdrom" \
+	sh -c "'$vmain' edit --help | grep -q -- '--iso' && '$vmain' edit --help | grep -q -- '--no-cdrom'"
+check "cdrom --help: the syntax, the lock, --force, an example" \
+	sh -c "'$vmain' cdrom --help | grep -q 'NAME FILE' && '$vmain' cdrom --help | grep -q -- '--eject' &&
+	       '$vmain' cdrom --help | grep -q 'PREVENT ALLOW MEDIUM REMOVAL' &&
+	       '$vmain' cdrom --help | grep -q -- '--force' &&
+	       '$vmain' cdrom --help | grep -q 'vmain cdrom web --eject'"
+printf 'not really an ISO, but readable\n' >"$tmp/inst.iso"
+truncate -s 1M "$tmp/ide.img"
+t "create --iso with a new disk and an IDE one" 0 '' v create inst --memory 2G --iso inst.iso \
+	--disk-size 16M --disk "$tmp/ide.img,if=ide"
+ini=$vms/inst.vmain/config.ini
+# grp GROUP: the lines of [GROUP] in inst's config.ini.
+grp() { sed -n "/^\[$1\]\$/,/^\[/p" "$ini" | grep -v '^\['; }
+check "create --iso: [cdrom] has the ISO, stored absolute" [ "$(grp cdrom)" = "file=$tmp/inst.iso" ]
+check "create --iso: the new image is on AHCI (disk0 if=ahci)" \
+	sh -c "sed -n '/^\[disk0\]\$/,/^\[/p' '$ini' | grep -qx 'if=ahci'"
+check "create --iso: an image given with if=ide keeps it (disk1 if=ide)" \
+	sh -c "sed -n '/^\[disk1\]\$/,/^\[/p' '$ini' | grep -qx 'if=ide' && grep -qx 'file=$tmp/ide.img' '$ini'"
+check "create --iso: the VM has a screen" sh -c "sed -n '/^\[display\]\$/,/^\[/p' '$ini' | grep -qx 'enabled=true'"
+t "edit --no-cdrom" 0 '' v edit inst --no-cdrom
+check "edit --no-cdrom: no [cdrom] left" sh -c "! grep -q '^\[cdrom\]' '$ini'"
+t "edit --iso gives it the drive back" 0 '' v edit inst --iso "$tmp/inst.iso"
+check "edit --iso: [cdrom] has the ISO" [ "$(grp cdrom)" = "file=$tmp/inst.iso" ]
+t "edit --iso and --no-cdrom" 2 '--iso and --no-cdrom contradict each other' v edit inst --iso inst.iso --no-cdrom
+t "edit --iso that is not there" 2 "cannot read the ISO image '$tmp/nope.iso'" v edit inst --iso "$tmp/nope.iso"
+check "refused edits left [cdrom] as it was" [ "$(grp cdrom)" = "file=$tmp/inst.iso" ]
+# An empty drive (the disc ejected) is file= with no file; a setting change keeps it so.
+sed -i "s|^file=$tmp/inst.iso\$|file=|" "$ini"
+t "an empty drive (file=) loads; edit keeps it" 0 '' v edit inst --cpus 2
+check "an empty drive: [cdrom] file= stays" [ "$(grp cdrom)" = "file=" ]
+cp "$ini" "$tmp/inst.ini"
+sed -i '/^\[cdrom\]$/a speed=48x' "$ini"
+line=$(grep -n '^speed=' "$ini" | cut -d: -f1)
+t "[cdrom] with an unknown key: file, line and key" 1 "config.ini:$line: \[cdrom\] speed" v edit inst --cpus 1
+cp "$tmp/inst.ini" "$ini"
+sed -i '/^\[cdrom\]$/,$ { /^file=/d }' "$ini"
+t "[cdrom] without file=: file and group" 1 "config.ini.*\[cdrom\] file: missing" v edit inst --cpus 1
+cp "$tmp/inst.ini" "$ini"
+t "cdrom a VM that is not running" 4 'inst is not running' v cdrom inst "$tmp/inst.iso"
+t "cdrom --eject a VM that is not running" 4 'inst is not running' v cdrom inst --eject
+t "cdrom a VM that does not exist" 5 'nope is not running' v cdrom nope --eject
+t "cdrom without FILE or --eject" 2 'missing argument \(usage: vmain cdrom NAME FILE\)' v cdrom inst
+t "cdrom with FILE and --eject" 2 "unexpected argument '$tmp/inst.iso'" v cdrom inst "$tmp/inst.iso" --eject
+t "cdrom with an empty FILE" 2 'an empty FILE \(--eject takes the disc out\)' v cdrom inst ''
+t "cdrom with a FILE that cannot be read" 1 "cannot read '$tmp/nope.iso': No such file" v cdrom inst "$tmp/nope.iso"
+t "delete the installer VM" 0 '' v delete inst --yes
 
 # list and status, --json against the schemas.
 v list >"$tmp/list.txt"
