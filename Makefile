@@ -102,7 +102,7 @@ X86_SRCS := common/x86/decode.c common/x86/modrm.c common/x86/describe.c
 X86_HDRS := $(wildcard common/x86/*.h)
 
 # Guest-execution tests (engine-neutral), run inside the arenas.
-GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu
+GUEST_TESTS := exits cpuid-msr events control memory vcpu-errors fpu mmio
 
 PROGS := $(BUILD)/monitor/vmain $(BUILD)/ui/vmain-gtk $(BENCH_PROGS) $(BUILD)/tests/bench/save-bench $(MONITOR_ARENA_TESTS) $(BUILD)/examples/display-viewer \
 	 $(BUILD)/tools/sockbridge $(BUILD)/tests/ui/fake-vm $(BUILD)/tests/ui/shot-check $(BUILD)/tests/ui/cursor-check \

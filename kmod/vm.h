@@ -100,6 +100,7 @@ enum vmain_pending_exit {
 	PENDING_IO_IN,		/* copy run data into RAX / memory */
 	PENDING_IO_STRING,	/* a string I/O chunk to finish */
 	PENDING_MMIO_READ,	/* load run->exit.mmio.data into a register */
+	PENDING_MMIO_INSN,	/* emulate/: re-run pending_insn with the read data */
 	PENDING_MSR_READ,	/* RDMSR result from userspace */
 	PENDING_MSR_WRITE,	/* WRMSR accepted or refused by userspace */
 };
@@ -137,6 +138,10 @@ struct vmain_vcpu {
 	u32 pending_count;		/* string I/O iterations in this chunk */
 	u8 pending_addr_size;		/* string I/O address size */
 	bool pending_rep;		/* string I/O with REP */
+	/* PENDING_MMIO_INSN: the instruction's bytes (decoded again) and RIP. */
+	u8 pending_insn[15];
+	u8 pending_insn_len;
+	u64 pending_rip;
 
 	/* CPUID table (SET_CPUID). */
 	u32 cpuid_nent;

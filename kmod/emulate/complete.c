@@ -63,6 +63,8 @@ int vmain_complete_user_exit(struct vmain_vcpu *vcpu)
 		return vmain_io_complete(vcpu, true);
 	case PENDING_MMIO_READ:
 		return vmain_mmio_complete(vcpu);
+	case PENDING_MMIO_INSN:
+		return vmain_mmio_insn_complete(vcpu);
 	case PENDING_MSR_READ:
 		return msr_complete(vcpu, true);
 	case PENDING_MSR_WRITE:

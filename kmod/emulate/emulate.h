@@ -62,9 +62,60 @@ u64 emul_read_gpr(const struct emul *e, unsigned int reg, bool high8,
  */
 int emul_undecodable(struct emul *e, const u8 *bytes, unsigned int len);
 
+/*
+ * An instruction other than the MOV family emulated on MMIO (mem.c,
+ * rmw.c, string.c): it reads at most one MMIO operand and writes at most
+ * one, the write being its last memory access.  A read from MMIO ends
+ * the RUN with an MMIO read exit and nothing done; the next RUN runs the
+ * instruction again from the start with have_read (complete.c), so the
+ * guest's state is always that before or after the whole instruction.
+ * A write to MMIO ends the RUN with an MMIO write exit and the
+ * instruction done.
+ */
+struct emul_insn {
+	struct emul e;
+	struct x86_insn insn;
+	const u8 *bytes;
+	unsigned int len;
+	bool have_read;		/* read_data answers the MMIO read */
+	u64 read_data;
+	bool wrote_mmio;	/* an MMIO write exit is set up */
+};
+
+/* What the memory accessors of mem.c return. */
+#define EMUL_CONTINUE	0	/* done (RAM, or the MMIO read's data) */
+#define EMUL_RESUME	1	/* an exception is queued: resume the guest */
+#define EMUL_EXIT	2	/* an MMIO read exit is set up; nothing done */
+#define EMUL_FAIL	3	/* an internal-error exit is set up */
+
+/*
+ * mem.c: `size` bytes at seg:off (off already cut to the address size),
+ * after the segment checks and the guest's paging (A/D bits set), from
+ * or to RAM or MMIO.  access: EMUL_WRITE for the read of a
+ * read-modify-write (the checks of a write, SDM Vol. 3A 4.8).  A write
+ * to MMIO sets wrote_mmio and returns EMUL_CONTINUE: the caller finishes
+ * the instruction and returns to userspace.
+ */
+int emul_mem_read(struct emul_insn *x, int seg, u64 off, unsigned int size,
+		  unsigned int access, u64 *val);
+int emul_mem_write(struct emul_insn *x, int seg, u64 off, unsigned int size,
+		   u64 val);
+/* Ends the instruction: RIP past it unless `restart`, registers stored. */
+int emul_insn_finish(struct emul_insn *x, bool restart);
+
+/* alu.c: dst OP src in `size` bytes; CF PF AF ZF SF OF into *rflags. */
+u64 emul_alu(unsigned int alu, u64 dst, u64 src, unsigned int size, u64 *rflags);
+/* rmw.c: ALU r/m forms and XCHG.  0: exit to userspace; 1: resume. */
+int emul_rmw(struct emul_insn *x);
+/* string.c: one iteration of LODS, STOS or MOVS.  0 or 1 as emul_rmw(). */
+int emul_string(struct emul_insn *x);
+/* mmio.c: runs x (decoded) through rmw.c or string.c. */
+int emul_mmio_insn(struct emul_insn *x);
+
 /* io.c: the next RUN after an IN (string false) or INS exit. */
 int vmain_io_complete(struct vmain_vcpu *vcpu, bool string);
-/* mmio.c: the next RUN after an MMIO read exit. */
+/* mmio.c: the next RUN after an MMIO read exit (of a MOV; of string.c/rmw.c). */
 int vmain_mmio_complete(struct vmain_vcpu *vcpu);
+int vmain_mmio_insn_complete(struct vmain_vcpu *vcpu);
 
 #endif

@@ -6,11 +6,70 @@
  * The nested page fault tells the address but not the instruction, so the
  * instruction is fetched at CS:RIP (or taken from the decode-assist bytes
  * the CPU saved, when it has them) and decoded with common/x86.  The MOV
- * family is what drivers use for MMIO (readb..readq, writeb..writeq); any
+ * family is what drivers use for MMIO (readb..readq, writeb..writeq): the
+ * processor made its segment and paging checks before the nested fault,
+ * whose address is the operand's, so it is emulated here from the fault.
+ * Firmware and VGA code also use the string instructions and the
+ * read-modify-write forms (string.c, rmw.c), whose operands are found
+ * from the instruction and checked again (mem.c): the fault says where
+ * one access went, not where the others of the instruction go.  Any
  * other instruction touching MMIO ends the RUN with an internal error
  * that carries the instruction bytes, never a guess.
  */
 #include "emulate.h"
+
+int emul_mmio_insn(struct emul_insn *x)
+{
+	switch (x->insn.op) {
+	case X86_OP_LODS:
+	case X86_OP_STOS:
+	case X86_OP_MOVS:
+		return emul_string(x);
+	default:
+		return emul_rmw(x);
+	}
+}
+
+/* Starts an instruction of string.c or rmw.c at its fault. */
+static int mmio_insn_start(struct emul *e, const struct x86_insn *insn,
+			   const u8 *bytes)
+{
+	struct emul_insn x = {
+		.e = *e,
+		.insn = *insn,
+		.bytes = bytes,
+		.len = insn->len,
+	};
+
+	return emul_mmio_insn(&x);
+}
+
+/*
+ * The next RUN after the read exit of such an instruction: it runs again
+ * from the start, its MMIO read answered with run->exit.mmio.data.
+ */
+int vmain_mmio_insn_complete(struct vmain_vcpu *vcpu)
+{
+	struct emul_insn x = { .have_read = true };
+	u8 bytes[X86_MAX_INSN_LEN];
+	unsigned int len = min_t(unsigned int, vcpu->pending_insn_len,
+				 sizeof(bytes));
+
+	emul_load(&x.e, vcpu, true);
+	memcpy(bytes, vcpu->pending_insn, len);
+	memcpy(&x.read_data, vcpu->run->exit.mmio.data, sizeof(x.read_data));
+	x.bytes = bytes;
+	x.len = len;
+	/*
+	 * SET_REGS and SET_SREGS drop the pending exit, so RIP and the mode
+	 * are those of the read; the bytes decoded the same then.
+	 */
+	if (x.e.g.rip != vcpu->pending_rip ||
+	    x86_decode(bytes, len, emul_mode(&x.e), &x.insn) ||
+	    x.insn.len != len)
+		return emul_undecodable(&x.e, bytes, len);
+	return emul_mmio_insn(&x);
+}
 
 int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		    const u8 *insn_bytes, unsigned int insn_len)
@@ -60,6 +119,14 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	case X86_OP_MOVSXD:
 		store = false;
 		break;
+	case X86_OP_LODS:
+	case X86_OP_STOS:
+	case X86_OP_MOVS:
+	case X86_OP_ALU_STORE:
+	case X86_OP_ALU_LOAD:
+	case X86_OP_ALU_IMM:
+	case X86_OP_XCHG:
+		return mmio_insn_start(&e, &insn, bytes);
 	default:
 		return emul_undecodable(&e, bytes, len);
 	}

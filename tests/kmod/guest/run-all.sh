@@ -18,7 +18,7 @@ if [ -z "$GUEST_BIN" ] && [ ! -x "$dir/exits" ] &&
    [ -x "$here/../../../build/tests/kmod/guest/exits" ]; then
 	dir=$(cd "$here/../../../build/tests/kmod/guest" && pwd)
 fi
-all="exits cpuid-msr events control memory vcpu-errors fpu"
+all="exits cpuid-msr events control memory vcpu-errors fpu mmio"
 
 if [ $# = 0 ]; then
 	set -- $all
