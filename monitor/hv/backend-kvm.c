@@ -184,6 +184,12 @@ static int kvm_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 	if (ioctl(vcpu->fd, KVM_RUN, 0)) {
 		int err = errno;
 
+		/*
+		 * With KVM's APIC, an AP waiting for INIT/SIPI returns EAGAIN
+		 * when one arrives: enter again, as after a signal.
+		 */
+		if (err == EAGAIN)
+			err = EINTR;
 		exit->reason = err == EINTR ? VMAIN_EXIT_INTR : VMAIN_EXIT_NONE;
 		return -err;
 	}
