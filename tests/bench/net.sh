@@ -22,10 +22,12 @@
 # rounds; prints a Markdown table row per VM as it goes, then the mean of
 # the rounds, then per VM the CPU each of its threads used during the
 # iperf3 runs and vmain's --stats exit counts (boot and run together).
+# OLD=1 adds vmain (KVM) with VMAIN_KVM_IRQCHIP=monitor: the local APIC in
+# the monitor as before the split irqchip, for the before/after.
 # Everything runs two levels of emulation deep (QEMU TCG, then SVM or KVM):
 # only the ratios between rows of one run mean something.
-# Usage: net.sh VMAIN GUEST-DIR NET-RR IPERF3 IPROUTE2-IP [SECONDS [CPUS [ROUNDS]]]
-vmain=$1 guest=$2 rr=$3 iperf=$4 ip=$5 secs=${6:-5} cpus=${7:-1} rounds=${8:-2}
+# Usage: net.sh VMAIN GUEST-DIR NET-RR IPERF3 IPROUTE2-IP [SECONDS [CPUS [ROUNDS [OLD]]]]
+vmain=$1 guest=$2 rr=$3 iperf=$4 ip=$5 secs=${6:-5} cpus=${7:-1} rounds=${8:-2} old=${9:-0}
 w=/tmp/bench-net
 rm -rf "$w"; mkdir -p "$w"
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -81,7 +83,9 @@ start() {
 		user) nd="user,hostfwd=tcp:127.0.0.1:5201-:5201,hostfwd=tcp:127.0.0.1:7007-:7" ;;
 		tap) nd="tap,ifname=vtapn" ;;
 		esac
-		"$vmain" run --accel "$2" --cpus "$cpus" --memory 256M --stats --kernel "$guest/vmlinuz" \
+		irqchip=
+		[ "$2" != kvm-monitor ] || irqchip=monitor
+		VMAIN_KVM_IRQCHIP=$irqchip "$vmain" run --accel "${2%-monitor}" --cpus "$cpus" --memory 256M --stats --kernel "$guest/vmlinuz" \
 			--initrd "$w/initrd.img" --net "$nd" --serial "$w/con" --append "$append$extra" \
 			</dev/null >"$w/out" 2>&1 &
 	fi
@@ -130,6 +134,7 @@ row() {
 	case "$1:$2" in
 	qemu:*) name="QEMU 7.2 + KVM" ;;
 	vmain:kvm) name="vmain (KVM)" ;;
+	vmain:kvm-monitor) name="vmain (KVM, monitor APIC)" ;;
 	vmain:vmain) name="vmain (vmain.ko)" ;;
 	esac
 	case "$3" in
@@ -172,6 +177,7 @@ round=1
 while [ $round -le "$rounds" ]; do
 	for be in user tap; do
 		row vmain kvm "$be"
+		[ "$old" != 1 ] || row vmain kvm-monitor "$be"
 		row vmain vmain "$be"
 		[ -z "$qemu" ] || row qemu kvm "$be"
 	done
