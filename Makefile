@@ -386,6 +386,10 @@ FIRMWARE_UNIT_SRCS := monitor/machine/firmware.c monitor/machine/rm-irq.c monito
 $(BUILD)/tests/machine/firmware-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/firmware-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/firmware-test: $(FIRMWARE_UNIT_SRCS)
+# The xAPIC page over the APIC model and the IPI routing (xapic-test).
+$(BUILD)/tests/machine/xapic-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
+$(BUILD)/tests/machine/xapic-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
+$(BUILD)/tests/machine/xapic-test: $(FIRMWARE_UNIT_SRCS)
 
 $(BUILD)/tests/kmod/guest/%: tests/kmod/guest/%.c tests/kmod/guest/lib.c tests/kmod/guest/lib.h \
 		common/vmain.h tests/lib/tap.h tests/kmod/util.h

@@ -76,7 +76,6 @@ struct machine_firmware {
 	bool smram_mapped;
 	bool mapped;		/* the VM exists: ops change slots */
 	int map_error;		/* the first slot change that failed, or 0 */
-	uint32_t icr_hi[256];	/* each vCPU's xAPIC ICR high (machine/xapic.c) */
 };
 
 /*

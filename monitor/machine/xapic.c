@@ -12,9 +12,15 @@
  * "x2APIC Register Address Space"), except where the modes differ:
  *  - ID (20h): the ID in bits 31:24;
  *  - ICR: two registers, the destination in bits 31:24 of ICR high
- *    (310h); a write to ICR low (300h) sends, as in xAPIC mode;
+ *    (310h); a write to ICR low (300h) sends, as in xAPIC mode.  The
+ *    8-bit destination is kept in the model's 64-bit ICR (bits 63:32,
+ *    so it is saved with the APIC) in x2APIC terms: physical FFh, the
+ *    xAPIC broadcast (SDM 11.6.2.1), becomes FFFF_FFFFh; a flat logical
+ *    mask (11.6.2.2) becomes cluster 0's bitmap, the same bits, which
+ *    the model's LDRs of APIC IDs 0-7 match, and logical FFh all CPUs;
  *  - DFR (0E0h) exists only here: kept, but only the flat model (all
- *    ones) is offered; LDR (0D0h) reads what the model derives.
+ *    ones) is offered; LDR (0D0h) reads what the model derives: bit ID
+ *    for IDs 0-7, none above (the flat model addresses 8 CPUs at most).
  * Only aligned 32-bit accesses reach registers (11.4.1: "must be
  * aligned on 128-bit boundaries ... 32-bit loads and stores"); others
  * read 0 and write nothing.
@@ -63,12 +69,16 @@ bool firmware_xapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write
 		case XAPIC_DFR:
 			break;		/* flat model only */
 		case XAPIC_ICR_HI:
-			fw->icr_hi[v->id] = w & 0xff000000u;
+			v->lapic.icr = (uint32_t)v->lapic.icr | (uint64_t)(w >> 24) << 32;
 			break;
-		case XAPIC_ICR_LO:
-			(void)lapic_msr_write(&v->lapic, LAPIC_MSR_ICR,
-					      (uint64_t)(fw->icr_hi[v->id] >> 24) << 32 | w);
+		case XAPIC_ICR_LO: {
+			uint32_t dest = (uint8_t)(v->lapic.icr >> 32);
+
+			if (dest == 0xff)
+				dest = 0xffffffffu;
+			(void)lapic_msr_write(&v->lapic, LAPIC_MSR_ICR, (uint64_t)dest << 32 | w);
 			break;
+		}
 		default:
 			/* A bad value sets ESR bits in the model; no #GP from MMIO. */
 			(void)lapic_msr_write(&v->lapic, idx, w);
@@ -87,7 +97,7 @@ bool firmware_xapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write
 		val = 0xffffffffu;
 		break;
 	case XAPIC_ICR_HI:
-		val = fw->icr_hi[v->id];
+		val = (uint64_t)(uint8_t)(v->lapic.icr >> 32) << 24;
 		break;
 	case XAPIC_ICR_LO:
 		val = (uint32_t)v->lapic.icr;
@@ -96,7 +106,7 @@ bool firmware_xapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write
 		if (lapic_msr_read(&v->lapic, idx, &val))
 			val = 0;
 		if (off == XAPIC_LDR)
-			val = (uint64_t)(1u << (v->lapic.id & 7)) << 24;
+			val = v->lapic.id < 8 ? (uint64_t)(1u << v->lapic.id) << 24 : 0;
 		break;
 	}
 	for (i = 0; i < 4; i++)
