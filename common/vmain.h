@@ -63,6 +63,12 @@
 #define VMAIN_CAP_READONLY_MEM		8
 /* 1: VMAIN_MEM_LOG_DIRTY and VMAIN_VM_GET_DIRTY_LOG. */
 #define VMAIN_CAP_DIRTY_LOG		9
+/*
+ * 1: VMAIN_VCPU_INTERRUPT and VMAIN_VCPU_SET_EVENTS take external
+ * interrupts on every vector, 0-255 (a BIOS's 8259 at 08h-0Fh); modules
+ * without it take 16-255 only.
+ */
+#define VMAIN_CAP_LOW_VECTORS		10
 
 #define VMAIN_HW_SVM		(1U << 0)	/* AMD-V (SVM) */
 #define VMAIN_HW_NPT		(1U << 1)	/* AMD nested paging */

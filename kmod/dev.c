@@ -88,6 +88,7 @@ long vmain_check_cap(unsigned long cap)
 		return VMAIN_GUEST_PHYS_BITS;
 	case VMAIN_CAP_READONLY_MEM:
 	case VMAIN_CAP_DIRTY_LOG:
+	case VMAIN_CAP_LOW_VECTORS:
 		return 1;
 	default:
 		/* Unknown capabilities are absent, never an error (KVM's rule). */

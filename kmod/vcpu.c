@@ -333,8 +333,7 @@ static long vcpu_set_events(struct vmain_vcpu *vcpu, void __user *uarg)
 	if (ev.exception_pending &&
 	    ev.exception_has_error != vmain_exception_has_error(ev.exception_vector))
 		return -EINVAL;
-	if (ev.interrupt_pending && ev.interrupt_vector < 16)
-		return -EINVAL;
+	/* interrupt_vector is a u8: every vector is one (VMAIN_CAP_LOW_VECTORS). */
 	vcpu->exc_pending = ev.exception_pending;
 	vcpu->exc_vector = ev.exception_vector;
 	vcpu->exc_has_error = ev.exception_has_error;
@@ -353,7 +352,14 @@ static long vcpu_interrupt(struct vmain_vcpu *vcpu, void __user *uarg)
 
 	if (copy_from_user(&irq, uarg, sizeof(irq)))
 		return -EFAULT;
-	if (irq.flags || irq.reserved || irq.vector < 16 || irq.vector > 255)
+	/*
+	 * Any vector: an external interrupt is injected as such on both
+	 * engines (EVENTINJ type 0, APM 15.20; VM-entry interruption type 0,
+	 * SDM 26.2.1.3 restricts only NMIs, exceptions and type 7), so a
+	 * vector below 32 runs its IDT/IVT entry without an error code, as a
+	 * PC's 8259 at 08h does under a BIOS (VMAIN_CAP_LOW_VECTORS).
+	 */
+	if (irq.flags || irq.reserved || irq.vector > 255)
 		return -EINVAL;
 	if (vcpu->irq_pending)
 		return -EBUSY;

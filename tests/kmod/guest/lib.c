@@ -420,7 +420,7 @@ static bool vector_has_error(unsigned int v)
 
 /* Stub for 32/64-bit mode: [push $0] push $v; jmp common. */
 static void write_stub32_64(struct vm *vm, __u64 stub, __u64 common,
-			    unsigned int v)
+			    unsigned int v, bool has_error)
 {
 	unsigned char b[16];
 	unsigned int n = 0;
@@ -428,7 +428,7 @@ static void write_stub32_64(struct vm *vm, __u64 stub, __u64 common,
 	__u32 imm = v;
 
 	memset(b, 0x90, sizeof(b));
-	if (!vector_has_error(v)) {
+	if (!has_error) {
 		b[n++] = 0x6a;		/* push $0 */
 		b[n++] = 0x00;
 	}
@@ -439,6 +439,12 @@ static void write_stub32_64(struct vm *vm, __u64 stub, __u64 common,
 	rel = (__s32)(common - (stub + n + 4));
 	memcpy(b + n, &rel, 4);
 	vm_write(vm, stub, b, sizeof(b));
+}
+
+void vm_stub_no_error(struct vm *vm, unsigned int vector)
+{
+	write_stub32_64(vm, GUEST_STUBS64_GPA + 16 * vector, GUEST_COMMON64_GPA, vector, false);
+	write_stub32_64(vm, GUEST_STUBS32_GPA + 16 * vector, GUEST_COMMON32_GPA, vector, false);
 }
 
 /* Stub for real mode: push $0; push $v; jmp common (segment 0). */
@@ -490,8 +496,8 @@ void vm_write_tables(struct vm *vm)
 		__u64 s16 = GUEST_STUBS16_GPA + 16 * v;
 		__u32 ivt = (__u32)s16;	/* segment 0, offset s16 */
 
-		write_stub32_64(vm, s64, GUEST_COMMON64_GPA, v);
-		write_stub32_64(vm, s32, GUEST_COMMON32_GPA, v);
+		write_stub32_64(vm, s64, GUEST_COMMON64_GPA, v, vector_has_error(v));
+		write_stub32_64(vm, s32, GUEST_COMMON32_GPA, v, vector_has_error(v));
 		write_stub16(vm, s16, GUEST_COMMON16_GPA, v);
 
 		/* 64-bit interrupt gate, DPL 0, IST 0. */

@@ -247,6 +247,11 @@ void vm_write(struct vm *vm, __u64 gpa, const void *src, size_t len);
 void vm_read(struct vm *vm, __u64 gpa, void *dst, size_t len);
 /* Writes the GDT, IDTs, vector stubs and page tables into low RAM. */
 void vm_write_tables(struct vm *vm);
+/*
+ * Rewrites the 32- and 64-bit stubs of `vector` for an event that pushes
+ * no error code (an external interrupt on vector 8, 10-14, ...).
+ */
+void vm_stub_no_error(struct vm *vm, unsigned int vector);
 
 struct vcpu *vcpu_new(struct vm *vm, unsigned int id);
 void vcpu_free(struct vcpu *vcpu);
