@@ -22,6 +22,7 @@
 #include "io/outbuf.h"
 #include "io/pool.h"
 #include "net/options.h"
+#include "devices/atapi.h"
 #include "machine/ata-ctl.h"
 #include "state/savefile.h"
 #include "vm/config.h"
@@ -625,6 +626,30 @@ int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size
 	return 0;
 }
 
+/*
+ * The guest opened the tray (START STOP UNIT: an installer's eject at its
+ * end) and the machine ended with the disc out: the disc goes, as from a
+ * real drive, so that the next boot (a reset, the next start) does not
+ * find the installer again.  A saved machine keeps it: its state has the
+ * tray open, and the restore puts the disc back there.
+ */
+static bool guest_ejected(const struct vm *vm, struct machine *m)
+{
+	struct ata_drive *d = machine_ata_cdrom(m);
+
+	return !vm->saved && d && vm->storage->cdrom && !atapi_has_medium(d);
+}
+
+static void drop_disc(struct vm *vm)
+{
+	disk_close(vm->storage->cdrom);
+	vm->storage->cdrom = NULL;
+	vm->mcfg->cdrom = NULL;
+	vm_log(vm->spec, LOG_INFO, "CD/DVD drive: the guest ejected the disc; the drive is "
+	       "empty from now on");
+	media_persist(vm, NULL);
+}
+
 static void console_stop(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -759,6 +784,7 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 	enum machine_exit why;
 	uint32_t debug_status = 0;
 	struct machine *m;
+	bool ejected;
 	unsigned int i;
 	int ret;
 
@@ -800,7 +826,10 @@ static int run_machines(struct vm *vm, struct machine_config *cfg)
 		vm->m = NULL;
 		if (vm->spec->stats)
 			print_stats(m);
+		ejected = guest_ejected(vm, m);
 		machine_destroy(m);
+		if (ejected)
+			drop_disc(vm);
 		if (why == MACHINE_EXIT_RESET && !vm->stop_requested && !vm->kill_requested) {
 			vm_log(vm->spec, vm->reset_requested ? LOG_INFO : LOG_DEBUG,
 			       "the guest reset; restarting");
