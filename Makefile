@@ -382,7 +382,7 @@ IRQCHIP_UNIT_SRCS := monitor/machine/irqchip.c monitor/machine/clock.c
 $(BUILD)/tests/machine/irqchip-test: MACHINE_UNIT_SRCS += $(IRQCHIP_UNIT_SRCS)
 $(BUILD)/tests/machine/irqchip-test: $(IRQCHIP_UNIT_SRCS)
 # The firmware boot's machine side (firmware-test) with a recording backend.
-FIRMWARE_UNIT_SRCS := monitor/machine/firmware.c monitor/machine/rm-irq.c monitor/machine/xapic.c
+FIRMWARE_UNIT_SRCS := monitor/machine/firmware.c monitor/machine/xapic.c
 $(BUILD)/tests/machine/firmware-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/firmware-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/firmware-test: $(FIRMWARE_UNIT_SRCS)

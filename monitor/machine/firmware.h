@@ -134,11 +134,4 @@ unsigned firmware_sci_irq(const struct machine *m);
 bool firmware_xapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
 			 uint8_t *data);
 
-/*
- * At an interrupt-window exit: a pending vector 0-15 (a BIOS's 8259
- * base) that the backend will not inject is delivered as the CPU does in
- * real mode (machine/rm-irq.c).  Lock held.
- */
-void firmware_irq_window(struct vcpu *v);
-
 #endif

@@ -171,9 +171,7 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 			fprintf(stderr, "vmain: CPU %u: triple fault, resetting\n", v->id);
 		machine_stop_locked(m, MACHINE_EXIT_RESET);
 		return -1;
-	case VMAIN_EXIT_IRQ_WINDOW:
-		firmware_irq_window(v);	/* a BIOS's vectors 0-15 (machine/rm-irq.c) */
-		return 0;
+	case VMAIN_EXIT_IRQ_WINDOW:	/* inject() offers the interrupt next */
 	case VMAIN_EXIT_KICK:
 	case VMAIN_EXIT_INTR:
 		return 0;
@@ -201,9 +199,20 @@ static void inject(struct vcpu *v)
 		v->nmi_pending = false;
 
 	if (vec >= 0) {
-		if (be->ready_for_interrupt(&v->hv) && !be->interrupt(&v->hv, vec)) {
+		int ret = be->ready_for_interrupt(&v->hv) ? be->interrupt(&v->hv, vec) : -EBUSY;
+
+		if (!ret) {
 			machine_irq_ack(v);
 			window = machine_irq_pending(v) >= 0;
+		} else if (ret == -EINVAL) {
+			/*
+			 * Every vector is an external interrupt to KVM and to
+			 * vmain.ko with VMAIN_CAP_LOW_VECTORS; an older module
+			 * refuses a BIOS's 08h-0Fh, and would be asked forever.
+			 */
+			fprintf(stderr, "vmain: CPU %u: the backend refuses interrupt vector %d "
+				"(an older vmain.ko: load this version's module)\n", v->id, vec);
+			machine_stop_locked(v->m, MACHINE_EXIT_ERROR);
 		} else {
 			window = true;
 		}

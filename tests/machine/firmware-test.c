@@ -4,8 +4,8 @@
  * backend: the reset map (RAM cut at 640 KiB and 1 MiB, the ROM below
  * 4 GiB, its alias at 0xe0000), PAM and SMRAM writes becoming slot
  * changes, firmware_mmio() serving every mode (write-only included),
- * ROM sizes refused, the reset vector, and a BIOS's vector 08h
- * delivered in real mode (machine/rm-irq.c) when the backend refuses it.
+ * ROM sizes refused and the reset vector.  (A BIOS's vector 08h needs
+ * nothing here any more: both backends inject vectors 0-255.)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -246,71 +246,6 @@ static void test_reset_vector(void)
 	       "reset vector: F000:FFF0 with CS base FFFF0000h, real mode, table 9-1's values");
 }
 
-/* IRQ 0 through the 8259s at vector 08h, LINT0 ExtINT, IF set. */
-static void raise_irq0(void)
-{
-	uint32_t d;
-
-	d = 0x11; i8259_io_master(&m.pic, 0, 1, true, &d);	/* ICW1 */
-	d = 0x08; i8259_io_master(&m.pic, 1, 1, true, &d);	/* ICW2: base 08h */
-	d = 0x04; i8259_io_master(&m.pic, 1, 1, true, &d);
-	d = 0x01; i8259_io_master(&m.pic, 1, 1, true, &d);
-	d = 0xfe; i8259_io_master(&m.pic, 1, 1, true, &d);	/* only IRQ 0 */
-	lapic_msr_write(&vcpu.lapic, LAPIC_MSR_SVR, LAPIC_SVR_ENABLE | 0xff);
-	lapic_msr_write(&vcpu.lapic, LAPIC_MSR_LVT_LINT0, 0x700);
-	i8259_set_irq(&m.pic, 0, false);
-	i8259_set_irq(&m.pic, 0, true);
-}
-
-static void test_rm_irq(void)
-{
-	memset(&sregs, 0, sizeof(sregs));
-	memset(&regs, 0, sizeof(regs));
-	sregs.cs.selector = 0x1000;
-	sregs.cs.base = 0x10000;
-	sregs.ss.selector = 0x2000;
-	sregs.ss.base = 0x20000;
-	regs.rsp = 0x100;
-	regs.rip = 0x1234;
-	regs.rflags = 0x202 | (1u << 8);	/* IF, TF */
-	ram[8 * 4] = 0xa5; ram[8 * 4 + 1] = 0xfe;	/* IVT[8] = F000:FEA5 */
-	ram[8 * 4 + 2] = 0x00; ram[8 * 4 + 3] = 0xf0;
-	raise_irq0();
-	tap_ok(machine_irq_pending(&vcpu) == 8, "IRQ 0 pending at vector 08h");
-	interrupt_ret = -EINVAL;	/* vmain.ko: vectors 16-255 only */
-	stops = 0;
-	firmware_irq_window(&vcpu);
-	tap_ok(sregs.cs.selector == 0xf000 && sregs.cs.base == 0xf0000 && regs.rip == 0xfea5,
-	       "real mode: CS:IP from the IVT entry");
-	tap_ok((regs.rsp & 0xffff) == 0xfa && !(regs.rflags & 0x300),
-	       "real mode: three words pushed, IF and TF cleared");
-	tap_ok(ram[0x200fa] == 0x34 && ram[0x200fb] == 0x12 && ram[0x200fc] == 0x00 &&
-	       ram[0x200fd] == 0x10 && ram[0x200fe] == 0x02 && ram[0x200ff] == 0x03,
-	       "real mode: IP, CS, FLAGS on SS:SP");
-	tap_ok(machine_irq_pending(&vcpu) < 0 && !stops, "the 8259 took its INTA (ISR set), no stop");
-
-	/* A backend that takes the vector injects it itself. */
-	i8259_set_irq(&m.pic, 0, false);
-	{ uint32_t d = 0x20; i8259_io_master(&m.pic, 0, 1, true, &d); }	/* EOI */
-	i8259_set_irq(&m.pic, 0, true);
-	interrupt_ret = 0;
-	interrupts = 0;
-	regs.rip = 0x1111;
-	firmware_irq_window(&vcpu);
-	tap_ok(interrupts == 1 && regs.rip == 0x1111 && machine_irq_pending(&vcpu) < 0,
-	       "a backend that takes vector 08h gets it (KVM): no emulation");
-
-	/* Protected mode: nothing the monitor may do, and no livelock. */
-	i8259_set_irq(&m.pic, 0, false);
-	{ uint32_t d = 0x20; i8259_io_master(&m.pic, 0, 1, true, &d); }
-	i8259_set_irq(&m.pic, 0, true);
-	interrupt_ret = -EINVAL;
-	sregs.cr0 |= 1;
-	firmware_irq_window(&vcpu);
-	tap_ok(stops == 1 && stop_why == MACHINE_EXIT_ERROR,
-	       "protected mode with vector 08h refused: the machine stops with a message");
-}
-
 int main(void)
 {
 	int ret = setup();
@@ -323,7 +258,6 @@ int main(void)
 	test_map();
 	test_pam();
 	test_reset_vector();
-	test_rm_irq();
 	firmware_destroy(&m);
 	pio_bus_destroy(&m.pio);
 	unlink(rom_path);
