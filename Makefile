@@ -428,6 +428,8 @@ bench: deps-test kmod progs
 	@$(MAKE) --no-print-directory bench-ui
 	@$(MAKE) --no-print-directory bench-save
 	@$(MAKE) --no-print-directory bench-net
+	@$(MAKE) --no-print-directory bench-firmware
+	@$(MAKE) --no-print-directory bench-ata
 
 # Networking in the AMD-V arena: TCP throughput both ways, request/response
 # latency and host CPU per GiB for vmain's user and tap back ends beside
@@ -445,6 +447,35 @@ bench-net: deps-test kmod $(BUILD)/monitor/vmain $(BUILD)/tests/bench/net-rr
 		$(TOP)/tests/bench/net.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest \
 		$(TOP)/$(BUILD)/tests/bench/net-rr /usr/bin/iperf3 /usr/bin/ip $(or $(BENCH_NET_TIME),5) $(or $(BENCH_NET_CPUS),1) $(or $(BENCH_NET_ROUNDS),2) \
 		$(or $(BENCH_NET_OLD),0)
+
+# Firmware boot in the AMD-V arena: the guest's ISO (scripts/guest-iso)
+# through SeaBIOS, ISOLINUX's menu and the guest's init, time and exits,
+# vmain beside QEMU + KVM (tests/bench/firmware.sh; docs/perf.md, "Firmware
+# boot"; BENCH_FW_ROUNDS; BENCH_FW_VMAINKO=1 adds vmain.ko's row).
+.PHONY: bench-firmware
+bench-firmware: deps-test kmod $(BUILD)/monitor/vmain
+	@scripts/guest-image -q
+	@scripts/guest-iso -q -o build/guest/bench-firmware.iso -a vmain.test=poweroff -t 1
+	@echo "vmain: firmware boot of the guest's ISO to ISOLINUX and init; vmain beside QEMU (AMD-V arena)"
+	@scripts/arena-svm -q -t 1500 -m 3072 -M kvm_amd -W 200 -f $(BUILD)/monitor/vmain \
+		-f build/guest/bench-firmware.iso -f tests/bench/firmware.sh -f tests/bench/lib-vm.sh -f /usr/share/seabios \
+		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu) -- \
+		$(TOP)/tests/bench/firmware.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest/bench-firmware.iso \
+		$(or $(BENCH_FW_ROUNDS),3) $(or $(BENCH_FW_VMAINKO),0)
+
+# Disks in the AMD-V arena: fio in the guest on AHCI and virtio-blk, vmain
+# (KVM and vmain.ko) beside QEMU + KVM on the same image (tests/bench/ata.sh;
+# docs/perf.md, "ATA disks"; BENCH_ATA_TIME=seconds per job,
+# BENCH_ATA_ROUNDS, BENCH_ATA_MIB=image size, BENCH_ATA_ROWS=a subset).
+.PHONY: bench-ata
+bench-ata: deps-test kmod $(BUILD)/monitor/vmain
+	@scripts/guest-image -q --bench
+	@echo "vmain: fio on AHCI and virtio-blk, vmain beside QEMU (AMD-V arena)"
+	@scripts/arena-svm -q -t 1800 -m 3072 -M kvm_amd -W 200 -f $(BUILD)/monitor/vmain \
+		$(foreach f,vmlinuz initrd.img cmdline bench-fio.img,-f build/guest/$(f)) -f tests/bench/ata.sh -f tests/bench/lib-vm.sh \
+		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) -- \
+		$(TOP)/tests/bench/ata.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest \
+		$(or $(BENCH_ATA_TIME),5) $(or $(BENCH_ATA_ROUNDS),2) $(or $(BENCH_ATA_MIB),512) $(if $(BENCH_ATA_ROWS),"$(BENCH_ATA_ROWS)")
 
 # Suspend and resume on the host: the save file's RAM written and read back
 # for a 1 GiB and a 4 GiB guest beside fio and QEMU's migration to a file
