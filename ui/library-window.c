@@ -367,7 +367,7 @@ static void on_delete(GtkButton *b, gpointer opaque)
 
 struct form {
 	GtkWidget *dlg, *grid, *error;
-	GtkWidget *name, *memory, *cpus, *kernel, *initrd, *append, *disk, *display;
+	GtkWidget *name, *memory, *cpus, *kernel, *initrd, *append, *disk, *iso, *display;
 	int rows;
 };
 
@@ -389,6 +389,24 @@ static GtkWidget *file_button(const char *title)
 {
 	GtkWidget *b = gtk_file_chooser_button_new(title, GTK_FILE_CHOOSER_ACTION_OPEN);
 
+	return b;
+}
+
+/* The installer's disc: ISO images first, anything else on request. */
+static GtkWidget *iso_button(void)
+{
+	GtkWidget *b = file_button("The installer's ISO image");
+	GtkFileFilter *iso = gtk_file_filter_new(), *all = gtk_file_filter_new();
+
+	gtk_file_filter_set_name(iso, "ISO images");
+	gtk_file_filter_add_pattern(iso, "*.iso");
+	gtk_file_filter_add_pattern(iso, "*.ISO");
+	gtk_file_filter_set_name(all, "All files");
+	gtk_file_filter_add_pattern(all, "*");
+	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(b), iso);
+	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(b), all);
+	gtk_widget_set_tooltip_text(b, "Boots first, from a CD/DVD drive (SeaBIOS: leave Kernel "
+				    "empty); the new disk goes on SATA (AHCI)");
 	return b;
 }
 
@@ -426,6 +444,7 @@ static void form_build(struct form *f, GtkWindow *parent, const char *title, con
 	if (create) {
 		f->disk = form_add(f, "New _disk (GiB, 0: none)",
 				   gtk_spin_button_new_with_range(0, 65536, 1), "vm-disk");
+		f->iso = form_add(f, "Installer _ISO", iso_button(), "vm-iso");
 		f->display = gtk_check_button_new_with_mnemonic("A _screen (virtio-gpu, keyboard, "
 								"tablet)");
 	} else {
@@ -564,6 +583,7 @@ static void on_new(GtkButton *b, gpointer opaque)
 	while (f.dlg && gtk_dialog_run(GTK_DIALOG(f.dlg)) == GTK_RESPONSE_ACCEPT) {
 		GPtrArray *args = g_ptr_array_new(), *keep = g_ptr_array_new_with_free_func(g_free);
 		int disk = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(f.disk));
+		char *iso = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(f.iso));
 		bool done;
 
 		g_ptr_array_add(args, "create");
@@ -571,6 +591,10 @@ static void on_new(GtkButton *b, gpointer opaque)
 		form_args(&f, args, keep, -1, -1);
 		if (disk > 0)
 			add_arg(args, keep, "--disk-size=%dG", disk);
+		/* vmain create --iso: the drive, a screen, the new disk on AHCI. */
+		if (iso)
+			add_arg(args, keep, "--iso=%s", iso);
+		g_free(iso);
 		if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(f.display)))
 			g_ptr_array_add(args, "--display");
 		g_ptr_array_add(args, "--");

@@ -366,7 +366,10 @@ fi
 # ---- the library -----------------------------------------------------------
 start_vm web --redraw-ms 100
 web_pid=$vm_pid
+# Its HOME a directory of its own: New VM's file chooser goes there (Alt+Home) for the ISO.
+mkdir -p "$tmp/home"; home0=$HOME; HOME=$tmp/home
 start_app "$tmp/l" ; lib=$app_pid
+HOME=$home0
 lwin=$(window vmain)
 check "vmain-gtk opens the library window" test -n "$lwin"
 sleep 1.5
@@ -452,6 +455,32 @@ if [ -n "$dlg" ]; then
 	xdotool type --delay 20 made; xdotool key Return
 	check "typing a name and Enter creates it with vmain create (the list, and vmain list)" \
 		sh -c "sleep 2; '$b/monitor/vmain' list | grep -q '^made ' && kill -USR1 $lib && sleep 0.3 && grep -q 'library made stopped' '$tmp/l.out'"
+	# Installer ISO: a file chooser, then vmain create --iso.  The name is typed
+	# in the chooser's home folder, before a sentinel X (the entry's inline
+	# completion only acts at its end), which then goes.
+	printf 'an installer disc, for the form\n' >"$tmp/home/inst.iso"
+	click $lib "$tmp/l" new
+	dlg=$(window "New VM")
+	xdotool windowactivate --sync "$dlg" 2>/dev/null
+	xdotool type --delay 20 inst
+	click $lib "$tmp/l" vm-iso
+	fc=$(window "The installer's ISO image")
+	check "New VM's Installer ISO opens a file chooser" test -n "$fc"
+	if [ -n "$fc" ]; then
+		xdotool windowactivate --sync "$fc" 2>/dev/null
+		xdotool key alt+Home; sleep 1; xdotool key ctrl+l; sleep 0.5
+		xdotool type X; xdotool key Home; xdotool type --delay 60 inst.iso
+		xdotool key End BackSpace; sleep 0.5; xdotool key Return
+		sleep 1
+		import -window "$dlg" "$shots/new-vm-iso.png" 2>/dev/null
+		click $lib "$tmp/l" new-create
+		check "... the ISO chosen, Create makes the VM with vmain create --iso ([cdrom] file=, a screen)" \
+			sh -c "sleep 2; '$b/monitor/vmain' list | grep -q '^inst ' &&
+			       grep -qx 'file=$tmp/home/inst.iso' '$tmp/vms/inst.vmain/config.ini' &&
+			       grep -qx '\[cdrom\]' '$tmp/vms/inst.vmain/config.ini' &&
+			       grep -qx 'enabled=true' '$tmp/vms/inst.vmain/config.ini'"
+		"$b/monitor/vmain" delete --yes inst >/dev/null 2>&1
+	fi
 	click $lib "$tmp/l" new
 	dlg=$(window "New VM")
 	xdotool windowactivate --sync "$dlg" 2>/dev/null
