@@ -386,6 +386,10 @@ FIRMWARE_UNIT_SRCS := monitor/machine/firmware.c monitor/machine/xapic.c
 $(BUILD)/tests/machine/firmware-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/firmware-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/firmware-test: $(FIRMWARE_UNIT_SRCS)
+# The AHCI/IDE controllers' machine side (ata-ctl-test) over real images.
+$(BUILD)/tests/machine/ata-ctl-test: MACHINE_UNIT_SRCS += monitor/machine/ata-ctl.c
+$(BUILD)/tests/machine/ata-ctl-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
+$(BUILD)/tests/machine/ata-ctl-test: monitor/machine/ata-ctl.c
 # The xAPIC page over the APIC model and the IPI routing (xapic-test).
 $(BUILD)/tests/machine/xapic-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/xapic-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
