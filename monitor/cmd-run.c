@@ -35,6 +35,7 @@
 #define DEFAULT_SHUTDOWN_S	10
 
 static gchar *opt_kernel, *opt_initrd, *opt_append, *opt_memory, *opt_accel, *opt_name;
+static gchar *opt_hugepages;
 static gchar *opt_serial, *opt_hvc;
 static gchar *opt_firmware, *opt_bios, *opt_firmware_log;
 static gchar *opt_display_size, *opt_vnc, *opt_vnc_password_file;
@@ -79,6 +80,15 @@ static const GOptionEntry run_options[] = {
 	  "Guest RAM: a number with an optional K, M, G or T suffix (powers of "
 	  "1024; a plain number is MiB); 32M up to the host's RAM, default 512M. "
 	  "Above 3G the rest of it is placed above 4 GiB", "SIZE" },
+	{ "hugepages", 0, 0, G_OPTION_ARG_STRING, &opt_hugepages,
+	  "How guest RAM is backed. 'thp' (default): transparent huge pages "
+	  "where the host's shmem THP setting allows them, so vmain.ko maps "
+	  "it with 2 MiB nested leaves; 'off': 4 KiB pages only (as "
+	  "VMAIN_THP=0); '2M' or '1G': the host's hugetlbfs pages of that "
+	  "size, reserved when the VM starts (fails at once, with the sysfs "
+	  "file to raise, if too few are free; --memory must be a multiple), "
+	  "1G giving 1 GiB nested leaves on CPUs that have them",
+	  "thp|off|2M|1G" },
 	{ "cpus", 'c', 0, G_OPTION_ARG_INT, &opt_cpus,
 	  "Virtual CPUs: 1 up to the host's online CPUs (at most 255); default 1", "N" },
 	{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt_accel,
@@ -194,7 +204,8 @@ static const char run_description[] =
 	"as on VMs made with `vmain create`.\n"
 	"\n"
 	"Guest RAM asks the host for transparent huge pages (2 MiB nested\n"
-	"mappings); VMAIN_THP=0 in the environment turns that off.\n"
+	"mappings); --hugepages off (or VMAIN_THP=0 in the environment) turns\n"
+	"that off, --hugepages 2M|1G backs it with hugetlbfs pages instead.\n"
 	"\n"
 	"Signals: SIGTERM or SIGINT presses the guest's ACPI power button; if the\n"
 	"guest has not powered off after --shutdown-timeout seconds (or on a\n"
@@ -339,6 +350,25 @@ static int check_args(struct machine_config *cfg, struct vm_config *nets)
 		fprintf(stderr, "vmain run: --memory '%s': must be a multiple of 4 KiB "
 			"from 32M to %" PRIu64 "M (this host's RAM%s)\n", opt_memory,
 			max_mem >> 20, max_mem == MACHINE_MAX_MEM ? ", at most 1T" : "");
+		return -EINVAL;
+	}
+	if (!opt_hugepages || !strcmp(opt_hugepages, "thp")) {
+		cfg->hugepages = MACHINE_HUGEPAGES_THP;
+	} else if (!strcmp(opt_hugepages, "off")) {
+		cfg->hugepages = MACHINE_HUGEPAGES_OFF;
+	} else if (!strcmp(opt_hugepages, "2M") || !strcmp(opt_hugepages, "1G")) {
+		uint64_t page = opt_hugepages[0] == '1' ? 1ULL << 30 : 2ULL << 20;
+
+		cfg->hugepages = page >> 30 ? MACHINE_HUGEPAGES_1G : MACHINE_HUGEPAGES_2M;
+		if (mem % page) {
+			fprintf(stderr, "vmain run: --hugepages %s: --memory (%" PRIu64 " MiB) "
+				"must be a multiple of %s\n", opt_hugepages, mem >> 20,
+				page >> 30 ? "1 GiB" : "2 MiB");
+			return -EINVAL;
+		}
+	} else {
+		fprintf(stderr, "vmain run: --hugepages '%s': must be thp, off, 2M or 1G\n",
+			opt_hugepages);
 		return -EINVAL;
 	}
 	if (opt_cpus < 1 || opt_cpus > max_cpus) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,64 @@
  * filesystem the user sees, can be handed to another process (a viewer,
  * a save file writer) and is released with the last mapping.
  */
+/* memfd_create(2)'s page-size encoding (linux/memfd.h: log2 of the size << 26). */
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB	(21U << 26)
+#define MFD_HUGE_1GB	(30U << 26)
+#endif
+
+/*
+ * A hugetlbfs memfd for the whole of guest RAM, its pages reserved now
+ * (no MAP_NORESERVE): a host short of huge pages fails here with a reason,
+ * not later with a SIGBUS in the middle of the guest's run.
+ */
+static int ram_map_hugetlb(struct machine *m, void **p)
+{
+	bool gig = m->cfg.hugepages == MACHINE_HUGEPAGES_1G;
+	uint64_t page = gig ? 1ULL << 30 : 2ULL << 20;
+	int err;
+
+	if (m->cfg.mem % page) {
+		fprintf(stderr, "vmain: --hugepages %s: --memory must be a multiple of %s\n",
+			gig ? "1G" : "2M", gig ? "1 GiB" : "2 MiB");
+		return -EINVAL;
+	}
+	m->memfd = memfd_create("vmain-ram", MFD_CLOEXEC | MFD_HUGETLB |
+				(gig ? MFD_HUGE_1GB : MFD_HUGE_2MB));
+	if (m->memfd < 0)
+		goto fail;
+	if (ftruncate(m->memfd, m->cfg.mem))
+		goto fail;
+	*p = mmap(NULL, m->cfg.mem, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd, 0);
+	if (*p == MAP_FAILED)
+		goto fail;
+	return 0;
+
+fail:
+	err = errno;
+	fprintf(stderr, "vmain: --hugepages %s: %s%s\n", gig ? "1G" : "2M",
+		err == ENOMEM ? "too few free hugetlbfs pages of that size, see " : "hugetlbfs: ",
+		err != ENOMEM ? strerror(err) : gig ?
+		"/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages" :
+		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	if (m->memfd >= 0)
+		close(m->memfd);
+	m->memfd = -1;
+	return -err;
+}
+
 static int ram_create(struct machine *m)
 {
 	void *p;
+	int ret;
 
+	if (m->cfg.hugepages == MACHINE_HUGEPAGES_2M ||
+	    m->cfg.hugepages == MACHINE_HUGEPAGES_1G) {
+		ret = ram_map_hugetlb(m, &p);
+		if (ret)
+			return ret;
+		goto mapped;
+	}
 	m->memfd = memfd_create("vmain-ram", MFD_CLOEXEC);
 	if (m->memfd < 0)
 		return -errno;
@@ -54,16 +109,19 @@ static int ram_create(struct machine *m)
 	 * Transparent huge pages where shmem allows them
 	 * (/sys/kernel/mm/transparent_hugepage/shmem_enabled "advise" or
 	 * "always"): vmain.ko then maps guest RAM with 2 MiB nested leaves,
-	 * fewer nested page faults and walks (docs/perf.md).  VMAIN_THP=0 in
-	 * the environment asks for 4 KiB pages instead (MADV_NOHUGEPAGE), to
-	 * measure or to keep RAM unfragmented.  Advice only: no error.
+	 * fewer nested page faults and walks (docs/perf.md).  --hugepages
+	 * off (or VMAIN_THP=0 in the environment, the older spelling) asks
+	 * for 4 KiB pages instead (MADV_NOHUGEPAGE), to measure or to keep
+	 * RAM unfragmented.  Advice only: no error.
 	 */
 	{
 		const char *thp = getenv("VMAIN_THP");
+		bool off = m->cfg.hugepages == MACHINE_HUGEPAGES_OFF ||
+			   (thp && !strcmp(thp, "0"));
 
-		madvise(p, m->cfg.mem, thp && !strcmp(thp, "0") ?
-			MADV_NOHUGEPAGE : MADV_HUGEPAGE);
+		madvise(p, m->cfg.mem, off ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
 	}
+mapped:
 	m->ram.base = p;
 	m->ram.size = m->cfg.mem;
 	/* Above BOOT_RAM_MAX the rest goes above the MMIO hole (memmap.h). */

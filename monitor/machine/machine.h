@@ -54,11 +54,20 @@ struct machine;
 struct machine_screen;
 struct display;
 
+/* How guest RAM is backed (vmain run --hugepages). */
+enum machine_hugepages {
+	MACHINE_HUGEPAGES_THP,		/* a memfd, MADV_HUGEPAGE (the default) */
+	MACHINE_HUGEPAGES_OFF,		/* a memfd, MADV_NOHUGEPAGE: 4 KiB pages */
+	MACHINE_HUGEPAGES_2M,		/* a hugetlbfs memfd of 2 MiB pages */
+	MACHINE_HUGEPAGES_1G,		/* a hugetlbfs memfd of 1 GiB pages */
+};
+
 struct machine_config {
 	const char *kernel;		/* bzImage path */
 	const char *initrd;		/* NULL: none */
 	const char *append;		/* kernel command line, NULL: "" */
-	uint64_t mem;			/* bytes */
+	uint64_t mem;			/* bytes; a multiple of the hugetlbfs page */
+	enum machine_hugepages hugepages;
 	unsigned int cpus;
 	enum hv_accel accel;
 	uint8_t uuid[16];

@@ -49,7 +49,7 @@ guest_initrd=$top/build/guest/initrd.img
 
 # --help documents every option and the exit statuses.
 help=$("$vmain" run --help 2>&1); rc=$?
-for o in kernel initrd append module debug-exit memory cpus accel serial hvc disk net io-threads shutdown-timeout verbose; do
+for o in kernel initrd append module debug-exit memory hugepages cpus accel serial hvc disk net io-threads shutdown-timeout verbose; do
 	if [ "$o" = hvc ] && ! grep -q '"hvc"' "$top/monitor/cmd-run.c" 2>/dev/null; then
 		continue
 	fi
@@ -174,6 +174,20 @@ m 99999999999999999999 2 'too large'
 m 18014398509481984M 2 'too large'
 for v in 32M 512 512M 512MiB 512mb 2g 3G 3072M 3073M 4G 1048576K; do
 	m "$v" 2 "--accel 'bogus'"
+done
+
+# --hugepages: the mode, and --memory a multiple of its page.
+h() { # h MODE SIZE WANT-STATUS PATTERN
+	t "--hugepages '$1' --memory $2" "$3" "$4" \
+		run --kernel files/dummy --memory "$2" --hugepages "$1" --accel bogus
+}
+h bogus 512M 2 "--hugepages 'bogus': must be thp, off, 2M or 1G"
+h 2m 512M 2 "--hugepages '2m': must be thp, off, 2M or 1G"
+h '' 512M 2 "--hugepages '': must be thp, off, 2M or 1G"
+h 1G 1536M 2 'hugepages 1G: --memory \(1536 MiB\) must be a multiple of 1 GiB'
+h 2M 33M 2 'hugepages 2M: --memory \(33 MiB\) must be a multiple of 2 MiB'
+for v in thp:33M off:33M 2M:64M 1G:1G 1G:2G; do
+	h "${v%%:*}" "${v#*:}" 2 "--accel 'bogus'"
 done
 
 # --cpus.
