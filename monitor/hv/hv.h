@@ -257,7 +257,12 @@ struct hv_backend {
 	int (*set_regs)(struct hv_vcpu *vcpu, const struct vmain_regs *regs);
 	int (*get_sregs)(struct hv_vcpu *vcpu, struct vmain_sregs *sregs);
 	int (*set_sregs)(struct hv_vcpu *vcpu, const struct vmain_sregs *sregs);
-	/* Queues an external interrupt (-EBUSY while one is queued). */
+	/*
+	 * Queues an external interrupt (-EBUSY while one is queued).  With
+	 * the LAPIC in the kernel (lapic_in_kernel) only the 8259s' ExtINT
+	 * goes this way (KVM: -EEXIST while one is pending), the kernel
+	 * checking LINT0 itself.
+	 */
 	int (*interrupt)(struct hv_vcpu *vcpu, uint8_t vector);
 	/* Queues an NMI (delivered when the guest is not in an NMI handler). */
 	int (*nmi)(struct hv_vcpu *vcpu);
