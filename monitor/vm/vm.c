@@ -600,12 +600,13 @@ int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size
 	if (file) {
 		if (!g_path_is_absolute(file)) {
 			snprintf(err, errlen, "'%s': not an absolute path", file);
-			return -ENOENT;
+			return -EMEDIUMTYPE;
 		}
 		ret = disk_open(&disc, &o, st->loop, st->pool, why, sizeof(why));
 		if (ret) {
+			/* One code for them all: the open's own may read as another refusal. */
 			snprintf(err, errlen, "%s", why);
-			return ret;
+			return -EMEDIUMTYPE;
 		}
 	}
 	ret = machine_cdrom_change(vm->m, disc, force, err, errlen);

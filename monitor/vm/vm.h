@@ -152,8 +152,8 @@ int vm_save(struct vm *vm, char *err, size_t errlen);
  * is the VM's: a guest reset keeps it, and the bundle's [cdrom] file is
  * rewritten so that the next start has it too.  0 or -errno with a
  * message: -EINVAL the VM has stopped, -ENODEV no CD/DVD drive (or the
- * host's own), -EBUSY the guest locked the tray, another -errno for a
- * file that does not open.
+ * host's own), -EBUSY the guest locked the tray, -EMEDIUMTYPE for a
+ * file that does not open (whatever the open's own error: err has it).
  */
 int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size_t errlen);
 const char *vm_state_name(enum vm_state s);
