@@ -69,7 +69,7 @@ MACHINE_UNIT_SRCS := monitor/machine/cpuid.c monitor/machine/irq.c monitor/size.
 
 # The Linux boot-protocol loader (monitor/boot/) and its host tests.
 BOOT_SRCS := monitor/boot/bzimage.c monitor/boot/e820.c monitor/boot/bootparams.c \
-	     monitor/boot/layout.c monitor/boot/multiboot.c
+	     monitor/boot/layout.c monitor/boot/multiboot.c monitor/boot/fwboot.c
 BOOT_HDRS := $(BOOT_SRCS:.c=.h)
 
 # The monitor's device models (monitor/devices/) and their host tests.

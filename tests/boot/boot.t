@@ -9,7 +9,10 @@
 #     (page tables, GDT, entry state), synthetic and real kernels;
 #   - multiboot-test: Multiboot v1 kernels (a.out kludge and ELF32), the
 #     information structure, modules, memory map and 32-bit entry state;
-#     every field broken, every truncation, random images (fixed seed).
+#     every field broken, every truncation, random images (fixed seed);
+#   - fwboot-test: a bzImage laid out for the firmware's Linux boot ROM
+#     (--kernel under SeaBIOS): the patched setup header, the initrd's
+#     place, every refusal, the machine's /boot/vmlinuz-*.
 # The programs are built by make (with ASan/UBSan in build-asan/ when that
 # exists, as in make check); this relays their TAP, renumbered.
 . "$(dirname "$0")/../lib/tap-relay.sh"
