@@ -3,7 +3,9 @@
  * hv-test.c - (in the SVM arena with kvm_amd loaded) the monitor's two
  * hypervisor backends run the same guest with the same results (a
  * dirty-logged slot included), and --accel auto picks vmain.ko, or KVM
- * when KVM holds the hardware.
+ * when KVM holds the hardware; KVM's split irqchip (hv_irqchip_ops): the
+ * APIC page, the run state, an MSI reaching IRR through an irqfd, an
+ * ioeventfd, the I/O APIC's routes.
  *
  * The guest (real mode, at 0x1000, DS base 0x10000 so that its data
  * addresses are past the 64 KiB of RAM):
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -167,6 +170,93 @@ static void test_backend(enum hv_accel accel, const char *name, const char *want
 	vm.backend->vm_destroy(&vm);
 }
 
+static uint32_t page32(const uint8_t *p, unsigned int off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, 4);
+	return v;
+}
+
+static void page32_set(uint8_t *p, unsigned int off, uint32_t v)
+{
+	memcpy(p + off, &v, 4);
+}
+
+/* The KVM backend's split irqchip, as the machine uses it (machine/irqchip.c). */
+static void test_split_irqchip(void)
+{
+	struct hv_vm vm;
+	struct hv_vcpu bsp = { .vm = &vm, .fd = -1 }, ap = { .vm = &vm, .id = 1, .fd = -1 };
+	const struct hv_irqchip_ops *c;
+	struct hv_msi routes[HV_IOAPIC_PINS];
+	uint8_t uuid[16], page[HV_LAPIC_PAGE];
+	enum hv_mp_state st = HV_MP_RUNNABLE;
+	uint64_t deadline = 1;
+	char chosen[512];
+	int fd, i, ret;
+
+	random_uuid(uuid);
+	if (!tap_ok(!hv_vm_create(&vm, HV_ACCEL_KVM, uuid, chosen, sizeof(chosen)),
+		    "split irqchip: KVM VM created"))
+		return;
+	c = vm.backend->irqchip;
+	ret = c ? c->enable(&vm) : -ENOSYS;
+	if (!tap_ok(!ret && vm.lapic_in_kernel && strstr(vm.irq_path, "split"),
+		    "split irqchip: enabled (%s)", vm.irq_path))
+		goto out;
+	if (!tap_ok(!vm.backend->vcpu_create(&bsp) && !vm.backend->vcpu_create(&ap),
+		    "split irqchip: vCPUs 0 and 1"))
+		goto out;
+	ret = c->get_lapic(&bsp, page);
+	tap_ok(!ret && (page32(page, 0x30) & 0xff) == 0x14,
+	       "split irqchip: KVM_GET_LAPIC, an integrated APIC's version (%#x)",
+	       page32(page, 0x30));
+	page32_set(page, 0x80, 0x30);		/* TPR */
+	page32_set(page, 0xf0, 0x1ff);		/* SVR: enabled */
+	tap_ok(!c->set_lapic(&bsp, page) && !c->get_lapic(&bsp, page) &&
+	       page32(page, 0x80) == 0x30 && page32(page, 0xf0) == 0x1ff,
+	       "split irqchip: KVM_SET_LAPIC: TPR and SVR read back");
+	tap_ok(!c->get_mp_state(&bsp, &st) && st == HV_MP_RUNNABLE,
+	       "split irqchip: the BSP runnable");
+	tap_ok(!c->get_mp_state(&ap, &st) && st == HV_MP_WAIT_SIPI,
+	       "split irqchip: the AP waits for its SIPI");
+	tap_ok(!c->set_mp_state(&ap, HV_MP_HALTED) && !c->get_mp_state(&ap, &st) &&
+	       st == HV_MP_HALTED, "split irqchip: KVM_SET_MP_STATE halted, read back");
+	tap_ok(!c->get_msr(&bsp, 0x6e0, &deadline) && deadline == 0,
+	       "split irqchip: IA32_TSC_DEADLINE from KVM's APIC (0: disarmed)");
+	/* Vector 0x51 to APIC 0, twice: the second takes the irqfd made by the first. */
+	for (i = 0; i < 2; i++)
+		c->signal_msi(&vm, 0xfee00000, 0x51);
+	for (i = 0; i < 100; i++) {
+		if (!c->get_lapic(&bsp, page) && (page32(page, 0x200 + 0x10 * 2) & 1u << 17))
+			break;
+		usleep(10000);
+	}
+	tap_ok(i < 100, "split irqchip: an MSI for vector 0x51 is pending in IRR");
+	memset(routes, 0, sizeof(routes));
+	routes[9].addr = 0xfee00000;
+	routes[9].data = 0x61 | 1u << 15 | 1u << 14;
+	routes[9].valid = true;
+	tap_ok(!c->set_ioapic_routes(&vm, routes), "split irqchip: pin 9 routed level-triggered");
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	tap_ok(fd >= 0 && !c->ioeventfd(&vm, 0xfebf3000, fd, true),
+	       "split irqchip: an ioeventfd at 0xfebf3000");
+	tap_ok(c->ioeventfd(&vm, 0xfebf3000, fd, true) < 0,
+	       "split irqchip: the same one again refused");
+	tap_ok(!c->ioeventfd(&vm, 0xfebf3000, fd, false) &&
+	       c->ioeventfd(&vm, 0xfebf3000, fd, false) < 0,
+	       "split irqchip: deassigned once, not twice");
+	if (fd >= 0)
+		close(fd);
+out:
+	if (ap.fd >= 0)
+		vm.backend->vcpu_destroy(&ap);
+	if (bsp.fd >= 0)
+		vm.backend->vcpu_destroy(&bsp);
+	vm.backend->vm_destroy(&vm);
+}
+
 /* While KVM has a VM (and so AMD-V), auto falls back to KVM and says why. */
 static void test_auto_fallback(void)
 {
@@ -223,6 +313,7 @@ int main(void)
 	test_backend(HV_ACCEL_VMAIN, "vmain", "vmain");
 	test_backend(HV_ACCEL_KVM, "kvm", "kvm");
 	test_backend(HV_ACCEL_AUTO, "auto", "vmain");
+	test_split_irqchip();
 	test_auto_fallback();
 	test_uuid_in_use();
 	return tap_done();
