@@ -54,7 +54,8 @@ static const GOptionEntry run_options[] = {
 	  "without it the VM boots its firmware", "FILE" },
 	{ "firmware", 0, 0, G_OPTION_ARG_STRING, &opt_firmware,
 	  "seabios: start the BIOS at the reset vector (the default without "
-	  "--kernel); none: boot --kernel directly (the default with it)", "NAME" },
+	  "--kernel; with it, the BIOS boots --kernel through fw_cfg first); "
+	  "none: boot --kernel directly (the default with it)", "NAME" },
 	{ "bios", 0, 0, G_OPTION_ARG_FILENAME, &opt_bios,
 	  "The BIOS image for --firmware seabios (default "
 	  "/usr/share/seabios/bios-256k.bin): a multiple of 64 KiB, at most 16 MiB", "FILE" },
@@ -227,6 +228,12 @@ static const char run_description[] =
 	"paging, EAX = 0x2BADB002.  With --debug-exit, a bare-metal test kernel\n"
 	"ends the VM with its own status.  See docs/cli.md.\n"
 	"\n"
+	"--firmware seabios --kernel K [--initrd I] [--append A]: the BIOS boots\n"
+	"the bzImage K through fw_cfg and QEMU's Linux boot option ROM (Debian's\n"
+	"qemu-system-data package), before any disk, entering its real-mode setup\n"
+	"code: for a guest that needs a BIOS's services (E820, EDD, VESA from the\n"
+	"BIOS) or to test the firmware path.  See docs/firmware.md.\n"
+	"\n"
 	"Disks: the image is opened and locked before the guest starts; a bad\n"
 	"--disk is status 2, a missing, unreadable or locked image status 1.  I/O goes\n"
 	"through io_uring from one I/O thread; with cache=writeback adjacent\n"
@@ -292,10 +299,23 @@ static int check_firmware(struct machine_config *cfg)
 		}
 		return 0;
 	}
-	/* The firmware loads no kernel itself yet: fw_cfg's kernel files come later. */
-	if (opt_kernel || opt_initrd || opt_append) {
-		fprintf(stderr, "vmain run: --firmware seabios boots from the firmware; "
-			"--kernel, --initrd and --append need --firmware none\n");
+	/*
+	 * --kernel under the firmware: SeaBIOS runs QEMU's Linux boot ROM,
+	 * which loads it from fw_cfg (machine/fwcfg.h); a Linux bzImage only
+	 * (Multiboot kernels take the direct boot).
+	 */
+	if (!opt_kernel && (opt_initrd || opt_append)) {
+		fprintf(stderr, "vmain run: --initrd and --append need --kernel\n");
+		return -EINVAL;
+	}
+	if (opt_kernel && opt_modules) {
+		fprintf(stderr, "vmain run: --module (a Multiboot kernel) needs --firmware none\n");
+		return -EINVAL;
+	}
+	if (opt_kernel && access(FW_LINUXBOOT_ROM, R_OK)) {
+		fprintf(stderr, "vmain run: --kernel under --firmware seabios needs the Linux "
+			"boot ROM %s: %s (Debian's %s package has it)\n", FW_LINUXBOOT_ROM,
+			strerror(errno), FW_LINUXBOOT_PACKAGE);
 		return -EINVAL;
 	}
 	cfg->bios = opt_bios ? opt_bios : FW_DEFAULT_BIOS;

@@ -559,6 +559,12 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		if (ret)
 			goto free_platform;
 	}
+	/* --kernel under the firmware: fw_cfg carries it, a restore's too (fwcfg.h). */
+	if (cfg->bios && cfg->kernel) {
+		ret = machine_fw_cfg_add_kernel(m);
+		if (ret)
+			goto free_platform;
+	}
 
 	/*
 	 * Creating the VM registers an MMU notifier, which gives up with

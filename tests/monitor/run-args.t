@@ -79,9 +79,13 @@ mkdir files/dir
 # Without --kernel the firmware boots (docs/firmware.md); its options.
 t "--firmware: an unknown one" 2 "--firmware 'foo': must be seabios or none" run --firmware foo
 t "--firmware none without --kernel" 2 '--firmware none needs --kernel FILE' run --firmware none
-t "--firmware seabios with --kernel" 2 '--kernel, --initrd and --append need --firmware none' \
-	run --firmware seabios --kernel files/dummy
-t "--initrd without --kernel (the firmware)" 2 'need --firmware none' run --initrd files/dummy
+t "--firmware seabios with a --kernel that is no bzImage" 1 \
+	'cannot boot files/dummy through the firmware: file too short' \
+	run --firmware seabios --kernel files/dummy --serial none --accel vmain
+t "--firmware seabios --kernel with --module" 2 '--module \(a Multiboot kernel\) needs --firmware none' \
+	run --firmware seabios --kernel files/dummy --module files/dummy
+t "--initrd without --kernel (the firmware)" 2 '--initrd and --append need --kernel' \
+	run --initrd files/dummy
 t "--bios with the direct boot" 2 '--bios needs --firmware seabios' \
 	run --firmware none --kernel files/dummy --bios files/dummy
 t "--bios: a missing file" 2 "cannot read the BIOS '$tmp/nope': No such file" run --bios "$tmp/nope"
@@ -128,11 +132,27 @@ if [ -n "$kernel" ]; then
 		'cannot boot .*: command line longer than' \
 		run --kernel "$kernel" --append "$(head -c 100000 /dev/zero | tr '\0' a)" \
 		--serial none --accel vmain
+	# Under the firmware (boot/fwboot.h): the sizes checked before the guest runs.
+	truncate -s 100M files/initrd-100m
+	t "--firmware seabios: an initrd larger than the RAM below 4 GiB" 1 \
+		'cannot boot .* through the firmware: initrd larger than the RAM .*initrd 100 MiB, RAM below 4 GiB 128 MiB' \
+		run --firmware seabios --kernel "$kernel" --initrd files/initrd-100m --memory 128M \
+		--serial none --accel vmain
+	t "--firmware seabios: guest RAM too small for the kernel" 1 \
+		"cannot boot .* through the firmware: guest RAM below 4 GiB too small" \
+		run --firmware seabios --kernel "$kernel" --memory 32M --serial none --accel vmain
+	t "--firmware seabios: command line longer than cmdline_size" 1 \
+		'cannot boot .* through the firmware: command line longer than' \
+		run --firmware seabios --kernel "$kernel" \
+		--append "$(head -c 100000 /dev/zero | tr '\0' a)" --serial none --accel vmain
 else
 	skip "bzImage cut to 4096 bytes: no bzImage here (build/guest, /boot)"
 	skip "bzImage cut to 64 KiB: no bzImage here"
 	skip "guest RAM too small for the kernel: no bzImage here"
 	skip "command line longer than cmdline_size: no bzImage here"
+	skip "--firmware seabios: an initrd too large: no bzImage here"
+	skip "--firmware seabios: guest RAM too small: no bzImage here"
+	skip "--firmware seabios: command line too long: no bzImage here"
 fi
 
 # The initrd (the kernel must be readable to get there).
