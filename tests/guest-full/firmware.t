@@ -6,7 +6,8 @@
 # bootable device" on the serial console; its log on --firmware-log shows
 # the Q35/ICH9 chipset, the shadowing and the BARs it assigned; 2 CPUs and
 # 3 GiB through vmain.ko; the default guest's ISO (scripts/guest-iso)
-# booted by SeaBIOS from the AHCI CD-ROM through KVM to its power-off; a
+# booted by SeaBIOS from the AHCI CD-ROM through vmain.ko and through KVM
+# to its power-off; a
 # kernel-less bundle saved in SeaBIOS's wait and restored through vmain.ko
 # (tests/monitor/firmware-guest.sh).  About 2 minutes of arena time.
 . "$(dirname "$0")/../lib/arena-tap.sh"
