@@ -390,6 +390,12 @@ $(BUILD)/tests/machine/firmware-test: $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/ata-ctl-test: MACHINE_UNIT_SRCS += monitor/machine/ata-ctl.c
 $(BUILD)/tests/machine/ata-ctl-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
 $(BUILD)/tests/machine/ata-ctl-test: monitor/machine/ata-ctl.c
+# --kernel under the firmware, the machine's side (fwcfg-kernel-test): fw_cfg's kernel items.
+FWCFG_KERNEL_UNIT_SRCS := monitor/machine/fwcfg-kernel.c monitor/boot/fwboot.c \
+	monitor/boot/bzimage.c monitor/boot/bootparams.c monitor/boot/e820.c
+$(BUILD)/tests/machine/fwcfg-kernel-test: MACHINE_UNIT_SRCS += $(FWCFG_KERNEL_UNIT_SRCS)
+$(BUILD)/tests/machine/fwcfg-kernel-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)
+$(BUILD)/tests/machine/fwcfg-kernel-test: $(FWCFG_KERNEL_UNIT_SRCS)
 # The xAPIC page over the APIC model and the IPI routing (xapic-test).
 $(BUILD)/tests/machine/xapic-test: MACHINE_UNIT_SRCS += $(FIRMWARE_UNIT_SRCS)
 $(BUILD)/tests/machine/xapic-test: ALL_LDFLAGS += $(shell pkg-config --libs glib-2.0)

@@ -48,6 +48,7 @@ struct machine_fw_cfg {
 #define FW_LINUXBOOT_BOOTPATH	"/rom@" FW_LINUXBOOT_FILE
 
 /*
+ * machine/fwcfg-kernel.c (tests/machine/fwcfg-kernel-test.c).
  * Adds the kernel's items and the ROM for m->cfg.kernel, initrd and
  * append, and puts the ROM first in "bootorder" (before the drives that
  * machine_ata_init() listed).  After platform_init(), before the guest
