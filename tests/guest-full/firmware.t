@@ -9,7 +9,10 @@
 # booted by SeaBIOS from the AHCI CD-ROM through vmain.ko and through KVM
 # to its power-off; a
 # kernel-less bundle saved in SeaBIOS's wait and restored through vmain.ko
-# (tests/monitor/firmware-guest.sh).  About 2 minutes of arena time.
+# (tests/monitor/firmware-guest.sh).  Then the guest's vmlinuz and initrd
+# booted with --kernel under SeaBIOS (its Linux boot ROM) through vmain.ko
+# and KVM to its power-off (tests/monitor/firmware-kernel-guest.sh).
+# About 2 minutes of arena time, and one more for the --kernel boots.
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
 bios=/usr/share/seabios/bios-256k.bin
@@ -28,5 +31,21 @@ arena_tap arena-svm "vmain run --firmware seabios: SeaBIOS through vmain.ko and 
 	-t 600 -m 5120 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$bios" \
 	-f "$TOP/tests/monitor/firmware-guest.sh" -f "$iso" -- \
 	"$TOP/tests/monitor/firmware-guest.sh" "$TOP/build/monitor/vmain" "$iso"
+
+# --kernel under the firmware: the default guest's vmlinuz and initrd booted
+# by SeaBIOS through fw_cfg and Debian's linuxboot_dma.bin (docs/firmware.md).
+rom=/usr/share/qemu/linuxboot_dma.bin
+guest=$TOP/build/guest
+if [ ! -r "$rom" ]; then
+	tap_count=$((tap_count + 1))
+	echo "not ok - $rom missing (scripts/deps test installs qemu-system-data)"
+else
+	arena_tap arena-svm "vmain run --firmware seabios --kernel: the guest through SeaBIOS's Linux boot ROM" \
+		-t 600 -m 5120 -M kvm_amd -W 200 -f "$TOP/build/monitor/vmain" -f "$bios" -f "$rom" \
+		-f "$guest/vmlinuz" -f "$guest/initrd.img" \
+		-f "$TOP/tests/monitor/firmware-kernel-guest.sh" -- \
+		"$TOP/tests/monitor/firmware-kernel-guest.sh" "$TOP/build/monitor/vmain" \
+		"$guest/vmlinuz" "$guest/initrd.img" "$(cat "$guest/cmdline")"
+fi
 
 arena_tap_end
