@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * devices/i8042.c - a minimal 8042 keyboard controller.
+ * devices/i8042.c - the 8042 keyboard controller, a PS/2 keyboard behind it.
  *
  * Command and status semantics follow the IBM PC/AT Technical Reference
  * ("Keyboard Controller" section) and Intel's 8042 datasheet, as Linux's
  * drivers/input/serio/i8042.h uses them.  Commands complete instantly, so
- * the input buffer is never full (IBF = 0).  There is no device behind
- * either PS/2 port: bytes for the keyboard or mouse are dropped, and no
- * interrupt (IRQ 1/12) is ever raised - the guest polls command results.
+ * the input buffer is never full (IBF = 0).  The keyboard (ps2-kbd.c)
+ * gets the data bytes written with no command pending; its bytes move
+ * into the output buffer one at a time while that is empty and the
+ * keyboard port is enabled, translated to set 1 when the command byte's
+ * XLATE bit is set.  IRQ 1 follows "output buffer full with keyboard
+ * data" while the command byte enables it (IRQ 12 likewise for aux data,
+ * which only D3 makes: no mouse is attached; D4's byte is dropped).
  *
  * Handled commands (port 0x64):
  *   0x20      read the command byte          0x60  write it (next data)
@@ -45,6 +49,58 @@
 #define OUTPORT_RESET	0x01	/* 0 holds the CPU in reset */
 #define OUTPORT_A20	0x02
 
+static void update_irq(struct i8042 *kbc)
+{
+	bool full = kbc->status & STR_OBF, aux = kbc->status & STR_AUXDATA;
+	bool l1 = full && !aux && (kbc->ctr & CTR_KBDINT);
+	bool l12 = full && aux && (kbc->ctr & CTR_AUXINT);
+
+	if (l1 != kbc->irq1) {
+		kbc->irq1 = l1;
+		if (kbc->ops.irq)
+			kbc->ops.irq(kbc->opaque, 1, l1);
+	}
+	if (l12 != kbc->irq12) {
+		kbc->irq12 = l12;
+		if (kbc->ops.irq)
+			kbc->ops.irq(kbc->opaque, 12, l12);
+	}
+}
+
+/*
+ * The 8042's set 2 -> set 1 translation: the keyboard's table, and the
+ * scancode-set answers (F0 00 -> 1, 2, 3 read as 43, 41, 3F: the key
+ * codes 01 and 03 are F9 and F5, 02 no key's, translated all the same).
+ */
+static uint8_t translate(uint8_t b)
+{
+	return b == 0x02 ? 0x41 : ps2_kbd_translate(b);
+}
+
+/* Moves the keyboard's next byte into an empty output buffer. */
+static void refill(struct i8042 *kbc)
+{
+	uint8_t b;
+
+	while (!(kbc->status & STR_OBF) && !(kbc->ctr & CTR_KBDDIS) &&
+	       ps2_kbd_has_data(&kbc->kbd)) {
+		b = ps2_kbd_read(&kbc->kbd);
+		if (kbc->ctr & CTR_XLATE) {
+			if (b == 0xf0) {
+				kbc->xlat_break = true;
+				continue;
+			}
+			b = translate(b);
+			if (kbc->xlat_break)
+				b |= 0x80;
+			kbc->xlat_break = false;
+		}
+		kbc->outb = b;
+		kbc->status = (uint8_t)((kbc->status | STR_OBF) & ~STR_AUXDATA);
+	}
+	update_irq(kbc);
+}
+
 void i8042_init(struct i8042 *kbc, const struct i8042_ops *ops, void *opaque)
 {
 	memset(kbc, 0, sizeof(*kbc));
@@ -55,6 +111,15 @@ void i8042_init(struct i8042 *kbc, const struct i8042_ops *ops, void *opaque)
 	kbc->ctr = CTR_KBDINT | CTR_SYS | CTR_XLATE;
 	kbc->status = STR_SYS | STR_KEYLOCK;
 	kbc->outport = OUTPORT_RESET | OUTPORT_A20;
+	ps2_kbd_init(&kbc->kbd);
+}
+
+int i8042_key(struct i8042 *kbc, uint16_t code, bool down)
+{
+	int ret = ps2_kbd_key(&kbc->kbd, code, down);
+
+	refill(kbc);
+	return ret;
 }
 
 static void put_output(struct i8042 *kbc, uint8_t byte, bool aux)
@@ -154,8 +219,9 @@ static void data_write(struct i8042 *kbc, uint8_t v)
 		put_output(kbc, v, true);
 		break;
 	case 0xd4:
+		break;	/* for the aux device: none is attached */
 	default:
-		/* For the aux device or the keyboard: nothing is attached. */
+		ps2_kbd_write(&kbc->kbd, v);
 		break;
 	}
 }
@@ -183,10 +249,12 @@ int i8042_io(void *opaque, uint16_t port_offset, unsigned size, bool write,
 		} else {
 			v = data_read(kbc);
 		}
+		refill(kbc);
 	} else {
 		if (write) {
 			kbc->status |= STR_CMD;
 			command(kbc, v);
+			refill(kbc);
 		} else {
 			v = kbc->status;
 		}
@@ -226,7 +294,7 @@ int i8042_register(struct i8042 *kbc, struct pio_bus *bus)
 
 /* --- save and restore --------------------------------------------------- */
 
-#define I8042_STATE_VERSION	1
+#define I8042_STATE_VERSION	2	/* 2: the keyboard */
 
 int i8042_save(const struct i8042 *k, struct state_writer *w)
 {
@@ -236,16 +304,21 @@ int i8042_save(const struct i8042 *k, struct state_writer *w)
 	state_put_u8(w, k->outb);
 	state_put_u8(w, k->pending);
 	state_put_u8(w, k->outport);
+	state_put_u8(w, k->xlat_break);
+	ps2_kbd_save(&k->kbd, w);
 	state_section_end(w);
 	return state_writer_error(w);
 }
 
 int i8042_load(struct i8042 *k, struct state_reader *r)
 {
-	uint8_t status, ctr, outb, pending, outport;
+	uint8_t status, ctr, outb, pending, outport, brk = 0;
+	struct ps2_kbd kbd;
+	uint32_t version;
 	int ret;
 
-	ret = state_section_open(r, "i8042", 0, I8042_STATE_VERSION, NULL);
+	ps2_kbd_init(&kbd);
+	ret = state_section_open(r, "i8042", 0, I8042_STATE_VERSION, &version);
 	if (ret)
 		return ret;
 	status = state_get_u8(r);
@@ -253,6 +326,12 @@ int i8042_load(struct i8042 *k, struct state_reader *r)
 	outb = state_get_u8(r);
 	pending = state_get_u8(r);
 	outport = state_get_u8(r);
+	if (version >= 2) {
+		brk = state_get_u8(r);
+		if (brk > 1)
+			state_reader_fail(r, "i8042: bad translation flag %u", brk);
+		ps2_kbd_load(&kbd, r);
+	}
 	ret = state_section_close(r);
 	if (ret)
 		return ret;
@@ -261,5 +340,9 @@ int i8042_load(struct i8042 *k, struct state_reader *r)
 	k->outb = outb;
 	k->pending = pending;
 	k->outport = outport;
+	k->xlat_break = brk;
+	k->kbd = kbd;
+	k->irq1 = (status & STR_OBF) && !(status & STR_AUXDATA) && (ctr & CTR_KBDINT);
+	k->irq12 = (status & STR_OBF) && (status & STR_AUXDATA) && (ctr & CTR_AUXINT);
 	return 0;
 }

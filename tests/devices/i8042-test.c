@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * i8042-test.c - the minimal 8042 (monitor/devices/i8042.c) through the
- * bus: status, self-test, command byte, reset pulses, odd sizes.
+ * i8042-test.c - the 8042 (monitor/devices/i8042.c) through the bus:
+ * status, self-test, command byte, reset pulses, odd sizes (the keyboard
+ * behind it: ps2-kbd-test.c).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -145,8 +146,9 @@ int main(void)
 	out(0x64, 1, 0x00);
 	st = (uint8_t)in(0x64, 1);
 	tap_ok(!(st & 0x03) && resets == 0, "unknown commands ignored, status sane");
-	out(0x60, 1, 0xff);	/* to the (absent) keyboard */
-	tap_ok(!(in(0x64, 1) & 0x01), "keyboard byte dropped, nothing to read");
+	out(0x60, 1, 0xee);	/* to the keyboard: echo */
+	tap_ok((in(0x64, 1) & 0x21) == 0x01 && in(0x60, 1) == 0xee &&
+	       !(in(0x64, 1) & 0x01), "a keyboard byte reaches the keyboard (echo)");
 
 	out(0x64, 1, 0xfe);
 	tap_ok(resets == 1, "0xFE pulses reset");
