@@ -80,6 +80,12 @@ static void kbc_reset(void *opaque)
 	machine_stop_locked(opaque, MACHINE_EXIT_RESET);
 }
 
+/* The 8042's keyboard (1) and aux (12) lines, ISA IRQs as on the PC. */
+static void kbc_irq(void *opaque, unsigned irq, bool level)
+{
+	machine_isa_irq(opaque, irq, level);
+}
+
 static void pm_sleep(void *opaque, unsigned int slp_typ)
 {
 	/* Only S5 is described (\_S5 in the DSDT): soft off. */
@@ -287,7 +293,7 @@ int platform_init(struct machine *m)
 	static const struct serial8250_ops com1_ops = { .tx = com1_tx, .irq = com1_irq };
 	static const struct i8254_ops pit_ops = { .irq = pit_irq };
 	static const struct i8259_ops pic_ops = { .output = pic_output };
-	static const struct i8042_ops kbc_ops = { .reset = kbc_reset };
+	static const struct i8042_ops kbc_ops = { .reset = kbc_reset, .irq = kbc_irq };
 	static const struct ioapic_ops ioapic_ops = { .deliver = machine_ioapic_deliver };
 	static const struct pci_bus_ops pci_ops = { .msi = pci_message, .set_irq = pci_line };
 	static const struct virtio_console_ops hvc_ops = { .output = hvc_output };
