@@ -1433,12 +1433,14 @@ static void test_huge_1g(void)
 	       "%s: no nested table page added (the leaf sits in the PDPT)",
 	       guest_case_name());
 	/* The leaf, and the guest's own page directory of its second GiB. */
-	tap_ok(faults >= 2 && faults <= 4,
-	       "%s: nested page faults: %llu, want 2", guest_case_name(),
+	tap_ok(faults == 2, "%s: nested page faults: %llu, want 2", guest_case_name(),
 	       (unsigned long long)faults);
 
 	/* Dirty logging: the GiB comes back in 4 KiB leaves, the log per page. */
-	if (guest_cap(VMAIN_CAP_DIRTY_LOG) == 1) {
+	if (guest_cap(VMAIN_CAP_DIRTY_LOG) != 1) {
+		tap_ok(1, "%s: # SKIP the module has no dirty logging (VMAIN_CAP_DIRTY_LOG)",
+		       guest_case_name());
+	} else {
 		static const __u32 outs[] = { 0x11 };
 		struct hop wr[] = {
 			{ 2, 0, HUGE_GPA + 300 * HUGE_2M + 3 * PAGE },
