@@ -421,12 +421,22 @@ void machine_screen_destroy(struct machine *m)
 /*
  * Input a guest has no driver for yet is refused by the device (not
  * queued past its ring): nothing to report back to a viewer.
+ *
+ * Keys go to the 8042's PS/2 keyboard until the guest's virtio-input
+ * keyboard driver is up (DRIVER_OK and no reset since, virtio 1.2
+ * 3.1.1; its event buffers are posted with it), then to virtio-input
+ * only: the firmware, boot loaders and installers read the PS/2 one
+ * (SeaBIOS's INT 16h), and a Linux with both drivers sees each key once,
+ * as QEMU hands keys to the newest handler.  A driver reset (a reboot)
+ * sends them back to PS/2.
  */
 void machine_screen_key(struct machine *m, uint16_t code, bool down)
 {
 	pthread_mutex_lock(&m->lock);
-	if (m->screen)
+	if (m->screen && virtio_input_driver_ready(&m->screen->keyboard))
 		virtio_input_key(&m->screen->keyboard, code, down);
+	else
+		i8042_key(&m->kbc, code, down);
 	pthread_mutex_unlock(&m->lock);
 }
 
