@@ -22,6 +22,11 @@
  *                  and D in its PTE (SDM Vol. 3A 4.8); a MOVSB to a
  *                  not-present page raises #PF (error code W, CR2), RSI
  *                  and RDI unchanged
+ *   long64/immediate-exit  the write half of an OR to MMIO, due after its
+ *                  read exit, comes from a RUN with immediate_exit as an
+ *                  MMIO write exit (return 0, docs/abi.md); the RUN after
+ *                  that returns EINTR, and the guest goes on to the next
+ *                  instruction, the OR done once
  *   MODE/seg-limit MOVSB whose ES destination is past ES's limit (real mode
  *                  with addr32, 32-bit) or non-canonical (64-bit), LODSB
  *                  past FS's limit (real) or through SS past its limit
@@ -528,6 +533,43 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* long64/immediate-exit                                               */
+/* ------------------------------------------------------------------ */
+
+static void test_immediate_exit(void)
+{
+	struct vmain_run *run;
+	__u64 b = GUEST_MMIO_HIGH + 0x100, v = 0;
+	int ret;
+	bool ok;
+
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_rmw)))
+		return;
+	run = vcpu->run;
+	if (!expect_mmio_read(vcpu, b, 1, 0x01, "OR byte: the read exit"))
+		goto out;
+	run->immediate_exit = 1;
+	ret = vcpu_run(vcpu);
+	memcpy(&v, run->exit.mmio.data, 1);
+	ok = ret == 0 && run->exit_reason == VMAIN_EXIT_MMIO && run->exit.mmio.is_write &&
+	     run->exit.mmio.phys_addr == b && run->exit.mmio.len == 1 && v == 0x81;
+	tap_ok(ok, "%s: RUN with immediate_exit returns 0 with the OR's write exit (0x81)",
+	       guest_case_name());
+	if (!ok)
+		tap_diag("  RUN %d (%s), %s", ret, ret ? strerror(errno) : "-", exit_str(vcpu));
+	ret = vcpu_run(vcpu);
+	ok = ret == -1 && errno == EINTR && run->exit_reason == VMAIN_EXIT_INTR;
+	tap_ok(ok, "%s: the next RUN with immediate_exit returns EINTR", guest_case_name());
+	if (!ok)
+		tap_diag("  RUN %d, %s", ret, exit_str(vcpu));
+	run->immediate_exit = 0;
+	expect_mmio_read(vcpu, b + 2, 2, 0x1234,
+			 "the guest goes on with the next instruction (AND): the OR was done once");
+out:
+	shutdown_vm();
+}
+
+/* ------------------------------------------------------------------ */
 /* long64/ad-bits                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -746,6 +788,10 @@ int main(int argc, char **argv)
 			default: test_seg_limit((enum guest_mode)mode); break;
 			}
 		}
+	}
+	if (guest_want("long64/immediate-exit")) {
+		guest_case("long64/immediate-exit");
+		test_immediate_exit();
 	}
 	if (guest_want("long64/ad-bits")) {
 		guest_case("long64/ad-bits");
