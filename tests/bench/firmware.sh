@@ -60,11 +60,13 @@ boot() {
 		s=$(kvm_sample "$kd")
 		# ISOLINUX writes its menu both through the BIOS (sercon's copy
 		# on COM1) and to COM1 itself: the two copies can interleave,
-		# so after ISOLINUX's banner a line whose letters hold
-		# "installer" with up to 12 characters between them counts too.
+		# so after ISOLINUX's banner, and before the kernel's first
+		# timestamped line, a line whose letters hold "installer" with
+		# up to 12 characters between them counts too.
 		seen=$(awk '/SeaBIOS \(version/ { a = 1 }
 			/I.{0,12}S.{0,12}O.{0,12}L.{0,12}I.{0,12}N.{0,12}U.{0,12}X/ { iso = 1 }
-			/vmain guest installer/ || (iso && /i.{0,12}n.{0,12}s.{0,12}t.{0,12}a.{0,12}l.{0,12}l.{0,12}e.{0,12}r/) { b = 1 }
+			/\[ *[0-9]+\.[0-9]+\]/ { kern = 1 }
+			/vmain guest installer/ || (iso && !kern && /i.{0,12}n.{0,12}s.{0,12}t.{0,12}a.{0,12}l.{0,12}l.{0,12}e.{0,12}r/) { b = 1 }
 			/VMAIN-GUEST: init/ { c = 1 } END { print a + 0, b + 0, c + 0 }' "$w/con")
 		now=$(now_cs)
 		set -- $seen
@@ -88,8 +90,8 @@ boot() {
 		tr -d '\r' <"$w/con" | tail -n 5 | sed 's/^/#   con: /'
 		return
 	fi
-	if [ -z "$t1" ] || [ -z "$t2" ]; then
-		echo "# $name: a line not seen; the console's lines that hold part of one:"
+	if [ -z "$t1" ] || [ -z "$t2" ] || ! grep -q "vmain guest installer" "$w/con"; then
+		echo "# $name: a line not seen whole; the console's lines that hold part of one:"
 		grep -a -n -e SeaBIOS -e ISOLINUX -e installer -e Booting "$w/con" | head -n 8 | cat -v | cut -c1-160 | sed 's/^/#   /'
 	fi
 	set -- $e2 $e3 $last
