@@ -17,7 +17,7 @@ disc=$TOP/build/guest/cdrom-host.img
 ARENA_EMULATOR_ARGS="-drive file=$disc,format=raw,media=cdrom,readonly=on,if=none,id=cd0 -device ide-cd,drive=cd0,bus=ide.0" \
 arena_tap arena-svm "vmain cdrom and the save of AHCI, IDE and CD/DVD drives through vmain.ko" \
 	-t 900 -m 2048 -M ahci -M sr_mod -f "$TOP/build/monitor/vmain" -f "$TOP/build/guest" \
-	-f "$TOP/tests/guest-full/cdrom-guest.sh" -f /usr/share/seabios/bios-256k.bin -- \
+	-f "$TOP/tests/guest-full/cdrom-guest.sh" -f /usr/bin/gdbus -- \
 	sh "$TOP/tests/guest-full/cdrom-guest.sh" "$TOP/build/monitor/vmain" "$TOP/build/guest"
 
 arena_tap_end
