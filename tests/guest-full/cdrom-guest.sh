@@ -186,7 +186,7 @@ is "vmain start" 0 $rc
 [ $rc = 0 ] || sed 's/^/#   /' "$w/out"
 "$vmain" cdrom nocd "$w/a.iso" >"$w/out" 2>&1; rc=$?
 is "vmain cdrom of a VM without a drive: status 2" 2 $rc
-[ $rc = 2 ] || { "$vmain" status nocd; tail -n 5 "$w/con2"; } 2>&1 | sed 's/^/#   /' 
+[ $rc = 2 ] || { "$vmain" status nocd; tail -n 5 "$w/con2"; } 2>&1 | sed 's/^/#   /'
 check "... saying it has none" grep -q 'has no CD/DVD drive' "$w/out"
 sed 's/^/#   /' "$w/out"
 "$vmain" kill nocd >/dev/null 2>&1
