@@ -257,6 +257,9 @@ void machine_ioeventfds_fini(struct machine *m)
 #define APIC_ESR	0x280
 #define APIC_LVT_CMCI	0x2f0
 #define APIC_ICR	0x300
+#define APIC_ICR2	0x310
+#define MSR_APIC_BASE	0x1b
+#define APIC_BASE_EXTD	(1ull << 10)	/* x2APIC mode (SDM 11.12.1) */
 #define APIC_LVT_TIMER	0x320
 #define APIC_TMICT	0x380
 #define APIC_TMCCT	0x390
@@ -282,6 +285,22 @@ static void put32(uint8_t *page, unsigned int off, uint32_t v)
 }
 
 #define TIMER_MODE(lvt)		(((lvt) >> 17) & 3)	/* 0 one-shot, 1 periodic, 2 TSC deadline */
+
+/*
+ * Whether KVM's APIC is in x2APIC mode: its page then holds ICR high as
+ * the whole 32-bit destination, in xAPIC mode the 8-bit one in bits
+ * 31:24 (SDM 11.6.1, 11.12.9).  The model keeps the destination in ICR
+ * bits 63:32 either way (machine/xapic.c for the xAPIC page), so a save
+ * carries it whichever APIC the next run uses.
+ */
+static int lapic_x2apic(struct vcpu *v, bool *x2apic)
+{
+	uint64_t base = 0;
+	int ret = v->m->vm.backend->irqchip->get_msr(&v->hv, MSR_APIC_BASE, &base);
+
+	*x2apic = base & APIC_BASE_EXTD;
+	return ret;
+}
 
 /* The divide configuration's divisor ("Divide Configuration Register"). */
 static uint64_t divisor(uint32_t dcr)
@@ -314,6 +333,15 @@ const struct lapic *machine_irqchip_lapic_get(struct vcpu *v, struct lapic *tmp,
 	tmp->esr = get32(page, APIC_ESR);
 	tmp->esr_pending = 0;
 	tmp->icr = get32(page, APIC_ICR) & ~(1u << 12);	/* delivery status: idle */
+	{
+		bool x2apic;
+
+		*err = lapic_x2apic(v, &x2apic);
+		if (*err)
+			return NULL;
+		tmp->icr |= (uint64_t)(x2apic ? get32(page, APIC_ICR2) :
+				       get32(page, APIC_ICR2) >> 24) << 32;
+	}
 	for (i = 0; i < LAPIC_NR_LVT; i++)
 		tmp->lvt[i] = get32(page, lvt_offset(i));
 	for (i = 0; i < 8; i++) {
@@ -368,6 +396,17 @@ int machine_irqchip_lapic_put(struct vcpu *v)
 	put32(page, APIC_TPR, v->lapic.tpr);
 	put32(page, APIC_SVR, v->lapic.svr);
 	put32(page, APIC_ESR, v->lapic.esr);
+	{
+		bool x2apic;
+
+		ret = lapic_x2apic(v, &x2apic);
+		if (ret)
+			return ret;
+		/* Registers only: KVM_SET_LAPIC sends no IPI for them. */
+		put32(page, APIC_ICR, (uint32_t)v->lapic.icr & ~(1u << 12));
+		put32(page, APIC_ICR2, x2apic ? (uint32_t)(v->lapic.icr >> 32) :
+			(uint32_t)(uint8_t)(v->lapic.icr >> 32) << 24);
+	}
 	for (i = 0; i < LAPIC_NR_LVT; i++)
 		put32(page, lvt_offset(i), v->lapic.lvt[i]);
 	for (i = 0; i < 8; i++) {

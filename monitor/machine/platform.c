@@ -416,9 +416,16 @@ void platform_mmio(struct machine *m, uint64_t gpa, unsigned size, bool write,
 		memcpy(&v, data, size);
 	else
 		v = ~0ull;
-	if (gpa >= MEMMAP_IOAPIC_BASE && gpa < MEMMAP_IOAPIC_BASE + IOAPIC_MMIO_SIZE)
+	if (gpa >= MEMMAP_IOAPIC_BASE && gpa < MEMMAP_IOAPIC_BASE + IOAPIC_MMIO_SIZE) {
 		ioapic_mmio(&m->ioapic, gpa - MEMMAP_IOAPIC_BASE, size, write, &v);
-	else if (firmware_mmio(m, gpa, size, write, &v))
+		/*
+		 * A redirection entry the guest rewrote reaches the kernel's
+		 * APICs now (their EOI-exit bitmap), not at the pin's next
+		 * level delivery; unchanged routes cost a compare.
+		 */
+		if (write)
+			machine_irqchip_sync(m);
+	} else if (firmware_mmio(m, gpa, size, write, &v))
 		;	/* the shadow map below 1 MiB, the ROM */
 	else if (machine_screen_mmio(m, gpa, size, write, &v))
 		;	/* the VGA's window at 0xa0000 */

@@ -75,8 +75,15 @@ static int fake_set_mp(struct hv_vcpu *v, enum hv_mp_state st)
 	return 0;
 }
 
+/* Each kernel APIC's IA32_APIC_BASE: x2APIC mode unless a test says not. */
+static bool xapic_mode[NCPUS];
+
 static int fake_get_msr(struct hv_vcpu *v, uint32_t index, uint64_t *data)
 {
+	if (index == 0x1b) {
+		*data = 0xfee00000ull | 1u << 11 | (xapic_mode[v->id] ? 0 : 1u << 10);
+		return 0;
+	}
 	if (index != LAPIC_MSR_TSC_DEADLINE)
 		return -EINVAL;
 	*data = deadline[v->id];
@@ -246,7 +253,12 @@ static void test_level_routes(void)
 	ioapic_set_irq(&m.ioapic, 9, true);
 	tap_ok(nroutes == 2 && routes[9].data == (0x52 | 1u << 15 | 1u << 14) &&
 	       routes[9].addr == 0xfee01000, "entry changed: routes sent again with vector 0x52");
-	/* Masked while waiting for its EOI: still routed, so the EOI still exits. */
+	/*
+	 * rte() writes the I/O APIC directly; the machine's MMIO path
+	 * (platform.c) calls machine_irqchip_sync() after every write, as
+	 * these checks do by hand.
+	 * Masked while waiting for its EOI: still routed, so the EOI still exits.
+	 */
 	rte(9, 0x52 | IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED | 1ull << 56);
 	machine_irqchip_sync(&m);
 	tap_ok(nroutes == 2 && routes[9].valid,
@@ -366,6 +378,30 @@ static void test_state(void)
 	err = machine_irqchip_lapic_put(&vcpus[0]);
 	tap_ok(!err && deadline[0] == 123456789012ull && mp[0] == HV_MP_WAIT_SIPI,
 	       "put: the deadline written after the page; KVM holds the AP for its SIPI");
+
+	/*
+	 * ICR and its destination: x2APIC's 32-bit one in 310h, xAPIC's in
+	 * its bits 31:24; the model keeps either in ICR bits 63:32.
+	 */
+	put32(page[1], 0x300, 0x4830 | 1u << 12);	/* INIT-less fixed 30h, pending */
+	put32(page[1], 0x310, 0x00012345);
+	l = machine_irqchip_lapic_get(&vcpus[1], &tmp, &err);
+	tap_ok(l && !err && tmp.icr == (0x12345ull << 32 | 0x4830),
+	       "get: x2APIC ICR, the 32-bit destination from 310h, delivery status idle");
+	vcpus[1].lapic = tmp;
+	memset(page[1], 0, HV_LAPIC_PAGE);
+	err = machine_irqchip_lapic_put(&vcpus[1]);
+	tap_ok(!err && get32(page[1], 0x300) == 0x4830 && get32(page[1], 0x310) == 0x12345,
+	       "put: x2APIC ICR low and high back");
+	xapic_mode[1] = true;
+	put32(page[1], 0x310, 0x07000000);
+	l = machine_irqchip_lapic_get(&vcpus[1], &tmp, &err);
+	tap_ok(l && !err && tmp.icr >> 32 == 7, "get: xAPIC ICR high, destination 7 from bits 31:24");
+	vcpus[1].lapic = tmp;
+	memset(page[1], 0, HV_LAPIC_PAGE);
+	err = machine_irqchip_lapic_put(&vcpus[1]);
+	tap_ok(!err && get32(page[1], 0x310) == 0x07000000, "put: xAPIC ICR high back in bits 31:24");
+	xapic_mode[1] = false;
 
 	/* Without the split irqchip the model is the APIC. */
 	m.vm.lapic_in_kernel = false;
