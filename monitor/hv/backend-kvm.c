@@ -616,6 +616,20 @@ static int kvm_complete_exit(struct hv_vcpu *vcpu)
 	return ret;
 }
 
+static int kvm_settle(struct hv_vcpu *vcpu, struct hv_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t saved = run->immediate_exit;
+	int ret;
+
+	run->immediate_exit = 1;
+	ret = kvm_vcpu_run(vcpu, exit);
+	run->immediate_exit = saved;
+	if (ret == -EINTR)
+		return 0;
+	return ret ? ret : 1;
+}
+
 static int kvm_get_state(struct hv_vcpu *vcpu, struct hv_vcpu_state *st)
 {
 	struct kvm_vcpu_events ev;
@@ -717,6 +731,7 @@ const struct hv_backend hv_backend_kvm = {
 	.supported_cpuid	= kvm_supported_cpuid,
 	.set_msr		= kvm_set_msr,
 	.clock_stopped		= kvm_clock_stopped,
+	.settle			= kvm_settle,
 	.get_state		= kvm_get_state,
 	.set_state		= kvm_set_state,
 	.get_clock		= kvm_get_clock,

@@ -291,6 +291,30 @@ static int vmain_complete_exit(struct hv_vcpu *vcpu)
 	return ret;
 }
 
+static int vmain_settle(struct hv_vcpu *vcpu, struct hv_exit *exit)
+{
+	struct vmain_run *run = vcpu->run;
+	uint8_t saved = run->immediate_exit;
+	int ret = -EIO, tries;
+
+	run->immediate_exit = 1;
+	for (tries = 0; tries < 2; tries++) {
+		ret = vmain_vcpu_run(vcpu, exit);
+		if (ret == -EINTR) {
+			ret = 0;
+			break;
+		}
+		if (ret)
+			break;
+		/* A kick left for the next RUN answers first: once more. */
+		ret = exit->reason == VMAIN_EXIT_KICK ? -EIO : 1;
+		if (ret == 1)
+			break;
+	}
+	run->immediate_exit = saved;
+	return ret;
+}
+
 static int vmain_get_state(struct hv_vcpu *vcpu, struct hv_vcpu_state *st)
 {
 	struct vmain_fpu fpu;
@@ -359,6 +383,7 @@ const struct hv_backend hv_backend_vmain = {
 	.set_cpuid		= vmain_set_cpuid,
 	.supported_cpuid	= vmain_supported_cpuid,
 	.set_msr		= vmain_set_msr,
+	.settle			= vmain_settle,
 	.get_state		= vmain_get_state,
 	.set_state		= vmain_set_state,
 };

@@ -314,6 +314,15 @@ struct hv_backend {
 	int (*get_state)(struct hv_vcpu *vcpu, struct hv_vcpu_state *st);
 	int (*set_state)(struct hv_vcpu *vcpu, const struct hv_vcpu_state *st);
 	/*
+	 * Before get_state: re-enters with immediate_exit to finish the
+	 * instruction behind the last exit.  0 once it is whole; 1 when
+	 * finishing it needs another exit handled first (the write half of
+	 * an emulated read-modify-write or MMIO-to-MMIO MOVS, docs/abi.md
+	 * RUN), then *exit is that exit, to handle as a run's and settle
+	 * again; or -errno.  The guest never runs in between.
+	 */
+	int (*settle)(struct hv_vcpu *vcpu, struct hv_exit *exit);
+	/*
 	 * The paravirtual clock's value (kvmclock system time, ns) where
 	 * the backend keeps it (KVM); NULL where the monitor serves it
 	 * (machine/pvclock.c).  Save and restore carry it across, so that

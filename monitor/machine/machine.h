@@ -338,6 +338,13 @@ void machine_ioapic_deliver(void *opaque, uint8_t dest, uint8_t dest_mode,
 void machine_flush_eois(struct vcpu *v);
 /* Split irqchip: the I/O APIC's level-triggered pins to the backend, if changed. */
 void machine_irqchip_sync(struct machine *m);
+/*
+ * A stopped vCPU's last instruction finished before its state is read
+ * (hv.h settle): the exits that takes (the write half of an emulated
+ * read-modify-write) go to the devices as a run's would.  0 or -errno.
+ * Lock held.
+ */
+int machine_vcpu_settle_locked(struct vcpu *v);
 
 /*
  * machine/irqchip.c: the KVM split irqchip's side of the machine (hv.h,

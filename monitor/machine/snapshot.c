@@ -324,7 +324,9 @@ int snapshot_save(struct machine *m, struct state_writer *w, char *err, size_t e
 
 		machine_flush_eois(v);
 		memset(&st[i], 0, sizeof(st[i]));
-		ret = be->get_state(&v->hv, &st[i]);
+		ret = machine_vcpu_settle_locked(v);
+		if (!ret)
+			ret = be->get_state(&v->hv, &st[i]);
 		if (ret) {
 			fail(err, errlen, "cannot read CPU %u's state: %s", i, strerror(-ret));
 			goto unlock;

@@ -182,6 +182,27 @@ static int handle_exit(struct vcpu *v, struct hv_exit *ex)
 	}
 }
 
+int machine_vcpu_settle_locked(struct vcpu *v)
+{
+	const struct hv_backend *be = v->m->vm.backend;
+	struct hv_exit ex;
+	int ret = 0, tries;
+
+	if (!be->settle)
+		return 0;	/* a backend whose get_state finishes it alone */
+	/* An instruction makes two accesses at most (a read, then a write). */
+	for (tries = 0; tries < 4; tries++) {
+		ret = be->settle(&v->hv, &ex);
+		if (ret <= 0)
+			return ret;
+		v->exits++;
+		if (ex.reason != VMAIN_EXIT_MMIO && ex.reason != VMAIN_EXIT_IO)
+			return -EIO;	/* nothing else finishes an instruction */
+		handle_exit(v, &ex);
+	}
+	return -EIO;
+}
+
 /*
  * Offers the highest pending interrupt, or asks for the window.  The
  * vector is taken from the APIC (or the 8259s) only once the backend has

@@ -541,6 +541,61 @@ free:
 }
 
 /* What set_state refuses, before it touches the vCPU. */
+/*
+ * settle: the guest's `add dword [0x200000], 5` (at RMW_RIP; 0x200000 is
+ * mapped by the guest but not RAM: MMIO) exits to read; with the value
+ * stored, get_state alone cannot finish it, since its write half is
+ * another exit.  settle returns that exit (1), then 0, and the state read
+ * after it is past the instruction.
+ */
+#define RMW_RIP		0x11000
+#define RMW_GPA		0x200000ull
+
+static void settle_rmw(enum hv_accel accel, const char *name)
+{
+	static const uint8_t code[] = { 0x83, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00, 0x05, 0xf4 };
+	struct hv_vcpu_state *reset = calloc(2, sizeof(*reset)), *st;
+	struct hv_exit ex;
+	uint32_t v = 0x10;
+	struct vm a;
+	int ret;
+
+	if (!tap_ok(reset != NULL, "%s settle: memory", name))
+		return;
+	st = reset + 1;
+	build_ram();
+	put64(0x3008, RMW_GPA | 0x83);		/* the second 2 MiB: no RAM behind it */
+	memcpy(ram + RMW_RIP, code, sizeof(code));
+	if (!tap_ok(!vm_open(&a, accel, name), "%s settle: VM and vCPU", name))
+		goto free;
+	ret = a.b->get_state(&a.vcpu, reset);
+	initial_state(st, reset, a.pvclock);
+	st->regs.rip = RMW_RIP;
+	if (!ret)
+		ret = a.b->set_state(&a.vcpu, st);
+	if (!tap_ok(!ret, "%s settle: the 64-bit state set (%s)", name, strerror(-ret)) ||
+	    !tap_ok(run_to(&a, VMAIN_EXIT_MMIO, 0, name, &ex) && !ex.mmio.write &&
+		    ex.mmio.gpa == RMW_GPA && ex.mmio.len == 4,
+		    "%s settle: ADD to MMIO exits to read 4 bytes at 0x200000", name))
+		goto close;
+	memcpy(ex.mmio.data, &v, 4);
+	ret = a.b->settle(&a.vcpu, &ex);
+	memcpy(&v, ex.mmio.data, 4);
+	tap_ok(ret == 1 && ex.reason == VMAIN_EXIT_MMIO && ex.mmio.write &&
+	       ex.mmio.gpa == RMW_GPA && ex.mmio.len == 4 && v == 0x15,
+	       "%s settle: the read finished, the write half is an exit (0x10 + 5 = %#x)", name, v);
+	ret = a.b->settle(&a.vcpu, &ex);
+	tap_ok(ret == 0, "%s settle: then it is whole (%d)", name, ret);
+	ret = a.b->get_state(&a.vcpu, st);
+	tap_ok(!ret && st->regs.rip == RMW_RIP + 8,
+	       "%s settle: get_state past the instruction (RIP %#llx)", name,
+	       (unsigned long long)st->regs.rip);
+close:
+	vm_close(&a);
+free:
+	free(reset);
+}
+
 static void bad_sizes(enum hv_accel accel, const char *name)
 {
 	struct hv_vcpu_state *st = calloc(1, sizeof(*st));
@@ -581,5 +636,7 @@ int main(void)
 	move(HV_ACCEL_KVM, "kvm", HV_ACCEL_VMAIN, "vmain");
 	bad_sizes(HV_ACCEL_VMAIN, "vmain");
 	bad_sizes(HV_ACCEL_KVM, "kvm");
+	settle_rmw(HV_ACCEL_VMAIN, "vmain");
+	settle_rmw(HV_ACCEL_KVM, "kvm");
 	return tap_done();
 }
