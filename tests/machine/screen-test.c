@@ -392,6 +392,29 @@ static void test_no_vga(struct display *d)
 	free(f);
 }
 
+/*
+ * Keys before the guest's virtio-input keyboard driver is up go to the
+ * 8042's PS/2 keyboard (what the firmware and boot loaders read).
+ */
+static void test_keys_to_ps2(struct display *d)
+{
+	struct machine *m = new_machine(d, false);
+	uint32_t v = 0;
+
+	i8042_init(&m->kbc, NULL, NULL);
+	tap_ok(!virtio_input_driver_ready(&m->screen->keyboard),
+	       "keys: no virtio-input keyboard driver yet");
+	machine_screen_key(m, 30, true);	/* KEY_A */
+	i8042_io(&m->kbc, 4, 1, false, &v);
+	tap_ok(v & 1, "keys: KEY_A fills the 8042's output buffer");
+	i8042_io(&m->kbc, 0, 1, false, &v);
+	tap_ok((v & 0xff) == 0x1e, "keys: as set 1 make code 1E (read %#x)", v & 0xff);
+	machine_screen_key(m, 30, false);
+	i8042_io(&m->kbc, 0, 1, false, &v);
+	tap_ok((v & 0xff) == 0x9e, "keys: its release as 9E (read %#x)", v & 0xff);
+	free_machine(m);
+}
+
 int main(void)
 {
 	struct display *d;
@@ -407,6 +430,7 @@ int main(void)
 	test_gpu_takes_over(d);
 	test_assigned_bars(d);
 	test_no_vga(d);
+	test_keys_to_ps2(d);
 	display_destroy(d);
 	ioloop_destroy(loop);
 	unlink(rom_path);
