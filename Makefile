@@ -305,7 +305,7 @@ $(BUILD)/examples/display-viewer: examples/display-viewer.c monitor/display/png.
 
 # The bundle and configuration library (monitor/vm/: config.ini, bundles and
 # their lock, vmain.conf), host-tested in tests/vm/.
-VM_LIB_SRCS := monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/net/options.c monitor/size.c monitor/display/vnc-options.c
+VM_LIB_SRCS := monitor/vm/caller-file.c monitor/vm/config.c monitor/vm/bundle.c monitor/vm/hostconf.c monitor/vm/ini.c monitor/net/options.c monitor/size.c monitor/display/vnc-options.c
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_LIB_SRCS) $(wildcard monitor/vm/*.h) $(IO_DISK_LIB) $(IO_HDRS) $(wildcard tests/vm/*.h) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Imonitor $(GLIB_CFLAGS) -pthread -o $@ $< $(VM_LIB_SRCS) $(IO_DISK_LIB) $(ALL_LDFLAGS) $(GLIB_LIBS) $(DISK_LIBS)

@@ -128,6 +128,8 @@ static void return_errno(GDBusMethodInvocation *inv, struct vm *vm, int err)
 							   strerror(-err));
 }
 
+static bool peer_is_owner(GDBusConnection *conn);
+
 static void vm_method(GDBusConnection *conn, const gchar *sender, const gchar *path,
 		      const gchar *iface, const gchar *method, GVariant *params,
 		      GDBusMethodInvocation *inv, gpointer opaque)
@@ -180,7 +182,17 @@ static void vm_method(GDBusConnection *conn, const gchar *sender, const gchar *p
 				 drive);
 			ret = -ENODEV;
 		} else {
-			ret = vm_change_media(vm, file, force, err, sizeof(err));
+			GCredentials *cred = g_dbus_connection_get_peer_credentials(conn);
+			uid_t uid = cred ? g_credentials_get_unix_user(cred, NULL) : (uid_t)-1;
+
+			if (peer_is_owner(conn)) {
+				ret = vm_change_media(vm, file, force, (uid_t)-1, err, sizeof(err));
+			} else if (uid == (uid_t)-1) {
+				snprintf(err, sizeof(err), "the caller's credentials are unknown");
+				ret = -EPERM;
+			} else {
+				ret = vm_change_media(vm, file, force, uid, err, sizeof(err));
+			}
 		}
 		if (ret) {
 			g_dbus_method_invocation_return_dbus_error(inv,

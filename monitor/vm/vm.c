@@ -25,6 +25,7 @@
 #include "devices/atapi.h"
 #include "machine/ata-ctl.h"
 #include "state/savefile.h"
+#include "vm/caller-file.h"
 #include "vm/config.h"
 #include "vm/dbus.h"
 #include "vm/log.h"
@@ -572,7 +573,8 @@ static void media_persist(struct vm *vm, const char *file)
 	vm_config_free(&cfg);
 }
 
-int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size_t errlen)
+int vm_change_media(struct vm *vm, const char *file, bool force, uid_t caller,
+		    char *err, size_t errlen)
 {
 	struct storage *st = vm->storage;
 	struct disk_options o = {
@@ -580,8 +582,8 @@ int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size
 		.readonly = true, .bus = DISK_BUS_CDROM,
 	};
 	struct disk *disc = NULL, *old;
-	char why[256] = "";
-	int ret;
+	char why[256] = "", fdpath[64];
+	int ret, fd = -1;
 
 	if (!vm->m || vm->state == VM_STOPPED || vm->state == VM_SHUTTING_DOWN) {
 		snprintf(err, errlen, "the VM is %s", vm_state_name(vm->state));
@@ -602,7 +604,16 @@ int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size
 			snprintf(err, errlen, "'%s': not an absolute path", file);
 			return -EMEDIUMTYPE;
 		}
+		if (caller != (uid_t)-1) {
+			fd = vm_open_callers_file(file, caller, err, errlen);
+			if (fd < 0)
+				return -EMEDIUMTYPE;
+			snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+			o.path = fdpath;
+		}
 		ret = disk_open(&disc, &o, st->loop, st->pool, why, sizeof(why));
+		if (fd >= 0)
+			close(fd);
 		if (ret) {
 			/* One code for them all: the open's own may read as another refusal. */
 			snprintf(err, errlen, "%s", why);
@@ -623,7 +634,9 @@ int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size
 		disk_close(old);
 	vm_log(vm->spec, LOG_INFO, file ? "CD/DVD drive: %s put in%s" : "CD/DVD drive: the "
 	       "disc taken out%s%s", file ? file : "", force ? " (forced)" : "");
-	media_persist(vm, file);
+	/* A non-owner's disc is for this run: config.ini is the owner's to change. */
+	if (caller == (uid_t)-1)
+		media_persist(vm, file);
 	return 0;
 }
 

@@ -154,8 +154,15 @@ int vm_save(struct vm *vm, char *err, size_t errlen);
  * message: -EINVAL the VM has stopped, -ENODEV no CD/DVD drive (or the
  * host's own), -EBUSY the guest locked the tray, -EMEDIUMTYPE for a
  * file that does not open (whatever the open's own error: err has it).
+ *
+ * `caller`: the uid of a caller who is not the VM's owner (a member of
+ * group vmain on a system VM), or (uid_t)-1 for the owner.  Such a
+ * caller's disc must be a regular file it owns, reached without a final
+ * symlink, and lasts for this run only (config.ini is not changed): the
+ * monitor reads with its own rights, which must not become the caller's.
  */
-int vm_change_media(struct vm *vm, const char *file, bool force, char *err, size_t errlen);
+int vm_change_media(struct vm *vm, const char *file, bool force, uid_t caller,
+		    char *err, size_t errlen);
 const char *vm_state_name(enum vm_state s);
 /* This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), for --stats. */
 int64_t thread_cpu_ns(void);
