@@ -39,11 +39,11 @@ void machine_acpi_config(const struct machine *m, struct acpi_config *cfg)
 	 * the BAR window.
 	 */
 	/*
-	 * No cfg->ps2: the 8042 has no keyboard or mouse attached
-	 * (devices/i8042.h), and a PNP0303 in the DSDT makes SeaBIOS wait
-	 * for one ("Timeout at ps2_recvbyte").  Set it once one exists:
-	 * SeaBIOS's boot menu reads its keys from there.
+	 * The 8042 has a keyboard (devices/ps2-kbd.h): SeaBIOS sets it up,
+	 * and serves INT 16h (its boot menu, ISOLINUX, GRUB) from it, only
+	 * when the DSDT has a PNP0303 (src/hw/ps2port.c).
 	 */
+	cfg->ps2 = true;
 	cfg->pm_base = ich9_lpc_pmbase(&m->fw->lpc);
 	if (m->pci.ecam_size && m->pci.ecam_base < 0x100000000ull)
 		cfg->ecam_base = m->pci.ecam_base;
