@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -577,6 +578,24 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		ret = hv_vm_create(&m->vm, cfg->accel, cfg->uuid, chosen, sizeof(chosen));
 		if (ret != -EINTR)
 			break;
+	}
+	/*
+	 * A firmware's 8259 delivers vectors 08h-0Fh, which a vmain.ko from
+	 * before VMAIN_CAP_LOW_VECTORS refuses: it would stop at the BIOS's
+	 * first timer tick.  Auto takes KVM instead; vmain is refused here.
+	 */
+	if (!ret && cfg->bios && m->vm.backend == &hv_backend_vmain &&
+	    ioctl(m->vm.sysfd, VMAIN_CHECK_CAP, VMAIN_CAP_LOW_VECTORS) <= 0) {
+		m->vm.backend->vm_destroy(&m->vm);
+		snprintf(chosen, sizeof(chosen), "this vmain.ko takes no interrupt vectors "
+			 "below 16 (VMAIN_CAP_LOW_VECTORS), which a firmware boot needs: load "
+			 "this version's module%s", cfg->accel == HV_ACCEL_AUTO ? "" :
+			 " or use --accel kvm");
+		ret = -ENODEV;
+		if (cfg->accel == HV_ACCEL_AUTO) {
+			fprintf(stderr, "vmain: %s; trying KVM\n", chosen);
+			ret = hv_vm_create(&m->vm, HV_ACCEL_KVM, cfg->uuid, chosen, sizeof(chosen));
+		}
 	}
 	if (ret) {
 		fprintf(stderr, "vmain: cannot create the VM: %s\n", chosen);
