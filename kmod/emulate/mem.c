@@ -171,5 +171,12 @@ int emul_insn_finish(struct emul_insn *x, bool restart)
 	if (!restart)
 		x->e.g.rip += x->insn.len;
 	emul_store(&x->e);
+	/*
+	 * An STI or MOV SS shadow covers one instruction (SDM Vol. 3A 6.8.3,
+	 * APM Vol. 2 15.21.5): once this one (or one iteration of its REP,
+	 * where interrupts are taken, SDM Vol. 2B "REP") is done, it is
+	 * over, as the engines' own RIP advances end it (svm_advance()).
+	 */
+	vmain_engine()->set_shadow(x->e.vcpu, false);
 	return x->wrote_mmio ? 0 : 1;
 }
