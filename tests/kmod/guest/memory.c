@@ -1108,6 +1108,35 @@ static bool huge_run(struct vm *vm, struct vcpu *vcpu, const struct hop *ops,
 	return ok;
 }
 
+/*
+ * Boots the huge-* guest over `size` bytes at `mem` (slot HUGE_SLOT at
+ * HUGE_GPA) and runs it once over an empty list, which maps its code and
+ * list in low memory, so that the counters count the slot alone (*i0);
+ * then the guest writes every 4 KiB page of the slot once (*i1 after,
+ * its time in *ms).  False with the failure reported.
+ */
+static bool huge_pass(struct vm **vm, struct vcpu **vcpu, void *mem, __u64 size,
+		      const char *what, struct vmain_vm_info *i0, struct vmain_vm_info *i1,
+		      double *ms)
+{
+	struct hop touch = { 1, (__u32)(size / PAGE), HUGE_GPA };
+	double t0;
+
+	if (!guest_boot(vm, vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_huge)))
+		return false;
+	if (vm_set_region(*vm, HUGE_SLOT, 0, HUGE_GPA, size, (uintptr_t)mem)) {
+		tap_ok(0, "%s: SET_MEMORY_REGION: %s", guest_case_name(), strerror(errno));
+		return false;
+	}
+	if (!huge_run(*vm, *vcpu, NULL, 0, NULL, 0, "the guest runs") || !vm_info(*vm, i0))
+		return false;
+	t0 = guest_now_ms();
+	if (!huge_run(*vm, *vcpu, &touch, 1, NULL, 0, what))
+		return false;
+	*ms = guest_now_ms() - t0;
+	return vm_info(*vm, i1);
+}
+
 #define SHMEM_THP	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 
 /* The [selected] word of a THP mode file into mode; false if none. */
@@ -1156,7 +1185,7 @@ static void test_huge(enum huge_kind kind)
 	unsigned char *map = MAP_FAILED, *mem;
 	__u64 *bm = NULL, want_tables, want_faults, faults, w;
 	long nthp = 0;
-	double t0, ms;
+	double ms;
 	bool ok;
 
 	if (mib < 16 || mib % 2 || mib > 1024) {
@@ -1204,30 +1233,7 @@ static void test_huge(enum huge_kind kind)
 		tap_ok(0, "%s: madvise: %s", guest_case_name(), strerror(errno));
 		goto out;
 	}
-	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_huge)))
-		goto out;
-	if (vm_set_region(vm, HUGE_SLOT, 0, HUGE_GPA, size, (uintptr_t)mem)) {
-		tap_ok(0, "%s: SET_MEMORY_REGION: %s", guest_case_name(), strerror(errno));
-		goto out;
-	}
-
-	/*
-	 * A first pass over an empty list maps the code and the list in low
-	 * memory, so the counters below count the slot alone.  Then every
-	 * 4 KiB page of the slot is written once, by the guest.
-	 */
-	if (!huge_run(vm, vcpu, NULL, 0, NULL, 0, "the guest runs") ||
-	    !vm_info(vm, &i0))
-		goto out;
-	t0 = guest_now_ms();
-	{
-		struct hop touch = { 1, (__u32)pages, HUGE_GPA };
-
-		if (!huge_run(vm, vcpu, &touch, 1, NULL, 0, "the guest wrote every 4 KiB page"))
-			goto out;
-	}
-	ms = guest_now_ms() - t0;
-	if (!vm_info(vm, &i1))
+	if (!huge_pass(&vm, &vcpu, mem, size, "the guest wrote every 4 KiB page", &i0, &i1, &ms))
 		goto out;
 	nthp = thp ? smaps_thp(shmem ? mem : map, shmem) : 0;
 	if (nthp < 0) {
@@ -1382,7 +1388,7 @@ static void test_huge_1g(void)
 	struct vcpu *vcpu = NULL;
 	unsigned char *mem;
 	__u64 *bm = NULL, faults;
-	double t0, ms;
+	double ms;
 
 	if (guest_iters != 1024) {
 		tap_ok(1, "%s: # SKIP needs -n 1024 and a free 1 GiB hugetlbfs page (the SVM arena's huge section)",
@@ -1401,24 +1407,8 @@ static void test_huge_1g(void)
 		       guest_case_name(), strerror(errno));
 		return;
 	}
-	if (!guest_boot(&vm, &vcpu, GUEST_LONG64, GUEST_SNIPPET(gl_huge)))
-		goto out;
-	if (vm_set_region(vm, HUGE_SLOT, 0, HUGE_GPA, HUGE_1G, (uintptr_t)mem)) {
-		tap_ok(0, "%s: SET_MEMORY_REGION: %s", guest_case_name(), strerror(errno));
-		goto out;
-	}
-	if (!huge_run(vm, vcpu, NULL, 0, NULL, 0, "the guest runs") ||
-	    !vm_info(vm, &i0))
-		goto out;
-	t0 = guest_now_ms();
-	{
-		struct hop touch = { 1, (__u32)pages, HUGE_GPA };
-
-		if (!huge_run(vm, vcpu, &touch, 1, NULL, 0, "the guest wrote every 4 KiB page of the GiB"))
-			goto out;
-	}
-	ms = guest_now_ms() - t0;
-	if (!vm_info(vm, &i1))
+	if (!huge_pass(&vm, &vcpu, mem, HUGE_1G, "the guest wrote every 4 KiB page of the GiB",
+		       &i0, &i1, &ms))
 		goto out;
 	faults = i1.npt_faults - i0.npt_faults;
 	tap_diag("%s: 1024 MiB touched in %.0f ms: %llu 1 GiB leaves, %llu 2 MiB leaves, %llu table pages added, %llu faults",
