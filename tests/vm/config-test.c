@@ -241,7 +241,7 @@ struct bad {
 
 static const struct bad bad_files[] = {
 	/* groups and keys nobody knows */
-	{ "[vm]\n" U "[nic]\nx=1\n", 3, "[nic]: unknown group (known: vm, boot, display, disk0 .. disk15, net0 .. net7)" },
+	{ "[vm]\n" U "[nic]\nx=1\n", 3, "[nic]: unknown group (known: vm, boot, display, cdrom, disk0 .. disk15, net0 .. net7)" },
 	{ "[vm]\n" U "colour=red\n", 3, "[vm] colour: unknown key (known: uuid, memory, " },
 	{ "[vm]\n" U "[boot]\nkernel=/k\ncmdline=x\n", 5, "[boot] cmdline: unknown key" },
 	{ "[vm]\n" U "[disk0]\nfile=a\nsize=1G\n", 5, "[disk0] size: unknown key (known: file, format" },
