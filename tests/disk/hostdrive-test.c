@@ -6,7 +6,7 @@
  *   hostdrive-test                 (host, tests/disk/disk.t) what a path
  *                                  that is no CD/DVD drive gets: each
  *                                  refusal and its one line
- *   hostdrive-test drive DEV ISO   (the arena, tests/monitor/hostdrive.t)
+ *   hostdrive-test drive DEV ISO   (the arena, tests/guest-full/hostdrive.t)
  *                                  DEV holds ISO: MMC commands through
  *                                  the pool, data against ISO, the loop
  *                                  turning meanwhile, eject and load,

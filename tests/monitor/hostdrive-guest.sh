@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Inside the AMD-V arena (tests/monitor/hostdrive.t): the emulated DVD-ROM
+# Inside the AMD-V arena (tests/guest-full/hostdrive.t): the emulated DVD-ROM
 # /dev/sr0 holding ISO, through hostdrive-test.  TAP lines, unnumbered.
 t=$1 iso=$2 dev=/dev/sr0
 i=0
