@@ -535,20 +535,19 @@ guest-debian: deps-test
 check-guest: deps-test kmod progs
 	@prove -v $(PROVE_FLAGS) tests/guest/*.t tests/monitor/boot.t
 
-# Bochs (the VT-x arena, tests/kmod/vmx.t) emulates on one host thread
-# and QEMU's TCG (the SVM arena) uses about 1.1 cores on average over
-# those tests, so on 2 cores the two run side by side: prove starts
-# vmx.t beside the SVM arena's tests in their order, and runs the host's
-# tests, which time things, alone once both are done (rules nobody
-# matches run last, in order; TAP::Parser::Scheduler).
-CHECK_RULES := --rules='seq=tests/kmod/vmx.t' \
-	--rules='seq=tests/{monitor/*,guest/*,kmod/build,kmod/svm}.t'
+# Two chains side by side on CI's 2 cores, each one test at a time
+# (tests/check-rules.yml, TAP::Parser::Scheduler rules): the VT-x arena
+# (Bochs, one host thread), the SVM arena's module suite, save.t and
+# forward.t, then the host's tests; beside them the other `vmain run`
+# arena tests.  Until 2026-12-04 the host's tests ran alone at the end and
+# one core idled for most of the run once vmx.t was done.
+CHECK_RULES := HARNESS_RULESFILE=$(TOP)/tests/check-rules.yml
 
 check: deps-test
 	@$(MAKE) --no-print-directory $(PAR) kmod progs
 	@$(MAKE) --no-print-directory $(PAR) SANITIZE=1 progs
-	@echo "vmain: running the tests (the VMX arena under Bochs beside the SVM arena's under QEMU TCG, then the host's)"
-	@TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer -j2 $(CHECK_RULES) $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t $(wildcard tests/ui/*.t) tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
+	@echo "vmain: running the tests in two chains (tests/check-rules.yml): the VMX arena under Bochs, then the SVM module suite and the host's tests; beside them the vmain run arena tests"
+	@$(CHECK_RULES) TOP=$(TOP) FUZZ_CALLS=$(or $(FUZZ_CALLS),1000000) prove -f --timer -j2 $(PROVE_FLAGS) tests/abi/*.t tests/decode/*.t tests/devices/*.t tests/io/*.t tests/net/*.t $(wildcard tests/display/*.t) tests/vm/*.t tests/disk/*.t $(wildcard tests/state/*.t) tests/boot/*.t $(wildcard tests/acpi/*.t) tests/machine/*.t $(wildcard tests/ui/*.t) tests/install/*.t tests/monitor/*.t tests/guest/*.t tests/kmod/build.t tests/kmod/svm.t tests/kmod/vmx.t
 
 # The slow tests (docs/testing.md): the Debian guest under QEMU and through
 # vmain.ko in the arena, long crash-consistency and qcow2 fuzzing runs.
