@@ -9,7 +9,10 @@
 # and an immediate start, kill, Type=notify through $NOTIFY_SOCKET, and no
 # wakeups on the API path of an idle VM with a client connected.
 # Prints TAP lines.  Usage: lifecycle-guest.sh VMAIN VMCTL-TEST GUEST-DIR
-vmain=$1 vmctl=$2 guest=$3
+# [ACCELS]: the backends to take the VM through, "vmain kvm" unless given
+# (make check: vmain, tests/monitor/lifecycle.t; make check-full: kvm,
+# tests/guest-full/lifecycle-kvm.t).
+vmain=$1 vmctl=$2 guest=$3 accels=${4:-vmain kvm}
 w=/tmp/lifecycle
 # The arena's root is made 0700; another uid must be able to run gdbus.
 chmod 755 /
@@ -36,7 +39,7 @@ state() { "$vmain" status "$1" --json | sed -n 's/.*"state": "\([a-z-]*\)".*/\1/
 pid_of() { "$vmain" status "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
-for accel in vmain kvm; do
+for accel in $accels; do
 	vm=lc-$accel
 	sock=$XDG_RUNTIME_DIR/vmain/$vm.sock
 	: >"$w/con"
