@@ -104,6 +104,13 @@ int vmain_io_exit(struct vmain_vcpu *vcpu, const struct vmain_io_exit *io);
 /* 0: exit to userspace; 1: resume; <0 never (errors become exits). */
 int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		    const u8 *insn_bytes, unsigned int insn_len);
+/*
+ * emulate/mmio.c: the guest fetched code from a non-RAM address (`qual`:
+ * the engine's fault qualification).  At CPL 0 an internal error
+ * (VMAIN_INTERNAL_FETCH_NON_RAM: gpa, rip, 0, qual) and 0; at CPL > 0
+ * #UD is queued and 1.
+ */
+int vmain_fetch_non_ram(struct vmain_vcpu *vcpu, u64 gpa, u64 qual);
 
 /* emulate/complete.c: the next RUN finishes what the exit started. */
 /* 1: ready to enter; 0/negative: return at once (already reported). */

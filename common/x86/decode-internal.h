@@ -28,7 +28,7 @@ struct x86_cursor {
 static inline int x86_cur_need(const struct x86_cursor *c, size_t n)
 {
 	if (c->pos + n > X86_MAX_INSN_LEN)
-		return -EINVAL;
+		return -E2BIG;
 	if (c->pos + n > c->avail)
 		return -ENODATA;
 	return 0;

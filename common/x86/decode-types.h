@@ -4,7 +4,7 @@
  * the kernel's headers when built into vmain.ko and from libc otherwise.
  *
  * The decoder itself uses only: uint8_t..uint64_t, int8_t..int64_t, size_t,
- * bool, the errno values ENODATA, EOPNOTSUPP and EINVAL, memset(), and
+ * bool, the errno values ENODATA, EOPNOTSUPP, EINVAL and E2BIG, memset(), and
  * va_list/vsnprintf() (for x86_insn_describe() only).  <linux/types.h>
  * provides the C99 names of the fixed-width types for kernel code, so the
  * same spelling works in both.

@@ -247,11 +247,12 @@ struct x86_insn {
  *                to X86_MAX_INSN_LEN, and call again);
  *   -EOPNOTSUPP  a valid instruction outside the supported set (including
  *                the register-to-register forms of the MOVs);
- *   -EINVAL      an invalid encoding: longer than 15 bytes (prefixes
- *                included), LOCK on an instruction that does not accept
- *                it, C6/C7 with a ModRM.reg other than 0 (but C6 F8 and
- *                C7 F8, XABORT and XBEGIN, are -EOPNOTSUPP); also an
- *                unknown mode.
+ *   -EINVAL      an encoding the CPU raises #UD for: LOCK on an
+ *                instruction that does not accept it, C6/C7 with a
+ *                ModRM.reg other than 0 (but C6 F8 and C7 F8, XABORT and
+ *                XBEGIN, are -EOPNOTSUPP); also an unknown mode;
+ *   -E2BIG       longer than 15 bytes, prefixes included (the CPU
+ *                raises #GP(0), SDM Vol. 2 2.3.11).
  * Never reads bytes[avail] or beyond; bytes past the 15th are never read.
  * The result does not depend on avail once avail covers the instruction:
  * for a given byte sequence every call that does not return -ENODATA

@@ -25,10 +25,45 @@ int emul_undecodable(struct emul *e, const u8 *bytes, unsigned int len)
 {
 	u64 first8 = 0;
 
+	/*
+	 * Guest user code may reach MMIO with any instruction (a mapped PCI
+	 * BAR): what the module does not emulate faults in the guest, as
+	 * KVM's emulation failures do outside CPL 0, rather than ending the
+	 * VM for every process in it.  #UD is a fault (SDM Vol. 3A 6.15,
+	 * "Interrupt 6"): RIP stays on the instruction and nothing of it is
+	 * done, so callers store no state after this returns 1.  At CPL 0
+	 * the guest's kernel is what went wrong: userspace gets the bytes.
+	 */
+	if (emul_cpl(e)) {
+		vmain_queue_exception(e->vcpu, X86_TRAP_UD, false, 0);
+		return 1;
+	}
 	memcpy(&first8, bytes, min(len, 8U));
 	vmain_internal_error(e->vcpu, VMAIN_INTERNAL_EMULATION, 3, e->g.rip,
 			     first8, 0, 0);
 	return 0;
+}
+
+int emul_decode_failed(struct emul *e, int err, const u8 *bytes,
+		       unsigned int len)
+{
+	switch (err) {
+	case -EINVAL:
+		/*
+		 * LOCK on an instruction or form not in the SDM's list (Vol. 2
+		 * "LOCK": CMP, TEST, a register destination, MOV...), or an
+		 * opcode's undefined ModRM.reg: the CPU raises #UD before any
+		 * memory access (APM Vol. 3 1.2.5), whatever the CPL.
+		 */
+		vmain_queue_exception(e->vcpu, X86_TRAP_UD, false, 0);
+		return 1;
+	case -E2BIG:
+		/* Past 15 bytes: #GP(0) (SDM Vol. 2 2.3.11; APM Vol. 3 1.1). */
+		vmain_queue_exception(e->vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	default:
+		return emul_undecodable(e, bytes, len);
+	}
 }
 
 static int msr_complete(struct vmain_vcpu *vcpu, bool read)

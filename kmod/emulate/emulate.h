@@ -21,6 +21,8 @@ void emul_load(struct emul *e, struct vmain_vcpu *vcpu, bool sregs);
 void emul_store(struct emul *e);
 
 enum x86_cpu_mode emul_mode(const struct emul *e);
+/* The guest's current privilege level (walk.c). */
+unsigned int emul_cpl(const struct emul *e);
 /* The base of segment `seg` (enum x86_seg) as the mode applies it. */
 u64 emul_seg_base(const struct emul *e, int seg);
 
@@ -57,10 +59,21 @@ u64 emul_read_gpr(const struct emul *e, unsigned int reg, bool high8,
 		  unsigned int size);
 
 /*
- * complete.c: ends the RUN with VMAIN_INTERNAL_EMULATION for an
- * instruction that cannot be emulated here (rip, first bytes); returns 0.
+ * complete.c: an instruction that cannot be emulated here.  At CPL 0 it
+ * ends the RUN with VMAIN_INTERNAL_EMULATION (rip, first bytes) and
+ * returns 0; at CPL > 0 it queues #UD with RIP on the instruction and
+ * returns 1 (resume), so that a guest process cannot stop its VM.
  */
 int emul_undecodable(struct emul *e, const u8 *bytes, unsigned int len);
+/*
+ * complete.c: x86_decode() refused bytes[0..len) with err.  An encoding
+ * the CPU refuses too (-EINVAL: LOCK where it is not allowed, an
+ * undefined ModRM.reg; -E2BIG: past 15 bytes) raises what the CPU
+ * raises, #UD or #GP(0), at any CPL, and returns 1; anything else is
+ * emul_undecodable().
+ */
+int emul_decode_failed(struct emul *e, int err, const u8 *bytes,
+		       unsigned int len);
 
 /*
  * An instruction other than the MOV family emulated on MMIO (mem.c,

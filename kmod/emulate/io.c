@@ -115,7 +115,9 @@ static int io_string(struct emul *e, const struct vmain_io_exit *io)
 		if (ret)
 			return ret > 0 ? 1 : emul_undecodable(e, bytes, 0);
 		ret = x86_decode(bytes, len, emul_mode(e), &insn);
-		if (ret || insn.op != (io->in ? X86_OP_INS : X86_OP_OUTS))
+		if (ret)
+			return emul_decode_failed(e, ret, bytes, len);
+		if (insn.op != (io->in ? X86_OP_INS : X86_OP_OUTS))
 			return emul_undecodable(e, bytes, len);
 		addr_size = insn.addrsize;
 		seg = insn.seg;

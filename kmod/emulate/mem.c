@@ -11,8 +11,9 @@
  * An operand that crosses a page is translated page by page.  On MMIO it
  * must still be one access: two pages that are not contiguous in
  * guest-physical memory, or half RAM and half MMIO, end the RUN with
- * VMAIN_INTERNAL_EMULATION (a device access split by the guest's paging
- * has no meaning a device model could give it).
+ * VMAIN_INTERNAL_EMULATION at CPL 0 and raise #UD above it
+ * (emul_undecodable(): a device access split by the guest's paging has
+ * no meaning a device model could give it).
  */
 #include "emulate.h"
 
@@ -47,10 +48,10 @@ static int fail_memory(struct emul_insn *x, u64 gpa)
 	return EMUL_FAIL;
 }
 
+/* An internal error (CPL 0), or #UD with nothing done (emul_undecodable). */
 static int fail_split(struct emul_insn *x)
 {
-	emul_undecodable(&x->e, x->bytes, x->len);
-	return EMUL_FAIL;
+	return emul_undecodable(&x->e, x->bytes, x->len) ? EMUL_RESUME : EMUL_FAIL;
 }
 
 /*

@@ -13,8 +13,11 @@
  * read-modify-write forms (string.c, rmw.c), whose operands are found
  * from the instruction and checked again (mem.c): the fault says where
  * one access went, not where the others of the instruction go.  Any
- * other instruction touching MMIO ends the RUN with an internal error
- * that carries the instruction bytes, never a guess.
+ * other instruction touching MMIO is never guessed at: from the guest's
+ * kernel it ends the RUN with an internal error that carries the
+ * instruction bytes; from its user code it raises #UD in the guest
+ * (complete.c).  An encoding the CPU refuses (a misplaced LOCK) raises
+ * #UD at any CPL.
  */
 #include "emulate.h"
 
@@ -91,7 +94,15 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		if (ret > 0)
 			return 1;	/* #PF on the fetch, queued */
 		if (ret < 0) {
-			/* The MMIO access's own code is not in RAM. */
+			/*
+			 * The MMIO access's own code is not in RAM: user code
+			 * gets #UD, as for a fetch from a device
+			 * (vmain_fetch_non_ram()); the kernel's ends the RUN.
+			 */
+			if (emul_cpl(&e)) {
+				vmain_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+				return 1;
+			}
 			vmain_internal_error(vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 3,
 					     gpa, e.g.rip, 1, 0);
 			return 0;
@@ -99,7 +110,7 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	}
 	ret = x86_decode(bytes, len, emul_mode(&e), &insn);
 	if (ret)
-		return emul_undecodable(&e, bytes, len);
+		return emul_decode_failed(&e, ret, bytes, len);
 	high8 = insn.flags & X86_INSN_HIGH_BYTE;
 
 	switch (insn.op) {
@@ -152,6 +163,26 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 	vcpu->pending_mem_size = insn.memsize;
 	vcpu->pending_sign_extend = insn.op == X86_OP_MOVSX || insn.op == X86_OP_MOVSXD;
 	vcpu->pending_next_rip = e.g.rip + insn.len;
+	return 0;
+}
+
+/*
+ * Code run from a device's mapping cannot be fetched here: a user process
+ * that jumps into a mapped BAR gets #UD (no instruction was executed;
+ * RIP stays), as KVM's emulation failures outside CPL 0 do, instead of
+ * ending the VM; the guest's kernel doing so ends the RUN.
+ */
+int vmain_fetch_non_ram(struct vmain_vcpu *vcpu, u64 gpa, u64 qual)
+{
+	struct emul e;
+
+	emul_load(&e, vcpu, true);
+	if (emul_cpl(&e)) {
+		vmain_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+		return 1;
+	}
+	vmain_internal_error(vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 4, gpa,
+			     e.g.rip, 0, qual);
 	return 0;
 }
 

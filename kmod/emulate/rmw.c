@@ -11,7 +11,10 @@
  * runs again when userspace answers (mem.c).  The result goes back as
  * one write exit.  CMP and TEST write nothing and take one exit.
  *
- * LOCK is accepted where the architecture accepts it but cannot make the
+ * LOCK anywhere else (CMP, TEST, ADD reg, [mem]) is #UD (SDM Vol. 2
+ * "LOCK"): x86_decode() refuses it and the guest gets the #UD
+ * (emul_decode_failed()).  LOCK is accepted where the architecture
+ * accepts it but cannot make the
  * read and the write one bus transaction: they are two exits, and another
  * vCPU's access to the same device register may fall between them, as
  * with KVM's emulation of the same instructions.

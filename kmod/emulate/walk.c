@@ -60,6 +60,21 @@ enum x86_cpu_mode emul_mode(const struct emul *e)
 	return X86_MODE_REAL;
 }
 
+/*
+ * The CPL is SS.DPL in protected mode (SDM Vol. 3A 5.5; APM Vol. 2 15.5.1
+ * and VMCB CPL, which VMRUN takes from SS.DPL's copy): CS.DPL differs
+ * from it in a conforming code segment.  Real mode runs at 0 and
+ * virtual-8086 mode at 3 (SDM Vol. 3A 20.2.1).
+ */
+unsigned int emul_cpl(const struct emul *e)
+{
+	if (!(e->s.cr0 & CR0_PE))
+		return 0;
+	if (e->g.rflags & X86_EFLAGS_VM)
+		return 3;
+	return e->s.ss.dpl & 3;
+}
+
 u64 emul_seg_base(const struct emul *e, int seg)
 {
 	const struct vmain_segment *s;
@@ -109,7 +124,7 @@ struct walk_path {
 static int walk(struct emul *e, u64 la, unsigned int access, u64 *gpa,
 		struct walk_path *path, bool *wide_out)
 {
-	bool user = e->s.cs.dpl == 3, write = access & EMUL_WRITE;
+	bool user = emul_cpl(e) == 3, write = access & EMUL_WRITE;
 	bool fetch = access & EMUL_FETCH, nxe = e->s.efer & EFER_NXE_BIT;
 	u64 table, pte = 0, addr_mask = 0x000ffffffffff000ULL;
 	bool rw = true, us = true, nx = false, wide;

@@ -315,11 +315,8 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 				     gpa, hva, -ret, 0);
 		return 0;
 	}
-	if (fetch) {
-		vmain_internal_error(svm->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 4,
-				     gpa, svm->vmcb->save.rip, 0, err);
-		return 0;
-	}
+	if (fetch)
+		return vmain_fetch_non_ram(svm->vcpu, gpa, err);
 	/* Decode assists leave the faulting instruction's bytes (15.8.4). */
 	return vmain_mmio_exit(svm->vcpu, gpa, write, c->insn_bytes,
 			       (svm_features & VMAIN_HW_DECODE_ASSISTS) ?

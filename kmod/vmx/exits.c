@@ -433,8 +433,7 @@ static int vmx_exit_ept_violation(struct vmx_vcpu *vmx)
 {
 	u64 q = vmx->exit.qual, gpa = vmx->exit.gpa;
 	bool write = q & (1 << 1), fetch = q & (1 << 2);
-	unsigned long hva = 0, flags;
-	u64 rip;
+	unsigned long hva = 0;
 	int ret;
 
 	ret = vmain_mmu_fault(vmx->vcpu, gpa, write, &hva);
@@ -448,15 +447,8 @@ static int vmx_exit_ept_violation(struct vmx_vcpu *vmx)
 				     gpa, hva, -ret, 0);
 		return 0;
 	}
-	if (fetch) {
-		if (vmx_get(vmx, &flags))
-			return -EIO;
-		rip = vmx_read(vmx, VMCS_GUEST_RIP);
-		vmx_put(vmx, flags);
-		vmain_internal_error(vmx->vcpu, VMAIN_INTERNAL_FETCH_NON_RAM, 4,
-				     gpa, rip, 0, q);
-		return 0;
-	}
+	if (fetch)
+		return vmain_fetch_non_ram(vmx->vcpu, gpa, q);
 	return vmain_mmio_exit(vmx->vcpu, gpa, write, NULL, 0);
 }
 

@@ -345,20 +345,20 @@ static const struct tcase cases[] = {
 	{ M64, "66*14 f4", "hlt with 14 prefixes: 15 bytes",
 	  "op=hlt len=15 nprefixes=14" },
 	{ M64, "66*15 f4", "hlt with 15 prefixes: 16 bytes",
-	  "err=EINVAL" },
+	  "err=E2BIG" },
 	{ M64, "66*15", "15 prefixes and no opcode",
-	  "err=EINVAL" },
+	  "err=E2BIG" },
 	{ M64, "f3*14 0f a2", "cpuid with 14 prefixes: 16 bytes",
-	  "err=EINVAL" },
+	  "err=E2BIG" },
 	{ M64, "f3*13 0f a2", "cpuid with 13 prefixes: 15 bytes",
 	  "op=cpuid len=15" },
 	{ M64, "26*6 a1 88 77 66 55 44 33 22 11", "moffs64 with 6 prefixes: 15 bytes",
 	  "op=mov_load_moffs len=15" },
 	{ M64, "26*7 a1 88 77 66 55 44 33 22 11", "moffs64 with 7 prefixes: 16 bytes",
-	  "err=EINVAL" },
+	  "err=E2BIG" },
 	{ M64, "66 67 f3 2e 48 c7 84 88 78 56 34 12 01 00 00 00",
 	  "mov imm with SIB, disp32, imm32 and 5 prefixes: 16 bytes",
-	  "err=EINVAL" },
+	  "err=E2BIG" },
 	{ M64, "67 f3 2e 48 c7 84 88 78 56 34 12 01 00 00 00", "the same with 4 prefixes: 15 bytes",
 	  "op=mov_store_imm len=15 os=8 as=4 seg=cs base=rax idx=rcx scale=4 imm=1" },
 	{ M64, "01 03", "add [rbx], eax",
@@ -461,7 +461,7 @@ static const struct tcase cases[] = {
 	{ M32, "a1 78 56", "moffs32 cut short",
 	  "err=ENODATA" },
 	{ M32, "66*14 89 03", "16 bytes in 32-bit mode",
-	  "err=EINVAL" },
+	  "err=E2BIG" },
 	{ M32, "66*13 89 03", "15 bytes in 32-bit mode",
 	  "op=mov_store len=15 os=2" },
 	/* ---- 16-bit (real) mode ---- */
@@ -728,6 +728,8 @@ static const char *errname(int err)
 		return "-EOPNOTSUPP";
 	case -EINVAL:
 		return "-EINVAL";
+	case -E2BIG:
+		return "-E2BIG";
 	case -1000:
 		return "read past avail (fault)";
 	default:
@@ -743,6 +745,8 @@ static int parse_err(const char *s)
 		return -EOPNOTSUPP;
 	if (!strcmp(s, "EINVAL"))
 		return -EINVAL;
+	if (!strcmp(s, "E2BIG"))
+		return -E2BIG;
 	fprintf(stderr, "decode-test: bad err=%s\n", s);
 	exit(2);
 }

@@ -167,7 +167,8 @@ static void check_mode(const uint8_t *data, size_t size, enum x86_cpu_mode mode)
 
 	cur_mode = mode;
 	r = x86_decode(data, size, mode, &full);
-	CHECK(r == 0 || r == -ENODATA || r == -EOPNOTSUPP || r == -EINVAL);
+	CHECK(r == 0 || r == -ENODATA || r == -EOPNOTSUPP || r == -EINVAL ||
+	      r == -E2BIG);
 	if (r == -ENODATA)
 		CHECK(size < X86_MAX_INSN_LEN);
 	if (r == 0)

@@ -27,6 +27,13 @@
  *                  MMIO write exit (return 0, docs/abi.md); the RUN after
  *                  that returns EINTR, and the guest goes on to the next
  *                  instruction, the OR done once
+ *   long64/user-undecodable  user code (CPL 3) touching MMIO: a MOV is
+ *                  emulated; BTS (not emulated) raises #UD in the guest at
+ *                  the BTS, and so does a jump into MMIO (code the module
+ *                  cannot fetch), and the VM goes on; LOCK CMP raises #UD.
+ *                  The same code at CPL 0: BTS ends the RUN with
+ *                  VMAIN_INTERNAL_EMULATION (its RIP and first bytes),
+ *                  LOCK CMP still raises #UD (SDM Vol. 2 "LOCK")
  *   MODE/seg-limit MOVSB whose ES destination is past ES's limit (real mode
  *                  with addr32, 32-bit) or non-canonical (64-bit), LODSB
  *                  past FS's limit (real) or through SS past its limit
@@ -287,6 +294,38 @@ asm(GUEST_ASM_BEGIN(".code16")
     "gl_seg_n2:\n" SYNC
     "	hlt\n"
     "gl_seg_end:\n"
+    GUEST_ASM_END);
+
+/*
+ * User code.  The test runs it at CPL 3 (IOPL 3 for the SYNCs) and at
+ * CPL 0.  Each #UD returns to the label after the faulting instruction.
+ */
+#define USER_MMIO	GUEST_STR(GUEST_MMIO_HIGH) " + 0x100"
+#define USER_JMP	GUEST_STR(GUEST_MMIO_HIGH) " + 0x200"
+
+GUEST_CODE(gl_user);
+GUEST_LABEL(gl_user_bts); GUEST_LABEL(gl_user_bts_next);
+GUEST_LABEL(gl_user_jmp_next);
+GUEST_LABEL(gl_user_lock); GUEST_LABEL(gl_user_lock_next);
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_user_start:\n"
+    "	mov $" USER_MMIO ", %ebx\n"
+    "	movl $0x5a, (%rbx)\n"
+    "gl_user_bts:\n"
+    "	btsl $1, (%rbx)\n"		/* not emulated */
+    "gl_user_bts_next:\n"
+    "	movl $0x6b, 4(%rbx)\n"
+    "	mov $" USER_JMP ", %ecx\n"
+    "	jmp *%rcx\n"			/* code on MMIO: not fetched */
+    "gl_user_jmp_next:\n"
+    "	movl $0x7c, 8(%rbx)\n"
+    "gl_user_lock:\n"
+    "	.byte 0xf0\n"
+    "	cmpl %eax, (%rbx)\n"		/* LOCK CMP: #UD at any CPL */
+    "gl_user_lock_next:\n"
+    "	movl $0x8d, 12(%rbx)\n" SYNC
+    "	hlt\n"
+    "gl_user_end:\n"
     GUEST_ASM_END);
 
 /* ------------------------------------------------------------------ */
@@ -685,6 +724,150 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* long64/user-undecodable                                             */
+/* ------------------------------------------------------------------ */
+
+/* Ring-3 descriptors after the library's TSS, and the ring-0 stack. */
+#define USER_SEL_DATA	0x38
+#define USER_SEL_CODE	0x40
+#define USER_RSP0	(GUEST_STACK_TOP - 0x10)
+#define USER_RSP	(GUEST_STACK_TOP - 0x800)
+#define PTE_U		0x4ULL
+
+static void put_u64(__u64 gpa, __u64 v)
+{
+	vm_write(vm, gpa, &v, 8);
+}
+
+static void set_u_bit(__u64 gpa)
+{
+	__u64 e;
+
+	vm_read(vm, gpa, &e, 8);
+	put_u64(gpa, e | PTE_U);
+}
+
+/*
+ * Moves the booted vCPU to CPL 3: a DPL-3 code and data descriptor pair,
+ * RSP0 in the TSS for the privilege change of an exception (SDM Vol. 3A
+ * 6.14.4; APM Vol. 2 8.9.3), the U bit on the paths to the low 2 MiB
+ * (code, stack) and to the MMIO page (SDM Vol. 3A 4.6: every level), and
+ * IOPL 3 for the SYNC OUTs.
+ */
+static bool enter_user(void)
+{
+	struct vmain_sregs s;
+	struct vmain_segment *segs[] = { &s.ds, &s.es, &s.fs, &s.gs, &s.ss };
+	struct vmain_regs r;
+	unsigned int i;
+
+	put_u64(GUEST_GDT_GPA + USER_SEL_DATA, 0x00cff3000000ffffULL);
+	put_u64(GUEST_GDT_GPA + USER_SEL_CODE, 0x00affb000000ffffULL);
+	put_u64(GUEST_TSS_GPA + 4, USER_RSP0);
+	set_u_bit(GUEST_PML4_GPA);
+	set_u_bit(GUEST_PDPT_GPA);
+	set_u_bit(GUEST_PD_GPA);
+	set_u_bit(GUEST_PDPT_GPA + 8 * (GUEST_MMIO_HIGH >> 30));
+	set_u_bit(GUEST_PD_GPA + GUEST_PAGE * (GUEST_MMIO_HIGH >> 30) +
+		  8 * ((GUEST_MMIO_HIGH >> 21) & 511));
+	if (vcpu_get_sregs(vcpu, &s) || vcpu_get_regs(vcpu, &r))
+		return false;
+	s.gdt.limit = USER_SEL_CODE + 7;
+	s.cs.selector = USER_SEL_CODE | 3;
+	s.cs.dpl = 3;
+	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		segs[i]->selector = USER_SEL_DATA | 3;
+		segs[i]->dpl = 3;
+	}
+	*regs_ptr(&r, R_RFLAGS) = 0x3002;
+	*regs_ptr(&r, R_RSP) = USER_RSP;
+	return !vcpu_set_sregs(vcpu, &s) && !vcpu_set_regs(vcpu, &r);
+}
+
+/*
+ * Runs to the #UD handler: the frame's RIP is `rip` (and CS has RPL
+ * `cpl`); its IRET is sent to `next`.
+ */
+static bool expect_ud(__u64 rip, unsigned int cpl, __u64 next, const char *what)
+{
+	struct guest_frame fr;
+	bool ok;
+
+	if (!expect_vector(vcpu, 6, "%s raises #UD in the guest, the RUN goes on", what))
+		return false;
+	ok = !guest_read_frame(vcpu, &fr) && fr.rip == rip && (fr.cs & 3) == cpl;
+	tap_ok(ok, "%s: %s: the #UD's frame has its RIP 0x%llx and CPL %u",
+	       guest_case_name(), what, (unsigned long long)rip, cpl);
+	if (!ok)
+		tap_diag("  frame rip 0x%llx cs 0x%llx", (unsigned long long)fr.rip,
+			 (unsigned long long)fr.cs);
+	return !guest_frame_set_rip(vcpu, next) && ok;
+}
+
+static void test_user_undecodable(void)
+{
+	__u64 b = GUEST_MMIO_HIGH + 0x100, bts, bytes = 0;
+	struct vmain_run_internal *in;
+	bool ok;
+
+#define USER_RIP(l) vcpu_code_rip(vcpu, GUEST_OFF(gl_user, l))
+	/* CPL 3. */
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_user)))
+		return;
+	if (!enter_user()) {
+		shutdown_vm();
+		return;
+	}
+	bts = USER_RIP(gl_user_bts);
+	if (!expect_mmio_write(vcpu, b, 4, 0x5a, "CPL 3: MOV to MMIO is emulated") ||
+	    !expect_ud(bts, 3, USER_RIP(gl_user_bts_next), "CPL 3: BTS to MMIO (not emulated)") ||
+	    !expect_mmio_write(vcpu, b + 4, 4, 0x6b, "CPL 3: the guest's user code goes on") ||
+	    !expect_ud(GUEST_MMIO_HIGH + 0x200, 3, USER_RIP(gl_user_jmp_next),
+		       "CPL 3: a jump into MMIO (code not in RAM)") ||
+	    !expect_mmio_write(vcpu, b + 8, 4, 0x7c, "CPL 3: after the jump's #UD") ||
+	    !expect_ud(USER_RIP(gl_user_lock), 3, USER_RIP(gl_user_lock_next),
+		       "CPL 3: LOCK CMP on MMIO") ||
+	    !expect_mmio_write(vcpu, b + 12, 4, 0x8d, "CPL 3: after LOCK CMP's #UD"))
+		goto out;
+	expect_sync(vcpu, "CPL 3: the guest ran to its end");
+	shutdown_vm();
+
+	/* CPL 0: the guest's kernel gets no #UD for what is not emulated. */
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_user)))
+		return;
+	in = &vcpu->run->exit.internal;
+	bts = USER_RIP(gl_user_bts);
+	if (!expect_mmio_write(vcpu, b, 4, 0x5a, "CPL 0: MOV to MMIO is emulated"))
+		goto out;
+	if (!expect_exit(vcpu, VMAIN_EXIT_INTERNAL_ERROR,
+			 "CPL 0: BTS to MMIO ends the RUN with VMAIN_EXIT_INTERNAL_ERROR"))
+		goto out;
+	vm_read(vm, bts, &bytes, 8);
+	ok = in->suberror == VMAIN_INTERNAL_EMULATION && in->ndata >= 2 &&
+	     in->data[0] == bts && in->data[1] == bytes;
+	tap_ok(ok, "%s: VMAIN_INTERNAL_EMULATION with the BTS's RIP 0x%llx and bytes 0x%llx",
+	       guest_case_name(), (unsigned long long)bts, (unsigned long long)bytes);
+	if (!ok)
+		tap_diag("  %s", exit_str(vcpu));
+	/* Userspace may skip it and go on, as a monitor could. */
+	if (vcpu_set_reg(vcpu, R_RIP, USER_RIP(gl_user_bts_next)) ||
+	    !expect_mmio_write(vcpu, b + 4, 4, 0x6b, "CPL 0: the guest goes on past the BTS"))
+		goto out;
+	/* The jump into MMIO at CPL 0 would end the RUN too: skip it. */
+	if (vcpu_set_reg(vcpu, R_RIP, USER_RIP(gl_user_jmp_next)) ||
+	    !expect_mmio_write(vcpu, b + 8, 4, 0x7c, "CPL 0: at the LOCK CMP") ||
+	    !expect_ud(USER_RIP(gl_user_lock), 0, USER_RIP(gl_user_lock_next),
+		       "CPL 0: LOCK CMP on MMIO") ||
+	    !expect_mmio_write(vcpu, b + 12, 4, 0x8d, "CPL 0: after LOCK CMP's #UD") ||
+	    !run_to_sync(vcpu, "CPL 0: the end"))
+		goto out;
+	expect_hlt(vcpu, GUEST_ANY_RIP, "CPL 0: the guest finished");
+#undef USER_RIP
+out:
+	shutdown_vm();
+}
+
+/* ------------------------------------------------------------------ */
 /* MODE/seg-limit                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -796,6 +979,10 @@ int main(int argc, char **argv)
 	if (guest_want("long64/ad-bits")) {
 		guest_case("long64/ad-bits");
 		test_ad_bits();
+	}
+	if (guest_want("long64/user-undecodable")) {
+		guest_case("long64/user-undecodable");
+		test_user_undecodable();
 	}
 	return guest_done();
 }
