@@ -446,17 +446,21 @@ bench: deps-test kmod progs
 # QEMU + KVM on the same back ends (tests/bench/net.sh; docs/perf.md,
 # "Networking"; BENCH_NET_TIME=seconds per measurement, BENCH_NET_CPUS,
 # BENCH_NET_ROUNDS: the rows take turns, round after round; BENCH_NET_OLD=1
-# adds KVM with the monitor's local APIC, VMAIN_KVM_IRQCHIP=monitor).
+# adds KVM with the monitor's local APIC, VMAIN_KVM_IRQCHIP=monitor;
+# BENCH_NET_BACKENDS=tap and BENCH_NET_ROWS=kvm,qemu pick rows (default
+# user,tap and kvm,vmain,qemu); BENCH_NET_BASE=FILE, another vmain binary,
+# adds its KVM row beside this one's: a before/after in one run).
 .PHONY: bench-net
 bench-net: deps-test kmod $(BUILD)/monitor/vmain $(BUILD)/tests/bench/net-rr
 	@scripts/guest-image -q --bench
 	@echo "vmain: networking: iperf3 both ways, TCP request/response, host CPU; user and tap beside QEMU (AMD-V arena)"
 	@scripts/arena-svm -q -t 1800 -M kvm_amd -M tun -W 200 -f $(BUILD)/monitor/vmain -f build/guest \
 		-f $(BUILD)/tests/bench/net-rr -f tests/bench/net.sh -f /usr/bin/iperf3 -f /usr/bin/ip \
-		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) -- \
+		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) \
+		$(if $(BENCH_NET_BASE),-f $(abspath $(BENCH_NET_BASE))) -- \
 		$(TOP)/tests/bench/net.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest \
 		$(TOP)/$(BUILD)/tests/bench/net-rr /usr/bin/iperf3 /usr/bin/ip $(or $(BENCH_NET_TIME),5) $(or $(BENCH_NET_CPUS),1) $(or $(BENCH_NET_ROUNDS),2) \
-		$(or $(BENCH_NET_OLD),0)
+		$(or $(BENCH_NET_OLD),0) $(or $(BENCH_NET_BACKENDS),-) $(or $(BENCH_NET_ROWS),-) $(or $(abspath $(BENCH_NET_BASE)),-)
 
 # Firmware boot in the AMD-V arena: the guest's ISO (scripts/guest-iso)
 # through SeaBIOS, ISOLINUX's menu and the guest's init, time and exits,

@@ -26,8 +26,19 @@
 # the monitor as before the split irqchip, for the before/after.
 # Everything runs two levels of emulation deep (QEMU TCG, then SVM or KVM):
 # only the ratios between rows of one run mean something.
-# Usage: net.sh VMAIN GUEST-DIR NET-RR IPERF3 IPROUTE2-IP [SECONDS [CPUS [ROUNDS [OLD]]]]
+# BACKENDS (comma-separated, default user,tap) and ROWS (default
+# kvm,vmain,qemu: vmain on KVM, on vmain.ko, QEMU) choose the rows;
+# BASE, a second vmain binary (say the one before a change), adds the row
+# "vmain (KVM, base)" beside vmain (KVM), for a before/after in one run.
+# "-" for any of them: its default.
+# Usage: net.sh VMAIN GUEST-DIR NET-RR IPERF3 IPROUTE2-IP [SECONDS [CPUS [ROUNDS [OLD
+#        [BACKENDS [ROWS [BASE]]]]]]]
 vmain=$1 guest=$2 rr=$3 iperf=$4 ip=$5 secs=${6:-5} cpus=${7:-1} rounds=${8:-2} old=${9:-0}
+backends=${10:--} rows=${11:--} base=${12:--}
+[ "$backends" != - ] || backends=user,tap
+[ "$rows" != - ] || rows=kvm,vmain,qemu
+[ "$base" != - ] || base=
+backends=$(echo "$backends" | tr , ' ') rows=",$rows,"
 w=/tmp/bench-net
 rm -rf "$w"; mkdir -p "$w"
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -85,7 +96,9 @@ start() {
 		esac
 		irqchip=
 		[ "$2" != kvm-monitor ] || irqchip=monitor
-		VMAIN_KVM_IRQCHIP=$irqchip "$vmain" run --accel "${2%-monitor}" --cpus "$cpus" --memory 256M --stats --kernel "$guest/vmlinuz" \
+		bin=$vmain
+		[ "$2" != kvm-base ] || bin=$base
+		VMAIN_KVM_IRQCHIP=$irqchip "$bin" run --accel "${2%-*}" --cpus "$cpus" --memory 256M --stats --kernel "$guest/vmlinuz" \
 			--initrd "$w/initrd.img" --net "$nd" --serial "$w/con" --append "$append$extra" \
 			</dev/null >"$w/out" 2>&1 &
 	fi
@@ -135,6 +148,7 @@ row() {
 	qemu:*) name="QEMU 7.2 + KVM" ;;
 	vmain:kvm) name="vmain (KVM)" ;;
 	vmain:kvm-monitor) name="vmain (KVM, monitor APIC)" ;;
+	vmain:kvm-base) name="vmain (KVM, base)" ;;
 	vmain:vmain) name="vmain (vmain.ko)" ;;
 	esac
 	case "$3" in
@@ -175,11 +189,12 @@ echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 : >"$w/rows"
 round=1
 while [ $round -le "$rounds" ]; do
-	for be in user tap; do
-		row vmain kvm "$be"
+	for be in $backends; do
+		case $rows in *,kvm,*) row vmain kvm "$be" ;; esac
+		[ -z "$base" ] || row vmain kvm-base "$be"
 		[ "$old" != 1 ] || row vmain kvm-monitor "$be"
-		row vmain vmain "$be"
-		[ -z "$qemu" ] || row qemu kvm "$be"
+		case $rows in *,vmain,*) row vmain vmain "$be" ;; esac
+		case $rows in *,qemu,*) [ -z "$qemu" ] || row qemu kvm "$be" ;; esac
 	done
 	round=$((round + 1))
 done
@@ -206,4 +221,4 @@ awk -F'|' '
 	}' "$w/rows"
 echo
 cat "$w/notes" 2>/dev/null
-echo "# $cpus vCPU, 256 MiB, $secs s per measurement, $rounds rounds; $(uname -r) in the arena"
+echo "# $cpus vCPU, 256 MiB, $secs s per measurement, $rounds rounds; $(uname -r) in the arena; load average in the arena $(cut -d' ' -f1-3 /proc/loadavg)"
