@@ -687,10 +687,167 @@ static void peer_tx_ready(void *opaque, unsigned bq)
 	unlock(n);
 }
 
+/* --- receive into lent chains (virtio-net.h; net.h, rx_borrow) ---------- */
+
+/* Gives the last `k` chains popped off `vq` back to the ring. */
+static void unpop_n(struct virtq *vq, unsigned k)
+{
+	while (k--)
+		virtq_unpop(vq);
+}
+
+static int peer_rx_borrow(void *opaque, struct iovec *iov, int max, int *cnt)
+{
+	struct virtio_net *n = opaque;
+	uint64_t need = VIRTIO_NET_HDR_LEN + (uint64_t)NET_MAX_FRAME, got = 0;
+	struct virtq_elem *e = &n->rx_elem;
+	struct virtq *vq;
+	unsigned k = 0, i;
+	int c = 0, ret = -ENOSPC;
+
+	lock(n);
+	/*
+	 * One pair: the queue is known before the frame is (no steering);
+	 * MRG_RXBUF: the frame takes only the chains it fills (5.1.6.4.2).
+	 */
+	if (!rx_open(n) || n->lending || n->curr_pairs != 1 ||
+	    !has(n, VIRTIO_NET_F_MRG_RXBUF))
+		goto out;
+	vq = live(n, 0);
+	while (got < need && k < vq->size && k < VIRTIO_NET_QUEUE_SIZE) {
+		if (virtq_pop(vq, e) != 1)
+			break;
+		k++;
+		/* NEEDS_RESET: the queue is dead, nothing to give back. */
+		if (rx_chain_bad(n, e, true))
+			goto out;
+		if (e->nr_in > (unsigned)(max - c))
+			break;
+		for (i = e->nr_out; i < e->nr_out + e->nr_in; i++) {
+			iov[c].iov_base = e->seg[i].host;
+			iov[c].iov_len = e->seg[i].len;
+			c++;
+		}
+		n->rx_heads[k - 1] = e->head;
+		n->rx_lens[k - 1] = e->in_len < need ? (uint32_t)e->in_len : (uint32_t)need;
+		got += e->in_len;
+	}
+	if (got < need) {
+		unpop_n(vq, k);
+		goto out;
+	}
+	n->lending = true;
+	n->lent = (uint16_t)k;
+	n->lent_vq = vq;
+	*cnt = c;
+	ret = 0;
+out:
+	unlock(n);
+	return ret;
+}
+
+/* Writes `len` bytes at the start of an iovec. */
+static void iov_put(const struct iovec *iov, int cnt, const void *buf, size_t len)
+{
+	const uint8_t *src = buf;
+	int i;
+
+	for (i = 0; i < cnt && len; i++) {
+		size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		memcpy(iov[i].iov_base, src, k);
+		src += k;
+		len -= k;
+	}
+}
+
+static long peer_rx_commit(void *opaque, const struct iovec *iov, int cnt, long len)
+{
+	struct virtio_net *n = opaque;
+	struct iov_cursor c = { iov, cnt, 0, 0 };
+	struct virtio_net_hdr_v1 in, h;
+	uint8_t dst[6];
+	struct virtq *vq;
+	unsigned k, nb;
+	size_t flen, left;
+	long ret;
+
+	lock(n);
+	if (!n->lending) {
+		unlock(n);
+		return -EINVAL;		/* no rx_borrow() before: a back end bug */
+	}
+	n->lending = false;
+	k = n->lent;
+	vq = n->lent_vq;
+	if (n->resetting) {
+		/* 2.4.1: the reset waited for these chains; it completes now. */
+		n->resetting = false;
+		virtio_pci_reset_done(&n->vp);
+		ret = -ENOSPC;
+		goto out;
+	}
+	/* NEEDS_RESET meanwhile: the queue is dead, its positions void. */
+	if (virtio_pci_queue(&n->vp, 0) != vq) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	/* Stopped meanwhile: given back whole, so a save keeps them the guest's. */
+	if (n->stopped) {
+		n->stats.rx_dropped++;
+		ret = -ENOSPC;
+		goto give_back;
+	}
+	ret = 0;
+	if (len <= VIRTIO_NET_HDR_LEN)
+		goto give_back;		/* nothing read (EAGAIN) or an empty frame */
+	flen = (size_t)len - VIRTIO_NET_HDR_LEN;
+	ret = len - VIRTIO_NET_HDR_LEN;
+	/* Copied out once, then only the copies are used. */
+	cursor_copy(&c, (uint8_t *)&in, sizeof(in));
+	if (flen < ETH_HLEN || flen > NET_MAX_FRAME || rx_header(n, &in, flen, &h)) {
+		n->stats.rx_errors++;
+		goto give_back;
+	}
+	cursor_copy(&c, dst, sizeof(dst));
+	if (!rx_accept(n, dst)) {
+		n->stats.rx_filtered++;
+		goto give_back;
+	}
+	/* The chains the frame filled, in order; the first holds the header. */
+	left = (size_t)len;
+	for (nb = 0; nb < k && left; nb++) {
+		if (n->rx_lens[nb] > left)
+			n->rx_lens[nb] = (uint32_t)left;
+		left -= n->rx_lens[nb];
+	}
+	unpop_n(vq, k - nb);
+	h.num_buffers = (uint16_t)nb;
+	iov_put(iov, cnt, &h, sizeof(h));
+	if (virtq_push_many(vq, n->rx_heads, n->rx_lens, nb)) {
+		n->stats.rx_dropped++;
+		goto out;
+	}
+	n->stats.rx_packets++;
+	n->stats.rx_bytes += flen;
+	n->q[0].notify = true;
+	ioloop_bh_schedule(n->loop, &n->rx_notify_bh);
+	goto out;
+give_back:
+	unpop_n(vq, k);
+out:
+	n->lent = 0;
+	n->lent_vq = NULL;
+	unlock(n);
+	return ret;
+}
+
 static const struct net_peer_ops peer_ops = {
 	.can_receive = peer_can_receive,
 	.receive = peer_receive,
 	.tx_ready = peer_tx_ready,
+	.rx_borrow = peer_rx_borrow,
+	.rx_commit = peer_rx_commit,
 };
 
 /* I/O thread, lock not held: tell a waiting back end if it may send again. */
@@ -911,7 +1068,7 @@ static int net_reset(void *opaque)
 	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		n->q[i].notify = false;
 	/* tx_blocked stays: the back end is still full and tx_ready() follows. */
-	if (!n->sending)
+	if (!n->sending && !n->lending)
 		return 0;
 	n->resetting = true;
 	return -EINPROGRESS;
@@ -977,7 +1134,9 @@ int virtio_net_init(struct virtio_net *n, struct pci_bus *bus, int slot,
 	n->mtu = cfg->mtu;
 	memcpy(n->mac, cfg->mac, 6);
 	n->link_up = !cfg->link_down;
-	n->stopped = n->sending = n->resetting = false;
+	n->stopped = n->sending = n->lending = n->resetting = false;
+	n->lent = 0;
+	n->lent_vq = NULL;
 	n->tx_blocked = 0;
 	n->rx_waiting = false;
 	n->tx_queues = (uint16_t)be->tx_queues;
@@ -1105,7 +1264,7 @@ int virtio_net_save(const struct virtio_net *n, struct state_writer *w)
 	 * it is unfinished (2.4.1): the caller stops the NIC first
 	 * (virtio_net_stop(), after which neither can be), or retries.
 	 */
-	if (n->sending || n->resetting)
+	if (n->sending || n->lending || n->resetting)
 		return -EBUSY;
 	ret = virtio_pci_save(&n->vp, w);
 	if (ret)
@@ -1148,7 +1307,7 @@ int virtio_net_load(struct virtio_net *n, struct state_reader *r)
 	uint32_t owed;
 	int ret;
 
-	if (n->sending || n->resetting)
+	if (n->sending || n->lending || n->resetting)
 		return -EBUSY;
 	/* The transport into a copy: nothing changes unless all of it loads. */
 	vp = malloc(sizeof(*vp));

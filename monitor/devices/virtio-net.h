@@ -54,6 +54,21 @@
  * the pair its flow last transmitted on (5.1.6.5.6.1, a small hash table
  * of TCP/UDP flows), else to receiveq1.
  *
+ * Receive without a copy of our own (net.h, rx_borrow): with MRG_RXBUF
+ * and one queue pair in use, a back end that reads its frames (tap) is
+ * lent receiveq1's next chains, as many as the largest frame could fill
+ * (the header and NET_MAX_FRAME), and reads into them; rx_commit() then
+ * checks the header and the destination as receive() does, copying them
+ * out of guest memory once (a driver that rewrites its own buffer
+ * meanwhile only spoils its own frame), writes the checked header with
+ * num_buffers, publishes the chains the frame filled and gives the rest
+ * back to the ring.  A frame dropped there gives them all back.  Fewer
+ * buffers than that, or other settings: -ENOSPC, and the back end reads
+ * into its own buffer and uses can_receive()/receive() as before, which
+ * also does the waiting for buffers.  While chains are lent the lock is
+ * not held: a driver reset waits for rx_commit() as for send(), and a
+ * save is refused (-EBUSY).
+ *
  * Receive filtering (5.1.6.5.1, 5.1.6.5.2).  CTRL_RX PROMISC and ALLMULTI
  * are acked and kept; MAC_TABLE_SET's unicast list (up to
  * VIRTIO_NET_MAC_TABLE entries; a longer list accepts every unicast) is
@@ -188,6 +203,9 @@ struct virtio_net {
 	bool link_up;
 	bool stopped;			/* virtio_net_stop() */
 	bool sending;			/* the I/O thread is in send(), lock dropped */
+	bool lending;			/* receive chains lent (rx_borrow), lock dropped */
+	uint16_t lent;			/* how many: rx_heads[0..lent) */
+	struct virtq *lent_vq;		/* the queue they came off */
 	bool resetting;			/* reset() said -EINPROGRESS */
 	uint32_t tx_blocked;		/* bit q: send(q) said -EAGAIN; until tx_ready(q) */
 	bool rx_waiting;		/* said no to the back end; resume it later */
@@ -268,7 +286,8 @@ struct state_reader;
  * or said: tx_blocked, rx_waiting, its offloads), and host bookkeeping
  * (gen, tx_ready_seq, scratch).  Packets in flight are not state either:
  * with the lock held a chain is only ever off its ring while a frame is
- * in send(), and virtio_net_save() refuses (-EBUSY) then, or while a
+ * in send() or receive chains are lent (rx_borrow), and
+ * virtio_net_save() refuses (-EBUSY) then, or while a
  * reset waits for that send; after virtio_net_stop() it never does.
  *
  * virtio_net_load() (lock held; -EBUSY while a frame is in send())

@@ -89,6 +89,24 @@ struct net_peer_ops {
 			const struct iovec *iov, int iovcnt);
 	/* After a send on `queue` returned -EAGAIN: it takes packets again. */
 	void (*tx_ready)(void *opaque, unsigned queue);
+	/*
+	 * Optional: receive straight into the guest's buffers, for a back end
+	 * with a vnet header that reads its frames (tap), which then reads
+	 * with one copy, the kernel's, instead of two.  rx_borrow() lends
+	 * buffers for the next frame, whatever its size: up to `max` iovec
+	 * entries that hold a struct virtio_net_hdr_v1 then NET_MAX_FRAME
+	 * bytes, in order.  0 (*cnt set), or -ENOSPC: not now (too few
+	 * buffers, several queue pairs, no MRG_RXBUF...), use can_receive()
+	 * and receive().  After 0, exactly one rx_commit() follows, with the
+	 * same iovec and what was read into it (header included; 0 or
+	 * -errno: nothing), before any other call to the NIC.  Between the
+	 * two the NIC's lock is not held, so the read is not under it.
+	 * rx_commit() returns the frame's length (delivered, or dropped and
+	 * counted: a bad header, filtered), 0 when nothing was read, or
+	 * -ENOSPC when the NIC could not take it (stopped or reset meanwhile).
+	 */
+	int (*rx_borrow)(void *opaque, struct iovec *iov, int max, int *cnt);
+	long (*rx_commit)(void *opaque, const struct iovec *iov, int cnt, long len);
 };
 
 struct net_backend;

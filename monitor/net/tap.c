@@ -21,6 +21,10 @@
  * us; it starts at none (the kernel then segments and checksums in
  * software) and follows what the guest accepts (set_rx_offloads).
  *
+ * Receive reads straight into the guest's buffers when the NIC lends
+ * them (net.h, rx_borrow: one copy, the kernel's); otherwise, and always
+ * when it has too few, into our own frame buffer, as follows.
+ *
  * Flow control (net.h).  Receive: a packet is read, then offered to the
  * NIC; when can_receive() says no it is kept (one packet) and the fds stop
  * being watched for input, so the kernel's queue (txqueuelen) bounds the
@@ -48,6 +52,8 @@
 #define RX_BUDGET	64
 /* Fragments of one guest packet (the NIC's descriptor chain). */
 #define TX_MAX_IOV	1023
+/* Guest buffers one frame may be read into (rx_borrow); UIO_MAXIOV is 1024. */
+#define RX_MAX_IOV	256
 
 _Static_assert(sizeof(struct virtio_net_hdr_v1) == 12, "virtio 1.2 5.1.6");
 
@@ -73,6 +79,7 @@ struct net_tap {
 	size_t held_len;		/* frame bytes; 0: none */
 	struct virtio_net_hdr_v1 hdr;
 	uint8_t *frame;			/* NET_MAX_FRAME bytes */
+	struct iovec rx_iov[RX_MAX_IOV];	/* guest buffers lent by the NIC */
 };
 
 static struct net_tap *to_tap(struct net_backend *be)
@@ -120,6 +127,28 @@ static void queue_dead(struct tap_queue *q, int err)
 	q->watch = NULL;
 }
 
+/*
+ * One read straight into the guest's buffers, if the NIC lends them
+ * (net.h, rx_borrow).  false: it did not, read into our own.  Otherwise
+ * *n is what readv() returned (errno set when negative).
+ */
+static bool rx_direct(struct tap_queue *q, ssize_t *n)
+{
+	struct net_tap *t = q->t;
+	const struct net_peer_ops *peer = t->be.peer;
+	int cnt, err;
+
+	if (!peer || !peer->rx_borrow || !peer->rx_commit ||
+	    peer->rx_borrow(t->be.peer_opaque, t->rx_iov, RX_MAX_IOV, &cnt))
+		return false;
+	/* As below: the kernel writes 10 bytes of header, the NIC the rest. */
+	*n = readv(q->fd, t->rx_iov, cnt);
+	err = errno;
+	peer->rx_commit(t->be.peer_opaque, t->rx_iov, cnt, *n < 0 ? -err : (long)*n);
+	errno = err;
+	return true;
+}
+
 static void rx(struct tap_queue *q)
 {
 	struct net_tap *t = q->t;
@@ -131,6 +160,14 @@ static void rx(struct tap_queue *q)
 	int i;
 
 	for (i = 0; i < RX_BUDGET && !t->rx_stopped; i++) {
+		if (rx_direct(q, &n)) {
+			if (n >= 0)
+				continue;
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			queue_dead(q, errno);
+			return;
+		}
 		/* The kernel writes the 10-byte legacy header; num_buffers stays ours. */
 		memset(&t->hdr, 0, sizeof(t->hdr));
 		n = readv(q->fd, iov, 2);

@@ -7,7 +7,8 @@
  * feature negotiation per back-end offloads, configuration and link
  * changes, transmit of single and multi-descriptor frames, every bad
  * transmit header, -EAGAIN and tx_ready(), receive into single and
- * merged buffers, no buffers and rx_resume(), filtering, the control
+ * merged buffers, no buffers and rx_resume(), frames read straight into
+ * lent chains (rx_borrow/rx_commit), filtering, the control
  * queue, multiqueue steering, resets with a packet in send(), hostile
  * rings, stop; save and load into a fresh NIC over a fresh back end,
  * which continues the rings, the filters and the steering, and refuses
@@ -588,6 +589,116 @@ static void test_rx_merged(void)
 	       ((struct virtio_net_hdr_v1 *)(mem.base + RX_GPA + 0x300))->num_buffers == 3,
 	       "  more buffers: rx_resume(), then the frame uses the kept one and two new");
 	cbe->nresume = 0;
+}
+
+static int save_in_send_ret;
+static void save_in_send(struct fake_be *f);
+
+/* A read into lent buffers, as tap's readv(): header then frame, in order. */
+static void fill_lent(const struct iovec *iov, int cnt, const struct virtio_net_hdr_v1 *h,
+		      const uint8_t *f, size_t flen)
+{
+	size_t off = 0, total = HDR + flen;
+	int i;
+
+	for (i = 0; i < cnt && off < total; i++) {
+		size_t k = iov[i].iov_len, j;
+
+		for (j = 0; j < k && off < total; j++, off++)
+			((uint8_t *)iov[i].iov_base)[j] = off < 10 ? ((const uint8_t *)h)[off] :
+							  off < HDR ? 0xab : f[off - HDR];
+	}
+}
+
+static int borrow(struct iovec *iov, int max, int *cnt)
+{
+	return cbe->be.peer->rx_borrow(cbe->be.peer_opaque, iov, max, cnt);
+}
+
+static long commit(const struct iovec *iov, int cnt, long len)
+{
+	return cbe->be.peer->rx_commit(cbe->be.peer_opaque, iov, cnt, len);
+}
+
+/* MRG_RXBUF, one pair: frames read straight into lent chains (net.h, rx_borrow). */
+static void test_rx_lent(void)
+{
+	static uint8_t f[5000], got[5000];
+	struct virtio_net_stats s0 = stats();
+	struct virtio_net_hdr_v1 h = { 0 }, *gh;
+	struct iovec iov[64];
+	uint16_t before;
+	uint32_t id, len[2];
+	unsigned i;
+	int cnt = -1;
+
+	drain_used(&dq[0]);
+	before = gr16(dq[0].used + 2);
+	/* 16 x 4 KiB: less than a header and NET_MAX_FRAME. */
+	for (i = 0; i < 16; i++)
+		rx_post(0, BIG_GPA + 0x1000 * i, 0x1000);
+	lkick(0);
+	turn();
+	tap_ok(borrow(iov, 64, &cnt) == -ENOSPC && cnt == -1,
+	       "rx_borrow: 64 KiB of buffers, less than the largest frame: -ENOSPC");
+	make_frame(f, MAC, 100, 3);
+	tap_ok(inject(NULL, f, 100) == 100 && dq_used(&dq[0], &id, &len[0]) == 1 &&
+	       len[0] == HDR + 100, "  nothing taken: receive() still lands in the first");
+	rx_post(0, BIG_GPA + 0x10000, 0x1000);
+	rx_post(0, BIG_GPA + 0x11000, 0x1000);
+	lkick(0);
+	turn();
+	tap_ok(borrow(iov, 16, &cnt) == -ENOSPC, "  17 chains but room for 16 iovec entries: -ENOSPC");
+	tap_ok(borrow(iov, 64, &cnt) == 0 && cnt == 17 && iov[0].iov_base == mem.base + BIG_GPA + 0x1000 &&
+	       iov[0].iov_len == 0x1000, "  17 chains of 4 KiB: lent, from the next available");
+	make_frame(f, MAC, sizeof(f), 7);
+	fill_lent(iov, cnt, &h, f, sizeof(f));
+	tap_ok(commit(iov, cnt, HDR + sizeof(f)) == (long)sizeof(f) &&
+	       gr16(dq[0].used + 2) == (uint16_t)(before + 3), "  a 5000-byte frame: committed, two chains used");
+	dq_used(&dq[0], &id, &len[0]);
+	dq_used(&dq[0], &id, &len[1]);
+	gh = (struct virtio_net_hdr_v1 *)(mem.base + BIG_GPA + 0x1000);
+	memcpy(got, mem.base + BIG_GPA + 0x1000 + HDR, 0x1000 - HDR);
+	memcpy(got + 0x1000 - HDR, mem.base + BIG_GPA + 0x2000, sizeof(f) - (0x1000 - HDR));
+	tap_ok(len[0] == 0x1000 && len[1] == HDR + sizeof(f) - 0x1000 && gh->num_buffers == 2 &&
+	       gh->flags == 0 && gh->gso_type == 0 && !memcmp(got, f, sizeof(f)),
+	       "  lengths 4096/916, num_buffers 2 written over the read's bytes, the frame");
+	tap_ok(stats().rx_packets == s0.rx_packets + 2 && stats().rx_bytes == s0.rx_bytes + 5100,
+	       "  counted as received");
+	/* The other 15 went back: with two more there are 17 again. */
+	rx_post(0, BIG_GPA + 0x12000, 0x1000);
+	rx_post(0, BIG_GPA + 0x13000, 0x1000);
+	lkick(0);
+	turn();
+	tap_ok(borrow(iov, 64, &cnt) == 0 && cnt == 17 && iov[0].iov_base == mem.base + BIG_GPA + 0x3000,
+	       "  the 15 unused chains were given back, in order");
+	tap_ok(commit(iov, cnt, -EAGAIN) == 0 && gr16(dq[0].used + 2) == (uint16_t)(before + 3),
+	       "  nothing read (EAGAIN): commit 0, nothing used");
+	/* A header the guest did not negotiate (NEEDS_CSUM without GUEST_CSUM). */
+	tap_ok(borrow(iov, 64, &cnt) == 0, "  lent again");
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	fill_lent(iov, cnt, &h, f, 100);
+	tap_ok(commit(iov, cnt, HDR + 100) == 100 && gr16(dq[0].used + 2) == (uint16_t)(before + 3) &&
+	       stats().rx_errors == s0.rx_errors + 1, "  a header not negotiated: dropped, counted, none used");
+	h.flags = 0;
+	/* Too short for Ethernet. */
+	tap_ok(borrow(iov, 64, &cnt) == 0, "  lent again");
+	fill_lent(iov, cnt, &h, f, 10);
+	tap_ok(commit(iov, cnt, HDR + 10) == 10 && gr16(dq[0].used + 2) == (uint16_t)(before + 3) &&
+	       stats().rx_errors == s0.rx_errors + 2, "  a 10-byte frame: dropped, counted, none used");
+	tap_ok(commit(iov, cnt, HDR + 100) == -EINVAL, "rx_commit without rx_borrow: -EINVAL");
+	/* A save while chains are lent is refused; a reset waits for the commit. */
+	tap_ok(borrow(iov, 64, &cnt) == 0, "lent again");
+	save_in_send(cbe);
+	tap_ok(save_in_send_ret == -EBUSY, "  a save meanwhile: -EBUSY");
+	lbar_wr(COMMON(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	tap_ok(status() != 0, "  a reset meanwhile: status reads non-zero (2.4.1)");
+	fill_lent(iov, cnt, &h, f, 100);
+	tap_ok(commit(iov, cnt, HDR + 100) == -ENOSPC && status() == 0 &&
+	       gr16(dq[0].used + 2) == (uint16_t)(before + 3),
+	       "  then the commit: -ENOSPC, nothing used, the reset done");
+	bring_up(a_features() | BIT(VIRTIO_NET_F_MRG_RXBUF), 3);
+	tap_ok(borrow(iov, 64, &cnt) == -ENOSPC, "after the reset: no buffers, -ENOSPC");
 }
 
 /* Control command: class, cmd, data, then a writable ack; returns the ack (0xee: none). */
@@ -1473,6 +1584,7 @@ int main(void)
 	test_reentry_reset();
 	bring_up(a_features() | BIT(VIRTIO_NET_F_MRG_RXBUF), 3);
 	test_rx_merged();
+	test_rx_lent();
 	test_hostile();
 	test_suppress();
 	test_b((uint8_t)df_b, (uint8_t)df_a);

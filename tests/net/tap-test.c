@@ -3,8 +3,9 @@
  * tap-test.c - the tap back end (monitor/net/tap.c) on taps made in a
  * private network namespace (unshare(2) CLONE_NEWNET as root, else with a
  * user namespace too), with a fake NIC and an I/O loop turned by hand:
- * frames both ways (a packet socket on the tap is the host's side), the
- * receive hold while the NIC has no buffers, offloads, two queues, and
+ * frames both ways (a packet socket on the tap is the host's side), a
+ * frame read straight into buffers the NIC lends, the receive hold while
+ * the NIC has no buffers, offloads, two queues, and
  * every open error: no such interface, not a tap, in use, a multi-queue
  * mismatch, another owner (as another uid: root only), plus an owner
  * opening its tap without privilege, a tap that is down, and a tap deleted
@@ -45,7 +46,13 @@ static struct {
 	bool no_hdr;
 	int tx_ready;
 	unsigned tx_ready_queue;	/* of the last tx_ready() */
+	int received;			/* receive() calls */
+	bool lend;			/* rx_borrow() lends `lent` */
+	int borrows, commits, empty_commits;
 } nic;
+
+/* What rx_borrow() lends: a header and the largest frame. */
+static uint8_t lent[sizeof(struct virtio_net_hdr_v1) + NET_MAX_FRAME];
 
 static bool nic_can_receive(void *opaque, size_t len)
 {
@@ -61,6 +68,7 @@ static long nic_receive(void *opaque, const struct virtio_net_hdr_v1 *hdr,
 	const uint8_t *p = iov[0].iov_base;
 
 	(void)opaque;
+	nic.received++;
 	if (iovcnt != 1 || iov[0].iov_len < 14 || iov[0].iov_len > sizeof(nic.f[0]))
 		return -ENOSPC;
 	if ((p[12] << 8 | p[13]) != ETHERTYPE_TEST || nic.n == MAX_FRAMES)
@@ -81,10 +89,47 @@ static void nic_tx_ready(void *opaque, unsigned queue)
 	nic.tx_ready_queue = queue;
 }
 
+/* Lends `lent` in two pieces, the split inside the header. */
+static int nic_rx_borrow(void *opaque, struct iovec *iov, int max, int *cnt)
+{
+	(void)opaque;
+	if (!nic.lend || max < 2)
+		return -ENOSPC;
+	iov[0] = (struct iovec){ lent, 5 };
+	iov[1] = (struct iovec){ lent + 5, sizeof(lent) - 5 };
+	*cnt = 2;
+	nic.borrows++;
+	return 0;
+}
+
+static long nic_rx_commit(void *opaque, const struct iovec *iov, int cnt, long len)
+{
+	const size_t h = sizeof(struct virtio_net_hdr_v1);
+	const uint8_t *p = lent + h;
+	size_t flen;
+
+	(void)opaque;
+	nic.commits++;
+	if (cnt != 2 || iov[0].iov_base != lent || len <= (long)h) {
+		nic.empty_commits++;
+		return 0;
+	}
+	flen = (size_t)len - h;
+	if (flen < 14 || (p[12] << 8 | p[13]) != ETHERTYPE_TEST || nic.n == MAX_FRAMES ||
+	    flen > sizeof(nic.f[0]))
+		return (long)flen;
+	memcpy(&nic.hdr[nic.n], lent, h);
+	memcpy(nic.f[nic.n], p, flen);
+	nic.len[nic.n++] = flen;
+	return (long)flen;
+}
+
 static const struct net_peer_ops nic_ops = {
 	.can_receive = nic_can_receive,
 	.receive = nic_receive,
 	.tx_ready = nic_tx_ready,
+	.rx_borrow = nic_rx_borrow,
+	.rx_commit = nic_rx_commit,
 };
 
 static struct ioloop *loop;
@@ -226,6 +271,22 @@ static void frames(void)
 	tap_ok(!nic.no_hdr && nic.hdr[0].flags == 0 &&
 	       nic.hdr[0].gso_type == VIRTIO_NET_HDR_GSO_NONE && nic.hdr[0].num_buffers == 0,
 	       "it comes with a header: no flags, GSO none");
+	tap_ok(nic.received >= 1, "  through receive(): the NIC lent no buffers");
+
+	/* The NIC lends its buffers (rx_borrow): read straight into them. */
+	memset(&nic, 0, sizeof(nic));
+	nic.can = true;
+	nic.lend = true;
+	len = test_frame(f, 2, 11);
+	ret = host_send(ps, "vt0", f, len);
+	pump_until_n(1, 1000);
+	tap_ok(ret == 0 && nic.n == 1 && nic.len[0] == len && !memcmp(nic.f[0], f, len) &&
+	       nic.hdr[0].flags == 0 && nic.hdr[0].gso_type == VIRTIO_NET_HDR_GSO_NONE,
+	       "rx_borrow: the frame read into the lent buffers, header first (%d)", nic.n);
+	tap_ok(nic.received == 0 && nic.borrows == nic.commits && nic.empty_commits >= 1,
+	       "  receive() not called; every borrow committed, the read that found "
+	       "nothing with nothing (%d/%d/%d)", nic.borrows, nic.commits, nic.empty_commits);
+	nic.lend = false;
 
 	/* No guest buffers: one frame held, the rest wait in the kernel. */
 	memset(&nic, 0, sizeof(nic));
