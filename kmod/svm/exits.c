@@ -282,6 +282,35 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 }
 
 /*
+ * A fault of the instruction a forced step is over (run.c, STEP_FAULTS),
+ * intercepted before its delivery (APM Vol. 2 15.12): the step ends and
+ * our TF leaves RFLAGS, then the same exception is injected, so the frame
+ * the guest's handler gets holds its own RFLAGS.  A #PF intercept leaves
+ * CR2 alone and the address in EXITINFO2 (APM Vol. 2 15.12, #PF): CR2 is
+ * written as the delivery would have.  EXITINFO1 holds the error code of
+ * those that push one.  Intercepted during no step, it is re-injected
+ * just the same.
+ */
+static int svm_exit_step_fault(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u8 vector = c->exit_code - SVM_EXIT_EXCP_BASE;
+
+	if (vector == X86_TRAP_PF) {
+		svm->vmcb->save.cr2 = c->exit_info_2;
+		svm_dirty(svm, VMCB_CLEAN_CR2);
+	}
+	if (svm->nmi_singlestep) {
+		if (svm->nmi_forced_tf)
+			svm->vmcb->save.rflags &= ~X86_EFLAGS_TF;
+		svm_nmi_step_end(svm);
+	}
+	vmain_queue_exception(svm->vcpu, vector, vmain_exception_has_error(vector),
+			      (u32)c->exit_info_1);
+	return 1;
+}
+
+/*
  * The guest's first MOV to or from a debug register since the last exit:
  * from now until the next exit it owns them (switch.c loads its DR0-3
  * before the entry).  The instruction is not emulated: it runs again,
@@ -326,6 +355,19 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]	= svm_exit_reinject,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]	= svm_exit_reinject,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DE]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_BR]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_UD]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_NM]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DF]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_TS]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_NP]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_SS]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_GP]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_PF]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MF]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_XF]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_CP]	= svm_exit_step_fault,
 	[SVM_EXIT_INTR]		= svm_exit_host_event,
 	[SVM_EXIT_NMI]		= svm_exit_host_event,
 	[SVM_EXIT_SMI]		= svm_exit_host_event,

@@ -189,7 +189,28 @@ static void svm_inject_events(struct svm_vcpu *svm)
  *    comes next.  Not while an event is injected: its delivery ends the
  *    shadow, and a TF would be pushed in its frame.  The same step serves
  *    an interrupt that only the shadow holds (svm_irq_waits_for_shadow()).
+ *
+ * A TF the guest did not set must never reach its memory.  The stepped
+ * instruction may fault instead of completing (a #PF of a load in an STI
+ * shadow, a #GP of IRET): the CPU would push RFLAGS with our TF in the
+ * exception's frame and clear TF for the handler (APM Vol. 2 8.7.1,
+ * 8.9.3; SDM Vol. 3A 6.12.1.3), so no step trap comes, and the guest's
+ * IRET would later restore a TF it never set.  While such a step is on,
+ * the fault vectors are intercepted too (STEP_FAULTS): the fault exits
+ * before its delivery (APM Vol. 2 15.12), the step ends with TF cleared,
+ * and the same exception is injected (svm_exit_step_fault()).  An event
+ * injected at an entry ends the step first for the same reason
+ * (svm_sync_nmi_block()).  #BP and #OF (trap-class, from INT3/INTO) and
+ * #MC are not among them; nor is #DB, always intercepted.
  */
+#define STEP_FAULTS	((1U << X86_TRAP_DE) | (1U << X86_TRAP_BR) |	\
+			 (1U << X86_TRAP_UD) | (1U << X86_TRAP_NM) |	\
+			 (1U << X86_TRAP_DF) | (1U << X86_TRAP_TS) |	\
+			 (1U << X86_TRAP_NP) | (1U << X86_TRAP_SS) |	\
+			 (1U << X86_TRAP_GP) | (1U << X86_TRAP_PF) |	\
+			 (1U << X86_TRAP_MF) | (1U << X86_TRAP_XF) |	\
+			 (1U << X86_TRAP_CP))
+
 void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 {
 	struct vmcb_save *save = &svm->vmcb->save;
@@ -201,6 +222,10 @@ void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 	svm->nmi_forced_tf = !(save->rflags & X86_EFLAGS_TF);
 	/* RF: an instruction breakpoint on it must not fire twice. */
 	save->rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	if (svm->nmi_forced_tf) {
+		svm->vmcb->control.intercept_exceptions = SVM_EXC_INTERCEPTS | STEP_FAULTS;
+		svm_dirty(svm, VMCB_CLEAN_I);
+	}
 }
 
 void svm_nmi_step_end(struct svm_vcpu *svm)
@@ -212,7 +237,8 @@ void svm_nmi_step_end(struct svm_vcpu *svm)
 	/* IRET popped the guest's own RFLAGS; any other instruction did not. */
 	if (svm->nmi_forced_tf && svm->nmi_step_shadow)
 		save->rflags &= ~X86_EFLAGS_TF;
-	svm_dirty(svm, VMCB_CLEAN_DRX);
+	svm->vmcb->control.intercept_exceptions = SVM_EXC_INTERCEPTS;
+	svm_dirty(svm, VMCB_CLEAN_DRX | VMCB_CLEAN_I);
 }
 
 static void svm_sync_nmi_block(struct svm_vcpu *svm)
@@ -220,12 +246,18 @@ static void svm_sync_nmi_block(struct svm_vcpu *svm)
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmain_vcpu *vcpu = svm->vcpu;
 	bool masked = vcpu->nmi_masked, want;
+	bool injecting = vmcb->control.event_inj & SVM_EVT_VALID;
 	bool shadowed = (vcpu->nmi_pending && !masked && svm_in_shadow(svm) &&
-			 !(vmcb->control.event_inj & SVM_EVT_VALID)) ||
+			 !injecting) ||
 			svm_irq_waits_for_shadow(svm);
 
+	/*
+	 * An event injected now is delivered before the stepped instruction
+	 * and would push a forced TF in its frame: the step ends (an IRET's
+	 * comes again through the intercept, nmi_masked still set).
+	 */
 	if (svm->nmi_singlestep &&
-	    (!(svm->nmi_step_shadow ? shadowed : masked) ||
+	    (!(svm->nmi_step_shadow ? shadowed : masked) || injecting ||
 	     !(vmcb->save.rflags & X86_EFLAGS_TF))) {
 		/* The step no longer has a purpose, or can no longer trap. */
 		if (svm->nmi_forced_tf)

@@ -74,6 +74,11 @@ int svm_get_msr(struct vmain_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct vmain_vcpu *vcpu, u32 index, u64 data);
 void svm_get_shadow(struct vmain_vcpu *vcpu, bool *shadow);
 void svm_set_shadow(struct vmain_vcpu *vcpu, bool shadow);
+/*
+ * The exceptions always intercepted (vmcb.c says why); run.c adds the
+ * fault vectors while it single-steps the guest.
+ */
+#define SVM_EXC_INTERCEPTS	((1U << X86_TRAP_DB) | (1U << X86_TRAP_AC))
 /* svm/run.c */
 int svm_run(struct vmain_vcpu *vcpu);
 void svm_clear_irq_window(struct svm_vcpu *svm);

@@ -101,7 +101,7 @@ static void vmcb_init_control(struct svm_vcpu *svm)
 	 * make their delivery loop forever inside the CPU, where no host
 	 * interrupt can stop it (CVE-2015-8104, CVE-2015-5307).
 	 */
-	c->intercept_exceptions = (1U << X86_TRAP_DB) | (1U << X86_TRAP_AC);
+	c->intercept_exceptions = SVM_EXC_INTERCEPTS;
 	/*
 	 * RDTSCP runs natively where the CPU has it (run.c switches
 	 * TSC_AUX); a CPU without it gets the instruction emulated.

@@ -60,6 +60,15 @@
  *                      pending, and an entry right after SET_EVENTS set a
  *                      shadow with an interrupt pending (IF=1): each event
  *                      comes right after the shadowed instruction
+ *   long64/shadow-fault  the instruction in an interrupt shadow faults
+ *                      (#PF of a load): in STI's shadow after a nested
+ *                      page fault of its fetch, interrupt pending; shadowed
+ *                      by SET_EVENTS with an interrupt (IF=1) or an NMI
+ *                      pending.  The #PF's frame has the guest's
+ *                      RFLAGS (TF clear: the SVM engine steps over the
+ *                      instruction with a TF of its own), CR2 and the load's
+ *                      RIP; the interrupt or NMI comes after its delivery,
+ *                      and no #DB ever reaches the guest
  *   long64/debugregs   DR0-3 the guest writes keep its values across
  *                      exits; its write breakpoint raises #DB in the guest
  *                      with DR6.B0; a perf hardware breakpoint of the
@@ -827,6 +836,201 @@ static void test_shadow_exit(void)
 			"after the shadowed NOP, not at the entry");
 	if (expect_out(vcpu, PORT_MARK2, 1, 6, "IRET returns after the NOP"))
 		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+out:
+	shutdown_vm();
+}
+
+/*
+ * Faulting instructions in interrupt shadows.  Each load goes through a
+ * 4 KiB page table of its own whose entries are not present: #PF.  The
+ * first one follows STI at the end of a code page, so that the fetch of
+ * the load, from a page the guest never ran, is a nested page fault: an
+ * exit inside STI's shadow where the CPU reports the shadow there (QEMU's
+ * TCG 7.2 did not need the step for it: the module before the fix passed
+ * it).  The other two get their shadow from SET_EVENTS, with an interrupt
+ * (IF=1) or an NMI pending: the SVM engine single-steps the load at the
+ * entry, and the module before the fix pushed its TF in the #PF's frame
+ * there (then a #DB reached the guest).  IF=0 at the start.
+ */
+#define SHF_PD_INDEX	100
+#define SHF_LA(n)	((SHF_PD_INDEX + (n)) * 0x200000ULL)
+#define SHF_PT_GPA(n)	(GUEST_DATA_GPA + 0x30000 + (n) * GUEST_PAGE)
+#define SHF_LA_STR(n)	"(" GUEST_STR(SHF_PD_INDEX) " + " #n ") * 0x200000"
+
+GUEST_CODE(gl_shf);
+GUEST_LABEL(gl_shf_load0); GUEST_LABEL(gl_shf_next0);
+GUEST_LABEL(gl_shf_load1); GUEST_LABEL(gl_shf_next1);
+GUEST_LABEL(gl_shf_load2); GUEST_LABEL(gl_shf_next2);
+asm(GUEST_ASM_BEGIN(".code64")
+    "gl_shf_start:\n"
+    "	mov $1, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	.byte 0xe9\n"			/* jmp rel32: a fixed size */
+    "	.long gl_shf_sti - (. + 4)\n"
+    "gl_shf_pad:\n"
+    "	.skip 0x1fff - (gl_shf_pad - gl_shf_start), 0xcc\n"
+    "gl_shf_sti:\n"
+    "	sti\n"
+    "gl_shf_load0:\n"			/* offset 0x2000: a new page */
+    "	movb " SHF_LA_STR(0) ", %al\n"
+    "gl_shf_next0:\n"
+    "	mov $2, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	mov $3, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "gl_shf_load1:\n"
+    "	movb " SHF_LA_STR(1) ", %al\n"
+    "gl_shf_next1:\n"
+    "	mov $4, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	cli\n"
+    "	mov $5, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "gl_shf_load2:\n"
+    "	movb " SHF_LA_STR(2) ", %al\n"
+    "gl_shf_next2:\n"
+    "	mov $6, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	hlt\n"
+    "gl_shf_end:\n"
+    GUEST_ASM_END);
+
+/* The event at the last exit's frame: RIP `rip` (if not ~0), TF clear. */
+static bool shf_frame(__u64 rip, const char *what)
+{
+	struct guest_frame f;
+	bool ok = !guest_read_frame(vcpu, &f) && !(f.rflags & 0x100) &&
+		  (rip == ~0ULL || f.rip == rip);
+
+	tap_ok(ok, "%s: %s: the frame has TF clear%s", guest_case_name(), what,
+	       rip == ~0ULL ? "" : " and the instruction's RIP");
+	if (!ok)
+		tap_diag("  frame rip 0x%llx rflags 0x%llx, want rip 0x%llx",
+			 (unsigned long long)f.rip, (unsigned long long)f.rflags,
+			 (unsigned long long)rip);
+	return ok;
+}
+
+/* The load at `load` raised #PF for SHF_LA(n); its handler returns to next. */
+static bool shf_pf_frame(unsigned int n, __u64 load, __u64 next, const char *what)
+{
+	struct vmain_sregs s;
+	struct guest_frame f;
+	bool ok;
+
+	shf_frame(load, what);
+	ok = !guest_read_frame(vcpu, &f) && f.error == 0 && !vcpu_get_sregs(vcpu, &s) &&
+	     s.cr2 == SHF_LA(n);
+	tap_ok(ok, "%s: %s: #PF error code 0 (read, not present), CR2 0x%llx",
+	       guest_case_name(), what, (unsigned long long)SHF_LA(n));
+	if (!ok)
+		tap_diag("  error 0x%llx cr2 0x%llx", (unsigned long long)f.error,
+			 (unsigned long long)s.cr2);
+	return !guest_frame_set_rip(vcpu, next);
+}
+
+static bool shf_check_pf(unsigned int n, __u64 load, __u64 next, const char *what)
+{
+	return expect_vector(vcpu, 14, "%s: the shadowed load raises #PF", what) &&
+	       shf_pf_frame(n, load, next, what);
+}
+
+/* The vector whose stub the next RUN reports, or -1. */
+static int shf_next_vector(void)
+{
+	struct vmain_run *run = vcpu->run;
+
+	if (vcpu_run(vcpu) || run->exit_reason != VMAIN_EXIT_IO ||
+	    run->exit.io.direction != VMAIN_IO_OUT ||
+	    run->exit.io.port != GUEST_PORT_VECTOR || run->exit.io.size != 1)
+		return -1;
+	return *(__u8 *)io_data(vcpu);
+}
+
+static void test_shadow_fault(void)
+{
+	struct vmain_events ev;
+	bool nmi_first;
+	__u64 e;
+	unsigned int i;
+	int v;
+
+#define SHF_RIP(l) vcpu_code_rip(vcpu, GUEST_OFF(gl_shf, l))
+	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_shf)))
+		return;
+	for (i = 0; i < 3; i++) {
+		e = SHF_PT_GPA(i) | 3;
+		vm_write(vm, GUEST_PD_GPA + 8 * (SHF_PD_INDEX + i), &e, 8);
+	}
+
+	/* STI's shadow, interrupt 0x49 pending since IF=0. */
+	if (!tap_ok(interrupt(vcpu, 0x49) == 0, "%s: INTERRUPT 0x49 while IF=0",
+		    guest_case_name()) ||
+	    !expect_out(vcpu, PORT_MARK1, 1, 1, "the interrupt waits while IF=0") ||
+	    !shf_check_pf(0, SHF_RIP(gl_shf_load0), SHF_RIP(gl_shf_next0), "STI's shadow") ||
+	    !expect_vector(vcpu, 0x49, "STI's shadow: the interrupt comes after the #PF handler"))
+		goto out;
+	shf_frame(SHF_RIP(gl_shf_next0), "STI's shadow: the interrupt");
+	if (!expect_out(vcpu, PORT_MARK2, 1, 2, "STI's shadow: IRET returns past the load"))
+		goto out;
+
+	/* SET_EVENTS' shadow on the load, IF=1, interrupt 0x4a pending. */
+	if (!expect_out(vcpu, PORT_MARK1, 1, 3, "the guest reaches the second load (IF=1)") ||
+	    !get_events(&ev))
+		goto out;
+	ev.interrupt_pending = 1;
+	ev.interrupt_vector = 0x4a;
+	ev.interrupt_shadow = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: interrupt 0x4a pending, shadow on a load that faults",
+		    guest_case_name()) ||
+	    !shf_check_pf(1, SHF_RIP(gl_shf_load1), SHF_RIP(gl_shf_next1), "interrupt, shadowed load") ||
+	    !expect_vector(vcpu, 0x4a, "interrupt, shadowed load: the interrupt comes after the #PF handler"))
+		goto out;
+	shf_frame(SHF_RIP(gl_shf_next1), "interrupt, shadowed load: the interrupt");
+	if (!expect_out(vcpu, PORT_MARK2, 1, 4, "interrupt, shadowed load: IRET returns past the load"))
+		goto out;
+
+	/* SET_EVENTS' shadow on the load, an NMI pending. */
+	if (!expect_out(vcpu, PORT_MARK1, 1, 5, "the guest reaches the third load") ||
+	    !get_events(&ev))
+		goto out;
+	ev.nmi_pending = 1;
+	ev.interrupt_shadow = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: NMI pending, shadow on a load that faults",
+		    guest_case_name()) ||
+	    (v = shf_next_vector()) < 0)
+		goto out;
+	/*
+	 * The #PF's delivery ends the shadow: the NMI may come at its
+	 * handler's first instruction (VT-x: an NMI window, as hardware), or
+	 * at the exit after (the SVM engine has no NMI window but its steps,
+	 * which cannot run with the #PF injected).  Either way after the #PF
+	 * is delivered, and with a clean frame.
+	 */
+	nmi_first = v == 2;
+	if (nmi_first) {
+		tap_ok(true, "%s: NMI, shadowed load: the NMI comes at the #PF handler's start",
+		       guest_case_name());
+		shf_frame(~0ULL, "NMI, shadowed load: the NMI");
+		v = shf_next_vector();
+	}
+	if (!tap_ok(v == 14, "%s: NMI, shadowed load: the shadowed load raises #PF",
+		    guest_case_name())) {
+		tap_diag("  %s", exit_str(vcpu));
+		goto out;
+	}
+	if (!shf_pf_frame(2, SHF_RIP(gl_shf_load2), SHF_RIP(gl_shf_next2), "NMI, shadowed load"))
+		goto out;
+	if (!nmi_first) {
+		if (!expect_vector(vcpu, 2, "NMI, shadowed load: the NMI comes at the next exit"))
+			goto out;
+		shf_frame(~0ULL, "NMI, shadowed load: the NMI");
+	}
+	if (expect_out(vcpu, PORT_MARK2, 1, 6, "the #PF handler returns past the load: no #DB came"))
+		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
+#undef SHF_RIP
 out:
 	shutdown_vm();
 }
@@ -1622,6 +1826,10 @@ int main(int argc, char **argv)
 	if (guest_want("long64/shadow-exit")) {
 		guest_case("long64/shadow-exit");
 		test_shadow_exit();
+	}
+	if (guest_want("long64/shadow-fault")) {
+		guest_case("long64/shadow-fault");
+		test_shadow_fault();
 	}
 	if (guest_want("long64/debugregs")) {
 		guest_case("long64/debugregs");
