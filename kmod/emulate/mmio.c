@@ -154,6 +154,8 @@ int vmain_mmio_exit(struct vmain_vcpu *vcpu, u64 gpa, bool write,
 		memcpy(run->exit.mmio.data, &value, insn.memsize);
 		e.g.rip += insn.len;
 		emul_store(&e);
+		/* Done: it ends an STI/MOV SS shadow (emul_insn_finish()). */
+		vmain_engine()->set_shadow(vcpu, false);
 		return 0;
 	}
 	vcpu->pending = PENDING_MMIO_READ;
@@ -200,5 +202,6 @@ int vmain_mmio_complete(struct vmain_vcpu *vcpu)
 		       vcpu->pending_size, v);
 	e.g.rip = vcpu->pending_next_rip;
 	emul_store(&e);
+	vmain_engine()->set_shadow(vcpu, false);
 	return 1;
 }

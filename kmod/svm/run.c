@@ -181,9 +181,10 @@ static void svm_inject_events(struct svm_vcpu *svm)
  *  - NMIs stay blocked from an NMI's delivery until the next IRET
  *    completes (APM 15.21.4): an intercepted IRET, then a step over it
  *    (svm_exit_iret).  nmi_masked is also what SET_EVENTS restores (a
- *    state saved inside an NMI handler) and clears, and SET_REGS may drop
- *    the TF of a step in progress, so the intercept follows nmi_masked at
- *    every entry instead of being armed only when an NMI is injected.
+ *    state saved inside an NMI handler) and clears, so the intercept
+ *    follows nmi_masked at every entry instead of being armed only when an
+ *    NMI is injected.  GET_REGS never shows a forced TF, and SET_REGS
+ *    keeps it while the step is on (vmcb.c).
  *  - An interrupt shadow (STI, MOV SS) holds NMIs for one instruction: a
  *    step over it, so the NMI comes right after it, not at whatever exit
  *    comes next.  Not while an event is injected: its delivery ends the

@@ -165,17 +165,31 @@ void svm_get_gprs(struct vmain_vcpu *vcpu, struct vmain_gprs *g)
 	g->r[X86_REG_RSP] = svm->vmcb->save.rsp;
 	g->rip = svm->vmcb->save.rip;
 	g->rflags = svm->vmcb->save.rflags;
+	/*
+	 * The TF of a single step run.c forced is not the guest's: GET_REGS
+	 * (and a saved state) never shows it, or a restore would make it the
+	 * guest's own.
+	 */
+	if (svm->nmi_singlestep && svm->nmi_forced_tf)
+		g->rflags &= ~X86_EFLAGS_TF;
 }
 
 void svm_set_gprs(struct vmain_vcpu *vcpu, const struct vmain_gprs *g)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 rflags = g->rflags | X86_EFLAGS_FIXED;
 
 	memcpy(svm->gprs, g->r, sizeof(svm->gprs));
 	svm->vmcb->save.rax = g->r[X86_REG_RAX];
 	svm->vmcb->save.rsp = g->r[X86_REG_RSP];
 	svm->vmcb->save.rip = g->rip;
-	svm->vmcb->save.rflags = g->rflags | X86_EFLAGS_FIXED;
+	/* The forced TF stays while the step is on; a TF set here is the guest's. */
+	if (svm->nmi_singlestep && svm->nmi_forced_tf) {
+		if (rflags & X86_EFLAGS_TF)
+			svm->nmi_forced_tf = false;
+		rflags |= X86_EFLAGS_TF;
+	}
+	svm->vmcb->save.rflags = rflags;
 }
 
 void svm_get_sregs(struct vmain_vcpu *vcpu, struct vmain_sregs *s)

@@ -68,7 +68,9 @@
  *                      RFLAGS (TF clear: the SVM engine steps over the
  *                      instruction with a TF of its own), CR2 and the load's
  *                      RIP; the interrupt or NMI comes after its delivery,
- *                      and no #DB ever reaches the guest
+ *                      and no #DB ever reaches the guest; an MMIO load in
+ *                      the shadow (NMI pending): GET_REGS at its exit shows
+ *                      no TF, the NMI comes right after it
  *   long64/debugregs   DR0-3 the guest writes keep its values across
  *                      exits; its write breakpoint raises #DB in the guest
  *                      with DR6.B0; a perf hardware breakpoint of the
@@ -860,7 +862,7 @@ out:
 GUEST_CODE(gl_shf);
 GUEST_LABEL(gl_shf_load0); GUEST_LABEL(gl_shf_next0);
 GUEST_LABEL(gl_shf_load1); GUEST_LABEL(gl_shf_next1);
-GUEST_LABEL(gl_shf_load2); GUEST_LABEL(gl_shf_next2);
+GUEST_LABEL(gl_shf_load2); GUEST_LABEL(gl_shf_next2); GUEST_LABEL(gl_shf_next3);
 asm(GUEST_ASM_BEGIN(".code64")
     "gl_shf_start:\n"
     "	mov $1, %al\n"
@@ -890,6 +892,12 @@ asm(GUEST_ASM_BEGIN(".code64")
     "	movb " SHF_LA_STR(2) ", %al\n"
     "gl_shf_next2:\n"
     "	mov $6, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    "	mov $7, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	movb " GUEST_STR(GUEST_MMIO_HIGH) ", %al\n"	/* an MMIO read exit */
+    "gl_shf_next3:\n"
+    "	mov $8, %al\n"
     "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
     "	hlt\n"
     "gl_shf_end:\n"
@@ -1028,7 +1036,29 @@ static void test_shadow_fault(void)
 			goto out;
 		shf_frame(~0ULL, "NMI, shadowed load: the NMI");
 	}
-	if (expect_out(vcpu, PORT_MARK2, 1, 6, "the #PF handler returns past the load: no #DB came"))
+	if (!expect_out(vcpu, PORT_MARK2, 1, 6, "the #PF handler returns past the load: no #DB came"))
+		goto out;
+
+	/*
+	 * An exit to userspace during the step (an MMIO read in the shadow,
+	 * NMI pending): GET_REGS shows the guest's RFLAGS, without the TF of
+	 * the step; the emulated load ends the shadow and the NMI comes
+	 * right after it.
+	 */
+	if (!expect_out(vcpu, PORT_MARK1, 1, 7, "the guest reaches the MMIO load") ||
+	    !get_events(&ev))
+		goto out;
+	ev.nmi_pending = 1;
+	ev.interrupt_shadow = 1;
+	if (!tap_ok(ioctl(vcpu->fd, VMAIN_VCPU_SET_EVENTS, &ev) == 0,
+		    "%s: SET_EVENTS: NMI pending, shadow on an MMIO load", guest_case_name()) ||
+	    !expect_mmio_read(vcpu, GUEST_MMIO_HIGH, 1, 0x5a, "the shadowed MMIO load's read exit"))
+		goto out;
+	check_reg(vcpu, R_RFLAGS, 0x100, 0, "GET_REGS at the exit: TF clear");
+	if (!expect_vector(vcpu, 2, "the NMI comes after the MMIO load"))
+		goto out;
+	shf_frame(SHF_RIP(gl_shf_next3), "the NMI after the MMIO load");
+	if (expect_out(vcpu, PORT_MARK2, 1, 8, "IRET returns past the MMIO load: no #DB came"))
 		expect_hlt(vcpu, GUEST_ANY_RIP, "the guest finished");
 #undef SHF_RIP
 out:
