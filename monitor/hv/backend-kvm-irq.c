@@ -198,7 +198,13 @@ static int route_fd(struct hv_vm *vm, struct split_chip *c, uint64_t addr, uint3
 		return -1;
 	i = (unsigned int)(victim - c->cache);
 	if (victim->fd >= 0) {
-		/* The oldest message gives up its GSI. */
+		/*
+		 * The oldest message gives up its GSI.  Reusing it at once is
+		 * safe: KVM_IRQFD's deassign returns only once the irqfd's
+		 * shutdown work has run, after which nothing more is injected
+		 * on that GSI (virt/kvm/eventfd.c, kvm_irqfd_deassign()), and
+		 * every write to the old eventfd was made under c->lock.
+		 */
 		irqfd(vm, victim->fd, KVM_IRQ_FIRST_GSI + i, false);
 		close(victim->fd);
 		victim->fd = -1;
