@@ -250,6 +250,22 @@ static int svm_exit_wbinvd(struct svm_vcpu *svm)
 	return 1;
 }
 
+/*
+ * The breakpoints of DR6 B0-B3 that the guest's DR7 enables (L0-L3 or
+ * G0-G3, APM Vol. 2 13.1.1.5).
+ */
+static u64 svm_guest_bp_hits(struct svm_vcpu *svm)
+{
+	u64 dr6 = svm->vmcb->save.dr6, dr7 = svm->vmcb->save.dr7;
+	u64 hits = 0;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		if ((dr6 & (1ULL << i)) && (dr7 & (3ULL << (2 * i))))
+			hits |= 1ULL << i;
+	return hits;
+}
+
 /* #DB and #AC: give them to the guest (intercepted only for safety). */
 static int svm_exit_reinject(struct svm_vcpu *svm)
 {
@@ -260,15 +276,19 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 		 * The stepped instruction completed: the IRET of an NMI handler
 		 * (NMIs are open again) or the one in the interrupt shadow.  The
 		 * pending NMI is injected at the next entry.  A TF the guest set
-		 * itself gets its own single-step #DB (DR6.BS).
+		 * itself gets its own single-step #DB (DR6.BS); a data
+		 * breakpoint of its own that the instruction hit reports in the
+		 * same #DB (APM Vol. 2 13.1.1.3) and gets its #DB, with the B
+		 * bits the CPU set and BS only for the guest's TF.
 		 */
 		bool guest_tf = !svm->nmi_forced_tf;
+		u64 bp = svm_guest_bp_hits(svm) ? svm->vmcb->save.dr6 & DR_TRAP_BITS : 0;
 
 		if (!svm->nmi_step_shadow)
 			svm->vcpu->nmi_masked = false;
 		svm_nmi_step_end(svm);
-		if (guest_tf) {
-			svm->vmcb->save.dr6 |= DR_STEP;
+		if (guest_tf || bp) {
+			svm->vmcb->save.dr6 |= bp | (guest_tf ? DR_STEP : 0);
 			vmain_queue_exception(svm->vcpu, X86_TRAP_DB, false, 0);
 		}
 		return 1;
@@ -278,6 +298,33 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 				      svm->vmcb->control.exit_info_1);
 	else
 		vmain_queue_exception(svm->vcpu, vector, false, 0);
+	return 1;
+}
+
+/*
+ * PUSHF, INT n (INT3, INTO in QEMU's TCG; #BP, #OF on hardware) or SYSCALL
+ * (#UD while the step holds EFER.SCE) about to run under a forced step
+ * (run.c): it would store our TF where the guest reads it back.  The
+ * step ends with TF cleared; the shadow it was over still holds the
+ * instruction (the VMCB's, which QEMU's TCG may not have
+ * saved at this exit, is set again), and the instruction runs without a
+ * step (step_skip_rip), the NMI or interrupt waiting for the next exit.
+ * Intercepted during no step (stale), the instruction just runs.
+ */
+static int svm_exit_step_insn(struct svm_vcpu *svm)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	if (svm->nmi_singlestep) {
+		if (svm->nmi_step_shadow && vmcb->save.rip == svm->step_rip)
+			vmcb->control.int_state |= 1;
+		if (svm->nmi_forced_tf)
+			vmcb->save.rflags &= ~X86_EFLAGS_TF;
+		svm_nmi_step_end(svm);
+	}
+	vmcb->control.intercept_misc1 &= ~(INTERCEPT1_PUSHF | INTERCEPT1_INTN);
+	svm_dirty(svm, VMCB_CLEAN_I);
+	svm->step_skip_rip = vmcb->save.rip;
 	return 1;
 }
 
@@ -295,6 +342,15 @@ static int svm_exit_step_fault(struct svm_vcpu *svm)
 {
 	struct vmcb_control *c = &svm->vmcb->control;
 	u8 vector = c->exit_code - SVM_EXIT_EXCP_BASE;
+
+	/*
+	 * INT3 or INTO at the stepped instruction, not yet run, or a #UD
+	 * there while the step holds EFER.SCE (a SYSCALL): as INT n.
+	 */
+	if ((vector == X86_TRAP_BP || vector == X86_TRAP_OF ||
+	     (vector == X86_TRAP_UD && svm->step_sce)) &&
+	    svm->nmi_singlestep && svm->vmcb->save.rip == svm->step_rip)
+		return svm_exit_step_insn(svm);
 
 	if (vector == X86_TRAP_PF) {
 		svm->vmcb->save.cr2 = c->exit_info_2;
@@ -368,6 +424,10 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_MF]	= svm_exit_step_fault,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_XF]	= svm_exit_step_fault,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_CP]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]	= svm_exit_step_fault,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_OF]	= svm_exit_step_fault,
+	[SVM_EXIT_PUSHF]	= svm_exit_step_insn,
+	[SVM_EXIT_SWINT]	= svm_exit_step_insn,
 	[SVM_EXIT_INTR]		= svm_exit_host_event,
 	[SVM_EXIT_NMI]		= svm_exit_host_event,
 	[SVM_EXIT_SMI]		= svm_exit_host_event,

@@ -201,8 +201,33 @@ static void svm_inject_events(struct svm_vcpu *svm)
  * before its delivery (APM Vol. 2 15.12), the step ends with TF cleared,
  * and the same exception is injected (svm_exit_step_fault()).  An event
  * injected at an entry ends the step first for the same reason
- * (svm_sync_nmi_block()).  #BP and #OF (trap-class, from INT3/INTO) and
- * #MC are not among them; nor is #DB, always intercepted.
+ * (svm_sync_nmi_block()).  #MC is not among them; nor is #DB, always
+ * intercepted.
+ *
+ * Some instructions store RFLAGS where the guest reads it later, so our
+ * TF would outlive the step even when the instruction completes:
+ *  - PUSHF/PUSHFD/PUSHFQ pushes it (a later POPF sets TF), and INT n,
+ *    INT3 and INTO push it in the handler's frame (its IRET restores it).
+ *    While a forced step is on, PUSHF and INTn are intercepted (APM Vol. 2
+ *    15.8, 15.13: checked before the instruction executes, RIP on it), and
+ *    so are #BP and #OF (15.12; QEMU's TCG reports INT3 and INTO as INTn
+ *    instead).  The step ends with TF cleared, the shadow it was over is
+ *    kept, and the instruction runs without a step (step_skip_rip): the
+ *    NMI or interrupt waits for the next exit, late but never lost
+ *    (svm_exit_step_insn()).
+ *  - SYSCALL saves it in R11 (APM Vol. 3 "SYSCALL"), and SYSRET would
+ *    restore it at CPL 3.  SVM has no SYSCALL intercept, and the step's
+ *    #DB may not come after it (QEMU's TCG checks TF after SYSCALL has
+ *    applied SFMASK; hardware traps at the kernel's entry): while a forced
+ *    step is on, the guest's EFER.SCE is cleared (step_sce; RDMSR and
+ *    GET_SREGS still show it), so SYSCALL raises #UD (APM Vol. 3
+ *    "SYSCALL"), intercepted with the fault vectors; at the stepped RIP
+ *    that #UD ends the step, SCE comes back and the instruction runs
+ *    again without a step, as PUSHF does (a #UD of its own is then raised
+ *    by the CPU to the guest).
+ * And a data breakpoint of the guest's own hit by the stepped instruction
+ * reports in the same #DB as the step (DR6 B0-B3 and BS, APM Vol. 2
+ * 13.1.1.3): the step ends and the guest gets its #DB (svm_exit_reinject()).
  */
 #define STEP_FAULTS	((1U << X86_TRAP_DE) | (1U << X86_TRAP_BR) |	\
 			 (1U << X86_TRAP_UD) | (1U << X86_TRAP_NM) |	\
@@ -210,7 +235,9 @@ static void svm_inject_events(struct svm_vcpu *svm)
 			 (1U << X86_TRAP_NP) | (1U << X86_TRAP_SS) |	\
 			 (1U << X86_TRAP_GP) | (1U << X86_TRAP_PF) |	\
 			 (1U << X86_TRAP_MF) | (1U << X86_TRAP_XF) |	\
-			 (1U << X86_TRAP_CP))
+			 (1U << X86_TRAP_CP) | (1U << X86_TRAP_BP) |	\
+			 (1U << X86_TRAP_OF))
+#define STEP_INSNS	(INTERCEPT1_PUSHF | INTERCEPT1_INTN)
 
 void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 {
@@ -225,7 +252,13 @@ void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 	save->rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
 	if (svm->nmi_forced_tf) {
 		svm->vmcb->control.intercept_exceptions = SVM_EXC_INTERCEPTS | STEP_FAULTS;
+		svm->vmcb->control.intercept_misc1 |= STEP_INSNS;
 		svm_dirty(svm, VMCB_CLEAN_I);
+		if (save->efer & EFER_SCE) {
+			save->efer &= ~EFER_SCE;
+			svm->step_sce = true;
+			svm_dirty(svm, VMCB_CLEAN_CRX);
+		}
 	}
 }
 
@@ -239,7 +272,13 @@ void svm_nmi_step_end(struct svm_vcpu *svm)
 	if (svm->nmi_forced_tf && svm->nmi_step_shadow)
 		save->rflags &= ~X86_EFLAGS_TF;
 	svm->vmcb->control.intercept_exceptions = SVM_EXC_INTERCEPTS;
+	svm->vmcb->control.intercept_misc1 &= ~STEP_INSNS;
 	svm_dirty(svm, VMCB_CLEAN_DRX | VMCB_CLEAN_I);
+	if (svm->step_sce) {
+		save->efer |= EFER_SCE;
+		svm->step_sce = false;
+		svm_dirty(svm, VMCB_CLEAN_CRX);
+	}
 }
 
 static void svm_sync_nmi_block(struct svm_vcpu *svm)
@@ -265,7 +304,11 @@ static void svm_sync_nmi_block(struct svm_vcpu *svm)
 			vmcb->save.rflags &= ~X86_EFLAGS_TF;
 		svm_nmi_step_end(svm);
 	}
-	if (!svm->nmi_singlestep && shadowed)
+	/* An instruction a step must not run over (svm_exit_step_insn()). */
+	if (vmcb->save.rip != svm->step_skip_rip)
+		svm->step_skip_rip = ~0ULL;
+	if (!svm->nmi_singlestep && shadowed &&
+	    vmcb->save.rip != svm->step_skip_rip)
 		svm_nmi_step_start(svm, true);
 	want = masked && !svm->nmi_singlestep;
 	if (want == !!(vmcb->control.intercept_misc1 & INTERCEPT1_IRET))

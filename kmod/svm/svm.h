@@ -34,6 +34,8 @@ struct svm_vcpu {
 	bool nmi_forced_tf;		/* ... with a TF the guest did not set */
 	u64 nmi_saved_dr6;
 	u64 step_rip;			/* where the shadowed instruction is */
+	bool step_sce;			/* the step cleared the guest's EFER.SCE */
+	u64 step_skip_rip;		/* no step over the instruction here */
 	/*
 	 * The EVENTINJ of the entry in progress and the RIP it was injected
 	 * at (run.c): outside svm_run() every event waits in the neutral

@@ -134,6 +134,7 @@ int svm_vcpu_create(struct vmain_vcpu *vcpu)
 	svm->vcpu = vcpu;
 	svm->asid_cpu = -1;
 	svm->clean_cpu = -1;
+	svm->step_skip_rip = ~0ULL;
 	/*
 	 * Nothing is clean in a new VMCB: its page may be a freed VMCB's,
 	 * whose fields a CPU still caches under the same address.
@@ -218,6 +219,20 @@ void svm_get_sregs(struct vmain_vcpu *vcpu, struct vmain_sregs *s)
 	s->cr4 = v->cr4;
 	s->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 	s->efer = v->efer & ~EFER_SVME;
+	/* A step clears SCE while it is on (run.c): not the guest's doing. */
+	if (to_svm(vcpu)->step_sce)
+		s->efer |= EFER_SCE;
+}
+
+/*
+ * EFER as the guest or userspace sets it; a forced step keeps SCE off
+ * while it is on (run.c), the guest's SCE in step_sce.
+ */
+static void svm_write_efer(struct svm_vcpu *svm, u64 efer)
+{
+	svm->step_sce = svm->nmi_singlestep && svm->nmi_forced_tf &&
+			(efer & EFER_SCE);
+	svm->vmcb->save.efer = svm->step_sce ? efer & ~EFER_SCE : efer;
 }
 
 int svm_set_sregs(struct vmain_vcpu *vcpu, const struct vmain_sregs *s)
@@ -244,7 +259,7 @@ int svm_set_sregs(struct vmain_vcpu *vcpu, const struct vmain_sregs *s)
 	v->cr2 = s->cr2;
 	v->cr3 = s->cr3;
 	v->cr4 = s->cr4;
-	v->efer = s->efer | EFER_SVME;
+	svm_write_efer(svm, s->efer | EFER_SVME);
 	/* The CPL is the DPL of SS (APM 15.5.1: VMCB CPL field). */
 	v->cpl = s->ss.dpl & 3;
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | s->cr8;
@@ -268,6 +283,8 @@ void svm_set_shadow(struct vmain_vcpu *vcpu, bool shadow)
 	/* A step in progress no longer finds its instruction shadowed. */
 	if (!shadow)
 		to_svm(vcpu)->step_rip = ~0ULL;
+	/* A new state from userspace: a step may run over any instruction. */
+	to_svm(vcpu)->step_skip_rip = ~0ULL;
 }
 
 static bool pat_valid(u64 pat)
@@ -295,6 +312,8 @@ int svm_get_msr(struct vmain_vcpu *vcpu, u32 index, u64 *data)
 		break;
 	case MSR_EFER:
 		*data = v->efer & ~EFER_SVME;
+		if (to_svm(vcpu)->step_sce)
+			*data |= EFER_SCE;
 		break;
 	case MSR_STAR:
 		*data = v->star;
@@ -353,7 +372,7 @@ int svm_set_msr(struct vmain_vcpu *vcpu, u32 index, u64 data)
 		if (data & ~EFER_VALID)
 			return -EINVAL;
 		/* LMA is the processor's to set (APM 14.6.2); keep it. */
-		v->efer = (data & ~EFER_LMA) | (v->efer & EFER_LMA) | EFER_SVME;
+		svm_write_efer(svm, (data & ~EFER_LMA) | (v->efer & EFER_LMA) | EFER_SVME);
 		svm_dirty(svm, VMCB_CLEAN_CRX);
 		break;
 	case MSR_STAR:

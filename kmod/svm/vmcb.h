@@ -137,9 +137,11 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define INTERCEPT1_INIT		(1U << 3)
 #define INTERCEPT1_VINTR	(1U << 4)
 #define INTERCEPT1_RDPMC	(1U << 15)
+#define INTERCEPT1_PUSHF	(1U << 16)
 #define INTERCEPT1_CPUID	(1U << 18)
 #define INTERCEPT1_RSM		(1U << 19)
 #define INTERCEPT1_IRET		(1U << 20)
+#define INTERCEPT1_INTN		(1U << 21)
 #define INTERCEPT1_INVD		(1U << 22)
 #define INTERCEPT1_HLT		(1U << 24)
 #define INTERCEPT1_INVLPGA	(1U << 26)
@@ -220,9 +222,11 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EXIT_INIT		0x063
 #define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_RDPMC		0x06f
+#define SVM_EXIT_PUSHF		0x070
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_RSM		0x073
 #define SVM_EXIT_IRET		0x074
+#define SVM_EXIT_SWINT		0x075
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a
