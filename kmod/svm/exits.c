@@ -252,7 +252,7 @@ static int svm_exit_wbinvd(struct svm_vcpu *svm)
 
 /*
  * The breakpoints of DR6 B0-B3 that the guest's DR7 enables (L0-L3 or
- * G0-G3, APM Vol. 2 13.1.1.5).
+ * G0-G3, APM Vol. 2 13.1.1, DR7).
  */
 static u64 svm_guest_bp_hits(struct svm_vcpu *svm)
 {
@@ -278,7 +278,7 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 		 * pending NMI is injected at the next entry.  A TF the guest set
 		 * itself gets its own single-step #DB (DR6.BS); a data
 		 * breakpoint of its own that the instruction hit reports in the
-		 * same #DB (APM Vol. 2 13.1.1.3) and gets its #DB, with the B
+		 * same #DB (APM Vol. 2 13.1.1, DR6) and gets its #DB, with the B
 		 * bits the CPU set and BS only for the guest's TF.
 		 */
 		bool guest_tf = !svm->nmi_forced_tf;

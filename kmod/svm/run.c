@@ -209,16 +209,18 @@ static void svm_inject_events(struct svm_vcpu *svm)
  *  - PUSHF/PUSHFD/PUSHFQ pushes it (a later POPF sets TF), and INT n,
  *    INT3 and INTO push it in the handler's frame (its IRET restores it).
  *    While a forced step is on, PUSHF and INTn are intercepted (APM Vol. 2
- *    15.8, 15.13: checked before the instruction executes, RIP on it), and
- *    so are #BP and #OF (15.12; QEMU's TCG reports INT3 and INTO as INTn
- *    instead).  The step ends with TF cleared, the shadow it was over is
+ *    15.8, instruction intercepts: checked before the instruction
+ *    executes, RIP on it), and so are #BP and #OF (15.12; QEMU's TCG
+ *    reports INT3 and INTO as INTn instead; one whose RIP is past the
+ *    instruction is injected as svm_exit_step_fault() injects a fault).
+ *    The step ends with TF cleared, the shadow it was over is
  *    kept, and the instruction runs without a step (step_skip_rip): the
  *    NMI or interrupt waits for the next exit, late but never lost
  *    (svm_exit_step_insn()).
  *  - SYSCALL saves it in R11 (APM Vol. 3 "SYSCALL"), and SYSRET would
  *    restore it at CPL 3.  SVM has no SYSCALL intercept, and the step's
- *    #DB may not come after it (QEMU's TCG checks TF after SYSCALL has
- *    applied SFMASK; hardware traps at the kernel's entry): while a forced
+ *    #DB may not even come after it (QEMU's TCG checks TF only once
+ *    SYSCALL has applied SFMASK, which masks TF in Linux): while a forced
  *    step is on, the guest's EFER.SCE is cleared (step_sce; RDMSR and
  *    GET_SREGS still show it), so SYSCALL raises #UD (APM Vol. 3
  *    "SYSCALL"), intercepted with the fault vectors; at the stepped RIP
@@ -227,7 +229,8 @@ static void svm_inject_events(struct svm_vcpu *svm)
  *    by the CPU to the guest).
  * And a data breakpoint of the guest's own hit by the stepped instruction
  * reports in the same #DB as the step (DR6 B0-B3 and BS, APM Vol. 2
- * 13.1.1.3): the step ends and the guest gets its #DB (svm_exit_reinject()).
+ * 13.1.1, DR6): the step ends and the guest gets its #DB
+ * (svm_exit_reinject()).
  */
 #define STEP_FAULTS	((1U << X86_TRAP_DE) | (1U << X86_TRAP_BR) |	\
 			 (1U << X86_TRAP_UD) | (1U << X86_TRAP_NM) |	\
