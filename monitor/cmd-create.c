@@ -641,7 +641,7 @@ int cmd_edit(int argc, char **argv)
 	GPtrArray *made;
 	char *name, *dir, err[512];
 	pid_t holder = 0;
-	int status, ret, lock_fd = -1;
+	int status, ret, lock_fd = -1, cfg_fd = -1;
 	bool running;
 
 	status = cli_parse(&argc, &argv, "edit", "NAME", "change a VM's settings",
@@ -677,6 +677,14 @@ int cmd_edit(int argc, char **argv)
 		status = CLI_FAILED;
 		goto free_config;
 	}
+	/* A running VM's monitor may write config.ini too (a disc change). */
+	ret = vm_config_lock(dir, 5000, &cfg_fd);
+	if (ret) {
+		fprintf(stderr, "vmain edit: %s/config.ini: %s\n", dir, ret == -EAGAIN ?
+			"another process is writing it; try again" : strerror(-ret));
+		status = CLI_FAILED;
+		goto unlock;
+	}
 	ret = vm_config_load(dir, &cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "vmain edit: %s\n", err);
@@ -707,6 +715,7 @@ int cmd_edit(int argc, char **argv)
 	}
 	g_ptr_array_free(made, TRUE);
 unlock:
+	vm_config_unlock(cfg_fd);
 	if (lock_fd >= 0)
 		vm_bundle_unlock(lock_fd);
 free_config:

@@ -423,6 +423,45 @@ void vm_bundle_unlock(int fd)
 	close(fd);
 }
 
+int vm_config_lock(const char *bundle_dir, unsigned int wait_ms, int *fd)
+{
+	g_autofree char *path = g_build_filename(bundle_dir, LOCK_FILE, NULL);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	unsigned int waited = 0;
+	int lfd, ret;
+
+	*fd = -1;
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (lfd < 0)
+		return -errno;
+	/* Polled, not F_OFD_SETLKW: a stopped writer must not hang a monitor's thread. */
+	while (fcntl(lfd, F_OFD_SETLK, &fl)) {
+		ret = -errno;
+		if (ret == -EINTR)
+			continue;
+		if (ret != -EAGAIN && ret != -EACCES)
+			goto close_fd;
+		if (waited >= wait_ms) {
+			ret = -EAGAIN;
+			goto close_fd;
+		}
+		sleep_ms(5);
+		waited += 5;
+	}
+	*fd = lfd;
+	return 0;
+
+close_fd:
+	close(lfd);
+	return ret;
+}
+
+void vm_config_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* an OFD lock goes with its open file description */
+}
+
 bool vm_bundle_running(const char *bundle_dir, pid_t *pid)
 {
 	g_autofree char *path = g_build_filename(bundle_dir, LOCK_FILE, NULL);

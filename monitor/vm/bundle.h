@@ -77,4 +77,17 @@ void vm_bundle_unlock(int fd);
  */
 bool vm_bundle_running(const char *bundle_dir, pid_t *pid);
 
+/*
+ * The config lock, around every read-modify-write of config.ini that can
+ * meet another (vmain edit of a running VM, and that VM's monitor writing
+ * a disc change): without it one writer's change is lost to the other's
+ * rename.  An OFD write lock (fcntl(2), F_OFD_SETLK) on byte 0 of
+ * BUNDLE/.lock: Linux keeps fcntl locks apart from the flock that a
+ * running VM holds on the same file for its whole life.  Waits up to
+ * wait_ms for another writer; -EAGAIN if it still holds the lock then,
+ * other -errno (no bundle: -ENOENT).  Dies with its fd or process.
+ */
+int vm_config_lock(const char *bundle_dir, unsigned int wait_ms, int *fd);
+void vm_config_unlock(int fd);
+
 #endif

@@ -25,6 +25,7 @@
 #include "devices/atapi.h"
 #include "machine/ata-ctl.h"
 #include "state/savefile.h"
+#include "vm/bundle.h"
 #include "vm/caller-file.h"
 #include "vm/config.h"
 #include "vm/dbus.h"
@@ -557,16 +558,23 @@ static void media_persist(struct vm *vm, const char *file)
 	const char *dir = vm->spec->bundle_dir;
 	struct vm_config cfg;
 	char err[512];
-	int ret;
+	int ret, lock;
 
 	if (!dir)
 		return;
 	vm_config_init(&cfg);
-	ret = vm_config_load(dir, &cfg, err, sizeof(err));
+	/* vmain edit may be rewriting it now: one read-modify-write at a time. */
+	ret = vm_config_lock(dir, 1000, &lock);
+	if (ret)
+		snprintf(err, sizeof(err), "%s/config.ini: %s", dir, ret == -EAGAIN ?
+			 "another process kept it locked for 1 s" : strerror(-ret));
+	if (!ret)
+		ret = vm_config_load(dir, &cfg, err, sizeof(err));
 	if (!ret) {
 		vm_config_set_cdrom(&cfg, dir, true, file);
 		ret = vm_config_save(dir, &cfg, err, sizeof(err));
 	}
+	vm_config_unlock(lock);
 	if (ret)
 		vm_log(vm->spec, LOG_WARNING, "the CD/DVD drive's disc changed, but config.ini "
 		       "could not follow: %s", err);

@@ -195,6 +195,22 @@ check "edit: the UUID stays" grep -qx "uuid=$uuid1" "$vms/web.vmain/config.ini"
 t "edit: --add-disk-size" 0 '' v edit web --add-disk-size 4M
 check "edit: the third disk is disk2.qcow2" grep -qx 'file=disk2.qcow2' "$vms/web.vmain/config.ini"
 t "edit: a bad value" 2 "--cpus 999" v edit web --cpus 999
+# The config lock (a running VM's monitor writing a disc change holds it):
+# a POSIX record lock on byte 0 of .lock conflicts with it (fcntl(2)).
+/usr/bin/python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
+print("locked", flush=True)
+time.sleep(8)' "$vms/web.vmain/.lock" >"$tmp/locker" &
+locker=$!
+i=0; while [ $i -lt 50 ] && ! grep -q locked "$tmp/locker"; do sleep 0.1; i=$((i + 1)); done
+t "edit: config.ini locked by another writer for longer than 5 s: refused, saying so" 1 \
+	"config.ini: another process is writing it; try again" v edit web --stop-timeout 42
+check "edit: ... and config.ini was not written" sh -c "! grep -qx 'stop-timeout=42' '$vms/web.vmain/config.ini'"
+kill $locker 2>/dev/null; wait $locker 2>/dev/null
+t "edit: once the lock is free it goes through" 0 '' v edit web --stop-timeout 42
+check "edit: the new stop timeout is in config.ini" grep -qx 'stop-timeout=42' "$vms/web.vmain/config.ini"
 t "edit: a VM that does not exist" 5 "no VM named 'nope'" v edit nope --memory 1G
 
 # Network interfaces: none unless asked; each --net a [netN] with its MAC written.

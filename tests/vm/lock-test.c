@@ -4,9 +4,11 @@
  * program the holder runs does not inherit it), a second lock refused with
  * the holder's pid from another process and from this one, the lock free
  * at once after SIGKILL of its holder, "0" when the pid is not written
- * yet, and probes by vm_bundle_running() never making a lock fail.
+ * yet, and probes by vm_bundle_running() never making a lock fail; the
+ * config lock (vm_config_lock()) apart from it, across processes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -134,6 +136,75 @@ static void test_other_process(void)
 	waitpid(child, NULL, 0);
 }
 
+/* A child that takes the config lock and holds it until killed. */
+static pid_t child_config_locked(void)
+{
+	int p[2], fd;
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		exit(2);
+	pid = fork();
+	if (!pid) {
+		close(p[0]);
+		if (vm_config_lock(bundle, 0, &fd) || write(p[1], "L", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1) {
+		fprintf(stderr, "child did not take the config lock\n");
+		exit(2);
+	}
+	close(p[0]);
+	return pid;
+}
+
+/*
+ * The config lock: one read-modify-write of config.ini at a time, across
+ * processes, and apart from the bundle lock a running VM holds.
+ */
+static void test_config_lock(void)
+{
+	int bfd = -1, cfd = -1, cfd2 = -1, ret;
+	pid_t holder = 0, child;
+	double t0;
+
+	ret = vm_bundle_lock(bundle, &bfd, &holder);
+	tap_ok(!ret, "config lock: the bundle lock taken first (a running VM)");
+	ret = vm_config_lock(bundle, 0, &cfd);
+	tap_ok(!ret && cfd >= 0, "config lock: taken while the bundle lock is held (flock and "
+	       "OFD locks are apart)");
+	tap_ok((fcntl(cfd, F_GETFD) & FD_CLOEXEC) != 0, "config lock: its fd is close-on-exec");
+	t0 = now_ms();
+	ret = vm_config_lock(bundle, 100, &cfd2);
+	t0 = now_ms() - t0;
+	tap_ok(ret == -EAGAIN && cfd2 == -1 && t0 >= 100,
+	       "config lock: a second open in the same process waits its 100 ms, then -EAGAIN "
+	       "(%.0f ms)", t0);
+	vm_config_unlock(cfd);
+	ret = vm_config_lock(bundle, 0, &cfd2);
+	tap_ok(!ret, "config lock: free again once unlocked");
+	vm_config_unlock(cfd2);
+	tap_ok(vm_bundle_running(bundle, NULL), "config lock: the bundle lock was never touched");
+	vm_bundle_unlock(bfd);
+
+	child = child_config_locked();
+	ret = vm_config_lock(bundle, 50, &cfd);
+	tap_ok(ret == -EAGAIN && cfd == -1, "config lock: another process holds it: -EAGAIN");
+	tap_ok(!vm_bundle_running(bundle, NULL), "config lock: ... which is not the bundle lock "
+	       "(not running)");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ret = vm_config_lock(bundle, 0, &cfd);
+	tap_ok(!ret, "config lock: free at once after SIGKILL of its holder (no wait allowed)");
+	vm_config_unlock(cfd);
+	tap_ok(vm_config_lock("/nonexistent/x.vmain", 0, &cfd) == -ENOENT && cfd == -1,
+	       "config lock: no bundle: -ENOENT");
+}
+
 /* Locked, then fork+exec a program: after our unlock the lock is free though it runs. */
 static void test_exec_does_not_inherit(void)
 {
@@ -209,6 +280,7 @@ int main(void)
 	test_other_process();
 	test_exec_does_not_inherit();
 	test_probes_do_not_break_locks();
+	test_config_lock();
 	scratch_rm(scratch);
 	g_free(scratch);
 	g_free(bundle);
