@@ -61,9 +61,11 @@ enum x86_cpu_mode emul_mode(const struct emul *e)
 }
 
 /*
- * The CPL is SS.DPL in protected mode (SDM Vol. 3A 5.5; APM Vol. 2 15.5.1
- * and VMCB CPL, which VMRUN takes from SS.DPL's copy): CS.DPL differs
- * from it in a conforming code segment.  Real mode runs at 0 and
+ * The CPL is SS.DPL in protected mode (SDM Vol. 3A 5.5): CS.DPL differs
+ * from it in a conforming code segment.  The AMD-V engine reports SS.DPL
+ * from the VMCB's CPL field (svm_get_sregs(): after SYSRET the cached SS
+ * attributes of an AMD CPU still say DPL 0), VT-x's guest SS.DPL is the
+ * CPL (SDM Vol. 3C 27.3.1.2 checks it).  Real mode runs at 0 and
  * virtual-8086 mode at 3 (SDM Vol. 3A 20.2.1).
  */
 unsigned int emul_cpl(const struct emul *e)

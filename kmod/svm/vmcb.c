@@ -204,6 +204,15 @@ void svm_get_sregs(struct vmain_vcpu *vcpu, struct vmain_sregs *s)
 	seg_from_vmcb(&s->fs, &v->fs);
 	seg_from_vmcb(&s->gs, &v->gs);
 	seg_from_vmcb(&s->ss, &v->ss);
+	/*
+	 * SS.DPL is the CPL, and the VMCB keeps the CPL in its own field (APM
+	 * Vol. 2 15.5.1): SYSRET on AMD CPUs loads the SS selector but leaves
+	 * the hidden attributes as they were (APM Vol. 3 "SYSRET"; Linux's
+	 * X86_BUG_SYSRET_SS_ATTRS), so after a return to user mode the save
+	 * area's SS attributes still say DPL 0.  What the emulator, a saved
+	 * state and userspace read is the CPL.
+	 */
+	s->ss.dpl = v->cpl & 3;
 	seg_from_vmcb(&s->tr, &v->tr);
 	seg_from_vmcb(&s->ldt, &v->ldtr);
 	/* TR and LDTR are system segments: present means usable. */
