@@ -30,7 +30,11 @@
  *   long64/user-undecodable  user code (CPL 3) touching MMIO: a MOV is
  *                  emulated; BTS (not emulated) raises #UD in the guest at
  *                  the BTS, and so does a jump into MMIO (code the module
- *                  cannot fetch), and the VM goes on; LOCK CMP raises #UD.
+ *                  cannot fetch), and the VM goes on; LOCK CMP raises #UD
+ *                  (the CPU's own, in decode, before any MMIO exit: this
+ *                  shows it reaches the guest, not the module's LOCK
+ *                  check in emul_decode_failed(), which needs the bytes
+ *                  to change between the CPU's fetch and the module's).
  *                  The same code at CPL 0: BTS ends the RUN with
  *                  VMAIN_INTERNAL_EMULATION (its RIP and first bytes),
  *                  LOCK CMP still raises #UD (SDM Vol. 2 "LOCK")
@@ -826,7 +830,7 @@ static void test_user_undecodable(void)
 		       "CPL 3: a jump into MMIO (code not in RAM)") ||
 	    !expect_mmio_write(vcpu, b + 8, 4, 0x7c, "CPL 3: after the jump's #UD") ||
 	    !expect_ud(USER_RIP(gl_user_lock), 3, USER_RIP(gl_user_lock_next),
-		       "CPL 3: LOCK CMP on MMIO") ||
+		       "CPL 3: LOCK CMP on MMIO (the CPU's #UD reaches the guest)") ||
 	    !expect_mmio_write(vcpu, b + 12, 4, 0x8d, "CPL 3: after LOCK CMP's #UD"))
 		goto out;
 	expect_sync(vcpu, "CPL 3: the guest ran to its end");
@@ -857,7 +861,7 @@ static void test_user_undecodable(void)
 	if (vcpu_set_reg(vcpu, R_RIP, USER_RIP(gl_user_jmp_next)) ||
 	    !expect_mmio_write(vcpu, b + 8, 4, 0x7c, "CPL 0: at the LOCK CMP") ||
 	    !expect_ud(USER_RIP(gl_user_lock), 0, USER_RIP(gl_user_lock_next),
-		       "CPL 0: LOCK CMP on MMIO") ||
+		       "CPL 0: LOCK CMP on MMIO (the CPU's #UD reaches the guest)") ||
 	    !expect_mmio_write(vcpu, b + 12, 4, 0x8d, "CPL 0: after LOCK CMP's #UD") ||
 	    !run_to_sync(vcpu, "CPL 0: the end"))
 		goto out;
