@@ -106,8 +106,17 @@ static int svm_exit_vintr(struct svm_vcpu *svm)
 	return 0;
 }
 
+static int svm_exit_step_insn(struct svm_vcpu *svm);
+
 static int svm_exit_iret(struct svm_vcpu *svm)
 {
+	/*
+	 * An IRET a forced step over an interrupt shadow is about to run:
+	 * it pops the guest's RFLAGS, whose TF the step's end would clear
+	 * with ours.  It runs without the step, as PUSHF and POPF do.
+	 */
+	if (svm->nmi_singlestep && svm->nmi_step_shadow)
+		return svm_exit_step_insn(svm);
 	/*
 	 * The NMI handler is about to return: the intercept comes before the
 	 * IRET executes, and NMIs unblock only once it completes.  Step over
@@ -302,9 +311,10 @@ static int svm_exit_reinject(struct svm_vcpu *svm)
 }
 
 /*
- * PUSHF, INT n (INT3, INTO in QEMU's TCG; #BP, #OF on hardware) or SYSCALL
+ * PUSHF, POPF, INT n (INT3, INTO in QEMU's TCG; #BP, #OF on hardware) or SYSCALL
  * (#UD while the step holds EFER.SCE) about to run under a forced step
- * (run.c): it would store our TF where the guest reads it back.  The
+ * (run.c): it would store our TF where the guest reads it back (POPF: the
+ * step's end would clear a TF it loads for the guest).  The
  * step ends with TF cleared; the shadow it was over still holds the
  * instruction (the VMCB's, which QEMU's TCG may not have
  * saved at this exit, is set again), and the instruction runs without a
@@ -322,7 +332,8 @@ static int svm_exit_step_insn(struct svm_vcpu *svm)
 			vmcb->save.rflags &= ~X86_EFLAGS_TF;
 		svm_nmi_step_end(svm);
 	}
-	vmcb->control.intercept_misc1 &= ~(INTERCEPT1_PUSHF | INTERCEPT1_INTN);
+	vmcb->control.intercept_misc1 &= ~(INTERCEPT1_PUSHF | INTERCEPT1_POPF |
+					   INTERCEPT1_INTN);
 	svm_dirty(svm, VMCB_CLEAN_I);
 	svm->step_skip_rip = vmcb->save.rip;
 	return 1;
@@ -427,6 +438,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]	= svm_exit_step_fault,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_OF]	= svm_exit_step_fault,
 	[SVM_EXIT_PUSHF]	= svm_exit_step_insn,
+	[SVM_EXIT_POPF]		= svm_exit_step_insn,
 	[SVM_EXIT_SWINT]	= svm_exit_step_insn,
 	[SVM_EXIT_INTR]		= svm_exit_host_event,
 	[SVM_EXIT_NMI]		= svm_exit_host_event,

@@ -227,6 +227,12 @@ static void svm_inject_events(struct svm_vcpu *svm)
  *    that #UD ends the step, SCE comes back and the instruction runs
  *    again without a step, as PUSHF does (a #UD of its own is then raised
  *    by the CPU to the guest).
+ * The reverse: POPF loads the guest's own RFLAGS, and a TF it sets must
+ * stay (its trap comes after the next instruction), but the step's end
+ * would clear it with ours.  POPF is intercepted with PUSHF, and IRET
+ * during a step over a shadow (svm_sync_nmi_block()), and they run
+ * without a step the same way.  The step over an NMI handler's IRET
+ * keeps the TF the IRET pops (svm_nmi_step_end()).
  * And a data breakpoint of the guest's own hit by the stepped instruction
  * reports in the same #DB as the step (DR6 B0-B3 and BS, APM Vol. 2
  * 13.1.1, DR6): the step ends and the guest gets its #DB
@@ -240,7 +246,7 @@ static void svm_inject_events(struct svm_vcpu *svm)
 			 (1U << X86_TRAP_MF) | (1U << X86_TRAP_XF) |	\
 			 (1U << X86_TRAP_CP) | (1U << X86_TRAP_BP) |	\
 			 (1U << X86_TRAP_OF))
-#define STEP_INSNS	(INTERCEPT1_PUSHF | INTERCEPT1_INTN)
+#define STEP_INSNS	(INTERCEPT1_PUSHF | INTERCEPT1_POPF | INTERCEPT1_INTN)
 
 void svm_nmi_step_start(struct svm_vcpu *svm, bool shadow)
 {
@@ -313,7 +319,13 @@ static void svm_sync_nmi_block(struct svm_vcpu *svm)
 	if (!svm->nmi_singlestep && shadowed &&
 	    vmcb->save.rip != svm->step_skip_rip)
 		svm_nmi_step_start(svm, true);
-	want = masked && !svm->nmi_singlestep;
+	/*
+	 * IRET: intercepted while NMIs are masked, to find their window; and
+	 * during a forced step over a shadow, since it loads the guest's own
+	 * RFLAGS (svm_exit_iret()).
+	 */
+	want = (masked && !svm->nmi_singlestep) ||
+	       (svm->nmi_singlestep && svm->nmi_step_shadow && svm->nmi_forced_tf);
 	if (want == !!(vmcb->control.intercept_misc1 & INTERCEPT1_IRET))
 		return;
 	if (want)

@@ -138,6 +138,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define INTERCEPT1_VINTR	(1U << 4)
 #define INTERCEPT1_RDPMC	(1U << 15)
 #define INTERCEPT1_PUSHF	(1U << 16)
+#define INTERCEPT1_POPF		(1U << 17)
 #define INTERCEPT1_CPUID	(1U << 18)
 #define INTERCEPT1_RSM		(1U << 19)
 #define INTERCEPT1_IRET		(1U << 20)
@@ -223,6 +224,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_PUSHF		0x070
+#define SVM_EXIT_POPF		0x071
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_RSM		0x073
 #define SVM_EXIT_IRET		0x074

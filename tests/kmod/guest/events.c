@@ -1079,12 +1079,15 @@ out:
  * INT 0x40 and INT3 must store the guest's RFLAGS (TF clear), a store
  * that hits DR0 must raise #DB in the guest with DR6.B0, the NMI comes
  * once, and no other #DB reaches the guest (each stored RFLAGS goes back
- * through POPFQ or IRET, where a TF would trap).
+ * through POPFQ or IRET, where a TF would trap).  And the reverse: a
+ * POPFQ or an IRETQ that sets the guest's own TF keeps it (its
+ * single-step trap comes after the next instruction).
  */
 #define SHX_DATA_GPA	(GUEST_DATA_GPA + 0x38000)
-#define SHX_CASES	5
+#define SHX_CASES	7
 
-GUEST_CODE(gl_sst); GUEST_LABEL(gl_sst_bp_next);
+GUEST_CODE(gl_sst); GUEST_LABEL(gl_sst_bp_next); GUEST_LABEL(gl_sst_popf_next);
+GUEST_LABEL(gl_sst_iret_next);
 asm(GUEST_ASM_BEGIN(".code64")
     "gl_sst_start:\n"
     "	mov $0xc0000081, %ecx\n"		/* STAR: SYSCALL's CS 0x08, SS 0x10 */
@@ -1143,6 +1146,35 @@ asm(GUEST_ASM_BEGIN(".code64")
     "	int3\n"
     "	mov $5, %al\n"
     "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    /* 6: POPFQ sets TF (the guest's own): the trap follows the NOP. */
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	mov $6, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	popfq\n"
+    "	nop\n"
+    "gl_sst_popf_next:\n"
+    "	mov $6, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
+    /* 7: IRETQ to the next line with TF set in its frame (the guest's). */
+    "	mov %ss, %eax\n"
+    "	mov %rsp, %rdx\n"
+    "	push %rax\n"
+    "	push %rdx\n"
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	mov %cs, %eax\n"
+    "	push %rax\n"
+    "	lea gl_sst_iret_to(%rip), %rax\n"
+    "	push %rax\n"
+    "	mov $7, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK1) "\n"
+    "	iretq\n"
+    "gl_sst_iret_to:\n"
+    "	nop\n"
+    "gl_sst_iret_next:\n"
+    "	mov $7, %al\n"
+    "	out %al, $" GUEST_STR(PORT_MARK2) "\n"
     "	hlt\n"
     "gl_sst_entry:\n"
     "	mov %r11, %rax\n"
@@ -1154,7 +1186,8 @@ asm(GUEST_ASM_BEGIN(".code64")
     GUEST_ASM_END);
 
 static const char *const shx_names[SHX_CASES + 1] = {
-	NULL, "PUSHFQ", "SYSCALL", "store on DR0", "INT 0x40", "INT3",
+	NULL, "PUSHFQ", "SYSCALL", "store on DR0", "INT 0x40", "INT3", "POPFQ setting TF",
+	"IRETQ setting TF",
 };
 
 /*
@@ -1186,7 +1219,13 @@ static bool shx_run(unsigned int n, unsigned int *counts, unsigned int *tf_frame
 				 v, (unsigned long long)f.rip, (unsigned long long)f.rflags);
 			if (v == 1 && f.rip == bp_rip)
 				(*db_at_bp)++;
-			if (f.rflags & 0x100) {
+			/*
+			 * Cases 6 and 7 set the guest's own TF: an NMI's frame
+			 * may hold it rightly (VT-x delivers the NMI right
+			 * after the POPFQ or IRETQ), and only the trap's is
+			 * cleared, ending the guest's single-stepping.
+			 */
+			if ((f.rflags & 0x100) && (n < 6 || v == 1)) {
 				(*tf_frames)++;
 				f.rflags &= ~0x100ULL;
 				vm_write(vm, f.gpa + GUEST_FRAME_RFLAGS * f.width, &f.rflags,
@@ -1213,13 +1252,15 @@ static void test_shadow_store(void)
 	struct vmain_events ev;
 	struct vmain_sregs s;
 	unsigned int n, counts[256], tf_frames, db_at_bp;
-	__u64 bp_rip;
+	__u64 bp_rip, popf_rip, iret_rip;
 	bool have_value;
 	__u32 value = 0;
 
 	if (!boot(GUEST_LONG64, GUEST_SNIPPET(gl_sst)))
 		return;
 	bp_rip = vcpu_code_rip(vcpu, GUEST_OFF(gl_sst, gl_sst_bp_next));
+	popf_rip = vcpu_code_rip(vcpu, GUEST_OFF(gl_sst, gl_sst_popf_next));
+	iret_rip = vcpu_code_rip(vcpu, GUEST_OFF(gl_sst, gl_sst_iret_next));
 	/* EFER.SCE: SYSCALL. */
 	if (!tap_ok(!vcpu_get_sregs(vcpu, &s) && ((s.efer |= 1), !vcpu_set_sregs(vcpu, &s)),
 		    "%s: SET_SREGS: EFER.SCE", guest_case_name()))
@@ -1240,10 +1281,19 @@ static void test_shadow_store(void)
 		tf_frames = 0;
 		db_at_bp = 0;
 		have_value = false;
-		if (!shx_run(n, counts, &tf_frames, bp_rip, &db_at_bp, &value, &have_value))
+		if (!shx_run(n, counts, &tf_frames,
+			     n == 6 ? popf_rip : n == 7 ? iret_rip : bp_rip, &db_at_bp,
+			     &value, &have_value))
 			goto out;
 		tap_ok(counts[2] == 1, "%s: %s: the NMI comes once (%u)",
 		       guest_case_name(), what, counts[2]);
+		if (n >= 6) {
+			/* The guest's TF is in the trap's frame: its own. */
+			tap_ok(db_at_bp == 1,
+			       "%s: %s: the guest's single-step trap comes after the NOP (%u there, %u #DB in all)",
+			       guest_case_name(), what, db_at_bp, counts[1]);
+			continue;
+		}
 		tap_ok(tf_frames == 0, "%s: %s: every event's frame has TF clear (%u with TF)",
 		       guest_case_name(), what, tf_frames);
 		switch (n) {
