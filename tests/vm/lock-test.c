@@ -65,8 +65,13 @@ static void test_own_lock(void)
 	tap_ok(1, "vm_bundle_unlock(-1) does nothing");
 }
 
-/* A child that takes the lock (raw: flock without writing the pid) and waits. */
-static pid_t child_holding(bool raw)
+/*
+ * What a child takes and holds until killed: the bundle lock, a raw flock
+ * of .lock without the pid written, or the config lock.
+ */
+enum hold { HOLD_BUNDLE, HOLD_RAW, HOLD_CONFIG };
+
+static pid_t child_holding(enum hold what)
 {
 	int p[2], fd;
 	pid_t pid, holder;
@@ -77,12 +82,13 @@ static pid_t child_holding(bool raw)
 	pid = fork();
 	if (!pid) {
 		close(p[0]);
-		if (raw) {
+		if (what == HOLD_RAW) {
 			fd = open(lock_path, O_RDWR | O_CREAT, 0600);
 			if (fd < 0 || flock(fd, LOCK_EX) || ftruncate(fd, 0) ||
 			    pwrite(fd, "junk", 4, 0) != 4)
 				_exit(1);
-		} else if (vm_bundle_lock(bundle, &fd, &holder)) {
+		} else if (what == HOLD_CONFIG ? vm_config_lock(bundle, 0, &fd) :
+			   vm_bundle_lock(bundle, &fd, &holder)) {
 			_exit(1);
 		}
 		if (write(p[1], "L", 1) != 1)
@@ -105,7 +111,7 @@ static void test_other_process(void)
 	int fd = -1, ret;
 	double t0;
 
-	child = child_holding(false);
+	child = child_holding(HOLD_BUNDLE);
 	ret = vm_bundle_lock(bundle, &fd, &holder);
 	tap_ok(ret == -EBUSY && holder == child, "a forked child holds it: -EBUSY, holder %d "
 	       "(the child is %d)", (int)holder, (int)child);
@@ -127,39 +133,13 @@ static void test_other_process(void)
 	tap_ok(!ret, "vm_bundle_lock takes it (%.1f ms), nothing stale", t0);
 	vm_bundle_unlock(fd);
 
-	child = child_holding(true);
+	child = child_holding(HOLD_RAW);
 	ret = vm_bundle_lock(bundle, &fd, &holder);
 	tap_ok(ret == -EBUSY && holder == 0, "a holder whose pid is not written yet: -EBUSY, holder 0");
 	ret = vm_bundle_running(bundle, &pid);
 	tap_ok(ret && pid == 0, "running, pid 0 (.lock says 'junk')");
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-}
-
-/* A child that takes the config lock and holds it until killed. */
-static pid_t child_config_locked(void)
-{
-	int p[2], fd;
-	pid_t pid;
-	char c;
-
-	if (pipe(p))
-		exit(2);
-	pid = fork();
-	if (!pid) {
-		close(p[0]);
-		if (vm_config_lock(bundle, 0, &fd) || write(p[1], "L", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (read(p[0], &c, 1) != 1) {
-		fprintf(stderr, "child did not take the config lock\n");
-		exit(2);
-	}
-	close(p[0]);
-	return pid;
 }
 
 /*
@@ -191,7 +171,7 @@ static void test_config_lock(void)
 	tap_ok(vm_bundle_running(bundle, NULL), "config lock: the bundle lock was never touched");
 	vm_bundle_unlock(bfd);
 
-	child = child_config_locked();
+	child = child_holding(HOLD_CONFIG);
 	ret = vm_config_lock(bundle, 50, &cfd);
 	tap_ok(ret == -EAGAIN && cfd == -1, "config lock: another process holds it: -EAGAIN");
 	tap_ok(!vm_bundle_running(bundle, NULL), "config lock: ... which is not the bundle lock "
