@@ -4,8 +4,9 @@
 # and module cycles; the whole engine-neutral guest suite on one CPU; its
 # SMP cases on two CPUs (VMX_FULL=1, make check-vmx-full: the whole suite
 # on two CPUs); KVM (kvm_intel) owning VT-x; CPU hot-unplug with a vCPU in
-# guest mode; reboot and panic with a vCPU in guest mode; CPU models
-# without VMX, without EPT and without unrestricted guest.
+# guest mode; reboot and panic with a vCPU in guest mode.  The CPU models
+# without VMX, without EPT and without unrestricted guest are in make
+# check-full (tests/guest-full/vmx-models.t).
 . "$(dirname "$0")/../lib/arena-tap.sh"
 
 arena_tap arena-vmx "VMX arena: errno table, claims, ioctl fuzz, module cycles" \
@@ -64,30 +65,8 @@ fi
 arena_tap arena-vmx "VMX arena: every force_* mitigation parameter: guests run, each mitigation's count goes up" \
 	-t 600 -f "$KBIN" -f "$TOP/tests/kmod" -- "$TOP/tests/kmod/mitigations.sh" "$KBIN" "$KBIN/guest"
 
-# Other Bochs CPU models: the engine's requirements and its clear errors.
-arena_tap arena-vmx "CPU without VMX (p4_prescott_celeron_336): CREATE_VM is ENODEV" \
-	-t 120 -c p4_prescott_celeron_336 -f "$KBIN" -- "$KBIN/errno" --expect-nohw
-
-arena_tap arena-vmx "VMX without EPT (core2_penryn_t9600): CREATE_VM is ENODEV" \
-	-t 120 -c core2_penryn_t9600 -f "$KBIN" -- "$KBIN/errno" --expect-nohw
-
-# Nehalem has EPT and VPID but not unrestricted guest: paged 64-bit guests
-# run; a real-mode guest's RUN ends with FAIL_ENTRY (0x80000021, what the
-# CPU's own entry check would report) and a kernel log line saying why.
-G="$KBIN/guest"
-arena_tap arena-vmx "VMX without unrestricted guest (corei5_lynnfield_750): 64-bit guests run, real mode is a clear FAIL_ENTRY" \
-	-t 300 -c corei5_lynnfield_750 -f "$G" -f "$TOP/tests/kmod/guest" -- sh -c "
-	$TOP/tests/kmod/guest/run-all.sh 'exits long64/io long64/mmio long64/string' \
-		'events long64/interrupt long64/nmi long64/triple-fault' 'control -n 200'
-	r=\$?
-	$G/exits real/io >/tmp/o 2>&1
-	grep -q 'got exit 6 (FAIL_ENTRY) hardware_reason 0x80000021' /tmp/o &&
-		echo 'ok - real mode without unrestricted guest: FAIL_ENTRY, hardware_reason 0x80000021' ||
-		{ echo 'not ok - real mode without unrestricted guest: FAIL_ENTRY'; r=1; cat /tmp/o; }
-	dmesg | grep -q 'need VT-x unrestricted guest, which this CPU lacks' &&
-		echo 'ok - the kernel log says that unrestricted guest is missing' ||
-		{ echo 'not ok - the kernel log says that unrestricted guest is missing'; r=1; }
-	exit \$r"
+# Other Bochs CPU models (no VMX, no EPT, no unrestricted guest): make
+# check-full, tests/guest-full/vmx-models.t.
 
 arena_tap arena-vmx "KVM (kvm_intel) owns VT-x: CREATE_VM is EBUSY, and works once KVM's VM is gone" \
 	-t 300 -M kvm_intel -f "$KBIN" -- "$KBIN/errno" --expect-owned
