@@ -144,6 +144,12 @@ static bool rx_direct(struct tap_queue *q, ssize_t *n)
 	/* As below: the kernel writes 10 bytes of header, the NIC the rest. */
 	*n = readv(q->fd, t->rx_iov, cnt);
 	err = errno;
+	/*
+	 * -ENOSPC (the NIC stopped or was reset between the two calls): the
+	 * frame was read into buffers the NIC took back, so it is dropped,
+	 * where the copying path would have held it for the next NIC.  A
+	 * frame lost at a reset is what a real NIC does too.
+	 */
 	peer->rx_commit(t->be.peer_opaque, t->rx_iov, cnt, *n < 0 ? -err : (long)*n);
 	errno = err;
 	return true;
