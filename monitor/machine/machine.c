@@ -36,8 +36,10 @@
 
 /*
  * Guest RAM: a memfd, so it is shared memory that is never a file in a
- * filesystem the user sees, can be handed to another process (a viewer,
- * a save file writer) and is released with the last mapping.
+ * filesystem the user sees, whose never-touched pages a save finds
+ * with SEEK_DATA, and which is released with the last mapping; or,
+ * where only that gets transparent huge pages, anonymous memory
+ * (ram_map_anon()).
  */
 /* memfd_create(2)'s page-size encoding (linux/memfd.h: log2 of the size << 26). */
 #ifndef MFD_HUGE_2MB
@@ -85,6 +87,72 @@ fail:
 	return -err;
 }
 
+/* VMAIN_THP=0 in the environment: --hugepages off's older spelling. */
+static bool getenv_thp_off(void)
+{
+	const char *thp = getenv("VMAIN_THP");
+
+	return thp && !strcmp(thp, "0");
+}
+
+#define SHMEM_THP_FILE	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define ANON_THP_FILE	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/*
+ * Would a MADV_HUGEPAGE mapping get transparent huge pages, by the
+ * host's setting in `path` (the bracketed word; Linux Documentation/
+ * admin-guide/mm/transhuge.rst, "sysfs")?  Anything but "never" and
+ * "deny" allows them (always, madvise, advise, within_size, force).  An
+ * unreadable file (no THP in the kernel) does not.
+ */
+static bool thp_allowed(const char *path)
+{
+	char buf[128], *open_b, *close_b;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	open_b = strchr(buf, '[');
+	close_b = open_b ? strchr(open_b, ']') : NULL;
+	if (!close_b)
+		return false;
+	*close_b = 0;
+	return strcmp(open_b + 1, "never") && strcmp(open_b + 1, "deny");
+}
+
+/*
+ * Guest RAM as private anonymous memory, where the host gives a memfd no
+ * transparent huge pages (shmem_enabled "never", Debian's default) but
+ * gives them to anonymous memory that asks (enabled "madvise", Debian's
+ * default, or "always"): 2 MiB pages, so that KVM and vmain.ko map guest
+ * RAM with 2 MiB nested leaves, as QEMU's anonymous RAM is mapped.  With
+ * 4 KiB pages every guest TLB miss walks a nested page table one level
+ * deeper, and the guest's first touch of each 4 KiB costs a nested fault.
+ * Nothing here needs the memfd: the save finds the pages never written
+ * through pagemap instead of SEEK_DATA (SAVEFILE_RAM_ANON), and a lazy
+ * restore maps the file over this as over a memfd.  MADV_DONTFORK: a
+ * child (an exec'd helper) must not make every page copy-on-write,
+ * which would unmap all of guest RAM from the nested tables.
+ */
+static int ram_map_anon(struct machine *m, void **p)
+{
+	*p = mmap(NULL, m->cfg.mem, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*p == MAP_FAILED)
+		return -errno;
+	madvise(*p, m->cfg.mem, MADV_HUGEPAGE);
+	madvise(*p, m->cfg.mem, MADV_DONTFORK);
+	m->ram_anon = true;
+	return 0;
+}
+
 static int ram_create(struct machine *m)
 {
 	void *p;
@@ -93,6 +161,13 @@ static int ram_create(struct machine *m)
 	if (m->cfg.hugepages == MACHINE_HUGEPAGES_2M ||
 	    m->cfg.hugepages == MACHINE_HUGEPAGES_1G) {
 		ret = ram_map_hugetlb(m, &p);
+		if (ret)
+			return ret;
+		goto mapped;
+	}
+	if (m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
+	    !thp_allowed(SHMEM_THP_FILE) && thp_allowed(ANON_THP_FILE)) {
+		ret = ram_map_anon(m, &p);
 		if (ret)
 			return ret;
 		goto mapped;
@@ -115,13 +190,8 @@ static int ram_create(struct machine *m)
 	 * for 4 KiB pages instead (MADV_NOHUGEPAGE), to measure or to keep
 	 * RAM unfragmented.  Advice only: no error.
 	 */
-	{
-		const char *thp = getenv("VMAIN_THP");
-		bool off = m->cfg.hugepages == MACHINE_HUGEPAGES_OFF ||
-			   (thp && !strcmp(thp, "0"));
-
-		madvise(p, m->cfg.mem, off ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
-	}
+	madvise(p, m->cfg.mem, m->cfg.hugepages == MACHINE_HUGEPAGES_OFF || getenv_thp_off() ?
+		MADV_NOHUGEPAGE : MADV_HUGEPAGE);
 mapped:
 	m->ram.base = p;
 	m->ram.size = m->cfg.mem;
@@ -155,6 +225,7 @@ static void ram_destroy(struct machine *m)
 		close(m->memfd);
 	m->ram.base = NULL;
 	m->memfd = -1;
+	m->ram_anon = false;
 }
 
 /*
@@ -962,8 +1033,11 @@ static int restore_ram(struct machine *m)
 	if (m->cfg.restore_lazy) {
 		ret = savefile_map_ram(f, m->ram.base, m->ram.size, err, sizeof(err));
 		if (!ret) {
-			close(m->memfd);
+			/* A page not present is in the file now, not zero. */
+			if (m->memfd >= 0)
+				close(m->memfd);
 			m->memfd = -1;
+			m->ram_anon = false;
 		}
 	} else {
 		ret = savefile_read_ram(f, m->ram.base, m->ram.size, NULL, err, sizeof(err));
@@ -1049,6 +1123,8 @@ int machine_save(struct machine *m, const char *path,
 	if (m->memfd >= 0) {
 		opts.flags |= SAVEFILE_RAM_FD;
 		opts.ram_fd = m->memfd;
+	} else if (m->ram_anon) {
+		opts.flags |= SAVEFILE_RAM_ANON;
 	}
 	ret = savefile_write(path, m->ram.base, m->ram.size, data, len, &opts, stats,
 			     err, errlen);

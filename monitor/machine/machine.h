@@ -56,7 +56,8 @@ struct display;
 
 /* How guest RAM is backed (vmain run --hugepages). */
 enum machine_hugepages {
-	MACHINE_HUGEPAGES_THP,		/* a memfd, MADV_HUGEPAGE (the default) */
+	MACHINE_HUGEPAGES_THP,		/* MADV_HUGEPAGE: a memfd, or anonymous
+					 * memory where only that gets THP (the default) */
 	MACHINE_HUGEPAGES_OFF,		/* a memfd, MADV_NOHUGEPAGE: 4 KiB pages */
 	MACHINE_HUGEPAGES_2M,		/* a hugetlbfs memfd of 2 MiB pages */
 	MACHINE_HUGEPAGES_1G,		/* a hugetlbfs memfd of 1 GiB pages */
@@ -207,7 +208,8 @@ struct machine {
 	struct machine_config cfg;
 	struct hv_vm vm;
 	bool vm_created;
-	int memfd;
+	int memfd;			/* guest RAM's, or -1 */
+	bool ram_anon;			/* RAM is private anonymous memory */
 	struct gmem ram;
 	uint64_t tsc_hz;		/* host TSC frequency (guest TSC = host TSC) */
 	uint64_t tsc0;			/* TSC when the machine was made: pvclock 0 */

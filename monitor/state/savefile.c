@@ -32,6 +32,10 @@
 #define MAGIC			"VMAINSAV"
 #define PAGE			SAVEFILE_PAGE_SIZE
 #define MERGE_PAGES		(SAVEFILE_MERGE_GAP / PAGE)
+/* /proc/self/pagemap: entries read at a time, and the bits looked at. */
+#define PM_BATCH		512
+#define PM_PRESENT		(1ULL << 63)
+#define PM_SWAPPED		(1ULL << 62)
 /*
  * Pieces of one write: runs of RAM, and runs of zeros for the holes of the
  * RAM file inside merged gaps (from zero_gap[], never from RAM: reading a
@@ -312,7 +316,36 @@ struct ram_scan {
 	int fd;				/* -1: none, or SEEK_DATA failed */
 	uint64_t fd_off;
 	uint64_t data_start, data_end;	/* pages; [pos, data_start) is a hole */
+	/* SAVEFILE_RAM_ANON: /proc/self/pagemap, and its entries from pm_first. */
+	int pm_fd;			/* -1: none, or it could not be read */
+	uint64_t pm_first, pm_n;
+	uint64_t pm[PM_BATCH];
 };
+
+/*
+ * Is page `pfn` of anonymous RAM one that was never written (nor swapped
+ * out)?  Its pagemap entry says so; one read covers PM_BATCH pages.
+ */
+static bool scan_anon_hole(struct ram_scan *s, uint64_t pfn)
+{
+	uint64_t e;
+
+	if (pfn < s->pm_first || pfn >= s->pm_first + s->pm_n) {
+		uint64_t n = s->pages - pfn < PM_BATCH ? s->pages - pfn : PM_BATCH;
+		off_t off = (off_t)(((uintptr_t)s->ram / PAGE + pfn) * sizeof(e));
+		ssize_t r = pread(s->pm_fd, s->pm, n * sizeof(e), off);
+
+		if (r < (ssize_t)sizeof(e)) {
+			close(s->pm_fd);
+			s->pm_fd = -1;	/* read every page instead */
+			return false;
+		}
+		s->pm_first = pfn;
+		s->pm_n = (uint64_t)r / sizeof(e);
+	}
+	e = s->pm[pfn - s->pm_first];
+	return !(e & (PM_PRESENT | PM_SWAPPED));
+}
 
 /*
  * Is page `pfn` in a hole of the file behind RAM?  A hole reads as zeros
@@ -326,6 +359,8 @@ static bool scan_hole(struct ram_scan *s, uint64_t pfn)
 {
 	off_t d, h;
 
+	if (s->pm_fd >= 0)
+		return scan_anon_hole(s, pfn);
 	if (s->fd < 0 || pfn < s->data_start)
 		return s->fd >= 0;
 	if (pfn < s->data_end)
@@ -454,7 +489,8 @@ static int write_ram(struct bulk *b, const uint8_t *ram, uint64_t ram_size,
 		     uint64_t ram_off, uint8_t *map, const struct savefile_opts *o,
 		     struct savefile_stats *st, char *err, size_t errlen)
 {
-	struct ram_scan s = { .ram = ram, .pages = ram_size / PAGE, .map = map, .fd = -1 };
+	struct ram_scan s = { .ram = ram, .pages = ram_size / PAGE, .map = map, .fd = -1,
+			      .pm_fd = -1 };
 	uint64_t scanned_span = 0, last = 0, first, span, len, i;
 	struct iovec iov[BULK_IOV];
 	unsigned int niov;
@@ -464,6 +500,8 @@ static int write_ram(struct bulk *b, const uint8_t *ram, uint64_t ram_size,
 	if (o && (o->flags & SAVEFILE_RAM_FD)) {
 		s.fd = o->ram_fd;
 		s.fd_off = o->ram_fd_off;
+	} else if (o && (o->flags & SAVEFILE_RAM_ANON)) {
+		s.pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	}
 
 	while (more || b->inflight) {
@@ -485,6 +523,8 @@ static int write_ram(struct bulk *b, const uint8_t *ram, uint64_t ram_size,
 			break;
 		progress(o, b->done_span, ram_size, &last);
 	}
+	if (s.pm_fd >= 0)
+		close(s.pm_fd);
 	if (ret) {
 		bulk_drain(b);
 		return fail(err, errlen, "writing RAM: %s", strerror(-ret)), ret;

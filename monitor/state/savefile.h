@@ -144,6 +144,19 @@
  * zero page): pass it for memfd RAM.
  */
 #define SAVEFILE_RAM_FD		(1u << 1)
+/*
+ * RAM is the caller's own private anonymous memory (the machine's where
+ * shmem gets no transparent huge pages, machine.c): a page that
+ * /proc/self/pagemap shows neither present nor swapped (bits 63 and 62,
+ * Linux Documentation/admin-guide/mm/pagemap.rst) was never written, or
+ * was discarded, and reads as zeros: it is skipped without being read,
+ * as a hole of SAVEFILE_RAM_FD's file is.  Reading it would only map the
+ * shared zero page, but a large guest that touched little of its RAM
+ * would still be scanned whole.  Where pagemap cannot be read, every page
+ * is read.  Never for a file mapping (a lazily restored RAM): a page not
+ * present there is in the file, not zero.
+ */
+#define SAVEFILE_RAM_ANON	(1u << 2)
 
 struct savefile_stats {
 	uint64_t bytes_written;		/* or read; all parts, zeros merged in included */
@@ -157,7 +170,7 @@ struct savefile_stats {
 
 struct savefile_opts {
 	const char *writer;		/* "vmain 0.1" into the header; NULL: "vmain" */
-	unsigned flags;			/* SAVEFILE_BUFFERED, SAVEFILE_RAM_FD */
+	unsigned flags;			/* SAVEFILE_BUFFERED, SAVEFILE_RAM_FD or _ANON */
 	int ram_fd;			/* SAVEFILE_RAM_FD: the file RAM maps */
 	uint64_t ram_fd_off;		/* page-aligned */
 	/*

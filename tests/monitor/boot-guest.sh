@@ -98,6 +98,17 @@ facts() { # facts NAME ACCEL CPUS MEM-KIB
 	[ "$rc" = 0 ] || show
 }
 
+# The 2 MiB pages of the running monitor's memory: AnonHugePages (guest
+# RAM is anonymous memory where shmem gets no transparent huge pages) and
+# ShmemPmdMapped (a memfd, where it does), machine.c's ram_create().
+thp_kb() {
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = vmain ] || continue
+		awk '/^(AnonHugePages|ShmemPmdMapped):/ { s += $2 } END { print s + 0 }' "$d/smaps_rollup"
+	done 2>/dev/null
+}
+thp_mode() { sed 's/.*\[\(.*\)\].*/\1/' "/sys/kernel/mm/transparent_hugepage/$1" 2>/dev/null; }
+
 # hugetlbfs pages the arena has not promised to anyone (free less reserved).
 hp_avail() { awk '/^HugePages_Free:/ { f = $2 } /^HugePages_Rsvd:/ { r = $2 } END { print f - r }' /proc/meminfo; }
 
@@ -118,7 +129,13 @@ for accel in vmain kvm; do
 		grep -q "^VMAIN-GUEST: hvc-hello" "$w/hvc"
 
 	# 4.5 GiB: 3 GiB below the MMIO hole, the rest from 4 GiB (two slots).
+	( while :; do thp_kb; sleep 1; done ) >"$w/thp" 2>/dev/null &
+	thp_pid=$!
 	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
+	kill $thp_pid; wait $thp_pid 2>/dev/null
+	thp_max=$(sort -n "$w/thp" | tail -n 1)
+	check "$accel, 2 CPUs, 4.5 GiB: guest RAM in 2 MiB pages by default (at most ${thp_max:-0} KiB of them while it ran; the arena's THP $(thp_mode enabled), for shmem $(thp_mode shmem_enabled))" \
+		[ "${thp_max:-0}" -ge 2048 ]
 	facts "$accel, 2 CPUs, 4.5 GiB" $accel 2 4718592
 	check "$accel, 2 CPUs, 4.5 GiB: virtio-rng supplies entropy (/dev/hwrng)" \
 		grep -q "^VMAIN-GUEST: hwrng=ok" "$w/con"
