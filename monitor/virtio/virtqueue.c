@@ -123,11 +123,25 @@ static uint8_t *avail_event_ptr(struct virtq *vq)
 	return vq->used + 4 + 8 * (size_t)vq->size;
 }
 
+/*
+ * With EVENT_IDX: the ring looked empty; ask for a notification at the
+ * next index (avail_event, 2.7.10), then look again so that a buffer
+ * added meanwhile is not missed.  True if one was.
+ */
+static bool arm_and_recheck(struct virtq *vq)
+{
+	st16(avail_event_ptr(vq), vq->last_avail);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return ld16_acq(vq->avail + 2) != vq->last_avail;
+}
+
 bool virtq_has_avail(struct virtq *vq)
 {
 	if (!vq->enabled || vq->broken)
 		return false;
-	return ld16_acq(vq->avail + 2) != vq->last_avail;
+	if (ld16_acq(vq->avail + 2) != vq->last_avail)
+		return true;
+	return vq->event_idx && arm_and_recheck(vq);
 }
 
 /* Walks the chain at `head` into `e` (2.7.5.2, 2.7.5.3). */
@@ -208,17 +222,9 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 		return -EIO;
 	idx = ld16_acq(vq->avail + 2);
 	if (idx == vq->last_avail) {
-		if (!vq->event_idx)
+		if (!vq->event_idx || !arm_and_recheck(vq))
 			return 0;
-		/*
-		 * 2.7.10: ask for a notification at the next index, then look
-		 * again so a buffer added meanwhile is not missed.
-		 */
-		st16(avail_event_ptr(vq), vq->last_avail);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		idx = ld16_acq(vq->avail + 2);
-		if (idx == vq->last_avail)
-			return 0;
 	}
 	/* 2.7.13.3.1: idx - last_avail is the number of new entries. */
 	if ((uint16_t)(idx - vq->last_avail) > vq->size)
@@ -229,9 +235,14 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 	ret = walk_chain(vq, head, e);
 	if (ret < 0)
 		return ret;
+	/*
+	 * avail_event is left where the last empty look put it: while the
+	 * device is still taking chains it will come back for the ones
+	 * added meanwhile, so the driver need not notify (each notification
+	 * is an exit).  Moving it along with every chain, as before, asked
+	 * for a notification for nearly every chain a busy driver added.
+	 */
 	vq->last_avail++;
-	if (vq->event_idx)
-		st16(avail_event_ptr(vq), vq->last_avail);
 	return 1;
 }
 

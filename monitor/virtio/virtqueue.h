@@ -112,6 +112,14 @@ int virtq_enable(struct virtq *vq, bool event_idx, bool indirect);
  * Takes the next available chain into `e`.  Returns 1 (got one), 0 (ring
  * empty, or queue disabled), or -EIO (bad chain or broken queue: see
  * above; nothing was consumed and the queue is now broken).
+ *
+ * Notifications with EVENT_IDX (2.7.10): only a look that finds the ring
+ * empty (here or in virtq_has_avail()) asks the driver for one, at the
+ * next index; taking a chain does not move avail_event.  So a device
+ * that stops taking chains while some are left must come back for them
+ * by itself (a bottom half it schedules, a back end's "ready again"),
+ * never wait for a notification: none comes for chains added while it
+ * was taking them.
  */
 int virtq_pop(struct virtq *vq, struct virtq_elem *e);
 
@@ -143,7 +151,10 @@ int virtq_push_many(struct virtq *vq, const uint16_t *heads,
  */
 bool virtq_should_notify(struct virtq *vq);
 
-/* Is anything available (without consuming it)? */
+/*
+ * Is anything available (without consuming it)?  With EVENT_IDX, "no"
+ * asks for a notification at the next index, as an empty virtq_pop().
+ */
 bool virtq_has_avail(struct virtq *vq);
 
 /*
