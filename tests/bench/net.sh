@@ -14,7 +14,10 @@
 #     guest, one stream for SECONDS, the bytes the receiver counted;
 #   - host CPU per GiB: the VM process's utime+stime (all its threads,
 #     /proc/PID/stat; with KVM that includes the time its vCPUs spend in the
-#     guest) over each iperf3 run, divided by the GiB the receiver counted.
+#     guest) over each iperf3 run, divided by the GiB the receiver counted;
+#     in the notes, the exits the arena's KVM counted for the VM over each
+#     iperf3 run per MiB received, and its eight largest other counters
+#     per MiB (lib-vm.sh).
 # The arena reaches the guest through hostfwd on 127.0.0.1 (user: 5201 to
 # the guest's iperf3, 7007 to its echo port 7), or over a persistent tap
 # made here with iproute2 that carries the arena's 192.168.79.254/24 (the
@@ -41,8 +44,9 @@ backends=${10:--} rows=${11:--} base=${12:--}
 backends=$(echo "$backends" | tr , ' ') rows=",$rows,"
 w=/tmp/bench-net
 rm -rf "$w"; mkdir -p "$w"
-hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# hz, cpu_ticks, and KVM's per-VM counters in debugfs (kvm_dir, kvm_counters, kvm_delta)
+. "$(dirname "$0")/lib-vm.sh"
+kvm_debugfs
 # threads PID: "NAME TICKS" per thread (the name may hold blanks: the
 # fields after it are counted from the closing parenthesis)
 threads() {
@@ -127,11 +131,20 @@ stop() {
 # iperf ADDR [-R]: one iperf3 run; prints "MBIT CPU-S-PER-GIB" (or "- -")
 iperf() {
 	threads "$pid" >"$w/t0"
+	kd=$(kvm_dir "$pid")
+	kvm_counters "$kd" >"$w/k0"
 	c0=$(cpu_ticks "$pid")
 	timeout $((secs + 60)) "$iperf" -c "$1" -p 5201 -t "$secs" -J $2 >"$w/iperf.json" 2>&1
 	c1=$(cpu_ticks "$pid")
+	kvm_counters "$kd" >"$w/k1"
 	threads "$pid" >"$w/t1"
-	echo "$(thread_use "$w/t0" "$w/t1")" >"$w/use$2"
+	mib=$(awk '/"sum_received"/ { f = 1 } f && /"bytes"/ { b = $2; sub(/,/, "", b); print b / 1048576; exit }' "$w/iperf.json")
+	kx=""
+	if [ -s "$w/k1" ] && [ "${mib:-0}" != 0 ]; then
+		kx=$(awk -F: -v mib="$mib" 'NR == FNR { b[$1] = $2; next } $1 == "exits" { printf "%.1f", ($2 - b[$1]) / mib }' "$w/k0" "$w/k1")
+		kx=" [KVM exits per MiB: $kx;$(kvm_delta "$w/k0" "$w/k1" "$mib")]"
+	fi
+	echo "$(thread_use "$w/t0" "$w/t1")$kx" >"$w/use$2"
 	awk -v c0="$c0" -v c1="$c1" -v hz="$hz" '
 		/"sum_received"/ { f = 1 }
 		f && /"bytes"/ { b = $2; sub(/,/, "", b); b += 0 }
