@@ -18,8 +18,9 @@
  *                          FW_LOW_RAM_MAX, the rest above 4 GiB (slot 1)
  *   4 GiB - ROM size       the ROM, read-only (slot FW_SLOT_ROM)
  *
- * The RAM of every region is the same memfd as the rest of guest RAM
- * (gmem), so what the firmware shadows stays where a save finds it.
+ * The RAM of every region is part of the same mapping as the rest of
+ * guest RAM (gmem: a memfd or anonymous memory), so what the firmware
+ * shadows stays where a save finds it.
  *
  * Threads: the map changes on the vCPU thread whose config write moved a
  * PAM or SMRAM register, with machine.lock held.  Another vCPU touching a

@@ -143,10 +143,29 @@ static bool thp_allowed(const char *path)
  */
 static int ram_map_anon(struct machine *m, void **p)
 {
-	*p = mmap(NULL, m->cfg.mem, PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (*p == MAP_FAILED)
+	const uintptr_t huge = 2u << 20;
+	uintptr_t start, head, tail;
+	uint8_t *r;
+
+	/*
+	 * 2 MiB-aligned: guest-physical and host-virtual addresses must
+	 * agree within each 2 MiB for a 2 MiB nested leaf (kmod/mmu.c
+	 * slot_covers(); KVM's memory slots the same), and Linux aligns an
+	 * anonymous mapping only from 6.7 on, and then only when its length
+	 * is a multiple of 2 MiB.  So reserve 2 MiB more and trim.
+	 */
+	r = mmap(NULL, m->cfg.mem + huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
 		return -errno;
+	start = ((uintptr_t)r + huge - 1) & ~(huge - 1);
+	head = start - (uintptr_t)r;
+	tail = huge - head;
+	if (head)
+		munmap(r, head);
+	if (tail)
+		munmap((uint8_t *)start + m->cfg.mem, tail);
+	*p = (void *)start;
 	madvise(*p, m->cfg.mem, MADV_HUGEPAGE);
 	madvise(*p, m->cfg.mem, MADV_DONTFORK);
 	m->ram_anon = true;
@@ -155,7 +174,7 @@ static int ram_map_anon(struct machine *m, void **p)
 
 static int ram_create(struct machine *m)
 {
-	void *p;
+	void *p = NULL;
 	int ret;
 
 	if (m->cfg.hugepages == MACHINE_HUGEPAGES_2M ||
@@ -167,10 +186,13 @@ static int ram_create(struct machine *m)
 	}
 	if (m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
 	    !thp_allowed(SHMEM_THP_FILE) && thp_allowed(ANON_THP_FILE)) {
-		ret = ram_map_anon(m, &p);
-		if (ret)
-			return ret;
-		goto mapped;
+		/*
+		 * Refused (vm.overcommit_memory 2 charges all of a private
+		 * mapping at once, MAP_NORESERVE or not): the memfd, charged
+		 * as it is touched, as before.
+		 */
+		if (!ram_map_anon(m, &p))
+			goto mapped;
 	}
 	m->memfd = memfd_create("vmain-ram", MFD_CLOEXEC);
 	if (m->memfd < 0)
@@ -1012,9 +1034,9 @@ static int64_t mono_ns(void)
 }
 
 /*
- * Guest RAM from the save file: read into the fresh memfd, or (lazy)
- * mapped from the file over it, after which the memfd backs nothing and
- * is closed (state/savefile.h).
+ * Guest RAM from the save file: read into the fresh RAM (memfd or
+ * anonymous), or (lazy) mapped from the file over it, after which a
+ * memfd backs nothing and is closed (state/savefile.h).
  */
 static int restore_ram(struct machine *m)
 {

@@ -107,6 +107,18 @@ thp_kb() {
 		awk '/^(AnonHugePages|ShmemPmdMapped):/ { s += $2 } END { print s + 0 }' "$d/smaps_rollup"
 	done 2>/dev/null
 }
+# ram_offset BYTES: for each mapping of the running monitor that is BYTES
+# long (guest RAM), its start's offset within 2 MiB (0: aligned, so that
+# guest-physical and host addresses agree within each 2 MiB, which a
+# 2 MiB nested leaf needs)
+ram_offset() {
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = vmain ] || continue
+		while IFS=' -' read -r a b _; do
+			[ $((0x$b - 0x$a)) = "$1" ] && echo $((0x$a % 2097152))
+		done <"$d/maps"
+	done 2>/dev/null
+}
 thp_mode() { sed 's/.*\[\(.*\)\].*/\1/' "/sys/kernel/mm/transparent_hugepage/$1" 2>/dev/null; }
 
 # hugetlbfs pages the arena has not promised to anyone (free less reserved).
@@ -129,13 +141,16 @@ for accel in vmain kvm; do
 		grep -q "^VMAIN-GUEST: hvc-hello" "$w/hvc"
 
 	# 4.5 GiB: 3 GiB below the MMIO hole, the rest from 4 GiB (two slots).
-	( while :; do thp_kb; sleep 1; done ) >"$w/thp" 2>/dev/null &
+	( while :; do thp_kb; ram_offset $((4608 << 20)) >>"$w/align"; sleep 1; done ) >"$w/thp" 2>/dev/null &
 	thp_pid=$!
+	: >"$w/align"
 	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
 	kill $thp_pid; wait $thp_pid 2>/dev/null
 	thp_max=$(sort -n "$w/thp" | tail -n 1)
 	check "$accel, 2 CPUs, 4.5 GiB: guest RAM in 2 MiB pages by default (at most ${thp_max:-0} KiB of them while it ran; the arena's THP $(thp_mode enabled), for shmem $(thp_mode shmem_enabled))" \
 		[ "${thp_max:-0}" -ge 2048 ]
+	check "$accel, 2 CPUs, 4.5 GiB: its mapping starts on a 2 MiB boundary (offsets seen: $(sort -u "$w/align" | tr '\n' ' '))" \
+		[ "$(sort -u "$w/align" | tr '\n' ' ')" = "0 " ]
 	facts "$accel, 2 CPUs, 4.5 GiB" $accel 2 4718592
 	check "$accel, 2 CPUs, 4.5 GiB: virtio-rng supplies entropy (/dev/hwrng)" \
 		grep -q "^VMAIN-GUEST: hwrng=ok" "$w/con"
