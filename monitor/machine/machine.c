@@ -131,8 +131,9 @@ static bool thp_allowed(const char *path)
  * Guest RAM as private anonymous memory, where the host gives a memfd no
  * transparent huge pages (shmem_enabled "never", Debian's default) but
  * gives them to anonymous memory that asks (enabled "madvise", Debian's
- * default, or "always"): 2 MiB pages, so that KVM and vmain.ko map guest
- * RAM with 2 MiB nested leaves, as QEMU's anonymous RAM is mapped.  With
+ * default, or "always"): 2 MiB pages, which KVM and vmain.ko map with
+ * 2 MiB nested leaves where guest and host addresses agree within each
+ * 2 MiB (kmod/mmu.c slot_covers(); see the alignment below).  With
  * 4 KiB pages every guest TLB miss walks a nested page table one level
  * deeper, and the guest's first touch of each 4 KiB costs a nested fault.
  * Nothing here needs the memfd: the save finds the pages never written
@@ -143,29 +144,18 @@ static bool thp_allowed(const char *path)
  */
 static int ram_map_anon(struct machine *m, void **p)
 {
-	const uintptr_t huge = 2u << 20;
-	uintptr_t start, head, tail;
-	uint8_t *r;
-
 	/*
-	 * 2 MiB-aligned: guest-physical and host-virtual addresses must
-	 * agree within each 2 MiB for a 2 MiB nested leaf (kmod/mmu.c
-	 * slot_covers(); KVM's memory slots the same), and Linux aligns an
-	 * anonymous mapping only from 6.7 on, and then only when its length
-	 * is a multiple of 2 MiB.  So reserve 2 MiB more and trim.
+	 * Not aligned to 2 MiB on purpose, for now: with the mapping aligned
+	 * (reserve 2 MiB more and trim), KVM in the test arena maps 2 MiB
+	 * leaves, and two bench runs there stalled in a VM start, as QEMU's
+	 * own aligned RAM sometimes soft-locks the arena's KVM; not yet
+	 * understood (docs/perf.md).  Linux 6.7+ aligns a mapping whose
+	 * length is a multiple of 2 MiB by itself.
 	 */
-	r = mmap(NULL, m->cfg.mem + huge, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
+	*p = mmap(NULL, m->cfg.mem, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*p == MAP_FAILED)
 		return -errno;
-	start = ((uintptr_t)r + huge - 1) & ~(huge - 1);
-	head = start - (uintptr_t)r;
-	tail = huge - head;
-	if (head)
-		munmap(r, head);
-	if (tail)
-		munmap((uint8_t *)start + m->cfg.mem, tail);
-	*p = (void *)start;
 	madvise(*p, m->cfg.mem, MADV_HUGEPAGE);
 	madvise(*p, m->cfg.mem, MADV_DONTFORK);
 	m->ram_anon = true;
@@ -184,7 +174,14 @@ static int ram_create(struct machine *m)
 			return ret;
 		goto mapped;
 	}
-	if (m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
+	/*
+	 * Only when asked (VMAIN_RAM=anon in the environment), for now: in
+	 * the test arena (QEMU TCG) VMs with anonymous THP RAM stalled in
+	 * their start several times, as QEMU's own THP RAM soft-locks the
+	 * arena's KVM now and then; not understood yet (docs/perf.md).
+	 */
+	if (getenv("VMAIN_RAM") && !strcmp(getenv("VMAIN_RAM"), "anon") &&
+	    m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
 	    !thp_allowed(SHMEM_THP_FILE) && thp_allowed(ANON_THP_FILE)) {
 		/*
 		 * Refused (vm.overcommit_memory 2 charges all of a private
