@@ -37,9 +37,9 @@
 /*
  * Guest RAM: a memfd, so it is shared memory that is never a file in a
  * filesystem the user sees, whose never-touched pages a save finds
- * with SEEK_DATA, and which is released with the last mapping; or,
- * where only that gets transparent huge pages, anonymous memory
- * (ram_map_anon()).
+ * with SEEK_DATA, and which is released with the last mapping; or, with
+ * VMAIN_RAM=anon where only that gets transparent huge pages, anonymous
+ * memory (ram_map_anon()).
  */
 /* memfd_create(2)'s page-size encoding (linux/memfd.h: log2 of the size << 26). */
 #ifndef MFD_HUGE_2MB
@@ -87,12 +87,18 @@ fail:
 	return -err;
 }
 
+/* Is environment variable `name` set to `value`? */
+static bool getenv_is(const char *name, const char *value)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, value);
+}
+
 /* VMAIN_THP=0 in the environment: --hugepages off's older spelling. */
 static bool getenv_thp_off(void)
 {
-	const char *thp = getenv("VMAIN_THP");
-
-	return thp && !strcmp(thp, "0");
+	return getenv_is("VMAIN_THP", "0");
 }
 
 #define SHMEM_THP_FILE	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
@@ -180,8 +186,7 @@ static int ram_create(struct machine *m)
 	 * their start several times, as QEMU's own THP RAM soft-locks the
 	 * arena's KVM now and then; not understood yet (docs/perf.md).
 	 */
-	if (getenv("VMAIN_RAM") && !strcmp(getenv("VMAIN_RAM"), "anon") &&
-	    m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
+	if (getenv_is("VMAIN_RAM", "anon") && m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
 	    !thp_allowed(SHMEM_THP_FILE) && thp_allowed(ANON_THP_FILE)) {
 		/*
 		 * Refused (vm.overcommit_memory 2 charges all of a private
