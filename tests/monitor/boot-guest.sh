@@ -141,9 +141,9 @@ for accel in vmain kvm; do
 		grep -q "^VMAIN-GUEST: hvc-hello" "$w/hvc"
 
 	# 4.5 GiB: 3 GiB below the MMIO hole, the rest from 4 GiB (two slots).
+	: >"$w/align"
 	( while :; do thp_kb; ram_offset $((4608 << 20)) >>"$w/align"; sleep 1; done ) >"$w/thp" 2>/dev/null &
 	thp_pid=$!
-	: >"$w/align"
 	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
 	kill $thp_pid; wait $thp_pid 2>/dev/null
 	thp_max=$(sort -n "$w/thp" | tail -n 1)
