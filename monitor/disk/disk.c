@@ -13,12 +13,24 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "disk/disk.h"
 
 #define PROBE_LEN	4096	/* also the O_DIRECT alignment of the probe read */
+/*
+ * How long a busy lock is waited for.  A process killed with its writes
+ * in flight holds its image's lock a little beyond its death: io_uring
+ * tears the ring down in a kernel worker, after the process is reaped,
+ * and its requests hold the open file (so the flock) until they end.
+ * Measured here: 3-7 ms after waitpid() on an idle host
+ * (tests/disk/crash-test), more on a loaded one.  A VM started again at
+ * once, after a kill -9 or a crash, must not fail for it.
+ */
+#define LOCK_WAIT_MS	1000
+#define LOCK_POLL_MS	5
 
 /* The formats, most specific first; raw accepts anything and comes last. */
 static const struct disk_format_ops *const formats[] = {
@@ -60,6 +72,25 @@ int disk_cache_parse(const char *s, enum wcache_mode *out)
 	return 0;
 }
 
+/* flock(2)s fd, waiting LOCK_WAIT_MS at most for a busy lock (-EBUSY). */
+static int lock_file(int fd, bool shared)
+{
+	const struct timespec poll = { .tv_nsec = LOCK_POLL_MS * 1000000L };
+	int waited;
+
+	for (waited = 0;; waited += LOCK_POLL_MS) {
+		if (!flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB))
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (waited >= LOCK_WAIT_MS)
+			return -EBUSY;
+		nanosleep(&poll, NULL);
+	}
+}
+
 static int file_open(struct disk *d, const struct disk_options *o, char *err,
 		     size_t errlen)
 {
@@ -83,8 +114,8 @@ static int file_open(struct disk *d, const struct disk_options *o, char *err,
 		return ret;
 	}
 	/* One writer or any number of readers, across processes (flock(2)). */
-	if (flock(d->file.fd, (o->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
-		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	ret = lock_file(d->file.fd, o->readonly);
+	if (ret) {
 		snprintf(err, errlen, "%s", ret == -EBUSY ?
 			 "it is in use (locked) by another process" : strerror(-ret));
 		goto close_fd;
