@@ -32,13 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
+#include "unlocked.h"
 #include "disk/disk.h"
 
 #define IMG_SECTORS	4096		/* 2 MiB */
@@ -280,36 +280,6 @@ out:
 	return ret;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/*
- * Waits until path's flock is free (the killed writer's last requests
- * ended), 10 s at most; returns the ms waited, or -1.
- */
-static int64_t wait_unlocked(const char *path)
-{
-	int64_t start = now_ms(), waited = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while (now_ms() - start < 10000) {
-		if (!flock(fd, LOCK_EX | LOCK_NB)) {
-			waited = now_ms() - start;
-			break;
-		}
-		usleep(200);
-	}
-	close(fd);		/* drops the lock */
-	return waited;
-}
-
 /* Starts a writer on path and kills it mid-run; false if it did not run. */
 static bool kill_a_writer(const char *path, uint64_t seed)
 {
@@ -353,9 +323,9 @@ static void test_lock_wait(const char *path)
 			busy_at_open++;
 		if (fd >= 0)
 			close(fd);
-		t = now_ms();
+		t = unlocked_now_ms();
 		ret = disk_open(&d, &o, l, NULL, err, sizeof(err));
-		t = now_ms() - t;
+		t = unlocked_now_ms() - t;
 		if (t > longest)
 			longest = t;
 		if (ret) {
@@ -374,9 +344,9 @@ static void test_lock_wait(const char *path)
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
 		tap_ok(0, "lock wait: a lock of our own");
 	} else {
-		t = now_ms();
+		t = unlocked_now_ms();
 		ret = disk_open(&d, &o, l, NULL, err, sizeof(err));
-		t = now_ms() - t;
+		t = unlocked_now_ms() - t;
 		tap_ok(ret == -EBUSY && strstr(err, "in use (locked)") && t >= 1000 && t < 3000,
 		       "an image locked for good: -EBUSY (%d, \"%s\") after %lld ms (1000 to 3000)",
 		       ret, err, (long long)t);

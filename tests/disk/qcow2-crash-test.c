@@ -38,6 +38,7 @@
 
 #include "tap.h"
 #include "sh.h"
+#include "unlocked.h"
 #include "disk/disk.h"
 
 #define IMG_SIZE	(4u << 20)
@@ -581,6 +582,11 @@ static int cycle(unsigned i, const struct kind *kd, const uint8_t *t, size_t len
 	if (WIFEXITED(st) && WEXITSTATUS(st)) {
 		tap_diag("cycle %u (%s): the child failed (exit %d)", i, kd->name,
 			 WEXITSTATUS(st));
+		return -1;
+	}
+	if (wait_unlocked(path) < 0) {
+		tap_diag("cycle %u (%s): the image's lock is still held 10 s after the child died",
+			 i, kd->name);
 		return -1;
 	}
 	verify(kd, seed, p, &v);
