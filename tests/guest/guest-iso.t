@@ -12,9 +12,11 @@ qpid=
 trap '[ -n "$qpid" ] && kill -9 $qpid 2>/dev/null; rm -rf "$tmp"' EXIT
 gi="$top/scripts/guest-iso"
 . "$top/tests/lib/tap.sh"
-failed=0
-# expect CONDITION DESC: ok when the shell CONDITION holds.
-expect() { if eval "$1"; then ok "$2"; else nok "$2"; failed=1; fi; }
+failed_boots=
+# expect CONDITION DESC [BOOT]: ok when the shell CONDITION holds; a
+# failure names BOOT's console for the end.
+expect() { if eval "$1"; then ok "$2"; else
+	nok "$2"; case " $failed_boots " in *" $3 "*) ;; *) failed_boots="$failed_boots $3" ;; esac; fi; }
 
 out=$("$gi" --help 2>&1); rc=$?
 expect '[ $rc = 0 ] && printf "%s\n" "$out" | grep -q "^Usage: scripts/guest-iso"' \
@@ -59,13 +61,13 @@ boot() {
 boot ide pc
 # Not anchored: the firmware's terminal escapes may share ISOLINUX's first line.
 expect 'grep -aq "ISOLINUX " "$tmp/ide" && grep -aq "vmain guest installer" "$tmp/ide" &&
-       grep -aq "boot:" "$tmp/ide"' "i440FX, IDE CD-ROM: ISOLINUX's menu on the serial console"
+       grep -aq "boot:" "$tmp/ide"' "i440FX, IDE CD-ROM: ISOLINUX's menu on the serial console" ide
 expect 'grep -q "^VMAIN-GUEST: init" "$tmp/ide" && grep -q "^VMAIN-GUEST: poweroff" "$tmp/ide" &&
-       [ $rc = 0 ]' "and the guest boots to its init and powers off (status $rc)"
+       [ $rc = 0 ]' "and the guest boots to its init and powers off (status $rc)" ide
 boot ahci q35
 expect 'grep -aq "vmain guest installer" "$tmp/ahci" && grep -q "^VMAIN-GUEST: init" "$tmp/ahci" &&
        grep -q "^VMAIN-GUEST: poweroff" "$tmp/ahci" && [ $rc = 0 ]' \
-      "Q35, AHCI CD-ROM: the menu, the guest's init, power-off (status $rc)"
+      "Q35, AHCI CD-ROM: the menu, the guest's init, power-off (status $rc)" ahci
 
 # A label typed at the prompt: "shell" boots the guest that waits.
 mkfifo "$tmp/in"
@@ -83,9 +85,14 @@ while [ $i -lt 1200 ] && ! tr -d '\r' <"$tmp/typed.raw" | grep -q "^VMAIN-GUEST:
 done
 tr -d '\r' <"$tmp/typed.raw" >"$tmp/typed"
 expect 'grep -q "^VMAIN-GUEST: waiting" "$tmp/typed" && ! grep -q "^VMAIN-GUEST: poweroff" "$tmp/typed"' \
-      '"shell" typed at the boot: prompt boots the entry that waits'
+      '"shell" typed at the boot: prompt boots the entry that waits' typed
 kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null; qpid=
 exec 3>&-
 
-[ $failed = 0 ] || { echo "# the IDE boot's console:"; head -c 3000 "$tmp/ide" | cat -v | sed 's/^/# /'; }
+# A failed boot's console, its last 60 lines as TAP comments (the
+# awk ends the last line too, so the plan stays on a line of its own).
+for b in $failed_boots; do
+	echo "# the $b boot's console (last 60 lines):"
+	tail -n 60 "$tmp/$b" | cat -v | awk '{ print "# " $0 }'
+done
 echo "1..$n"
