@@ -38,9 +38,14 @@ cleanup() {
 trap cleanup EXIT
 
 # serve LOG ARGS...: starts vnc-serve on a free display number (sets d and sp).
+# LOG is emptied here, not only by the redirection: that one is done in the
+# forked child, and until the child gets to it, a LOG reused from the last
+# server still says "ready" (snap was refused, and stop's SIGTERM came
+# before vnc-serve blocked it: exit 143).
 serve() {
 	log=$1; shift
 	for d in $(seq $((40 + $$ % 40)) 99); do
+		: >"$log"
 		"$srv" "$@" "127.0.0.1:$((5900 + d))" >"$log" 2>&1 &
 		sp=$!
 		for i in $(seq 50); do
