@@ -355,10 +355,22 @@ static int req_prepare(struct virtio_blk *b, struct virtio_blk_req *r,
 }
 
 /*
- * Takes the next chain; NULL when the ring is empty or broke.  A chain
- * without a header or a status byte breaks the queue (2.1.2).
+ * How soon a queue is looked at again when a request could not be
+ * allocated.  The chain goes back to the ring, and the driver, which
+ * made its request already, will not notify for it again (with
+ * EVENT_IDX the device asks for a notification only when it finds the
+ * ring empty, virtqueue.c): the device must come back by itself.
  */
-static struct virtio_blk_req *take(struct virtio_blk *b, struct virtq *vq, unsigned q)
+#define RETRY_NS	10000000ll
+
+/*
+ * Takes the next chain; NULL when the ring is empty or broke, or when
+ * there is no memory for the request (*starved: the chain is left on the
+ * ring).  A chain without a header or a status byte breaks the queue
+ * (2.1.2).
+ */
+static struct virtio_blk_req *take(struct virtio_blk *b, struct virtq *vq, unsigned q,
+				   bool *starved)
 {
 	struct virtq_elem *e = &b->elem;
 	struct virtio_blk_req *r;
@@ -373,6 +385,7 @@ static struct virtio_blk_req *take(struct virtio_blk *b, struct virtq *vq, unsig
 	r = req_alloc(b, e, q, e->nr_out + e->nr_in);
 	if (!r) {
 		virtq_unpop(vq);
+		*starved = true;
 		return NULL;
 	}
 	ret = req_prepare(b, r, e);
@@ -390,14 +403,14 @@ static void kick_bh(void *opaque)
 	struct virtio_blk_req *batch = NULL, **tail = &batch, *r, *next;
 	unsigned i, n = 0;
 	struct virtq *vq;
-	bool wce;
+	bool wce, starved = false;
 
 	lock(b);
 	/* Read with the requests: a WCE change made before them applies to them. */
 	wce = wce_wanted(b);
 	vq = b->stopped ? NULL : virtio_pci_queue(&b->vp, bq->idx);
 	/* One ring's worth per turn, so other queues and disks get theirs. */
-	while (vq && n < vq->size && (r = take(b, vq, bq->idx))) {
+	while (vq && n < vq->size && (r = take(b, vq, bq->idx, &starved))) {
 		*tail = r;
 		tail = &r->next;
 		n++;
@@ -406,6 +419,8 @@ static void kick_bh(void *opaque)
 	if (vq && n == vq->size)
 		ioloop_bh_schedule(b->loop, &bq->kick);
 	unlock(b);
+	if (starved)
+		ioloop_timer_arm(bq->retry, ioloop_now_ns() + RETRY_NS);
 	apply_wce(b, wce);
 
 	for (r = batch; r; r = next) {
@@ -473,6 +488,19 @@ static uint64_t features(const struct disk *d, unsigned nr_queues)
 	return f;
 }
 
+static void retry_timer(void *opaque)
+{
+	kick_bh(opaque);
+}
+
+static void free_timers(struct virtio_blk *b, unsigned n)
+{
+	while (n--) {
+		ioloop_timer_free(b->q[n].retry);
+		b->q[n].retry = NULL;
+	}
+}
+
 int virtio_blk_init(struct virtio_blk *b, struct pci_bus *bus, int slot,
 		    const struct gmem *mem, struct disk *disk, struct ioloop *loop,
 		    unsigned nr_queues, const struct virtio_blk_ops *ops,
@@ -483,12 +511,17 @@ int virtio_blk_init(struct virtio_blk *b, struct pci_bus *bus, int slot,
 
 	if (!disk || !loop || !ops || !nr_queues || nr_queues > VIRTIO_BLK_MAX_QUEUES)
 		return -EINVAL;
+	for (i = 0; i < nr_queues; i++) {
+		ret = ioloop_timer_new(loop, retry_timer, &b->q[i], &b->q[i].retry);
+		if (ret)
+			goto free_timers;
+	}
 	ret = virtio_pci_init(&b->vp, bus, slot, mem, VIRTIO_ID_BLOCK,
 			      VIRTIO_PCI_CLASS_STORAGE, (uint16_t)nr_queues,
 			      VIRTIO_BLK_QUEUE_SIZE, VIRTIO_BLK_CFG_LEN,
 			      features(disk, nr_queues), &blk_ops, b);
 	if (ret < 0)
-		return ret;
+		goto free_timers;
 	b->disk = disk;
 	b->loop = loop;
 	b->ops = *ops;
@@ -520,6 +553,10 @@ int virtio_blk_init(struct virtio_blk *b, struct pci_bus *bus, int slot,
 	pthread_mutex_init(&b->drain_lock, NULL);
 	pthread_cond_init(&b->drained, NULL);
 	return ret;
+
+free_timers:
+	free_timers(b, i);
+	return ret;
 }
 
 static void noop(void *opaque)
@@ -550,6 +587,7 @@ void virtio_blk_stop(struct virtio_blk *b)
 
 void virtio_blk_destroy(struct virtio_blk *b)
 {
+	free_timers(b, b->nr_queues);
 	pthread_cond_destroy(&b->drained);
 	pthread_mutex_destroy(&b->drain_lock);
 }

@@ -91,6 +91,7 @@ struct virtio_blk_queue {
 	struct virtio_blk *blk;
 	unsigned idx;
 	struct ioloop_bh kick;		/* takes requests off the ring */
+	struct ioloop_timer *retry;	/* kicks again after a failed allocation */
 	bool notify;			/* I/O thread: used entries not yet signalled */
 };
 

@@ -469,6 +469,54 @@ static void test_wce_default(void)
 	free(f);
 }
 
+/*
+ * The device's allocations fail on demand: the test links with
+ * -Wl,--wrap=calloc (Makefile), so the device's calloc() calls come here.
+ */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static unsigned calloc_failures;	/* the next this many calloc()s fail */
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_failures) {
+		calloc_failures--;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+/*
+ * No memory for a request: its chain stays on the ring and the device
+ * takes it again by itself, the driver having notified once only.
+ */
+static void test_no_memory(struct dq *q)
+{
+	uint32_t id, ul = 0;
+	unsigned waited, done = 0;
+	int64_t start;
+
+	nmsi = 0;
+	put_hdr(0, VIRTIO_BLK_T_IN, 3);
+	mem.base[ST_GPA] = 0xee;
+	add_chain(q, (struct seg[]){ { HDR_GPA, 16, false }, { DATA_GPA, 512, true },
+				     { ST_GPA, 1, true } }, 3);
+	calloc_failures = 1;
+	lkick(0);
+	turn();
+	tap_ok(!calloc_failures && !dq_used(q, &id, &ul) && mem.base[ST_GPA] == 0xee,
+	       "no memory for a request: it is not completed, nor failed");
+	start = ioloop_now_ns();
+	for (waited = 0; waited < 100 && !done; waited++) {
+		ioloop_run_once(loop, 10);
+		while (dq_used(q, &id, &ul))
+			done++;
+	}
+	tap_ok(done == 1 && ul == 513 && mem.base[ST_GPA] == 0 && nmsi == 1,
+	       "... and taken again %lld ms later without another notification: done, "
+	       "status 0, one interrupt", (long long)((ioloop_now_ns() - start) / 1000000));
+}
+
 static void test_readonly(void)
 {
 	struct disk_req w = { .op = DISK_WRITE, .offset = 0, .len = 512, .done = ro_done };
@@ -635,6 +683,7 @@ int main(void)
 	test_dwz(&q0);
 	test_wce();
 	test_batch(&q0);
+	test_no_memory(&q0);
 	test_reset_inflight(df, &q0);
 	pthread_mutex_lock(&dev_lock);
 	negotiate(blk_features());
