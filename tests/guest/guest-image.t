@@ -149,6 +149,9 @@ if [ $failed = 1 ]; then echo "# guest console:"; show "$tmp/console"; fi
 # VIRTIO_BLK_F_CONFIG_WCE), writes with O_DIRECT and waits to be killed.
 failed=0 start=$(date +%s)
 rm -f "$tmp/disk.img"; truncate -s 16M "$tmp/disk.img"
+# The console emptied first: the redirection is done in the forked child,
+# and until then the file still holds the disk boot's console.
+: >"$tmp/console.raw"
 timeout --kill-after=5 120 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
 	-kernel "$tmp/g/vmlinuz" -initrd "$tmp/g/initrd.img" \
 	-append "$(cat "$tmp/g/cmdline") vmain.test=wce-off" \

@@ -129,6 +129,11 @@ for accel in vmain kvm; do
 	# boot, tests/monitor/boot.t): all 128 of 256 MiB are taken at start,
 	# sampled while the VM runs, and given back when it ends.
 	hp0=$(hp_avail)
+	# The samplers' files (and the console below) are emptied before each
+	# start: a redirection is done in the forked child, and until it gets
+	# there (or the program opens its --serial file) the last run's
+	# contents are still there to be read.
+	: >"$w/hp"
 	( while :; do hp_avail; sleep 1; done ) >"$w/hp" 2>/dev/null &
 	hp_pid=$!
 	boot "$accel, 1 CPU" $accel 1 256M hvc --hugepages 2M
@@ -141,7 +146,7 @@ for accel in vmain kvm; do
 		grep -q "^VMAIN-GUEST: hvc-hello" "$w/hvc"
 
 	# 4.5 GiB: 3 GiB below the MMIO hole, the rest from 4 GiB (two slots).
-	: >"$w/align"
+	: >"$w/align"; : >"$w/thp"
 	( while :; do thp_kb; ram_offset $((4608 << 20)) >>"$w/align"; sleep 1; done ) >"$w/thp" 2>/dev/null &
 	thp_pid=$!
 	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
@@ -162,6 +167,7 @@ check "NMI IPI: exit status 0" [ "$rc" = 0 ]
 
 # Console input: a line typed on the serial port comes back.
 rm -f "$w/fifo"; mkfifo "$w/fifo"
+: >"$w/con"
 t0=$(uptime_s)
 "$vmain" run --accel vmain --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 	--append "console=ttyS0 panic=-1 vmain.test=echo" --serial stdio \
@@ -178,6 +184,7 @@ check "console: a typed line is read by the guest" grep -q "^VMAIN-GUEST: echo=h
 check "console: exit status 0" [ "$rc" = 0 ]
 
 # SIGTERM presses the ACPI power button: the guest powers off cleanly.
+: >"$w/con"
 "$vmain" run --accel vmain --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 	--append "console=ttyS0 panic=-1 vmain.test=wait" --serial "$w/con" </dev/null >"$w/out" 2>&1 &
 pid=$!
@@ -190,6 +197,7 @@ check "SIGTERM: the guest powers off, exit status 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || show
 
 # SIGTERM to a guest that ignores the button: stopped after the timeout.
+: >"$w/con"
 "$vmain" run --accel vmain --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 	--append "console=ttyS0 panic=-1 vmain.test=reboot" --serial "$w/con" \
 	--shutdown-timeout 1 </dev/null >"$w/out" 2>&1 &

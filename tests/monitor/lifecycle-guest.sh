@@ -224,6 +224,11 @@ for accel in $accels; do
 	is "$accel: killed: stopped" stopped "$(state "$vm")"
 
 	# Under systemd: Type=notify, READY=1 once the guest runs, no fork.
+	# notify.out emptied first: the redirection is done in the forked
+	# child, and until then the last backend's file still says
+	# "listening", so the start could send READY=1 before this listener
+	# had bound the socket (lost: the wait below times out).
+	: >"$w/notify.out"
 	"$vmctl" notify "$w/notify" 120 >"$w/notify.out" 2>&1 &
 	listener=$!
 	wait_for "$w/notify.out" listening 10
