@@ -70,6 +70,9 @@ etc/e820 etc/sercon-port etc/smbios/smbios-anchor etc/smbios/smbios-tables etc/t
 boot() {
 	name=$1 accel=$2 cpus=$3 mem=$4 mode=$5; shift 5
 	t0=$(uptime_s)
+	# vmain empties them only once it has started: a start that fails
+	# before must not leave the last run's console to be checked.
+	: >"$w/con"; : >"$w/hvc"
 	timeout -s KILL 150 "$vmain" run --accel "$accel" --cpus "$cpus" --memory "$mem" \
 		--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 		--append "console=ttyS0 panic=-1 vmain.test=$mode" \

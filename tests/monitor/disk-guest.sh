@@ -27,6 +27,9 @@ show() { sed 's/^/#   /' "$w/out"; grep -E 'VMAIN-GUEST|WARN|BUG|Oops|panic|erro
 boot() {
 	name=$1 accel=$2 cpus=$3 mode=$4; shift 4
 	t0=$(uptime_s)
+	# vmain empties it only once it has started: a start that fails
+	# before must not leave the last run's console to be checked.
+	: >"$w/con"
 	timeout -s KILL ${limit:-300} ${wrap:-} "$vmain" run --accel "$accel" --cpus "$cpus" --memory 256M \
 		--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 		--append "console=ttyS0 panic=-1 vmain.test=$mode" \
