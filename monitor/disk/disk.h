@@ -61,7 +61,15 @@ struct disk_options {
 	int64_t max_age_ns;		/* 0: WCACHE_DEFAULT_MAX_AGE_NS */
 	unsigned depth;			/* backing-chain depth of this open (0: the top image) */
 	enum disk_bus bus;		/* `if=` */
+	/*
+	 * How long a busy lock is waited for (0: not at all).  A VM's start
+	 * waits DISK_LOCK_WAIT_MS: a process killed with writes in flight
+	 * holds its lock a little past its death (disk.c, lock_file()).
+	 */
+	unsigned lock_wait_ms;
 };
+
+#define DISK_LOCK_WAIT_MS	1000
 
 /* One open host file: the image itself, or a backing file. */
 struct disk_file {
@@ -129,8 +137,8 @@ extern const struct disk_format_ops disk_qcow2_ops;
 
 /*
  * Opens an image: the file (O_CLOEXEC, O_DIRECT for cache=none, read-only
- * when o->readonly), its flock (LOCK_EX or LOCK_SH, non-blocking: a
- * locked image is -EBUSY "in use by another process"), its size, its
+ * when o->readonly), its flock (LOCK_EX or LOCK_SH; a lock still busy
+ * after o->lock_wait_ms is -EBUSY "in use by another process"), its size, its
  * engine and cache on loop `l`, then the format (probed for
  * DISK_FORMAT_AUTO; a named format that does not match the header is
  * -EINVAL).  -errno with a one-line reason in err (no path prefix).

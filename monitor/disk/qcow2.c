@@ -194,6 +194,7 @@ static int open_backing(struct qcow2 *q, const struct disk_options *o, char *err
 	bo.path = path;
 	bo.readonly = true;
 	bo.serial[0] = 0;
+	bo.lock_wait_ms = 0;	/* one of ours (a loop in the chain) would not go away */
 	bo.depth = o->depth + 1;
 	ret = disk_open(&q->backing, &bo, q->d->loop, q->d->pool, sub, sizeof(sub));
 	if (ret)

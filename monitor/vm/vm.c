@@ -266,6 +266,7 @@ static int open_disk(struct storage *st, const char *spec)
 		st->usage_error = true;
 		return ret;
 	}
+	o.lock_wait_ms = DISK_LOCK_WAIT_MS;
 	ret = disk_open(&st->disks[st->n], &o, st->loop, st->pool, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "vmain: disk '%s': %s\n", path, err);
@@ -285,7 +286,7 @@ static int open_cdrom(struct storage *st, const char *file)
 {
 	struct disk_options o = {
 		.path = file, .format = DISK_FORMAT_AUTO, .cache = WCACHE_WRITEBACK,
-		.readonly = true, .bus = DISK_BUS_CDROM,
+		.readonly = true, .bus = DISK_BUS_CDROM, .lock_wait_ms = DISK_LOCK_WAIT_MS,
 	};
 	char err[256] = "";
 	struct stat sb;
