@@ -94,8 +94,17 @@ click() {
 	xdotool mousemove $(($1 + $3 / 2)) $(($2 + $4 / 2)) click 1
 }
 # window NAME: the X window whose title is exactly NAME (waits up to 10 s)
-window() { timeout 10 xdotool search --sync --onlyvisible --name "^$1\$" 2>/dev/null | head -1; }
-shot_at() { import -window root "$1" 2>/dev/null; }
+# window TITLE: the visible window of that title of the app started last
+# ($app_pid).  Not any app's: the window of an app killed just before may
+# not be destroyed yet, and xdotool on it fails (BadWindow) while
+# import -window on it waits for a click for good.
+window() {
+	timeout 10 xdotool search --sync --onlyvisible --all ${app_pid:+--pid "$app_pid"} \
+		--name "^$1\$" 2>/dev/null | head -1
+}
+# shot_win WINDOW FILE: a screenshot of one window (never waiting for a click).
+shot_win() { [ -n "$1" ] && timeout 20 import -window "$1" "$2" 2>/dev/null; }
+shot_at() { timeout 20 import -window root "$1" 2>/dev/null; }
 # pattern DESC: a screenshot now shows the fake VM's 1024x768 screen pixel
 # for pixel (shot-check's verdict in $tmp/check, the image in $tmp/shot.png).
 pattern() {
@@ -108,7 +117,7 @@ pattern() {
 }
 position() { xdotool getwindowgeometry "$1" | sed -n 's/.*Position: \([0-9]*,[0-9]*\).*/\1/p'; }
 # px X Y: the colour at X,Y of the X screen now, as RRGGBB
-px() { import -window root -crop "1x1+$1+$2" txt:- 2>/dev/null | sed -n 's/.*#\([0-9A-Fa-f]\{6\}\).*/\1/p' | head -1; }
+px() { timeout 20 import -window root -crop "1x1+$1+$2" txt:- 2>/dev/null | sed -n 's/.*#\([0-9A-Fa-f]\{6\}\).*/\1/p' | head -1; }
 # close_window WIN: its header bar's close button, as a person closes it
 # (the window's top right corner: GTK draws the bar, there is no manager)
 close_window() {

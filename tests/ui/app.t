@@ -50,7 +50,7 @@ win=$(window web)
 if [ -n "$win" ]; then ok "vmain-gtk web opens a window titled web"; else nok "no window titled web"; fi
 sleep 1.5
 if pattern "1:1: the guest's 1024x768 pattern in the window pixel for pixel"; then
-	import -window "$win" "$shots/display-window.png" 2>/dev/null
+	shot_win "$win" "$shots/display-window.png"
 else
 	cp "$tmp/shot.png" "$shots/display-window-failed.png"
 fi
@@ -118,7 +118,7 @@ if [ -n "$gx0" ]; then
 		sh -c "echo '$s' | grep -q 'captured=1 .*grabbed=1'"
 	check "the capturing click is the app's: no button, no position to the guest" \
 		sh -c "! grep -qE '^(buttons|abs) ' '$tmp/web.log' || { cat '$tmp/web.log'; false; }"
-	import -window "$win" "$shots/display-window-pointer-captured.png" 2>/dev/null
+	shot_win "$win" "$shots/display-window-pointer-captured.png"
 	at=$(xdotool getmouselocation | sed 's/ screen.*//')
 	: >"$tmp/web.log"
 	xdotool mousemove_relative -- 30 -20
@@ -275,7 +275,7 @@ sleep 1
 s3=$(stats $a3 "$tmp/a3" | grep -v "^widget")
 check "fit: a 1536-wide window shows the 1024x768 guest at 1.5 ($s3)" \
 	sh -c "echo '$s3' | grep -q 'scale=1.500 mode=fit 1024x768'"
-import -window "$win" "$shots/display-window-1.5.png" 2>/dev/null
+shot_win "$win" "$shots/display-window-1.5.png"
 kill $a3; gone $a3
 
 # ---- HiDPI: a scale-2 screen --------------------------------------------------
@@ -307,7 +307,7 @@ eb=$(stats $a5 "$tmp/a5" | grep '^error-bar ')
 check "the window's own error bar says it ($eb)" \
 	sh -c "echo '$eb' | grep -q '^error-bar web: the VM has stopped or gone away'"
 sleep 0.3
-import -window "$(window web)" "$shots/display-window-vm-gone.png" 2>/dev/null
+shot_win "$(window web)" "$shots/display-window-vm-gone.png"
 # The VM back on its socket, as after vmain save and the restore by vmain
 # start: the window attaches to it by itself (it watches the socket's
 # directory) and shows the screen again.
@@ -380,7 +380,7 @@ sleep 1.5
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
 check "it lists db stopped and web running ($ls)" \
 	sh -c "echo '$ls' | grep -q 'library db stopped library web running'"
-import -window "$lwin" "$shots/library.png" 2>/dev/null
+shot_win "$lwin" "$shots/library.png"
 call --method org.vmain.VM1.Pause >/dev/null
 sleep 0.5
 ls=$(stats $lib "$tmp/l" | grep '^library' | tr '\n' ' ')
@@ -476,7 +476,7 @@ if [ -n "$dlg" ]; then
 		xdotool type X; xdotool key Home; xdotool type --delay 60 inst.iso
 		xdotool key End BackSpace; sleep 0.5; xdotool key Return
 		sleep 1
-		import -window "$dlg" "$shots/new-vm-iso.png" 2>/dev/null
+		shot_win "$dlg" "$shots/new-vm-iso.png"
 		click $lib "$tmp/l" new-create
 		check "... the ISO chosen, Create makes the VM with vmain create --iso ([cdrom] file=, a screen)" \
 			sh -c "sleep 2; '$b/monitor/vmain' list | grep -q '^inst ' &&

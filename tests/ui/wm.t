@@ -123,7 +123,7 @@ check "Ctrl+Alt+F: the window manager makes it full screen ($st; $g1)" \
 	sh -c "echo '$st' | grep -q _NET_WM_STATE_FULLSCREEN && test '$g1' = '0,0 1920x1400'"
 check "the header bar goes and the guest is fitted to the whole screen ($(echo "$s" | field area), scale $(echo "$s" | field scale))" \
 	sh -c "echo '$s' | grep -q 'area=1920x1400' && echo '$s' | grep -q 'scale=1.823'"
-import -window root "$shots/display-window-fullscreen.png" 2>/dev/null
+shot_at "$shots/display-window-fullscreen.png"
 xdotool key ctrl+alt+f; sleep 1
 g2=$(geometry "$win")
 check "Ctrl+Alt+F again: back to the window it was ($g0, then $g2)" \
