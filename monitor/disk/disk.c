@@ -75,26 +75,18 @@ int disk_cache_parse(const char *s, enum wcache_mode *out)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000ll + t.tv_nsec / 1000000;
-}
-
 /* flock(2)s fd, waiting wait_ms at most (by the clock) for a busy lock: -EBUSY. */
 static int lock_file(int fd, bool shared, unsigned wait_ms)
 {
 	const struct timespec poll = { .tv_nsec = LOCK_POLL_MS * 1000000L };
-	int64_t deadline = now_ms() + wait_ms;
+	int64_t deadline = ioloop_now_ns() + wait_ms * 1000000ll;
 
 	for (;;) {
 		if (!flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB))
 			return 0;
 		if (errno != EWOULDBLOCK)
 			return -errno;
-		if (now_ms() >= deadline)
+		if (ioloop_now_ns() >= deadline)
 			return -EBUSY;
 		nanosleep(&poll, NULL);
 	}

@@ -11,15 +11,14 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "io/ioloop.h"
+
+/* CLOCK_MONOTONIC in ms (the I/O loop's clock). */
 static inline int64_t unlocked_now_ms(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return ioloop_now_ns() / 1000000;
 }
 
 /* Waits until path's flock is free, 10 s at most: the ms waited, or -1. */
