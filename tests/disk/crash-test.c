@@ -23,12 +23,12 @@
  * returned, and until then they hold the file (and its flock) and may
  * still write.  Then disk_open()'s wait for a busy lock (lock_wait_ms):
  * a lock let go meanwhile is taken, an image opened right after its
- * writer was killed opens, one locked for good is -EBUSY after the wait.  Usage: crash-test [CYCLES] (default: $CRASH_CYCLES,
- * else 200).
+ * writer was killed opens, one locked for good is -EBUSY after the wait.
+ * Usage: crash-test [CYCLES] (default: $CRASH_CYCLES, else 200).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
