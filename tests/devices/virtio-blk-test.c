@@ -475,15 +475,46 @@ static void test_wce_default(void)
  */
 void *__real_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size);
-static unsigned calloc_failures;	/* the next this many calloc()s fail */
+static unsigned calloc_failures;	/* the next this many calloc()s fail, */
+static unsigned calloc_ok_first;	/* after this many more succeed */
 
 void *__wrap_calloc(size_t n, size_t size)
 {
-	if (calloc_failures) {
+	if (calloc_failures && !calloc_ok_first) {
 		calloc_failures--;
 		return NULL;
 	}
+	if (calloc_failures)
+		calloc_ok_first--;
 	return __real_calloc(n, size);
+}
+
+/* No memory for the second queue's retry timer: init fails whole, undone. */
+static void test_init_no_memory(void)
+{
+	static const struct pci_bus_ops ops = { .msi = on_msi, .set_irq = on_irq };
+	struct fake_disk *f = calloc(1, sizeof(*f));
+	struct virtio_blk *b2 = calloc(1, sizeof(*b2));
+	struct pci_bus bus2;
+	int ret;
+
+	fake_init(f, false);
+	pci_bus_init(&bus2, &ops, NULL);
+	calloc_ok_first = 1;
+	calloc_failures = 1;
+	ret = virtio_blk_init(b2, &bus2, 3, &mem, &f->d, loop, 2, &blk_ops, NULL);
+	tap_ok(ret == -ENOMEM && !calloc_failures && !b2->q[0].retry && !b2->q[1].retry,
+	       "no memory for the second queue's retry timer: -ENOMEM (%d), the first's freed", ret);
+	calloc_failures = calloc_ok_first = 0;
+	ret = virtio_blk_init(b2, &bus2, 3, &mem, &f->d, loop, 2, &blk_ops, NULL);
+	tap_ok(ret >= 0, "... and the same device made again with memory: %d", ret);
+	if (ret >= 0) {
+		virtio_blk_stop(b2);
+		virtio_blk_destroy(b2);
+	}
+	disk_fini(&f->d);
+	free(b2);
+	free(f);
 }
 
 /*
@@ -689,6 +720,7 @@ int main(void)
 	test_wce();
 	test_batch(&q0);
 	test_no_memory(&q0);
+	test_init_no_memory();
 	test_reset_inflight(df, &q0);
 	pthread_mutex_lock(&dev_lock);
 	negotiate(blk_features());
