@@ -458,7 +458,7 @@ bench-net: deps-test kmod $(BUILD)/monitor/vmain $(BUILD)/tests/bench/net-rr
 	@scripts/guest-image -q --bench
 	@echo "vmain: networking: iperf3 both ways, TCP request/response, host CPU; user and tap beside QEMU (AMD-V arena)"
 	@scripts/arena-svm -q -t 1800 -M kvm_amd -M tun -W 200 -f $(BUILD)/monitor/vmain -f build/guest \
-		-f $(BUILD)/tests/bench/net-rr -f tests/bench/net.sh -f tests/bench/lib-vm.sh -f /usr/bin/iperf3 -f /usr/bin/ip \
+		-f $(BUILD)/tests/bench/net-rr -f tests/bench/net.sh -f tests/bench/lib-vm.sh -f tests/lib/stall-watch.sh -f /usr/bin/iperf3 -f /usr/bin/ip \
 		$(if $(wildcard /usr/bin/qemu-system-x86_64),-f /usr/bin/qemu-system-x86_64 -f /usr/share/qemu -f /usr/share/seabios) \
 		$(if $(BENCH_NET_BASE),-f $(abspath $(BENCH_NET_BASE))) -- \
 		$(TOP)/tests/bench/net.sh $(TOP)/$(BUILD)/monitor/vmain $(TOP)/build/guest \

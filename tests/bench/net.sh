@@ -107,6 +107,9 @@ start() {
 			</dev/null >"$w/out" 2>&1 &
 	fi
 	pid=$!
+	# Where a VM that prints nothing for 60 s waits (tests/lib/stall-watch.sh).
+	"$(dirname "$0")/../lib/stall-watch.sh" "$w/con" >&2 &
+	watch_pid=$!
 }
 
 # ready SECONDS: waits for the guest's net-ready while its VMM runs
@@ -126,6 +129,7 @@ stop() {
 	i=0; while [ -d "/proc/$pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null
 }
 
 # iperf ADDR [-R]: one iperf3 run; prints "MBIT CPU-S-PER-GIB" (or "- -")

@@ -73,11 +73,15 @@ boot() {
 	# vmain empties them only once it has started: a start that fails
 	# before must not leave the last run's console to be checked.
 	: >"$w/con"; : >"$w/hvc"
+	# Where a VM that prints nothing for 60 s waits (tests/lib/stall-watch.sh).
+	"$(dirname "$0")/../lib/stall-watch.sh" "$w/con" &
+	watch_pid=$!
 	timeout -s KILL 150 "$vmain" run --accel "$accel" --cpus "$cpus" --memory "$mem" \
 		--kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 		--append "console=ttyS0 panic=-1 vmain.test=$mode" \
 		--serial "$w/con" --hvc "$w/hvc" "$@" </dev/null >"$w/out" 2>&1
 	rc=$?
+	kill "$watch_pid"; wait "$watch_pid" 2>/dev/null
 	echo "# $name: status $rc after $(( $(uptime_s) - t0 )) s"
 }
 show() { sed 's/^/#   /' "$w/out"; grep -E 'VMAIN-GUEST|WARN|BUG|Oops|panic|error' "$w/con" | sed 's/^/#   /' | head -n 40; }
