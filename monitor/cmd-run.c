@@ -82,10 +82,10 @@ static const GOptionEntry run_options[] = {
 	  "1024; a plain number is MiB); 32M up to the host's RAM, default 512M. "
 	  "Above 3G the rest of it is placed above 4 GiB", "SIZE" },
 	{ "hugepages", 0, 0, G_OPTION_ARG_STRING, &opt_hugepages,
-	  "How guest RAM is backed. 'thp' (default): transparent huge pages "
-	  "where the host's shmem THP setting allows them, so vmain.ko maps "
-	  "it with 2 MiB nested leaves (VMAIN_RAM=anon: anonymous memory, "
-	  "where the host's THP setting allows them); 'off': 4 KiB pages only (as "
+	  "How guest RAM is backed. 'thp' (default): transparent huge pages, "
+	  "so vmain.ko and KVM map it with 2 MiB nested leaves (anonymous "
+	  "memory where only that gets them, as on Debian; else a memfd, "
+	  "VMAIN_RAM=memfd asking for it always); 'off': 4 KiB pages only (as "
 	  "VMAIN_THP=0); '2M' or '1G': the host's hugetlbfs pages of that "
 	  "size, reserved when the VM starts (fails at once, with the sysfs "
 	  "file to raise, if too few are free; --memory must be a multiple), "

@@ -35,11 +35,11 @@
 #define MEMMAP_APIC_BASE	0xfee00000ull
 
 /*
- * Guest RAM: a memfd, so it is shared memory that is never a file in a
- * filesystem the user sees, whose never-touched pages a save finds
- * with SEEK_DATA, and which is released with the last mapping; or, with
- * VMAIN_RAM=anon where only that gets transparent huge pages, anonymous
- * memory (ram_map_anon()).
+ * Guest RAM: where only anonymous memory gets transparent huge pages
+ * (Debian's default), anonymous memory (ram_map_anon()); otherwise, or
+ * with VMAIN_RAM=memfd, a memfd, so it is shared memory that is never a
+ * file in a filesystem the user sees, whose never-touched pages a save
+ * finds with SEEK_DATA, and which is released with the last mapping.
  */
 /* memfd_create(2)'s page-size encoding (linux/memfd.h: log2 of the size << 26). */
 #ifndef MFD_HUGE_2MB
@@ -150,18 +150,29 @@ static bool thp_allowed(const char *path)
  */
 static int ram_map_anon(struct machine *m, void **p)
 {
+	const uintptr_t huge = 2u << 20;
+	uintptr_t start, head, tail;
+	uint8_t *r;
+
 	/*
-	 * Not aligned to 2 MiB on purpose, for now: with the mapping aligned
-	 * (reserve 2 MiB more and trim), KVM in the test arena maps 2 MiB
-	 * leaves, and two bench runs there stalled in a VM start, as QEMU's
-	 * own aligned RAM sometimes soft-locks the arena's KVM; not yet
-	 * understood (docs/perf.md).  Linux 6.7+ aligns a mapping whose
-	 * length is a multiple of 2 MiB by itself.
+	 * 2 MiB-aligned: guest-physical and host-virtual addresses must
+	 * agree within each 2 MiB for a 2 MiB nested leaf (kmod/mmu.c
+	 * slot_covers(); KVM's memory slots the same), and Linux aligns an
+	 * anonymous mapping only from 6.7 on, and then only when its length
+	 * is a multiple of 2 MiB.  So reserve 2 MiB more and trim.
 	 */
-	*p = mmap(NULL, m->cfg.mem, PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (*p == MAP_FAILED)
+	r = mmap(NULL, m->cfg.mem + huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
 		return -errno;
+	start = ((uintptr_t)r + huge - 1) & ~(huge - 1);
+	head = start - (uintptr_t)r;
+	tail = huge - head;
+	if (head)
+		munmap(r, head);
+	if (tail)
+		munmap((uint8_t *)start + m->cfg.mem, tail);
+	*p = (void *)start;
 	madvise(*p, m->cfg.mem, MADV_HUGEPAGE);
 	madvise(*p, m->cfg.mem, MADV_DONTFORK);
 	m->ram_anon = true;
@@ -181,12 +192,14 @@ static int ram_create(struct machine *m)
 		goto mapped;
 	}
 	/*
-	 * Only when asked (VMAIN_RAM=anon in the environment), for now: in
-	 * the test arena (QEMU TCG) VMs with anonymous THP RAM stalled in
-	 * their start several times, as QEMU's own THP RAM soft-locks the
-	 * arena's KVM now and then; not understood yet (docs/perf.md).
+	 * Unless asked for the memfd (VMAIN_RAM=memfd in the environment).
+	 * The arena stalls once blamed on anonymous RAM (docs/perf.md) all
+	 * came in KVM passes, which fits the arena's known kvm_amd-under-TCG
+	 * freeze (docs/testing.md); 144 later VM starts in the arena, 103 on
+	 * anonymous RAM, none stalled, and its direct compaction never ran
+	 * unless memory was fragmented on purpose.
 	 */
-	if (getenv_is("VMAIN_RAM", "anon") && m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
+	if (!getenv_is("VMAIN_RAM", "memfd") && m->cfg.hugepages == MACHINE_HUGEPAGES_THP && !getenv_thp_off() &&
 	    !thp_allowed(SHMEM_THP_FILE) && thp_allowed(ANON_THP_FILE)) {
 		/*
 		 * Refused (vm.overcommit_memory 2 charges all of a private

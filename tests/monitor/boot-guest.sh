@@ -159,8 +159,10 @@ for accel in vmain kvm; do
 	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
 	kill $thp_pid; wait $thp_pid 2>/dev/null
 	thp_max=$(sort -n "$w/thp" | tail -n 1)
-	echo "# $accel, 2 CPUs, 4.5 GiB: guest RAM's 2 MiB pages while it ran: at most ${thp_max:-0} KiB (the arena's THP $(thp_mode enabled), for shmem $(thp_mode shmem_enabled); anonymous RAM only with VMAIN_RAM=anon, machine.c)"
-	echo "# $accel, 2 CPUs, 4.5 GiB: guest RAM's offset within 2 MiB (not aligned yet, machine.c): $(sort -u "$w/align" | tr '\n' ' ')"
+	check "$accel, 2 CPUs, 4.5 GiB: guest RAM in 2 MiB pages by default (at most ${thp_max:-0} KiB of them while it ran; the arena's THP $(thp_mode enabled), for shmem $(thp_mode shmem_enabled))" \
+		[ "${thp_max:-0}" -ge 2048 ]
+	check "$accel, 2 CPUs, 4.5 GiB: its mapping starts on a 2 MiB boundary (offsets seen: $(sort -u "$w/align" | tr '\n' ' '))" \
+		[ "$(sort -u "$w/align" | tr '\n' ' ')" = "0 " ]
 	facts "$accel, 2 CPUs, 4.5 GiB" $accel 2 4718592
 	check "$accel, 2 CPUs, 4.5 GiB: virtio-rng supplies entropy (/dev/hwrng)" \
 		grep -q "^VMAIN-GUEST: hwrng=ok" "$w/con"
