@@ -500,23 +500,25 @@ static int kvm_set_clock(struct hv_vm *vm, uint64_t ns)
 /* The kvmclock MSRs (Documentation/virt/kvm/x86/msr.rst): KVM serves them. */
 #define KVM_MSR_WALL_CLOCK_NEW	0x4b564d00
 #define KVM_MSR_SYSTEM_TIME_NEW	0x4b564d01
+#define KVM_MSR_PV_EOI_EN	0x4b564d04
 #define MSR_SPEC_CTRL		0x48
 #define STATE_NR_MSRS		(sizeof(struct hv_state_msrs) / sizeof(uint64_t))
 
 struct kvm_state_msrs {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[STATE_NR_MSRS + 2];
+	struct kvm_msr_entry e[STATE_NR_MSRS + 3];
 };
 
 /*
  * hv_state_msrs[], then kvmclock's system time; on SET also its wall
  * clock, but only once the guest has given it an address: KVM writes the
- * wall clock to the guest-physical address written, 0 included.
+ * wall clock to the guest-physical address written, 0 included.  Last,
+ * with the local APIC in KVM, the paravirtual EOI MSR (hv.h, pv_eoi).
  */
 static int kvm_state_msrs(struct hv_vcpu *vcpu, struct hv_vcpu_state *st, bool set)
 {
 	struct kvm_state_msrs m;
-	unsigned int i, n;
+	unsigned int i, n, wall = 0, eoi = 0;
 	int ret;
 
 	memset(&m, 0, sizeof(m));
@@ -536,8 +538,14 @@ static int kvm_state_msrs(struct hv_vcpu *vcpu, struct hv_vcpu_state *st, bool s
 	m.e[i].index = KVM_MSR_SYSTEM_TIME_NEW;
 	m.e[i++].data = st->pvclock_system_time;
 	if (!set || st->pvclock_wall_clock) {
+		wall = i;
 		m.e[i].index = KVM_MSR_WALL_CLOCK_NEW;
 		m.e[i++].data = st->pvclock_wall_clock;
+	}
+	if (vcpu->vm->lapic_in_kernel) {
+		eoi = i;
+		m.e[i].index = KVM_MSR_PV_EOI_EN;
+		m.e[i++].data = st->pv_eoi;
 	}
 	n = i;
 	m.hdr.nmsrs = n;
@@ -551,7 +559,8 @@ static int kvm_state_msrs(struct hv_vcpu *vcpu, struct hv_vcpu_state *st, bool s
 	for (i = 0; i < hv_state_nr_msrs; i++)
 		*hv_state_msr_value(&st->msr, i) = m.e[i].data;
 	st->pvclock_system_time = m.e[i].data;
-	st->pvclock_wall_clock = m.e[i + 1].data;
+	st->pvclock_wall_clock = m.e[wall].data;
+	st->pv_eoi = eoi ? m.e[eoi].data : 0;
 	return 0;
 }
 

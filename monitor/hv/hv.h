@@ -130,6 +130,15 @@ static inline void hv_exit_set_data(struct hv_exit *exit, uint32_t ndata,
  *    them.  On vmain the monitor serves them (machine/pvclock.c keeps
  *    pv_time_msr): get_state leaves them 0 and set_state ignores them, and
  *    the machine copies its own values in and out.
+ *  - pv_eoi: the guest's paravirtual EOI MSR (MSR_KVM_PV_EOI_EN,
+ *    4B564D04h: the address of its EOI flag, bit 0 enable).  Only KVM with
+ *    the local APIC in the kernel (hv_vm.lapic_in_kernel) serves it, reads
+ *    and writes it; elsewhere get_state leaves it 0 and set_state ignores
+ *    it.  KVM sets the guest's flag only for the span of a KVM_RUN and
+ *    clears it again at each exit (doing the EOI the guest skipped), so
+ *    a stopped vCPU never has one pending: a state without the MSR, or
+ *    one loaded where nothing serves it, only makes the guest write its
+ *    EOIs again.
  *
  * What a backend cannot do:
  *  - KVM on an AMD host keeps only the low 32 bits of SYSENTER_ESP and
@@ -187,6 +196,7 @@ struct hv_vcpu_state {
 	struct vmain_events events;
 	uint64_t pvclock_system_time;	/* 4B564D01h, where the backend serves it */
 	uint64_t pvclock_wall_clock;	/* 4B564D00h, likewise; 0: never written */
+	uint64_t pv_eoi;		/* 4B564D04h, with KVM's local APIC only */
 };
 
 /* The MSRs in struct hv_state_msrs: index and where the value lives. */

@@ -200,7 +200,7 @@ static struct vmain_cpuid_entry *emit(struct vmain_cpuid_entry *out,
 
 int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 		unsigned int cpu, unsigned int ncpus, uint64_t xcr0_host,
-		bool pvclock, struct vmain_cpuid_entry *out, uint32_t *n_out)
+		unsigned int pv, struct vmain_cpuid_entry *out, uint32_t *n_out)
 {
 	uint64_t xcr0 = xcr0_host & XCR0_OFFERED;
 	struct vmain_cpuid_entry *e, *l7 = NULL, *x8 = NULL;
@@ -294,9 +294,12 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 	 * The hypervisor leaves: KVM's signature (Linux Documentation/virt/
 	 * kvm/x86/cpuid.rst).  A guest that finds them may use x2APIC
 	 * without interrupt remapping, which is what the monitor's local
-	 * APIC offers.  The only paravirtual interface offered is the clock
+	 * APIC offers.  Paravirtual interfaces only when asked for: the clock
 	 * (KVM_FEATURE_CLOCKSOURCE2, bit 3, with KVM_FEATURE_CLOCKSOURCE_
-	 * STABLE_BIT, bit 24), when asked for.
+	 * STABLE_BIT, bit 24) and the EOI flag (KVM_FEATURE_PV_EOI, bit 6:
+	 * the guest clears a flag in its memory instead of writing the EOI
+	 * register when KVM has set it, saving an exit per interrupt;
+	 * Documentation/virt/kvm/x86/msr.rst, MSR_KVM_PV_EOI_EN).
 	 */
 	e = emit(out, &k, HV_BASE, 0, 0);
 	if (!e)
@@ -308,8 +311,10 @@ int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 	e = emit(out, &k, HV_BASE + 1, 0, 0);
 	if (!e)
 		return -E2BIG;
-	if (pvclock)
-		e->eax = BIT(3) | BIT(24);
+	if (pv & CPUID_PV_CLOCK)
+		e->eax |= BIT(3) | BIT(24);
+	if (pv & CPUID_PV_EOI)
+		e->eax |= BIT(6);
 	xsave_sizes(out, k, xcr0);
 	*n_out = k;
 	return 0;

@@ -24,12 +24,17 @@
 /*
  * Rewrites in[0, n) (the backend's offer) into out[] for vCPU `cpu` of
  * `ncpus`; *n_out receives the count.  `xcr0_host` limits the XSAVE
- * components offered.  `pvclock` offers the paravirtual clock
- * (KVM_FEATURE_CLOCKSOURCE2 and its stable bit; machine/pvclock.h).
+ * components offered.  `pv` says which paravirtual interfaces leaf
+ * 40000001h offers: CPUID_PV_CLOCK the clock (KVM_FEATURE_CLOCKSOURCE2 and
+ * its stable bit; machine/pvclock.h), CPUID_PV_EOI the EOI flag
+ * (KVM_FEATURE_PV_EOI), which only KVM's own local APIC serves.
  * -E2BIG if out[] (CPUID_MAX_ENTRIES) is too small.
  */
+#define CPUID_PV_CLOCK	1u
+#define CPUID_PV_EOI	2u
+
 int cpuid_build(const struct vmain_cpuid_entry *in, uint32_t n,
 		unsigned int cpu, unsigned int ncpus, uint64_t xcr0_host,
-		bool pvclock, struct vmain_cpuid_entry *out, uint32_t *n_out);
+		unsigned int pv, struct vmain_cpuid_entry *out, uint32_t *n_out);
 
 #endif

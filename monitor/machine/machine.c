@@ -409,8 +409,10 @@ static int vcpu_setup(struct machine *m, struct vcpu *v, unsigned int id,
 		fprintf(stderr, "vmain: cannot create CPU %u: %s\n", id, strerror(-ret));
 		return ret;
 	}
-	ret = cpuid_build(offer, noffer, id, m->nr_vcpus, host_xcr0(), m->cfg.pvclock,
-			  table, &n);
+	/* PV EOI where KVM's local APIC serves it (hv.h, pv_eoi). */
+	ret = cpuid_build(offer, noffer, id, m->nr_vcpus, host_xcr0(),
+			  (m->cfg.pvclock ? CPUID_PV_CLOCK : 0) |
+			  (m->vm.lapic_in_kernel ? CPUID_PV_EOI : 0), table, &n);
 	if (!ret)
 		ret = be->set_cpuid(&v->hv, table, n);
 	if (ret) {

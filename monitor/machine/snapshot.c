@@ -33,7 +33,8 @@
 #define DISK_SECTION_VERSION	1
 /* A saved disk path longer than this is not one this vmain wrote. */
 #define DISK_PATH_MAX		4096
-#define VCPU_SECTION_VERSION	1
+/* 2: the paravirtual EOI MSR at the end (hv.h, pv_eoi). */
+#define VCPU_SECTION_VERSION	2
 #define PV_ENABLE		1ull	/* kvmclock system-time MSR, bit 0 */
 /* The same host: its TSC rate measured again within this (parts per million). */
 #define TSC_SAME_PPM		1000
@@ -179,6 +180,7 @@ static void put_cpu(struct state_writer *w, const struct vcpu *v, const struct h
 	state_put_u8(w, st->events.nmi_masked);
 	state_put_u8(w, st->events.interrupt_shadow);
 	state_put_u64(w, v->pv_time_msr);
+	state_put_u64(w, st->pv_eoi);
 	state_section_end(w);
 }
 
@@ -440,7 +442,7 @@ static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state 
 	};
 	uint8_t run_state, sipi_vector;
 	bool sipi_pending, nmi_pending;
-	uint64_t pv_time;
+	uint64_t pv_time, pv_eoi = 0;
 	uint32_t version, n, idx, i, k;
 	int ret;
 
@@ -500,11 +502,16 @@ static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state 
 	st->events.nmi_masked = state_get_u8(r);
 	st->events.interrupt_shadow = state_get_u8(r);
 	pv_time = state_get_u64(r);
+	if (version >= 2)
+		pv_eoi = state_get_u64(r);
 	if (run_state > VCPU_WAIT_SIPI)
 		return state_reader_fail(r, "CPU %u: run state %u", v->id, run_state);
 	/* Bits 4:1 reserved, as pvclock_msr_access() checks (bit 5 is an address bit). */
 	if (pv_time & 0x1e)
 		return state_reader_fail(r, "CPU %u: kvmclock MSR %#" PRIx64, v->id, pv_time);
+	/* Bits 1:0 are the enable and a reserved bit: the flag's address is 4-aligned. */
+	if (pv_eoi & 2)
+		return state_reader_fail(r, "CPU %u: PV EOI MSR %#" PRIx64, v->id, pv_eoi);
 	ret = state_section_close(r);
 	if (ret)
 		return ret;
@@ -513,6 +520,7 @@ static int get_cpu(struct state_reader *r, struct vcpu *v, struct hv_vcpu_state 
 	v->sipi_vector = sipi_vector;
 	v->nmi_pending = nmi_pending;
 	st->pvclock_system_time = pv_time;
+	st->pv_eoi = pv_eoi;
 	return 0;
 }
 
@@ -863,6 +871,13 @@ int snapshot_load(struct machine *m, const void *buf, size_t len, char *err, siz
 		if (!be->clock_stopped)
 			v->pv_time_msr = st[i].pvclock_system_time;
 		st[i].pvclock_system_time = be->clock_stopped ? st[i].pvclock_system_time : 0;
+		/*
+		 * Where no kernel APIC serves PV EOI (vmain.ko, the monitor's
+		 * APIC) the guest's flag is never set again, so it writes its
+		 * EOIs as before: nothing is pending at a save (hv.h, pv_eoi).
+		 */
+		if (!m->vm.lapic_in_kernel)
+			st[i].pv_eoi = 0;
 		ret = be->set_state(&v->hv, &st[i]);
 		if (ret) {
 			fail(err, errlen, "%s refused CPU %u's saved state: %s", be->name, i,

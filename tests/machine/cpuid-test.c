@@ -66,7 +66,7 @@ int main(void)
 	n = add(n, 0x8000000a, 0, 1, 0x8000, 0, 0xffffffff);
 	n = add(n, 0x8000001e, 0, 1, 1, 1, 1);
 
-	tap_ok(!cpuid_build(in, n, 1, 4, 0x2e7, false, out, &k), "the policy builds a table");
+	tap_ok(!cpuid_build(in, n, 1, 4, 0x2e7, 0, out, &k), "the policy builds a table");
 	e = find(k, 0x1, 0);
 	tap_ok(e && (e->ebx >> 24) == 1 && ((e->ebx >> 16) & 0xff) == 4,
 	       "leaf 1: APIC ID 1 of 4 logical CPUs");
@@ -132,13 +132,19 @@ int main(void)
 	tap_ok(e && !e->eax && !e->ebx && !e->ecx && !e->edx,
 	       "hypervisor leaf 1: no paravirtual feature unless asked");
 
-	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, true, out, &k) &&
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, CPUID_PV_CLOCK, out, &k) &&
 	       find(k, 0xd, 0)->eax == 0x3 && find(k, 0xd, 0)->ebx == 576 && !find(k, 0xd, 2) &&
 	       !(find(k, 0x1, 0)->edx & (1u << 28)),
 	       "host XCR0 of x87+SSE only: no AVX offered, 576-byte area; 1 CPU: no HTT");
 	e = find(k, 0x40000001, 0);
 	tap_ok(e && e->eax == ((1u << 3) | (1u << 24)),
 	       "with the paravirtual clock: KVM_FEATURE_CLOCKSOURCE2 and its stable bit");
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, CPUID_PV_EOI, out, &k) &&
+	       (e = find(k, 0x40000001, 0)) && e->eax == (1u << 6),
+	       "with KVM's local APIC: KVM_FEATURE_PV_EOI alone");
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, CPUID_PV_CLOCK | CPUID_PV_EOI, out, &k) &&
+	       (e = find(k, 0x40000001, 0)) && e->eax == ((1u << 3) | (1u << 6) | (1u << 24)),
+	       "both: the clock's bits and PV EOI's");
 
 	for (i = 0; i < CPUID_MAX_ENTRIES; i++) {
 		memset(&in[i], 0, sizeof(in[i]));
@@ -146,7 +152,7 @@ int main(void)
 		in[i].index = i;
 		in[i].flags = VMAIN_CPUID_INDEXED;
 	}
-	tap_ok(cpuid_build(in, CPUID_MAX_ENTRIES, 0, 1, 3, false, out, &k) == -E2BIG,
+	tap_ok(cpuid_build(in, CPUID_MAX_ENTRIES, 0, 1, 3, 0, out, &k) == -E2BIG,
 	       "a table that would not fit: -E2BIG");
 
 	/*
@@ -159,30 +165,30 @@ int main(void)
 	n = add(n, 0x80000000, 0, 0x80000008, 0, 0, 0);
 	n = add(n, 0x80000008, 0, 0x3030, (1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) |
 		(1u << 25), 0, 0);
-	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, 0, out, &k) &&
 	       find(k, 0x7, 0)->edx == ((1u << 26) | (1u << 27) | (1u << 29) | (1u << 31)) &&
 	       find(k, 0x80000008, 0)->ebx == ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24)),
 	       "AMD's IBPB, IBRS, STIBP, SSBD: also leaf 7's SPEC_CTRL, STIBP, SSBD; VIRT_SSBD hidden");
 	in[1].edx = (1u << 26) | (1u << 27) | (1u << 31);
 	in[3].ebx = 0;
-	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, 0, out, &k) &&
 	       find(k, 0x7, 0)->edx == ((1u << 26) | (1u << 27) | (1u << 29) | (1u << 31)) &&
 	       find(k, 0x80000008, 0)->ebx == ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24)),
 	       "Intel's SPEC_CTRL, STIBP, SSBD: also 80000008h's IBPB, IBRS, STIBP, SSBD");
 	in[1].edx = 0;
 	in[3].ebx = 1u << 14;
-	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, 0, out, &k) &&
 	       find(k, 0x7, 0)->edx == (1u << 29) && find(k, 0x80000008, 0)->ebx == (1u << 14),
 	       "IBRS without IBPB: not leaf 7's SPEC_CTRL (it says both)");
 	in[3].ebx = 0;
-	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, false, out, &k) &&
+	tap_ok(!cpuid_build(in, n, 0, 1, 0x3, 0, out, &k) &&
 	       find(k, 0x7, 0)->edx == (1u << 29) && !find(k, 0x80000008, 0)->ebx,
 	       "no speculation controls: only ARCH_CAPABILITIES");
 
 	/* This machine's own leaves. */
 	n = CPUID_MAX_ENTRIES;
 	tap_ok(!hv_host_cpuid(in, &n) && n > 4, "the host's leaves read (%u entries)", n);
-	tap_ok(!cpuid_build(in, n, 0, 2, 0x7, true, out, &k), "the policy takes them");
+	tap_ok(!cpuid_build(in, n, 0, 2, 0x7, CPUID_PV_CLOCK, out, &k), "the policy takes them");
 	e = find(k, 0x1, 0);
 	tap_ok(e && (e->ecx & (1u << 21)) && !(e->ecx & (1u << 5)), "host leaf 1: x2APIC on, VMX off");
 	e = find(k, 0x80000001, 0);

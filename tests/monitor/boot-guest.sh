@@ -128,6 +128,25 @@ ram_offset() {
 }
 thp_mode() { sed 's/.*\[\(.*\)\].*/\1/' "/sys/kernel/mm/transparent_hugepage/$1" 2>/dev/null; }
 
+# KVM's MSR accesses (the kvm_msr trace event: "msr_write IDX = VALUE",
+# " (#GP)" after a refused one) between msr_trace_on and msr_trace_off,
+# which prints them: the guest enabling PV EOI where the CPUID offers it.
+# Only that MSR is traced: the EOI and TSC-deadline writes of a boot
+# would overrun the buffer.
+tracefs() {
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	[ -d /sys/kernel/tracing/events ] && echo /sys/kernel/tracing || echo /sys/kernel/debug/tracing
+}
+msr_trace_on() {
+	t=$(tracefs); echo >"$t/trace"
+	echo 'ecx == 0x4b564d04' >"$t/events/kvm/kvm_msr/filter"
+	echo 1 >"$t/events/kvm/kvm_msr/enable"
+}
+msr_trace_off() {
+	t=$(tracefs); echo 0 >"$t/events/kvm/kvm_msr/enable"; echo 0 >"$t/events/kvm/kvm_msr/filter"
+	grep -o 'msr_[a-z]* [0-9a-f]* = 0x[0-9a-f]*.*' "$t/trace"
+}
+
 # hugetlbfs pages the arena has not promised to anyone (free less reserved).
 hp_avail() { awk '/^HugePages_Free:/ { f = $2 } /^HugePages_Rsvd:/ { r = $2 } END { print f - r }' /proc/meminfo; }
 
@@ -156,8 +175,14 @@ for accel in vmain kvm; do
 	: >"$w/align"; : >"$w/thp"
 	( while :; do thp_kb; ram_offset $((4608 << 20)) >>"$w/align"; sleep 1; done ) >"$w/thp" 2>/dev/null &
 	thp_pid=$!
+	[ "$accel" != kvm ] || msr_trace_on
 	boot "$accel, 2 CPUs, 4.5 GiB" $accel 2 4608M rng
 	kill $thp_pid; wait $thp_pid 2>/dev/null
+	if [ "$accel" = kvm ]; then
+		eoi=$(msr_trace_off | grep -c 'msr_write 4b564d04 = 0x[0-9a-f]*[13579bdf]$')
+		check "kvm, 2 CPUs, 4.5 GiB: each CPU enabled PV EOI, and KVM took it ($eoi MSR_KVM_PV_EOI_EN writes with bit 0 and no #GP)" \
+			[ "$eoi" -ge 2 ]
+	fi
 	thp_max=$(sort -n "$w/thp" | tail -n 1)
 	check "$accel, 2 CPUs, 4.5 GiB: guest RAM in 2 MiB pages by default (at most ${thp_max:-0} KiB of them while it ran; the arena's THP $(thp_mode enabled), for shmem $(thp_mode shmem_enabled))" \
 		[ "${thp_max:-0}" -ge 2048 ]

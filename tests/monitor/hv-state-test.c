@@ -218,7 +218,8 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int vm_open(struct vm *v, enum hv_accel accel, const char *name)
+/* split: the local APIC in KVM (its split irqchip), as vmain runs a VM there. */
+static int vm_open_split(struct vm *v, enum hv_accel accel, const char *name, bool split)
 {
 	static struct vmain_cpuid_entry cpuid[256];
 	uint8_t uuid[16];
@@ -239,7 +240,9 @@ static int vm_open(struct vm *v, enum hv_accel accel, const char *name)
 	v->b = v->vm.backend;
 	v->pvclock = v->b->clock_stopped != NULL;
 	v->vcpu.vm = &v->vm;
-	ret = v->b->set_memory(&v->vm, 0, 0, RAM_SIZE, ram, false);
+	ret = split ? (v->b->irqchip ? v->b->irqchip->enable(&v->vm) : -EOPNOTSUPP) : 0;
+	if (!ret)
+		ret = v->b->set_memory(&v->vm, 0, 0, RAM_SIZE, ram, false);
 	if (!ret)
 		ret = v->b->vcpu_create(&v->vcpu);
 	if (!ret)
@@ -253,6 +256,11 @@ static int vm_open(struct vm *v, enum hv_accel accel, const char *name)
 		v->b->vm_destroy(&v->vm);
 	}
 	return ret;
+}
+
+static int vm_open(struct vm *v, enum hv_accel accel, const char *name)
+{
+	return vm_open_split(v, accel, name, false);
 }
 
 static void vm_close(struct vm *v)
@@ -617,6 +625,42 @@ static void bad_sizes(enum hv_accel accel, const char *name)
 	free(st);
 }
 
+/*
+ * The paravirtual EOI MSR (hv.h, pv_eoi): with KVM's local APIC a state's
+ * value goes in and comes back out; with the APIC in the monitor,
+ * get_state reads 0 and set_state leaves it, as vmain.ko's does.
+ */
+static void pv_eoi(void)
+{
+	static const struct { enum hv_accel accel; const char *name; bool split; } c[] = {
+		{ HV_ACCEL_KVM, "kvm, split irqchip", true },
+		{ HV_ACCEL_KVM, "kvm, APIC in the monitor", false },
+		{ HV_ACCEL_VMAIN, "vmain", false },
+	};
+	const uint64_t msr = PVCLOCK_GPA + 0x100 + 1;	/* flag address, enable */
+	struct hv_vcpu_state *st = calloc(1, sizeof(*st));
+	unsigned int i;
+	struct vm v;
+	bool ok;
+
+	for (i = 0; st && i < sizeof(c) / sizeof(c[0]); i++) {
+		if (!tap_ok(!vm_open_split(&v, c[i].accel, c[i].name, c[i].split),
+			    "%s: VM for PV EOI", c[i].name))
+			continue;
+		if (!tap_ok(!v.b->get_state(&v.vcpu, st) && !st->pv_eoi,
+			    "  a new vCPU's PV EOI MSR reads 0")) {
+			vm_close(&v);
+			continue;
+		}
+		st->pv_eoi = msr;
+		ok = !v.b->set_state(&v.vcpu, st) && !v.b->get_state(&v.vcpu, st);
+		tap_ok(ok && st->pv_eoi == (c[i].split ? msr : 0), "  set to %#llx: reads %#llx back",
+		       (unsigned long long)msr, (unsigned long long)st->pv_eoi);
+		vm_close(&v);
+	}
+	free(st);
+}
+
 int main(void)
 {
 	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -638,5 +682,6 @@ int main(void)
 	bad_sizes(HV_ACCEL_KVM, "kvm");
 	settle_rmw(HV_ACCEL_VMAIN, "vmain");
 	settle_rmw(HV_ACCEL_KVM, "kvm");
+	pv_eoi();
 	return tap_done();
 }
